@@ -1,0 +1,260 @@
+//! `samizdat.toml` (SPEC section 7): read once, validated once, then passed around as
+//! plain settings. Every key is optional; unknown keys are an error so a typo does not
+//! silently fall back to a default.
+
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub http: Http,
+    pub platforms: BTreeMap<String, PlatformConfig>,
+    pub log: Log,
+    pub storage: Storage,
+    pub warcinfo: Warcinfo,
+    pub watch: toml::Table,
+    pub timestamp: toml::Table,
+    pub serve: toml::Table,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Http {
+    /// Exchanges in flight at once, across all hosts.
+    pub concurrency: usize,
+    /// Pause between two requests to one host (politeness). 0 = none.
+    pub per_host_delay_ms: u64,
+    pub timeout_ms: u64,
+    pub connect_timeout_ms: u64,
+    /// How long a DNS lookup may take before the fetch fails.
+    pub resolve_timeout_ms: u64,
+    /// Bodies longer than this are stored up to here with `WARC-Truncated: length`.
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+    pub user_agent: String,
+    pub proxy: Option<String>,
+    pub extra_ca_file: Option<PathBuf>,
+    pub insecure_tls: bool,
+    /// How often a 429 or 503 with Retry-After is retried before giving up.
+    pub max_retries: u32,
+    /// The longest Retry-After samizdat will wait for (longer: the fetch fails).
+    pub max_retry_after_ms: u64,
+    /// Host overrides: `"m.weibo.cn" = "http://127.0.0.1:8080"`.
+    pub hosts: BTreeMap<String, String>,
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http {
+            concurrency: 8,
+            per_host_delay_ms: 1000,
+            timeout_ms: 30_000,
+            connect_timeout_ms: 10_000,
+            resolve_timeout_ms: 5_000,
+            max_body_bytes: 256 * 1024 * 1024,
+            max_redirects: 10,
+            user_agent: format!(
+                "samizdat/{} (+https://github.com/samizdat-archive/samizdat)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            proxy: None,
+            extra_ca_file: None,
+            insecure_tls: false,
+            max_retries: 3,
+            max_retry_after_ms: 120_000,
+            hosts: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlatformConfig {
+    /// Shorthand for an override of the platform's main API host.
+    pub base_url: Option<String>,
+    /// A `Cookie` header value (secret: stored redacted, never logged).
+    pub cookies: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    pub per_host_delay_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Log {
+    /// The log's origin line and key name; unique per archive.
+    pub origin: Option<String>,
+    /// How often `watch run` signs a checkpoint while leaves are added, e.g. "10m".
+    pub checkpoint_interval: String,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log {
+            origin: None,
+            checkpoint_interval: "10m".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Storage {
+    /// The active WARC file rotates once it is this big.
+    pub warc_max_bytes: u64,
+    /// gzip level of each record's member (1 fast .. 9 small).
+    pub gzip_level: u32,
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage {
+            warc_max_bytes: 1 << 30,
+            gzip_level: 6,
+        }
+    }
+}
+
+/// What warcinfo may say about the capturing machine. Nothing by default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Warcinfo {
+    pub operator: Option<String>,
+    pub hostname: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Config {
+    /// Reads the config file; a missing file is the default config.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        let config: Config = toml::from_str(&text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &Path) -> Result<()> {
+        let bad = |message: String| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        if self.http.concurrency == 0 {
+            return Err(bad("http.concurrency must be at least 1".into()));
+        }
+        for (host, origin) in &self.http.hosts {
+            let u = url::Url::parse(origin)
+                .map_err(|e| bad(format!("http.hosts.{host:?} = {origin:?}: {e}")))?;
+            if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+                return Err(bad(format!(
+                    "http.hosts.{host:?} = {origin:?}: want an http(s) origin like \"http://127.0.0.1:8080\""
+                )));
+            }
+        }
+        if !(1..=9).contains(&self.storage.gzip_level) {
+            return Err(bad("storage.gzip_level must be 1..9".into()));
+        }
+        if let Some(o) = &self.log.origin
+            && (o.is_empty() || o.contains(char::is_whitespace) || o.contains('+'))
+        {
+            return Err(bad(format!(
+                "log.origin {o:?}: must be non-empty, without spaces or '+'"
+            )));
+        }
+        parse_duration(&self.log.checkpoint_interval)
+            .map_err(|e| bad(format!("log.checkpoint_interval: {e}")))?;
+        Ok(())
+    }
+
+    /// Every secret value in the config (cookies, secret headers), so tests and
+    /// redaction can make sure none of them is written anywhere.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut out = vec![];
+        for p in self.platforms.values() {
+            if let Some(c) = &p.cookies {
+                out.push(c.clone());
+                for part in c.split(';') {
+                    if let Some((_, v)) = part.split_once('=')
+                        && v.trim().len() >= 4
+                    {
+                        out.push(v.trim().to_string());
+                    }
+                }
+            }
+            for (name, value) in &p.headers {
+                if crate::capture::is_secret_header(name) {
+                    out.push(value.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// "90s", "10m", "1h", "2d", "1500ms", or plain seconds.
+pub fn parse_duration(s: &str) -> std::result::Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => (&s[..i], s[i..].trim()),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 90s, 10m, 1h, 2d"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "sec" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        "w" => n * 7.0 * 86400.0,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (use ms, s, m, h, d, w)")),
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("{s:?} is not a duration"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10m").unwrap().as_secs(), 600);
+        assert_eq!(parse_duration("1500ms").unwrap().as_millis(), 1500);
+        assert_eq!(parse_duration("2d").unwrap().as_secs(), 172_800);
+        assert_eq!(parse_duration("45").unwrap().as_secs(), 45);
+        assert!(parse_duration("ten minutes").is_err());
+        assert!(parse_duration("5y").is_err());
+    }
+
+    #[test]
+    fn unknown_key_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("samizdat.toml");
+        std::fs::write(&p, "[http]\nconcurency = 3\n").unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("concurency"), "{e}");
+    }
+
+    #[test]
+    fn host_override_must_be_an_origin() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("samizdat.toml");
+        std::fs::write(&p, "[http.hosts]\n\"m.weibo.cn\" = \"ftp://x\"\n").unwrap();
+        assert!(Config::load(&p).is_err());
+        std::fs::write(&p, "[http.hosts]\n\"m.weibo.cn\" = \"http://127.0.0.1:9\"\n").unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.http.hosts["m.weibo.cn"], "http://127.0.0.1:9");
+    }
+}

@@ -1,0 +1,31 @@
+//! samizdat: capture public posts into WARC files, prove them with a signed Merkle log,
+//! watch them, and serve the archive.
+//!
+//! # Layout
+//!
+//! - [`model`]: the vocabulary: post, media, outcome, cause (SPEC sections 4 and 5).
+//! - [`platforms`]: one file per platform; recognise URLs, plan requests, read responses.
+//!   No I/O.
+//! - [`capture`]: runs platform plans over HTTP, records every exchange, fetches media.
+//!   All capture concurrency and per-host politeness lives in `capture::run`.
+//! - [`store`]: the archive folder: WARC files (`store::warc`), the SQLite index
+//!   (`store::index`), the archive-wide append lock and crash recovery (`store::archive`).
+//! - [`log`]: RFC 6962 Merkle maths (`log::merkle`, no I/O), the stored tree hashes
+//!   (`log::hashes`), C2SP signed notes and checkpoints (`log::note`).
+//! - [`verify`]: re-hash everything and name what is damaged.
+//! - [`config`]: `samizdat.toml`, validated once into settings.
+//! - [`error`]: the one error enum.
+//!
+//! `main.rs` parses the command line and wires these together.
+
+pub mod capture;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod log;
+pub mod model;
+pub mod platforms;
+pub mod store;
+pub mod verify;
+
+pub use error::{Error, Result};

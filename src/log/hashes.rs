@@ -1,0 +1,1 @@
+//! Stored tree hashes (to be written).
