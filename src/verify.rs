@@ -1,1 +1,295 @@
-//! verify (to be written).
+//! `verify`: re-hash every record, rebuild the tree, check every checkpoint, and check
+//! that the index agrees with the files. Read-only: it never changes the archive.
+//!
+//! Each problem names the file, offset, record id and target URI, so an investigator can
+//! go straight to the damaged bytes.
+
+use crate::error::{Error, IoContext, Result};
+use crate::log::merkle::{CompactRange, Hash, leaf_hash};
+use crate::log::note::{Checkpoint, open_note};
+use crate::store::archive::{self, layout};
+use crate::store::index::{Index, RecordRow};
+use crate::store::warc;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One thing wrong, located as precisely as possible.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub what: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leaf: Option<u64>,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}")?;
+            if let Some(o) = self.offset {
+                write!(f, " @{o}")?;
+            }
+            write!(f, ": ")?;
+        }
+        write!(f, "{}", self.what)?;
+        if let Some(l) = self.leaf {
+            write!(f, " [leaf {l}]")?;
+        }
+        if let Some(id) = &self.record_id {
+            write!(f, " [{id}]")?;
+        }
+        if let Some(t) = &self.target_uri {
+            write!(f, " [{t}]")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub files: usize,
+    pub records: u64,
+    /// Uncompressed record bytes hashed.
+    pub bytes: u64,
+    pub checkpoints: usize,
+    /// The root of the rebuilt tree (base64) and its size.
+    pub tree_size: u64,
+    pub root: String,
+    pub problems: Vec<Problem>,
+    /// Not damage: crash debris that the next writer will move to quarantine/.
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Most problems listed one by one (the count of the rest is still given).
+const MAX_PROBLEMS: usize = 1000;
+
+struct Problems {
+    list: Vec<Problem>,
+    more: u64,
+}
+
+impl Problems {
+    fn push(&mut self, p: Problem) {
+        if self.list.len() < MAX_PROBLEMS {
+            self.list.push(p);
+        } else {
+            self.more += 1;
+        }
+    }
+}
+
+fn at(file: &str, offset: u64, what: String) -> Problem {
+    Problem {
+        what,
+        file: Some(file.to_string()),
+        offset: Some(offset),
+        record_id: None,
+        target_uri: None,
+        leaf: None,
+    }
+}
+
+fn general(what: String) -> Problem {
+    Problem {
+        what,
+        file: None,
+        offset: None,
+        record_id: None,
+        target_uri: None,
+        leaf: None,
+    }
+}
+
+/// Checks the archive at `root`. `progress` gets the uncompressed bytes done so far.
+pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
+    if !archive::exists(root) {
+        return Err(Error::Archive {
+            path: root.to_path_buf(),
+            message: "no archive here (no keys/log.vkey); run `samizdat init` or pass --archive".into(),
+        });
+    }
+    let mut report = Report::default();
+    let mut probs = Problems { list: vec![], more: 0 };
+    let verifier = archive::read_verifier(root)?;
+
+    // Checkpoints: each must be signed by the archive key; remember size → root.
+    let mut wanted: BTreeMap<u64, Vec<(String, Hash)>> = BTreeMap::new();
+    let mut cp_files = archive::checkpoint_files(root)?;
+    let latest = root.join(layout::CHECKPOINT);
+    if latest.exists() {
+        cp_files.push(latest);
+    }
+    for p in &cp_files {
+        let name = p.strip_prefix(root).unwrap_or(p).display().to_string();
+        let text = std::fs::read_to_string(p).at(p)?;
+        match open_note(&text, std::slice::from_ref(&verifier)) {
+            Err(e) => probs.push(Problem { file: Some(name), ..general(format!("checkpoint signature does not verify with the archive key: {e}")) }),
+            Ok(note) => match Checkpoint::parse(&note.text) {
+                Err(e) => probs.push(Problem { file: Some(name), ..general(format!("checkpoint unreadable: {e}")) }),
+                Ok(cp) => {
+                    if cp.origin != verifier.name() {
+                        probs.push(Problem { file: Some(name.clone()), ..general(format!("checkpoint origin {:?} is not this log's {:?}", cp.origin, verifier.name())) });
+                    }
+                    report.checkpoints += 1;
+                    wanted.entry(cp.size).or_default().push((name, cp.root));
+                }
+            },
+        }
+    }
+
+    let index_path = root.join(layout::INDEX);
+    let index = if index_path.exists() { Some(Index::open(&index_path, false)?) } else {
+        probs.push(general("index.sqlite is missing: run `samizdat reindex`".into()));
+        None
+    };
+    let index_count = match &index { Some(i) => i.leaf_count()?, None => 0 };
+
+    let mut tree = CompactRange::new();
+    let check_root = |tree: &CompactRange, wanted: &BTreeMap<u64, Vec<(String, Hash)>>, probs: &mut Problems| {
+        if let Some(cps) = wanted.get(&tree.size()) {
+            let root = tree.root();
+            for (name, want) in cps {
+                if *want != root {
+                    probs.push(Problem { file: Some(name.clone()), ..general(format!(
+                        "checkpoint root for size {} does not match the tree rebuilt from warc/ ({} vs {})",
+                        tree.size(), want.to_base64(), root.to_base64()))});
+                }
+            }
+        }
+    };
+    check_root(&tree, &wanted, &mut probs);
+
+    let files = archive::warc_files(root)?;
+    report.files = files.len();
+    let mut rows: Vec<RecordRow> = vec![];
+    let mut row_at = 0usize;
+    let mut next_leaf = 0u64;
+    for (fi, name) in files.iter().enumerate() {
+        let path = root.join(layout::WARC_DIR).join(name);
+        for m in warc::MemberReader::open(&path, 0).at(&path)? {
+            let m = match m {
+                Ok(m) => m,
+                Err(e) => {
+                    let last_file = fi + 1 == files.len();
+                    let known_end = index_count <= next_leaf && wanted.keys().all(|s| *s <= next_leaf);
+                    if last_file && e.at_end && known_end {
+                        report.notes.push(format!(
+                            "{name} @{}: a torn record after everything the index and checkpoints know: \
+                             crash debris, moved to quarantine/ by the next capture ({})", e.offset, e.message));
+                    } else {
+                        probs.push(at(name, e.offset, format!("{}; the rest of this file cannot be read", e.message)));
+                    }
+                    break;
+                }
+            };
+            let leaf = next_leaf;
+            next_leaf += 1;
+            report.records += 1;
+            report.bytes += m.bytes.len() as u64;
+            let lh = leaf_hash(&m.bytes);
+            tree.push(lh);
+            check_root(&tree, &wanted, &mut probs);
+            let rec = match warc::parse_record(&m.bytes) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    probs.push(Problem { leaf: Some(leaf), ..at(name, m.offset, format!("not a valid WARC record: {e}")) });
+                    None
+                }
+            };
+            if let Some(rec) = &rec {
+                for what in warc::digest_problems(rec) {
+                    probs.push(Problem {
+                        what,
+                        file: Some(name.clone()),
+                        offset: Some(m.offset),
+                        record_id: Some(rec.id().to_string()),
+                        target_uri: rec.target_uri().map(str::to_string),
+                        leaf: Some(leaf),
+                    });
+                }
+            }
+            // The index row for this leaf, fetched in chunks.
+            if let Some(ix) = &index {
+                if row_at >= rows.len() {
+                    rows = ix.records_range(leaf, leaf + 4096)?;
+                    row_at = 0;
+                }
+                let row = rows.get(row_at).filter(|r| r.leaf == leaf);
+                if row.is_some() {
+                    row_at += 1;
+                }
+                let id = rec.as_ref().map(|r| r.id().to_string());
+                let target = rec.as_ref().and_then(|r| r.target_uri().map(str::to_string));
+                let mismatch = match row {
+                    None if leaf < index_count => Some("the index has no row for this leaf".to_string()),
+                    None => Some("this record is not in the index (run `samizdat reindex` if the index is stale)".to_string()),
+                    Some(r) if Some(&r.id) != id.as_ref() => Some(format!("the index says leaf {leaf} is {} at {} @{}", r.id, r.file, r.offset)),
+                    Some(r) if r.file != *name || r.offset != m.offset || r.length != m.length => Some(format!("the index places this record at {} @{} (+{})", r.file, r.offset, r.length)),
+                    Some(r) if r.leaf_hash != lh.0 => Some("the index's leaf hash differs from the record's bytes".to_string()),
+                    Some(r) if r.block_digest.as_deref() != rec.as_ref().and_then(|x| x.field("WARC-Block-Digest")) => Some("the index's block digest differs from the record's".to_string()),
+                    _ => None,
+                };
+                if let Some(what) = mismatch {
+                    probs.push(Problem { what, file: Some(name.clone()), offset: Some(m.offset), record_id: id, target_uri: target, leaf: Some(leaf) });
+                }
+            }
+            if report.records % 1024 == 0 {
+                progress(report.bytes);
+            }
+        }
+    }
+    progress(report.bytes);
+    report.tree_size = tree.size();
+    report.root = tree.root().to_base64();
+
+    if index_count > next_leaf {
+        if let Some(ix) = &index {
+            for leaf in next_leaf..index_count.min(next_leaf + 20) {
+                if let Some(r) = ix.record_by_leaf(leaf)? {
+                    probs.push(Problem {
+                        what: "the index lists this record but it is missing from the WARC files".into(),
+                        file: Some(r.file), offset: Some(r.offset), record_id: Some(r.id), target_uri: r.target, leaf: Some(leaf),
+                    });
+                }
+            }
+        }
+        probs.push(general(format!("the index knows {index_count} records, the WARC files hold {next_leaf}")));
+    }
+    for (size, cps) in wanted.range(next_leaf + 1..) {
+        for (name, _) in cps {
+            probs.push(Problem { file: Some(name.clone()), ..general(format!("checkpoint covers {size} records but the WARC files hold only {next_leaf}")) });
+        }
+    }
+    // The stored tree hashes are a cache, but a proof served from a wrong cache would be wrong.
+    let hp = root.join(layout::HASHES);
+    if hp.exists() && next_leaf > 0 {
+        match crate::log::hashes::HashStore::open_read_only(&hp) {
+            Ok(h) if h.tree_size() >= next_leaf => {
+                if h.root(next_leaf)? != tree.root() {
+                    probs.push(general("log/hashes (the stored tree hashes) disagree with the records: run `samizdat reindex` to rebuild them".into()));
+                }
+            }
+            Ok(h) => probs.push(general(format!("log/hashes holds {} leaves, the WARC files {next_leaf}: run `samizdat reindex`", h.tree_size()))),
+            Err(e) => probs.push(general(format!("log/hashes unreadable: {e}"))),
+        }
+    }
+    if probs.more > 0 {
+        probs.list.push(general(format!("… and {} more problems", probs.more)));
+    }
+    report.problems = probs.list;
+    Ok(report)
+}

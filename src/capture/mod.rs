@@ -1,9 +1,390 @@
-//! Runs platform plans over HTTP (to be written).
+//! Capture: runs platform plans over HTTP and hands the records to the archive.
+//!
+//! # Concurrency, in one place
+//!
+//! [`capture_all`] runs up to `http.concurrency` captures at once (each capture's own
+//! requests run one after another, so that is also the cap on requests in flight).
+//! Every request waits for its host's turn in [`http::Politeness`] first. Finished
+//! captures go to one [`Writer`] thread, which owns the archive and appends whatever
+//! has queued up as one batch: one lock, one fsync, one checkpoint for many captures
+//! (group commit). A capture is reported done only when its batch is durable.
 
-/// Request and response headers whose values are secrets: stored redacted.
-pub fn is_secret_header(name: &str) -> bool {
-    matches!(
-        name.to_ascii_lowercase().as_str(),
-        "cookie" | "authorization" | "proxy-authorization" | "set-cookie" | "x-xsrf-token"
-    )
+pub mod http;
+
+pub use http::{Fetcher, is_secret_header};
+
+use crate::error::{Error, Result};
+use crate::model::{Media, Outcome, Post};
+use crate::platforms::{self, Fetched, Finding, Job, PlanContext, Request, Step, Target};
+use crate::store::archive::{Appended, Archive};
+use crate::store::index::PostRecord;
+use crate::store::warc::{self, Record, kind, mime};
+use futures_util::StreamExt;
+use serde::Serialize;
+use std::sync::Arc;
+use url::Url;
+
+/// Most requests one plan may make (a guard against a plan that never finishes).
+const MAX_PLAN_STEPS: usize = 32;
+/// Most share-link hops before a platform URL is reached.
+const MAX_FOLLOWS: usize = 5;
+
+/// Choices of one `capture` run.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureOptions {
+    /// Skip pictures and videos.
+    pub no_media: bool,
+}
+
+/// What became of one URL.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaptureResult {
+    pub url: String,
+    pub post_id: Option<String>,
+    /// `captured`, `gone` (the platform says the post is not there) or `failed`.
+    pub status: &'static str,
+    /// For `gone`: the outcome, cause and the platform's own words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<crate::model::Cause>,
+    pub record_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leaf_indexes: Option<(u64, u64)>,
+    pub error: Option<String>,
+    /// Non-fatal problems (a picture that could not be fetched).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl CaptureResult {
+    fn failed(url: &str, error: String) -> Self {
+        CaptureResult {
+            url: url.to_string(),
+            post_id: None,
+            status: "failed",
+            outcome: None,
+            cause: None,
+            record_ids: vec![],
+            leaf_indexes: None,
+            error: Some(error),
+            warnings: vec![],
+        }
+    }
+    pub fn ok(&self) -> bool {
+        self.status == "captured"
+    }
+}
+
+type Reply = tokio::sync::oneshot::Sender<Result<Appended>>;
+
+/// The archive's single writer in this process (see the module docs).
+#[derive(Clone)]
+pub struct Writer {
+    tx: std::sync::mpsc::Sender<(Vec<Record>, Reply)>,
+}
+
+impl Writer {
+    /// Starts the writer thread. It stops when every `Writer` clone is dropped.
+    pub fn start(mut archive: Archive) -> (Writer, std::thread::JoinHandle<()>) {
+        let (tx, rx) = std::sync::mpsc::channel::<(Vec<Record>, Reply)>();
+        let handle = std::thread::Builder::new()
+            .name("samizdat-writer".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut jobs = vec![first];
+                    let mut bytes: usize = jobs[0].0.iter().map(|r| r.block.len()).sum();
+                    while bytes < (64 << 20) && jobs.len() < 512 {
+                        match rx.try_recv() {
+                            Ok(j) => {
+                                bytes += j.0.iter().map(|r| r.block.len()).sum::<usize>();
+                                jobs.push(j);
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    let sizes: Vec<usize> = jobs.iter().map(|j| j.0.len()).collect();
+                    let mut all = Vec::with_capacity(sizes.iter().sum());
+                    let mut replies = Vec::with_capacity(jobs.len());
+                    for (recs, reply) in jobs {
+                        all.extend(recs);
+                        replies.push(reply);
+                    }
+                    match archive.append(all) {
+                        Ok(done) => {
+                            // Rows come back in order; a new file's warcinfo may sit in
+                            // front of a job's records: give it to that job.
+                            let mut rows = done.rows.into_iter().peekable();
+                            for (n, reply) in sizes.into_iter().zip(replies) {
+                                let mut mine = vec![];
+                                while mine.iter().filter(|r: &&crate::store::index::RecordRow| r.warc_type != kind::WARCINFO).count() < n {
+                                    match rows.next() {
+                                        Some(r) => mine.push(r),
+                                        None => break,
+                                    }
+                                }
+                                let _ = reply.send(Ok(Appended { rows: mine, checkpoint: done.checkpoint.clone() }));
+                            }
+                        }
+                        Err(e) => {
+                            let msg = e.to_string();
+                            for reply in replies {
+                                let _ = reply.send(Err(Error::Archive {
+                                    path: archive.root().to_path_buf(),
+                                    message: format!("writing the records failed: {msg}"),
+                                }));
+                            }
+                        }
+                    }
+                }
+            })
+            .expect("spawning the writer thread");
+        (Writer { tx }, handle)
+    }
+
+    /// Appends records durably; returns when they are fsynced, indexed and checkpointed.
+    pub async fn append(&self, records: Vec<Record>) -> Result<Appended> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.tx
+            .send((records, tx))
+            .map_err(|_| Error::Log("the archive writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| Error::Log("the archive writer has stopped".into()))?
+    }
+}
+
+/// Captures every URL, at most `concurrency` at once, results in input order.
+/// `on_done` is called as each result is known (progress bars, JSON lines).
+pub async fn capture_all(
+    urls: Vec<String>,
+    opts: &CaptureOptions,
+    fetcher: Arc<Fetcher>,
+    writer: Writer,
+    concurrency: usize,
+    mut on_done: impl FnMut(&CaptureResult),
+) -> Vec<CaptureResult> {
+    let mut out = Vec::with_capacity(urls.len());
+    let mut stream = futures_util::stream::iter(urls)
+        .map(|u| {
+            let f = fetcher.clone();
+            let w = writer.clone();
+            let o = opts.clone();
+            async move { capture_one(&u, &o, &f, &w).await }
+        })
+        .buffered(concurrency.max(1));
+    while let Some(r) = stream.next().await {
+        on_done(&r);
+        out.push(r);
+    }
+    out
+}
+
+/// Captures one URL: resolve it to a platform target, run the plan, fetch media, write
+/// the post record, append everything.
+pub async fn capture_one(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, writer: &Writer) -> CaptureResult {
+    let mut url = match parse_url(input) {
+        Ok(u) => u,
+        Err(e) => return CaptureResult::failed(input, e.to_string()),
+    };
+    let mut records: Vec<Record> = vec![];
+    let mut responses: Vec<String> = vec![];
+    let mut follows = 0;
+    let (platform, target, finding) = loop {
+        let Some((platform, target)) = platforms::recognise(&url) else {
+            return CaptureResult::failed(input, format!("no platform recognises {url}"));
+        };
+        let ctx = PlanContext {
+            now: jiff::ZonedDateTime::now(),
+            has_user_cookies: url.host_str().is_some_and(|h| fetcher.has_cookies_for(h)),
+        };
+        let finding = match &target {
+            Target::Follow { url: short } => {
+                let req = Request::get(parse_url(short).unwrap_or(url.clone()), "share link");
+                let r = fetcher.fetch(&req).await;
+                records.extend(r.records);
+                match r.fetched {
+                    Fetched::Response(resp) => Finding::Redirected { url: resp.url.to_string() },
+                    Fetched::Failed(e) => return finish_failed(input, e, records, writer).await,
+                }
+            }
+            _ => {
+                let mut plan = platform.post_plan(&target, Job::Capture, &ctx);
+                let mut last: Option<Fetched> = None;
+                let mut steps = 0;
+                loop {
+                    match plan.next(last.as_ref()) {
+                        Step::Done(f) => break f,
+                        Step::Fetch(req) => {
+                            steps += 1;
+                            if steps > MAX_PLAN_STEPS {
+                                break Finding::Broken {
+                                    endpoint: platform.name().to_string(),
+                                    missing: format!("the plan asked for more than {MAX_PLAN_STEPS} requests"),
+                                };
+                            }
+                            let r = fetcher.fetch(&req).await;
+                            records.extend(r.records);
+                            responses.extend(r.response_id);
+                            last = Some(r.fetched);
+                        }
+                    }
+                }
+            }
+        };
+        if let Finding::Redirected { url: next } = &finding {
+            follows += 1;
+            let Ok(n) = Url::parse(next) else {
+                return finish_failed(input, format!("share link led to a bad URL {next:?}"), records, writer).await;
+            };
+            if follows > MAX_FOLLOWS || n == url {
+                return finish_failed(input, format!("share link did not lead to a post (last {n})"), records, writer).await;
+            }
+            url = n;
+            continue;
+        }
+        break (platform, target, finding);
+    };
+    let _ = target;
+
+    match finding {
+        Finding::Post(mut post) => {
+            let mut warnings = vec![];
+            if !opts.no_media {
+                fetch_media(&mut post, fetcher, &mut records, &mut warnings).await;
+            }
+            let record_ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
+            let body = PostRecord {
+                samizdat: "post/1".into(),
+                post: (*post).clone(),
+                requested_url: input.to_string(),
+                record_ids: record_ids.clone(),
+            };
+            let date = warc::warc_date(jiff::Timestamp::now());
+            let fields = responses.iter().map(|id| ("WARC-Concurrent-To".to_string(), id.clone())).collect();
+            let rec = Record::build(
+                kind::RESOURCE,
+                &date,
+                Some(&format!("urn:samizdat:post:{}", post.id)),
+                mime::POST,
+                fields,
+                serde_json::to_vec(&body).expect("posts serialise"),
+            );
+            records.push(rec);
+            let mut res = CaptureResult {
+                url: input.to_string(),
+                post_id: Some(post.id.0.clone()),
+                status: "captured",
+                outcome: Some(Outcome::Live),
+                cause: None,
+                record_ids: vec![],
+                leaf_indexes: None,
+                error: None,
+                warnings,
+            };
+            append_into(&mut res, records, writer).await;
+            res
+        }
+        Finding::Gone(g) => {
+            let words = g.message.clone().unwrap_or_default();
+            let error = match g.outcome {
+                Outcome::Unreachable => format!("{} could not be reached: {words}", platform.name()),
+                o => format!("{}: the post is {}{}: {words}", platform.name(), o.as_str(),
+                    g.cause.map(|c| format!(" (cause {})", c.as_str())).unwrap_or_default()),
+            };
+            let mut res = CaptureResult::failed(input, error);
+            if g.outcome != Outcome::Unreachable {
+                res.status = "gone";
+                res.outcome = Some(g.outcome);
+                res.cause = g.cause;
+            }
+            append_into(&mut res, records, writer).await;
+            res
+        }
+        Finding::Broken { endpoint, missing } => {
+            let e = Error::Extraction { endpoint, missing };
+            finish_failed(input, format!("{e} (the answer is kept in the archive; the post was not marked gone)"), records, writer).await
+        }
+        Finding::Timeline { .. } => finish_failed(input, "this URL is an account, not a post: use `samizdat watch add` to follow it".into(), records, writer).await,
+        Finding::Redirected { .. } => unreachable!("handled above"),
+    }
+}
+
+/// Records what was fetched even when the capture failed: the answers are evidence too.
+async fn finish_failed(input: &str, error: String, records: Vec<Record>, writer: &Writer) -> CaptureResult {
+    let mut res = CaptureResult::failed(input, error);
+    append_into(&mut res, records, writer).await;
+    res
+}
+
+async fn append_into(res: &mut CaptureResult, records: Vec<Record>, writer: &Writer) {
+    if records.is_empty() {
+        return;
+    }
+    match writer.append(records).await {
+        Ok(done) => {
+            res.record_ids = done.rows.iter().map(|r| r.id.clone()).collect();
+            res.leaf_indexes = done.rows.first().zip(done.rows.last()).map(|(a, b)| (a.leaf, b.leaf));
+        }
+        Err(e) => {
+            res.status = "failed";
+            res.error = Some(match &res.error {
+                Some(prev) => format!("{prev}; {e}"),
+                None => e.to_string(),
+            });
+        }
+    }
+}
+
+/// Fetches the pictures and videos of a post (and of the post it reposts or quotes),
+/// filling in digest, size, type and record id.
+async fn fetch_media(post: &mut Post, fetcher: &Fetcher, records: &mut Vec<Record>, warnings: &mut Vec<String>) {
+    let mut all: Vec<&mut Media> = post.media.iter_mut().collect();
+    for nested in [&mut post.repost_of, &mut post.quote_of].into_iter().flatten() {
+        all.extend(nested.media.iter_mut());
+    }
+    for m in all {
+        let Ok(u) = Url::parse(&m.url) else {
+            warnings.push(format!("media URL {:?} is not a URL", m.url));
+            continue;
+        };
+        let mut req = Request::get(u, "media");
+        if let Some(r) = &m.referer {
+            req = req.header("Referer", r);
+        }
+        let r = fetcher.fetch(&req).await;
+        records.extend(r.records);
+        match r.fetched {
+            Fetched::Response(resp) if resp.status < 300 => {
+                m.sha256 = r.payload_sha256;
+                m.bytes = r.payload_len;
+                m.mime = resp.header("content-type").map(str::to_string);
+                m.record_id = r.response_id;
+            }
+            Fetched::Response(resp) => warnings.push(format!("media {}: HTTP {}", m.url, resp.status)),
+            Fetched::Failed(e) => warnings.push(format!("media {}: {e}", m.url)),
+        }
+    }
+}
+
+/// Parses a URL a person typed, with clear errors for what samizdat cannot fetch.
+pub fn parse_url(input: &str) -> Result<Url> {
+    let s = input.trim();
+    let bad = |m: &str| Error::BadUrl {
+        url: input.to_string(),
+        message: m.to_string(),
+    };
+    let u = Url::parse(s).map_err(|e| {
+        if !s.contains("://") {
+            bad(&format!("{e}; give a full URL such as https://{s}"))
+        } else {
+            bad(&e.to_string())
+        }
+    })?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(bad(&format!("unsupported scheme {:?}: samizdat captures http and https URLs", u.scheme())));
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err(bad("no host"));
+    }
+    Ok(u)
 }

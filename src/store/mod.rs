@@ -1,1 +1,5 @@
-//! The archive folder.
+//! The archive folder: WARC files, the index, the append lock.
+
+pub mod archive;
+pub mod index;
+pub mod warc;

@@ -1,0 +1,638 @@
+//! One HTTP exchange at a time, recorded: the [`Fetcher`] turns a platform
+//! [`Request`] into WARC records (request, response, TLS certificate, one pair per
+//! redirect hop and per retry) and the [`Fetched`] answer the plan reads.
+//!
+//! reqwest runs with its decompression features off, so the archive keeps the bytes as
+//! the server sent them; a bounded, decoded copy goes to the plan. Redirects are followed
+//! here, hop by hop, so each hop is recorded and host overrides apply to every hop.
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::platforms::{Fetched, Request, Response};
+use crate::store::warc::{self, Record, kind, mime};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// The largest decoded body a plan gets to read. Decoding is bounded so a gzip bomb
+/// costs at most this much memory; the archive keeps the encoded bytes whole.
+pub const MAX_DECODED_BYTES: usize = 64 << 20;
+
+/// Request and response headers whose values are secrets: stored redacted.
+pub fn is_secret_header(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "cookie" | "authorization" | "proxy-authorization" | "set-cookie" | "x-xsrf-token"
+    )
+}
+
+/// `<redacted sha256:…>`: lets two captures be compared without keeping the secret.
+pub fn redact(value: &[u8]) -> String {
+    format!("<redacted sha256:{}>", hex::encode(Sha256::digest(value)))
+}
+
+/// The records of one fetch (all hops and retries) and what the plan gets to see.
+#[derive(Debug)]
+pub struct FetchResult {
+    pub records: Vec<Record>,
+    pub fetched: Fetched,
+    /// The record id of the last response, if any answer came.
+    pub response_id: Option<String>,
+    /// The last response's stored payload: its sha256 and length, for media.
+    pub payload_sha256: Option<String>,
+    pub payload_len: Option<u64>,
+}
+
+/// Per-host politeness: the earliest moment the next request to each host may start.
+/// Shared by every capture of a process; the one place request pacing is decided.
+#[derive(Default)]
+pub struct Politeness {
+    next: Mutex<HashMap<String, Instant>>,
+}
+
+impl Politeness {
+    /// Waits for this host's turn and books the following slot `delay` later.
+    pub async fn wait(&self, host: &str, delay: Duration) {
+        if delay.is_zero() {
+            return;
+        }
+        let slot = {
+            let mut next = self.next.lock().expect("politeness lock");
+            let now = Instant::now();
+            let slot = next.get(host).copied().unwrap_or(now).max(now);
+            next.insert(host.to_string(), slot + delay);
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+    }
+
+    /// Pushes a host's next slot out (after a 429 / Retry-After).
+    pub fn back_off(&self, host: &str, until: Instant) {
+        let mut next = self.next.lock().expect("politeness lock");
+        let e = next.entry(host.to_string()).or_insert(until);
+        if *e < until {
+            *e = until;
+        }
+    }
+}
+
+/// DNS through the system resolver, with a deadline (getaddrinfo has none of its own
+/// that we control, and an offline machine can wait a long time for an answer).
+struct DeadlineResolver(Duration);
+
+impl reqwest::dns::Resolve for DeadlineResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let limit = self.0;
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            match tokio::time::timeout(limit, tokio::net::lookup_host((host.as_str(), 0))).await {
+                Ok(Ok(addrs)) => {
+                    let v: Vec<SocketAddr> = addrs.collect();
+                    Ok(Box::new(v.into_iter()) as reqwest::dns::Addrs)
+                }
+                Ok(Err(e)) => Err(format!("DNS lookup of {host} failed: {e}").into()),
+                Err(_) => {
+                    Err(format!("DNS lookup of {host} timed out after {limit:?}").into())
+                }
+            }
+        })
+    }
+}
+
+pub struct Fetcher {
+    client: reqwest::Client,
+    http: crate::config::Http,
+    /// Host overrides, platform host → origin.
+    hosts: BTreeMap<String, Url>,
+    /// Per-host delays that differ from `http.per_host_delay_ms` (`[platforms.X]`).
+    host_delays: HashMap<String, Duration>,
+    /// Configured cookies per platform host (`[platforms.X] cookies`).
+    host_cookies: HashMap<String, String>,
+    /// Configured extra headers per platform host.
+    host_headers: HashMap<String, Vec<(String, String)>>,
+    pub politeness: Politeness,
+}
+
+impl Fetcher {
+    pub fn new(config: &Config, config_path: &std::path::Path) -> Result<Fetcher> {
+        let h = &config.http;
+        let bad = |m: String| Error::Config {
+            path: config_path.to_path_buf(),
+            message: m,
+        };
+        let mut b = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_millis(h.timeout_ms))
+            .connect_timeout(Duration::from_millis(h.connect_timeout_ms))
+            .tls_info(true)
+            .dns_resolver(DeadlineResolver(Duration::from_millis(h.resolve_timeout_ms)))
+            .pool_max_idle_per_host(64);
+        if let Some(p) = &h.proxy {
+            b = b.proxy(reqwest::Proxy::all(p).map_err(|e| bad(format!("http.proxy {p:?}: {e}")))?);
+        }
+        if let Some(ca) = &h.extra_ca_file {
+            let pem = std::fs::read(ca).map_err(|e| bad(format!("http.extra_ca_file {}: {e}", ca.display())))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| bad(format!("http.extra_ca_file {}: not PEM certificates: {e}", ca.display())))?;
+            b = b.tls_certs_merge(certs);
+        }
+        if h.insecure_tls {
+            b = b.danger_accept_invalid_certs(true);
+        }
+        let client = b.build().map_err(|e| bad(format!("HTTP client: {e}")))?;
+
+        let mut hosts = BTreeMap::new();
+        for (host, origin) in &h.hosts {
+            hosts.insert(host.to_ascii_lowercase(), Url::parse(origin).map_err(|e| bad(e.to_string()))?);
+        }
+        let mut host_delays = HashMap::new();
+        let mut host_cookies = HashMap::new();
+        let mut host_headers = HashMap::new();
+        for (name, pc) in &config.platforms {
+            let platform = crate::platforms::by_name(name)
+                .ok_or_else(|| bad(format!("[platforms.{name}]: no such platform")))?;
+            let main = platform.hosts();
+            if let Some(base) = &pc.base_url {
+                let u = Url::parse(base).map_err(|e| bad(format!("platforms.{name}.base_url: {e}")))?;
+                if let Some(first) = main.first() {
+                    hosts.entry(first.to_string()).or_insert(u);
+                }
+            }
+            for host in main {
+                if let Some(d) = pc.per_host_delay_ms {
+                    host_delays.insert(host.to_string(), Duration::from_millis(d));
+                }
+                if let Some(c) = &pc.cookies {
+                    host_cookies.insert(host.to_string(), c.clone());
+                }
+                if !pc.headers.is_empty() {
+                    host_headers.insert(
+                        host.to_string(),
+                        pc.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    );
+                }
+            }
+        }
+        Ok(Fetcher {
+            client,
+            http: h.clone(),
+            hosts,
+            host_delays,
+            host_cookies,
+            host_headers,
+            politeness: Politeness::default(),
+        })
+    }
+
+    /// Whether cookies are configured for this URL's host.
+    pub fn has_cookies_for(&self, host: &str) -> bool {
+        self.host_cookies.contains_key(host)
+    }
+
+    /// The URL actually fetched: the platform URL with a host override applied.
+    pub fn actual_url(&self, url: &Url) -> Url {
+        let Some(host) = url.host_str() else {
+            return url.clone();
+        };
+        match self.hosts.get(&host.to_ascii_lowercase()) {
+            None => url.clone(),
+            Some(origin) => {
+                let mut u = origin.clone();
+                let base = origin.path().trim_end_matches('/');
+                u.set_path(&format!("{base}{}", url.path()));
+                u.set_query(url.query());
+                u
+            }
+        }
+    }
+
+    /// The platform URL for a URL on an override origin (redirect targets).
+    fn platform_url(&self, url: &Url) -> Url {
+        for (host, origin) in &self.hosts {
+            if url.scheme() == origin.scheme()
+                && url.host_str() == origin.host_str()
+                && url.port_or_known_default() == origin.port_or_known_default()
+            {
+                let mut u = url.clone();
+                // Which scheme did the platform host use? Assume https, as real platforms do.
+                let _ = u.set_scheme("https");
+                let _ = u.set_host(Some(host));
+                let _ = u.set_port(None);
+                let base = origin.path().trim_end_matches('/');
+                if let Some(rest) = url.path().strip_prefix(base) {
+                    u.set_path(rest);
+                }
+                return u;
+            }
+        }
+        url.clone()
+    }
+
+    fn delay_for(&self, host: &str) -> Duration {
+        self.host_delays
+            .get(host)
+            .copied()
+            .unwrap_or(Duration::from_millis(self.http.per_host_delay_ms))
+    }
+
+    /// Makes the request, following redirects when asked, retrying 429/503 with
+    /// Retry-After, and records every exchange.
+    pub async fn fetch(&self, req: &Request) -> FetchResult {
+        let mut records = vec![];
+        let mut url = req.url.clone();
+        let mut seen = HashSet::new();
+        let mut hops = 0usize;
+        let mut retries = 0u32;
+        let mut method = req.method;
+        let mut body = req.body.clone();
+        loop {
+            if !seen.insert((url.to_string(), retries)) {
+                return failed(records, format!("redirect loop at {url}"));
+            }
+            let hop = self.exchange(method, &url, req, body.as_deref()).await;
+            let (resp, mut recs) = match hop {
+                Ok(x) => x,
+                Err((recs, msg)) => {
+                    records.extend(recs);
+                    return failed(records, msg);
+                }
+            };
+            let response_id = recs.iter().find(|r| r.warc_type() == kind::RESPONSE).map(|r| r.id().to_string());
+            let (sha, len) = recs
+                .iter()
+                .find(|r| r.warc_type() == kind::RESPONSE)
+                .map(|r| (hex::encode(Sha256::digest(r.payload())), r.payload().len() as u64))
+                .unzip();
+            records.append(&mut recs);
+            let status = resp.status;
+
+            if (status == 429 || status == 503) && retries < self.http.max_retries {
+                let wait = retry_after(resp.header("retry-after"))
+                    .unwrap_or(Duration::from_secs(1 << retries.min(5)));
+                if wait.as_millis() as u64 <= self.http.max_retry_after_ms {
+                    let host = url.host_str().unwrap_or("").to_string();
+                    self.politeness.back_off(&host, Instant::now() + wait);
+                    tracing::info!("{url}: HTTP {status}, retrying in {wait:?}");
+                    tokio::time::sleep(wait).await;
+                    retries += 1;
+                    continue;
+                }
+            }
+            if (300..400).contains(&status)
+                && req.follow_redirects
+                && let Some(loc) = resp.header("location")
+            {
+                if hops >= self.http.max_redirects {
+                    return failed(records, format!("more than {} redirects (last to {loc})", self.http.max_redirects));
+                }
+                let next = match self.actual_url(&url).join(loc) {
+                    Ok(n) => self.platform_url(&n),
+                    Err(e) => return failed(records, format!("bad redirect Location {loc:?}: {e}")),
+                };
+                if !matches!(next.scheme(), "http" | "https") {
+                    return failed(records, format!("redirect to unsupported scheme: {next}"));
+                }
+                hops += 1;
+                retries = 0;
+                if status == 303 || ((status == 301 || status == 302) && method == "POST") {
+                    method = "GET";
+                    body = None;
+                }
+                url = next;
+                continue;
+            }
+            return FetchResult {
+                records,
+                fetched: Fetched::Response(resp),
+                response_id,
+                payload_sha256: sha,
+                payload_len: len,
+            };
+        }
+    }
+
+    /// One request and its answer, recorded.
+    async fn exchange(
+        &self,
+        method: &'static str,
+        url: &Url,
+        req: &Request,
+        body: Option<&[u8]>,
+    ) -> std::result::Result<(Response, Vec<Record>), (Vec<Record>, String)> {
+        let actual = self.actual_url(url);
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        self.politeness.wait(&host, self.delay_for(&host)).await;
+
+        // The request headers, in the order we send them; reqwest adds Host (and
+        // Content-Length for bodies) itself.
+        let mut headers: Vec<(String, String)> = vec![
+            ("User-Agent".into(), self.http.user_agent.clone()),
+            ("Accept".into(), "*/*".into()),
+            ("Accept-Encoding".into(), "gzip, deflate, br".into()),
+        ];
+        for (n, v) in req.headers.iter().chain(self.host_headers.get(&host).into_iter().flatten()) {
+            if let Some(slot) = headers.iter_mut().find(|(h, _)| h.eq_ignore_ascii_case(n)) {
+                slot.1 = v.clone();
+            } else {
+                headers.push((n.clone(), v.clone()));
+            }
+        }
+        if req.with_user_cookies
+            && let Some(c) = self.host_cookies.get(&host)
+        {
+            headers.retain(|(n, _)| !n.eq_ignore_ascii_case("cookie"));
+            headers.push(("Cookie".into(), c.clone()));
+        }
+        let date = warc::warc_date(jiff::Timestamp::now());
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let mut rb = self.client.request(m, actual.clone());
+        for (n, v) in &headers {
+            rb = rb.header(n.as_str(), v.as_str());
+        }
+        if let Some(b) = body {
+            rb = rb.body(b.to_vec());
+        }
+        let started = Instant::now();
+        let mut resp = match rb.send().await {
+            Ok(r) => r,
+            Err(e) => return Err((vec![], describe(&e, &actual))),
+        };
+        let version = resp.version();
+        let status = resp.status();
+        let remote = resp.remote_addr();
+        let cert = resp
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(|t| t.peer_certificate().map(<[u8]>::to_vec));
+        let resp_headers: Vec<(String, Vec<u8>)> = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
+            .collect();
+
+        // The body, up to the size limit.
+        let limit = self.http.max_body_bytes;
+        let mut raw: Vec<u8> = Vec::new();
+        let mut truncated: Option<&'static str> = None;
+        let mut body_error = None;
+        loop {
+            match resp.chunk().await {
+                Ok(Some(c)) => {
+                    let room = limit.saturating_sub(raw.len() as u64) as usize;
+                    if c.len() > room {
+                        raw.extend_from_slice(&c[..room]);
+                        truncated = Some("length");
+                        break;
+                    }
+                    raw.extend_from_slice(&c);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    truncated = Some(if e.is_timeout() { "time" } else { "disconnect" });
+                    body_error = Some(describe(&e, &actual));
+                    break;
+                }
+            }
+        }
+        drop(resp);
+        let elapsed = started.elapsed();
+
+        // The request record.
+        let target = actual.as_str();
+        let mut path = actual.path().to_string();
+        if let Some(q) = actual.query() {
+            path.push('?');
+            path.push_str(q);
+        }
+        let host_header = match actual.port() {
+            Some(p) => format!("{}:{p}", actual.host_str().unwrap_or("")),
+            None => actual.host_str().unwrap_or("").to_string(),
+        };
+        let proto = match version {
+            reqwest::Version::HTTP_2 => Some("h2"),
+            reqwest::Version::HTTP_3 => Some("h3"),
+            _ => None,
+        };
+        let line_version = if version == reqwest::Version::HTTP_10 { "HTTP/1.0" } else { "HTTP/1.1" };
+        let mut rq = format!("{method} {path} {line_version}\r\nHost: {host_header}\r\n").into_bytes();
+        for (n, v) in &headers {
+            let v = if is_secret_header(n) { redact(v.as_bytes()) } else { v.clone() };
+            rq.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+        }
+        if let Some(b) = body {
+            rq.extend_from_slice(format!("Content-Length: {}\r\n", b.len()).as_bytes());
+        }
+        rq.extend_from_slice(b"\r\n");
+        if let Some(b) = body {
+            rq.extend_from_slice(b);
+        }
+        let mut common: Vec<(String, String)> = vec![];
+        if let Some(a) = remote {
+            common.push(("WARC-IP-Address".into(), a.ip().to_string()));
+        }
+        if let Some(p) = proto {
+            common.push(("WARC-Protocol".into(), p.into()));
+        }
+        let mut request = Record::build(kind::REQUEST, &date, Some(target), mime::HTTP_REQUEST, common.clone(), rq);
+
+        // The response record: status line, headers without Transfer-Encoding, the
+        // de-chunked body as sent (Content-Encoding kept).
+        let reason = status.canonical_reason().unwrap_or("");
+        let mut rs = format!("{line_version} {} {reason}\r\n", status.as_u16()).into_bytes();
+        for (n, v) in &resp_headers {
+            if n.eq_ignore_ascii_case("transfer-encoding") {
+                continue;
+            }
+            rs.extend_from_slice(n.as_bytes());
+            rs.extend_from_slice(b": ");
+            if is_secret_header(n) {
+                rs.extend_from_slice(redact(v).as_bytes());
+            } else {
+                rs.extend_from_slice(v);
+            }
+            rs.extend_from_slice(b"\r\n");
+        }
+        rs.extend_from_slice(b"\r\n");
+        rs.extend_from_slice(&raw);
+        let mut fields = common.clone();
+        fields.push(("WARC-Concurrent-To".into(), request.id().to_string()));
+        if let Some(t) = truncated {
+            fields.push(("WARC-Truncated".into(), t.into()));
+        }
+        let response = Record::build(kind::RESPONSE, &date, Some(target), mime::HTTP_RESPONSE, fields, rs);
+        request.insert_field("WARC-Concurrent-To", response.id());
+        let mut records = vec![request];
+        let response_id = response.id().to_string();
+        records.push(response);
+        let mut meta = format!("fetchTimeMs: {}\r\n", elapsed.as_millis());
+        if url != &actual {
+            meta.push_str(&format!("samizdat-platform-url: {url}\r\n"));
+        }
+        records.push(Record::build(
+            kind::METADATA,
+            &date,
+            Some(target),
+            mime::WARC_FIELDS,
+            vec![("WARC-Refers-To".into(), response_id.clone())],
+            meta.into_bytes(),
+        ));
+        if let Some(der) = cert {
+            records.push(Record::build(
+                kind::METADATA,
+                &date,
+                Some(target),
+                "application/pkix-cert",
+                vec![("WARC-Refers-To".into(), response_id.clone())],
+                der,
+            ));
+        }
+        if let Some(e) = body_error {
+            return Err((records, e));
+        }
+
+        let headers_lc: Vec<(String, String)> = resp_headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), String::from_utf8_lossy(v).into_owned()))
+            .collect();
+        let encoding = headers_lc
+            .iter()
+            .find(|(n, _)| n == "content-encoding")
+            .map(|(_, v)| v.trim().to_ascii_lowercase());
+        let (decoded, cut) = decode_body(&raw, encoding.as_deref());
+        Ok((
+            Response {
+                url: url.clone(),
+                status: status.as_u16(),
+                headers: headers_lc,
+                body: decoded,
+                truncated: truncated.is_some() || cut,
+            },
+            records,
+        ))
+    }
+}
+
+fn failed(records: Vec<Record>, msg: String) -> FetchResult {
+    FetchResult {
+        records,
+        fetched: Fetched::Failed(msg),
+        response_id: None,
+        payload_sha256: None,
+        payload_len: None,
+    }
+}
+
+/// A fetch error in words a person can act on.
+fn describe(e: &reqwest::Error, url: &Url) -> String {
+    use std::error::Error as _;
+    let mut chain = vec![];
+    let mut src = e.source();
+    while let Some(s) = src {
+        chain.push(s.to_string());
+        src = s.source();
+    }
+    let detail = chain.join(": ");
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        if detail.contains("DNS") || detail.contains("dns") {
+            "DNS lookup failed"
+        } else if detail.contains("certificate") || detail.contains("Tls") || detail.contains("tls") || detail.contains("TLS") {
+            "TLS handshake failed"
+        } else if detail.contains("refused") {
+            "connection refused"
+        } else {
+            "could not connect"
+        }
+    } else if detail.contains("certificate") {
+        "TLS handshake failed"
+    } else {
+        "request failed"
+    };
+    if detail.is_empty() {
+        format!("{what}: {url}")
+    } else {
+        format!("{what}: {url}: {detail}")
+    }
+}
+
+/// Seconds or an HTTP date.
+fn retry_after(v: Option<&str>) -> Option<Duration> {
+    let v = v?.trim();
+    if let Ok(s) = v.parse::<u64>() {
+        return Some(Duration::from_secs(s));
+    }
+    let t = jiff::fmt::rfc2822::parse(v).ok()?.timestamp();
+    let d = t.duration_since(jiff::Timestamp::now());
+    Some(Duration::from_secs(d.as_secs().max(0) as u64))
+}
+
+/// Removes Content-Encoding for the plan, never inflating past [`MAX_DECODED_BYTES`].
+/// Returns the bytes and whether the cap cut them. Unknown or broken encodings give the
+/// raw bytes: the archive has them either way.
+pub fn decode_body(raw: &[u8], encoding: Option<&str>) -> (Vec<u8>, bool) {
+    let cap = MAX_DECODED_BYTES as u64;
+    let mut out = Vec::new();
+    let res = match encoding {
+        Some("gzip") | Some("x-gzip") => flate2::read::MultiGzDecoder::new(raw).take(cap + 1).read_to_end(&mut out),
+        Some("deflate") => {
+            // "deflate" is zlib-wrapped by the spec, raw deflate in practice: try both.
+            let r = flate2::read::ZlibDecoder::new(raw).take(cap + 1).read_to_end(&mut out);
+            if r.is_err() {
+                out.clear();
+                flate2::read::DeflateDecoder::new(raw).take(cap + 1).read_to_end(&mut out)
+            } else {
+                r
+            }
+        }
+        Some("br") => brotli_decompressor::Decompressor::new(raw, 64 * 1024)
+            .take(cap + 1)
+            .read_to_end(&mut out),
+        _ => return (raw.to_vec(), false),
+    };
+    match res {
+        Ok(_) if out.len() as u64 > cap => {
+            out.truncate(MAX_DECODED_BYTES);
+            (out, true)
+        }
+        Ok(_) => (out, false),
+        Err(_) if !out.is_empty() => (out, true),
+        Err(_) => (raw.to_vec(), false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_bomb_is_cut_at_the_cap() {
+        let zeros = vec![0u8; 1 << 20];
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        for _ in 0..(MAX_DECODED_BYTES / zeros.len() + 8) {
+            std::io::Write::write_all(&mut enc, &zeros).unwrap();
+        }
+        let bomb = enc.finish().unwrap();
+        let (out, cut) = decode_body(&bomb, Some("gzip"));
+        assert!(cut);
+        assert_eq!(out.len(), MAX_DECODED_BYTES);
+    }
+
+    #[test]
+    fn redaction_hides_the_value() {
+        let r = redact(b"SUB=secret-value");
+        assert!(r.starts_with("<redacted sha256:"));
+        assert!(!r.contains("secret"));
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(retry_after(Some("3")), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), Some(Duration::ZERO));
+        assert_eq!(retry_after(Some("soon")), None);
+    }
+}

@@ -1,0 +1,597 @@
+//! The archive folder and its one write path.
+//!
+//! Appends go through [`Archive::append`]: under an archive-wide lock held for one batch
+//! (never for a process's life) it cuts crash debris, writes the records to the active
+//! WARC file, fsyncs, adds their leaves to the stored tree, indexes them, and only then
+//! signs a checkpoint over them. Several processes (`capture`, `watch run`, `serve`) can
+//! therefore share one archive: each batch sees what the others wrote.
+//!
+//! Crash safety rests on one order: WARC bytes durable → tree hashes durable → index
+//! committed → checkpoint signed. Whatever lies after the index's last record is debris
+//! of a batch that never finished (and was never reported done); the next writer moves it
+//! to `quarantine/` before writing. Anything else missing is damage for `verify` to name.
+
+use super::index::{Index, RecordRow};
+use super::warc::{self, Record, gzip_member, kind, mime};
+use crate::config::Config;
+use crate::error::{Error, IoContext, Result};
+use crate::log::hashes::HashStore;
+use crate::log::merkle::{Hash, leaf_hash};
+use crate::log::note::{Checkpoint, NoteSigner, NoteVerifier};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// File names under the archive root.
+pub mod layout {
+    pub const WARC_DIR: &str = "warc";
+    pub const INDEX: &str = "index.sqlite";
+    pub const LOG_DIR: &str = "log";
+    pub const HASHES: &str = "log/hashes";
+    pub const CHECKPOINT: &str = "log/checkpoint";
+    pub const CHECKPOINTS_DIR: &str = "log/checkpoints";
+    pub const KEYS_DIR: &str = "keys";
+    pub const SIGNING_KEY: &str = "keys/log.key";
+    pub const VERIFIER_KEY: &str = "keys/log.vkey";
+    pub const QUARANTINE: &str = "quarantine";
+    pub const LOCK: &str = "lock";
+    pub const CONFIG: &str = "samizdat.toml";
+}
+
+/// `samizdat-00000001.warc.gz`: name order is write order.
+pub fn warc_file_name(serial: u64) -> String {
+    format!("samizdat-{serial:08}.warc.gz")
+}
+
+fn warc_serial(name: &str) -> Option<u64> {
+    name.strip_prefix("samizdat-")?
+        .strip_suffix(".warc.gz")?
+        .parse()
+        .ok()
+}
+
+/// The WARC files of an archive in write order.
+pub fn warc_files(root: &Path) -> Result<Vec<String>> {
+    let dir = root.join(layout::WARC_DIR);
+    let mut out = vec![];
+    let rd = match fs::read_dir(&dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    for e in rd {
+        let e = e.at(&dir)?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if warc_serial(&name).is_some() {
+            out.push(name);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The stored checkpoint files (`log/checkpoints/<size>`), oldest first.
+pub fn checkpoint_files(root: &Path) -> Result<Vec<PathBuf>> {
+    let dir = root.join(layout::CHECKPOINTS_DIR);
+    let mut out = vec![];
+    match fs::read_dir(&dir) {
+        Ok(rd) => {
+            for e in rd {
+                out.push(e.at(&dir)?.path());
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io(dir, e)),
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Whether `root` holds an archive (made by `init` or a first capture).
+pub fn exists(root: &Path) -> bool {
+    root.join(layout::SIGNING_KEY).exists() || root.join(layout::VERIFIER_KEY).exists()
+}
+
+/// Reads the archive's verifier key.
+pub fn read_verifier(root: &Path) -> Result<NoteVerifier> {
+    let p = root.join(layout::VERIFIER_KEY);
+    let s = fs::read_to_string(&p).at(&p)?;
+    NoteVerifier::from_vkey(s.trim()).map_err(|e| Error::Key {
+        path: p,
+        message: e.to_string(),
+    })
+}
+
+/// An archive opened for writing.
+pub struct Archive {
+    root: PathBuf,
+    config: Config,
+    signer: NoteSigner,
+    index: Index,
+    hashes: HashStore,
+}
+
+/// What one append did.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    pub rows: Vec<RecordRow>,
+    /// The checkpoint signed over the batch.
+    pub checkpoint: Checkpoint,
+}
+
+impl Archive {
+    /// Opens the archive at `root` for writing, creating it (folders, signing key, index)
+    /// if it does not exist yet. Idempotent.
+    pub fn open(root: &Path, config: Config) -> Result<Archive> {
+        for d in [
+            "",
+            layout::WARC_DIR,
+            layout::LOG_DIR,
+            layout::CHECKPOINTS_DIR,
+            layout::KEYS_DIR,
+            layout::QUARANTINE,
+        ] {
+            let p = root.join(d);
+            fs::create_dir_all(&p).at(&p)?;
+        }
+        let signer = {
+            let _lock = lock(root)?;
+            load_or_create_key(root, &config)?
+        };
+        let index = Index::open(&root.join(layout::INDEX), true)?;
+        let hashes = HashStore::open(&root.join(layout::HASHES))?;
+        Ok(Archive {
+            root: root.to_path_buf(),
+            config,
+            signer,
+            index,
+            hashes,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The log's verifier key (C2SP vkey).
+    pub fn vkey(&self) -> String {
+        self.signer.verifier().to_vkey()
+    }
+
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    pub fn hashes(&self) -> &HashStore {
+        &self.hashes
+    }
+
+    /// Writes one batch of records, durably, and signs a checkpoint over it.
+    /// Returns once the records are fsynced, indexed and covered by the checkpoint.
+    pub fn append(&mut self, records: Vec<Record>) -> Result<Appended> {
+        let _lock = lock(&self.root)?;
+        self.recover()?;
+        let mut n = self.index.leaf_count()?;
+        let (mut name, mut size) = self.active_file()?;
+        let mut warcinfo_id = self.index.warcinfo_of(&name)?;
+        let mut pending: Vec<u8> = Vec::new();
+        let mut rows = Vec::with_capacity(records.len() + 1);
+        let mut written = Vec::with_capacity(records.len() + 1);
+        let level = self.config.storage.gzip_level;
+        let max = self.config.storage.warc_max_bytes;
+
+        for mut rec in records {
+            if warcinfo_id.is_none() || size + pending.len() as u64 >= max {
+                if warcinfo_id.is_some() {
+                    // Rotate: finish the full file, start the next one.
+                    self.write_out(&name, size, &pending)?;
+                    pending.clear();
+                    name = warc_file_name(warc_serial(&name).unwrap_or(0) + 1);
+                    size = 0;
+                }
+                let info = self.warcinfo(&name);
+                warcinfo_id = Some(info.id().to_string());
+                let bytes = info.to_bytes();
+                let gz = gzip_member(&bytes, level);
+                rows.push(RecordRow::new(&info, n, &name, size + pending.len() as u64, gz.len() as u64, leaf_hash(&bytes).0));
+                pending.extend_from_slice(&gz);
+                written.push(info);
+                n += 1;
+            }
+            rec.insert_field("WARC-Warcinfo-ID", warcinfo_id.as_deref().unwrap_or(""));
+            let bytes = rec.to_bytes();
+            let gz = gzip_member(&bytes, level);
+            rows.push(RecordRow::new(&rec, n, &name, size + pending.len() as u64, gz.len() as u64, leaf_hash(&bytes).0));
+            pending.extend_from_slice(&gz);
+            written.push(rec);
+            n += 1;
+        }
+        self.write_out(&name, size, &pending)?;
+
+        let leaves: Vec<Hash> = rows.iter().map(|r| Hash(r.leaf_hash)).collect();
+        self.hashes.append(&leaves)?;
+        self.hashes.sync()?;
+        self.index.add(&rows, &written)?;
+        let checkpoint = self.sign_checkpoint()?;
+        Ok(Appended { rows, checkpoint })
+    }
+
+    /// Appends `bytes` at `offset` of WARC file `name` and makes them durable.
+    fn write_out(&self, name: &str, offset: u64, bytes: &[u8]) -> Result<()> {
+        let path = self.root.join(layout::WARC_DIR).join(name);
+        let is_new = offset == 0;
+        let mut f = OpenOptions::new().create(true).append(true).open(&path).at(&path)?;
+        let len = f.metadata().at(&path)?.len();
+        if len != offset {
+            return Err(Error::Archive {
+                path,
+                message: format!("expected the file to end at {offset}, it ends at {len}"),
+            });
+        }
+        f.write_all(bytes).at(&path)?;
+        f.sync_data().at(&path)?;
+        if is_new {
+            sync_dir(&self.root.join(layout::WARC_DIR))?;
+        }
+        Ok(())
+    }
+
+    /// The file new records go to, and its current length.
+    fn active_file(&self) -> Result<(String, u64)> {
+        let files = warc_files(&self.root)?;
+        match files.last() {
+            None => Ok((warc_file_name(1), 0)),
+            Some(name) => {
+                let p = self.root.join(layout::WARC_DIR).join(name);
+                let len = fs::metadata(&p).at(&p)?.len();
+                Ok((name.clone(), len))
+            }
+        }
+    }
+
+    fn warcinfo(&self, file: &str) -> Record {
+        let w = &self.config.warcinfo;
+        let mut body = format!(
+            "software: samizdat/{}\r\n\
+             format: WARC File Format 1.1\r\n\
+             conformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n\
+             log-origin: {}\r\n\
+             http-header-block: rebuilt from the parsed response (reqwest gives no raw bytes): \
+             header order and case may differ from the wire; HTTP/2 exchanges are written as \
+             HTTP/1.1 with WARC-Protocol: h2; bodies are de-chunked and Transfer-Encoding is \
+             removed; Content-Encoding is kept as sent\r\n\
+             secrets: values of Cookie, Authorization, Proxy-Authorization and Set-Cookie \
+             headers are stored as <redacted sha256:...>\r\n",
+            env!("CARGO_PKG_VERSION"),
+            self.signer.name(),
+        );
+        if self.config.http.insecure_tls {
+            body.push_str("tls: certificate verification was OFF (insecure_tls)\r\n");
+        }
+        for (k, v) in [("operator", &w.operator), ("hostname", &w.hostname), ("ip", &w.ip)] {
+            if let Some(v) = v {
+                body.push_str(&format!("{k}: {v}\r\n"));
+            }
+        }
+        Record::build(
+            kind::WARCINFO,
+            &warc::warc_date(jiff::Timestamp::now()),
+            None,
+            mime::WARC_FIELDS,
+            vec![("WARC-Filename".into(), file.into())],
+            body.into_bytes(),
+        )
+    }
+
+    /// Signs a checkpoint over the whole tree, if it grew, after making sure the new
+    /// tree is consistent with the last checkpoint (a log must never sign two
+    /// inconsistent checkpoints).
+    fn sign_checkpoint(&mut self) -> Result<Checkpoint> {
+        let size = self.hashes.tree_size();
+        let root = self.hashes.root(size)?;
+        let cp = Checkpoint {
+            origin: self.signer.name().to_string(),
+            size,
+            root,
+            extensions: vec![],
+        };
+        if let Some(prev) = self.latest_checkpoint()? {
+            if prev.size > size || self.hashes.root(prev.size)? != prev.root {
+                return Err(Error::Log(format!(
+                    "the tree of {size} leaves is not consistent with the signed checkpoint of size {}: \
+                     refusing to sign; run `samizdat verify`",
+                    prev.size
+                )));
+            }
+            if prev.size == size {
+                return Ok(prev);
+            }
+        }
+        let note = self.signer.sign(&cp.body())?;
+        let dir = self.root.join(layout::CHECKPOINTS_DIR);
+        write_atomic(&dir.join(format!("{size:020}")), note.as_bytes())?;
+        write_atomic(&self.root.join(layout::CHECKPOINT), note.as_bytes())?;
+        Ok(cp)
+    }
+
+    /// The newest signed checkpoint (verified with the archive's own key).
+    pub fn latest_checkpoint(&self) -> Result<Option<Checkpoint>> {
+        latest_checkpoint(&self.root, &self.signer.verifier())
+    }
+
+    /// Cuts crash debris and brings the tree-hash cache in line with the index.
+    /// Runs under the lock, before every batch.
+    fn recover(&mut self) -> Result<()> {
+        let known = self.index.leaf_count()?;
+        if let Some(cp) = self.latest_checkpoint()?
+            && cp.size > known
+        {
+            return Err(Error::Archive {
+                path: self.root.clone(),
+                message: format!(
+                    "the index knows {known} records but a signed checkpoint covers {}: \
+                     run `samizdat reindex` (nothing was written)",
+                    cp.size
+                ),
+            });
+        }
+        let files = warc_files(&self.root)?;
+        let last = self.index.last_record()?;
+        let (keep_file, keep_len) = match &last {
+            Some(r) => (Some(r.file.clone()), r.offset + r.length),
+            None => (None, 0),
+        };
+        for name in &files {
+            let path = self.root.join(layout::WARC_DIR).join(name);
+            let len = fs::metadata(&path).at(&path)?.len();
+            let cut_from = match &keep_file {
+                Some(k) if name < k => continue,
+                Some(k) if name == k => keep_len,
+                _ => 0,
+            };
+            if len <= cut_from {
+                if len < cut_from {
+                    return Err(Error::Archive {
+                        path,
+                        message: format!(
+                            "the index has records up to byte {cut_from} but the file ends at {len}: \
+                             the archive is damaged; run `samizdat verify`"
+                        ),
+                    });
+                }
+                continue;
+            }
+            if keep_file.is_none() && known == 0 && len > 0 && !all_torn(&path)? {
+                return Err(Error::Archive {
+                    path,
+                    message: "the index is empty but this WARC file holds complete records: \
+                              run `samizdat reindex` (nothing was written)"
+                        .into(),
+                });
+            }
+            self.quarantine(&path, name, cut_from, len)?;
+        }
+        let stored = self.hashes.tree_size();
+        if stored > known {
+            self.hashes.truncate(known)?;
+        } else if stored < known {
+            let mut missing = vec![];
+            for leaf in stored..known {
+                let row = self.index.record_by_leaf(leaf)?.ok_or_else(|| Error::Archive {
+                    path: self.root.join(layout::INDEX),
+                    message: format!("leaf {leaf} is missing from the index: run `samizdat reindex`"),
+                })?;
+                missing.push(Hash(row.leaf_hash));
+            }
+            self.hashes.append(&missing)?;
+            self.hashes.sync()?;
+        }
+        Ok(())
+    }
+
+    /// Moves bytes `[from, len)` of a WARC file into quarantine/ and cuts them off.
+    fn quarantine(&self, path: &Path, name: &str, from: u64, len: u64) -> Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let qdir = self.root.join(layout::QUARANTINE);
+        let qpath = qdir.join(format!(
+            "{name}.{from}.{}.tail",
+            jiff::Timestamp::now().as_second()
+        ));
+        let mut src = File::open(path).at(path)?;
+        src.seek(SeekFrom::Start(from)).at(path)?;
+        let mut bytes = Vec::with_capacity((len - from) as usize);
+        src.read_to_end(&mut bytes).at(path)?;
+        write_atomic(&qpath, &bytes)?;
+        let f = OpenOptions::new().write(true).open(path).at(path)?;
+        f.set_len(from).at(path)?;
+        f.sync_all().at(path)?;
+        if from == 0 {
+            fs::remove_file(path).at(path)?;
+            sync_dir(path.parent().unwrap_or(Path::new(".")))?;
+        }
+        tracing::warn!(
+            "moved {} bytes of crash debris from {name} (offset {from}) to {}",
+            len - from,
+            qpath.display()
+        );
+        Ok(())
+    }
+
+    /// Rebuilds the index and the tree hashes from the WARC files alone.
+    pub fn reindex(&mut self, mut progress: impl FnMut(u64)) -> Result<u64> {
+        let _lock = lock(&self.root)?;
+        self.index.clear()?;
+        self.hashes.truncate(0)?;
+        let mut n = 0u64;
+        let files = warc_files(&self.root)?;
+        for (i, name) in files.iter().enumerate() {
+            let path = self.root.join(layout::WARC_DIR).join(name);
+            let mut rows = vec![];
+            let mut recs = vec![];
+            let mut torn = None;
+            for m in warc::MemberReader::open(&path, 0).at(&path)? {
+                let m = match m {
+                    Ok(m) => m,
+                    Err(e) => {
+                        torn = Some(e);
+                        break;
+                    }
+                };
+                let rec = warc::parse_record(&m.bytes).map_err(|msg| Error::Warc {
+                    file: name.clone(),
+                    offset: m.offset,
+                    message: msg,
+                })?;
+                rows.push(RecordRow::new(&rec, n, name, m.offset, m.length, leaf_hash(&m.bytes).0));
+                recs.push(rec);
+                n += 1;
+                if rows.len() >= 2000 {
+                    self.flush_reindex(&mut rows, &mut recs)?;
+                    progress(n);
+                }
+            }
+            self.flush_reindex(&mut rows, &mut recs)?;
+            if let Some(e) = torn {
+                let last = i + 1 == files.len();
+                if !(last && e.at_end) {
+                    return Err(Error::Warc {
+                        file: name.clone(),
+                        offset: e.offset,
+                        message: format!("{}; the archive is damaged: run `samizdat verify`", e.message),
+                    });
+                }
+                // Crash debris at the very end: recover() will quarantine it at the next append.
+            }
+        }
+        self.hashes.sync()?;
+        progress(n);
+        Ok(n)
+    }
+
+    fn flush_reindex(&mut self, rows: &mut Vec<RecordRow>, recs: &mut Vec<Record>) -> Result<()> {
+        let leaves: Vec<Hash> = rows.iter().map(|r| Hash(r.leaf_hash)).collect();
+        self.hashes.append(&leaves)?;
+        self.index.add(rows, recs)?;
+        rows.clear();
+        recs.clear();
+        Ok(())
+    }
+}
+
+/// The newest stored checkpoint that verifies under `verifier`.
+pub fn latest_checkpoint(root: &Path, verifier: &NoteVerifier) -> Result<Option<Checkpoint>> {
+    let p = root.join(layout::CHECKPOINT);
+    let text = match fs::read_to_string(&p) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(p, e)),
+    };
+    let note = crate::log::note::open_note(&text, std::slice::from_ref(verifier))
+        .map_err(|e| Error::Log(format!("{}: {e}", p.display())))?;
+    Ok(Some(Checkpoint::parse(&note.text)?))
+}
+
+/// True when nothing in the file decodes to a complete record (a file whose only content
+/// is a torn first member).
+fn all_torn(path: &Path) -> Result<bool> {
+    let mut r = warc::MemberReader::open(path, 0).at(path)?;
+    Ok(!matches!(r.next(), Some(Ok(_))))
+}
+
+/// The archive-wide append lock, released when dropped.
+pub struct Lock(File);
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+/// Takes the archive-wide lock, waiting for another writer's batch to finish.
+pub fn lock(root: &Path) -> Result<Lock> {
+    let p = root.join(layout::LOCK);
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p)
+        .at(&p)?;
+    f.lock().at(&p)?;
+    Ok(Lock(f))
+}
+
+fn load_or_create_key(root: &Path, config: &Config) -> Result<NoteSigner> {
+    let kp = root.join(layout::SIGNING_KEY);
+    let vp = root.join(layout::VERIFIER_KEY);
+    let signer = match fs::read_to_string(&kp) {
+        Ok(s) => NoteSigner::from_skey(s.trim()).map_err(|e| Error::Key {
+            path: kp.clone(),
+            message: e.to_string(),
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let origin = match &config.log.origin {
+                Some(o) => o.clone(),
+                None => {
+                    let mut b = [0u8; 6];
+                    getrandom::fill(&mut b).map_err(|e| Error::Log(format!("no randomness: {e}")))?;
+                    format!("samizdat.local/{}", hex::encode(b))
+                }
+            };
+            let s = NoteSigner::generate(&origin)?;
+            write_private(&kp, s.to_skey().as_bytes())?;
+            s
+        }
+        Err(e) => return Err(Error::io(kp, e)),
+    };
+    if let Some(o) = &config.log.origin
+        && o != signer.name()
+    {
+        return Err(Error::Config {
+            path: root.join(layout::CONFIG),
+            message: format!(
+                "log.origin is {o:?} but this archive's key is named {:?}: a log keeps its origin for life",
+                signer.name()
+            ),
+        });
+    }
+    let vkey = signer.verifier().to_vkey();
+    if fs::read_to_string(&vp).map(|s| s.trim() != vkey).unwrap_or(true) {
+        write_atomic(&vp, format!("{vkey}\n").as_bytes())?;
+    }
+    Ok(signer)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .at(path)?;
+    f.write_all(bytes).at(path)?;
+    f.sync_all().at(path)?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Writes a file so that readers see the old or the new bytes, never a mix.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let mut f = File::create(&tmp).at(&tmp)?;
+    f.write_all(bytes).at(&tmp)?;
+    f.sync_all().at(&tmp)?;
+    fs::rename(&tmp, path).at(path)?;
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir).and_then(|d| d.sync_all()).at(dir)
+}

@@ -1,0 +1,503 @@
+//! The SQLite index: records (where each one is, its digests and leaf), posts, captures.
+//!
+//! A cache: everything here is derived from the WARC records by [`Index::apply`], which
+//! both the append path and `reindex` use, so a rebuilt index answers exactly as before.
+
+use super::warc::{Record, mime};
+use crate::error::{Error, Result};
+use crate::model::{Outcome, Post};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    leaf INTEGER PRIMARY KEY,          -- leaf index in the log = write order
+    id TEXT NOT NULL UNIQUE,           -- WARC-Record-ID
+    file TEXT NOT NULL,                -- file name under warc/
+    offset INTEGER NOT NULL,           -- gzip member offset
+    length INTEGER NOT NULL,           -- gzip member length
+    type TEXT NOT NULL,
+    target TEXT,
+    date TEXT NOT NULL,
+    content_type TEXT,
+    block_digest TEXT,
+    payload_digest TEXT,
+    leaf_hash BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_target ON records(target);
+CREATE TABLE IF NOT EXISTS posts (
+    id TEXT PRIMARY KEY,
+    platform TEXT NOT NULL,
+    platform_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    author_id TEXT,
+    author_name TEXT,
+    created_at TEXT,
+    text TEXT,
+    json TEXT NOT NULL,                -- the newest post version
+    state TEXT NOT NULL,
+    cause TEXT,
+    message TEXT,
+    last_seen_live TEXT,
+    first_seen_gone TEXT,
+    first_captured TEXT NOT NULL,
+    last_captured TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS posts_platform ON posts(platform, first_captured);
+CREATE INDEX IF NOT EXISTS posts_captured ON posts(first_captured);
+CREATE TABLE IF NOT EXISTS post_urls (url TEXT PRIMARY KEY, post_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS captures (
+    id INTEGER PRIMARY KEY,
+    post_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    post_record TEXT NOT NULL,
+    record_ids TEXT NOT NULL           -- JSON list, the post record last
+);
+CREATE INDEX IF NOT EXISTS captures_post ON captures(post_id, at);
+"#;
+
+/// Where a record lives and what the log knows of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordRow {
+    pub leaf: u64,
+    pub id: String,
+    pub file: String,
+    pub offset: u64,
+    pub length: u64,
+    pub warc_type: String,
+    pub target: Option<String>,
+    pub date: String,
+    pub content_type: Option<String>,
+    pub block_digest: Option<String>,
+    pub payload_digest: Option<String>,
+    pub leaf_hash: [u8; 32],
+}
+
+impl RecordRow {
+    pub fn new(rec: &Record, leaf: u64, file: &str, offset: u64, length: u64, leaf_hash: [u8; 32]) -> Self {
+        RecordRow {
+            leaf,
+            id: rec.id().to_string(),
+            file: file.to_string(),
+            offset,
+            length,
+            warc_type: rec.warc_type().to_string(),
+            target: rec.target_uri().map(str::to_string),
+            date: rec.date().to_string(),
+            content_type: rec.field("Content-Type").map(str::to_string),
+            block_digest: rec.field("WARC-Block-Digest").map(str::to_string),
+            payload_digest: rec.field("WARC-Payload-Digest").map(str::to_string),
+            leaf_hash,
+        }
+    }
+}
+
+/// The body of a post record (`application/vnd.samizdat.post+json`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PostRecord {
+    /// Format marker, `post/1`.
+    pub samizdat: String,
+    pub post: Post,
+    /// The URL the user asked for, in the form they gave it.
+    pub requested_url: String,
+    /// Every record this capture wrote before the post record, in write order.
+    pub record_ids: Vec<String>,
+}
+
+/// Filters of `list`.
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub platform: Option<String>,
+    pub state: Option<String>,
+    /// RFC 3339; posts first captured at or after it.
+    pub since: Option<String>,
+    pub author: Option<String>,
+    /// 0 = all.
+    pub limit: usize,
+}
+
+pub struct Index {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Index {
+    /// Opens (creating if asked) the index at `path`.
+    pub fn open(path: &Path, writable: bool) -> Result<Index> {
+        let flags = if writable {
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        };
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::Index {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        let idx = Index {
+            conn,
+            path: path.to_path_buf(),
+        };
+        idx.conn
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(|e| idx.err(e))?;
+        if writable {
+            idx.conn
+                .execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+                .map_err(|e| idx.err(e))?;
+            idx.conn.execute_batch(SCHEMA).map_err(|e| idx.err(e))?;
+        }
+        Ok(idx)
+    }
+
+    fn err(&self, e: rusqlite::Error) -> Error {
+        Error::Index {
+            path: self.path.clone(),
+            source: e,
+        }
+    }
+
+    /// Number of records (= leaves) the index knows.
+    pub fn leaf_count(&self) -> Result<u64> {
+        let n: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(leaf) FROM records", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(n.map(|n| n as u64 + 1).unwrap_or(0))
+    }
+
+    /// The last record the index knows: where the archive's known bytes end.
+    pub fn last_record(&self) -> Result<Option<RecordRow>> {
+        self.record_where("leaf = (SELECT MAX(leaf) FROM records)", [])
+    }
+
+    /// The last record known in one file.
+    pub fn last_in_file(&self, file: &str) -> Result<Option<RecordRow>> {
+        self.record_where(
+            "leaf = (SELECT MAX(leaf) FROM records WHERE file = ?1)",
+            [file],
+        )
+    }
+
+    pub fn record_by_id(&self, id: &str) -> Result<Option<RecordRow>> {
+        self.record_where("id = ?1", [id])
+    }
+
+    pub fn record_by_leaf(&self, leaf: u64) -> Result<Option<RecordRow>> {
+        self.record_where("leaf = ?1", [leaf as i64])
+    }
+
+    fn record_where<P: rusqlite::Params>(&self, cond: &str, p: P) -> Result<Option<RecordRow>> {
+        let sql = format!(
+            "SELECT leaf, id, file, offset, length, type, target, date, content_type, \
+             block_digest, payload_digest, leaf_hash FROM records WHERE {cond}"
+        );
+        self.conn
+            .query_row(&sql, p, row_to_record)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every record row in leaf order, for `verify`.
+    pub fn for_each_record(&self, mut f: impl FnMut(RecordRow) -> Result<()>) -> Result<()> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT leaf, id, file, offset, length, type, target, date, content_type, \
+                 block_digest, payload_digest, leaf_hash FROM records ORDER BY leaf",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([], row_to_record).map_err(|e| self.err(e))?;
+        for r in rows {
+            f(r.map_err(|e| self.err(e))?)?;
+        }
+        Ok(())
+    }
+
+    /// Adds records (already durable in their WARC files) and everything derived from them,
+    /// in one transaction.
+    pub fn add(&mut self, rows: &[RecordRow], records: &[Record]) -> Result<()> {
+        let path = self.path.clone();
+        let e = |e| Error::Index {
+            path: path.clone(),
+            source: e,
+        };
+        let tx = self.conn.transaction().map_err(e)?;
+        {
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT INTO records (leaf, id, file, offset, length, type, target, date, \
+                     content_type, block_digest, payload_digest, leaf_hash) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )
+                .map_err(e)?;
+            for r in rows {
+                ins.execute(params![
+                    r.leaf as i64,
+                    r.id,
+                    r.file,
+                    r.offset as i64,
+                    r.length as i64,
+                    r.warc_type,
+                    r.target,
+                    r.date,
+                    r.content_type,
+                    r.block_digest,
+                    r.payload_digest,
+                    &r.leaf_hash[..],
+                ])
+                .map_err(e)?;
+            }
+        }
+        for rec in records {
+            apply(&tx, rec).map_err(|m| match m {
+                Applied::Sql(s) => e(s),
+                Applied::Bad(msg) => Error::Archive {
+                    path: path.clone(),
+                    message: format!("record {}: {msg}", rec.id()),
+                },
+            })?;
+        }
+        tx.commit().map_err(e)?;
+        Ok(())
+    }
+
+    /// Removes everything (for `reindex`).
+    pub fn clear(&mut self) -> Result<()> {
+        self.conn
+            .execute_batch(
+                "DELETE FROM records; DELETE FROM posts; DELETE FROM post_urls; DELETE FROM captures;",
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// The post id a URL (any form the post was captured under) or id names.
+    pub fn resolve(&self, key: &str) -> Result<Option<String>> {
+        let direct: Option<String> = self
+            .conn
+            .query_row("SELECT id FROM posts WHERE id = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if direct.is_some() {
+            return Ok(direct);
+        }
+        self.conn
+            .query_row("SELECT post_id FROM post_urls WHERE url = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The SPEC section 5 object for one post, with its whole history.
+    pub fn post_json(&self, id: &str) -> Result<Option<Value>> {
+        let row: Option<(String, String, Option<String>, Option<String>, Option<String>, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT json, state, cause, message, last_seen_live, first_seen_gone FROM posts WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some((json, state, cause, message, live, gone)) = row else {
+            return Ok(None);
+        };
+        let mut v: Value = serde_json::from_str(&json).map_err(|e| Error::Archive {
+            path: self.path.clone(),
+            message: format!("post {id}: stored JSON unreadable: {e}"),
+        })?;
+        let o = v.as_object_mut().expect("posts are objects");
+        o.insert("state".into(), json!(state));
+        o.insert("cause".into(), json!(cause));
+        o.insert("message".into(), json!(message));
+        o.insert("last_seen_live".into(), json!(live));
+        o.insert("first_seen_gone".into(), json!(gone));
+        let mut captures = vec![];
+        let mut st = self
+            .conn
+            .prepare("SELECT at, record_ids FROM captures WHERE post_id = ?1 ORDER BY at, id")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        for r in rows {
+            let (at, ids) = r.map_err(|e| self.err(e))?;
+            let ids: Vec<String> = serde_json::from_str(&ids).unwrap_or_default();
+            let mut leaves = vec![];
+            for rid in &ids {
+                if let Some(row) = self.record_by_id(rid)? {
+                    leaves.push(row.leaf);
+                }
+            }
+            captures.push(json!({"at": at, "record_ids": ids, "leaf_indexes": leaves}));
+        }
+        o.insert("captures".into(), Value::Array(captures));
+        o.insert("checks".into(), Value::Array(vec![]));
+        Ok(Some(v))
+    }
+
+    /// Post summaries for `list`, newest capture first.
+    pub fn list(&self, f: &ListFilter) -> Result<Vec<Value>> {
+        let mut sql = String::from(
+            "SELECT id, platform, url, author_name, created_at, state, first_captured, last_captured, \
+             substr(coalesce(text, ''), 1, 200) FROM posts WHERE 1=1",
+        );
+        let mut args: Vec<String> = vec![];
+        if let Some(p) = &f.platform {
+            args.push(p.clone());
+            sql += &format!(" AND platform = ?{}", args.len());
+        }
+        if let Some(s) = &f.state {
+            args.push(s.clone());
+            sql += &format!(" AND state = ?{}", args.len());
+        }
+        if let Some(s) = &f.since {
+            args.push(s.clone());
+            sql += &format!(" AND last_captured >= ?{}", args.len());
+        }
+        if let Some(a) = &f.author {
+            args.push(a.clone());
+            sql += &format!(" AND (author_name = ?{n} OR author_id = ?{n})", n = args.len());
+        }
+        sql += " ORDER BY last_captured DESC, id";
+        if f.limit > 0 {
+            sql += &format!(" LIMIT {}", f.limit);
+        }
+        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                Ok(json!({
+                    "id": r.get::<_, String>(0)?,
+                    "platform": r.get::<_, String>(1)?,
+                    "url": r.get::<_, String>(2)?,
+                    "author": r.get::<_, Option<String>>(3)?,
+                    "created_at": r.get::<_, Option<String>>(4)?,
+                    "state": r.get::<_, String>(5)?,
+                    "first_captured": r.get::<_, String>(6)?,
+                    "last_captured": r.get::<_, String>(7)?,
+                    "text": r.get::<_, String>(8)?,
+                }))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn row_to_record(r: &rusqlite::Row) -> rusqlite::Result<RecordRow> {
+    let h: Vec<u8> = r.get(11)?;
+    let mut leaf_hash = [0u8; 32];
+    if h.len() == 32 {
+        leaf_hash.copy_from_slice(&h);
+    }
+    Ok(RecordRow {
+        leaf: r.get::<_, i64>(0)? as u64,
+        id: r.get(1)?,
+        file: r.get(2)?,
+        offset: r.get::<_, i64>(3)? as u64,
+        length: r.get::<_, i64>(4)? as u64,
+        warc_type: r.get(5)?,
+        target: r.get(6)?,
+        date: r.get(7)?,
+        content_type: r.get(8)?,
+        block_digest: r.get(9)?,
+        payload_digest: r.get(10)?,
+        leaf_hash,
+    })
+}
+
+enum Applied {
+    Sql(rusqlite::Error),
+    Bad(String),
+}
+
+impl From<rusqlite::Error> for Applied {
+    fn from(e: rusqlite::Error) -> Self {
+        Applied::Sql(e)
+    }
+}
+
+/// Derives index rows from one record. The only place posts and captures are written.
+fn apply(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
+    let ct = rec.field("Content-Type").unwrap_or("");
+    if rec.warc_type() != super::warc::kind::RESOURCE || ct != mime::POST {
+        return Ok(());
+    }
+    let pr: PostRecord = serde_json::from_slice(&rec.block)
+        .map_err(|e| Applied::Bad(format!("post record is not valid JSON: {e}")))?;
+    let p = &pr.post;
+    let at = rec.date();
+    let json = serde_json::to_string(p).expect("posts serialise");
+    let author_id = p.author.as_ref().and_then(|a| a.id.clone());
+    let author_name = p.author.as_ref().and_then(|a| a.name.clone());
+    tx.execute(
+        "INSERT INTO posts (id, platform, platform_id, url, author_id, author_name, created_at, text, json, \
+         state, last_seen_live, first_captured, last_captured) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?11) \
+         ON CONFLICT(id) DO UPDATE SET url = ?4, author_id = ?5, author_name = ?6, created_at = ?7, \
+         text = ?8, json = ?9, state = ?10, cause = NULL, message = NULL, last_seen_live = ?11, \
+         last_captured = ?11",
+        params![
+            p.id.0,
+            p.platform,
+            p.platform_id,
+            p.url,
+            author_id,
+            author_name,
+            p.created_at,
+            p.text,
+            json,
+            Outcome::Live.as_str(),
+            at,
+        ],
+    )?;
+    let mut urls: Vec<&str> = vec![p.url.as_str(), pr.requested_url.as_str()];
+    urls.extend(p.alt_urls.iter().map(String::as_str));
+    for u in urls {
+        tx.execute(
+            "INSERT OR REPLACE INTO post_urls (url, post_id) VALUES (?1, ?2)",
+            params![u, p.id.0],
+        )?;
+    }
+    let mut ids = pr.record_ids.clone();
+    ids.push(rec.id().to_string());
+    tx.execute(
+        "INSERT INTO captures (post_id, at, post_record, record_ids) VALUES (?1, ?2, ?3, ?4)",
+        params![p.id.0, at, rec.id(), serde_json::to_string(&ids).expect("ids serialise")],
+    )?;
+    Ok(())
+}
+
+impl Index {
+    /// The warcinfo record that opens a file, if the index knows the file.
+    pub fn warcinfo_of(&self, file: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT id FROM records WHERE file = ?1 AND type = 'warcinfo' ORDER BY leaf LIMIT 1",
+                [file],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+}
+
+impl Index {
+    /// Record rows with `from <= leaf < to`, in leaf order.
+    pub fn records_range(&self, from: u64, to: u64) -> Result<Vec<RecordRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT leaf, id, file, offset, length, type, target, date, content_type, \
+                 block_digest, payload_digest, leaf_hash FROM records WHERE leaf >= ?1 AND leaf < ?2 ORDER BY leaf",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([from as i64, to as i64], row_to_record)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
+    }
+}

@@ -1,0 +1,487 @@
+//! WARC 1.1 records: building, serialising as one gzip member each, and reading back.
+//!
+//! Written by hand on flate2 rather than with the `warc` crate: that crate keeps fields
+//! in a HashMap (order lost), wraps a whole file in one gzip stream (no per-record
+//! offsets) and writes WARC/1.0 (see notes/crates.md). What we need is small: ordered
+//! fields, `sha256:` digests, one member per record, and a reader that reports each
+//! member's compressed offset and length.
+
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, Read, Write};
+
+/// The `WARC-Type`s samizdat writes.
+pub mod kind {
+    pub const WARCINFO: &str = "warcinfo";
+    pub const REQUEST: &str = "request";
+    pub const RESPONSE: &str = "response";
+    pub const RESOURCE: &str = "resource";
+    pub const METADATA: &str = "metadata";
+    pub const REVISIT: &str = "revisit";
+}
+
+/// Our own record types, carried as `resource` records.
+pub mod mime {
+    pub const POST: &str = "application/vnd.samizdat.post+json";
+    pub const CHECK: &str = "application/vnd.samizdat.check+json";
+    pub const WATCH: &str = "application/vnd.samizdat.watch+json";
+    pub const HTTP_REQUEST: &str = "application/http; msgtype=request";
+    pub const HTTP_RESPONSE: &str = "application/http; msgtype=response";
+    pub const WARC_FIELDS: &str = "application/warc-fields";
+}
+
+/// `sha256:<64 lowercase hex>`, the label form warcio and the IIPC recommend.
+pub fn sha256_label(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// A new `<urn:uuid:…>` record id.
+pub fn new_record_id() -> String {
+    format!("<urn:uuid:{}>", uuid::Uuid::new_v4())
+}
+
+/// WARC-Date form: UTC with microseconds, e.g. `2026-11-25T20:03:55.772434Z`.
+pub fn warc_date(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S.%6fZ").to_string()
+}
+
+/// One WARC record: named fields in order (without the version line) and the block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub fields: Vec<(String, String)>,
+    pub block: Vec<u8>,
+}
+
+impl Record {
+    /// A record of `warc_type` with id, date and digests filled in. The payload digest is
+    /// written for record types that have a payload (see [`Record::payload_offset`]):
+    /// the entity body of `application/http` blocks, the whole block otherwise. `fields`
+    /// go between WARC-Target-URI and Content-Type.
+    pub fn build(
+        warc_type: &str,
+        date: &str,
+        target_uri: Option<&str>,
+        content_type: &str,
+        fields: Vec<(String, String)>,
+        block: Vec<u8>,
+    ) -> Record {
+        let mut f: Vec<(String, String)> = Vec::with_capacity(fields.len() + 8);
+        f.push(("WARC-Type".into(), warc_type.into()));
+        f.push(("WARC-Record-ID".into(), new_record_id()));
+        f.push(("WARC-Date".into(), date.into()));
+        if let Some(t) = target_uri {
+            f.push(("WARC-Target-URI".into(), t.into()));
+        }
+        f.extend(fields);
+        f.push(("Content-Type".into(), content_type.into()));
+        f.push(("WARC-Block-Digest".into(), sha256_label(&block)));
+        let mut rec = Record { fields: f, block };
+        if let Some(at) = rec.payload_offset() {
+            let d = sha256_label(&rec.block[at..]);
+            rec.fields.push(("WARC-Payload-Digest".into(), d));
+        }
+        let len = rec.block.len().to_string();
+        rec.fields.push(("Content-Length".into(), len));
+        rec
+    }
+
+    /// First value of a field (names are case-insensitive).
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a field (WARC-Concurrent-To may repeat).
+    pub fn fields_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.fields
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn id(&self) -> &str {
+        self.field("WARC-Record-ID").unwrap_or("")
+    }
+    pub fn warc_type(&self) -> &str {
+        self.field("WARC-Type").unwrap_or("")
+    }
+    pub fn target_uri(&self) -> Option<&str> {
+        self.field("WARC-Target-URI")
+    }
+    pub fn date(&self) -> &str {
+        self.field("WARC-Date").unwrap_or("")
+    }
+
+    /// Adds a field just before Content-Type (used for WARC-Warcinfo-ID, which is only
+    /// known once the file the record goes into is).
+    pub fn insert_field(&mut self, name: &str, value: &str) {
+        let at = self
+            .fields
+            .iter()
+            .position(|(n, _)| n == "Content-Type")
+            .unwrap_or(self.fields.len());
+        self.fields.insert(at, (name.into(), value.into()));
+    }
+
+    /// The record's bytes from `WARC/1.1` through the final CRLF CRLF: the log's leaf input.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.block.len() + 512);
+        out.extend_from_slice(b"WARC/1.1\r\n");
+        for (n, v) in &self.fields {
+            out.extend_from_slice(n.as_bytes());
+            out.extend_from_slice(b": ");
+            // A CR or LF in a value would end the field early: never write one.
+            for b in v.bytes() {
+                out.push(if b == b'\r' || b == b'\n' { b' ' } else { b });
+            }
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(&self.block);
+        out.extend_from_slice(b"\r\n\r\n");
+        out
+    }
+
+    /// Where the payload starts in the block: after the HTTP header block for
+    /// `application/http` records, 0 for other records that have a payload.
+    pub fn payload_offset(&self) -> Option<usize> {
+        match self.warc_type() {
+            kind::WARCINFO | kind::METADATA | kind::REVISIT => None,
+            _ => {
+                let ct = self.field("Content-Type").unwrap_or("");
+                if ct.starts_with("application/http") {
+                    find_header_end(&self.block)
+                } else {
+                    Some(0)
+                }
+            }
+        }
+    }
+
+    /// The payload bytes (the HTTP entity body for HTTP records).
+    pub fn payload(&self) -> &[u8] {
+        match self.payload_offset() {
+            Some(at) => &self.block[at..],
+            None => &self.block,
+        }
+    }
+}
+
+/// The index just past the first CRLF CRLF (end of an HTTP header block).
+pub fn find_header_end(block: &[u8]) -> Option<usize> {
+    block.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+}
+
+/// Compresses one record as its own gzip member (WARC Annex D).
+pub fn gzip_member(bytes: &[u8], level: u32) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3 + 64),
+        flate2::Compression::new(level),
+    );
+    enc.write_all(bytes).expect("writing to a Vec cannot fail");
+    enc.finish().expect("writing to a Vec cannot fail")
+}
+
+/// Parses one uncompressed record (`WARC/1.x` … block … CRLF CRLF).
+pub fn parse_record(bytes: &[u8]) -> Result<Record, String> {
+    let head_end = find_header_end(bytes).ok_or("no end of WARC header (CRLF CRLF)")?;
+    let head = std::str::from_utf8(&bytes[..head_end - 4])
+        .map_err(|_| "WARC header is not UTF-8".to_string())?;
+    let mut lines = head.split("\r\n");
+    let version = lines.next().unwrap_or("");
+    if !version.starts_with("WARC/1.") {
+        return Err(format!("not a WARC record (starts {:?})", truncate(version, 20)));
+    }
+    let mut fields = vec![];
+    for line in lines {
+        let (n, v) = line
+            .split_once(':')
+            .ok_or_else(|| format!("bad WARC field line {:?}", truncate(line, 60)))?;
+        fields.push((n.trim().to_string(), v.trim().to_string()));
+    }
+    let rec = Record {
+        fields,
+        block: vec![],
+    };
+    let len: usize = rec
+        .field("Content-Length")
+        .ok_or("no Content-Length")?
+        .parse()
+        .map_err(|_| "bad Content-Length".to_string())?;
+    let rest = &bytes[head_end..];
+    if rest.len() < len + 4 {
+        return Err(format!(
+            "block shorter than Content-Length ({} < {len})",
+            rest.len().saturating_sub(4)
+        ));
+    }
+    if &rest[len..len + 4] != b"\r\n\r\n" {
+        return Err("record does not end with CRLF CRLF after its block".into());
+    }
+    if rest.len() != len + 4 {
+        return Err(format!(
+            "{} stray bytes after the record in one gzip member",
+            rest.len() - len - 4
+        ));
+    }
+    Ok(Record {
+        fields: rec.fields,
+        block: rest[..len].to_vec(),
+    })
+}
+
+fn truncate(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// What a stored record's digests say about its bytes.
+pub fn digest_problems(rec: &Record) -> Vec<String> {
+    let mut out = vec![];
+    match rec.field("WARC-Block-Digest") {
+        None => out.push("no WARC-Block-Digest".into()),
+        Some(d) => {
+            if !d.eq_ignore_ascii_case(&sha256_label(&rec.block)) {
+                out.push("block digest does not match the block".into());
+            }
+        }
+    }
+    if let Some(d) = rec.field("WARC-Payload-Digest")
+        && rec.warc_type() != kind::REVISIT
+        && !d.eq_ignore_ascii_case(&sha256_label(rec.payload()))
+    {
+        out.push("payload digest does not match the payload".into());
+    }
+    match rec.field("Content-Length").map(str::parse::<usize>) {
+        Some(Ok(n)) if n == rec.block.len() => {}
+        _ => out.push("Content-Length does not match the block".into()),
+    }
+    out
+}
+
+/// One gzip member as found in a file.
+#[derive(Debug)]
+pub struct Member {
+    /// Byte offset of the member in the file.
+    pub offset: u64,
+    /// Compressed length.
+    pub length: u64,
+    /// The inflated bytes: one record.
+    pub bytes: Vec<u8>,
+}
+
+/// Why reading stopped early.
+#[derive(Debug)]
+pub struct ReadError {
+    pub offset: u64,
+    pub message: String,
+    /// The bad bytes run to the end of the file (a torn tail, if nothing knows of them).
+    pub at_end: bool,
+}
+
+/// Counts bytes consumed from an inner BufRead, so member boundaries are known.
+struct Counting<R> {
+    inner: R,
+    pos: u64,
+}
+
+impl<R: BufRead> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counting<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.pos += amt as u64;
+        self.inner.consume(amt)
+    }
+}
+
+/// Reads a `.warc.gz` file member by member, starting at `start`.
+pub struct MemberReader<R: BufRead> {
+    src: Counting<R>,
+    len: u64,
+    /// Largest inflated record accepted (guards against a bomb planted in the archive).
+    max_record: u64,
+    done: bool,
+}
+
+impl MemberReader<std::io::BufReader<std::fs::File>> {
+    pub fn open(path: &std::path::Path, start: u64) -> std::io::Result<Self> {
+        use std::io::Seek;
+        let mut f = std::fs::File::open(path)?;
+        let len = f.metadata()?.len();
+        f.seek(std::io::SeekFrom::Start(start))?;
+        Ok(MemberReader {
+            src: Counting {
+                inner: std::io::BufReader::with_capacity(256 * 1024, f),
+                pos: start,
+            },
+            len,
+            max_record: 8 << 30,
+            done: false,
+        })
+    }
+}
+
+impl<R: BufRead> Iterator for MemberReader<R> {
+    type Item = Result<Member, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let offset = self.src.pos;
+        match self.src.fill_buf() {
+            Ok([]) => {
+                self.done = true;
+                return None;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.done = true;
+                return Some(Err(ReadError {
+                    offset,
+                    message: e.to_string(),
+                    at_end: false,
+                }));
+            }
+        }
+        let mut bytes = Vec::new();
+        let res = {
+            let mut dec = flate2::bufread::GzDecoder::new(&mut self.src);
+            (&mut dec)
+                .take(self.max_record + 1)
+                .read_to_end(&mut bytes)
+        };
+        match res {
+            Ok(_) if bytes.len() as u64 > self.max_record => {
+                self.done = true;
+                Some(Err(ReadError {
+                    offset,
+                    message: "record inflates beyond the size limit".into(),
+                    at_end: false,
+                }))
+            }
+            Ok(_) => Some(Ok(Member {
+                offset,
+                length: self.src.pos - offset,
+                bytes,
+            })),
+            Err(e) => {
+                self.done = true;
+                let at_end = e.kind() == std::io::ErrorKind::UnexpectedEof
+                    || self.src.pos >= self.len;
+                Some(Err(ReadError {
+                    offset,
+                    message: format!("bad gzip member: {e}"),
+                    at_end,
+                }))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Record {
+        let block = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nhello".to_vec();
+        Record::build(
+            kind::RESPONSE,
+            "2026-11-25T20:03:55.000000Z",
+            Some("http://example.com/"),
+            mime::HTTP_RESPONSE,
+            vec![("WARC-IP-Address".into(), "127.0.0.1".into())],
+            block,
+        )
+    }
+
+    #[test]
+    fn round_trip_through_gzip_members() {
+        let a = sample();
+        let b = sample();
+        let mut file = gzip_member(&a.to_bytes(), 6);
+        let first_len = file.len() as u64;
+        file.extend(gzip_member(&b.to_bytes(), 1));
+        let mut r = MemberReader {
+            src: Counting {
+                inner: std::io::BufReader::new(&file[..]),
+                pos: 0,
+            },
+            len: file.len() as u64,
+            max_record: 1 << 20,
+            done: false,
+        };
+        let m1 = r.next().unwrap().unwrap();
+        assert_eq!((m1.offset, m1.length), (0, first_len));
+        assert_eq!(parse_record(&m1.bytes).unwrap(), a);
+        let m2 = r.next().unwrap().unwrap();
+        assert_eq!(m2.offset, first_len);
+        assert_eq!(parse_record(&m2.bytes).unwrap(), b);
+        assert!(r.next().is_none());
+    }
+
+    #[test]
+    fn digests_cover_block_and_payload() {
+        let r = sample();
+        assert!(digest_problems(&r).is_empty());
+        assert_eq!(r.payload(), b"hello");
+        assert_eq!(
+            r.field("WARC-Payload-Digest").unwrap(),
+            sha256_label(b"hello")
+        );
+        let mut bad = r.clone();
+        bad.block[45] ^= 1;
+        let p = digest_problems(&bad);
+        assert!(p.iter().any(|m| m.contains("block digest")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("payload digest")), "{p:?}");
+    }
+
+    #[test]
+    fn torn_member_is_reported_at_its_offset() {
+        let a = sample();
+        let mut file = gzip_member(&a.to_bytes(), 6);
+        let first = file.len() as u64;
+        let second = gzip_member(&a.to_bytes(), 6);
+        file.extend_from_slice(&second[..second.len() / 2]);
+        let mut r = MemberReader {
+            src: Counting {
+                inner: std::io::BufReader::new(&file[..]),
+                pos: 0,
+            },
+            len: file.len() as u64,
+            max_record: 1 << 20,
+            done: false,
+        };
+        assert!(r.next().unwrap().is_ok());
+        let e = r.next().unwrap().unwrap_err();
+        assert_eq!(e.offset, first);
+        assert!(e.at_end);
+    }
+
+    #[test]
+    fn field_values_never_break_lines() {
+        let r = Record::build(
+            kind::RESOURCE,
+            "2026-11-25T20:03:55.000000Z",
+            Some("urn:x"),
+            "text/plain",
+            vec![("X-Evil".into(), "a\r\nWARC-Type: response".into())],
+            b"x".to_vec(),
+        );
+        let parsed = parse_record(&r.to_bytes()).unwrap();
+        assert_eq!(parsed.warc_type(), "resource");
+        assert_eq!(parsed.fields_named("WARC-Type").count(), 1);
+    }
+}
