@@ -418,7 +418,8 @@ impl Fetcher {
             _ => None,
         };
         let line_version = if version == reqwest::Version::HTTP_10 { "HTTP/1.0" } else { "HTTP/1.1" };
-        let mut rq = format!("{method} {path} {line_version}\r\nHost: {host_header}\r\n").into_bytes();
+        // reqwest speaks HTTP/1.1 (or h2, noted in WARC-Protocol) whatever the server answers.
+        let mut rq = format!("{method} {path} HTTP/1.1\r\nHost: {host_header}\r\n").into_bytes();
         for (n, v) in &headers {
             let v = if is_secret_header(n) { redact(v.as_bytes()) } else { v.clone() };
             rq.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());

@@ -95,6 +95,21 @@ impl HashStore {
         })
     }
 
+    /// Open an existing hashes file without changing it (for readers such as `verify`
+    /// and `log proof`). A torn trailing entry is ignored rather than cut.
+    pub fn open_read_only(path: &Path) -> Result<HashStore> {
+        let file = OpenOptions::new().read(true).open(path).at(path)?;
+        let len = file.metadata().at(path)?.len();
+        let leaves = leaves_for_count(len / HASH_LEN);
+        Ok(HashStore {
+            path: path.to_path_buf(),
+            file,
+            flushed: stored_hash_count(leaves),
+            pending: Vec::new(),
+            leaves,
+        })
+    }
+
     /// Path of the hashes file.
     pub fn path(&self) -> &Path {
         &self.path

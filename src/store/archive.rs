@@ -326,6 +326,8 @@ impl Archive {
     /// Cuts crash debris and brings the tree-hash cache in line with the index.
     /// Runs under the lock, before every batch.
     fn recover(&mut self) -> Result<()> {
+        // Another process may have appended since our last batch: re-read the cache.
+        self.hashes = HashStore::open(&self.root.join(layout::HASHES))?;
         let known = self.index.leaf_count()?;
         if let Some(cp) = self.latest_checkpoint()?
             && cp.size > known
