@@ -12,7 +12,7 @@ use crate::store::index::{Index, RecordRow};
 use crate::store::warc;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One thing wrong, located as precisely as possible.
 #[derive(Debug, Clone, Serialize)]
@@ -178,10 +178,32 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
     let mut rows: Vec<RecordRow> = vec![];
     let mut row_at = 0usize;
     let mut next_leaf = 0u64;
-    for (fi, name) in files.iter().enumerate() {
-        let path = root.join(layout::WARC_DIR).join(name);
-        for m in warc::MemberReader::open(&path, 0).at(&path)? {
-            let m = match m {
+    // Two stages on two threads: one inflates members and hashes leaves, this one checks
+    // digests and the index. (Inflate is the slow part; see notes/crates.md.)
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, std::result::Result<(warc::Member, Hash), warc::ReadError>)>(256);
+    let reader_files: Vec<PathBuf> = files.iter().map(|n| root.join(layout::WARC_DIR).join(n)).collect();
+    let reader = std::thread::spawn(move || -> Result<()> {
+        for (fi, path) in reader_files.iter().enumerate() {
+            for m in warc::MemberReader::open(path, 0).at(path)? {
+                let item = m.map(|m| {
+                    let lh = leaf_hash(&m.bytes);
+                    (m, lh)
+                });
+                let stop = item.is_err();
+                if tx.send((fi, item)).is_err() {
+                    return Ok(());
+                }
+                if stop {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    });
+    for (fi, item) in rx {
+        let name = &files[fi];
+        {
+            let (m, lh) = match item {
                 Ok(m) => m,
                 Err(e) => {
                     let last_file = fi + 1 == files.len();
@@ -193,14 +215,13 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
                     } else {
                         probs.push(at(name, e.offset, format!("{}; the rest of this file cannot be read", e.message)));
                     }
-                    break;
+                    continue;
                 }
             };
             let leaf = next_leaf;
             next_leaf += 1;
             report.records += 1;
             report.bytes += m.bytes.len() as u64;
-            let lh = leaf_hash(&m.bytes);
             tree.push(lh);
             check_root(&tree, &wanted, &mut probs);
             let rec = match warc::parse_record(&m.bytes) {
@@ -252,6 +273,7 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
             }
         }
     }
+    reader.join().map_err(|_| Error::Log("the verify reader thread panicked".into()))??;
     progress(report.bytes);
     report.tree_size = tree.size();
     report.root = tree.root().to_base64();
