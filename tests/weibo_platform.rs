@@ -4,7 +4,9 @@
 
 use samizdat::model::{Cause, MediaKind, Outcome, Post};
 use samizdat::platforms::weibo::{Weibo, bid_to_mid, classify_marker, mid_to_bid};
-use samizdat::platforms::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target};
+use samizdat::platforms::{
+    Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target,
+};
 use url::Url;
 
 const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/weibo/");
@@ -42,7 +44,10 @@ fn ctx() -> PlanContext {
 
 /// Runs a plan to the end, answering each request with `answer`. Returns the finding and
 /// every request made.
-fn run(mut plan: Box<dyn Plan>, mut answer: impl FnMut(&Request) -> Fetched) -> (Finding, Vec<Request>) {
+fn run(
+    mut plan: Box<dyn Plan>,
+    mut answer: impl FnMut(&Request) -> Fetched,
+) -> (Finding, Vec<Request>) {
     let mut asked = Vec::new();
     let mut last: Option<Fetched> = None;
     for _ in 0..20 {
@@ -65,10 +70,17 @@ fn post_target(mid: &str) -> Target {
 }
 
 fn capture(mid: &str, answer: impl FnMut(&Request) -> Fetched) -> (Finding, Vec<Request>) {
-    run(Weibo.post_plan(&post_target(mid), Job::Capture, &ctx()), answer)
+    run(
+        Weibo.post_plan(&post_target(mid), Job::Capture, &ctx()),
+        answer,
+    )
 }
 
-fn check(mid: &str, c: &PlanContext, answer: impl FnMut(&Request) -> Fetched) -> (Finding, Vec<Request>) {
+fn check(
+    mid: &str,
+    c: &PlanContext,
+    answer: impl FnMut(&Request) -> Fetched,
+) -> (Finding, Vec<Request>) {
     run(Weibo.post_plan(&post_target(mid), Job::Check, c), answer)
 }
 
@@ -94,7 +106,12 @@ fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 }
 
 fn endpoint(req: &Request) -> String {
-    format!("{} {}{}", req.method, req.url.host_str().unwrap(), req.url.path())
+    format!(
+        "{} {}{}",
+        req.method,
+        req.url.host_str().unwrap(),
+        req.url.path()
+    )
 }
 
 // ----------------------------------------------------------------------------- URLs
@@ -178,7 +195,9 @@ fn share_and_short_links_are_followed() {
     assert_eq!(asked.len(), 1);
     assert!(asked[0].follow_redirects);
     match f {
-        Finding::Redirected { url } => assert_eq!(url, "https://m.weibo.cn/status/4648806186747944"),
+        Finding::Redirected { url } => {
+            assert_eq!(url, "https://m.weibo.cn/status/4648806186747944")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -193,7 +212,10 @@ fn not_weibo_urls() {
         "ftp://weibo.com/6279793937/KktFEsjrO",
     ] {
         assert!(
-            !matches!(recognise(u), Some(Target::Post { .. }) | Some(Target::Account { .. })),
+            !matches!(
+                recognise(u),
+                Some(Target::Post { .. }) | Some(Target::Account { .. })
+            ),
             "{u}"
         );
     }
@@ -236,13 +258,22 @@ fn capture_long_post_with_video() {
         ]
     );
     let show = &asked[0];
-    assert_eq!(show.url.as_str(), "https://m.weibo.cn/statuses/show?id=4645748019299849");
+    assert_eq!(
+        show.url.as_str(),
+        "https://m.weibo.cn/statuses/show?id=4645748019299849"
+    );
     assert!(!show.follow_redirects);
     assert!(!show.with_user_cookies);
-    assert_eq!(header(show, "Accept"), Some("application/json, text/plain, */*"));
+    assert_eq!(
+        header(show, "Accept"),
+        Some("application/json, text/plain, */*")
+    );
     assert_eq!(header(show, "X-Requested-With"), Some("XMLHttpRequest"));
     assert_eq!(header(show, "MWeibo-Pwa"), Some("1"));
-    assert_eq!(header(show, "Referer"), Some("https://m.weibo.cn/detail/4645748019299849"));
+    assert_eq!(
+        header(show, "Referer"),
+        Some("https://m.weibo.cn/detail/4645748019299849")
+    );
     assert_eq!(header(show, "Cookie"), None);
     assert!(!show.is_page);
     assert_eq!(asked[1].url.query(), Some("id=4645748019299849"));
@@ -258,12 +289,19 @@ fn capture_long_post_with_video() {
     assert_eq!(a.id.as_deref(), Some("6279793937"));
     assert_eq!(a.url.as_deref(), Some("https://weibo.com/u/6279793937"));
     assert_eq!(p.created_at.as_deref(), Some("2021-06-08T09:35:04+08:00"));
-    assert_eq!(p.created_at_raw.as_deref(), Some("Tue Jun 08 09:35:04 +0800 2021"));
+    assert_eq!(
+        p.created_at_raw.as_deref(),
+        Some("Tue Jun 08 09:35:04 +0800 2021")
+    );
     let text = p.text.as_deref().unwrap();
-    assert!(text.starts_with("#明日方舟# #音律联觉#\n2021明日方舟音律联觉"), "{text}");
+    assert!(
+        text.starts_with("#明日方舟# #音律联觉#\n2021明日方舟音律联觉"),
+        "{text}"
+    );
     // The long text, not the cut one.
     assert!(text.contains("抽奖详情"), "{text}");
     assert!(!text.contains("全文"), "{text}");
+    assert!(p.extra.get("text_truncated").is_none());
     assert!(!text.contains('<'), "{text}");
     let html = p.html.as_deref().unwrap();
     assert!(html.contains("<br>"), "{html}");
@@ -271,9 +309,16 @@ fn capture_long_post_with_video() {
     // One video, the 720p stream.
     assert_eq!(p.media.len(), 1);
     assert_eq!(p.media[0].kind, MediaKind::Video);
-    assert!(p.media[0].url.contains("label=mp4_720p"), "{}", p.media[0].url);
+    assert!(
+        p.media[0].url.contains("label=mp4_720p"),
+        "{}",
+        p.media[0].url
+    );
     let c = p.counts.as_ref().unwrap();
-    assert_eq!((c.reposts, c.comments, c.likes), (Some(9079), Some(2126), Some(37053)));
+    assert_eq!(
+        (c.reposts, c.comments, c.likes),
+        (Some(9079), Some(2126), Some(37053))
+    );
     assert_eq!(p.extra["bid"], "Kjc77D1jz");
     assert_eq!(p.extra["edit_count"], 2);
     assert_eq!(p.extra["source"], "微博视频号");
@@ -291,13 +336,26 @@ fn capture_repost_keeps_the_original() {
     assert!(asked[1].is_page);
     let p = expect_post(f);
     assert_eq!(p.url, "https://weibo.com/6279793937/KktFEsjrO");
-    assert!(p.text.as_deref().unwrap().starts_with("恭喜@黄防护服黄 等10名用户获得【音律联觉主题黑胶礼盒各一套】"));
-    assert!(p.html.as_deref().unwrap().contains("href=\"http://t.cn/A6VGmrc6\""));
+    assert!(
+        p.text
+            .as_deref()
+            .unwrap()
+            .starts_with("恭喜@黄防护服黄 等10名用户获得【音律联觉主题黑胶礼盒各一套】")
+    );
+    assert!(
+        p.html
+            .as_deref()
+            .unwrap()
+            .contains("href=\"http://t.cn/A6VGmrc6\"")
+    );
     assert_eq!(p.created_at.as_deref(), Some("2021-06-16T20:07:07+08:00"));
     assert_eq!(p.extra["source"], "微博抽奖平台");
     let o = p.repost_of.as_ref().expect("repost_of");
     assert_eq!(o.platform_id, "4645748019299849");
-    assert_eq!(o.author.as_ref().unwrap().name.as_deref(), Some("明日方舟Arknights"));
+    assert_eq!(
+        o.author.as_ref().unwrap().name.as_deref(),
+        Some("明日方舟Arknights")
+    );
     assert_eq!(o.url, "https://weibo.com/6279793937/Kjc77D1jz");
     assert!(o.text.as_deref().unwrap().contains("#明日方舟#"));
     assert!(p.extra.get("original_state").is_none());
@@ -312,14 +370,25 @@ fn capture_pictures_at_large_size() {
     let p = expect_post(f);
     // One JPEG and three GIFs, as the fixture's file names say.
     let kinds: Vec<MediaKind> = p.media.iter().map(|m| m.kind).collect();
-    assert_eq!(kinds, [MediaKind::Image, MediaKind::Gif, MediaKind::Gif, MediaKind::Gif]);
+    assert_eq!(
+        kinds,
+        [
+            MediaKind::Image,
+            MediaKind::Gif,
+            MediaKind::Gif,
+            MediaKind::Gif
+        ]
+    );
     for m in &p.media {
         assert!(m.url.contains(".sinaimg.cn/large/"), "{}", m.url);
         assert_eq!(m.referer.as_deref(), Some("https://weibo.com/"));
     }
     // pics as an object {"0":…} gives the same pictures in the same order.
     let (f2, _) = capture("4646917039199914", |req| match req.url.path() {
-        "/statuses/show" => json(req, "constructed_statuses_show_pics_object_4646917039199914.json"),
+        "/statuses/show" => json(
+            req,
+            "constructed_statuses_show_pics_object_4646917039199914.json",
+        ),
         _ => resp(req, 404, "text/html", vec![]),
     });
     let q = expect_post(f2);
@@ -408,7 +477,9 @@ fn ok1_without_id_is_broken_never_gone() {
 
 #[test]
 fn network_failure_is_unreachable() {
-    let (f, _) = check("4645748019299849", &ctx(), |_| Fetched::Failed("timed out".into()));
+    let (f, _) = check("4645748019299849", &ctx(), |_| {
+        Fetched::Failed("timed out".into())
+    });
     let g = expect_gone(f);
     assert_eq!(g.outcome, Outcome::Unreachable);
     assert!(g.message.unwrap().contains("timed out"));
@@ -418,7 +489,10 @@ fn network_failure_is_unreachable() {
 
 fn visitor_answer(req: &Request, with_headers: bool) -> Fetched {
     assert_eq!(req.method, "POST");
-    assert_eq!(req.url.as_str(), "https://visitor.passport.weibo.cn/visitor/genvisitor2");
+    assert_eq!(
+        req.url.as_str(),
+        "https://visitor.passport.weibo.cn/visitor/genvisitor2"
+    );
     let body = String::from_utf8(req.body.clone().unwrap()).unwrap();
     assert!(body.contains("cb=visitor_gray_callback"), "{body}");
     let mut headers = vec![("content-type".to_string(), "text/javascript".to_string())];
@@ -427,7 +501,11 @@ fn visitor_answer(req: &Request, with_headers: bool) -> Fetched {
             "set-cookie".into(),
             "SUB=_2AkMheaderSUB; path=/; domain=.weibo.cn; HttpOnly".into(),
         ));
-        headers.push(("set-cookie".into(), "SUBP=0033WheaderSUBP; expires=Wed, 01-Jan-2031 00:00:00 GMT; path=/; domain=.weibo.cn".into()));
+        headers.push((
+            "set-cookie".into(),
+            "SUBP=0033WheaderSUBP; expires=Wed, 01-Jan-2031 00:00:00 GMT; path=/; domain=.weibo.cn"
+                .into(),
+        ));
     }
     Fetched::Response(Response {
         url: req.url.clone(),
@@ -451,7 +529,10 @@ fn walled_then_visitor_cookies_then_retry() {
         }
     });
     assert_eq!(asked.len(), 3);
-    assert_eq!(header(&asked[2], "Cookie"), Some("SUB=_2AkMheaderSUB; SUBP=0033WheaderSUBP"));
+    assert_eq!(
+        header(&asked[2], "Cookie"),
+        Some("SUB=_2AkMheaderSUB; SUBP=0033WheaderSUBP")
+    );
     assert!(!asked[2].with_user_cookies);
     assert_eq!(expect_post(f).platform_id, "4648806186747944");
 }
@@ -522,7 +603,10 @@ fn user_cookies_are_the_last_resort() {
     });
     assert_eq!(asked.len(), 4);
     let m = expect_gone(f).message.unwrap();
-    assert!(m.contains("anonymous (HTTP 432)") && m.contains("user cookies (HTTP 432)"), "{m}");
+    assert!(
+        m.contains("anonymous (HTTP 432)") && m.contains("user cookies (HTTP 432)"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -532,14 +616,33 @@ fn every_wall_signal_starts_the_visitor_flow() {
         ("HTTP 432", |r| resp(r, 432, "text/html", vec![])),
         ("HTTP 418", |r| resp(r, 418, "text/html", vec![])),
         ("HTTP 403", |r| resp(r, 403, "text/html", vec![])),
-        ("ok:-100", |r| json(r, "constructed_statuses_show_ok-100.json")),
-        ("non-JSON", |r| resp(r, 200, "text/html", b"<html>Sina Visitor System</html>".to_vec())),
-        ("captcha", |r| resp(r, 200, "application/json", br#"{"ok":0,"url":"https://m.weibo.cn/verify/captcha?x=1"}"#.to_vec())),
+        ("ok:-100", |r| {
+            json(r, "constructed_statuses_show_ok-100.json")
+        }),
+        ("non-JSON", |r| {
+            resp(
+                r,
+                200,
+                "text/html",
+                b"<html>Sina Visitor System</html>".to_vec(),
+            )
+        }),
+        ("captcha", |r| {
+            resp(
+                r,
+                200,
+                "application/json",
+                br#"{"ok":0,"url":"https://m.weibo.cn/verify/captcha?x=1"}"#.to_vec(),
+            )
+        }),
         ("redirect to passport.weibo.com", |r| {
             Fetched::Response(Response {
                 url: r.url.clone(),
                 status: 302,
-                headers: vec![("location".into(), "https://passport.weibo.com/visitor/visitor?entry=miniblog".into())],
+                headers: vec![(
+                    "location".into(),
+                    "https://passport.weibo.com/visitor/visitor?entry=miniblog".into(),
+                )],
                 body: vec![],
                 truncated: false,
             })
@@ -548,7 +651,10 @@ fn every_wall_signal_starts_the_visitor_flow() {
             Fetched::Response(Response {
                 url: r.url.clone(),
                 status: 302,
-                headers: vec![("location".into(), "https://login.sina.com.cn/sso/login.php".into())],
+                headers: vec![(
+                    "location".into(),
+                    "https://login.sina.com.cn/sso/login.php".into(),
+                )],
                 body: vec![],
                 truncated: false,
             })
@@ -576,23 +682,38 @@ fn every_wall_signal_starts_the_visitor_flow() {
 #[test]
 fn repost_of_an_original_deleted_by_its_author() {
     let (f, _) = check("4648806186747944", &ctx(), |req| {
-        json(req, "constructed_statuses_show_repost_original_deleted_by_author.json")
+        json(
+            req,
+            "constructed_statuses_show_repost_original_deleted_by_author.json",
+        )
     });
     let p = expect_post(f);
     let st = &p.extra["original_state"];
     assert_eq!(st["outcome"], "deleted");
     assert_eq!(st["cause"], "author");
-    assert!(st["message"].as_str().unwrap().starts_with("抱歉，此微博已被作者删除。"));
+    assert!(
+        st["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("抱歉，此微博已被作者删除。")
+    );
     let o = p.repost_of.unwrap();
     assert_eq!(o.platform_id, "4645748019299849");
     assert!(o.author.is_none());
-    assert!(o.text.unwrap().starts_with("抱歉，此微博已被作者删除。查看帮助："));
+    assert!(
+        o.text
+            .unwrap()
+            .starts_with("抱歉，此微博已被作者删除。查看帮助：")
+    );
 }
 
 #[test]
 fn repost_of_an_original_removed_by_the_platform() {
     let (f, _) = check("4648806186747944", &ctx(), |req| {
-        json(req, "constructed_statuses_show_repost_original_reported.json")
+        json(
+            req,
+            "constructed_statuses_show_repost_original_reported.json",
+        )
     });
     let p = expect_post(f);
     assert_eq!(p.extra["original_state"]["outcome"], "deleted");
@@ -602,7 +723,10 @@ fn repost_of_an_original_removed_by_the_platform() {
 #[test]
 fn repost_of_an_original_hidden_by_author_setting() {
     let (f, _) = check("4648806186747944", &ctx(), |req| {
-        json(req, "constructed_statuses_show_repost_original_author_setting.json")
+        json(
+            req,
+            "constructed_statuses_show_repost_original_author_setting.json",
+        )
     });
     let p = expect_post(f);
     assert_eq!(p.extra["original_state"]["outcome"], "restricted");
@@ -613,26 +737,74 @@ fn marker_classification() {
     use Cause::*;
     use Outcome::*;
     let cases: &[(&str, Outcome, Cause)] = &[
-        ("抱歉，此微博已被作者删除。查看帮助：http://t.cn/Rfd3rQV", Deleted, Author),
-        ("该微博因被多人举报，根据《微博社区管理规定》，已被删除。查看帮助：http://t.cn/Rfd14WY", Deleted, Platform),
-        ("该微博因被多人投诉，根据《微博社区公约》，已被删除。", Deleted, Platform),
+        (
+            "抱歉，此微博已被作者删除。查看帮助：http://t.cn/Rfd3rQV",
+            Deleted,
+            Author,
+        ),
+        (
+            "该微博因被多人举报，根据《微博社区管理规定》，已被删除。查看帮助：http://t.cn/Rfd14WY",
+            Deleted,
+            Platform,
+        ),
+        (
+            "该微博因被多人投诉，根据《微博社区公约》，已被删除。",
+            Deleted,
+            Platform,
+        ),
         ("根据《微博社区公约》，此微博已被删除。", Deleted, Platform),
-        ("抱歉，此微博已被删除。查看帮助：http://t.cn/Rfd14WY", Deleted, Platform),
+        (
+            "抱歉，此微博已被删除。查看帮助：http://t.cn/Rfd14WY",
+            Deleted,
+            Platform,
+        ),
         ("該微博已被刪除", Deleted, Platform),
-        ("抱歉，由于作者设置，你暂时没有这条微博的查看权限哦。查看帮助：http://t.cn/RfdBWwP", Restricted, Author),
-        ("抱歉，作者已设置仅展示半年内微博，此微博已不可见。", Restricted, Author),
-        ("抱歉，根据作者设置的微博可见时间范围，此微博已不可见。", Restricted, Author),
+        (
+            "抱歉，由于作者设置，你暂时没有这条微博的查看权限哦。查看帮助：http://t.cn/RfdBWwP",
+            Restricted,
+            Author,
+        ),
+        (
+            "抱歉，作者已设置仅展示半年内微博，此微博已不可见。",
+            Restricted,
+            Author,
+        ),
+        (
+            "抱歉，根据作者设置的微博可见时间范围，此微博已不可见。",
+            Restricted,
+            Author,
+        ),
         ("根据博主设置，此内容无法访问", Restricted, Author),
         ("由于博主设置，目前内容暂不可见。", Restricted, Author),
-        ("该账号因被投诉违反法律法规和《微博社区公约》的相关规定，现已无法查看。", AccountGone, Platform),
-        ("该账号因被投诉违反《微博社区公约》的相关规定，现已无法查看。", AccountGone, Platform),
-        ("该账号行为异常，存在安全风险，用户验证之前暂时不能查看。", AccountGone, Platform),
-        ("该账号因用户自行申请关闭，现已无法查看。", AccountGone, Author),
+        (
+            "该账号因被投诉违反法律法规和《微博社区公约》的相关规定，现已无法查看。",
+            AccountGone,
+            Platform,
+        ),
+        (
+            "该账号因被投诉违反《微博社区公约》的相关规定，现已无法查看。",
+            AccountGone,
+            Platform,
+        ),
+        (
+            "该账号行为异常，存在安全风险，用户验证之前暂时不能查看。",
+            AccountGone,
+            Platform,
+        ),
+        (
+            "该账号因用户自行申请关闭，现已无法查看。",
+            AccountGone,
+            Author,
+        ),
         ("该账号已关闭，现无法查看。", AccountGone, Author),
         ("微博不存在或暂无查看权限!", Deleted, Unknown),
     ];
     for (text, outcome, cause) in cases {
-        assert_eq!(classify_marker(text), Some((*outcome, Some(*cause))), "{text}");
+        assert_eq!(
+            classify_marker(text),
+            Some((*outcome, Some(*cause))),
+            "{text}"
+        );
     }
     assert_eq!(classify_marker("今天天气很好，删除了一张照片"), None);
     assert_eq!(classify_marker(""), None);
@@ -645,13 +817,18 @@ fn ok0_with_an_account_marker_is_account_gone() {
             req,
             200,
             "application/json",
-            r#"{"ok":0,"msg":"该账号因被投诉违反《微博社区公约》的相关规定，现已无法查看。"}"#.as_bytes().to_vec(),
+            r#"{"ok":0,"msg":"该账号因被投诉违反《微博社区公约》的相关规定，现已无法查看。"}"#
+                .as_bytes()
+                .to_vec(),
         ),
         _ => html(req, "constructed_detail_gone.html"),
     });
     let g = expect_gone(f);
     assert_eq!(g.outcome, Outcome::AccountGone);
-    assert_eq!(g.message.as_deref(), Some("该账号因被投诉违反《微博社区公约》的相关规定，现已无法查看。"));
+    assert_eq!(
+        g.message.as_deref(),
+        Some("该账号因被投诉违反《微博社区公约》的相关规定，现已无法查看。")
+    );
 }
 
 // ----------------------------------------------------------------------------- timelines
@@ -666,21 +843,44 @@ fn account() -> Target {
 #[test]
 fn timeline_first_page() {
     let plan = Weibo.timeline_plan(&account(), None, &ctx()).unwrap();
-    let (f, asked) = run(plan, |req| json(req, "m_getIndex_containerid-1076036279793937_page1.json"));
+    let (f, asked) = run(plan, |req| {
+        json(req, "m_getIndex_containerid-1076036279793937_page1.json")
+    });
     assert_eq!(
         asked[0].url.as_str(),
         "https://m.weibo.cn/api/container/getIndex?containerid=1076036279793937"
     );
-    assert_eq!(header(&asked[0], "X-Requested-With"), Some("XMLHttpRequest"));
-    let Finding::Timeline { posts, next_cursor } = f else { panic!("{f:?}") };
+    assert_eq!(
+        header(&asked[0], "X-Requested-With"),
+        Some("XMLHttpRequest")
+    );
+    let Finding::Timeline { posts, next_cursor } = f else {
+        panic!("{f:?}")
+    };
     assert_eq!(posts.len(), 10);
     assert_eq!(next_cursor.as_deref(), Some("4646131823281332"));
     assert_eq!(posts[0].platform_id, "4645748019299849");
-    assert!(posts.iter().all(|p| p.author.as_ref().unwrap().name.as_deref() == Some("明日方舟Arknights")));
-    let repost = posts.iter().find(|p| p.platform_id == "4648806186747944").unwrap();
-    assert_eq!(repost.repost_of.as_ref().unwrap().platform_id, "4645748019299849");
-    let six = posts.iter().find(|p| p.platform_id == "4646569834450357").unwrap();
+    assert!(
+        posts
+            .iter()
+            .all(|p| p.author.as_ref().unwrap().name.as_deref() == Some("明日方舟Arknights"))
+    );
+    let repost = posts
+        .iter()
+        .find(|p| p.platform_id == "4648806186747944")
+        .unwrap();
+    assert_eq!(
+        repost.repost_of.as_ref().unwrap().platform_id,
+        "4645748019299849"
+    );
+    let six = posts
+        .iter()
+        .find(|p| p.platform_id == "4646569834450357")
+        .unwrap();
     assert_eq!(six.media.len(), 6);
+    // Timeline cards carry the cut text of long posts, and say so.
+    assert_eq!(posts[0].extra["text_truncated"], true);
+    assert!(repost.extra.get("text_truncated").is_none());
 }
 
 #[test]
@@ -702,20 +902,29 @@ fn timeline_page_numbered_variant() {
         url: "https://weibo.com/u/1907518591".into(),
     };
     let plan = Weibo.timeline_plan(&t, None, &ctx()).unwrap();
-    let (f, _) = run(plan, |req| json(req, "m_getIndex_containerid-1076031907518591_page2.json"));
-    let Finding::Timeline { posts, next_cursor } = f else { panic!("{f:?}") };
+    let (f, _) = run(plan, |req| {
+        json(req, "m_getIndex_containerid-1076031907518591_page2.json")
+    });
+    let Finding::Timeline { posts, next_cursor } = f else {
+        panic!("{f:?}")
+    };
     assert_eq!(posts.len(), 11);
     assert_eq!(next_cursor.as_deref(), Some("page:2"));
     let plan = Weibo.timeline_plan(&t, Some("page:2"), &ctx()).unwrap();
     let (_, asked) = run(plan, |req| json(req, "m_getIndex_error_ok0_empty.json"));
-    assert_eq!(asked[0].url.query(), Some("containerid=1076031907518591&page=2"));
+    assert_eq!(
+        asked[0].url.query(),
+        Some("containerid=1076031907518591&page=2")
+    );
 }
 
 #[test]
 fn timeline_end() {
     let plan = Weibo.timeline_plan(&account(), Some("1"), &ctx()).unwrap();
     let (f, _) = run(plan, |req| json(req, "m_getIndex_error_ok0_empty.json"));
-    let Finding::Timeline { posts, next_cursor } = f else { panic!("{f:?}") };
+    let Finding::Timeline { posts, next_cursor } = f else {
+        panic!("{f:?}")
+    };
     assert!(posts.is_empty());
     assert_eq!(next_cursor, None);
 }

@@ -301,9 +301,9 @@ fn decode_entities(s: &str) -> String {
                 "quot" => Some('"'),
                 "apos" | "#39" => Some('\''),
                 "nbsp" => Some(' '),
-                n if n.starts_with("#x") || n.starts_with("#X") => {
-                    u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32)
-                }
+                n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
+                    .ok()
+                    .and_then(char::from_u32),
                 n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
                 _ => None,
             };
@@ -361,7 +361,10 @@ fn parse_attrs(s: &str) -> Vec<(String, String)> {
             if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
                 let q = b[i];
                 let vs = i + 1;
-                let ve = b[vs..].iter().position(|&c| c == q).map_or(b.len(), |p| vs + p);
+                let ve = b[vs..]
+                    .iter()
+                    .position(|&c| c == q)
+                    .map_or(b.len(), |p| vs + p);
                 value = s[vs..ve].to_string();
                 i = ve + 1;
             } else {
@@ -471,20 +474,13 @@ fn text_and_html(raw: &str) -> (String, String) {
                 }
                 open_a += 1;
             }
-            ("a", true) => {
-                if open_a > 0 {
-                    open_a -= 1;
-                    html.push_str("</a>");
-                }
+            ("a", true) if open_a > 0 => {
+                open_a -= 1;
+                html.push_str("</a>");
             }
             ("img", false) => {
                 let attrs = parse_attrs(&body[name_end..]);
-                let get = |k: &str| {
-                    attrs
-                        .iter()
-                        .find(|(n, _)| n == k)
-                        .map(|(_, v)| v.clone())
-                };
+                let get = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
                 let alt = get("alt").unwrap_or_default();
                 text.push_str(&alt);
                 let src = get("src").and_then(|s| unwrap_link(&s));
@@ -547,19 +543,27 @@ pub fn parse_created_at(raw: &str, now: &jiff::ZonedDateTime) -> Option<String> 
     if let Ok(bdt) = jiff::fmt::strtime::parse("%a %b %d %H:%M:%S %z %Y", raw) {
         let ts = bdt.to_timestamp().ok()?;
         let off = bdt.offset().unwrap_or(jiff::tz::Offset::constant(8));
-        return Some(rfc3339(&ts.to_zoned_datetime(jiff::tz::TimeZone::fixed(off))));
+        return Some(rfc3339(
+            &ts.to_zoned_datetime(jiff::tz::TimeZone::fixed(off)),
+        ));
     }
     let now_ts = jiff::Timestamp::from_second(now.timestamp().as_second()).ok()?;
     let local = now_ts.to_zoned_datetime(shanghai());
     let ago = |span: jiff::Span| -> Option<String> {
-        Some(rfc3339(&now_ts.checked_sub(span).ok()?.to_zoned_datetime(shanghai())))
+        Some(rfc3339(
+            &now_ts.checked_sub(span).ok()?.to_zoned_datetime(shanghai()),
+        ))
     };
     if raw == "刚刚" {
         return Some(rfc3339(&local));
     }
     for (suffix, unit) in [("秒前", 's'), ("分钟前", 'm'), ("小时前", 'h')] {
         if let Some(n) = raw.strip_suffix(suffix) {
-            let n: i64 = n.trim().parse().ok().filter(|n| (0..1_000_000).contains(n))?;
+            let n: i64 = n
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (0..1_000_000).contains(n))?;
             return match unit {
                 's' => ago(jiff::Span::new().seconds(n)),
                 'm' => ago(jiff::Span::new().minutes(n)),
@@ -570,7 +574,14 @@ pub fn parse_created_at(raw: &str, now: &jiff::ZonedDateTime) -> Option<String> 
     let today = local.date();
     if let Some(t) = raw.strip_prefix("今天") {
         let (h, m) = hh_mm(t)?;
-        return civil(today.year().into(), today.month().into(), today.day().into(), h, m, 0);
+        return civil(
+            today.year().into(),
+            today.month().into(),
+            today.day().into(),
+            h,
+            m,
+            0,
+        );
     }
     if let Some(t) = raw.strip_prefix("昨天") {
         let y = today.yesterday().ok()?;
@@ -714,11 +725,22 @@ fn pic_media(p: &Value) -> Vec<Media> {
         let url = large_url(url);
         let gif = p.get("type").and_then(Value::as_str) == Some("gif")
             || url.to_ascii_lowercase().ends_with(".gif");
-        let mut m = Media::new(if gif { MediaKind::Gif } else { MediaKind::Image }, url);
+        let mut m = Media::new(
+            if gif {
+                MediaKind::Gif
+            } else {
+                MediaKind::Image
+            },
+            url,
+        );
         m.referer = Some(PIC_REFERER.into());
         out.push(m);
     }
-    if let Some(v) = p.get("videoSrc").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    if let Some(v) = p
+        .get("videoSrc")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
         let mut m = Media::new(MediaKind::Video, v);
         m.referer = Some(VIDEO_REFERER.into());
         out.push(m);
@@ -795,6 +817,13 @@ fn parse_mblog_with(
         let (t, h) = text_and_html(raw);
         post.text = Some(t);
         post.html = Some(h);
+        // A timeline card (or a failed extend) gives the cut text ending in "全文".
+        if long_text.is_none()
+            && m.pointer("/longText/longTextContent").is_none()
+            && looks_truncated(m)
+        {
+            post.extra.insert("text_truncated".into(), json!(true));
+        }
     }
     if let Some(raw) = str_of(m.get("created_at")) {
         post.created_at = parse_created_at(&raw, now);
@@ -831,7 +860,9 @@ fn parse_mblog_with(
     if let Some(rt) = m.get("retweeted_status").filter(|v| v.is_object()) {
         let rt_raw = str_of(rt.get("text")).unwrap_or_default();
         let gone_marks = rt.get("user").is_none_or(Value::is_null)
-            || rt.get("deleted").is_some_and(|d| d == "1" || d == 1 || d == true);
+            || rt
+                .get("deleted")
+                .is_some_and(|d| d == "1" || d == 1 || d == true);
         if gone_marks && let Some((outcome, cause)) = classify_marker(&rt_raw) {
             post.extra.insert(
                 "original_state".into(),
@@ -938,7 +969,9 @@ fn read_api(last: Option<&Fetched>) -> Api {
         }
         return Api::Walled(format!("non-JSON answer ({})", r.mime()));
     };
-    let ok = v.get("ok").and_then(|o| o.as_i64().or_else(|| o.as_str()?.parse().ok()));
+    let ok = v
+        .get("ok")
+        .and_then(|o| o.as_i64().or_else(|| o.as_str()?.parse().ok()));
     match ok {
         Some(1) => Api::Ok(v),
         Some(-100) => Api::Walled(format!(
@@ -1063,7 +1096,10 @@ fn visitor_request() -> Request {
     };
     req = req
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Referer", "https://visitor.passport.weibo.cn/visitor/visitor")
+        .header(
+            "Referer",
+            "https://visitor.passport.weibo.cn/visitor/visitor",
+        )
         .header("Accept", "*/*")
         .no_redirects();
     req
@@ -1257,7 +1293,9 @@ impl Plan for PostPlan {
                     self.fetch(PostState::Show, req)
                 }
                 None => {
-                    self.walls.0.push("visitor cookies (no SUB cookie issued)".into());
+                    self.walls
+                        .0
+                        .push("visitor cookies (no SUB cookie issued)".into());
                     if self.has_user_cookies {
                         self.access = Access::User;
                         let req = self.show_request();
@@ -1299,7 +1337,10 @@ impl Plan for PostPlan {
                     if pics_of(&status).len() > have
                         && let Some(obj) = m.as_object_mut()
                     {
-                        obj.insert("pics".into(), status.get("pics").cloned().unwrap_or_default());
+                        obj.insert(
+                            "pics".into(),
+                            status.get("pics").cloned().unwrap_or_default(),
+                        );
                     }
                     if self.long_text.is_none()
                         && let Some(lt) = str_of(status.pointer("/longText/longTextContent"))
@@ -1371,9 +1412,7 @@ fn page_message(html: &str) -> Option<String> {
     for needle in ["该账号", "抱歉", "微博不存在", "根据", "由于"] {
         if let Some(i) = html.find(needle) {
             let rest = &html[i..];
-            let end = rest
-                .find(['<', '"', '\n'])
-                .unwrap_or(rest.len());
+            let end = rest.find(['<', '"', '\n']).unwrap_or(rest.len());
             return Some(rest[..end].trim().to_string());
         }
     }
@@ -1392,7 +1431,9 @@ impl Plan for FollowPlan {
     fn next(&mut self, last: Option<&Fetched>) -> Step {
         if !self.asked {
             self.asked = true;
-            return Step::Fetch(Request::get(self.url.clone(), "follow link").header("Accept", HTML_ACCEPT));
+            return Step::Fetch(
+                Request::get(self.url.clone(), "follow link").header("Accept", HTML_ACCEPT),
+            );
         }
         Step::Done(match last {
             Some(Fetched::Response(r)) if r.url != self.url => Finding::Redirected {
@@ -1477,7 +1518,10 @@ impl TimelinePlan {
 
 /// Reads a timeline page: its posts (`card_type == 9`, also inside `card_group`) and the
 /// next cursor (`since_id`, or `page:<n+1>` for page-numbered lists).
-pub fn read_timeline(v: &Value, now: &jiff::ZonedDateTime) -> Result<(Vec<Post>, Option<String>), String> {
+pub fn read_timeline(
+    v: &Value,
+    now: &jiff::ZonedDateTime,
+) -> Result<(Vec<Post>, Option<String>), String> {
     let cards = v
         .pointer("/data/cards")
         .and_then(Value::as_array)
@@ -1505,9 +1549,9 @@ pub fn read_timeline(v: &Value, now: &jiff::ZonedDateTime) -> Result<(Vec<Post>,
     let since = info
         .and_then(|i| str_of(i.get("since_id")))
         .filter(|s| s != "0");
-    let page = info.and_then(|i| i.get("page")).and_then(|p| {
-        p.as_u64().or_else(|| p.as_str()?.parse().ok())
-    });
+    let page = info
+        .and_then(|i| i.get("page"))
+        .and_then(|p| p.as_u64().or_else(|| p.as_str()?.parse().ok()));
     let next = match (since, page) {
         (Some(s), _) => Some(s),
         (None, Some(p)) if !posts.is_empty() => Some(format!("page:{p}")),
@@ -1556,7 +1600,9 @@ impl Plan for TimelinePlan {
                     self.request()
                 }
                 None => {
-                    self.walls.0.push("visitor cookies (no SUB cookie issued)".into());
+                    self.walls
+                        .0
+                        .push("visitor cookies (no SUB cookie issued)".into());
                     if self.has_user_cookies {
                         self.access = Access::User;
                         self.request()
@@ -1585,14 +1631,18 @@ impl Platform for Weibo {
     }
     fn post_plan(&self, target: &Target, job: Job, ctx: &PlanContext) -> Box<dyn Plan> {
         let mid = match target {
-            Target::Post { platform_id, url } => to_mid(platform_id)
-                .or_else(|| Url::parse(url).ok().and_then(|u| match recognise_url(&u) {
+            Target::Post { platform_id, url } => to_mid(platform_id).or_else(|| {
+                Url::parse(url).ok().and_then(|u| match recognise_url(&u) {
                     Some(Target::Post { platform_id, .. }) => Some(platform_id),
                     _ => None,
-                })),
+                })
+            }),
             Target::Follow { url } | Target::Account { url, .. } => {
                 if let Ok(u) = Url::parse(url) {
-                    return Box::new(FollowPlan { url: u, asked: false });
+                    return Box::new(FollowPlan {
+                        url: u,
+                        asked: false,
+                    });
                 }
                 None
             }
@@ -1698,12 +1748,21 @@ mod tests {
         assert_eq!(p("刚刚").as_deref(), Some("2024-04-04T16:02:11+08:00"));
         assert_eq!(p("5分钟前").as_deref(), Some("2024-04-04T15:57:11+08:00"));
         assert_eq!(p("3小时前").as_deref(), Some("2024-04-04T13:02:11+08:00"));
-        assert_eq!(p("昨天 23:15").as_deref(), Some("2024-04-03T23:15:00+08:00"));
-        assert_eq!(p("今天 08:01").as_deref(), Some("2024-04-04T08:01:00+08:00"));
+        assert_eq!(
+            p("昨天 23:15").as_deref(),
+            Some("2024-04-03T23:15:00+08:00")
+        );
+        assert_eq!(
+            p("今天 08:01").as_deref(),
+            Some("2024-04-04T08:01:00+08:00")
+        );
         assert_eq!(p("03-27").as_deref(), Some("2024-03-27T00:00:00+08:00"));
         // A month-day after today is last year's.
         assert_eq!(p("06-27").as_deref(), Some("2023-06-27T00:00:00+08:00"));
-        assert_eq!(p("2012-05-01").as_deref(), Some("2012-05-01T00:00:00+08:00"));
+        assert_eq!(
+            p("2012-05-01").as_deref(),
+            Some("2012-05-01T00:00:00+08:00")
+        );
         assert_eq!(p("whenever"), None);
     }
 
@@ -1727,9 +1786,14 @@ mod tests {
         assert_eq!(parse_count(&json!("1,234")), Some(1234));
         assert_eq!(parse_count(&json!(37053)), Some(37053));
         assert_eq!(parse_count(&json!("转发")), None);
-        let c = counts(&json!({"reposts_count": 312, "comments_count": "1.2万", "attitudes_count": "100万+"}))
-            .unwrap();
-        assert_eq!((c.reposts, c.comments, c.likes), (Some(312), Some(12_000), Some(1_000_000)));
+        let c = counts(
+            &json!({"reposts_count": 312, "comments_count": "1.2万", "attitudes_count": "100万+"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.reposts, c.comments, c.likes),
+            (Some(312), Some(12_000), Some(1_000_000))
+        );
         assert_eq!(c.raw.get("likes"), Some(&json!("100万+")));
         assert_eq!(c.raw.get("comments"), Some(&json!("1.2万")));
         assert!(c.raw.get("reposts").is_none());
@@ -1740,8 +1804,14 @@ mod tests {
         let raw = "看<a href='/n/黄防护服黄'>@黄防护服黄</a> 链接<a href=\"https://weibo.cn/sinaurl?u=https%3A%2F%2Fexample.org%2Fa%3Fb%3D1\">网页</a><br />第二行<span class=\"url-icon\"><img alt=[作揖] src=\"https://h5.sinaimg.cn/m/emoticon/icon/zuoyi.png\" style=\"width:1em\" /></span><script>alert(1)</script><a href=\"javascript:alert(1)\" onclick=\"x()\">x</a> &amp; &lt;b&gt;";
         let (text, html) = text_and_html(raw);
         assert_eq!(text, "看@黄防护服黄 链接网页\n第二行[作揖]x & <b>");
-        assert!(html.contains("href=\"https://example.org/a?b=1\""), "{html}");
-        assert!(html.contains("href=\"https://m.weibo.cn/n/%E9%BB%84"), "{html}");
+        assert!(
+            html.contains("href=\"https://example.org/a?b=1\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"https://m.weibo.cn/n/%E9%BB%84"),
+            "{html}"
+        );
         assert!(html.contains("alt=\"[作揖]\""), "{html}");
         assert!(!html.contains("script"), "{html}");
         assert!(!html.contains("javascript"), "{html}");
@@ -1760,7 +1830,10 @@ mod tests {
             large_url("https://wx1.sinaimg.cn/mw690/abc.jpg"),
             "https://wx1.sinaimg.cn/large/abc.jpg"
         );
-        assert_eq!(large_url("https://wx1.sinaimg.cn/crop.0.0/abc.jpg"), "https://wx1.sinaimg.cn/crop.0.0/abc.jpg");
+        assert_eq!(
+            large_url("https://wx1.sinaimg.cn/crop.0.0/abc.jpg"),
+            "https://wx1.sinaimg.cn/crop.0.0/abc.jpg"
+        );
     }
 
     #[test]
