@@ -476,6 +476,46 @@ fn ok1_without_id_is_broken_never_gone() {
 }
 
 #[test]
+fn json_without_ok_is_broken_never_gone() {
+    let (f, asked) = check("4645748019299849", &ctx(), |req| {
+        resp(
+            req,
+            200,
+            "application/json",
+            br#"{"result":true,"status":{"id":"4645748019299849"}}"#.to_vec(),
+        )
+    });
+    assert_eq!(asked.len(), 1);
+    match f {
+        Finding::Broken { endpoint, missing } => {
+            assert_eq!(
+                (endpoint.as_str(), missing.as_str()),
+                ("statuses/show", "ok")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let plan = Weibo.timeline_plan(&account(), None, &ctx()).unwrap();
+    let (f, _) = run(plan, |req| {
+        resp(
+            req,
+            200,
+            "application/json",
+            br#"{"ok":1,"data":{}}"#.to_vec(),
+        )
+    });
+    match f {
+        Finding::Broken { endpoint, missing } => {
+            assert_eq!(
+                (endpoint.as_str(), missing.as_str()),
+                ("getIndex", "data.cards")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn network_failure_is_unreachable() {
     let (f, _) = check("4645748019299849", &ctx(), |_| {
         Fetched::Failed("timed out".into())

@@ -926,6 +926,8 @@ enum Api {
     Walled(String),
     /// No usable answer (network, 5xx, 429, cut body).
     Failed(String),
+    /// JSON, but not in a shape we know: the named field is missing.
+    Shape(&'static str),
 }
 
 fn wall_redirect(r: &Response) -> Option<String> {
@@ -986,6 +988,9 @@ fn read_api(last: Option<&Fetched>) -> Api {
                 && (url.contains("captcha") || url.contains("verify") || url.contains("passport"))
             {
                 return Api::Walled(format!("captcha or verification ({url})"));
+            }
+            if ok.is_none() {
+                return Api::Shape("ok");
             }
             let message = str_of(v.get("msg"))
                 .or_else(|| str_of(v.get("message")))
@@ -1281,6 +1286,10 @@ impl Plan for PostPlan {
                     let req = self.page_request();
                     self.fetch(PostState::Confirm, req)
                 }
+                Api::Shape(field) => self.done(Finding::Broken {
+                    endpoint: "statuses/show".into(),
+                    missing: field.into(),
+                }),
                 Api::Walled(w) => self.walled_or_failed(Pending::Wall(w)),
                 Api::Failed(e) => {
                     self.walled_or_failed(Pending::Failure(format!("statuses/show: {e}")))
@@ -1588,6 +1597,10 @@ impl Plan for TimelinePlan {
                     };
                     self.done(f)
                 }
+                Api::Shape(field) => self.done(Finding::Broken {
+                    endpoint: "getIndex".into(),
+                    missing: field.into(),
+                }),
                 Api::Walled(w) => self.escalate(w),
                 Api::Failed(e) => {
                     let f = gone(Outcome::Unreachable, None, Some(format!("getIndex: {e}")));
