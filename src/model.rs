@@ -167,7 +167,12 @@ impl Post {
         h.update(self.title.as_deref().unwrap_or("").as_bytes());
         h.update([0]);
         for m in &self.media {
-            h.update(m.url.as_bytes());
+            // Only the path: CDNs rotate hosts (wx1..wx4.sinaimg.cn) and sign URLs with
+            // expiring query strings, which is not an edit.
+            let path = url::Url::parse(&m.url)
+                .map(|u| u.path().to_string())
+                .unwrap_or_else(|_| m.url.clone());
+            h.update(path.as_bytes());
             h.update([0]);
         }
         if let Some(r) = &self.repost_of {
