@@ -262,7 +262,16 @@ pub(crate) fn serialize_filtered(
                     }
                     out.push('<');
                     out.push_str(name);
+                    // Lazy-loaded images keep the real address in data-src.
+                    let lazy = (name == "img")
+                        .then(|| {
+                            ["data-src", "data-original", "data-lazy-src", "data-actualsrc"]
+                                .iter()
+                                .find_map(|k| e.attr(k).filter(|v| !v.trim().is_empty()))
+                        })
+                        .flatten();
                     for (k, v) in e.attrs() {
+                        let v = if k == "src" { lazy.unwrap_or(v) } else { v };
                         out.push(' ');
                         out.push_str(k);
                         out.push_str("=\"");

@@ -170,9 +170,16 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
             .find_map(|k| meta.good(k))
         })
         .or_else(|| {
+            // Only a `<time>` marked as the publication date: other times on a page
+            // (events, comments, related links) are not the page's date.
             doc.root_element()
                 .descendent_elements()
-                .find(|e| e.value().name() == "time" && e.value().attr("datetime").is_some())
+                .find(|e| {
+                    let v = e.value();
+                    v.name() == "time"
+                        && v.attr("datetime").is_some()
+                        && (v.attr("pubdate").is_some() || v.attr("itemprop") == Some("datePublished"))
+                })
                 .and_then(|e| e.value().attr("datetime").map(str::to_string))
         });
     if let Some(raw) = raw_date {
