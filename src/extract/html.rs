@@ -246,10 +246,14 @@ const VOID: &[&str] = &[
 pub(crate) fn serialize_filtered(
     root: ElementRef<'_>,
     skip: &dyn Fn(ElementRef<'_>) -> bool,
+    limit: usize,
 ) -> String {
     let mut out = String::new();
     let mut stack = vec![(*root, true)];
     while let Some((n, entering)) = stack.pop() {
+        if out.len() > limit {
+            break;
+        }
         match n.value() {
             Node::Text(t) if entering => escape_into(&mut out, t, false),
             Node::Element(e) => {
@@ -265,9 +269,14 @@ pub(crate) fn serialize_filtered(
                     // Lazy-loaded images keep the real address in data-src.
                     let lazy = (name == "img")
                         .then(|| {
-                            ["data-src", "data-original", "data-lazy-src", "data-actualsrc"]
-                                .iter()
-                                .find_map(|k| e.attr(k).filter(|v| !v.trim().is_empty()))
+                            [
+                                "data-src",
+                                "data-original",
+                                "data-lazy-src",
+                                "data-actualsrc",
+                            ]
+                            .iter()
+                            .find_map(|k| e.attr(k).filter(|v| !v.trim().is_empty()))
                         })
                         .flatten();
                     for (k, v) in e.attrs() {

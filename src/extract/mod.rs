@@ -25,6 +25,8 @@ use url::Url;
 
 /// At most this many media items per page.
 const MAX_MEDIA: usize = 20;
+/// At most this many bytes of main-content HTML are sanitised and kept.
+const MAX_HTML: usize = 2 * 1024 * 1024;
 /// At most this many `<img>` of the main content (the largest ones).
 const MAX_CONTENT_IMAGES: usize = 6;
 
@@ -178,7 +180,8 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
                     let v = e.value();
                     v.name() == "time"
                         && v.attr("datetime").is_some()
-                        && (v.attr("pubdate").is_some() || v.attr("itemprop") == Some("datePublished"))
+                        && (v.attr("pubdate").is_some()
+                            || v.attr("itemprop") == Some("datePublished"))
                 })
                 .and_then(|e| e.value().attr("datetime").map(str::to_string))
         });
@@ -199,7 +202,18 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
         Some(main_text)
     });
     if let Some(m) = main {
-        let h = sanitize_html(&readable::html(m), &base);
+        // Sanitising re-parses the markup: keep that bounded on huge pages (the text
+        // above is complete; the cut HTML is closed again by the sanitiser's parser).
+        let mut raw = readable::html(m, MAX_HTML);
+        if raw.len() > MAX_HTML {
+            let mut cut = MAX_HTML;
+            while !raw.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            raw.truncate(cut);
+            post.extra.insert("html_truncated".into(), json!(true));
+        }
+        let h = sanitize_html(&raw, &base);
         if !h.trim().is_empty() {
             post.html = Some(h);
         }
@@ -327,7 +341,7 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
     if resp.truncated {
         extra.insert("truncated".into(), json!(true));
     }
-    post.extra = extra;
+    post.extra.extend(extra);
     post
 }
 

@@ -215,9 +215,10 @@ pub fn text(main: ElementRef<'_>) -> String {
     sink.finish()
 }
 
-/// The HTML of `main` without furniture (not yet sanitised).
-pub fn html(main: ElementRef<'_>) -> String {
-    serialize_filtered(main, &|x| x.id() != main.id() && is_boilerplate(x))
+/// The HTML of `main` without furniture (not yet sanitised), stopping once past
+/// `limit` bytes.
+pub fn html(main: ElementRef<'_>, limit: usize) -> String {
+    serialize_filtered(main, &|x| x.id() != main.id() && is_boilerplate(x), limit)
 }
 
 /// The `<img>` of `main` worth keeping, largest first (by declared size), at most `max`.
