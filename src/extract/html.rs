@@ -1,0 +1,359 @@
+//! HTML helpers shared by every extractor: sanitising, HTML to text, and walking a
+//! parsed tree into readable text or cleaned markup.
+
+use scraper::{ElementRef, Html, Node};
+use std::borrow::Cow;
+use url::Url;
+
+/// Cleans HTML for storage and display: no script/style/iframe/object, no `on*`
+/// attributes, only safe URL schemes (`data:` only for `<img src>`), relative URLs made
+/// absolute against `base`, and `rel="noopener noreferrer nofollow"` on links.
+pub fn sanitize_html(html: &str, base: &Url) -> String {
+    let mut b = ammonia::Builder::default();
+    b.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()))
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .add_url_schemes(["data"])
+        .add_tags([
+            "figure",
+            "figcaption",
+            "picture",
+            "time",
+            "mark",
+            "section",
+            "article",
+        ])
+        .add_tag_attributes("img", ["srcset", "loading"])
+        .add_tag_attributes("time", ["datetime"])
+        .add_clean_content_tags([
+            "iframe", "noscript", "template", "object", "embed", "svg", "math", "select",
+            "textarea", "button",
+        ])
+        .rm_tags(
+            [
+                "iframe", "noscript", "template", "object", "embed", "svg", "math", "select",
+                "textarea", "button",
+            ]
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        )
+        .attribute_filter(|element, attribute, value| {
+            let is_data = value
+                .trim_start()
+                .get(..5)
+                .is_some_and(|p| p.eq_ignore_ascii_case("data:"));
+            if is_data && !(element == "img" && attribute == "src") {
+                return None;
+            }
+            if element == "img" && attribute == "srcset" {
+                // srcset is not checked by ammonia's URL rules: keep only http(s) entries.
+                let ok = value.split(',').all(|part| {
+                    let u = part.trim().split_whitespace().next().unwrap_or("");
+                    u.starts_with("https://")
+                        || u.starts_with("http://")
+                        || u.starts_with('/')
+                        || !u.contains(':')
+                });
+                return ok.then_some(Cow::Borrowed(value));
+            }
+            Some(Cow::Borrowed(value))
+        });
+    b.clean(html).to_string()
+}
+
+/// Plain text of an HTML fragment: block elements and `<br>` become line breaks
+/// (paragraph-like blocks a blank line), runs of whitespace collapse to one space,
+/// entities are decoded; script, style and similar contents are dropped.
+pub fn html_to_text(html: &str) -> String {
+    let doc = Html::parse_fragment(html);
+    let mut sink = TextSink::default();
+    walk_text(doc.root_element(), &mut sink, &|_| false);
+    sink.finish()
+}
+
+/// Elements whose content is never text a reader sees.
+pub(crate) fn is_invisible(name: &str) -> bool {
+    matches!(
+        name,
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "head"
+            | "title"
+            | "iframe"
+            | "object"
+            | "embed"
+            | "svg"
+            | "math"
+            | "select"
+            | "textarea"
+            | "button"
+            | "input"
+            | "canvas"
+            | "audio"
+            | "video"
+            | "map"
+            | "datalist"
+    )
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Brk {
+    Line,
+    Para,
+}
+
+fn block_kind(name: &str) -> Option<Brk> {
+    match name {
+        "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "blockquote" | "pre" | "ul" | "ol"
+        | "dl" | "table" | "figure" | "hr" | "section" | "article" | "header" | "footer"
+        | "main" | "aside" | "nav" | "form" | "fieldset" | "address" | "details" | "body" => {
+            Some(Brk::Para)
+        }
+        "div" | "li" | "dt" | "dd" | "tr" | "figcaption" | "summary" | "caption" | "option"
+        | "center" | "legend" | "picture" => Some(Brk::Line),
+        _ => None,
+    }
+}
+
+/// Accumulates text with whitespace collapsing and pending line/paragraph breaks.
+#[derive(Default)]
+pub(crate) struct TextSink {
+    out: String,
+    pending: Option<Brk>,
+    space: bool,
+    pre: usize,
+}
+
+impl TextSink {
+    fn brk(&mut self, b: Brk) {
+        self.space = false;
+        self.pending = Some(self.pending.map_or(b, |p| p.max(b)));
+    }
+    fn br(&mut self) {
+        self.space = false;
+        self.pending = Some(match self.pending {
+            None => Brk::Line,
+            Some(_) => Brk::Para,
+        });
+        if self.out.is_empty() {
+            self.pending = None;
+        }
+    }
+    fn flush_pending(&mut self) {
+        if let Some(b) = self.pending.take()
+            && !self.out.is_empty()
+        {
+            self.out
+                .push_str(if b == Brk::Para { "\n\n" } else { "\n" });
+        }
+    }
+    fn text(&mut self, s: &str) {
+        if self.pre > 0 {
+            if !s.is_empty() {
+                self.flush_pending();
+                if self.space {
+                    self.out.push(' ');
+                    self.space = false;
+                }
+                self.out.push_str(s);
+            }
+            return;
+        }
+        for c in s.chars() {
+            if c.is_whitespace() || c == '\u{200b}' {
+                if !self.out.is_empty() && self.pending.is_none() {
+                    self.space = true;
+                }
+            } else {
+                if self.pending.is_some() {
+                    self.flush_pending();
+                } else if self.space {
+                    self.out.push(' ');
+                }
+                self.space = false;
+                self.out.push(c);
+            }
+        }
+    }
+    pub(crate) fn len(&self) -> usize {
+        self.out.len()
+    }
+    pub(crate) fn finish(self) -> String {
+        let mut s = self.out;
+        s.truncate(s.trim_end().len());
+        s
+    }
+}
+
+/// Walks `node` emitting text into `sink`; elements for which `skip` returns true are
+/// left out with their content. Iterative, so deep trees cannot overflow the stack.
+pub(crate) fn walk_text(
+    root: ElementRef<'_>,
+    sink: &mut TextSink,
+    skip: &dyn Fn(ElementRef<'_>) -> bool,
+) {
+    // (node, entering)
+    let mut stack = vec![(*root, true)];
+    while let Some((n, entering)) = stack.pop() {
+        match n.value() {
+            Node::Text(t) if entering => sink.text(t),
+            Node::Element(e) => {
+                let name = e.name();
+                if entering {
+                    if is_invisible(name) || ElementRef::wrap(n).is_some_and(skip) {
+                        continue;
+                    }
+                    if name == "br" {
+                        sink.br();
+                        continue;
+                    }
+                    if let Some(b) = block_kind(name) {
+                        sink.brk(b);
+                    }
+                    if name == "pre" {
+                        sink.pre += 1;
+                    }
+                    if matches!(name, "td" | "th") {
+                        sink.text(" ");
+                    }
+                    stack.push((n, false));
+                    let start = stack.len();
+                    stack.extend(n.children().map(|c| (c, true)));
+                    stack[start..].reverse();
+                } else {
+                    if name == "pre" {
+                        sink.pre -= 1;
+                    }
+                    if let Some(b) = block_kind(name) {
+                        sink.brk(b);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
+
+/// Serialises `node` back to HTML, leaving out elements for which `skip` returns true
+/// and invisible ones. The result still goes through [`sanitize_html`].
+pub(crate) fn serialize_filtered(
+    root: ElementRef<'_>,
+    skip: &dyn Fn(ElementRef<'_>) -> bool,
+    limit: usize,
+) -> String {
+    let mut out = String::new();
+    let mut stack = vec![(*root, true)];
+    while let Some((n, entering)) = stack.pop() {
+        if out.len() > limit {
+            break;
+        }
+        match n.value() {
+            Node::Text(t) if entering => escape_into(&mut out, t, false),
+            Node::Element(e) => {
+                let name = e.name();
+                if entering {
+                    if (is_invisible(name) && name != "input")
+                        || ElementRef::wrap(n).is_some_and(skip)
+                    {
+                        continue;
+                    }
+                    out.push('<');
+                    out.push_str(name);
+                    // Lazy-loaded images keep the real address in data-src.
+                    let lazy = (name == "img")
+                        .then(|| {
+                            [
+                                "data-src",
+                                "data-original",
+                                "data-lazy-src",
+                                "data-actualsrc",
+                            ]
+                            .iter()
+                            .find_map(|k| e.attr(k).filter(|v| !v.trim().is_empty()))
+                        })
+                        .flatten();
+                    for (k, v) in e.attrs() {
+                        let v = if k == "src" { lazy.unwrap_or(v) } else { v };
+                        out.push(' ');
+                        out.push_str(k);
+                        out.push_str("=\"");
+                        escape_into(&mut out, v, true);
+                        out.push('"');
+                    }
+                    out.push('>');
+                    if VOID.contains(&name) {
+                        continue;
+                    }
+                    stack.push((n, false));
+                    let start = stack.len();
+                    stack.extend(n.children().map(|c| (c, true)));
+                    stack[start..].reverse();
+                } else {
+                    out.push_str("</");
+                    out.push_str(name);
+                    out.push('>');
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn escape_into(out: &mut String, s: &str, attr: bool) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attr => out.push_str("&quot;"),
+            '\u{a0}' => out.push_str("&nbsp;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_blocks_and_breaks() {
+        let t = html_to_text(
+            "<p>One  &amp;\n two</p><p>three<br>four</p><ul><li>a</li><li>b</li></ul><script>x()</script>",
+        );
+        assert_eq!(t, "One & two\n\nthree\nfour\n\na\nb");
+    }
+
+    #[test]
+    fn inline_elements_keep_spacing() {
+        assert_eq!(html_to_text("a <b>bold</b> word<i>s</i>"), "a bold words");
+        assert_eq!(html_to_text("<div>x</div><div>y</div>"), "x\ny");
+    }
+
+    #[test]
+    fn sanitize_basics() {
+        let base = Url::parse("https://example.org/a/b.html").unwrap();
+        let s = sanitize_html(
+            r#"<p onclick="x()">hi <a href="/c">c</a> <a href="javascript:alert(1)">j</a>
+               <img src="i.png" onerror="alert(1)"><img src="data:image/png;base64,AAAA">
+               <a href="data:text/html,hi">d</a></p><script>alert(1)</script><iframe src="https://e.vil"></iframe>"#,
+            &base,
+        );
+        assert!(!s.contains("script") && !s.contains("alert"), "{s}");
+        assert!(!s.contains("onclick") && !s.contains("onerror"), "{s}");
+        assert!(!s.contains("iframe") && !s.contains("e.vil"), "{s}");
+        assert!(s.contains(r#"href="https://example.org/c""#), "{s}");
+        assert!(s.contains(r#"src="https://example.org/a/i.png""#), "{s}");
+        assert!(s.contains("data:image/png;base64,AAAA"), "{s}");
+        assert!(!s.contains("data:text/html"), "{s}");
+        assert!(s.contains(r#"rel="noopener noreferrer nofollow""#), "{s}");
+    }
+}

@@ -1,0 +1,676 @@
+//! Reading web pages into a post: charset, JSON-LD, OpenGraph, Twitter cards, meta tags,
+//! readable main text, sanitised main HTML and the main images.
+//!
+//! Extraction order (see `notes/platforms.md` section 8): JSON-LD (arrays and `@graph`
+//! included) first, then OpenGraph, then Twitter cards, then `<meta>`, `<title>`,
+//! `<link rel=canonical>`, `<time>` and `<html lang>`. Pages are often broken (unescaped
+//! quotes in `og:title`, invalid JSON-LD): every reader here is lenient and never panics.
+
+mod charset;
+mod dates;
+mod html;
+mod jsonld;
+mod readable;
+
+pub use charset::{Decoded, decode_text};
+pub use dates::to_rfc3339;
+pub use html::{html_to_text, sanitize_html};
+pub use jsonld::parse_lenient as parse_jsonld;
+
+use crate::model::{Author, Media, MediaKind, Post};
+use crate::platforms::Response;
+use scraper::Html;
+use serde_json::{Map, Value, json};
+use url::Url;
+
+/// At most this many media items per page.
+const MAX_MEDIA: usize = 20;
+/// At most this many bytes of main-content HTML are sanitised and kept.
+const MAX_HTML: usize = 2 * 1024 * 1024;
+/// At most this many `<img>` of the main content (the largest ones).
+const MAX_CONTENT_IMAGES: usize = 6;
+
+/// JSON-LD types that describe "the post" of a page.
+const ARTICLE_TYPES: &[&str] = &[
+    "Article",
+    "NewsArticle",
+    "BlogPosting",
+    "SocialMediaPosting",
+    "DiscussionForumPosting",
+    "LiveBlogPosting",
+    "Report",
+    "ScholarlyArticle",
+    "TechArticle",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "ReportageNewsArticle",
+    "ReviewNewsArticle",
+    "BackgroundNewsArticle",
+    "Posting",
+    "Review",
+    "VideoObject",
+    "Recipe",
+];
+
+/// A normalised post for any web page.
+pub fn page_post(url: &Url, resp: &Response) -> Post {
+    let id = crate::platforms::web::platform_id(url);
+    let requested = crate::platforms::web::canonical(url);
+    let mut post = Post::new("web", &id, requested.as_str());
+    let mime = resp.mime();
+    if !looks_like_html(&mime, &resp.body) {
+        non_html_post(&mut post, url, resp, &mime);
+        return post;
+    }
+
+    let decoded = decode_text(&resp.body, resp.header("content-type"));
+    let doc = Html::parse_document(&decoded.text);
+    let base = document_base(&doc, &resp.url);
+    let meta = collect_meta(&doc);
+
+    // JSON-LD
+    let mut jsonld_values = Vec::new();
+    let mut jsonld_repaired = 0usize;
+    for script in doc.root_element().descendent_elements().filter(|e| {
+        e.value().name() == "script"
+            && e.value()
+                .attr("type")
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
+    }) {
+        let src: String = script.text().collect();
+        let (vals, repaired) = jsonld::parse_lenient(&src);
+        if repaired {
+            jsonld_repaired += 1;
+        }
+        jsonld_values.extend(vals);
+    }
+
+    let canonical_raw = first_link(&doc, "canonical");
+    let canonical = canonical_raw
+        .as_deref()
+        .and_then(|c| base.join(c.trim()).ok())
+        .or_else(|| meta.og("og:url").and_then(|u| base.join(u.trim()).ok()))
+        .filter(|c| matches!(c.scheme(), "http" | "https"))
+        .map(|c| crate::platforms::web::canonical(&c));
+    // A canonical pointing at the site's front page (soft 404, or sloppy templates) is
+    // not this page's address.
+    let canonical = canonical.filter(|c| !(c.path() == "/" && requested.path() != "/"));
+
+    let objs = jsonld::objects(&jsonld_values);
+    let main_obj = main_jsonld(&objs, canonical.as_ref().unwrap_or(&requested), &resp.url);
+
+    // URL
+    if let Some(c) = &canonical {
+        post.url = c.to_string();
+    }
+    for alt in [
+        requested.to_string(),
+        crate::platforms::web::canonical(&resp.url).to_string(),
+    ] {
+        if alt != post.url && !post.alt_urls.contains(&alt) {
+            post.alt_urls.push(alt);
+        }
+    }
+
+    // Title
+    let title_el = doc
+        .root_element()
+        .descendent_elements()
+        .find(|e| e.value().name() == "title")
+        .map(|e| e.text().collect::<String>());
+    post.title = main_obj
+        .and_then(|o| str_field(o, "headline").or_else(|| str_field(o, "name")))
+        .or_else(|| meta.good("og:title"))
+        .or_else(|| meta.good("twitter:title"))
+        .or_else(|| title_el.clone())
+        .map(|t| collapse_ws(&t))
+        .filter(|t| !t.is_empty());
+
+    // Author
+    post.author = main_obj
+        .and_then(|o| o.get("author").or_else(|| o.get("creator")))
+        .and_then(jsonld_author)
+        .or_else(|| {
+            meta.good("article:author").map(|a| {
+                let a = a.trim().to_string();
+                if a.starts_with("http://") || a.starts_with("https://") {
+                    Author {
+                        url: Some(a),
+                        ..Default::default()
+                    }
+                } else {
+                    Author {
+                        name: Some(a),
+                        ..Default::default()
+                    }
+                }
+            })
+        })
+        .or_else(|| {
+            meta.good("author").map(|a| Author {
+                name: Some(collapse_ws(&a)),
+                ..Default::default()
+            })
+        })
+        .filter(|a| a.name.as_deref().is_some_and(|n| !n.is_empty()) || a.url.is_some());
+
+    // Date
+    let raw_date = main_obj
+        .and_then(|o| str_field(o, "datePublished").or_else(|| str_field(o, "dateCreated")))
+        .or_else(|| meta.good("article:published_time"))
+        .or_else(|| meta.good("og:published_time"))
+        .or_else(|| {
+            [
+                "datePublished",
+                "date",
+                "pubdate",
+                "publishdate",
+                "dc.date",
+                "dcterms.created",
+            ]
+            .iter()
+            .find_map(|k| meta.good(k))
+        })
+        .or_else(|| {
+            // Only a `<time>` marked as the publication date: other times on a page
+            // (events, comments, related links) are not the page's date.
+            doc.root_element()
+                .descendent_elements()
+                .find(|e| {
+                    let v = e.value();
+                    v.name() == "time"
+                        && v.attr("datetime").is_some()
+                        && (v.attr("pubdate").is_some()
+                            || v.attr("itemprop") == Some("datePublished"))
+                })
+                .and_then(|e| e.value().attr("datetime").map(str::to_string))
+        });
+    if let Some(raw) = raw_date {
+        post.created_at = dates::to_rfc3339(&raw);
+        post.created_at_raw = Some(raw);
+    }
+
+    // Main content
+    let main = readable::find_main(&doc);
+    let main_text = main.map(readable::text).unwrap_or_default();
+    let body_text = main_obj
+        .and_then(|o| str_field(o, "articleBody"))
+        .filter(|s| !s.trim().is_empty());
+    post.text = body_text.or(if main_text.is_empty() {
+        None
+    } else {
+        Some(main_text)
+    });
+    if let Some(m) = main {
+        // Sanitising re-parses the markup: keep that bounded on huge pages (the text
+        // above is complete; the cut HTML is closed again by the sanitiser's parser).
+        let mut raw = readable::html(m, MAX_HTML);
+        if raw.len() > MAX_HTML {
+            let mut cut = MAX_HTML;
+            while !raw.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            raw.truncate(cut);
+            post.extra.insert("html_truncated".into(), json!(true));
+        }
+        let h = sanitize_html(&raw, &base);
+        if !h.trim().is_empty() {
+            post.html = Some(h);
+        }
+    }
+
+    // Media
+    let mut media: Vec<Media> = Vec::new();
+    let mut push = |u: &str, alt: Option<String>| {
+        if media.len() >= MAX_MEDIA {
+            return;
+        }
+        let u = u.trim();
+        if u.is_empty() || u.starts_with("data:") {
+            return;
+        }
+        let Ok(abs) = base.join(u) else { return };
+        if !matches!(abs.scheme(), "http" | "https") {
+            return;
+        }
+        let s = abs.to_string();
+        if media.iter().any(|m| m.url == s) {
+            return;
+        }
+        let mut m = Media::new(MediaKind::Image, s);
+        m.alt = alt.filter(|a| !a.trim().is_empty());
+        media.push(m);
+    };
+    for k in ["og:image", "og:image:secure_url", "og:image:url"] {
+        for v in meta.all(k) {
+            push(&v, meta.good("og:image:alt"));
+        }
+    }
+    if let Some(o) = main_obj {
+        for u in jsonld_images(o.get("image")) {
+            push(&u, None);
+        }
+    }
+    for k in ["twitter:image", "twitter:image:src"] {
+        for v in meta.all(k) {
+            push(&v, meta.good("twitter:image:alt"));
+        }
+    }
+    if let Some(m) = main {
+        for (u, alt) in readable::images(m, MAX_CONTENT_IMAGES) {
+            push(&u, alt);
+        }
+    }
+    post.media = media;
+
+    // Extra
+    let mut extra = Map::new();
+    extra.insert("opengraph".into(), Value::Object(meta.map_with(is_og_key)));
+    extra.insert(
+        "twitter".into(),
+        Value::Object(meta.map_with(|k| k.starts_with("twitter:"))),
+    );
+    extra.insert("jsonld".into(), Value::Array(jsonld_values.clone()));
+    if jsonld_repaired > 0 {
+        extra.insert("jsonld_repaired".into(), json!(jsonld_repaired));
+    }
+    let description = main_obj
+        .and_then(|o| str_field(o, "description"))
+        .or_else(|| meta.good("og:description"))
+        .or_else(|| meta.good("twitter:description"))
+        .or_else(|| meta.good("description"))
+        .map(|d| collapse_ws(&d));
+    if let Some(d) = description {
+        extra.insert("description".into(), json!(d));
+    }
+    if let Some(c) = &canonical_raw {
+        extra.insert(
+            "canonical".into(),
+            json!(
+                base.join(c.trim())
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|_| c.clone())
+            ),
+        );
+    }
+    let lang = doc
+        .root_element()
+        .value()
+        .attr("lang")
+        .or_else(|| doc.root_element().value().attr("xml:lang"))
+        .map(str::to_string)
+        .or_else(|| meta.http_equiv("content-language"))
+        .or_else(|| meta.good("og:locale"))
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty());
+    if let Some(l) = lang {
+        extra.insert("lang".into(), json!(l));
+    }
+    extra.insert(
+        "charset".into(),
+        json!({"name": decoded.encoding.name(), "source": decoded.source, "had_errors": decoded.had_errors}),
+    );
+    let site_name = meta
+        .good("og:site_name")
+        .or_else(|| {
+            main_obj
+                .and_then(|o| o.get("publisher"))
+                .and_then(|p| match p {
+                    Value::Object(p) => str_field(p, "name"),
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+        })
+        .or_else(|| meta.good("application-name"));
+    if let Some(s) = site_name {
+        extra.insert("site_name".into(), json!(collapse_ws(&s)));
+    }
+    if let Some(t) = title_el.map(|t| collapse_ws(&t)).filter(|t| !t.is_empty()) {
+        extra.insert("html_title".into(), json!(t));
+    }
+    if let Some(o) = main_obj {
+        if let Some(m) = str_field(o, "dateModified") {
+            extra.insert("modified_at_raw".into(), json!(m));
+        }
+    } else if let Some(m) = meta.good("article:modified_time") {
+        extra.insert("modified_at_raw".into(), json!(m));
+    }
+    if !meta.broken.is_empty() {
+        extra.insert("broken_meta".into(), json!(meta.broken));
+    }
+    if resp.truncated {
+        extra.insert("truncated".into(), json!(true));
+    }
+    post.extra.extend(extra);
+    post
+}
+
+/// Whether a response is an HTML page (by MIME type, or by sniffing when there is none).
+fn looks_like_html(mime: &str, body: &[u8]) -> bool {
+    match mime {
+        "text/html" | "application/xhtml+xml" => return true,
+        "" | "application/octet-stream" | "text/xml" | "application/xml" => {}
+        _ => return false,
+    }
+    if sniff_image(body).is_some() || body.starts_with(b"%PDF-") {
+        return false;
+    }
+    let head = &body[..body.len().min(1024)];
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let t = head.trim_start_matches('\u{feff}').trim_start();
+    t.starts_with("<!doctype html")
+        || t.contains("<html")
+        || t.contains("<head")
+        || t.contains("<body")
+        || (mime.is_empty() && t.starts_with('<') && !t.starts_with("<?xml"))
+}
+
+fn sniff_image(body: &[u8]) -> Option<&'static str> {
+    if body.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if body.starts_with(b"\xff\xd8\xff") {
+        Some("image/jpeg")
+    } else if body.starts_with(b"GIF87a") || body.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if body.len() >= 12 && &body[..4] == b"RIFF" && &body[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+/// A post for an image, PDF, JSON or text response: its name and, for images, itself.
+fn non_html_post(post: &mut Post, url: &Url, resp: &Response, mime: &str) {
+    let seg = resp
+        .url
+        .path_segments()
+        .and_then(|s| s.filter(|p| !p.is_empty()).next_back())
+        .or_else(|| {
+            url.path_segments()
+                .and_then(|s| s.filter(|p| !p.is_empty()).next_back())
+        })
+        .map(|s| percent_decode(s))
+        .or_else(|| resp.url.host_str().map(str::to_string));
+    post.title = seg;
+    let is_image = mime.starts_with("image/")
+        || (mime.is_empty() || mime == "application/octet-stream")
+            && sniff_image(&resp.body).is_some();
+    if is_image {
+        let mut m = Media::new(
+            MediaKind::Image,
+            crate::platforms::web::canonical(&resp.url).to_string(),
+        );
+        m.mime = Some(if mime.starts_with("image/") {
+            mime.to_string()
+        } else {
+            sniff_image(&resp.body).unwrap_or("").to_string()
+        });
+        post.media.push(m);
+    }
+    let mut extra = Map::new();
+    extra.insert("mime".into(), json!(mime));
+    post.extra = extra;
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() && s.is_char_boundary(i + 3) {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `<base href>` resolved against the response URL, or the response URL.
+fn document_base(doc: &Html, url: &Url) -> Url {
+    doc.root_element()
+        .descendent_elements()
+        .find(|e| e.value().name() == "base" && e.value().attr("href").is_some())
+        .and_then(|e| url.join(e.value().attr("href")?.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .unwrap_or_else(|| url.clone())
+}
+
+fn first_link(doc: &Html, rel: &str) -> Option<String> {
+    doc.root_element()
+        .descendent_elements()
+        .filter(|e| e.value().name() == "link")
+        .find(|e| {
+            e.value().attr("rel").is_some_and(|r| {
+                r.split_ascii_whitespace()
+                    .any(|t| t.eq_ignore_ascii_case(rel))
+            })
+        })
+        .and_then(|e| e.value().attr("href").map(str::to_string))
+}
+
+/// The page's `<meta>` tags, in document order.
+struct Meta {
+    /// (key, content, broken): key is `property`, `name` or `itemprop`, lower-cased for
+    /// names, as written for OpenGraph properties.
+    entries: Vec<(String, String, bool)>,
+    http_equiv: Vec<(String, String)>,
+    /// Keys whose tag was broken by unescaped quotes.
+    broken: Vec<String>,
+}
+
+impl Meta {
+    /// The first content of `key` from a tag that is not broken.
+    fn good(&self, key: &str) -> Option<String> {
+        self.entries
+            .iter()
+            .find(|(k, v, broken)| !broken && k.eq_ignore_ascii_case(key) && !v.trim().is_empty())
+            .map(|(_, v, _)| v.clone())
+    }
+    /// Only the OpenGraph `og:` keys, any tag.
+    fn og(&self, key: &str) -> Option<String> {
+        self.good(key)
+    }
+    fn all(&self, key: &str) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|(k, v, _)| k.eq_ignore_ascii_case(key) && !v.trim().is_empty())
+            .map(|(_, v, _)| v.clone())
+            .collect()
+    }
+    fn http_equiv(&self, key: &str) -> Option<String> {
+        self.http_equiv
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.clone())
+    }
+    /// A map of the keys `pick` accepts; a key met twice becomes an array.
+    fn map_with(&self, pick: impl Fn(&str) -> bool) -> Map<String, Value> {
+        let mut m = Map::new();
+        for (k, v, _) in &self.entries {
+            if !pick(k) {
+                continue;
+            }
+            match m.get_mut(k) {
+                None => {
+                    m.insert(k.clone(), Value::String(v.clone()));
+                }
+                Some(Value::Array(a)) => {
+                    if !a.iter().any(|x| x == v) {
+                        a.push(Value::String(v.clone()));
+                    }
+                }
+                Some(old) => {
+                    if old != v {
+                        let prev = old.take();
+                        *old = Value::Array(vec![prev, Value::String(v.clone())]);
+                    }
+                }
+            }
+        }
+        m
+    }
+}
+
+fn is_og_key(k: &str) -> bool {
+    [
+        "og:", "article:", "fb:", "book:", "profile:", "music:", "video:", "product:",
+    ]
+    .iter()
+    .any(|p| k.starts_with(p))
+}
+
+fn collect_meta(doc: &Html) -> Meta {
+    let mut meta = Meta {
+        entries: vec![],
+        http_equiv: vec![],
+        broken: vec![],
+    };
+    for e in doc
+        .root_element()
+        .descendent_elements()
+        .filter(|e| e.value().name() == "meta")
+    {
+        let el = e.value();
+        let Some(content) = el.attr("content") else {
+            continue;
+        };
+        if let Some(h) = el.attr("http-equiv") {
+            meta.http_equiv
+                .push((h.trim().to_ascii_lowercase(), content.to_string()));
+            continue;
+        }
+        let Some(key) = el
+            .attr("property")
+            .or_else(|| el.attr("name"))
+            .or_else(|| el.attr("itemprop"))
+        else {
+            continue;
+        };
+        let key = key.trim();
+        let key = if key.contains(':') {
+            key.to_ascii_lowercase()
+        } else {
+            key.to_string()
+        };
+        // `content="a "b" c"` leaves attributes named like `b"`: the value is cut.
+        let broken = el.attrs().any(|(n, _)| n.contains('"') || n.contains('\''));
+        if broken && !meta.broken.contains(&key) {
+            meta.broken.push(key.clone());
+        }
+        meta.entries.push((key, content.to_string(), broken));
+    }
+    meta
+}
+
+/// The JSON-LD object that describes this page: an article-like type first, then an
+/// object whose `url`/`@id`/`mainEntityOfPage` is this page.
+fn main_jsonld<'a>(
+    objs: &[&'a Map<String, Value>],
+    page: &Url,
+    resp_url: &Url,
+) -> Option<&'a Map<String, Value>> {
+    if let Some(o) = objs
+        .iter()
+        .find(|o| jsonld::types(o).iter().any(|t| ARTICLE_TYPES.contains(t)))
+    {
+        return Some(o);
+    }
+    let same = |v: Option<&Value>| -> bool {
+        let s = match v {
+            Some(Value::String(s)) => s.as_str(),
+            Some(Value::Object(o)) => match o.get("@id").or_else(|| o.get("url")) {
+                Some(Value::String(s)) => s.as_str(),
+                _ => return false,
+            },
+            _ => return false,
+        };
+        same_page(s, page) || same_page(s, resp_url)
+    };
+    objs.iter()
+        .find(|o| {
+            !jsonld::types(o).iter().any(|t| {
+                matches!(
+                    *t,
+                    "WebSite" | "Organization" | "BreadcrumbList" | "WebPage"
+                )
+            }) && (same(o.get("url")) || same(o.get("@id")) || same(o.get("mainEntityOfPage")))
+        })
+        .copied()
+}
+
+/// Whether `s` names `page`, ignoring query, fragment, scheme and a trailing slash.
+fn same_page(s: &str, page: &Url) -> bool {
+    let Ok(u) = page.join(s) else { return false };
+    u.host_str() == page.host_str()
+        && u.path().trim_end_matches('/') == page.path().trim_end_matches('/')
+}
+
+fn str_field(o: &Map<String, Value>, k: &str) -> Option<String> {
+    match o.get(k)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::Array(a) => a.iter().find_map(|v| v.as_str().map(str::to_string)),
+        Value::Object(o) => o.get("@value").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    }
+}
+
+/// JSON-LD `author`: a string, a Person/Organization, or a list of them.
+fn jsonld_author(v: &Value) -> Option<Author> {
+    let list: Vec<&Value> = match v {
+        Value::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    let mut names = Vec::new();
+    let mut url = None;
+    for a in list {
+        match a {
+            Value::String(s) if !s.trim().is_empty() => {
+                if s.starts_with("http://") || s.starts_with("https://") {
+                    url.get_or_insert_with(|| s.clone());
+                } else {
+                    names.push(collapse_ws(s));
+                }
+            }
+            Value::Object(o) => {
+                if let Some(n) = str_field(o, "name") {
+                    names.push(collapse_ws(&n));
+                }
+                if let Some(u) = str_field(o, "url").or_else(|| str_field(o, "@id")) {
+                    url.get_or_insert(u);
+                }
+            }
+            _ => {}
+        }
+    }
+    if names.is_empty() && url.is_none() {
+        return None;
+    }
+    Some(Author {
+        name: (!names.is_empty()).then(|| names.join(", ")),
+        url: if names.len() <= 1 { url } else { None },
+        ..Default::default()
+    })
+}
+
+/// JSON-LD `image`: a URL, an ImageObject, or a list of them.
+fn jsonld_images(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a.iter().flat_map(|x| jsonld_images(Some(x))).collect(),
+        Some(Value::Object(o)) => str_field(o, "url")
+            .or_else(|| str_field(o, "contentUrl"))
+            .into_iter()
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// Trims and collapses whitespace runs to one space.
+fn collapse_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
