@@ -188,6 +188,10 @@ impl Fetcher {
         })
     }
 
+    pub fn max_body_bytes(&self) -> u64 {
+        self.http.max_body_bytes
+    }
+
     /// Whether cookies are configured for this URL's host.
     pub fn has_cookies_for(&self, host: &str) -> bool {
         self.host_cookies.contains_key(host)

@@ -41,7 +41,8 @@ pub struct CaptureOptions {
 pub struct CaptureResult {
     pub url: String,
     pub post_id: Option<String>,
-    /// `captured`, `gone` (the platform says the post is not there) or `failed`.
+    /// `captured`; `partial` (captured, but a body hit the size limit and is stored
+    /// truncated); `gone` (the platform says the post is not there); `failed`.
     pub status: &'static str,
     /// For `gone`: the outcome, cause and the platform's own words.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -270,15 +271,28 @@ pub async fn capture_one(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
                 serde_json::to_vec(&body).expect("posts serialise"),
             );
             records.push(rec);
+            // A body cut at the size limit is kept, marked, and reported: never silently cut.
+            let cut: Vec<String> = records
+                .iter()
+                .filter(|r| r.warc_type() == kind::RESPONSE)
+                .filter_map(|r| r.field("WARC-Truncated").map(|t| format!("{} ({t})", r.target_uri().unwrap_or("?"))))
+                .collect();
+            let error = (!cut.is_empty()).then(|| {
+                format!(
+                    "stored incomplete, marked WARC-Truncated: {} (size limit http.max_body_bytes = {} bytes)",
+                    cut.join(", "),
+                    fetcher.max_body_bytes()
+                )
+            });
             let mut res = CaptureResult {
                 url: input.to_string(),
                 post_id: Some(post.id.0.clone()),
-                status: "captured",
+                status: if cut.is_empty() { "captured" } else { "partial" },
                 outcome: Some(Outcome::Live),
                 cause: None,
                 record_ids: vec![],
                 leaf_indexes: None,
-                error: None,
+                error,
                 warnings,
             };
             append_into(&mut res, records, writer).await;

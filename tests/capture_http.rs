@@ -1,0 +1,496 @@
+//! Capture of plain web pages through the real CLI, against the loopback test server:
+//! what is stored, how it is stored, and what happens on bad input. Every WARC written
+//! here is checked with warcio and cdxj-indexer.
+
+mod common;
+
+use common::*;
+use samizdat::store::warc::{self, Record};
+use std::path::{Path, PathBuf};
+
+/// Every record of the archive, in write order.
+fn records(archive: &Path) -> Vec<Record> {
+    let mut out = vec![];
+    for f in warc_files(archive) {
+        for m in warc::MemberReader::open(&f, 0).unwrap() {
+            out.push(warc::parse_record(&m.unwrap().bytes).unwrap());
+        }
+    }
+    out
+}
+
+fn responses_for<'a>(recs: &'a [Record], url_suffix: &str) -> Vec<&'a Record> {
+    recs.iter()
+        .filter(|r| r.warc_type() == "response" && r.target_uri().is_some_and(|u| u.ends_with(url_suffix)))
+        .collect()
+}
+
+fn http_header<'a>(rec: &'a Record, name: &str) -> Option<String> {
+    let end = warc::find_header_end(&rec.block)?;
+    let head = String::from_utf8_lossy(&rec.block[..end]).into_owned();
+    head.lines()
+        .find_map(|l| l.split_once(':').filter(|(n, _)| n.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string()))
+}
+
+/// An archive whose config sends nothing anywhere but the test server, without politeness.
+fn setup(extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    write_config(&ar, &format!("[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n{extra}"));
+    (dir, ar)
+}
+
+fn capture(ar: &Path, urls: &[&str]) -> (i32, Vec<serde_json::Value>, String) {
+    let mut c = samizdat(ar);
+    c.arg("--json").arg("capture").args(urls);
+    let (code, out, err) = run_code(&mut c);
+    (code, json_lines(&out), err)
+}
+
+fn verify_ok(ar: &Path) {
+    let (code, _, err) = run_code(samizdat(ar).arg("verify"));
+    assert_eq!(code, 0, "verify failed:\n{err}");
+    let files = warc_files(ar);
+    if !files.is_empty() {
+        assert_warcio_ok(&files);
+        let cdx = cdxj_index(&files);
+        assert!(!cdx.trim().is_empty(), "cdxj-indexer indexed nothing");
+    }
+}
+
+#[test]
+fn a_page_is_captured_with_its_post_record_and_images() {
+    let srv = server();
+    let (_d, ar) = setup("");
+    let (code, lines, err) = capture(&ar, &[&srv.url("/page")]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(lines.len(), 1);
+    let id = lines[0]["post_id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("web:"), "{id}");
+    assert_eq!(lines[0]["status"], "captured");
+
+    let recs = records(&ar);
+    assert_eq!(recs[0].warc_type(), "warcinfo");
+    let page = responses_for(&recs, "/page");
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].payload(), page_html(&srv.base_url()).as_bytes(), "body stored as served");
+    assert_eq!(page[0].field("WARC-IP-Address"), Some("127.0.0.1"));
+    assert_eq!(responses_for(&recs, "/img/a.png")[0].payload(), PNG_BYTES);
+    assert_eq!(responses_for(&recs, "/img/b.jpg")[0].payload(), JPEG_BYTES);
+    let post = recs.iter().find(|r| r.field("Content-Type") == Some("application/vnd.samizdat.post+json")).unwrap();
+    assert_eq!(post.target_uri().unwrap(), format!("urn:samizdat:post:{id}"));
+    assert!(post.fields_named("WARC-Concurrent-To").any(|v| v == page[0].id()));
+    // Every record of the capture is listed in the capture result and is a leaf.
+    assert_eq!(lines[0]["record_ids"].as_array().unwrap().len(), recs.len());
+
+    let out = run_ok(samizdat(&ar).args(["--json", "show", &srv.url("/page")]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["id"], id);
+    assert_eq!(v["author"]["name"], "Jane Reporter");
+    assert_eq!(v["created_at"], "2026-01-02T03:04:05Z");
+    assert!(v["text"].as_str().unwrap().contains("Second paragraph, between two images."));
+    let media = v["media"].as_array().unwrap();
+    assert_eq!(media.len(), 2, "{media:?}");
+    for m in media {
+        assert!(m["sha256"].as_str().unwrap().len() == 64, "{m}");
+        assert!(m["record_id"].as_str().unwrap().starts_with("<urn:uuid:"));
+    }
+    assert_eq!(v["state"], "live");
+    assert_eq!(v["captures"].as_array().unwrap().len(), 1);
+    verify_ok(&ar);
+}
+
+#[test]
+fn pywb_replays_the_captured_body_byte_for_byte() {
+    let srv = server();
+    let (_d, ar) = setup("");
+    let (code, _, err) = capture(&ar, &[&srv.url("/page")]);
+    assert_eq!(code, 0, "{err}");
+    let (status, _, body) = pywb_replay(&warc_files(&ar), &srv.url("/page"));
+    assert_eq!(status, 200);
+    assert_eq!(body, page_html(&srv.base_url()).as_bytes());
+}
+
+#[test]
+fn chunked_bodies_are_stored_de_chunked() {
+    let srv = server();
+    let (_d, ar) = setup("");
+    let (code, _, err) = capture(&ar, &[&srv.url("/chunked")]);
+    assert_eq!(code, 0, "{err}");
+    let recs = records(&ar);
+    let r = responses_for(&recs, "/chunked")[0];
+    assert_eq!(r.payload(), CHUNKED_PARTS.concat().as_bytes());
+    assert_eq!(http_header(r, "transfer-encoding"), None);
+    verify_ok(&ar);
+}
+
+#[test]
+fn compressed_bodies_are_stored_as_sent_and_read_decoded() {
+    let srv = server();
+    let (_d, ar) = setup("");
+    let (code, lines, err) = capture(&ar, &[&srv.url("/gzip"), &srv.url("/br")]);
+    assert_eq!(code, 0, "{err}");
+    let recs = records(&ar);
+    for (path, enc) in [("/gzip", "gzip"), ("/br", "br")] {
+        let r = responses_for(&recs, path)[0];
+        assert_eq!(http_header(r, "content-encoding").as_deref(), Some(enc));
+        assert_ne!(r.payload(), COMPRESSED_HTML.as_bytes(), "{path} kept encoded");
+    }
+    for l in &lines {
+        let out = run_ok(samizdat(&ar).args(["--json", "show", l["post_id"].as_str().unwrap()]));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["title"], "Compressed", "{v}");
+    }
+    verify_ok(&ar);
+}
+
+#[test]
+fn gbk_pages_end_up_as_correct_utf8() {
+    let srv = server();
+    let (_d, ar) = setup("");
+    let urls = [srv.url("/gbk"), srv.url("/gbk-meta"), srv.url("/mislabelled")];
+    let (code, lines, err) = capture(&ar, &urls.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{err}");
+    for l in &lines {
+        let out = run_ok(samizdat(&ar).args(["--json", "show", l["post_id"].as_str().unwrap()]));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v["text"].as_str().unwrap_or("").contains(GBK_TEXT), "{}: {v}", l["url"]);
+    }
+    // And the terminal rendering keeps the Chinese intact.
+    let out = run_ok(samizdat(&ar).args(["show", lines[0]["post_id"].as_str().unwrap()]));
+    assert!(String::from_utf8(out.stdout).unwrap().contains(GBK_TEXT));
+    verify_ok(&ar);
+}
+
+#[test]
+fn every_redirect_hop_is_recorded() {
+    let srv = server();
+    let (_d, ar) = setup("");
+    let (code, _, err) = capture(&ar, &[&srv.url("/redirect/3")]);
+    assert_eq!(code, 0, "{err}");
+    let recs = records(&ar);
+    for hop in ["/redirect/3", "/redirect/2", "/redirect/1", "/redirect/0"] {
+        assert_eq!(responses_for(&recs, hop).len(), 1, "{hop}");
+        assert_eq!(recs.iter().filter(|r| r.warc_type() == "request" && r.target_uri().unwrap().ends_with(hop)).count(), 1);
+    }
+    verify_ok(&ar);
+}
+
+#[test]
+fn retry_after_is_honoured_and_every_attempt_recorded() {
+    let srv = server();
+    let (_d, ar) = setup("");
+    let url = srv.url("/retry-after?n=2");
+    let (code, _, err) = capture(&ar, &[&url]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(srv.hits("/retry-after?n=2"), 3);
+    let recs = records(&ar);
+    let statuses: Vec<String> = responses_for(&recs, "/retry-after?n=2")
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.block[9..12]).into_owned())
+        .collect();
+    assert_eq!(statuses, ["429", "429", "200"]);
+    verify_ok(&ar);
+}
+
+#[test]
+fn politeness_spaces_requests_to_one_host() {
+    let srv = server();
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    write_config(&ar, "[http]\nper_host_delay_ms = 300\nconcurrency = 4\n");
+    let urls = [srv.url("/status/200"), srv.url("/redirect/0"), srv.url("/")];
+    let (code, _, err) = capture(&ar, &urls.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{err}");
+    let mut times: Vec<jiff::Timestamp> = records(&ar)
+        .iter()
+        .filter(|r| r.warc_type() == "request")
+        .map(|r| r.date().parse().unwrap())
+        .collect();
+    times.sort();
+    assert_eq!(times.len(), 3);
+    for w in times.windows(2) {
+        let gap = w[1].duration_since(w[0]);
+        assert!(gap.as_millis() >= 290, "requests {gap:?} apart");
+    }
+}
+
+#[test]
+fn tls_capture_with_an_extra_ca_keeps_the_certificate() {
+    let (srv, ca) = tls_server();
+    let (_d, ar) = setup(&format!("extra_ca_file = {:?}\n", ca.display().to_string()));
+    let (code, _, err) = capture(&ar, &[&srv.url("/page")]);
+    assert_eq!(code, 0, "{err}");
+    let recs = records(&ar);
+    let cert = recs.iter().find(|r| r.field("Content-Type") == Some("application/pkix-cert")).expect("certificate record");
+    assert_eq!(cert.warc_type(), "metadata");
+    assert_eq!(cert.block[0], 0x30, "DER starts with a SEQUENCE");
+    verify_ok(&ar);
+
+    // Without the CA the handshake fails, with a clear error, and nothing is lost.
+    let (_d2, ar2) = setup("");
+    let (code, lines, _) = capture(&ar2, &[&srv.url("/page")]);
+    assert_eq!(code, 1);
+    let e = lines[0]["error"].as_str().unwrap();
+    assert!(e.contains("TLS") || e.contains("certificate"), "{e}");
+}
+
+#[test]
+fn set_cookie_values_are_redacted() {
+    let srv = server();
+    let (_d, ar) = setup("");
+    let (code, _, err) = capture(&ar, &[&srv.url("/set-cookie")]);
+    assert_eq!(code, 0, "{err}");
+    let recs = records(&ar);
+    let r = responses_for(&recs, "/set-cookie")[0];
+    let head = String::from_utf8_lossy(&r.block).into_owned();
+    assert!(head.contains("<redacted sha256:"), "{head}");
+    assert_no_secret_anywhere(&ar, SECRET_COOKIE);
+    verify_ok(&ar);
+}
+
+/// Looks through every file of the archive (WARC members inflated) for `secret`.
+fn assert_no_secret_anywhere(ar: &Path, secret: &str) {
+    fn walk(p: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(p).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() { walk(&p, out) } else { out.push(p) }
+        }
+    }
+    let mut files = vec![];
+    walk(ar, &mut files);
+    assert!(files.len() > 5);
+    for f in files {
+        let mut bytes = std::fs::read(&f).unwrap();
+        if f.to_string_lossy().ends_with(".warc.gz") {
+            let mut inflated = vec![];
+            std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut inflated).unwrap();
+            bytes = inflated;
+        }
+        if f.file_name().unwrap() == "samizdat.toml" {
+            continue; // the user's own config, where the secret is configured
+        }
+        let hay = String::from_utf8_lossy(&bytes);
+        assert!(!hay.contains(secret), "secret found in {}", f.display());
+    }
+}
+
+#[test]
+fn configured_secrets_are_sent_but_never_stored() {
+    let srv = server();
+    let secret = "Bearer TOPSECRET-9d1e-token";
+    let cookie = "SUB=_2AkMcookieSECRETvalue; SUBP=0033WrSXqPxfM72";
+    let (_d, ar) = setup(&format!(
+        "[http.hosts]\n\"m.weibo.cn\" = \"{}\"\n[platforms.weibo]\ncookies = \"{cookie}\"\nheaders = {{ Authorization = \"{secret}\" }}\n",
+        srv.base_url()
+    ));
+    // A walled answer makes the Weibo plan fall back to the configured cookies.
+    srv.route("/statuses/show?id=4645748019299849", Resp::json(r#"{"ok":-100,"url":"https://passport.weibo.cn/signin/welcome"}"#));
+    let (_code, _lines, _err) = capture(&ar, &["https://m.weibo.cn/detail/4645748019299849"]);
+    let sent = srv.requests();
+    assert!(sent.iter().any(|r| r.header("authorization") == Some(secret)), "the header was sent");
+    assert!(sent.iter().any(|r| r.header("cookie") == Some(cookie)), "the cookies were sent when walled: {sent:?}");
+    assert_no_secret_anywhere(&ar, "TOPSECRET-9d1e-token");
+    assert_no_secret_anywhere(&ar, "_2AkMcookieSECRETvalue");
+    assert_no_secret_anywhere(&ar, "0033WrSXqPxfM72");
+    verify_ok(&ar);
+}
+
+// ---- bad input: a clear error, a non-zero exit, and an archive that still verifies ----
+
+/// Captures one URL that must fail; returns its error text after checking that the
+/// earlier capture is intact and the archive verifies.
+fn must_fail(ar: &Path, url: &str) -> String {
+    let before = run_ok(samizdat(ar).args(["--json", "list"]));
+    let (code, lines, err) = capture(ar, &[url]);
+    assert_ne!(code, 0, "{url} should fail:\n{err}");
+    let after = run_ok(samizdat(ar).args(["--json", "list"]));
+    assert_eq!(before.stdout, after.stdout, "nothing lost or changed");
+    verify_ok(ar);
+    lines.first().and_then(|l| l["error"].as_str()).map(str::to_string).unwrap_or(err)
+}
+
+fn archive_with_one_capture(srv: &TestServer, extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let (d, ar) = setup(extra);
+    let (code, _, err) = capture(&ar, &[&srv.url("/page")]);
+    assert_eq!(code, 0, "{err}");
+    (d, ar)
+}
+
+#[test]
+fn bad_urls_are_named() {
+    let srv = server();
+    let (_d, ar) = archive_with_one_capture(&srv, "");
+    let e = must_fail(&ar, "not a url");
+    assert!(e.contains("not a url") && e.contains("https://"), "{e}");
+    let e = must_fail(&ar, "ftp://example.com/file");
+    assert!(e.contains("unsupported scheme") && e.contains("ftp"), "{e}");
+}
+
+#[test]
+fn network_failures_are_named() {
+    let srv = server();
+    let (_d, ar) = archive_with_one_capture(&srv, "resolve_timeout_ms = 1500\nconnect_timeout_ms = 1500\n");
+    let e = must_fail(&ar, "http://no-such-host.invalid/post");
+    assert!(e.contains("DNS"), "{e}");
+    let e = must_fail(&ar, &format!("http://127.0.0.1:{}/", free_port()));
+    assert!(e.contains("connection refused"), "{e}");
+    let e = must_fail(&ar, &srv.url("/redirect-loop"));
+    assert!(e.contains("redirect loop"), "{e}");
+    let e = must_fail(&ar, &srv.url("/status/404"));
+    assert!(e.contains("404"), "{e}");
+}
+
+#[test]
+fn timeouts_are_named() {
+    let srv = server();
+    let (_d, ar) = archive_with_one_capture(&srv, "");
+    std::fs::write(ar.join("samizdat.toml"), "[http]\nper_host_delay_ms = 0\ntimeout_ms = 400\n").unwrap();
+    let e = must_fail(&ar, &srv.url("/slow?ms=3000"));
+    assert!(e.contains("timed out"), "{e}");
+}
+
+#[test]
+fn oversized_bodies_are_kept_truncated_and_reported() {
+    let srv = server();
+    let (_d, ar) = setup("max_body_bytes = 100000\n");
+    let (code, lines, err) = capture(&ar, &[&srv.url("/never-ending"), &srv.url("/big?bytes=300000")]);
+    assert_eq!(code, 1, "{err}");
+    for l in &lines {
+        assert_eq!(l["status"], "partial", "{l}");
+        assert!(l["error"].as_str().unwrap().contains("WARC-Truncated"), "{l}");
+    }
+    let recs = records(&ar);
+    for p in ["/never-ending", "/big?bytes=300000"] {
+        let r = responses_for(&recs, p)[0];
+        assert_eq!(r.field("WARC-Truncated"), Some("length"));
+        assert_eq!(r.payload().len(), 100_000);
+    }
+    verify_ok(&ar);
+}
+
+#[test]
+fn a_gzip_bomb_is_stored_whole_and_decoded_within_bounds() {
+    let srv = server();
+    let (_d, ar) = setup("");
+    // 400 MB of address space is far below the 1 GiB the bomb inflates to.
+    let mut c = std::process::Command::new("prlimit");
+    c.arg("--as=1500000000").arg(env!("CARGO_BIN_EXE_samizdat")).arg("--archive").arg(&ar)
+        .args(["--json", "capture", &srv.url("/gzip-bomb")]);
+    let (code, out, err) = run_code(&mut c);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let recs = records(&ar);
+    let r = responses_for(&recs, "/gzip-bomb")[0];
+    assert_eq!(r.payload(), &gzip_bomb()[..], "the encoded bytes are kept exactly");
+    verify_ok(&ar);
+}
+
+#[test]
+fn two_processes_capturing_at_once_both_succeed_without_interleaving() {
+    let srv = server();
+    let (_d, ar) = setup("concurrency = 4\n");
+    run_ok(samizdat(&ar).arg("init"));
+    let urls_a: Vec<String> = (0..15).map(|i| srv.url(&format!("/redirect/0?a={i}"))).collect();
+    let urls_b: Vec<String> = (0..15).map(|i| srv.url(&format!("/status/200?b={i}"))).collect();
+    let spawn = |urls: &[String]| {
+        samizdat(&ar).arg("--json").arg("capture").args(urls)
+            .stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+    };
+    let (a, b) = (spawn(&urls_a), spawn(&urls_b));
+    let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(oa.status.success(), "{}", String::from_utf8_lossy(&oa.stderr));
+    assert!(ob.status.success(), "{}", String::from_utf8_lossy(&ob.stderr));
+    let mut lines = json_lines(&String::from_utf8_lossy(&oa.stdout));
+    lines.extend(json_lines(&String::from_utf8_lossy(&ob.stdout)));
+    assert_eq!(lines.len(), 30);
+    // Each capture's records are one contiguous run of leaves.
+    let recs = records(&ar);
+    let pos = |id: &str| recs.iter().position(|r| r.id() == id).unwrap();
+    for l in &lines {
+        let ids: Vec<&str> = l["record_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let ps: Vec<usize> = ids.iter().map(|i| pos(i)).collect();
+        for w in ps.windows(2) {
+            assert!(w[1] == w[0] + 1 || recs[w[0] + 1].warc_type() == "warcinfo", "interleaved: {ps:?}");
+        }
+    }
+    verify_ok(&ar);
+}
+
+#[test]
+fn a_capture_killed_mid_way_leaves_an_archive_that_verifies_and_continues() {
+    let srv = server();
+    let (_d, ar) = setup("concurrency = 8\n");
+    run_ok(samizdat(&ar).arg("init"));
+    for round in 0..3 {
+        let urls: Vec<String> = (0..200).map(|i| srv.url(&format!("/slow?ms=20&r={round}&i={i}"))).collect();
+        let mut child = samizdat(&ar).arg("capture").args(&urls)
+            .stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300 + 150 * round));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
+        assert_eq!(code, 0, "after kill -9 in round {round}:\n{err}");
+    }
+    let (code, _, err) = capture(&ar, &[&srv.url("/page")]);
+    assert_eq!(code, 0, "{err}");
+    verify_ok(&ar);
+}
+
+/// A small tmpfs, unmounted on drop (tests run as root, where chmod does not bite).
+struct Mount(PathBuf);
+
+impl Mount {
+    fn tmpfs(dir: &Path, size: &str) -> Mount {
+        std::fs::create_dir_all(dir).unwrap();
+        let st = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .expect("mount");
+        assert!(st.success(), "mounting a tmpfs needs root");
+        Mount(dir.to_path_buf())
+    }
+    fn read_only(&self) {
+        let st = std::process::Command::new("mount").args(["-o", "remount,ro"]).arg(&self.0).status().unwrap();
+        assert!(st.success());
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_an_error_and_loses_nothing() {
+    let srv = server();
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    let _m = Mount::tmpfs(&ar, "3m");
+    write_config(&ar, "[http]\nper_host_delay_ms = 0\n");
+    let (code, _, err) = capture(&ar, &[&srv.url("/page")]);
+    assert_eq!(code, 0, "{err}");
+    let e = must_fail(&ar, &srv.url("/big?bytes=6000000"));
+    assert!(e.contains("No space left") || e.contains("space"), "{e}");
+}
+
+#[test]
+fn a_read_only_archive_is_an_error_and_loses_nothing() {
+    let srv = server();
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    let m = Mount::tmpfs(&ar, "8m");
+    write_config(&ar, "[http]\nper_host_delay_ms = 0\n");
+    let (code, _, err) = capture(&ar, &[&srv.url("/page")]);
+    assert_eq!(code, 0, "{err}");
+    m.read_only();
+    let before = run_ok(samizdat(&ar).args(["--json", "list"]));
+    let (code, _, err) = capture(&ar, &[&srv.url("/redirect/0")]);
+    assert_ne!(code, 0);
+    assert!(err.contains("Read-only file system"), "{err}");
+    let after = run_ok(samizdat(&ar).args(["--json", "list"]));
+    assert_eq!(before.stdout, after.stdout);
+    let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
+    assert_eq!(code, 0, "{err}");
+}
