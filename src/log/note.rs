@@ -284,7 +284,7 @@ fn check_text(text: &str) -> Result<(), NoteError> {
     if text.len() > MAX_NOTE_BYTES {
         return Err(malformed("note is too large"));
     }
-    if let Some(c) = text.chars().find(|&c| c.is_control() && c != '\n') {
+    if let Some(c) = text.chars().find(|&c| c.is_ascii_control() && c != '\n') {
         return Err(malformed(format!("control character {c:?} in text")));
     }
     if !text.ends_with('\n') {
@@ -301,7 +301,7 @@ pub fn open_note(note: &str, verifiers: &[NoteVerifier]) -> Result<Note, NoteErr
     if note.len() > MAX_NOTE_BYTES {
         return Err(malformed("note is too large"));
     }
-    if let Some(c) = note.chars().find(|&c| c.is_control() && c != '\n') {
+    if let Some(c) = note.chars().find(|&c| c.is_ascii_control() && c != '\n') {
         return Err(malformed(format!("control character {c:?}")));
     }
     let Some(split) = note.rfind("\n\n") else {
@@ -405,7 +405,7 @@ impl Checkpoint {
         let Some(body) = text.strip_suffix('\n') else {
             return Err(bad("does not end with a newline".into()));
         };
-        if let Some(c) = body.chars().find(|&c| c.is_control() && c != '\n') {
+        if let Some(c) = body.chars().find(|&c| c.is_ascii_control() && c != '\n') {
             return Err(bad(format!("control character {c:?}")));
         }
         let mut lines = body.split('\n');
@@ -490,7 +490,7 @@ mod tests {
             assert!(NoteSigner::generate(bad).is_err(), "{bad:?}");
         }
         let s = NoteSigner::generate("n").unwrap();
-        for bad in ["no newline", "blank at end\n\n", "ctl\u{7}\n", "\n"] {
+        for bad in ["no newline", "blank at end\n\n", "ctl\u{7}\n", "del\u{7f}\n", "\n", ""] {
             assert!(s.sign(bad).is_err(), "{bad:?}");
         }
     }
