@@ -178,6 +178,7 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
     let mut rows: Vec<RecordRow> = vec![];
     let mut row_at = 0usize;
     let mut next_leaf = 0u64;
+    let mut root_at_index_size = None;
     // Two stages on two threads: one inflates members and hashes leaves, this one checks
     // digests and the index. (Inflate is the slow part; see notes/crates.md.)
     let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, std::result::Result<(warc::Member, Hash), warc::ReadError>)>(256);
@@ -223,6 +224,9 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
             report.records += 1;
             report.bytes += m.bytes.len() as u64;
             tree.push(lh);
+            if tree.size() == index_count {
+                root_at_index_size = Some(tree.root());
+            }
             check_root(&tree, &wanted, &mut probs);
             let rec = match warc::parse_record(&m.bytes) {
                 Ok(r) => Some(r),
@@ -255,8 +259,17 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
                 }
                 let id = rec.as_ref().map(|r| r.id().to_string());
                 let target = rec.as_ref().and_then(|r| r.target_uri().map(str::to_string));
+                let debris = leaf >= index_count && wanted.keys().all(|s| *s <= leaf) && fi + 1 == files.len();
                 let mismatch = match row {
                     None if leaf < index_count => Some("the index has no row for this leaf".to_string()),
+                    None if debris => {
+                        report.notes.push(format!(
+                            "{name} @{}: a complete record of a batch that never finished (not indexed, \
+                             not in any checkpoint): crash debris, moved to quarantine/ by the next capture",
+                            m.offset
+                        ));
+                        None
+                    }
                     None => Some("this record is not in the index (run `samizdat reindex` if the index is stale)".to_string()),
                     Some(r) if Some(&r.id) != id.as_ref() => Some(format!("the index says leaf {leaf} is {} at {} @{}", r.id, r.file, r.offset)),
                     Some(r) if r.file != *name || r.offset != m.offset || r.length != m.length => Some(format!("the index places this record at {} @{} (+{})", r.file, r.offset, r.length)),
@@ -296,16 +309,22 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
             probs.push(Problem { file: Some(name.clone()), ..general(format!("checkpoint covers {size} records but the WARC files hold only {next_leaf}")) });
         }
     }
+    if let Some(max) = wanted.keys().next_back()
+        && *max > index_count
+    {
+        probs.push(general(format!("a signed checkpoint covers {max} records but the index knows only {index_count}: the index lost rows (run `samizdat reindex`)")));
+    }
     // The stored tree hashes are a cache, but a proof served from a wrong cache would be wrong.
     let hp = root.join(layout::HASHES);
     if hp.exists() && next_leaf > 0 {
         match crate::log::hashes::HashStore::open_read_only(&hp) {
-            Ok(h) if h.tree_size() >= next_leaf => {
-                if h.root(next_leaf)? != tree.root() {
+            Ok(h) if h.tree_size() >= index_count.min(next_leaf) => {
+                let n = index_count.min(next_leaf);
+                if n > 0 && h.root(n)? != root_at_index_size.unwrap_or_else(|| tree.root()) {
                     probs.push(general("log/hashes (the stored tree hashes) disagree with the records: run `samizdat reindex` to rebuild them".into()));
                 }
             }
-            Ok(h) => probs.push(general(format!("log/hashes holds {} leaves, the WARC files {next_leaf}: run `samizdat reindex`", h.tree_size()))),
+            Ok(h) => probs.push(general(format!("log/hashes holds {} leaves, the index {index_count}: run `samizdat reindex`", h.tree_size()))),
             Err(e) => probs.push(general(format!("log/hashes unreadable: {e}"))),
         }
     }

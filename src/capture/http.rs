@@ -19,8 +19,10 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 /// The largest decoded body a plan gets to read. Decoding is bounded so a gzip bomb
-/// costs at most this much memory; the archive keeps the encoded bytes whole.
-pub const MAX_DECODED_BYTES: usize = 64 << 20;
+/// costs at most this much memory (and an HTML parse of it a small multiple); the
+/// archive keeps the encoded bytes whole. Platform answers and article pages are far
+/// smaller; a page cut here is still archived whole, only its reading is partial.
+pub const MAX_DECODED_BYTES: usize = 8 << 20;
 
 /// Request and response headers whose values are secrets: stored redacted.
 pub fn is_secret_header(name: &str) -> bool {

@@ -232,8 +232,15 @@ impl Archive {
                 message: format!("expected the file to end at {offset}, it ends at {len}"),
             });
         }
-        f.write_all(bytes).at(&path)?;
-        f.sync_data().at(&path)?;
+        if let Err(e) = f.write_all(bytes).and_then(|_| f.sync_data()) {
+            // Full disk, I/O error: take back what got written, so the file ends where
+            // the index says it does. If even that fails, the next writer's recovery
+            // moves the bytes to quarantine/.
+            if f.set_len(offset).and_then(|_| f.sync_all()).is_ok() && offset == 0 {
+                let _ = fs::remove_file(&path);
+            }
+            return Err(Error::io(path, e));
+        }
         if is_new {
             sync_dir(&self.root.join(layout::WARC_DIR))?;
         }

@@ -131,10 +131,19 @@ impl Index {
         } else {
             OpenFlags::SQLITE_OPEN_READ_ONLY
         };
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::Index {
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| Error::Index {
             path: path.to_path_buf(),
             source: e,
         })?;
+        if !writable && conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())).is_err() {
+            // A WAL database on a read-only file system (a mounted backup, a write-protected
+            // disk) cannot be opened normally: read it as immutable instead.
+            let uri = format!("file:{}?immutable=1", path.display());
+            conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI).map_err(|e| Error::Index {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+        }
         let idx = Index {
             conn,
             path: path.to_path_buf(),
