@@ -175,12 +175,13 @@ if [[ $SKIP_SZ != 1 ]]; then
   log "b) capturing $BIG_FILES x 1 MiB pages with samizdat for the verify benchmark"
   "$SZ" --archive "$B" --json capture --from "$WORK/urls-big.txt" --no-media >"$WORK/sz-big.jsonl" \
     || log "samizdat capture (big) exited non-zero"
-  mapfile -t VFILES < <(ls "$B"/warc/*.warc.gz | sort)
+  mapfile -t VFILES < <(find "$B/warc" -name '*.warc.gz' 2>/dev/null | sort)
 else
   log "b) (samizdat skipped) capturing $BIG_FILES x 1 MiB pages with wget for the baseline"
   ( cd "$WORK/wget" && wget -q -i "$WORK/urls-big.txt" --warc-file="$WORK/wget/big" -O /dev/null ) || log "wget exited non-zero"
   VFILES=("$WORK/wget/big.warc.gz")
 fi
+((${#VFILES[@]})) || { log "no WARC files to verify"; exit 1; }
 cat "${VFILES[@]}" >/dev/null   # warm the page cache for both contenders
 UNCOMP=$(zcat "${VFILES[@]}" | wc -c)
 COMP=$(cat "${VFILES[@]}" | wc -c)
