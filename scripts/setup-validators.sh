@@ -55,9 +55,21 @@ PY
 if have_pins; then
   log "ok: $VENV already has ${PINS[*]}"
 else
+  if [[ -e "$VENV" ]] && ! "$VENV/bin/python" -c pass >/dev/null 2>&1; then
+    log "removing broken venv $VENV"
+    rm -rf "$VENV"
+  fi
   if [[ ! -x "$VENV/bin/python" ]]; then
     log "python3 -m venv $VENV"
-    python3 -m venv "$VENV"
+    if ! python3 -m venv "$VENV"; then
+      # Debian's python3 needs python3-venv (ensurepip) for this.
+      rm -rf "$VENV"
+      log "apt-get install python3-venv"
+      SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+      $SUDO apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv
+      python3 -m venv "$VENV"
+    fi
   fi
   log "pip install ${PINS[*]} into $VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PINS[@]}"
