@@ -10,6 +10,7 @@
 # Env knobs:  BENCH_PAGES=10000  BENCH_BIG_FILES=1100 (x 1 MiB)  BENCH_OUT=bench/out
 #             BENCH_SKIP_SAMIZDAT=1 (only the baselines: nginx, wget, zcat|sha256sum)
 #             BENCH_KEEP=1 (keep the temp work dir)
+#             SAMIZDAT_BIN=path (use this binary instead of building target/release/samizdat)
 # Needs root or sudo for apt (nginx, wget, time) when they are missing. Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ OUT=${BENCH_OUT:-$ROOT/bench/out}
 PAGES=${BENCH_PAGES:-10000}
 BIG_FILES=${BENCH_BIG_FILES:-1100}
 SKIP_SZ=${BENCH_SKIP_SAMIZDAT:-0}
-SZ=$ROOT/target/release/samizdat
+SZ=${SAMIZDAT_BIN:-$ROOT/target/release/samizdat}
 mkdir -p "$OUT"
 
 log() { echo "[bench] $*" >&2; }
@@ -41,7 +42,7 @@ if ((${#missing[@]})); then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-if [[ $SKIP_SZ != 1 ]]; then
+if [[ $SKIP_SZ != 1 && -z ${SAMIZDAT_BIN:-} ]]; then
   log "cargo build --release"
   cargo build --release --bin samizdat >&2
 fi
