@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# bench/run.sh — samizdat benchmark harness (NOT run in CI). One run measures, on loopback:
+#   a) capture of 10,000 ~2 KB pages served by nginx: samizdat (concurrency 32, no delay)
+#      vs `wget --warc-file` — pages/s and peak RSS (GNU time).  Targets: >= 5x wget, < 150 MB.
+#   b) `samizdat verify` over >= 1 GB of WARC (captured from nginx) vs `zcat FILES | sha256sum`
+#      — uncompressed MB/s.  Target: >= 1.0x.
+#   c) `cargo run --release --example bench_log` lines (Merkle log), when that example exists.
+# and prints a markdown table (also written to bench/out/results.md).
+#
+# Env knobs:  BENCH_PAGES=10000  BENCH_BIG_FILES=1100 (x 1 MiB)  BENCH_OUT=bench/out
+#             BENCH_SKIP_SAMIZDAT=1 (only the baselines: nginx, wget, zcat|sha256sum)
+#             BENCH_KEEP=1 (keep the temp work dir)
+#             SAMIZDAT_BIN=path (use this binary instead of building target/release/samizdat)
+# Needs root or sudo for apt (nginx, wget, time) when they are missing. Loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=${BENCH_OUT:-$ROOT/bench/out}
+PAGES=${BENCH_PAGES:-10000}
+BIG_FILES=${BENCH_BIG_FILES:-1100}
+SKIP_SZ=${BENCH_SKIP_SAMIZDAT:-0}
+SZ=${SAMIZDAT_BIN:-$ROOT/target/release/samizdat}
+mkdir -p "$OUT"
+
+log() { echo "[bench] $*" >&2; }
+now() { date +%s.%N; }
+# calc EXPR — float arithmetic via python3
+calc() { python3 -c "print($1)"; }
+fmt() { python3 -c "import sys; v=float(sys.argv[1]); print(f'{v:,.1f}')" "$1"; }
+
+# ---- tools -----------------------------------------------------------------
+declare -A APT_FOR=([nginx]=nginx [wget]=wget [/usr/bin/time]=time [zcat]=gzip [sha256sum]=coreutils [curl]=curl)
+missing=()
+for c in "${!APT_FOR[@]}"; do
+  command -v "$c" >/dev/null 2>&1 || [[ -x /usr/sbin/$c ]] || missing+=("${APT_FOR[$c]}")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  log "apt-get install ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+if [[ $SKIP_SZ != 1 && -z ${SAMIZDAT_BIN:-} ]]; then
+  log "cargo build --release"
+  cargo build --release --bin samizdat >&2
+fi
+
+# ---- work dir, cleanup ------------------------------------------------------
+WORK=$(mktemp -d -t samizdat-bench.XXXXXX)
+chmod 755 "$WORK"
+NGINX_PID=""
+cleanup() {
+  if [[ -n $NGINX_PID ]]; then kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true; fi
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+log "work dir $WORK"
+
+# ---- content ------------------------------------------------------------------
+log "generating $PAGES small pages and $BIG_FILES x 1 MiB pages"
+python3 - "$WORK/www" "$PAGES" "$BIG_FILES" <<'PY'
+import base64, os, random, sys
+root, pages, big = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+os.makedirs(f"{root}/p", exist_ok=True); os.makedirs(f"{root}/big", exist_ok=True)
+words = "archive evidence record capture post user weibo censor deleted screenshot digest merkle log signed".split()
+rnd = random.Random(1)
+for i in range(pages):
+    para = " ".join(rnd.choice(words) for _ in range(260))
+    html = (f"<!doctype html><html><head><meta charset=utf-8><title>Page {i}</title>"
+            f'<meta property="og:title" content="Bench page {i}"></head>'
+            f"<body><article><h1>Bench page {i}</h1><p>{para}</p></article></body></html>\n")
+    with open(f"{root}/p/{i:05d}.html", "w") as f: f.write(html)
+head = b"<!doctype html><html><head><meta charset=utf-8><title>Big</title></head><body><pre>\n"
+tail = b"</pre></body></html>\n"
+for i in range(big):
+    # random-ish: base64 of random bytes (compresses to ~75 %), 1 MiB total
+    n = (1 << 20) - len(head) - len(tail)
+    body = base64.encodebytes(os.urandom(n * 3 // 4 + 3))[:n]
+    with open(f"{root}/big/{i:04d}.html", "wb") as f: f.write(head + body + tail)
+PY
+chmod -R a+rX "$WORK/www"
+
+# ---- nginx on 127.0.0.1 ----------------------------------------------------------
+PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+mkdir -p "$WORK/nginx/tmp"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on; tcp_nopush on; tcp_nodelay on;
+  keepalive_timeout 65; keepalive_requests 100000;
+  types { text/html html; }
+  default_type application/octet-stream;
+  client_body_temp_path $WORK/nginx/tmp/body; proxy_temp_path $WORK/nginx/tmp/proxy;
+  fastcgi_temp_path $WORK/nginx/tmp/fcgi; uwsgi_temp_path $WORK/nginx/tmp/uwsgi; scgi_temp_path $WORK/nginx/tmp/scgi;
+  server { listen 127.0.0.1:$PORT; root $WORK/www; }
+}
+EOF
+"$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g 'daemon off;' 2>>"$WORK/nginx/error.log" &
+NGINX_PID=$!
+for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/p/00000.html" && break; sleep 0.1; done
+curl -sf -o /dev/null "http://127.0.0.1:$PORT/p/00000.html" || { cat "$WORK/nginx/error.log" >&2; log "nginx did not start"; exit 1; }
+log "nginx pid $NGINX_PID on 127.0.0.1:$PORT"
+
+seq -f "http://127.0.0.1:$PORT/p/%05g.html" 0 $((PAGES - 1)) >"$WORK/urls.txt"
+seq -f "http://127.0.0.1:$PORT/big/%04g.html" 0 $((BIG_FILES - 1)) >"$WORK/urls-big.txt"
+
+# rss_mb TIME_V_OUTPUT — "Maximum resident set size (kbytes)" in MB
+rss_mb() { awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$1"; }
+
+# ---- a) capture: wget --------------------------------------------------------------
+mkdir -p "$WORK/wget"
+log "a) wget --warc-file over $PAGES pages"
+t0=$(now)
+( cd "$WORK/wget" && /usr/bin/time -v -o "$WORK/wget/time.txt" \
+    wget -q -i "$WORK/urls.txt" --warc-file="$WORK/wget/small" -O /dev/null ) || log "wget exited non-zero"
+t1=$(now)
+WGET_S=$(calc "$t1 - $t0")
+WGET_PPS=$(calc "$PAGES / $WGET_S")
+WGET_RSS=$(rss_mb "$WORK/wget/time.txt")
+WGET_RESP=$(zcat "$WORK/wget/small.warc.gz" | grep -ac '^WARC-Type: response' || true)
+log "wget: ${WGET_S}s, $WGET_RESP responses, RSS ${WGET_RSS} MB"
+
+# sz_config DIR — the samizdat.toml used for all samizdat runs
+sz_config() {
+  mkdir -p "$1"
+  cat >"$1/samizdat.toml" <<EOF
+[http]
+concurrency = 32
+per_host_delay_ms = 0
+timeout_ms = 60000
+max_body_bytes = 16777216
+EOF
+}
+# sz_ok JSONL — number of result lines without an error
+sz_ok() {
+  python3 - "$1" <<'PY'
+import json, sys
+ok = 0
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if not line: continue
+    try: r = json.loads(line)
+    except ValueError: continue
+    if not r.get("error"): ok += 1
+print(ok)
+PY
+}
+
+SZ_PPS="" SZ_RSS="" SZ_OK="" SZ_VERIFY_MBS="" SZ_VERIFY_RC=""
+if [[ $SKIP_SZ != 1 ]]; then
+  log "a) samizdat capture --from urls.txt --no-media (concurrency 32)"
+  A="$WORK/sz-small"; sz_config "$A"
+  "$SZ" --archive "$A" init >&2
+  t0=$(now)
+  /usr/bin/time -v -o "$WORK/sz-small-time.txt" \
+    "$SZ" --archive "$A" --json capture --from "$WORK/urls.txt" --no-media >"$WORK/sz-small.jsonl" \
+    || log "samizdat capture exited non-zero"
+  t1=$(now)
+  SZ_S=$(calc "$t1 - $t0")
+  SZ_OK=$(sz_ok "$WORK/sz-small.jsonl")
+  SZ_PPS=$(calc "$SZ_OK / $SZ_S")
+  SZ_RSS=$(rss_mb "$WORK/sz-small-time.txt")
+  log "samizdat: ${SZ_S}s, $SZ_OK ok, RSS ${SZ_RSS} MB"
+fi
+
+# ---- b) verify throughput -------------------------------------------------------------
+if [[ $SKIP_SZ != 1 ]]; then
+  B="$WORK/sz-big"; sz_config "$B"
+  "$SZ" --archive "$B" init >&2
+  log "b) capturing $BIG_FILES x 1 MiB pages with samizdat for the verify benchmark"
+  "$SZ" --archive "$B" --json capture --from "$WORK/urls-big.txt" --no-media >"$WORK/sz-big.jsonl" \
+    || log "samizdat capture (big) exited non-zero"
+  mapfile -t VFILES < <(find "$B/warc" -name '*.warc.gz' 2>/dev/null | sort)
+else
+  log "b) (samizdat skipped) capturing $BIG_FILES x 1 MiB pages with wget for the baseline"
+  ( cd "$WORK/wget" && wget -q -i "$WORK/urls-big.txt" --warc-file="$WORK/wget/big" -O /dev/null ) || log "wget exited non-zero"
+  VFILES=("$WORK/wget/big.warc.gz")
+fi
+((${#VFILES[@]})) || { log "no WARC files to verify"; exit 1; }
+cat "${VFILES[@]}" >/dev/null   # warm the page cache for both contenders
+UNCOMP=$(zcat "${VFILES[@]}" | wc -c)
+COMP=$(cat "${VFILES[@]}" | wc -c)
+log "verify set: ${#VFILES[@]} files, $(calc "$COMP/1e6") MB compressed, $(calc "$UNCOMP/1e6") MB uncompressed"
+t0=$(now); zcat "${VFILES[@]}" | sha256sum >/dev/null; t1=$(now)
+BASE_S=$(calc "$t1 - $t0")
+BASE_MBS=$(calc "$UNCOMP / 1e6 / $BASE_S")
+log "zcat | sha256sum: ${BASE_S}s = $(fmt "$BASE_MBS") MB/s"
+if [[ $SKIP_SZ != 1 ]]; then
+  t0=$(now)
+  set +e; "$SZ" --archive "$B" verify >"$WORK/verify.out" 2>&1; SZ_VERIFY_RC=$?; set -e
+  t1=$(now)
+  VER_S=$(calc "$t1 - $t0")
+  SZ_VERIFY_MBS=$(calc "$UNCOMP / 1e6 / $VER_S")
+  log "samizdat verify: exit $SZ_VERIFY_RC, ${VER_S}s = $(fmt "$SZ_VERIFY_MBS") MB/s"
+fi
+
+# ---- c) Merkle log micro-benchmarks --------------------------------------------------------
+LOG_LINES=()
+if [[ -f examples/bench_log.rs || -f examples/bench_log/main.rs ]]; then
+  log "c) cargo run --release --example bench_log"
+  if out=$(cargo run -q --release --example bench_log 2>"$WORK/bench_log.err"); then
+    mapfile -t LOG_LINES < <(grep -E '^[a-z0-9_]+ +[0-9.eE+-]+' <<<"$out")
+  else
+    log "bench_log failed:"; cat "$WORK/bench_log.err" >&2
+  fi
+else
+  log "c) examples/bench_log.rs not there yet: skipped"
+fi
+
+# ---- table ---------------------------------------------------------------------------------------
+# verdict VALUE OP TARGET  -> ✅ / ❌ / n/a
+verdict() { [[ -z $1 ]] && { echo "n/a"; return; }; python3 -c "import sys; print('✅' if float(sys.argv[1]) $2 float(sys.argv[3]) else '❌')" "$1" "$2" "$3"; }
+ratio() { [[ -z $1 || -z $2 ]] && { echo ""; return; }; calc "$1 / $2"; }
+show() { [[ -z $1 ]] && echo "n/a" || fmt "$1"; }
+showx() { [[ -z $1 ]] && echo "n/a" || echo "$(python3 -c "import sys; print(f'{float(sys.argv[1]):.2f}')" "$1")x"; }
+CAP_RATIO=$(ratio "$SZ_PPS" "$WGET_PPS")
+VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
+{
+  echo "## samizdat benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo
+  echo "| benchmark | samizdat | baseline | ratio | target | ok |"
+  echo "|---|---:|---:|---:|---|:-:|"
+  echo "| a) capture $PAGES × ~2 KB pages, pages/s (ok: ${SZ_OK:-n/a}; wget responses: $WGET_RESP) | $(show "$SZ_PPS") | wget --warc-file $(fmt "$WGET_PPS") | $(showx "$CAP_RATIO") | ≥ 5x | $(verdict "$CAP_RATIO" '>=' 5) |"
+  echo "| a) capture peak RSS, MB | $(show "$SZ_RSS") | wget $(show "$WGET_RSS") | | < 150 MB | $(verdict "$SZ_RSS" '<' 150) |"
+  echo "| b) verify $(calc "round($UNCOMP/1e6)") MB of WARC, uncompressed MB/s (exit ${SZ_VERIFY_RC:-n/a}) | $(show "$SZ_VERIFY_MBS") | zcat\|sha256sum $(fmt "$BASE_MBS") | $(showx "$VER_RATIO") | ≥ 1.0x | $(verdict "$VER_RATIO" '>=' 1.0) |"
+  for l in "${LOG_LINES[@]}"; do
+    read -r name val _ <<<"$l"
+    echo "| c) $name | $val | | | | |"
+  done
+  ((${#LOG_LINES[@]})) || echo "| c) bench_log | n/a | | | | |"
+} | tee "$OUT/results.md"
