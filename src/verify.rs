@@ -8,11 +8,12 @@ use crate::error::{Error, IoContext, Result};
 use crate::log::merkle::{CompactRange, Hash, leaf_hash};
 use crate::log::note::{Checkpoint, open_note};
 use crate::store::archive::{self, layout};
+use crate::store::files::WarcFiles;
 use crate::store::index::{Index, RecordRow};
 use crate::store::warc;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One thing wrong, located as precisely as possible.
 #[derive(Debug, Clone, Serialize)]
@@ -182,10 +183,12 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
     // Two stages on two threads: one inflates members and hashes leaves, this one checks
     // digests and the index. (Inflate is the slow part; see notes/crates.md.)
     let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, std::result::Result<(warc::Member, Hash), warc::ReadError>)>(256);
-    let reader_files: Vec<PathBuf> = files.iter().map(|n| root.join(layout::WARC_DIR).join(n)).collect();
+    let reader_files = files.clone();
+    let store = archive::warc_store(root);
     let reader = std::thread::spawn(move || -> Result<()> {
-        for (fi, path) in reader_files.iter().enumerate() {
-            for m in warc::MemberReader::open(path, 0).at(path)? {
+        for (fi, name) in reader_files.iter().enumerate() {
+            let len = store.len(name)?;
+            for m in warc::MemberReader::new(store.open(name, 0)?, 0, len) {
                 let item = m.map(|m| {
                     let lh = leaf_hash(&m.bytes);
                     (m, lh)

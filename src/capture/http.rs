@@ -57,19 +57,26 @@ pub struct Politeness {
 }
 
 impl Politeness {
-    /// Waits for this host's turn and books the following slot `delay` later.
-    pub async fn wait(&self, host: &str, delay: Duration) {
-        if delay.is_zero() {
-            return;
+    /// Waits for this host's turn, then books the next turn `delay` from now. Returns the
+    /// moment the turn was granted (the request's WARC-Date), so two requests to a host
+    /// are never dated less than `delay` apart, however late a task wakes.
+    pub async fn wait(&self, host: &str, delay: Duration) -> jiff::Timestamp {
+        loop {
+            let until = {
+                let mut next = self.next.lock().expect("politeness lock");
+                let now = Instant::now();
+                match next.get(host) {
+                    Some(t) if *t > now => *t,
+                    _ => {
+                        if !delay.is_zero() {
+                            next.insert(host.to_string(), now + delay);
+                        }
+                        return jiff::Timestamp::now();
+                    }
+                }
+            };
+            tokio::time::sleep_until(until.into()).await;
         }
-        let slot = {
-            let mut next = self.next.lock().expect("politeness lock");
-            let now = Instant::now();
-            let slot = next.get(host).copied().unwrap_or(now).max(now);
-            next.insert(host.to_string(), slot + delay);
-            slot
-        };
-        tokio::time::sleep_until(slot.into()).await;
     }
 
     /// Pushes a host's next slot out (after a 429 / Retry-After).
@@ -331,7 +338,7 @@ impl Fetcher {
     ) -> std::result::Result<(Response, Vec<Record>), (Vec<Record>, String)> {
         let actual = self.actual_url(url);
         let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-        self.politeness.wait(&host, self.delay_for(&host)).await;
+        let granted = self.politeness.wait(&host, self.delay_for(&host)).await;
 
         // The request headers, in the order we send them; reqwest adds Host (and
         // Content-Length for bodies) itself.
@@ -353,7 +360,7 @@ impl Fetcher {
             headers.retain(|(n, _)| !n.eq_ignore_ascii_case("cookie"));
             headers.push(("Cookie".into(), c.clone()));
         }
-        let date = warc::warc_date(jiff::Timestamp::now());
+        let date = warc::warc_date(granted);
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut rb = self.client.request(m, actual.clone());
         for (n, v) in &headers {

@@ -11,6 +11,7 @@
 //! of a batch that never finished (and was never reported done); the next writer moves it
 //! to `quarantine/` before writing. Anything else missing is damage for `verify` to name.
 
+use super::files::{LocalWarcDir, WarcFiles, serial as warc_serial, sync_dir};
 use super::index::{Index, RecordRow};
 use super::warc::{self, Record, gzip_member, kind, mime};
 use crate::config::Config;
@@ -19,7 +20,7 @@ use crate::log::hashes::HashStore;
 use crate::log::merkle::{Hash, leaf_hash};
 use crate::log::note::{Checkpoint, NoteSigner, NoteVerifier};
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// File names under the archive root.
@@ -38,36 +39,16 @@ pub mod layout {
     pub const CONFIG: &str = "samizdat.toml";
 }
 
-/// `samizdat-00000001.warc.gz`: name order is write order.
-pub fn warc_file_name(serial: u64) -> String {
-    format!("samizdat-{serial:08}.warc.gz")
-}
+pub use super::files::file_name as warc_file_name;
 
-fn warc_serial(name: &str) -> Option<u64> {
-    name.strip_prefix("samizdat-")?
-        .strip_suffix(".warc.gz")?
-        .parse()
-        .ok()
+/// The WARC storage of the archive at `root`.
+pub fn warc_store(root: &Path) -> LocalWarcDir {
+    LocalWarcDir::new(root.join(layout::WARC_DIR))
 }
 
 /// The WARC files of an archive in write order.
 pub fn warc_files(root: &Path) -> Result<Vec<String>> {
-    let dir = root.join(layout::WARC_DIR);
-    let mut out = vec![];
-    let rd = match fs::read_dir(&dir) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(Error::io(dir, e)),
-    };
-    for e in rd {
-        let e = e.at(&dir)?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        if warc_serial(&name).is_some() {
-            out.push(name);
-        }
-    }
-    out.sort();
-    Ok(out)
+    warc_store(root).list()
 }
 
 /// The stored checkpoint files (`log/checkpoints/<size>`), oldest first.
@@ -109,6 +90,8 @@ pub struct Archive {
     signer: NoteSigner,
     index: Index,
     hashes: HashStore,
+    /// The WARC files (the only place their bytes are written).
+    files: Box<dyn WarcFiles>,
 }
 
 /// What one append did.
@@ -146,6 +129,7 @@ impl Archive {
             signer,
             index,
             hashes,
+            files: Box::new(warc_store(root)),
         })
     }
 
@@ -222,40 +206,16 @@ impl Archive {
 
     /// Appends `bytes` at `offset` of WARC file `name` and makes them durable.
     fn write_out(&self, name: &str, offset: u64, bytes: &[u8]) -> Result<()> {
-        let path = self.root.join(layout::WARC_DIR).join(name);
-        let is_new = offset == 0;
-        let mut f = OpenOptions::new().create(true).append(true).open(&path).at(&path)?;
-        let len = f.metadata().at(&path)?.len();
-        if len != offset {
-            return Err(Error::Archive {
-                path,
-                message: format!("expected the file to end at {offset}, it ends at {len}"),
-            });
-        }
-        if let Err(e) = f.write_all(bytes).and_then(|_| f.sync_data()) {
-            // Full disk, I/O error: take back what got written, so the file ends where
-            // the index says it does. If even that fails, the next writer's recovery
-            // moves the bytes to quarantine/.
-            if f.set_len(offset).and_then(|_| f.sync_all()).is_ok() && offset == 0 {
-                let _ = fs::remove_file(&path);
-            }
-            return Err(Error::io(path, e));
-        }
-        if is_new {
-            sync_dir(&self.root.join(layout::WARC_DIR))?;
-        }
-        Ok(())
+        self.files.append(name, offset, bytes)
     }
 
     /// The file new records go to, and its current length.
     fn active_file(&self) -> Result<(String, u64)> {
-        let files = warc_files(&self.root)?;
-        match files.last() {
+        match self.files.list()?.pop() {
             None => Ok((warc_file_name(1), 0)),
             Some(name) => {
-                let p = self.root.join(layout::WARC_DIR).join(name);
-                let len = fs::metadata(&p).at(&p)?.len();
-                Ok((name.clone(), len))
+                let len = self.files.len(&name)?;
+                Ok((name, len))
             }
         }
     }
@@ -348,7 +308,7 @@ impl Archive {
                 ),
             });
         }
-        let files = warc_files(&self.root)?;
+        let files = self.files.list()?;
         let last = self.index.last_record()?;
         let (keep_file, keep_len) = match &last {
             Some(r) => (Some(r.file.clone()), r.offset + r.length),
@@ -356,7 +316,7 @@ impl Archive {
         };
         for name in &files {
             let path = self.root.join(layout::WARC_DIR).join(name);
-            let len = fs::metadata(&path).at(&path)?.len();
+            let len = self.files.len(name)?;
             let cut_from = match &keep_file {
                 Some(k) if name < k => continue,
                 Some(k) if name == k => keep_len,
@@ -374,7 +334,7 @@ impl Archive {
                 }
                 continue;
             }
-            if keep_file.is_none() && known == 0 && len > 0 && !all_torn(&path)? {
+            if keep_file.is_none() && known == 0 && len > 0 && !self.all_torn(name, len)? {
                 return Err(Error::Archive {
                     path,
                     message: "the index is empty but this WARC file holds complete records: \
@@ -382,7 +342,7 @@ impl Archive {
                         .into(),
                 });
             }
-            self.quarantine(&path, name, cut_from, len)?;
+            self.quarantine(name, cut_from, len)?;
         }
         let stored = self.hashes.tree_size();
         if stored > known {
@@ -403,25 +363,17 @@ impl Archive {
     }
 
     /// Moves bytes `[from, len)` of a WARC file into quarantine/ and cuts them off.
-    fn quarantine(&self, path: &Path, name: &str, from: u64, len: u64) -> Result<()> {
-        use std::io::{Read, Seek, SeekFrom};
+    /// The copy is made durable before the cut, so the bytes are never only in memory.
+    fn quarantine(&self, name: &str, from: u64, len: u64) -> Result<()> {
         let qdir = self.root.join(layout::QUARANTINE);
         let qpath = qdir.join(format!(
             "{name}.{from}.{}.tail",
             jiff::Timestamp::now().as_second()
         ));
-        let mut src = File::open(path).at(path)?;
-        src.seek(SeekFrom::Start(from)).at(path)?;
         let mut bytes = Vec::with_capacity((len - from) as usize);
-        src.read_to_end(&mut bytes).at(path)?;
+        self.files.open(name, from)?.read_to_end(&mut bytes).at(&qpath)?;
         write_atomic(&qpath, &bytes)?;
-        let f = OpenOptions::new().write(true).open(path).at(path)?;
-        f.set_len(from).at(path)?;
-        f.sync_all().at(path)?;
-        if from == 0 {
-            fs::remove_file(path).at(path)?;
-            sync_dir(path.parent().unwrap_or(Path::new(".")))?;
-        }
+        self.files.cut(name, from)?;
         tracing::warn!(
             "moved {} bytes of crash debris from {name} (offset {from}) to {}",
             len - from,
@@ -430,19 +382,26 @@ impl Archive {
         Ok(())
     }
 
+    /// True when nothing in the file decodes to a complete record (a file whose only
+    /// content is a torn first member).
+    fn all_torn(&self, name: &str, len: u64) -> Result<bool> {
+        let mut r = warc::MemberReader::new(self.files.open(name, 0)?, 0, len);
+        Ok(!matches!(r.next(), Some(Ok(_))))
+    }
+
     /// Rebuilds the index and the tree hashes from the WARC files alone.
     pub fn reindex(&mut self, mut progress: impl FnMut(u64)) -> Result<u64> {
         let _lock = lock(&self.root)?;
         self.index.clear()?;
         self.hashes.truncate(0)?;
         let mut n = 0u64;
-        let files = warc_files(&self.root)?;
+        let files = self.files.list()?;
         for (i, name) in files.iter().enumerate() {
-            let path = self.root.join(layout::WARC_DIR).join(name);
             let mut rows = vec![];
             let mut recs = vec![];
             let mut torn = None;
-            for m in warc::MemberReader::open(&path, 0).at(&path)? {
+            let len = self.files.len(name)?;
+            for m in warc::MemberReader::new(self.files.open(name, 0)?, 0, len) {
                 let m = match m {
                     Ok(m) => m,
                     Err(e) => {
@@ -504,12 +463,6 @@ pub fn latest_checkpoint(root: &Path, verifier: &NoteVerifier) -> Result<Option<
     Ok(Some(Checkpoint::parse(&note.text)?))
 }
 
-/// True when nothing in the file decodes to a complete record (a file whose only content
-/// is a torn first member).
-fn all_torn(path: &Path) -> Result<bool> {
-    let mut r = warc::MemberReader::open(path, 0).at(path)?;
-    Ok(!matches!(r.next(), Some(Ok(_))))
-}
 
 /// The archive-wide append lock, released when dropped.
 pub struct Lock(File);
@@ -601,6 +554,3 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(dir)
 }
 
-fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|d| d.sync_all()).at(dir)
-}

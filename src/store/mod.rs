@@ -1,5 +1,6 @@
 //! The archive folder: WARC files, the index, the append lock.
 
 pub mod archive;
+pub mod files;
 pub mod index;
 pub mod warc;

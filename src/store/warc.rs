@@ -315,6 +315,19 @@ pub struct MemberReader<R: BufRead> {
     done: bool,
 }
 
+impl<R: BufRead> MemberReader<R> {
+    /// Reads members from `src`, which is positioned at byte `start` of a file of `len`
+    /// bytes.
+    pub fn new(src: R, start: u64, len: u64) -> Self {
+        MemberReader {
+            src: Counting { inner: src, pos: start },
+            len,
+            max_record: 8 << 30,
+            done: false,
+        }
+    }
+}
+
 impl MemberReader<std::io::BufReader<std::fs::File>> {
     pub fn open(path: &std::path::Path, start: u64) -> std::io::Result<Self> {
         use std::io::Seek;
