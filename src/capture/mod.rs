@@ -199,6 +199,8 @@ pub async fn capture_one(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
             has_user_cookies: url.host_str().is_some_and(|h| fetcher.has_cookies_for(h)),
         };
         let finding = match &target {
+            // An account is followed with `watch`, not captured as one post.
+            Target::Account { .. } => Finding::Timeline { posts: vec![], next_cursor: None },
             Target::Follow { url: short } => {
                 let req = Request::get(parse_url(short).unwrap_or(url.clone()), "share link");
                 let r = fetcher.fetch(&req).await;
