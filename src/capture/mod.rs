@@ -28,6 +28,7 @@ use url::Url;
 const MAX_PLAN_STEPS: usize = 32;
 /// Most share-link hops before a platform URL is reached.
 const MAX_FOLLOWS: usize = 5;
+const ACCOUNT_NOT_POST: &str = "this URL is an account, not a post: use `samizdat watch add` to follow it";
 
 /// Choices of one `capture` run.
 #[derive(Debug, Clone, Default)]
@@ -194,6 +195,11 @@ pub async fn capture_one(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
         let Some((platform, target)) = platforms::recognise(&url) else {
             return CaptureResult::failed(input, format!("no platform recognises {url}"));
         };
+        if let Target::Account { .. } = &target {
+            // An account is followed with `watch`, not captured as one post (and nothing is
+            // fetched for it; the hops of a share link that led here are kept).
+            return finish_failed(input, ACCOUNT_NOT_POST.into(), records, writer).await;
+        }
         let ctx = PlanContext {
             now: jiff::ZonedDateTime::now(),
             has_user_cookies: url.host_str().is_some_and(|h| fetcher.has_cookies_for(h)),
@@ -318,7 +324,7 @@ pub async fn capture_one(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
             let e = Error::Extraction { endpoint, missing };
             finish_failed(input, format!("{e} (the answer is kept in the archive; the post was not marked gone)"), records, writer).await
         }
-        Finding::Timeline { .. } => finish_failed(input, "this URL is an account, not a post: use `samizdat watch add` to follow it".into(), records, writer).await,
+        Finding::Timeline { .. } => finish_failed(input, ACCOUNT_NOT_POST.into(), records, writer).await,
         Finding::Redirected { .. } => unreachable!("handled above"),
     }
 }

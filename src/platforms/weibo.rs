@@ -397,112 +397,86 @@ fn unwrap_link(href: &str) -> Option<String> {
     if u.path().contains("sinaurl")
         && let Some((_, target)) = u.query_pairs().find(|(k, _)| k == "u" || k == "toasturl")
     {
-        return Some(target.into_owned());
+        let t = Url::parse(target.trim()).ok()?;
+        return matches!(t.scheme(), "http" | "https").then(|| t.to_string());
     }
     Some(u.to_string())
 }
 
-/// Weibo's HTML-ish `text` as plain text and as sanitised HTML: only `a` (href, unwrapped),
-/// `br`, `span`, `img` (emoji: src and alt) survive; scripts and styles go with their content;
-/// every other tag is dropped and its text kept. `<br>` is a newline, an emoji its alt text.
-/// (To be replaced by the shared `crate::extract::sanitize_html`.)
+/// Weibo's HTML-ish `text` as plain text and as sanitised HTML. The HTML goes through the
+/// shared [`crate::extract::sanitize_html`] (no script, style or event handlers, safe
+/// schemes only, relative links made absolute against m.weibo.cn), then every link is
+/// unwrapped from `weibo.cn/sinaurl`. The text is [`crate::extract::html_to_text`] of that,
+/// with each emoji `<img>` read as its alt text (`[心]`).
 fn text_and_html(raw: &str) -> (String, String) {
-    let mut text = String::new();
-    let mut html = String::new();
-    let mut rest = raw;
-    let mut skip_until: Option<&str> = None;
-    let mut open_a = 0usize;
-    while !rest.is_empty() {
-        let Some(lt) = rest.find('<') else {
-            if skip_until.is_none() {
-                let t = decode_entities(rest);
-                text.push_str(&t);
-                html.push_str(&escape_html(&t));
-            }
-            break;
-        };
-        if lt > 0 && skip_until.is_none() {
-            let t = decode_entities(&rest[..lt]);
-            text.push_str(&t);
-            html.push_str(&escape_html(&t));
-        }
-        rest = &rest[lt..];
-        let Some(gt) = rest.find('>') else {
-            // A lone '<': text.
-            if skip_until.is_none() {
-                text.push_str(rest);
-                html.push_str(&escape_html(rest));
-            }
-            break;
-        };
-        let inner = &rest[1..gt];
-        rest = &rest[gt + 1..];
-        let closing = inner.starts_with('/');
-        let body = inner.trim_start_matches('/');
-        let name_end = body
-            .find(|c: char| c.is_ascii_whitespace() || c == '/')
-            .unwrap_or(body.len());
-        let name = body[..name_end].to_ascii_lowercase();
-        if let Some(until) = skip_until {
-            if closing && name == until {
-                skip_until = None;
-            }
-            continue;
-        }
-        if inner.starts_with('!') {
-            continue;
-        }
-        match (name.as_str(), closing) {
-            ("script", false) => skip_until = Some("script"),
-            ("style", false) => skip_until = Some("style"),
-            ("br", _) => {
-                text.push('\n');
-                html.push_str("<br>");
-            }
-            ("p" | "div", true) => {
-                text.push('\n');
-                html.push_str("<br>");
-            }
-            ("a", false) => {
-                let href = parse_attrs(&body[name_end..])
-                    .into_iter()
-                    .find(|(k, _)| k == "href")
-                    .and_then(|(_, v)| unwrap_link(&v));
-                match href {
-                    Some(h) => html.push_str(&format!("<a href=\"{}\">", escape_html(&h))),
-                    None => html.push_str("<a>"),
-                }
-                open_a += 1;
-            }
-            ("a", true) if open_a > 0 => {
-                open_a -= 1;
-                html.push_str("</a>");
-            }
-            ("img", false) => {
-                let attrs = parse_attrs(&body[name_end..]);
-                let get = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-                let alt = get("alt").unwrap_or_default();
-                text.push_str(&alt);
-                let src = get("src").and_then(|s| unwrap_link(&s));
-                if let Some(src) = src {
-                    html.push_str(&format!(
-                        "<img src=\"{}\" alt=\"{}\">",
-                        escape_html(&src),
-                        escape_html(&alt)
-                    ));
-                } else if !alt.is_empty() {
-                    html.push_str(&escape_html(&alt));
-                }
-            }
-            ("span", false) => html.push_str("<span>"),
-            ("span", true) => html.push_str("</span>"),
+    let base = Url::parse(API).expect("static URL");
+    let clean = crate::extract::sanitize_html(raw, &base);
+    let html = unwrap_hrefs(&clean);
+    let text = crate::extract::html_to_text(&imgs_as_alt(&html));
+    (text.trim().to_string(), html.trim().to_string())
+}
+
+/// The end (index after `>`) of the tag starting at `s[0] == '<'`, quotes respected.
+fn tag_end(s: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in s.char_indices().skip(1) {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '>') => return Some(i + 1),
             _ => {}
         }
     }
-    for _ in 0..open_a {
-        html.push_str("</a>");
+    None
+}
+
+/// Rewrites each `<a href="…">` of sanitised HTML to the link's real target
+/// ([`unwrap_link`]); a target that is not http(s) leaves the link as it was.
+fn unwrap_hrefs(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find("<a ") {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = tag_end(rest) else { break };
+        let tag = &rest[..end];
+        rest = &rest[end..];
+        let inner = tag[2..tag.len() - 1].trim_end_matches('/');
+        let attrs = parse_attrs(inner);
+        let href = attrs.iter().find(|(k, _)| k == "href").map(|(_, v)| v.as_str());
+        let Some(target) = href.and_then(unwrap_link).filter(|t| Some(t.as_str()) != href) else {
+            out.push_str(tag);
+            continue;
+        };
+        out.push_str("<a");
+        for (k, v) in &attrs {
+            let v = if k == "href" { &target } else { v };
+            out.push_str(&format!(" {k}=\"{}\"", escape_html(v)));
+        }
+        out.push('>');
     }
-    (text.trim().to_string(), html.trim().to_string())
+    out.push_str(rest);
+    out
+}
+
+/// Sanitised HTML with each `<img>` replaced by its alt text (emoji read as `[心]`).
+fn imgs_as_alt(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find("<img") {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = tag_end(rest) else { break };
+        let alt = parse_attrs(rest[4..end - 1].trim_end_matches('/'))
+            .into_iter()
+            .find(|(k, _)| k == "alt")
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        out.push_str(&escape_html(&alt));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1831,6 +1805,14 @@ mod tests {
         assert!(!html.contains("onclick"), "{html}");
         assert!(!html.contains("style"), "{html}");
         assert!(html.contains("&lt;b&gt;"), "{html}");
+        // A sinaurl wrapping a javascript: target is left wrapped, never unwrapped.
+        let (_, html) =
+            text_and_html("<a href=\"https://weibo.cn/sinaurl?u=javascript%3Aalert(1)\">y</a>");
+        assert!(html.contains("href=\"https://weibo.cn/sinaurl?u="), "{html}");
+        assert!(!html.contains("href=\"javascript"), "{html}");
+        // Paragraph breaks and emoji in a real text.
+        let (text, _) = text_and_html("晚安啦！<span class=\"url-icon\"><img alt=[心] src=\"https://h5.sinaimg.cn/x.png\" /></span><br /><br />📷：");
+        assert_eq!(text, "晚安啦！[心]\n\n📷：");
     }
 
     #[test]
