@@ -26,6 +26,9 @@ use url::Url;
 
 /// Most requests one plan may make (a guard against a plan that never finishes).
 const MAX_PLAN_STEPS: usize = 32;
+/// Most captures waiting for their batch to be durable (bounds the memory of records
+/// queued for the writer).
+const MAX_AWAITING_DURABILITY: usize = 1024;
 /// Most share-link hops before a platform URL is reached.
 const MAX_FOLLOWS: usize = 5;
 const ACCOUNT_NOT_POST: &str = "this URL is an account, not a post: use `samizdat watch add` to follow it";
@@ -166,14 +169,22 @@ pub async fn capture_all(
     mut on_done: impl FnMut(&CaptureResult),
 ) -> Vec<CaptureResult> {
     let mut out = Vec::with_capacity(urls.len());
+    // `concurrency` bounds the network work; a capture gives its slot back as soon as
+    // its records are handed to the writer, and then waits for them to be durable. So
+    // many captures share one fsync (group commit) while `concurrency` others fetch.
+    let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut stream = futures_util::stream::iter(urls)
         .map(|u| {
             let f = fetcher.clone();
             let w = writer.clone();
             let o = opts.clone();
-            async move { capture_one(&u, &o, &f, &w).await }
+            let slots = slots.clone();
+            async move {
+                let slot = slots.acquire_owned().await.expect("the semaphore is never closed");
+                capture_limited(&u, &o, &f, &w, Some(slot)).await
+            }
         })
-        .buffered(concurrency.max(1));
+        .buffered(MAX_AWAITING_DURABILITY.max(concurrency));
     while let Some(r) = stream.next().await {
         on_done(&r);
         out.push(r);
@@ -184,6 +195,13 @@ pub async fn capture_all(
 /// Captures one URL: resolve it to a platform target, run the plan, fetch media, write
 /// the post record, append everything.
 pub async fn capture_one(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, writer: &Writer) -> CaptureResult {
+    capture_limited(input, opts, fetcher, writer, None).await
+}
+
+/// A held slot of the network-work limit, given back before waiting for the disk.
+type Slot = Option<tokio::sync::OwnedSemaphorePermit>;
+
+async fn capture_limited(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, writer: &Writer, mut slot: Slot) -> CaptureResult {
     let mut url = match parse_url(input) {
         Ok(u) => u,
         Err(e) => return CaptureResult::failed(input, e.to_string()),
@@ -198,7 +216,7 @@ pub async fn capture_one(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
         if let Target::Account { .. } = &target {
             // An account is followed with `watch`, not captured as one post (and nothing is
             // fetched for it; the hops of a share link that led here are kept).
-            return finish_failed(input, ACCOUNT_NOT_POST.into(), records, writer).await;
+            return finish_failed(input, ACCOUNT_NOT_POST.into(), records, writer, &mut slot).await;
         }
         let ctx = PlanContext {
             now: jiff::ZonedDateTime::now(),
@@ -211,7 +229,7 @@ pub async fn capture_one(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
                 records.extend(r.records);
                 match r.fetched {
                     Fetched::Response(resp) => Finding::Redirected { url: resp.url.to_string() },
-                    Fetched::Failed(e) => return finish_failed(input, e, records, writer).await,
+                    Fetched::Failed(e) => return finish_failed(input, e, records, writer, &mut slot).await,
                 }
             }
             _ => {
@@ -241,10 +259,10 @@ pub async fn capture_one(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
         if let Finding::Redirected { url: next } = &finding {
             follows += 1;
             let Ok(n) = Url::parse(next) else {
-                return finish_failed(input, format!("share link led to a bad URL {next:?}"), records, writer).await;
+                return finish_failed(input, format!("share link led to a bad URL {next:?}"), records, writer, &mut slot).await;
             };
             if follows > MAX_FOLLOWS || n == url {
-                return finish_failed(input, format!("share link did not lead to a post (last {n})"), records, writer).await;
+                return finish_failed(input, format!("share link did not lead to a post (last {n})"), records, writer, &mut slot).await;
             }
             url = n;
             continue;
@@ -301,7 +319,7 @@ pub async fn capture_one(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
                 error,
                 warnings,
             };
-            append_into(&mut res, records, writer).await;
+            append_into(&mut res, records, writer, &mut slot).await;
             res
         }
         Finding::Gone(g) => {
@@ -317,26 +335,27 @@ pub async fn capture_one(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
                 res.outcome = Some(g.outcome);
                 res.cause = g.cause;
             }
-            append_into(&mut res, records, writer).await;
+            append_into(&mut res, records, writer, &mut slot).await;
             res
         }
         Finding::Broken { endpoint, missing } => {
             let e = Error::Extraction { endpoint, missing };
-            finish_failed(input, format!("{e} (the answer is kept in the archive; the post was not marked gone)"), records, writer).await
+            finish_failed(input, format!("{e} (the answer is kept in the archive; the post was not marked gone)"), records, writer, &mut slot).await
         }
-        Finding::Timeline { .. } => finish_failed(input, ACCOUNT_NOT_POST.into(), records, writer).await,
+        Finding::Timeline { .. } => finish_failed(input, ACCOUNT_NOT_POST.into(), records, writer, &mut slot).await,
         Finding::Redirected { .. } => unreachable!("handled above"),
     }
 }
 
 /// Records what was fetched even when the capture failed: the answers are evidence too.
-async fn finish_failed(input: &str, error: String, records: Vec<Record>, writer: &Writer) -> CaptureResult {
+async fn finish_failed(input: &str, error: String, records: Vec<Record>, writer: &Writer, slot: &mut Slot) -> CaptureResult {
     let mut res = CaptureResult::failed(input, error);
-    append_into(&mut res, records, writer).await;
+    append_into(&mut res, records, writer, slot).await;
     res
 }
 
-async fn append_into(res: &mut CaptureResult, records: Vec<Record>, writer: &Writer) {
+async fn append_into(res: &mut CaptureResult, records: Vec<Record>, writer: &Writer, slot: &mut Slot) {
+    drop(slot.take());
     if records.is_empty() {
         return;
     }

@@ -134,7 +134,7 @@ impl HashStore {
     }
 
     /// Write the buffer to the file (no fsync).
-    fn flush(&mut self) -> Result<()> {
+    pub fn flush(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }

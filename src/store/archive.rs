@@ -197,8 +197,11 @@ impl Archive {
         self.write_out(&name, size, &pending)?;
 
         let leaves: Vec<Hash> = rows.iter().map(|r| Hash(r.leaf_hash)).collect();
+        // The tree hashes are a cache: no fsync. `recover()` checks them against the
+        // index and the last checkpoint before every batch and rebuilds them if a crash
+        // left them short or wrong.
         self.hashes.append(&leaves)?;
-        self.hashes.sync()?;
+        self.hashes.flush()?;
         self.index.add(&rows, &written)?;
         let checkpoint = self.sign_checkpoint()?;
         Ok(Appended { rows, checkpoint })
@@ -280,8 +283,11 @@ impl Archive {
         }
         let note = self.signer.sign(&cp.body())?;
         let dir = self.root.join(layout::CHECKPOINTS_DIR);
-        write_atomic(&dir.join(format!("{size:020}")), note.as_bytes())?;
-        write_atomic(&self.root.join(layout::CHECKPOINT), note.as_bytes())?;
+        // Checkpoints are written atomically but not fsynced: a checkpoint lost in a
+        // power cut is derived again from the durable records by the next batch, and a
+        // re-signed one is consistent with it by construction (same tree).
+        replace_file(&dir.join(format!("{size:020}")), note.as_bytes())?;
+        replace_file(&self.root.join(layout::CHECKPOINT), note.as_bytes())?;
         Ok(cp)
     }
 
@@ -344,20 +350,37 @@ impl Archive {
             }
             self.quarantine(name, cut_from, len)?;
         }
-        let stored = self.hashes.tree_size();
+        let mut stored = self.hashes.tree_size();
         if stored > known {
             self.hashes.truncate(known)?;
-        } else if stored < known {
-            let mut missing = vec![];
-            for leaf in stored..known {
-                let row = self.index.record_by_leaf(leaf)?.ok_or_else(|| Error::Archive {
-                    path: self.root.join(layout::INDEX),
-                    message: format!("leaf {leaf} is missing from the index: run `samizdat reindex`"),
-                })?;
-                missing.push(Hash(row.leaf_hash));
+            stored = known;
+        }
+        // After a power cut the unsynced cache may hold garbage: check its root against
+        // the last checkpoint, and rebuild it from the index's leaf hashes if it is wrong.
+        if let Some(cp) = self.latest_checkpoint()?
+            && cp.size <= stored
+            && cp.size > 0
+            && self.hashes.root(cp.size)? != cp.root
+        {
+            tracing::warn!("log/hashes disagrees with the signed checkpoint: rebuilding it from the index");
+            self.hashes.truncate(0)?;
+            stored = 0;
+        }
+        if stored < known {
+            let mut from = stored;
+            while from < known {
+                let rows = self.index.records_range(from, (from + 65_536).min(known))?;
+                if rows.first().map(|r| r.leaf) != Some(from) || rows.is_empty() {
+                    return Err(Error::Archive {
+                        path: self.root.join(layout::INDEX),
+                        message: format!("leaf {from} is missing from the index: run `samizdat reindex`"),
+                    });
+                }
+                from += rows.len() as u64;
+                let leaves: Vec<Hash> = rows.iter().map(|r| Hash(r.leaf_hash)).collect();
+                self.hashes.append(&leaves)?;
             }
-            self.hashes.append(&missing)?;
-            self.hashes.sync()?;
+            self.hashes.flush()?;
         }
         Ok(())
     }
@@ -540,7 +563,19 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(path.parent().unwrap_or(Path::new(".")))
 }
 
-/// Writes a file so that readers see the old or the new bytes, never a mix.
+/// Writes a file so that readers see the old or the new bytes, never a mix (no fsync:
+/// for derived files that can be made again).
+fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    fs::write(&tmp, bytes).at(&tmp)?;
+    fs::rename(&tmp, path).at(path)
+}
+
+/// Writes a file so that readers see the old or the new bytes, never a mix, durably.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
