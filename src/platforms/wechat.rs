@@ -261,7 +261,10 @@ pub fn js_var(html: &str, name: &str) -> Option<String> {
                 }
             }
             let rest = &html[from..];
-            let line_end = rest.find(['\n', ';']).unwrap_or(rest.len()).min(4000);
+            let mut line_end = rest.find('\n').unwrap_or(rest.len()).min(4000);
+            while !rest.is_char_boundary(line_end) {
+                line_end -= 1;
+            }
             let line = &rest[..line_end];
             if let Some(v) = quoted_strings(line).into_iter().find(|s| !s.is_empty()) {
                 return Some(v);
@@ -275,6 +278,10 @@ fn quoted_strings(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
+        // The statement ends at a `;` outside quotes.
+        if c == ';' {
+            break;
+        }
         if c != '"' && c != '\'' {
             continue;
         }
