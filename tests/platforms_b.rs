@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use samizdat::model::{Cause, MediaKind, Outcome, Post};
 use samizdat::platforms::{
-    self, Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target,
+    self, Fetched, Finding, Job, Plan, PlanContext, Request, Response, Step, Target,
 };
 use std::path::{Path, PathBuf};
 use url::Url;
@@ -123,8 +123,8 @@ fn telegram_album_item_is_found_in_its_album() {
 
 #[test]
 fn telegram_message_missing_from_page_and_widget_is_deleted_unknown() {
-    // 70993 lies between 70992 and 70995 on the page: not there.
-    let (f, asked, _) = capture("https://t.me/topwar_official/70993", |r| {
+    // 70991 lies between 70990 and 70992 on the page (70993 is in the album of 70992): not there.
+    let (f, asked, _) = capture("https://t.me/topwar_official/70991", |r| {
         if r.url.path().starts_with("/s/") {
             html(r, TG_PAGE)
         } else {
@@ -132,7 +132,7 @@ fn telegram_message_missing_from_page_and_widget_is_deleted_unknown() {
         }
     });
     assert_eq!(asked.len(), 2, "both the page and the widget are asked before concluding");
-    assert_eq!(asked[1].url.as_str(), "https://t.me/topwar_official/70993?embed=1&mode=tme");
+    assert_eq!(asked[1].url.as_str(), "https://t.me/topwar_official/70991?embed=1&mode=tme");
     assert_eq!(verdict(&f), (Outcome::Deleted, Some(Cause::Unknown)));
     let Finding::Gone(g) = f else { unreachable!() };
     assert!(g.message.unwrap().contains("Post not found"));
@@ -141,7 +141,7 @@ fn telegram_message_missing_from_page_and_widget_is_deleted_unknown() {
 #[test]
 fn telegram_one_missing_answer_concludes_nothing() {
     // The page fails; the widget alone says "Post not found": unreachable, not deleted.
-    let (f, asked, _) = capture("https://t.me/topwar_official/70993", |r| {
+    let (f, asked, _) = capture("https://t.me/topwar_official/70991", |r| {
         if r.url.path().starts_with("/s/") {
             Fetched::Failed("connection reset".into())
         } else {
@@ -151,7 +151,7 @@ fn telegram_one_missing_answer_concludes_nothing() {
     assert_eq!(asked.len(), 2);
     assert_eq!(verdict(&f), (Outcome::Unreachable, None));
     // A page without the message but a widget that errors: unreachable, not deleted.
-    let (f, _, _) = capture("https://t.me/topwar_official/70993", |r| {
+    let (f, _, _) = capture("https://t.me/topwar_official/70991", |r| {
         if r.url.path().starts_with("/s/") {
             html(r, TG_PAGE)
         } else {
@@ -209,7 +209,7 @@ fn telegram_poll_voice_signed_link_preview_and_document() {
     let poll = &p.extra["poll"];
     assert!(poll["question"].as_str().unwrap().len() > 3, "{poll}");
     assert_eq!(poll["options"].as_array().unwrap().len(), 3, "{poll}");
-    assert_eq!(poll["voters"], "1.1K");
+    assert_eq!(poll["voters"], "222");
 
     let p = tg_fragment("telegram/fragment_message_voice.html", "oper_goblin/939");
     assert_eq!(p.media.iter().filter(|m| m.kind == MediaKind::Audio).count(), 1, "{:?}", p.media);
@@ -483,13 +483,13 @@ fn cli_telegram_capture_show_verify() {
 fn cli_telegram_deleted_message_is_reported_gone() {
     let srv = server();
     let (_d, ar) = setup(&srv, &["t.me"]);
-    srv.route("/s/topwar_official/70993", Resp::html(fixture(TG_PAGE)));
-    srv.route("/topwar_official/70993?embed=1&mode=tme", Resp::html(fixture("telegram/constructed_embed_post_not_found.html")));
-    let res = cli_capture(&ar, "https://t.me/s/topwar_official/70993");
+    srv.route("/s/topwar_official/70991", Resp::html(fixture(TG_PAGE)));
+    srv.route("/topwar_official/70991?embed=1&mode=tme", Resp::html(fixture("telegram/constructed_embed_post_not_found.html")));
+    let res = cli_capture(&ar, "https://t.me/s/topwar_official/70991");
     assert_eq!(res["status"], "gone", "{res}");
     assert_eq!(res["outcome"], "deleted");
     assert_eq!(res["cause"], "unknown");
-    assert_eq!(srv.hits("/topwar_official/70993?embed=1&mode=tme"), 1);
+    assert_eq!(srv.hits("/topwar_official/70991?embed=1&mode=tme"), 1);
     verify_ok(&ar);
 }
 

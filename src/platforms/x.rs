@@ -239,21 +239,22 @@ fn text_of(t: &Value) -> (String, String) {
         .or_else(|| t.get("text"))
         .and_then(Value::as_str)
         .unwrap_or("");
+    // Twitter escapes &, < and > in `text`; `display_text_range` counts code points of
+    // the unescaped text.
+    let raw = raw
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
     let chars: Vec<char> = raw.chars().collect();
     let (from, to) = match t.get("display_text_range").and_then(Value::as_array) {
         Some(r) if r.len() == 2 => {
-            let a = r[0].as_u64().unwrap_or(0) as usize;
-            let b = r[1].as_u64().unwrap_or(chars.len() as u64) as usize;
-            (a.min(chars.len()), b.min(chars.len()).max(a.min(chars.len())))
+            let a = (r[0].as_u64().unwrap_or(0) as usize).min(chars.len());
+            let b = (r[1].as_u64().unwrap_or(chars.len() as u64) as usize).min(chars.len());
+            (a, b.max(a))
         }
         _ => (0, chars.len()),
     };
     let visible: String = chars[from..to].iter().collect();
-    // Twitter escapes &, < and > in `text`.
-    let visible = visible
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&");
     let mut text = visible.clone();
     let mut html = escape_html(&visible);
     if let Some(urls) = t.pointer("/entities/urls").and_then(Value::as_array) {
