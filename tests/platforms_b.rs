@@ -563,3 +563,10 @@ fn cli_x_tombstone_is_deleted_by_author() {
     assert_eq!(res["cause"], "author");
     verify_ok(&ar);
 }
+
+#[test]
+fn telegram_channel_url_is_no_post() {
+    let (f, asked, _) = capture("https://t.me/topwar_official", |r| html(r, TG_PAGE));
+    assert_eq!(asked[0].url.as_str(), "https://t.me/s/topwar_official");
+    assert!(matches!(f, Finding::Timeline { .. }), "{f:?}");
+}

@@ -44,9 +44,30 @@ const BASE: &str = "https://t.me";
 const HTML_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 /// First path segments that are not channels.
 const RESERVED: &[&str] = &[
-    "s", "c", "joinchat", "addstickers", "addemoji", "share", "proxy", "socks", "iv", "login",
-    "i", "k", "z", "a", "dl", "apps", "blog", "faq", "setlanguage", "addtheme", "bg",
-    "invoice", "boost", "contact",
+    "s",
+    "c",
+    "joinchat",
+    "addstickers",
+    "addemoji",
+    "share",
+    "proxy",
+    "socks",
+    "iv",
+    "login",
+    "i",
+    "k",
+    "z",
+    "a",
+    "dl",
+    "apps",
+    "blog",
+    "faq",
+    "setlanguage",
+    "addtheme",
+    "bg",
+    "invoice",
+    "boost",
+    "contact",
 ];
 
 fn is_channel(s: &str) -> bool {
@@ -98,7 +119,11 @@ fn sel(s: &str) -> Selector {
 }
 
 fn text_of(e: ElementRef) -> String {
-    e.text().collect::<String>().replace('\u{a0}', " ").trim().to_string()
+    e.text()
+        .collect::<String>()
+        .replace('\u{a0}', " ")
+        .trim()
+        .to_string()
 }
 
 fn first<'a>(e: ElementRef<'a>, s: &str) -> Option<ElementRef<'a>> {
@@ -253,7 +278,11 @@ fn parse_message(m: ElementRef) -> Option<Post> {
             let gif = has_ancestor_class(v, &["tgme_widget_message_video_player"])
                 && first_ancestor_lacks_play(v);
             post.media.push(Media::new(
-                if gif { MediaKind::Gif } else { MediaKind::Video },
+                if gif {
+                    MediaKind::Gif
+                } else {
+                    MediaKind::Video
+                },
                 src,
             ));
         }
@@ -329,10 +358,8 @@ fn parse_message(m: ElementRef) -> Option<Post> {
     if let Some(f) = first(m, ".tgme_widget_message_forwarded_from_name") {
         let name = text_of(f);
         let href = f.value().attr("href").map(str::to_string);
-        post.extra.insert(
-            "forwarded_from".into(),
-            json!({"name": name, "url": href}),
-        );
+        post.extra
+            .insert("forwarded_from".into(), json!({"name": name, "url": href}));
         if let Some((c, i)) = href.as_deref().and_then(post_ref) {
             let mut orig = Post::new(
                 "telegram",
@@ -700,6 +727,14 @@ impl Platform for Telegram {
         recognise_url(url)
     }
     fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Box<dyn Plan> {
+        // A channel is no post: its first timeline page says so (`Finding::Timeline`).
+        if let Target::Account { account_id, .. } = target {
+            return Box::new(TimelinePlan {
+                channel: account_id.clone(),
+                cursor: None,
+                asked: false,
+            });
+        }
         let (channel, id) = match target {
             Target::Post { platform_id, url } => {
                 let from_url = Url::parse(url).ok().and_then(|u| {
@@ -763,7 +798,10 @@ mod tests {
         assert_eq!(target("https://t.me/s/topwar_official/71000"), post);
         assert_eq!(target("https://t.me/topwar_official/71000?single"), post);
         assert_eq!(target("http://telegram.me/topwar_official/71000"), post);
-        assert_eq!(target("https://www.t.me/topwar_official/71000?comment=5"), post);
+        assert_eq!(
+            target("https://www.t.me/topwar_official/71000?comment=5"),
+            post
+        );
         assert_eq!(
             target("https://t.me/s/topwar_official"),
             Some(Target::Account {
@@ -784,8 +822,10 @@ mod tests {
         assert_eq!(parse_views("987"), Some(987));
         assert_eq!(parse_views("views"), None);
         assert_eq!(
-            background_image("width:1px;background-image:url('https://cdn4.telegram-cdn.org/file/a.jpg')")
-                .as_deref(),
+            background_image(
+                "width:1px;background-image:url('https://cdn4.telegram-cdn.org/file/a.jpg')"
+            )
+            .as_deref(),
             Some("https://cdn4.telegram-cdn.org/file/a.jpg")
         );
         assert_eq!(
@@ -801,7 +841,9 @@ mod tests {
             (Outcome::Deleted, Some(Cause::Unknown))
         );
         assert_eq!(
-            classify_widget_error("This channel can’t be displayed because it violated Telegram's Terms of Service."),
+            classify_widget_error(
+                "This channel can’t be displayed because it violated Telegram's Terms of Service."
+            ),
             (Outcome::Restricted, Some(Cause::Platform))
         );
     }

@@ -170,7 +170,8 @@ pub fn classify_error(text: &str) -> Option<(Outcome, Option<Cause>)> {
         return Some((Outcome::Unreachable, None));
     }
     // Account level: a banned account's page also says "无法查看".
-    if has("帐号已注销") || has("账号已注销") || has("公众号已注销") || has("已迁移") {
+    if has("帐号已注销") || has("账号已注销") || has("公众号已注销") || has("已迁移")
+    {
         return Some((Outcome::AccountGone, Some(Cause::Author)));
     }
     if has("已被封禁")
@@ -248,7 +249,11 @@ fn collapse(s: &str) -> String {
 /// The first non-empty quoted string assigned to `var <name>` (`var biz = "" || "Mz…"`,
 /// `var ct = "1521515999"`, `var msg_source_url = ''`), JS escapes decoded.
 pub fn js_var(html: &str, name: &str) -> Option<String> {
-    for pat in [format!("var {name} = "), format!("var {name}="), format!("{name} = ")] {
+    for pat in [
+        format!("var {name} = "),
+        format!("var {name}="),
+        format!("{name} = "),
+    ] {
         let mut from = 0;
         while let Some(i) = html[from..].find(&pat) {
             let start = from + i;
@@ -292,7 +297,8 @@ fn quoted_strings(line: &str) -> Vec<String> {
                 match chars.next() {
                     Some('x') => {
                         let h: String = chars.by_ref().take(2).collect();
-                        if let Some(ch) = u32::from_str_radix(&h, 16).ok().and_then(char::from_u32) {
+                        if let Some(ch) = u32::from_str_radix(&h, 16).ok().and_then(char::from_u32)
+                        {
                             s.push(ch);
                         }
                     }
@@ -357,7 +363,9 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
         _ => (target_id.to_string(), target_url.to_string()),
     };
     let mut post = Post::new("wechat", &id, &url);
-    if let Some(link) = js_var(html, "msg_link").map(|l| https(&l)).filter(|l| !l.is_empty())
+    if let Some(link) = js_var(html, "msg_link")
+        .map(|l| https(&l))
+        .filter(|l| !l.is_empty())
         && link != url
     {
         post.alt_urls.push(link);
@@ -423,8 +431,7 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
     if let Some(ct) = ct {
         post.created_at = ct.parse().ok().and_then(shanghai_time);
         post.created_at_raw = Some(ct);
-    } else if let Some(pt) = js_var(html, "publish_time").or_else(|| first_text("#publish_time"))
-    {
+    } else if let Some(pt) = js_var(html, "publish_time").or_else(|| first_text("#publish_time")) {
         post.created_at = crate::extract::to_rfc3339(&pt);
         post.created_at_raw = Some(pt);
     }
@@ -434,7 +441,10 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
     let for_html = inner
         .replace(" src=\"", " data-placeholder-src=\"")
         .replace(" data-src=\"", " src=\"");
-    post.html = Some(sanitize_html(&for_html, &Url::parse(&url).unwrap_or_else(|_| Url::parse(REFERER).expect("url"))));
+    post.html = Some(sanitize_html(
+        &for_html,
+        &Url::parse(&url).unwrap_or_else(|_| Url::parse(REFERER).expect("url")),
+    ));
     post.text = Some(html_to_text(&inner));
 
     let mut seen = std::collections::HashSet::new();
@@ -449,12 +459,25 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
             continue;
         }
         let gif = src.contains("wx_fmt=gif") || src.contains("mmbiz_gif");
-        let mut m = Media::new(if gif { MediaKind::Gif } else { MediaKind::Image }, src);
+        let mut m = Media::new(
+            if gif {
+                MediaKind::Gif
+            } else {
+                MediaKind::Image
+            },
+            src,
+        );
         m.referer = Some(REFERER.into());
-        m.alt = img.value().attr("alt").map(str::to_string).filter(|a| !a.is_empty());
+        m.alt = img
+            .value()
+            .attr("alt")
+            .map(str::to_string)
+            .filter(|a| !a.is_empty());
         post.media.push(m);
     }
-    for v in content.select(&sel("mpvoice[voice_encode_fileid], mp-common-mpaudio[voice_encode_fileid]")) {
+    for v in content.select(&sel(
+        "mpvoice[voice_encode_fileid], mp-common-mpaudio[voice_encode_fileid]",
+    )) {
         let fid = v.value().attr("voice_encode_fileid").unwrap_or("");
         if fid.is_empty() {
             continue;
@@ -468,7 +491,9 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
         post.media.push(m);
     }
     let mut videos = Vec::new();
-    for f in content.select(&sel("iframe.video_iframe, iframe[data-src*=\"v.qq.com\"], mpvideo, .js_mpvideo")) {
+    for f in content.select(&sel(
+        "iframe.video_iframe, iframe[data-src*=\"v.qq.com\"], mpvideo, .js_mpvideo",
+    )) {
         let src = f
             .value()
             .attr("data-src")
@@ -487,7 +512,11 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
         post.extra.insert("videos".into(), json!(videos));
     }
     if let Some(share) = doc.select(&sel("#js_share_source")).next()
-        && let Some(src) = share.value().attr("data-url").map(https).filter(|s| !s.is_empty())
+        && let Some(src) = share
+            .value()
+            .attr("data-url")
+            .map(https)
+            .filter(|s| !s.is_empty())
     {
         let (qid, qurl) = match Url::parse(&src).ok().as_ref().and_then(recognise_url) {
             Some(Target::Post { platform_id, url }) => (platform_id, url),
@@ -544,7 +573,11 @@ pub fn read_article(last: Option<&Fetched>, target_id: &str, target_url: &str) -
     }
     if (300..400).contains(&r.status) {
         let loc = r.header("location").unwrap_or("?");
-        return gone(Outcome::Unreachable, None, format!("HTTP {} redirect to {loc}", r.status));
+        return gone(
+            Outcome::Unreachable,
+            None,
+            format!("HTTP {} redirect to {loc}", r.status),
+        );
     }
     if r.status != 200 {
         return gone(Outcome::Unreachable, None, format!("HTTP {}", r.status));
@@ -587,8 +620,7 @@ impl Plan for ArticlePlan {
     fn next(&mut self, last: Option<&Fetched>) -> Step {
         if !self.asked {
             self.asked = true;
-            let url = Url::parse(&self.url)
-                .unwrap_or_else(|_| Url::parse(REFERER).expect("url"));
+            let url = Url::parse(&self.url).unwrap_or_else(|_| Url::parse(REFERER).expect("url"));
             return Step::Fetch(
                 Request::get(url, "article")
                     .header("Accept", HTML_ACCEPT)
@@ -643,15 +675,21 @@ mod tests {
                 .to_string(),
         ));
         assert_eq!(
-            target("https://mp.weixin.qq.com/s?__biz=MzA4ODUzNjAxOA==&mid=2671068104&idx=7&sn=abc123&chksm=8c&scene=21#wechat_redirect"),
+            target(
+                "https://mp.weixin.qq.com/s?__biz=MzA4ODUzNjAxOA==&mid=2671068104&idx=7&sn=abc123&chksm=8c&scene=21#wechat_redirect"
+            ),
             long
         );
         assert_eq!(
-            target("http://mp.weixin.qq.com/s?__biz=MzA4ODUzNjAxOA==&amp;mid=2671068104&amp;idx=7&amp;sn=abc123"),
+            target(
+                "http://mp.weixin.qq.com/s?__biz=MzA4ODUzNjAxOA==&amp;mid=2671068104&amp;idx=7&amp;sn=abc123"
+            ),
             long
         );
         assert_eq!(
-            target("https://mp.weixin.qq.com/mp/appmsg/show?__biz=MzA4ODUzNjAxOA==&appmsgid=2671068104&itemidx=7&sign=abc123"),
+            target(
+                "https://mp.weixin.qq.com/mp/appmsg/show?__biz=MzA4ODUzNjAxOA==&appmsgid=2671068104&itemidx=7&sign=abc123"
+            ),
             long
         );
         assert_eq!(
@@ -661,7 +699,8 @@ mod tests {
                 "https://mp.weixin.qq.com/s/AbC-d_E12".to_string()
             ))
         );
-        let tmp = target("https://mp.weixin.qq.com/s?src=11&timestamp=1521&ver=1&signature=x*y").unwrap();
+        let tmp =
+            target("https://mp.weixin.qq.com/s?src=11&timestamp=1521&ver=1&signature=x*y").unwrap();
         assert!(tmp.0.starts_with("tmp/") && tmp.0.len() == 20, "{tmp:?}");
         assert_eq!(target("https://mp.weixin.qq.com/s?__biz=Mz"), None);
         assert_eq!(target("https://weixin.qq.com/s/abc"), None);
@@ -679,6 +718,9 @@ mod tests {
         );
         assert_eq!(js_var(h, "msg_source_url"), None);
         assert_eq!(js_var(h, "iz"), None);
-        assert_eq!(shanghai_time(1521515999).as_deref(), Some("2018-03-20T11:19:59+08:00"));
+        assert_eq!(
+            shanghai_time(1521515999).as_deref(),
+            Some("2018-03-20T11:19:59+08:00")
+        );
     }
 }

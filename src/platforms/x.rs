@@ -58,8 +58,7 @@ pub fn js_to_radix(value: f64, radix: u32) -> String {
             let digit = fraction as usize;
             frac_digits.push(CHARS[digit]);
             fraction -= digit as f64;
-            if (fraction > 0.5 || (fraction == 0.5 && (digit & 1) == 1)) && fraction + delta > 1.0
-            {
+            if (fraction > 0.5 || (fraction == 0.5 && (digit & 1) == 1)) && fraction + delta > 1.0 {
                 // Round up, carrying over already written digits.
                 loop {
                     match frac_digits.pop() {
@@ -297,7 +296,9 @@ fn media_of(t: &Value) -> Vec<Media> {
             let kind = str_of(m.get("type")).unwrap_or_default();
             let alt = str_of(m.get("ext_alt_text"));
             let item = match kind.as_str() {
-                "photo" => str_of(m.get("media_url_https")).map(|u| Media::new(MediaKind::Image, u)),
+                "photo" => {
+                    str_of(m.get("media_url_https")).map(|u| Media::new(MediaKind::Image, u))
+                }
                 "video" | "animated_gif" => m
                     .pointer("/video_info/variants")
                     .and_then(Value::as_array)
@@ -347,7 +348,10 @@ pub fn parse_tweet(t: &Value) -> Result<Post, String> {
     let handle = user.and_then(|u| str_of(u.get("screen_name")));
     let mut post = Post::new("x", &id, &status_url(handle.as_deref(), &id));
     if handle.is_some() {
-        post.alt_urls.push(format!("https://twitter.com/{}/status/{id}", handle.as_deref().unwrap_or("i")));
+        post.alt_urls.push(format!(
+            "https://twitter.com/{}/status/{id}",
+            handle.as_deref().unwrap_or("i")
+        ));
     }
     if let Some(u) = user {
         post.author = Some(Author {
@@ -396,7 +400,11 @@ pub fn parse_tweet(t: &Value) -> Result<Post, String> {
         post.reply_to = Some(Box::new(pp));
     } else if let Some(pid) = str_of(t.get("in_reply_to_status_id_str")) {
         let who = str_of(t.get("in_reply_to_screen_name"));
-        post.reply_to = Some(Box::new(Post::new("x", &pid, &status_url(who.as_deref(), &pid))));
+        post.reply_to = Some(Box::new(Post::new(
+            "x",
+            &pid,
+            &status_url(who.as_deref(), &pid),
+        )));
     }
     for key in [
         "lang",
@@ -446,9 +454,21 @@ pub fn read_answer(last: Option<&Fetched>) -> Finding {
         Some(Fetched::Response(r)) => r,
     };
     match r.status {
-        404 => return gone(Outcome::Deleted, Some(Cause::Unknown), "HTTP 404 (tweet-result: not found)"),
+        404 => {
+            return gone(
+                Outcome::Deleted,
+                Some(Cause::Unknown),
+                "HTTP 404 (tweet-result: not found)",
+            );
+        }
         200 => {}
-        s => return gone(Outcome::Unreachable, None, format!("tweet-result: HTTP {s}")),
+        s => {
+            return gone(
+                Outcome::Unreachable,
+                None,
+                format!("tweet-result: HTTP {s}"),
+            );
+        }
     }
     if r.truncated {
         return gone(Outcome::Unreachable, None, "answer cut at the size limit");
@@ -477,15 +497,21 @@ pub fn read_answer(last: Option<&Fetched>) -> Finding {
         },
         Some("TweetTombstone") => match tombstone_text(&v) {
             Some(text) => {
-                let (o, c) = classify_tombstone(&text).unwrap_or((Outcome::Deleted, Some(Cause::Unknown)));
+                let (o, c) =
+                    classify_tombstone(&text).unwrap_or((Outcome::Deleted, Some(Cause::Unknown)));
                 gone(o, c, text)
             }
             // An empty tombstone stands for a sensitive-media wall on a live post.
-            None => gone(Outcome::Restricted, None, "TweetTombstone without text (sensitive-content wall)"),
+            None => gone(
+                Outcome::Restricted,
+                None,
+                "TweetTombstone without text (sensitive-content wall)",
+            ),
         },
         Some("TweetUnavailable") => {
             let reason = str_of(v.get("reason")).unwrap_or_else(|| "TweetUnavailable".into());
-            let (o, c) = classify_tombstone(&reason).unwrap_or((Outcome::Deleted, Some(Cause::Unknown)));
+            let (o, c) =
+                classify_tombstone(&reason).unwrap_or((Outcome::Deleted, Some(Cause::Unknown)));
             gone(o, c, reason)
         }
         _ => Finding::Broken {
@@ -580,12 +606,26 @@ mod tests {
             "2023357708301455483".to_string(),
             "https://x.com/jarredsumner/status/2023357708301455483".to_string(),
         ));
-        assert_eq!(id("https://x.com/jarredsumner/status/2023357708301455483"), want);
-        assert_eq!(id("https://twitter.com/jarredsumner/status/2023357708301455483?s=20"), want);
-        assert_eq!(id("https://mobile.twitter.com/jarredsumner/status/2023357708301455483"), want);
-        assert_eq!(id("http://www.twitter.com/jarredsumner/status/2023357708301455483/photo/1"), want);
         assert_eq!(
-            id("https://x.com/i/web/status/20").map(|(_, u)| u).as_deref(),
+            id("https://x.com/jarredsumner/status/2023357708301455483"),
+            want
+        );
+        assert_eq!(
+            id("https://twitter.com/jarredsumner/status/2023357708301455483?s=20"),
+            want
+        );
+        assert_eq!(
+            id("https://mobile.twitter.com/jarredsumner/status/2023357708301455483"),
+            want
+        );
+        assert_eq!(
+            id("http://www.twitter.com/jarredsumner/status/2023357708301455483/photo/1"),
+            want
+        );
+        assert_eq!(
+            id("https://x.com/i/web/status/20")
+                .map(|(_, u)| u)
+                .as_deref(),
             Some("https://x.com/i/status/20")
         );
         assert_eq!(id("https://x.com/jarredsumner"), None);
@@ -604,9 +644,14 @@ mod tests {
             Some((Outcome::AccountGone, Some(Cause::Platform)))
         );
         assert_eq!(
-            classify_tombstone("Age-restricted adult content. This content might not be appropriate for people under 18 years old."),
+            classify_tombstone(
+                "Age-restricted adult content. This content might not be appropriate for people under 18 years old."
+            ),
             Some((Outcome::Restricted, None))
         );
-        assert_eq!(classify_tombstone("This Post is unavailable. Learn more"), None);
+        assert_eq!(
+            classify_tombstone("This Post is unavailable. Learn more"),
+            None
+        );
     }
 }
