@@ -1,0 +1,850 @@
+//! Telegram public channels, through the web preview (`t.me/s/`) and the embed widget.
+//!
+//! # URL forms
+//!
+//! | form | target |
+//! | --- | --- |
+//! | `t.me/<channel>/<id>`, `t.me/s/<channel>/<id>` (also `?single`, `?comment=…`, `telegram.me`, `www.`) | post `telegram:<channel>/<id>` |
+//! | `t.me/<channel>`, `t.me/s/<channel>` | account (channel) |
+//!
+//! The channel name is lower-cased in the post id (Telegram usernames are
+//! case-insensitive); the post `url` keeps the case the page gives.
+//!
+//! # Endpoints (no cookies)
+//!
+//! - `GET https://t.me/s/<channel>/<id>`: the channel preview page centred on the message,
+//!   with its neighbours (redirects not followed: a 302 to `t.me/<channel>` means the
+//!   preview is off or restricted for this channel).
+//! - `GET https://t.me/<channel>/<id>?embed=1&mode=tme`: the embed widget, one message, or
+//!   `div.tgme_widget_message_error` ("Post not found").
+//! - `GET https://t.me/s/<channel>[?before=<id>]`: a timeline page (about 20 messages);
+//!   the next (older) page is `a.tme_messages_more[data-before]`.
+//!
+//! A post plan reads the preview page; when the message is not there it asks the widget.
+//! A message missing from the page **and** refused by the widget is `deleted`, cause
+//! `unknown` (Telegram never says who deleted); one missing answer alone concludes
+//! nothing. An album item (`/<id>?single`) is found inside its album's message.
+//!
+//! # Not possible without an account
+//!
+//! Private channels (`t.me/c/…`), invite links (`t.me/+…`), groups, comments, reactions,
+//! media the preview marks "Media is too big" / not supported (recorded in
+//! `extra.media_not_supported`), documents (titles only), and stickers.
+
+use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target};
+use crate::extract::{html_to_text, sanitize_html, to_rfc3339};
+use crate::model::{Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post};
+use scraper::{ElementRef, Html, Selector};
+use serde_json::{Value, json};
+use url::Url;
+
+pub struct Telegram;
+
+const BASE: &str = "https://t.me";
+const HTML_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+/// First path segments that are not channels.
+const RESERVED: &[&str] = &[
+    "s",
+    "c",
+    "joinchat",
+    "addstickers",
+    "addemoji",
+    "share",
+    "proxy",
+    "socks",
+    "iv",
+    "login",
+    "i",
+    "k",
+    "z",
+    "a",
+    "dl",
+    "apps",
+    "blog",
+    "faq",
+    "setlanguage",
+    "addtheme",
+    "bg",
+    "invoice",
+    "boost",
+    "contact",
+];
+
+fn is_channel(s: &str) -> bool {
+    s.len() >= 3
+        && s.len() <= 64
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !RESERVED.contains(&s.to_ascii_lowercase().as_str())
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn recognise_url(url: &Url) -> Option<Target> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url.host_str()?.to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    if !matches!(host, "t.me" | "telegram.me" | "telegram.dog") {
+        return None;
+    }
+    let segs: Vec<&str> = url
+        .path_segments()
+        .map(|s| s.filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default();
+    let segs = match segs.as_slice() {
+        ["s", rest @ ..] => rest.to_vec(),
+        other => other.to_vec(),
+    };
+    match segs.as_slice() {
+        [channel, id] if is_channel(channel) && is_digits(id) => Some(Target::Post {
+            platform_id: format!("{}/{id}", channel.to_ascii_lowercase()),
+            url: format!("{BASE}/{channel}/{id}"),
+        }),
+        [channel] if is_channel(channel) => Some(Target::Account {
+            account_id: channel.to_ascii_lowercase(),
+            url: format!("{BASE}/s/{channel}"),
+        }),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Parsing
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).expect("static selector")
+}
+
+fn text_of(e: ElementRef) -> String {
+    e.text()
+        .collect::<String>()
+        .replace('\u{a0}', " ")
+        .trim()
+        .to_string()
+}
+
+fn first<'a>(e: ElementRef<'a>, s: &str) -> Option<ElementRef<'a>> {
+    e.select(&sel(s)).next()
+}
+
+fn has_ancestor_class(e: ElementRef, classes: &[&str]) -> bool {
+    e.ancestors().filter_map(ElementRef::wrap).any(|a| {
+        a.value()
+            .attr("class")
+            .is_some_and(|c| c.split_whitespace().any(|k| classes.contains(&k)))
+    })
+}
+
+/// `url('…')` of a `style` attribute.
+fn background_image(style: &str) -> Option<String> {
+    let i = style.find("background-image")?;
+    let rest = &style[i..];
+    let u = rest.find("url(")?;
+    let rest = &rest[u + 4..];
+    let end = rest.find(')')?;
+    let raw = rest[..end].trim().trim_matches(|c| c == '\'' || c == '"');
+    if raw.is_empty() {
+        return None;
+    }
+    Some(if raw.starts_with("//") {
+        format!("https:{raw}")
+    } else {
+        raw.to_string()
+    })
+}
+
+/// `214.4K` → 214400, `1.2M` → 1200000, `987` → 987.
+pub fn parse_views(s: &str) -> Option<u64> {
+    let s = s.trim().replace(',', "");
+    let (num, mult) = if let Some(n) = s.strip_suffix(['K', 'k']) {
+        (n.to_string(), 1_000f64)
+    } else if let Some(n) = s.strip_suffix(['M', 'm']) {
+        (n.to_string(), 1_000_000f64)
+    } else if let Some(n) = s.strip_suffix(['B', 'b']) {
+        (n.to_string(), 1_000_000_000f64)
+    } else {
+        (s.clone(), 1f64)
+    };
+    let f: f64 = num.trim().parse().ok()?;
+    Some((f * mult).round() as u64)
+}
+
+/// `(channel, id)` of a `https://t.me/<channel>/<id>` link.
+fn post_ref(href: &str) -> Option<(String, String)> {
+    let u = Url::parse(href).ok()?;
+    match recognise_url(&u)? {
+        Target::Post { platform_id, .. } => {
+            let (c, i) = platform_id.split_once('/')?;
+            let orig_channel = u
+                .path_segments()?
+                .filter(|s| !s.is_empty() && *s != "s")
+                .next()?
+                .to_string();
+            debug_assert_eq!(orig_channel.to_ascii_lowercase(), c);
+            Some((orig_channel, i.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// Reads one `div.tgme_widget_message` into a post.
+fn parse_message(m: ElementRef) -> Option<Post> {
+    let data_post = m.value().attr("data-post")?;
+    let (channel, id) = data_post.split_once('/')?;
+    if !is_digits(id) {
+        return None;
+    }
+    let url = first(m, "a.tgme_widget_message_date")
+        .and_then(|a| a.value().attr("href"))
+        .filter(|h| h.starts_with("https://"))
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{BASE}/{channel}/{id}"));
+    let mut post = Post::new(
+        "telegram",
+        &format!("{}/{id}", channel.to_ascii_lowercase()),
+        &url,
+    );
+    let base = Url::parse(&url).unwrap_or_else(|_| Url::parse(BASE).expect("base"));
+
+    let owner = first(m, ".tgme_widget_message_owner_name");
+    post.author = Some(Author {
+        id: Some(channel.to_string()),
+        name: owner.map(text_of).filter(|s| !s.is_empty()),
+        handle: Some(channel.to_string()),
+        url: Some(format!("{BASE}/{channel}")),
+    });
+    if let Some(a) = first(m, ".tgme_widget_message_from_author") {
+        post.extra.insert("signed_by".into(), json!(text_of(a)));
+    }
+
+    // The message text: the outermost text block that is not inside a reply or preview.
+    let text_el = m.select(&sel(".tgme_widget_message_text")).find(|e| {
+        !has_ancestor_class(
+            *e,
+            &[
+                "tgme_widget_message_reply",
+                "tgme_widget_message_link_preview",
+                "tgme_widget_message_poll",
+            ],
+        )
+    });
+    if let Some(t) = text_el {
+        let inner = t.inner_html();
+        post.text = Some(html_to_text(&inner));
+        post.html = Some(sanitize_html(&inner, &base));
+    }
+
+    if let Some(t) = first(m, "a.tgme_widget_message_date time[datetime]")
+        .or_else(|| first(m, ".tgme_widget_message_meta time[datetime]"))
+        .or_else(|| first(m, "time.time[datetime]"))
+    {
+        let raw = t.value().attr("datetime").unwrap_or("").to_string();
+        post.created_at = to_rfc3339(&raw);
+        post.created_at_raw = Some(raw);
+    }
+    if let Some(meta) = first(m, ".tgme_widget_message_meta")
+        && text_of(meta).contains("edited")
+    {
+        post.extra.insert("edited".into(), json!(true));
+    }
+    if let Some(v) = first(m, ".tgme_widget_message_views") {
+        let raw = text_of(v);
+        let mut c = Counts {
+            views: parse_views(&raw),
+            ..Counts::default()
+        };
+        if raw.parse::<u64>().is_err() {
+            c.raw.insert("views".into(), json!(raw));
+        }
+        post.counts = Some(c);
+    }
+
+    // Media.
+    for a in m.select(&sel("a.tgme_widget_message_photo_wrap")) {
+        if let Some(u) = a.value().attr("style").and_then(background_image) {
+            let mut media = Media::new(MediaKind::Image, u);
+            media.alt = a.value().attr("href").map(str::to_string);
+            post.media.push(media);
+        }
+    }
+    for v in m.select(&sel(
+        "video.tgme_widget_message_video[src], video.tgme_widget_message_roundvideo[src]",
+    )) {
+        let src = v.value().attr("src").unwrap_or("");
+        if src.starts_with("http") {
+            let gif = has_ancestor_class(v, &["tgme_widget_message_video_player"])
+                && first_ancestor_lacks_play(v);
+            post.media.push(Media::new(
+                if gif {
+                    MediaKind::Gif
+                } else {
+                    MediaKind::Video
+                },
+                src,
+            ));
+        }
+    }
+    for a in m.select(&sel("audio.tgme_widget_message_voice[src]")) {
+        if let Some(src) = a.value().attr("src") {
+            post.media.push(Media::new(MediaKind::Audio, src));
+        }
+    }
+    let not_supported: Vec<String> = m
+        .select(&sel(".message_media_not_supported_label"))
+        .map(text_of)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !not_supported.is_empty() {
+        post.extra
+            .insert("media_not_supported".into(), json!(not_supported));
+    }
+    let docs: Vec<Value> = m
+        .select(&sel(".tgme_widget_message_document"))
+        .map(|d| {
+            json!({
+                "title": first(d, ".tgme_widget_message_document_title").map(text_of),
+                "extra": first(d, ".tgme_widget_message_document_extra").map(text_of),
+            })
+        })
+        .collect();
+    if !docs.is_empty() {
+        post.extra.insert("documents".into(), json!(docs));
+    }
+    if first(m, ".tgme_widget_message_sticker_wrap").is_some() {
+        post.extra.insert("sticker".into(), json!(true));
+    }
+    if let Some(lp) = first(m, "a.tgme_widget_message_link_preview") {
+        post.extra.insert(
+            "link_preview".into(),
+            json!({
+                "url": lp.value().attr("href"),
+                "site": first(lp, ".link_preview_site_name").map(text_of),
+                "title": first(lp, ".link_preview_title").map(text_of),
+                "description": first(lp, ".link_preview_description").map(text_of),
+            }),
+        );
+    }
+    if let Some(p) = first(m, ".tgme_widget_message_poll") {
+        let options: Vec<Value> = p
+            .select(&sel(".tgme_widget_message_poll_option"))
+            .map(|o| {
+                json!({
+                    "text": first(o, ".tgme_widget_message_poll_option_text").map(text_of),
+                    "percent": first(o, ".tgme_widget_message_poll_option_percent").map(text_of),
+                })
+            })
+            .collect();
+        let question = first(p, ".tgme_widget_message_poll_question").map(text_of);
+        post.extra.insert(
+            "poll".into(),
+            json!({
+                "question": question,
+                "type": first(p, ".tgme_widget_message_poll_type").map(text_of),
+                "options": options,
+                "voters": first(m, ".tgme_widget_message_voters").map(text_of),
+            }),
+        );
+        if post.text.as_deref().is_none_or(str::is_empty)
+            && let Some(q) = question
+        {
+            post.text = Some(q);
+        }
+    }
+
+    // Forwards and replies.
+    if let Some(f) = first(m, ".tgme_widget_message_forwarded_from_name") {
+        let name = text_of(f);
+        let href = f.value().attr("href").map(str::to_string);
+        post.extra
+            .insert("forwarded_from".into(), json!({"name": name, "url": href}));
+        if let Some((c, i)) = href.as_deref().and_then(post_ref) {
+            let mut orig = Post::new(
+                "telegram",
+                &format!("{}/{i}", c.to_ascii_lowercase()),
+                &format!("{BASE}/{c}/{i}"),
+            );
+            orig.author = Some(Author {
+                id: Some(c.clone()),
+                name: Some(name),
+                handle: Some(c.clone()),
+                url: Some(format!("{BASE}/{c}")),
+            });
+            post.repost_of = Some(Box::new(orig));
+        }
+    }
+    if let Some(r) = first(m, "a.tgme_widget_message_reply") {
+        if let Some((c, i)) = r.value().attr("href").and_then(post_ref) {
+            let mut parent = Post::new(
+                "telegram",
+                &format!("{}/{i}", c.to_ascii_lowercase()),
+                &format!("{BASE}/{c}/{i}"),
+            );
+            parent.author = first(r, ".tgme_widget_message_author_name").map(|a| Author {
+                id: Some(c.clone()),
+                name: Some(text_of(a)),
+                handle: Some(c.clone()),
+                url: Some(format!("{BASE}/{c}")),
+            });
+            parent.text = first(r, ".tgme_widget_message_metatext").map(text_of);
+            post.reply_to = Some(Box::new(parent));
+        }
+    }
+    if m.value()
+        .attr("class")
+        .is_some_and(|c| c.contains("service_message"))
+    {
+        post.extra.insert("service_message".into(), json!(true));
+    }
+    Some(post)
+}
+
+/// A video player without the "play" badge is a GIF.
+fn first_ancestor_lacks_play(v: ElementRef) -> bool {
+    v.ancestors()
+        .filter_map(ElementRef::wrap)
+        .find(|a| {
+            a.value()
+                .attr("class")
+                .is_some_and(|c| c.contains("tgme_widget_message_video_player"))
+        })
+        .is_some_and(|p| p.select(&sel(".message_video_play")).next().is_none())
+}
+
+/// Every message of a page, in page order (oldest first).
+pub fn parse_page(html: &str) -> Vec<Post> {
+    let doc = Html::parse_document(html);
+    doc.select(&sel("div.tgme_widget_message[data-post]"))
+        .filter_map(parse_message)
+        .collect()
+}
+
+/// The message `channel/id` of a page: its own message, or the album holding
+/// `/<id>?single` (returned under the requested id, with `extra.album` naming the album).
+pub fn find_message(html: &str, channel: &str, id: &str) -> Option<Post> {
+    let doc = Html::parse_document(html);
+    let want = format!("{}/{id}", channel.to_ascii_lowercase());
+    let msgs: Vec<ElementRef> = doc
+        .select(&sel("div.tgme_widget_message[data-post]"))
+        .collect();
+    if let Some(m) = msgs.iter().find(|m| {
+        m.value()
+            .attr("data-post")
+            .is_some_and(|p| p.eq_ignore_ascii_case(&want))
+    }) {
+        return parse_message(*m);
+    }
+    for m in &msgs {
+        let in_album = m.select(&sel("a[href]")).any(|a| {
+            a.value().attr("href").is_some_and(|h| {
+                let h = h.to_ascii_lowercase();
+                h.ends_with(&format!("/{want}?single"))
+            })
+        });
+        if in_album && let Some(mut p) = parse_message(*m) {
+            p.extra.insert("album".into(), json!(p.platform_id.clone()));
+            let url = format!(
+                "{BASE}/{}/{id}",
+                p.author
+                    .as_ref()
+                    .and_then(|a| a.handle.clone())
+                    .unwrap_or_else(|| channel.to_string())
+            );
+            p.id = crate::model::PostId::new("telegram", &want);
+            p.platform_id = want.clone();
+            p.alt_urls.push(p.url.clone());
+            p.url = url;
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// Whether a page is a channel preview page at all (header or message history).
+fn is_channel_page(html: &str) -> bool {
+    html.contains("tgme_channel_history")
+        || html.contains("tgme_channel_info")
+        || html.contains("tgme_widget_message_wrap")
+}
+
+/// `a.tme_messages_more[data-before]` of a timeline page.
+pub fn before_cursor(html: &str) -> Option<String> {
+    let doc = Html::parse_document(html);
+    doc.select(&sel("a.tme_messages_more[data-before]"))
+        .filter_map(|a| a.value().attr("data-before"))
+        .find(|b| is_digits(b))
+        .map(str::to_string)
+}
+
+/// The error text of an embed page (`div.tgme_widget_message_error`).
+pub fn widget_error(html: &str) -> Option<String> {
+    let doc = Html::parse_document(html);
+    doc.select(&sel(".tgme_widget_message_error"))
+        .next()
+        .map(text_of)
+}
+
+/// What a widget error text says: "Post not found" → deleted (cause unknown); a channel
+/// that "can't be displayed" (terms of service, local laws, copyright) → restricted by the
+/// platform; a private channel → restricted.
+pub fn classify_widget_error(text: &str) -> (Outcome, Option<Cause>) {
+    let t = text.to_ascii_lowercase().replace('’', "'");
+    if t.contains("can't be displayed") || t.contains("cannot be displayed") {
+        return (Outcome::Restricted, Some(Cause::Platform));
+    }
+    if t.contains("private") {
+        return (Outcome::Restricted, None);
+    }
+    (Outcome::Deleted, Some(Cause::Unknown))
+}
+
+// ---------------------------------------------------------------------------------------
+// Plans
+
+fn gone(outcome: Outcome, cause: Option<Cause>, message: impl Into<String>) -> Finding {
+    Finding::Gone(Gone {
+        outcome,
+        cause,
+        message: Some(message.into()),
+    })
+}
+
+fn page_body(r: &Response) -> String {
+    crate::extract::decode_text(&r.body, r.header("content-type")).text
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    Start,
+    Page,
+    Widget,
+    Done,
+}
+
+/// What the preview page said about the message.
+enum PageSaid {
+    /// A channel page without the message.
+    Missing,
+    /// A redirect: the preview is off for this channel.
+    NoPreview(String),
+    /// No usable answer.
+    Failed(String),
+}
+
+struct PostPlan {
+    channel: String,
+    id: String,
+    state: State,
+    page: Option<PageSaid>,
+}
+
+impl PostPlan {
+    fn page_request(&self) -> Request {
+        Request::get(
+            Url::parse(&format!("{BASE}/s/{}/{}", self.channel, self.id)).expect("url"),
+            "channel page",
+        )
+        .header("Accept", HTML_ACCEPT)
+        .no_redirects()
+        .page()
+    }
+    fn widget_request(&self) -> Request {
+        Request::get(
+            Url::parse(&format!(
+                "{BASE}/{}/{}?embed=1&mode=tme",
+                self.channel, self.id
+            ))
+            .expect("url"),
+            "embed widget",
+        )
+        .header("Accept", HTML_ACCEPT)
+        .page()
+    }
+    fn done(&mut self, f: Finding) -> Step {
+        self.state = State::Done;
+        Step::Done(f)
+    }
+}
+
+impl Plan for PostPlan {
+    fn next(&mut self, last: Option<&Fetched>) -> Step {
+        match self.state {
+            State::Start => {
+                self.state = State::Page;
+                Step::Fetch(self.page_request())
+            }
+            State::Page => {
+                let said = match last {
+                    None => PageSaid::Failed("no answer".into()),
+                    Some(Fetched::Failed(e)) => PageSaid::Failed(e.clone()),
+                    Some(Fetched::Response(r)) if (300..400).contains(&r.status) => {
+                        PageSaid::NoPreview(format!(
+                            "t.me/s/ redirected to {} (channel preview unavailable)",
+                            r.header("location").unwrap_or("?")
+                        ))
+                    }
+                    Some(Fetched::Response(r)) if r.status != 200 => {
+                        PageSaid::Failed(format!("t.me/s/: HTTP {}", r.status))
+                    }
+                    Some(Fetched::Response(r)) if r.truncated => {
+                        PageSaid::Failed("t.me/s/: answer cut at the size limit".into())
+                    }
+                    Some(Fetched::Response(r)) => {
+                        let html = page_body(r);
+                        if let Some(p) = find_message(&html, &self.channel, &self.id) {
+                            return self.done(Finding::Post(Box::new(p)));
+                        }
+                        if is_channel_page(&html) {
+                            PageSaid::Missing
+                        } else {
+                            PageSaid::Failed("t.me/s/: not a channel page".into())
+                        }
+                    }
+                };
+                self.page = Some(said);
+                self.state = State::Widget;
+                Step::Fetch(self.widget_request())
+            }
+            State::Widget => {
+                let page = self
+                    .page
+                    .take()
+                    .unwrap_or(PageSaid::Failed("no answer".into()));
+                let r = match last {
+                    Some(Fetched::Response(r)) if r.status == 200 && !r.truncated => r,
+                    Some(Fetched::Response(r)) => {
+                        return self.done(gone(
+                            Outcome::Unreachable,
+                            None,
+                            format!("embed widget: HTTP {}", r.status),
+                        ));
+                    }
+                    Some(Fetched::Failed(e)) => {
+                        return self.done(gone(Outcome::Unreachable, None, e.clone()));
+                    }
+                    None => return self.done(gone(Outcome::Unreachable, None, "no answer")),
+                };
+                let html = page_body(r);
+                if let Some(p) = find_message(&html, &self.channel, &self.id) {
+                    return self.done(Finding::Post(Box::new(p)));
+                }
+                let Some(err) = widget_error(&html) else {
+                    return self.done(Finding::Broken {
+                        endpoint: "embed widget".into(),
+                        missing: "div.tgme_widget_message or div.tgme_widget_message_error".into(),
+                    });
+                };
+                let (outcome, cause) = classify_widget_error(&err);
+                match page {
+                    PageSaid::Missing => self.done(gone(
+                        outcome,
+                        cause,
+                        format!("not on the channel page; widget: {err}"),
+                    )),
+                    PageSaid::NoPreview(why) => {
+                        self.done(gone(outcome, cause, format!("{why}; widget: {err}")))
+                    }
+                    // One source only: nothing is concluded.
+                    PageSaid::Failed(why) => self.done(gone(
+                        Outcome::Unreachable,
+                        None,
+                        format!("{why}; widget: {err}"),
+                    )),
+                }
+            }
+            State::Done => panic!("telegram post plan asked again after it was done"),
+        }
+    }
+}
+
+struct TimelinePlan {
+    channel: String,
+    cursor: Option<String>,
+    asked: bool,
+}
+
+impl Plan for TimelinePlan {
+    fn next(&mut self, last: Option<&Fetched>) -> Step {
+        if !self.asked {
+            self.asked = true;
+            let mut u = format!("{BASE}/s/{}", self.channel);
+            if let Some(c) = self.cursor.as_deref().filter(|c| is_digits(c)) {
+                u.push_str(&format!("?before={c}"));
+            }
+            return Step::Fetch(
+                Request::get(Url::parse(&u).expect("url"), "channel page")
+                    .header("Accept", HTML_ACCEPT)
+                    .no_redirects()
+                    .page(),
+            );
+        }
+        Step::Done(match last {
+            None => gone(Outcome::Unreachable, None, "no answer"),
+            Some(Fetched::Failed(e)) => gone(Outcome::Unreachable, None, e.clone()),
+            Some(Fetched::Response(r)) if (300..400).contains(&r.status) => gone(
+                Outcome::Restricted,
+                None,
+                format!(
+                    "t.me/s/ redirected to {} (channel preview unavailable)",
+                    r.header("location").unwrap_or("?")
+                ),
+            ),
+            Some(Fetched::Response(r)) if r.status != 200 || r.truncated => gone(
+                Outcome::Unreachable,
+                None,
+                format!("t.me/s/: HTTP {}", r.status),
+            ),
+            Some(Fetched::Response(r)) => {
+                let html = page_body(r);
+                if !is_channel_page(&html) {
+                    Finding::Broken {
+                        endpoint: "t.me/s/".into(),
+                        missing: "tgme_channel_history".into(),
+                    }
+                } else {
+                    let mut posts = parse_page(&html);
+                    posts.reverse();
+                    Finding::Timeline {
+                        posts,
+                        next_cursor: before_cursor(&html),
+                    }
+                }
+            }
+        })
+    }
+}
+
+impl Platform for Telegram {
+    fn name(&self) -> &'static str {
+        "telegram"
+    }
+    fn hosts(&self) -> &'static [&'static str] {
+        &["t.me"]
+    }
+    fn recognise(&self, url: &Url) -> Option<Target> {
+        recognise_url(url)
+    }
+    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Box<dyn Plan> {
+        // A channel is no post: its first timeline page says so (`Finding::Timeline`).
+        if let Target::Account { account_id, .. } = target {
+            return Box::new(TimelinePlan {
+                channel: account_id.clone(),
+                cursor: None,
+                asked: false,
+            });
+        }
+        let (channel, id) = match target {
+            Target::Post { platform_id, url } => {
+                let from_url = Url::parse(url).ok().and_then(|u| {
+                    u.path_segments()
+                        .map(|s| s.filter(|p| !p.is_empty() && *p != "s").collect::<Vec<_>>())
+                        .and_then(|s| match s.as_slice() {
+                            [c, i] => Some((c.to_string(), i.to_string())),
+                            _ => None,
+                        })
+                });
+                from_url.unwrap_or_else(|| {
+                    let (c, i) = platform_id.split_once('/').unwrap_or((platform_id, ""));
+                    (c.to_string(), i.to_string())
+                })
+            }
+            Target::Account { account_id, .. } => (account_id.clone(), String::new()),
+            Target::Follow { url } => (url.clone(), String::new()),
+        };
+        Box::new(PostPlan {
+            channel,
+            id,
+            state: State::Start,
+            page: None,
+        })
+    }
+    fn timeline_plan(
+        &self,
+        target: &Target,
+        cursor: Option<&str>,
+        _ctx: &PlanContext,
+    ) -> Option<Box<dyn Plan>> {
+        let Target::Account { account_id, .. } = target else {
+            return None;
+        };
+        if !is_channel(account_id) {
+            return None;
+        }
+        Some(Box::new(TimelinePlan {
+            channel: account_id.clone(),
+            cursor: cursor.map(str::to_string),
+            asked: false,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(s: &str) -> Option<Target> {
+        recognise_url(&Url::parse(s).unwrap())
+    }
+
+    #[test]
+    fn url_forms() {
+        let post = Some(Target::Post {
+            platform_id: "topwar_official/71000".into(),
+            url: "https://t.me/topwar_official/71000".into(),
+        });
+        assert_eq!(target("https://t.me/topwar_official/71000"), post);
+        assert_eq!(target("https://t.me/s/topwar_official/71000"), post);
+        assert_eq!(target("https://t.me/topwar_official/71000?single"), post);
+        assert_eq!(target("http://telegram.me/topwar_official/71000"), post);
+        assert_eq!(
+            target("https://www.t.me/topwar_official/71000?comment=5"),
+            post
+        );
+        assert_eq!(
+            target("https://t.me/s/topwar_official"),
+            Some(Target::Account {
+                account_id: "topwar_official".into(),
+                url: "https://t.me/s/topwar_official".into()
+            })
+        );
+        assert_eq!(target("https://t.me/c/12345/6"), None);
+        assert_eq!(target("https://t.me/+AbCdEf"), None);
+        assert_eq!(target("https://t.me/joinchat/AbCdEf"), None);
+        assert_eq!(target("https://example.org/topwar_official/1"), None);
+    }
+
+    #[test]
+    fn views_and_backgrounds() {
+        assert_eq!(parse_views("214.4K"), Some(214_400));
+        assert_eq!(parse_views("1.2M"), Some(1_200_000));
+        assert_eq!(parse_views("987"), Some(987));
+        assert_eq!(parse_views("views"), None);
+        assert_eq!(
+            background_image(
+                "width:1px;background-image:url('https://cdn4.telegram-cdn.org/file/a.jpg')"
+            )
+            .as_deref(),
+            Some("https://cdn4.telegram-cdn.org/file/a.jpg")
+        );
+        assert_eq!(
+            background_image("background-image:url(//telegram.org/img/x.png)").as_deref(),
+            Some("https://telegram.org/img/x.png")
+        );
+    }
+
+    #[test]
+    fn widget_errors() {
+        assert_eq!(
+            classify_widget_error("Post not found"),
+            (Outcome::Deleted, Some(Cause::Unknown))
+        );
+        assert_eq!(
+            classify_widget_error(
+                "This channel can’t be displayed because it violated Telegram's Terms of Service."
+            ),
+            (Outcome::Restricted, Some(Cause::Platform))
+        );
+    }
+}

@@ -1,0 +1,726 @@
+//! WeChat official-account articles (`mp.weixin.qq.com`).
+//!
+//! # URL forms and ids
+//!
+//! | form | post id |
+//! | --- | --- |
+//! | `mp.weixin.qq.com/s?__biz=<b64>&mid=<n>&idx=<n>&sn=<hex>[&chksm=…&scene=…#wechat_redirect]` (aliases `appmsgid`, `itemidx`, `sign`; also `/mp/appmsg/show?…`) | `wechat:<__biz>/<mid>/<idx>` |
+//! | `mp.weixin.qq.com/s/<code>` (query and hash dropped) | `wechat:s/<code>` |
+//! | `mp.weixin.qq.com/s?src=11&timestamp=…&signature=…` (temporary Sogou links) | `wechat:<__biz>/<mid>/<idx>` read from the page, else `wechat:tmp/<sha256 of the URL, 16 hex>` |
+//!
+//! `(__biz, mid, idx)` is the stable identity of an article; `sn` is a signature the
+//! server wants, kept in the URL. A short link is its own id (`s/<code>`): the server
+//! maps it to one article, and the long form is only known after a fetch, so the short
+//! id never changes between a capture and its re-checks; the long URL the page names
+//! (`var msg_link`, or `biz`/`mid`/`idx`/`sn` vars) goes into `alt_urls` and `extra`.
+//! `&amp;` and `\x26amp;` inside URLs are repaired, `http:` becomes `https:`.
+//!
+//! # Endpoint
+//!
+//! One `GET` of the article URL (redirects followed), no cookies. The page is read for
+//! the title (`og:title`, `#activity-name`, `var msg_title`), the account (`#js_name`,
+//! `var nickname`, `#post-user`; id `var user_name` = `gh_…`), the byline
+//! (`meta[name=author]`, `#js_author_name`), the time (`var ct` / `ct = "…"` unix
+//! seconds, else `publish_time`), the body `#js_content`, images (`img[data-src]` on
+//! mmbiz, fetched with `Referer: https://mp.weixin.qq.com/`), audio (`<mpvoice
+//! voice_encode_fileid>` → `res.wx.qq.com/voice/getvoice?mediaid=…`), video players
+//! (`iframe.video_iframe[data-src]`, `mpvideo`, kept as references in `extra.videos`:
+//! they are player pages, not files) and a reshare's source (`#js_share_source[data-url]`
+//! → `quote_of`).
+//!
+//! # Error pages (HTTP 200, no `#js_content`), see [`classify_error`]
+//!
+//! Deleted by the publisher (cause author); violation, complaint, infringement (cause
+//! platform); account closed / banned / migrated (account gone); the author's privacy
+//! setting (restricted); an expired temporary link, `环境异常` captcha, `参数错误`
+//! (unreachable: not a verdict on the article). An unknown error page is deleted, cause
+//! unknown.
+//!
+//! # Not possible without login
+//!
+//! Read / like counts and comments (need a WeChat client `key`/`pass_ticket`), an
+//! account's article list (`profile_ext` needs a client session), and v.qq.com video files.
+
+use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target};
+use crate::extract::{decode_text, html_to_text, sanitize_html};
+use crate::model::{Author, Cause, Gone, Media, MediaKind, Outcome, Post};
+use scraper::{ElementRef, Html, Selector};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+pub struct Wechat;
+
+const HOST: &str = "mp.weixin.qq.com";
+const REFERER: &str = "https://mp.weixin.qq.com/";
+const HTML_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+// ---------------------------------------------------------------------------------------
+// URLs
+
+fn repair(s: &str) -> String {
+    s.replace("\\x26amp;", "&")
+        .replace("\\x26", "&")
+        .replace("&amp;", "&")
+}
+
+fn query(url: &Url, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| {
+        url.query_pairs()
+            .find(|(n, v)| n == k && !v.is_empty())
+            .map(|(_, v)| v.into_owned())
+    })
+}
+
+/// `https://mp.weixin.qq.com/s?__biz=…&mid=…&idx=…[&sn=…]` (the `==` of `__biz` kept as is).
+pub fn long_url(biz: &str, mid: &str, idx: &str, sn: Option<&str>) -> String {
+    let mut u = format!("https://{HOST}/s?__biz={biz}&mid={mid}&idx={idx}");
+    if let Some(sn) = sn.filter(|s| !s.is_empty()) {
+        u.push_str(&format!("&sn={sn}"));
+    }
+    u
+}
+
+fn valid_biz(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'=' | b'+' | b'/' | b'-' | b'_'))
+}
+
+fn digits(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn recognise_url(url: &Url) -> Option<Target> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    if url.host_str()?.to_ascii_lowercase() != HOST {
+        return None;
+    }
+    // `&amp;` pasted from HTML sources.
+    let url = if url.as_str().contains("&amp;") || url.as_str().contains("\\x26") {
+        Url::parse(&repair(url.as_str())).ok()?
+    } else {
+        url.clone()
+    };
+    let segs: Vec<&str> = url
+        .path_segments()
+        .map(|s| s.filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default();
+    match segs.as_slice() {
+        ["s", code] => {
+            if code.len() > 64
+                || !code
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return None;
+            }
+            Some(Target::Post {
+                platform_id: format!("s/{code}"),
+                url: format!("https://{HOST}/s/{code}"),
+            })
+        }
+        ["s"] | ["mp", "appmsg", "show"] => {
+            let biz = query(&url, &["__biz"]);
+            let mid = query(&url, &["mid", "appmsgid"]);
+            let idx = query(&url, &["idx", "itemidx"]);
+            let sn = query(&url, &["sn", "sign"]);
+            match (biz, mid, idx) {
+                (Some(b), Some(m), Some(i)) if valid_biz(&b) && digits(&m) && digits(&i) => {
+                    Some(Target::Post {
+                        platform_id: format!("{b}/{m}/{i}"),
+                        url: long_url(&b, &m, &i, sn.as_deref()),
+                    })
+                }
+                _ if query(&url, &["signature"]).is_some() || query(&url, &["src"]).is_some() => {
+                    let mut u = url.clone();
+                    u.set_fragment(None);
+                    u.set_scheme("https").ok()?;
+                    let h = hex::encode(Sha256::digest(u.as_str().as_bytes()));
+                    Some(Target::Post {
+                        platform_id: format!("tmp/{}", &h[..16]),
+                        url: u.to_string(),
+                    })
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Error pages
+
+/// What a WeChat error page says. `None` when the text holds no known marker.
+pub fn classify_error(text: &str) -> Option<(Outcome, Option<Cause>)> {
+    let has = |s: &str| text.contains(s);
+    // Anti-bot and link problems first: they say nothing about the article.
+    if has("环境异常") || has("完成验证后即可继续访问") || has("js_verify") || has("去验证")
+    {
+        return Some((Outcome::Unreachable, None));
+    }
+    if has("链接已过期") {
+        return Some((Outcome::Unreachable, None));
+    }
+    if has("参数错误") {
+        return Some((Outcome::Unreachable, None));
+    }
+    // Account level: a banned account's page also says "无法查看".
+    if has("帐号已注销") || has("账号已注销") || has("公众号已注销") || has("已迁移")
+    {
+        return Some((Outcome::AccountGone, Some(Cause::Author)));
+    }
+    if has("已被封禁")
+        || has("已被屏蔽")
+        || has("帐号已被封")
+        || has("账号已被封")
+        || (has("帐号") && has("涉嫌侵犯他人合法权益"))
+        || (has("账号") && has("涉嫌侵犯他人合法权益"))
+        || has("该公众号已被冻结")
+    {
+        return Some((Outcome::AccountGone, Some(Cause::Platform)));
+    }
+    if has("已被发布者删除") || has("已被作者删除") {
+        return Some((Outcome::Deleted, Some(Cause::Author)));
+    }
+    if has("因违规无法查看")
+        || has("涉嫌违反相关法律法规和政策")
+        || has("由用户投诉并经平台审核")
+        || has("被投诉且经审核")
+        || has("涉嫌侵权")
+        || has("发送失败无法查看")
+        || has("违规")
+    {
+        return Some((Outcome::Deleted, Some(Cause::Platform)));
+    }
+    if has("隐私设置") {
+        return Some((Outcome::Restricted, Some(Cause::Author)));
+    }
+    None
+}
+
+/// The reason text of an error page (`.weui-msg__title`, `.global_error_msg`), verbatim.
+fn error_message(doc: &Html) -> Option<String> {
+    for s in [
+        ".weui-msg__title",
+        ".global_error_msg",
+        ".weui-msg__desc",
+        ".text_area",
+        "title",
+    ] {
+        if let Some(e) = doc.select(&sel(s)).next() {
+            let t = collapse(&text_of(e));
+            if !t.is_empty() {
+                return Some(t);
+            }
+        }
+    }
+    None
+}
+
+fn is_error_page(doc: &Html, html: &str) -> bool {
+    doc.select(&sel(
+        ".weui-msg, .global_error_msg, i.weui-icon-warn, i.weui-icon-warn-gray, .icon_msg.warn",
+    ))
+    .next()
+    .is_some()
+        || html.contains("wappoc_appmsgcaptcha")
+}
+
+// ---------------------------------------------------------------------------------------
+// Article
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).expect("static selector")
+}
+
+fn text_of(e: ElementRef) -> String {
+    e.text().collect::<String>().trim().to_string()
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The first non-empty quoted string assigned to `var <name>` (`var biz = "" || "Mz…"`,
+/// `var ct = "1521515999"`, `var msg_source_url = ''`), JS escapes decoded.
+pub fn js_var(html: &str, name: &str) -> Option<String> {
+    for pat in [
+        format!("var {name} = "),
+        format!("var {name}="),
+        format!("{name} = "),
+    ] {
+        let mut from = 0;
+        while let Some(i) = html[from..].find(&pat) {
+            let start = from + i;
+            from = start + pat.len();
+            // Whole identifier only.
+            if start > 0 {
+                let prev = html.as_bytes()[start - 1];
+                if prev.is_ascii_alphanumeric() || prev == b'_' || prev == b'.' {
+                    continue;
+                }
+            }
+            let rest = &html[from..];
+            let mut line_end = rest.find('\n').unwrap_or(rest.len()).min(4000);
+            while !rest.is_char_boundary(line_end) {
+                line_end -= 1;
+            }
+            let line = &rest[..line_end];
+            if let Some(v) = quoted_strings(line).into_iter().find(|s| !s.is_empty()) {
+                return Some(v);
+            }
+        }
+    }
+    None
+}
+
+fn quoted_strings(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        // The statement ends at a `;` outside quotes.
+        if c == ';' {
+            break;
+        }
+        if c != '"' && c != '\'' {
+            continue;
+        }
+        let q = c;
+        let mut s = String::new();
+        while let Some(d) = chars.next() {
+            if d == '\\' {
+                match chars.next() {
+                    Some('x') => {
+                        let h: String = chars.by_ref().take(2).collect();
+                        if let Some(ch) = u32::from_str_radix(&h, 16).ok().and_then(char::from_u32)
+                        {
+                            s.push(ch);
+                        }
+                    }
+                    Some('n') => s.push('\n'),
+                    Some(o) => s.push(o),
+                    None => break,
+                }
+            } else if d == q {
+                break;
+            } else {
+                s.push(d);
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
+fn decode_entities(s: &str) -> String {
+    s.replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&nbsp;", " ")
+}
+
+fn https(u: &str) -> String {
+    let u = repair(u.trim());
+    if let Some(r) = u.strip_prefix("http://") {
+        format!("https://{r}")
+    } else if u.starts_with("//") {
+        format!("https:{u}")
+    } else {
+        u
+    }
+}
+
+fn shanghai_time(secs: i64) -> Option<String> {
+    let ts = jiff::Timestamp::from_second(secs).ok()?;
+    let z = ts.to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(8)));
+    Some(z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+}
+
+/// Reads an article page. `target_id`/`target_url` are the recognised identity (kept for
+/// short links); a temporary link takes the page's `(biz, mid, idx)`.
+pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Post> {
+    let doc = Html::parse_document(html);
+    let content = doc.select(&sel("#js_content")).next()?;
+    let biz = js_var(html, "biz").or_else(|| js_var(html, "__biz"));
+    let mid = js_var(html, "mid").or_else(|| js_var(html, "appmsgid"));
+    let idx = js_var(html, "idx").or_else(|| js_var(html, "itemidx"));
+    let sn = js_var(html, "sn");
+    let page_long = match (&biz, &mid, &idx) {
+        (Some(b), Some(m), Some(i)) if valid_biz(b) && digits(m) && digits(i) => {
+            Some((format!("{b}/{m}/{i}"), long_url(b, m, i, sn.as_deref())))
+        }
+        _ => None,
+    };
+    let (id, url) = match (&page_long, target_id.starts_with("tmp/")) {
+        (Some((pid, purl)), true) => (pid.clone(), purl.clone()),
+        _ => (target_id.to_string(), target_url.to_string()),
+    };
+    let mut post = Post::new("wechat", &id, &url);
+    if let Some(link) = js_var(html, "msg_link")
+        .map(|l| https(&l))
+        .filter(|l| !l.is_empty())
+        && link != url
+    {
+        post.alt_urls.push(link);
+    }
+    if let Some((_, purl)) = &page_long
+        && *purl != url
+        && !post.alt_urls.contains(purl)
+    {
+        post.alt_urls.push(purl.clone());
+    }
+    if target_id.starts_with("tmp/") && target_url != url {
+        post.alt_urls.push(target_url.to_string());
+    }
+
+    let meta = |name: &str| {
+        doc.select(&sel(&format!(
+            "meta[property=\"{name}\"], meta[name=\"{name}\"]"
+        )))
+        .next()
+        .and_then(|m| m.value().attr("content"))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+    };
+    let first_text = |s: &str| {
+        doc.select(&sel(s))
+            .next()
+            .map(|e| collapse(&text_of(e)))
+            .filter(|s| !s.is_empty())
+    };
+
+    post.title = meta("og:title")
+        .or_else(|| first_text("#activity-name"))
+        .or_else(|| js_var(html, "msg_title").map(|t| decode_entities(&t)));
+    let account = first_text("#js_name")
+        .or_else(|| first_text(".wx_follow_nickname"))
+        .or_else(|| js_var(html, "nickname").map(|t| decode_entities(&t)))
+        .or_else(|| first_text("#post-user"))
+        .or_else(|| first_text(".profile_nickname"));
+    let user_name = js_var(html, "user_name");
+    post.author = Some(Author {
+        id: user_name.clone().or_else(|| biz.clone()),
+        name: account,
+        handle: user_name,
+        url: biz.as_deref().map(|b| {
+            format!("https://{HOST}/mp/profile_ext?action=home&__biz={b}#wechat_redirect")
+        }),
+    });
+    if let Some(b) = meta("author").or_else(|| first_text("#js_author_name")) {
+        post.extra.insert("byline".into(), json!(b));
+    }
+    if let Some(b) = &biz {
+        post.extra.insert("biz".into(), json!(b));
+    }
+    for (k, v) in [("mid", &mid), ("idx", &idx), ("sn", &sn)] {
+        if let Some(v) = v {
+            post.extra.insert(k.into(), json!(v));
+        }
+    }
+
+    let ct = js_var(html, "ct")
+        .or_else(|| js_var(html, "create_time"))
+        .filter(|c| digits(c));
+    if let Some(ct) = ct {
+        post.created_at = ct.parse().ok().and_then(shanghai_time);
+        post.created_at_raw = Some(ct);
+    } else if let Some(pt) = js_var(html, "publish_time").or_else(|| first_text("#publish_time")) {
+        post.created_at = crate::extract::to_rfc3339(&pt);
+        post.created_at_raw = Some(pt);
+    }
+
+    // Body: lazy images carry their picture in data-src.
+    let inner = content.inner_html();
+    let for_html = inner
+        .replace(" src=\"", " data-placeholder-src=\"")
+        .replace(" data-src=\"", " src=\"");
+    post.html = Some(sanitize_html(
+        &for_html,
+        &Url::parse(&url).unwrap_or_else(|_| Url::parse(REFERER).expect("url")),
+    ));
+    post.text = Some(html_to_text(&inner));
+
+    let mut seen = std::collections::HashSet::new();
+    for img in content.select(&sel("img")) {
+        let src = img
+            .value()
+            .attr("data-src")
+            .or_else(|| img.value().attr("src"))
+            .unwrap_or("");
+        let src = https(src);
+        if !src.starts_with("https://") || !seen.insert(src.clone()) {
+            continue;
+        }
+        let gif = src.contains("wx_fmt=gif") || src.contains("mmbiz_gif");
+        let mut m = Media::new(
+            if gif {
+                MediaKind::Gif
+            } else {
+                MediaKind::Image
+            },
+            src,
+        );
+        m.referer = Some(REFERER.into());
+        m.alt = img
+            .value()
+            .attr("alt")
+            .map(str::to_string)
+            .filter(|a| !a.is_empty());
+        post.media.push(m);
+    }
+    for v in content.select(&sel(
+        "mpvoice[voice_encode_fileid], mp-common-mpaudio[voice_encode_fileid]",
+    )) {
+        let fid = v.value().attr("voice_encode_fileid").unwrap_or("");
+        if fid.is_empty() {
+            continue;
+        }
+        let mut m = Media::new(
+            MediaKind::Audio,
+            format!("https://res.wx.qq.com/voice/getvoice?mediaid={fid}"),
+        );
+        m.referer = Some(REFERER.into());
+        m.alt = v.value().attr("name").map(decode_entities);
+        post.media.push(m);
+    }
+    let mut videos = Vec::new();
+    for f in content.select(&sel(
+        "iframe.video_iframe, iframe[data-src*=\"v.qq.com\"], mpvideo, .js_mpvideo",
+    )) {
+        let src = f
+            .value()
+            .attr("data-src")
+            .or_else(|| f.value().attr("src"))
+            .map(https);
+        let vid = src
+            .as_deref()
+            .and_then(|s| Url::parse(s).ok())
+            .and_then(|u| query(&u, &["vid"]))
+            .or_else(|| f.value().attr("data-mpvid").map(str::to_string));
+        if src.is_some() || vid.is_some() {
+            videos.push(json!({"url": src, "vid": vid}));
+        }
+    }
+    if !videos.is_empty() {
+        post.extra.insert("videos".into(), json!(videos));
+    }
+    if let Some(share) = doc.select(&sel("#js_share_source")).next()
+        && let Some(src) = share
+            .value()
+            .attr("data-url")
+            .map(https)
+            .filter(|s| !s.is_empty())
+    {
+        let (qid, qurl) = match Url::parse(&src).ok().as_ref().and_then(recognise_url) {
+            Some(Target::Post { platform_id, url }) => (platform_id, url),
+            _ => (String::new(), src.clone()),
+        };
+        let mut q = Post::new("wechat", &qid, &qurl);
+        q.title = Some(collapse(&text_of(share))).filter(|t| !t.is_empty());
+        post.quote_of = Some(Box::new(q));
+    }
+    for (key, var) in [
+        ("summary", "msg_desc"),
+        ("cover", "msg_cdn_url"),
+        ("source_url", "msg_source_url"),
+        ("copyright_stat", "copyright_stat"),
+        ("item_show_type", "item_show_type"),
+    ] {
+        if let Some(v) = js_var(html, var) {
+            let v = if key == "cover" || key == "source_url" {
+                https(&v)
+            } else {
+                decode_entities(&v)
+            };
+            post.extra.insert(key.into(), json!(v));
+        }
+    }
+    Some(post)
+}
+
+// ---------------------------------------------------------------------------------------
+// Plan
+
+fn gone(outcome: Outcome, cause: Option<Cause>, message: impl Into<String>) -> Finding {
+    Finding::Gone(Gone {
+        outcome,
+        cause,
+        message: Some(message.into()),
+    })
+}
+
+/// Reads the answer to an article GET.
+pub fn read_article(last: Option<&Fetched>, target_id: &str, target_url: &str) -> Finding {
+    let r = match last {
+        None => return gone(Outcome::Unreachable, None, "no answer"),
+        Some(Fetched::Failed(e)) => return gone(Outcome::Unreachable, None, e.clone()),
+        Some(Fetched::Response(r)) => r,
+    };
+    let path = r.url.path();
+    if path.contains("captcha") {
+        return gone(
+            Outcome::Unreachable,
+            None,
+            format!("redirected to a captcha ({path})"),
+        );
+    }
+    if (300..400).contains(&r.status) {
+        let loc = r.header("location").unwrap_or("?");
+        return gone(
+            Outcome::Unreachable,
+            None,
+            format!("HTTP {} redirect to {loc}", r.status),
+        );
+    }
+    if r.status != 200 {
+        return gone(Outcome::Unreachable, None, format!("HTTP {}", r.status));
+    }
+    if r.truncated {
+        return gone(Outcome::Unreachable, None, "answer cut at the size limit");
+    }
+    let html = decode_text(&r.body, r.header("content-type")).text;
+    if let Some(p) = parse_article(&html, target_id, target_url) {
+        return Finding::Post(Box::new(p));
+    }
+    let doc = Html::parse_document(&html);
+    let message = error_message(&doc);
+    // Markers are read from the error area first, then from the whole page.
+    let verdict = message
+        .as_deref()
+        .and_then(classify_error)
+        .or_else(|| classify_error(&html));
+    match verdict {
+        Some((o, c)) => gone(o, c, message.unwrap_or_else(|| "error page".into())),
+        None if is_error_page(&doc, &html) => gone(
+            Outcome::Deleted,
+            Some(Cause::Unknown),
+            message.unwrap_or_else(|| "error page without a known reason".into()),
+        ),
+        None => Finding::Broken {
+            endpoint: "article page".into(),
+            missing: "#js_content".into(),
+        },
+    }
+}
+
+struct ArticlePlan {
+    id: String,
+    url: String,
+    asked: bool,
+}
+
+impl Plan for ArticlePlan {
+    fn next(&mut self, last: Option<&Fetched>) -> Step {
+        if !self.asked {
+            self.asked = true;
+            let url = Url::parse(&self.url).unwrap_or_else(|_| Url::parse(REFERER).expect("url"));
+            return Step::Fetch(
+                Request::get(url, "article")
+                    .header("Accept", HTML_ACCEPT)
+                    .header("Accept-Language", "zh-CN,zh;q=0.9")
+                    .page(),
+            );
+        }
+        Step::Done(read_article(last, &self.id, &self.url))
+    }
+}
+
+impl Platform for Wechat {
+    fn name(&self) -> &'static str {
+        "wechat"
+    }
+    fn hosts(&self) -> &'static [&'static str] {
+        &[HOST]
+    }
+    fn recognise(&self, url: &Url) -> Option<Target> {
+        recognise_url(url)
+    }
+    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Box<dyn Plan> {
+        let (id, url) = match target {
+            Target::Post { platform_id, url } => (platform_id.clone(), url.clone()),
+            Target::Account { account_id, url } => (account_id.clone(), url.clone()),
+            Target::Follow { url } => (String::new(), url.clone()),
+        };
+        Box::new(ArticlePlan {
+            id,
+            url,
+            asked: false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(s: &str) -> Option<(String, String)> {
+        match recognise_url(&Url::parse(s).unwrap()) {
+            Some(Target::Post { platform_id, url }) => Some((platform_id, url)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn url_forms() {
+        let long = Some((
+            "MzA4ODUzNjAxOA==/2671068104/7".to_string(),
+            "https://mp.weixin.qq.com/s?__biz=MzA4ODUzNjAxOA==&mid=2671068104&idx=7&sn=abc123"
+                .to_string(),
+        ));
+        assert_eq!(
+            target(
+                "https://mp.weixin.qq.com/s?__biz=MzA4ODUzNjAxOA==&mid=2671068104&idx=7&sn=abc123&chksm=8c&scene=21#wechat_redirect"
+            ),
+            long
+        );
+        assert_eq!(
+            target(
+                "http://mp.weixin.qq.com/s?__biz=MzA4ODUzNjAxOA==&amp;mid=2671068104&amp;idx=7&amp;sn=abc123"
+            ),
+            long
+        );
+        assert_eq!(
+            target(
+                "https://mp.weixin.qq.com/mp/appmsg/show?__biz=MzA4ODUzNjAxOA==&appmsgid=2671068104&itemidx=7&sign=abc123"
+            ),
+            long
+        );
+        assert_eq!(
+            target("https://mp.weixin.qq.com/s/AbC-d_E12?scene=1#rd"),
+            Some((
+                "s/AbC-d_E12".to_string(),
+                "https://mp.weixin.qq.com/s/AbC-d_E12".to_string()
+            ))
+        );
+        let tmp =
+            target("https://mp.weixin.qq.com/s?src=11&timestamp=1521&ver=1&signature=x*y").unwrap();
+        assert!(tmp.0.starts_with("tmp/") && tmp.0.len() == 20, "{tmp:?}");
+        assert_eq!(target("https://mp.weixin.qq.com/s?__biz=Mz"), None);
+        assert_eq!(target("https://weixin.qq.com/s/abc"), None);
+    }
+
+    #[test]
+    fn js_vars() {
+        let h = "var biz = \"\" || \"MjM5ODAyNTcwMA==\";\nvar ct = \"1521408600\";\nvar publish_time = \"2018-03-19\" || \"\";\nvar msg_link = \"http://mp.weixin.qq.com/s?__biz=Mz\\x26amp;mid=1\";\nvar msg_source_url = '';";
+        assert_eq!(js_var(h, "biz").as_deref(), Some("MjM5ODAyNTcwMA=="));
+        assert_eq!(js_var(h, "ct").as_deref(), Some("1521408600"));
+        assert_eq!(js_var(h, "publish_time").as_deref(), Some("2018-03-19"));
+        assert_eq!(
+            js_var(h, "msg_link").map(|l| https(&l)).as_deref(),
+            Some("https://mp.weixin.qq.com/s?__biz=Mz&mid=1")
+        );
+        assert_eq!(js_var(h, "msg_source_url"), None);
+        assert_eq!(js_var(h, "iz"), None);
+        assert_eq!(
+            shanghai_time(1521515999).as_deref(),
+            Some("2018-03-20T11:19:59+08:00")
+        );
+    }
+}
