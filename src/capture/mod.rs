@@ -115,7 +115,11 @@ impl Writer {
                         all.extend(recs);
                         replies.push(reply);
                     }
-                    match archive.append(all) {
+                    let started = std::time::Instant::now();
+                    let n_records = all.len();
+                    let appended = archive.append(all);
+                    tracing::debug!("appended {} captures, {n_records} records in {:?}", sizes.len(), started.elapsed());
+                    match appended {
                         Ok(done) => {
                             // Rows come back in order; a new file's warcinfo may sit in
                             // front of a job's records: give it to that job.
