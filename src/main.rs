@@ -51,6 +51,9 @@ enum Command {
         /// Skip pictures and videos.
         #[arg(long)]
         no_media: bool,
+        /// Afterwards, timestamp the new checkpoint with every configured TSA.
+        #[arg(long)]
+        timestamp: bool,
     },
     /// One post with its whole history.
     Show {
@@ -179,7 +182,10 @@ fn init_tracing(quiet: bool, verbose: u8) {
 fn run(cmd: Command, s: &Settings) -> Result<u8> {
     match cmd {
         Command::Init => init(s),
-        Command::Capture { urls, from, no_media } => capture_cmd(s, urls, from, no_media),
+        Command::Capture { urls, from, no_media, timestamp } => {
+            let code = capture_cmd(s, urls, from, no_media)?;
+            if timestamp { samizdat::evidence::timestamp_after_capture(&evidence_ctx(s), code) } else { Ok(code) }
+        }
         Command::Show { post } => show(s, &post),
         Command::List { platform, state, since, author, limit } => {
             let since = since.map(|v| parse_since(&v)).transpose()?;

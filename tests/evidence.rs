@@ -369,3 +369,16 @@ fn wacz_export_validates_and_replays() {
         }
     }
 }
+
+#[test]
+fn capture_with_timestamp_dates_the_new_checkpoint() {
+    let srv = server();
+    let tsa = start_tsa();
+    let (_d, ar) = setup(&format!("[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\n", tsa.url, tsa.ca().display()));
+    run_ok(samizdat(&ar).arg("capture").arg("--timestamp").arg(srv.url("/page")));
+    let cp = std::fs::read_to_string(ar.join("log/checkpoint")).unwrap();
+    let size: u64 = cp.lines().nth(1).unwrap().parse().unwrap();
+    let tsr = ar.join(format!("log/checkpoints/{size:020}.tsr"));
+    assert!(tsr.exists(), "no token beside the new checkpoint");
+    assert!(openssl_ts_verify(&ar.join(format!("log/checkpoints/{size:020}")), &tsr, &tsa.ca()));
+}

@@ -267,3 +267,19 @@ pub fn export_cmd(ctx: &Ctx, posts: &[String], bundle: Option<&Path>, wacz: Opti
         _ => Err(Error::Usage("export: give --bundle FILE.zip or --wacz FILE.wacz".into())),
     }
 }
+
+/// `capture --timestamp`: after the capture (exit `code`), timestamp the latest checkpoint.
+/// A TSA failure makes the exit 1; the capture itself is kept either way.
+pub fn timestamp_after_capture(ctx: &Ctx, code: u8) -> Result<u8> {
+    let config = Config::load(&ctx.config_path)?;
+    match timestamp_latest(&ctx.archive, &config, &ctx.config_path) {
+        Ok((cp, outcomes)) => {
+            report_outcomes(ctx, &cp, &outcomes);
+            Ok(if outcomes.iter().all(|o| o.ok) { code } else { code.max(1) })
+        }
+        Err(e) => {
+            eprintln!("samizdat: timestamp: {e}");
+            Ok(code.max(1))
+        }
+    }
+}
