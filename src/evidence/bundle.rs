@@ -757,13 +757,21 @@ pub fn verify_bundle(files: &BTreeMap<String, Vec<u8>>, given_key: Option<&NoteV
     // Renderings.
     metas.sort_by_key(|m| m.leaf);
     let cp_text = String::from_utf8_lossy(&cp_bytes).into_owned();
-    if post.is_object() && files.get("view.html").is_some_and(|v| *v != render_view(&post, &metas, &cp_text, &tokens).into_bytes()) {
-        fail("view.html", "differs from the rendering of the bundle's checked contents: it was edited".into());
+    if post.is_object() && let Some(v) = files.get("view.html") {
+        if *v != render_view(&post, &metas, &cp_text, &tokens).into_bytes() {
+            fail("view.html", "differs from the rendering of the bundle's checked contents: it was edited".into());
+        } else {
+            ok("view.html", "is exactly the rendering of the checked contents".into());
+        }
     }
     if let (Some(id), Some(vk), Some(c)) = (post["id"].as_str(), text("log.vkey"), &cp)
-        && files.get("README.txt").is_some_and(|r| *r != render_readme(id, &vk, c.size, &tsr_names).into_bytes())
+        && let Some(r) = files.get("README.txt")
     {
-        fail("README.txt", "differs from what samizdat writes: it was edited".into());
+        if *r != render_readme(id, &vk, c.size, &tsr_names).into_bytes() {
+            fail("README.txt", "differs from what samizdat writes: it was edited".into());
+        } else {
+            ok("README.txt", "unchanged".into());
+        }
     }
     out.extend(oks);
     out.sort_by_key(|f| f.ok);
