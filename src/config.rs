@@ -16,7 +16,7 @@ pub struct Config {
     pub storage: Storage,
     pub warcinfo: Warcinfo,
     pub watch: toml::Table,
-    pub timestamp: toml::Table,
+    pub timestamp: Timestamp,
     pub serve: toml::Table,
 }
 
@@ -117,6 +117,28 @@ impl Default for Storage {
     }
 }
 
+/// `[timestamp]`: RFC 3161 time-stamp authorities.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timestamp {
+    /// TSA URLs; every checkpoint timestamped is sent to each.
+    pub tsa: Vec<String>,
+    /// PEM file of the CA certificate(s) the TSAs' chains must reach.
+    pub tsa_ca: Option<PathBuf>,
+    /// Least time between two automatic timestamps, e.g. "10m".
+    pub interval: String,
+}
+
+impl Default for Timestamp {
+    fn default() -> Self {
+        Timestamp {
+            tsa: vec![],
+            tsa_ca: None,
+            interval: "10m".into(),
+        }
+    }
+}
+
 /// What warcinfo may say about the capturing machine. Nothing by default.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -168,6 +190,14 @@ impl Config {
             return Err(bad(format!(
                 "log.origin {o:?}: must be non-empty, without spaces or '+'"
             )));
+        }
+        parse_duration(&self.timestamp.interval)
+            .map_err(|e| bad(format!("timestamp.interval: {e}")))?;
+        for u in &self.timestamp.tsa {
+            match url::Url::parse(u) {
+                Ok(x) if matches!(x.scheme(), "http" | "https") => {}
+                _ => return Err(bad(format!("timestamp.tsa: {u:?} is not an http(s) URL"))),
+            }
         }
         parse_duration(&self.log.checkpoint_interval)
             .map_err(|e| bad(format!("log.checkpoint_interval: {e}")))?;

@@ -12,6 +12,8 @@
 //!   (`store::index`), the archive-wide append lock and crash recovery (`store::archive`).
 //! - [`log`]: RFC 6962 Merkle maths (`log::merkle`, no I/O), the stored tree hashes
 //!   (`log::hashes`), C2SP signed notes and checkpoints (`log::note`).
+//! - [`evidence`]: RFC 3161 timestamps over checkpoints, evidence bundles and
+//!   `verify-bundle`, WACZ export.
 //! - [`verify`]: re-hash everything and name what is damaged.
 //! - [`config`]: `samizdat.toml`, validated once into settings.
 //! - [`error`]: the one error enum.
@@ -21,6 +23,7 @@
 pub mod capture;
 pub mod config;
 pub mod error;
+pub mod evidence;
 pub mod extract;
 pub mod log;
 pub mod model;

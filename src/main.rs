@@ -51,6 +51,9 @@ enum Command {
         /// Skip pictures and videos.
         #[arg(long)]
         no_media: bool,
+        /// Afterwards, timestamp the new checkpoint with every configured TSA.
+        #[arg(long)]
+        timestamp: bool,
     },
     /// One post with its whole history.
     Show {
@@ -79,6 +82,35 @@ enum Command {
     Log(LogCommand),
     /// Rebuild the index and the tree hashes from the WARC files alone.
     Reindex,
+    /// RFC 3161 tokens for the latest checkpoint from every configured TSA.
+    Timestamp,
+    /// Export a post as an evidence bundle, or posts as a WACZ package.
+    Export {
+        /// Posts (URL or post id).
+        posts: Vec<String>,
+        /// Evidence bundle (zip) for one post.
+        #[arg(long, conflicts_with = "wacz")]
+        bundle: Option<PathBuf>,
+        /// WACZ 1.1.1 package.
+        #[arg(long)]
+        wacz: Option<PathBuf>,
+        /// Posts whose text, author or URL contains Q (with --wacz).
+        #[arg(long)]
+        query: Option<String>,
+        /// The whole archive (with --wacz).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Check an evidence bundle (or a WACZ) offline, with no archive present.
+    VerifyBundle {
+        file: PathBuf,
+        /// The log's verifier key, as published (else the bundle's own: identity unchecked).
+        #[arg(long)]
+        vkey: Option<PathBuf>,
+        /// The TSA's CA certificate(s), PEM (else the bundle's own: identity unchecked).
+        #[arg(long)]
+        tsa_ca: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -150,7 +182,10 @@ fn init_tracing(quiet: bool, verbose: u8) {
 fn run(cmd: Command, s: &Settings) -> Result<u8> {
     match cmd {
         Command::Init => init(s),
-        Command::Capture { urls, from, no_media } => capture_cmd(s, urls, from, no_media),
+        Command::Capture { urls, from, no_media, timestamp } => {
+            let code = capture_cmd(s, urls, from, no_media)?;
+            if timestamp { samizdat::evidence::timestamp_after_capture(&evidence_ctx(s), code) } else { Ok(code) }
+        }
         Command::Show { post } => show(s, &post),
         Command::List { platform, state, since, author, limit } => {
             let since = since.map(|v| parse_since(&v)).transpose()?;
@@ -159,7 +194,14 @@ fn run(cmd: Command, s: &Settings) -> Result<u8> {
         Command::Verify => verify(s),
         Command::Log(l) => log_cmd(s, l),
         Command::Reindex => reindex(s),
+        Command::Timestamp => samizdat::evidence::timestamp_cmd(&evidence_ctx(s)),
+        Command::Export { posts, bundle, wacz, query, all } => samizdat::evidence::export_cmd(&evidence_ctx(s), &posts, bundle.as_deref(), wacz.as_deref(), query.as_deref(), all),
+        Command::VerifyBundle { file, vkey, tsa_ca } => samizdat::evidence::bundle::verify_bundle_cmd(&evidence_ctx(s), &file, vkey.as_deref(), tsa_ca.as_deref()),
     }
+}
+
+fn evidence_ctx(s: &Settings) -> samizdat::evidence::Ctx {
+    samizdat::evidence::Ctx { archive: s.archive.clone(), config_path: s.config_path.clone(), json: s.json, quiet: s.quiet }
 }
 
 fn load_config(s: &Settings) -> Result<Config> {

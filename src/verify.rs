@@ -331,6 +331,10 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
             Err(e) => probs.push(general(format!("log/hashes unreadable: {e}"))),
         }
     }
+    // Stored RFC 3161 replies, each against its checkpoint's bytes.
+    for p in crate::evidence::check_stored_timestamps(root)?.1 {
+        probs.push(Problem { file: Some(p.file), ..general(p.what) });
+    }
     if probs.more > 0 {
         probs.list.push(general(format!("… and {} more problems", probs.more)));
     }

@@ -58,7 +58,11 @@ pub fn checkpoint_files(root: &Path) -> Result<Vec<PathBuf>> {
     match fs::read_dir(&dir) {
         Ok(rd) => {
             for e in rd {
-                out.push(e.at(&dir)?.path());
+                let e = e.at(&dir)?;
+                // Only `<size:020>`: timestamp responses (`<size>.tsr`) live beside them.
+                if e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+                    out.push(e.path());
+                }
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
