@@ -7,7 +7,7 @@
 //! member's compressed offset and length.
 
 use sha2::{Digest, Sha256};
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Read};
 
 /// The `WARC-Type`s samizdat writes.
 pub mod kind {
