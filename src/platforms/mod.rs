@@ -13,11 +13,20 @@
 use crate::model::{Gone, Post};
 use url::Url;
 
+pub mod bluesky;
+pub mod mastodon;
+pub mod reddit;
 pub mod web;
 pub mod weibo;
 
 /// Every platform samizdat knows, most specific first; `web` takes whatever is left.
-pub static PLATFORMS: &[&dyn Platform] = &[&weibo::Weibo, &web::Web];
+pub static PLATFORMS: &[&dyn Platform] = &[
+    &weibo::Weibo,
+    &bluesky::Bluesky,
+    &reddit::Reddit,
+    &mastodon::Mastodon,
+    &web::Web,
+];
 
 /// Finds the platform and target for a URL. `web` accepts any http(s) URL, so this only
 /// fails for URLs samizdat cannot fetch at all.
