@@ -246,7 +246,8 @@ fn mastodon_boost_quote_and_reply() {
 
 #[test]
 fn mastodon_markers_are_classified() {
-    let cases: &[(u16, &str, &[u8], Outcome, Option<Cause>)] = &[
+    type Case<'a> = (u16, &'a str, &'a [u8], Outcome, Option<Cause>);
+    let cases: &[Case] = &[
         (404, "application/json", br#"{"error":"Record not found"}"#, Outcome::Deleted, Some(Cause::Unknown)),
         (410, "application/json", br#"{"error":"Record not found"}"#, Outcome::Deleted, Some(Cause::Unknown)),
         (401, "application/json", br#"{"error":"This API requires an authenticated user"}"#, Outcome::Restricted, None),

@@ -106,7 +106,10 @@ fn recognise_url(url: &Url) -> Option<Target> {
         return None;
     }
     let host = url.host_str()?.to_ascii_lowercase();
-    if !matches!(host.as_str(), "bsky.app" | "www.bsky.app" | "staging.bsky.app") {
+    if !matches!(
+        host.as_str(),
+        "bsky.app" | "www.bsky.app" | "staging.bsky.app"
+    ) {
         return None;
     }
     let segs: Vec<&str> = url
@@ -259,7 +262,12 @@ fn embed_media(embed: &Value, post: &mut Post) {
     let t = embed.get("$type").and_then(Value::as_str).unwrap_or("");
     match t {
         "app.bsky.embed.images#view" => {
-            for img in embed.get("images").and_then(Value::as_array).into_iter().flatten() {
+            for img in embed
+                .get("images")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(u) = str_of(img.get("fullsize")).or_else(|| str_of(img.get("thumb"))) {
                     let mut m = Media::new(MediaKind::Image, u);
                     m.alt = str_of(img.get("alt"));
@@ -323,7 +331,10 @@ fn parse_view(v: &Value, record_key: &str, embeds_key: &str) -> Result<Post, Str
     let uri = str_of(v.get("uri")).ok_or("uri")?;
     let (did, rkey) = did_rkey(&uri).ok_or("uri")?;
     let author = v.get("author").filter(|a| a.is_object()).ok_or("author")?;
-    let record = v.get(record_key).filter(|r| r.is_object()).ok_or(record_key)?;
+    let record = v
+        .get(record_key)
+        .filter(|r| r.is_object())
+        .ok_or(record_key)?;
     let mut post = Post::new("bluesky", &format!("{did}/{rkey}"), &post_url(&did, &rkey));
     post.alt_urls.push(uri.clone());
     let a = author_of(author);
@@ -377,7 +388,9 @@ fn parse_view(v: &Value, record_key: &str, embeds_key: &str) -> Result<Post, Str
     for e in embeds {
         let t = e.get("$type").and_then(Value::as_str).unwrap_or("");
         match t {
-            "app.bsky.embed.record#view" => quoted(e.get("record").unwrap_or(&Value::Null), &mut post),
+            "app.bsky.embed.record#view" => {
+                quoted(e.get("record").unwrap_or(&Value::Null), &mut post)
+            }
             "app.bsky.embed.recordWithMedia#view" => {
                 if let Some(m) = e.get("media") {
                     embed_media(m, &mut post);
@@ -453,7 +466,10 @@ fn read_xrpc(last: Option<&Fetched>, endpoint: &str) -> Api {
         "HTTP {}: {}{}",
         r.status,
         error.as_deref().unwrap_or("(no XRPC error)"),
-        message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+        message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default()
     );
     let msg_has = |s: &str| message.as_deref().is_some_and(|m| m.contains(s));
     Api::Verdict(match (r.status, error.as_deref()) {
@@ -505,10 +521,16 @@ pub fn read_thread(v: &Value) -> Finding {
             missing: "thread.post".into(),
         };
     };
-    if label_values(pv.get("labels")).iter().any(|l| l == "!takedown") {
+    if label_values(pv.get("labels"))
+        .iter()
+        .any(|l| l == "!takedown")
+    {
         return gone(Outcome::Deleted, Some(Cause::Platform), "label !takedown");
     }
-    if label_values(pv.pointer("/author/labels")).iter().any(|l| l == "!takedown") {
+    if label_values(pv.pointer("/author/labels"))
+        .iter()
+        .any(|l| l == "!takedown")
+    {
         return gone(
             Outcome::AccountGone,
             Some(Cause::Platform),
@@ -605,7 +627,10 @@ impl Plan for PostPlan {
                 Api::Verdict(Finding::Gone(g)) if g.outcome != Outcome::Unreachable => {
                     self.done(Finding::Gone(Gone {
                         outcome: Outcome::AccountGone,
-                        cause: g.cause.filter(|c| *c != Cause::Unknown).or(Some(Cause::Unknown)),
+                        cause: g
+                            .cause
+                            .filter(|c| *c != Cause::Unknown)
+                            .or(Some(Cause::Unknown)),
                         message: g.message,
                     }))
                 }
@@ -634,15 +659,15 @@ pub fn read_author_feed(v: &Value) -> Result<(Vec<Post>, Option<String>), String
     for item in feed {
         let pv = item.get("post").ok_or("feed[].post")?;
         let mut p = parse_post_view(pv).map_err(|f| format!("feed[].post.{f}"))?;
-        if let Some(parent) = item.pointer("/reply/parent").filter(|x| x.get("uri").is_some())
+        if let Some(parent) = item
+            .pointer("/reply/parent")
+            .filter(|x| x.get("uri").is_some())
             && let Ok(pp) = parse_post_view(parent)
         {
             p.reply_to = Some(Box::new(pp));
         }
         let reason = item.get("reason");
-        let is_repost = reason
-            .and_then(|r| r.get("$type"))
-            .and_then(Value::as_str)
+        let is_repost = reason.and_then(|r| r.get("$type")).and_then(Value::as_str)
             == Some("app.bsky.feed.defs#reasonRepost");
         if is_repost && let Some(by) = reason.and_then(|r| r.get("by")) {
             let by_author = author_of(by);
@@ -687,7 +712,11 @@ impl Plan for TimelinePlan {
             if let Some(c) = &self.cursor {
                 params.push(("cursor", c.as_str()));
             }
-            return Step::Fetch(xrpc("app.bsky.feed.getAuthorFeed", &params, "getAuthorFeed"));
+            return Step::Fetch(xrpc(
+                "app.bsky.feed.getAuthorFeed",
+                &params,
+                "getAuthorFeed",
+            ));
         }
         Step::Done(match read_xrpc(last, "getAuthorFeed") {
             Api::Json(v) => match read_author_feed(&v) {

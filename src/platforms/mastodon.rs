@@ -108,10 +108,11 @@ fn recognise_url(url: &Url) -> Option<Target> {
         [user, id] if user.starts_with('@') && is_user(&user[1..]) && is_digits(id) => post(id),
         ["users", user, "statuses", id] if is_user(user) && is_digits(id) => post(id),
         ["api", "v1", "statuses", id] if is_digits(id) => post(id),
-        [user] if user.starts_with('@')
-            && is_user(&user[1..])
-            && !user[1..].contains('@')
-            && KNOWN_HOSTS.contains(&host.as_str()) =>
+        [user]
+            if user.starts_with('@')
+                && is_user(&user[1..])
+                && !user[1..].contains('@')
+                && KNOWN_HOSTS.contains(&host.as_str()) =>
         {
             Some(Target::Account {
                 account_id: format!("{host}/{}", &user[1..]),
@@ -192,16 +193,13 @@ fn counts_of(s: &Value) -> Option<Counts> {
 fn reply_stub(s: &Value, host: &str) -> Option<Post> {
     let parent = str_of(s.get("in_reply_to_id"))?;
     let parent_account = str_of(s.get("in_reply_to_account_id"));
-    let mention = s
-        .get("mentions")
-        .and_then(Value::as_array)
-        .and_then(|ms| {
-            ms.iter()
-                .find(|m| str_of(m.get("id")).is_some() && str_of(m.get("id")) == parent_account)
-        });
-    let own = s.get("account").filter(|_| {
-        parent_account.is_some() && str_of(s.pointer("/account/id")) == parent_account
+    let mention = s.get("mentions").and_then(Value::as_array).and_then(|ms| {
+        ms.iter()
+            .find(|m| str_of(m.get("id")).is_some() && str_of(m.get("id")) == parent_account)
     });
+    let own = s
+        .get("account")
+        .filter(|_| parent_account.is_some() && str_of(s.pointer("/account/id")) == parent_account);
     let who = mention.or(own);
     let url = match who.and_then(|m| str_of(m.get("acct"))) {
         Some(acct) => format!("https://{host}/@{acct}/{parent}"),
@@ -265,7 +263,10 @@ pub fn parse_status(s: &Value, host: &str) -> Result<Post, String> {
         "poll",
         "in_reply_to_account_id",
     ] {
-        if let Some(v) = s.get(key).filter(|v| !v.is_null() && **v != "" && **v != false) {
+        if let Some(v) = s
+            .get(key)
+            .filter(|v| !v.is_null() && **v != "" && **v != false)
+        {
             post.extra.insert(key.into(), v.clone());
         }
     }
@@ -275,12 +276,18 @@ pub fn parse_status(s: &Value, host: &str) -> Result<Post, String> {
             json!({"url": card.get("url"), "title": card.get("title"), "description": card.get("description")}),
         );
     }
-    if let Some(tags) = s.get("tags").and_then(Value::as_array).filter(|t| !t.is_empty()) {
+    if let Some(tags) = s
+        .get("tags")
+        .and_then(Value::as_array)
+        .filter(|t| !t.is_empty())
+    {
         let names: Vec<Value> = tags.iter().filter_map(|t| t.get("name").cloned()).collect();
         post.extra.insert("tags".into(), Value::Array(names));
     }
     if let Some(r) = s.get("reblog").filter(|r| r.is_object()) {
-        post.repost_of = Some(Box::new(parse_status(r, host).map_err(|f| format!("reblog.{f}"))?));
+        post.repost_of = Some(Box::new(
+            parse_status(r, host).map_err(|f| format!("reblog.{f}"))?,
+        ));
     }
     match s.get("quote") {
         Some(q) if q.get("state").is_some() => {
@@ -302,7 +309,9 @@ pub fn parse_status(s: &Value, host: &str) -> Result<Post, String> {
         }
         // Older forks (Fedibird, glitch) put the quoted Status itself in `quote`.
         Some(q) if q.get("content").is_some() => {
-            post.quote_of = Some(Box::new(parse_status(q, host).map_err(|f| format!("quote.{f}"))?));
+            post.quote_of = Some(Box::new(
+                parse_status(q, host).map_err(|f| format!("quote.{f}"))?,
+            ));
         }
         _ => {}
     }
@@ -362,7 +371,10 @@ fn read_api(last: Option<&Fetched>, endpoint: &str) -> Api {
             None => Api::Verdict(gone(
                 Outcome::Unreachable,
                 None,
-                format!("{endpoint}: not a Mastodon API answer (HTTP {status}, {})", r.mime()),
+                format!(
+                    "{endpoint}: not a Mastodon API answer (HTTP {status}, {})",
+                    r.mime()
+                ),
             )),
         };
     }
@@ -371,7 +383,10 @@ fn read_api(last: Option<&Fetched>, endpoint: &str) -> Api {
         return Api::Verdict(gone(
             Outcome::Unreachable,
             None,
-            format!("{endpoint}: HTTP {status} without a Mastodon error ({})", r.mime()),
+            format!(
+                "{endpoint}: HTTP {status} without a Mastodon error ({})",
+                r.mime()
+            ),
         ));
     };
     let msg = format!("HTTP {status}: {err}");
@@ -441,7 +456,10 @@ impl Plan for PostPlan {
         match std::mem::replace(&mut self.state, PostState::Done) {
             PostState::Start => {
                 self.state = PostState::Status;
-                Step::Fetch(api_request(&status_api_url(&self.host, &self.id), "statuses/:id"))
+                Step::Fetch(api_request(
+                    &status_api_url(&self.host, &self.id),
+                    "statuses/:id",
+                ))
             }
             PostState::Status => {
                 let v = match read_api(last, "statuses/:id") {
@@ -705,18 +723,27 @@ mod tests {
     fn link_header_next_page() {
         let link = r#"<https://m.example/api/v1/accounts/1/statuses?max_id=105>; rel="next", <https://m.example/api/v1/accounts/1/statuses?min_id=120>; rel="prev""#;
         assert_eq!(link_next_max_id(link).as_deref(), Some("105"));
-        assert_eq!(link_next_max_id(r#"<https://m.example/x?min_id=1>; rel="prev""#), None);
+        assert_eq!(
+            link_next_max_id(r#"<https://m.example/x?min_id=1>; rel="prev""#),
+            None
+        );
     }
 
     #[test]
     fn status_without_account_is_broken() {
-        assert_eq!(parse_status(&json!({"id": "1"}), "h").unwrap_err(), "account");
+        assert_eq!(
+            parse_status(&json!({"id": "1"}), "h").unwrap_err(),
+            "account"
+        );
         assert_eq!(parse_status(&json!([]), "h").unwrap_err(), "status");
     }
 
     #[test]
     fn targets_split_into_host_and_id() {
         let t = recognise_url(&Url::parse("https://a.example:8443/@x/77").unwrap()).unwrap();
-        assert_eq!(split_target(&t), Some(("a.example:8443".into(), "77".into())));
+        assert_eq!(
+            split_target(&t),
+            Some(("a.example:8443".into(), "77".into()))
+        );
     }
 }

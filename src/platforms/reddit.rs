@@ -53,7 +53,10 @@ pub struct Reddit;
 const WWW: &str = "https://www.reddit.com";
 
 fn is_id36(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 13 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    !s.is_empty()
+        && s.len() <= 13
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 fn reddit_host(h: &str) -> bool {
@@ -93,7 +96,11 @@ fn recognise_url(url: &Url) -> Option<Target> {
     let host = url.host_str()?.to_ascii_lowercase();
     let segs: Vec<String> = url
         .path_segments()
-        .map(|s| s.filter(|p| !p.is_empty()).map(|p| p.to_ascii_lowercase()).collect())
+        .map(|s| {
+            s.filter(|p| !p.is_empty())
+                .map(|p| p.to_ascii_lowercase())
+                .collect()
+        })
         .unwrap_or_default();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     if host == "redd.it" {
@@ -137,14 +144,22 @@ fn recognise_url(url: &Url) -> Option<Target> {
 pub fn classify_thing(d: &Value) -> Option<(Outcome, Cause, String)> {
     let s = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");
     let author = s("author");
-    let body = if d.get("body").is_some() { s("body") } else { s("selftext") };
+    let body = if d.get("body").is_some() {
+        s("body")
+    } else {
+        s("selftext")
+    };
     let title = s("title");
     if let Some(cat) = d.get("removed_by_category").and_then(Value::as_str) {
         let cause = match cat {
             "deleted" | "author" => Cause::Author,
             _ => Cause::Platform,
         };
-        return Some((Outcome::Deleted, cause, format!("removed_by_category: {cat}")));
+        return Some((
+            Outcome::Deleted,
+            cause,
+            format!("removed_by_category: {cat}"),
+        ));
     }
     if author == "[deleted]" && body == "[deleted]" {
         return Some((
@@ -217,7 +232,14 @@ fn media_of(d: &Value) -> Vec<Media> {
                 .or_else(|| str_of(meta.pointer("/s/gif")))
                 .or_else(|| str_of(meta.pointer("/s/mp4")));
             if let Some(u) = url {
-                let mut m = Media::new(if animated { MediaKind::Gif } else { MediaKind::Image }, u);
+                let mut m = Media::new(
+                    if animated {
+                        MediaKind::Gif
+                    } else {
+                        MediaKind::Image
+                    },
+                    u,
+                );
                 m.alt = str_of(it.get("caption"));
                 out.push(m);
             }
@@ -226,7 +248,10 @@ fn media_of(d: &Value) -> Vec<Media> {
             return out;
         }
     }
-    for key in ["/secure_media/reddit_video/fallback_url", "/media/reddit_video/fallback_url"] {
+    for key in [
+        "/secure_media/reddit_video/fallback_url",
+        "/media/reddit_video/fallback_url",
+    ] {
         if let Some(u) = str_of(d.pointer(key)) {
             out.push(Media::new(MediaKind::Video, u));
             return out;
@@ -237,10 +262,22 @@ fn media_of(d: &Value) -> Vec<Media> {
         && let Some(u) = &link
     {
         let gif = u.to_ascii_lowercase().ends_with(".gif");
-        out.push(Media::new(if gif { MediaKind::Gif } else { MediaKind::Image }, u.clone()));
+        out.push(Media::new(
+            if gif {
+                MediaKind::Gif
+            } else {
+                MediaKind::Image
+            },
+            u.clone(),
+        ));
         return out;
     }
-    for img in d.pointer("/preview/images").and_then(Value::as_array).into_iter().flatten() {
+    for img in d
+        .pointer("/preview/images")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(u) = str_of(img.pointer("/source/url")) {
             // Without raw_json=1 Reddit escapes `&` in these URLs.
             out.push(Media::new(MediaKind::Image, u.replace("&amp;", "&")));
@@ -288,7 +325,10 @@ pub fn parse_thing(kind: &str, d: &Value) -> Result<Post, String> {
     // Without raw_json=1 the HTML comes entity-escaped once more.
     let html = html.map(|h| {
         if h.starts_with("&lt;") {
-            h.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
+            h.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&")
         } else {
             h
         }
@@ -337,7 +377,10 @@ pub fn parse_thing(kind: &str, d: &Value) -> Result<Post, String> {
         "link_flair_text",
         "domain",
     ] {
-        if let Some(v) = d.get(key).filter(|v| !v.is_null() && **v != false && **v != "") {
+        if let Some(v) = d
+            .get(key)
+            .filter(|v| !v.is_null() && **v != false && **v != "")
+        {
             post.extra.insert(key.into(), v.clone());
         }
     }
@@ -380,7 +423,10 @@ pub fn parse_thing(kind: &str, d: &Value) -> Result<Post, String> {
 
 /// Finds comment `id` in a comment listing, replies included.
 fn find_comment<'a>(listing: &'a Value, id: &str) -> Option<&'a Value> {
-    for c in listing.pointer("/data/children").and_then(Value::as_array)? {
+    for c in listing
+        .pointer("/data/children")
+        .and_then(Value::as_array)?
+    {
         if c.get("kind").and_then(Value::as_str) != Some("t1") {
             continue;
         }
@@ -429,11 +475,12 @@ fn read_api(last: Option<&Fetched>, endpoint: &str) -> Api {
     };
     let Some(v) = json else {
         let lower = body.to_ascii_lowercase();
-        let why = if lower.contains("whoa there, pardner") || lower.contains("<title>blocked</title>") {
-            "blocked by Reddit's network policy (\"whoa there, pardner!\")".to_string()
-        } else {
-            format!("not a Reddit JSON answer ({})", r.mime())
-        };
+        let why =
+            if lower.contains("whoa there, pardner") || lower.contains("<title>blocked</title>") {
+                "blocked by Reddit's network policy (\"whoa there, pardner!\")".to_string()
+            } else {
+                format!("not a Reddit JSON answer ({})", r.mime())
+            };
         return Api::Verdict(gone(
             Outcome::Unreachable,
             None,
@@ -449,7 +496,10 @@ fn read_api(last: Option<&Fetched>, endpoint: &str) -> Api {
         "HTTP {}: {}{}",
         r.status,
         message,
-        reason.as_deref().map(|x| format!(" (reason {x})")).unwrap_or_default()
+        reason
+            .as_deref()
+            .map(|x| format!(" (reason {x})"))
+            .unwrap_or_default()
     );
     Api::Verdict(match (r.status, reason.as_deref()) {
         (403, Some("quarantined")) => gone(Outcome::Restricted, Some(Cause::Platform), words),
@@ -461,7 +511,8 @@ fn read_api(last: Option<&Fetched>, endpoint: &str) -> Api {
 }
 
 fn json_request(url: &str, purpose: &'static str) -> Request {
-    Request::get(Url::parse(url).expect("reddit URLs parse"), purpose).header("Accept", "application/json")
+    Request::get(Url::parse(url).expect("reddit URLs parse"), purpose)
+        .header("Accept", "application/json")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -519,7 +570,10 @@ impl Plan for PostPlan {
                     Api::Json(v) => v,
                     Api::Verdict(f) => return self.done(f),
                 };
-                let Some(t3) = v.pointer("/0/data/children/0").filter(|c| c["kind"] == "t3") else {
+                let Some(t3) = v
+                    .pointer("/0/data/children/0")
+                    .filter(|c| c["kind"] == "t3")
+                else {
                     return self.done(Finding::Broken {
                         endpoint: "comments.json".into(),
                         missing: "[0].data.children[0] (t3)".into(),
@@ -562,7 +616,10 @@ impl Plan for PostPlan {
                 let found = v
                     .pointer("/data/children")
                     .and_then(Value::as_array)
-                    .and_then(|a| a.iter().find(|c| c.pointer("/data/id").and_then(Value::as_str) == Some(&cid)));
+                    .and_then(|a| {
+                        a.iter()
+                            .find(|c| c.pointer("/data/id").and_then(Value::as_str) == Some(&cid))
+                    });
                 match found {
                     Some(c) => {
                         let mut f = thing_finding("t1", &c["data"], "api/info.json");
@@ -638,7 +695,10 @@ impl Platform for Reddit {
         let url = match target {
             Target::Follow { url } => {
                 if let Ok(u) = Url::parse(url) {
-                    return Box::new(FollowPlan { url: u, asked: false });
+                    return Box::new(FollowPlan {
+                        url: u,
+                        asked: false,
+                    });
                 }
                 url.clone()
             }
@@ -647,7 +707,10 @@ impl Platform for Reddit {
         // The canonical URL holds both ids: `…/comments/<post>/_/<comment>/`.
         let segs: Vec<String> = Url::parse(&url)
             .ok()
-            .and_then(|u| u.path_segments().map(|s| s.filter(|p| !p.is_empty()).map(str::to_string).collect()))
+            .and_then(|u| {
+                u.path_segments()
+                    .map(|s| s.filter(|p| !p.is_empty()).map(str::to_string).collect())
+            })
             .unwrap_or_default();
         let i = segs.iter().position(|s| s == "comments");
         let post_id = i.and_then(|i| segs.get(i + 1)).cloned().unwrap_or_default();
@@ -674,21 +737,37 @@ mod tests {
 
     #[test]
     fn created_utc_is_utc() {
-        assert_eq!(unix_to_rfc3339(&json!(1473815523.0)).as_deref(), Some("2016-09-14T01:12:03+00:00"));
+        assert_eq!(
+            unix_to_rfc3339(&json!(1473815523.0)).as_deref(),
+            Some("2016-09-14T01:12:03+00:00")
+        );
         assert_eq!(unix_to_rfc3339(&json!("x")), None);
     }
 
     #[test]
     fn plan_takes_both_ids_from_the_url() {
-        let t = recognise_url(&Url::parse("https://old.reddit.com/r/a/comments/abc12/slug/def34/").unwrap()).unwrap();
+        let t = recognise_url(
+            &Url::parse("https://old.reddit.com/r/a/comments/abc12/slug/def34/").unwrap(),
+        )
+        .unwrap();
         let mut plan = Reddit.post_plan(&t, Job::Check, &PlanContext::default());
-        let Step::Fetch(req) = plan.next(None) else { panic!() };
-        assert_eq!(req.url.as_str(), "https://www.reddit.com/comments/abc12/_/def34.json?raw_json=1");
+        let Step::Fetch(req) = plan.next(None) else {
+            panic!()
+        };
+        assert_eq!(
+            req.url.as_str(),
+            "https://www.reddit.com/comments/abc12/_/def34.json?raw_json=1"
+        );
     }
 
     #[test]
     fn visible_things_have_no_marker() {
-        assert!(classify_thing(&json!({"author": "a", "selftext": "hello", "removed_by_category": null})).is_none());
+        assert!(
+            classify_thing(
+                &json!({"author": "a", "selftext": "hello", "removed_by_category": null})
+            )
+            .is_none()
+        );
         assert!(classify_thing(&json!({"author": "[deleted]", "selftext": ""})).is_none());
     }
 }
