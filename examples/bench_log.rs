@@ -33,8 +33,18 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--leaves" => leaves = args.next().and_then(|v| v.parse().ok()).expect("--leaves N"),
-            "--samples" => samples = args.next().and_then(|v| v.parse().ok()).expect("--samples S"),
+            "--leaves" => {
+                leaves = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--leaves N")
+            }
+            "--samples" => {
+                samples = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--samples S")
+            }
             other => {
                 eprintln!("unknown argument {other}; usage: bench_log [--leaves N] [--samples S]");
                 std::process::exit(2);
@@ -46,7 +56,9 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("hashes");
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
-    let input: Vec<Hash> = (0..leaves).map(|_| leaf_hash(&rng.next().to_le_bytes())).collect();
+    let input: Vec<Hash> = (0..leaves)
+        .map(|_| leaf_hash(&rng.next().to_le_bytes()))
+        .collect();
 
     let mut store = HashStore::open(&path).expect("open");
     let t = Instant::now();
@@ -82,7 +94,9 @@ fn main() {
     for i in 0..samples {
         let old = 1 + rng.next() % leaves;
         let t = Instant::now();
-        let proof = store.consistency_proof(old, leaves).expect("consistency proof");
+        let proof = store
+            .consistency_proof(old, leaves)
+            .expect("consistency proof");
         cons.push(t.elapsed().as_secs_f64() * 1e6);
         if i < 200 {
             // Verifying needs the old root; check a subset to keep the run short.
@@ -96,8 +110,14 @@ fn main() {
     println!("log_inclusion_proof_us_p50 {:.2}", percentile(&incl, 0.50));
     println!("log_inclusion_proof_us_p99 {:.2}", percentile(&incl, 0.99));
     println!("log_inclusion_proof_us_max {:.2}", percentile(&incl, 1.0));
-    println!("log_consistency_proof_us_p50 {:.2}", percentile(&cons, 0.50));
-    println!("log_consistency_proof_us_p99 {:.2}", percentile(&cons, 0.99));
+    println!(
+        "log_consistency_proof_us_p50 {:.2}",
+        percentile(&cons, 0.50)
+    );
+    println!(
+        "log_consistency_proof_us_p99 {:.2}",
+        percentile(&cons, 0.99)
+    );
     println!("log_proof_samples {samples}");
     println!("log_consistency_proofs_verified {roots_checked}");
 }

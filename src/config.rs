@@ -246,7 +246,11 @@ pub fn parse_duration(s: &str) -> std::result::Result<std::time::Duration, Strin
         "h" => n * 3600.0,
         "d" => n * 86400.0,
         "w" => n * 7.0 * 86400.0,
-        _ => return Err(format!("{s:?}: unknown unit {unit:?} (use ms, s, m, h, d, w)")),
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit {unit:?} (use ms, s, m, h, d, w)"
+            ));
+        }
     };
     if !secs.is_finite() || secs < 0.0 {
         return Err(format!("{s:?} is not a duration"));
@@ -283,7 +287,11 @@ mod tests {
         let p = dir.path().join("samizdat.toml");
         std::fs::write(&p, "[http.hosts]\n\"m.weibo.cn\" = \"ftp://x\"\n").unwrap();
         assert!(Config::load(&p).is_err());
-        std::fs::write(&p, "[http.hosts]\n\"m.weibo.cn\" = \"http://127.0.0.1:9\"\n").unwrap();
+        std::fs::write(
+            &p,
+            "[http.hosts]\n\"m.weibo.cn\" = \"http://127.0.0.1:9\"\n",
+        )
+        .unwrap();
         let c = Config::load(&p).unwrap();
         assert_eq!(c.http.hosts["m.weibo.cn"], "http://127.0.0.1:9");
     }

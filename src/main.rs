@@ -16,10 +16,19 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser, Debug)]
-#[command(name = "samizdat", version, about = "Capture public posts into a tamper-evident WARC archive, and prove it.")]
+#[command(
+    name = "samizdat",
+    version,
+    about = "Capture public posts into a tamper-evident WARC archive, and prove it."
+)]
 struct Cli {
     /// The archive folder.
-    #[arg(long, global = true, env = "SAMIZDAT_ARCHIVE", default_value = "archive")]
+    #[arg(
+        long,
+        global = true,
+        env = "SAMIZDAT_ARCHIVE",
+        default_value = "archive"
+    )]
     archive: PathBuf,
     /// The config file (default: ARCHIVE/samizdat.toml).
     #[arg(long, global = true)]
@@ -146,7 +155,10 @@ fn main() -> ExitCode {
     };
     init_tracing(cli.quiet, cli.verbose);
     let settings = Settings {
-        config_path: cli.config.clone().unwrap_or_else(|| cli.archive.join(layout::CONFIG)),
+        config_path: cli
+            .config
+            .clone()
+            .unwrap_or_else(|| cli.archive.join(layout::CONFIG)),
         archive: cli.archive.clone(),
         json: cli.json,
         quiet: cli.quiet,
@@ -182,26 +194,75 @@ fn init_tracing(quiet: bool, verbose: u8) {
 fn run(cmd: Command, s: &Settings) -> Result<u8> {
     match cmd {
         Command::Init => init(s),
-        Command::Capture { urls, from, no_media, timestamp } => {
+        Command::Capture {
+            urls,
+            from,
+            no_media,
+            timestamp,
+        } => {
             let code = capture_cmd(s, urls, from, no_media)?;
-            if timestamp { samizdat::evidence::timestamp_after_capture(&evidence_ctx(s), code) } else { Ok(code) }
+            if timestamp {
+                samizdat::evidence::timestamp_after_capture(&evidence_ctx(s), code)
+            } else {
+                Ok(code)
+            }
         }
         Command::Show { post } => show(s, &post),
-        Command::List { platform, state, since, author, limit } => {
+        Command::List {
+            platform,
+            state,
+            since,
+            author,
+            limit,
+        } => {
             let since = since.map(|v| parse_since(&v)).transpose()?;
-            list(s, ListFilter { platform, state, since, author, limit })
+            list(
+                s,
+                ListFilter {
+                    platform,
+                    state,
+                    since,
+                    author,
+                    limit,
+                },
+            )
         }
         Command::Verify => verify(s),
         Command::Log(l) => log_cmd(s, l),
         Command::Reindex => reindex(s),
         Command::Timestamp => samizdat::evidence::timestamp_cmd(&evidence_ctx(s)),
-        Command::Export { posts, bundle, wacz, query, all } => samizdat::evidence::export_cmd(&evidence_ctx(s), &posts, bundle.as_deref(), wacz.as_deref(), query.as_deref(), all),
-        Command::VerifyBundle { file, vkey, tsa_ca } => samizdat::evidence::bundle::verify_bundle_cmd(&evidence_ctx(s), &file, vkey.as_deref(), tsa_ca.as_deref()),
+        Command::Export {
+            posts,
+            bundle,
+            wacz,
+            query,
+            all,
+        } => samizdat::evidence::export_cmd(
+            &evidence_ctx(s),
+            &posts,
+            bundle.as_deref(),
+            wacz.as_deref(),
+            query.as_deref(),
+            all,
+        ),
+        Command::VerifyBundle { file, vkey, tsa_ca } => {
+            samizdat::evidence::bundle::verify_bundle_cmd(
+                &evidence_ctx(s),
+                &file,
+                vkey.as_deref(),
+                tsa_ca.as_deref(),
+            )
+        }
     }
 }
 
 fn evidence_ctx(s: &Settings) -> samizdat::evidence::Ctx {
-    samizdat::evidence::Ctx { archive: s.archive.clone(), config_path: s.config_path.clone(), json: s.json, quiet: s.quiet }
+    samizdat::evidence::Ctx {
+        archive: s.archive.clone(),
+        config_path: s.config_path.clone(),
+        json: s.json,
+        quiet: s.quiet,
+    }
 }
 
 fn load_config(s: &Settings) -> Result<Config> {
@@ -228,8 +289,18 @@ fn init(s: &Settings) -> Result<u8> {
     if s.json {
         print_json(&json!({"archive": s.archive, "created": !existed, "vkey": vkey}));
     } else {
-        say(s, format!("{} archive at {}", if existed { "existing" } else { "created" }, s.archive.display()));
-        say(s, "verifier key (publish it so others can check your checkpoints):");
+        say(
+            s,
+            format!(
+                "{} archive at {}",
+                if existed { "existing" } else { "created" },
+                s.archive.display()
+            ),
+        );
+        say(
+            s,
+            "verifier key (publish it so others can check your checkpoints):",
+        );
         println!("{vkey}");
     }
     Ok(0)
@@ -251,43 +322,67 @@ fn read_url_list(from: &Path) -> Result<Vec<String>> {
         .collect())
 }
 
-fn capture_cmd(s: &Settings, mut urls: Vec<String>, from: Option<PathBuf>, no_media: bool) -> Result<u8> {
+fn capture_cmd(
+    s: &Settings,
+    mut urls: Vec<String>,
+    from: Option<PathBuf>,
+    no_media: bool,
+) -> Result<u8> {
     if let Some(f) = &from {
         urls.extend(read_url_list(f)?);
     }
     if urls.is_empty() {
-        return Err(Error::Usage("nothing to capture: give URLs or --from FILE".into()));
+        return Err(Error::Usage(
+            "nothing to capture: give URLs or --from FILE".into(),
+        ));
     }
     let config = load_config(s)?;
     let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?);
     let concurrency = config.http.concurrency;
     let archive = Archive::open(&s.archive, config)?;
     let (writer, handle) = Writer::start(archive);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().at("tokio runtime")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .at("tokio runtime")?;
     let bar = progress_bar(s, urls.len() as u64, "capturing");
     let opts = CaptureOptions { no_media };
-    let results = rt.block_on(capture::capture_all(urls, &opts, fetcher, writer, concurrency, |r| {
-        bar.inc(1);
-        if s.json {
-            print_json(&serde_json::to_value(r).expect("JSON"));
-        } else if !s.quiet {
-            let line = match (&r.post_id, &r.error) {
-                (Some(id), None) => format!("captured {} -> {id} ({} records)", r.url, r.record_ids.len()),
-                (_, Some(e)) => format!("{} {}: {e}", r.status.to_uppercase(), r.url),
-                (None, None) => format!("{} {}", r.status, r.url),
-            };
-            bar.suspend(|| eprintln!("{line}"));
-            for w in &r.warnings {
-                bar.suspend(|| eprintln!("  warning: {w}"));
+    let results = rt.block_on(capture::capture_all(
+        urls,
+        &opts,
+        fetcher,
+        writer,
+        concurrency,
+        |r| {
+            bar.inc(1);
+            if s.json {
+                print_json(&serde_json::to_value(r).expect("JSON"));
+            } else if !s.quiet {
+                let line = match (&r.post_id, &r.error) {
+                    (Some(id), None) => format!(
+                        "captured {} -> {id} ({} records)",
+                        r.url,
+                        r.record_ids.len()
+                    ),
+                    (_, Some(e)) => format!("{} {}: {e}", r.status.to_uppercase(), r.url),
+                    (None, None) => format!("{} {}", r.status, r.url),
+                };
+                bar.suspend(|| eprintln!("{line}"));
+                for w in &r.warnings {
+                    bar.suspend(|| eprintln!("  warning: {w}"));
+                }
             }
-        }
-    }));
+        },
+    ));
     bar.finish_and_clear();
     drop(rt);
     let _ = handle.join();
     let failed = results.iter().filter(|r| !r.ok()).count();
     if !s.json && results.len() > 1 {
-        say(s, format!("{} captured, {failed} not", results.len() - failed));
+        say(
+            s,
+            format!("{} captured, {failed} not", results.len() - failed),
+        );
     }
     Ok(if failed > 0 { 1 } else { 0 })
 }
@@ -296,7 +391,10 @@ fn progress_bar(s: &Settings, len: u64, what: &str) -> indicatif::ProgressBar {
     if s.quiet || s.json || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
             .expect("template")
@@ -323,20 +421,25 @@ fn resolve_post(ix: &Index, key: &str) -> Result<String> {
         return Ok(id);
     }
     if let Ok(u) = url::Url::parse(key)
-        && let Some((p, samizdat::platforms::Target::Post { platform_id, url })) = samizdat::platforms::recognise(&u)
+        && let Some((p, samizdat::platforms::Target::Post { platform_id, url })) =
+            samizdat::platforms::recognise(&u)
     {
         let id = format!("{}:{platform_id}", p.name());
         if let Some(found) = ix.resolve(&id)?.or(ix.resolve(&url)?) {
             return Ok(found);
         }
     }
-    Err(Error::NotFound(format!("no post {key:?} in this archive (try `samizdat list`)")))
+    Err(Error::NotFound(format!(
+        "no post {key:?} in this archive (try `samizdat list`)"
+    )))
 }
 
 fn show(s: &Settings, key: &str) -> Result<u8> {
     let ix = open_index(s)?;
     let id = resolve_post(&ix, key)?;
-    let v = ix.post_json(&id)?.ok_or_else(|| Error::NotFound(id.clone()))?;
+    let v = ix
+        .post_json(&id)?
+        .ok_or_else(|| Error::NotFound(id.clone()))?;
     if s.json {
         print_json(&v);
         return Ok(0);
@@ -365,9 +468,19 @@ fn show(s: &Settings, key: &str) -> Result<u8> {
 /// A post as a person reads it in a terminal.
 fn render_post(v: &serde_json::Value, depth: usize, out: &mut String) {
     let pad = "    ".repeat(depth);
-    let author = v["author"]["name"].as_str().or(v["author"]["handle"].as_str()).unwrap_or("(unknown author)");
-    out.push_str(&format!("{pad}{}  {}\n", v["id"].as_str().unwrap_or(""), v["url"].as_str().unwrap_or("")));
-    out.push_str(&format!("{pad}{author}  {}\n", v["created_at"].as_str().unwrap_or("")));
+    let author = v["author"]["name"]
+        .as_str()
+        .or(v["author"]["handle"].as_str())
+        .unwrap_or("(unknown author)");
+    out.push_str(&format!(
+        "{pad}{}  {}\n",
+        v["id"].as_str().unwrap_or(""),
+        v["url"].as_str().unwrap_or("")
+    ));
+    out.push_str(&format!(
+        "{pad}{author}  {}\n",
+        v["created_at"].as_str().unwrap_or("")
+    ));
     if let Some(t) = v["title"].as_str() {
         out.push_str(&format!("{pad}# {t}\n"));
     }
@@ -381,12 +494,22 @@ fn render_post(v: &serde_json::Value, depth: usize, out: &mut String) {
             "{pad}  [{}] {}{}\n",
             m["kind"].as_str().unwrap_or("media"),
             m["url"].as_str().unwrap_or(""),
-            m["sha256"].as_str().map(|h| format!("  sha256:{h}")).unwrap_or_else(|| "  (not fetched)".into())
+            m["sha256"]
+                .as_str()
+                .map(|h| format!("  sha256:{h}"))
+                .unwrap_or_else(|| "  (not fetched)".into())
         ));
     }
     if let Some(c) = v["counts"].as_object() {
-        let f = |k: &str| c.get(k).and_then(|x| x.as_u64()).map(|n| format!("{k} {n}"));
-        let parts: Vec<String> = ["reposts", "comments", "likes"].iter().filter_map(|k| f(k)).collect();
+        let f = |k: &str| {
+            c.get(k)
+                .and_then(|x| x.as_u64())
+                .map(|n| format!("{k} {n}"))
+        };
+        let parts: Vec<String> = ["reposts", "comments", "likes"]
+            .iter()
+            .filter_map(|k| f(k))
+            .collect();
         if !parts.is_empty() {
             out.push_str(&format!("{pad}  {}\n", parts.join(" · ")));
         }
@@ -405,8 +528,10 @@ fn parse_since(v: &str) -> Result<String> {
     if let Ok(t) = v.parse::<jiff::Timestamp>() {
         return Ok(samizdat::store::warc::warc_date(t));
     }
-    let d = samizdat::config::parse_duration(v).map_err(|e| Error::Usage(format!("--since {e}; or give an RFC 3339 time")))?;
-    let t = jiff::Timestamp::now() - jiff::SignedDuration::try_from(d).map_err(|e| Error::Usage(e.to_string()))?;
+    let d = samizdat::config::parse_duration(v)
+        .map_err(|e| Error::Usage(format!("--since {e}; or give an RFC 3339 time")))?;
+    let t = jiff::Timestamp::now()
+        - jiff::SignedDuration::try_from(d).map_err(|e| Error::Usage(e.to_string()))?;
     Ok(samizdat::store::warc::warc_date(t))
 }
 
@@ -417,7 +542,13 @@ fn list(s: &Settings, f: ListFilter) -> Result<u8> {
         if s.json {
             print_json(r);
         } else {
-            let text: String = r["text"].as_str().unwrap_or("").chars().take(60).collect::<String>().replace('\n', " ");
+            let text: String = r["text"]
+                .as_str()
+                .unwrap_or("")
+                .chars()
+                .take(60)
+                .collect::<String>()
+                .replace('\n', " ");
             println!(
                 "{}  {}  {}  {}  {}",
                 r["last_captured"].as_str().unwrap_or(""),
@@ -439,7 +570,10 @@ fn verify(s: &Settings) -> Result<u8> {
         indicatif::ProgressBar::hidden()
     } else {
         let b = indicatif::ProgressBar::new_spinner();
-        b.set_style(indicatif::ProgressStyle::with_template("verifying {bytes} {bytes_per_sec}").expect("template"));
+        b.set_style(
+            indicatif::ProgressStyle::with_template("verifying {bytes} {bytes_per_sec}")
+                .expect("template"),
+        );
         b
     };
     let report = samizdat::verify::verify(&s.archive, |n| bar.set_position(n))?;
@@ -453,18 +587,36 @@ fn verify(s: &Settings) -> Result<u8> {
         for p in &report.problems {
             eprintln!("DAMAGE: {p}");
         }
-        say(s, format!(
-            "{} records in {} files ({} MB), {} checkpoints; tree size {} root {}",
-            report.records, report.files, report.bytes / 1_000_000, report.checkpoints, report.tree_size, report.root
-        ));
-        say(s, if report.ok() { "verify: OK".to_string() } else { format!("verify: {} problems", report.problems.len()) });
+        say(
+            s,
+            format!(
+                "{} records in {} files ({} MB), {} checkpoints; tree size {} root {}",
+                report.records,
+                report.files,
+                report.bytes / 1_000_000,
+                report.checkpoints,
+                report.tree_size,
+                report.root
+            ),
+        );
+        say(
+            s,
+            if report.ok() {
+                "verify: OK".to_string()
+            } else {
+                format!("verify: {} problems", report.problems.len())
+            },
+        );
     }
     Ok(if report.ok() { 0 } else { 3 })
 }
 
 fn log_cmd(s: &Settings, cmd: LogCommand) -> Result<u8> {
     if !archive::exists(&s.archive) {
-        return Err(Error::Archive { path: s.archive.clone(), message: "no archive here".into() });
+        return Err(Error::Archive {
+            path: s.archive.clone(),
+            message: "no archive here".into(),
+        });
     }
     let verifier = archive::read_verifier(&s.archive)?;
     let latest = archive::latest_checkpoint(&s.archive, &verifier)?;
@@ -473,26 +625,41 @@ fn log_cmd(s: &Settings, cmd: LogCommand) -> Result<u8> {
     match cmd {
         LogCommand::Checkpoint => {
             let p = s.archive.join(layout::CHECKPOINT);
-            let text = std::fs::read_to_string(&p).map_err(|_| Error::NotFound("no checkpoint yet: capture something first".into()))?;
+            let text = std::fs::read_to_string(&p).map_err(|_| {
+                Error::NotFound("no checkpoint yet: capture something first".into())
+            })?;
             if s.json {
                 let cp = latest.expect("a stored checkpoint verified above");
-                print_json(&json!({"origin": cp.origin, "size": cp.size, "root": cp.root.to_base64(), "note": text, "vkey": verifier.to_vkey()}));
+                print_json(
+                    &json!({"origin": cp.origin, "size": cp.size, "root": cp.root.to_base64(), "note": text, "vkey": verifier.to_vkey()}),
+                );
             } else {
                 print!("{text}");
             }
         }
         LogCommand::Proof { leaf, size } => {
-            let size = size.or(latest.as_ref().map(|c| c.size)).ok_or_else(|| Error::NotFound("no checkpoint yet".into()))?;
+            let size = size
+                .or(latest.as_ref().map(|c| c.size))
+                .ok_or_else(|| Error::NotFound("no checkpoint yet".into()))?;
             if leaf >= size || size > hashes.tree_size() {
-                return Err(Error::Usage(format!("leaf {leaf} is not in a tree of size {size} (the log has {} leaves)", hashes.tree_size())));
+                return Err(Error::Usage(format!(
+                    "leaf {leaf} is not in a tree of size {size} (the log has {} leaves)",
+                    hashes.tree_size()
+                )));
             }
             let proof = hashes.inclusion_proof(leaf, size)?;
             let lh = hashes.leaf_hash(leaf)?;
             let root = hashes.root(size)?;
             if s.json {
-                print_json(&json!({"leaf_index": leaf, "tree_size": size, "leaf_hash": lh.to_base64(), "root": root.to_base64(), "proof": b64(&proof)}));
+                print_json(
+                    &json!({"leaf_index": leaf, "tree_size": size, "leaf_hash": lh.to_base64(), "root": root.to_base64(), "proof": b64(&proof)}),
+                );
             } else {
-                println!("leaf {leaf} of {size}\nleaf hash {}\nroot {}", lh.to_base64(), root.to_base64());
+                println!(
+                    "leaf {leaf} of {size}\nleaf hash {}\nroot {}",
+                    lh.to_base64(),
+                    root.to_base64()
+                );
                 for p in b64(&proof) {
                     println!("{p}");
                 }
@@ -500,14 +667,23 @@ fn log_cmd(s: &Settings, cmd: LogCommand) -> Result<u8> {
         }
         LogCommand::Consistency { old_size, new_size } => {
             if old_size == 0 || old_size > new_size || new_size > hashes.tree_size() {
-                return Err(Error::Usage(format!("need 0 < OLD_SIZE <= NEW_SIZE <= {}", hashes.tree_size())));
+                return Err(Error::Usage(format!(
+                    "need 0 < OLD_SIZE <= NEW_SIZE <= {}",
+                    hashes.tree_size()
+                )));
             }
             let proof = hashes.consistency_proof(old_size, new_size)?;
             let (r1, r2) = (hashes.root(old_size)?, hashes.root(new_size)?);
             if s.json {
-                print_json(&json!({"old_size": old_size, "new_size": new_size, "old_root": r1.to_base64(), "new_root": r2.to_base64(), "proof": b64(&proof)}));
+                print_json(
+                    &json!({"old_size": old_size, "new_size": new_size, "old_root": r1.to_base64(), "new_root": r2.to_base64(), "proof": b64(&proof)}),
+                );
             } else {
-                println!("{old_size} -> {new_size}\nold root {}\nnew root {}", r1.to_base64(), r2.to_base64());
+                println!(
+                    "{old_size} -> {new_size}\nold root {}\nnew root {}",
+                    r1.to_base64(),
+                    r2.to_base64()
+                );
                 for p in b64(&proof) {
                     println!("{p}");
                 }
@@ -519,7 +695,10 @@ fn log_cmd(s: &Settings, cmd: LogCommand) -> Result<u8> {
 
 fn reindex(s: &Settings) -> Result<u8> {
     if !archive::exists(&s.archive) {
-        return Err(Error::Archive { path: s.archive.clone(), message: "no archive here".into() });
+        return Err(Error::Archive {
+            path: s.archive.clone(),
+            message: "no archive here".into(),
+        });
     }
     let config = load_config(s)?;
     let mut a = Archive::open(&s.archive, config)?;

@@ -120,11 +120,15 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
     if !archive::exists(root) {
         return Err(Error::Archive {
             path: root.to_path_buf(),
-            message: "no archive here (no keys/log.vkey); run `samizdat init` or pass --archive".into(),
+            message: "no archive here (no keys/log.vkey); run `samizdat init` or pass --archive"
+                .into(),
         });
     }
     let mut report = Report::default();
-    let mut probs = Problems { list: vec![], more: 0 };
+    let mut probs = Problems {
+        list: vec![],
+        more: 0,
+    };
     let verifier = archive::read_verifier(root)?;
 
     // Checkpoints: each must be signed by the archive key; remember size → root.
@@ -138,12 +142,27 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
         let name = p.strip_prefix(root).unwrap_or(p).display().to_string();
         let text = std::fs::read_to_string(p).at(p)?;
         match open_note(&text, std::slice::from_ref(&verifier)) {
-            Err(e) => probs.push(Problem { file: Some(name), ..general(format!("checkpoint signature does not verify with the archive key: {e}")) }),
+            Err(e) => probs.push(Problem {
+                file: Some(name),
+                ..general(format!(
+                    "checkpoint signature does not verify with the archive key: {e}"
+                ))
+            }),
             Ok(note) => match Checkpoint::parse(&note.text) {
-                Err(e) => probs.push(Problem { file: Some(name), ..general(format!("checkpoint unreadable: {e}")) }),
+                Err(e) => probs.push(Problem {
+                    file: Some(name),
+                    ..general(format!("checkpoint unreadable: {e}"))
+                }),
                 Ok(cp) => {
                     if cp.origin != verifier.name() {
-                        probs.push(Problem { file: Some(name.clone()), ..general(format!("checkpoint origin {:?} is not this log's {:?}", cp.origin, verifier.name())) });
+                        probs.push(Problem {
+                            file: Some(name.clone()),
+                            ..general(format!(
+                                "checkpoint origin {:?} is not this log's {:?}",
+                                cp.origin,
+                                verifier.name()
+                            ))
+                        });
                     }
                     report.checkpoints += 1;
                     wanted.entry(cp.size).or_default().push((name, cp.root));
@@ -153,14 +172,23 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
     }
 
     let index_path = root.join(layout::INDEX);
-    let index = if index_path.exists() { Some(Index::open(&index_path, false)?) } else {
-        probs.push(general("index.sqlite is missing: run `samizdat reindex`".into()));
+    let index = if index_path.exists() {
+        Some(Index::open(&index_path, false)?)
+    } else {
+        probs.push(general(
+            "index.sqlite is missing: run `samizdat reindex`".into(),
+        ));
         None
     };
-    let index_count = match &index { Some(i) => i.leaf_count()?, None => 0 };
+    let index_count = match &index {
+        Some(i) => i.leaf_count()?,
+        None => 0,
+    };
 
     let mut tree = CompactRange::new();
-    let check_root = |tree: &CompactRange, wanted: &BTreeMap<u64, Vec<(String, Hash)>>, probs: &mut Problems| {
+    let check_root = |tree: &CompactRange,
+                      wanted: &BTreeMap<u64, Vec<(String, Hash)>>,
+                      probs: &mut Problems| {
         if let Some(cps) = wanted.get(&tree.size()) {
             let root = tree.root();
             for (name, want) in cps {
@@ -182,7 +210,10 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
     let mut root_at_index_size = None;
     // Two stages on two threads: one inflates members and hashes leaves, this one checks
     // digests and the index. (Inflate is the slow part; see notes/crates.md.)
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, std::result::Result<(warc::Member, Hash), warc::ReadError>)>(256);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(
+        usize,
+        std::result::Result<(warc::Member, Hash), warc::ReadError>,
+    )>(256);
     let reader_files = files.clone();
     let store = archive::warc_store(root);
     let reader = std::thread::spawn(move || -> Result<()> {
@@ -211,13 +242,18 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
                 Ok(m) => m,
                 Err(e) => {
                     let last_file = fi + 1 == files.len();
-                    let known_end = index_count <= next_leaf && wanted.keys().all(|s| *s <= next_leaf);
+                    let known_end =
+                        index_count <= next_leaf && wanted.keys().all(|s| *s <= next_leaf);
                     if last_file && e.at_end && known_end {
                         report.notes.push(format!(
                             "{name} @{}: a torn record after everything the index and checkpoints know: \
                              crash debris, moved to quarantine/ by the next capture ({})", e.offset, e.message));
                     } else {
-                        probs.push(at(name, e.offset, format!("{}; the rest of this file cannot be read", e.message)));
+                        probs.push(at(
+                            name,
+                            e.offset,
+                            format!("{}; the rest of this file cannot be read", e.message),
+                        ));
                     }
                     continue;
                 }
@@ -234,7 +270,10 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
             let rec = match warc::parse_record(&m.bytes) {
                 Ok(r) => Some(r),
                 Err(e) => {
-                    probs.push(Problem { leaf: Some(leaf), ..at(name, m.offset, format!("not a valid WARC record: {e}")) });
+                    probs.push(Problem {
+                        leaf: Some(leaf),
+                        ..at(name, m.offset, format!("not a valid WARC record: {e}"))
+                    });
                     None
                 }
             };
@@ -261,8 +300,12 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
                     row_at += 1;
                 }
                 let id = rec.as_ref().map(|r| r.id().to_string());
-                let target = rec.as_ref().and_then(|r| r.target_uri().map(str::to_string));
-                let debris = leaf >= index_count && wanted.keys().all(|s| *s <= leaf) && fi + 1 == files.len();
+                let target = rec
+                    .as_ref()
+                    .and_then(|r| r.target_uri().map(str::to_string));
+                let debris = leaf >= index_count
+                    && wanted.keys().all(|s| *s <= leaf)
+                    && fi + 1 == files.len();
                 let mismatch = match row {
                     None if leaf < index_count => Some("the index has no row for this leaf".to_string()),
                     None if debris => {
@@ -281,7 +324,14 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
                     _ => None,
                 };
                 if let Some(what) = mismatch {
-                    probs.push(Problem { what, file: Some(name.clone()), offset: Some(m.offset), record_id: id, target_uri: target, leaf: Some(leaf) });
+                    probs.push(Problem {
+                        what,
+                        file: Some(name.clone()),
+                        offset: Some(m.offset),
+                        record_id: id,
+                        target_uri: target,
+                        leaf: Some(leaf),
+                    });
                 }
             }
             if report.records % 1024 == 0 {
@@ -289,7 +339,9 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
             }
         }
     }
-    reader.join().map_err(|_| Error::Log("the verify reader thread panicked".into()))??;
+    reader
+        .join()
+        .map_err(|_| Error::Log("the verify reader thread panicked".into()))??;
     progress(report.bytes);
     report.tree_size = tree.size();
     report.root = tree.root().to_base64();
@@ -299,17 +351,29 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
             for leaf in next_leaf..index_count.min(next_leaf + 20) {
                 if let Some(r) = ix.record_by_leaf(leaf)? {
                     probs.push(Problem {
-                        what: "the index lists this record but it is missing from the WARC files".into(),
-                        file: Some(r.file), offset: Some(r.offset), record_id: Some(r.id), target_uri: r.target, leaf: Some(leaf),
+                        what: "the index lists this record but it is missing from the WARC files"
+                            .into(),
+                        file: Some(r.file),
+                        offset: Some(r.offset),
+                        record_id: Some(r.id),
+                        target_uri: r.target,
+                        leaf: Some(leaf),
                     });
                 }
             }
         }
-        probs.push(general(format!("the index knows {index_count} records, the WARC files hold {next_leaf}")));
+        probs.push(general(format!(
+            "the index knows {index_count} records, the WARC files hold {next_leaf}"
+        )));
     }
     for (size, cps) in wanted.range(next_leaf + 1..) {
         for (name, _) in cps {
-            probs.push(Problem { file: Some(name.clone()), ..general(format!("checkpoint covers {size} records but the WARC files hold only {next_leaf}")) });
+            probs.push(Problem {
+                file: Some(name.clone()),
+                ..general(format!(
+                    "checkpoint covers {size} records but the WARC files hold only {next_leaf}"
+                ))
+            });
         }
     }
     if let Some(max) = wanted.keys().next_back()
@@ -327,16 +391,24 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
                     probs.push(general("log/hashes (the stored tree hashes) disagree with the records: run `samizdat reindex` to rebuild them".into()));
                 }
             }
-            Ok(h) => probs.push(general(format!("log/hashes holds {} leaves, the index {index_count}: run `samizdat reindex`", h.tree_size()))),
+            Ok(h) => probs.push(general(format!(
+                "log/hashes holds {} leaves, the index {index_count}: run `samizdat reindex`",
+                h.tree_size()
+            ))),
             Err(e) => probs.push(general(format!("log/hashes unreadable: {e}"))),
         }
     }
     // Stored RFC 3161 replies, each against its checkpoint's bytes.
     for p in crate::evidence::check_stored_timestamps(root)?.1 {
-        probs.push(Problem { file: Some(p.file), ..general(p.what) });
+        probs.push(Problem {
+            file: Some(p.file),
+            ..general(p.what)
+        });
     }
     if probs.more > 0 {
-        probs.list.push(general(format!("… and {} more problems", probs.more)));
+        probs
+            .list
+            .push(general(format!("… and {} more problems", probs.more)));
     }
     report.problems = probs.list;
     Ok(report)

@@ -25,7 +25,8 @@ fn archive(batches: usize) -> (tempfile::TempDir, PathBuf) {
     let root = dir.path().join("ar");
     let mut a = Archive::open(&root, Config::default()).unwrap();
     for b in 0..batches {
-        a.append((0..3).map(|i| resource(b * 3 + i)).collect()).unwrap();
+        a.append((0..3).map(|i| resource(b * 3 + i)).collect())
+            .unwrap();
     }
     (dir, root)
 }
@@ -44,7 +45,8 @@ fn verify(root: &Path) -> (i32, String) {
 }
 
 fn warc_file(root: &Path) -> PathBuf {
-    root.join(layout::WARC_DIR).join("samizdat-00000001.warc.gz")
+    root.join(layout::WARC_DIR)
+        .join("samizdat-00000001.warc.gz")
 }
 
 /// (offset, length) of every gzip member, from the index via the library reader.
@@ -97,7 +99,10 @@ fn a_flipped_byte_in_a_record_is_named() {
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("block digest does not match"), "{err}");
     assert!(err.contains("urn:test:1"), "names the target URI: {err}");
-    assert!(err.contains("samizdat-00000001.warc.gz"), "names the file: {err}");
+    assert!(
+        err.contains("samizdat-00000001.warc.gz"),
+        "names the file: {err}"
+    );
 }
 
 #[test]
@@ -110,7 +115,10 @@ fn a_truncated_file_is_damage_when_the_index_knows_more() {
     file.set_len(off + len / 2).unwrap();
     let (code, err) = verify(&root);
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains(&format!("@{off}")), "names the offset {off}: {err}");
+    assert!(
+        err.contains(&format!("@{off}")),
+        "names the offset {off}: {err}"
+    );
     assert!(err.contains("missing from the WARC files"), "{err}");
 }
 
@@ -159,7 +167,10 @@ fn an_edited_checkpoint_is_named() {
     let (code, err) = verify(&root);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("signature does not verify"), "{err}");
-    assert!(err.contains(&p.file_name().unwrap().to_string_lossy().to_string()), "{err}");
+    assert!(
+        err.contains(&p.file_name().unwrap().to_string_lossy().to_string()),
+        "{err}"
+    );
 }
 
 #[test]
@@ -189,12 +200,18 @@ fn a_torn_tail_is_debris_and_the_next_writer_quarantines_it() {
     let (code, err) = verify(&root);
     assert_eq!(code, 0, "debris is not damage: {err}");
     assert!(err.contains("crash debris"), "{err}");
-    assert_eq!(std::fs::metadata(&f).unwrap().len(), bytes.len() as u64, "verify never modifies");
+    assert_eq!(
+        std::fs::metadata(&f).unwrap().len(),
+        bytes.len() as u64,
+        "verify never modifies"
+    );
 
     let mut a = Archive::open(&root, Config::default()).unwrap();
     a.append(vec![resource(100)]).unwrap();
     drop(a);
-    let q: Vec<_> = std::fs::read_dir(root.join(layout::QUARANTINE)).unwrap().collect();
+    let q: Vec<_> = std::fs::read_dir(root.join(layout::QUARANTINE))
+        .unwrap()
+        .collect();
     assert_eq!(q.len(), 1, "the torn tail is kept in quarantine/");
     let kept = std::fs::read(q[0].as_ref().unwrap().path()).unwrap();
     assert_eq!(kept, &half[..half.len() / 2]);
@@ -214,13 +231,18 @@ fn records_written_but_not_indexed_are_quarantined_not_lost() {
     bytes.extend_from_slice(&whole);
     std::fs::write(&f, &bytes).unwrap();
     let (code, err) = verify(&root);
-    assert_eq!(code, 0, "an unfinished batch at the end is debris, not damage: {err}");
+    assert_eq!(
+        code, 0,
+        "an unfinished batch at the end is debris, not damage: {err}"
+    );
     assert!(err.contains("batch that never finished"), "{err}");
 
     let mut a = Archive::open(&root, Config::default()).unwrap();
     a.append(vec![resource(51)]).unwrap();
     drop(a);
-    let q: Vec<_> = std::fs::read_dir(root.join(layout::QUARANTINE)).unwrap().collect();
+    let q: Vec<_> = std::fs::read_dir(root.join(layout::QUARANTINE))
+        .unwrap()
+        .collect();
     assert_eq!(q.len(), 1);
     assert_eq!(std::fs::read(q[0].as_ref().unwrap().path()).unwrap(), whole);
     assert_eq!(verify(&root).0, 0);
@@ -230,7 +252,8 @@ fn records_written_but_not_indexed_are_quarantined_not_lost() {
 fn index_rows_lost_under_a_checkpoint_are_damage() {
     let (_d, root) = archive(2);
     let conn = rusqlite::Connection::open(root.join(layout::INDEX)).unwrap();
-    conn.execute("DELETE FROM records WHERE leaf >= 5", []).unwrap();
+    conn.execute("DELETE FROM records WHERE leaf >= 5", [])
+        .unwrap();
     drop(conn);
     let (code, err) = verify(&root);
     assert_eq!(code, 3, "{err}");
@@ -270,7 +293,11 @@ fn reindex_rebuilds_the_same_index() {
         .arg("reindex")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(dump(&root), before);
     assert_eq!(verify(&root).0, 0);
 }
@@ -283,7 +310,8 @@ fn rotation_starts_each_file_with_warcinfo() {
     config.storage.warc_max_bytes = 600;
     let mut a = Archive::open(&root, config).unwrap();
     for b in 0..4 {
-        a.append((0..3).map(|i| resource(b * 3 + i)).collect()).unwrap();
+        a.append((0..3).map(|i| resource(b * 3 + i)).collect())
+            .unwrap();
     }
     drop(a);
     let files = samizdat::store::archive::warc_files(&root).unwrap();

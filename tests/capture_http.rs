@@ -21,22 +21,30 @@ fn records(archive: &Path) -> Vec<Record> {
 
 fn responses_for<'a>(recs: &'a [Record], url_suffix: &str) -> Vec<&'a Record> {
     recs.iter()
-        .filter(|r| r.warc_type() == "response" && r.target_uri().is_some_and(|u| u.ends_with(url_suffix)))
+        .filter(|r| {
+            r.warc_type() == "response" && r.target_uri().is_some_and(|u| u.ends_with(url_suffix))
+        })
         .collect()
 }
 
 fn http_header<'a>(rec: &'a Record, name: &str) -> Option<String> {
     let end = warc::find_header_end(&rec.block)?;
     let head = String::from_utf8_lossy(&rec.block[..end]).into_owned();
-    head.lines()
-        .find_map(|l| l.split_once(':').filter(|(n, _)| n.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string()))
+    head.lines().find_map(|l| {
+        l.split_once(':')
+            .filter(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_string())
+    })
 }
 
 /// An archive whose config sends nothing anywhere but the test server, without politeness.
 fn setup(extra: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempdir();
     let ar = dir.path().join("archive");
-    write_config(&ar, &format!("[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n{extra}"));
+    write_config(
+        &ar,
+        &format!("[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n{extra}"),
+    );
     (dir, ar)
 }
 
@@ -73,13 +81,26 @@ fn a_page_is_captured_with_its_post_record_and_images() {
     assert_eq!(recs[0].warc_type(), "warcinfo");
     let page = responses_for(&recs, "/page");
     assert_eq!(page.len(), 1);
-    assert_eq!(page[0].payload(), page_html(&srv.base_url()).as_bytes(), "body stored as served");
+    assert_eq!(
+        page[0].payload(),
+        page_html(&srv.base_url()).as_bytes(),
+        "body stored as served"
+    );
     assert_eq!(page[0].field("WARC-IP-Address"), Some("127.0.0.1"));
     assert_eq!(responses_for(&recs, "/img/a.png")[0].payload(), PNG_BYTES);
     assert_eq!(responses_for(&recs, "/img/b.jpg")[0].payload(), JPEG_BYTES);
-    let post = recs.iter().find(|r| r.field("Content-Type") == Some("application/vnd.samizdat.post+json")).unwrap();
-    assert_eq!(post.target_uri().unwrap(), format!("urn:samizdat:post:{id}"));
-    assert!(post.fields_named("WARC-Concurrent-To").any(|v| v == page[0].id()));
+    let post = recs
+        .iter()
+        .find(|r| r.field("Content-Type") == Some("application/vnd.samizdat.post+json"))
+        .unwrap();
+    assert_eq!(
+        post.target_uri().unwrap(),
+        format!("urn:samizdat:post:{id}")
+    );
+    assert!(
+        post.fields_named("WARC-Concurrent-To")
+            .any(|v| v == page[0].id())
+    );
     // Every record of the capture is listed in the capture result and is a leaf.
     assert_eq!(lines[0]["record_ids"].as_array().unwrap().len(), recs.len());
 
@@ -88,8 +109,16 @@ fn a_page_is_captured_with_its_post_record_and_images() {
     assert_eq!(v["id"], id);
     assert_eq!(v["author"]["name"], "Jane Reporter");
     let t: jiff::Timestamp = v["created_at"].as_str().unwrap().parse().unwrap();
-    assert_eq!(t, "2026-01-02T03:04:05Z".parse::<jiff::Timestamp>().unwrap());
-    assert!(v["text"].as_str().unwrap().contains("Second paragraph, between two images."));
+    assert_eq!(
+        t,
+        "2026-01-02T03:04:05Z".parse::<jiff::Timestamp>().unwrap()
+    );
+    assert!(
+        v["text"]
+            .as_str()
+            .unwrap()
+            .contains("Second paragraph, between two images.")
+    );
     let media = v["media"].as_array().unwrap();
     assert_eq!(media.len(), 2, "{media:?}");
     for m in media {
@@ -135,7 +164,11 @@ fn compressed_bodies_are_stored_as_sent_and_read_decoded() {
     for (path, enc) in [("/gzip", "gzip"), ("/br", "br")] {
         let r = responses_for(&recs, path)[0];
         assert_eq!(http_header(r, "content-encoding").as_deref(), Some(enc));
-        assert_ne!(r.payload(), COMPRESSED_HTML.as_bytes(), "{path} kept encoded");
+        assert_ne!(
+            r.payload(),
+            COMPRESSED_HTML.as_bytes(),
+            "{path} kept encoded"
+        );
     }
     for l in &lines {
         let out = run_ok(samizdat(&ar).args(["--json", "show", l["post_id"].as_str().unwrap()]));
@@ -149,13 +182,21 @@ fn compressed_bodies_are_stored_as_sent_and_read_decoded() {
 fn gbk_pages_end_up_as_correct_utf8() {
     let srv = server();
     let (_d, ar) = setup("");
-    let urls = [srv.url("/gbk"), srv.url("/gbk-meta"), srv.url("/mislabelled")];
+    let urls = [
+        srv.url("/gbk"),
+        srv.url("/gbk-meta"),
+        srv.url("/mislabelled"),
+    ];
     let (code, lines, err) = capture(&ar, &urls.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(code, 0, "{err}");
     for l in &lines {
         let out = run_ok(samizdat(&ar).args(["--json", "show", l["post_id"].as_str().unwrap()]));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert!(v["text"].as_str().unwrap_or("").contains(GBK_TEXT), "{}: {v}", l["url"]);
+        assert!(
+            v["text"].as_str().unwrap_or("").contains(GBK_TEXT),
+            "{}: {v}",
+            l["url"]
+        );
     }
     // And the terminal rendering keeps the Chinese intact.
     let out = run_ok(samizdat(&ar).args(["show", lines[0]["post_id"].as_str().unwrap()]));
@@ -172,7 +213,12 @@ fn every_redirect_hop_is_recorded() {
     let recs = records(&ar);
     for hop in ["/redirect/3", "/redirect/2", "/redirect/1", "/redirect/0"] {
         assert_eq!(responses_for(&recs, hop).len(), 1, "{hop}");
-        assert_eq!(recs.iter().filter(|r| r.warc_type() == "request" && r.target_uri().unwrap().ends_with(hop)).count(), 1);
+        assert_eq!(
+            recs.iter()
+                .filter(|r| r.warc_type() == "request" && r.target_uri().unwrap().ends_with(hop))
+                .count(),
+            1
+        );
     }
     verify_ok(&ar);
 }
@@ -223,7 +269,10 @@ fn tls_capture_with_an_extra_ca_keeps_the_certificate() {
     let (code, _, err) = capture(&ar, &[&srv.url("/page")]);
     assert_eq!(code, 0, "{err}");
     let recs = records(&ar);
-    let cert = recs.iter().find(|r| r.field("Content-Type") == Some("application/pkix-cert")).expect("certificate record");
+    let cert = recs
+        .iter()
+        .find(|r| r.field("Content-Type") == Some("application/pkix-cert"))
+        .expect("certificate record");
     assert_eq!(cert.warc_type(), "metadata");
     assert_eq!(cert.block[0], 0x30, "DER starts with a SEQUENCE");
     verify_ok(&ar);
@@ -255,7 +304,11 @@ fn assert_no_secret_anywhere(ar: &Path, secret: &str) {
     fn walk(p: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(p).unwrap() {
             let p = e.unwrap().path();
-            if p.is_dir() { walk(&p, out) } else { out.push(p) }
+            if p.is_dir() {
+                walk(&p, out)
+            } else {
+                out.push(p)
+            }
         }
     }
     let mut files = vec![];
@@ -265,7 +318,11 @@ fn assert_no_secret_anywhere(ar: &Path, secret: &str) {
         let mut bytes = std::fs::read(&f).unwrap();
         if f.to_string_lossy().ends_with(".warc.gz") {
             let mut inflated = vec![];
-            std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut inflated).unwrap();
+            std::io::Read::read_to_end(
+                &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
+                &mut inflated,
+            )
+            .unwrap();
             bytes = inflated;
         }
         if f.file_name().unwrap() == "samizdat.toml" {
@@ -286,11 +343,21 @@ fn configured_secrets_are_sent_but_never_stored() {
         srv.base_url()
     ));
     // A walled answer makes the Weibo plan fall back to the configured cookies.
-    srv.route("/statuses/show?id=4645748019299849", Resp::json(r#"{"ok":-100,"url":"https://passport.weibo.cn/signin/welcome"}"#));
+    srv.route(
+        "/statuses/show?id=4645748019299849",
+        Resp::json(r#"{"ok":-100,"url":"https://passport.weibo.cn/signin/welcome"}"#),
+    );
     let (_code, _lines, _err) = capture(&ar, &["https://m.weibo.cn/detail/4645748019299849"]);
     let sent = srv.requests();
-    assert!(sent.iter().any(|r| r.header("authorization") == Some(secret)), "the header was sent");
-    assert!(sent.iter().any(|r| r.header("cookie") == Some(cookie)), "the cookies were sent when walled: {sent:?}");
+    assert!(
+        sent.iter()
+            .any(|r| r.header("authorization") == Some(secret)),
+        "the header was sent"
+    );
+    assert!(
+        sent.iter().any(|r| r.header("cookie") == Some(cookie)),
+        "the cookies were sent when walled: {sent:?}"
+    );
     assert_no_secret_anywhere(&ar, "TOPSECRET-9d1e-token");
     assert_no_secret_anywhere(&ar, "_2AkMcookieSECRETvalue");
     assert_no_secret_anywhere(&ar, "0033WrSXqPxfM72");
@@ -308,7 +375,11 @@ fn must_fail(ar: &Path, url: &str) -> String {
     let after = run_ok(samizdat(ar).args(["--json", "list"]));
     assert_eq!(before.stdout, after.stdout, "nothing lost or changed");
     verify_ok(ar);
-    lines.first().and_then(|l| l["error"].as_str()).map(str::to_string).unwrap_or(err)
+    lines
+        .first()
+        .and_then(|l| l["error"].as_str())
+        .map(str::to_string)
+        .unwrap_or(err)
 }
 
 fn archive_with_one_capture(srv: &TestServer, extra: &str) -> (tempfile::TempDir, PathBuf) {
@@ -331,7 +402,10 @@ fn bad_urls_are_named() {
 #[test]
 fn network_failures_are_named() {
     let srv = server();
-    let (_d, ar) = archive_with_one_capture(&srv, "resolve_timeout_ms = 1500\nconnect_timeout_ms = 1500\n");
+    let (_d, ar) = archive_with_one_capture(
+        &srv,
+        "resolve_timeout_ms = 1500\nconnect_timeout_ms = 1500\n",
+    );
     let e = must_fail(&ar, "http://no-such-host.invalid/post");
     assert!(e.contains("DNS"), "{e}");
     let e = must_fail(&ar, &format!("http://127.0.0.1:{}/", free_port()));
@@ -346,7 +420,11 @@ fn network_failures_are_named() {
 fn timeouts_are_named() {
     let srv = server();
     let (_d, ar) = archive_with_one_capture(&srv, "");
-    std::fs::write(ar.join("samizdat.toml"), "[http]\nper_host_delay_ms = 0\ntimeout_ms = 400\n").unwrap();
+    std::fs::write(
+        ar.join("samizdat.toml"),
+        "[http]\nper_host_delay_ms = 0\ntimeout_ms = 400\n",
+    )
+    .unwrap();
     let e = must_fail(&ar, &srv.url("/slow?ms=3000"));
     assert!(e.contains("timed out"), "{e}");
 }
@@ -355,11 +433,17 @@ fn timeouts_are_named() {
 fn oversized_bodies_are_kept_truncated_and_reported() {
     let srv = server();
     let (_d, ar) = setup("max_body_bytes = 100000\n");
-    let (code, lines, err) = capture(&ar, &[&srv.url("/never-ending"), &srv.url("/big?bytes=300000")]);
+    let (code, lines, err) = capture(
+        &ar,
+        &[&srv.url("/never-ending"), &srv.url("/big?bytes=300000")],
+    );
     assert_eq!(code, 1, "{err}");
     for l in &lines {
         assert_eq!(l["status"], "partial", "{l}");
-        assert!(l["error"].as_str().unwrap().contains("WARC-Truncated"), "{l}");
+        assert!(
+            l["error"].as_str().unwrap().contains("WARC-Truncated"),
+            "{l}"
+        );
     }
     let recs = records(&ar);
     for p in ["/never-ending", "/big?bytes=300000"] {
@@ -375,11 +459,18 @@ fn a_gzip_bomb_is_stored_whole_and_decoded_within_bounds() {
     let srv = server();
     let bomb = gzip_bomb(); // built once, before the clock of the capture starts
     let (_d, ar) = setup("");
-    std::fs::write(ar.join("samizdat.toml"), "[http]\nper_host_delay_ms = 0\ntimeout_ms = 120000\n").unwrap();
+    std::fs::write(
+        ar.join("samizdat.toml"),
+        "[http]\nper_host_delay_ms = 0\ntimeout_ms = 120000\n",
+    )
+    .unwrap();
     // 1.5 GB of address space (threads and allocator arenas included) is far below what
     // inflating the whole 1 GiB bomb and parsing it would take.
     let mut c = std::process::Command::new("prlimit");
-    c.arg("--as=1500000000").arg(env!("CARGO_BIN_EXE_samizdat")).arg("--archive").arg(&ar)
+    c.arg("--as=1500000000")
+        .arg(env!("CARGO_BIN_EXE_samizdat"))
+        .arg("--archive")
+        .arg(&ar)
         .args(["--json", "capture", &srv.url("/gzip-bomb")]);
     let (code, out, err) = run_code(&mut c);
     assert_eq!(code, 0, "{out}\n{err}");
@@ -394,16 +485,34 @@ fn two_processes_capturing_at_once_both_succeed_without_interleaving() {
     let srv = server();
     let (_d, ar) = setup("concurrency = 4\n");
     run_ok(samizdat(&ar).arg("init"));
-    let urls_a: Vec<String> = (0..15).map(|i| srv.url(&format!("/redirect/0?a={i}"))).collect();
-    let urls_b: Vec<String> = (0..15).map(|i| srv.url(&format!("/status/200?b={i}"))).collect();
+    let urls_a: Vec<String> = (0..15)
+        .map(|i| srv.url(&format!("/redirect/0?a={i}")))
+        .collect();
+    let urls_b: Vec<String> = (0..15)
+        .map(|i| srv.url(&format!("/status/200?b={i}")))
+        .collect();
     let spawn = |urls: &[String]| {
-        samizdat(&ar).arg("--json").arg("capture").args(urls)
-            .stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+        samizdat(&ar)
+            .arg("--json")
+            .arg("capture")
+            .args(urls)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
     };
     let (a, b) = (spawn(&urls_a), spawn(&urls_b));
     let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-    assert!(oa.status.success(), "{}", String::from_utf8_lossy(&oa.stderr));
-    assert!(ob.status.success(), "{}", String::from_utf8_lossy(&ob.stderr));
+    assert!(
+        oa.status.success(),
+        "{}",
+        String::from_utf8_lossy(&oa.stderr)
+    );
+    assert!(
+        ob.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ob.stderr)
+    );
     let mut lines = json_lines(&String::from_utf8_lossy(&oa.stdout));
     lines.extend(json_lines(&String::from_utf8_lossy(&ob.stdout)));
     assert_eq!(lines.len(), 30);
@@ -411,10 +520,18 @@ fn two_processes_capturing_at_once_both_succeed_without_interleaving() {
     let recs = records(&ar);
     let pos = |id: &str| recs.iter().position(|r| r.id() == id).unwrap();
     for l in &lines {
-        let ids: Vec<&str> = l["record_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let ids: Vec<&str> = l["record_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
         let ps: Vec<usize> = ids.iter().map(|i| pos(i)).collect();
         for w in ps.windows(2) {
-            assert!(w[1] == w[0] + 1 || recs[w[0] + 1].warc_type() == "warcinfo", "interleaved: {ps:?}");
+            assert!(
+                w[1] == w[0] + 1 || recs[w[0] + 1].warc_type() == "warcinfo",
+                "interleaved: {ps:?}"
+            );
         }
     }
     verify_ok(&ar);
@@ -426,9 +543,16 @@ fn a_capture_killed_mid_way_leaves_an_archive_that_verifies_and_continues() {
     let (_d, ar) = setup("concurrency = 8\n");
     run_ok(samizdat(&ar).arg("init"));
     for round in 0..3 {
-        let urls: Vec<String> = (0..200).map(|i| srv.url(&format!("/slow?ms=20&r={round}&i={i}"))).collect();
-        let mut child = samizdat(&ar).arg("capture").args(&urls)
-            .stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        let urls: Vec<String> = (0..200)
+            .map(|i| srv.url(&format!("/slow?ms=20&r={round}&i={i}")))
+            .collect();
+        let mut child = samizdat(&ar)
+            .arg("capture")
+            .args(&urls)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(300 + 150 * round));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
@@ -455,14 +579,21 @@ impl Mount {
         Mount(dir.to_path_buf())
     }
     fn read_only(&self) {
-        let st = std::process::Command::new("mount").args(["-o", "remount,ro"]).arg(&self.0).status().unwrap();
+        let st = std::process::Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&self.0)
+            .status()
+            .unwrap();
         assert!(st.success());
     }
 }
 
 impl Drop for Mount {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
     }
 }
 
@@ -484,7 +615,12 @@ fn a_full_disk_is_an_error_and_loses_nothing() {
         x ^= x << 17;
         noise.extend_from_slice(&x.to_le_bytes());
     }
-    srv.route("/noise", Resp::new(200).header("Content-Type", "application/octet-stream").body(noise));
+    srv.route(
+        "/noise",
+        Resp::new(200)
+            .header("Content-Type", "application/octet-stream")
+            .body(noise),
+    );
     let e = must_fail(&ar, &srv.url("/noise"));
     assert!(e.contains("No space left") || e.contains("space"), "{e}");
 }
@@ -515,16 +651,29 @@ fn init_is_idempotent_and_prints_the_verifier_key() {
     let ar = dir.path().join("archive");
     let a = run_ok(samizdat(&ar).args(["--json", "init"]));
     let b = run_ok(samizdat(&ar).args(["--json", "init"]));
-    let (a, b): (serde_json::Value, serde_json::Value) =
-        (serde_json::from_slice(&a.stdout).unwrap(), serde_json::from_slice(&b.stdout).unwrap());
+    let (a, b): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_slice(&a.stdout).unwrap(),
+        serde_json::from_slice(&b.stdout).unwrap(),
+    );
     assert_eq!(a["created"], true);
     assert_eq!(b["created"], false);
     assert_eq!(a["vkey"], b["vkey"], "the key survives a second init");
     let vkey = a["vkey"].as_str().unwrap();
-    assert!(samizdat::log::note::NoteVerifier::from_vkey(vkey).is_ok(), "{vkey}");
-    assert_eq!(std::fs::read_to_string(ar.join("keys/log.vkey")).unwrap().trim(), vkey);
+    assert!(
+        samizdat::log::note::NoteVerifier::from_vkey(vkey).is_ok(),
+        "{vkey}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ar.join("keys/log.vkey"))
+            .unwrap()
+            .trim(),
+        vkey
+    );
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(ar.join("keys/log.key")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(ar.join("keys/log.key"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
 
@@ -532,15 +681,23 @@ fn init_is_idempotent_and_prints_the_verifier_key() {
 fn reindex_answers_show_and_list_exactly_as_before() {
     let srv = server();
     let (_d, ar) = setup("");
-    let (code, lines, err) = capture(&ar, &[&srv.url("/page"), &srv.url("/gbk"), &srv.url("/redirect/2")]);
+    let (code, lines, err) = capture(
+        &ar,
+        &[&srv.url("/page"), &srv.url("/gbk"), &srv.url("/redirect/2")],
+    );
     assert_eq!(code, 0, "{err}");
     let (code, _, _) = capture(&ar, &[&srv.url("/page")]); // a second capture of one post
     assert_eq!(code, 0);
     let snapshot = |ar: &Path| {
         let mut out = vec![run_ok(samizdat(ar).args(["--json", "list", "--limit", "0"])).stdout];
         for l in &lines {
-            out.push(run_ok(samizdat(ar).args(["--json", "show", l["post_id"].as_str().unwrap()])).stdout);
-            out.push(run_ok(samizdat(ar).args(["--json", "show", l["url"].as_str().unwrap()])).stdout);
+            out.push(
+                run_ok(samizdat(ar).args(["--json", "show", l["post_id"].as_str().unwrap()]))
+                    .stdout,
+            );
+            out.push(
+                run_ok(samizdat(ar).args(["--json", "show", l["url"].as_str().unwrap()])).stdout,
+            );
         }
         out
     };
@@ -564,11 +721,13 @@ fn log_proofs_verify_against_the_signed_checkpoint() {
     let (code, _, _) = capture(&ar, &[&srv.url("/page")]);
     assert_eq!(code, 0);
     let first: serde_json::Value =
-        serde_json::from_slice(&run_ok(samizdat(&ar).args(["--json", "log", "checkpoint"])).stdout).unwrap();
+        serde_json::from_slice(&run_ok(samizdat(&ar).args(["--json", "log", "checkpoint"])).stdout)
+            .unwrap();
     let (code, _, _) = capture(&ar, &[&srv.url("/chunked"), &srv.url("/gzip")]);
     assert_eq!(code, 0);
     let cp: serde_json::Value =
-        serde_json::from_slice(&run_ok(samizdat(&ar).args(["--json", "log", "checkpoint"])).stdout).unwrap();
+        serde_json::from_slice(&run_ok(samizdat(&ar).args(["--json", "log", "checkpoint"])).stdout)
+            .unwrap();
     // The note as stored verifies with the archive's key.
     let v = samizdat::log::note::NoteVerifier::from_vkey(cp["vkey"].as_str().unwrap()).unwrap();
     let note = samizdat::log::note::open_note(cp["note"].as_str().unwrap(), &[v]).unwrap();
@@ -582,7 +741,12 @@ fn log_proofs_verify_against_the_signed_checkpoint() {
             &run_ok(samizdat(&ar).args(["--json", "log", "proof", &leaf.to_string()])).stdout,
         )
         .unwrap();
-        let proof: Vec<Hash> = p["proof"].as_array().unwrap().iter().map(|h| Hash::from_base64(h.as_str().unwrap()).unwrap()).collect();
+        let proof: Vec<Hash> = p["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| Hash::from_base64(h.as_str().unwrap()).unwrap())
+            .collect();
         // The leaf hash is recomputed from the record's bytes, not taken from samizdat.
         let lh = samizdat::log::merkle::leaf_hash(&recs[leaf as usize].to_bytes());
         verify_inclusion(&lh, leaf, size, &proof, &parsed.root).unwrap();
@@ -594,10 +758,22 @@ fn log_proofs_verify_against_the_signed_checkpoint() {
     }
     let old = first["size"].as_u64().unwrap();
     let c: serde_json::Value = serde_json::from_slice(
-        &run_ok(samizdat(&ar).args(["--json", "log", "consistency", &old.to_string(), &size.to_string()])).stdout,
+        &run_ok(samizdat(&ar).args([
+            "--json",
+            "log",
+            "consistency",
+            &old.to_string(),
+            &size.to_string(),
+        ]))
+        .stdout,
     )
     .unwrap();
-    let proof: Vec<Hash> = c["proof"].as_array().unwrap().iter().map(|h| Hash::from_base64(h.as_str().unwrap()).unwrap()).collect();
+    let proof: Vec<Hash> = c["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| Hash::from_base64(h.as_str().unwrap()).unwrap())
+        .collect();
     let old_root = Hash::from_base64(first["root"].as_str().unwrap()).unwrap();
     verify_consistency(old, size, &proof, &old_root, &parsed.root).unwrap();
     // Asking for a leaf outside the tree is a usage error.

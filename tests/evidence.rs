@@ -16,8 +16,16 @@ use std::process::Command;
 // ---------------------------------------------------------------------------
 
 fn sh(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("run openssl");
-    assert!(out.status.success(), "openssl {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// CA + TSA certificate (critical timeStamping EKU) + tsa.cnf, as in notes/tsa-recipe.sh.
@@ -33,15 +41,75 @@ impl Tsa {
 }
 
 fn make_pki(dir: &Path) {
-    sh(dir, &["req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-        "-days", "3650", "-sha256", "-subj", "/CN=Evidence Test Root CA/O=Throwaway", "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-addext", "subjectKeyIdentifier=hash"]);
-    sh(dir, &["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "tsa.key", "-out", "tsa.csr",
-        "-subj", "/CN=Evidence Test TSA/O=Throwaway"]);
+    sh(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "3650",
+            "-sha256",
+            "-subj",
+            "/CN=Evidence Test Root CA/O=Throwaway",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-addext",
+            "subjectKeyIdentifier=hash",
+        ],
+    );
+    sh(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "tsa.key",
+            "-out",
+            "tsa.csr",
+            "-subj",
+            "/CN=Evidence Test TSA/O=Throwaway",
+        ],
+    );
     std::fs::write(dir.join("tsa_ext.cnf"), "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\n\
 extendedKeyUsage = critical, timeStamping\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid:always\n").unwrap();
-    sh(dir, &["x509", "-req", "-in", "tsa.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "tsa.crt", "-days", "825",
-        "-sha256", "-extfile", "tsa_ext.cnf"]);
+    sh(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "tsa.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "tsa.crt",
+            "-days",
+            "825",
+            "-sha256",
+            "-extfile",
+            "tsa_ext.cnf",
+        ],
+    );
     std::fs::write(dir.join("tsa.cnf"), format!("[ tsa ]\ndefault_tsa = tsa_config1\n[ tsa_config1 ]\ndir = {}\nserial = $dir/tsaserial\n\
 crypto_device = builtin\nsigner_cert = $dir/tsa.crt\ncerts = $dir/ca.crt\nsigner_key = $dir/tsa.key\nsigner_digest = sha256\n\
 default_policy = 1.3.6.1.4.1.99999.1.1\ndigests = sha256, sha384, sha512\naccuracy = secs:1\nordering = yes\ntsa_name = yes\n\
@@ -70,7 +138,11 @@ fn start_tsa() -> Tsa {
                 buf.extend_from_slice(&tmp[..k]);
                 if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
                     let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
-                    let len = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
                     break (i + 4, len);
                 }
             };
@@ -88,11 +160,37 @@ fn start_tsa() -> Tsa {
             let r = d.join(format!("r{n}.tsr"));
             std::fs::write(&q, &buf[head_end..]).unwrap();
             let ok = Command::new("openssl")
-                .args(["ts", "-reply", "-config", "tsa.cnf", "-section", "tsa_config1", "-queryfile"])
-                .arg(&q).arg("-out").arg(&r).current_dir(&d).output().map(|o| o.status.success()).unwrap_or(false);
-            let body = if ok { std::fs::read(&r).unwrap() } else { vec![] };
-            let status = if ok { "200 OK" } else { "500 Internal Server Error" };
-            let _ = write!(c, "HTTP/1.1 {status}\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                .args([
+                    "ts",
+                    "-reply",
+                    "-config",
+                    "tsa.cnf",
+                    "-section",
+                    "tsa_config1",
+                    "-queryfile",
+                ])
+                .arg(&q)
+                .arg("-out")
+                .arg(&r)
+                .current_dir(&d)
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false);
+            let body = if ok {
+                std::fs::read(&r).unwrap()
+            } else {
+                vec![]
+            };
+            let status = if ok {
+                "200 OK"
+            } else {
+                "500 Internal Server Error"
+            };
+            let _ = write!(
+                c,
+                "HTTP/1.1 {status}\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
             let _ = c.write_all(&body);
         }
     });
@@ -106,13 +204,19 @@ fn start_tsa() -> Tsa {
 fn setup(extra: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempdir();
     let ar = dir.path().join("archive");
-    write_config(&ar, &format!("[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n{extra}"));
+    write_config(
+        &ar,
+        &format!("[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n{extra}"),
+    );
     (dir, ar)
 }
 
 fn capture_page(ar: &Path, url: &str) -> String {
     let out = run_ok(samizdat(ar).arg("--json").arg("capture").arg(url));
-    json_lines(&String::from_utf8_lossy(&out.stdout))[0]["post_id"].as_str().unwrap().to_string()
+    json_lines(&String::from_utf8_lossy(&out.stdout))[0]["post_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 fn read_zip(p: &Path) -> Vec<(String, Vec<u8>, zip::CompressionMethod)> {
@@ -137,21 +241,35 @@ fn rewrite(src: &Path, dst: &Path, name: &str, f: impl Fn(&mut Vec<u8>)) {
             f(&mut b);
             found = true;
         }
-        z.start_file(n.as_str(), zip::write::SimpleFileOptions::default().compression_method(m)).unwrap();
+        z.start_file(
+            n.as_str(),
+            zip::write::SimpleFileOptions::default().compression_method(m),
+        )
+        .unwrap();
         z.write_all(&b).unwrap();
     }
     if !found {
         let mut b = vec![];
         f(&mut b);
-        z.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        z.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
         z.write_all(&b).unwrap();
     }
     z.finish().unwrap();
 }
 
 fn openssl_ts_verify(data: &Path, tsr: &Path, ca: &Path) -> bool {
-    Command::new("openssl").args(["ts", "-verify", "-data"]).arg(data).arg("-in").arg(tsr).arg("-CAfile").arg(ca)
-        .output().unwrap().status.success()
+    Command::new("openssl")
+        .args(["ts", "-verify", "-data"])
+        .arg(data)
+        .arg("-in")
+        .arg(tsr)
+        .arg("-CAfile")
+        .arg(ca)
+        .output()
+        .unwrap()
+        .status
+        .success()
 }
 
 fn verify_bundle(ar: &Path, zip: &Path, args: &[&std::ffi::OsStr]) -> (i32, String, String) {
@@ -169,14 +287,26 @@ fn timestamps_from_every_tsa_are_stored_checked_and_accepted_by_openssl() {
     let srv = server();
     let tsa = start_tsa();
     let dead = format!("http://127.0.0.1:{}/tsa", free_port());
-    let (_d, ar) = setup(&format!("[timestamp]\ntsa = [\"{}\", \"{dead}\", \"{}\"]\ntsa_ca = \"{}\"\n", tsa.url, tsa.url, tsa.ca().display()));
+    let (_d, ar) = setup(&format!(
+        "[timestamp]\ntsa = [\"{}\", \"{dead}\", \"{}\"]\ntsa_ca = \"{}\"\n",
+        tsa.url,
+        tsa.url,
+        tsa.ca().display()
+    ));
     capture_page(&ar, &srv.url("/page"));
     let (code, out, err) = run_code(samizdat(&ar).arg("--json").arg("timestamp"));
     assert_eq!(code, 1, "one TSA is down, so exit 1:\n{out}\n{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     let toks = v["tokens"].as_array().unwrap();
     assert_eq!(toks.len(), 3);
-    assert_eq!((toks[0]["ok"].as_bool(), toks[1]["ok"].as_bool(), toks[2]["ok"].as_bool()), (Some(true), Some(false), Some(true)));
+    assert_eq!(
+        (
+            toks[0]["ok"].as_bool(),
+            toks[1]["ok"].as_bool(),
+            toks[2]["ok"].as_bool()
+        ),
+        (Some(true), Some(false), Some(true))
+    );
     assert_eq!(toks[0]["token"]["chain_checked"], true);
     let size = v["checkpoint_size"].as_u64().unwrap();
     let cps = ar.join("log/checkpoints");
@@ -185,13 +315,20 @@ fn timestamps_from_every_tsa_are_stored_checked_and_accepted_by_openssl() {
     let t2 = cps.join(format!("{size:020}.2.tsr"));
     assert!(t1.exists() && t2.exists() && !cps.join(format!("{size:020}.3.tsr")).exists());
     for t in [&t1, &t2] {
-        assert!(openssl_ts_verify(&cp, t, &tsa.ca()), "openssl ts -verify rejects {}", t.display());
+        assert!(
+            openssl_ts_verify(&cp, t, &tsa.ca()),
+            "openssl ts -verify rejects {}",
+            t.display()
+        );
     }
     let bad = tsa.dir.path().join("tampered-checkpoint");
     let mut b = std::fs::read(&cp).unwrap();
     b[0] ^= 1;
     std::fs::write(&bad, b).unwrap();
-    assert!(!openssl_ts_verify(&bad, &t1, &tsa.ca()), "openssl accepted a token for a tampered checkpoint");
+    assert!(
+        !openssl_ts_verify(&bad, &t1, &tsa.ca()),
+        "openssl accepted a token for a tampered checkpoint"
+    );
 
     // verify re-checks the stored tokens, and names a damaged one.
     let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
@@ -210,36 +347,88 @@ fn a_tsa_whose_ca_is_not_trusted_is_refused() {
     let tsa = start_tsa();
     let other = start_tsa();
     let srv = server();
-    let (_d, ar) = setup(&format!("[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\n", tsa.url, other.ca().display()));
+    let (_d, ar) = setup(&format!(
+        "[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\n",
+        tsa.url,
+        other.ca().display()
+    ));
     capture_page(&ar, &srv.url("/page"));
     let (code, _, err) = run_code(samizdat(&ar).arg("timestamp"));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("chain"), "{err}");
-    assert!(std::fs::read_dir(ar.join("log/checkpoints")).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".tsr")));
+    assert!(
+        std::fs::read_dir(ar.join("log/checkpoints"))
+            .unwrap()
+            .all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".tsr"))
+    );
 }
 
 #[test]
 fn a_bundle_checks_offline_and_every_kind_of_tampering_is_named() {
     let srv = server();
     let tsa = start_tsa();
-    let (d, ar) = setup(&format!("[timestamp]\ntsa = [\"{}\", \"{}\"]\ntsa_ca = \"{}\"\n", tsa.url, tsa.url, tsa.ca().display()));
+    let (d, ar) = setup(&format!(
+        "[timestamp]\ntsa = [\"{}\", \"{}\"]\ntsa_ca = \"{}\"\n",
+        tsa.url,
+        tsa.url,
+        tsa.ca().display()
+    ));
     let id = capture_page(&ar, &srv.url("/page"));
     run_ok(samizdat(&ar).arg("timestamp"));
     // A later, untimestamped checkpoint: the bundle must still pick the timestamped one.
     capture_page(&ar, &srv.url("/img/a.png"));
     let bundle = d.path().join("bundle.zip");
-    run_ok(samizdat(&ar).arg("export").arg(&id).arg("--bundle").arg(&bundle));
+    run_ok(
+        samizdat(&ar)
+            .arg("export")
+            .arg(&id)
+            .arg("--bundle")
+            .arg(&bundle),
+    );
 
     let entries = read_zip(&bundle);
     let names: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
-    for want in ["README.txt", "view.html", "post.json", "records.warc.gz", "proofs.json", "checkpoint", "checkpoint.tsr", "checkpoint.2.tsr", "tsa-chain.pem", "log.vkey"] {
+    for want in [
+        "README.txt",
+        "view.html",
+        "post.json",
+        "records.warc.gz",
+        "proofs.json",
+        "checkpoint",
+        "checkpoint.tsr",
+        "checkpoint.2.tsr",
+        "tsa-chain.pem",
+        "log.vkey",
+    ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
-    assert!(names.iter().any(|n| n.starts_with("media/") && n.ends_with(".png")), "{names:?}");
-    let view = String::from_utf8(entries.iter().find(|e| e.0 == "view.html").unwrap().1.clone()).unwrap();
-    assert!(!view.to_ascii_lowercase().contains("<script"), "view.html must not run script");
-    assert!(view.contains(PAGE_HEADLINE) || view.contains(PAGE_TITLE), "view.html does not show the post");
-    assert!(!view.contains("http://") || view.contains(&srv.base_url()), "view.html loads nothing from elsewhere");
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("media/") && n.ends_with(".png")),
+        "{names:?}"
+    );
+    let view = String::from_utf8(
+        entries
+            .iter()
+            .find(|e| e.0 == "view.html")
+            .unwrap()
+            .1
+            .clone(),
+    )
+    .unwrap();
+    assert!(
+        !view.to_ascii_lowercase().contains("<script"),
+        "view.html must not run script"
+    );
+    assert!(
+        view.contains(PAGE_HEADLINE) || view.contains(PAGE_TITLE),
+        "view.html does not show the post"
+    );
+    assert!(
+        !view.contains("http://") || view.contains(&srv.base_url()),
+        "view.html loads nothing from elsewhere"
+    );
 
     // Unpacked: warcio and openssl agree, as README.txt says.
     let un = d.path().join("unpacked");
@@ -250,58 +439,143 @@ fn a_bundle_checks_offline_and_every_kind_of_tampering_is_named() {
         std::fs::write(p, b).unwrap();
     }
     assert_warcio_ok(&[un.join("records.warc.gz")]);
-    assert!(openssl_ts_verify(&un.join("checkpoint"), &un.join("checkpoint.tsr"), &tsa.ca()));
-    assert!(openssl_ts_verify(&un.join("checkpoint"), &un.join("checkpoint.2.tsr"), &tsa.ca()));
+    assert!(openssl_ts_verify(
+        &un.join("checkpoint"),
+        &un.join("checkpoint.tsr"),
+        &tsa.ca()
+    ));
+    assert!(openssl_ts_verify(
+        &un.join("checkpoint"),
+        &un.join("checkpoint.2.tsr"),
+        &tsa.ca()
+    ));
     let cp_text = std::fs::read_to_string(un.join("checkpoint")).unwrap();
-    let proofs: serde_json::Value = serde_json::from_slice(&std::fs::read(un.join("proofs.json")).unwrap()).unwrap();
-    assert_eq!(proofs["checkpoint_size"].as_u64().unwrap().to_string(), cp_text.lines().nth(1).unwrap());
+    let proofs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(un.join("proofs.json")).unwrap()).unwrap();
+    assert_eq!(
+        proofs["checkpoint_size"].as_u64().unwrap().to_string(),
+        cp_text.lines().nth(1).unwrap()
+    );
 
     // Offline, no archive: with the published key and CA everything is proven.
     let vkey = ar.join("keys/log.vkey");
     let ca = tsa.ca();
-    let full: Vec<&std::ffi::OsStr> = vec!["--vkey".as_ref(), vkey.as_os_str(), "--tsa-ca".as_ref(), ca.as_os_str()];
+    let full: Vec<&std::ffi::OsStr> = vec![
+        "--vkey".as_ref(),
+        vkey.as_os_str(),
+        "--tsa-ca".as_ref(),
+        ca.as_os_str(),
+    ];
     let (code, out, err) = verify_bundle(&ar, &bundle, &full);
     assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("What this proves") && out.contains("What this does not prove"), "{out}");
+    assert!(
+        out.contains("What this proves") && out.contains("What this does not prove"),
+        "{out}"
+    );
     assert!(!out.contains("IDENTITY NOT CHECKED"), "{out}");
     // Without them: internal consistency only, said plainly, with the fingerprint.
     let (code, out, _) = verify_bundle(&ar, &bundle, &[]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("IDENTITY NOT CHECKED") && out.contains("TSA IDENTITY NOT CHECKED"), "{out}");
-    let fp = samizdat::log::note::NoteVerifier::from_vkey(std::fs::read_to_string(&vkey).unwrap().trim()).unwrap().fingerprint();
+    assert!(
+        out.contains("IDENTITY NOT CHECKED") && out.contains("TSA IDENTITY NOT CHECKED"),
+        "{out}"
+    );
+    let fp = samizdat::log::note::NoteVerifier::from_vkey(
+        std::fs::read_to_string(&vkey).unwrap().trim(),
+    )
+    .unwrap()
+    .fingerprint();
     assert!(out.contains(&fp), "{out}");
 
     // Each kind of tampering fails (exit 3) and names the file.
-    let other_key = samizdat::log::note::NoteSigner::generate("example.org/other-log").unwrap().verifier().to_vkey();
+    let other_key = samizdat::log::note::NoteSigner::generate("example.org/other-log")
+        .unwrap()
+        .verifier()
+        .to_vkey();
     let other_ca = start_tsa();
     let cases: Vec<(&str, &str, Box<dyn Fn(&mut Vec<u8>)>, bool)> = vec![
-        ("record byte", "records.warc.gz", Box::new(|b: &mut Vec<u8>| { let i = b.len() / 2; b[i] ^= 0x01; }), false),
-        ("proof hash", "proofs.json", Box::new(|b: &mut Vec<u8>| {
-            let mut v: serde_json::Value = serde_json::from_slice(b).unwrap();
-            let leaves = v["leaves"].as_array_mut().unwrap();
-            let l = leaves.iter_mut().find(|l| !l["proof"].as_array().unwrap().is_empty()).unwrap();
-            l["proof"][0] = serde_json::json!(samizdat::log::merkle::Hash([7u8; 32]).to_base64());
-            *b = serde_json::to_vec_pretty(&v).unwrap();
-        }), false),
-        ("checkpoint", "checkpoint", Box::new(|b: &mut Vec<u8>| {
-            let s = String::from_utf8(b.clone()).unwrap();
-            let mut lines: Vec<String> = s.split('\n').map(str::to_string).collect();
-            lines[1] = (lines[1].parse::<u64>().unwrap() + 1).to_string();
-            *b = lines.join("\n").into_bytes();
-        }), false),
-        ("token", "checkpoint.tsr", Box::new(|b: &mut Vec<u8>| { let n = b.len(); b[n - 8] ^= 0x20; }), false),
-        ("vkey swapped", "log.vkey", Box::new(move |b: &mut Vec<u8>| *b = format!("{other_key}\n").into_bytes()), false),
-        ("post text", "post.json", Box::new(|b: &mut Vec<u8>| {
-            let mut v: serde_json::Value = serde_json::from_slice(b).unwrap();
-            v["text"] = serde_json::json!("something the author never wrote");
-            *b = serde_json::to_vec_pretty(&v).unwrap();
-        }), false),
-        ("view", "view.html", Box::new(|b: &mut Vec<u8>| b.extend_from_slice(b"<p>added</p>")), false),
-        ("extra file", "notes.txt", Box::new(|b: &mut Vec<u8>| b.extend_from_slice(b"hello")), false),
-        ("other TSA chain", "tsa-chain.pem", Box::new({
-            let pem = std::fs::read(other_ca.ca()).unwrap();
-            move |b: &mut Vec<u8>| *b = pem.clone()
-        }), true),
+        (
+            "record byte",
+            "records.warc.gz",
+            Box::new(|b: &mut Vec<u8>| {
+                let i = b.len() / 2;
+                b[i] ^= 0x01;
+            }),
+            false,
+        ),
+        (
+            "proof hash",
+            "proofs.json",
+            Box::new(|b: &mut Vec<u8>| {
+                let mut v: serde_json::Value = serde_json::from_slice(b).unwrap();
+                let leaves = v["leaves"].as_array_mut().unwrap();
+                let l = leaves
+                    .iter_mut()
+                    .find(|l| !l["proof"].as_array().unwrap().is_empty())
+                    .unwrap();
+                l["proof"][0] =
+                    serde_json::json!(samizdat::log::merkle::Hash([7u8; 32]).to_base64());
+                *b = serde_json::to_vec_pretty(&v).unwrap();
+            }),
+            false,
+        ),
+        (
+            "checkpoint",
+            "checkpoint",
+            Box::new(|b: &mut Vec<u8>| {
+                let s = String::from_utf8(b.clone()).unwrap();
+                let mut lines: Vec<String> = s.split('\n').map(str::to_string).collect();
+                lines[1] = (lines[1].parse::<u64>().unwrap() + 1).to_string();
+                *b = lines.join("\n").into_bytes();
+            }),
+            false,
+        ),
+        (
+            "token",
+            "checkpoint.tsr",
+            Box::new(|b: &mut Vec<u8>| {
+                let n = b.len();
+                b[n - 8] ^= 0x20;
+            }),
+            false,
+        ),
+        (
+            "vkey swapped",
+            "log.vkey",
+            Box::new(move |b: &mut Vec<u8>| *b = format!("{other_key}\n").into_bytes()),
+            false,
+        ),
+        (
+            "post text",
+            "post.json",
+            Box::new(|b: &mut Vec<u8>| {
+                let mut v: serde_json::Value = serde_json::from_slice(b).unwrap();
+                v["text"] = serde_json::json!("something the author never wrote");
+                *b = serde_json::to_vec_pretty(&v).unwrap();
+            }),
+            false,
+        ),
+        (
+            "view",
+            "view.html",
+            Box::new(|b: &mut Vec<u8>| b.extend_from_slice(b"<p>added</p>")),
+            false,
+        ),
+        (
+            "extra file",
+            "notes.txt",
+            Box::new(|b: &mut Vec<u8>| b.extend_from_slice(b"hello")),
+            false,
+        ),
+        (
+            "other TSA chain",
+            "tsa-chain.pem",
+            Box::new({
+                let pem = std::fs::read(other_ca.ca()).unwrap();
+                move |b: &mut Vec<u8>| *b = pem.clone()
+            }),
+            true,
+        ),
     ];
     for (what, file, f, without_flags) in &cases {
         let bad = d.path().join(format!("bad-{}.zip", what.replace(' ', "-")));
@@ -309,12 +583,20 @@ fn a_bundle_checks_offline_and_every_kind_of_tampering_is_named() {
         let args: &[&std::ffi::OsStr] = if *without_flags { &[] } else { &full };
         let (code, out, err) = verify_bundle(&ar, &bad, args);
         assert_eq!(code, 3, "{what}: not detected:\n{out}\n{err}");
-        assert!(out.lines().any(|l| l.starts_with("FAIL") && l.contains(file)), "{what}: {file} not named:\n{out}");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("FAIL") && l.contains(file)),
+            "{what}: {file} not named:\n{out}"
+        );
         // The vkey swap is caught even without --vkey: the checkpoint's signature fails.
         if *what == "vkey swapped" {
             let (code, out, _) = verify_bundle(&ar, &bad, &[]);
             assert_eq!(code, 3, "vkey swap without --vkey:\n{out}");
-            assert!(out.lines().any(|l| l.starts_with("FAIL") && l.contains("checkpoint")), "{out}");
+            assert!(
+                out.lines()
+                    .any(|l| l.starts_with("FAIL") && l.contains("checkpoint")),
+                "{out}"
+            );
         }
     }
 }
@@ -325,26 +607,64 @@ fn wacz_export_validates_and_replays() {
     let (d, ar) = setup("");
     let id = capture_page(&ar, &srv.url("/page"));
     capture_page(&ar, &srv.url("/img/b.jpg"));
-    for (name, args) in [("post.wacz", vec![id.clone()]), ("all.wacz", vec!["--all".to_string()]), ("query.wacz", vec!["--query".to_string(), "/page".to_string()])] {
+    for (name, args) in [
+        ("post.wacz", vec![id.clone()]),
+        ("all.wacz", vec!["--all".to_string()]),
+        (
+            "query.wacz",
+            vec!["--query".to_string(), "/page".to_string()],
+        ),
+    ] {
         let out = d.path().join(name);
-        run_ok(samizdat(&ar).arg("export").args(&args).arg("--wacz").arg(&out));
+        run_ok(
+            samizdat(&ar)
+                .arg("export")
+                .args(&args)
+                .arg("--wacz")
+                .arg(&out),
+        );
         assert_wacz_ok(&out);
         let entries = read_zip(&out);
         let names: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
-        for want in ["datapackage.json", "datapackage-digest.json", "pages/pages.jsonl", "indexes/index.cdxj"] {
+        for want in [
+            "datapackage.json",
+            "datapackage-digest.json",
+            "pages/pages.jsonl",
+            "indexes/index.cdxj",
+        ] {
             assert!(names.contains(&want), "{name}: {want} missing: {names:?}");
         }
-        let warcs: Vec<_> = entries.iter().filter(|e| e.0.starts_with("archive/")).collect();
+        let warcs: Vec<_> = entries
+            .iter()
+            .filter(|e| e.0.starts_with("archive/"))
+            .collect();
         assert!(!warcs.is_empty());
         for w in &warcs {
-            assert_eq!(w.2, zip::CompressionMethod::Stored, "{} must be STORED", w.0);
+            assert_eq!(
+                w.2,
+                zip::CompressionMethod::Stored,
+                "{} must be STORED",
+                w.0
+            );
         }
-        let pages = String::from_utf8(entries.iter().find(|e| e.0 == "pages/pages.jsonl").unwrap().1.clone()).unwrap();
-        assert!(pages.contains(&srv.url("/page")), "{name}: pages.jsonl lacks the page:\n{pages}");
+        let pages = String::from_utf8(
+            entries
+                .iter()
+                .find(|e| e.0 == "pages/pages.jsonl")
+                .unwrap()
+                .1
+                .clone(),
+        )
+        .unwrap();
+        assert!(
+            pages.contains(&srv.url("/page")),
+            "{name}: pages.jsonl lacks the page:\n{pages}"
+        );
         if name == "all.wacz" {
             // --all copies each WARC file byte for byte.
             for w in &warcs {
-                let orig = std::fs::read(ar.join("warc").join(w.0.trim_start_matches("archive/"))).unwrap();
+                let orig = std::fs::read(ar.join("warc").join(w.0.trim_start_matches("archive/")))
+                    .unwrap();
                 assert!(orig == w.1, "{} differs from the archive's file", w.0);
             }
         }
@@ -361,11 +681,21 @@ fn wacz_export_validates_and_replays() {
             assert_eq!(code, 0, "{vout}");
             // A changed byte in the WARC is caught by wacz validate and named by verify-bundle.
             let bad = d.path().join("bad.wacz");
-            rewrite(&out, &bad, &warcs[0].0, |b| { let i = b.len() / 2; b[i] ^= 1; });
-            assert!(wacz_validate(&bad).is_err(), "wacz validate accepted a tampered WARC");
+            rewrite(&out, &bad, &warcs[0].0, |b| {
+                let i = b.len() / 2;
+                b[i] ^= 1;
+            });
+            assert!(
+                wacz_validate(&bad).is_err(),
+                "wacz validate accepted a tampered WARC"
+            );
             let (code, out, _) = verify_bundle(&ar, &bad, &[]);
             assert_eq!(code, 3, "{out}");
-            assert!(out.lines().any(|l| l.starts_with("FAIL") && l.contains("archive/data.warc.gz")), "{out}");
+            assert!(
+                out.lines()
+                    .any(|l| l.starts_with("FAIL") && l.contains("archive/data.warc.gz")),
+                "{out}"
+            );
         }
     }
 }
@@ -374,11 +704,24 @@ fn wacz_export_validates_and_replays() {
 fn capture_with_timestamp_dates_the_new_checkpoint() {
     let srv = server();
     let tsa = start_tsa();
-    let (_d, ar) = setup(&format!("[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\n", tsa.url, tsa.ca().display()));
-    run_ok(samizdat(&ar).arg("capture").arg("--timestamp").arg(srv.url("/page")));
+    let (_d, ar) = setup(&format!(
+        "[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\n",
+        tsa.url,
+        tsa.ca().display()
+    ));
+    run_ok(
+        samizdat(&ar)
+            .arg("capture")
+            .arg("--timestamp")
+            .arg(srv.url("/page")),
+    );
     let cp = std::fs::read_to_string(ar.join("log/checkpoint")).unwrap();
     let size: u64 = cp.lines().nth(1).unwrap().parse().unwrap();
     let tsr = ar.join(format!("log/checkpoints/{size:020}.tsr"));
     assert!(tsr.exists(), "no token beside the new checkpoint");
-    assert!(openssl_ts_verify(&ar.join(format!("log/checkpoints/{size:020}")), &tsr, &tsa.ca()));
+    assert!(openssl_ts_verify(
+        &ar.join(format!("log/checkpoints/{size:020}")),
+        &tsr,
+        &tsa.ca()
+    ));
 }

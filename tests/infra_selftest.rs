@@ -24,7 +24,11 @@ fn client() -> reqwest::Client {
 }
 
 async fn get(url: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
-    let r = client().get(url).send().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let r = client()
+        .get(url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
     let st = r.status().as_u16();
     let h = r.headers().clone();
     (st, h, r.bytes().await.unwrap().to_vec())
@@ -40,7 +44,11 @@ async fn encodings_and_charsets() {
 
     // /chunked: raw framing shows several chunks; the de-chunked body is the parts joined.
     let mut tcp = std::net::TcpStream::connect(s.addr()).unwrap();
-    write!(tcp, "GET /chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        tcp,
+        "GET /chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut raw = Vec::new();
     tcp.read_to_end(&mut raw).unwrap();
     let text = String::from_utf8_lossy(&raw).to_lowercase();
@@ -48,8 +56,14 @@ async fn encodings_and_charsets() {
     assert!(!text.contains("content-length"), "{text}");
     let (_, _, body) = parse_http_response(&raw).unwrap();
     assert_eq!(body, CHUNKED_PARTS.concat().as_bytes());
-    let chunk_lines = text.split("\r\n").filter(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_hexdigit())).count();
-    assert!(chunk_lines >= CHUNKED_PARTS.len(), "expected several chunks:\n{text}");
+    let chunk_lines = text
+        .split("\r\n")
+        .filter(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_hexdigit()))
+        .count();
+    assert!(
+        chunk_lines >= CHUNKED_PARTS.len(),
+        "expected several chunks:\n{text}"
+    );
 
     // /gzip and /br: encoded bytes on the wire.
     let (st, h, body) = get(&s.url("/gzip")).await;
@@ -57,14 +71,18 @@ async fn encodings_and_charsets() {
     assert_eq!(hv(&h, "content-encoding"), "gzip");
     assert_eq!(&body[..2], &[0x1f, 0x8b]);
     let mut dec = String::new();
-    flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut dec).unwrap();
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_string(&mut dec)
+        .unwrap();
     assert_eq!(dec, COMPRESSED_HTML);
 
     let (st, h, body) = get(&s.url("/br")).await;
     assert_eq!(st, 200);
     assert_eq!(hv(&h, "content-encoding"), "br");
     let mut dec = Vec::new();
-    brotli::Decompressor::new(&body[..], 4096).read_to_end(&mut dec).unwrap();
+    brotli::Decompressor::new(&body[..], 4096)
+        .read_to_end(&mut dec)
+        .unwrap();
     assert_eq!(dec, COMPRESSED_HTML.as_bytes());
 
     // GBK pages.
@@ -73,7 +91,10 @@ async fn encodings_and_charsets() {
     assert_eq!(st, 200);
     assert_eq!(hv(&h, "content-type"), "text/html; charset=gbk");
     assert_eq!(body, gbk_meta);
-    assert!(std::str::from_utf8(&body).is_err(), "GBK bytes must not be valid UTF-8");
+    assert!(
+        std::str::from_utf8(&body).is_err(),
+        "GBK bytes must not be valid UTF-8"
+    );
     let (text, _, bad) = encoding_rs::GBK.decode(&body);
     assert!(!bad && text.contains(GBK_TEXT));
 
@@ -85,7 +106,10 @@ async fn encodings_and_charsets() {
     let (_, h, body) = get(&s.url("/mislabelled")).await;
     assert_eq!(hv(&h, "content-type"), "text/html; charset=utf-8");
     assert!(std::str::from_utf8(&body).is_err());
-    assert!(!String::from_utf8_lossy(&body).contains("charset"), "no meta hint on /mislabelled");
+    assert!(
+        !String::from_utf8_lossy(&body).contains("charset"),
+        "no meta hint on /mislabelled"
+    );
     assert!(encoding_rs::GBK.decode(&body).0.contains(GBK_TEXT));
 }
 
@@ -96,7 +120,14 @@ async fn redirects_and_statuses() {
     assert_eq!(st, 302);
     assert_eq!(hv(&h, "location"), "/redirect/2");
     // A following client ends on a 200 after 3 hops.
-    let r = reqwest::Client::builder().no_proxy().build().unwrap().get(s.url("/redirect/3")).send().await.unwrap();
+    let r = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(s.url("/redirect/3"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.url().path(), "/redirect/0");
     assert_eq!(s.hits("/redirect/3"), 2);
@@ -104,7 +135,13 @@ async fn redirects_and_statuses() {
 
     let (st, h, _) = get(&s.url("/redirect-loop")).await;
     assert_eq!((st, hv(&h, "location")), (302, "/redirect-loop"));
-    let err = reqwest::Client::builder().no_proxy().build().unwrap().get(s.url("/redirect-loop")).send().await;
+    let err = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(s.url("/redirect-loop"))
+        .send()
+        .await;
     assert!(err.is_err(), "a following client must give up on the loop");
 
     let target = "http://127.0.0.1:9/x?y=1&z=2";
@@ -133,8 +170,16 @@ async fn slow_big_and_endless() {
 
     // Headers at once, then 2 pieces 600 ms apart (generous margins for a loaded CI box).
     let t = Instant::now();
-    let r = client().get(s.url("/slow-body?ms=600&chunks=2")).send().await.unwrap();
-    assert!(t.elapsed() < Duration::from_millis(550), "headers must come at once: {:?}", t.elapsed());
+    let r = client()
+        .get(s.url("/slow-body?ms=600&chunks=2"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        t.elapsed() < Duration::from_millis(550),
+        "headers must come at once: {:?}",
+        t.elapsed()
+    );
     let body = r.bytes().await.unwrap();
     assert!(t.elapsed() >= Duration::from_millis(1200));
     assert_eq!(&body[..], b"<p>piece 0</p>\n<p>piece 1</p>\n");
@@ -150,7 +195,12 @@ async fn slow_big_and_endless() {
     assert!(r.headers().get("content-length").is_none());
     let mut n = 0usize;
     while n < 4 << 20 {
-        n += r.chunk().await.unwrap().expect("never-ending must not end").len();
+        n += r
+            .chunk()
+            .await
+            .unwrap()
+            .expect("never-ending must not end")
+            .len();
     }
     drop(r);
 }
@@ -199,8 +249,17 @@ async fn page_images_cookies_and_headers() {
     assert_eq!(&jpg[jpg.len() - 2..], &[0xff, 0xd9]);
 
     let (_, h, _) = get(&s.url("/set-cookie")).await;
-    let cookies: Vec<_> = h.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
-    assert!(cookies.iter().any(|c| c.starts_with(&format!("session={SECRET_COOKIE}"))), "{cookies:?}");
+    let cookies: Vec<_> = h
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with(&format!("session={SECRET_COOKIE}"))),
+        "{cookies:?}"
+    );
 
     let r = client()
         .get(s.url("/echo-headers?q=1"))
@@ -219,7 +278,10 @@ async fn page_images_cookies_and_headers() {
     assert_eq!(last.method, "GET");
     assert_eq!(last.path, "/echo-headers?q=1");
     assert_eq!(last.header("Referer"), Some("http://127.0.0.1/ref"));
-    assert_eq!(last.header("cookie"), Some(format!("session={SECRET_COOKIE}").as_str()));
+    assert_eq!(
+        last.header("cookie"),
+        Some(format!("session={SECRET_COOKIE}").as_str())
+    );
     s.clear();
     assert!(s.requests().is_empty());
 }
@@ -231,9 +293,15 @@ async fn runtime_routes_and_cache_buster() {
         "/api/post?id=42",
         Resp::json(r#"{"id":"42"}"#).header("X-Fixture", "yes"),
     );
-    s.route("/page", Resp::html("overridden").header("X-Fixture", "page"));
+    s.route(
+        "/page",
+        Resp::html("overridden").header("X-Fixture", "page"),
+    );
     let (st, h, body) = get(&s.url("/api/post?id=42")).await;
-    assert_eq!((st, hv(&h, "x-fixture"), &body[..]), (200, "yes", &br#"{"id":"42"}"#[..]));
+    assert_eq!(
+        (st, hv(&h, "x-fixture"), &body[..]),
+        (200, "yes", &br#"{"id":"42"}"#[..])
+    );
     assert_eq!(hv(&h, "content-type"), "application/json");
     let (st, _, body) = get(&s.url("/api/post?id=42&_=1700000000000")).await;
     assert_eq!((st, &body[..]), (200, &br#"{"id":"42"}"#[..]));
@@ -251,10 +319,18 @@ async fn gzip_bomb_is_small_on_the_wire_and_huge_inflated() {
     assert_eq!(st, 200);
     assert_eq!(hv(&h, "content-encoding"), "gzip");
     assert!(hv(&h, "content-type").starts_with("text/html"));
-    assert!(body.len() < 2 << 20, "bomb is {} bytes on the wire", body.len());
+    assert!(
+        body.len() < 2 << 20,
+        "bomb is {} bytes on the wire",
+        body.len()
+    );
     // Count inflated bytes without keeping them.
     let n = tokio::task::spawn_blocking(move || {
-        std::io::copy(&mut flate2::read::GzDecoder::new(&body[..]), &mut std::io::sink()).unwrap()
+        std::io::copy(
+            &mut flate2::read::GzDecoder::new(&body[..]),
+            &mut std::io::sink(),
+        )
+        .unwrap()
     })
     .await
     .unwrap();
@@ -272,7 +348,10 @@ fn sync_usage_and_drop() {
     assert_eq!(s.hits("/chunked"), 1);
     drop(s);
     std::thread::sleep(Duration::from_millis(100));
-    assert!(std::net::TcpStream::connect(addr).is_err(), "server must stop on drop");
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "server must stop on drop"
+    );
 }
 
 #[tokio::test]
@@ -288,8 +367,15 @@ async fn tls_server_trusts_only_its_ca() {
         .resolve("localhost", s.addr())
         .build()
         .unwrap();
-    for url in [s.url("/page"), format!("https://localhost:{}/page", s.addr().port())] {
-        let r = good.get(&url).send().await.unwrap_or_else(|e| panic!("{url}: {e:?}"));
+    for url in [
+        s.url("/page"),
+        format!("https://localhost:{}/page", s.addr().port()),
+    ] {
+        let r = good
+            .get(&url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e:?}"));
         assert_eq!(r.status().as_u16(), 200);
         assert!(r.text().await.unwrap().contains(PAGE_TITLE));
     }
@@ -297,11 +383,21 @@ async fn tls_server_trusts_only_its_ca() {
     // Another CA's trust store must fail the handshake.
     let (_other, other_ca) = tls_server();
     let other = reqwest::Certificate::from_pem(&std::fs::read(&other_ca).unwrap()).unwrap();
-    let bad = reqwest::Client::builder().no_proxy().tls_certs_only([other]).build().unwrap();
-    assert!(bad.get(s.url("/page")).send().await.is_err(), "must not verify with a foreign CA");
+    let bad = reqwest::Client::builder()
+        .no_proxy()
+        .tls_certs_only([other])
+        .build()
+        .unwrap();
+    assert!(
+        bad.get(s.url("/page")).send().await.is_err(),
+        "must not verify with a foreign CA"
+    );
     // And so must the default (system) trust store, if it can be built here at all.
     if let Ok(c) = reqwest::Client::builder().no_proxy().build() {
-        assert!(c.get(s.url("/page")).send().await.is_err(), "must not verify with system roots");
+        assert!(
+            c.get(s.url("/page")).send().await.is_err(),
+            "must not verify with system roots"
+        );
     }
     assert!(s.hits("/page") >= 2);
 }
@@ -311,19 +407,28 @@ async fn tls_server_trusts_only_its_ca() {
 // ---------------------------------------------------------------------------
 
 const TARGET: &str = "https://example.com/selftest/post/1";
-const PAYLOAD: &[u8] = b"<!doctype html><html><body><p>hello world \xe4\xbd\xa0\xe5\xa5\xbd</p></body></html>\n";
+const PAYLOAD: &[u8] =
+    b"<!doctype html><html><body><p>hello world \xe4\xbd\xa0\xe5\xa5\xbd</p></body></html>\n";
 
 fn sha256_label(data: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(data)))
 }
 
 /// One WARC record as its own gzip member.
-fn record(fields: &[(&str, String)], block: &[u8], digest_of: &[u8], payload_of: Option<&[u8]>) -> Vec<u8> {
+fn record(
+    fields: &[(&str, String)],
+    block: &[u8],
+    digest_of: &[u8],
+    payload_of: Option<&[u8]>,
+) -> Vec<u8> {
     let mut head = String::from("WARC/1.1\r\n");
     for (k, v) in fields {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    head.push_str(&format!("WARC-Block-Digest: {}\r\n", sha256_label(digest_of)));
+    head.push_str(&format!(
+        "WARC-Block-Digest: {}\r\n",
+        sha256_label(digest_of)
+    ));
     if let Some(p) = payload_of {
         head.push_str(&format!("WARC-Payload-Digest: {}\r\n", sha256_label(p)));
     }
@@ -353,7 +458,9 @@ fn write_warc(path: &Path, tamper: bool) {
         let i = stored.len() - 20;
         stored[i] ^= 0x20;
     }
-    let req_block = b"GET /selftest/post/1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: selftest\r\n\r\n".to_vec();
+    let req_block =
+        b"GET /selftest/post/1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: selftest\r\n\r\n"
+            .to_vec();
     let mut out = Vec::new();
     out.extend(record(
         &[
@@ -407,13 +514,17 @@ fn warcio_passes_valid_and_fails_tampered() {
     write_warc(&bad, true);
     let out = assert_warcio_ok(std::slice::from_ref(&good));
     assert!(out.matches("digest pass").count() >= 3, "{out}");
-    let err = warcio_check(std::slice::from_ref(&bad)).expect_err("tampered WARC must fail warcio check");
+    let err =
+        warcio_check(std::slice::from_ref(&bad)).expect_err("tampered WARC must fail warcio check");
     assert!(err.contains("digest failed"), "{err}");
     assert!(warcio_check(&[good.clone(), bad.clone()]).is_err());
 
     let cdx = cdxj_index(std::slice::from_ref(&good));
     assert!(cdx.contains("com,example)/selftest/post/1"), "{cdx}");
-    assert!(cdx.contains(&format!("\"digest\": \"{}\"", sha256_label(PAYLOAD))), "{cdx}");
+    assert!(
+        cdx.contains(&format!("\"digest\": \"{}\"", sha256_label(PAYLOAD))),
+        "{cdx}"
+    );
 }
 
 #[test]
@@ -424,7 +535,12 @@ fn pywb_replays_hand_written_warc_byte_for_byte() {
     let (st, headers, body) = pywb_replay(std::slice::from_ref(&good), TARGET);
     assert_eq!(st, 200, "headers: {headers:?}");
     assert_eq!(body, PAYLOAD);
-    assert!(headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("memento-datetime")), "{headers:?}");
+    assert!(
+        headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("memento-datetime")),
+        "{headers:?}"
+    );
 }
 
 #[test]
@@ -432,13 +548,19 @@ fn helpers_for_archives() {
     let dir = tempdir();
     let archive = dir.path().join("arch");
     write_config(&archive, "[http]\nconcurrency = 2\n");
-    assert_eq!(std::fs::read_to_string(archive.join("samizdat.toml")).unwrap(), "[http]\nconcurrency = 2\n");
+    assert_eq!(
+        std::fs::read_to_string(archive.join("samizdat.toml")).unwrap(),
+        "[http]\nconcurrency = 2\n"
+    );
     assert!(warc_files(&archive).is_empty());
     std::fs::create_dir_all(archive.join("warc")).unwrap();
     for n in ["b.warc.gz", "a.warc.gz", "c.cdxj"] {
         std::fs::write(archive.join("warc").join(n), b"").unwrap();
     }
-    let names: Vec<_> = warc_files(&archive).iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let names: Vec<_> = warc_files(&archive)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(names, ["a.warc.gz", "b.warc.gz"]);
     // The binary runs (whatever it prints today); run_code reports its exit code.
     let (code, _, _) = run_code(samizdat(&archive).arg("--help"));

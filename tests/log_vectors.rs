@@ -76,14 +76,21 @@ fn probe_proof(v: &Value) -> Vec<Hash> {
 #[test]
 fn transparency_dev_inclusion_probes() {
     let mut files = Vec::new();
-    json_files(&fixtures().join("transparency-dev-merkle/testdata/inclusion"), &mut files);
+    json_files(
+        &fixtures().join("transparency-dev-merkle/testdata/inclusion"),
+        &mut files,
+    );
     assert_eq!(files.len(), 98);
     let (mut ok, mut rejected) = (0, 0);
     for f in &files {
         let d = read_json(f);
         let want_err = d["wantErr"].as_bool().unwrap();
         let Some(leaf) = probe_leaf(&d["leafHash"]) else {
-            assert!(want_err, "{}: a malformed leaf hash must be a wantErr probe", f.display());
+            assert!(
+                want_err,
+                "{}: a malformed leaf hash must be a wantErr probe",
+                f.display()
+            );
             rejected += 1;
             continue;
         };
@@ -103,7 +110,10 @@ fn transparency_dev_inclusion_probes() {
 #[test]
 fn transparency_dev_consistency_probes() {
     let mut files = Vec::new();
-    json_files(&fixtures().join("transparency-dev-merkle/testdata/consistency"), &mut files);
+    json_files(
+        &fixtures().join("transparency-dev-merkle/testdata/consistency"),
+        &mut files,
+    );
     assert_eq!(files.len(), 98);
     let (mut ok, mut rejected) = (0, 0);
     for f in &files {
@@ -144,7 +154,12 @@ fn ref_tree() -> RefTree {
         .iter()
         .map(|lvl| lvl.as_array().unwrap().iter().map(hx).collect())
         .collect();
-    let roots: Vec<Hash> = j["root_hash_by_tree_size_hex"].as_array().unwrap().iter().map(hx).collect();
+    let roots: Vec<Hash> = j["root_hash_by_tree_size_hex"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(hx)
+        .collect();
     let roots_b64: Vec<Hash> = j["root_hash_by_tree_size_b64"]
         .as_array()
         .unwrap()
@@ -152,7 +167,12 @@ fn ref_tree() -> RefTree {
         .map(|v| Hash::from_base64(v.as_str().unwrap()).unwrap())
         .collect();
     assert_eq!(roots, roots_b64);
-    RefTree { leaves, nodes, roots, json: j }
+    RefTree {
+        leaves,
+        nodes,
+        roots,
+        json: j,
+    }
 }
 
 #[test]
@@ -201,13 +221,20 @@ fn rfc6962_reference_tree_via_hashstore_and_compact_range() {
         store.append(&[lh]).unwrap();
         cr.push(lh);
         assert_eq!(store.tree_size(), i as u64 + 1);
-        assert_eq!(store.root(i as u64 + 1).unwrap(), t.roots[i + 1], "store size {}", i + 1);
+        assert_eq!(
+            store.root(i as u64 + 1).unwrap(),
+            t.roots[i + 1],
+            "store size {}",
+            i + 1
+        );
         assert_eq!(cr.root(), t.roots[i + 1], "compact range size {}", i + 1);
     }
     // Every node hash, read from the stored-hash layout.
     for (level, hashes) in t.nodes.iter().enumerate() {
         for (n, want) in hashes.iter().enumerate() {
-            let got = store.read_hashes(&[stored_hash_index(level as u8, n as u64)]).unwrap();
+            let got = store
+                .read_hashes(&[stored_hash_index(level as u8, n as u64)])
+                .unwrap();
             assert_eq!(got[0], *want, "level {level} node {n}");
         }
     }
@@ -216,8 +243,12 @@ fn rfc6962_reference_tree_via_hashstore_and_compact_range() {
         assert_eq!(store.root(size).unwrap(), t.roots[size as usize]);
     }
     // The inclusion proof for leaf 5 matches the transparency-dev happy path.
-    let d = read_json(&fixtures().join("transparency-dev-merkle/testdata/inclusion/2/happy-path.json"));
-    assert_eq!(store.inclusion_proof(5, 8).unwrap(), probe_proof(&d["proof"]));
+    let d =
+        read_json(&fixtures().join("transparency-dev-merkle/testdata/inclusion/2/happy-path.json"));
+    assert_eq!(
+        store.inclusion_proof(5, 8).unwrap(),
+        probe_proof(&d["proof"])
+    );
     // The same after sync and reopen.
     store.sync().unwrap();
     drop(store);
@@ -237,12 +268,23 @@ fn transparency_dev_happy_paths_regenerate_from_store() {
     let base = fixtures().join("transparency-dev-merkle/testdata");
     for i in 0..5 {
         let d = read_json(&base.join(format!("inclusion/{i}/happy-path.json")));
-        let (idx, size) = (d["leafIdx"].as_u64().unwrap(), d["treeSize"].as_u64().unwrap());
-        assert_eq!(store.inclusion_proof(idx, size).unwrap(), probe_proof(&d["proof"]), "inclusion {i}");
+        let (idx, size) = (
+            d["leafIdx"].as_u64().unwrap(),
+            d["treeSize"].as_u64().unwrap(),
+        );
+        assert_eq!(
+            store.inclusion_proof(idx, size).unwrap(),
+            probe_proof(&d["proof"]),
+            "inclusion {i}"
+        );
         assert_eq!(store.root(size).unwrap(), probe_hash(&d["root"]));
         let d = read_json(&base.join(format!("consistency/{i}/happy-path.json")));
         let (s1, s2) = (d["size1"].as_u64().unwrap(), d["size2"].as_u64().unwrap());
-        assert_eq!(store.consistency_proof(s1, s2).unwrap(), probe_proof(&d["proof"]), "consistency {i}");
+        assert_eq!(
+            store.consistency_proof(s1, s2).unwrap(),
+            probe_proof(&d["proof"]),
+            "consistency {i}"
+        );
     }
 }
 
@@ -257,7 +299,9 @@ fn argon2020_real_ct_proofs() {
     let size = sth["tree_size"].as_u64().unwrap();
     assert_eq!(size, 961_984_013);
     let root = Hash::from_base64(sth["sha256_root_hash"].as_str().unwrap()).unwrap();
-    let input = B64.decode(entries["entries"][0]["leaf_input"].as_str().unwrap()).unwrap();
+    let input = B64
+        .decode(entries["entries"][0]["leaf_input"].as_str().unwrap())
+        .unwrap();
     let leaf = leaf_hash(&input);
     let index = proof["leaf_index"].as_u64().unwrap();
     assert_eq!(index, 10000);
@@ -315,7 +359,11 @@ fn signed_note_vectors() {
                 assert_eq!(hex::encode(&raw[1..]), seed, "{id}");
             }
             let text = &note[..note.rfind("\n\n").unwrap() + 1];
-            assert_eq!(signer.sign(text).unwrap(), note, "{id}: re-signing must be byte-identical");
+            assert_eq!(
+                signer.sign(text).unwrap(),
+                note,
+                "{id}: re-signing must be byte-identical"
+            );
             resigned += 1;
         }
     }
@@ -374,19 +422,31 @@ fn local_checkpoint_size8() {
     assert_eq!(cp4.root, t.roots[4]);
     let dir = tempfile::tempdir().unwrap();
     let mut store = HashStore::open(&dir.path().join("hashes")).unwrap();
-    store.append(&t.leaves.iter().map(|l| leaf_hash(l)).collect::<Vec<_>>()).unwrap();
+    store
+        .append(&t.leaves.iter().map(|l| leaf_hash(l)).collect::<Vec<_>>())
+        .unwrap();
     let p = store.consistency_proof(4, 8).unwrap();
-    assert_eq!(p, vec![Hash::from_base64("a0eq8p7jwq+a+Im8H7klTavTEXfxYjLdaqsDXKOb9uQ=").unwrap()]);
+    assert_eq!(
+        p,
+        vec![Hash::from_base64("a0eq8p7jwq+a+Im8H7klTavTEXfxYjLdaqsDXKOb9uQ=").unwrap()]
+    );
     verify_consistency(cp4.size, cp.size, &p, &cp4.root, &cp.root).unwrap();
 }
 
 #[test]
 fn tlog_proof_example_verifies() {
-    let raw = std::fs::read_to_string(fixtures().join("tlog-proof-local-leaf5.tlog-proof")).unwrap();
+    let raw =
+        std::fs::read_to_string(fixtures().join("tlog-proof-local-leaf5.tlog-proof")).unwrap();
     let (head, checkpoint) = raw.split_once("\n\n").unwrap();
     let mut lines = head.lines();
     assert_eq!(lines.next(), Some("c2sp.org/tlog-proof@v1"));
-    let index: u64 = lines.next().unwrap().strip_prefix("index ").unwrap().parse().unwrap();
+    let index: u64 = lines
+        .next()
+        .unwrap()
+        .strip_prefix("index ")
+        .unwrap()
+        .parse()
+        .unwrap();
     let path: Vec<Hash> = lines.map(|l| Hash::from_base64(l).unwrap()).collect();
     let note = open_note(checkpoint, &[NoteVerifier::from_vkey(LOCAL_VKEY).unwrap()]).unwrap();
     let cp = Checkpoint::parse(&note.text).unwrap();
@@ -417,7 +477,11 @@ fn tlog_tiles_vectors() {
         assert_eq!(tile_path(3, n, Some(5)), format!("tile/3/{want}.p/5"));
     }
     for v in j["example_urls"].as_array().unwrap() {
-        let url = v["url"].as_str().unwrap().strip_prefix("<prefix>/").unwrap();
+        let url = v["url"]
+            .as_str()
+            .unwrap()
+            .strip_prefix("<prefix>/")
+            .unwrap();
         if url.starts_with("tile/entries/") {
             continue; // entry bundles are not served from the hash store
         }
@@ -472,7 +536,11 @@ fn tlog_tiles_vectors() {
                 for i in 0..width as usize {
                     let start = (n as usize * 256 + i) * span;
                     let want = mth(&leaves[start..start + span]);
-                    assert_eq!(&bytes[32 * i..32 * i + 32], &want.0, "size {size} tile {level}/{n} hash {i}");
+                    assert_eq!(
+                        &bytes[32 * i..32 * i + 32],
+                        &want.0,
+                        "size {size} tile {level}/{n} hash {i}"
+                    );
                 }
             };
             if full > 0 {
@@ -480,7 +548,10 @@ fn tlog_tiles_vectors() {
             }
             if partial > 0 {
                 check(full, partial);
-                assert!(store.tile(level, full, partial + 1).is_err(), "tile past the tree");
+                assert!(
+                    store.tile(level, full, partial + 1).is_err(),
+                    "tile past the tree"
+                );
             } else {
                 assert!(store.tile(level, full, 1).is_err(), "tile past the tree");
             }
@@ -574,7 +645,10 @@ fn randomized_cross_check_sizes_1_to_300() {
         rng
     };
     let leaves: Vec<Hash> = (0..300).map(|_| leaf_hash(&next().to_le_bytes())).collect();
-    let mut naive = Naive { leaves: &leaves, memo: HashMap::new() };
+    let mut naive = Naive {
+        leaves: &leaves,
+        memo: HashMap::new(),
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut store = HashStore::open(&dir.path().join("hashes")).unwrap();
     let mut cr = CompactRange::new();
@@ -599,8 +673,19 @@ fn randomized_cross_check_sizes_1_to_300() {
                 let mut bad = p.clone();
                 let j = (next() % p.len() as u64) as usize;
                 bad[j].0[(next() % 32) as usize] ^= 1 << (next() % 8);
-                assert!(verify_inclusion(&leaves[idx], idx as u64, size as u64, &bad, &root).is_err());
-                assert!(verify_inclusion(&leaves[idx], idx as u64, size as u64, &p[..p.len() - 1], &root).is_err());
+                assert!(
+                    verify_inclusion(&leaves[idx], idx as u64, size as u64, &bad, &root).is_err()
+                );
+                assert!(
+                    verify_inclusion(
+                        &leaves[idx],
+                        idx as u64,
+                        size as u64,
+                        &p[..p.len() - 1],
+                        &root
+                    )
+                    .is_err()
+                );
             }
         }
         let mut olds = vec![1, size, size / 2 + 1];
@@ -609,7 +694,11 @@ fn randomized_cross_check_sizes_1_to_300() {
         }
         for old in olds {
             let p = store.consistency_proof(old as u64, size as u64).unwrap();
-            let want = if old == size { vec![] } else { naive.subproof(old, 0, size, true) };
+            let want = if old == size {
+                vec![]
+            } else {
+                naive.subproof(old, 0, size, true)
+            };
             assert_eq!(p, want, "consistency {old} -> {size}");
             let r1 = naive.mth(0, old);
             verify_consistency(old as u64, size as u64, &p, &r1, &root).unwrap();
@@ -618,7 +707,10 @@ fn randomized_cross_check_sizes_1_to_300() {
                 let j = (next() % p.len() as u64) as usize;
                 bad[j].0[(next() % 32) as usize] ^= 1 << (next() % 8);
                 assert!(verify_consistency(old as u64, size as u64, &bad, &r1, &root).is_err());
-                assert!(verify_consistency(old as u64, size as u64, &p, &root, &root).is_err() || r1 == root);
+                assert!(
+                    verify_consistency(old as u64, size as u64, &p, &root, &root).is_err()
+                        || r1 == root
+                );
             }
         }
     }
@@ -651,7 +743,10 @@ fn torn_trailing_entry_and_truncate() {
     // A torn partial entry (17 stray bytes) is cut off.
     {
         use std::io::Write;
-        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
         f.write_all(&[0xAB; 17]).unwrap();
     }
     let s = HashStore::open(&path).unwrap();
@@ -671,7 +766,9 @@ fn torn_trailing_entry_and_truncate() {
     // Truncate (crash recovery) then append gives the same root as a fresh build.
     s.truncate(500).unwrap();
     assert_eq!(s.tree_size(), 500);
-    let other: Vec<Hash> = (0..300u32).map(|i| leaf_hash(&(i + 50_000).to_be_bytes())).collect();
+    let other: Vec<Hash> = (0..300u32)
+        .map(|i| leaf_hash(&(i + 50_000).to_be_bytes()))
+        .collect();
     s.append(&other).unwrap();
     let mut want: Vec<Hash> = leaves[..500].to_vec();
     want.extend_from_slice(&other);
@@ -682,5 +779,8 @@ fn torn_trailing_entry_and_truncate() {
     let s = HashStore::open(&path).unwrap();
     assert_eq!(s.tree_size(), 800);
     assert_eq!(s.root(800).unwrap(), mth(&want));
-    assert_eq!(std::fs::metadata(&path).unwrap().len(), stored_hash_count(800) * 32);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        stored_hash_count(800) * 32
+    );
 }

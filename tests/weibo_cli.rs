@@ -60,7 +60,9 @@ const HOSTS: &[&str] = &[
 fn setup(srv: &TestServer) -> (tempfile::TempDir, PathBuf) {
     let dir = tempdir();
     let ar = dir.path().join("archive");
-    let mut toml = String::from("[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\nmax_retries = 0\n\n[http.hosts]\n");
+    let mut toml = String::from(
+        "[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\nmax_retries = 0\n\n[http.hosts]\n",
+    );
     for h in HOSTS {
         toml.push_str(&format!("{h:?} = {:?}\n", srv.base_url()));
     }
@@ -82,13 +84,18 @@ fn fixture_pics(m: &Value) -> Vec<String> {
     let list: Vec<Value> = match &m["pics"] {
         Value::Array(a) => a.clone(),
         Value::Object(o) => {
-            let mut v: Vec<(u64, Value)> = o.iter().map(|(k, v)| (k.parse().unwrap(), v.clone())).collect();
+            let mut v: Vec<(u64, Value)> = o
+                .iter()
+                .map(|(k, v)| (k.parse().unwrap(), v.clone()))
+                .collect();
             v.sort_by_key(|x| x.0);
             v.into_iter().map(|x| x.1).collect()
         }
         _ => vec![],
     };
-    list.iter().map(|p| p["large"]["url"].as_str().unwrap().to_string()).collect()
+    list.iter()
+        .map(|p| p["large"]["url"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn path_and_query(u: &str) -> String {
@@ -106,37 +113,59 @@ fn route_show(srv: &TestServer, mid: &str, body: Vec<u8>) {
     for m in [&v["data"], &v["data"]["retweeted_status"]] {
         for u in fixture_pics(m) {
             let p = path_and_query(&u);
-            srv.route(&p, Resp::new(200).header("Content-Type", "image/jpeg").body(media_bytes(&p)));
+            srv.route(
+                &p,
+                Resp::new(200)
+                    .header("Content-Type", "image/jpeg")
+                    .body(media_bytes(&p)),
+            );
         }
         if let Some(u) = m["page_info"]["urls"]["mp4_720p_mp4"].as_str() {
             let p = path_and_query(u);
-            srv.route(&p, Resp::new(200).header("Content-Type", "video/mp4").body(media_bytes(&p)));
+            srv.route(
+                &p,
+                Resp::new(200)
+                    .header("Content-Type", "video/mp4")
+                    .body(media_bytes(&p)),
+            );
         }
     }
 }
 
 /// A small `/detail/` page for posts without a detail fixture.
 fn plain_page(mid: &str) -> Resp {
-    Resp::html(format!("<!doctype html><html><head><title>微博正文</title></head><body>{mid}</body></html>"))
+    Resp::html(format!(
+        "<!doctype html><html><head><title>微博正文</title></head><body>{mid}</body></html>"
+    ))
 }
 
 /// A server replaying every live-post fixture.
 fn weibo_server() -> TestServer {
     let srv = server();
     for mid in [LONG, PICS, REPOST, NINE] {
-        route_show(&srv, mid, fixture(&format!("constructed_statuses_show_{mid}.json")));
+        route_show(
+            &srv,
+            mid,
+            fixture(&format!("constructed_statuses_show_{mid}.json")),
+        );
         srv.route(&format!("/status/{mid}"), plain_page(mid));
         if mid != LONG {
             srv.route(&format!("/detail/{mid}"), plain_page(mid));
         }
     }
-    srv.route(&format!("/detail/{LONG}"), Resp::html(fixture(&format!("constructed_detail_{LONG}.html"))));
+    srv.route(
+        &format!("/detail/{LONG}"),
+        Resp::html(fixture(&format!("constructed_detail_{LONG}.html"))),
+    );
     srv.route(
         &format!("/statuses/extend?id={LONG}"),
         Resp::json(fixture(&format!("m_statuses_extend_{LONG}.json"))),
     );
     // Short and share links.
-    srv.route("/A6TestLk", Resp::new(302).header("Location", &format!("https://m.weibo.cn/status/{LONG}")));
+    srv.route(
+        "/A6TestLk",
+        Resp::new(302).header("Location", &format!("https://m.weibo.cn/status/{LONG}")),
+    );
     srv.route(
         &format!("/share/1234567,{PICS}.html"),
         Resp::new(302).header("Location", &format!("https://m.weibo.cn/status/{PICS}")),
@@ -178,7 +207,12 @@ fn requests_to<'a>(reqs: &'a [RecordedRequest], path: &str) -> Vec<&'a RecordedR
 /// digest is the digest of the bytes served.
 fn assert_pictures(srv: &TestServer, post: &Value, fixture_mblog: &Value) {
     let want = fixture_pics(fixture_mblog);
-    let media: Vec<&Value> = post["media"].as_array().unwrap().iter().filter(|m| m["kind"] != "video").collect();
+    let media: Vec<&Value> = post["media"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] != "video")
+        .collect();
     assert_eq!(media.len(), want.len(), "{:#}", post["media"]);
     let reqs = srv.requests();
     for (m, u) in media.iter().zip(&want) {
@@ -189,7 +223,12 @@ fn assert_pictures(srv: &TestServer, post: &Value, fixture_mblog: &Value) {
         assert_eq!(got.len(), 1, "{p} fetched once");
         assert_eq!(got[0].header("referer"), Some("https://weibo.com/"), "{p}");
         assert_eq!(m["sha256"], sha_hex(&media_bytes(&p)), "{p}");
-        assert!(m["record_id"].as_str().is_some_and(|r| r.starts_with("<urn:uuid:")), "{m}");
+        assert!(
+            m["record_id"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("<urn:uuid:")),
+            "{m}"
+        );
     }
     if u_ends_gif(&want) {
         assert!(media.iter().any(|m| m["kind"] == "gif"), "gifs are gifs");
@@ -211,7 +250,11 @@ fn weibo_com_uid_bid_captures_pictures_with_referer() {
     assert_eq!(p["created_at"], "2021-06-11T15:00:20+08:00");
     assert_eq!(p["created_at_raw"], "Fri Jun 11 15:00:20 +0800 2021");
     assert_eq!(p["url"], format!("https://weibo.com/{UID}/{PICS_BID}"));
-    assert!(p["text"].as_str().unwrap().starts_with("#明日方舟#"), "{}", p["text"]);
+    assert!(
+        p["text"].as_str().unwrap().starts_with("#明日方舟#"),
+        "{}",
+        p["text"]
+    );
     assert_eq!(fixture_pics(&fx["data"]).len(), 4);
     assert_pictures(&srv, &p, &fx["data"]);
     assert_eq!(p["counts"]["reposts"], 813);
@@ -234,9 +277,18 @@ fn weibo_com_uid_mid_captures_long_text_and_video() {
     let p = captured(&ar, &format!("https://weibo.com/{UID}/{LONG}"), LONG);
     let text = p["text"].as_str().unwrap();
     // Only statuses/extend has the whole text: the numbered list and the closing line.
-    let show_text = fixture_json(&format!("constructed_statuses_show_{LONG}.json"))["data"]["text"].as_str().unwrap().to_string();
-    assert!(!show_text.contains("三、明日方舟音律联觉主题黑胶礼盒"), "fixture premise");
-    assert!(text.contains("三、明日方舟音律联觉主题黑胶礼盒现已上架"), "{text}");
+    let show_text = fixture_json(&format!("constructed_statuses_show_{LONG}.json"))["data"]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        !show_text.contains("三、明日方舟音律联觉主题黑胶礼盒"),
+        "fixture premise"
+    );
+    assert!(
+        text.contains("三、明日方舟音律联觉主题黑胶礼盒现已上架"),
+        "{text}"
+    );
     assert!(text.contains("开奖后奖品会在出货后寄出。"), "{text}");
     assert!(!text.contains('<'), "plain text: {text}");
     assert!(!p["extra"]["text_truncated"].as_bool().unwrap_or(false));
@@ -251,8 +303,15 @@ fn weibo_com_uid_mid_captures_long_text_and_video() {
     assert_eq!(p["counts"]["likes"], 37053);
     // The video: the 720p stream, fetched with the m.weibo.cn Referer.
     let fx = fixture_json(&format!("constructed_statuses_show_{LONG}.json"));
-    let vurl = fx["data"]["page_info"]["urls"]["mp4_720p_mp4"].as_str().unwrap();
-    let videos: Vec<&Value> = p["media"].as_array().unwrap().iter().filter(|m| m["kind"] == "video").collect();
+    let vurl = fx["data"]["page_info"]["urls"]["mp4_720p_mp4"]
+        .as_str()
+        .unwrap();
+    let videos: Vec<&Value> = p["media"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "video")
+        .collect();
     assert_eq!(videos.len(), 1, "{:#}", p["media"]);
     assert_eq!(videos[0]["url"], vurl);
     let vp = path_and_query(vurl);
@@ -262,7 +321,11 @@ fn weibo_com_uid_mid_captures_long_text_and_video() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].header("referer"), Some("https://m.weibo.cn/"));
     assert_eq!(srv.hits(&format!("/statuses/extend?id={LONG}")), 1);
-    assert_eq!(srv.hits(&format!("/detail/{LONG}")), 1, "the page a person sees is kept");
+    assert_eq!(
+        srv.hits(&format!("/detail/{LONG}")),
+        1,
+        "the page a person sees is kept"
+    );
     verify_ok(&ar);
 }
 
@@ -272,22 +335,48 @@ fn weibo_com_detail_captures_a_repost_and_show_renders_it() {
     let (_d, ar) = setup(&srv);
     let p = captured(&ar, &format!("https://weibo.com/detail/{REPOST}"), REPOST);
     assert_eq!(p["author"]["name"], "明日方舟Arknights");
-    assert!(p["text"].as_str().unwrap().starts_with("恭喜@黄防护服黄 等10名用户获得【音律联觉主题黑胶礼盒各一套】"), "{}", p["text"]);
+    assert!(
+        p["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("恭喜@黄防护服黄 等10名用户获得【音律联觉主题黑胶礼盒各一套】"),
+        "{}",
+        p["text"]
+    );
     assert_eq!(p["created_at"], "2021-06-16T20:07:07+08:00");
     let orig = &p["repost_of"];
     assert_eq!(orig["id"], format!("weibo:{LONG}"));
     assert_eq!(orig["author"]["name"], "明日方舟Arknights");
-    assert!(orig["text"].as_str().unwrap().contains("2021明日方舟音律联觉Ambience Synesthesia专场演出"), "{}", orig["text"]);
+    assert!(
+        orig["text"]
+            .as_str()
+            .unwrap()
+            .contains("2021明日方舟音律联觉Ambience Synesthesia专场演出"),
+        "{}",
+        orig["text"]
+    );
     assert_eq!(orig["created_at"], "2021-06-08T09:35:04+08:00");
     // The original's video is fetched too.
-    let ov: Vec<&Value> = orig["media"].as_array().unwrap().iter().filter(|m| m["kind"] == "video").collect();
+    let ov: Vec<&Value> = orig["media"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "video")
+        .collect();
     assert_eq!(ov.len(), 1);
     assert!(ov[0]["sha256"].is_string(), "{}", ov[0]);
 
-    let out = run_ok(samizdat(&ar).arg("show").arg(format!("https://m.weibo.cn/status/{REPOST}")));
+    let out = run_ok(
+        samizdat(&ar)
+            .arg("show")
+            .arg(format!("https://m.weibo.cn/status/{REPOST}")),
+    );
     let text = String::from_utf8(out.stdout).expect("UTF-8 output");
     assert!(text.contains("明日方舟Arknights"), "{text}");
-    assert!(text.contains("恭喜@黄防护服黄 等10名用户获得【音律联觉主题黑胶礼盒各一套】"), "{text}");
+    assert!(
+        text.contains("恭喜@黄防护服黄 等10名用户获得【音律联觉主题黑胶礼盒各一套】"),
+        "{text}"
+    );
     assert!(text.contains("reposting:"), "{text}");
     assert!(text.contains("#明日方舟# #音律联觉#"), "{text}");
     assert!(!text.contains("<a"), "no markup in the terminal: {text}");
@@ -307,7 +396,11 @@ fn m_weibo_cn_detail_captures_the_nine_listed_pictures() {
     let p = captured(&ar, &format!("https://m.weibo.cn/detail/{NINE}"), NINE);
     let fx = fixture_json(&format!("constructed_statuses_show_{NINE}.json"));
     assert_eq!(p["author"]["name"], "余霜YSCandice");
-    assert!(p["text"].as_str().unwrap().starts_with("晚安啦！[心]"), "{}", p["text"]);
+    assert!(
+        p["text"].as_str().unwrap().starts_with("晚安啦！[心]"),
+        "{}",
+        p["text"]
+    );
     assert_eq!(p["created_at"], "2021-07-05T00:55:57+08:00");
     assert_eq!(fixture_pics(&fx["data"]).len(), 9);
     assert_pictures(&srv, &p, &fx["data"]);
@@ -320,11 +413,19 @@ fn m_weibo_cn_status_by_bid_and_by_mid() {
     let srv = weibo_server();
     let (_d, ar) = setup(&srv);
     let a = captured(&ar, &format!("https://m.weibo.cn/status/{LONG_BID}"), LONG);
-    assert!(a["text"].as_str().unwrap().contains("开奖后奖品会在出货后寄出。"));
+    assert!(
+        a["text"]
+            .as_str()
+            .unwrap()
+            .contains("开奖后奖品会在出货后寄出。")
+    );
     let b = captured(&ar, &format!("https://m.weibo.cn/status/{PICS}"), PICS);
     assert_eq!(b["media"].as_array().unwrap().len(), 4);
     // Both forms are found again by `show`.
-    assert_eq!(show_json(&ar, &format!("https://weibo.com/{UID}/{LONG_BID}"))["id"], format!("weibo:{LONG}"));
+    assert_eq!(
+        show_json(&ar, &format!("https://weibo.com/{UID}/{LONG_BID}"))["id"],
+        format!("weibo:{LONG}")
+    );
     verify_ok(&ar);
 }
 
@@ -334,7 +435,11 @@ fn short_and_share_links_are_followed_to_the_post() {
     let (_d, ar) = setup(&srv);
     let a = captured(&ar, "https://t.cn/A6TestLk", LONG);
     assert_eq!(a["author"]["name"], "明日方舟Arknights");
-    let b = captured(&ar, &format!("https://share.api.weibo.cn/share/1234567,{PICS}.html"), PICS);
+    let b = captured(
+        &ar,
+        &format!("https://share.api.weibo.cn/share/1234567,{PICS}.html"),
+        PICS,
+    );
     assert_eq!(b["created_at"], "2021-06-11T15:00:20+08:00");
     assert_eq!(srv.hits("/A6TestLk"), 1);
     assert_eq!(srv.hits(&format!("/statuses/show?id={LONG}")), 1);
@@ -349,7 +454,10 @@ fn short_and_share_links_are_followed_to_the_post() {
 fn a_user_url_is_an_account_not_a_post() {
     let srv = weibo_server();
     let (_d, ar) = setup(&srv);
-    for u in [format!("https://weibo.com/u/{UID}"), format!("https://m.weibo.cn/u/{UID}")] {
+    for u in [
+        format!("https://weibo.com/u/{UID}"),
+        format!("https://m.weibo.cn/u/{UID}"),
+    ] {
         let (code, line, err) = capture(&ar, &u);
         assert_eq!(code, 1, "{line}\n{err}");
         assert_eq!(line["status"], "failed");
@@ -357,7 +465,11 @@ fn a_user_url_is_an_account_not_a_post() {
         assert!(e.contains("account") && e.contains("watch"), "{e}");
         assert!(line["outcome"].is_null(), "{line}");
     }
-    assert!(srv.requests().is_empty(), "nothing fetched for an account: {:?}", srv.requests());
+    assert!(
+        srv.requests().is_empty(),
+        "nothing fetched for an account: {:?}",
+        srv.requests()
+    );
 }
 
 #[test]
@@ -380,10 +492,18 @@ fn counts_with_units_keep_the_raw_values() {
 #[test]
 fn pics_as_an_object_are_read_too() {
     let srv = weibo_server();
-    route_show(&srv, PICS, fixture(&format!("constructed_statuses_show_pics_object_{PICS}.json")));
+    route_show(
+        &srv,
+        PICS,
+        fixture(&format!(
+            "constructed_statuses_show_pics_object_{PICS}.json"
+        )),
+    );
     let (_d, ar) = setup(&srv);
     let p = captured(&ar, &format!("https://m.weibo.cn/detail/{PICS}"), PICS);
-    let fx = fixture_json(&format!("constructed_statuses_show_pics_object_{PICS}.json"));
+    let fx = fixture_json(&format!(
+        "constructed_statuses_show_pics_object_{PICS}.json"
+    ));
     assert!(fx["data"]["pics"].is_object(), "fixture premise");
     assert_pictures(&srv, &p, &fx["data"]);
     verify_ok(&ar);
@@ -395,16 +515,32 @@ fn pics_as_an_object_are_read_too() {
 #[test]
 fn a_deleted_post_is_gone_with_the_platforms_words() {
     let srv = server();
-    srv.route(&format!("/statuses/show?id={OTHER}"), Resp::json(fixture("constructed_statuses_show_ok0_20101.json")));
-    srv.route(&format!("/detail/{OTHER}"), Resp::html(fixture("constructed_detail_gone.html")));
+    srv.route(
+        &format!("/statuses/show?id={OTHER}"),
+        Resp::json(fixture("constructed_statuses_show_ok0_20101.json")),
+    );
+    srv.route(
+        &format!("/detail/{OTHER}"),
+        Resp::html(fixture("constructed_detail_gone.html")),
+    );
     let (_d, ar) = setup(&srv);
     let (code, line, err) = capture(&ar, &format!("https://m.weibo.cn/detail/{OTHER}"));
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "gone", "{line}");
     assert_eq!(line["outcome"], "deleted");
     assert_eq!(line["cause"], "unknown");
-    assert!(line["error"].as_str().unwrap().contains("微博不存在或暂无查看权限"), "{line}");
-    assert_eq!(srv.hits(&format!("/detail/{OTHER}")), 1, "ok:0 is confirmed by the page");
+    assert!(
+        line["error"]
+            .as_str()
+            .unwrap()
+            .contains("微博不存在或暂无查看权限"),
+        "{line}"
+    );
+    assert_eq!(
+        srv.hits(&format!("/detail/{OTHER}")),
+        1,
+        "ok:0 is confirmed by the page"
+    );
     verify_ok(&ar);
 }
 
@@ -414,10 +550,15 @@ fn walled(show: Resp, page: Resp, signal: &str) {
     let srv = server();
     srv.route(&format!("/statuses/show?id={OTHER}"), show);
     srv.route(&format!("/detail/{OTHER}"), page);
-    srv.route("/visitor/visitor?entry=miniblog", Resp::html("<html><title>Sina Visitor System</title></html>"));
+    srv.route(
+        "/visitor/visitor?entry=miniblog",
+        Resp::html("<html><title>Sina Visitor System</title></html>"),
+    );
     srv.route(
         "/visitor/genvisitor2",
-        Resp::new(200).header("Content-Type", "application/javascript").body(fixture("constructed_visitor_genvisitor2.txt")),
+        Resp::new(200)
+            .header("Content-Type", "application/javascript")
+            .body(fixture("constructed_visitor_genvisitor2.txt")),
     );
     let (_d, ar) = setup(&srv);
     let (code, line, err) = capture(&ar, &format!("https://weibo.com/{UID}/{OTHER}"));
@@ -433,10 +574,21 @@ fn walled(show: Resp, page: Resp, signal: &str) {
     let shows = requests_to(&reqs, &format!("/statuses/show?id={OTHER}"));
     assert_eq!(shows.len(), 2, "{reqs:?}");
     assert!(shows[0].header("cookie").is_none());
-    assert!(shows[1].header("cookie").is_some_and(|c| c.contains("SUB=")), "{:?}", shows[1]);
+    assert!(
+        shows[1]
+            .header("cookie")
+            .is_some_and(|c| c.contains("SUB=")),
+        "{:?}",
+        shows[1]
+    );
     assert_eq!(srv.hits("/visitor/genvisitor2"), 1);
     // Never recorded as gone.
-    let (code, out, _) = run_code(samizdat(&ar).arg("--json").arg("show").arg(format!("weibo:{OTHER}")));
+    let (code, out, _) = run_code(
+        samizdat(&ar)
+            .arg("--json")
+            .arg("show")
+            .arg(format!("weibo:{OTHER}")),
+    );
     if code == 0 {
         let v: Value = serde_json::from_str(&out).unwrap();
         assert_ne!(v["state"], "gone");
@@ -446,17 +598,28 @@ fn walled(show: Resp, page: Resp, signal: &str) {
 }
 
 fn to_passport() -> Resp {
-    Resp::new(302).header("Location", "https://passport.weibo.com/visitor/visitor?entry=miniblog")
+    Resp::new(302).header(
+        "Location",
+        "https://passport.weibo.com/visitor/visitor?entry=miniblog",
+    )
 }
 
 #[test]
 fn ok_minus_100_is_unreachable() {
-    walled(Resp::json(fixture("constructed_statuses_show_ok-100.json")), to_passport(), "ok:-100");
+    walled(
+        Resp::json(fixture("constructed_statuses_show_ok-100.json")),
+        to_passport(),
+        "ok:-100",
+    );
 }
 
 #[test]
 fn http_432_is_unreachable() {
-    walled(Resp::new(432).body("risk control"), Resp::new(432).body("risk control"), "HTTP 432");
+    walled(
+        Resp::new(432).body("risk control"),
+        Resp::new(432).body("risk control"),
+        "HTTP 432",
+    );
 }
 
 #[test]
@@ -473,7 +636,10 @@ fn a_redirect_to_passport_is_unreachable() {
 fn a_changed_shape_is_an_extraction_error_and_the_answer_is_kept() {
     let srv = server();
     let body = fixture("constructed_statuses_show_missing_id.json");
-    srv.route(&format!("/statuses/show?id={OTHER}"), Resp::json(body.clone()));
+    srv.route(
+        &format!("/statuses/show?id={OTHER}"),
+        Resp::json(body.clone()),
+    );
     srv.route(&format!("/detail/{OTHER}"), plain_page(OTHER));
     let (_d, ar) = setup(&srv);
     let (code, line, err) = capture(&ar, &format!("https://m.weibo.cn/status/{OTHER}"));
@@ -487,7 +653,10 @@ fn a_changed_shape_is_an_extraction_error_and_the_answer_is_kept() {
     for f in warc_files(&ar) {
         for m in samizdat::store::warc::MemberReader::open(&f, 0).unwrap() {
             let r = samizdat::store::warc::parse_record(&m.unwrap().bytes).unwrap();
-            if r.warc_type() == "response" && r.target_uri().is_some_and(|u| u.contains("/statuses/show?id=")) {
+            if r.warc_type() == "response"
+                && r.target_uri()
+                    .is_some_and(|u| u.contains("/statuses/show?id="))
+            {
                 assert_eq!(r.payload(), &body[..]);
                 found = true;
             }
@@ -500,11 +669,22 @@ fn a_changed_shape_is_an_extraction_error_and_the_answer_is_kept() {
 #[test]
 fn a_repost_whose_original_was_deleted_by_its_author() {
     let srv = weibo_server();
-    route_show(&srv, REPOST, fixture("constructed_statuses_show_repost_original_deleted_by_author.json"));
+    route_show(
+        &srv,
+        REPOST,
+        fixture("constructed_statuses_show_repost_original_deleted_by_author.json"),
+    );
     let (_d, ar) = setup(&srv);
     let p = captured(&ar, &format!("https://weibo.com/detail/{REPOST}"), REPOST);
     assert_eq!(p["extra"]["original_state"]["outcome"], "deleted");
     assert_eq!(p["extra"]["original_state"]["cause"], "author");
-    assert!(p["repost_of"]["text"].as_str().unwrap().contains("此微博已被作者删除"), "{}", p["repost_of"]);
+    assert!(
+        p["repost_of"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("此微博已被作者删除"),
+        "{}",
+        p["repost_of"]
+    );
     verify_ok(&ar);
 }

@@ -104,9 +104,7 @@ impl reqwest::dns::Resolve for DeadlineResolver {
                     Ok(Box::new(v.into_iter()) as reqwest::dns::Addrs)
                 }
                 Ok(Err(e)) => Err(format!("DNS lookup of {host} failed: {e}").into()),
-                Err(_) => {
-                    Err(format!("DNS lookup of {host} timed out after {limit:?}").into())
-                }
+                Err(_) => Err(format!("DNS lookup of {host} timed out after {limit:?}").into()),
             }
         })
     }
@@ -138,15 +136,22 @@ impl Fetcher {
             .timeout(Duration::from_millis(h.timeout_ms))
             .connect_timeout(Duration::from_millis(h.connect_timeout_ms))
             .tls_info(true)
-            .dns_resolver(DeadlineResolver(Duration::from_millis(h.resolve_timeout_ms)))
+            .dns_resolver(DeadlineResolver(Duration::from_millis(
+                h.resolve_timeout_ms,
+            )))
             .pool_max_idle_per_host(64);
         if let Some(p) = &h.proxy {
             b = b.proxy(reqwest::Proxy::all(p).map_err(|e| bad(format!("http.proxy {p:?}: {e}")))?);
         }
         if let Some(ca) = &h.extra_ca_file {
-            let pem = std::fs::read(ca).map_err(|e| bad(format!("http.extra_ca_file {}: {e}", ca.display())))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| bad(format!("http.extra_ca_file {}: not PEM certificates: {e}", ca.display())))?;
+            let pem = std::fs::read(ca)
+                .map_err(|e| bad(format!("http.extra_ca_file {}: {e}", ca.display())))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                bad(format!(
+                    "http.extra_ca_file {}: not PEM certificates: {e}",
+                    ca.display()
+                ))
+            })?;
             b = b.tls_certs_merge(certs);
         }
         if h.insecure_tls {
@@ -156,7 +161,10 @@ impl Fetcher {
 
         let mut hosts = BTreeMap::new();
         for (host, origin) in &h.hosts {
-            hosts.insert(host.to_ascii_lowercase(), Url::parse(origin).map_err(|e| bad(e.to_string()))?);
+            hosts.insert(
+                host.to_ascii_lowercase(),
+                Url::parse(origin).map_err(|e| bad(e.to_string()))?,
+            );
         }
         let mut host_delays = HashMap::new();
         let mut host_cookies = HashMap::new();
@@ -166,7 +174,8 @@ impl Fetcher {
                 .ok_or_else(|| bad(format!("[platforms.{name}]: no such platform")))?;
             let main = platform.hosts();
             if let Some(base) = &pc.base_url {
-                let u = Url::parse(base).map_err(|e| bad(format!("platforms.{name}.base_url: {e}")))?;
+                let u =
+                    Url::parse(base).map_err(|e| bad(format!("platforms.{name}.base_url: {e}")))?;
                 if let Some(first) = main.first() {
                     hosts.entry(first.to_string()).or_insert(u);
                 }
@@ -181,7 +190,10 @@ impl Fetcher {
                 if !pc.headers.is_empty() {
                     host_headers.insert(
                         host.to_string(),
-                        pc.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                        pc.headers
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
                     );
                 }
             }
@@ -274,11 +286,19 @@ impl Fetcher {
                     return failed(records, msg);
                 }
             };
-            let response_id = recs.iter().find(|r| r.warc_type() == kind::RESPONSE).map(|r| r.id().to_string());
+            let response_id = recs
+                .iter()
+                .find(|r| r.warc_type() == kind::RESPONSE)
+                .map(|r| r.id().to_string());
             let (sha, len) = recs
                 .iter()
                 .find(|r| r.warc_type() == kind::RESPONSE)
-                .map(|r| (hex::encode(Sha256::digest(r.payload())), r.payload().len() as u64))
+                .map(|r| {
+                    (
+                        hex::encode(Sha256::digest(r.payload())),
+                        r.payload().len() as u64,
+                    )
+                })
                 .unzip();
             records.append(&mut recs);
             let status = resp.status;
@@ -300,11 +320,19 @@ impl Fetcher {
                 && let Some(loc) = resp.header("location")
             {
                 if hops >= self.http.max_redirects {
-                    return failed(records, format!("more than {} redirects (last to {loc})", self.http.max_redirects));
+                    return failed(
+                        records,
+                        format!(
+                            "more than {} redirects (last to {loc})",
+                            self.http.max_redirects
+                        ),
+                    );
                 }
                 let next = match self.actual_url(&url).join(loc) {
                     Ok(n) => self.platform_url(&n),
-                    Err(e) => return failed(records, format!("bad redirect Location {loc:?}: {e}")),
+                    Err(e) => {
+                        return failed(records, format!("bad redirect Location {loc:?}: {e}"));
+                    }
                 };
                 if !matches!(next.scheme(), "http" | "https") {
                     return failed(records, format!("redirect to unsupported scheme: {next}"));
@@ -347,7 +375,11 @@ impl Fetcher {
             ("Accept".into(), "*/*".into()),
             ("Accept-Encoding".into(), "gzip, deflate, br".into()),
         ];
-        for (n, v) in req.headers.iter().chain(self.host_headers.get(&host).into_iter().flatten()) {
+        for (n, v) in req
+            .headers
+            .iter()
+            .chain(self.host_headers.get(&host).into_iter().flatten())
+        {
             if let Some(slot) = headers.iter_mut().find(|(h, _)| h.eq_ignore_ascii_case(n)) {
                 slot.1 = v.clone();
             } else {
@@ -430,11 +462,19 @@ impl Fetcher {
             reqwest::Version::HTTP_3 => Some("h3"),
             _ => None,
         };
-        let line_version = if version == reqwest::Version::HTTP_10 { "HTTP/1.0" } else { "HTTP/1.1" };
+        let line_version = if version == reqwest::Version::HTTP_10 {
+            "HTTP/1.0"
+        } else {
+            "HTTP/1.1"
+        };
         // reqwest speaks HTTP/1.1 (or h2, noted in WARC-Protocol) whatever the server answers.
         let mut rq = format!("{method} {path} HTTP/1.1\r\nHost: {host_header}\r\n").into_bytes();
         for (n, v) in &headers {
-            let v = if is_secret_header(n) { redact(v.as_bytes()) } else { v.clone() };
+            let v = if is_secret_header(n) {
+                redact(v.as_bytes())
+            } else {
+                v.clone()
+            };
             rq.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
         }
         if let Some(b) = body {
@@ -451,7 +491,14 @@ impl Fetcher {
         if let Some(p) = proto {
             common.push(("WARC-Protocol".into(), p.into()));
         }
-        let mut request = Record::build(kind::REQUEST, &date, Some(target), mime::HTTP_REQUEST, common.clone(), rq);
+        let mut request = Record::build(
+            kind::REQUEST,
+            &date,
+            Some(target),
+            mime::HTTP_REQUEST,
+            common.clone(),
+            rq,
+        );
 
         // The response record: status line, headers without Transfer-Encoding, the
         // de-chunked body as sent (Content-Encoding kept).
@@ -477,7 +524,14 @@ impl Fetcher {
         if let Some(t) = truncated {
             fields.push(("WARC-Truncated".into(), t.into()));
         }
-        let response = Record::build(kind::RESPONSE, &date, Some(target), mime::HTTP_RESPONSE, fields, rs);
+        let response = Record::build(
+            kind::RESPONSE,
+            &date,
+            Some(target),
+            mime::HTTP_RESPONSE,
+            fields,
+            rs,
+        );
         request.insert_field("WARC-Concurrent-To", response.id());
         let mut records = vec![request];
         let response_id = response.id().to_string();
@@ -510,7 +564,12 @@ impl Fetcher {
 
         let headers_lc: Vec<(String, String)> = resp_headers
             .iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), String::from_utf8_lossy(v).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.to_ascii_lowercase(),
+                    String::from_utf8_lossy(v).into_owned(),
+                )
+            })
             .collect();
         let encoding = headers_lc
             .iter()
@@ -555,7 +614,11 @@ fn describe(e: &reqwest::Error, url: &Url) -> String {
     } else if e.is_connect() {
         if detail.contains("DNS") || detail.contains("dns") {
             "DNS lookup failed"
-        } else if detail.contains("certificate") || detail.contains("Tls") || detail.contains("tls") || detail.contains("TLS") {
+        } else if detail.contains("certificate")
+            || detail.contains("Tls")
+            || detail.contains("tls")
+            || detail.contains("TLS")
+        {
             "TLS handshake failed"
         } else if detail.contains("refused") {
             "connection refused"
@@ -592,13 +655,19 @@ pub fn decode_body(raw: &[u8], encoding: Option<&str>) -> (Vec<u8>, bool) {
     let cap = MAX_DECODED_BYTES as u64;
     let mut out = Vec::new();
     let res = match encoding {
-        Some("gzip") | Some("x-gzip") => flate2::read::MultiGzDecoder::new(raw).take(cap + 1).read_to_end(&mut out),
+        Some("gzip") | Some("x-gzip") => flate2::read::MultiGzDecoder::new(raw)
+            .take(cap + 1)
+            .read_to_end(&mut out),
         Some("deflate") => {
             // "deflate" is zlib-wrapped by the spec, raw deflate in practice: try both.
-            let r = flate2::read::ZlibDecoder::new(raw).take(cap + 1).read_to_end(&mut out);
+            let r = flate2::read::ZlibDecoder::new(raw)
+                .take(cap + 1)
+                .read_to_end(&mut out);
             if r.is_err() {
                 out.clear();
-                flate2::read::DeflateDecoder::new(raw).take(cap + 1).read_to_end(&mut out)
+                flate2::read::DeflateDecoder::new(raw)
+                    .take(cap + 1)
+                    .read_to_end(&mut out)
             } else {
                 r
             }
@@ -646,7 +715,10 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         assert_eq!(retry_after(Some("3")), Some(Duration::from_secs(3)));
-        assert_eq!(retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            Some(Duration::ZERO)
+        );
         assert_eq!(retry_after(Some("soon")), None);
     }
 }

@@ -31,7 +31,8 @@ const MAX_PLAN_STEPS: usize = 32;
 const MAX_AWAITING_DURABILITY: usize = 1024;
 /// Most share-link hops before a platform URL is reached.
 const MAX_FOLLOWS: usize = 5;
-const ACCOUNT_NOT_POST: &str = "this URL is an account, not a post: use `samizdat watch add` to follow it";
+const ACCOUNT_NOT_POST: &str =
+    "this URL is an account, not a post: use `samizdat watch add` to follow it";
 
 /// Choices of one `capture` run.
 #[derive(Debug, Clone, Default)]
@@ -118,7 +119,11 @@ impl Writer {
                     let started = std::time::Instant::now();
                     let n_records = all.len();
                     let appended = archive.append(all);
-                    tracing::debug!("appended {} captures, {n_records} records in {:?}", sizes.len(), started.elapsed());
+                    tracing::debug!(
+                        "appended {} captures, {n_records} records in {:?}",
+                        sizes.len(),
+                        started.elapsed()
+                    );
                     match appended {
                         Ok(done) => {
                             // Rows come back in order; a new file's warcinfo may sit in
@@ -126,13 +131,23 @@ impl Writer {
                             let mut rows = done.rows.into_iter().peekable();
                             for (n, reply) in sizes.into_iter().zip(replies) {
                                 let mut mine = vec![];
-                                while mine.iter().filter(|r: &&crate::store::index::RecordRow| r.warc_type != kind::WARCINFO).count() < n {
+                                while mine
+                                    .iter()
+                                    .filter(|r: &&crate::store::index::RecordRow| {
+                                        r.warc_type != kind::WARCINFO
+                                    })
+                                    .count()
+                                    < n
+                                {
                                     match rows.next() {
                                         Some(r) => mine.push(r),
                                         None => break,
                                     }
                                 }
-                                let _ = reply.send(Ok(Appended { rows: mine, checkpoint: done.checkpoint.clone() }));
+                                let _ = reply.send(Ok(Appended {
+                                    rows: mine,
+                                    checkpoint: done.checkpoint.clone(),
+                                }));
                             }
                         }
                         Err(e) => {
@@ -184,7 +199,10 @@ pub async fn capture_all(
             let o = opts.clone();
             let slots = slots.clone();
             async move {
-                let slot = slots.acquire_owned().await.expect("the semaphore is never closed");
+                let slot = slots
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed");
                 capture_limited(&u, &o, &f, &w, Some(slot)).await
             }
         })
@@ -198,14 +216,25 @@ pub async fn capture_all(
 
 /// Captures one URL: resolve it to a platform target, run the plan, fetch media, write
 /// the post record, append everything.
-pub async fn capture_one(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, writer: &Writer) -> CaptureResult {
+pub async fn capture_one(
+    input: &str,
+    opts: &CaptureOptions,
+    fetcher: &Fetcher,
+    writer: &Writer,
+) -> CaptureResult {
     capture_limited(input, opts, fetcher, writer, None).await
 }
 
 /// A held slot of the network-work limit, given back before waiting for the disk.
 type Slot = Option<tokio::sync::OwnedSemaphorePermit>;
 
-async fn capture_limited(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, writer: &Writer, mut slot: Slot) -> CaptureResult {
+async fn capture_limited(
+    input: &str,
+    opts: &CaptureOptions,
+    fetcher: &Fetcher,
+    writer: &Writer,
+    mut slot: Slot,
+) -> CaptureResult {
     let mut url = match parse_url(input) {
         Ok(u) => u,
         Err(e) => return CaptureResult::failed(input, e.to_string()),
@@ -232,8 +261,12 @@ async fn capture_limited(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
                 let r = fetcher.fetch(&req).await;
                 records.extend(r.records);
                 match r.fetched {
-                    Fetched::Response(resp) => Finding::Redirected { url: resp.url.to_string() },
-                    Fetched::Failed(e) => return finish_failed(input, e, records, writer, &mut slot).await,
+                    Fetched::Response(resp) => Finding::Redirected {
+                        url: resp.url.to_string(),
+                    },
+                    Fetched::Failed(e) => {
+                        return finish_failed(input, e, records, writer, &mut slot).await;
+                    }
                 }
             }
             _ => {
@@ -248,7 +281,9 @@ async fn capture_limited(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
                             if steps > MAX_PLAN_STEPS {
                                 break Finding::Broken {
                                     endpoint: platform.name().to_string(),
-                                    missing: format!("the plan asked for more than {MAX_PLAN_STEPS} requests"),
+                                    missing: format!(
+                                        "the plan asked for more than {MAX_PLAN_STEPS} requests"
+                                    ),
                                 };
                             }
                             let r = fetcher.fetch(&req).await;
@@ -263,10 +298,24 @@ async fn capture_limited(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
         if let Finding::Redirected { url: next } = &finding {
             follows += 1;
             let Ok(n) = Url::parse(next) else {
-                return finish_failed(input, format!("share link led to a bad URL {next:?}"), records, writer, &mut slot).await;
+                return finish_failed(
+                    input,
+                    format!("share link led to a bad URL {next:?}"),
+                    records,
+                    writer,
+                    &mut slot,
+                )
+                .await;
             };
             if follows > MAX_FOLLOWS || n == url {
-                return finish_failed(input, format!("share link did not lead to a post (last {n})"), records, writer, &mut slot).await;
+                return finish_failed(
+                    input,
+                    format!("share link did not lead to a post (last {n})"),
+                    records,
+                    writer,
+                    &mut slot,
+                )
+                .await;
             }
             url = n;
             continue;
@@ -289,7 +338,10 @@ async fn capture_limited(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
                 record_ids: record_ids.clone(),
             };
             let date = warc::warc_date(jiff::Timestamp::now());
-            let fields = responses.iter().map(|id| ("WARC-Concurrent-To".to_string(), id.clone())).collect();
+            let fields = responses
+                .iter()
+                .map(|id| ("WARC-Concurrent-To".to_string(), id.clone()))
+                .collect();
             let rec = Record::build(
                 kind::RESOURCE,
                 &date,
@@ -303,7 +355,10 @@ async fn capture_limited(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
             let cut: Vec<String> = records
                 .iter()
                 .filter(|r| r.warc_type() == kind::RESPONSE)
-                .filter_map(|r| r.field("WARC-Truncated").map(|t| format!("{} ({t})", r.target_uri().unwrap_or("?"))))
+                .filter_map(|r| {
+                    r.field("WARC-Truncated")
+                        .map(|t| format!("{} ({t})", r.target_uri().unwrap_or("?")))
+                })
                 .collect();
             let error = (!cut.is_empty()).then(|| {
                 format!(
@@ -315,7 +370,11 @@ async fn capture_limited(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
             let mut res = CaptureResult {
                 url: input.to_string(),
                 post_id: Some(post.id.0.clone()),
-                status: if cut.is_empty() { "captured" } else { "partial" },
+                status: if cut.is_empty() {
+                    "captured"
+                } else {
+                    "partial"
+                },
                 outcome: Some(Outcome::Live),
                 cause: None,
                 record_ids: vec![],
@@ -329,9 +388,17 @@ async fn capture_limited(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
         Finding::Gone(g) => {
             let words = g.message.clone().unwrap_or_default();
             let error = match g.outcome {
-                Outcome::Unreachable => format!("{} could not be reached: {words}", platform.name()),
-                o => format!("{}: the post is {}{}: {words}", platform.name(), o.as_str(),
-                    g.cause.map(|c| format!(" (cause {})", c.as_str())).unwrap_or_default()),
+                Outcome::Unreachable => {
+                    format!("{} could not be reached: {words}", platform.name())
+                }
+                o => format!(
+                    "{}: the post is {}{}: {words}",
+                    platform.name(),
+                    o.as_str(),
+                    g.cause
+                        .map(|c| format!(" (cause {})", c.as_str()))
+                        .unwrap_or_default()
+                ),
             };
             let mut res = CaptureResult::failed(input, error);
             if g.outcome != Outcome::Unreachable {
@@ -344,21 +411,41 @@ async fn capture_limited(input: &str, opts: &CaptureOptions, fetcher: &Fetcher, 
         }
         Finding::Broken { endpoint, missing } => {
             let e = Error::Extraction { endpoint, missing };
-            finish_failed(input, format!("{e} (the answer is kept in the archive; the post was not marked gone)"), records, writer, &mut slot).await
+            finish_failed(
+                input,
+                format!("{e} (the answer is kept in the archive; the post was not marked gone)"),
+                records,
+                writer,
+                &mut slot,
+            )
+            .await
         }
-        Finding::Timeline { .. } => finish_failed(input, ACCOUNT_NOT_POST.into(), records, writer, &mut slot).await,
+        Finding::Timeline { .. } => {
+            finish_failed(input, ACCOUNT_NOT_POST.into(), records, writer, &mut slot).await
+        }
         Finding::Redirected { .. } => unreachable!("handled above"),
     }
 }
 
 /// Records what was fetched even when the capture failed: the answers are evidence too.
-async fn finish_failed(input: &str, error: String, records: Vec<Record>, writer: &Writer, slot: &mut Slot) -> CaptureResult {
+async fn finish_failed(
+    input: &str,
+    error: String,
+    records: Vec<Record>,
+    writer: &Writer,
+    slot: &mut Slot,
+) -> CaptureResult {
     let mut res = CaptureResult::failed(input, error);
     append_into(&mut res, records, writer, slot).await;
     res
 }
 
-async fn append_into(res: &mut CaptureResult, records: Vec<Record>, writer: &Writer, slot: &mut Slot) {
+async fn append_into(
+    res: &mut CaptureResult,
+    records: Vec<Record>,
+    writer: &Writer,
+    slot: &mut Slot,
+) {
     drop(slot.take());
     if records.is_empty() {
         return;
@@ -366,7 +453,11 @@ async fn append_into(res: &mut CaptureResult, records: Vec<Record>, writer: &Wri
     match writer.append(records).await {
         Ok(done) => {
             res.record_ids = done.rows.iter().map(|r| r.id.clone()).collect();
-            res.leaf_indexes = done.rows.first().zip(done.rows.last()).map(|(a, b)| (a.leaf, b.leaf));
+            res.leaf_indexes = done
+                .rows
+                .first()
+                .zip(done.rows.last())
+                .map(|(a, b)| (a.leaf, b.leaf));
         }
         Err(e) => {
             res.status = "failed";
@@ -380,9 +471,17 @@ async fn append_into(res: &mut CaptureResult, records: Vec<Record>, writer: &Wri
 
 /// Fetches the pictures and videos of a post (and of the post it reposts or quotes),
 /// filling in digest, size, type and record id.
-async fn fetch_media(post: &mut Post, fetcher: &Fetcher, records: &mut Vec<Record>, warnings: &mut Vec<String>) {
+async fn fetch_media(
+    post: &mut Post,
+    fetcher: &Fetcher,
+    records: &mut Vec<Record>,
+    warnings: &mut Vec<String>,
+) {
     let mut all: Vec<&mut Media> = post.media.iter_mut().collect();
-    for nested in [&mut post.repost_of, &mut post.quote_of].into_iter().flatten() {
+    for nested in [&mut post.repost_of, &mut post.quote_of]
+        .into_iter()
+        .flatten()
+    {
         all.extend(nested.media.iter_mut());
     }
     for m in all {
@@ -403,7 +502,9 @@ async fn fetch_media(post: &mut Post, fetcher: &Fetcher, records: &mut Vec<Recor
                 m.mime = resp.header("content-type").map(str::to_string);
                 m.record_id = r.response_id;
             }
-            Fetched::Response(resp) => warnings.push(format!("media {}: HTTP {}", m.url, resp.status)),
+            Fetched::Response(resp) => {
+                warnings.push(format!("media {}: HTTP {}", m.url, resp.status))
+            }
             Fetched::Failed(e) => warnings.push(format!("media {}: {e}", m.url)),
         }
     }
@@ -424,7 +525,10 @@ pub fn parse_url(input: &str) -> Result<Url> {
         }
     })?;
     if !matches!(u.scheme(), "http" | "https") {
-        return Err(bad(&format!("unsupported scheme {:?}: samizdat captures http and https URLs", u.scheme())));
+        return Err(bad(&format!(
+            "unsupported scheme {:?}: samizdat captures http and https URLs",
+            u.scheme()
+        )));
     }
     if u.host_str().is_none_or(str::is_empty) {
         return Err(bad("no host"));

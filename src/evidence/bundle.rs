@@ -35,14 +35,17 @@ pub fn resolve_post(ix: &Index, key: &str) -> Result<String> {
         return Ok(id);
     }
     if let Ok(u) = url::Url::parse(key)
-        && let Some((p, crate::platforms::Target::Post { platform_id, url })) = crate::platforms::recognise(&u)
+        && let Some((p, crate::platforms::Target::Post { platform_id, url })) =
+            crate::platforms::recognise(&u)
     {
         let id = format!("{}:{platform_id}", p.name());
         if let Some(found) = ix.resolve(&id)?.or(ix.resolve(&url)?) {
             return Ok(found);
         }
     }
-    Err(Error::NotFound(format!("no post {key:?} in this archive (try `samizdat list`)")))
+    Err(Error::NotFound(format!(
+        "no post {key:?} in this archive (try `samizdat list`)"
+    )))
 }
 
 pub(crate) fn open_index(root: &Path) -> Result<Index> {
@@ -63,16 +66,21 @@ pub(crate) fn read_member(root: &Path, row: &RecordRow) -> Result<(Vec<u8>, Vec<
     let mut raw = vec![0u8; row.length as usize];
     f.read_exact(&mut raw).at(&p)?;
     let mut bytes = vec![];
-    flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut bytes).map_err(|e| Error::Warc {
-        file: row.file.clone(),
-        offset: row.offset,
-        message: format!("bad gzip member: {e}; run `samizdat verify`"),
-    })?;
+    flate2::read::GzDecoder::new(&raw[..])
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::Warc {
+            file: row.file.clone(),
+            offset: row.offset,
+            message: format!("bad gzip member: {e}; run `samizdat verify`"),
+        })?;
     if leaf_hash(&bytes).0 != row.leaf_hash {
         return Err(Error::Warc {
             file: row.file.clone(),
             offset: row.offset,
-            message: format!("record {} does not match its leaf hash: the archive is damaged; run `samizdat verify`", row.id),
+            message: format!(
+                "record {} does not match its leaf hash: the archive is damaged; run `samizdat verify`",
+                row.id
+            ),
         });
     }
     Ok((raw, bytes))
@@ -95,10 +103,21 @@ fn media_names(post: &Value) -> Vec<(String, String, Option<String>)> {
     let mut out = vec![];
     let mut seen = BTreeSet::new();
     for m in post["media"].as_array().into_iter().flatten() {
-        if let Some(h) = m["sha256"].as_str().filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())) {
-            let name = format!("media/{}{}", h.to_ascii_lowercase(), media_ext(m["mime"].as_str().unwrap_or("")));
+        if let Some(h) = m["sha256"]
+            .as_str()
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            let name = format!(
+                "media/{}{}",
+                h.to_ascii_lowercase(),
+                media_ext(m["mime"].as_str().unwrap_or(""))
+            );
             if seen.insert(name.clone()) {
-                out.push((name, h.to_ascii_lowercase(), m["record_id"].as_str().map(str::to_string)));
+                out.push((
+                    name,
+                    h.to_ascii_lowercase(),
+                    m["record_id"].as_str().map(str::to_string),
+                ));
             }
         }
     }
@@ -106,23 +125,43 @@ fn media_names(post: &Value) -> Vec<(String, String, Option<String>)> {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// view.html: the post as a person reads it, then every capture, check and digest.
-pub fn render_view(post: &Value, recs: &[RecMeta], checkpoint: &str, tokens: &[(String, std::result::Result<tsp::TokenInfo, String>)]) -> String {
+pub fn render_view(
+    post: &Value,
+    recs: &[RecMeta],
+    checkpoint: &str,
+    tokens: &[(String, std::result::Result<tsp::TokenInfo, String>)],
+) -> String {
     let s = |v: &Value| v.as_str().map(esc).unwrap_or_default();
     let mut h = String::new();
     h.push_str("<!doctype html>\n<html><head><meta charset=\"utf-8\">\n");
     h.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'\">\n");
-    h.push_str(&format!("<title>{} — samizdat evidence</title>\n", s(&post["id"])));
+    h.push_str(&format!(
+        "<title>{} — samizdat evidence</title>\n",
+        s(&post["id"])
+    ));
     h.push_str("<style>body{font-family:sans-serif;max-width:46em;margin:2em auto;padding:0 1em;line-height:1.5}\
 .post{border:1px solid #ccc;border-radius:6px;padding:1em}.meta{color:#555;font-size:.9em}\
 table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ddd;padding:.2em .4em;text-align:left;vertical-align:top}\
 code{word-break:break-all}img,video{max-width:100%}</style>\n</head><body>\n");
     h.push_str("<div class=\"post\">\n");
-    let author = post["author"]["name"].as_str().or(post["author"]["handle"].as_str()).unwrap_or("(unknown author)");
-    h.push_str(&format!("<p class=\"meta\"><b>{}</b> · {} · <a href=\"{}\">{}</a></p>\n", esc(author), s(&post["created_at"]), s(&post["url"]), s(&post["url"])));
+    let author = post["author"]["name"]
+        .as_str()
+        .or(post["author"]["handle"].as_str())
+        .unwrap_or("(unknown author)");
+    h.push_str(&format!(
+        "<p class=\"meta\"><b>{}</b> · {} · <a href=\"{}\">{}</a></p>\n",
+        esc(author),
+        s(&post["created_at"]),
+        s(&post["url"]),
+        s(&post["url"])
+    ));
     if let Some(t) = post["title"].as_str() {
         h.push_str(&format!("<h1>{}</h1>\n", esc(t)));
     }
@@ -136,22 +175,54 @@ code{word-break:break-all}img,video{max-width:100%}</style>\n</head><body>\n");
             h.push_str(&format!("<p><img alt=\"\" src=\"{name}\"></p>\n"));
         }
     }
-    for m in post["media"].as_array().into_iter().flatten().filter(|m| m["sha256"].is_null()) {
-        h.push_str(&format!("<p class=\"meta\">[{} not stored: {}]</p>\n", s(&m["kind"]), s(&m["url"])));
+    for m in post["media"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["sha256"].is_null())
+    {
+        h.push_str(&format!(
+            "<p class=\"meta\">[{} not stored: {}]</p>\n",
+            s(&m["kind"]),
+            s(&m["url"])
+        ));
     }
-    h.push_str(&format!("<p class=\"meta\">state: <b>{}</b>{}</p>\n</div>\n", s(&post["state"]),
-        post["cause"].as_str().map(|c| format!(" (cause {})", esc(c))).unwrap_or_default()));
+    h.push_str(&format!(
+        "<p class=\"meta\">state: <b>{}</b>{}</p>\n</div>\n",
+        s(&post["state"]),
+        post["cause"]
+            .as_str()
+            .map(|c| format!(" (cause {})", esc(c)))
+            .unwrap_or_default()
+    ));
 
     h.push_str("<h2>Captures</h2>\n<table><tr><th>time (UTC)</th><th>records</th><th>leaf indexes</th></tr>\n");
     for c in post["captures"].as_array().into_iter().flatten() {
-        let ids: Vec<String> = c["record_ids"].as_array().into_iter().flatten().map(|x| esc(x.as_str().unwrap_or(""))).collect();
-        let leaves: Vec<String> = c["leaf_indexes"].as_array().into_iter().flatten().map(|x| x.to_string()).collect();
-        h.push_str(&format!("<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>\n", s(&c["at"]), ids.join("<br>"), leaves.join(", ")));
+        let ids: Vec<String> = c["record_ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| esc(x.as_str().unwrap_or("")))
+            .collect();
+        let leaves: Vec<String> = c["leaf_indexes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| x.to_string())
+            .collect();
+        h.push_str(&format!(
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>\n",
+            s(&c["at"]),
+            ids.join("<br>"),
+            leaves.join(", ")
+        ));
     }
     h.push_str("</table>\n<h2>Checks</h2>\n");
     let checks = post["checks"].as_array().cloned().unwrap_or_default();
     if checks.is_empty() {
-        h.push_str("<p>No later checks are recorded: the post was captured, not yet re-checked.</p>\n");
+        h.push_str(
+            "<p>No later checks are recorded: the post was captured, not yet re-checked.</p>\n",
+        );
     } else {
         h.push_str("<table><tr><th>time (UTC)</th><th>outcome</th><th>cause</th><th>HTTP</th><th>message</th><th>record</th></tr>\n");
         for c in &checks {
@@ -167,15 +238,29 @@ code{word-break:break-all}img,video{max-width:100%}</style>\n</head><body>\n");
     }
     h.push_str("</table>\n<h2>Signed checkpoint</h2>\n");
     h.push_str(&format!("<pre>{}</pre>\n", esc(checkpoint)));
-    h.push_str(&format!("<p>SHA-256 of the checkpoint file: <code>{}</code></p>\n", hex::encode(Sha256::digest(checkpoint.as_bytes()))));
+    h.push_str(&format!(
+        "<p>SHA-256 of the checkpoint file: <code>{}</code></p>\n",
+        hex::encode(Sha256::digest(checkpoint.as_bytes()))
+    ));
     h.push_str("<h2>Timestamps</h2>\n");
     if tokens.is_empty() {
         h.push_str("<p>This checkpoint has no RFC 3161 timestamp.</p>\n");
     }
     for (name, t) in tokens {
         match t {
-            Ok(t) => h.push_str(&format!("<p><code>{}</code>: {} by {} (serial {}, policy {})</p>\n", esc(name), esc(&t.gen_time), esc(&t.signer), esc(&t.serial), esc(&t.policy))),
-            Err(e) => h.push_str(&format!("<p><code>{}</code>: does not check: {}</p>\n", esc(name), esc(e))),
+            Ok(t) => h.push_str(&format!(
+                "<p><code>{}</code>: {} by {} (serial {}, policy {})</p>\n",
+                esc(name),
+                esc(&t.gen_time),
+                esc(&t.signer),
+                esc(&t.serial),
+                esc(&t.policy)
+            )),
+            Err(e) => h.push_str(&format!(
+                "<p><code>{}</code>: does not check: {}</p>\n",
+                esc(name),
+                esc(e)
+            )),
         }
     }
     h.push_str("<p class=\"meta\">Made by samizdat. See README.txt for how to check every claim on this page yourself.</p>\n</body></html>\n");
@@ -184,10 +269,16 @@ code{word-break:break-all}img,video{max-width:100%}</style>\n</head><body>\n");
 
 /// README.txt, in plain words.
 pub fn render_readme(post_id: &str, vkey: &str, cp_size: u64, tsr_names: &[String]) -> String {
-    let fp = NoteVerifier::from_vkey(vkey.trim()).map(|v| v.fingerprint()).unwrap_or_else(|_| "(unreadable key)".into());
-    let tsrs = if tsr_names.is_empty() { "(none: this checkpoint was not timestamped)".to_string() } else { tsr_names.join(", ") };
+    let fp = NoteVerifier::from_vkey(vkey.trim())
+        .map(|v| v.fingerprint())
+        .unwrap_or_else(|_| "(unreadable key)".into());
+    let tsrs = if tsr_names.is_empty() {
+        "(none: this checkpoint was not timestamped)".to_string()
+    } else {
+        tsr_names.join(", ")
+    };
     format!(
-"samizdat evidence bundle for post {post_id}
+        "samizdat evidence bundle for post {post_id}
 ==========================================================================
 
 What this is
@@ -256,7 +347,9 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
     let root = &ctx.archive;
     let ix = open_index(root)?;
     let id = resolve_post(&ix, key)?;
-    let post = ix.post_json(&id)?.ok_or_else(|| Error::NotFound(id.clone()))?;
+    let post = ix
+        .post_json(&id)?
+        .ok_or_else(|| Error::NotFound(id.clone()))?;
 
     // Every record the post, its captures and checks rest on, plus their files' warcinfo.
     let mut ids: BTreeSet<String> = BTreeSet::new();
@@ -272,7 +365,9 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
     for rid in &ids {
         let row = ix.record_by_id(rid)?.ok_or_else(|| Error::Archive {
             path: root.join(layout::INDEX),
-            message: format!("post {id} names record {rid}, which the index does not know: run `samizdat verify`"),
+            message: format!(
+                "post {id} names record {rid}, which the index does not know: run `samizdat verify`"
+            ),
         })?;
         if let Some(w) = ix.warcinfo_of(&row.file)?
             && let Some(wr) = ix.record_by_id(&w)?
@@ -281,7 +376,10 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
         }
         rows.insert(row.leaf, row);
     }
-    let max_leaf = *rows.keys().next_back().ok_or_else(|| Error::NotFound(format!("post {id} has no records")))?;
+    let max_leaf = *rows
+        .keys()
+        .next_back()
+        .ok_or_else(|| Error::NotFound(format!("post {id} has no records")))?;
 
     // The newest timestamped checkpoint covering them, else the newest.
     let verifier = archive::read_verifier(root)?;
@@ -289,7 +387,12 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
     let mut newest: Option<(Checkpoint, Vec<u8>)> = None;
     for p in archive::checkpoint_files(root)?.iter().rev() {
         let bytes = std::fs::read(p).at(p)?;
-        let Ok(note) = open_note(&String::from_utf8_lossy(&bytes), std::slice::from_ref(&verifier)) else { continue };
+        let Ok(note) = open_note(
+            &String::from_utf8_lossy(&bytes),
+            std::slice::from_ref(&verifier),
+        ) else {
+            continue;
+        };
         let cp = Checkpoint::parse(&note.text)?;
         if cp.size <= max_leaf {
             break;
@@ -302,17 +405,36 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
             break;
         }
     }
-    let (cp, cp_bytes) = chosen.or(newest).ok_or_else(|| Error::Log(format!("no signed checkpoint covers leaf {max_leaf} yet")))?;
+    let (cp, cp_bytes) = chosen
+        .or(newest)
+        .ok_or_else(|| Error::Log(format!("no signed checkpoint covers leaf {max_leaf} yet")))?;
     let hashes = HashStore::open_read_only(&root.join(layout::HASHES))?;
     if hashes.root(cp.size)? != cp.root {
-        return Err(Error::Log(format!("log/hashes disagree with the checkpoint of size {}: run `samizdat verify`", cp.size)));
+        return Err(Error::Log(format!(
+            "log/hashes disagree with the checkpoint of size {}: run `samizdat verify`",
+            cp.size
+        )));
     }
     let tsr_paths = super::stored_tsrs(root, cp.size);
-    let tsr_names: Vec<String> = (1..=tsr_paths.len()).map(|i| if i == 1 { "checkpoint.tsr".into() } else { format!("checkpoint.{i}.tsr") }).collect();
-    let tsrs: Vec<Vec<u8>> = tsr_paths.iter().map(|p| std::fs::read(p).at(p)).collect::<Result<_>>()?;
+    let tsr_names: Vec<String> = (1..=tsr_paths.len())
+        .map(|i| {
+            if i == 1 {
+                "checkpoint.tsr".into()
+            } else {
+                format!("checkpoint.{i}.tsr")
+            }
+        })
+        .collect();
+    let tsrs: Vec<Vec<u8>> = tsr_paths
+        .iter()
+        .map(|p| std::fs::read(p).at(p))
+        .collect::<Result<_>>()?;
     let digest: [u8; 32] = Sha256::digest(&cp_bytes).into();
-    let tokens: Vec<(String, std::result::Result<tsp::TokenInfo, String>)> =
-        tsr_names.iter().zip(&tsrs).map(|(n, r)| (n.clone(), tsp::check_response(r, &digest, None, &[], &[]))).collect();
+    let tokens: Vec<(String, std::result::Result<tsp::TokenInfo, String>)> = tsr_names
+        .iter()
+        .zip(&tsrs)
+        .map(|(n, r)| (n.clone(), tsp::check_response(r, &digest, None, &[], &[])))
+        .collect();
     let mut chain: Vec<Vec<u8>> = vec![];
     for r in &tsrs {
         for c in tsp::token_certs(r) {
@@ -334,8 +456,13 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
 
     let file = std::fs::File::create(out).at(out)?;
     let mut z = zip::ZipWriter::new(file);
-    let deflate = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).last_modified_time(zip_time());
-    let stored = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored).last_modified_time(zip_time()).large_file(true);
+    let deflate = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip_time());
+    let stored = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(zip_time())
+        .large_file(true);
     let zerr = |e: zip::result::ZipError| Error::io(out, std::io::Error::other(e));
 
     // records.warc.gz and proofs, one record at a time.
@@ -349,32 +476,59 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
         let (raw, bytes) = read_member(root, row)?;
         z.write_all(&raw).at(out)?;
         if media_ids.contains(&row.id) {
-            let rec = warc::parse_record(&bytes).map_err(|m| Error::Warc { file: row.file.clone(), offset: row.offset, message: m })?;
+            let rec = warc::parse_record(&bytes).map_err(|m| Error::Warc {
+                file: row.file.clone(),
+                offset: row.offset,
+                message: m,
+            })?;
             payloads.insert(row.id.clone(), rec.payload().to_vec());
         }
         let proof = hashes.inclusion_proof(row.leaf, cp.size)?;
         leaves.push(json!({"record_id": row.id, "leaf_index": row.leaf, "leaf_hash": Hash(row.leaf_hash).to_base64(),
             "proof": proof.iter().map(|h| h.to_base64()).collect::<Vec<_>>()}));
-        metas.push(RecMeta { id: row.id.clone(), leaf: row.leaf, warc_type: row.warc_type.clone(), target: row.target.clone(), date: row.date.clone(), block_digest: row.block_digest.clone() });
+        metas.push(RecMeta {
+            id: row.id.clone(),
+            leaf: row.leaf,
+            warc_type: row.warc_type.clone(),
+            target: row.target.clone(),
+            date: row.date.clone(),
+            block_digest: row.block_digest.clone(),
+        });
     }
     let cp_text = String::from_utf8_lossy(&cp_bytes).into_owned();
     z.start_file("README.txt", deflate).map_err(zerr)?;
-    z.write_all(render_readme(&id, &vkey, cp.size, &tsr_names).as_bytes()).at(out)?;
+    z.write_all(render_readme(&id, &vkey, cp.size, &tsr_names).as_bytes())
+        .at(out)?;
     z.start_file("view.html", deflate).map_err(zerr)?;
-    z.write_all(render_view(&post, &metas, &cp_text, &tokens).as_bytes()).at(out)?;
+    z.write_all(render_view(&post, &metas, &cp_text, &tokens).as_bytes())
+        .at(out)?;
     for (name, sha, rid) in &media {
-        let Some(body) = rid.as_ref().and_then(|r| payloads.get(r)) else { continue };
+        let Some(body) = rid.as_ref().and_then(|r| payloads.get(r)) else {
+            continue;
+        };
         if hex::encode(Sha256::digest(body)) != *sha {
-            tracing::warn!("{name}: the stored payload does not hash to the post's media digest; left out");
+            tracing::warn!(
+                "{name}: the stored payload does not hash to the post's media digest; left out"
+            );
             continue;
         }
         z.start_file(name.as_str(), stored).map_err(zerr)?;
         z.write_all(body).at(out)?;
     }
     z.start_file("post.json", deflate).map_err(zerr)?;
-    z.write_all(serde_json::to_string_pretty(&post).expect("JSON").as_bytes()).at(out)?;
+    z.write_all(
+        serde_json::to_string_pretty(&post)
+            .expect("JSON")
+            .as_bytes(),
+    )
+    .at(out)?;
     z.start_file("proofs.json", deflate).map_err(zerr)?;
-    z.write_all(serde_json::to_string_pretty(&json!({"checkpoint_size": cp.size, "leaves": leaves})).expect("JSON").as_bytes()).at(out)?;
+    z.write_all(
+        serde_json::to_string_pretty(&json!({"checkpoint_size": cp.size, "leaves": leaves}))
+            .expect("JSON")
+            .as_bytes(),
+    )
+    .at(out)?;
     z.start_file("checkpoint", stored).map_err(zerr)?;
     z.write_all(&cp_bytes).at(out)?;
     for (n, r) in tsr_names.iter().zip(&tsrs) {
@@ -391,7 +545,13 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
     if ctx.json {
         print_json(&summary);
     } else {
-        ctx.say(format!("wrote {} ({} records, checkpoint {}, {} timestamps)", out.display(), metas.len(), cp.size, tsr_names.len()));
+        ctx.say(format!(
+            "wrote {} ({} records, checkpoint {}, {} timestamps)",
+            out.display(),
+            metas.len(),
+            cp.size,
+            tsr_names.len()
+        ));
         if tsr_names.is_empty() {
             ctx.say("note: no timestamped checkpoint covers this post yet: run `samizdat timestamp` and export again");
         }
@@ -414,29 +574,48 @@ pub struct Finding {
 /// Reads every entry of a zip into memory (bundles are one post: small).
 fn read_zip(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
     let f = std::fs::File::open(path).at(path)?;
-    let mut z = zip::ZipArchive::new(f).map_err(|e| Error::Usage(format!("{}: not a readable zip: {e}", path.display())))?;
+    let mut z = zip::ZipArchive::new(f)
+        .map_err(|e| Error::Usage(format!("{}: not a readable zip: {e}", path.display())))?;
     let mut out = BTreeMap::new();
     for i in 0..z.len() {
-        let mut e = z.by_index(i).map_err(|e| Error::Usage(format!("{}: zip entry {i}: {e}", path.display())))?;
+        let mut e = z
+            .by_index(i)
+            .map_err(|e| Error::Usage(format!("{}: zip entry {i}: {e}", path.display())))?;
         if e.is_dir() {
             continue;
         }
-        let name = e.name().map_err(|err| Error::Usage(format!("{}: zip entry {i}: {err}", path.display())))?.to_string();
+        let name = e
+            .name()
+            .map_err(|err| Error::Usage(format!("{}: zip entry {i}: {err}", path.display())))?
+            .to_string();
         let mut b = vec![];
-        e.read_to_end(&mut b).map_err(|err| Error::Usage(format!("{}: {name}: {err} (the zip entry is damaged)", path.display())))?;
+        e.read_to_end(&mut b).map_err(|err| {
+            Error::Usage(format!(
+                "{}: {name}: {err} (the zip entry is damaged)",
+                path.display()
+            ))
+        })?;
         out.insert(name, b);
     }
     Ok(out)
 }
 
 /// `verify-bundle FILE [--vkey FILE] [--tsa-ca FILE]`.
-pub fn verify_bundle_cmd(ctx: &Ctx, path: &Path, vkey: Option<&Path>, tsa_ca: Option<&Path>) -> Result<u8> {
+pub fn verify_bundle_cmd(
+    ctx: &Ctx,
+    path: &Path,
+    vkey: Option<&Path>,
+    tsa_ca: Option<&Path>,
+) -> Result<u8> {
     let files = read_zip(path)?;
     if files.contains_key("datapackage.json") {
         return super::wacz::verify_wacz_cmd(ctx, path, files);
     }
     let given_key = match vkey {
-        Some(p) => Some(NoteVerifier::from_vkey(std::fs::read_to_string(p).at(p)?.trim()).map_err(|e| Error::Usage(format!("--vkey {}: {e}", p.display())))?),
+        Some(p) => Some(
+            NoteVerifier::from_vkey(std::fs::read_to_string(p).at(p)?.trim())
+                .map_err(|e| Error::Usage(format!("--vkey {}: {e}", p.display())))?,
+        ),
         None => None,
     };
     let anchors = match tsa_ca {
@@ -447,22 +626,43 @@ pub fn verify_bundle_cmd(ctx: &Ctx, path: &Path, vkey: Option<&Path>, tsa_ca: Op
     let ok = findings.iter().all(|f| f.ok);
     let (proven, not_proven) = conclusions(ok, &facts);
     if ctx.json {
-        print_json(&json!({"ok": ok, "findings": findings, "vkey_fingerprint": facts.fingerprint, "vkey_checked": facts.key_given,
-            "tsa_checked": facts.tsa_given, "timestamps": facts.times, "proven": proven, "not_proven": not_proven}));
+        print_json(
+            &json!({"ok": ok, "findings": findings, "vkey_fingerprint": facts.fingerprint, "vkey_checked": facts.key_given,
+            "tsa_checked": facts.tsa_given, "timestamps": facts.times, "proven": proven, "not_proven": not_proven}),
+        );
     } else {
         for f in &findings {
-            println!("{} {}: {}", if f.ok { "ok  " } else { "FAIL" }, f.file, f.what);
+            println!(
+                "{} {}: {}",
+                if f.ok { "ok  " } else { "FAIL" },
+                f.file,
+                f.what
+            );
         }
         println!();
-        println!("log key fingerprint: {}", facts.fingerprint.as_deref().unwrap_or("(unreadable)"));
+        println!(
+            "log key fingerprint: {}",
+            facts.fingerprint.as_deref().unwrap_or("(unreadable)")
+        );
         if !facts.key_given {
-            println!("  IDENTITY NOT CHECKED: the key was taken from inside the bundle; pass --vkey with the key the archive published.");
+            println!(
+                "  IDENTITY NOT CHECKED: the key was taken from inside the bundle; pass --vkey with the key the archive published."
+            );
         }
         if !facts.tsa_given && facts.tokens > 0 {
-            println!("  TSA IDENTITY NOT CHECKED: the TSA certificates were taken from inside the bundle; pass --tsa-ca with the authority's own CA certificate.");
+            println!(
+                "  TSA IDENTITY NOT CHECKED: the TSA certificates were taken from inside the bundle; pass --tsa-ca with the authority's own CA certificate."
+            );
         }
         println!();
-        println!("{}", if ok { "verify-bundle: every check passed" } else { "verify-bundle: TAMPERING OR DAMAGE FOUND (see FAIL lines)" });
+        println!(
+            "{}",
+            if ok {
+                "verify-bundle: every check passed"
+            } else {
+                "verify-bundle: TAMPERING OR DAMAGE FOUND (see FAIL lines)"
+            }
+        );
         println!("What this proves:");
         for p in &proven {
             println!("  - {p}");
@@ -539,24 +739,78 @@ pub(crate) fn members(data: &[u8]) -> Vec<std::result::Result<(u64, Vec<u8>), St
 }
 
 /// Checks a bundle's files. Pure: no archive, no network.
-pub fn verify_bundle(files: &BTreeMap<String, Vec<u8>>, given_key: Option<&NoteVerifier>, anchors: Option<&[Vec<u8>]>) -> (Vec<Finding>, Facts) {
+pub fn verify_bundle(
+    files: &BTreeMap<String, Vec<u8>>,
+    given_key: Option<&NoteVerifier>,
+    anchors: Option<&[Vec<u8>]>,
+) -> (Vec<Finding>, Facts) {
     let mut out: Vec<Finding> = vec![];
-    let mut facts = Facts { key_given: given_key.is_some(), tsa_given: anchors.is_some(), ..Facts::default() };
-    let mut fail = |file: &str, what: String| out.push(Finding { file: file.into(), ok: false, what });
+    let mut facts = Facts {
+        key_given: given_key.is_some(),
+        tsa_given: anchors.is_some(),
+        ..Facts::default()
+    };
+    let mut fail = |file: &str, what: String| {
+        out.push(Finding {
+            file: file.into(),
+            ok: false,
+            what,
+        })
+    };
     let mut oks: Vec<Finding> = vec![];
-    let mut ok = |file: &str, what: String| oks.push(Finding { file: file.into(), ok: true, what });
-    let text = |n: &str| files.get(n).map(|b| String::from_utf8_lossy(b).into_owned());
+    let mut ok = |file: &str, what: String| {
+        oks.push(Finding {
+            file: file.into(),
+            ok: true,
+            what,
+        })
+    };
+    let text = |n: &str| {
+        files
+            .get(n)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    };
 
-    for req in ["README.txt", "view.html", "post.json", "records.warc.gz", "proofs.json", "checkpoint", "tsa-chain.pem", "log.vkey"] {
+    for req in [
+        "README.txt",
+        "view.html",
+        "post.json",
+        "records.warc.gz",
+        "proofs.json",
+        "checkpoint",
+        "tsa-chain.pem",
+        "log.vkey",
+    ] {
         if !files.contains_key(req) {
             fail(req, "missing from the bundle".into());
         }
     }
-    let tsr_names: Vec<String> = (1..).map(|i: usize| if i == 1 { "checkpoint.tsr".to_string() } else { format!("checkpoint.{i}.tsr") }).take_while(|n| files.contains_key(n)).collect();
-    let post: Value = text("post.json").and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null);
+    let tsr_names: Vec<String> = (1..)
+        .map(|i: usize| {
+            if i == 1 {
+                "checkpoint.tsr".to_string()
+            } else {
+                format!("checkpoint.{i}.tsr")
+            }
+        })
+        .take_while(|n| files.contains_key(n))
+        .collect();
+    let post: Value = text("post.json")
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
     let media = media_names(&post);
     for name in files.keys() {
-        let known = ["README.txt", "view.html", "post.json", "records.warc.gz", "proofs.json", "checkpoint", "tsa-chain.pem", "log.vkey"].contains(&name.as_str())
+        let known = [
+            "README.txt",
+            "view.html",
+            "post.json",
+            "records.warc.gz",
+            "proofs.json",
+            "checkpoint",
+            "tsa-chain.pem",
+            "log.vkey",
+        ]
+        .contains(&name.as_str())
             || tsr_names.contains(name)
             || media.iter().any(|m| &m.0 == name);
         if !known {
@@ -572,7 +826,14 @@ pub fn verify_bundle(files: &BTreeMap<String, Vec<u8>>, given_key: Option<&NoteV
     if let (Some(g), Some(b)) = (given_key, &bundle_key)
         && g != b
     {
-        fail("log.vkey", format!("is not the key you gave with --vkey (bundle's fingerprint {}, yours {})", b.fingerprint(), g.fingerprint()));
+        fail(
+            "log.vkey",
+            format!(
+                "is not the key you gave with --vkey (bundle's fingerprint {}, yours {})",
+                b.fingerprint(),
+                g.fingerprint()
+            ),
+        );
     }
     let key = given_key.cloned().or(bundle_key.clone());
     facts.fingerprint = key.as_ref().map(|k| k.fingerprint());
@@ -583,7 +844,15 @@ pub fn verify_bundle(files: &BTreeMap<String, Vec<u8>>, given_key: Option<&NoteV
         Some(k) => match open_note(&String::from_utf8_lossy(&cp_bytes), std::slice::from_ref(k)) {
             Ok(n) => match Checkpoint::parse(&n.text) {
                 Ok(c) => {
-                    ok("checkpoint", format!("signed by {} (key {:08x}), size {}", k.name(), k.key_id(), c.size));
+                    ok(
+                        "checkpoint",
+                        format!(
+                            "signed by {} (key {:08x}), size {}",
+                            k.name(),
+                            k.key_id(),
+                            c.size
+                        ),
+                    );
                     Some(c)
                 }
                 Err(e) => {
@@ -592,7 +861,13 @@ pub fn verify_bundle(files: &BTreeMap<String, Vec<u8>>, given_key: Option<&NoteV
                 }
             },
             Err(e) => {
-                fail("checkpoint", format!("the signature does not verify with the log key {}: {e}", k.fingerprint()));
+                fail(
+                    "checkpoint",
+                    format!(
+                        "the signature does not verify with the log key {}: {e}",
+                        k.fingerprint()
+                    ),
+                );
                 None
             }
         },
@@ -601,7 +876,9 @@ pub fn verify_bundle(files: &BTreeMap<String, Vec<u8>>, given_key: Option<&NoteV
     facts.cp_size = cp.as_ref().map(|c| c.size).unwrap_or(0);
 
     // Proofs.
-    let proofs: Value = text("proofs.json").and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null);
+    let proofs: Value = text("proofs.json")
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
     if files.contains_key("proofs.json") && !proofs.is_object() {
         fail("proofs.json", "not valid JSON".into());
     }
@@ -609,7 +886,13 @@ pub fn verify_bundle(files: &BTreeMap<String, Vec<u8>>, given_key: Option<&NoteV
         && proofs.is_object()
         && proofs["checkpoint_size"].as_u64() != Some(c.size)
     {
-        fail("proofs.json", format!("checkpoint_size {} is not the checkpoint's {}", proofs["checkpoint_size"], c.size));
+        fail(
+            "proofs.json",
+            format!(
+                "checkpoint_size {} is not the checkpoint's {}",
+                proofs["checkpoint_size"], c.size
+            ),
+        );
     }
     let mut by_id: BTreeMap<String, &Value> = BTreeMap::new();
     for l in proofs["leaves"].as_array().into_iter().flatten() {
@@ -623,7 +906,12 @@ pub fn verify_bundle(files: &BTreeMap<String, Vec<u8>>, given_key: Option<&NoteV
     let mut recs: Vec<Record> = vec![];
     let mut seen = BTreeSet::new();
     let mut rec_problems = 0;
-    for m in members(files.get("records.warc.gz").map(Vec::as_slice).unwrap_or_default()) {
+    for m in members(
+        files
+            .get("records.warc.gz")
+            .map(Vec::as_slice)
+            .unwrap_or_default(),
+    ) {
         let (off, bytes) = match m {
             Ok(x) => x,
             Err(e) => {
@@ -641,50 +929,97 @@ pub fn verify_bundle(files: &BTreeMap<String, Vec<u8>>, given_key: Option<&NoteV
             }
         };
         for p in warc::digest_problems(&rec) {
-            fail("records.warc.gz", format!("record {} ({}): {p}", rec.id(), rec.target_uri().unwrap_or("")));
+            fail(
+                "records.warc.gz",
+                format!(
+                    "record {} ({}): {p}",
+                    rec.id(),
+                    rec.target_uri().unwrap_or("")
+                ),
+            );
             rec_problems += 1;
         }
         let lh = leaf_hash(&bytes);
         match by_id.get(rec.id()) {
             None => {
-                fail("proofs.json", format!("has no proof for record {}", rec.id()));
+                fail(
+                    "proofs.json",
+                    format!("has no proof for record {}", rec.id()),
+                );
                 rec_problems += 1;
             }
             Some(l) => {
                 let idx = l["leaf_index"].as_u64().unwrap_or(u64::MAX);
                 if l["leaf_hash"].as_str() != Some(&lh.to_base64()) {
-                    fail("records.warc.gz", format!("record {} does not hash to the leaf hash in proofs.json (leaf {idx})", rec.id()));
+                    fail(
+                        "records.warc.gz",
+                        format!(
+                            "record {} does not hash to the leaf hash in proofs.json (leaf {idx})",
+                            rec.id()
+                        ),
+                    );
                     rec_problems += 1;
                 }
-                let proof: Option<Vec<Hash>> = l["proof"].as_array().map(|a| a.iter().map(|h| h.as_str().and_then(Hash::from_base64)).collect()).unwrap_or(None);
+                let proof: Option<Vec<Hash>> = l["proof"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|h| h.as_str().and_then(Hash::from_base64))
+                            .collect()
+                    })
+                    .unwrap_or(None);
                 if let Some(c) = &cp {
                     match proof {
                         None => {
-                            fail("proofs.json", format!("leaf {idx}: proof hashes unreadable"));
+                            fail(
+                                "proofs.json",
+                                format!("leaf {idx}: proof hashes unreadable"),
+                            );
                             rec_problems += 1;
                         }
                         Some(p) => {
                             if let Err(e) = verify_inclusion(&lh, idx, c.size, &p, &c.root) {
-                                fail("proofs.json", format!("leaf {idx} (record {}): inclusion proof does not verify against the checkpoint: {e}", rec.id()));
+                                fail(
+                                    "proofs.json",
+                                    format!(
+                                        "leaf {idx} (record {}): inclusion proof does not verify against the checkpoint: {e}",
+                                        rec.id()
+                                    ),
+                                );
                                 rec_problems += 1;
                             }
                         }
                     }
                 }
-                metas.push(RecMeta { id: rec.id().to_string(), leaf: idx, warc_type: rec.warc_type().to_string(), target: rec.target_uri().map(str::to_string),
-                    date: rec.date().to_string(), block_digest: rec.field("WARC-Block-Digest").map(str::to_string) });
+                metas.push(RecMeta {
+                    id: rec.id().to_string(),
+                    leaf: idx,
+                    warc_type: rec.warc_type().to_string(),
+                    target: rec.target_uri().map(str::to_string),
+                    date: rec.date().to_string(),
+                    block_digest: rec.field("WARC-Block-Digest").map(str::to_string),
+                });
             }
         }
         seen.insert(rec.id().to_string());
         recs.push(rec);
     }
     for id in by_id.keys().filter(|k| !seen.contains(*k)) {
-        fail("records.warc.gz", format!("record {id} (listed in proofs.json) is missing"));
+        fail(
+            "records.warc.gz",
+            format!("record {id} (listed in proofs.json) is missing"),
+        );
         rec_problems += 1;
     }
     facts.records = recs.len();
     if rec_problems == 0 && cp.is_some() {
-        ok("records.warc.gz", format!("{} records: digests match, each is in the checkpoint by its inclusion proof", recs.len()));
+        ok(
+            "records.warc.gz",
+            format!(
+                "{} records: digests match, each is in the checkpoint by its inclusion proof",
+                recs.len()
+            ),
+        );
     }
 
     // Timestamps.
@@ -698,16 +1033,34 @@ pub fn verify_bundle(files: &BTreeMap<String, Vec<u8>>, given_key: Option<&NoteV
         facts.tokens += 1;
         match tsp::check_response(resp, &digest, None, &use_anchors, &chain) {
             Ok(t) => {
-                ok(n, format!("RFC 3161 token over the checkpoint's SHA-256, {} by {}; chain {}", t.gen_time, t.signer,
-                    if anchors.is_some() { "checked against --tsa-ca" } else { "checked against tsa-chain.pem only (identity NOT checked)" }));
+                ok(
+                    n,
+                    format!(
+                        "RFC 3161 token over the checkpoint's SHA-256, {} by {}; chain {}",
+                        t.gen_time,
+                        t.signer,
+                        if anchors.is_some() {
+                            "checked against --tsa-ca"
+                        } else {
+                            "checked against tsa-chain.pem only (identity NOT checked)"
+                        }
+                    ),
+                );
                 facts.times.push(t.gen_time.clone());
             }
             Err(e) => {
-                let hint = if anchors.is_none() && e.contains("chain") { " (tsa-chain.pem may have been altered)" } else { "" };
+                let hint = if anchors.is_none() && e.contains("chain") {
+                    " (tsa-chain.pem may have been altered)"
+                } else {
+                    ""
+                };
                 fail(n, format!("{e}{hint}"));
             }
         }
-        tokens.push((n.clone(), tsp::check_response(resp, &digest, None, &[], &[])));
+        tokens.push((
+            n.clone(),
+            tsp::check_response(resp, &digest, None, &[], &[]),
+        ));
     }
 
     // post.json against the post records.
@@ -715,11 +1068,22 @@ pub fn verify_bundle(files: &BTreeMap<String, Vec<u8>>, given_key: Option<&NoteV
         fail("post.json", "not valid JSON".into());
     } else if post.is_object() {
         let mut problems = vec![];
-        let newest = recs.iter().filter(|r| r.field("Content-Type") == Some(warc::mime::POST)).max_by(|a, b| a.date().cmp(b.date()));
+        let newest = recs
+            .iter()
+            .filter(|r| r.field("Content-Type") == Some(warc::mime::POST))
+            .max_by(|a, b| a.date().cmp(b.date()));
         match newest.and_then(|r| serde_json::from_slice::<Value>(&r.block).ok()) {
             None => problems.push("no post record in records.warc.gz to compare with".to_string()),
             Some(pr) => {
-                let derived = ["state", "cause", "message", "last_seen_live", "first_seen_gone", "captures", "checks"];
+                let derived = [
+                    "state",
+                    "cause",
+                    "message",
+                    "last_seen_live",
+                    "first_seen_gone",
+                    "captures",
+                    "checks",
+                ];
                 for (k, v) in pr["post"].as_object().into_iter().flatten() {
                     if !derived.contains(&k.as_str()) && post.get(k) != Some(v) {
                         problems.push(format!("field {k:?} differs from the post record"));
@@ -735,7 +1099,10 @@ pub fn verify_bundle(files: &BTreeMap<String, Vec<u8>>, given_key: Option<&NoteV
             }
         }
         if problems.is_empty() {
-            ok("post.json", "agrees with the post record in records.warc.gz".into());
+            ok(
+                "post.json",
+                "agrees with the post record in records.warc.gz".into(),
+            );
         }
         for p in problems {
             fail("post.json", p);
@@ -747,8 +1114,13 @@ pub fn verify_bundle(files: &BTreeMap<String, Vec<u8>>, given_key: Option<&NoteV
     for (name, sha, rid) in &media {
         let want = rid.as_deref().and_then(|r| payload_by_id.get(r));
         match (files.get(name), want) {
-            (Some(b), Some(w)) if b == w && hex::encode(Sha256::digest(b)) == *sha => ok(name, "same bytes as the record's payload".into()),
-            (Some(_), _) => fail(name, "differs from the media record's payload in records.warc.gz".into()),
+            (Some(b), Some(w)) if b == w && hex::encode(Sha256::digest(b)) == *sha => {
+                ok(name, "same bytes as the record's payload".into())
+            }
+            (Some(_), _) => fail(
+                name,
+                "differs from the media record's payload in records.warc.gz".into(),
+            ),
             (None, Some(_)) => fail(name, "missing from the bundle".into()),
             (None, None) => {}
         }
@@ -757,18 +1129,29 @@ pub fn verify_bundle(files: &BTreeMap<String, Vec<u8>>, given_key: Option<&NoteV
     // Renderings.
     metas.sort_by_key(|m| m.leaf);
     let cp_text = String::from_utf8_lossy(&cp_bytes).into_owned();
-    if post.is_object() && let Some(v) = files.get("view.html") {
+    if post.is_object()
+        && let Some(v) = files.get("view.html")
+    {
         if *v != render_view(&post, &metas, &cp_text, &tokens).into_bytes() {
-            fail("view.html", "differs from the rendering of the bundle's checked contents: it was edited".into());
+            fail(
+                "view.html",
+                "differs from the rendering of the bundle's checked contents: it was edited".into(),
+            );
         } else {
-            ok("view.html", "is exactly the rendering of the checked contents".into());
+            ok(
+                "view.html",
+                "is exactly the rendering of the checked contents".into(),
+            );
         }
     }
     if let (Some(id), Some(vk), Some(c)) = (post["id"].as_str(), text("log.vkey"), &cp)
         && let Some(r) = files.get("README.txt")
     {
         if *r != render_readme(id, &vk, c.size, &tsr_names).into_bytes() {
-            fail("README.txt", "differs from what samizdat writes: it was edited".into());
+            fail(
+                "README.txt",
+                "differs from what samizdat writes: it was edited".into(),
+            );
         } else {
             ok("README.txt", "unchanged".into());
         }

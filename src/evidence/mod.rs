@@ -84,7 +84,10 @@ pub fn read_anchors(path: &Path) -> Result<Vec<Vec<u8>>> {
     let text = std::fs::read_to_string(path).at(path)?;
     let certs = tsp::pem_certs(&text);
     if certs.is_empty() {
-        return Err(Error::Usage(format!("{}: no PEM certificate found", path.display())));
+        return Err(Error::Usage(format!(
+            "{}: no PEM certificate found",
+            path.display()
+        )));
     }
     Ok(certs)
 }
@@ -105,32 +108,50 @@ pub struct TsaOutcome {
 /// Asks every configured TSA for a token over the latest checkpoint's exact bytes, checks
 /// each reply, and stores the good ones beside the checkpoint. Returns the checkpoint and
 /// one outcome per TSA. One TSA failing does not stop the others.
-pub fn timestamp_latest(root: &Path, config: &Config, config_path: &Path) -> Result<(Checkpoint, Vec<TsaOutcome>)> {
+pub fn timestamp_latest(
+    root: &Path,
+    config: &Config,
+    config_path: &Path,
+) -> Result<(Checkpoint, Vec<TsaOutcome>)> {
     if config.timestamp.tsa.is_empty() {
         return Err(Error::Config {
             path: config_path.to_path_buf(),
-            message: "no time-stamp authority configured: add [timestamp] tsa = [\"https://…\"]".into(),
+            message: "no time-stamp authority configured: add [timestamp] tsa = [\"https://…\"]"
+                .into(),
         });
     }
     let verifier = archive::read_verifier(root)?;
     let cp = archive::latest_checkpoint(root, &verifier)?
         .ok_or_else(|| Error::NotFound("no checkpoint yet: capture something first".into()))?;
-    let cp_path = root.join(layout::CHECKPOINTS_DIR).join(format!("{:020}", cp.size));
+    let cp_path = root
+        .join(layout::CHECKPOINTS_DIR)
+        .join(format!("{:020}", cp.size));
     let bytes = std::fs::read(&cp_path).at(&cp_path)?;
-    open_note(&String::from_utf8_lossy(&bytes), std::slice::from_ref(&verifier))
-        .map_err(|e| Error::Log(format!("{}: {e}", cp_path.display())))?;
+    open_note(
+        &String::from_utf8_lossy(&bytes),
+        std::slice::from_ref(&verifier),
+    )
+    .map_err(|e| Error::Log(format!("{}: {e}", cp_path.display())))?;
     let digest: [u8; 32] = Sha256::digest(&bytes).into();
     let anchors = match tsa_ca_path(config, config_path) {
         Some(p) => read_anchors(&p)?,
         None => vec![],
     };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().at("tokio runtime")?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .at("tokio runtime")?;
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_millis(config.http.timeout_ms))
-        .connect_timeout(std::time::Duration::from_millis(config.http.connect_timeout_ms))
+        .connect_timeout(std::time::Duration::from_millis(
+            config.http.connect_timeout_ms,
+        ))
         .user_agent(config.http.user_agent.clone())
         .build()
-        .map_err(|e| Error::Fetch { url: "TSA".into(), message: e.to_string() })?;
+        .map_err(|e| Error::Fetch {
+            url: "TSA".into(),
+            message: e.to_string(),
+        })?;
     let mut out = vec![];
     for url in &config.timestamp.tsa {
         let nonce = tsp::new_nonce();
@@ -146,10 +167,14 @@ pub fn timestamp_latest(root: &Path, config: &Config, config_path: &Path) -> Res
             if !r.status().is_success() {
                 return Err(format!("HTTP {}", r.status()));
             }
-            r.bytes().await.map(|b| b.to_vec()).map_err(|e| format!("reading the reply: {e}"))
+            r.bytes()
+                .await
+                .map(|b| b.to_vec())
+                .map_err(|e| format!("reading the reply: {e}"))
         });
         let res = got.and_then(|resp| {
-            tsp::check_response(&resp, &digest, Some(&nonce), &anchors, &[]).map(|info| (resp, info))
+            tsp::check_response(&resp, &digest, Some(&nonce), &anchors, &[])
+                .map(|info| (resp, info))
         });
         match res {
             Ok((resp, info)) => {
@@ -167,7 +192,13 @@ pub fn timestamp_latest(root: &Path, config: &Config, config_path: &Path) -> Res
             }
             Err(e) => {
                 tracing::warn!("timestamp from {url}: {e}");
-                out.push(TsaOutcome { tsa: url.clone(), ok: false, file: None, token: None, error: Some(e) });
+                out.push(TsaOutcome {
+                    tsa: url.clone(),
+                    ok: false,
+                    file: None,
+                    token: None,
+                    error: Some(e),
+                });
             }
         }
     }
@@ -177,7 +208,10 @@ pub fn timestamp_latest(root: &Path, config: &Config, config_path: &Path) -> Res
 /// `samizdat timestamp`.
 pub fn timestamp_cmd(ctx: &Ctx) -> Result<u8> {
     if !archive::exists(&ctx.archive) {
-        return Err(Error::Archive { path: ctx.archive.clone(), message: "no archive here".into() });
+        return Err(Error::Archive {
+            path: ctx.archive.clone(),
+            message: "no archive here".into(),
+        });
     }
     let config = Config::load(&ctx.config_path)?;
     let (cp, outcomes) = timestamp_latest(&ctx.archive, &config, &ctx.config_path)?;
@@ -199,7 +233,11 @@ pub fn report_outcomes(ctx: &Ctx, cp: &Checkpoint, outcomes: &[TsaOutcome]) {
                 o.tsa,
                 t.gen_time,
                 t.signer,
-                if t.chain_checked { ", chain checked against tsa_ca" } else { ", chain NOT checked: no tsa_ca configured" },
+                if t.chain_checked {
+                    ", chain checked against tsa_ca"
+                } else {
+                    ", chain NOT checked: no tsa_ca configured"
+                },
                 o.file.as_deref().unwrap_or("")
             )),
             (_, Some(e)) => eprintln!("FAILED {}: {e}", o.tsa),
@@ -231,7 +269,10 @@ pub fn check_stored_timestamps(root: &Path) -> Result<(usize, Vec<TimestampProbl
         Ok(rd) => rd,
         Err(_) => return Ok((0, problems)),
     };
-    let mut names: Vec<String> = rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     for name in names.iter().filter(|n| n.ends_with(".tsr")) {
         let rel = format!("{}/{name}", layout::CHECKPOINTS_DIR);
@@ -240,7 +281,10 @@ pub fn check_stored_timestamps(root: &Path) -> Result<(usize, Vec<TimestampProbl
         let cp = match std::fs::read(&cp_path) {
             Ok(b) => b,
             Err(_) => {
-                problems.push(TimestampProblem { file: rel, what: format!("timestamp reply without its checkpoint {size_part}") });
+                problems.push(TimestampProblem {
+                    file: rel,
+                    what: format!("timestamp reply without its checkpoint {size_part}"),
+                });
                 continue;
             }
         };
@@ -248,23 +292,37 @@ pub fn check_stored_timestamps(root: &Path) -> Result<(usize, Vec<TimestampProbl
         let digest: [u8; 32] = Sha256::digest(&cp).into();
         checked += 1;
         if let Err(e) = tsp::check_response(&resp, &digest, None, &anchors, &[]) {
-            problems.push(TimestampProblem { file: rel, what: format!("timestamp reply does not check: {e}") });
+            problems.push(TimestampProblem {
+                file: rel,
+                what: format!("timestamp reply does not check: {e}"),
+            });
         }
     }
     Ok((checked, problems))
 }
 
 /// `samizdat export`: `--bundle FILE` for one post, or `--wacz FILE`.
-pub fn export_cmd(ctx: &Ctx, posts: &[String], bundle: Option<&Path>, wacz: Option<&Path>, query: Option<&str>, all: bool) -> Result<u8> {
+pub fn export_cmd(
+    ctx: &Ctx,
+    posts: &[String],
+    bundle: Option<&Path>,
+    wacz: Option<&Path>,
+    query: Option<&str>,
+    all: bool,
+) -> Result<u8> {
     match (bundle, wacz) {
         (Some(out), None) => {
             if posts.len() != 1 || query.is_some() || all {
-                return Err(Error::Usage("export --bundle takes exactly one POST".into()));
+                return Err(Error::Usage(
+                    "export --bundle takes exactly one POST".into(),
+                ));
             }
             bundle::export_bundle(ctx, &posts[0], out)
         }
         (None, Some(out)) => wacz::export_wacz(ctx, posts, query, all, out),
-        _ => Err(Error::Usage("export: give --bundle FILE.zip or --wacz FILE.wacz".into())),
+        _ => Err(Error::Usage(
+            "export: give --bundle FILE.zip or --wacz FILE.wacz".into(),
+        )),
     }
 }
 
@@ -275,7 +333,11 @@ pub fn timestamp_after_capture(ctx: &Ctx, code: u8) -> Result<u8> {
     match timestamp_latest(&ctx.archive, &config, &ctx.config_path) {
         Ok((cp, outcomes)) => {
             report_outcomes(ctx, &cp, &outcomes);
-            Ok(if outcomes.iter().all(|o| o.ok) { code } else { code.max(1) })
+            Ok(if outcomes.iter().all(|o| o.ok) {
+                code
+            } else {
+                code.max(1)
+            })
         }
         Err(e) => {
             eprintln!("samizdat: timestamp: {e}");

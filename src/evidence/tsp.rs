@@ -25,8 +25,14 @@ use serde::Serialize;
 
 /// A TimeStampReq over a SHA-256 digest with certReq = true and the given nonce.
 pub fn request(sha256: &[u8; 32], nonce: &[u8]) -> Vec<u8> {
-    let alg = der::tlv(tag::SEQUENCE, &[der::tlv(tag::OID, oid::SHA256), der::tlv(tag::NULL, &[])].concat());
-    let imprint = der::tlv(tag::SEQUENCE, &[alg, der::tlv(tag::OCTET_STRING, sha256)].concat());
+    let alg = der::tlv(
+        tag::SEQUENCE,
+        &[der::tlv(tag::OID, oid::SHA256), der::tlv(tag::NULL, &[])].concat(),
+    );
+    let imprint = der::tlv(
+        tag::SEQUENCE,
+        &[alg, der::tlv(tag::OCTET_STRING, sha256)].concat(),
+    );
     let body = [
         der::tlv(tag::INTEGER, &[1]),
         imprint,
@@ -86,7 +92,11 @@ pub fn parse_cert(raw: &[u8]) -> der::DerResult<Cert<'_>> {
     let mut spki = tbs.seq()?;
     let mut alg = spki.seq()?;
     let spki_alg = alg.expect(tag::OID)?.content;
-    let spki_params = if alg.is_empty() { None } else { Some(alg.any()?) };
+    let spki_params = if alg.is_empty() {
+        None
+    } else {
+        Some(alg.any()?)
+    };
     let bits = spki.expect(tag::BIT_STRING)?.content;
     let public_key = bits.get(1..).ok_or("empty public key")?;
     let mut extensions = vec![];
@@ -97,13 +107,25 @@ pub fn parse_cert(raw: &[u8]) -> der::DerResult<Cert<'_>> {
             while !exts.is_empty() {
                 let mut ext = exts.seq()?;
                 let id = ext.expect(tag::OID)?.content;
-                let critical = ext.optional(tag::BOOLEAN)?.map(|b| b.content != [0]).unwrap_or(false);
+                let critical = ext
+                    .optional(tag::BOOLEAN)?
+                    .map(|b| b.content != [0])
+                    .unwrap_or(false);
                 let value = ext.expect(tag::OCTET_STRING)?.content;
                 extensions.push((id, critical, value));
             }
         }
     }
-    Ok(Cert { raw, serial, issuer, subject, spki_alg, spki_params, public_key, extensions })
+    Ok(Cert {
+        raw,
+        serial,
+        issuer,
+        subject,
+        spki_alg,
+        spki_params,
+        public_key,
+        extensions,
+    })
 }
 
 /// CN and O of a Name, for people.
@@ -138,7 +160,12 @@ fn sha(alg: &[u8], data: &[u8]) -> Result<Vec<u8>, String> {
         oid::SHA384 => &digest::SHA384,
         oid::SHA512 => &digest::SHA512,
         oid::SHA1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
-        other => return Err(format!("unsupported digest algorithm {}", der::oid_string(other))),
+        other => {
+            return Err(format!(
+                "unsupported digest algorithm {}",
+                der::oid_string(other)
+            ));
+        }
     };
     Ok(digest::digest(a, data).as_ref().to_vec())
 }
@@ -152,8 +179,17 @@ fn parse_gen_time(s: &[u8]) -> Result<jiff::Timestamp, String> {
     }
     let iso = format!(
         "{}-{}-{}T{}:{}:{}{}Z",
-        &main[0..4], &main[4..6], &main[6..8], &main[8..10], &main[10..12], &main[12..14],
-        if frac.is_empty() { String::new() } else { format!(".{frac}") }
+        &main[0..4],
+        &main[4..6],
+        &main[6..8],
+        &main[8..10],
+        &main[10..12],
+        &main[12..14],
+        if frac.is_empty() {
+            String::new()
+        } else {
+            format!(".{frac}")
+        }
     );
     iso.parse().map_err(|e| format!("bad genTime {s:?}: {e}"))
 }
@@ -167,13 +203,22 @@ pub fn check_response(
     anchors: &[Vec<u8>],
     extra_chain: &[Vec<u8>],
 ) -> Result<TokenInfo, String> {
-    let mut r = Reader::new(der::one(resp).map_err(|e| format!("not a DER TimeStampResp: {e}"))?.content);
+    let mut r = Reader::new(
+        der::one(resp)
+            .map_err(|e| format!("not a DER TimeStampResp: {e}"))?
+            .content,
+    );
     let mut status = r.seq()?;
     let st = status.expect(tag::INTEGER)?.content;
     if st != [0] && st != [1] {
-        return Err(format!("the TSA refused: PKIStatus {}", st.first().copied().unwrap_or(255)));
+        return Err(format!(
+            "the TSA refused: PKIStatus {}",
+            st.first().copied().unwrap_or(255)
+        ));
     }
-    let token = r.expect(tag::SEQUENCE).map_err(|_| "the reply holds no time-stamp token".to_string())?;
+    let token = r
+        .expect(tag::SEQUENCE)
+        .map_err(|_| "the reply holds no time-stamp token".to_string())?;
     let (info, certs) = check_token(token.raw, data_sha256, nonce)?;
     let _ = certs;
     let mut info = info;
@@ -206,14 +251,20 @@ fn signed_data(token: &[u8]) -> der::DerResult<SignedData<'_>> {
     if ci.expect(tag::OID)?.content != oid::SIGNED_DATA {
         return Err("the token is not CMS SignedData".into());
     }
-    let mut sd = Reader::new(Reader::new(ci.expect(tag::ctx(0))?.content).expect(tag::SEQUENCE)?.content);
+    let mut sd = Reader::new(
+        Reader::new(ci.expect(tag::ctx(0))?.content)
+            .expect(tag::SEQUENCE)?
+            .content,
+    );
     sd.expect(tag::INTEGER)?;
     sd.expect(tag::SET)?;
     let mut encap = sd.seq()?;
     if encap.expect(tag::OID)?.content != oid::TST_INFO {
         return Err("the token's eContentType is not id-ct-TSTInfo".into());
     }
-    let econtent = Reader::new(encap.expect(tag::ctx(0))?.content).expect(tag::OCTET_STRING)?.content;
+    let econtent = Reader::new(encap.expect(tag::ctx(0))?.content)
+        .expect(tag::OCTET_STRING)?
+        .content;
     let mut certs = vec![];
     if let Some(c) = sd.optional(tag::ctx(0))? {
         let mut cr = Reader::new(c.content);
@@ -230,10 +281,18 @@ fn signed_data(token: &[u8]) -> der::DerResult<SignedData<'_>> {
     if !signers.is_empty() {
         return Err("the token has more than one signer".into());
     }
-    Ok(SignedData { econtent, certs, signer })
+    Ok(SignedData {
+        econtent,
+        certs,
+        signer,
+    })
 }
 
-fn check_token(token: &[u8], data_sha256: &[u8; 32], nonce: Option<&[u8]>) -> Result<(TokenInfo, Vec<Vec<u8>>), String> {
+fn check_token(
+    token: &[u8],
+    data_sha256: &[u8; 32],
+    nonce: Option<&[u8]>,
+) -> Result<(TokenInfo, Vec<Vec<u8>>), String> {
     let sd = signed_data(token)?;
     // TSTInfo
     let mut t = Reader::new(der::one(sd.econtent)?.content);
@@ -262,8 +321,12 @@ fn check_token(token: &[u8], data_sha256: &[u8; 32], nonce: Option<&[u8]>) -> Re
     let mut si = sd.signer;
     si.expect(tag::INTEGER)?;
     let sid = si.any()?;
-    let digest_alg = Reader::new(si.expect(tag::SEQUENCE)?.content).expect(tag::OID)?.content;
-    let attrs = si.expect(tag::ctx(0)).map_err(|_| "the signer has no signed attributes".to_string())?;
+    let digest_alg = Reader::new(si.expect(tag::SEQUENCE)?.content)
+        .expect(tag::OID)?
+        .content;
+    let attrs = si
+        .expect(tag::ctx(0))
+        .map_err(|_| "the signer has no signed attributes".to_string())?;
     let mut sig_alg_r = si.seq()?;
     let sig_alg = sig_alg_r.expect(tag::OID)?.content;
     let sig = si.expect(tag::OCTET_STRING)?.content;
@@ -303,7 +366,9 @@ fn check_token(token: &[u8], data_sha256: &[u8; 32], nonce: Option<&[u8]>) -> Re
     }
     let md = message_digest.ok_or("the signed message-digest attribute is missing")?;
     if sha(digest_alg, sd.econtent)? != md {
-        return Err("the signed message-digest does not match the TSTInfo (the token was altered)".into());
+        return Err(
+            "the signed message-digest does not match the TSTInfo (the token was altered)".into(),
+        );
     }
     let (ess_alg, ess_hash) = ess.ok_or("no ESS signing-certificate attribute")?;
 
@@ -320,7 +385,9 @@ fn check_token(token: &[u8], data_sha256: &[u8; 32], nonce: Option<&[u8]>) -> Re
         let issuer = s.expect(tag::SEQUENCE)?.raw;
         let serial = s.expect(tag::INTEGER)?.content;
         if issuer != signer.issuer || serial != signer.serial {
-            return Err("the SignerInfo names another certificate than the ESS signing-certificate".into());
+            return Err(
+                "the SignerInfo names another certificate than the ESS signing-certificate".into(),
+            );
         }
     }
 
@@ -330,10 +397,15 @@ fn check_token(token: &[u8], data_sha256: &[u8; 32], nonce: Option<&[u8]>) -> Re
     verify_sig(&signer, digest_alg, sig_alg, &signed, sig)?;
 
     // RFC 3161 §2.3: the EKU must be critical and name timeStamping.
-    let eku = signer.extensions.iter().find(|(id, _, _)| *id == oid::EXT_KEY_USAGE);
+    let eku = signer
+        .extensions
+        .iter()
+        .find(|(id, _, _)| *id == oid::EXT_KEY_USAGE);
     match eku {
         None => return Err("the TSA certificate has no extended key usage".into()),
-        Some((_, false, _)) => return Err("the TSA certificate's extended key usage is not critical".into()),
+        Some((_, false, _)) => {
+            return Err("the TSA certificate's extended key usage is not critical".into());
+        }
         Some((_, true, v)) => {
             let mut purposes = Reader::new(der::one(v)?.content);
             let mut ts = false;
@@ -360,7 +432,13 @@ fn check_token(token: &[u8], data_sha256: &[u8; 32], nonce: Option<&[u8]>) -> Re
     Ok((info, certs))
 }
 
-fn verify_sig(cert: &Cert, digest_alg: &[u8], sig_alg: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), String> {
+fn verify_sig(
+    cert: &Cert,
+    digest_alg: &[u8],
+    sig_alg: &[u8],
+    msg: &[u8],
+    sig: &[u8],
+) -> Result<(), String> {
     let alg: &dyn signature::VerificationAlgorithm = match cert.spki_alg {
         oid::EC_PUBLIC_KEY => {
             let curve = cert.spki_params.map(|p| p.content).unwrap_or_default();
@@ -370,41 +448,74 @@ fn verify_sig(cert: &Cert, digest_alg: &[u8], sig_alg: &[u8], msg: &[u8], sig: &
                 (oid::P384, oid::SHA256) => &signature::ECDSA_P384_SHA256_ASN1,
                 (oid::P384, oid::SHA384) => &signature::ECDSA_P384_SHA384_ASN1,
                 (oid::P384, oid::SHA512) => &signature::ECDSA_P384_SHA512_ASN1,
-                _ => return Err(format!("unsupported ECDSA curve/digest {} / {}", der::oid_string(curve), der::oid_string(digest_alg))),
+                _ => {
+                    return Err(format!(
+                        "unsupported ECDSA curve/digest {} / {}",
+                        der::oid_string(curve),
+                        der::oid_string(digest_alg)
+                    ));
+                }
             }
         }
         oid::RSA => {
             // rsaEncryption or shaXWithRSAEncryption (1.2.840.113549.1.1.11-13); PSS (…1.10) is not supported.
             if sig_alg.last() == Some(&0x0a) && sig_alg.len() == 9 {
-                return Err("RSA-PSS TSA signatures are not supported by the native verifier".into());
+                return Err(
+                    "RSA-PSS TSA signatures are not supported by the native verifier".into(),
+                );
             }
             match digest_alg {
                 oid::SHA256 => &signature::RSA_PKCS1_2048_8192_SHA256,
                 oid::SHA384 => &signature::RSA_PKCS1_2048_8192_SHA384,
                 oid::SHA512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-                _ => return Err(format!("unsupported RSA digest {}", der::oid_string(digest_alg))),
+                _ => {
+                    return Err(format!(
+                        "unsupported RSA digest {}",
+                        der::oid_string(digest_alg)
+                    ));
+                }
             }
         }
-        other => return Err(format!("unsupported TSA key type {}", der::oid_string(other))),
+        other => {
+            return Err(format!(
+                "unsupported TSA key type {}",
+                der::oid_string(other)
+            ));
+        }
     };
     signature::UnparsedPublicKey::new(alg, cert.public_key)
         .verify(msg, sig)
         .map_err(|_| "the TSA's signature does not verify (the token was altered)".to_string())
 }
 
-fn check_chain(token: &[u8], anchors: &[Vec<u8>], extra: &[Vec<u8>], info: &TokenInfo) -> Result<(), String> {
+fn check_chain(
+    token: &[u8],
+    anchors: &[Vec<u8>],
+    extra: &[Vec<u8>],
+    info: &TokenInfo,
+) -> Result<(), String> {
     let sd = signed_data(token)?;
     let signer = sd
         .certs
         .iter()
-        .find(|c| hex::encode(digest::digest(&digest::SHA256, c).as_ref()) == info.signer_cert_sha256)
+        .find(|c| {
+            hex::encode(digest::digest(&digest::SHA256, c).as_ref()) == info.signer_cert_sha256
+        })
         .ok_or("signer certificate vanished")?;
     let ee_der = CertificateDer::from(signer.to_vec());
-    let ee = webpki::EndEntityCert::try_from(&ee_der).map_err(|e| format!("the TSA certificate is unreadable: {e:?}"))?;
-    let anchor_ders: Vec<CertificateDer> = anchors.iter().map(|a| CertificateDer::from(a.clone())).collect();
+    let ee = webpki::EndEntityCert::try_from(&ee_der)
+        .map_err(|e| format!("the TSA certificate is unreadable: {e:?}"))?;
+    let anchor_ders: Vec<CertificateDer> = anchors
+        .iter()
+        .map(|a| CertificateDer::from(a.clone()))
+        .collect();
     let mut tas = vec![];
     for a in &anchor_ders {
-        tas.push(webpki::anchor_from_trusted_cert(a).map_err(|e| format!("a trust anchor is unreadable: {e:?}"))?.to_owned());
+        tas.push(
+            webpki::anchor_from_trusted_cert(a)
+                .map_err(|e| format!("a trust anchor is unreadable: {e:?}"))?
+                .to_owned(),
+        );
     }
     let inter: Vec<CertificateDer> = sd
         .certs
@@ -415,7 +526,8 @@ fn check_chain(token: &[u8], anchors: &[Vec<u8>], extra: &[Vec<u8>], info: &Toke
         .map(CertificateDer::from)
         .collect();
     let t: jiff::Timestamp = info.gen_time.parse().map_err(|e| format!("{e}"))?;
-    let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(t.as_second().max(0) as u64));
+    let time =
+        UnixTime::since_unix_epoch(std::time::Duration::from_secs(t.as_second().max(0) as u64));
     ee.verify_for_usage(
         webpki::ALL_VERIFICATION_ALGS,
         &tas,
@@ -425,7 +537,12 @@ fn check_chain(token: &[u8], anchors: &[Vec<u8>], extra: &[Vec<u8>], info: &Toke
         None,
         None,
     )
-    .map_err(|e| format!("the TSA certificate chain does not reach the trusted TSA CA at genTime {}: {e:?}", info.gen_time))?;
+    .map_err(|e| {
+        format!(
+            "the TSA certificate chain does not reach the trusted TSA CA at genTime {}: {e:?}",
+            info.gen_time
+        )
+    })?;
     Ok(())
 }
 
@@ -471,7 +588,11 @@ pub fn to_pem(certs: &[Vec<u8>]) -> String {
 pub fn self_signed(certs: &[Vec<u8>]) -> Vec<Vec<u8>> {
     certs
         .iter()
-        .filter(|c| parse_cert(c).map(|p| p.issuer == p.subject).unwrap_or(false))
+        .filter(|c| {
+            parse_cert(c)
+                .map(|p| p.issuer == p.subject)
+                .unwrap_or(false)
+        })
         .cloned()
         .collect()
 }

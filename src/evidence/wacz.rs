@@ -24,7 +24,10 @@ pub fn surt(u: &str) -> Option<String> {
     let url = url::Url::parse(u).ok()?;
     let host = url.host_str()?.to_ascii_lowercase();
     let mut labels: Vec<&str> = host.split('.').collect();
-    if labels.len() > 2 && labels[0].starts_with("www") && labels[0][3..].bytes().all(|b| b.is_ascii_digit()) {
+    if labels.len() > 2
+        && labels[0].starts_with("www")
+        && labels[0][3..].bytes().all(|b| b.is_ascii_digit())
+    {
         labels.remove(0);
     }
     labels.reverse();
@@ -70,8 +73,12 @@ struct Indexer {
 
 impl Indexer {
     fn add(&mut self, bytes: &[u8], filename: &str, offset: u64, length: u64) {
-        let Ok(rec) = warc::parse_record(bytes) else { return };
-        let Some(target) = rec.target_uri() else { return };
+        let Ok(rec) = warc::parse_record(bytes) else {
+            return;
+        };
+        let Some(target) = rec.target_uri() else {
+            return;
+        };
         if !target.starts_with("http://") && !target.starts_with("https://") {
             return;
         }
@@ -81,11 +88,21 @@ impl Indexer {
                 let end = warc::find_header_end(&rec.block).unwrap_or(0);
                 let head = String::from_utf8_lossy(&rec.block[..end]);
                 let mut lines = head.lines();
-                let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("-").to_string();
+                let status = lines
+                    .next()
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .unwrap_or("-")
+                    .to_string();
                 let mime = lines
                     .filter_map(|l| l.split_once(':'))
                     .find(|(n, _)| n.trim().eq_ignore_ascii_case("content-type"))
-                    .map(|(_, v)| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+                    .map(|(_, v)| {
+                        v.split(';')
+                            .next()
+                            .unwrap_or("")
+                            .trim()
+                            .to_ascii_lowercase()
+                    })
                     .unwrap_or_else(|| "unk".into());
                 (mime, status)
             }
@@ -94,12 +111,19 @@ impl Indexer {
                 if ct == warc::mime::WARC_FIELDS {
                     return;
                 }
-                (ct.split(';').next().unwrap_or("").trim().to_string(), "200".to_string())
+                (
+                    ct.split(';').next().unwrap_or("").trim().to_string(),
+                    "200".to_string(),
+                )
             }
             _ => return,
         };
         let date = rec.date();
-        let ts: String = date.chars().filter(|c| c.is_ascii_digit()).take(14).collect();
+        let ts: String = date
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .take(14)
+            .collect();
         let mut j = serde_json::Map::new();
         j.insert("url".into(), json!(target));
         j.insert("mime".into(), json!(mime));
@@ -112,16 +136,29 @@ impl Indexer {
         j.insert("filename".into(), json!(filename));
         self.cdxj.push(format!("{key} {ts} {}", Value::Object(j)));
         if rec.warc_type() == warc::kind::RESPONSE && status == "200" && mime == "text/html" {
-            let iso = date.parse::<jiff::Timestamp>().map(|t| t.to_string()).unwrap_or_else(|_| date.to_string());
-            self.pages.insert(rec.id().to_string(), (target.to_string(), iso));
+            let iso = date
+                .parse::<jiff::Timestamp>()
+                .map(|t| t.to_string())
+                .unwrap_or_else(|_| date.to_string());
+            self.pages
+                .insert(rec.id().to_string(), (target.to_string(), iso));
         }
     }
 }
 
-fn post_ids(ix: &Index, root: &Path, keys: &[String], query: Option<&str>, all: bool) -> Result<Vec<String>> {
+fn post_ids(
+    ix: &Index,
+    root: &Path,
+    keys: &[String],
+    query: Option<&str>,
+    all: bool,
+) -> Result<Vec<String>> {
     let mut ids = vec![];
     if all {
-        for v in ix.list(&ListFilter { limit: 0, ..ListFilter::default() })? {
+        for v in ix.list(&ListFilter {
+            limit: 0,
+            ..ListFilter::default()
+        })? {
             ids.extend(v["id"].as_str().map(str::to_string));
         }
         return Ok(ids);
@@ -131,15 +168,27 @@ fn post_ids(ix: &Index, root: &Path, keys: &[String], query: Option<&str>, all: 
     }
     if let Some(q) = query {
         let p = root.join(layout::INDEX);
-        let conn = rusqlite::Connection::open_with_flags(&p, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|e| Error::Index { path: p.clone(), source: e })?;
+        let conn =
+            rusqlite::Connection::open_with_flags(&p, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(|e| Error::Index {
+                path: p.clone(),
+                source: e,
+            })?;
         let like = format!("%{}%", q.replace('%', "\\%").replace('_', "\\_"));
         let mut st = conn
             .prepare("SELECT id FROM posts WHERE text LIKE ?1 ESCAPE '\\' OR author_name LIKE ?1 ESCAPE '\\' OR url LIKE ?1 ESCAPE '\\' ORDER BY first_captured")
             .map_err(|e| Error::Index { path: p.clone(), source: e })?;
-        let rows = st.query_map([like], |r| r.get::<_, String>(0)).map_err(|e| Error::Index { path: p.clone(), source: e })?;
+        let rows = st
+            .query_map([like], |r| r.get::<_, String>(0))
+            .map_err(|e| Error::Index {
+                path: p.clone(),
+                source: e,
+            })?;
         for r in rows {
-            ids.push(r.map_err(|e| Error::Index { path: p.clone(), source: e })?);
+            ids.push(r.map_err(|e| Error::Index {
+                path: p.clone(),
+                source: e,
+            })?);
         }
     }
     let mut seen = BTreeSet::new();
@@ -148,11 +197,19 @@ fn post_ids(ix: &Index, root: &Path, keys: &[String], query: Option<&str>, all: 
 }
 
 /// `export … --wacz FILE`.
-pub fn export_wacz(ctx: &Ctx, keys: &[String], query: Option<&str>, all: bool, out: &Path) -> Result<u8> {
+pub fn export_wacz(
+    ctx: &Ctx,
+    keys: &[String],
+    query: Option<&str>,
+    all: bool,
+    out: &Path,
+) -> Result<u8> {
     let root = &ctx.archive;
     let ix = super::bundle::open_index(root)?;
     if !all && keys.is_empty() && query.is_none() {
-        return Err(Error::Usage("export --wacz: name posts, or give --query Q or --all".into()));
+        return Err(Error::Usage(
+            "export --wacz: name posts, or give --query Q or --all".into(),
+        ));
     }
     let ids = post_ids(&ix, root, keys, query, all)?;
     if ids.is_empty() {
@@ -161,11 +218,20 @@ pub fn export_wacz(ctx: &Ctx, keys: &[String], query: Option<&str>, all: bool, o
     let file = std::fs::File::create(out).at(out)?;
     let mut z = zip::ZipWriter::new(file);
     let t = super::bundle::zip_time();
-    let stored = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored).last_modified_time(t).large_file(true);
-    let deflate = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).last_modified_time(t).large_file(true);
+    let stored = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(t)
+        .large_file(true);
+    let deflate = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(t)
+        .large_file(true);
     let zerr = |e: zip::result::ZipError| Error::io(out, std::io::Error::other(e));
     let mut resources: Vec<Value> = vec![];
-    let mut idx = Indexer { cdxj: vec![], pages: HashMap::new() };
+    let mut idx = Indexer {
+        cdxj: vec![],
+        pages: HashMap::new(),
+    };
     let mut records = 0u64;
 
     if all {
@@ -173,13 +239,21 @@ pub fn export_wacz(ctx: &Ctx, keys: &[String], query: Option<&str>, all: bool, o
             let p = root.join(layout::WARC_DIR).join(&name);
             let path_in_zip = format!("archive/{name}");
             z.start_file(path_in_zip.as_str(), stored).map_err(zerr)?;
-            let mut w = Hashing { inner: &mut z, h: Sha256::new(), n: 0 };
+            let mut w = Hashing {
+                inner: &mut z,
+                h: Sha256::new(),
+                n: 0,
+            };
             let mut f = std::fs::File::open(&p).at(&p)?;
             std::io::copy(&mut f, &mut w).at(&p)?;
             let (h, n) = (w.h.finalize(), w.n);
             resources.push(json!({"name": name, "path": path_in_zip, "hash": format!("sha256:{}", hex::encode(h)), "bytes": n}));
             for m in warc::MemberReader::open(&p, 0).at(&p)? {
-                let m = m.map_err(|e| Error::Warc { file: name.clone(), offset: e.offset, message: e.message })?;
+                let m = m.map_err(|e| Error::Warc {
+                    file: name.clone(),
+                    offset: e.offset,
+                    message: e.message,
+                })?;
                 idx.add(&m.bytes, &name, m.offset, m.length);
                 records += 1;
             }
@@ -187,11 +261,23 @@ pub fn export_wacz(ctx: &Ctx, keys: &[String], query: Option<&str>, all: bool, o
     } else {
         let mut leaves = BTreeSet::new();
         for id in &ids {
-            let post = ix.post_json(id)?.ok_or_else(|| Error::NotFound(id.clone()))?;
+            let post = ix
+                .post_json(id)?
+                .ok_or_else(|| Error::NotFound(id.clone()))?;
             for c in post["captures"].as_array().into_iter().flatten() {
                 for r in c["record_ids"].as_array().into_iter().flatten() {
-                    if let Some(row) = r.as_str().map(|r| ix.record_by_id(r)).transpose()?.flatten() {
-                        if let Some(w) = ix.warcinfo_of(&row.file)?.map(|w| ix.record_by_id(&w)).transpose()?.flatten() {
+                    if let Some(row) = r
+                        .as_str()
+                        .map(|r| ix.record_by_id(r))
+                        .transpose()?
+                        .flatten()
+                    {
+                        if let Some(w) = ix
+                            .warcinfo_of(&row.file)?
+                            .map(|w| ix.record_by_id(&w))
+                            .transpose()?
+                            .flatten()
+                        {
                             leaves.insert(w.leaf);
                         }
                         leaves.insert(row.leaf);
@@ -202,9 +288,15 @@ pub fn export_wacz(ctx: &Ctx, keys: &[String], query: Option<&str>, all: bool, o
         let name = "data.warc.gz";
         let path_in_zip = format!("archive/{name}");
         z.start_file(path_in_zip.as_str(), stored).map_err(zerr)?;
-        let mut w = Hashing { inner: &mut z, h: Sha256::new(), n: 0 };
+        let mut w = Hashing {
+            inner: &mut z,
+            h: Sha256::new(),
+            n: 0,
+        };
         for leaf in &leaves {
-            let row = ix.record_by_leaf(*leaf)?.ok_or_else(|| Error::NotFound(format!("leaf {leaf}")))?;
+            let row = ix
+                .record_by_leaf(*leaf)?
+                .ok_or_else(|| Error::NotFound(format!("leaf {leaf}")))?;
             let (raw, bytes) = super::bundle::read_member(root, &row)?;
             let offset = w.n;
             w.write_all(&raw).at(out)?;
@@ -216,21 +308,44 @@ pub fn export_wacz(ctx: &Ctx, keys: &[String], query: Option<&str>, all: bool, o
     }
 
     // pages: for each post, the first HTML page its captures fetched.
-    let mut pages = vec![json!({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}).to_string()];
+    let mut pages =
+        vec![json!({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}).to_string()];
     let mut main_page: Option<(String, String)> = None;
     for id in &ids {
-        let post = ix.post_json(id)?.ok_or_else(|| Error::NotFound(id.clone()))?;
+        let post = ix
+            .post_json(id)?
+            .ok_or_else(|| Error::NotFound(id.clone()))?;
         for c in post["captures"].as_array().into_iter().flatten() {
-            let hit = c["record_ids"].as_array().into_iter().flatten().find_map(|r| r.as_str().and_then(|r| idx.pages.get(r)));
+            let hit = c["record_ids"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find_map(|r| r.as_str().and_then(|r| idx.pages.get(r)));
             if let Some((url, ts)) = hit {
-                let title = post["title"].as_str().map(str::to_string).unwrap_or_else(|| post["text"].as_str().unwrap_or("").chars().take(80).collect());
-                pages.push(json!({"id": format!("{id}@{ts}"), "url": url, "ts": ts, "title": title}).to_string());
+                let title = post["title"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| {
+                        post["text"]
+                            .as_str()
+                            .unwrap_or("")
+                            .chars()
+                            .take(80)
+                            .collect()
+                    });
+                pages.push(
+                    json!({"id": format!("{id}@{ts}"), "url": url, "ts": ts, "title": title})
+                        .to_string(),
+                );
                 main_page.get_or_insert((url.clone(), ts.clone()));
             }
         }
     }
     idx.cdxj.sort();
-    let mut small = |z: &mut zip::ZipWriter<std::fs::File>, name: &str, bytes: &[u8]| -> Result<()> {
+    let mut small = |z: &mut zip::ZipWriter<std::fs::File>,
+                     name: &str,
+                     bytes: &[u8]|
+     -> Result<()> {
         z.start_file(name, deflate).map_err(zerr)?;
         z.write_all(bytes).at(out)?;
         resources.push(json!({"name": name.rsplit('/').next().unwrap_or(name), "path": name, "hash": format!("sha256:{}", hex::encode(Sha256::digest(bytes))), "bytes": bytes.len()}));
@@ -243,7 +358,9 @@ pub fn export_wacz(ctx: &Ctx, keys: &[String], query: Option<&str>, all: bool, o
     pj.push('\n');
     small(&mut z, "pages/pages.jsonl", pj.as_bytes())?;
 
-    let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let now = jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     let mut dp = json!({
         "profile": "data-package",
         "wacz_version": "1.1.1",
@@ -262,15 +379,25 @@ pub fn export_wacz(ctx: &Ctx, keys: &[String], query: Option<&str>, all: bool, o
     z.start_file("datapackage.json", deflate).map_err(zerr)?;
     z.write_all(&dp_bytes).at(out)?;
     let digest = json!({"path": "datapackage.json", "hash": format!("sha256:{}", hex::encode(Sha256::digest(&dp_bytes)))});
-    z.start_file("datapackage-digest.json", deflate).map_err(zerr)?;
-    z.write_all(serde_json::to_string_pretty(&digest).expect("JSON").as_bytes()).at(out)?;
+    z.start_file("datapackage-digest.json", deflate)
+        .map_err(zerr)?;
+    z.write_all(
+        serde_json::to_string_pretty(&digest)
+            .expect("JSON")
+            .as_bytes(),
+    )
+    .at(out)?;
     z.finish().map_err(zerr)?.sync_all().at(out)?;
 
     let n_pages = pages.len() - 1;
     if ctx.json {
         print_json(&json!({"wacz": out, "posts": ids.len(), "records": records, "pages": n_pages}));
     } else {
-        ctx.say(format!("wrote {} ({} posts, {records} records, {n_pages} pages)", out.display(), ids.len()));
+        ctx.say(format!(
+            "wrote {} ({} posts, {records} records, {n_pages} pages)",
+            out.display(),
+            ids.len()
+        ));
     }
     Ok(0)
 }
@@ -281,11 +408,28 @@ pub fn verify_wacz_cmd(ctx: &Ctx, path: &Path, files: BTreeMap<String, Vec<u8>>)
     let mut findings: Vec<(String, bool, String)> = vec![];
     let dp_bytes = files.get("datapackage.json").cloned().unwrap_or_default();
     let dp: Value = serde_json::from_slice(&dp_bytes).unwrap_or(Value::Null);
-    match files.get("datapackage-digest.json").and_then(|d| serde_json::from_slice::<Value>(d).ok()) {
-        Some(d) if d["hash"].as_str() == Some(&format!("sha256:{}", hex::encode(Sha256::digest(&dp_bytes)))) => {
-            findings.push(("datapackage.json".into(), true, "matches datapackage-digest.json".into()))
+    match files
+        .get("datapackage-digest.json")
+        .and_then(|d| serde_json::from_slice::<Value>(d).ok())
+    {
+        Some(d)
+            if d["hash"].as_str()
+                == Some(&format!(
+                    "sha256:{}",
+                    hex::encode(Sha256::digest(&dp_bytes))
+                )) =>
+        {
+            findings.push((
+                "datapackage.json".into(),
+                true,
+                "matches datapackage-digest.json".into(),
+            ))
         }
-        _ => findings.push(("datapackage.json".into(), false, "does not match datapackage-digest.json (one of the two was altered)".into())),
+        _ => findings.push((
+            "datapackage.json".into(),
+            false,
+            "does not match datapackage-digest.json (one of the two was altered)".into(),
+        )),
     }
     let mut listed = BTreeSet::new();
     for r in dp["resources"].as_array().into_iter().flatten() {
@@ -293,25 +437,43 @@ pub fn verify_wacz_cmd(ctx: &Ctx, path: &Path, files: BTreeMap<String, Vec<u8>>)
         listed.insert(p.clone());
         match files.get(&p) {
             None => findings.push((p, false, "listed in datapackage.json but missing".into())),
-            Some(b) if r["hash"].as_str() == Some(&format!("sha256:{}", hex::encode(Sha256::digest(b)))) && r["bytes"].as_u64() == Some(b.len() as u64) => {
+            Some(b)
+                if r["hash"].as_str()
+                    == Some(&format!("sha256:{}", hex::encode(Sha256::digest(b))))
+                    && r["bytes"].as_u64() == Some(b.len() as u64) =>
+            {
                 findings.push((p, true, "hash and size match datapackage.json".into()))
             }
-            Some(_) => findings.push((p, false, "differs from its hash in datapackage.json: it was altered".into())),
+            Some(_) => findings.push((
+                p,
+                false,
+                "differs from its hash in datapackage.json: it was altered".into(),
+            )),
         }
     }
     for name in files.keys() {
-        if !listed.contains(name) && name != "datapackage.json" && name != "datapackage-digest.json" {
+        if !listed.contains(name) && name != "datapackage.json" && name != "datapackage-digest.json"
+        {
             findings.push((name.clone(), false, "not listed in datapackage.json".into()));
         }
     }
     let ok = findings.iter().all(|f| f.1);
     if ctx.json {
-        print_json(&json!({"ok": ok, "wacz": path, "findings": findings.iter().map(|(f, o, w)| json!({"file": f, "ok": o, "what": w})).collect::<Vec<_>>()}));
+        print_json(
+            &json!({"ok": ok, "wacz": path, "findings": findings.iter().map(|(f, o, w)| json!({"file": f, "ok": o, "what": w})).collect::<Vec<_>>()}),
+        );
     } else {
         for (f, o, w) in &findings {
             println!("{} {f}: {w}", if *o { "ok  " } else { "FAIL" });
         }
-        println!("{}", if ok { "verify-bundle: the WACZ is internally consistent (it carries no log proofs or timestamps)" } else { "verify-bundle: TAMPERING OR DAMAGE FOUND (see FAIL lines)" });
+        println!(
+            "{}",
+            if ok {
+                "verify-bundle: the WACZ is internally consistent (it carries no log proofs or timestamps)"
+            } else {
+                "verify-bundle: TAMPERING OR DAMAGE FOUND (see FAIL lines)"
+            }
+        );
     }
     let _ = Read::bytes(&[][..]);
     Ok(if ok { 0 } else { 3 })

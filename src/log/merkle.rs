@@ -648,7 +648,9 @@ mod tests {
                 // Wrong index must fail (when there is another leaf).
                 if size > 1 {
                     let other = (idx + 1) % size;
-                    assert!(verify_inclusion(&leaves[idx as usize], other, size, &p, &want).is_err());
+                    assert!(
+                        verify_inclusion(&leaves[idx as usize], other, size, &p, &want).is_err()
+                    );
                 }
             }
             for old in 1..=size {
@@ -675,7 +677,13 @@ mod tests {
         assert_eq!(Hash::from_hex("00"), None);
         // Non-canonical trailing bits are rejected ("...uFU=" is SHA-256(""); "U" -> "V").
         assert!(Hash::from_base64("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=").is_some());
-        assert_eq!(Hash::from_base64("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV="), None);
-        assert_eq!(Hash::from_base64("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"), None);
+        assert_eq!(
+            Hash::from_base64("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV="),
+            None
+        );
+        assert_eq!(
+            Hash::from_base64("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"),
+            None
+        );
     }
 }

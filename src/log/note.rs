@@ -309,7 +309,9 @@ pub fn open_note(note: &str, verifiers: &[NoteVerifier]) -> Result<Note, NoteErr
     };
     let (text, sigs) = (&note[..split + 1], &note[split + 2..]);
     if sigs.is_empty() || !sigs.ends_with('\n') {
-        return Err(malformed("signature block is empty or lacks a final newline"));
+        return Err(malformed(
+            "signature block is empty or lacks a final newline",
+        ));
     }
     let mut out = Note {
         text: text.to_string(),
@@ -340,10 +342,7 @@ pub fn open_note(note: &str, verifiers: &[NoteVerifier]) -> Result<Note, NoteErr
             key_id,
             base64: b64.to_string(),
         };
-        match verifiers
-            .iter()
-            .find(|v| v.name == name && v.id == key_id)
-        {
+        match verifiers.iter().find(|v| v.name == name && v.id == key_id) {
             None => {
                 if !out.unverified.contains(&sig) {
                     out.unverified.push(sig);
@@ -389,7 +388,12 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The note text: origin, size, base64 root, extension lines, each ending in `\n`.
     pub fn body(&self) -> String {
-        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, self.root.to_base64());
+        let mut s = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        );
         for e in &self.extensions {
             s.push_str(e);
             s.push('\n');
@@ -423,7 +427,9 @@ impl Checkpoint {
             && size_s.bytes().all(|b| b.is_ascii_digit())
             && (size_s == "0" || !size_s.starts_with('0'));
         if !size_ok {
-            return Err(bad(format!("tree size {size_s:?} is not a canonical decimal")));
+            return Err(bad(format!(
+                "tree size {size_s:?} is not a canonical decimal"
+            )));
         }
         let size: u64 = size_s
             .parse()
@@ -473,7 +479,9 @@ mod tests {
         assert_eq!(n.signatures.len(), 1);
         assert_eq!(n.signatures[0].key_id, v.key_id());
         // Another key with the same name is unknown -> no known signature.
-        let other = NoteSigner::generate("example.com/test-log").unwrap().verifier();
+        let other = NoteSigner::generate("example.com/test-log")
+            .unwrap()
+            .verifier();
         assert_eq!(open_note(&note, &[other]), Err(NoteError::NoKnownSignature));
         // Tampering.
         let bad = note.replacen("hello", "hellO", 1);
@@ -490,7 +498,14 @@ mod tests {
             assert!(NoteSigner::generate(bad).is_err(), "{bad:?}");
         }
         let s = NoteSigner::generate("n").unwrap();
-        for bad in ["no newline", "blank at end\n\n", "ctl\u{7}\n", "del\u{7f}\n", "\n", ""] {
+        for bad in [
+            "no newline",
+            "blank at end\n\n",
+            "ctl\u{7}\n",
+            "del\u{7f}\n",
+            "\n",
+            "",
+        ] {
             assert!(s.sign(bad).is_err(), "{bad:?}");
         }
     }

@@ -13,6 +13,9 @@
 use crate::model::{Gone, Post};
 use url::Url;
 
+pub mod bluesky;
+pub mod mastodon;
+pub mod reddit;
 pub mod telegram;
 pub mod web;
 pub mod wechat;
@@ -25,6 +28,9 @@ pub static PLATFORMS: &[&dyn Platform] = &[
     &wechat::Wechat,
     &telegram::Telegram,
     &x::X,
+    &bluesky::Bluesky,
+    &reddit::Reddit,
+    &mastodon::Mastodon,
     &web::Web,
 ];
 

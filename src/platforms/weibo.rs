@@ -443,8 +443,14 @@ fn unwrap_hrefs(html: &str) -> String {
         rest = &rest[end..];
         let inner = tag[2..tag.len() - 1].trim_end_matches('/');
         let attrs = parse_attrs(inner);
-        let href = attrs.iter().find(|(k, _)| k == "href").map(|(_, v)| v.as_str());
-        let Some(target) = href.and_then(unwrap_link).filter(|t| Some(t.as_str()) != href) else {
+        let href = attrs
+            .iter()
+            .find(|(k, _)| k == "href")
+            .map(|(_, v)| v.as_str());
+        let Some(target) = href
+            .and_then(unwrap_link)
+            .filter(|t| Some(t.as_str()) != href)
+        else {
             out.push_str(tag);
             continue;
         };
@@ -1808,10 +1814,15 @@ mod tests {
         // A sinaurl wrapping a javascript: target is left wrapped, never unwrapped.
         let (_, html) =
             text_and_html("<a href=\"https://weibo.cn/sinaurl?u=javascript%3Aalert(1)\">y</a>");
-        assert!(html.contains("href=\"https://weibo.cn/sinaurl?u="), "{html}");
+        assert!(
+            html.contains("href=\"https://weibo.cn/sinaurl?u="),
+            "{html}"
+        );
         assert!(!html.contains("href=\"javascript"), "{html}");
         // Paragraph breaks and emoji in a real text.
-        let (text, _) = text_and_html("晚安啦！<span class=\"url-icon\"><img alt=[心] src=\"https://h5.sinaimg.cn/x.png\" /></span><br /><br />📷：");
+        let (text, _) = text_and_html(
+            "晚安啦！<span class=\"url-icon\"><img alt=[心] src=\"https://h5.sinaimg.cn/x.png\" /></span><br /><br />📷：",
+        );
         assert_eq!(text, "晚安啦！[心]\n\n📷：");
     }
 

@@ -60,7 +60,11 @@ pub fn checkpoint_files(root: &Path) -> Result<Vec<PathBuf>> {
             for e in rd {
                 let e = e.at(&dir)?;
                 // Only `<size:020>`: timestamp responses (`<size>.tsr`) live beside them.
-                if e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+                if e.file_name()
+                    .to_string_lossy()
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+                {
                     out.push(e.path());
                 }
             }
@@ -185,7 +189,14 @@ impl Archive {
                 warcinfo_id = Some(info.id().to_string());
                 let bytes = info.to_bytes();
                 let gz = gzip_member(&bytes, level);
-                rows.push(RecordRow::new(&info, n, &name, size + pending.len() as u64, gz.len() as u64, leaf_hash(&bytes).0));
+                rows.push(RecordRow::new(
+                    &info,
+                    n,
+                    &name,
+                    size + pending.len() as u64,
+                    gz.len() as u64,
+                    leaf_hash(&bytes).0,
+                ));
                 pending.extend_from_slice(&gz);
                 written.push(info);
                 n += 1;
@@ -193,7 +204,14 @@ impl Archive {
             rec.insert_field("WARC-Warcinfo-ID", warcinfo_id.as_deref().unwrap_or(""));
             let bytes = rec.to_bytes();
             let gz = gzip_member(&bytes, level);
-            rows.push(RecordRow::new(&rec, n, &name, size + pending.len() as u64, gz.len() as u64, leaf_hash(&bytes).0));
+            rows.push(RecordRow::new(
+                &rec,
+                n,
+                &name,
+                size + pending.len() as u64,
+                gz.len() as u64,
+                leaf_hash(&bytes).0,
+            ));
             pending.extend_from_slice(&gz);
             written.push(rec);
             n += 1;
@@ -246,7 +264,11 @@ impl Archive {
         if self.config.http.insecure_tls {
             body.push_str("tls: certificate verification was OFF (insecure_tls)\r\n");
         }
-        for (k, v) in [("operator", &w.operator), ("hostname", &w.hostname), ("ip", &w.ip)] {
+        for (k, v) in [
+            ("operator", &w.operator),
+            ("hostname", &w.hostname),
+            ("ip", &w.ip),
+        ] {
             if let Some(v) = v {
                 body.push_str(&format!("{k}: {v}\r\n"));
             }
@@ -366,7 +388,9 @@ impl Archive {
             && cp.size > 0
             && self.hashes.root(cp.size)? != cp.root
         {
-            tracing::warn!("log/hashes disagrees with the signed checkpoint: rebuilding it from the index");
+            tracing::warn!(
+                "log/hashes disagrees with the signed checkpoint: rebuilding it from the index"
+            );
             self.hashes.truncate(0)?;
             stored = 0;
         }
@@ -377,7 +401,9 @@ impl Archive {
                 if rows.first().map(|r| r.leaf) != Some(from) || rows.is_empty() {
                     return Err(Error::Archive {
                         path: self.root.join(layout::INDEX),
-                        message: format!("leaf {from} is missing from the index: run `samizdat reindex`"),
+                        message: format!(
+                            "leaf {from} is missing from the index: run `samizdat reindex`"
+                        ),
                     });
                 }
                 from += rows.len() as u64;
@@ -398,7 +424,10 @@ impl Archive {
             jiff::Timestamp::now().as_second()
         ));
         let mut bytes = Vec::with_capacity((len - from) as usize);
-        self.files.open(name, from)?.read_to_end(&mut bytes).at(&qpath)?;
+        self.files
+            .open(name, from)?
+            .read_to_end(&mut bytes)
+            .at(&qpath)?;
         write_atomic(&qpath, &bytes)?;
         self.files.cut(name, from)?;
         tracing::warn!(
@@ -441,7 +470,14 @@ impl Archive {
                     offset: m.offset,
                     message: msg,
                 })?;
-                rows.push(RecordRow::new(&rec, n, name, m.offset, m.length, leaf_hash(&m.bytes).0));
+                rows.push(RecordRow::new(
+                    &rec,
+                    n,
+                    name,
+                    m.offset,
+                    m.length,
+                    leaf_hash(&m.bytes).0,
+                ));
                 recs.push(rec);
                 n += 1;
                 if rows.len() >= 2000 {
@@ -456,7 +492,10 @@ impl Archive {
                     return Err(Error::Warc {
                         file: name.clone(),
                         offset: e.offset,
-                        message: format!("{}; the archive is damaged: run `samizdat verify`", e.message),
+                        message: format!(
+                            "{}; the archive is damaged: run `samizdat verify`",
+                            e.message
+                        ),
                     });
                 }
                 // Crash debris at the very end: recover() will quarantine it at the next append.
@@ -489,7 +528,6 @@ pub fn latest_checkpoint(root: &Path, verifier: &NoteVerifier) -> Result<Option<
         .map_err(|e| Error::Log(format!("{}: {e}", p.display())))?;
     Ok(Some(Checkpoint::parse(&note.text)?))
 }
-
 
 /// The archive-wide append lock, released when dropped.
 pub struct Lock(File);
@@ -526,7 +564,8 @@ fn load_or_create_key(root: &Path, config: &Config) -> Result<NoteSigner> {
                 Some(o) => o.clone(),
                 None => {
                     let mut b = [0u8; 6];
-                    getrandom::fill(&mut b).map_err(|e| Error::Log(format!("no randomness: {e}")))?;
+                    getrandom::fill(&mut b)
+                        .map_err(|e| Error::Log(format!("no randomness: {e}")))?;
                     format!("samizdat.local/{}", hex::encode(b))
                 }
             };
@@ -548,7 +587,10 @@ fn load_or_create_key(root: &Path, config: &Config) -> Result<NoteSigner> {
         });
     }
     let vkey = signer.verifier().to_vkey();
-    if fs::read_to_string(&vp).map(|s| s.trim() != vkey).unwrap_or(true) {
+    if fs::read_to_string(&vp)
+        .map(|s| s.trim() != vkey)
+        .unwrap_or(true)
+    {
         write_atomic(&vp, format!("{vkey}\n").as_bytes())?;
     }
     Ok(signer)
@@ -592,4 +634,3 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::rename(&tmp, path).at(path)?;
     sync_dir(dir)
 }
-

@@ -94,7 +94,11 @@ impl WarcFiles for LocalWarcDir {
 
     fn append(&self, name: &str, offset: u64, bytes: &[u8]) -> Result<()> {
         let path = self.path(name);
-        let mut f = OpenOptions::new().create(true).append(true).open(&path).at(&path)?;
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .at(&path)?;
         let len = f.metadata().at(&path)?.len();
         if len != offset {
             return Err(Error::Archive {

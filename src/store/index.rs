@@ -76,7 +76,14 @@ pub struct RecordRow {
 }
 
 impl RecordRow {
-    pub fn new(rec: &Record, leaf: u64, file: &str, offset: u64, length: u64, leaf_hash: [u8; 32]) -> Self {
+    pub fn new(
+        rec: &Record,
+        leaf: u64,
+        file: &str,
+        offset: u64,
+        length: u64,
+        leaf_hash: [u8; 32],
+    ) -> Self {
         RecordRow {
             leaf,
             id: rec.id().to_string(),
@@ -135,14 +142,20 @@ impl Index {
             path: path.to_path_buf(),
             source: e,
         })?;
-        if !writable && conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())).is_err() {
+        if !writable
+            && conn
+                .query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+                .is_err()
+        {
             // A WAL database on a read-only file system (a mounted backup, a write-protected
             // disk) cannot be opened normally: read it as immutable instead.
             let uri = format!("file:{}?immutable=1", path.display());
-            conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI).map_err(|e| Error::Index {
-                path: path.to_path_buf(),
-                source: e,
-            })?;
+            conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI).map_err(
+                |e| Error::Index {
+                    path: path.to_path_buf(),
+                    source: e,
+                },
+            )?;
         }
         let idx = Index {
             conn,
@@ -329,7 +342,9 @@ impl Index {
             .prepare("SELECT at, record_ids FROM captures WHERE post_id = ?1 ORDER BY at, id")
             .map_err(|e| self.err(e))?;
         let rows = st
-            .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .query_map([id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
             .map_err(|e| self.err(e))?;
         for r in rows {
             let (at, ids) = r.map_err(|e| self.err(e))?;
@@ -368,7 +383,10 @@ impl Index {
         }
         if let Some(a) = &f.author {
             args.push(a.clone());
-            sql += &format!(" AND (author_name = ?{n} OR author_id = ?{n})", n = args.len());
+            sql += &format!(
+                " AND (author_name = ?{n} OR author_id = ?{n})",
+                n = args.len()
+            );
         }
         sql += " ORDER BY last_captured DESC, id";
         if f.limit > 0 {
@@ -474,7 +492,12 @@ fn apply(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Ap
     ids.push(rec.id().to_string());
     tx.execute(
         "INSERT INTO captures (post_id, at, post_record, record_ids) VALUES (?1, ?2, ?3, ?4)",
-        params![p.id.0, at, rec.id(), serde_json::to_string(&ids).expect("ids serialise")],
+        params![
+            p.id.0,
+            at,
+            rec.id(),
+            serde_json::to_string(&ids).expect("ids serialise")
+        ],
     )?;
     Ok(())
 }

@@ -170,7 +170,10 @@ impl Record {
 
 /// The index just past the first CRLF CRLF (end of an HTTP header block).
 pub fn find_header_end(block: &[u8]) -> Option<usize> {
-    block.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+    block
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
 }
 
 /// Compresses one record as its own gzip member (WARC Annex D).
@@ -194,7 +197,10 @@ pub fn gzip_member(bytes: &[u8], level: u32) -> Vec<u8> {
                 c
             }
             _ => {
-                *slot = Some((level, flate2::Compress::new(flate2::Compression::new(level), false)));
+                *slot = Some((
+                    level,
+                    flate2::Compress::new(flate2::Compression::new(level), false),
+                ));
                 &mut slot.as_mut().expect("just set").1
             }
         };
@@ -228,7 +234,10 @@ pub fn parse_record(bytes: &[u8]) -> Result<Record, String> {
     let mut lines = head.split("\r\n");
     let version = lines.next().unwrap_or("");
     if !version.starts_with("WARC/1.") {
-        return Err(format!("not a WARC record (starts {:?})", truncate(version, 20)));
+        return Err(format!(
+            "not a WARC record (starts {:?})",
+            truncate(version, 20)
+        ));
     }
     let mut fields = vec![];
     for line in lines {
@@ -357,7 +366,10 @@ impl<R: BufRead> MemberReader<R> {
     /// bytes.
     pub fn new(src: R, start: u64, len: u64) -> Self {
         MemberReader {
-            src: Counting { inner: src, pos: start },
+            src: Counting {
+                inner: src,
+                pos: start,
+            },
             len,
             max_record: 8 << 30,
             done: false,
@@ -409,9 +421,7 @@ impl<R: BufRead> Iterator for MemberReader<R> {
         let mut bytes = Vec::new();
         let res = {
             let mut dec = flate2::bufread::GzDecoder::new(&mut self.src);
-            (&mut dec)
-                .take(self.max_record + 1)
-                .read_to_end(&mut bytes)
+            (&mut dec).take(self.max_record + 1).read_to_end(&mut bytes)
         };
         match res {
             Ok(_) if bytes.len() as u64 > self.max_record => {
@@ -429,8 +439,8 @@ impl<R: BufRead> Iterator for MemberReader<R> {
             })),
             Err(e) => {
                 self.done = true;
-                let at_end = e.kind() == std::io::ErrorKind::UnexpectedEof
-                    || self.src.pos >= self.len;
+                let at_end =
+                    e.kind() == std::io::ErrorKind::UnexpectedEof || self.src.pos >= self.len;
                 Some(Err(ReadError {
                     offset,
                     message: format!("bad gzip member: {e}"),

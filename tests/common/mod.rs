@@ -70,7 +70,11 @@ pub const JPEG_BYTES: &[u8] = include_bytes!("fixtures/b.jpg");
 /// `/gbk-meta`, which serve identical bytes); `/mislabelled` serves the variant without it,
 /// so only content sniffing can find the charset there.
 pub fn gbk_page(with_meta: bool) -> Vec<u8> {
-    let meta = if with_meta { "<meta charset=\"gbk\">" } else { "" };
+    let meta = if with_meta {
+        "<meta charset=\"gbk\">"
+    } else {
+        ""
+    };
     let html = format!(
         "<!doctype html><html><head>{meta}<title>{GBK_TEXT}</title></head>\
          <body><article><h1>{GBK_TEXT}</h1><p>{GBK_TEXT}。我该怎么办？</p></article></body></html>"
@@ -156,15 +160,23 @@ pub struct Resp {
 
 impl Resp {
     pub fn new(status: u16) -> Self {
-        Resp { status, headers: Vec::new(), body: Vec::new() }
+        Resp {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
     /// 200 with `Content-Type: text/html; charset=utf-8`.
     pub fn html(body: impl Into<Vec<u8>>) -> Self {
-        Resp::new(200).header("Content-Type", "text/html; charset=utf-8").body(body)
+        Resp::new(200)
+            .header("Content-Type", "text/html; charset=utf-8")
+            .body(body)
     }
     /// 200 with `Content-Type: application/json`.
     pub fn json(body: impl Into<Vec<u8>>) -> Self {
-        Resp::new(200).header("Content-Type", "application/json").body(body)
+        Resp::new(200)
+            .header("Content-Type", "application/json")
+            .body(body)
     }
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
@@ -189,7 +201,10 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// First value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     /// The path without the query.
     pub fn path_only(&self) -> &str {
@@ -213,7 +228,11 @@ impl Shared {
             return Some(r.clone());
         }
         let stripped = strip_cache_buster(pq);
-        if stripped != pq { routes.get(&stripped).cloned() } else { None }
+        if stripped != pq {
+            routes.get(&stripped).cloned()
+        } else {
+            None
+        }
     }
 }
 
@@ -285,7 +304,14 @@ impl TestServer {
                 rt.shutdown_timeout(Duration::from_millis(500));
             })
             .expect("spawn test server thread");
-        TestServer { addr, scheme, shared, shutdown: Some(tx), thread: Some(thread), _tmp: None }
+        TestServer {
+            addr,
+            scheme,
+            shared,
+            shutdown: Some(tx),
+            thread: Some(thread),
+            _tmp: None,
+        }
     }
 
     /// `http://127.0.0.1:PORT` (or `https://…`), no trailing slash.
@@ -326,7 +352,11 @@ impl TestServer {
     /// cache-buster `&_=…` (or is only `?_=…`) also matches the route without it.
     /// Routes take precedence over the built-in ones.
     pub fn route(&self, path_and_query: &str, resp: Resp) {
-        self.shared.routes.lock().unwrap().insert(path_and_query.to_string(), resp);
+        self.shared
+            .routes
+            .lock()
+            .unwrap()
+            .insert(path_and_query.to_string(), resp);
     }
 }
 
@@ -376,7 +406,9 @@ fn make_test_pki() -> (
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.distinguished_name.push(DnType::CommonName, "samizdat test CA");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "samizdat test CA");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
@@ -384,7 +416,9 @@ fn make_test_pki() -> (
     let leaf_key = KeyPair::generate().unwrap();
     let mut leaf_params =
         CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
-    leaf_params.distinguished_name.push(DnType::CommonName, "localhost");
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
     let leaf = leaf_params.signed_by(&leaf_key, &*ca).unwrap();
 
     let chain = vec![leaf.der().clone(), ca.der().clone()];
@@ -436,7 +470,9 @@ fn full(b: impl Into<Bytes>) -> Body {
 fn channel_body() -> (tokio::sync::mpsc::Sender<Bytes>, Body) {
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
     let s = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, Infallible>(Frame::data(b)), rx))
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, Infallible>(Frame::data(b)), rx))
     });
     (tx, StreamBody::new(s).boxed_unsync())
 }
@@ -450,7 +486,11 @@ fn resp(status: u16, headers: &[(&str, &str)], body: Body) -> Response<Body> {
 }
 
 fn html(status: u16, body: impl Into<Bytes>) -> Response<Body> {
-    resp(status, &[("Content-Type", "text/html; charset=utf-8")], full(body))
+    resp(
+        status,
+        &[("Content-Type", "text/html; charset=utf-8")],
+        full(body),
+    )
 }
 
 fn resp_from_spec(r: &Resp) -> Response<Body> {
@@ -463,14 +503,33 @@ fn resp_from_spec(r: &Resp) -> Response<Body> {
 
 async fn handle(req: Request<Incoming>, sh: Arc<Shared>) -> Response<Body> {
     let method = req.method().to_string();
-    let pq = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+    let pq = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    let body = req.into_body().collect().await.map(|c| c.to_bytes().to_vec()).unwrap_or_default();
-    let rec = RecordedRequest { method, path: pq.clone(), headers, body };
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes().to_vec())
+        .unwrap_or_default();
+    let rec = RecordedRequest {
+        method,
+        path: pq.clone(),
+        headers,
+        body,
+    };
     sh.requests.lock().unwrap().push(rec.clone());
     if let Some(r) = sh.lookup_route(&pq) {
         return resp_from_spec(&r);
@@ -480,7 +539,9 @@ async fn handle(req: Request<Incoming>, sh: Arc<Shared>) -> Response<Body> {
 
 fn query_params(pq: &str) -> HashMap<String, String> {
     match pq.split_once('?') {
-        Some((_, q)) => url::form_urlencoded::parse(q.as_bytes()).into_owned().collect(),
+        Some((_, q)) => url::form_urlencoded::parse(q.as_bytes())
+            .into_owned()
+            .collect(),
         None => HashMap::new(),
     }
 }
@@ -488,9 +549,16 @@ fn query_params(pq: &str) -> HashMap<String, String> {
 async fn builtin(rec: &RecordedRequest, sh: &Shared) -> Response<Body> {
     let path = rec.path_only().to_string();
     let q = query_params(&rec.path);
-    let num = |k: &str, default: u64| q.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(default);
+    let num = |k: &str, default: u64| {
+        q.get(k)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(default)
+    };
     match path.as_str() {
-        "/" => html(200, "<!doctype html><html><head><title>samizdat test server</title></head><body>ok</body></html>"),
+        "/" => html(
+            200,
+            "<!doctype html><html><head><title>samizdat test server</title></head><body>ok</body></html>",
+        ),
         "/chunked" => {
             let (tx, body) = channel_body();
             tokio::spawn(async move {
@@ -506,25 +574,48 @@ async fn builtin(rec: &RecordedRequest, sh: &Shared) -> Response<Body> {
         }
         "/gzip" => resp(
             200,
-            &[("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")],
+            &[
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Encoding", "gzip"),
+                ("Vary", "Accept-Encoding"),
+            ],
             full(gzip_bytes(COMPRESSED_HTML.as_bytes())),
         ),
         "/br" => resp(
             200,
-            &[("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "br"), ("Vary", "Accept-Encoding")],
+            &[
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Encoding", "br"),
+                ("Vary", "Accept-Encoding"),
+            ],
             full(brotli_bytes(COMPRESSED_HTML.as_bytes())),
         ),
-        "/gbk" => resp(200, &[("Content-Type", "text/html; charset=gbk")], full(gbk_page(true))),
+        "/gbk" => resp(
+            200,
+            &[("Content-Type", "text/html; charset=gbk")],
+            full(gbk_page(true)),
+        ),
         "/gbk-meta" => resp(200, &[("Content-Type", "text/html")], full(gbk_page(true))),
-        "/mislabelled" => resp(200, &[("Content-Type", "text/html; charset=utf-8")], full(gbk_page(false))),
-        "/redirect-loop" => resp(302, &[("Location", "/redirect-loop")], full("redirect loop\n")),
+        "/mislabelled" => resp(
+            200,
+            &[("Content-Type", "text/html; charset=utf-8")],
+            full(gbk_page(false)),
+        ),
+        "/redirect-loop" => resp(
+            302,
+            &[("Location", "/redirect-loop")],
+            full("redirect loop\n"),
+        ),
         "/redirect-to" => match q.get("url") {
             Some(u) => resp(302, &[("Location", u.as_str())], full("redirecting\n")),
             None => html(400, "missing url parameter"),
         },
         "/slow" => {
             tokio::time::sleep(Duration::from_millis(num("ms", 1000))).await;
-            html(200, "<!doctype html><html><head><title>Slow</title></head><body>slow</body></html>")
+            html(
+                200,
+                "<!doctype html><html><head><title>Slow</title></head><body>slow</body></html>",
+            )
         }
         "/slow-body" => {
             // Headers at once; then `chunks` pieces, each after a `ms` pause.
@@ -534,7 +625,11 @@ async fn builtin(rec: &RecordedRequest, sh: &Shared) -> Response<Body> {
             tokio::spawn(async move {
                 for i in 0..chunks {
                     tokio::time::sleep(Duration::from_millis(ms)).await;
-                    if tx.send(Bytes::from(format!("<p>piece {i}</p>\n"))).await.is_err() {
+                    if tx
+                        .send(Bytes::from(format!("<p>piece {i}</p>\n")))
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -544,7 +639,9 @@ async fn builtin(rec: &RecordedRequest, sh: &Shared) -> Response<Body> {
         "/never-ending" => {
             let (tx, body) = channel_body();
             tokio::spawn(async move {
-                let _ = tx.send(Bytes::from_static(b"<!doctype html><html><body>")).await;
+                let _ = tx
+                    .send(Bytes::from_static(b"<!doctype html><html><body>"))
+                    .await;
                 let piece = Bytes::from(b"<p>more</p>\n".repeat(1365)); // ~16 KiB
                 while tx.send(piece.clone()).await.is_ok() {}
             });
@@ -565,11 +662,22 @@ async fn builtin(rec: &RecordedRequest, sh: &Shared) -> Response<Body> {
                 }
             });
             let len = n.to_string();
-            resp(200, &[("Content-Type", "application/octet-stream"), ("Content-Length", len.as_str())], body)
+            resp(
+                200,
+                &[
+                    ("Content-Type", "application/octet-stream"),
+                    ("Content-Length", len.as_str()),
+                ],
+                body,
+            )
         }
         "/gzip-bomb" => {
             let bomb = tokio::task::spawn_blocking(gzip_bomb).await.unwrap();
-            resp(200, &[("Content-Type", "text/html"), ("Content-Encoding", "gzip")], full(bomb))
+            resp(
+                200,
+                &[("Content-Type", "text/html"), ("Content-Encoding", "gzip")],
+                full(bomb),
+            )
         }
         "/retry-after" => {
             let k = num("n", 1) as usize;
@@ -580,9 +688,16 @@ async fn builtin(rec: &RecordedRequest, sh: &Shared) -> Response<Body> {
                 *e
             };
             if count <= k {
-                resp(429, &[("Retry-After", "1"), ("Content-Type", "text/plain")], full("slow down\n"))
+                resp(
+                    429,
+                    &[("Retry-After", "1"), ("Content-Type", "text/plain")],
+                    full("slow down\n"),
+                )
             } else {
-                html(200, "<!doctype html><html><head><title>Finally</title></head><body>ok after retries</body></html>")
+                html(
+                    200,
+                    "<!doctype html><html><head><title>Finally</title></head><body>ok after retries</body></html>",
+                )
             }
         }
         "/page" => html(200, page_html(&sh.base)),
@@ -590,8 +705,14 @@ async fn builtin(rec: &RecordedRequest, sh: &Shared) -> Response<Body> {
             let c1 = format!("session={SECRET_COOKIE}; Path=/; HttpOnly");
             resp(
                 200,
-                &[("Content-Type", "text/html; charset=utf-8"), ("Set-Cookie", c1.as_str()), ("Set-Cookie", "theme=dark; Path=/")],
-                full("<!doctype html><html><head><title>Cookie</title></head><body>cookie set</body></html>"),
+                &[
+                    ("Content-Type", "text/html; charset=utf-8"),
+                    ("Set-Cookie", c1.as_str()),
+                    ("Set-Cookie", "theme=dark; Path=/"),
+                ],
+                full(
+                    "<!doctype html><html><head><title>Cookie</title></head><body>cookie set</body></html>",
+                ),
             )
         }
         "/echo-headers" => {
@@ -607,10 +728,17 @@ async fn builtin(rec: &RecordedRequest, sh: &Shared) -> Response<Body> {
                     }
                 }
             }
-            resp(200, &[("Content-Type", "application/json")], full(serde_json::to_vec(&m).unwrap()))
+            resp(
+                200,
+                &[("Content-Type", "application/json")],
+                full(serde_json::to_vec(&m).unwrap()),
+            )
         }
         p if p.starts_with("/redirect/") => match p["/redirect/".len()..].parse::<u32>() {
-            Ok(0) => html(200, "<!doctype html><html><head><title>Redirect target</title></head><body>arrived</body></html>"),
+            Ok(0) => html(
+                200,
+                "<!doctype html><html><head><title>Redirect target</title></head><body>arrived</body></html>",
+            ),
             Ok(n) => {
                 let loc = format!("/redirect/{}", n - 1);
                 resp(302, &[("Location", loc.as_str())], full("redirecting\n"))
@@ -622,7 +750,11 @@ async fn builtin(rec: &RecordedRequest, sh: &Shared) -> Response<Body> {
                 if code == 204 || code == 304 {
                     resp(code, &[], full(Bytes::new()))
                 } else {
-                    resp(code, &[("Content-Type", "text/plain")], full(format!("status {code}\n")))
+                    resp(
+                        code,
+                        &[("Content-Type", "text/plain")],
+                        full(format!("status {code}\n")),
+                    )
                 }
             }
             _ => html(400, "bad status code"),
@@ -630,9 +762,17 @@ async fn builtin(rec: &RecordedRequest, sh: &Shared) -> Response<Body> {
         p if p.starts_with("/img/") => {
             let name = &p["/img/".len()..];
             if name.ends_with(".png") {
-                resp(200, &[("Content-Type", "image/png")], full(Bytes::from_static(PNG_BYTES)))
+                resp(
+                    200,
+                    &[("Content-Type", "image/png")],
+                    full(Bytes::from_static(PNG_BYTES)),
+                )
             } else if name.ends_with(".jpg") || name.ends_with(".jpeg") {
-                resp(200, &[("Content-Type", "image/jpeg")], full(Bytes::from_static(JPEG_BYTES)))
+                resp(
+                    200,
+                    &[("Content-Type", "image/jpeg")],
+                    full(Bytes::from_static(JPEG_BYTES)),
+                )
             } else {
                 html(404, "no such image")
             }
@@ -663,7 +803,10 @@ pub fn http_get(url: &str) -> std::io::Result<HttpResult> {
     }
     let mut s = TcpStream::connect((host.as_str(), port))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\nAccept-Encoding: identity\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\nAccept-Encoding: identity\r\n\r\n"
+    )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
     parse_http_response(&raw)
@@ -672,12 +815,18 @@ pub fn http_get(url: &str) -> std::io::Result<HttpResult> {
 /// Parses a complete HTTP/1.x response (as read until close).
 pub fn parse_http_response(raw: &[u8]) -> std::io::Result<HttpResult> {
     let bad = |m: &str| std::io::Error::other(format!("bad HTTP response: {m}"));
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| bad("no header end"))?;
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| bad("no header end"))?;
     let head = String::from_utf8_lossy(&raw[..end]);
     let mut lines = head.split("\r\n");
     let status_line = lines.next().ok_or_else(|| bad("empty"))?;
-    let status: u16 =
-        status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad(status_line))?;
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad(status_line))?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
@@ -713,7 +862,11 @@ pub fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
 
 /// A free TCP port on 127.0.0.1 (bound and released; tiny race window).
 pub fn free_port() -> u16 {
-    StdTcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    StdTcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 // ---------------------------------------------------------------------------
@@ -734,10 +887,18 @@ pub fn tempdir() -> tempfile::TempDir {
 pub fn samizdat(archive: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_samizdat"));
     c.arg("--archive").arg(archive);
-    for v in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+    for v in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
         c.env_remove(v);
     }
-    c.env("NO_PROXY", "127.0.0.1,localhost").env("no_proxy", "127.0.0.1,localhost");
+    c.env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost");
     c.env("RUST_BACKTRACE", "1");
     c.stdin(Stdio::null());
     c
@@ -754,7 +915,9 @@ fn describe(cmd: &Command) -> String {
 
 /// Runs `cmd`, asserts exit 0 (printing stdout/stderr otherwise), returns its output.
 pub fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(cmd)));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(cmd)));
     if !out.status.success() {
         panic!(
             "command failed ({}): {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
@@ -769,7 +932,9 @@ pub fn run_ok(cmd: &mut Command) -> Output {
 
 /// Runs `cmd`; returns (exit code, or -1 if killed by a signal; stdout; stderr).
 pub fn run_code(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(cmd)));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", describe(cmd)));
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -836,7 +1001,9 @@ fn run_tool(name: &str, args: &[&std::ffi::OsStr], cwd: Option<&Path>) -> (bool,
     if let Some(d) = cwd {
         c.current_dir(d);
     }
-    let out = c.output().unwrap_or_else(|e| panic!("cannot run {name}: {e}"));
+    let out = c
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {name}: {e}"));
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -875,14 +1042,19 @@ pub fn cdxj_index(files: &[PathBuf]) -> String {
 
 /// `wacz validate -f PATH`: Ok(output) or Err(output).
 pub fn wacz_validate(path: &Path) -> Result<String, String> {
-    let (ok, out, err) = run_tool("wacz", &["validate".as_ref(), "-f".as_ref(), path.as_os_str()], None);
+    let (ok, out, err) = run_tool(
+        "wacz",
+        &["validate".as_ref(), "-f".as_ref(), path.as_os_str()],
+        None,
+    );
     let all = format!("{out}{err}");
     if ok { Ok(all) } else { Err(all) }
 }
 
 /// Panics unless `wacz validate` passes.
 pub fn assert_wacz_ok(path: &Path) -> String {
-    wacz_validate(path).unwrap_or_else(|out| panic!("wacz validate failed on {}:\n{out}", path.display()))
+    wacz_validate(path)
+        .unwrap_or_else(|out| panic!("wacz validate failed on {}:\n{out}", path.display()))
 }
 
 /// Kills the child by PID on drop.
@@ -901,7 +1073,11 @@ impl Drop for KillOnDrop {
 pub fn pywb_replay(warc_files: &[PathBuf], url: &str) -> HttpResult {
     let dir = tempdir();
     let coll = "evid";
-    let (ok, o, e) = run_tool("wb-manager", &["init".as_ref(), coll.as_ref()], Some(dir.path()));
+    let (ok, o, e) = run_tool(
+        "wb-manager",
+        &["init".as_ref(), coll.as_ref()],
+        Some(dir.path()),
+    );
     assert!(ok, "wb-manager init failed:\n{o}{e}");
     let mut args: Vec<&std::ffi::OsStr> = vec!["add".as_ref(), coll.as_ref()];
     args.extend(os_args(warc_files));
@@ -930,28 +1106,46 @@ pub fn pywb_replay(warc_files: &[PathBuf], url: &str) -> HttpResult {
         if let Ok(Some(st)) = child.0.try_wait() {
             panic!("wayback exited early ({st}):\n{}", wb_log());
         }
-        assert!(Instant::now() < deadline, "wayback did not answer within 60 s:\n{}", wb_log());
+        assert!(
+            Instant::now() < deadline,
+            "wayback did not answer within 60 s:\n{}",
+            wb_log()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 
     let enc: String = url::form_urlencoded::byte_serialize(url.as_bytes()).collect();
-    let (st, _, cdx) = http_get(&format!("{base}/{coll}/cdx?url={enc}&output=json")).expect("pywb cdx query");
+    let (st, _, cdx) =
+        http_get(&format!("{base}/{coll}/cdx?url={enc}&output=json")).expect("pywb cdx query");
     let cdx = String::from_utf8_lossy(&cdx).into_owned();
     assert_eq!(st, 200, "pywb cdx query failed: {cdx}\n{}", wb_log());
     let ts = cdx
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find_map(|v| v.get("timestamp").and_then(|t| t.as_str()).map(str::to_string))
-        .unwrap_or_else(|| panic!("{url} is not in the pywb index of {warc_files:?}; cdx said:\n{cdx}"));
+        .find_map(|v| {
+            v.get("timestamp")
+                .and_then(|t| t.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| {
+            panic!("{url} is not in the pywb index of {warc_files:?}; cdx said:\n{cdx}")
+        });
 
     let mut target = format!("{base}/{coll}/{ts}id_/{url}");
     for _ in 0..5 {
         let r = http_get(&target).expect("pywb replay request");
-        let loc = r.1.iter().find(|(k, _)| k.eq_ignore_ascii_case("location")).map(|(_, v)| v.clone());
+        let loc =
+            r.1.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+                .map(|(_, v)| v.clone());
         match (r.0, loc) {
             // pywb redirects to the nearest capture when the timestamp differs.
             (301 | 302 | 307, Some(l)) if l.contains(&format!("/{coll}/")) => {
-                target = if l.starts_with('/') { format!("{base}{l}") } else { l };
+                target = if l.starts_with('/') {
+                    format!("{base}{l}")
+                } else {
+                    l
+                };
             }
             _ => return r,
         }

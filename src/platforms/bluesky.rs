@@ -1,0 +1,822 @@
+//! Bluesky (AT Protocol) through the public AppView `https://public.api.bsky.app/xrpc/…`.
+//!
+//! # URL forms
+//!
+//! | form | target |
+//! | --- | --- |
+//! | `https://bsky.app/profile/<handle or did>/post/<rkey>` | post |
+//! | `at://<did or handle>/app.bsky.feed.post/<rkey>` (see [`at_uri_to_url`]) | post |
+//! | `https://bsky.app/profile/<handle or did>` | account |
+//!
+//! A post's id is `bluesky:<did>/<rkey>` (handles change, DIDs do not) and its `url`
+//! `https://bsky.app/profile/<did>/post/<rkey>`; the handle URL and the at-uri are kept in
+//! `alt_urls`. A URL with a handle is recognised as `<handle>/<rkey>` until the handle is
+//! resolved.
+//!
+//! # Endpoints (anonymous)
+//!
+//! - `com.atproto.identity.resolveHandle?handle=<h>` → `{"did"}` (only for handle URLs);
+//! - `app.bsky.feed.getPostThread?uri=<at-uri>&depth=0&parentHeight=1`: the post, and the
+//!   post it answers (capture and check);
+//! - `app.bsky.feed.getAuthorFeed?actor=<actor>&limit=50[&cursor=<c>]`: an account's posts
+//!   and reposts (timelines).
+//!
+//! Images are the embed's `fullsize` CDN URLs; a video is its HLS playlist; external link
+//! cards are kept in `extra.external`; a quote (`app.bsky.embed.record#view`, also inside
+//! `recordWithMedia`) becomes `quote_of`; a reply's parent becomes `reply_to`.
+//!
+//! # Verdicts
+//!
+//! `NotFound` (HTTP 400 `{"error":"NotFound"}`, or a `#notFoundPost` thread) → deleted,
+//! cause unknown; a `!takedown` label on the post → deleted by the platform, on its author
+//! → account gone (platform); `#blockedPost` or a `Blocked…` error → restricted; a handle
+//! that no longer resolves, or `AccountTakedown` / `AccountDeactivated` → account gone.
+//! 429, 5xx, non-JSON answers and network failures → unreachable.
+//!
+//! # Without login
+//!
+//! The AppView answers everything public; it cannot tell an author's deletion from an
+//! AppView takedown that left no label (that needs the author's PDS, not asked here).
+//! Posts of accounts labelled `!no-unauthenticated` are served, but clients hide them: the
+//! label is kept in `extra.labels`.
+
+use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target};
+use crate::extract::{sanitize_html, to_rfc3339};
+use crate::model::{Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post};
+use serde_json::{Value, json};
+use url::Url;
+
+pub struct Bluesky;
+
+const APPVIEW: &str = "https://public.api.bsky.app/xrpc";
+const WEB: &str = "https://bsky.app";
+const POST_COLLECTION: &str = "app.bsky.feed.post";
+
+fn valid_actor(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
+        && (s.starts_with("did:") || s.contains('.'))
+}
+
+fn valid_rkey(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 512
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~' | ':'))
+}
+
+fn post_url(actor: &str, rkey: &str) -> String {
+    format!("{WEB}/profile/{actor}/post/{rkey}")
+}
+
+fn at_uri(did: &str, rkey: &str) -> String {
+    format!("at://{did}/{POST_COLLECTION}/{rkey}")
+}
+
+/// `(actor, rkey)` of `at://<actor>/app.bsky.feed.post/<rkey>`. DIDs hold colons, which
+/// the `url` crate reads as a port, so at-uris are split by hand.
+pub fn parse_at_uri(s: &str) -> Option<(String, String)> {
+    let rest = s.trim().strip_prefix("at://")?;
+    let mut parts = rest.split('/');
+    let actor = parts.next()?;
+    let collection = parts.next()?;
+    let rkey = parts.next()?;
+    if parts.next().is_some_and(|p| !p.is_empty()) || collection != POST_COLLECTION {
+        return None;
+    }
+    (valid_actor(actor) && valid_rkey(rkey)).then(|| (actor.to_string(), rkey.to_string()))
+}
+
+/// The bsky.app URL of an at-uri of a post, for inputs the CLI cannot parse as a URL.
+pub fn at_uri_to_url(s: &str) -> Option<String> {
+    parse_at_uri(s).map(|(a, r)| post_url(&a, &r))
+}
+
+fn recognise_url(url: &Url) -> Option<Target> {
+    if url.scheme() == "at" {
+        let (actor, rkey) = parse_at_uri(url.as_str())?;
+        return Some(Target::Post {
+            platform_id: format!("{actor}/{rkey}"),
+            url: post_url(&actor, &rkey),
+        });
+    }
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url.host_str()?.to_ascii_lowercase();
+    if !matches!(
+        host.as_str(),
+        "bsky.app" | "www.bsky.app" | "staging.bsky.app"
+    ) {
+        return None;
+    }
+    let segs: Vec<&str> = url
+        .path_segments()
+        .map(|s| s.filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default();
+    match segs.as_slice() {
+        ["profile", actor, "post", rkey] if valid_actor(actor) && valid_rkey(rkey) => {
+            let actor = actor.to_ascii_lowercase();
+            Some(Target::Post {
+                platform_id: format!("{actor}/{rkey}"),
+                url: post_url(&actor, rkey),
+            })
+        }
+        ["profile", actor] if valid_actor(actor) => Some(Target::Account {
+            account_id: actor.to_ascii_lowercase(),
+            url: format!("{WEB}/profile/{}", actor.to_ascii_lowercase()),
+        }),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Text with facets
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn escape_text(s: &str) -> String {
+    escape_html(s).replace('\n', "<br>")
+}
+
+/// The post text as HTML: facet byte ranges become links (`#link` to its URI, `#mention`
+/// to the profile, `#tag` to the hashtag page), newlines `<br>`. Facets that overlap, run
+/// past the text or cut a UTF-8 character are skipped.
+pub fn facets_to_html(text: &str, facets: Option<&Value>) -> String {
+    let mut spans: Vec<(usize, usize, String)> = Vec::new();
+    for f in facets.and_then(Value::as_array).into_iter().flatten() {
+        let (Some(start), Some(end)) = (
+            f.pointer("/index/byteStart").and_then(Value::as_u64),
+            f.pointer("/index/byteEnd").and_then(Value::as_u64),
+        ) else {
+            continue;
+        };
+        let (start, end) = (start as usize, end as usize);
+        if start >= end
+            || end > text.len()
+            || !text.is_char_boundary(start)
+            || !text.is_char_boundary(end)
+        {
+            continue;
+        }
+        let href = f
+            .get("features")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find_map(|feat| {
+                let t = feat.get("$type").and_then(Value::as_str).unwrap_or("");
+                match t {
+                    "app.bsky.richtext.facet#link" => feat.get("uri")?.as_str().map(str::to_string),
+                    "app.bsky.richtext.facet#mention" => feat
+                        .get("did")?
+                        .as_str()
+                        .map(|d| format!("{WEB}/profile/{d}")),
+                    "app.bsky.richtext.facet#tag" => {
+                        let tag = feat.get("tag")?.as_str()?;
+                        let mut u = Url::parse(&format!("{WEB}/hashtag/")).ok()?;
+                        u.path_segments_mut().ok()?.pop_if_empty().push(tag);
+                        Some(u.to_string())
+                    }
+                    _ => None,
+                }
+            });
+        if let Some(h) = href {
+            spans.push((start, end, h));
+        }
+    }
+    spans.sort_by_key(|s| s.0);
+    let mut out = String::new();
+    let mut pos = 0;
+    for (start, end, href) in spans {
+        if start < pos {
+            continue;
+        }
+        out.push_str(&escape_text(&text[pos..start]));
+        out.push_str(&format!(
+            "<a href=\"{}\">{}</a>",
+            escape_html(&href),
+            escape_text(&text[start..end])
+        ));
+        pos = end;
+    }
+    out.push_str(&escape_text(&text[pos..]));
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// postView -> Post
+
+fn str_of(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn author_of(a: &Value) -> Author {
+    let did = str_of(a.get("did"));
+    Author {
+        id: did.clone(),
+        name: str_of(a.get("displayName")).or_else(|| str_of(a.get("handle"))),
+        handle: str_of(a.get("handle")),
+        url: did.map(|d| format!("{WEB}/profile/{d}")),
+    }
+}
+
+/// `(did, rkey)` of an at-uri whose authority is a DID.
+fn did_rkey(uri: &str) -> Option<(String, String)> {
+    parse_at_uri(uri).filter(|(a, _)| a.starts_with("did:"))
+}
+
+fn label_values(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|l| str_of(l.get("val")))
+        .collect()
+}
+
+/// A stub post for an at-uri (a reply parent, a missing quote).
+fn stub(uri: &str) -> Post {
+    match did_rkey(uri) {
+        Some((did, rkey)) => {
+            let mut p = Post::new("bluesky", &format!("{did}/{rkey}"), &post_url(&did, &rkey));
+            p.alt_urls.push(uri.to_string());
+            p
+        }
+        None => Post::new("bluesky", uri, uri),
+    }
+}
+
+/// Media of a hydrated embed view (`images#view`, `video#view`, the media half of
+/// `recordWithMedia#view`).
+fn embed_media(embed: &Value, post: &mut Post) {
+    let t = embed.get("$type").and_then(Value::as_str).unwrap_or("");
+    match t {
+        "app.bsky.embed.images#view" => {
+            for img in embed
+                .get("images")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(u) = str_of(img.get("fullsize")).or_else(|| str_of(img.get("thumb"))) {
+                    let mut m = Media::new(MediaKind::Image, u);
+                    m.alt = str_of(img.get("alt"));
+                    post.media.push(m);
+                }
+            }
+        }
+        "app.bsky.embed.video#view" => {
+            if let Some(u) = str_of(embed.get("playlist")) {
+                let mut m = Media::new(MediaKind::Video, u);
+                m.alt = str_of(embed.get("alt"));
+                post.media.push(m);
+            }
+            if let Some(t) = str_of(embed.get("thumbnail")) {
+                post.extra.insert("video_thumbnail".into(), json!(t));
+            }
+        }
+        "app.bsky.embed.external#view" => {
+            if let Some(ext) = embed.get("external") {
+                post.extra.insert(
+                    "external".into(),
+                    json!({"uri": ext.get("uri"), "title": ext.get("title"),
+                           "description": ext.get("description"), "thumb": ext.get("thumb")}),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The quoted record of a `record#view`'s `record` (`#viewRecord`, `#viewNotFound`, …).
+fn quoted(rec: &Value, post: &mut Post) {
+    let t = rec.get("$type").and_then(Value::as_str).unwrap_or("");
+    let uri = str_of(rec.get("uri")).unwrap_or_default();
+    match t {
+        "app.bsky.embed.record#viewRecord" => {
+            if let Ok(q) = parse_view(rec, "value", "embeds") {
+                post.quote_of = Some(Box::new(q));
+            }
+        }
+        "app.bsky.embed.record#viewNotFound"
+        | "app.bsky.embed.record#viewBlocked"
+        | "app.bsky.embed.record#viewDetached" => {
+            let state = t.rsplit('#').next().unwrap_or(t);
+            post.extra.insert("quote_state".into(), json!(state));
+            if uri.contains(POST_COLLECTION) {
+                post.quote_of = Some(Box::new(stub(&uri)));
+            }
+        }
+        // Feeds, lists, starter packs: kept as they are.
+        _ if !rec.is_null() => {
+            post.extra.insert("embedded_record".into(), rec.clone());
+        }
+        _ => {}
+    }
+}
+
+/// Reads a post view: a `postView` (`record`, `embed`) or a quote's `#viewRecord`
+/// (`value`, `embeds[]`). `Err(field)` names the first missing essential field.
+fn parse_view(v: &Value, record_key: &str, embeds_key: &str) -> Result<Post, String> {
+    let uri = str_of(v.get("uri")).ok_or("uri")?;
+    let (did, rkey) = did_rkey(&uri).ok_or("uri")?;
+    let author = v.get("author").filter(|a| a.is_object()).ok_or("author")?;
+    let record = v
+        .get(record_key)
+        .filter(|r| r.is_object())
+        .ok_or(record_key)?;
+    let mut post = Post::new("bluesky", &format!("{did}/{rkey}"), &post_url(&did, &rkey));
+    post.alt_urls.push(uri.clone());
+    let a = author_of(author);
+    if let Some(h) = &a.handle {
+        post.alt_urls.push(post_url(h, &rkey));
+    }
+    post.author = Some(a);
+    let text = record.get("text").and_then(Value::as_str).unwrap_or("");
+    post.text = Some(text.to_string());
+    let base = Url::parse(WEB).expect("static URL");
+    post.html = Some(sanitize_html(
+        &facets_to_html(text, record.get("facets")),
+        &base,
+    ));
+    if let Some(raw) = str_of(record.get("createdAt")) {
+        post.created_at = to_rfc3339(&raw);
+        post.created_at_raw = Some(raw);
+    }
+    if let Some(c) = str_of(v.get("cid")) {
+        post.extra.insert("cid".into(), json!(c));
+    }
+    if let Some(i) = str_of(v.get("indexedAt")) {
+        post.extra.insert("indexed_at".into(), json!(i));
+    }
+    if let Some(l) = record.get("langs").filter(|l| l.is_array()) {
+        post.extra.insert("langs".into(), l.clone());
+    }
+    let mut labels = label_values(v.get("labels"));
+    labels.extend(label_values(author.get("labels")));
+    if !labels.is_empty() {
+        post.extra.insert("labels".into(), json!(labels));
+    }
+    let n = |k: &str| v.get(k).and_then(Value::as_u64);
+    if v.get("likeCount").is_some() || v.get("repostCount").is_some() {
+        let mut c = Counts {
+            reposts: n("repostCount"),
+            comments: n("replyCount"),
+            likes: n("likeCount"),
+            ..Counts::default()
+        };
+        if let Some(q) = v.get("quoteCount") {
+            c.raw.insert("quotes".into(), q.clone());
+        }
+        post.counts = Some(c);
+    }
+    let embeds: Vec<&Value> = match v.get(embeds_key) {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(e) if e.is_object() => vec![e],
+        _ => vec![],
+    };
+    for e in embeds {
+        let t = e.get("$type").and_then(Value::as_str).unwrap_or("");
+        match t {
+            "app.bsky.embed.record#view" => {
+                quoted(e.get("record").unwrap_or(&Value::Null), &mut post)
+            }
+            "app.bsky.embed.recordWithMedia#view" => {
+                if let Some(m) = e.get("media") {
+                    embed_media(m, &mut post);
+                }
+                quoted(
+                    e.pointer("/record/record").unwrap_or(&Value::Null),
+                    &mut post,
+                );
+            }
+            _ => embed_media(e, &mut post),
+        }
+    }
+    if let Some(parent) = str_of(record.pointer("/reply/parent/uri")) {
+        post.reply_to = Some(Box::new(stub(&parent)));
+        if let Some(root) = str_of(record.pointer("/reply/root/uri"))
+            && root != parent
+        {
+            post.extra.insert("reply_root".into(), json!(root));
+        }
+    }
+    Ok(post)
+}
+
+/// Reads one `postView` (getPostThread's `thread.post`, getPosts' `posts[]`, a feed item's
+/// `post`).
+pub fn parse_post_view(v: &Value) -> Result<Post, String> {
+    parse_view(v, "record", "embed")
+}
+
+// ---------------------------------------------------------------------------------------
+// Answers
+
+fn gone(outcome: Outcome, cause: Option<Cause>, message: impl Into<String>) -> Finding {
+    Finding::Gone(Gone {
+        outcome,
+        cause,
+        message: Some(message.into()),
+    })
+}
+
+enum Api {
+    Json(Value),
+    Verdict(Finding),
+}
+
+/// An XRPC answer: the JSON of a 200, or the verdict of an error.
+fn read_xrpc(last: Option<&Fetched>, endpoint: &str) -> Api {
+    let r: &Response = match last {
+        Some(Fetched::Response(r)) => r,
+        Some(Fetched::Failed(e)) => {
+            return Api::Verdict(gone(Outcome::Unreachable, None, format!("{endpoint}: {e}")));
+        }
+        None => return Api::Verdict(gone(Outcome::Unreachable, None, "no answer")),
+    };
+    let json = if r.truncated {
+        None
+    } else {
+        serde_json::from_slice::<Value>(&r.body).ok()
+    };
+    if r.status == 200 {
+        return match json {
+            Some(v) => Api::Json(v),
+            None => Api::Verdict(gone(
+                Outcome::Unreachable,
+                None,
+                format!("{endpoint}: not an XRPC answer ({})", r.mime()),
+            )),
+        };
+    }
+    let error = json.as_ref().and_then(|v| str_of(v.get("error")));
+    let message = json.as_ref().and_then(|v| str_of(v.get("message")));
+    let words = format!(
+        "HTTP {}: {}{}",
+        r.status,
+        error.as_deref().unwrap_or("(no XRPC error)"),
+        message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default()
+    );
+    let msg_has = |s: &str| message.as_deref().is_some_and(|m| m.contains(s));
+    Api::Verdict(match (r.status, error.as_deref()) {
+        (400, Some("NotFound")) => gone(Outcome::Deleted, Some(Cause::Unknown), words),
+        (400, Some("AccountTakedown")) => gone(Outcome::AccountGone, Some(Cause::Platform), words),
+        (400, Some("AccountDeactivated")) => gone(Outcome::AccountGone, Some(Cause::Author), words),
+        (400, Some("BlockedActor" | "BlockedByActor")) => gone(Outcome::Restricted, None, words),
+        (400, Some("InvalidRequest"))
+            if msg_has("Unable to resolve handle") || msg_has("Profile not found") =>
+        {
+            gone(Outcome::AccountGone, Some(Cause::Unknown), words)
+        }
+        _ => gone(Outcome::Unreachable, None, words),
+    })
+}
+
+fn xrpc(method: &str, params: &[(&str, &str)], purpose: &'static str) -> Request {
+    let mut u = Url::parse(&format!("{APPVIEW}/{method}")).expect("static URL");
+    {
+        let mut q = u.query_pairs_mut();
+        for (k, v) in params {
+            q.append_pair(k, v);
+        }
+    }
+    Request::get(u, purpose).header("Accept", "application/json")
+}
+
+/// The verdict of a `getPostThread` answer's `thread`.
+pub fn read_thread(v: &Value) -> Finding {
+    let Some(thread) = v.get("thread").filter(|t| t.is_object()) else {
+        return Finding::Broken {
+            endpoint: "app.bsky.feed.getPostThread".into(),
+            missing: "thread".into(),
+        };
+    };
+    let t = thread.get("$type").and_then(Value::as_str).unwrap_or("");
+    match t {
+        "app.bsky.feed.defs#notFoundPost" => {
+            return gone(Outcome::Deleted, Some(Cause::Unknown), "#notFoundPost");
+        }
+        "app.bsky.feed.defs#blockedPost" => {
+            return gone(Outcome::Restricted, None, "#blockedPost");
+        }
+        _ => {}
+    }
+    let Some(pv) = thread.get("post") else {
+        return Finding::Broken {
+            endpoint: "app.bsky.feed.getPostThread".into(),
+            missing: "thread.post".into(),
+        };
+    };
+    if label_values(pv.get("labels"))
+        .iter()
+        .any(|l| l == "!takedown")
+    {
+        return gone(Outcome::Deleted, Some(Cause::Platform), "label !takedown");
+    }
+    if label_values(pv.pointer("/author/labels"))
+        .iter()
+        .any(|l| l == "!takedown")
+    {
+        return gone(
+            Outcome::AccountGone,
+            Some(Cause::Platform),
+            "author label !takedown",
+        );
+    }
+    match parse_post_view(pv) {
+        Ok(mut p) => {
+            if let Some(parent) = thread.get("parent").filter(|p| p.is_object()) {
+                let pt = parent.get("$type").and_then(Value::as_str).unwrap_or("");
+                if let Some(ppv) = parent.get("post")
+                    && let Ok(pp) = parse_post_view(ppv)
+                {
+                    p.reply_to = Some(Box::new(pp));
+                } else if pt.ends_with("#notFoundPost") || pt.ends_with("#blockedPost") {
+                    p.extra.insert(
+                        "reply_to_state".into(),
+                        json!(pt.rsplit('#').next().unwrap_or(pt)),
+                    );
+                }
+            }
+            Finding::Post(Box::new(p))
+        }
+        Err(missing) => Finding::Broken {
+            endpoint: "app.bsky.feed.getPostThread".into(),
+            missing: format!("thread.post.{missing}"),
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Post plan
+
+enum PostState {
+    Start,
+    Resolve,
+    Thread,
+    Done,
+}
+
+struct PostPlan {
+    actor: String,
+    rkey: String,
+    did: Option<String>,
+    state: PostState,
+}
+
+impl PostPlan {
+    fn thread_request(&mut self) -> Step {
+        let did = self.did.clone().unwrap_or_default();
+        self.state = PostState::Thread;
+        Step::Fetch(xrpc(
+            "app.bsky.feed.getPostThread",
+            &[
+                ("uri", &at_uri(&did, &self.rkey)),
+                ("depth", "0"),
+                ("parentHeight", "1"),
+            ],
+            "getPostThread",
+        ))
+    }
+    fn done(&mut self, f: Finding) -> Step {
+        self.state = PostState::Done;
+        Step::Done(f)
+    }
+}
+
+impl Plan for PostPlan {
+    fn next(&mut self, last: Option<&Fetched>) -> Step {
+        match self.state {
+            PostState::Start => {
+                if self.did.is_some() {
+                    return self.thread_request();
+                }
+                self.state = PostState::Resolve;
+                Step::Fetch(xrpc(
+                    "com.atproto.identity.resolveHandle",
+                    &[("handle", &self.actor)],
+                    "resolveHandle",
+                ))
+            }
+            PostState::Resolve => match read_xrpc(last, "resolveHandle") {
+                Api::Json(v) => match str_of(v.get("did")).filter(|d| d.starts_with("did:")) {
+                    Some(did) => {
+                        self.did = Some(did);
+                        self.thread_request()
+                    }
+                    None => self.done(Finding::Broken {
+                        endpoint: "com.atproto.identity.resolveHandle".into(),
+                        missing: "did".into(),
+                    }),
+                },
+                // A handle that does not resolve is an account question, not the post's.
+                Api::Verdict(Finding::Gone(g)) if g.outcome != Outcome::Unreachable => {
+                    self.done(Finding::Gone(Gone {
+                        outcome: Outcome::AccountGone,
+                        cause: g
+                            .cause
+                            .filter(|c| *c != Cause::Unknown)
+                            .or(Some(Cause::Unknown)),
+                        message: g.message,
+                    }))
+                }
+                Api::Verdict(f) => self.done(f),
+            },
+            PostState::Thread => match read_xrpc(last, "getPostThread") {
+                Api::Json(v) => {
+                    let f = read_thread(&v);
+                    self.done(f)
+                }
+                Api::Verdict(f) => self.done(f),
+            },
+            PostState::Done => panic!("bluesky post plan asked again after it was done"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Timeline plan
+
+/// Reads a `getAuthorFeed` page: posts (a repost becomes a post by the reposter whose
+/// `repost_of` is the original) and the next cursor.
+pub fn read_author_feed(v: &Value) -> Result<(Vec<Post>, Option<String>), String> {
+    let feed = v.get("feed").and_then(Value::as_array).ok_or("feed")?;
+    let mut posts = Vec::new();
+    for item in feed {
+        let pv = item.get("post").ok_or("feed[].post")?;
+        let mut p = parse_post_view(pv).map_err(|f| format!("feed[].post.{f}"))?;
+        if let Some(parent) = item
+            .pointer("/reply/parent")
+            .filter(|x| x.get("uri").is_some())
+            && let Ok(pp) = parse_post_view(parent)
+        {
+            p.reply_to = Some(Box::new(pp));
+        }
+        let reason = item.get("reason");
+        let is_repost = reason.and_then(|r| r.get("$type")).and_then(Value::as_str)
+            == Some("app.bsky.feed.defs#reasonRepost");
+        if is_repost && let Some(by) = reason.and_then(|r| r.get("by")) {
+            let by_author = author_of(by);
+            let did = by_author.id.clone().unwrap_or_default();
+            let (pid, url) = match reason.and_then(|r| str_of(r.get("uri"))) {
+                Some(u) => {
+                    let rkey = u.rsplit('/').next().unwrap_or("").to_string();
+                    (format!("{did}/repost/{rkey}"), u)
+                }
+                None => (
+                    format!("{did}/repost/{}", p.platform_id.replace('/', ":")),
+                    format!("{WEB}/profile/{did}"),
+                ),
+            };
+            let mut w = Post::new("bluesky", &pid, &url);
+            w.author = Some(by_author);
+            if let Some(at) = reason.and_then(|r| str_of(r.get("indexedAt"))) {
+                w.created_at = to_rfc3339(&at);
+                w.created_at_raw = Some(at);
+            }
+            w.repost_of = Some(Box::new(p));
+            posts.push(w);
+        } else {
+            posts.push(p);
+        }
+    }
+    let cursor = str_of(v.get("cursor")).filter(|_| !posts.is_empty());
+    Ok((posts, cursor))
+}
+
+struct TimelinePlan {
+    actor: String,
+    cursor: Option<String>,
+    asked: bool,
+}
+
+impl Plan for TimelinePlan {
+    fn next(&mut self, last: Option<&Fetched>) -> Step {
+        if !self.asked {
+            self.asked = true;
+            let mut params = vec![("actor", self.actor.as_str()), ("limit", "50")];
+            if let Some(c) = &self.cursor {
+                params.push(("cursor", c.as_str()));
+            }
+            return Step::Fetch(xrpc(
+                "app.bsky.feed.getAuthorFeed",
+                &params,
+                "getAuthorFeed",
+            ));
+        }
+        Step::Done(match read_xrpc(last, "getAuthorFeed") {
+            Api::Json(v) => match read_author_feed(&v) {
+                Ok((posts, next_cursor)) => Finding::Timeline { posts, next_cursor },
+                Err(missing) => Finding::Broken {
+                    endpoint: "app.bsky.feed.getAuthorFeed".into(),
+                    missing,
+                },
+            },
+            // A missing profile is the account's verdict, not a post's.
+            Api::Verdict(Finding::Gone(g)) if g.outcome == Outcome::Deleted => {
+                Finding::Gone(Gone {
+                    outcome: Outcome::AccountGone,
+                    ..g
+                })
+            }
+            Api::Verdict(f) => f,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+impl Platform for Bluesky {
+    fn name(&self) -> &'static str {
+        "bluesky"
+    }
+    fn hosts(&self) -> &'static [&'static str] {
+        &["public.api.bsky.app", "bsky.app"]
+    }
+    fn recognise(&self, url: &Url) -> Option<Target> {
+        recognise_url(url)
+    }
+    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Box<dyn Plan> {
+        let (actor, rkey) = match target {
+            Target::Post { platform_id, url } => platform_id
+                .rsplit_once('/')
+                .map(|(a, r)| (a.to_string(), r.to_string()))
+                .or_else(|| {
+                    Url::parse(url).ok().and_then(|u| match recognise_url(&u) {
+                        Some(Target::Post { platform_id, .. }) => platform_id
+                            .rsplit_once('/')
+                            .map(|(a, r)| (a.to_string(), r.to_string())),
+                        _ => None,
+                    })
+                })
+                .unwrap_or_default(),
+            _ => Default::default(),
+        };
+        Box::new(PostPlan {
+            did: actor.starts_with("did:").then(|| actor.clone()),
+            actor,
+            rkey,
+            state: PostState::Start,
+        })
+    }
+    fn timeline_plan(
+        &self,
+        target: &Target,
+        cursor: Option<&str>,
+        _ctx: &PlanContext,
+    ) -> Option<Box<dyn Plan>> {
+        let Target::Account { account_id, .. } = target else {
+            return None;
+        };
+        Some(Box::new(TimelinePlan {
+            actor: account_id.clone(),
+            cursor: cursor.map(str::to_string),
+            asked: false,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facets_use_byte_offsets() {
+        // "🔥 " is 5 bytes: the link starts at byte 5.
+        let text = "🔥 see x.com <now>";
+        let facets = json!([{"index": {"byteStart": 9, "byteEnd": 14},
+            "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://x.com/"}]}]);
+        assert_eq!(
+            facets_to_html(text, Some(&facets)),
+            "🔥 see <a href=\"https://x.com/\">x.com</a> &lt;now&gt;"
+        );
+        // Out of range or inside a character: ignored.
+        let bad = json!([{"index": {"byteStart": 1, "byteEnd": 3}, "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://a/"}]},
+                         {"index": {"byteStart": 2, "byteEnd": 99}, "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://b/"}]}]);
+        assert_eq!(facets_to_html("🔥a\nb", Some(&bad)), "🔥a<br>b");
+    }
+
+    #[test]
+    fn at_uris_are_split_by_hand() {
+        assert_eq!(
+            parse_at_uri("at://did:plc:abc/app.bsky.feed.post/3k7"),
+            Some(("did:plc:abc".into(), "3k7".into()))
+        );
+        assert_eq!(parse_at_uri("at://did:plc:abc/app.bsky.feed.post"), None);
+        assert_eq!(parse_at_uri("https://bsky.app/x"), None);
+    }
+}

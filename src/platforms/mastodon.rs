@@ -1,0 +1,749 @@
+//! Mastodon and servers speaking its client API (Hometown, glitch-soc, GoToSocial, …), on
+//! any host.
+//!
+//! # URL forms
+//!
+//! Because any host may run Mastodon, only path shapes that are unambiguous are taken;
+//! everything else is left to `web`:
+//!
+//! | form | target |
+//! | --- | --- |
+//! | `https://<host>/@<user>/<digits>`, `/@<user>@<remote>/<digits>` (id local to `<host>`) | post |
+//! | `https://<host>/users/<user>/statuses/<digits>` (the ActivityPub `uri`) | post |
+//! | `https://<host>/api/v1/statuses/<digits>` | post |
+//! | `https://<host>/@<user>` on the well-known hosts of [`Mastodon::hosts`] only | account |
+//!
+//! A post's id is `mastodon:<host>/<id>`, the id being the one `<host>` gives the status.
+//!
+//! # Endpoints (anonymous)
+//!
+//! - `GET https://<host>/api/v1/statuses/<id>`: the Status entity (capture and check).
+//! - `GET https://<host>/api/v1/statuses/<id>/history`: the edit history, asked at capture
+//!   when `edited_at` is set.
+//! - `GET https://<host>/api/v1/accounts/lookup?acct=<user>` then
+//!   `GET https://<host>/api/v1/accounts/<id>/statuses?limit=40[&max_id=<id>]`: an account's
+//!   timeline; the cursor is `<account id>:<max_id>`.
+//!
+//! # Verdicts
+//!
+//! Only JSON answers in Mastodon's own shape conclude anything: 404 and 410
+//! (`{"error":"Record not found"}`) → deleted, cause unknown (deleted and private look the
+//! same); 401 (`This API requires an authenticated user`, authorized-fetch or whitelist
+//! mode) and 403 → restricted; an account with `"suspended": true`, or an error naming a
+//! suspension → account gone (platform). 429, 5xx, HTML pages (a host that is not
+//! Mastodon, a proxy, a WAF) and network failures → unreachable.
+//!
+//! # Without login
+//!
+//! Followers-only and direct posts, and every post on a server in authorized-fetch /
+//! whitelist mode (401), cannot be read. Remote copies may outlive a deletion on the
+//! origin: re-check the origin server's URL.
+
+use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target};
+use crate::extract::{html_to_text, sanitize_html, to_rfc3339};
+use crate::model::{Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post};
+use serde_json::{Value, json};
+use url::Url;
+
+pub struct Mastodon;
+
+const JSON_ACCEPT: &str = "application/json";
+/// Hosts where `/@user` is taken as a Mastodon account.
+const KNOWN_HOSTS: &[&str] = &[
+    "mastodon.social",
+    "mastodon.online",
+    "mstdn.social",
+    "fosstodon.org",
+    "hachyderm.io",
+    "infosec.exchange",
+    "mas.to",
+    "chaos.social",
+];
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 30 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_user(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 200
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '@'))
+}
+
+/// The host part of a URL, lower-cased, with a port when it is not the default one.
+fn host_of(url: &Url) -> Option<String> {
+    let h = url.host_str()?.to_ascii_lowercase();
+    Some(match url.port() {
+        Some(p) => format!("{h}:{p}"),
+        None => h,
+    })
+}
+
+fn scheme_for(_host: &str) -> &'static str {
+    "https"
+}
+
+/// `https://<host>/api/v1/statuses/<id>`.
+pub fn status_api_url(host: &str, id: &str) -> String {
+    format!("{}://{host}/api/v1/statuses/{id}", scheme_for(host))
+}
+
+fn recognise_url(url: &Url) -> Option<Target> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = host_of(url)?;
+    let segs: Vec<&str> = url
+        .path_segments()
+        .map(|s| s.filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default();
+    let post = |id: &str| {
+        Some(Target::Post {
+            platform_id: format!("{host}/{id}"),
+            url: url_without_fragment(url),
+        })
+    };
+    match segs.as_slice() {
+        [user, id] if user.starts_with('@') && is_user(&user[1..]) && is_digits(id) => post(id),
+        ["users", user, "statuses", id] if is_user(user) && is_digits(id) => post(id),
+        ["api", "v1", "statuses", id] if is_digits(id) => post(id),
+        [user]
+            if user.starts_with('@')
+                && is_user(&user[1..])
+                && !user[1..].contains('@')
+                && KNOWN_HOSTS.contains(&host.as_str()) =>
+        {
+            Some(Target::Account {
+                account_id: format!("{host}/{}", &user[1..]),
+                url: format!("https://{host}/{user}"),
+            })
+        }
+        _ => None,
+    }
+}
+
+fn url_without_fragment(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_fragment(None);
+    u.to_string()
+}
+
+// ---------------------------------------------------------------------------------------
+// Status -> Post
+
+fn str_of(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn author_of(a: &Value, host: &str) -> Author {
+    let username = str_of(a.get("username"));
+    let acct = str_of(a.get("acct")).or_else(|| username.clone());
+    Author {
+        id: str_of(a.get("id")),
+        name: str_of(a.get("display_name")).or(username),
+        handle: acct.map(|acct| {
+            if acct.contains('@') {
+                acct
+            } else {
+                format!("{acct}@{}", host.split(':').next().unwrap_or(host))
+            }
+        }),
+        url: str_of(a.get("url")),
+    }
+}
+
+fn media_of(m: &Value) -> Option<Media> {
+    let url = str_of(m.get("url")).or_else(|| str_of(m.get("remote_url")))?;
+    let kind = match m.get("type").and_then(Value::as_str).unwrap_or("") {
+        "image" => MediaKind::Image,
+        "video" => MediaKind::Video,
+        "gifv" => MediaKind::Gif,
+        "audio" => MediaKind::Audio,
+        _ => MediaKind::File,
+    };
+    let mut media = Media::new(kind, url);
+    media.alt = str_of(m.get("description"));
+    Some(media)
+}
+
+fn counts_of(s: &Value) -> Option<Counts> {
+    let n = |k: &str| s.get(k).and_then(Value::as_u64);
+    if s.get("replies_count").is_none() && s.get("reblogs_count").is_none() {
+        return None;
+    }
+    let mut c = Counts {
+        reposts: n("reblogs_count"),
+        comments: n("replies_count"),
+        likes: n("favourites_count"),
+        ..Counts::default()
+    };
+    if let Some(q) = s.get("quotes_count").filter(|v| !v.is_null()) {
+        c.raw.insert("quotes".into(), q.clone());
+    }
+    Some(c)
+}
+
+/// The parent of a reply, as far as the status tells: its id, and its author when the
+/// status mentions them.
+fn reply_stub(s: &Value, host: &str) -> Option<Post> {
+    let parent = str_of(s.get("in_reply_to_id"))?;
+    let parent_account = str_of(s.get("in_reply_to_account_id"));
+    let mention = s.get("mentions").and_then(Value::as_array).and_then(|ms| {
+        ms.iter()
+            .find(|m| str_of(m.get("id")).is_some() && str_of(m.get("id")) == parent_account)
+    });
+    let own = s
+        .get("account")
+        .filter(|_| parent_account.is_some() && str_of(s.pointer("/account/id")) == parent_account);
+    let who = mention.or(own);
+    let url = match who.and_then(|m| str_of(m.get("acct"))) {
+        Some(acct) => format!("https://{host}/@{acct}/{parent}"),
+        None => status_api_url(host, &parent),
+    };
+    let mut p = Post::new("mastodon", &format!("{host}/{parent}"), &url);
+    p.author = Some(match who {
+        Some(m) => {
+            let mut a = author_of(m, host);
+            a.id = parent_account.clone();
+            a
+        }
+        None => Author {
+            id: parent_account,
+            ..Author::default()
+        },
+    });
+    Some(p)
+}
+
+/// Reads one Status entity. `host` is the server it was asked from (ids are local to it).
+/// `Err(field)` names the first missing essential field.
+pub fn parse_status(s: &Value, host: &str) -> Result<Post, String> {
+    if !s.is_object() {
+        return Err("status".into());
+    }
+    let id = str_of(s.get("id")).ok_or("id")?;
+    if !s.get("account").is_some_and(Value::is_object) {
+        return Err("account".into());
+    }
+    let uri = str_of(s.get("uri"));
+    let url = str_of(s.get("url"))
+        .or_else(|| uri.clone())
+        .unwrap_or_else(|| status_api_url(host, &id));
+    let mut post = Post::new("mastodon", &format!("{host}/{id}"), &url);
+    if let Some(u) = uri.filter(|u| *u != url) {
+        post.alt_urls.push(u);
+    }
+    post.author = Some(author_of(&s["account"], host));
+    let base = Url::parse(&format!("https://{host}/")).expect("host URL");
+    if let Some(content) = s.get("content").and_then(Value::as_str) {
+        post.html = Some(sanitize_html(content, &base));
+        post.text = Some(html_to_text(content));
+    }
+    if let Some(raw) = str_of(s.get("created_at")) {
+        post.created_at = to_rfc3339(&raw);
+        post.created_at_raw = Some(raw);
+    }
+    post.media = s
+        .get("media_attachments")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(media_of).collect())
+        .unwrap_or_default();
+    post.counts = counts_of(s);
+    for key in [
+        "edited_at",
+        "spoiler_text",
+        "visibility",
+        "language",
+        "sensitive",
+        "poll",
+        "in_reply_to_account_id",
+    ] {
+        if let Some(v) = s
+            .get(key)
+            .filter(|v| !v.is_null() && **v != "" && **v != false)
+        {
+            post.extra.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(card) = s.get("card").filter(|c| c.is_object()) {
+        post.extra.insert(
+            "card".into(),
+            json!({"url": card.get("url"), "title": card.get("title"), "description": card.get("description")}),
+        );
+    }
+    if let Some(tags) = s
+        .get("tags")
+        .and_then(Value::as_array)
+        .filter(|t| !t.is_empty())
+    {
+        let names: Vec<Value> = tags.iter().filter_map(|t| t.get("name").cloned()).collect();
+        post.extra.insert("tags".into(), Value::Array(names));
+    }
+    if let Some(r) = s.get("reblog").filter(|r| r.is_object()) {
+        post.repost_of = Some(Box::new(
+            parse_status(r, host).map_err(|f| format!("reblog.{f}"))?,
+        ));
+    }
+    match s.get("quote") {
+        Some(q) if q.get("state").is_some() => {
+            let state = q.get("state").and_then(Value::as_str).unwrap_or("");
+            if state != "accepted" {
+                post.extra.insert("quote_state".into(), json!(state));
+            }
+            if let Some(qs) = q.get("quoted_status").filter(|v| v.is_object()) {
+                post.quote_of = Some(Box::new(
+                    parse_status(qs, host).map_err(|f| format!("quote.quoted_status.{f}"))?,
+                ));
+            } else if let Some(qid) = str_of(q.get("quoted_status_id")) {
+                post.quote_of = Some(Box::new(Post::new(
+                    "mastodon",
+                    &format!("{host}/{qid}"),
+                    &status_api_url(host, &qid),
+                )));
+            }
+        }
+        // Older forks (Fedibird, glitch) put the quoted Status itself in `quote`.
+        Some(q) if q.get("content").is_some() => {
+            post.quote_of = Some(Box::new(
+                parse_status(q, host).map_err(|f| format!("quote.{f}"))?,
+            ));
+        }
+        _ => {}
+    }
+    post.reply_to = reply_stub(s, host).map(Box::new);
+    Ok(post)
+}
+
+// ---------------------------------------------------------------------------------------
+// Answers
+
+fn gone(outcome: Outcome, cause: Option<Cause>, message: impl Into<String>) -> Finding {
+    Finding::Gone(Gone {
+        outcome,
+        cause,
+        message: Some(message.into()),
+    })
+}
+
+/// How the API answered.
+enum Api {
+    Json(Value),
+    Verdict(Finding),
+}
+
+/// The JSON `error` of a Mastodon error answer.
+fn error_text(v: &Value) -> Option<String> {
+    str_of(v.get("error")).map(|e| match str_of(v.get("error_description")) {
+        Some(d) => format!("{e}: {d}"),
+        None => e,
+    })
+}
+
+fn mentions_suspension(s: &str) -> bool {
+    let s = s.to_ascii_lowercase();
+    s.contains("suspended") || s.contains("account is gone")
+}
+
+/// Reads one API answer: the JSON of a 2xx, or the verdict of anything else.
+fn read_api(last: Option<&Fetched>, endpoint: &str) -> Api {
+    let r: &Response = match last {
+        Some(Fetched::Response(r)) => r,
+        Some(Fetched::Failed(e)) => {
+            return Api::Verdict(gone(Outcome::Unreachable, None, format!("{endpoint}: {e}")));
+        }
+        None => return Api::Verdict(gone(Outcome::Unreachable, None, "no answer")),
+    };
+    let json = if r.truncated {
+        None
+    } else {
+        serde_json::from_slice::<Value>(&r.body).ok()
+    };
+    let err = json.as_ref().and_then(error_text);
+    let status = r.status;
+    if (200..300).contains(&status) {
+        return match json {
+            Some(v) => Api::Json(v),
+            None => Api::Verdict(gone(
+                Outcome::Unreachable,
+                None,
+                format!(
+                    "{endpoint}: not a Mastodon API answer (HTTP {status}, {})",
+                    r.mime()
+                ),
+            )),
+        };
+    }
+    // Only Mastodon's own error shape is a verdict: an HTML 404 may be any other site.
+    let Some(err) = err else {
+        return Api::Verdict(gone(
+            Outcome::Unreachable,
+            None,
+            format!(
+                "{endpoint}: HTTP {status} without a Mastodon error ({})",
+                r.mime()
+            ),
+        ));
+    };
+    let msg = format!("HTTP {status}: {err}");
+    Api::Verdict(match status {
+        404 | 410 | 401 | 403 if mentions_suspension(&err) => {
+            gone(Outcome::AccountGone, Some(Cause::Platform), msg)
+        }
+        404 | 410 => gone(Outcome::Deleted, Some(Cause::Unknown), msg),
+        401 | 403 => gone(Outcome::Restricted, None, msg),
+        _ => gone(Outcome::Unreachable, None, msg),
+    })
+}
+
+fn api_request(url: &str, purpose: &'static str) -> Request {
+    Request::get(Url::parse(url).expect("API URLs parse"), purpose).header("Accept", JSON_ACCEPT)
+}
+
+fn suspended(account: Option<&Value>) -> bool {
+    account
+        .and_then(|a| a.get("suspended"))
+        .and_then(Value::as_bool)
+        == Some(true)
+}
+
+// ---------------------------------------------------------------------------------------
+// Post plan
+
+enum PostState {
+    Start,
+    Status,
+    History(Box<Post>),
+    Done,
+}
+
+struct PostPlan {
+    host: String,
+    id: String,
+    job: Job,
+    state: PostState,
+}
+
+impl PostPlan {
+    fn done(&mut self, f: Finding) -> Step {
+        self.state = PostState::Done;
+        Step::Done(f)
+    }
+}
+
+/// The edit history (`[StatusEdit]`, oldest first) as `{created_at, text}` items.
+fn history_items(v: &Value) -> Option<Vec<Value>> {
+    let a = v.as_array()?;
+    Some(
+        a.iter()
+            .map(|e| {
+                json!({
+                    "created_at": e.get("created_at"),
+                    "text": e.get("content").and_then(Value::as_str).map(html_to_text),
+                    "spoiler_text": e.get("spoiler_text"),
+                })
+            })
+            .collect(),
+    )
+}
+
+impl Plan for PostPlan {
+    fn next(&mut self, last: Option<&Fetched>) -> Step {
+        match std::mem::replace(&mut self.state, PostState::Done) {
+            PostState::Start => {
+                self.state = PostState::Status;
+                Step::Fetch(api_request(
+                    &status_api_url(&self.host, &self.id),
+                    "statuses/:id",
+                ))
+            }
+            PostState::Status => {
+                let v = match read_api(last, "statuses/:id") {
+                    Api::Json(v) => v,
+                    Api::Verdict(f) => return self.done(f),
+                };
+                if suspended(v.get("account")) {
+                    return self.done(gone(
+                        Outcome::AccountGone,
+                        Some(Cause::Platform),
+                        "account suspended (\"suspended\": true)",
+                    ));
+                }
+                match parse_status(&v, &self.host) {
+                    Ok(p) => {
+                        if self.job == Job::Capture && p.extra.contains_key("edited_at") {
+                            let url = format!("{}/history", status_api_url(&self.host, &self.id));
+                            self.state = PostState::History(Box::new(p));
+                            return Step::Fetch(api_request(&url, "statuses/:id/history"));
+                        }
+                        self.done(Finding::Post(Box::new(p)))
+                    }
+                    Err(field) => self.done(Finding::Broken {
+                        endpoint: "statuses/:id".into(),
+                        missing: field,
+                    }),
+                }
+            }
+            PostState::History(mut p) => {
+                // The history is a bonus: a failed answer leaves the post as it is.
+                if let Api::Json(v) = read_api(last, "statuses/:id/history")
+                    && let Some(items) = history_items(&v)
+                {
+                    p.extra.insert("edit_history".into(), Value::Array(items));
+                }
+                self.done(Finding::Post(p))
+            }
+            PostState::Done => panic!("mastodon post plan asked again after it was done"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Timeline plan
+
+enum TimelineState {
+    Start,
+    Lookup,
+    Statuses,
+    Done,
+}
+
+struct TimelinePlan {
+    host: String,
+    acct: String,
+    account_id: Option<String>,
+    max_id: Option<String>,
+    state: TimelineState,
+}
+
+impl TimelinePlan {
+    fn statuses_request(&mut self) -> Step {
+        let id = self.account_id.clone().unwrap_or_default();
+        let mut url = format!(
+            "{}://{}/api/v1/accounts/{id}/statuses?limit=40",
+            scheme_for(&self.host),
+            self.host
+        );
+        if let Some(m) = &self.max_id {
+            url.push_str(&format!("&max_id={m}"));
+        }
+        self.state = TimelineState::Statuses;
+        Step::Fetch(api_request(&url, "accounts/:id/statuses"))
+    }
+    fn done(&mut self, f: Finding) -> Step {
+        self.state = TimelineState::Done;
+        Step::Done(f)
+    }
+}
+
+/// The `max_id` of a `Link: <…?max_id=N>; rel="next"` header.
+fn link_next_max_id(link: &str) -> Option<String> {
+    for part in link.split(',') {
+        let (target, params) = part.split_once(';')?;
+        if !params.contains("rel=\"next\"") && !params.contains("rel=next") {
+            continue;
+        }
+        let u = target.trim().trim_start_matches('<').trim_end_matches('>');
+        let u = Url::parse(u).ok()?;
+        return u
+            .query_pairs()
+            .find(|(k, _)| k == "max_id")
+            .map(|(_, v)| v.into_owned());
+    }
+    None
+}
+
+/// Reads one page of `accounts/:id/statuses`: the posts, and the `max_id` of the next page.
+pub fn read_timeline(
+    v: &Value,
+    host: &str,
+    link: Option<&str>,
+) -> Result<(Vec<Post>, Option<String>), String> {
+    let arr = v.as_array().ok_or("[]")?;
+    let mut posts = Vec::new();
+    for s in arr {
+        posts.push(parse_status(s, host).map_err(|f| format!("[].{f}"))?);
+    }
+    let next = if posts.is_empty() {
+        None
+    } else {
+        link.and_then(link_next_max_id)
+            .or_else(|| arr.last().and_then(|s| str_of(s.get("id"))))
+    };
+    Ok((posts, next))
+}
+
+impl Plan for TimelinePlan {
+    fn next(&mut self, last: Option<&Fetched>) -> Step {
+        match self.state {
+            TimelineState::Start => {
+                if self.account_id.is_some() {
+                    return self.statuses_request();
+                }
+                let mut url = Url::parse(&format!(
+                    "{}://{}/api/v1/accounts/lookup",
+                    scheme_for(&self.host),
+                    self.host
+                ))
+                .expect("lookup URL");
+                url.query_pairs_mut().append_pair("acct", &self.acct);
+                self.state = TimelineState::Lookup;
+                Step::Fetch(Request::get(url, "accounts/lookup").header("Accept", JSON_ACCEPT))
+            }
+            TimelineState::Lookup => match read_api(last, "accounts/lookup") {
+                Api::Json(v) => {
+                    if suspended(Some(&v)) {
+                        return self.done(gone(
+                            Outcome::AccountGone,
+                            Some(Cause::Platform),
+                            "account suspended (\"suspended\": true)",
+                        ));
+                    }
+                    match str_of(v.get("id")) {
+                        Some(id) => {
+                            self.account_id = Some(id);
+                            self.statuses_request()
+                        }
+                        None => self.done(Finding::Broken {
+                            endpoint: "accounts/lookup".into(),
+                            missing: "id".into(),
+                        }),
+                    }
+                }
+                Api::Verdict(Finding::Gone(g)) if g.outcome == Outcome::Deleted => {
+                    self.done(Finding::Gone(Gone {
+                        outcome: Outcome::AccountGone,
+                        ..g
+                    }))
+                }
+                Api::Verdict(f) => self.done(f),
+            },
+            TimelineState::Statuses => {
+                let link = match last {
+                    Some(Fetched::Response(r)) => r.header("link").map(str::to_string),
+                    _ => None,
+                };
+                match read_api(last, "accounts/:id/statuses") {
+                    Api::Json(v) => match read_timeline(&v, &self.host, link.as_deref()) {
+                        Ok((posts, next)) => {
+                            let id = self.account_id.clone().unwrap_or_default();
+                            self.done(Finding::Timeline {
+                                posts,
+                                next_cursor: next.map(|m| format!("{id}:{m}")),
+                            })
+                        }
+                        Err(missing) => self.done(Finding::Broken {
+                            endpoint: "accounts/:id/statuses".into(),
+                            missing,
+                        }),
+                    },
+                    Api::Verdict(f) => self.done(f),
+                }
+            }
+            TimelineState::Done => panic!("mastodon timeline plan asked again after it was done"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// `(host, id)` of a post target (`<host>/<id>`, or its URL).
+fn split_target(target: &Target) -> Option<(String, String)> {
+    if let Target::Post { platform_id, url } = target {
+        if let Some((h, id)) = platform_id.rsplit_once('/')
+            && is_digits(id)
+            && !h.is_empty()
+        {
+            return Some((h.to_string(), id.to_string()));
+        }
+        if let Ok(u) = Url::parse(url)
+            && let Some(Target::Post { platform_id, .. }) = recognise_url(&u)
+            && let Some((h, id)) = platform_id.rsplit_once('/')
+        {
+            return Some((h.to_string(), id.to_string()));
+        }
+    }
+    None
+}
+
+impl Platform for Mastodon {
+    fn name(&self) -> &'static str {
+        "mastodon"
+    }
+    fn hosts(&self) -> &'static [&'static str] {
+        KNOWN_HOSTS
+    }
+    fn recognise(&self, url: &Url) -> Option<Target> {
+        recognise_url(url)
+    }
+    fn post_plan(&self, target: &Target, job: Job, _ctx: &PlanContext) -> Box<dyn Plan> {
+        let (host, id) = split_target(target).unwrap_or_default();
+        Box::new(PostPlan {
+            host,
+            id,
+            job,
+            state: PostState::Start,
+        })
+    }
+    fn timeline_plan(
+        &self,
+        target: &Target,
+        cursor: Option<&str>,
+        _ctx: &PlanContext,
+    ) -> Option<Box<dyn Plan>> {
+        let Target::Account { account_id, .. } = target else {
+            return None;
+        };
+        let (host, acct) = account_id.split_once('/')?;
+        let (account_id, max_id) = match cursor.and_then(|c| c.split_once(':')) {
+            Some((id, max)) if is_digits(id) && is_digits(max) => {
+                (Some(id.to_string()), Some(max.to_string()))
+            }
+            _ => (None, None),
+        };
+        Some(Box::new(TimelinePlan {
+            host: host.to_string(),
+            acct: acct.trim_start_matches('@').to_string(),
+            account_id,
+            max_id,
+            state: TimelineState::Start,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_header_next_page() {
+        let link = r#"<https://m.example/api/v1/accounts/1/statuses?max_id=105>; rel="next", <https://m.example/api/v1/accounts/1/statuses?min_id=120>; rel="prev""#;
+        assert_eq!(link_next_max_id(link).as_deref(), Some("105"));
+        assert_eq!(
+            link_next_max_id(r#"<https://m.example/x?min_id=1>; rel="prev""#),
+            None
+        );
+    }
+
+    #[test]
+    fn status_without_account_is_broken() {
+        assert_eq!(
+            parse_status(&json!({"id": "1"}), "h").unwrap_err(),
+            "account"
+        );
+        assert_eq!(parse_status(&json!([]), "h").unwrap_err(), "status");
+    }
+
+    #[test]
+    fn targets_split_into_host_and_id() {
+        let t = recognise_url(&Url::parse("https://a.example:8443/@x/77").unwrap()).unwrap();
+        assert_eq!(
+            split_target(&t),
+            Some(("a.example:8443".into(), "77".into()))
+        );
+    }
+}

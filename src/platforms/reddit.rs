@@ -1,0 +1,773 @@
+//! Reddit posts and comments through the public `.json` endpoints.
+//!
+//! # URL forms
+//!
+//! | form | target |
+//! | --- | --- |
+//! | `https://{www,old,new,np,m}.reddit.com/r/<sub>/comments/<id>[/<slug>]` | post `t3_<id>` |
+//! | `https://{…}.reddit.com/r/<sub>/comments/<id>/<slug>/<comment id>` | comment `t1_<comment id>` |
+//! | `https://www.reddit.com/comments/<id>[/…]`, `https://redd.it/<id>` | post |
+//! | `https://www.reddit.com/r/<sub>/s/<code>` (share link) | follow (resolved by redirect) |
+//!
+//! A post's id is `reddit:t3_<id>`, a comment's `reddit:t1_<id>`.
+//!
+//! # Endpoints (anonymous)
+//!
+//! - `GET https://www.reddit.com/comments/<id>.json?raw_json=1` → `[Listing(t3),
+//!   Listing(t1…)]` (a post);
+//! - `GET https://www.reddit.com/comments/<id>/_/<comment>.json?raw_json=1` (a comment);
+//!   when the comment is missing from that answer,
+//!   `GET https://www.reddit.com/api/info.json?id=t1_<comment>&raw_json=1` tells deleted
+//!   from removed.
+//!
+//! Media: a gallery's `media_metadata[…].s.u`, a Reddit-hosted video's
+//! `media.reddit_video.fallback_url`, an image post's URL, else `preview.images[].source.url`.
+//! A crosspost's parent becomes `repost_of`, a comment's parent `reply_to`.
+//!
+//! # Verdicts
+//!
+//! `author` and body both `[deleted]`, or `removed_by_category` `deleted`/`author` → deleted
+//! by the author; `[removed]`, `[ Removed by Reddit …]` or any other `removed_by_category`
+//! (`moderator`, `reddit`, `automod_filtered`, `anti_evil_ops`, `copyright_takedown`, …) →
+//! deleted by the platform; a comment missing from its permalink and from `/api/info` →
+//! deleted, cause unknown; `{"reason":"private"|"quarantined"|"gated"}` (403) → restricted;
+//! `{"reason":"banned"}` (404) → deleted by the platform; a JSON 404 → deleted, cause unknown.
+//! The "whoa there, pardner!" block page, other non-JSON answers, 429 and 5xx →
+//! unreachable: never a deletion.
+//!
+//! # Without login
+//!
+//! Reddit often blocks anonymous `.json` requests from shared or cloud addresses (403 HTML
+//! "whoa there, pardner!", 429); an OAuth app token (`oauth.reddit.com`) avoids that but is
+//! not used here. Quarantined and private subreddits cannot be read; a logged-out reader
+//! sees `[removed]` where the author still sees the text.
+
+use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target};
+use crate::extract::{html_to_text, sanitize_html};
+use crate::model::{Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post};
+use serde_json::{Value, json};
+use url::Url;
+
+pub struct Reddit;
+
+const WWW: &str = "https://www.reddit.com";
+
+fn is_id36(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 13
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+fn reddit_host(h: &str) -> bool {
+    matches!(
+        h,
+        "reddit.com"
+            | "www.reddit.com"
+            | "old.reddit.com"
+            | "new.reddit.com"
+            | "np.reddit.com"
+            | "m.reddit.com"
+            | "i.reddit.com"
+    )
+}
+
+fn post_target(sub: Option<&str>, id: &str, comment: Option<&str>) -> Target {
+    let base = match sub {
+        Some(s) => format!("{WWW}/r/{s}/comments/{id}/"),
+        None => format!("{WWW}/comments/{id}/"),
+    };
+    match comment {
+        Some(c) => Target::Post {
+            platform_id: format!("t1_{c}"),
+            url: format!("{base}_/{c}/"),
+        },
+        None => Target::Post {
+            platform_id: format!("t3_{id}"),
+            url: base,
+        },
+    }
+}
+
+fn recognise_url(url: &Url) -> Option<Target> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url.host_str()?.to_ascii_lowercase();
+    let segs: Vec<String> = url
+        .path_segments()
+        .map(|s| {
+            s.filter(|p| !p.is_empty())
+                .map(|p| p.to_ascii_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if host == "redd.it" {
+        return match segs.as_slice() {
+            [id] if is_id36(id) => Some(post_target(None, id, None)),
+            _ => None,
+        };
+    }
+    if !reddit_host(&host) {
+        return None;
+    }
+    // `.json` or `.compact` suffixes on the last segment.
+    let strip = |s: &str| -> String {
+        s.strip_suffix(".json")
+            .or_else(|| s.strip_suffix(".compact"))
+            .unwrap_or(s)
+            .to_string()
+    };
+    let segs: Vec<String> = segs.iter().map(|s| strip(s)).collect();
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let (sub, rest) = match segs.as_slice() {
+        ["r", sub, rest @ ..] => (Some(*sub), rest),
+        rest => (None, rest),
+    };
+    match rest {
+        ["comments", id] | ["comments", id, _] if is_id36(id) => Some(post_target(sub, id, None)),
+        ["comments", id, _, c, ..] if is_id36(id) && is_id36(c) => {
+            Some(post_target(sub, id, Some(c)))
+        }
+        ["s", code] if sub.is_some() && !code.is_empty() => Some(Target::Follow {
+            url: url.to_string(),
+        }),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Markers
+
+/// What a thing (`t3` or `t1` data) says about itself: `None` when it is visible.
+pub fn classify_thing(d: &Value) -> Option<(Outcome, Cause, String)> {
+    let s = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");
+    let author = s("author");
+    let body = if d.get("body").is_some() {
+        s("body")
+    } else {
+        s("selftext")
+    };
+    let title = s("title");
+    if let Some(cat) = d.get("removed_by_category").and_then(Value::as_str) {
+        let cause = match cat {
+            "deleted" | "author" => Cause::Author,
+            _ => Cause::Platform,
+        };
+        return Some((
+            Outcome::Deleted,
+            cause,
+            format!("removed_by_category: {cat}"),
+        ));
+    }
+    if author == "[deleted]" && body == "[deleted]" {
+        return Some((
+            Outcome::Deleted,
+            Cause::Author,
+            "author and text [deleted]".into(),
+        ));
+    }
+    if body == "[removed]" {
+        return Some((Outcome::Deleted, Cause::Platform, "text [removed]".into()));
+    }
+    for t in [body, title] {
+        let t = t.trim();
+        if t.starts_with("[ Removed by Reddit") || t.starts_with("[ Removed by reddit") {
+            return Some((Outcome::Deleted, Cause::Platform, t.to_string()));
+        }
+    }
+    // A post whose author deleted it keeps its title: `[deleted]` author with an empty
+    // `selftext` and a deleted marker in `selftext` is covered above; a self post whose
+    // author is `[deleted]` and whose text is `[deleted]` too is the same.
+    None
+}
+
+// ---------------------------------------------------------------------------------------
+// Thing -> Post
+
+fn str_of(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn unix_to_rfc3339(v: &Value) -> Option<String> {
+    let f = v.as_f64()?;
+    let ts = jiff::Timestamp::from_second(f.trunc() as i64).ok()?;
+    Some(ts.strftime("%Y-%m-%dT%H:%M:%S+00:00").to_string())
+}
+
+fn author_of(d: &Value) -> Option<Author> {
+    let name = str_of(d.get("author"))?;
+    if name == "[deleted]" {
+        return Some(Author {
+            name: Some(name),
+            ..Author::default()
+        });
+    }
+    Some(Author {
+        id: str_of(d.get("author_fullname")),
+        handle: Some(format!("u/{name}")),
+        url: Some(format!("{WWW}/user/{name}/")),
+        name: Some(name),
+    })
+}
+
+fn media_of(d: &Value) -> Vec<Media> {
+    let mut out = Vec::new();
+    // Galleries, in their order.
+    if let Some(items) = d.pointer("/gallery_data/items").and_then(Value::as_array) {
+        for it in items {
+            let Some(id) = it.get("media_id").and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(meta) = d.pointer(&format!("/media_metadata/{id}")) else {
+                continue;
+            };
+            let animated = meta.get("e").and_then(Value::as_str) == Some("AnimatedImage");
+            let url = str_of(meta.pointer("/s/u"))
+                .or_else(|| str_of(meta.pointer("/s/gif")))
+                .or_else(|| str_of(meta.pointer("/s/mp4")));
+            if let Some(u) = url {
+                let mut m = Media::new(
+                    if animated {
+                        MediaKind::Gif
+                    } else {
+                        MediaKind::Image
+                    },
+                    u,
+                );
+                m.alt = str_of(it.get("caption"));
+                out.push(m);
+            }
+        }
+        if !out.is_empty() {
+            return out;
+        }
+    }
+    for key in [
+        "/secure_media/reddit_video/fallback_url",
+        "/media/reddit_video/fallback_url",
+    ] {
+        if let Some(u) = str_of(d.pointer(key)) {
+            out.push(Media::new(MediaKind::Video, u));
+            return out;
+        }
+    }
+    let link = str_of(d.get("url_overridden_by_dest")).or_else(|| str_of(d.get("url")));
+    if d.get("post_hint").and_then(Value::as_str) == Some("image")
+        && let Some(u) = &link
+    {
+        let gif = u.to_ascii_lowercase().ends_with(".gif");
+        out.push(Media::new(
+            if gif {
+                MediaKind::Gif
+            } else {
+                MediaKind::Image
+            },
+            u.clone(),
+        ));
+        return out;
+    }
+    for img in d
+        .pointer("/preview/images")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(u) = str_of(img.pointer("/source/url")) {
+            // Without raw_json=1 Reddit escapes `&` in these URLs.
+            out.push(Media::new(MediaKind::Image, u.replace("&amp;", "&")));
+        }
+    }
+    out
+}
+
+fn permalink_url(d: &Value) -> Option<String> {
+    str_of(d.get("permalink")).map(|p| {
+        if p.starts_with("http") {
+            p
+        } else {
+            format!("{WWW}{p}")
+        }
+    })
+}
+
+/// Reads one `t3` (post) or `t1` (comment) data object.
+pub fn parse_thing(kind: &str, d: &Value) -> Result<Post, String> {
+    if !d.is_object() {
+        return Err("data".into());
+    }
+    let id = str_of(d.get("id")).ok_or("id")?;
+    let fullname = str_of(d.get("name")).unwrap_or_else(|| format!("{kind}_{id}"));
+    let url = permalink_url(d).unwrap_or_else(|| match kind {
+        "t3" => format!("{WWW}/comments/{id}/"),
+        _ => format!("{WWW}/api/info.json?id={fullname}"),
+    });
+    let mut post = Post::new("reddit", &fullname, &url);
+    if kind == "t3" {
+        post.alt_urls.push(format!("https://redd.it/{id}"));
+    }
+    post.author = author_of(d);
+    if str_of(d.get("author")).as_deref() == Some("[deleted]") {
+        post.extra.insert("author_deleted".into(), json!(true));
+    }
+    let base = Url::parse(WWW).expect("static URL");
+    let (md, html) = if kind == "t3" {
+        post.title = str_of(d.get("title"));
+        (str_of(d.get("selftext")), str_of(d.get("selftext_html")))
+    } else {
+        (str_of(d.get("body")), str_of(d.get("body_html")))
+    };
+    // Without raw_json=1 the HTML comes entity-escaped once more.
+    let html = html.map(|h| {
+        if h.starts_with("&lt;") {
+            h.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&")
+        } else {
+            h
+        }
+    });
+    match (&html, &md) {
+        (Some(h), _) => {
+            post.html = Some(sanitize_html(h, &base));
+            post.text = Some(html_to_text(h));
+        }
+        (None, Some(m)) => post.text = Some(m.clone()),
+        _ => {}
+    }
+    if let Some(m) = md {
+        post.extra.insert("markdown".into(), json!(m));
+    }
+    if let Some(c) = d.get("created_utc").filter(|v| v.is_number()) {
+        post.created_at = unix_to_rfc3339(c);
+        post.created_at_raw = Some(c.to_string());
+    }
+    if kind == "t3" {
+        post.media = media_of(d);
+    }
+    let n = |k: &str| d.get(k).and_then(|v| v.as_i64()).map(|v| v.max(0) as u64);
+    let mut c = Counts {
+        likes: n("score"),
+        comments: n("num_comments"),
+        reposts: n("num_crossposts"),
+        ..Counts::default()
+    };
+    if let Some(s) = d.get("score").filter(|v| v.as_i64().is_some_and(|x| x < 0)) {
+        c.raw.insert("score".into(), s.clone());
+    }
+    if let Some(r) = d.get("upvote_ratio").filter(|v| !v.is_null()) {
+        c.raw.insert("upvote_ratio".into(), r.clone());
+    }
+    post.counts = Some(c);
+    for key in [
+        "subreddit",
+        "edited",
+        "over_18",
+        "spoiler",
+        "locked",
+        "stickied",
+        "archived",
+        "distinguished",
+        "link_flair_text",
+        "domain",
+    ] {
+        if let Some(v) = d
+            .get(key)
+            .filter(|v| !v.is_null() && **v != false && **v != "")
+        {
+            post.extra.insert(key.into(), v.clone());
+        }
+    }
+    if kind == "t3"
+        && d.get("is_self").and_then(Value::as_bool) != Some(true)
+        && let Some(link) = str_of(d.get("url_overridden_by_dest")).or_else(|| str_of(d.get("url")))
+        && link != url
+    {
+        post.extra.insert("link_url".into(), json!(link));
+    }
+    if let Some(parent) = d
+        .get("crosspost_parent_list")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        && let Ok(orig) = parse_thing("t3", parent)
+    {
+        post.repost_of = Some(Box::new(orig));
+    } else if let Some(fullname) = str_of(d.get("crosspost_parent")) {
+        let id = fullname.trim_start_matches("t3_");
+        post.repost_of = Some(Box::new(Post::new(
+            "reddit",
+            &fullname,
+            &format!("{WWW}/comments/{id}/"),
+        )));
+    }
+    if kind == "t1"
+        && let Some(parent) = str_of(d.get("parent_id"))
+    {
+        let (pk, pid) = parent.split_once('_').unwrap_or(("", &parent));
+        let link = str_of(d.get("link_id")).unwrap_or_default();
+        let link_id = link.trim_start_matches("t3_");
+        let purl = match pk {
+            "t3" => format!("{WWW}/comments/{pid}/"),
+            _ => format!("{WWW}/comments/{link_id}/_/{pid}/"),
+        };
+        post.reply_to = Some(Box::new(Post::new("reddit", &parent, &purl)));
+    }
+    Ok(post)
+}
+
+/// Finds comment `id` in a comment listing, replies included.
+fn find_comment<'a>(listing: &'a Value, id: &str) -> Option<&'a Value> {
+    for c in listing
+        .pointer("/data/children")
+        .and_then(Value::as_array)?
+    {
+        if c.get("kind").and_then(Value::as_str) != Some("t1") {
+            continue;
+        }
+        let d = c.get("data")?;
+        if d.get("id").and_then(Value::as_str) == Some(id) {
+            return Some(d);
+        }
+        if let Some(r) = d.get("replies").filter(|r| r.is_object())
+            && let Some(found) = find_comment(r, id)
+        {
+            return Some(found);
+        }
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------
+// Answers
+
+fn gone(outcome: Outcome, cause: Option<Cause>, message: impl Into<String>) -> Finding {
+    Finding::Gone(Gone {
+        outcome,
+        cause,
+        message: Some(message.into()),
+    })
+}
+
+enum Api {
+    Json(Value),
+    Verdict(Finding),
+}
+
+fn read_api(last: Option<&Fetched>, endpoint: &str) -> Api {
+    let r: &Response = match last {
+        Some(Fetched::Response(r)) => r,
+        Some(Fetched::Failed(e)) => {
+            return Api::Verdict(gone(Outcome::Unreachable, None, format!("{endpoint}: {e}")));
+        }
+        None => return Api::Verdict(gone(Outcome::Unreachable, None, "no answer")),
+    };
+    let body = String::from_utf8_lossy(&r.body);
+    let json = if r.truncated {
+        None
+    } else {
+        serde_json::from_slice::<Value>(&r.body).ok()
+    };
+    let Some(v) = json else {
+        let lower = body.to_ascii_lowercase();
+        let why =
+            if lower.contains("whoa there, pardner") || lower.contains("<title>blocked</title>") {
+                "blocked by Reddit's network policy (\"whoa there, pardner!\")".to_string()
+            } else {
+                format!("not a Reddit JSON answer ({})", r.mime())
+            };
+        return Api::Verdict(gone(
+            Outcome::Unreachable,
+            None,
+            format!("{endpoint}: HTTP {}: {why}", r.status),
+        ));
+    };
+    if r.status == 200 {
+        return Api::Json(v);
+    }
+    let reason = str_of(v.get("reason"));
+    let message = str_of(v.get("message")).unwrap_or_default();
+    let words = format!(
+        "HTTP {}: {}{}",
+        r.status,
+        message,
+        reason
+            .as_deref()
+            .map(|x| format!(" (reason {x})"))
+            .unwrap_or_default()
+    );
+    Api::Verdict(match (r.status, reason.as_deref()) {
+        (403, Some("quarantined")) => gone(Outcome::Restricted, Some(Cause::Platform), words),
+        (403, Some("private" | "gated" | "gold_only")) => gone(Outcome::Restricted, None, words),
+        (404 | 403, Some("banned")) => gone(Outcome::Deleted, Some(Cause::Platform), words),
+        (404, None) => gone(Outcome::Deleted, Some(Cause::Unknown), words),
+        _ => gone(Outcome::Unreachable, None, words),
+    })
+}
+
+fn json_request(url: &str, purpose: &'static str) -> Request {
+    Request::get(Url::parse(url).expect("reddit URLs parse"), purpose)
+        .header("Accept", "application/json")
+}
+
+// ---------------------------------------------------------------------------------------
+// Post plan
+
+enum PostState {
+    Start,
+    Comments,
+    Info,
+    Done,
+}
+
+struct PostPlan {
+    post_id: String,
+    comment_id: Option<String>,
+    state: PostState,
+    /// The post a comment belongs to, read from the permalink answer.
+    parent_post: Option<Post>,
+}
+
+/// The verdict on one thing: gone, or the post.
+fn thing_finding(kind: &str, d: &Value, endpoint: &str) -> Finding {
+    if let Some((o, c, m)) = classify_thing(d) {
+        return gone(o, Some(c), m);
+    }
+    match parse_thing(kind, d) {
+        Ok(p) => Finding::Post(Box::new(p)),
+        Err(missing) => Finding::Broken {
+            endpoint: endpoint.into(),
+            missing,
+        },
+    }
+}
+
+impl PostPlan {
+    fn done(&mut self, f: Finding) -> Step {
+        self.state = PostState::Done;
+        Step::Done(f)
+    }
+}
+
+impl Plan for PostPlan {
+    fn next(&mut self, last: Option<&Fetched>) -> Step {
+        match self.state {
+            PostState::Start => {
+                self.state = PostState::Comments;
+                let url = match &self.comment_id {
+                    Some(c) => format!("{WWW}/comments/{}/_/{c}.json?raw_json=1", self.post_id),
+                    None => format!("{WWW}/comments/{}.json?raw_json=1", self.post_id),
+                };
+                Step::Fetch(json_request(&url, "comments.json"))
+            }
+            PostState::Comments => {
+                let v = match read_api(last, "comments.json") {
+                    Api::Json(v) => v,
+                    Api::Verdict(f) => return self.done(f),
+                };
+                let Some(t3) = v
+                    .pointer("/0/data/children/0")
+                    .filter(|c| c["kind"] == "t3")
+                else {
+                    return self.done(Finding::Broken {
+                        endpoint: "comments.json".into(),
+                        missing: "[0].data.children[0] (t3)".into(),
+                    });
+                };
+                let Some(cid) = self.comment_id.clone() else {
+                    let f = thing_finding("t3", &t3["data"], "comments.json");
+                    return self.done(f);
+                };
+                self.parent_post = parse_thing("t3", &t3["data"]).ok();
+                match v.get(1).and_then(|l| find_comment(l, &cid)) {
+                    Some(d) => {
+                        let mut f = thing_finding("t1", d, "comments.json");
+                        self.attach_parent(&mut f);
+                        self.done(f)
+                    }
+                    None => {
+                        // A deleted comment drops out of its permalink: ask /api/info why.
+                        self.state = PostState::Info;
+                        Step::Fetch(json_request(
+                            &format!("{WWW}/api/info.json?id=t1_{cid}&raw_json=1"),
+                            "api/info.json",
+                        ))
+                    }
+                }
+            }
+            PostState::Info => {
+                let cid = self.comment_id.clone().unwrap_or_default();
+                let v = match read_api(last, "api/info.json") {
+                    Api::Json(v) => v,
+                    // The permalink answered without the comment: that is a first verdict.
+                    Api::Verdict(_) => {
+                        return self.done(gone(
+                            Outcome::Deleted,
+                            Some(Cause::Unknown),
+                            "comment missing from its permalink",
+                        ));
+                    }
+                };
+                let found = v
+                    .pointer("/data/children")
+                    .and_then(Value::as_array)
+                    .and_then(|a| {
+                        a.iter()
+                            .find(|c| c.pointer("/data/id").and_then(Value::as_str) == Some(&cid))
+                    });
+                match found {
+                    Some(c) => {
+                        let mut f = thing_finding("t1", &c["data"], "api/info.json");
+                        self.attach_parent(&mut f);
+                        self.done(f)
+                    }
+                    None => self.done(gone(
+                        Outcome::Deleted,
+                        Some(Cause::Unknown),
+                        "comment missing from its permalink and from /api/info",
+                    )),
+                }
+            }
+            PostState::Done => panic!("reddit post plan asked again after it was done"),
+        }
+    }
+}
+
+impl PostPlan {
+    /// A comment answering the post itself gets the whole post as `reply_to`.
+    fn attach_parent(&self, f: &mut Finding) {
+        if let Finding::Post(p) = f
+            && let Some(parent) = &self.parent_post
+            && p.reply_to.as_ref().is_some_and(|r| r.id == parent.id)
+        {
+            p.reply_to = Some(Box::new(parent.clone()));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Share links
+
+struct FollowPlan {
+    url: Url,
+    asked: bool,
+}
+
+impl Plan for FollowPlan {
+    fn next(&mut self, last: Option<&Fetched>) -> Step {
+        if !self.asked {
+            self.asked = true;
+            return Step::Fetch(Request::get(self.url.clone(), "share link"));
+        }
+        Step::Done(match last {
+            Some(Fetched::Response(r)) if r.url != self.url => Finding::Redirected {
+                url: r.url.to_string(),
+            },
+            Some(Fetched::Response(r)) => gone(
+                Outcome::Unreachable,
+                None,
+                format!("share link did not redirect (HTTP {})", r.status),
+            ),
+            Some(Fetched::Failed(e)) => gone(Outcome::Unreachable, None, e.clone()),
+            None => gone(Outcome::Unreachable, None, "no answer"),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+impl Platform for Reddit {
+    fn name(&self) -> &'static str {
+        "reddit"
+    }
+    fn hosts(&self) -> &'static [&'static str] {
+        &["www.reddit.com", "reddit.com", "old.reddit.com", "redd.it"]
+    }
+    fn recognise(&self, url: &Url) -> Option<Target> {
+        recognise_url(url)
+    }
+    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Box<dyn Plan> {
+        let url = match target {
+            Target::Follow { url } => {
+                if let Ok(u) = Url::parse(url) {
+                    return Box::new(FollowPlan {
+                        url: u,
+                        asked: false,
+                    });
+                }
+                url.clone()
+            }
+            Target::Post { url, .. } | Target::Account { url, .. } => url.clone(),
+        };
+        // The canonical URL holds both ids: `…/comments/<post>/_/<comment>/`.
+        let segs: Vec<String> = Url::parse(&url)
+            .ok()
+            .and_then(|u| {
+                u.path_segments()
+                    .map(|s| s.filter(|p| !p.is_empty()).map(str::to_string).collect())
+            })
+            .unwrap_or_default();
+        let i = segs.iter().position(|s| s == "comments");
+        let post_id = i.and_then(|i| segs.get(i + 1)).cloned().unwrap_or_default();
+        let comment_id = i.and_then(|i| segs.get(i + 3)).cloned();
+        let (post_id, comment_id) = match (target, post_id.is_empty()) {
+            // A bare fullname target (`t3_<id>`) without a usable URL.
+            (Target::Post { platform_id, .. }, true) => {
+                (platform_id.trim_start_matches("t3_").to_string(), None)
+            }
+            _ => (post_id, comment_id),
+        };
+        Box::new(PostPlan {
+            post_id,
+            comment_id,
+            state: PostState::Start,
+            parent_post: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_utc_is_utc() {
+        assert_eq!(
+            unix_to_rfc3339(&json!(1473815523.0)).as_deref(),
+            Some("2016-09-14T01:12:03+00:00")
+        );
+        assert_eq!(unix_to_rfc3339(&json!("x")), None);
+    }
+
+    #[test]
+    fn plan_takes_both_ids_from_the_url() {
+        let t = recognise_url(
+            &Url::parse("https://old.reddit.com/r/a/comments/abc12/slug/def34/").unwrap(),
+        )
+        .unwrap();
+        let mut plan = Reddit.post_plan(&t, Job::Check, &PlanContext::default());
+        let Step::Fetch(req) = plan.next(None) else {
+            panic!()
+        };
+        assert_eq!(
+            req.url.as_str(),
+            "https://www.reddit.com/comments/abc12/_/def34.json?raw_json=1"
+        );
+    }
+
+    #[test]
+    fn visible_things_have_no_marker() {
+        assert!(
+            classify_thing(
+                &json!({"author": "a", "selftext": "hello", "removed_by_category": null})
+            )
+            .is_none()
+        );
+        assert!(classify_thing(&json!({"author": "[deleted]", "selftext": ""})).is_none());
+    }
+}
