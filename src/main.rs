@@ -420,7 +420,7 @@ fn resolve_post(ix: &Index, key: &str) -> Result<String> {
     if let Some(id) = ix.resolve(key)? {
         return Ok(id);
     }
-    if let Ok(u) = url::Url::parse(key)
+    if let Ok(u) = samizdat::capture::parse_url(key)
         && let Some((p, samizdat::platforms::Target::Post { platform_id, url })) =
             samizdat::platforms::recognise(&u)
     {

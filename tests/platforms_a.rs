@@ -1348,8 +1348,17 @@ fn cli_captures_a_bluesky_post_by_handle() {
     );
     assert_eq!(v["media"].as_array().unwrap().len(), 1);
     assert_eq!(v["media"][0]["bytes"], JPEG.len());
-    // The DID URL finds the same post.
+    // The DID URL and the at:// URI find the same post.
     assert_eq!(cli_show(&ar, &did_url)["id"], v["id"]);
+    let at_uri = format!("at://{B_DID}/app.bsky.feed.post/3k7qmjev5lr2s");
+    assert_eq!(cli_show(&ar, &at_uri)["id"], v["id"]);
+    // And an at:// URI can be captured directly.
+    let l = cli_capture(&ar, &at_uri);
+    assert_eq!(l["status"], "captured", "{l}");
+    assert_eq!(l["post_id"], v["id"]);
+    let (code, out, _) = run_code(samizdat(&ar).args(["--json", "capture", "at://nothing-here"]));
+    assert_eq!(code, 1);
+    assert!(out.contains("not an at:// URI of a Bluesky post"), "{out}");
     verify_ok(&ar);
 }
 

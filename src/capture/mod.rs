@@ -513,6 +513,17 @@ async fn fetch_media(
 /// Parses a URL a person typed, with clear errors for what samizdat cannot fetch.
 pub fn parse_url(input: &str) -> Result<Url> {
     let s = input.trim();
+    // AT Protocol URIs (at://did:plc:…/app.bsky.feed.post/…) are not URLs the url crate
+    // can read (the DID's colons look like a port): turn them into their bsky.app form.
+    if s.starts_with("at://") {
+        return match crate::platforms::bluesky::at_uri_to_url(s) {
+            Some(u) => parse_url(&u),
+            None => Err(Error::BadUrl {
+                url: input.to_string(),
+                message: "not an at:// URI of a Bluesky post (at://<did or handle>/app.bsky.feed.post/<rkey>)".into(),
+            }),
+        };
+    }
     let bad = |m: &str| Error::BadUrl {
         url: input.to_string(),
         message: m.to_string(),
