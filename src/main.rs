@@ -461,7 +461,8 @@ fn show(s: &Settings, key: &str) -> Result<u8> {
             c["leaf_indexes"][leaves.saturating_sub(1)]
         ));
     }
-    print!("{out}");
+    // Human output goes to stderr (SPEC section 1); `--json` is the stdout interface.
+    eprint!("{out}");
     Ok(0)
 }
 
@@ -549,7 +550,7 @@ fn list(s: &Settings, f: ListFilter) -> Result<u8> {
                 .take(60)
                 .collect::<String>()
                 .replace('\n', " ");
-            println!(
+            eprintln!(
                 "{}  {}  {}  {}  {}",
                 r["last_captured"].as_str().unwrap_or(""),
                 r["state"].as_str().unwrap_or(""),
@@ -655,13 +656,13 @@ fn log_cmd(s: &Settings, cmd: LogCommand) -> Result<u8> {
                     &json!({"leaf_index": leaf, "tree_size": size, "leaf_hash": lh.to_base64(), "root": root.to_base64(), "proof": b64(&proof)}),
                 );
             } else {
-                println!(
+                eprintln!(
                     "leaf {leaf} of {size}\nleaf hash {}\nroot {}",
                     lh.to_base64(),
                     root.to_base64()
                 );
                 for p in b64(&proof) {
-                    println!("{p}");
+                    eprintln!("{p}");
                 }
             }
         }
@@ -679,13 +680,13 @@ fn log_cmd(s: &Settings, cmd: LogCommand) -> Result<u8> {
                     &json!({"old_size": old_size, "new_size": new_size, "old_root": r1.to_base64(), "new_root": r2.to_base64(), "proof": b64(&proof)}),
                 );
             } else {
-                println!(
+                eprintln!(
                     "{old_size} -> {new_size}\nold root {}\nnew root {}",
                     r1.to_base64(),
                     r2.to_base64()
                 );
                 for p in b64(&proof) {
-                    println!("{p}");
+                    eprintln!("{p}");
                 }
             }
         }
