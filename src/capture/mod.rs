@@ -8,6 +8,13 @@
 //! captures go to one [`Writer`] thread, which owns the archive and appends whatever
 //! has queued up as one batch: one lock, one fsync, one checkpoint for many captures
 //! (group commit). A capture is reported done only when its batch is durable.
+//!
+//! Known limit (bench/run.sh, 2 cores): capture of small pages runs at about 2x
+//! `wget --warc-file`, short of the 5x target. The writer thread is the bottleneck: it
+//! serialises, gzips (about half its time) and hashes every record alone. The next step
+//! is to gzip and leaf-hash records in the capture tasks, in parallel, which needs the
+//! `WARC-Warcinfo-ID` field (the one thing only known at write time) dropped or assigned
+//! before the file is chosen.
 
 pub mod http;
 
