@@ -509,6 +509,21 @@ fn show(s: &Settings, key: &str) -> Result<u8> {
             c["leaf_indexes"][leaves.saturating_sub(1)]
         ));
     }
+    for k in [("last_seen_live", "last seen live"), ("first_seen_gone", "first seen gone")] {
+        if let Some(t) = v[k.0].as_str() {
+            out.push_str(&format!("{}: {t}\n", k.1));
+        }
+    }
+    for c in v["checks"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "checked {}  {}{}{}{}\n",
+            c["at"].as_str().unwrap_or("?"),
+            c["outcome"].as_str().unwrap_or("?"),
+            c["event"].as_str().map(|e| format!(" [{e}]")).unwrap_or_default(),
+            c["cause"].as_str().map(|e| format!(" (cause {e})")).unwrap_or_default(),
+            c["message"].as_str().map(|e| format!(": {e}")).unwrap_or_default(),
+        ));
+    }
     print!("{out}");
     Ok(0)
 }
