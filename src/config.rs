@@ -201,7 +201,9 @@ impl Config {
         }
         parse_duration(&self.log.checkpoint_interval)
             .map_err(|e| bad(format!("log.checkpoint_interval: {e}")))?;
-        self.watch.validate().map_err(|e| bad(format!("watch.{e}")))?;
+        self.watch
+            .validate()
+            .map_err(|e| bad(format!("watch.{e}")))?;
         Ok(())
     }
 

@@ -244,7 +244,14 @@ fn run(cmd: Command, s: &Settings) -> Result<u8> {
                 if let Some(f) = &from {
                     urls.extend(read_url_list(f)?);
                 }
-                watch_cmd::run(s, WatchCommand::Add { urls, every: None, backfill: None })?
+                watch_cmd::run(
+                    s,
+                    WatchCommand::Add {
+                        urls,
+                        every: None,
+                        backfill: None,
+                    },
+                )?
             } else {
                 capture_cmd(s, urls, from, no_media)?
             };
@@ -509,7 +516,10 @@ fn show(s: &Settings, key: &str) -> Result<u8> {
             c["leaf_indexes"][leaves.saturating_sub(1)]
         ));
     }
-    for k in [("last_seen_live", "last seen live"), ("first_seen_gone", "first seen gone")] {
+    for k in [
+        ("last_seen_live", "last seen live"),
+        ("first_seen_gone", "first seen gone"),
+    ] {
         if let Some(t) = v[k.0].as_str() {
             out.push_str(&format!("{}: {t}\n", k.1));
         }
@@ -519,9 +529,18 @@ fn show(s: &Settings, key: &str) -> Result<u8> {
             "checked {}  {}{}{}{}\n",
             c["at"].as_str().unwrap_or("?"),
             c["outcome"].as_str().unwrap_or("?"),
-            c["event"].as_str().map(|e| format!(" [{e}]")).unwrap_or_default(),
-            c["cause"].as_str().map(|e| format!(" (cause {e})")).unwrap_or_default(),
-            c["message"].as_str().map(|e| format!(": {e}")).unwrap_or_default(),
+            c["event"]
+                .as_str()
+                .map(|e| format!(" [{e}]"))
+                .unwrap_or_default(),
+            c["cause"]
+                .as_str()
+                .map(|e| format!(" (cause {e})"))
+                .unwrap_or_default(),
+            c["message"]
+                .as_str()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default(),
         ));
     }
     print!("{out}");
@@ -858,7 +877,8 @@ mod watch_cmd {
                     if urls.is_empty() && !all {
                         return Err(Error::Usage("watch check: give URLs or --all".into()));
                     }
-                    w.check_now(&urls, all, |r| report(s, r, &mut failed)).await?;
+                    w.check_now(&urls, all, |r| report(s, r, &mut failed))
+                        .await?;
                 }
                 WatchCommand::Run { once } => {
                     if once {
@@ -929,7 +949,10 @@ mod watch_cmd {
                     "{}  {}  {}  next {}{}",
                     r.kind,
                     r.url,
-                    r.state.as_deref().or(r.last_error.as_deref()).unwrap_or("-"),
+                    r.state
+                        .as_deref()
+                        .or(r.last_error.as_deref())
+                        .unwrap_or("-"),
                     r.next_due,
                     r.every.map(|e| format!(" (every {e})")).unwrap_or_default()
                 );

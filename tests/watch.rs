@@ -54,7 +54,11 @@ fn route_status(srv: &TestServer, id: &str, resp: Resp) {
 }
 
 fn live(srv: &TestServer, id: &str, text: &str) {
-    route_status(srv, id, Resp::json(status(id, text, "2026-03-01T11:00:00.000Z")));
+    route_status(
+        srv,
+        id,
+        Resp::json(status(id, text, "2026-03-01T11:00:00.000Z")),
+    );
 }
 
 fn sz(ar: &Path, now: &str) -> std::process::Command {
@@ -140,7 +144,11 @@ fn deleted_then_restored_with_time_bounds_revisits_and_reindex() {
     let r = run_once(&ar, &at(60));
     assert_eq!(r[0]["outcome"], "deleted");
     assert_eq!(r[0]["next_check"], "2026-03-01T13:02:00.000000Z");
-    assert_eq!(show(&ar, &pid)["state"], "live", "one gone answer is not a state");
+    assert_eq!(
+        show(&ar, &pid)["state"],
+        "live",
+        "one gone answer is not a state"
+    );
     let r = run_once(&ar, &at(62));
     assert_eq!(r[0]["outcome"], "deleted");
     let v = show(&ar, &pid);
@@ -152,7 +160,10 @@ fn deleted_then_restored_with_time_bounds_revisits_and_reindex() {
     assert!(v["last_seen_live"].as_str() < v["first_seen_gone"].as_str());
     assert_eq!(outcomes(&v), ["live", "live", "deleted", "deleted"]);
     let listed = run_ok(samizdat(&ar).args(["--json", "list", "--state", "deleted"]));
-    assert_eq!(json_lines(&String::from_utf8_lossy(&listed.stdout)).len(), 1);
+    assert_eq!(
+        json_lines(&String::from_utf8_lossy(&listed.stdout)).len(),
+        1
+    );
 
     // reindex answers exactly as before.
     run_ok(samizdat(&ar).arg("reindex"));
@@ -248,7 +259,8 @@ fn an_edit_stores_a_new_version_and_keeps_the_old() {
     live(&srv, id, "first words");
     run_ok(sz(&ar, T0).args(["watch", "add", &post_url(id)]));
     // Counts moving is not an edit.
-    let mut moved: Value = serde_json::from_slice(&status(id, "first words", "2026-03-01T11:00:00.000Z")).unwrap();
+    let mut moved: Value =
+        serde_json::from_slice(&status(id, "first words", "2026-03-01T11:00:00.000Z")).unwrap();
     moved["favourites_count"] = json!(999);
     route_status(&srv, id, Resp::json(serde_json::to_vec(&moved).unwrap()));
     run_ok(sz(&ar, &at(5)).args(["watch", "check", &pid]));
@@ -258,7 +270,11 @@ fn an_edit_stores_a_new_version_and_keeps_the_old() {
     let v = show(&ar, &pid);
     assert_eq!(v["state"], "edited");
     assert_eq!(v["text"], "second words");
-    assert_eq!(v["captures"].as_array().unwrap().len(), 2, "old version kept");
+    assert_eq!(
+        v["captures"].as_array().unwrap().len(),
+        2,
+        "old version kept"
+    );
     assert!(v["checks"][1]["post_record"].is_string());
     assert_eq!(outcomes(&v), ["live", "edited"]);
     verify_ok(&ar);
@@ -289,10 +305,16 @@ fn an_account_that_posts_and_deletes_within_minutes_is_captured_first() {
     account_routes(&srv, std::slice::from_ref(&old_s));
     route_status(&srv, old, Resp::json(old_s.clone()));
     let out = run_ok(sz(&ar, T0).args(["--json", "watch", "add", &format!("https://{HOST}/@ada")]));
-    assert_eq!(json_lines(&String::from_utf8_lossy(&out.stdout))[0]["action"], "added");
+    assert_eq!(
+        json_lines(&String::from_utf8_lossy(&out.stdout))[0]["action"],
+        "added"
+    );
     // First poll: the old post is not captured (no --backfill).
     run_once(&ar, T0);
-    assert_eq!(run_ok(samizdat(&ar).args(["--json", "list"])).stdout.len(), 0);
+    assert_eq!(
+        run_ok(samizdat(&ar).args(["--json", "list"])).stdout.len(),
+        0
+    );
     // A new post at 12:08, polled at 12:10, deleted at 12:11.
     let q = status(quick, "posted and soon deleted", "2026-03-01T12:08:00.000Z");
     account_routes(&srv, &[q.clone(), old_s.clone()]);

@@ -637,8 +637,7 @@ fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
             if was_gone {
                 event = Some("restored");
             }
-            let new_state = if c.outcome == Outcome::Edited || state.as_deref() == Some("edited")
-            {
+            let new_state = if c.outcome == Outcome::Edited || state.as_deref() == Some("edited") {
                 // An edited post stays `edited` while it is live (SPEC: recorded at once).
                 "edited"
             } else {
@@ -954,7 +953,8 @@ impl Index {
                 .query_row(sql, [now], |r| r.get(0))
                 .map_err(|e| self.err(e))
         };
-        let due_posts = count("SELECT count(*) FROM watchlist WHERE kind = 'post' AND next_due <= ?1")?;
+        let due_posts =
+            count("SELECT count(*) FROM watchlist WHERE kind = 'post' AND next_due <= ?1")?;
         let due_accounts =
             count("SELECT count(*) FROM watchlist WHERE kind = 'account' AND next_due <= ?1")?;
         let watched = q("SELECT kind, count(*) FROM watchlist GROUP BY kind")?;

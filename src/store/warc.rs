@@ -169,7 +169,8 @@ impl Record {
 }
 
 /// The WARC 1.1 profile of a revisit whose payload equals an earlier response's.
-pub const REVISIT_IDENTICAL: &str = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
+pub const REVISIT_IDENTICAL: &str =
+    "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
 
 /// A `revisit` record in place of a response whose payload equals an earlier one's: same
 /// record id, date, target and payload digest; the block keeps the HTTP headers only.

@@ -27,7 +27,9 @@ pub fn now() -> jiff::Timestamp {
 }
 
 fn fixed_now() -> Option<jiff::Timestamp> {
-    std::env::var("SAMIZDAT_NOW").ok().and_then(|v| v.parse().ok())
+    std::env::var("SAMIZDAT_NOW")
+        .ok()
+        .and_then(|v| v.parse().ok())
 }
 
 fn ts(s: &str) -> Option<jiff::Timestamp> {
@@ -561,8 +563,7 @@ impl Watcher {
                                 .as_deref()
                                 .and_then(ts)
                                 .is_none_or(|c| c >= added);
-                            if (fresh && !first_poll) || (fresh && first_poll) || rank < backfill
-                            {
+                            if (fresh && !first_poll) || (fresh && first_poll) || rank < backfill {
                                 to_capture.push(p.url.clone());
                             }
                         }
@@ -755,10 +756,7 @@ mod tests {
         };
         let f: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let at = |s: &str| -> jiff::Timestamp { s.parse().unwrap() };
-        assert_eq!(
-            next_check(&cfg, f, f, None),
-            at("2026-01-01T00:05:00Z")
-        );
+        assert_eq!(next_check(&cfg, f, f, None), at("2026-01-01T00:05:00Z"));
         assert_eq!(
             next_check(&cfg, f, at("2026-01-01T00:05:00Z"), None),
             at("2026-01-01T00:15:00Z")
