@@ -15,7 +15,7 @@ pub struct Config {
     pub log: Log,
     pub storage: Storage,
     pub warcinfo: Warcinfo,
-    pub watch: toml::Table,
+    pub watch: Watch,
     pub timestamp: Timestamp,
     pub serve: toml::Table,
 }
@@ -201,6 +201,9 @@ impl Config {
         }
         parse_duration(&self.log.checkpoint_interval)
             .map_err(|e| bad(format!("log.checkpoint_interval: {e}")))?;
+        self.watch
+            .validate()
+            .map_err(|e| bad(format!("watch.{e}")))?;
         Ok(())
     }
 
@@ -226,6 +229,73 @@ impl Config {
             }
         }
         out
+    }
+}
+
+/// `[watch]`: the re-check schedule, account polls, batch size.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Watch {
+    /// Checks at these offsets from when a post was first seen.
+    pub schedule: Vec<String>,
+    /// After the schedule: one check a day until this age ...
+    pub daily_until: String,
+    /// ... then one every `then_every`.
+    pub then_every: String,
+    /// A follow-up check this soon after a first gone answer (to confirm it).
+    pub follow_up: String,
+    /// How often a watched account is polled (unless its entry says `--every`).
+    pub account_interval: String,
+    /// Random spread of each due time, as a fraction of the interval (0 = none).
+    /// Off when `SAMIZDAT_NOW` is set.
+    pub jitter: f64,
+    /// Most checks and polls per batch; account polls and posts younger than 24 h first.
+    pub batch: usize,
+}
+
+impl Default for Watch {
+    fn default() -> Self {
+        Watch {
+            schedule: ["5m", "15m", "1h", "3h", "12h", "24h"]
+                .map(String::from)
+                .to_vec(),
+            daily_until: "30d".into(),
+            then_every: "7d".into(),
+            follow_up: "2m".into(),
+            account_interval: "10m".into(),
+            jitter: 0.1,
+            batch: 200,
+        }
+    }
+}
+
+impl Watch {
+    fn validate(&self) -> std::result::Result<(), String> {
+        for s in &self.schedule {
+            parse_duration(s).map_err(|e| format!("schedule: {e}"))?;
+        }
+        for (k, v) in [
+            ("daily_until", &self.daily_until),
+            ("then_every", &self.then_every),
+            ("follow_up", &self.follow_up),
+            ("account_interval", &self.account_interval),
+        ] {
+            let d = parse_duration(v).map_err(|e| format!("{k}: {e}"))?;
+            if k != "daily_until" && d.is_zero() {
+                return Err(format!("{k} must be more than 0"));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.jitter) {
+            return Err("jitter must be between 0 and 1".into());
+        }
+        if self.batch == 0 {
+            return Err("batch must be at least 1".into());
+        }
+        Ok(())
+    }
+    /// A duration field known valid (checked at load).
+    pub fn dur(v: &str) -> std::time::Duration {
+        parse_duration(v).unwrap_or_default()
     }
 }
 

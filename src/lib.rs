@@ -14,6 +14,8 @@
 //!   (`log::hashes`), C2SP signed notes and checkpoints (`log::note`).
 //! - [`evidence`]: RFC 3161 timestamps over checkpoints, evidence bundles and
 //!   `verify-bundle`, WACZ export.
+//! - [`watch`]: the watchlist and the monitor: account polls, re-checks on a decaying
+//!   schedule, check records; states are derived in `store::index`.
 //! - [`verify`]: re-hash everything and name what is damaged.
 //! - [`config`]: `samizdat.toml`, validated once into settings.
 //! - [`error`]: the one error enum.
@@ -30,5 +32,6 @@ pub mod model;
 pub mod platforms;
 pub mod store;
 pub mod verify;
+pub mod watch;
 
 pub use error::{Error, Result};

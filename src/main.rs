@@ -63,6 +63,9 @@ enum Command {
         /// Afterwards, timestamp the new checkpoint with every configured TSA.
         #[arg(long)]
         timestamp: bool,
+        /// Also put each captured post on the watchlist.
+        #[arg(long)]
+        watch: bool,
     },
     /// One post with its whole history.
     Show {
@@ -89,6 +92,9 @@ enum Command {
     /// The transparency log.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Watch posts and accounts; re-check them on a schedule.
+    #[command(subcommand)]
+    Watch(WatchCommand),
     /// Rebuild the index and the tree hashes from the WARC files alone.
     Reindex,
     /// RFC 3161 tokens for the latest checkpoint from every configured TSA.
@@ -120,6 +126,38 @@ enum Command {
         #[arg(long)]
         tsa_ca: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum WatchCommand {
+    /// Watch a post, or an account / channel / feed whose new posts are captured and watched.
+    Add {
+        urls: Vec<String>,
+        /// Own interval for these entries (e.g. 30m), instead of the decaying schedule.
+        #[arg(long)]
+        every: Option<String>,
+        /// For an account: capture its N most recent posts too.
+        #[arg(long)]
+        backfill: Option<u32>,
+    },
+    /// The watchlist.
+    List,
+    /// Stop watching.
+    Remove { urls: Vec<String> },
+    /// The monitor: runs until SIGINT/SIGTERM.
+    Run {
+        /// Do what is due and exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Check now, whatever the schedule says.
+    Check {
+        urls: Vec<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Posts per state, checks due, last error per host.
+    Status,
 }
 
 #[derive(Subcommand, Debug)]
@@ -199,8 +237,24 @@ fn run(cmd: Command, s: &Settings) -> Result<u8> {
             from,
             no_media,
             timestamp,
+            watch,
         } => {
-            let code = capture_cmd(s, urls, from, no_media)?;
+            let code = if watch {
+                let mut urls = urls;
+                if let Some(f) = &from {
+                    urls.extend(read_url_list(f)?);
+                }
+                watch_cmd::run(
+                    s,
+                    WatchCommand::Add {
+                        urls,
+                        every: None,
+                        backfill: None,
+                    },
+                )?
+            } else {
+                capture_cmd(s, urls, from, no_media)?
+            };
             if timestamp {
                 samizdat::evidence::timestamp_after_capture(&evidence_ctx(s), code)
             } else {
@@ -229,6 +283,7 @@ fn run(cmd: Command, s: &Settings) -> Result<u8> {
         }
         Command::Verify => verify(s),
         Command::Log(l) => log_cmd(s, l),
+        Command::Watch(w) => watch_cmd::run(s, w),
         Command::Reindex => reindex(s),
         Command::Timestamp => samizdat::evidence::timestamp_cmd(&evidence_ctx(s)),
         Command::Export {
@@ -459,6 +514,33 @@ fn show(s: &Settings, key: &str) -> Result<u8> {
             leaves,
             c["leaf_indexes"][0],
             c["leaf_indexes"][leaves.saturating_sub(1)]
+        ));
+    }
+    for k in [
+        ("last_seen_live", "last seen live"),
+        ("first_seen_gone", "first seen gone"),
+    ] {
+        if let Some(t) = v[k.0].as_str() {
+            out.push_str(&format!("{}: {t}\n", k.1));
+        }
+    }
+    for c in v["checks"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "checked {}  {}{}{}{}\n",
+            c["at"].as_str().unwrap_or("?"),
+            c["outcome"].as_str().unwrap_or("?"),
+            c["event"]
+                .as_str()
+                .map(|e| format!(" [{e}]"))
+                .unwrap_or_default(),
+            c["cause"]
+                .as_str()
+                .map(|e| format!(" (cause {e})"))
+                .unwrap_or_default(),
+            c["message"]
+                .as_str()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default(),
         ));
     }
     // Human output goes to stderr (SPEC section 1); `--json` is the stdout interface.
@@ -710,4 +792,199 @@ fn reindex(s: &Settings) -> Result<u8> {
         say(s, format!("reindexed {n} records"));
     }
     Ok(0)
+}
+
+/// `samizdat watch ...`.
+mod watch_cmd {
+    use super::*;
+    use samizdat::watch::{Report, Watcher};
+
+    fn report(s: &Settings, r: &Report, failed: &mut usize) {
+        if r.action == "failed" {
+            *failed += 1;
+        }
+        if s.json {
+            print_json(&serde_json::to_value(r).expect("JSON"));
+        } else if !s.quiet {
+            let mut line = format!("{} {}", r.action, r.url);
+            if let Some(id) = &r.post_id {
+                line += &format!(" -> {id}");
+            }
+            if let Some(o) = r.outcome {
+                line += &format!(": {}", o.as_str());
+            }
+            if let Some(c) = r.cause {
+                line += &format!(" (cause {})", c.as_str());
+            }
+            if let Some(m) = &r.message {
+                line += &format!(" \"{m}\"");
+            }
+            if let Some(e) = &r.error {
+                line += &format!(": {e}");
+            }
+            if let Some(n) = &r.next_check {
+                line += &format!("; next {n}");
+            }
+            eprintln!("{line}");
+        }
+    }
+
+    pub fn run(s: &Settings, cmd: WatchCommand) -> Result<u8> {
+        match cmd {
+            WatchCommand::List => return list(s),
+            WatchCommand::Status => return status(s),
+            _ => {}
+        }
+        let config = load_config(s)?;
+        let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?);
+        let cfg = config.watch.clone();
+        let concurrency = config.http.concurrency;
+        let archive = Archive::open(&s.archive, config)?;
+        let (writer, handle) = Writer::start(archive);
+        let w = Watcher {
+            cfg,
+            fetcher,
+            writer,
+            index_path: s.archive.join(layout::INDEX),
+            concurrency,
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .at("tokio runtime")?;
+        let mut failed = 0usize;
+        let res: Result<()> = rt.block_on(async {
+            match cmd {
+                WatchCommand::Add {
+                    urls,
+                    every,
+                    backfill,
+                } => {
+                    if urls.is_empty() {
+                        return Err(Error::Usage("watch add: give URLs".into()));
+                    }
+                    for u in urls {
+                        let r = w.add(&u, every.clone(), backfill).await;
+                        report(s, &r, &mut failed);
+                    }
+                }
+                WatchCommand::Remove { urls } => {
+                    for u in urls {
+                        let r = w.remove(&u).await;
+                        report(s, &r, &mut failed);
+                    }
+                }
+                WatchCommand::Check { urls, all } => {
+                    if urls.is_empty() && !all {
+                        return Err(Error::Usage("watch check: give URLs or --all".into()));
+                    }
+                    w.check_now(&urls, all, |r| report(s, r, &mut failed))
+                        .await?;
+                }
+                WatchCommand::Run { once } => {
+                    if once {
+                        w.run_once(|r| report(s, r, &mut failed)).await?;
+                    } else {
+                        run_forever(s, &w, &mut failed).await?;
+                    }
+                }
+                WatchCommand::List | WatchCommand::Status => unreachable!(),
+            }
+            Ok(())
+        });
+        drop(w);
+        drop(rt);
+        let _ = handle.join();
+        res?;
+        Ok(if failed > 0 { 1 } else { 0 })
+    }
+
+    /// Batches until SIGINT or SIGTERM; a signal is obeyed between batches, so no
+    /// capture or check is cut in half.
+    async fn run_forever(s: &Settings, w: &Watcher, failed: &mut usize) -> Result<()> {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let notify = Arc::new(tokio::sync::Notify::new());
+        {
+            let stop = stop.clone();
+            let notify = notify.clone();
+            tokio::spawn(async move {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .expect("SIGTERM handler");
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                notify.notify_waiters();
+            });
+        }
+        say(s, "watching; stop with Ctrl-C or SIGTERM");
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            let n = w.run_once(|r| report(s, r, failed)).await?;
+            if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            // A full batch: go on at once; otherwise wait a little for the next due item.
+            let pause = if n >= w.cfg.batch {
+                std::time::Duration::from_millis(10)
+            } else {
+                std::time::Duration::from_secs(5)
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = notify.notified() => {}
+            }
+        }
+        say(s, "stopped cleanly");
+        Ok(())
+    }
+
+    fn list(s: &Settings) -> Result<u8> {
+        let ix = open_index(s)?;
+        for r in ix.watchlist(None)? {
+            if s.json {
+                print_json(&serde_json::to_value(&r).expect("JSON"));
+            } else {
+                eprintln!(
+                    "{}  {}  {}  next {}{}",
+                    r.kind,
+                    r.url,
+                    r.state
+                        .as_deref()
+                        .or(r.last_error.as_deref())
+                        .unwrap_or("-"),
+                    r.next_due,
+                    r.every.map(|e| format!(" (every {e})")).unwrap_or_default()
+                );
+            }
+        }
+        Ok(0)
+    }
+
+    fn status(s: &Settings) -> Result<u8> {
+        let ix = open_index(s)?;
+        let now = samizdat::store::warc::warc_date(samizdat::watch::now());
+        let v = ix.watch_status(&now)?;
+        if s.json {
+            print_json(&v);
+        } else {
+            eprintln!("posts by state:");
+            for (k, n) in v["posts_by_state"].as_object().into_iter().flatten() {
+                eprintln!("  {k}: {n}");
+            }
+            eprintln!(
+                "due now: {} posts, {} accounts",
+                v["due"]["posts"], v["due"]["accounts"]
+            );
+            for (h, e) in v["last_error_per_host"].as_object().into_iter().flatten() {
+                eprintln!(
+                    "last error {h} at {}: {}",
+                    e["at"].as_str().unwrap_or("?"),
+                    e["message"].as_str().unwrap_or("")
+                );
+            }
+        }
+        Ok(0)
+    }
 }

@@ -259,7 +259,7 @@ async fn capture_limited(
             return finish_failed(input, ACCOUNT_NOT_POST.into(), records, writer, &mut slot).await;
         }
         let ctx = PlanContext {
-            now: jiff::ZonedDateTime::now(),
+            now: crate::watch::now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
             has_user_cookies: url.host_str().is_some_and(|h| fetcher.has_cookies_for(h)),
         };
         let finding = match &target {
@@ -277,29 +277,10 @@ async fn capture_limited(
                 }
             }
             _ => {
-                let mut plan = platform.post_plan(&target, Job::Capture, &ctx);
-                let mut last: Option<Fetched> = None;
-                let mut steps = 0;
-                loop {
-                    match plan.next(last.as_ref()) {
-                        Step::Done(f) => break f,
-                        Step::Fetch(req) => {
-                            steps += 1;
-                            if steps > MAX_PLAN_STEPS {
-                                break Finding::Broken {
-                                    endpoint: platform.name().to_string(),
-                                    missing: format!(
-                                        "the plan asked for more than {MAX_PLAN_STEPS} requests"
-                                    ),
-                                };
-                            }
-                            let r = fetcher.fetch(&req).await;
-                            records.extend(r.records);
-                            responses.extend(r.response_id);
-                            last = Some(r.fetched);
-                        }
-                    }
-                }
+                let plan = platform.post_plan(&target, Job::Capture, &ctx);
+                run_plan(platform.name(), plan, fetcher, &mut records, &mut responses)
+                    .await
+                    .finding
             }
         };
         if let Finding::Redirected { url: next } = &finding {
@@ -344,7 +325,7 @@ async fn capture_limited(
                 requested_url: input.to_string(),
                 record_ids: record_ids.clone(),
             };
-            let date = warc::warc_date(jiff::Timestamp::now());
+            let date = warc::warc_date(crate::watch::now());
             let fields = responses
                 .iter()
                 .map(|id| ("WARC-Concurrent-To".to_string(), id.clone()))
@@ -434,6 +415,62 @@ async fn capture_limited(
     }
 }
 
+/// What running a plan came to, besides the records it added.
+#[derive(Debug)]
+pub struct PlanOutcome {
+    pub finding: Finding,
+    /// HTTP status of the last answer, if any came.
+    pub last_status: Option<u16>,
+    /// Record id of the last response.
+    pub last_response: Option<String>,
+}
+
+/// Runs one plan to its end: each request through the fetcher (politeness, retries,
+/// host overrides), every exchange appended to `records`, every response id to
+/// `responses`. Shared by captures, checks and timeline polls.
+pub async fn run_plan(
+    platform: &str,
+    mut plan: Box<dyn platforms::Plan>,
+    fetcher: &Fetcher,
+    records: &mut Vec<Record>,
+    responses: &mut Vec<String>,
+) -> PlanOutcome {
+    let mut last: Option<Fetched> = None;
+    let mut last_status = None;
+    let mut last_response = None;
+    let mut steps = 0;
+    let finding = loop {
+        match plan.next(last.as_ref()) {
+            Step::Done(f) => break f,
+            Step::Fetch(req) => {
+                steps += 1;
+                if steps > MAX_PLAN_STEPS {
+                    break Finding::Broken {
+                        endpoint: platform.to_string(),
+                        missing: format!("the plan asked for more than {MAX_PLAN_STEPS} requests"),
+                    };
+                }
+                let r = fetcher.fetch(&req).await;
+                records.extend(r.records);
+                responses.extend(r.response_id.clone());
+                if r.response_id.is_some() {
+                    last_response = r.response_id;
+                }
+                last_status = match &r.fetched {
+                    Fetched::Response(resp) => Some(resp.status),
+                    Fetched::Failed(_) => None,
+                };
+                last = Some(r.fetched);
+            }
+        }
+    };
+    PlanOutcome {
+        finding,
+        last_status,
+        last_response,
+    }
+}
+
 /// Records what was fetched even when the capture failed: the answers are evidence too.
 async fn finish_failed(
     input: &str,
@@ -478,7 +515,7 @@ async fn append_into(
 
 /// Fetches the pictures and videos of a post (and of the post it reposts or quotes),
 /// filling in digest, size, type and record id.
-async fn fetch_media(
+pub(crate) async fn fetch_media(
     post: &mut Post,
     fetcher: &Fetcher,
     records: &mut Vec<Record>,

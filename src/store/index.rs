@@ -5,7 +5,7 @@
 
 use super::warc::{Record, mime};
 use crate::error::{Error, Result};
-use crate::model::{Outcome, Post};
+use crate::model::{Cause, Outcome, Post};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -56,6 +56,39 @@ CREATE TABLE IF NOT EXISTS captures (
     record_ids TEXT NOT NULL           -- JSON list, the post record last
 );
 CREATE INDEX IF NOT EXISTS captures_post ON captures(post_id, at);
+CREATE TABLE IF NOT EXISTS checks (
+    id INTEGER PRIMARY KEY,            -- write order
+    post_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    event TEXT,                        -- 'restored', 'confirmed' (a gone state began)
+    cause TEXT,
+    message TEXT,
+    http_status INTEGER,
+    host TEXT,
+    record_id TEXT NOT NULL,           -- the check record
+    record_ids TEXT NOT NULL,          -- JSON list of the records it rests on
+    post_record TEXT,
+    payload_digest TEXT,               -- of the main response, for revisit records
+    response_id TEXT,
+    response_uri TEXT,
+    response_date TEXT
+);
+CREATE INDEX IF NOT EXISTS checks_post ON checks(post_id, id);
+CREATE TABLE IF NOT EXISTS watchlist (
+    url TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,                -- 'post' or 'account'
+    every TEXT,
+    backfill INTEGER,
+    post_id TEXT,
+    via TEXT,                          -- the account a post was found through
+    added_at TEXT NOT NULL,
+    next_due TEXT NOT NULL,
+    last_polled TEXT,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS watchlist_due ON watchlist(next_due);
+CREATE INDEX IF NOT EXISTS watchlist_post ON watchlist(post_id);
 "#;
 
 /// Where a record lives and what the log knows of it.
@@ -111,6 +144,97 @@ pub struct PostRecord {
     pub requested_url: String,
     /// Every record this capture wrote before the post record, in write order.
     pub record_ids: Vec<String>,
+}
+
+/// The body of a check record (`application/vnd.samizdat.check+json`, SPEC section 4).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CheckRecord {
+    /// Format marker, `check/1`.
+    pub samizdat: String,
+    pub post_id: String,
+    pub at: String,
+    pub outcome: Outcome,
+    pub cause: Option<Cause>,
+    /// The platform's own words or code.
+    pub message: Option<String>,
+    pub http_status: Option<u16>,
+    /// The records this check rests on (its exchanges; for `edited`, the new post record).
+    pub record_ids: Vec<String>,
+    /// The new post record of an `edited` check.
+    pub post_record: Option<String>,
+    /// `timeline` when the post was seen in a fresh page of its account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The main response's payload digest, record id, URI and date (for revisits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_date: Option<String>,
+    /// When the watcher that wrote this planned the next check (its schedule, stored so a
+    /// rebuilt index resumes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_check: Option<String>,
+}
+
+/// The body of a watchlist record (`application/vnd.samizdat.watch+json`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct WatchRecord {
+    /// Format marker, `watch/1`.
+    pub samizdat: String,
+    /// `add`, `remove`, or `polled` (an account poll happened).
+    pub action: String,
+    pub url: String,
+    /// `post` or `account`.
+    pub kind: String,
+    pub every: Option<String>,
+    pub backfill: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_check: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub record_ids: Vec<String>,
+}
+
+/// One watchlist row.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WatchRow {
+    pub url: String,
+    pub kind: String,
+    pub every: Option<String>,
+    pub backfill: Option<u32>,
+    pub post_id: Option<String>,
+    pub via: Option<String>,
+    pub added_at: String,
+    pub next_due: String,
+    pub last_polled: Option<String>,
+    pub last_error: Option<String>,
+    /// For posts: state and when first captured.
+    pub state: Option<String>,
+    pub first_captured: Option<String>,
+}
+
+/// What the last check of a post saw (for revisits and scheduling).
+#[derive(Debug, Clone)]
+pub struct LastCheck {
+    pub at: String,
+    pub payload_digest: Option<String>,
+    pub response_id: Option<String>,
+    pub response_uri: Option<String>,
+    pub response_date: Option<String>,
+    pub fingerprint_json: Option<String>,
 }
 
 /// Filters of `list`.
@@ -289,7 +413,8 @@ impl Index {
     pub fn clear(&mut self) -> Result<()> {
         self.conn
             .execute_batch(
-                "DELETE FROM records; DELETE FROM posts; DELETE FROM post_urls; DELETE FROM captures;",
+                "DELETE FROM records; DELETE FROM posts; DELETE FROM post_urls; DELETE FROM captures; \
+                 DELETE FROM checks; DELETE FROM watchlist;",
             )
             .map_err(|e| self.err(e))
     }
@@ -358,7 +483,34 @@ impl Index {
             captures.push(json!({"at": at, "record_ids": ids, "leaf_indexes": leaves}));
         }
         o.insert("captures".into(), Value::Array(captures));
-        o.insert("checks".into(), Value::Array(vec![]));
+        let mut checks = vec![];
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT at, outcome, event, cause, message, http_status, record_id, record_ids, post_record \
+                 FROM checks WHERE post_id = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([id], |r| {
+                let ids: String = r.get(7)?;
+                Ok(json!({
+                    "at": r.get::<_, String>(0)?,
+                    "outcome": r.get::<_, String>(1)?,
+                    "event": r.get::<_, Option<String>>(2)?,
+                    "cause": r.get::<_, Option<String>>(3)?,
+                    "message": r.get::<_, Option<String>>(4)?,
+                    "http_status": r.get::<_, Option<i64>>(5)?,
+                    "record_id": r.get::<_, String>(6)?,
+                    "record_ids": serde_json::from_str::<Value>(&ids).unwrap_or(Value::Null),
+                    "post_record": r.get::<_, Option<String>>(8)?,
+                }))
+            })
+            .map_err(|e| self.err(e))?;
+        for r in rows {
+            checks.push(r.map_err(|e| self.err(e))?);
+        }
+        o.insert("checks".into(), Value::Array(checks));
         Ok(Some(v))
     }
 
@@ -449,9 +601,161 @@ impl From<rusqlite::Error> for Applied {
 /// Derives index rows from one record. The only place posts and captures are written.
 fn apply(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
     let ct = rec.field("Content-Type").unwrap_or("");
-    if rec.warc_type() != super::warc::kind::RESOURCE || ct != mime::POST {
+    if rec.warc_type() != super::warc::kind::RESOURCE {
         return Ok(());
     }
+    match ct {
+        mime::POST => apply_post(tx, rec),
+        mime::CHECK => apply_check(tx, rec),
+        mime::WATCH => apply_watch(tx, rec),
+        _ => Ok(()),
+    }
+}
+
+/// A check: one row in `checks`, and the post's state per SPEC section 4. `live` and
+/// `edited` count at once; a gone outcome becomes the state only when the previous
+/// definite check (unreachable ones skipped) said the same; a gone post seen live again
+/// is `restored`.
+fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
+    let c: CheckRecord = serde_json::from_slice(&rec.block)
+        .map_err(|e| Applied::Bad(format!("check record is not valid JSON: {e}")))?;
+    let at = c.at.as_str();
+    let cur: Option<(String, Option<String>)> = tx
+        .query_row(
+            "SELECT state, first_seen_gone FROM posts WHERE id = ?1",
+            [&c.post_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let state = cur.as_ref().map(|c| c.0.clone());
+    let was_gone = state
+        .as_deref()
+        .is_some_and(|s| matches!(s, "deleted" | "restricted" | "account_gone"));
+    let mut event: Option<&str> = None;
+    match c.outcome {
+        Outcome::Live | Outcome::Edited => {
+            if was_gone {
+                event = Some("restored");
+            }
+            let new_state = if c.outcome == Outcome::Edited || state.as_deref() == Some("edited") {
+                // An edited post stays `edited` while it is live (SPEC: recorded at once).
+                "edited"
+            } else {
+                "live"
+            };
+            tx.execute(
+                "UPDATE posts SET state = ?2, cause = NULL, message = NULL, first_seen_gone = NULL, \
+                 last_seen_live = CASE WHEN last_seen_live IS NULL OR last_seen_live < ?3 THEN ?3 ELSE last_seen_live END \
+                 WHERE id = ?1",
+                params![c.post_id, new_state, at],
+            )?;
+        }
+        o if o.is_gone() => {
+            let prev: Option<(String, Option<String>, String)> = tx
+                .query_row(
+                    "SELECT outcome, cause, at FROM checks WHERE post_id = ?1 AND outcome != 'unreachable' \
+                     ORDER BY id DESC LIMIT 1",
+                    [&c.post_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            if let Some((po, _, pat)) = prev
+                && po == o.as_str()
+                && state.as_deref() != Some(o.as_str())
+            {
+                event = Some("confirmed");
+                tx.execute(
+                    "UPDATE posts SET state = ?2, cause = ?3, message = ?4, first_seen_gone = ?5 WHERE id = ?1",
+                    params![
+                        c.post_id,
+                        o.as_str(),
+                        c.cause.map(Cause::as_str),
+                        c.message,
+                        pat
+                    ],
+                )?;
+            } else if state.as_deref() == Some(o.as_str()) {
+                // Still gone: keep the first sighting, take the newest words.
+                tx.execute(
+                    "UPDATE posts SET message = coalesce(?2, message) WHERE id = ?1",
+                    params![c.post_id, c.message],
+                )?;
+            }
+        }
+        _ => {}
+    }
+    let digest = c.payload_digest.clone();
+    tx.execute(
+        "INSERT INTO checks (post_id, at, outcome, event, cause, message, http_status, host, record_id, \
+         record_ids, post_record, payload_digest, response_id, response_uri, response_date) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        params![
+            c.post_id,
+            at,
+            c.outcome.as_str(),
+            event,
+            c.cause.map(Cause::as_str),
+            c.message,
+            c.http_status.map(i64::from),
+            c.host,
+            rec.id(),
+            serde_json::to_string(&c.record_ids).expect("ids serialise"),
+            c.post_record,
+            digest,
+            c.response_id,
+            c.response_uri,
+            c.response_date,
+        ],
+    )?;
+    if let Some(next) = &c.next_check {
+        tx.execute(
+            "UPDATE watchlist SET next_due = ?2 WHERE post_id = ?1 AND kind = 'post'",
+            params![c.post_id, next],
+        )?;
+    }
+    Ok(())
+}
+
+/// A watchlist change or an account poll.
+fn apply_watch(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
+    let w: WatchRecord = serde_json::from_slice(&rec.block)
+        .map_err(|e| Applied::Bad(format!("watch record is not valid JSON: {e}")))?;
+    let at = w.at.clone().unwrap_or_else(|| rec.date().to_string());
+    match w.action.as_str() {
+        "add" => {
+            tx.execute(
+                "INSERT INTO watchlist (url, kind, every, backfill, post_id, via, added_at, next_due) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 ON CONFLICT(url) DO UPDATE SET kind = ?2, every = ?3, backfill = ?4, \
+                 post_id = coalesce(?5, post_id), via = coalesce(via, ?6)",
+                params![
+                    w.url,
+                    w.kind,
+                    w.every,
+                    w.backfill,
+                    w.post_id,
+                    w.via,
+                    at,
+                    w.next_check.clone().unwrap_or_else(|| at.clone())
+                ],
+            )?;
+        }
+        "remove" => {
+            tx.execute("DELETE FROM watchlist WHERE url = ?1", [&w.url])?;
+        }
+        "polled" => {
+            tx.execute(
+                "UPDATE watchlist SET last_polled = ?2, last_error = ?3, next_due = coalesce(?4, next_due) \
+                 WHERE url = ?1",
+                params![w.url, at, w.error, w.next_check],
+            )?;
+        }
+        a => return Err(Applied::Bad(format!("unknown watch action {a:?}"))),
+    }
+    Ok(())
+}
+
+fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
     let pr: PostRecord = serde_json::from_slice(&rec.block)
         .map_err(|e| Applied::Bad(format!("post record is not valid JSON: {e}")))?;
     let p = &pr.post;
@@ -531,5 +835,161 @@ impl Index {
             .map_err(|e| self.err(e))?;
         rows.collect::<std::result::Result<_, _>>()
             .map_err(|e| self.err(e))
+    }
+}
+
+impl Index {
+    /// The watchlist, or the entries due at or before `due_by`, oldest due first.
+    pub fn watchlist(&self, due_by: Option<&str>) -> Result<Vec<WatchRow>> {
+        let mut sql = String::from(
+            "SELECT w.url, w.kind, w.every, w.backfill, w.post_id, w.via, w.added_at, w.next_due, \
+             w.last_polled, w.last_error, p.state, p.first_captured \
+             FROM watchlist w LEFT JOIN posts p ON p.id = w.post_id",
+        );
+        if due_by.is_some() {
+            sql += " WHERE w.next_due <= ?1";
+        }
+        sql += " ORDER BY w.next_due, w.url";
+        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let map = |r: &rusqlite::Row| {
+            Ok(WatchRow {
+                url: r.get(0)?,
+                kind: r.get(1)?,
+                every: r.get(2)?,
+                backfill: r.get::<_, Option<i64>>(3)?.map(|n| n as u32),
+                post_id: r.get(4)?,
+                via: r.get(5)?,
+                added_at: r.get(6)?,
+                next_due: r.get(7)?,
+                last_polled: r.get(8)?,
+                last_error: r.get(9)?,
+                state: r.get(10)?,
+                first_captured: r.get(11)?,
+            })
+        };
+        let rows = match due_by {
+            Some(d) => st.query_map([d], map),
+            None => st.query_map([], map),
+        }
+        .map_err(|e| self.err(e))?;
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The newest check of a post, with the post's stored fingerprint source.
+    pub fn last_check(&self, post_id: &str) -> Result<Option<LastCheck>> {
+        let json: Option<String> = self
+            .conn
+            .query_row("SELECT json FROM posts WHERE id = ?1", [post_id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let c = self
+            .conn
+            .query_row(
+                "SELECT at, payload_digest, response_id, response_uri, response_date FROM checks \
+                 WHERE post_id = ?1 ORDER BY id DESC LIMIT 1",
+                [post_id],
+                |r| {
+                    Ok(LastCheck {
+                        at: r.get(0)?,
+                        payload_digest: r.get(1)?,
+                        response_id: r.get(2)?,
+                        response_uri: r.get(3)?,
+                        response_date: r.get(4)?,
+                        fingerprint_json: None,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(match (c, json) {
+            (Some(mut c), j) => {
+                c.fingerprint_json = j;
+                Some(c)
+            }
+            (None, Some(j)) => Some(LastCheck {
+                at: String::new(),
+                payload_digest: None,
+                response_id: None,
+                response_uri: None,
+                response_date: None,
+                fingerprint_json: Some(j),
+            }),
+            (None, None) => None,
+        })
+    }
+
+    /// Number of checks of a post that are not `unreachable` plus first capture time.
+    pub fn post_state(&self, post_id: &str) -> Result<Option<(String, String)>> {
+        self.conn
+            .query_row(
+                "SELECT state, first_captured FROM posts WHERE id = ?1",
+                [post_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// `watch status`: posts per state, entries due by `now`, last error per host.
+    pub fn watch_status(&self, now: &str) -> Result<Value> {
+        let q = |sql: &str| -> Result<Vec<(String, i64)>> {
+            let mut st = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+            let rows = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(|e| self.err(e))?;
+            rows.collect::<std::result::Result<_, _>>()
+                .map_err(|e| self.err(e))
+        };
+        let states = q("SELECT state, count(*) FROM posts GROUP BY state ORDER BY state")?;
+        let mut by_state = serde_json::Map::new();
+        for (s, n) in states {
+            by_state.insert(s, json!(n));
+        }
+        let count = |sql: &str| -> Result<i64> {
+            self.conn
+                .query_row(sql, [now], |r| r.get(0))
+                .map_err(|e| self.err(e))
+        };
+        let due_posts =
+            count("SELECT count(*) FROM watchlist WHERE kind = 'post' AND next_due <= ?1")?;
+        let due_accounts =
+            count("SELECT count(*) FROM watchlist WHERE kind = 'account' AND next_due <= ?1")?;
+        let watched = q("SELECT kind, count(*) FROM watchlist GROUP BY kind")?;
+        let mut errors = serde_json::Map::new();
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT host, at, message FROM checks WHERE id IN \
+                 (SELECT max(id) FROM checks WHERE outcome = 'unreachable' AND host IS NOT NULL GROUP BY host) \
+                 ORDER BY host",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        for r in rows {
+            let (h, at, m) = r.map_err(|e| self.err(e))?;
+            errors.insert(h, json!({"at": at, "message": m}));
+        }
+        let mut w = serde_json::Map::new();
+        for (k, n) in watched {
+            w.insert(k, json!(n));
+        }
+        Ok(json!({
+            "now": now,
+            "posts_by_state": by_state,
+            "watched": w,
+            "due": {"posts": due_posts, "accounts": due_accounts, "total": due_posts + due_accounts},
+            "last_error_per_host": errors,
+        }))
     }
 }

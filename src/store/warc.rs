@@ -168,6 +168,35 @@ impl Record {
     }
 }
 
+/// The WARC 1.1 profile of a revisit whose payload equals an earlier response's.
+pub const REVISIT_IDENTICAL: &str =
+    "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
+
+/// A `revisit` record in place of a response whose payload equals an earlier one's: same
+/// record id, date, target and payload digest; the block keeps the HTTP headers only.
+pub fn to_revisit(resp: &Record, refers_to: &str, refers_uri: &str, refers_date: &str) -> Record {
+    let head_end = find_header_end(&resp.block).unwrap_or(resp.block.len());
+    let block = resp.block[..head_end].to_vec();
+    let mut fields: Vec<(String, String)> = vec![];
+    for (n, v) in &resp.fields {
+        match n.as_str() {
+            "WARC-Type" => fields.push((n.clone(), kind::REVISIT.into())),
+            "Content-Type" => {
+                fields.push(("WARC-Profile".into(), REVISIT_IDENTICAL.into()));
+                fields.push(("WARC-Refers-To".into(), refers_to.into()));
+                fields.push(("WARC-Refers-To-Target-URI".into(), refers_uri.into()));
+                fields.push(("WARC-Refers-To-Date".into(), refers_date.into()));
+                fields.push((n.clone(), v.clone()));
+            }
+            "WARC-Block-Digest" => fields.push((n.clone(), sha256_label(&block))),
+            "Content-Length" => fields.push((n.clone(), block.len().to_string())),
+            "WARC-Truncated" => {}
+            _ => fields.push((n.clone(), v.clone())),
+        }
+    }
+    Record { fields, block }
+}
+
 /// The index just past the first CRLF CRLF (end of an HTTP header block).
 pub fn find_header_end(block: &[u8]) -> Option<usize> {
     block
