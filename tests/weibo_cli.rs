@@ -689,3 +689,64 @@ fn a_repost_whose_original_was_deleted_by_its_author() {
     );
     verify_ok(&ar);
 }
+
+/// Weibo gives no reason on a deleted post's own URL; samizdat re-reads a repost it holds,
+/// whose embedded original carries the platform's words (notes 1.6, step 3).
+#[test]
+fn a_deleted_post_learns_its_cause_from_a_stored_repost() {
+    let srv = weibo_server();
+    let (_d, ar) = setup(&srv);
+    let original = format!("https://m.weibo.cn/detail/{LONG}");
+    captured(&ar, &original, LONG);
+    let repost = captured(&ar, &format!("https://m.weibo.cn/detail/{REPOST}"), REPOST);
+    assert_eq!(repost["repost_of"]["id"], format!("weibo:{LONG}"));
+    run_ok(
+        samizdat(&ar)
+            .env("SAMIZDAT_NOW", "2099-01-01T10:00:00Z")
+            .args(["watch", "add", &original]),
+    );
+
+    // The original is gone; the repost now shows the author-deletion marker.
+    srv.route(
+        &format!("/statuses/show?id={LONG}"),
+        Resp::json(fixture("constructed_statuses_show_ok0_20101.json")),
+    );
+    srv.route(
+        &format!("/detail/{LONG}"),
+        Resp::html(fixture("constructed_detail_gone.html")),
+    );
+    route_show(
+        &srv,
+        REPOST,
+        fixture("constructed_statuses_show_repost_original_deleted_by_author.json"),
+    );
+    for t in ["2099-01-01T10:05:00Z", "2099-01-01T10:07:00Z"] {
+        run_ok(
+            samizdat(&ar)
+                .env("SAMIZDAT_NOW", t)
+                .args(["watch", "check", &original]),
+        );
+    }
+    let v = show_json(&ar, &format!("weibo:{LONG}"));
+    assert_eq!(v["state"], "deleted", "{v}");
+    assert_eq!(v["cause"], "author", "{v}");
+    let checks = v["checks"].as_array().unwrap();
+    assert!(!checks.is_empty());
+    let last = checks.last().unwrap();
+    let msg = last["message"].as_str().unwrap_or("");
+    assert!(
+        msg.contains("此微博已被作者删除") && msg.contains(REPOST),
+        "{last}"
+    );
+    assert!(
+        v["last_seen_live"].as_str().unwrap() < v["first_seen_gone"].as_str().unwrap(),
+        "{v}"
+    );
+    // The repost's exchange is part of the evidence of the check.
+    let reqs = srv.requests();
+    assert!(
+        reqs.iter()
+            .any(|r| r.path.starts_with(&format!("/statuses/show?id={REPOST}")))
+    );
+    verify_ok(&ar);
+}

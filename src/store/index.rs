@@ -993,3 +993,22 @@ impl Index {
         }))
     }
 }
+
+impl Index {
+    /// Posts in the archive that repost `post_id` (id and URL), newest capture first.
+    /// Weibo shows why a post is gone only inside its reposts (notes 1.6, step 3).
+    pub fn reposts_of(&self, post_id: &str) -> Result<Vec<(String, String)>> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT id, url FROM posts WHERE json_extract(json, '$.repost_of.id') = ?1 \
+                 ORDER BY last_captured DESC LIMIT 5",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([post_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
+    }
+}

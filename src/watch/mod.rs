@@ -391,7 +391,7 @@ impl Watcher {
                 response_date = Some(to_date.clone());
             }
         }
-        let (outcome, cause, message, new_post) = match run.finding {
+        let (mut outcome, mut cause, mut message, new_post) = match run.finding {
             Finding::Post(p) => {
                 let same = stored
                     .as_ref()
@@ -416,6 +416,27 @@ impl Watcher {
                 None,
             ),
         };
+        // Gone without a reason: a repost we hold may carry the platform's words about
+        // its original ("此微博已被作者删除" …). Re-read it, and keep that exchange too.
+        let mut via = None;
+        if outcome == Outcome::Deleted
+            && matches!(cause, None | Some(crate::model::Cause::Unknown))
+            && let Some((why, repost_id)) = self
+                .cause_from_reposts(post_id, &mut records, &mut responses)
+                .await
+        {
+            outcome = why.outcome;
+            cause = why.cause;
+            message = Some(match (message, why.message) {
+                (Some(own), Some(theirs)) => {
+                    format!("{own}; a repost ({repost_id}) says: {theirs}")
+                }
+                (None, Some(theirs)) => format!("a repost ({repost_id}) says: {theirs}"),
+                (own, None) => own.unwrap_or_default(),
+            });
+            via = Some(format!("repost:{repost_id}"));
+            stamp(&mut records);
+        }
         let mut record_ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
         let mut post_record = None;
         if let Some(mut p) = new_post {
@@ -463,7 +484,7 @@ impl Watcher {
             http_status: run.last_status,
             record_ids,
             post_record,
-            via: None,
+            via,
             host: parsed.host_str().map(str::to_string),
             payload_digest,
             response_id,
@@ -482,6 +503,63 @@ impl Watcher {
             }
             Err(e) => Report::failed(url, e),
         }
+    }
+
+    /// Re-checks the reposts of `post_id` held in the archive and returns the state their
+    /// embedded original now shows (`extra.original_state`, set by the platform reader),
+    /// with the repost's id. The exchanges are added to `records`.
+    async fn cause_from_reposts(
+        &self,
+        post_id: &str,
+        records: &mut Vec<Record>,
+        responses: &mut Vec<String>,
+    ) -> Option<(crate::model::Gone, String)> {
+        let reposts = self.index().ok()?.reposts_of(post_id).ok()?;
+        for (repost_id, repost_url) in reposts {
+            let Ok(u) = capture::parse_url(&repost_url) else {
+                continue;
+            };
+            let Some((platform, target)) = platforms::recognise(&u) else {
+                continue;
+            };
+            let ctx = PlanContext {
+                now: now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
+                has_user_cookies: u
+                    .host_str()
+                    .is_some_and(|h| self.fetcher.has_cookies_for(h)),
+            };
+            let plan = platform.post_plan(&target, Job::Check, &ctx);
+            let run =
+                capture::run_plan(platform.name(), plan, &self.fetcher, records, responses).await;
+            let Finding::Post(p) = run.finding else {
+                continue;
+            };
+            let Some(st) = p.extra.get("original_state") else {
+                continue;
+            };
+            let outcome = match st["outcome"].as_str() {
+                Some("deleted") => Outcome::Deleted,
+                Some("restricted") => Outcome::Restricted,
+                Some("account_gone") => Outcome::AccountGone,
+                _ => continue,
+            };
+            let cause = match st["cause"].as_str() {
+                Some("author") => Some(crate::model::Cause::Author),
+                Some("platform") => Some(crate::model::Cause::Platform),
+                Some("unknown") => Some(crate::model::Cause::Unknown),
+                _ => None,
+            };
+            let message = st["message"].as_str().map(str::to_string);
+            return Some((
+                crate::model::Gone {
+                    outcome,
+                    cause,
+                    message,
+                },
+                repost_id,
+            ));
+        }
+        None
     }
 
     /// Polls a watched account: new posts are captured and watched at once; known posts
