@@ -694,6 +694,24 @@ fn a_repost_whose_original_was_deleted_by_its_author() {
 /// whose embedded original carries the platform's words (notes 1.6, step 3).
 #[test]
 fn a_deleted_post_learns_its_cause_from_a_stored_repost() {
+    learns_cause_from_repost(
+        "constructed_statuses_show_repost_original_deleted_by_author.json",
+        "author",
+        "此微博已被作者删除",
+    );
+}
+
+/// The same, when the platform removed it: what the UI calls censored.
+#[test]
+fn a_post_removed_by_the_platform_is_deleted_with_cause_platform() {
+    learns_cause_from_repost(
+        "constructed_statuses_show_repost_original_reported.json",
+        "platform",
+        "已被删除",
+    );
+}
+
+fn learns_cause_from_repost(repost_fixture: &str, want_cause: &str, marker: &str) {
     let srv = weibo_server();
     let (_d, ar) = setup(&srv);
     let original = format!("https://m.weibo.cn/detail/{LONG}");
@@ -715,11 +733,7 @@ fn a_deleted_post_learns_its_cause_from_a_stored_repost() {
         &format!("/detail/{LONG}"),
         Resp::html(fixture("constructed_detail_gone.html")),
     );
-    route_show(
-        &srv,
-        REPOST,
-        fixture("constructed_statuses_show_repost_original_deleted_by_author.json"),
-    );
+    route_show(&srv, REPOST, fixture(repost_fixture));
     for t in ["2099-01-01T10:05:00Z", "2099-01-01T10:07:00Z"] {
         run_ok(
             samizdat(&ar)
@@ -729,15 +743,12 @@ fn a_deleted_post_learns_its_cause_from_a_stored_repost() {
     }
     let v = show_json(&ar, &format!("weibo:{LONG}"));
     assert_eq!(v["state"], "deleted", "{v}");
-    assert_eq!(v["cause"], "author", "{v}");
+    assert_eq!(v["cause"], want_cause, "{v}");
     let checks = v["checks"].as_array().unwrap();
     assert!(!checks.is_empty());
     let last = checks.last().unwrap();
     let msg = last["message"].as_str().unwrap_or("");
-    assert!(
-        msg.contains("此微博已被作者删除") && msg.contains(REPOST),
-        "{last}"
-    );
+    assert!(msg.contains(marker) && msg.contains(REPOST), "{last}");
     assert!(
         v["last_seen_live"].as_str().unwrap() < v["first_seen_gone"].as_str().unwrap(),
         "{v}"
