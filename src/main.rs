@@ -836,6 +836,7 @@ mod watch_cmd {
             _ => {}
         }
         let config = load_config(s)?;
+        let ts_config = config.clone();
         let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?);
         let cfg = config.watch.clone();
         let concurrency = config.http.concurrency;
@@ -883,9 +884,15 @@ mod watch_cmd {
                 }
                 WatchCommand::Run { once } => {
                     if once {
-                        w.run_once(|r| report(s, r, &mut failed)).await?;
+                        let mut gone = false;
+                        w.run_once(|r| {
+                            gone |= r.outcome.is_some_and(|o| o.is_gone());
+                            report(s, r, &mut failed)
+                        })
+                        .await?;
+                        auto_timestamp(s, &ts_config, gone, &mut failed).await;
                     } else {
-                        run_forever(s, &w, &mut failed).await?;
+                        run_forever(s, &w, &ts_config, &mut failed).await?;
                     }
                 }
                 WatchCommand::List | WatchCommand::Status => unreachable!(),
@@ -901,7 +908,51 @@ mod watch_cmd {
 
     /// Batches until SIGINT or SIGTERM; a signal is obeyed between batches, so no
     /// capture or check is cut in half.
-    async fn run_forever(s: &Settings, w: &Watcher, failed: &mut usize) -> Result<()> {
+    /// Timestamps the latest checkpoint when it is due (see `evidence::auto_timestamp`).
+    async fn auto_timestamp(s: &Settings, config: &Config, gone: bool, failed: &mut usize) {
+        let (root, config, path) = (s.archive.clone(), config.clone(), s.config_path.clone());
+        let res = tokio::task::spawn_blocking(move || {
+            samizdat::evidence::auto_timestamp(&root, &config, &path, gone)
+        })
+        .await;
+        match res {
+            Ok(None) => {}
+            Ok(Some(Ok((cp, outcomes)))) => {
+                for o in outcomes {
+                    if o.error.is_some() {
+                        *failed += 1;
+                    }
+                    if s.json {
+                        print_json(
+                            &json!({"action": "timestamped", "checkpoint_size": cp.size, "tsa": o}),
+                        );
+                    } else if !s.quiet {
+                        eprintln!(
+                            "timestamp of checkpoint {} from {}: {}",
+                            cp.size,
+                            o.tsa,
+                            o.error.as_deref().unwrap_or("ok")
+                        );
+                    }
+                }
+            }
+            Ok(Some(Err(e))) => {
+                *failed += 1;
+                eprintln!("samizdat: timestamp failed: {e}");
+            }
+            Err(e) => {
+                *failed += 1;
+                eprintln!("samizdat: timestamp failed: {e}");
+            }
+        }
+    }
+
+    async fn run_forever(
+        s: &Settings,
+        w: &Watcher,
+        config: &Config,
+        failed: &mut usize,
+    ) -> Result<()> {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let notify = Arc::new(tokio::sync::Notify::new());
         {
@@ -921,7 +972,14 @@ mod watch_cmd {
         }
         say(s, "watching; stop with Ctrl-C or SIGTERM");
         while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-            let n = w.run_once(|r| report(s, r, failed)).await?;
+            let mut gone = false;
+            let n = w
+                .run_once(|r| {
+                    gone |= r.outcome.is_some_and(|o| o.is_gone());
+                    report(s, r, failed)
+                })
+                .await?;
+            auto_timestamp(s, config, gone, failed).await;
             if stop.load(std::sync::atomic::Ordering::SeqCst) {
                 break;
             }

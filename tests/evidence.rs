@@ -725,3 +725,57 @@ fn capture_with_timestamp_dates_the_new_checkpoint() {
         &tsa.ca()
     ));
 }
+
+/// `watch run` timestamps at once after a post is found gone, and otherwise not more often
+/// than `[timestamp] interval`.
+#[test]
+fn watch_run_timestamps_at_once_when_a_post_is_found_gone() {
+    let srv = server();
+    let tsa = start_tsa();
+    let (_d, ar) = setup(&format!(
+        "[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\ninterval = \"1000d\"\n",
+        tsa.url,
+        tsa.ca().display()
+    ));
+    let tokens = |ar: &Path| {
+        std::fs::read_dir(ar.join("log/checkpoints"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".tsr")
+            })
+            .count()
+    };
+    srv.route("/story", Resp::html("<!doctype html><html><head><title>Story</title></head><body><p>words</p></body></html>"));
+    let at = |t: &str, args: &[&str]| run_code(samizdat(&ar).env("SAMIZDAT_NOW", t).args(args));
+    let url = srv.url("/story");
+    assert_eq!(at("2099-01-01T00:00:00Z", &["watch", "add", &url]).0, 0);
+    assert_eq!(at("2099-01-01T00:00:00Z", &["timestamp"]).0, 0);
+    assert_eq!(tokens(&ar), 1);
+    // Still live: a check is written, but the interval has not passed: no new token.
+    let (code, _, err) = at("2099-01-01T00:10:00Z", &["watch", "run", "--once"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(tokens(&ar), 1, "{err}");
+    // Gone: timestamped at once.
+    srv.route(
+        "/story",
+        Resp::new(404)
+            .header("Content-Type", "text/plain")
+            .body("gone"),
+    );
+    let (code, _, err) = at("2099-01-01T02:00:00Z", &["watch", "run", "--once"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(tokens(&ar), 2, "{err}");
+    let cp = std::fs::read_to_string(ar.join("log/checkpoint")).unwrap();
+    let size: u64 = cp.lines().nth(1).unwrap().parse().unwrap();
+    let tsr = ar.join(format!("log/checkpoints/{size:020}.tsr"));
+    assert!(openssl_ts_verify(
+        &ar.join(format!("log/checkpoints/{size:020}")),
+        &tsr,
+        &tsa.ca()
+    ));
+    assert_eq!(run_code(samizdat(&ar).arg("verify")).0, 0);
+}

@@ -105,6 +105,42 @@ pub struct TsaOutcome {
     pub error: Option<String>,
 }
 
+/// `watch run`'s automatic timestamps (SPEC section 6): when TSAs are configured and the
+/// latest checkpoint has no token yet, ask for one at once after a post was found gone,
+/// otherwise at most every `[timestamp] interval` (counted from the newest stored token).
+/// `None` when nothing was due.
+pub fn auto_timestamp(
+    root: &Path,
+    config: &Config,
+    config_path: &Path,
+    gone_found: bool,
+) -> Option<Result<(Checkpoint, Vec<TsaOutcome>)>> {
+    if config.timestamp.tsa.is_empty() {
+        return None;
+    }
+    let verifier = archive::read_verifier(root).ok()?;
+    let cp = archive::latest_checkpoint(root, &verifier).ok()??;
+    let dir = root.join(layout::CHECKPOINTS_DIR);
+    if dir.join(format!("{:020}.tsr", cp.size)).exists() {
+        return None;
+    }
+    if !gone_found {
+        let interval = crate::config::parse_duration(&config.timestamp.interval).ok()?;
+        let newest = std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tsr"))
+            .filter_map(|e| e.metadata().ok()?.modified().ok())
+            .max();
+        if let Some(t) = newest
+            && t.elapsed().unwrap_or_default() < interval
+        {
+            return None;
+        }
+    }
+    Some(timestamp_latest(root, config, config_path))
+}
+
 /// Asks every configured TSA for a token over the latest checkpoint's exact bytes, checks
 /// each reply, and stores the good ones beside the checkpoint. Returns the checkpoint and
 /// one outcome per TSA. One TSA failing does not stop the others.
