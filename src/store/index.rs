@@ -169,6 +169,9 @@ impl Index {
                 .execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
                 .map_err(|e| idx.err(e))?;
             idx.conn.execute_batch(SCHEMA).map_err(|e| idx.err(e))?;
+            idx.conn
+                .execute_batch(super::search::SCHEMA)
+                .map_err(|e| idx.err(e))?;
         }
         Ok(idx)
     }
@@ -291,7 +294,8 @@ impl Index {
             .execute_batch(
                 "DELETE FROM records; DELETE FROM posts; DELETE FROM post_urls; DELETE FROM captures;",
             )
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        super::search::clear(&self.conn).map_err(|e| self.err(e))
     }
 
     /// The post id a URL (any form the post was captured under) or id names.
@@ -479,6 +483,12 @@ fn apply(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Ap
             Outcome::Live.as_str(),
             at,
         ],
+    )?;
+    super::search::index_post(
+        tx,
+        &p.id.0,
+        p.text.as_deref(),
+        &[author_name.as_deref(), author_id.as_deref()],
     )?;
     let mut urls: Vec<&str> = vec![p.url.as_str(), pr.requested_url.as_str()];
     urls.extend(p.alt_urls.iter().map(String::as_str));
