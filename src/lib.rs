@@ -15,6 +15,9 @@
 //! - [`evidence`]: RFC 3161 timestamps over checkpoints, evidence bundles and
 //!   `verify-bundle`, WACZ export.
 //! - [`verify`]: re-hash everything and name what is damaged.
+//! - [`web`]: `samizdat serve` (pages, JSON API, the public log, API captures behind a
+//!   bearer token and the SSRF guard) and `samizdat search` (`store::search`: FTS5 with
+//!   CJK unigrams and bigrams).
 //! - [`config`]: `samizdat.toml`, validated once into settings.
 //! - [`error`]: the one error enum.
 //!
@@ -30,5 +33,6 @@ pub mod model;
 pub mod platforms;
 pub mod store;
 pub mod verify;
+pub mod web;
 
 pub use error::{Error, Result};
