@@ -111,7 +111,8 @@ body{margin:0;font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Noto San
 header,main,footer{max-width:46rem;margin:0 auto;padding:.75rem 1rem}
 header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;border-bottom:1px solid var(--line)}
 header a.home{font-weight:700;color:var(--accent);text-decoration:none}
-header form{flex:1 1 12rem;display:flex;gap:.25rem}
+header form{flex:1 1 14rem;display:flex;gap:.25rem}
+header nav{display:flex;gap:1rem}
 input[type=search]{flex:1;min-width:0;padding:.4rem;font:inherit}
 button,.button{padding:.4rem .8rem;font:inherit;border:1px solid var(--line);background:transparent;color:inherit;border-radius:.3rem;text-decoration:none;display:inline-block}
 a{color:var(--accent)}
@@ -122,7 +123,7 @@ article.post .meta{color:var(--muted);font-size:.9rem}
 .badge.live{color:#2a7d2a}.badge.edited{color:#8a6d00}.badge.deleted,.badge.restricted,.badge.account_gone{color:#b00020}.badge.unreachable{color:var(--muted)}
 mark{background:#ffe36e;color:#000}
 img{max-width:100%;height:auto}
-table{border-collapse:collapse;width:100%;font-size:.85rem}td,th{border-bottom:1px solid var(--line);padding:.25rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;font-size:.85rem;table-layout:fixed}td{overflow-wrap:anywhere}td,th{border-bottom:1px solid var(--line);padding:.25rem;text-align:left;vertical-align:top}
 code,pre{font:12px/1.4 ui-monospace,monospace;overflow-wrap:anywhere;white-space:pre-wrap}
 nav.pages{display:flex;gap:1rem;margin:1rem 0}
 footer{color:var(--muted);font-size:.85rem;border-top:1px solid var(--line)}
