@@ -156,7 +156,12 @@ async fn search_matches_one_and_two_character_chinese_and_latin_words() {
     assert_eq!(v["total"], 0, "{v}");
     // The page marks the hits, escaped, in the original text.
     let (h, body) = get_page(&web.url(&format!("/search?q={}", enc("冻结")))).await;
-    assert!(h["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
     assert!(body.contains("<mark>冻结</mark>"), "{body}");
     assert!(body.contains("lang=\"zh\""));
     web.stop().await;
@@ -225,7 +230,11 @@ async fn api_and_pages_show_posts_records_and_the_log() {
         .unwrap();
     assert_eq!(r.status(), 200, "{tile_path}");
     assert_eq!(r.bytes().await.unwrap().len() as u64, 32 * size);
-    let r = client().get(web.url("/log/tile/0/001")).send().await.unwrap();
+    let r = client()
+        .get(web.url("/log/tile/0/001"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 
     // Raw bodies: sandboxed.
@@ -260,7 +269,12 @@ async fn api_and_pages_show_posts_records_and_the_log() {
 
     // Pages.
     let (h, body) = get_page(&web.url(&format!("/posts/{}", enc(&f.zh)))).await;
-    assert!(h["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
     assert!(body.contains(ZH_TEXT));
     assert!(body.contains("lang=\"zh\""));
     assert!(body.contains("Download the evidence bundle"));
@@ -269,9 +283,17 @@ async fn api_and_pages_show_posts_records_and_the_log() {
         let (_, body) = get_page(&web.url(p)).await;
         assert!(body.contains("<html lang=\"en\">"), "{p}");
     }
-    let r = client().get(web.url("/posts/web%3Anope")).send().await.unwrap();
+    let r = client()
+        .get(web.url("/posts/web%3Anope"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    let r = client().get(web.url("/api/posts/web%3Anope")).send().await.unwrap();
+    let r = client()
+        .get(web.url("/api/posts/web%3Anope"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
     web.stop().await;
 }
@@ -319,7 +341,10 @@ async fn post_capture(web: &Web, auth: Option<&str>, url: &str) -> (u16, Value) 
     }
     let r = rb.send().await.unwrap();
     let code = r.status().as_u16();
-    (code, serde_json::from_slice(&r.bytes().await.unwrap()).unwrap())
+    (
+        code,
+        serde_json::from_slice(&r.bytes().await.unwrap()).unwrap(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -341,15 +366,24 @@ async fn captures_need_the_bearer_token() {
     let web = Web::start(&ar).await;
     let (code, v) = post_capture(&web, None, &srv.url("/zh")).await;
     assert_eq!(code, 401, "{v}");
-    let (code, _) = post_capture(&web, Some("Bearer wrong-token-0123456789"), &srv.url("/zh")).await;
+    let (code, _) =
+        post_capture(&web, Some("Bearer wrong-token-0123456789"), &srv.url("/zh")).await;
     assert_eq!(code, 401);
     assert_eq!(srv.hits("/zh"), 0);
-    let (code, v) = post_capture(&web, Some("Bearer s3cret-token-0123456789"), &srv.url("/zh")).await;
+    let (code, v) = post_capture(
+        &web,
+        Some("Bearer s3cret-token-0123456789"),
+        &srv.url("/zh"),
+    )
+    .await;
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["status"], "captured", "{v}");
     assert_eq!(srv.hits("/zh"), 1);
     let s = get_json(&web.url(&format!("/api/search?q={}", enc("冻结")))).await;
-    assert_eq!(hit_ids(&s), vec![v["post_id"].as_str().unwrap().to_string()]);
+    assert_eq!(
+        hit_ids(&s),
+        vec![v["post_id"].as_str().unwrap().to_string()]
+    );
     web.stop().await;
 }
 
@@ -359,7 +393,10 @@ async fn api_captures_refuse_internal_addresses() {
     // which is trusted); `inner` is an internal service nobody may reach through us.
     let srv = server();
     let inner = server();
-    inner.route("/secret", Resp::html("<html><body><p>internal secret</p></body></html>"));
+    inner.route(
+        "/secret",
+        Resp::html("<html><body><p>internal secret</p></body></html>"),
+    );
     let inner_port = inner.addr().port();
     srv.route(
         "/redirect",
@@ -377,10 +414,13 @@ async fn api_captures_refuse_internal_addresses() {
 <img src=\"http://127.0.0.1:{inner_port}/img/a.png\" alt=\"x\"></article></body></html>"
         )),
     );
-    let (_d, ar) = token_config(&format!(
-        "[http.hosts]\n\"public.example\" = \"{}\"\n",
-        srv.base_url()
-    ), false);
+    let (_d, ar) = token_config(
+        &format!(
+            "[http.hosts]\n\"public.example\" = \"{}\"\n",
+            srv.base_url()
+        ),
+        false,
+    );
     let web = Web::start(&ar).await;
     let auth = Some("Bearer s3cret-token-0123456789");
 
@@ -404,7 +444,11 @@ async fn api_captures_refuse_internal_addresses() {
 
     let (code, v) = post_capture(&web, auth, "http://public.example/media").await;
     assert_eq!(code, 200, "{v}");
-    assert_eq!(inner.requests().len(), 0, "a media URL reached the internal server: {v}");
+    assert_eq!(
+        inner.requests().len(),
+        0,
+        "a media URL reached the internal server: {v}"
+    );
     let warnings = v["warnings"].to_string();
     assert!(warnings.contains("refused"), "{v}");
     web.stop().await;
@@ -423,7 +467,9 @@ fn chromium() -> Option<PathBuf> {
         }
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("chromium is missing (run scripts/setup-browser.sh); browser tests may not skip in CI");
+        panic!(
+            "chromium is missing (run scripts/setup-browser.sh); browser tests may not skip in CI"
+        );
     }
     eprintln!("SKIP: no chromium (scripts/setup-browser.sh installs it)");
     None
@@ -511,6 +557,10 @@ async fn browser_reads_search_and_post_pages_and_runs_nothing_hostile() {
     )
     .await;
     let png = std::fs::read(&shot).unwrap();
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{}", png.len());
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{}",
+        png.len()
+    );
     web.stop().await;
 }

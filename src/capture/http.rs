@@ -204,7 +204,11 @@ impl Fetcher {
         Fetcher::build(config, config_path, !config.serve.allow_private_addresses)
     }
 
-    fn build(config: &Config, config_path: &std::path::Path, block_internal: bool) -> Result<Fetcher> {
+    fn build(
+        config: &Config,
+        config_path: &std::path::Path,
+        block_internal: bool,
+    ) -> Result<Fetcher> {
         let h = &config.http;
         let trusted: HashSet<String> = h
             .hosts

@@ -250,7 +250,10 @@ mod tests {
         assert_eq!(fts_query("冻结").unwrap(), "\"冻结\"");
         assert_eq!(fts_query("卡").unwrap(), "\"卡\"");
         assert_eq!(fts_query("银行卡").unwrap(), "\"银行\" AND \"行卡\"");
-        assert_eq!(fts_query("bank\"card OR x").unwrap(), "\"bank\" AND \"card\" AND \"OR\" AND \"x\"");
+        assert_eq!(
+            fts_query("bank\"card OR x").unwrap(),
+            "\"bank\" AND \"card\" AND \"OR\" AND \"x\""
+        );
         assert_eq!(fts_query(" -- "), None);
     }
 
@@ -260,7 +263,13 @@ mod tests {
         c.execute_batch(SCHEMA).unwrap();
         index_post(&c, "a", Some("反诈中心冻结了我的银行卡"), &[Some("小明")]).unwrap();
         index_post(&c, "b", Some("The bank froze my card"), &[Some("Alice")]).unwrap();
-        index_post(&c, "b", Some("The bank froze my card again"), &[Some("Alice")]).unwrap();
+        index_post(
+            &c,
+            "b",
+            Some("The bank froze my card again"),
+            &[Some("Alice")],
+        )
+        .unwrap();
         for q in ["冻结", "反诈", "卡", "小明", "银行卡"] {
             assert_eq!(search(&c, q, 0, 10).unwrap().ids, vec!["a"], "{q}");
         }
@@ -273,6 +282,9 @@ mod tests {
     fn highlight_ranges() {
         let t = "The Bank froze 银行卡";
         let r = match_ranges(t, &highlight_terms("bank 银行"));
-        assert_eq!(r.iter().map(|(s, e)| &t[*s..*e]).collect::<Vec<_>>(), vec!["Bank", "银行"]);
+        assert_eq!(
+            r.iter().map(|(s, e)| &t[*s..*e]).collect::<Vec<_>>(),
+            vec!["Bank", "银行"]
+        );
     }
 }

@@ -257,7 +257,12 @@ pub fn post_body(p: &Value, depth: usize) -> String {
     } else if !text.is_empty() {
         o += &format!("<div class=\"text\"{}>{}</div>", lang_attr(text), esc(text));
     }
-    for m in p.get("media").and_then(Value::as_array).into_iter().flatten() {
+    for m in p
+        .get("media")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let rid = s(m, "record_id");
         let alt = s(m, "alt");
         let kind = s(m, "kind");

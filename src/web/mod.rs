@@ -89,7 +89,10 @@ fn with_page_headers(mut r: Response) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     r
 }
@@ -141,13 +144,11 @@ pub fn run_search(root: &Path, q: &str, page_no: usize, per_page: usize) -> Resu
         path: path.clone(),
         source: e,
     };
-    let conn = rusqlite::Connection::open_with_flags(
-        &path,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .map_err(e)?;
-    let hits = search::search(&conn, q, page_no.saturating_sub(1) * per_page, per_page)
-        .map_err(e)?;
+    let conn =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(e)?;
+    let hits =
+        search::search(&conn, q, page_no.saturating_sub(1) * per_page, per_page).map_err(e)?;
     let ix = Index::open(&path, false)?;
     let mut results = vec![];
     for id in &hits.ids {
@@ -196,9 +197,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/api/captures", post(api_capture))
         .route("/log/checkpoint", get(log_checkpoint))
         .route("/log/tile/{*path}", get(log_tile))
-        .fallback(|| async {
-            Fail(StatusCode::NOT_FOUND, "no such page".into(), false)
-        })
+        .fallback(|| async { Fail(StatusCode::NOT_FOUND, "no such page".into(), false) })
         .with_state(state)
 }
 
@@ -213,7 +212,11 @@ pub async fn serve(
     let token = match &config.serve.token_file {
         None => None,
         Some(f) => {
-            let p = if f.is_relative() { root.join(f) } else { f.clone() };
+            let p = if f.is_relative() {
+                root.join(f)
+            } else {
+                f.clone()
+            };
             let t = std::fs::read_to_string(&p).map_err(|e| Error::Config {
                 path: config_path.clone(),
                 message: format!("serve.token_file {}: {e}", p.display()),
@@ -271,7 +274,10 @@ pub fn serve_cmd(root: &Path, config_path: &Path, listen: Option<String>) -> Res
         } else {
             "read-only"
         };
-        eprintln!("samizdat: serving {} on http://{local}/ ({mode})", root.display());
+        eprintln!(
+            "samizdat: serving {} on http://{local}/ ({mode})",
+            root.display()
+        );
         serve(
             root.to_path_buf(),
             config,
@@ -365,7 +371,11 @@ async fn home(State(st): St) -> std::result::Result<Response, Fail> {
                 ..Default::default()
             })?);
         }
-        gone.sort_by(|a, b| b["last_captured"].as_str().cmp(&a["last_captured"].as_str()));
+        gone.sort_by(|a, b| {
+            b["last_captured"]
+                .as_str()
+                .cmp(&a["last_captured"].as_str())
+        });
         gone.truncate(20);
         Ok((recent, gone))
     })
@@ -395,7 +405,10 @@ struct SearchQ {
     page: Option<usize>,
 }
 
-async fn search_page(State(st): St, Query(sq): Query<SearchQ>) -> std::result::Result<Response, Fail> {
+async fn search_page(
+    State(st): St,
+    Query(sq): Query<SearchQ>,
+) -> std::result::Result<Response, Fail> {
     let q = sq.q.clone();
     let page_no = sq.page.unwrap_or(1).max(1);
     let r = blocking(&st, false, move |st| {
@@ -415,7 +428,9 @@ async fn search_page(State(st): St, Query(sq): Query<SearchQ>) -> std::result::R
     let plus = if r["capped"] == true { "+" } else { "" };
     b += &format!(
         "<h1>Search: <span{}>{}</span></h1><p class=\"meta\" id=\"count\">{total}{plus} posts found</p>",
-        html::lang_of(q).map(|l| format!(" lang=\"{l}\"")).unwrap_or_default(),
+        html::lang_of(q)
+            .map(|l| format!(" lang=\"{l}\""))
+            .unwrap_or_default(),
         esc(q)
     );
     for v in r["results"].as_array().into_iter().flatten() {
@@ -535,7 +550,10 @@ fn post_view(st: &AppState, key: &str) -> Result<Value> {
     Ok(post)
 }
 
-async fn post_page(State(st): St, UrlPath(key): UrlPath<String>) -> std::result::Result<Response, Fail> {
+async fn post_page(
+    State(st): St,
+    UrlPath(key): UrlPath<String>,
+) -> std::result::Result<Response, Fail> {
     let v = blocking(&st, false, move |st| post_view(st, &key)).await?;
     let id = v["id"].as_str().unwrap_or("");
     let state = v["state"].as_str().unwrap_or("");
@@ -547,7 +565,9 @@ async fn post_page(State(st): St, UrlPath(key): UrlPath<String>) -> std::result:
     if let Some(m) = v["message"].as_str() {
         b += &format!(
             "<p>The platform's words: <q{}>{}</q></p>",
-            html::lang_of(m).map(|l| format!(" lang=\"{l}\"")).unwrap_or_default(),
+            html::lang_of(m)
+                .map(|l| format!(" lang=\"{l}\""))
+                .unwrap_or_default(),
             esc(m)
         );
     }
@@ -707,7 +727,7 @@ fn read_record(st: &AppState, id: &str) -> Result<crate::store::warc::Record> {
     let mut bytes = vec![];
     flate2::read::MultiGzDecoder::new(&gz[..])
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(&st.root.join(layout::WARC_DIR).join(&row.file), e))?;
+        .map_err(|e| Error::io(st.root.join(layout::WARC_DIR).join(&row.file), e))?;
     crate::store::warc::parse_record(&bytes).map_err(|m| Error::Archive {
         path: st.root.join(layout::WARC_DIR).join(&row.file),
         message: format!("record {id}: {m}"),
@@ -720,11 +740,12 @@ async fn raw(State(st): St, UrlPath(id): UrlPath<String>) -> std::result::Result
         let is_http = rec
             .field("Content-Type")
             .is_some_and(|c| c.starts_with("application/http"));
-        let mut ct = rec.field("Content-Type").unwrap_or("application/octet-stream").to_string();
+        let mut ct = rec
+            .field("Content-Type")
+            .unwrap_or("application/octet-stream")
+            .to_string();
         let mut enc = None;
-        if is_http
-            && let Some(end) = crate::store::warc::find_header_end(&rec.block)
-        {
+        if is_http && let Some(end) = crate::store::warc::find_header_end(&rec.block) {
             ct = "application/octet-stream".into();
             for line in String::from_utf8_lossy(&rec.block[..end]).lines().skip(1) {
                 if let Some((n, v)) = line.split_once(':') {
@@ -746,9 +767,18 @@ async fn raw(State(st): St, UrlPath(id): UrlPath<String>) -> std::result::Result
         header::CONTENT_TYPE,
         HeaderValue::from_str(&ct).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(RAW_CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(RAW_CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(
         "Cross-Origin-Resource-Policy",
         HeaderValue::from_static("same-origin"),
@@ -762,7 +792,10 @@ async fn api_posts(State(st): St, Query(lq): Query<ListQ>) -> std::result::Resul
     Ok(axum::Json(json!({"posts": list})).into_response())
 }
 
-async fn api_post(State(st): St, UrlPath(key): UrlPath<String>) -> std::result::Result<Response, Fail> {
+async fn api_post(
+    State(st): St,
+    UrlPath(key): UrlPath<String>,
+) -> std::result::Result<Response, Fail> {
     let v = blocking(&st, true, move |st| {
         let ix = st.index()?;
         let id = st.resolve(&ix, &key)?;
@@ -772,7 +805,10 @@ async fn api_post(State(st): St, UrlPath(key): UrlPath<String>) -> std::result::
     Ok(axum::Json(v).into_response())
 }
 
-async fn api_search(State(st): St, Query(sq): Query<SearchQ>) -> std::result::Result<Response, Fail> {
+async fn api_search(
+    State(st): St,
+    Query(sq): Query<SearchQ>,
+) -> std::result::Result<Response, Fail> {
     let page_no = sq.page.unwrap_or(1).max(1);
     let v = blocking(&st, true, move |st| {
         if !archive::exists(&st.root) {
@@ -794,11 +830,7 @@ async fn api_account(
 }
 
 /// An export made into a temporary file, then sent.
-async fn export(
-    st: Arc<AppState>,
-    key: String,
-    wacz: bool,
-) -> std::result::Result<Response, Fail> {
+async fn export(st: Arc<AppState>, key: String, wacz: bool) -> std::result::Result<Response, Fail> {
     let (name, bytes) = blocking(&st, true, move |st| {
         let ix = st.index()?;
         let id = st.resolve(&ix, &key)?;
@@ -812,7 +844,13 @@ async fn export(
         let name = format!("{safe}.{}", if wacz { "wacz" } else { "zip" });
         let out = dir.join(&name);
         let r = if wacz {
-            crate::evidence::wacz::export_wacz(&st.ctx(), std::slice::from_ref(&id), None, false, &out)
+            crate::evidence::wacz::export_wacz(
+                &st.ctx(),
+                std::slice::from_ref(&id),
+                None,
+                false,
+                &out,
+            )
         } else {
             crate::evidence::bundle::export_bundle(&st.ctx(), &id, &out)
         };
@@ -839,11 +877,17 @@ async fn export(
         .into_response())
 }
 
-async fn api_bundle(State(st): St, UrlPath(key): UrlPath<String>) -> std::result::Result<Response, Fail> {
+async fn api_bundle(
+    State(st): St,
+    UrlPath(key): UrlPath<String>,
+) -> std::result::Result<Response, Fail> {
     export(st, key, false).await
 }
 
-async fn api_wacz(State(st): St, UrlPath(key): UrlPath<String>) -> std::result::Result<Response, Fail> {
+async fn api_wacz(
+    State(st): St,
+    UrlPath(key): UrlPath<String>,
+) -> std::result::Result<Response, Fail> {
     export(st, key, true).await
 }
 
@@ -928,16 +972,25 @@ fn parse_tile_path(p: &str) -> Option<(u8, u64, u16)> {
         if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        n = n.checked_mul(1000)?.checked_add(digits.parse::<u64>().ok()?)?;
+        n = n
+            .checked_mul(1000)?
+            .checked_add(digits.parse::<u64>().ok()?)?;
     }
     // Canonical form only (what tile_path writes).
     let w = (width != 256).then_some(width);
     (crate::log::hashes::tile_path(level, n, w) == format!("tile/{p}")).then_some((level, n, width))
 }
 
-async fn log_tile(State(st): St, UrlPath(path): UrlPath<String>) -> std::result::Result<Response, Fail> {
+async fn log_tile(
+    State(st): St,
+    UrlPath(path): UrlPath<String>,
+) -> std::result::Result<Response, Fail> {
     let Some((level, n, width)) = parse_tile_path(&path) else {
-        return Err(Fail(StatusCode::NOT_FOUND, format!("no tile {path:?}"), true));
+        return Err(Fail(
+            StatusCode::NOT_FOUND,
+            format!("no tile {path:?}"),
+            true,
+        ));
     };
     let bytes = blocking(&st, true, move |st| {
         let hs = HashStore::open_read_only(&st.root.join(layout::HASHES))?;
@@ -1027,11 +1080,15 @@ async fn api_capture(
         }
         w.clone().expect("set above")
     };
-    let fetcher = st.fetcher.clone().expect("a fetcher exists when a token does");
+    let fetcher = st
+        .fetcher
+        .clone()
+        .expect("a fetcher exists when a token does");
     let r = capture::capture_one(&req.url, &CaptureOptions::default(), &fetcher, &writer).await;
     let mut v = serde_json::to_value(&r).expect("results serialise");
     if req.watch {
-        v["watch"] = json!({"added": false, "error": "watch lists are not available in this build"});
+        v["watch"] =
+            json!({"added": false, "error": "watch lists are not available in this build"});
     }
     let code = if r.status == "failed" {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -1048,7 +1105,10 @@ mod tests {
     #[test]
     fn tile_paths_round_trip() {
         assert_eq!(parse_tile_path("0/000"), Some((0, 0, 256)));
-        assert_eq!(parse_tile_path("0/x001/x234/067"), Some((0, 1_234_067, 256)));
+        assert_eq!(
+            parse_tile_path("0/x001/x234/067"),
+            Some((0, 1_234_067, 256))
+        );
         assert_eq!(parse_tile_path("1/000.p/7"), Some((1, 0, 7)));
         assert_eq!(parse_tile_path("0/1"), None);
         assert_eq!(parse_tile_path("0/000.p/256"), None);
