@@ -147,8 +147,16 @@ pub fn run_search(root: &Path, q: &str, page_no: usize, per_page: usize) -> Resu
     let conn =
         rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(e)?;
-    let hits =
-        search::search(&conn, q, page_no.saturating_sub(1) * per_page, per_page).map_err(e)?;
+    let hits = match search::search(&conn, q, page_no.saturating_sub(1) * per_page, per_page) {
+        Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => {
+            // Readers never modify the archive: the writer creates the tables.
+            return Err(Error::Archive {
+                path: path.clone(),
+                message: "this index predates search: run `samizdat reindex` once".into(),
+            });
+        }
+        r => r.map_err(e)?,
+    };
     let ix = Index::open(&path, false)?;
     let mut results = vec![];
     for id in &hits.ids {
@@ -238,10 +246,6 @@ pub async fn serve(
         Some(_) => Some(Arc::new(Fetcher::for_api(&config, &config_path)?)),
         None => None,
     };
-    if archive::exists(&root) {
-        // Creates the search tables of an archive made before they existed.
-        drop(Index::open(&root.join(layout::INDEX), true)?);
-    }
     let state = Arc::new(AppState {
         root,
         config,
@@ -300,8 +304,6 @@ pub fn search_cmd(root: &Path, query: &str, limit: usize, json_out: bool) -> Res
             message: "no archive here".into(),
         });
     }
-    // Creates the search tables of an archive made before they existed.
-    drop(Index::open(&root.join(layout::INDEX), true)?);
     let r = run_search(root, query, 1, limit.max(1))?;
     let results = r["results"].as_array().cloned().unwrap_or_default();
     use std::io::Write;
