@@ -148,7 +148,8 @@ pub struct Hits {
     pub capped: bool,
 }
 
-/// Runs a query: `limit` hits from `offset`, ranked by bm25 (author matches weigh double).
+/// Runs a query: `limit` hits from `offset`, ranked by bm25 (author matches weigh double)
+/// among the newest [`RANK_CAP`] matching posts (first indexed = oldest).
 pub fn search(conn: &Connection, q: &str, offset: usize, limit: usize) -> rusqlite::Result<Hits> {
     let Some(fq) = fts_query(q) else {
         return Ok(Hits {
@@ -167,7 +168,7 @@ pub fn search(conn: &Connection, q: &str, offset: usize, limit: usize) -> rusqli
     )? as usize;
     let mut st = conn.prepare_cached(&format!(
         "SELECT d.post_id FROM (SELECT rowid AS rid, bm25(post_search, 2.0, 1.0) AS score \
-         FROM post_search WHERE post_search MATCH ?1 LIMIT {RANK_CAP}) h \
+         FROM post_search WHERE post_search MATCH ?1 ORDER BY rowid DESC LIMIT {RANK_CAP}) h \
          JOIN search_docs d ON d.rid = h.rid ORDER BY h.score, d.post_id LIMIT ?2 OFFSET ?3"
     ))?;
     let ids = st
