@@ -385,6 +385,13 @@ async fn captures_need_the_bearer_token() {
         vec![v["post_id"].as_str().unwrap().to_string()]
     );
     web.stop().await;
+
+    // The search index is derived like the rest of the index: a rebuild answers the same.
+    run_ok(samizdat(&ar).arg("reindex"));
+    let out = run_ok(samizdat(&ar).args(["--json", "search", "反诈"]));
+    let lines = json_lines(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["id"], v["post_id"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
