@@ -16,7 +16,7 @@ fn zh_page() -> String {
     format!(
         "<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>求助</title></head>\
 <body><article><h1>求助：{ZH_TEXT}</h1><p>{ZH_TEXT}，我该怎么办？工资都在里面。</p>\
-<p>已经打了好几次电话，都说要等调查结果。</p></article></body></html>"
+<p>已经打了好几次电话，都说要等调查结果。</p><img src=\"/img/a.png\" alt=\"银行的短信\"></article></body></html>"
     )
 }
 
@@ -251,6 +251,20 @@ async fn api_and_pages_show_posts_records_and_the_log() {
     );
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
 
+    // Pictures come from the archive, by record id.
+    let media = post["media"].as_array().unwrap();
+    let rid = media
+        .iter()
+        .find_map(|m| m["record_id"].as_str())
+        .unwrap_or_else(|| panic!("no captured picture: {post}"));
+    let r = client()
+        .get(web.url(&format!("/raw/{}", enc(rid))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert!(r.bytes().await.unwrap().starts_with(b"\x89PNG"));
+
     // Downloads.
     let r = client()
         .get(web.url(&format!("/api/posts/{}/bundle", enc(&f.zh))))
@@ -278,6 +292,10 @@ async fn api_and_pages_show_posts_records_and_the_log() {
     assert!(body.contains(ZH_TEXT));
     assert!(body.contains("lang=\"zh\""));
     assert!(body.contains("Download the evidence bundle"));
+    assert!(
+        body.contains(&format!("<img src=\"/raw/{}\"", enc(rid))),
+        "{body}"
+    );
     assert!(body.contains(cp["root"].as_str().unwrap()));
     for p in ["/", "/posts", "/posts?platform=web", "/verify", "/search"] {
         let (_, body) = get_page(&web.url(p)).await;
