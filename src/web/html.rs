@@ -49,10 +49,22 @@ fn lang_attr(text: &str) -> String {
 
 /// Post HTML as the platform showed it, made safe: no script, no event handlers, no
 /// `javascript:` links, no styles, links open nothing in our origin.
-pub fn sanitize(html: &str) -> String {
+///
+/// Pictures are shown from the archive: an `<img>` whose source is one of `archived`
+/// (platform URL → record id) points at `/raw/{record id}`; any other source is dropped,
+/// so a reader's browser never contacts the platform or anyone else.
+pub fn sanitize(html: &str, archived: &std::collections::HashMap<String, String>) -> String {
+    let archived = archived.clone();
     ammonia::Builder::default()
         .link_rel(Some("noopener noreferrer nofollow ugc"))
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .attribute_filter(move |el, attr, value| match (el, attr) {
+            ("img", "src") => archived
+                .get(value)
+                .map(|rid| format!("/raw/{}", enc(rid)).into()),
+            ("img", "srcset") | (_, "style") => None,
+            _ => Some(value.into()),
+        })
         .clean(html)
         .to_string()
 }
@@ -248,11 +260,19 @@ pub fn post_body(p: &Value, depth: usize) -> String {
     }
     let text = s(p, "text");
     let html = s(p, "html");
+    let archived: std::collections::HashMap<String, String> = p
+        .get("media")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|m| !s(m, "record_id").is_empty())
+        .map(|m| (s(m, "url").to_string(), s(m, "record_id").to_string()))
+        .collect();
     if !html.is_empty() {
         o += &format!(
             "<div class=\"html\"{}>{}</div>",
             lang_attr(text),
-            sanitize(html)
+            sanitize(html, &archived)
         );
     } else if !text.is_empty() {
         o += &format!("<div class=\"text\"{}>{}</div>", lang_attr(text), esc(text));

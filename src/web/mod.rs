@@ -1121,9 +1121,22 @@ mod tests {
     fn hostile_html_is_defused() {
         let h = html::sanitize(
             "<p onclick=\"x()\">hi<script>alert(1)</script><img src=x onerror=\"alert(2)\"><a href=\"javascript:alert(3)\">l</a></p>",
+            &Default::default(),
         );
         assert!(!h.contains("script") && !h.contains("onerror") && !h.contains("onclick"));
         assert!(!h.contains("javascript:"), "{h}");
+        let archived = [(
+            "https://img.example/a.png".to_string(),
+            "urn:uuid:1".to_string(),
+        )]
+        .into_iter()
+        .collect();
+        let h = html::sanitize(
+            "<img src=\"https://img.example/a.png\" alt=\"a\"><img src=\"https://tracker.example/t.gif\" alt=\"t\">",
+            &archived,
+        );
+        assert!(h.contains("src=\"/raw/urn%3Auuid%3A1\""), "{h}");
+        assert!(!h.contains("tracker.example"), "{h}");
     }
 
     #[test]
