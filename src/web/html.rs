@@ -284,6 +284,9 @@ pub fn post_body(p: &Value, depth: usize) -> String {
         .flatten()
     {
         let rid = s(m, "record_id");
+        if !html.is_empty() && !rid.is_empty() && html.contains(s(m, "url")) {
+            continue; // shown in place, in the post's HTML
+        }
         let alt = s(m, "alt");
         let kind = s(m, "kind");
         if rid.is_empty() {
