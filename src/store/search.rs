@@ -15,7 +15,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS post_search USING fts5(author, body, tokenize
 "#;
 
 /// Most hits ranked per query (the rest are counted as "more").
-pub const RANK_CAP: usize = 10_000;
+pub const RANK_CAP: usize = 1_000;
 
 /// Whether `c` is written without spaces between words (Han, kana, Hangul, CJK marks).
 pub fn is_cjk(c: char) -> bool {
