@@ -341,7 +341,7 @@ pub fn search_cmd(root: &Path, query: &str, limit: usize, json_out: bool) -> Res
             if r["capped"] == true { "+" } else { "" }
         );
     }
-    Ok(if results.is_empty() { 1 } else { 0 })
+    Ok(0)
 }
 
 async fn style() -> Response {
