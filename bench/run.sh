@@ -5,6 +5,9 @@
 #   b) `samizdat verify` over >= 1 GB of WARC (captured from nginx) vs `zcat FILES | sha256sum`
 #      — uncompressed MB/s.  Target: >= 1.0x.
 #   c) `cargo run --release --example bench_log` lines (Merkle log), when that example exists.
+#   d) `cargo run --release --example bench_web`: `samizdat serve` search p95 over
+#      BENCH_WEB_POSTS (1,000,000) synthetic posts (target < 50 ms), post page p95 (< 20 ms),
+#      post page requests/s.
 # and prints a markdown table (also written to bench/out/results.md).
 #
 # Env knobs:  BENCH_PAGES=10000  BENCH_BIG_FILES=1100 (x 1 MiB)  BENCH_OUT=bench/out
@@ -213,6 +216,20 @@ else
   log "c) examples/bench_log.rs not there yet: skipped"
 fi
 
+# ---- d) web archive: search and post page over synthetic posts -----------------------------
+WEB_LINES=()
+WEB_POSTS=${BENCH_WEB_POSTS:-1000000}
+if [[ -f examples/bench_web.rs && $SKIP_SZ != 1 ]]; then
+  log "d) cargo run --release --example bench_web -- --posts $WEB_POSTS"
+  if out=$(cargo run -q --release --example bench_web -- --posts "$WEB_POSTS" 2>"$WORK/bench_web.err"); then
+    mapfile -t WEB_LINES < <(grep -E '^[a-z0-9_]+ +[0-9.eE+-]+' <<<"$out")
+  else
+    log "bench_web failed:"; tail -20 "$WORK/bench_web.err" >&2
+  fi
+else
+  log "d) bench_web skipped"
+fi
+
 # ---- table ---------------------------------------------------------------------------------------
 # verdict VALUE OP TARGET  -> ✅ / ❌ / n/a
 verdict() { [[ -z $1 ]] && { echo "n/a"; return; }; python3 -c "import sys; print('✅' if float(sys.argv[1]) $2 float(sys.argv[3]) else '❌')" "$1" "$2" "$3"; }
@@ -234,4 +251,13 @@ VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
     echo "| c) $name | $val | | | | |"
   done
   ((${#LOG_LINES[@]})) || echo "| c) bench_log | n/a | | | | |"
+  for l in "${WEB_LINES[@]}"; do
+    read -r name val _ <<<"$l"
+    case $name in
+      search_p95_ms) echo "| d) search p95 over $WEB_POSTS posts, ms | $val | | | < 50 ms | $(verdict "$val" '<' 50) |" ;;
+      post_page_p95_ms) echo "| d) post page p95, ms | $val | | | < 20 ms | $(verdict "$val" '<' 20) |" ;;
+      *) echo "| d) $name | $val | | | | |" ;;
+    esac
+  done
+  ((${#WEB_LINES[@]})) || echo "| d) bench_web | n/a | | | | |"
 } | tee "$OUT/results.md"

@@ -79,4 +79,5 @@ fi
 for tool in warcio cdxj-indexer wacz wb-manager wayback; do
   [[ -x "$VENV/bin/$tool" ]] || { log "ERROR: $VENV/bin/$tool missing"; exit 1; }
 done
+"$ROOT/scripts/setup-browser.sh"
 log "validators ready in $VENV"

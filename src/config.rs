@@ -17,7 +17,7 @@ pub struct Config {
     pub warcinfo: Warcinfo,
     pub watch: Watch,
     pub timestamp: Timestamp,
-    pub serve: toml::Table,
+    pub serve: Serve,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,6 +135,28 @@ impl Default for Timestamp {
             tsa: vec![],
             tsa_ca: None,
             interval: "10m".into(),
+        }
+    }
+}
+
+/// `[serve]`: the web archive (`samizdat serve`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Serve {
+    /// Address to listen on, e.g. "127.0.0.1:8080".
+    pub listen: String,
+    /// File holding the bearer token for `POST /api/captures` (none: read-only server).
+    pub token_file: Option<PathBuf>,
+    /// Let API-initiated captures reach loopback, private and link-local addresses.
+    pub allow_private_addresses: bool,
+}
+
+impl Default for Serve {
+    fn default() -> Self {
+        Serve {
+            listen: "127.0.0.1:8080".into(),
+            token_file: None,
+            allow_private_addresses: false,
         }
     }
 }

@@ -17,6 +17,9 @@
 //! - [`watch`]: the watchlist and the monitor: account polls, re-checks on a decaying
 //!   schedule, check records; states are derived in `store::index`.
 //! - [`verify`]: re-hash everything and name what is damaged.
+//! - [`web`]: `samizdat serve` (pages, JSON API, the public log, API captures behind a
+//!   bearer token and the SSRF guard) and `samizdat search` (`store::search`: FTS5 with
+//!   CJK unigrams and bigrams).
 //! - [`config`]: `samizdat.toml`, validated once into settings.
 //! - [`error`]: the one error enum.
 //!
@@ -33,5 +36,6 @@ pub mod platforms;
 pub mod store;
 pub mod verify;
 pub mod watch;
+pub mod web;
 
 pub use error::{Error, Result};

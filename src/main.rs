@@ -116,6 +116,18 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Serve the archive on the web: pages, JSON API, the public log.
+    Serve {
+        /// Address to listen on (default: [serve] listen, 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Full-text search over post text and author names.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
     /// Check an evidence bundle (or a WACZ) offline, with no archive present.
     VerifyBundle {
         file: PathBuf,
@@ -300,6 +312,10 @@ fn run(cmd: Command, s: &Settings) -> Result<u8> {
             query.as_deref(),
             all,
         ),
+        Command::Serve { listen } => samizdat::web::serve_cmd(&s.archive, &s.config_path, listen),
+        Command::Search { query, limit } => {
+            samizdat::web::search_cmd(&s.archive, &query, limit, s.json)
+        }
         Command::VerifyBundle { file, vkey, tsa_ca } => {
             samizdat::evidence::bundle::verify_bundle_cmd(
                 &evidence_ctx(s),

@@ -13,8 +13,8 @@ use crate::store::warc::{self, Record, kind, mime};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
-use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -91,22 +91,86 @@ impl Politeness {
 
 /// DNS through the system resolver, with a deadline (getaddrinfo has none of its own
 /// that we control, and an offline machine can wait a long time for an answer).
-struct DeadlineResolver(Duration);
+/// With a guard, internal addresses are dropped from every answer (SSRF, see
+/// [`Fetcher::for_api`]), except for the trusted names (host override origins).
+struct DeadlineResolver(Duration, Option<Arc<HashSet<String>>>);
 
 impl reqwest::dns::Resolve for DeadlineResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let limit = self.0;
+        let guard = self.1.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
             match tokio::time::timeout(limit, tokio::net::lookup_host((host.as_str(), 0))).await {
                 Ok(Ok(addrs)) => {
-                    let v: Vec<SocketAddr> = addrs.collect();
+                    let mut v: Vec<SocketAddr> = addrs.collect();
+                    if let Some(trusted) = guard
+                        && !trusted.contains(&host.to_ascii_lowercase())
+                    {
+                        let all = v.clone();
+                        v.retain(|a| !is_internal(a.ip()));
+                        if v.is_empty() {
+                            let ips: Vec<String> = all.iter().map(|a| a.ip().to_string()).collect();
+                            return Err(format!(
+                                "refused: {host} resolves only to internal addresses ({}); \
+                                 [serve] allow_private_addresses = true allows them",
+                                ips.join(", ")
+                            )
+                            .into());
+                        }
+                    }
                     Ok(Box::new(v.into_iter()) as reqwest::dns::Addrs)
                 }
                 Ok(Err(e)) => Err(format!("DNS lookup of {host} failed: {e}").into()),
                 Err(_) => Err(format!("DNS lookup of {host} timed out after {limit:?}").into()),
             }
         })
+    }
+}
+
+/// Loopback, private, link-local, shared, multicast, reserved and other addresses that
+/// are not the public internet.
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (o[1] & 0xC0) == 64) // 100.64/10 shared
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0) // 192.0.0/24
+                || (o[0] == 198 && (o[1] & 0xFE) == 18) // 198.18/15 benchmarking
+                || o[0] >= 240 // reserved
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_internal(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            if s[0] == 0x64 && s[1] == 0xff9b {
+                // NAT64: the embedded IPv4 address decides.
+                let v4 = std::net::Ipv4Addr::new(
+                    (s[6] >> 8) as u8,
+                    s[6] as u8,
+                    (s[7] >> 8) as u8,
+                    s[7] as u8,
+                );
+                return is_internal(IpAddr::V4(v4));
+            }
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xFE00) == 0xFC00 // unique local
+                || (s[0] & 0xFFC0) == 0xFE80 // link-local
+                || (s[0] & 0xFFC0) == 0xFEC0 // site-local (deprecated)
+                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+                || (s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0 && s[5] == 0) // IPv4-compatible
+        }
     }
 }
 
@@ -121,12 +185,37 @@ pub struct Fetcher {
     host_cookies: HashMap<String, String>,
     /// Configured extra headers per platform host.
     host_headers: HashMap<String, Vec<(String, String)>>,
+    /// Refuse internal addresses (captures asked for over the web API).
+    block_internal: bool,
     pub politeness: Politeness,
 }
 
 impl Fetcher {
     pub fn new(config: &Config, config_path: &std::path::Path) -> Result<Fetcher> {
+        Fetcher::build(config, config_path, false)
+    }
+
+    /// The fetcher for captures asked for over the web API: unless `[serve]
+    /// allow_private_addresses`, every connection (the URL, each redirect hop, each media
+    /// URL) to a loopback, private, link-local or otherwise internal address is refused
+    /// before it is made. Origins of `[http.hosts]` overrides are the operator's and
+    /// trusted.
+    pub fn for_api(config: &Config, config_path: &std::path::Path) -> Result<Fetcher> {
+        Fetcher::build(config, config_path, !config.serve.allow_private_addresses)
+    }
+
+    fn build(
+        config: &Config,
+        config_path: &std::path::Path,
+        block_internal: bool,
+    ) -> Result<Fetcher> {
         let h = &config.http;
+        let trusted: HashSet<String> = h
+            .hosts
+            .values()
+            .filter_map(|o| Url::parse(o).ok()?.host_str().map(str::to_ascii_lowercase))
+            .collect();
+        let guard = block_internal.then(|| Arc::new(trusted));
         let bad = |m: String| Error::Config {
             path: config_path.to_path_buf(),
             message: m,
@@ -136,9 +225,10 @@ impl Fetcher {
             .timeout(Duration::from_millis(h.timeout_ms))
             .connect_timeout(Duration::from_millis(h.connect_timeout_ms))
             .tls_info(true)
-            .dns_resolver(DeadlineResolver(Duration::from_millis(
-                h.resolve_timeout_ms,
-            )))
+            .dns_resolver(DeadlineResolver(
+                Duration::from_millis(h.resolve_timeout_ms),
+                guard,
+            ))
             .pool_max_idle_per_host(64);
         if let Some(p) = &h.proxy {
             b = b.proxy(reqwest::Proxy::all(p).map_err(|e| bad(format!("http.proxy {p:?}: {e}")))?);
@@ -205,6 +295,7 @@ impl Fetcher {
             host_delays,
             host_cookies,
             host_headers,
+            block_internal,
             politeness: Politeness::default(),
         })
     }
@@ -366,6 +457,22 @@ impl Fetcher {
     ) -> std::result::Result<(Response, Vec<Record>), (Vec<Record>, String)> {
         let actual = self.actual_url(url);
         let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        if self.block_internal && !self.hosts.contains_key(&host) {
+            let ip = match actual.host() {
+                Some(url::Host::Ipv4(a)) => Some(IpAddr::V4(a)),
+                Some(url::Host::Ipv6(a)) => Some(IpAddr::V6(a)),
+                _ => None,
+            };
+            if let Some(ip) = ip.filter(|ip| is_internal(*ip)) {
+                return Err((
+                    vec![],
+                    format!(
+                        "refused: {actual} is an internal address ({ip}); \
+                         [serve] allow_private_addresses = true allows it"
+                    ),
+                ));
+            }
+        }
         let granted = self.politeness.wait(&host, self.delay_for(&host)).await;
 
         // The request headers, in the order we send them; reqwest adds Host (and

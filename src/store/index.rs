@@ -293,6 +293,9 @@ impl Index {
                 .execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
                 .map_err(|e| idx.err(e))?;
             idx.conn.execute_batch(SCHEMA).map_err(|e| idx.err(e))?;
+            idx.conn
+                .execute_batch(super::search::SCHEMA)
+                .map_err(|e| idx.err(e))?;
         }
         Ok(idx)
     }
@@ -416,7 +419,8 @@ impl Index {
                 "DELETE FROM records; DELETE FROM posts; DELETE FROM post_urls; DELETE FROM captures; \
                  DELETE FROM checks; DELETE FROM watchlist;",
             )
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        super::search::clear(&self.conn).map_err(|e| self.err(e))
     }
 
     /// The post id a URL (any form the post was captured under) or id names.
@@ -783,6 +787,12 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
             Outcome::Live.as_str(),
             at,
         ],
+    )?;
+    super::search::index_post(
+        tx,
+        &p.id.0,
+        p.text.as_deref(),
+        &[author_name.as_deref(), author_id.as_deref()],
     )?;
     let mut urls: Vec<&str> = vec![p.url.as_str(), pr.requested_url.as_str()];
     urls.extend(p.alt_urls.iter().map(String::as_str));

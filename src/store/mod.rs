@@ -3,4 +3,5 @@
 pub mod archive;
 pub mod files;
 pub mod index;
+pub mod search;
 pub mod warc;

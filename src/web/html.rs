@@ -1,0 +1,328 @@
+//! Server-rendered pages: escaping, the page frame, and the pieces pages share.
+//! Everything from the archive is untrusted: text is escaped, post HTML is sanitised
+//! again here (whatever the capture stored), and pages carry a strict CSP.
+
+use crate::store::search;
+use serde_json::Value;
+
+/// HTML-escapes text (also safe in double-quoted attributes).
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+/// Percent-encodes a path segment or query value.
+pub fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The `lang` a piece of text most likely is in, for CJK font selection.
+pub fn lang_of(text: &str) -> Option<&'static str> {
+    let mut han = false;
+    for c in text.chars() {
+        match c as u32 {
+            0x3040..=0x30FF => return Some("ja"),
+            0xAC00..=0xD7AF => return Some("ko"),
+            _ if search::is_cjk(c) => han = true,
+            _ => {}
+        }
+    }
+    han.then_some("zh")
+}
+
+fn lang_attr(text: &str) -> String {
+    match lang_of(text) {
+        Some(l) => format!(" lang=\"{l}\""),
+        None => String::new(),
+    }
+}
+
+/// Post HTML as the platform showed it, made safe: no script, no event handlers, no
+/// `javascript:` links, no styles, links open nothing in our origin.
+///
+/// Pictures are shown from the archive: an `<img>` whose source is one of `archived`
+/// (platform URL → record id) points at `/raw/{record id}`; any other source is dropped,
+/// so a reader's browser never contacts the platform or anyone else.
+pub fn sanitize(html: &str, archived: &std::collections::HashMap<String, String>) -> String {
+    let archived = archived.clone();
+    ammonia::Builder::default()
+        .link_rel(Some("noopener noreferrer nofollow ugc"))
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .attribute_filter(move |el, attr, value| match (el, attr) {
+            ("img", "src") => archived
+                .get(value)
+                .map(|rid| format!("/raw/{}", enc(rid)).into()),
+            ("img", "srcset") | (_, "style") => None,
+            _ => Some(value.into()),
+        })
+        .clean(html)
+        .to_string()
+}
+
+/// Text with the query's terms marked, escaped; cut to a window around the first hit
+/// when `window` is set.
+pub fn highlight(text: &str, q: &str, window: Option<usize>) -> String {
+    let terms = search::highlight_terms(q);
+    let ranges = search::match_ranges(text, &terms);
+    let (from, to) = match (window, ranges.first()) {
+        (Some(w), first) => {
+            let at = first.map(|r| r.0).unwrap_or(0);
+            let start = text[..at]
+                .char_indices()
+                .rev()
+                .nth(w / 3)
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            let end = text[start..]
+                .char_indices()
+                .nth(w)
+                .map(|(i, _)| start + i)
+                .unwrap_or(text.len());
+            (start, end)
+        }
+        (None, _) => (0, text.len()),
+    };
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    let mut pos = from;
+    for (s, e) in ranges {
+        if e <= from || s >= to {
+            continue;
+        }
+        let (s, e) = (s.max(from), e.min(to));
+        out.push_str(&esc(&text[pos..s]));
+        out.push_str("<mark>");
+        out.push_str(&esc(&text[s..e]));
+        out.push_str("</mark>");
+        pos = e;
+    }
+    out.push_str(&esc(&text[pos..to]));
+    if to < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+pub const CSS: &str = r#"
+:root{color-scheme:light dark;--fg:#1b1b1b;--bg:#fdfdfb;--muted:#666;--line:#ddd;--accent:#8a1c1c}
+@media (prefers-color-scheme:dark){:root{--fg:#e8e8e8;--bg:#161616;--muted:#aaa;--line:#333;--accent:#f08080}}
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","Noto Sans CJK JP",sans-serif;color:var(--fg);background:var(--bg)}
+header,main,footer{max-width:46rem;margin:0 auto;padding:.75rem 1rem}
+header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;border-bottom:1px solid var(--line)}
+header a.home{font-weight:700;color:var(--accent);text-decoration:none}
+header form{flex:1 1 14rem;display:flex;gap:.25rem}
+header nav{display:flex;gap:1rem}
+input[type=search]{flex:1;min-width:0;padding:.4rem;font:inherit}
+button,.button{padding:.4rem .8rem;font:inherit;border:1px solid var(--line);background:transparent;color:inherit;border-radius:.3rem;text-decoration:none;display:inline-block}
+a{color:var(--accent)}
+article.post{border:1px solid var(--line);border-radius:.4rem;padding:.75rem;margin:.75rem 0;overflow-wrap:anywhere}
+article.post .meta{color:var(--muted);font-size:.9rem}
+.text{white-space:pre-wrap}
+.badge{display:inline-block;padding:0 .45rem;border-radius:1rem;font-size:.8rem;border:1px solid currentColor}
+.badge.live{color:#2a7d2a}.badge.edited{color:#8a6d00}.badge.deleted,.badge.restricted,.badge.account_gone{color:#b00020}.badge.unreachable{color:var(--muted)}
+mark{background:#ffe36e;color:#000}
+img{max-width:100%;height:auto}
+table{border-collapse:collapse;width:100%;font-size:.85rem;table-layout:fixed}td{overflow-wrap:anywhere}td,th{border-bottom:1px solid var(--line);padding:.25rem;text-align:left;vertical-align:top}
+code,pre{font:12px/1.4 ui-monospace,monospace;overflow-wrap:anywhere;white-space:pre-wrap}
+nav.pages{display:flex;gap:1rem;margin:1rem 0}
+footer{color:var(--muted);font-size:.85rem;border-top:1px solid var(--line)}
+blockquote{margin:.5rem 0;padding-left:.75rem;border-left:3px solid var(--line)}
+"#;
+
+/// The page frame.
+pub fn page(title: &str, q: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<meta name=\"referrer\" content=\"no-referrer\">\
+<title>{t} · samizdat</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\
+<body><header><a class=\"home\" href=\"/\">samizdat</a>\
+<form action=\"/search\" method=\"get\" role=\"search\"><input type=\"search\" name=\"q\" value=\"{q}\" placeholder=\"Search posts and authors\" aria-label=\"Search\"><button type=\"submit\">Search</button></form>\
+<a href=\"/posts\">All posts</a><a href=\"/verify\">Verify</a></header>\n<main>{body}</main>\
+<footer>An archive of public posts, each capture recorded in WARC files and proven by a signed Merkle log. <a href=\"/verify\">How to check anything here</a>.</footer></body></html>\n",
+        t = esc(title),
+        q = esc(q),
+    )
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A state badge.
+pub fn badge(state: &str) -> String {
+    if state.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<span class=\"badge {c}\">{t}</span>",
+        c = esc(state),
+        t = esc(&state.replace('_', " "))
+    )
+}
+
+/// One line of a post list (from `Index::list` or a search hit).
+pub fn summary(v: &Value, q: Option<&str>) -> String {
+    let id = s(v, "id");
+    let text = s(v, "text");
+    let author = v
+        .get("author")
+        .map(|a| match a {
+            Value::String(s) => s.clone(),
+            Value::Object(_) => a
+                .get("name")
+                .or(a.get("handle"))
+                .or(a.get("id"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            _ => String::new(),
+        })
+        .unwrap_or_default();
+    let body = match q {
+        Some(q) => highlight(text, q, Some(160)),
+        None => {
+            let cut: String = text.chars().take(200).collect();
+            let more = if cut.len() < text.len() { "…" } else { "" };
+            format!("{}{more}", esc(&cut))
+        }
+    };
+    let author_html = match q {
+        Some(q) => highlight(&author, q, None),
+        None => esc(&author),
+    };
+    format!(
+        "<article class=\"post\"><div class=\"meta\">{plat} · <b{al}>{author_html}</b> · {badge} · captured {cap}</div>\
+<div class=\"text\"{l}>{body}</div><a href=\"/posts/{href}\">Open this post</a></article>\n",
+        plat = esc(s(v, "platform")),
+        al = lang_attr(&author),
+        badge = badge(s(v, "state")),
+        cap = esc(s(v, "last_captured")),
+        l = lang_attr(text),
+        href = enc(id),
+    )
+}
+
+/// A post's content: author, text (or sanitised HTML), media, repost and quote.
+pub fn post_body(p: &Value, depth: usize) -> String {
+    let mut o = String::new();
+    let author = p.get("author").cloned().unwrap_or(Value::Null);
+    let name = s(&author, "name");
+    let handle = s(&author, "handle");
+    let aid = s(&author, "id");
+    let platform = s(p, "platform");
+    o.push_str("<div class=\"meta\">");
+    if !name.is_empty() || !handle.is_empty() || !aid.is_empty() {
+        let label = if name.is_empty() { handle } else { name };
+        let label = if label.is_empty() { aid } else { label };
+        if aid.is_empty() {
+            o += &format!("<b{}>{}</b>", lang_attr(label), esc(label));
+        } else {
+            o += &format!(
+                "<a href=\"/accounts/{}/{}\"><b{}>{}</b></a>",
+                enc(platform),
+                enc(aid),
+                lang_attr(label),
+                esc(label)
+            );
+        }
+        if !handle.is_empty() && handle != label {
+            o += &format!(" <span>@{}</span>", esc(handle));
+        }
+        o += " · ";
+    }
+    o += &format!(
+        "{} · posted {} · <a href=\"{}\" rel=\"noopener noreferrer nofollow\">original URL</a></div>",
+        esc(platform),
+        esc(if s(p, "created_at").is_empty() {
+            s(p, "created_at_raw")
+        } else {
+            s(p, "created_at")
+        }),
+        esc(s(p, "url"))
+    );
+    let title = s(p, "title");
+    if !title.is_empty() {
+        o += &format!("<h2{}>{}</h2>", lang_attr(title), esc(title));
+    }
+    let text = s(p, "text");
+    let html = s(p, "html");
+    let archived: std::collections::HashMap<String, String> = p
+        .get("media")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|m| !s(m, "record_id").is_empty())
+        .map(|m| (s(m, "url").to_string(), s(m, "record_id").to_string()))
+        .collect();
+    if !html.is_empty() {
+        o += &format!(
+            "<div class=\"html\"{}>{}</div>",
+            lang_attr(text),
+            sanitize(html, &archived)
+        );
+    } else if !text.is_empty() {
+        o += &format!("<div class=\"text\"{}>{}</div>", lang_attr(text), esc(text));
+    }
+    for m in p
+        .get("media")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let rid = s(m, "record_id");
+        if !html.is_empty() && !rid.is_empty() && html.contains(s(m, "url")) {
+            continue; // shown in place, in the post's HTML
+        }
+        let alt = s(m, "alt");
+        let kind = s(m, "kind");
+        if rid.is_empty() {
+            o += &format!(
+                "<p class=\"meta\">{} not captured: {}</p>",
+                esc(kind),
+                esc(s(m, "url"))
+            );
+        } else if kind == "image" || s(m, "mime").starts_with("image/") {
+            o += &format!(
+                "<p><a href=\"/raw/{r}\"><img src=\"/raw/{r}\" alt=\"{a}\" loading=\"lazy\"></a></p>",
+                r = enc(rid),
+                a = esc(alt)
+            );
+        } else {
+            o += &format!(
+                "<p><a href=\"/raw/{}\">{} ({})</a></p>",
+                enc(rid),
+                esc(kind),
+                esc(s(m, "mime"))
+            );
+        }
+    }
+    if depth < 3 {
+        for (k, label) in [
+            ("repost_of", "Repost of"),
+            ("quote_of", "Quoting"),
+            ("reply_to", "In reply to"),
+        ] {
+            if let Some(inner) = p.get(k).filter(|v| v.is_object()) {
+                o += &format!(
+                    "<blockquote><div class=\"meta\">{label}</div>{}</blockquote>",
+                    post_body(inner, depth + 1)
+                );
+            }
+        }
+    }
+    o
+}
