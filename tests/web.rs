@@ -402,6 +402,24 @@ async fn captures_need_the_bearer_token() {
         hit_ids(&s),
         vec![v["post_id"].as_str().unwrap().to_string()]
     );
+    // `"watch": true` puts the post on the watchlist, as `samizdat watch add` would.
+    let r = client()
+        .post(web.url("/api/captures"))
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer s3cret-token-0123456789")
+        .body(serde_json::json!({"url": srv.url("/zh"), "watch": true}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let w: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_ne!(w["watch"]["action"], "failed", "{w}");
+    let out = run_ok(samizdat(&ar).args(["--json", "watch", "list"]));
+    let listed = json_lines(&String::from_utf8_lossy(&out.stdout));
+    assert!(
+        listed.iter().any(|l| l["url"] == srv.url("/zh")),
+        "{listed:?}"
+    );
     web.stop().await;
 
     // The search index is derived like the rest of the index: a rebuild answers the same.

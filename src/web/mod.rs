@@ -1089,8 +1089,16 @@ async fn api_capture(
     let r = capture::capture_one(&req.url, &CaptureOptions::default(), &fetcher, &writer).await;
     let mut v = serde_json::to_value(&r).expect("results serialise");
     if req.watch {
-        v["watch"] =
-            json!({"added": false, "error": "watch lists are not available in this build"});
+        // Watched like `samizdat watch add`, through the same SSRF-guarded fetcher.
+        let w = crate::watch::Watcher {
+            cfg: st.config.watch.clone(),
+            fetcher: fetcher.clone(),
+            writer: writer.clone(),
+            index_path: st.root.join(crate::store::archive::layout::INDEX),
+            concurrency: st.config.http.concurrency,
+        };
+        let rep = w.add(&req.url, None, None).await;
+        v["watch"] = serde_json::to_value(&rep).expect("reports serialise");
     }
     let code = if r.status == "failed" {
         StatusCode::UNPROCESSABLE_ENTITY
