@@ -9,12 +9,14 @@
 //! has queued up as one batch: one lock, one fsync, one checkpoint for many captures
 //! (group commit). A capture is reported done only when its batch is durable.
 //!
-//! Known limit (bench/run.sh, 2 cores): capture of small pages runs at about 2x
-//! `wget --warc-file`, short of the 5x target. The writer thread is the bottleneck: it
-//! serialises, gzips (about half its time) and hashes every record alone. The next step
-//! is to gzip and leaf-hash records in the capture tasks, in parallel, which needs the
-//! `WARC-Warcinfo-ID` field (the one thing only known at write time) dropped or assigned
-//! before the file is chosen.
+//! Known limit (bench/run.sh, 2 cores, 2026-11-25): capture of 10,000 small pages runs
+//! at 0.9x to 1.7x `wget --warc-file` (2,356 to 3,215 pages/s), far short of the 5x
+//! target. Both cores are busy: per page samizdat parses the HTML for the post record,
+//! gzips and hashes four records and indexes them, where wget only writes. The writer
+//! thread is the single-threaded part: it serialises, gzips (about half its time) and
+//! leaf-hashes every record alone. Next steps: gzip and leaf-hash records in the capture
+//! tasks (needs `WARC-Warcinfo-ID` dropped or assigned before the file is chosen), a
+//! lower gzip level for small records, and a cheaper extraction path for bulk captures.
 
 pub mod http;
 
