@@ -2,6 +2,8 @@
 //! library, then damaged on disk; `samizdat verify` must name each kind of damage and exit 3,
 //! and crash debris must be told apart from damage.
 
+mod common;
+
 use samizdat::config::Config;
 use samizdat::store::archive::{Archive, layout};
 use samizdat::store::warc::{self, Record, kind};
@@ -85,6 +87,10 @@ fn a_clean_archive_verifies() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("verify: OK"), "{err}");
     assert!(err.contains("10 records"), "{err}");
+    // The independent validators agree.
+    let files = common::warc_files(&root);
+    common::assert_warcio_ok(&files);
+    assert!(common::cdxj_index(&files).contains("urn:test:"));
 }
 
 #[test]
@@ -328,4 +334,5 @@ fn rotation_starts_each_file_with_warcinfo() {
         assert_eq!(rec.field("WARC-Filename"), Some(f.as_str()));
     }
     assert_eq!(verify(&root).0, 0);
+    common::assert_warcio_ok(&common::warc_files(&root));
 }
