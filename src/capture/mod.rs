@@ -320,25 +320,12 @@ async fn capture_limited(
             if !opts.no_media {
                 fetch_media(&mut post, fetcher, &mut records, &mut warnings).await;
             }
-            let record_ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
-            let body = PostRecord {
-                samizdat: "post/1".into(),
-                post: (*post).clone(),
-                requested_url: input.to_string(),
-                record_ids: record_ids.clone(),
-            };
-            let date = warc::warc_date(crate::watch::now());
-            let fields = responses
-                .iter()
-                .map(|id| ("WARC-Concurrent-To".to_string(), id.clone()))
-                .collect();
-            let rec = Record::build(
-                kind::RESOURCE,
-                &date,
-                Some(&format!("urn:samizdat:post:{}", post.id)),
-                mime::POST,
-                fields,
-                serde_json::to_vec(&body).expect("posts serialise"),
+            let rec = post_record(
+                &post,
+                input,
+                &records,
+                &responses,
+                &warc::warc_date(crate::watch::now()),
             );
             records.push(rec);
             // A body cut at the size limit is kept, marked, and reported: never silently cut.
@@ -471,6 +458,35 @@ pub async fn run_plan(
         last_status,
         last_response,
     }
+}
+
+/// The `resource` record of a normalised post (SPEC section 3): it lists every record of
+/// its capture written before it and points at the responses it was read from.
+pub fn post_record(
+    post: &Post,
+    requested_url: &str,
+    before: &[Record],
+    responses: &[String],
+    date: &str,
+) -> Record {
+    let body = PostRecord {
+        samizdat: "post/1".into(),
+        post: post.clone(),
+        requested_url: requested_url.to_string(),
+        record_ids: before.iter().map(|r| r.id().to_string()).collect(),
+    };
+    let fields = responses
+        .iter()
+        .map(|id| ("WARC-Concurrent-To".to_string(), id.clone()))
+        .collect();
+    Record::build(
+        kind::RESOURCE,
+        date,
+        Some(&format!("urn:samizdat:post:{}", post.id)),
+        mime::POST,
+        fields,
+        serde_json::to_vec(&body).expect("posts serialise"),
+    )
 }
 
 /// Records what was fetched even when the capture failed: the answers are evidence too.

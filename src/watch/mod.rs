@@ -14,7 +14,7 @@ use crate::config::Watch as WatchConfig;
 use crate::error::{Error, Result};
 use crate::model::{Outcome, Post};
 use crate::platforms::{self, Finding, Job, PlanContext, Target};
-use crate::store::index::{CheckRecord, Index, PostRecord, WatchRecord, WatchRow};
+use crate::store::index::{CheckRecord, Index, WatchRecord, WatchRow};
 use crate::store::warc::{self, Record, kind, mime};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -443,25 +443,8 @@ impl Watcher {
             let mut warnings = vec![];
             capture::fetch_media(&mut p, &self.fetcher, &mut records, &mut warnings).await;
             stamp(&mut records);
+            let rec = capture::post_record(&p, url, &records, &responses, &date_now());
             record_ids = records.iter().map(|r| r.id().to_string()).collect();
-            let body = PostRecord {
-                samizdat: "post/1".into(),
-                post: (*p).clone(),
-                requested_url: url.to_string(),
-                record_ids: record_ids.clone(),
-            };
-            let fields = responses
-                .iter()
-                .map(|id| ("WARC-Concurrent-To".to_string(), id.clone()))
-                .collect();
-            let rec = Record::build(
-                kind::RESOURCE,
-                &date_now(),
-                Some(&format!("urn:samizdat:post:{}", p.id)),
-                mime::POST,
-                fields,
-                serde_json::to_vec(&body).expect("posts serialise"),
-            );
             post_record = Some(rec.id().to_string());
             record_ids.push(rec.id().to_string());
             records.push(rec);
