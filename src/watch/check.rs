@@ -1,0 +1,281 @@
+//! Checking one watched post: its exchanges, a revisit when nothing changed, the check
+//! record, and the cause of a deletion learned from a stored repost.
+
+use super::schedule::{add, next_check, now, ts};
+use super::{Report, Watcher, check_record, date_now, resolve, stamp};
+use crate::capture;
+use crate::config::Watch as WatchConfig;
+use crate::error::Result;
+use crate::model::{Outcome, Post};
+use crate::platforms::{self, Finding, Job, PlanContext};
+use crate::store::index::CheckRecord;
+use crate::store::warc::{self, Record};
+
+impl Watcher {
+    /// Checks one watched post now: writes its exchanges and a check record (and, for
+    /// `edited`, a new post record; for an unchanged answer, a revisit record).
+    pub async fn check_post(&self, url: &str, post_id: &str, every: Option<&str>) -> Report {
+        let mut report = Report::new(url, "checked");
+        report.post_id = Some(post_id.to_string());
+        let ix = match self.index() {
+            Ok(ix) => ix,
+            Err(e) => return Report::failed(url, e),
+        };
+        let stored: Option<Post> = ix
+            .post_json(post_id)
+            .ok()
+            .flatten()
+            .and_then(|v| serde_json::from_value(v).ok());
+        let last = ix.last_check(post_id).ok().flatten();
+        let (state, first) = ix
+            .post_state(post_id)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| ("live".into(), date_now()));
+        drop(ix);
+        let check_url = stored.as_ref().map(|p| p.url.clone()).unwrap_or(url.into());
+        let parsed = match capture::parse_url(&check_url) {
+            Ok(u) => u,
+            Err(e) => return Report::failed(url, e),
+        };
+        let Some((platform, target)) = platforms::recognise(&parsed) else {
+            return Report::failed(url, format!("no platform recognises {check_url}"));
+        };
+        let ctx = PlanContext {
+            now: now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
+            has_user_cookies: parsed
+                .host_str()
+                .is_some_and(|h| self.fetcher.has_cookies_for(h)),
+        };
+        let plan = platform.post_plan(&target, Job::Check, &ctx);
+        let mut records = vec![];
+        let mut responses = vec![];
+        let run = capture::run_plan(
+            platform.name(),
+            plan,
+            &self.fetcher,
+            &mut records,
+            &mut responses,
+        )
+        .await;
+        stamp(&mut records);
+        // The main response, and a revisit when its payload equals the last check's.
+        let mut payload_digest = None;
+        let mut response_id = run.last_response.clone();
+        let mut response_uri = None;
+        let mut response_date = None;
+        if let Some(rid) = &run.last_response
+            && let Some(pos) = records.iter().position(|r| r.id() == rid)
+        {
+            let r = &records[pos];
+            payload_digest = r.field("WARC-Payload-Digest").map(str::to_string);
+            response_uri = r.target_uri().map(str::to_string);
+            response_date = Some(r.date().to_string());
+            if let Some(l) = &last
+                && l.payload_digest.is_some()
+                && l.payload_digest == payload_digest
+                && r.field("WARC-Truncated").is_none()
+                && let (Some(to), Some(to_uri), Some(to_date)) =
+                    (&l.response_id, &l.response_uri, &l.response_date)
+            {
+                let rv = warc::to_revisit(r, to, to_uri, to_date);
+                records[pos] = rv;
+                response_id = Some(to.clone());
+                response_uri = Some(to_uri.clone());
+                response_date = Some(to_date.clone());
+            }
+        }
+        let (mut outcome, mut cause, mut message, new_post) = match run.finding {
+            Finding::Post(p) => {
+                let same = stored
+                    .as_ref()
+                    .is_some_and(|s| s.content_fingerprint() == p.content_fingerprint());
+                if same {
+                    (Outcome::Live, None, None, None)
+                } else {
+                    (Outcome::Edited, None, None, Some(p))
+                }
+            }
+            Finding::Gone(g) => (g.outcome, g.cause, g.message, None),
+            Finding::Broken { endpoint, missing } => (
+                Outcome::Unreachable,
+                None,
+                Some(format!("{endpoint}: unexpected answer, missing {missing}")),
+                None,
+            ),
+            Finding::Timeline { .. } | Finding::Redirected { .. } => (
+                Outcome::Unreachable,
+                None,
+                Some("the post URL no longer names one post".into()),
+                None,
+            ),
+        };
+        // Gone without a reason: a repost we hold may carry the platform's words about
+        // its original ("此微博已被作者删除" …). Re-read it, and keep that exchange too.
+        let mut via = None;
+        if outcome == Outcome::Deleted
+            && matches!(cause, None | Some(crate::model::Cause::Unknown))
+            && let Some((why, repost_id)) = self
+                .cause_from_reposts(post_id, &mut records, &mut responses)
+                .await
+        {
+            outcome = why.outcome;
+            cause = why.cause;
+            message = Some(match (message, why.message) {
+                (Some(own), Some(theirs)) => {
+                    format!("{own}; a repost ({repost_id}) says: {theirs}")
+                }
+                (None, Some(theirs)) => format!("a repost ({repost_id}) says: {theirs}"),
+                (own, None) => own.unwrap_or_default(),
+            });
+            via = Some(format!("repost:{repost_id}"));
+            stamp(&mut records);
+        }
+        let mut record_ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
+        let mut post_record = None;
+        if let Some(mut p) = new_post {
+            let mut warnings = vec![];
+            capture::fetch_media(&mut p, &self.fetcher, &mut records, &mut warnings).await;
+            stamp(&mut records);
+            let rec = capture::post_record(&p, url, &records, &responses, &date_now());
+            record_ids = records.iter().map(|r| r.id().to_string()).collect();
+            post_record = Some(rec.id().to_string());
+            record_ids.push(rec.id().to_string());
+            records.push(rec);
+        }
+        let n = now();
+        let first_ts = ts(&first).unwrap_or(n);
+        // A first gone answer is confirmed soon; otherwise the decaying schedule.
+        let next = if outcome.is_gone() && state != outcome.as_str() {
+            add(n, WatchConfig::dur(&self.cfg.follow_up))
+        } else {
+            next_check(&self.cfg, first_ts, n, every.map(WatchConfig::dur))
+        };
+        let c = CheckRecord {
+            samizdat: "check/1".into(),
+            post_id: post_id.to_string(),
+            at: warc::warc_date(n),
+            outcome,
+            cause,
+            message: message.clone(),
+            http_status: run.last_status,
+            record_ids,
+            post_record,
+            via,
+            host: parsed.host_str().map(str::to_string),
+            payload_digest,
+            response_id,
+            response_uri,
+            response_date,
+            next_check: Some(warc::warc_date(next)),
+        };
+        records.push(check_record(&c));
+        match self.append(records).await {
+            Ok(()) => {
+                report.outcome = Some(outcome);
+                report.cause = cause;
+                report.message = message;
+                report.next_check = c.next_check;
+                report
+            }
+            Err(e) => Report::failed(url, e),
+        }
+    }
+
+    /// Re-checks the reposts of `post_id` held in the archive and returns the state their
+    /// embedded original now shows (`extra.original_state`, set by the platform reader),
+    /// with the repost's id. The exchanges are added to `records`.
+    async fn cause_from_reposts(
+        &self,
+        post_id: &str,
+        records: &mut Vec<Record>,
+        responses: &mut Vec<String>,
+    ) -> Option<(crate::model::Gone, String)> {
+        let reposts = self.index().ok()?.reposts_of(post_id).ok()?;
+        for (repost_id, repost_url) in reposts {
+            let Ok(u) = capture::parse_url(&repost_url) else {
+                continue;
+            };
+            let Some((platform, target)) = platforms::recognise(&u) else {
+                continue;
+            };
+            let ctx = PlanContext {
+                now: now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
+                has_user_cookies: u
+                    .host_str()
+                    .is_some_and(|h| self.fetcher.has_cookies_for(h)),
+            };
+            let plan = platform.post_plan(&target, Job::Check, &ctx);
+            let run =
+                capture::run_plan(platform.name(), plan, &self.fetcher, records, responses).await;
+            let Finding::Post(p) = run.finding else {
+                continue;
+            };
+            let Some(st) = p.extra.get("original_state") else {
+                continue;
+            };
+            let outcome = match st["outcome"].as_str() {
+                Some("deleted") => Outcome::Deleted,
+                Some("restricted") => Outcome::Restricted,
+                Some("account_gone") => Outcome::AccountGone,
+                _ => continue,
+            };
+            let cause = match st["cause"].as_str() {
+                Some("author") => Some(crate::model::Cause::Author),
+                Some("platform") => Some(crate::model::Cause::Platform),
+                Some("unknown") => Some(crate::model::Cause::Unknown),
+                _ => None,
+            };
+            let message = st["message"].as_str().map(str::to_string);
+            return Some((
+                crate::model::Gone {
+                    outcome,
+                    cause,
+                    message,
+                },
+                repost_id,
+            ));
+        }
+        None
+    }
+
+    /// `watch check URL...` / `--all`: check now, whatever the schedule says.
+    pub async fn check_now(
+        &self,
+        inputs: &[String],
+        all: bool,
+        mut on_report: impl FnMut(&Report),
+    ) -> Result<()> {
+        let ix = self.index()?;
+        let rows = ix.watchlist(None)?;
+        let mut jobs: Vec<(String, String, Option<String>)> = vec![];
+        if all {
+            for r in rows.iter().filter(|r| r.kind == "post") {
+                if let Some(id) = &r.post_id {
+                    jobs.push((r.url.clone(), id.clone(), r.every.clone()));
+                }
+            }
+        }
+        for i in inputs {
+            match resolve(&ix, i) {
+                Some(id) => {
+                    let every = rows
+                        .iter()
+                        .find(|r| r.post_id.as_deref() == Some(&id))
+                        .and_then(|r| r.every.clone());
+                    jobs.push((i.clone(), id, every));
+                }
+                None => on_report(&Report::failed(
+                    i,
+                    "not in this archive: `samizdat watch add URL` first",
+                )),
+            }
+        }
+        drop(ix);
+        for (u, id, every) in jobs {
+            let r = self.check_post(&u, &id, every.as_deref()).await;
+            on_report(&r);
+        }
+        Ok(())
+    }
+}
