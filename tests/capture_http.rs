@@ -27,7 +27,7 @@ fn responses_for<'a>(recs: &'a [Record], url_suffix: &str) -> Vec<&'a Record> {
         .collect()
 }
 
-fn http_header<'a>(rec: &'a Record, name: &str) -> Option<String> {
+fn http_header(rec: &Record, name: &str) -> Option<String> {
     let end = warc::find_header_end(&rec.block)?;
     let head = String::from_utf8_lossy(&rec.block[..end]).into_owned();
     head.lines().find_map(|l| {

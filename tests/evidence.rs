@@ -493,7 +493,9 @@ fn a_bundle_checks_offline_and_every_kind_of_tampering_is_named() {
         .verifier()
         .to_vkey();
     let other_ca = start_tsa();
-    let cases: Vec<(&str, &str, Box<dyn Fn(&mut Vec<u8>)>, bool)> = vec![
+    // (case, file in the bundle, how it is tampered with, whether the file is named)
+    type Case<'a> = (&'a str, &'a str, Box<dyn Fn(&mut Vec<u8>)>, bool);
+    let cases: Vec<Case> = vec![
         (
             "record byte",
             "records.warc.gz",

@@ -398,7 +398,7 @@ fn local_checkpoint_size8() {
     let v = NoteVerifier::from_vkey(LOCAL_VKEY).unwrap();
     assert_eq!(v.name(), "example.com/evidence-test-log");
     assert_eq!(v.key_id(), 0x8b3f4bab);
-    let note = open_note(&raw, &[v.clone()]).unwrap();
+    let note = open_note(&raw, std::slice::from_ref(&v)).unwrap();
     let cp = Checkpoint::parse(&note.text).unwrap();
     assert_eq!(cp.origin, "example.com/evidence-test-log");
     assert_eq!(cp.size, 8);
@@ -492,7 +492,7 @@ fn tlog_tiles_vectors() {
             Some((a, w)) => (a, Some(w.parse::<u16>().unwrap())),
             None => (rest, None),
         };
-        let n: u64 = npath.replace('x', "").replace('/', "").parse().unwrap();
+        let n: u64 = npath.replace(['x', '/'], "").parse().unwrap();
         assert_eq!(tile_path(level.parse().unwrap(), n, width), url);
     }
 

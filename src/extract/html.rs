@@ -33,9 +33,7 @@ pub fn sanitize_html(html: &str, base: &Url) -> String {
                 "iframe", "noscript", "template", "object", "embed", "svg", "math", "select",
                 "textarea", "button",
             ]
-            .iter()
-            .copied()
-            .collect::<Vec<_>>(),
+            .to_vec(),
         )
         .attribute_filter(|element, attribute, value| {
             let is_data = value
@@ -48,7 +46,7 @@ pub fn sanitize_html(html: &str, base: &Url) -> String {
             if element == "img" && attribute == "srcset" {
                 // srcset is not checked by ammonia's URL rules: keep only http(s) entries.
                 let ok = value.split(',').all(|part| {
-                    let u = part.trim().split_whitespace().next().unwrap_or("");
+                    let u = part.split_whitespace().next().unwrap_or("");
                     u.starts_with("https://")
                         || u.starts_with("http://")
                         || u.starts_with('/')

@@ -384,12 +384,12 @@ fn non_html_post(post: &mut Post, url: &Url, resp: &Response, mime: &str) {
     let seg = resp
         .url
         .path_segments()
-        .and_then(|s| s.filter(|p| !p.is_empty()).next_back())
+        .and_then(|mut s| s.rfind(|p| !p.is_empty()))
         .or_else(|| {
             url.path_segments()
-                .and_then(|s| s.filter(|p| !p.is_empty()).next_back())
+                .and_then(|mut s| s.rfind(|p| !p.is_empty()))
         })
-        .map(|s| percent_decode(s))
+        .map(percent_decode)
         .or_else(|| resp.url.host_str().map(str::to_string));
     post.title = seg;
     let is_image = mime.starts_with("image/")
@@ -417,12 +417,14 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() && s.is_char_boundary(i + 3) {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && s.is_char_boundary(i + 3)
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;

@@ -161,12 +161,12 @@ pub fn find_main(doc: &Html) -> Option<ElementRef<'_>> {
         }
         if !boiler && matches!(name, "p" | "pre" | "blockquote") {
             let len: usize = e.text().map(|t| t.trim().len()).sum();
-            if len >= MIN_PARAGRAPH {
-                if let Some(p) = n.parent() {
-                    *scores.entry(p.id()).or_default() += len;
-                    if let Some(g) = p.parent() {
-                        *scores.entry(g.id()).or_default() += len / 2;
-                    }
+            if len >= MIN_PARAGRAPH
+                && let Some(p) = n.parent()
+            {
+                *scores.entry(p.id()).or_default() += len;
+                if let Some(g) = p.parent() {
+                    *scores.entry(g.id()).or_default() += len / 2;
                 }
             }
             continue;

@@ -474,7 +474,7 @@ mod tests {
         let s2 = NoteSigner::from_skey(&s.to_skey()).unwrap();
         assert_eq!(s2.verifier(), v);
         let note = s.sign("hello\nworld\n").unwrap();
-        let n = open_note(&note, &[v.clone()]).unwrap();
+        let n = open_note(&note, std::slice::from_ref(&v)).unwrap();
         assert_eq!(n.text, "hello\nworld\n");
         assert_eq!(n.signatures.len(), 1);
         assert_eq!(n.signatures[0].key_id, v.key_id());
@@ -486,7 +486,7 @@ mod tests {
         // Tampering.
         let bad = note.replacen("hello", "hellO", 1);
         assert!(matches!(
-            open_note(&bad, &[v.clone()]),
+            open_note(&bad, std::slice::from_ref(&v)),
             Err(NoteError::InvalidSignature { .. })
         ));
         assert_eq!(v.fingerprint().len(), 64);

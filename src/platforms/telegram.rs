@@ -180,8 +180,7 @@ fn post_ref(href: &str) -> Option<(String, String)> {
             let (c, i) = platform_id.split_once('/')?;
             let orig_channel = u
                 .path_segments()?
-                .filter(|s| !s.is_empty() && *s != "s")
-                .next()?
+                .find(|s| !s.is_empty() && *s != "s")?
                 .to_string();
             debug_assert_eq!(orig_channel.to_ascii_lowercase(), c);
             Some((orig_channel, i.to_string()))
@@ -375,22 +374,22 @@ fn parse_message(m: ElementRef) -> Option<Post> {
             post.repost_of = Some(Box::new(orig));
         }
     }
-    if let Some(r) = first(m, "a.tgme_widget_message_reply") {
-        if let Some((c, i)) = r.value().attr("href").and_then(post_ref) {
-            let mut parent = Post::new(
-                "telegram",
-                &format!("{}/{i}", c.to_ascii_lowercase()),
-                &format!("{BASE}/{c}/{i}"),
-            );
-            parent.author = first(r, ".tgme_widget_message_author_name").map(|a| Author {
-                id: Some(c.clone()),
-                name: Some(text_of(a)),
-                handle: Some(c.clone()),
-                url: Some(format!("{BASE}/{c}")),
-            });
-            parent.text = first(r, ".tgme_widget_message_metatext").map(text_of);
-            post.reply_to = Some(Box::new(parent));
-        }
+    if let Some(r) = first(m, "a.tgme_widget_message_reply")
+        && let Some((c, i)) = r.value().attr("href").and_then(post_ref)
+    {
+        let mut parent = Post::new(
+            "telegram",
+            &format!("{}/{i}", c.to_ascii_lowercase()),
+            &format!("{BASE}/{c}/{i}"),
+        );
+        parent.author = first(r, ".tgme_widget_message_author_name").map(|a| Author {
+            id: Some(c.clone()),
+            name: Some(text_of(a)),
+            handle: Some(c.clone()),
+            url: Some(format!("{BASE}/{c}")),
+        });
+        parent.text = first(r, ".tgme_widget_message_metatext").map(text_of);
+        post.reply_to = Some(Box::new(parent));
     }
     if m.value()
         .attr("class")

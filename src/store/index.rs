@@ -443,7 +443,16 @@ impl Index {
 
     /// The SPEC section 5 object for one post, with its whole history.
     pub fn post_json(&self, id: &str) -> Result<Option<Value>> {
-        let row: Option<(String, String, Option<String>, Option<String>, Option<String>, Option<String>)> = self
+        // json, state, cause, message, last_seen_live, first_seen_gone
+        type Row = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let row: Option<Row> = self
             .conn
             .query_row(
                 "SELECT json, state, cause, message, last_seen_live, first_seen_gone FROM posts WHERE id = ?1",

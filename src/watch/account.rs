@@ -90,7 +90,7 @@ impl Watcher {
                                 .as_deref()
                                 .and_then(ts)
                                 .is_none_or(|c| c >= added);
-                            if (fresh && !first_poll) || (fresh && first_poll) || rank < backfill {
+                            if fresh || rank < backfill {
                                 to_capture.push(p.url.clone());
                             }
                         }

@@ -238,15 +238,15 @@ impl Shared {
 
 /// Removes a trailing `_=…` query parameter (a jQuery-style cache buster).
 fn strip_cache_buster(pq: &str) -> String {
-    if let Some(i) = pq.rfind("&_=") {
-        if !pq[i + 3..].contains('&') {
-            return pq[..i].to_string();
-        }
+    if let Some(i) = pq.rfind("&_=")
+        && !pq[i + 3..].contains('&')
+    {
+        return pq[..i].to_string();
     }
-    if let Some(i) = pq.rfind("?_=") {
-        if !pq[i + 3..].contains('&') {
-            return pq[..i].to_string();
-        }
+    if let Some(i) = pq.rfind("?_=")
+        && !pq[i + 3..].contains('&')
+    {
+        return pq[..i].to_string();
     }
     pq.to_string()
 }
