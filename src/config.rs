@@ -273,6 +273,17 @@ pub struct Watch {
     pub jitter: f64,
     /// Most checks and polls per batch; account polls and posts younger than 24 h first.
     pub batch: usize,
+    /// Most checks and polls of one host per batch; 0 = what `[http] per_host_delay_ms`
+    /// allows in a minute (no limit when politeness is off). Keeps a batch short, so
+    /// account polls come round again soon even while a backlog is worked down.
+    pub host_budget: usize,
+    /// A host that failed (unreachable, a wall, 429, 5xx) is left alone this long, doubled
+    /// with each failure in a row up to `backoff_max`; any definite answer resets it.
+    pub backoff: String,
+    pub backoff_max: String,
+    /// Most timeline pages read in one account poll (for `--backfill`, or when the account
+    /// posted more than a page since the last poll).
+    pub max_pages: usize,
 }
 
 impl Default for Watch {
@@ -287,6 +298,10 @@ impl Default for Watch {
             account_interval: "10m".into(),
             jitter: 0.1,
             batch: 200,
+            host_budget: 0,
+            backoff: "1m".into(),
+            backoff_max: "1h".into(),
+            max_pages: 10,
         }
     }
 }
@@ -301,6 +316,8 @@ impl Watch {
             ("then_every", &self.then_every),
             ("follow_up", &self.follow_up),
             ("account_interval", &self.account_interval),
+            ("backoff", &self.backoff),
+            ("backoff_max", &self.backoff_max),
         ] {
             let d = parse_duration(v).map_err(|e| format!("{k}: {e}"))?;
             if k != "daily_until" && d.is_zero() {
@@ -312,6 +329,9 @@ impl Watch {
         }
         if self.batch == 0 {
             return Err("batch must be at least 1".into());
+        }
+        if self.max_pages == 0 {
+            return Err("max_pages must be at least 1".into());
         }
         Ok(())
     }

@@ -145,6 +145,9 @@ enum WatchCommand {
     /// Watch a post, or an account / channel / feed whose new posts are captured and watched.
     Add {
         urls: Vec<String>,
+        /// Read URLs from a file, one per line ('-' for stdin; # starts a comment).
+        #[arg(long)]
+        from: Option<PathBuf>,
         /// Own interval for these entries (e.g. 30m), instead of the decaying schedule.
         #[arg(long)]
         every: Option<String>,
@@ -260,6 +263,7 @@ fn run(cmd: Command, s: &Settings) -> Result<u8> {
                     s,
                     WatchCommand::Add {
                         urls,
+                        from: None,
                         every: None,
                         backfill: None,
                     },
@@ -854,17 +858,9 @@ mod watch_cmd {
         let config = load_config(s)?;
         let ts_config = config.clone();
         let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?);
-        let cfg = config.watch.clone();
-        let concurrency = config.http.concurrency;
-        let archive = Archive::open(&s.archive, config)?;
+        let archive = Archive::open(&s.archive, config.clone())?;
         let (writer, handle) = Writer::start(archive);
-        let w = Watcher {
-            cfg,
-            fetcher,
-            writer,
-            index_path: s.archive.join(layout::INDEX),
-            concurrency,
-        };
+        let w = Watcher::new(&config, fetcher, writer, s.archive.join(layout::INDEX));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -873,17 +869,19 @@ mod watch_cmd {
         let res: Result<()> = rt.block_on(async {
             match cmd {
                 WatchCommand::Add {
-                    urls,
+                    mut urls,
+                    from,
                     every,
                     backfill,
                 } => {
+                    if let Some(f) = &from {
+                        urls.extend(read_url_list(f)?);
+                    }
                     if urls.is_empty() {
-                        return Err(Error::Usage("watch add: give URLs".into()));
+                        return Err(Error::Usage("watch add: give URLs (or --from FILE)".into()));
                     }
-                    for u in urls {
-                        let r = w.add(&u, every.clone(), backfill).await;
-                        report(s, &r, &mut failed);
-                    }
+                    w.add_many(&urls, every, backfill, |r| report(s, r, &mut failed))
+                        .await;
                 }
                 WatchCommand::Remove { urls } => {
                     for u in urls {
@@ -901,11 +899,13 @@ mod watch_cmd {
                 WatchCommand::Run { once } => {
                     if once {
                         let mut gone = false;
-                        w.run_once(|r| {
-                            gone |= r.outcome.is_some_and(|o| o.is_gone());
-                            report(s, r, &mut failed)
-                        })
-                        .await?;
+                        let sum = w
+                            .run_once(|r| {
+                                gone |= r.outcome.is_some_and(|o| o.is_gone());
+                                report(s, r, &mut failed)
+                            })
+                            .await?;
+                        say_summary(s, &sum);
                         auto_timestamp(s, &ts_config, gone, &mut failed).await;
                     } else {
                         run_forever(s, &w, &ts_config, &mut failed).await?;
@@ -989,18 +989,20 @@ mod watch_cmd {
         say(s, "watching; stop with Ctrl-C or SIGTERM");
         while !stop.load(std::sync::atomic::Ordering::SeqCst) {
             let mut gone = false;
-            let n = w
+            let sum = w
                 .run_once(|r| {
                     gone |= r.outcome.is_some_and(|o| o.is_gone());
                     report(s, r, failed)
                 })
                 .await?;
+            say_summary(s, &sum);
             auto_timestamp(s, config, gone, failed).await;
             if stop.load(std::sync::atomic::Ordering::SeqCst) {
                 break;
             }
-            // A full batch: go on at once; otherwise wait a little for the next due item.
-            let pause = if n >= w.cfg.batch {
+            // Work left that a batch could do now: go on at once (politeness paces it);
+            // otherwise wait a little for the next due item.
+            let pause = if sum.more_due() {
                 std::time::Duration::from_millis(10)
             } else {
                 std::time::Duration::from_secs(5)
@@ -1036,10 +1038,27 @@ mod watch_cmd {
         Ok(0)
     }
 
+    /// One line on what a batch left for later, when it left anything.
+    fn say_summary(s: &Settings, sum: &samizdat::watch::RunSummary) {
+        if s.json {
+            return;
+        }
+        let left = sum.backing_off + sum.over_host_budget + sum.over_batch;
+        if left > 0 {
+            say(
+                s,
+                &format!(
+                    "ran {}; left due for later: {} (hosts backing off {}, over the per-host budget {}, over the batch {})",
+                    sum.ran, left, sum.backing_off, sum.over_host_budget, sum.over_batch
+                ),
+            );
+        }
+    }
+
     fn status(s: &Settings) -> Result<u8> {
         let ix = open_index(s)?;
-        let now = samizdat::store::warc::warc_date(samizdat::watch::now());
-        let v = ix.watch_status(&now)?;
+        let config = load_config(s)?;
+        let v = samizdat::watch::status(&ix, &config)?;
         if s.json {
             print_json(&v);
         } else {
@@ -1051,6 +1070,35 @@ mod watch_cmd {
                 "due now: {} posts, {} accounts",
                 v["due"]["posts"], v["due"]["accounts"]
             );
+            let b = &v["next_batch"];
+            eprintln!(
+                "a batch now would run {} and leave {} for later ({} hosts backing off, {} over the per-host budget of {}, {} over the batch of {})",
+                b["would_run"],
+                b["backing_off"].as_u64().unwrap_or(0)
+                    + b["over_host_budget"].as_u64().unwrap_or(0)
+                    + b["over_batch"].as_u64().unwrap_or(0),
+                b["backing_off"],
+                b["over_host_budget"],
+                b["host_budget"],
+                b["over_batch"],
+                b["batch"]
+            );
+            for h in v["hosts"].as_array().into_iter().flatten() {
+                if h["failures_in_a_row"].as_u64().unwrap_or(0) == 0 {
+                    continue;
+                }
+                eprintln!(
+                    "host {}: {} failures in a row, last at {}: {}{}",
+                    h["host"].as_str().unwrap_or("?"),
+                    h["failures_in_a_row"],
+                    h["last_failure"].as_str().unwrap_or("?"),
+                    h["last_error"].as_str().unwrap_or(""),
+                    h["backing_off_until"]
+                        .as_str()
+                        .map(|u| format!("; left alone until {u}"))
+                        .unwrap_or_default()
+                );
+            }
             for (h, e) in v["last_error_per_host"].as_object().into_iter().flatten() {
                 eprintln!(
                     "last error {h} at {}: {}",

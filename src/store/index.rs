@@ -88,6 +88,13 @@ CREATE TABLE IF NOT EXISTS watchlist (
     last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS watchlist_due ON watchlist(next_due);
+CREATE TABLE IF NOT EXISTS hosts (       -- how each host answered the watcher lately (backoff)
+    host TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,         -- unreachable answers in a row
+    last_failure TEXT,
+    last_error TEXT,
+    last_ok TEXT
+);
 CREATE INDEX IF NOT EXISTS watchlist_post ON watchlist(post_id);
 "#;
 
@@ -183,7 +190,7 @@ pub struct CheckRecord {
 }
 
 /// The body of a watchlist record (`application/vnd.samizdat.watch+json`).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct WatchRecord {
     /// Format marker, `watch/1`.
     pub samizdat: String,
@@ -206,6 +213,12 @@ pub struct WatchRecord {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub record_ids: Vec<String>,
+    /// For a poll: the host asked, and whether it answered (`false`: unreachable, a wall,
+    /// an unknown shape), which feeds the per-host backoff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered: Option<bool>,
 }
 
 /// One watchlist row.
@@ -224,6 +237,19 @@ pub struct WatchRow {
     /// For posts: state and when first captured.
     pub state: Option<String>,
     pub first_captured: Option<String>,
+    /// For posts: the canonical URL the archive holds (what a check asks for).
+    pub post_url: Option<String>,
+}
+
+/// How a host answered the watcher lately (derived from check and poll records).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HostRow {
+    pub host: String,
+    /// Unreachable answers in a row (0 after any definite answer).
+    pub failures: u32,
+    pub last_failure: Option<String>,
+    pub last_error: Option<String>,
+    pub last_ok: Option<String>,
 }
 
 /// What the last check of a post saw (for revisits and scheduling).
@@ -417,7 +443,7 @@ impl Index {
         self.conn
             .execute_batch(
                 "DELETE FROM records; DELETE FROM posts; DELETE FROM post_urls; DELETE FROM captures; \
-                 DELETE FROM checks; DELETE FROM watchlist;",
+                 DELETE FROM checks; DELETE FROM watchlist; DELETE FROM hosts;",
             )
             .map_err(|e| self.err(e))?;
         super::search::clear(&self.conn).map_err(|e| self.err(e))
@@ -726,6 +752,39 @@ fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
             params![c.post_id, next],
         )?;
     }
+    if let Some(host) = &c.host {
+        note_host(
+            tx,
+            host,
+            at,
+            c.outcome != Outcome::Unreachable,
+            c.message.as_deref(),
+        )?;
+    }
+    Ok(())
+}
+
+/// One more answer (or failure) of `host`, for the watcher's per-host backoff.
+fn note_host(
+    tx: &rusqlite::Transaction,
+    host: &str,
+    at: &str,
+    answered: bool,
+    error: Option<&str>,
+) -> rusqlite::Result<()> {
+    if answered {
+        tx.execute(
+            "INSERT INTO hosts (host, failures, last_ok) VALUES (?1, 0, ?2) \
+             ON CONFLICT(host) DO UPDATE SET failures = 0, last_ok = ?2",
+            params![host, at],
+        )?;
+    } else {
+        tx.execute(
+            "INSERT INTO hosts (host, failures, last_failure, last_error) VALUES (?1, 1, ?2, ?3) \
+             ON CONFLICT(host) DO UPDATE SET failures = failures + 1, last_failure = ?2, last_error = ?3",
+            params![host, at, error],
+        )?;
+    }
     Ok(())
 }
 
@@ -762,6 +821,9 @@ fn apply_watch(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
                  WHERE url = ?1",
                 params![w.url, at, w.error, w.next_check],
             )?;
+            if let (Some(host), Some(answered)) = (&w.host, w.answered) {
+                note_host(tx, host, &at, answered, w.error.as_deref())?;
+            }
         }
         a => return Err(Applied::Bad(format!("unknown watch action {a:?}"))),
     }
@@ -862,7 +924,7 @@ impl Index {
     pub fn watchlist(&self, due_by: Option<&str>) -> Result<Vec<WatchRow>> {
         let mut sql = String::from(
             "SELECT w.url, w.kind, w.every, w.backfill, w.post_id, w.via, w.added_at, w.next_due, \
-             w.last_polled, w.last_error, p.state, p.first_captured \
+             w.last_polled, w.last_error, p.state, p.first_captured, p.url \
              FROM watchlist w LEFT JOIN posts p ON p.id = w.post_id",
         );
         if due_by.is_some() {
@@ -884,6 +946,7 @@ impl Index {
                 last_error: r.get(9)?,
                 state: r.get(10)?,
                 first_captured: r.get(11)?,
+                post_url: r.get(12)?,
             })
         };
         let rows = match due_by {
@@ -891,6 +954,53 @@ impl Index {
             None => st.query_map([], map),
         }
         .map_err(|e| self.err(e))?;
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The newest version of a post the archive holds (the post record alone, without the
+    /// history `post_json` gathers).
+    pub fn post(&self, id: &str) -> Result<Option<crate::model::Post>> {
+        let json: Option<String> = self
+            .conn
+            .query_row("SELECT json FROM posts WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    /// For a post on the watchlist: when it was first captured, and its own interval.
+    pub fn watched_post(&self, post_id: &str) -> Result<Option<(String, Option<String>)>> {
+        self.conn
+            .query_row(
+                "SELECT p.first_captured, w.every FROM watchlist w JOIN posts p ON p.id = w.post_id \
+                 WHERE w.post_id = ?1 AND w.kind = 'post' LIMIT 1",
+                [post_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// How each host answered the watcher lately.
+    pub fn hosts(&self) -> Result<Vec<HostRow>> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT host, failures, last_failure, last_error, last_ok FROM hosts ORDER BY host",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(HostRow {
+                    host: r.get(0)?,
+                    failures: r.get::<_, i64>(1)? as u32,
+                    last_failure: r.get(2)?,
+                    last_error: r.get(3)?,
+                    last_ok: r.get(4)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
         rows.collect::<std::result::Result<_, _>>()
             .map_err(|e| self.err(e))
     }

@@ -1,20 +1,22 @@
 //! Polling a watched account, channel or feed: new posts are captured at once, known
-//! ones seen unchanged count as live checks.
+//! ones seen unchanged count as live checks. Pages after the first are read when
+//! `--backfill` asks for more posts, or when the oldest post of a page is new (the
+//! account posted more than a page since the last poll), up to `[watch] max_pages`.
 
-use super::schedule::{add, jitter, now, ts};
+use super::schedule::{jitter, next_check, now, ts};
 use super::{Report, Watcher, check_record, stamp, watch_record};
 use crate::capture;
 use crate::config::Watch as WatchConfig;
-use crate::model::{Outcome, Post};
+use crate::model::Outcome;
 use crate::platforms::{self, Finding, PlanContext};
 use crate::store::index::{CheckRecord, WatchRecord, WatchRow};
 use crate::store::warc;
+use std::collections::HashSet;
 
 impl Watcher {
     /// Polls a watched account: new posts are captured and watched at once; known posts
-    /// in the fresh page count as `live` checks.
+    /// in the fresh pages count as `live` checks (and push their next check back).
     pub async fn poll_account(&self, row: &WatchRow) -> Vec<Report> {
-        let mut out = vec![];
         let parsed = match capture::parse_url(&row.url) {
             Ok(u) => u,
             Err(e) => return vec![Report::failed(&row.url, e)],
@@ -28,93 +30,117 @@ impl Watcher {
                 .host_str()
                 .is_some_and(|h| self.fetcher.has_cookies_for(h)),
         };
-        let Some(plan) = platform.timeline_plan(&target, None, &ctx) else {
-            return vec![Report::failed(
-                &row.url,
-                format!("{} has no timelines samizdat can read", platform.name()),
-            )];
-        };
+        let n = now();
+        let added = ts(&row.added_at).unwrap_or(n);
+        let backfill = row.backfill.unwrap_or(0) as usize;
+        let first_poll = row.last_polled.is_none();
+        let host = super::request_host(&row.url, true);
         let mut records = vec![];
         let mut responses = vec![];
-        let run = capture::run_plan(
-            platform.name(),
-            plan,
-            &self.fetcher,
-            &mut records,
-            &mut responses,
-        )
-        .await;
-        stamp(&mut records);
-        let page_ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
-        let n = now();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0usize;
+        let mut listed = 0usize;
+        let mut to_capture: Vec<(String, Option<String>)> = vec![];
+        let mut queued: HashSet<String> = HashSet::new();
+        let mut sightings: Vec<CheckRecord> = vec![];
         let mut error = None;
-        let mut to_capture: Vec<String> = vec![];
-        match run.finding {
-            Finding::Timeline { posts, .. } => {
-                let ix = self.index().ok();
-                let added = ts(&row.added_at).unwrap_or(n);
-                let backfill = row.backfill.unwrap_or(0) as usize;
-                let first_poll = row.last_polled.is_none();
-                for (rank, p) in posts.iter().enumerate() {
-                    let known = ix
-                        .as_ref()
-                        .and_then(|ix| ix.post_json(&p.id.0).ok().flatten())
-                        .and_then(|v| serde_json::from_value::<Post>(v).ok());
-                    match known {
-                        Some(k) => {
-                            if k.content_fingerprint() == p.content_fingerprint() {
-                                let c = CheckRecord {
-                                    samizdat: "check/1".into(),
-                                    post_id: p.id.0.clone(),
-                                    at: warc::warc_date(n),
-                                    outcome: Outcome::Live,
-                                    cause: None,
-                                    message: None,
-                                    http_status: run.last_status,
-                                    record_ids: page_ids.clone(),
-                                    post_record: None,
-                                    via: Some("timeline".into()),
-                                    host: parsed.host_str().map(str::to_string),
-                                    payload_digest: None,
-                                    response_id: None,
-                                    response_uri: None,
-                                    response_date: None,
-                                    next_check: None,
-                                };
-                                records.push(check_record(&c));
+        let mut answered = true;
+        let ix = self.index().ok();
+        loop {
+            let Some(plan) = platform.timeline_plan(&target, cursor.as_deref(), &ctx) else {
+                error = Some(format!(
+                    "{} has no timelines samizdat can read",
+                    platform.name()
+                ));
+                break;
+            };
+            let run = capture::run_plan(
+                platform.name(),
+                plan,
+                &self.fetcher,
+                &mut records,
+                &mut responses,
+            )
+            .await;
+            pages += 1;
+            let page_ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
+            let next_cursor = match run.finding {
+                Finding::Timeline { posts, next_cursor } => {
+                    let mut oldest_is_new = false;
+                    let empty = posts.is_empty();
+                    for p in posts {
+                        let rank = listed;
+                        listed += 1;
+                        let known = ix.as_ref().and_then(|ix| ix.post(&p.id.0).ok().flatten());
+                        oldest_is_new = false;
+                        match known {
+                            Some(k) => {
+                                if k.content_fingerprint() == p.content_fingerprint() {
+                                    sightings.push(self.sighting(
+                                        ix.as_ref(),
+                                        &p.id.0,
+                                        n,
+                                        run.last_status,
+                                        &host,
+                                        &page_ids,
+                                    ));
+                                }
                             }
-                        }
-                        None => {
-                            let fresh = p
-                                .created_at
-                                .as_deref()
-                                .and_then(ts)
-                                .is_none_or(|c| c >= added);
-                            if fresh || rank < backfill {
-                                to_capture.push(p.url.clone());
+                            None => {
+                                let fresh = p
+                                    .created_at
+                                    .as_deref()
+                                    .and_then(ts)
+                                    .is_none_or(|c| c >= added);
+                                if (fresh || rank < backfill) && queued.insert(p.url.clone()) {
+                                    to_capture.push((p.url.clone(), Some(row.url.clone())));
+                                }
+                                oldest_is_new = fresh;
                             }
                         }
                     }
+                    let want_more = listed < backfill || (!first_poll && oldest_is_new && !empty);
+                    next_cursor.filter(|_| want_more && !empty && pages < self.cfg.max_pages)
                 }
+                Finding::Gone(g) => {
+                    answered = g.outcome != Outcome::Unreachable;
+                    error = Some(format!(
+                        "{}: {}",
+                        g.outcome.as_str(),
+                        g.message.unwrap_or_default()
+                    ));
+                    None
+                }
+                Finding::Broken { endpoint, missing } => {
+                    answered = false;
+                    error = Some(format!("{endpoint}: unexpected answer, missing {missing}"));
+                    None
+                }
+                _ => {
+                    answered = false;
+                    error = Some("not a timeline".into());
+                    None
+                }
+            };
+            match next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
             }
-            Finding::Gone(g) => {
-                error = Some(format!(
-                    "{}: {}",
-                    g.outcome.as_str(),
-                    g.message.unwrap_or_default()
-                ))
-            }
-            Finding::Broken { endpoint, missing } => {
-                error = Some(format!("{endpoint}: unexpected answer, missing {missing}"))
-            }
-            _ => error = Some("not a timeline".into()),
         }
+        drop(ix);
+        stamp(&mut records);
+        let page_ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
+        records.extend(sightings.iter().map(check_record));
         let every = row
             .every
             .as_deref()
             .unwrap_or(&self.cfg.account_interval)
             .to_string();
-        let next = jitter(&self.cfg, n, add(n, WatchConfig::dur(&every)));
+        let next = jitter(
+            &self.cfg,
+            n,
+            super::schedule::add(n, WatchConfig::dur(&every)),
+        );
         let w = WatchRecord {
             samizdat: "watch/1".into(),
             action: "polled".into(),
@@ -122,26 +148,73 @@ impl Watcher {
             kind: "account".into(),
             every: row.every.clone(),
             backfill: row.backfill,
-            post_id: None,
-            via: None,
             at: Some(warc::warc_date(n)),
             next_check: Some(warc::warc_date(next)),
             error: error.clone(),
             record_ids: page_ids,
+            host: Some(host),
+            answered: Some(answered),
+            ..Default::default()
         };
         // New posts first, so a crash between them and the poll record repeats the poll
         // (and finds them known) rather than missing them.
-        for u in to_capture {
-            out.push(self.add_post(&u, None, Some(row.url.clone())).await);
-        }
+        let mut out = self.add_posts(to_capture, None).await;
         records.push(watch_record(&w));
         let mut rep = Report::new(&row.url, "polled");
         rep.error = error;
         rep.next_check = w.next_check.clone();
+        if !answered {
+            rep.outcome = Some(Outcome::Unreachable);
+        }
+        if pages > 1 {
+            rep.message = Some(format!("{pages} pages, {listed} posts listed"));
+        }
         if let Err(e) = self.append(records).await {
             rep = Report::failed(&row.url, e);
         }
         out.insert(0, rep);
         out
+    }
+
+    /// A post seen unchanged in a fresh timeline page: a `live` check resting on the
+    /// page's records. A watched post's next check moves to its next slot, which saves a
+    /// request when politeness limits what can be checked.
+    fn sighting(
+        &self,
+        ix: Option<&crate::store::index::Index>,
+        post_id: &str,
+        n: jiff::Timestamp,
+        http_status: Option<u16>,
+        host: &str,
+        page_ids: &[String],
+    ) -> CheckRecord {
+        let watched = ix.and_then(|ix| ix.watched_post(post_id).ok().flatten());
+        let next = watched.map(|(first, every)| {
+            let first = ts(&first).unwrap_or(n);
+            warc::warc_date(next_check(
+                &self.cfg,
+                first,
+                n,
+                every.as_deref().map(WatchConfig::dur),
+            ))
+        });
+        CheckRecord {
+            samizdat: "check/1".into(),
+            post_id: post_id.to_string(),
+            at: warc::warc_date(n),
+            outcome: Outcome::Live,
+            cause: None,
+            message: None,
+            http_status,
+            record_ids: page_ids.to_vec(),
+            post_record: None,
+            via: Some("timeline".into()),
+            host: Some(host.to_string()),
+            payload_digest: None,
+            response_id: None,
+            response_uri: None,
+            response_date: None,
+            next_check: next,
+        }
     }
 }

@@ -21,11 +21,7 @@ impl Watcher {
             Ok(ix) => ix,
             Err(e) => return Report::failed(url, e),
         };
-        let stored: Option<Post> = ix
-            .post_json(post_id)
-            .ok()
-            .flatten()
-            .and_then(|v| serde_json::from_value(v).ok());
+        let stored: Option<Post> = ix.post(post_id).ok().flatten();
         let last = ix.last_check(post_id).ok().flatten();
         let (state, first) = ix
             .post_state(post_id)
@@ -59,6 +55,9 @@ impl Watcher {
         )
         .await;
         stamp(&mut records);
+        // The host the check asks first, in the platform's terms (host overrides aside):
+        // the key of the per-host backoff, the same one the scheduler uses.
+        let host = Some(super::request_host(&check_url, false));
         // The main response, and a revisit when its payload equals the last check's.
         let mut payload_digest = None;
         let mut response_id = run.last_response.clone();
@@ -162,7 +161,7 @@ impl Watcher {
             record_ids,
             post_record,
             via,
-            host: parsed.host_str().map(str::to_string),
+            host,
             payload_digest,
             response_id,
             response_uri,

@@ -8,6 +8,14 @@
 //!
 //! The clock: `SAMIZDAT_NOW=<RFC 3339>` overrides "now" (and the WARC-Date of the records
 //! written here), and turns jitter off, so tests move time instead of sleeping.
+//!
+//! # Layout
+//! - `mod.rs`: the [`Watcher`], the watchlist (`add`, `remove`), and [`Watcher::run_once`],
+//!   the one place where due work is chosen and run concurrently.
+//! - `schedule`: the clock, the decaying schedule, priorities, fairness, host budgets and
+//!   backoff (pure functions).
+//! - `check`: one check of one post.
+//! - `account`: one poll of an account, channel or feed (with pagination).
 
 mod account;
 mod check;
@@ -16,16 +24,18 @@ pub mod schedule;
 pub use schedule::{next_check, now};
 
 use crate::capture::{self, CaptureOptions, Fetcher, Writer};
-use crate::config::Watch as WatchConfig;
+use crate::config::{Config, Watch as WatchConfig};
 use crate::error::{Error, Result};
 use crate::model::Outcome;
 use crate::platforms::{self, Target};
 use crate::store::index::{CheckRecord, Index, WatchRecord, WatchRow};
 use crate::store::warc::{self, Record, kind, mime};
-use schedule::{fixed_now, ts};
+use schedule::{backoff_until, fixed_now, plan_batch, ts};
 use serde::Serialize;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::Mutex;
 
 /// What one watch action did, for the command line.
 #[derive(Debug, Clone, Serialize)]
@@ -73,7 +83,31 @@ pub struct Watcher {
     pub fetcher: Arc<Fetcher>,
     pub writer: Writer,
     pub index_path: PathBuf,
+    /// Checks and polls in flight at once (`[http] concurrency`).
     pub concurrency: usize,
+    /// Most items of one host per batch (0 = no limit); see `[watch] host_budget`.
+    pub host_budget: usize,
+}
+
+/// What one [`Watcher::run_once`] did and left for later.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct RunSummary {
+    /// Checks and polls run.
+    pub ran: usize,
+    /// Due, left for later: their host is backing off after failures (or failed during
+    /// this batch).
+    pub backing_off: usize,
+    /// Due, left for later: their host had its share of this batch.
+    pub over_host_budget: usize,
+    /// Due, left for later: the batch was full.
+    pub over_batch: usize,
+}
+
+impl RunSummary {
+    /// Whether due work was left that a next batch could do now.
+    pub fn more_due(&self) -> bool {
+        self.over_host_budget + self.over_batch > 0
+    }
 }
 
 fn date_now() -> String {
@@ -106,7 +140,73 @@ fn watch_record(w: &WatchRecord) -> Record {
     )
 }
 
+fn watch_add(url: &str, kind: &str, at: jiff::Timestamp, next: jiff::Timestamp) -> WatchRecord {
+    WatchRecord {
+        samizdat: "watch/1".into(),
+        action: "add".into(),
+        url: url.to_string(),
+        kind: kind.into(),
+        at: Some(warc::warc_date(at)),
+        next_check: Some(warc::warc_date(next)),
+        ..Default::default()
+    }
+}
+
+/// The host the first request for a watched URL goes to (plans are pure, so this asks
+/// the platform without any I/O). Backoff and host budgets are kept per this host.
+pub fn request_host(url: &str, account: bool) -> String {
+    let fallback = || {
+        url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    let Ok(u) = capture::parse_url(url) else {
+        return fallback();
+    };
+    let Some((platform, target)) = platforms::recognise(&u) else {
+        return fallback();
+    };
+    let ctx = platforms::PlanContext::default();
+    let plan = if account {
+        platform.timeline_plan(&target, None, &ctx)
+    } else {
+        Some(platform.post_plan(&target, platforms::Job::Check, &ctx))
+    };
+    match plan.map(|mut p| p.next(None)) {
+        Some(platforms::Step::Fetch(req)) => req.url.host_str().map(str::to_string),
+        _ => None,
+    }
+    .unwrap_or_else(fallback)
+}
+
+fn row_host(r: &WatchRow) -> String {
+    if r.kind == "account" {
+        request_host(&r.url, true)
+    } else {
+        request_host(r.post_url.as_deref().unwrap_or(&r.url), false)
+    }
+}
+
 impl Watcher {
+    /// A watcher over the archive whose index is at `index_path`, with the settings of
+    /// `config` (`[watch]`, and `[http]` for concurrency and politeness).
+    pub fn new(
+        config: &Config,
+        fetcher: Arc<Fetcher>,
+        writer: Writer,
+        index_path: PathBuf,
+    ) -> Self {
+        Watcher {
+            cfg: config.watch.clone(),
+            fetcher,
+            writer,
+            index_path,
+            concurrency: config.http.concurrency.max(1),
+            host_budget: host_budget(config),
+        }
+    }
+
     fn index(&self) -> Result<Index> {
         Index::open(&self.index_path, false)
     }
@@ -116,104 +216,160 @@ impl Watcher {
         self.writer.append(records).await.map(|_| ())
     }
 
-    /// `watch add`: an account is due at once; a post is captured now (unless the archive
-    /// has it) and then checked on the schedule.
+    /// `watch add` of one URL (see [`Watcher::add_many`]).
     pub async fn add(&self, input: &str, every: Option<String>, backfill: Option<u32>) -> Report {
-        let url = match capture::parse_url(input) {
-            Ok(u) => u,
-            Err(e) => return Report::failed(input, e),
-        };
+        let mut out = None;
+        self.add_many(&[input.to_string()], every, backfill, |r| {
+            out = Some(r.clone())
+        })
+        .await;
+        out.unwrap_or_else(|| Report::failed(input, "nothing was added"))
+    }
+
+    /// `watch add`: an account is due at once; a post is captured now (unless the archive
+    /// has it) and then checked on the schedule. Many URLs are captured concurrently and
+    /// their watchlist records written together.
+    pub async fn add_many(
+        &self,
+        inputs: &[String],
+        every: Option<String>,
+        backfill: Option<u32>,
+        mut on_report: impl FnMut(&Report),
+    ) {
         if let Some(e) = &every
             && let Err(m) = crate::config::parse_duration(e)
         {
-            return Report::failed(input, format!("--every {m}"));
+            for i in inputs {
+                on_report(&Report::failed(i, format!("--every {m}")));
+            }
+            return;
         }
-        let Some((_, target)) = platforms::recognise(&url) else {
-            return Report::failed(input, format!("no platform recognises {url}"));
-        };
         let n = now();
-        if let Target::Account { url: acct, .. } = &target {
-            let w = WatchRecord {
-                samizdat: "watch/1".into(),
-                action: "add".into(),
-                url: acct.clone(),
-                kind: "account".into(),
-                every,
-                backfill,
-                post_id: None,
-                via: None,
-                at: Some(warc::warc_date(n)),
-                next_check: Some(warc::warc_date(n)),
-                error: None,
-                record_ids: vec![],
+        let mut accounts = vec![];
+        let mut posts = vec![];
+        for input in inputs {
+            let url = match capture::parse_url(input) {
+                Ok(u) => u,
+                Err(e) => {
+                    on_report(&Report::failed(input, e));
+                    continue;
+                }
             };
-            return match self.append(vec![watch_record(&w)]).await {
-                Ok(()) => Report::new(acct, "added"),
-                Err(e) => Report::failed(input, e),
-            };
+            match platforms::recognise(&url) {
+                None => on_report(&Report::failed(
+                    input,
+                    format!("no platform recognises {url}"),
+                )),
+                Some((_, Target::Account { url: acct, .. })) => {
+                    let mut w = watch_add(&acct, "account", n, n);
+                    w.every = every.clone();
+                    w.backfill = backfill;
+                    accounts.push(w);
+                }
+                Some(_) => posts.push((input.clone(), None)),
+            }
         }
-        self.add_post(input, every, None).await
+        if !accounts.is_empty() {
+            let reports: Vec<Report> = accounts
+                .iter()
+                .map(|w| Report::new(&w.url, "added"))
+                .collect();
+            let records = accounts.iter().map(watch_record).collect();
+            match self.append(records).await {
+                Ok(()) => reports.iter().for_each(&mut on_report),
+                Err(e) => reports
+                    .iter()
+                    .for_each(|r| on_report(&Report::failed(&r.url, &e))),
+            }
+        }
+        for r in self.add_posts(posts, every).await {
+            on_report(&r);
+        }
     }
 
-    /// Captures a post if the archive lacks it, then puts it on the watchlist.
-    async fn add_post(&self, input: &str, every: Option<String>, via: Option<String>) -> Report {
-        let known = self.index().ok().and_then(|ix| resolve(&ix, input));
-        let mut report = Report::new(input, "added");
-        let post_id = match known {
-            Some(id) => id,
-            None => {
-                let r = capture::capture_one(
-                    input,
-                    &CaptureOptions::default(),
-                    &self.fetcher,
-                    &self.writer,
-                )
-                .await;
+    /// Puts posts on the watchlist, capturing at once (concurrently, sharing fsyncs) those
+    /// the archive lacks. Each item is a URL and the account it was found through.
+    async fn add_posts(
+        &self,
+        items: Vec<(String, Option<String>)>,
+        every: Option<String>,
+    ) -> Vec<Report> {
+        if items.is_empty() {
+            return vec![];
+        }
+        let mut out: Vec<Report> = Vec::with_capacity(items.len());
+        // (input, via, post id, captured now)
+        let mut known: Vec<(String, Option<String>, String, bool)> = vec![];
+        let mut missing = vec![];
+        {
+            let ix = self.index().ok();
+            for (input, via) in items {
+                match ix.as_ref().and_then(|ix| resolve(ix, &input)) {
+                    Some(id) => known.push((input, via, id, false)),
+                    None => missing.push((input, via)),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let urls = missing.iter().map(|(u, _)| u.clone()).collect();
+            let results = capture::capture_all(
+                urls,
+                &CaptureOptions::default(),
+                self.fetcher.clone(),
+                self.writer.clone(),
+                self.concurrency,
+                |_| {},
+            )
+            .await;
+            for ((input, via), r) in missing.into_iter().zip(results) {
                 match r.post_id {
                     Some(id) if r.status != "failed" && r.status != "gone" => {
-                        report.action = "captured";
-                        id
+                        known.push((input, via, id, true))
                     }
                     _ => {
-                        return Report::failed(
-                            input,
-                            r.error.unwrap_or_else(|| "capture failed".into()),
-                        );
+                        let why = match (r.status, r.outcome) {
+                            ("gone", Some(o)) => format!(
+                                "the platform says the post is {}{}",
+                                o.as_str(),
+                                r.error.map(|m| format!(": {m}")).unwrap_or_default()
+                            ),
+                            _ => r.error.unwrap_or_else(|| "capture failed".into()),
+                        };
+                        out.push(Report::failed(&input, why))
                     }
                 }
             }
-        };
-        let n = now();
-        let first = self
-            .index()
-            .ok()
-            .and_then(|ix| ix.post_state(&post_id).ok().flatten())
-            .and_then(|(_, f)| ts(&f))
-            .unwrap_or(n);
-        let every_d = every.as_deref().map(WatchConfig::dur);
-        let next = next_check(&self.cfg, first, n, every_d);
-        let w = WatchRecord {
-            samizdat: "watch/1".into(),
-            action: "add".into(),
-            url: input.to_string(),
-            kind: "post".into(),
-            every,
-            backfill: None,
-            post_id: Some(post_id.clone()),
-            via,
-            at: Some(warc::warc_date(n)),
-            next_check: Some(warc::warc_date(next)),
-            error: None,
-            record_ids: vec![],
-        };
-        match self.append(vec![watch_record(&w)]).await {
-            Ok(()) => {
-                report.post_id = Some(post_id);
-                report.next_check = w.next_check;
-                report
-            }
-            Err(e) => Report::failed(input, e),
         }
+        let n = now();
+        let every_d = every.as_deref().map(WatchConfig::dur);
+        let ix = self.index().ok();
+        let mut pending = vec![];
+        for (input, via, id, captured) in known {
+            let first = ix
+                .as_ref()
+                .and_then(|ix| ix.post_state(&id).ok().flatten())
+                .and_then(|(_, f)| ts(&f))
+                .unwrap_or(n);
+            let next = next_check(&self.cfg, first, n, every_d);
+            let mut w = watch_add(&input, "post", n, next);
+            w.every = every.clone();
+            w.post_id = Some(id.clone());
+            w.via = via;
+            let mut rep = Report::new(&input, if captured { "captured" } else { "added" });
+            rep.post_id = Some(id);
+            rep.next_check = w.next_check.clone();
+            pending.push((w, rep));
+        }
+        drop(ix);
+        // Big lists go in parts, so one batch never holds everything in memory twice.
+        for chunk in pending.chunks(10_000) {
+            let records = chunk.iter().map(|(w, _)| watch_record(w)).collect();
+            match self.append(records).await {
+                Ok(()) => out.extend(chunk.iter().map(|(_, r)| r.clone())),
+                Err(e) => out.extend(chunk.iter().map(|(_, r)| Report::failed(&r.url, &e))),
+            }
+        }
+        out
     }
 
     /// `watch remove`.
@@ -241,14 +397,9 @@ impl Watcher {
             action: "remove".into(),
             url: row.url.clone(),
             kind: row.kind.clone(),
-            every: None,
-            backfill: None,
             post_id: row.post_id.clone(),
-            via: None,
             at: Some(date_now()),
-            next_check: None,
-            error: None,
-            record_ids: vec![],
+            ..Default::default()
         };
         match self.append(vec![watch_record(&w)]).await {
             Ok(()) => Report::new(&row.url, "removed"),
@@ -256,57 +407,170 @@ impl Watcher {
         }
     }
 
-    /// Does what is due at `now()`: account polls and young posts first, at most
-    /// `[watch] batch` items, `http.concurrency` at once.
-    pub async fn run_once(&self, mut on_report: impl FnMut(&Report)) -> Result<usize> {
+    /// Does what is due at `now()`, at most `[watch] batch` items and `host_budget` per
+    /// host, `concurrency` at once: account polls first (their new posts are captured
+    /// before the re-checks run), then posts, young ones first, sources taking turns
+    /// (see [`schedule::plan_batch`]). Hosts that failed lately are left alone; a host that
+    /// fails during the batch gets nothing more in it. What is left stays due: nothing is
+    /// skipped for good, and an overdue post is checked once, not once per missed slot.
+    pub async fn run_once(&self, mut on_report: impl FnMut(&Report)) -> Result<RunSummary> {
         use futures_util::StreamExt;
-        let n = now();
-        let due = self.index()?.watchlist(Some(&warc::warc_date(n)))?;
-        let young = |r: &WatchRow| {
-            r.first_captured
-                .as_deref()
-                .and_then(ts)
-                .is_some_and(|f| n.duration_since(f) < jiff::SignedDuration::from_hours(24))
+        let batch = plan_due(&self.index()?, &self.cfg, self.host_budget, now())?;
+        let mut summary = RunSummary {
+            ran: 0,
+            backing_off: batch.backing_off,
+            over_host_budget: batch.over_host_budget,
+            over_batch: batch.over_batch,
         };
-        let mut due: Vec<(u8, WatchRow)> = due
-            .into_iter()
-            .map(|r| {
-                let prio = if r.kind == "account" {
-                    0
-                } else if young(&r) {
-                    1
-                } else {
-                    2
-                };
-                (prio, r)
-            })
-            .collect();
-        due.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.next_due.cmp(&b.1.next_due)));
-        due.truncate(self.cfg.batch);
-        let count = due.len();
-        // Accounts first (their new posts are captured before the re-checks run).
-        let (accounts, posts): (Vec<_>, Vec<_>) = due.into_iter().partition(|(p, _)| *p == 0);
-        let conc = self.concurrency.max(1);
+        // Hosts that failed during this batch: their remaining items wait for a later one.
+        let failed: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
+        let skip = |host: &str| failed.lock().expect("not poisoned").contains(host);
+        let fail = |host: String| {
+            failed.lock().expect("not poisoned").insert(host);
+        };
+        let (skip, fail) = (&skip, &fail);
+        let (accounts, posts): (Vec<_>, Vec<_>) =
+            batch.take.into_iter().partition(|r| r.kind == "account");
+        let conc = self.concurrency;
         let mut s = futures_util::stream::iter(accounts)
-            .map(|(_, r)| async move { self.poll_account(&r).await })
+            .map(|r| async move {
+                let host = row_host(&r);
+                if skip(&host) {
+                    return None;
+                }
+                let reps = self.poll_account(&r).await;
+                if reps
+                    .first()
+                    .is_some_and(|p| p.outcome == Some(Outcome::Unreachable))
+                {
+                    fail(host);
+                }
+                Some(reps)
+            })
             .buffer_unordered(conc);
         while let Some(reps) = s.next().await {
-            reps.iter().for_each(&mut on_report);
+            match reps {
+                Some(reps) => {
+                    summary.ran += 1;
+                    reps.iter().for_each(&mut on_report)
+                }
+                None => summary.backing_off += 1,
+            }
         }
         drop(s);
         let mut s = futures_util::stream::iter(posts)
-            .map(|(_, r)| async move {
-                match &r.post_id {
+            .map(|r| async move {
+                let host = row_host(&r);
+                if skip(&host) {
+                    return None;
+                }
+                let rep = match &r.post_id {
                     Some(id) => self.check_post(&r.url, id, r.every.as_deref()).await,
                     None => Report::failed(&r.url, "watched post without a post id"),
+                };
+                if rep.outcome == Some(Outcome::Unreachable) {
+                    fail(host);
                 }
+                Some(rep)
             })
             .buffer_unordered(conc);
         while let Some(rep) = s.next().await {
-            on_report(&rep);
+            match rep {
+                Some(rep) => {
+                    summary.ran += 1;
+                    on_report(&rep)
+                }
+                None => summary.backing_off += 1,
+            }
         }
-        Ok(count)
+        Ok(summary)
     }
+}
+
+/// Most items of one host per batch for these settings (see `[watch] host_budget`).
+pub fn host_budget(config: &Config) -> usize {
+    match (config.watch.host_budget, config.http.per_host_delay_ms) {
+        (0, 0) => 0,
+        // About a minute of polite requests per host, so a batch stays short.
+        (0, delay) => (60_000 / delay).max(1) as usize,
+        (n, _) => n,
+    }
+}
+
+/// Hosts left alone at `n` because they failed lately (see `[watch] backoff`).
+fn hosts_backing_off(ix: &Index, cfg: &WatchConfig, n: jiff::Timestamp) -> Result<HashSet<String>> {
+    Ok(ix
+        .hosts()?
+        .into_iter()
+        .filter(|h| {
+            h.last_failure
+                .as_deref()
+                .and_then(ts)
+                .and_then(|t| backoff_until(cfg, h.failures, t))
+                .is_some_and(|until| until > n)
+        })
+        .map(|h| h.host)
+        .collect())
+}
+
+/// What a batch started at `n` would do.
+pub fn plan_due(
+    ix: &Index,
+    cfg: &WatchConfig,
+    host_budget: usize,
+    n: jiff::Timestamp,
+) -> Result<schedule::Batch> {
+    let due = ix.watchlist(Some(&warc::warc_date(n)))?;
+    let off = hosts_backing_off(ix, cfg, n)?;
+    let due = due
+        .into_iter()
+        .map(|r| {
+            let h = row_host(&r);
+            (r, h)
+        })
+        .collect();
+    Ok(plan_batch(due, n, cfg.batch, host_budget, &off))
+}
+
+/// `watch status`: posts per state, what is due, the backlog a batch started now would
+/// leave, and how each host answered lately. Reads the index only.
+pub fn status(ix: &Index, config: &Config) -> Result<serde_json::Value> {
+    let n = now();
+    let cfg = &config.watch;
+    let budget = host_budget(config);
+    let mut v = ix.watch_status(&warc::warc_date(n))?;
+    let hosts: Vec<serde_json::Value> = ix
+        .hosts()?
+        .into_iter()
+        .map(|h| {
+            let until = h
+                .last_failure
+                .as_deref()
+                .and_then(ts)
+                .and_then(|t| backoff_until(cfg, h.failures, t))
+                .filter(|u| *u > n)
+                .map(warc::warc_date);
+            serde_json::json!({
+                "host": h.host,
+                "failures_in_a_row": h.failures,
+                "last_error": h.last_error,
+                "last_failure": h.last_failure,
+                "last_ok": h.last_ok,
+                "backing_off_until": until,
+            })
+        })
+        .collect();
+    let b = plan_due(ix, cfg, budget, n)?;
+    v["hosts"] = serde_json::json!(hosts);
+    v["next_batch"] = serde_json::json!({
+        "would_run": b.take.len(),
+        "backing_off": b.backing_off,
+        "over_host_budget": b.over_host_budget,
+        "over_batch": b.over_batch,
+        "host_budget": budget,
+        "batch": cfg.batch,
+    });
+    Ok(v)
 }
 
 fn check_record(c: &CheckRecord) -> Record {

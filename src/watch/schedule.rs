@@ -1,6 +1,7 @@
 //! The clock and the decaying schedule (pure: no I/O).
 
 use crate::config::Watch as WatchConfig;
+use crate::store::index::WatchRow;
 use std::time::Duration;
 
 /// "Now", or `SAMIZDAT_NOW` when set.
@@ -75,6 +76,124 @@ pub(crate) fn jitter(
     add(next, Duration::from_secs_f64(r))
 }
 
+/// Priority of due work, lower first: account polls (new posts are what censors reach
+/// first), then posts younger than 24 hours (most deletions come in their first day),
+/// then the rest.
+pub fn priority(row: &WatchRow, now: jiff::Timestamp) -> u8 {
+    if row.kind == "account" {
+        return 0;
+    }
+    let young = row
+        .first_captured
+        .as_deref()
+        .and_then(ts)
+        .is_some_and(|f| now.duration_since(f) < jiff::SignedDuration::from_hours(24));
+    if young { 1 } else { 2 }
+}
+
+/// Until when a host that failed `failures` times in a row, last at `last_failure`, is
+/// left alone: `backoff` doubled per failure after the first, at most `backoff_max`.
+pub fn backoff_until(
+    cfg: &WatchConfig,
+    failures: u32,
+    last_failure: jiff::Timestamp,
+) -> Option<jiff::Timestamp> {
+    if failures == 0 {
+        return None;
+    }
+    let base = WatchConfig::dur(&cfg.backoff);
+    let max = WatchConfig::dur(&cfg.backoff_max);
+    let d = base
+        .checked_mul(1u32 << (failures - 1).min(20))
+        .unwrap_or(max)
+        .min(max);
+    Some(add(last_failure, d))
+}
+
+/// One batch of due work, and what was left for later and why.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// In the order they should start.
+    pub take: Vec<WatchRow>,
+    /// Due, but their host is backing off after failures.
+    pub backing_off: usize,
+    /// Due, but their host had its budget for this batch.
+    pub over_host_budget: usize,
+    /// Due, but the batch was full.
+    pub over_batch: usize,
+}
+
+/// Chooses what runs now from the due entries (each with the host its first request
+/// goes to). Order: [`priority`] classes; inside a class, round robin over sources (an
+/// account and the posts found through it are one source; posts added by hand are one
+/// source per host), each source oldest due first, so one busy account cannot starve
+/// the rest. Hosts in `backing_off` are skipped; each host gets at most `host_budget`
+/// items (0 = no limit); at most `batch` items in all.
+pub fn plan_batch(
+    due: Vec<(WatchRow, String)>,
+    now: jiff::Timestamp,
+    batch: usize,
+    host_budget: usize,
+    backing_off: &std::collections::HashSet<String>,
+) -> Batch {
+    use std::collections::{BTreeMap, HashMap, VecDeque};
+    // (priority, source) -> rows, oldest due first.
+    let mut sources: BTreeMap<(u8, String), VecDeque<(WatchRow, String)>> = BTreeMap::new();
+    for (row, host) in due {
+        let source = if row.kind == "account" {
+            row.url.clone()
+        } else {
+            row.via.clone().unwrap_or_else(|| format!("host:{host}"))
+        };
+        sources
+            .entry((priority(&row, now), source))
+            .or_default()
+            .push_back((row, host));
+    }
+    for q in sources.values_mut() {
+        q.make_contiguous()
+            .sort_by(|a, b| a.0.next_due.cmp(&b.0.next_due).then(a.0.url.cmp(&b.0.url)));
+    }
+    let mut ordered = vec![];
+    for class in 0..=2u8 {
+        let mut queues: Vec<VecDeque<(WatchRow, String)>> = sources
+            .range((class, String::new())..(class + 1, String::new()))
+            .map(|(_, q)| q.clone())
+            .collect();
+        // The source waiting longest starts each round.
+        queues.sort_by(|a, b| a[0].0.next_due.cmp(&b[0].0.next_due));
+        while !queues.is_empty() {
+            queues.retain_mut(|q| match q.pop_front() {
+                Some(item) => {
+                    ordered.push(item);
+                    true
+                }
+                None => false,
+            });
+        }
+    }
+    let mut out = Batch::default();
+    let mut per_host: HashMap<String, usize> = HashMap::new();
+    for (row, host) in ordered {
+        if backing_off.contains(&host) {
+            out.backing_off += 1;
+            continue;
+        }
+        let n = per_host.entry(host).or_default();
+        if host_budget > 0 && *n >= host_budget {
+            out.over_host_budget += 1;
+            continue;
+        }
+        if out.take.len() >= batch {
+            out.over_batch += 1;
+            continue;
+        }
+        *n += 1;
+        out.take.push(row);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +227,109 @@ mod tests {
             next_check(&cfg, f, f, Some(Duration::from_secs(60))),
             at("2026-01-01T00:01:00Z")
         );
+    }
+
+    fn row(url: &str, kind: &str, via: Option<&str>, due: &str, first: &str) -> WatchRow {
+        WatchRow {
+            url: url.into(),
+            kind: kind.into(),
+            every: None,
+            backfill: None,
+            post_id: None,
+            via: via.map(str::to_string),
+            added_at: first.into(),
+            next_due: due.into(),
+            last_polled: None,
+            last_error: None,
+            state: None,
+            first_captured: Some(first.into()),
+            post_url: None,
+        }
+    }
+
+    #[test]
+    fn a_batch_puts_accounts_then_young_posts_first_and_shares_between_sources() {
+        let now: jiff::Timestamp = "2026-01-10T00:00:00Z".parse().unwrap();
+        let old = "2026-01-01T00:00:00Z";
+        let young = "2026-01-09T12:00:00Z";
+        let mut due = vec![];
+        // A busy account: 50 young posts due since long ago.
+        for i in 0..50 {
+            let u = format!("https://h/busy/{i:02}");
+            due.push((
+                row(&u, "post", Some("acct:busy"), "2026-01-09T12:05:00Z", young),
+                "h".to_string(),
+            ));
+        }
+        // A quiet account: one young post, due later than all of the busy ones.
+        due.push((
+            row(
+                "https://h/quiet/1",
+                "post",
+                Some("acct:quiet"),
+                "2026-01-09T23:00:00Z",
+                young,
+            ),
+            "h".into(),
+        ));
+        // An old post and an account poll.
+        due.push((
+            row("https://h/old", "post", None, "2026-01-02T00:00:00Z", old),
+            "h".into(),
+        ));
+        due.push((
+            row("acct:quiet", "account", None, "2026-01-09T23:59:00Z", old),
+            "h".into(),
+        ));
+        let b = plan_batch(due, now, 5, 0, &Default::default());
+        let urls: Vec<&str> = b.take.iter().map(|r| r.url.as_str()).collect();
+        assert_eq!(urls[0], "acct:quiet", "account polls first");
+        assert!(
+            urls[1..3].contains(&"https://h/quiet/1"),
+            "the quiet account is not starved: {urls:?}"
+        );
+        assert!(
+            !urls.contains(&"https://h/old"),
+            "old posts after young ones: {urls:?}"
+        );
+        assert_eq!(b.over_batch, 48);
+    }
+
+    #[test]
+    fn a_batch_skips_hosts_backing_off_and_keeps_host_budgets() {
+        let now: jiff::Timestamp = "2026-01-10T00:00:00Z".parse().unwrap();
+        let f = "2026-01-01T00:00:00Z";
+        let mut due = vec![];
+        for i in 0..10 {
+            due.push((
+                row(&format!("https://a/{i}"), "post", None, f, f),
+                "a".to_string(),
+            ));
+            due.push((
+                row(&format!("https://b/{i}"), "post", None, f, f),
+                "b".to_string(),
+            ));
+            due.push((
+                row(&format!("https://c/{i}"), "post", None, f, f),
+                "c".to_string(),
+            ));
+        }
+        let off = ["c".to_string()].into_iter().collect();
+        let b = plan_batch(due, now, 100, 3, &off);
+        assert_eq!(b.take.len(), 6);
+        assert_eq!(b.backing_off, 10);
+        assert_eq!(b.over_host_budget, 14);
+        assert!(b.take.iter().all(|r| !r.url.starts_with("https://c/")));
+    }
+
+    #[test]
+    fn backoff_doubles_per_failure_up_to_the_cap() {
+        let cfg = WatchConfig::default();
+        let t: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let at = |s: &str| -> jiff::Timestamp { s.parse().unwrap() };
+        assert_eq!(backoff_until(&cfg, 0, t), None);
+        assert_eq!(backoff_until(&cfg, 1, t), Some(at("2026-01-01T00:01:00Z")));
+        assert_eq!(backoff_until(&cfg, 3, t), Some(at("2026-01-01T00:04:00Z")));
+        assert_eq!(backoff_until(&cfg, 40, t), Some(at("2026-01-01T01:00:00Z")));
     }
 }

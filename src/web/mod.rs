@@ -1090,13 +1090,12 @@ async fn api_capture(
     let mut v = serde_json::to_value(&r).expect("results serialise");
     if req.watch {
         // Watched like `samizdat watch add`, through the same SSRF-guarded fetcher.
-        let w = crate::watch::Watcher {
-            cfg: st.config.watch.clone(),
-            fetcher: fetcher.clone(),
-            writer: writer.clone(),
-            index_path: st.root.join(crate::store::archive::layout::INDEX),
-            concurrency: st.config.http.concurrency,
-        };
+        let w = crate::watch::Watcher::new(
+            &st.config,
+            fetcher.clone(),
+            writer.clone(),
+            st.root.join(crate::store::archive::layout::INDEX),
+        );
         let rep = w.add(&req.url, None, None).await;
         v["watch"] = serde_json::to_value(&rep).expect("reports serialise");
     }
