@@ -375,3 +375,300 @@ fn verify_passes_after_watch_run_is_killed_and_restarted() {
         assert_eq!(outcomes(&v), ["live"], "{id}");
     }
 }
+
+fn setup_with(srv: &TestServer, extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    write_config(
+        &ar,
+        &format!(
+            "[http]\nper_host_delay_ms = 0\ntimeout_ms = 1500\nmax_retries = 0\n{extra}\n\n[http.hosts]\n{HOST:?} = {:?}\n",
+            srv.base_url()
+        ),
+    );
+    (dir, ar)
+}
+
+fn at_secs(offset_s: i64) -> String {
+    let t: jiff::Timestamp = T0.parse().unwrap();
+    (t + jiff::SignedDuration::from_secs(offset_s)).to_string()
+}
+
+fn watch_status(ar: &Path, now: &str) -> Value {
+    let st = run_ok(sz(ar, now).args(["--json", "watch", "status"]));
+    serde_json::from_slice(&st.stdout).unwrap()
+}
+
+fn checked(reports: &[Value]) -> Vec<&Value> {
+    reports
+        .iter()
+        .filter(|r| r["action"] == "checked")
+        .collect()
+}
+
+fn status_hits(srv: &TestServer, ids: &[&str]) -> usize {
+    ids.iter()
+        .map(|id| srv.hits(&format!("/api/v1/statuses/{id}")))
+        .sum()
+}
+
+#[test]
+fn a_failing_host_is_left_alone_with_growing_backoff_and_comes_back() {
+    let srv = server();
+    // One at a time, so "the host failed during this batch" is seen before the next item.
+    let (_d, ar) = setup_with(&srv, "concurrency = 1");
+    let ids = ["110000000000000061", "110000000000000062"];
+    for id in ids {
+        live(&srv, id, "here");
+        run_ok(sz(&ar, T0).args(["watch", "add", &post_url(id)]));
+    }
+    for id in ids {
+        route_status(&srv, id, Resp::new(500).body("busy"));
+    }
+    let before = status_hits(&srv, &ids);
+    // 12:05, both due: the first fails, the second is left for later (same host).
+    let r = run_once(&ar, &at(5));
+    assert_eq!(checked(&r).len(), 1, "{r:?}");
+    assert_eq!(checked(&r)[0]["outcome"], "unreachable");
+    assert_eq!(status_hits(&srv, &ids), before + 1);
+    let st = watch_status(&ar, &at(5));
+    let h = &st["hosts"][0];
+    assert_eq!(h["host"], HOST, "{st}");
+    assert_eq!(h["failures_in_a_row"], 1);
+    assert_eq!(h["backing_off_until"], "2026-03-01T12:06:00.000000Z");
+    // The other post waits; the failed one is tried again after `follow_up` (12:07).
+    assert_eq!(st["next_batch"]["backing_off"], 1, "{st}");
+    // 12:05:30: still backing off, nothing is asked.
+    let r = run_once(&ar, &at_secs(330));
+    assert!(checked(&r).is_empty(), "{r:?}");
+    assert_eq!(status_hits(&srv, &ids), before + 1);
+    // 12:06: tried again, fails again: two in a row, left alone for 2 minutes.
+    let r = run_once(&ar, &at(6));
+    assert_eq!(checked(&r).len(), 1, "{r:?}");
+    let st = watch_status(&ar, &at(6));
+    assert_eq!(st["hosts"][0]["failures_in_a_row"], 2);
+    assert_eq!(
+        st["hosts"][0]["backing_off_until"],
+        "2026-03-01T12:08:00.000000Z"
+    );
+    assert!(checked(&run_once(&ar, &at(7))).is_empty());
+    // 12:08: the host is back; both are checked, the backoff is over.
+    for id in ids {
+        live(&srv, id, "here");
+    }
+    let r = run_once(&ar, &at(8));
+    assert_eq!(checked(&r).len(), 2, "{r:?}");
+    assert!(checked(&r).iter().all(|c| c["outcome"] == "live"));
+    let st = watch_status(&ar, &at(8));
+    assert_eq!(st["hosts"][0]["failures_in_a_row"], 0);
+    assert_eq!(st["hosts"][0]["backing_off_until"], Value::Null);
+    for id in ids {
+        let v = show(&ar, &format!("mastodon:{HOST}/{id}"));
+        assert_eq!(v["state"], "live");
+        assert_eq!(v["first_seen_gone"], Value::Null);
+    }
+    // The backoff is derived from the records: a rebuilt index says the same.
+    run_ok(samizdat(&ar).arg("reindex"));
+    assert_eq!(watch_status(&ar, &at(8))["hosts"], st["hosts"]);
+}
+
+#[test]
+fn a_backlog_after_downtime_is_worked_down_young_posts_first_each_checked_once() {
+    let srv = server();
+    let (dir, ar) = setup_with(&srv, "\n[watch]\nhost_budget = 4");
+    let old: Vec<String> = (0..8).map(|i| format!("11000000000000007{i}")).collect();
+    let young = ["110000000000000081", "110000000000000082"];
+    for id in old.iter().map(String::as_str).chain(young) {
+        live(&srv, id, &format!("post {id}"));
+    }
+    // Eight posts watched at 12:00 through --from (one line is not a URL: reported, the
+    // rest added).
+    let list = dir.path().join("urls.txt");
+    let mut text = String::from("# watched at 12:00\n");
+    for id in &old {
+        text += &format!("{}\n", post_url(id));
+    }
+    text += "not a url\n";
+    std::fs::write(&list, text).unwrap();
+    let (code, out, _) = run_code(
+        sz(&ar, T0)
+            .args(["--json", "watch", "add", "--from"])
+            .arg(&list),
+    );
+    assert_eq!(code, 1, "one line was bad");
+    let lines = json_lines(&out);
+    assert_eq!(
+        lines.iter().filter(|l| l["action"] == "captured").count(),
+        8,
+        "{lines:?}"
+    );
+    assert_eq!(lines.iter().filter(|l| l["action"] == "failed").count(), 1);
+    // Two more three days later; then samizdat is down until 12:00 on day 4.
+    let day3 = at(3 * 24 * 60 - 120);
+    for id in young {
+        run_ok(sz(&ar, &day3).args(["watch", "add", &post_url(id)]));
+    }
+    let restart = at(3 * 24 * 60);
+    let st = watch_status(&ar, &restart);
+    assert_eq!(st["due"]["posts"], 10, "{st}");
+    assert_eq!(st["next_batch"]["would_run"], 4);
+    assert_eq!(st["next_batch"]["over_host_budget"], 6);
+    // First batch: the two young posts and two old ones, no more than the budget.
+    let before = srv.requests().len();
+    let r = run_once(&ar, &restart);
+    let first: Vec<&str> = checked(&r)
+        .iter()
+        .map(|c| c["post_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(first.len(), 4, "{r:?}");
+    for id in young {
+        assert!(
+            first.contains(&format!("mastodon:{HOST}/{id}").as_str()),
+            "{first:?}"
+        );
+    }
+    assert_eq!(
+        srv.requests().len() - before,
+        4,
+        "one request per check, no storm"
+    );
+    // The rest in the next batches, each post once.
+    let r2 = run_once(&ar, &restart);
+    let r3 = run_once(&ar, &restart);
+    assert_eq!(checked(&r2).len(), 4);
+    assert_eq!(checked(&r3).len(), 2);
+    assert!(checked(&run_once(&ar, &restart)).is_empty());
+    for id in old.iter().map(String::as_str).chain(young) {
+        let v = show(&ar, &format!("mastodon:{HOST}/{id}"));
+        assert_eq!(
+            outcomes(&v),
+            ["live"],
+            "{id}: checked once, not once per missed slot"
+        );
+    }
+    let st = watch_status(&ar, &restart);
+    assert_eq!(st["due"]["posts"], 0, "{st}");
+}
+
+fn page(srv: &TestServer, max_id: Option<&str>, statuses: &[Vec<u8>], next: Option<&str>) {
+    let items: Vec<Value> = statuses
+        .iter()
+        .map(|s| serde_json::from_slice(s).unwrap())
+        .collect();
+    let path = match max_id {
+        Some(m) => format!("/api/v1/accounts/4242/statuses?limit=40&max_id={m}"),
+        None => "/api/v1/accounts/4242/statuses?limit=40".to_string(),
+    };
+    let mut resp = Resp::json(serde_json::to_vec(&items).unwrap());
+    if let Some(n) = next {
+        resp = resp.header(
+            "Link",
+            &format!(
+                "<https://{HOST}/api/v1/accounts/4242/statuses?limit=40&max_id={n}>; rel=\"next\""
+            ),
+        );
+    }
+    srv.route(&path, resp);
+}
+
+#[test]
+fn account_polls_page_back_for_backfill_and_bursts_and_timeline_sightings_save_checks() {
+    let srv = server();
+    let (_d, ar) = setup(&srv);
+    srv.route(
+        "/api/v1/accounts/lookup?acct=ada",
+        Resp::json(r#"{"id":"4242","username":"ada","acct":"ada","display_name":"Ada","url":"https://mastodon.social/@ada"}"#),
+    );
+    let id = |n: u32| format!("1100000000000001{n:02}");
+    let mk = |n: u32, created: &str| {
+        let s = status(&id(n), &format!("post {n}"), created);
+        route_status(&srv, &id(n), Resp::json(s.clone()));
+        s
+    };
+    let p: Vec<Vec<u8>> = (1..=5)
+        .map(|n| mk(n, &format!("2026-02-0{n}T00:00:00.000Z")))
+        .collect();
+    // Pages of two, newest first: [5,4] [3,2] [1].
+    page(&srv, None, &[p[4].clone(), p[3].clone()], Some(&id(4)));
+    page(
+        &srv,
+        Some(&id(4)),
+        &[p[2].clone(), p[1].clone()],
+        Some(&id(2)),
+    );
+    page(&srv, Some(&id(2)), &[p[0].clone()], None);
+    run_ok(sz(&ar, T0).args([
+        "watch",
+        "add",
+        &format!("https://{HOST}/@ada"),
+        "--backfill",
+        "3",
+    ]));
+    let r = run_once(&ar, T0);
+    let captured: Vec<&str> = r
+        .iter()
+        .filter(|x| x["action"] == "captured")
+        .map(|x| x["post_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(captured.len(), 3, "{r:?}");
+    for n in [5, 4, 3] {
+        assert!(captured.contains(&format!("mastodon:{HOST}/{}", id(n)).as_str()));
+    }
+    assert_eq!(
+        srv.hits(&format!(
+            "/api/v1/accounts/4242/statuses?limit=40&max_id={}",
+            id(2)
+        )),
+        0,
+        "no page beyond what --backfill needs"
+    );
+    // By 12:10 the account posted three more: [8,7] [6,5] [4,3] ...
+    let n: Vec<Vec<u8>> = (6..=8)
+        .map(|k| mk(k, &format!("2026-03-01T12:0{}:00.000Z", k - 5)))
+        .collect();
+    page(&srv, None, &[n[2].clone(), n[1].clone()], Some(&id(7)));
+    page(
+        &srv,
+        Some(&id(7)),
+        &[n[0].clone(), p[4].clone()],
+        Some(&id(5)),
+    );
+    page(&srv, Some(&id(5)), &[p[3].clone(), p[2].clone()], None);
+    let before5 = srv.hits(&format!("/api/v1/statuses/{}", id(5)));
+    let before4 = srv.hits(&format!("/api/v1/statuses/{}", id(4)));
+    let r = run_once(&ar, &at(10));
+    let captured: Vec<&str> = r
+        .iter()
+        .filter(|x| x["action"] == "captured")
+        .map(|x| x["post_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(captured.len(), 3, "the burst spans two pages: {r:?}");
+    assert_eq!(
+        srv.hits(&format!(
+            "/api/v1/accounts/4242/statuses?limit=40&max_id={}",
+            id(5)
+        )),
+        0,
+        "paging stops at the first known post"
+    );
+    // Post 5 was on the fresh page: that counts as its check (no request of its own), and
+    // its next check moved to the next slot; post 4 (due, not on the pages read) is checked.
+    assert_eq!(srv.hits(&format!("/api/v1/statuses/{}", id(5))), before5);
+    assert_eq!(
+        srv.hits(&format!("/api/v1/statuses/{}", id(4))),
+        before4 + 1
+    );
+    let v5 = show(&ar, &format!("mastodon:{HOST}/{}", id(5)));
+    assert_eq!(outcomes(&v5), ["live"]);
+    assert_eq!(v5["last_seen_live"], "2026-03-01T12:10:00.000000Z");
+    let wl = run_ok(samizdat(&ar).args(["--json", "watch", "list"]));
+    let wl = json_lines(&String::from_utf8_lossy(&wl.stdout));
+    let row5 = wl
+        .iter()
+        .find(|w| w["post_id"] == format!("mastodon:{HOST}/{}", id(5)))
+        .unwrap();
+    assert_eq!(row5["next_due"], "2026-03-01T12:15:00.000000Z", "{row5}");
+    // Nothing is captured twice.
+    let r = run_once(&ar, &at(30));
+    assert!(r.iter().all(|x| x["action"] != "captured"), "{r:?}");
+}

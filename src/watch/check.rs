@@ -144,8 +144,12 @@ impl Watcher {
         }
         let n = now();
         let first_ts = ts(&first).unwrap_or(n);
-        // A first gone answer is confirmed soon; otherwise the decaying schedule.
-        let next = if outcome.is_gone() && state != outcome.as_str() {
+        // A first gone answer is confirmed soon, and a check that learnt nothing
+        // (unreachable) is tried again soon (the host's backoff paces it); otherwise the
+        // decaying schedule.
+        let next = if (outcome.is_gone() && state != outcome.as_str())
+            || outcome == Outcome::Unreachable
+        {
             add(n, WatchConfig::dur(&self.cfg.follow_up))
         } else {
             next_check(&self.cfg, first_ts, n, every.map(WatchConfig::dur))

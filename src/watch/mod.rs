@@ -458,6 +458,18 @@ impl Watcher {
             }
         }
         drop(s);
+        // A post seen unchanged in a fresh timeline page just now counts as its check
+        // (its next check moved on): drop it from this batch, which saves a request.
+        let mut posts = posts;
+        if summary.ran > 0 {
+            let still_due: HashSet<String> = self
+                .index()?
+                .watchlist(Some(&warc::warc_date(now())))?
+                .into_iter()
+                .map(|r| r.url)
+                .collect();
+            posts.retain(|r| still_due.contains(&r.url));
+        }
         let mut s = futures_util::stream::iter(posts)
             .map(|r| async move {
                 let host = row_host(&r);
