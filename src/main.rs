@@ -1047,7 +1047,7 @@ mod watch_cmd {
         if left > 0 {
             say(
                 s,
-                &format!(
+                format!(
                     "ran {}; left due for later: {} (hosts backing off {}, over the per-host budget {}, over the batch {})",
                     sum.ran, left, sum.backing_off, sum.over_host_budget, sum.over_batch
                 ),
