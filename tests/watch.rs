@@ -672,3 +672,43 @@ fn account_polls_page_back_for_backfill_and_bursts_and_timeline_sightings_save_c
     let r = run_once(&ar, &at(30));
     assert!(r.iter().all(|x| x["action"] != "captured"), "{r:?}");
 }
+
+#[test]
+fn requests_in_flight_stay_within_http_concurrency_across_polls_and_their_captures() {
+    let srv = server();
+    let (_d, ar) = setup_with(&srv, "concurrency = 2");
+    for (a, name) in ["ann", "bob", "cyd"].iter().enumerate() {
+        let acct_id = format!("50{a}");
+        srv.route(
+            &format!("/api/v1/accounts/lookup?acct={name}"),
+            Resp::json(format!(
+                r#"{{"id":"{acct_id}","username":"{name}","acct":"{name}","url":"https://{HOST}/@{name}"}}"#
+            )),
+        );
+        let mut items = vec![];
+        for k in 0..3 {
+            let id = format!("1100000000000002{a}{k}");
+            let s = status(&id, &format!("{name} {k}"), "2026-03-01T12:05:00.000Z");
+            // Slow answers, so captures overlap if nothing holds them back.
+            route_status(&srv, &id, Resp::json(s.clone()).delay(150));
+            items.push(serde_json::from_slice::<Value>(&s).unwrap());
+        }
+        srv.route(
+            &format!("/api/v1/accounts/{acct_id}/statuses?limit=40"),
+            Resp::json(serde_json::to_vec(&items).unwrap()),
+        );
+        run_ok(sz(&ar, T0).args(["watch", "add", &format!("https://{HOST}/@{name}")]));
+    }
+    let r = run_once(&ar, &at(10));
+    assert_eq!(
+        r.iter().filter(|x| x["action"] == "captured").count(),
+        9,
+        "{r:?}"
+    );
+    assert!(
+        srv.max_in_flight() <= 2,
+        "{} requests were in flight at once",
+        srv.max_in_flight()
+    );
+    assert_eq!(srv.max_in_flight(), 2, "two at once were allowed");
+}

@@ -188,6 +188,9 @@ pub struct Fetcher {
     /// Refuse internal addresses (captures asked for over the web API).
     block_internal: bool,
     pub politeness: Politeness,
+    /// Exchanges in flight at once across the whole process (`[http] concurrency`),
+    /// whatever mix of captures, checks and polls asks for them.
+    in_flight: tokio::sync::Semaphore,
 }
 
 impl Fetcher {
@@ -297,6 +300,7 @@ impl Fetcher {
             host_headers,
             block_internal,
             politeness: Politeness::default(),
+            in_flight: tokio::sync::Semaphore::new(h.concurrency.max(1)),
         })
     }
 
@@ -474,6 +478,14 @@ impl Fetcher {
             }
         }
         let granted = self.politeness.wait(&host, self.delay_for(&host)).await;
+        // Held for this one exchange (request, answer, body), not across retries' waits.
+        // Taken after the host's turn, so tasks sleeping for politeness hold no slot and
+        // one slow host cannot starve the others.
+        let _in_flight = self
+            .in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
 
         // The request headers, in the order we send them; reqwest adds Host (and
         // Content-Length for bodies) itself.

@@ -20,6 +20,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener as StdTcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -156,6 +157,8 @@ pub struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Answer only after this pause (to see how many requests are in flight at once).
+    pub delay_ms: u64,
 }
 
 impl Resp {
@@ -164,6 +167,7 @@ impl Resp {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            delay_ms: 0,
         }
     }
     /// 200 with `Content-Type: text/html; charset=utf-8`.
@@ -184,6 +188,10 @@ impl Resp {
     }
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
+        self
+    }
+    pub fn delay(mut self, ms: u64) -> Self {
+        self.delay_ms = ms;
         self
     }
 }
@@ -219,6 +227,9 @@ struct Shared {
     requests: Mutex<Vec<RecordedRequest>>,
     routes: Mutex<HashMap<String, Resp>>,
     counters: Mutex<HashMap<String, usize>>,
+    /// Requests being answered now, and the most at once so far.
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
 }
 
 impl Shared {
@@ -282,6 +293,8 @@ impl TestServer {
             requests: Mutex::new(Vec::new()),
             routes: Mutex::new(HashMap::new()),
             counters: Mutex::new(HashMap::new()),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let sh = shared.clone();
@@ -342,6 +355,11 @@ impl TestServer {
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.requests.lock().unwrap().clone()
     }
+    /// The most requests this server was answering at one moment.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
+    }
+
     /// Forgets recorded requests and per-server counters (e.g. for `/retry-after`).
     pub fn clear(&self) {
         self.shared.requests.lock().unwrap().clear();
@@ -531,10 +549,19 @@ async fn handle(req: Request<Incoming>, sh: Arc<Shared>) -> Response<Body> {
         body,
     };
     sh.requests.lock().unwrap().push(rec.clone());
-    if let Some(r) = sh.lookup_route(&pq) {
-        return resp_from_spec(&r);
-    }
-    builtin(&rec, &sh).await
+    let now = sh.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    sh.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let out = match sh.lookup_route(&pq) {
+        Some(r) => {
+            if r.delay_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(r.delay_ms)).await;
+            }
+            resp_from_spec(&r)
+        }
+        None => builtin(&rec, &sh).await,
+    };
+    sh.in_flight.fetch_sub(1, Ordering::SeqCst);
+    out
 }
 
 fn query_params(pq: &str) -> HashMap<String, String> {
