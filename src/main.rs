@@ -922,8 +922,6 @@ mod watch_cmd {
         Ok(if failed > 0 { 1 } else { 0 })
     }
 
-    /// Batches until SIGINT or SIGTERM; a signal is obeyed between batches, so no
-    /// capture or check is cut in half.
     /// Timestamps the latest checkpoint when it is due (see `evidence::auto_timestamp`).
     async fn auto_timestamp(s: &Settings, config: &Config, gone: bool, failed: &mut usize) {
         let (root, config, path) = (s.archive.clone(), config.clone(), s.config_path.clone());
@@ -963,13 +961,16 @@ mod watch_cmd {
         }
     }
 
+    /// Batches until SIGINT or SIGTERM. A signal stops new checks and polls from starting;
+    /// those in flight finish and are written whole, so no capture or check is cut in half,
+    /// and what was not started stays due for the next start.
     async fn run_forever(
         s: &Settings,
         w: &Watcher,
         config: &Config,
         failed: &mut usize,
     ) -> Result<()> {
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = w.stop.clone();
         let notify = Arc::new(tokio::sync::Notify::new());
         {
             let stop = stop.clone();
@@ -1043,13 +1044,18 @@ mod watch_cmd {
         if s.json {
             return;
         }
-        let left = sum.backing_off + sum.over_host_budget + sum.over_batch;
+        let left = sum.backing_off + sum.over_host_budget + sum.over_batch + sum.stopped;
         if left > 0 {
             say(
                 s,
                 format!(
-                    "ran {}; left due for later: {} (hosts backing off {}, over the per-host budget {}, over the batch {})",
-                    sum.ran, left, sum.backing_off, sum.over_host_budget, sum.over_batch
+                    "ran {}; left due for later: {} (hosts backing off {}, over the per-host budget {}, over the batch {}, not started because of the stop {})",
+                    sum.ran,
+                    left,
+                    sum.backing_off,
+                    sum.over_host_budget,
+                    sum.over_batch,
+                    sum.stopped
                 ),
             );
         }

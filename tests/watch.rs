@@ -352,13 +352,18 @@ fn an_account_that_posts_and_deletes_within_minutes_is_captured_first() {
 #[test]
 fn verify_passes_after_watch_run_is_killed_and_restarted() {
     let srv = server();
-    let (_d, ar) = setup(&srv);
+    let (_d, ar) = setup_with(&srv, "concurrency = 2");
     let ids: Vec<String> = (0..12).map(|i| format!("1100000000000001{i:02}")).collect();
     for id in &ids {
         live(&srv, id, &format!("post {id}"));
     }
     let urls: Vec<String> = ids.iter().map(|i| post_url(i)).collect();
     run_ok(sz(&ar, T0).args(["watch", "add"]).args(&urls));
+    // Slow answers (about 0.6 s for the batch at 2 at once), so the kill lands mid-batch.
+    for id in &ids {
+        let s = status(id, &format!("post {id}"), "2026-03-01T11:00:00.000Z");
+        route_status(&srv, id, Resp::json(s).delay(100));
+    }
     let mut child = sz(&ar, &at(5))
         .args(["watch", "run"])
         .stderr(std::process::Stdio::null())
@@ -711,4 +716,67 @@ fn requests_in_flight_stay_within_http_concurrency_across_polls_and_their_captur
         srv.max_in_flight()
     );
     assert_eq!(srv.max_in_flight(), 2, "two at once were allowed");
+}
+
+#[test]
+fn sigterm_stops_between_checks_cleanly_and_the_rest_stays_due() {
+    let srv = server();
+    let (_d, ar) = setup_with(&srv, "concurrency = 1");
+    let ids: Vec<String> = (0..10).map(|i| format!("1100000000000003{i:02}")).collect();
+    for id in &ids {
+        live(&srv, id, &format!("post {id}"));
+    }
+    let urls: Vec<String> = ids.iter().map(|i| post_url(i)).collect();
+    run_ok(sz(&ar, T0).args(["watch", "add"]).args(&urls));
+    // Slow answers: the batch takes about 3 s, and the signal comes in the middle of it.
+    for id in &ids {
+        let s = status(id, &format!("post {id}"), "2026-03-01T11:00:00.000Z");
+        route_status(&srv, id, Resp::json(s).delay(300));
+    }
+    let before = status_hits(&srv, &ids.iter().map(String::as_str).collect::<Vec<_>>());
+    let child = sz(&ar, &at(5))
+        .args(["watch", "run"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // As soon as the first check has asked, stop it.
+    let all: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let t = std::time::Instant::now();
+    while status_hits(&srv, &all) == before {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(30),
+            "no check started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("stopped cleanly"), "{err}");
+    verify_ok(&ar);
+    let asked = status_hits(&srv, &ids.iter().map(String::as_str).collect::<Vec<_>>()) - before;
+    assert!(
+        (1..ids.len()).contains(&asked),
+        "{asked} checks before the stop"
+    );
+    let st = watch_status(&ar, &at(5));
+    assert_eq!(
+        st["due"]["posts"],
+        (ids.len() - asked) as u64,
+        "the rest stays due: {st}"
+    );
+    // The next start does the rest, each post once.
+    run_once(&ar, &at(5));
+    for id in &ids {
+        let v = show(&ar, &format!("mastodon:{HOST}/{id}"));
+        assert_eq!(outcomes(&v), ["live"], "{id}");
+    }
 }

@@ -87,6 +87,9 @@ pub struct Watcher {
     pub concurrency: usize,
     /// Most items of one host per batch (0 = no limit); see `[watch] host_budget`.
     pub host_budget: usize,
+    /// Set on SIGINT/SIGTERM: items not yet started are left due; those in flight finish
+    /// and are written whole.
+    pub stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What one [`Watcher::run_once`] did and left for later.
@@ -101,6 +104,8 @@ pub struct RunSummary {
     pub over_host_budget: usize,
     /// Due, left for later: the batch was full.
     pub over_batch: usize,
+    /// Not started because a stop was asked for.
+    pub stopped: usize,
 }
 
 impl RunSummary {
@@ -204,6 +209,7 @@ impl Watcher {
             index_path,
             concurrency: config.http.concurrency.max(1),
             host_budget: host_budget(config),
+            stop: Arc::default(),
         }
     }
 
@@ -260,6 +266,18 @@ impl Watcher {
                     input,
                     format!("no platform recognises {url}"),
                 )),
+                Some((p, t @ Target::Account { .. }))
+                    if p.timeline_plan(&t, None, &platforms::PlanContext::default())
+                        .is_none() =>
+                {
+                    on_report(&Report::failed(
+                        input,
+                        format!(
+                            "samizdat cannot list the posts of {} accounts yet: watch their posts instead",
+                            p.name()
+                        ),
+                    ))
+                }
                 Some((_, Target::Account { url: acct, .. })) => {
                     let mut w = watch_add(&acct, "account", n, n);
                     w.every = every.clone();
@@ -421,7 +439,9 @@ impl Watcher {
             backing_off: batch.backing_off,
             over_host_budget: batch.over_host_budget,
             over_batch: batch.over_batch,
+            stopped: 0,
         };
+        let stopping = || self.stop.load(std::sync::atomic::Ordering::SeqCst);
         // Hosts that failed during this batch: their remaining items wait for a later one.
         let failed: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
         let skip = |host: &str| failed.lock().expect("not poisoned").contains(host);
@@ -434,9 +454,12 @@ impl Watcher {
         let conc = self.concurrency;
         let mut s = futures_util::stream::iter(accounts)
             .map(|r| async move {
+                if stopping() {
+                    return Err(true);
+                }
                 let host = row_host(&r);
                 if skip(&host) {
-                    return None;
+                    return Err(false);
                 }
                 let reps = self.poll_account(&r).await;
                 if reps
@@ -445,16 +468,17 @@ impl Watcher {
                 {
                     fail(host);
                 }
-                Some(reps)
+                Ok(reps)
             })
             .buffer_unordered(conc);
         while let Some(reps) = s.next().await {
             match reps {
-                Some(reps) => {
+                Ok(reps) => {
                     summary.ran += 1;
                     reps.iter().for_each(&mut on_report)
                 }
-                None => summary.backing_off += 1,
+                Err(true) => summary.stopped += 1,
+                Err(false) => summary.backing_off += 1,
             }
         }
         drop(s);
@@ -472,9 +496,12 @@ impl Watcher {
         }
         let mut s = futures_util::stream::iter(posts)
             .map(|r| async move {
+                if stopping() {
+                    return Err(true);
+                }
                 let host = row_host(&r);
                 if skip(&host) {
-                    return None;
+                    return Err(false);
                 }
                 let rep = match &r.post_id {
                     Some(id) => self.check_post(&r.url, id, r.every.as_deref()).await,
@@ -483,16 +510,17 @@ impl Watcher {
                 if rep.outcome == Some(Outcome::Unreachable) {
                     fail(host);
                 }
-                Some(rep)
+                Ok(rep)
             })
             .buffer_unordered(conc);
         while let Some(rep) = s.next().await {
             match rep {
-                Some(rep) => {
+                Ok(rep) => {
                     summary.ran += 1;
                     on_report(&rep)
                 }
-                None => summary.backing_off += 1,
+                Err(true) => summary.stopped += 1,
+                Err(false) => summary.backing_off += 1,
             }
         }
         Ok(summary)
