@@ -255,7 +255,9 @@ async fn capture_limited(
         let Some((platform, target)) = platforms::recognise(&url) else {
             return CaptureResult::failed(input, format!("no platform recognises {url}"));
         };
-        if let Target::Account { .. } = &target {
+        if let Target::Account { .. } = &target
+            && !platform.captures_accounts()
+        {
             // An account is followed with `watch`, not captured as one post (and nothing is
             // fetched for it; the hops of a share link that led here are kept).
             return finish_failed(input, ACCOUNT_NOT_POST.into(), records, writer, &mut slot).await;
@@ -590,6 +592,18 @@ pub fn parse_url(input: &str) -> Result<Url> {
         url: input.to_string(),
         message: m.to_string(),
     };
+    // `feed:https://…` (and the older `feed://host/…`) name a feed to watch; the `feed`
+    // platform reads the prefix, so it is kept once the URL inside is known to be good.
+    if let Some(inner) = crate::platforms::feed::strip_feed_scheme(s) {
+        let u = parse_url(&inner).map_err(|e| match e {
+            Error::BadUrl { message, .. } => bad(&format!("after feed:, {message}")),
+            e => e,
+        })?;
+        if !matches!(u.scheme(), "http" | "https") {
+            return Err(bad("feed: must be followed by an http or https URL"));
+        }
+        return Url::parse(&format!("feed:{u}")).map_err(|e| bad(&e.to_string()));
+    }
     let u = Url::parse(s).map_err(|e| {
         if !s.contains("://") {
             bad(&format!("{e}; give a full URL such as https://{s}"))

@@ -14,6 +14,7 @@ use crate::model::{Gone, Post};
 use url::Url;
 
 pub mod bluesky;
+pub mod feed;
 pub mod mastodon;
 pub mod reddit;
 pub mod telegram;
@@ -30,6 +31,9 @@ pub static PLATFORMS: &[&dyn Platform] = &[
     &x::X,
     &bluesky::Bluesky,
     &reddit::Reddit,
+    // After the platforms with URLs of their own, before Mastodon (its `/@user.rss` is a
+    // feed) and `web` (see `feed`'s module docs).
+    &feed::Feed,
     &mastodon::Mastodon,
     &web::Web,
 ];
@@ -215,6 +219,11 @@ pub trait Platform: Sync {
     fn hosts(&self) -> &'static [&'static str];
     /// Recognise a URL of this platform.
     fn recognise(&self, url: &Url) -> Option<Target>;
+    /// Whether [`Platform::post_plan`] can capture this platform's [`Target::Account`]s as
+    /// one document (a feed is also a page); other accounts are only watched.
+    fn captures_accounts(&self) -> bool {
+        false
+    }
     /// A plan to capture or check one post.
     fn post_plan(&self, target: &Target, job: Job, ctx: &PlanContext) -> Box<dyn Plan>;
     /// A plan to read one page of an account's posts; `None` where the platform has no
