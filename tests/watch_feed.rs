@@ -52,9 +52,15 @@ fn rss(entries: &[(&str, &str)]) -> Vec<u8> {
         .map(|(slug, date)| {
             format!(
                 "<item><title>Post {slug}</title><link>{}</link><guid>{}</guid>\
-                 <pubDate>{date}</pubDate><description>&lt;p&gt;Summary of {slug}&lt;/p&gt;</description></item>",
+                 {}<description>&lt;p&gt;Summary of {slug}&lt;/p&gt;</description></item>",
                 page_url(slug),
-                page_url(slug)
+                page_url(slug),
+                // An empty date: an undated entry.
+                if date.is_empty() {
+                    String::new()
+                } else {
+                    format!("<pubDate>{date}</pubDate>")
+                }
             )
         })
         .collect();
@@ -308,4 +314,28 @@ fn capturing_a_feed_url_keeps_the_feed_document() {
         0,
         "a capture keeps the feed, not its entries"
     );
+}
+
+#[test]
+fn an_undated_feed_is_not_captured_whole_on_the_first_poll_only_what_appears_later() {
+    let srv = server();
+    let (_d, ar) = setup(&srv);
+    for slug in ["u1", "u2", "u3"] {
+        serve_page(&srv, slug);
+    }
+    serve_feed(&srv, "/undated/rss.xml", &[("u2", ""), ("u1", "")]);
+    let feed = format!("https://{HOST}/undated/rss.xml");
+    run_ok(sz(&ar, T0).args(["watch", "add", &feed]));
+    let r = run_once(&ar, T0);
+    assert!(
+        captured(&r).is_empty(),
+        "no dates: nothing is known to be new yet: {r:?}"
+    );
+    serve_feed(
+        &srv,
+        "/undated/rss.xml",
+        &[("u3", ""), ("u2", ""), ("u1", "")],
+    );
+    let r = run_once(&ar, &at(10));
+    assert_eq!(captured(&r), [page_url("u3")], "{r:?}");
 }

@@ -85,7 +85,8 @@ CREATE TABLE IF NOT EXISTS watchlist (
     added_at TEXT NOT NULL,
     next_due TEXT NOT NULL,
     last_polled TEXT,
-    last_error TEXT
+    last_error TEXT,
+    newest TEXT                        -- for accounts: the first post id the last poll listed
 );
 CREATE INDEX IF NOT EXISTS watchlist_due ON watchlist(next_due);
 CREATE TABLE IF NOT EXISTS hosts (       -- how each host answered the watcher lately (backoff)
@@ -219,6 +220,10 @@ pub struct WatchRecord {
     pub host: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered: Option<bool>,
+    /// For a poll: the first post id it listed (what is above it next time is new, even
+    /// in a feed without dates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest: Option<String>,
 }
 
 /// One watchlist row.
@@ -239,6 +244,8 @@ pub struct WatchRow {
     pub first_captured: Option<String>,
     /// For posts: the canonical URL the archive holds (what a check asks for).
     pub post_url: Option<String>,
+    /// For accounts: the first post id the last poll listed.
+    pub newest: Option<String>,
 }
 
 /// How a host answered the watcher lately (derived from check and poll records).
@@ -319,6 +326,7 @@ impl Index {
                 .execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
                 .map_err(|e| idx.err(e))?;
             idx.conn.execute_batch(SCHEMA).map_err(|e| idx.err(e))?;
+            idx.migrate()?;
             idx.conn
                 .execute_batch(super::search::SCHEMA)
                 .map_err(|e| idx.err(e))?;
@@ -435,6 +443,30 @@ impl Index {
             })?;
         }
         tx.commit().map_err(e)?;
+        Ok(())
+    }
+
+    /// Columns added since an index was created (`CREATE TABLE IF NOT EXISTS` keeps old
+    /// tables as they were). What they hold is derived, so old rows just start empty
+    /// (`reindex` fills them).
+    fn migrate(&self) -> Result<()> {
+        let has = |table: &str, column: &str| -> Result<bool> {
+            let mut st = self
+                .conn
+                .prepare(&format!("PRAGMA table_info({table})"))
+                .map_err(|e| self.err(e))?;
+            let names = st
+                .query_map([], |r| r.get::<_, String>(1))
+                .map_err(|e| self.err(e))?
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| self.err(e))?;
+            Ok(names.iter().any(|n| n == column))
+        };
+        if !has("watchlist", "newest")? {
+            self.conn
+                .execute_batch("ALTER TABLE watchlist ADD COLUMN newest TEXT")
+                .map_err(|e| self.err(e))?;
+        }
         Ok(())
     }
 
@@ -817,9 +849,9 @@ fn apply_watch(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
         }
         "polled" => {
             tx.execute(
-                "UPDATE watchlist SET last_polled = ?2, last_error = ?3, next_due = coalesce(?4, next_due) \
-                 WHERE url = ?1",
-                params![w.url, at, w.error, w.next_check],
+                "UPDATE watchlist SET last_polled = ?2, last_error = ?3, next_due = coalesce(?4, next_due), \
+                 newest = coalesce(?5, newest) WHERE url = ?1",
+                params![w.url, at, w.error, w.next_check, w.newest],
             )?;
             if let (Some(host), Some(answered)) = (&w.host, w.answered) {
                 note_host(tx, host, &at, answered, w.error.as_deref())?;
@@ -924,7 +956,7 @@ impl Index {
     pub fn watchlist(&self, due_by: Option<&str>) -> Result<Vec<WatchRow>> {
         let mut sql = String::from(
             "SELECT w.url, w.kind, w.every, w.backfill, w.post_id, w.via, w.added_at, w.next_due, \
-             w.last_polled, w.last_error, p.state, p.first_captured, p.url \
+             w.last_polled, w.last_error, p.state, p.first_captured, p.url, w.newest \
              FROM watchlist w LEFT JOIN posts p ON p.id = w.post_id",
         );
         if due_by.is_some() {
@@ -947,6 +979,7 @@ impl Index {
                 state: r.get(10)?,
                 first_captured: r.get(11)?,
                 post_url: r.get(12)?,
+                newest: r.get(13)?,
             })
         };
         let rows = match due_by {
@@ -1139,5 +1172,35 @@ impl Index {
             .map_err(|e| self.err(e))?;
         rows.collect::<std::result::Result<_, _>>()
             .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_from_before_a_new_column_gains_it_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.sqlite");
+        {
+            // The watchlist as the first release created it.
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE watchlist (url TEXT PRIMARY KEY, kind TEXT NOT NULL, every TEXT, \
+                 backfill INTEGER, post_id TEXT, via TEXT, added_at TEXT NOT NULL, \
+                 next_due TEXT NOT NULL, last_polled TEXT, last_error TEXT); \
+                 INSERT INTO watchlist (url, kind, added_at, next_due) \
+                 VALUES ('https://t.me/s/x', 'account', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');",
+            )
+            .unwrap();
+        }
+        let ix = Index::open(&path, true).unwrap();
+        let rows = ix.watchlist(None).unwrap();
+        assert_eq!(rows.len(), 1, "the old row is kept");
+        assert_eq!(rows[0].newest, None);
+        // Opening again does not try to add it twice.
+        drop(ix);
+        Index::open(&path, true).unwrap();
     }
 }

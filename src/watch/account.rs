@@ -24,17 +24,16 @@ impl Watcher {
         let Some((platform, target)) = platforms::recognise(&parsed) else {
             return vec![Report::failed(&row.url, "no platform recognises it")];
         };
+        // The host the poll asks (for a `feed:` URI, the feed's own host).
+        let host = super::request_host(&row.url, true);
         let ctx = PlanContext {
             now: now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
-            has_user_cookies: parsed
-                .host_str()
-                .is_some_and(|h| self.fetcher.has_cookies_for(h)),
+            has_user_cookies: self.fetcher.has_cookies_for(&host),
         };
         let n = now();
         let added = ts(&row.added_at).unwrap_or(n);
         let backfill = row.backfill.unwrap_or(0) as usize;
         let first_poll = row.last_polled.is_none();
-        let host = super::request_host(&row.url, true);
         let mut records = vec![];
         let mut responses = vec![];
         let mut cursor: Option<String> = None;
@@ -45,6 +44,10 @@ impl Watcher {
         let mut sightings: Vec<CheckRecord> = vec![];
         let mut error = None;
         let mut answered = true;
+        // The first post id this poll lists, and whether the listing has come down to the
+        // one the last poll listed first (undated posts above it are new).
+        let mut newest: Option<String> = None;
+        let mut below_last_newest = false;
         let ix = self.index().ok();
         loop {
             let Some(plan) = platform.timeline_plan(&target, cursor.as_deref(), &ctx) else {
@@ -71,7 +74,20 @@ impl Watcher {
                     for p in posts {
                         let rank = listed;
                         listed += 1;
-                        let known = ix.as_ref().and_then(|ix| ix.post(&p.id.0).ok().flatten());
+                        if newest.is_none() {
+                            newest = Some(p.id.0.clone());
+                        }
+                        if row.newest.as_deref() == Some(p.id.0.as_str()) {
+                            below_last_newest = true;
+                        }
+                        // By id, or by URL: a feed entry linking to a share link has
+                        // another id than the post its capture found.
+                        let known = ix.as_ref().and_then(|ix| {
+                            ix.post(&p.id.0).ok().flatten().or_else(|| {
+                                super::resolve(ix, &p.url)
+                                    .and_then(|id| ix.post(&id).ok().flatten())
+                            })
+                        });
                         oldest_is_new = false;
                         match known {
                             Some(k) => {
@@ -87,11 +103,14 @@ impl Watcher {
                                 }
                             }
                             None => {
-                                let fresh = p
-                                    .created_at
-                                    .as_deref()
-                                    .and_then(ts)
-                                    .is_none_or(|c| c >= added);
+                                // Posted after the account was added. An undated post
+                                // is new when it is listed above the post the last poll
+                                // listed first (so the first poll of an undated feed does
+                                // not capture all of it).
+                                let fresh = match p.created_at.as_deref().and_then(ts) {
+                                    Some(c) => c >= added,
+                                    None => !first_poll && !below_last_newest,
+                                };
                                 if (fresh || rank < backfill) && queued.insert(p.url.clone()) {
                                     to_capture.push((p.url.clone(), Some(row.url.clone())));
                                 }
@@ -154,6 +173,7 @@ impl Watcher {
             record_ids: page_ids,
             host: Some(host),
             answered: Some(answered),
+            newest,
             ..Default::default()
         };
         // New posts first, so a crash between them and the poll record repeats the poll

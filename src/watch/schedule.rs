@@ -244,6 +244,7 @@ mod tests {
             state: None,
             first_captured: Some(first.into()),
             post_url: None,
+            newest: None,
         }
     }
 
