@@ -320,7 +320,7 @@ fn entry_post(
     post.title = e
         .title
         .as_ref()
-        .map(|t| text_of(&t.content, &t.content_type.to_string()))
+        .map(|t| text_of(&t.content, t.content_type.as_ref()))
         .filter(|t| !t.is_empty());
     let body = e
         .content
@@ -328,13 +328,13 @@ fn entry_post(
         .and_then(|c| {
             c.body
                 .as_deref()
-                .map(|b| text_of(b, &c.content_type.to_string()))
+                .map(|b| text_of(b, c.content_type.as_ref()))
         })
         .filter(|t| !t.is_empty())
         .or_else(|| {
             e.summary
                 .as_ref()
-                .map(|s| text_of(&s.content, &s.content_type.to_string()))
+                .map(|s| text_of(&s.content, s.content_type.as_ref()))
                 .filter(|t| !t.is_empty())
         });
     post.text = body.or_else(|| post.title.clone());
