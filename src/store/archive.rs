@@ -100,6 +100,9 @@ pub struct Archive {
     hashes: HashStore,
     /// The WARC files (the only place their bytes are written).
     files: Box<dyn WarcFiles>,
+    /// The active file's name and warcinfo record id, from the last append: finding it
+    /// in the index means a scan, and watch appends small batches all day.
+    warcinfo: Option<(String, String)>,
 }
 
 /// What one append did.
@@ -138,6 +141,7 @@ impl Archive {
             index,
             hashes,
             files: Box::new(warc_store(root)),
+            warcinfo: None,
         })
     }
 
@@ -169,7 +173,16 @@ impl Archive {
         self.recover()?;
         let mut n = self.index.leaf_count()?;
         let (mut name, mut size) = self.active_file()?;
-        let mut warcinfo_id = self.index.warcinfo_of(&name)?;
+        // Trusted only while the index still places that record in that file (another
+        // process may have rotated the file, a recovery may have cut it away).
+        let mut warcinfo_id = match self.warcinfo.take() {
+            Some((file, id))
+                if file == name && self.index.record_file(&id)?.as_deref() == Some(&name) =>
+            {
+                Some(id)
+            }
+            _ => self.index.warcinfo_of(&name)?,
+        };
         let mut pending: Vec<u8> = Vec::new();
         let mut rows = Vec::with_capacity(records.len() + 1);
         let mut written = Vec::with_capacity(records.len() + 1);
@@ -225,6 +238,7 @@ impl Archive {
         self.hashes.append(&leaves)?;
         self.hashes.flush()?;
         self.index.add(&rows, &written)?;
+        self.warcinfo = warcinfo_id.map(|id| (name, id));
         let checkpoint = self.sign_checkpoint()?;
         Ok(Appended { rows, checkpoint })
     }

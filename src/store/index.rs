@@ -921,6 +921,16 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
 
 impl Index {
     /// The warcinfo record that opens a file, if the index knows the file.
+    /// The file a record is in (by the `id` index: cheap).
+    pub fn record_file(&self, id: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT file FROM records WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The warcinfo record of a WARC file. Scans the records in leaf order: an append
+    /// asks [`Index::record_file`] about the one it remembers first.
     pub fn warcinfo_of(&self, file: &str) -> Result<Option<String>> {
         self.conn
             .query_row(
