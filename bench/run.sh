@@ -8,9 +8,17 @@
 #   d) `cargo run --release --example bench_web`: `samizdat serve` search p95 over
 #      BENCH_WEB_POSTS (1,000,000) synthetic posts (target < 50 ms), post page p95 (< 20 ms),
 #      post page requests/s.
+#   e) `cargo run --release --example bench_watch`: `samizdat watch run --once` over
+#      BENCH_WATCH_POSTS (100,000) watched Weibo posts and BENCH_WATCH_ACCOUNTS (1,000)
+#      accounts against a loopback fixture server, politeness off, clock simulated with
+#      SAMIZDAT_NOW: account polls, then three rounds of checks (first check, identical
+#      answer, counts changed): checks/s, peak RSS (target < 300 MB), bytes added per check
+#      to the WARC files, the index and the log (target for an identical answer < 2 KB).
 # and prints a markdown table (also written to bench/out/results.md).
 #
-# Env knobs:  BENCH_PAGES=10000  BENCH_BIG_FILES=1100 (x 1 MiB)  BENCH_OUT=bench/out
+# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch (run only these sections; default all)
+#             BENCH_PAGES=10000  BENCH_BIG_FILES=1100 (x 1 MiB)  BENCH_OUT=bench/out
+#             BENCH_WEB_POSTS=1000000  BENCH_WATCH_POSTS=100000  BENCH_WATCH_ACCOUNTS=1000
 #             BENCH_SKIP_SAMIZDAT=1 (only the baselines: nginx, wget, zcat|sha256sum)
 #             BENCH_KEEP=1 (keep the temp work dir)
 #             SAMIZDAT_BIN=path (use this binary instead of building target/release/samizdat)
@@ -24,6 +32,11 @@ BIG_FILES=${BENCH_BIG_FILES:-1100}
 SKIP_SZ=${BENCH_SKIP_SAMIZDAT:-0}
 SZ=${SAMIZDAT_BIN:-$ROOT/target/release/samizdat}
 mkdir -p "$OUT"
+ONLY=${BENCH_ONLY:-}
+# want SECTION — true when SECTION runs (BENCH_ONLY unset, or SECTION listed in it)
+want() { [[ -z $ONLY || ",$ONLY," == *",$1,"* ]]; }
+NGINX_NEEDED=0
+if want capture || want verify; then NGINX_NEEDED=1; fi
 
 log() { echo "[bench] $*" >&2; }
 now() { date +%s.%N; }
@@ -32,7 +45,11 @@ calc() { python3 -c "print($1)"; }
 fmt() { python3 -c "import sys; v=float(sys.argv[1]); print(f'{v:,.1f}')" "$1"; }
 
 # ---- tools -----------------------------------------------------------------
-declare -A APT_FOR=([nginx]=nginx [wget]=wget [/usr/bin/time]=time [zcat]=gzip [sha256sum]=coreutils [curl]=curl)
+if [[ $NGINX_NEEDED == 1 ]]; then
+  declare -A APT_FOR=([nginx]=nginx [wget]=wget [/usr/bin/time]=time [zcat]=gzip [sha256sum]=coreutils [curl]=curl)
+else
+  declare -A APT_FOR=([/usr/bin/time]=time)
+fi
 missing=()
 for c in "${!APT_FOR[@]}"; do
   command -v "$c" >/dev/null 2>&1 || [[ -x /usr/sbin/$c ]] || missing+=("${APT_FOR[$c]}")
@@ -61,6 +78,9 @@ cleanup() {
 trap cleanup EXIT
 log "work dir $WORK"
 
+WGET_PPS="" WGET_RSS="" WGET_RESP="" BASE_MBS="" UNCOMP=0
+SZ_PPS="" SZ_RSS="" SZ_OK="" SZ_VERIFY_MBS="" SZ_VERIFY_RC=""
+if [[ $NGINX_NEEDED == 1 ]]; then
 # ---- content ------------------------------------------------------------------
 log "generating $PAGES small pages and $BIG_FILES x 1 MiB pages"
 python3 - "$WORK/www" "$PAGES" "$BIG_FILES" <<'PY'
@@ -118,6 +138,7 @@ rss_mb() { awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$1
 
 # ---- a) capture: wget --------------------------------------------------------------
 mkdir -p "$WORK/wget"
+if want capture; then
 log "a) wget --warc-file over $PAGES pages"
 t0=$(now)
 ( cd "$WORK/wget" && /usr/bin/time -v -o "$WORK/wget/time.txt" \
@@ -128,6 +149,7 @@ WGET_PPS=$(calc "$PAGES / $WGET_S")
 WGET_RSS=$(rss_mb "$WORK/wget/time.txt")
 WGET_RESP=$(zcat "$WORK/wget/small.warc.gz" | grep -ac '^WARC-Type: response' || true)
 log "wget: ${WGET_S}s, $WGET_RESP responses, RSS ${WGET_RSS} MB"
+fi
 
 # sz_config DIR — the samizdat.toml used for all samizdat runs
 sz_config() {
@@ -155,8 +177,7 @@ print(ok)
 PY
 }
 
-SZ_PPS="" SZ_RSS="" SZ_OK="" SZ_VERIFY_MBS="" SZ_VERIFY_RC=""
-if [[ $SKIP_SZ != 1 ]]; then
+if want capture && [[ $SKIP_SZ != 1 ]]; then
   log "a) samizdat capture --from urls.txt --no-media (concurrency 32)"
   A="$WORK/sz-small"; sz_config "$A"
   "$SZ" --archive "$A" init >&2
@@ -173,6 +194,7 @@ if [[ $SKIP_SZ != 1 ]]; then
 fi
 
 # ---- b) verify throughput -------------------------------------------------------------
+if want verify; then
 if [[ $SKIP_SZ != 1 ]]; then
   B="$WORK/sz-big"; sz_config "$B"
   "$SZ" --archive "$B" init >&2
@@ -202,10 +224,14 @@ if [[ $SKIP_SZ != 1 ]]; then
   SZ_VERIFY_MBS=$(calc "$UNCOMP / 1e6 / $VER_S")
   log "samizdat verify: exit $SZ_VERIFY_RC, ${VER_S}s = $(fmt "$SZ_VERIFY_MBS") MB/s"
 fi
+fi # want verify
+fi # NGINX_NEEDED
 
 # ---- c) Merkle log micro-benchmarks --------------------------------------------------------
 LOG_LINES=()
-if [[ -f examples/bench_log.rs || -f examples/bench_log/main.rs ]]; then
+if ! want log; then
+  :
+elif [[ -f examples/bench_log.rs || -f examples/bench_log/main.rs ]]; then
   log "c) cargo run --release --example bench_log"
   if out=$(cargo run -q --release --example bench_log 2>"$WORK/bench_log.err"); then
     mapfile -t LOG_LINES < <(grep -E '^[a-z0-9_]+ +[0-9.eE+-]+' <<<"$out")
@@ -219,7 +245,9 @@ fi
 # ---- d) web archive: search and post page over synthetic posts -----------------------------
 WEB_LINES=()
 WEB_POSTS=${BENCH_WEB_POSTS:-1000000}
-if [[ -f examples/bench_web.rs && $SKIP_SZ != 1 ]]; then
+if ! want web; then
+  :
+elif [[ -f examples/bench_web.rs && $SKIP_SZ != 1 ]]; then
   log "d) cargo run --release --example bench_web -- --posts $WEB_POSTS"
   if out=$(cargo run -q --release --example bench_web -- --posts "$WEB_POSTS" 2>"$WORK/bench_web.err"); then
     mapfile -t WEB_LINES < <(grep -E '^[a-z0-9_]+ +[0-9.eE+-]+' <<<"$out")
@@ -228,6 +256,29 @@ if [[ -f examples/bench_web.rs && $SKIP_SZ != 1 ]]; then
   fi
 else
   log "d) bench_web skipped"
+fi
+
+# ---- e) watch: checks/s, peak RSS, bytes per check -------------------------------------------
+declare -A W=()
+WATCH_POSTS=${BENCH_WATCH_POSTS:-100000}
+WATCH_ACCOUNTS=${BENCH_WATCH_ACCOUNTS:-1000}
+if ! want watch; then
+  :
+elif [[ -f examples/bench_watch.rs && $SKIP_SZ != 1 ]]; then
+  log "e) cargo run --release --example bench_watch -- --posts $WATCH_POSTS --accounts $WATCH_ACCOUNTS"
+  cargo build -q --release --example bench_watch >&2
+  mkdir -p "$WORK/watch"
+  if out=$(cargo run -q --release --example bench_watch -- --posts "$WATCH_POSTS" \
+      --accounts "$WATCH_ACCOUNTS" --bin "$SZ" --work "$WORK/watch" 2> >(tee "$WORK/bench_watch.err" >&2)); then
+    printf '%s\n' "$out" >"$OUT/watch.txt"
+    while read -r name val _; do
+      [[ $name =~ ^[a-z0-9_]+$ ]] && W[$name]=$val
+    done <<<"$out"
+  else
+    log "bench_watch failed:"; tail -20 "$WORK/bench_watch.err" >&2
+  fi
+else
+  log "e) bench_watch skipped"
 fi
 
 # ---- table ---------------------------------------------------------------------------------------
@@ -243,14 +294,18 @@ VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
   echo
   echo "| benchmark | samizdat | baseline | ratio | target | ok |"
   echo "|---|---:|---:|---:|---|:-:|"
+  if want capture; then
   echo "| a) capture $PAGES × ~2 KB pages, pages/s (ok: ${SZ_OK:-n/a}; wget responses: $WGET_RESP) | $(show "$SZ_PPS") | wget --warc-file $(fmt "$WGET_PPS") | $(showx "$CAP_RATIO") | ≥ 5x | $(verdict "$CAP_RATIO" '>=' 5) |"
   echo "| a) capture peak RSS, MB | $(show "$SZ_RSS") | wget $(show "$WGET_RSS") | | < 150 MB | $(verdict "$SZ_RSS" '<' 150) |"
+  fi
+  if want verify; then
   echo "| b) verify $(calc "round($UNCOMP/1e6)") MB of WARC, uncompressed MB/s (exit ${SZ_VERIFY_RC:-n/a}) | $(show "$SZ_VERIFY_MBS") | zcat\|sha256sum $(fmt "$BASE_MBS") | $(showx "$VER_RATIO") | ≥ 1.0x | $(verdict "$VER_RATIO" '>=' 1.0) |"
+  fi
   for l in "${LOG_LINES[@]}"; do
     read -r name val _ <<<"$l"
     echo "| c) $name | $val | | | | |"
   done
-  ((${#LOG_LINES[@]})) || echo "| c) bench_log | n/a | | | | |"
+  if want log; then ((${#LOG_LINES[@]})) || echo "| c) bench_log | n/a | | | | |"; fi
   for l in "${WEB_LINES[@]}"; do
     read -r name val _ <<<"$l"
     case $name in
@@ -259,5 +314,30 @@ VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
       *) echo "| d) $name | $val | | | | |" ;;
     esac
   done
-  ((${#WEB_LINES[@]})) || echo "| d) bench_web | n/a | | | | |"
+  if want web; then ((${#WEB_LINES[@]})) || echo "| d) bench_web | n/a | | | | |"; fi
+  if want watch; then
+    if ((${#W[@]})); then
+      wn() { fmt "${W[$1]:-0}"; }
+      echo "| e) watch seed ($WATCH_POSTS posts captured through the library), captures/s | $(show "${W[seed_captures_per_s]:-}") | | | | |"
+      echo "| e) watch poll: $(wn watch_poll_polls) accounts polled in $(wn watch_poll_wall_s) s ($(wn watch_poll_captured) new posts captured, $(wn watch_poll_failed) failed), polls/s | $(show "${W[watch_poll_polls_per_s]:-}") | | | | |"
+      echo "| e) watch poll: peak RSS, MB | $(show "${W[watch_poll_peak_rss_mb]:-}") | | | < 300 MB | $(verdict "${W[watch_poll_peak_rss_mb]:-}" '<' 300) |"
+      for r in first identical changed; do
+        case $r in
+          first) what="first check (answer = capture's)" ;;
+          identical) what="identical answer" ;;
+          changed) what="counts changed" ;;
+        esac
+        echo "| e) watch $what: $(wn watch_${r}_checks) checks in $(wn watch_${r}_wall_s) s ($(wn watch_${r}_failed) failed), checks/s | $(show "${W[watch_${r}_checks_per_s]:-}") | | | | |"
+        echo "| e) watch $what: peak RSS, MB | $(show "${W[watch_${r}_peak_rss_mb]:-}") | | | < 300 MB | $(verdict "${W[watch_${r}_peak_rss_mb]:-}" '<' 300) |"
+        label="e) watch $what: bytes added per check (WARC $(wn watch_${r}_warc_bytes_per_check) + index $(wn watch_${r}_index_bytes_per_check) + log $(wn watch_${r}_log_bytes_per_check); $(show "${W[watch_${r}_records_per_check]:-}") records)"
+        if [[ $r == identical ]]; then
+          echo "| $label | $(show "${W[watch_${r}_total_bytes_per_check]:-}") | | | < 2 KB (2,048 B) | $(verdict "${W[watch_${r}_total_bytes_per_check]:-}" '<' 2048) |"
+        else
+          echo "| $label | $(show "${W[watch_${r}_total_bytes_per_check]:-}") | | | | |"
+        fi
+      done
+    else
+      echo "| e) bench_watch | n/a | | | | |"
+    fi
+  fi
 } | tee "$OUT/results.md"
