@@ -93,9 +93,31 @@ struct Fixture {
 }
 
 const WORDS: &[&str] = &[
-    "反诈中心", "冻结", "银行卡", "工资", "调查", "警察", "电话", "我们", "今天", "北京",
-    "上海", "新闻", "删除", "微博", "朋友", "记者", "医院", "学校", "城市", "政府", "通知",
-    "视频", "，", "。", "！",
+    "反诈中心",
+    "冻结",
+    "银行卡",
+    "工资",
+    "调查",
+    "警察",
+    "电话",
+    "我们",
+    "今天",
+    "北京",
+    "上海",
+    "新闻",
+    "删除",
+    "微博",
+    "朋友",
+    "记者",
+    "医院",
+    "学校",
+    "城市",
+    "政府",
+    "通知",
+    "视频",
+    "，",
+    "。",
+    "！",
 ];
 
 fn t0() -> jiff::Timestamp {
@@ -307,9 +329,16 @@ impl Fixture {
                 if let Some(v) = param("set").and_then(|s| s.parse().ok()) {
                     self.generation.store(v, Ordering::SeqCst);
                 }
-                (200, "text/plain", format!("{}\n", self.generation.load(Ordering::SeqCst)).into_bytes())
+                (
+                    200,
+                    "text/plain",
+                    format!("{}\n", self.generation.load(Ordering::SeqCst)).into_bytes(),
+                )
             }
-            p => match p.strip_prefix("/detail/").map(|m| post(Some(m.to_string()))) {
+            p => match p
+                .strip_prefix("/detail/")
+                .map(|m| post(Some(m.to_string())))
+            {
                 Some(Some(j)) => {
                     let status = json!([{"status": self.mblog(j, g), "call": "1"}]);
                     let html = format!(
@@ -347,10 +376,8 @@ fn serve(fx: Arc<Fixture>, listener: std::net::TcpListener) {
                         let svc = service_fn(move |req: Request<Incoming>| {
                             let fx = fx.clone();
                             async move {
-                                let (status, ct, body) = fx.answer(
-                                    req.uri().path(),
-                                    req.uri().query().unwrap_or(""),
-                                );
+                                let (status, ct, body) =
+                                    fx.answer(req.uri().path(), req.uri().query().unwrap_or(""));
                                 let _ = req.into_body().collect().await;
                                 Ok::<_, Infallible>(
                                     Response::builder()
@@ -440,7 +467,10 @@ fn seed(root: &Path, fx: &Fixture, concurrency: usize) {
     handle.join().unwrap();
     assert_eq!(failed, 0, "seeding captures failed");
     let secs = t.elapsed().as_secs_f64();
-    eprintln!("[bench_watch] seeded {} captures in {secs:.1} s", results.len());
+    eprintln!(
+        "[bench_watch] seeded {} captures in {secs:.1} s",
+        results.len()
+    );
     println!("seed_captures_per_s {:.0}", fx.posts as f64 / secs);
 
     // 2) The watchlist: one `add` record per post and per account, as `Watcher::add` writes.
@@ -464,6 +494,7 @@ fn seed(root: &Path, fx: &Fixture, concurrency: usize) {
             next_check: Some(next.clone()),
             error: None,
             record_ids: vec![],
+            ..Default::default()
         };
         batch.push(watch_record(&w, &date));
         if batch.len() == 10_000 {
@@ -484,6 +515,7 @@ fn seed(root: &Path, fx: &Fixture, concurrency: usize) {
             next_check: Some(date.clone()),
             error: None,
             record_ids: vec![],
+            ..Default::default()
         };
         batch.push(watch_record(&w, &date));
     }
@@ -575,7 +607,12 @@ fn run_round(bin: &Path, root: &Path, work: &Path, name: &str, now: &str) -> Rou
         .unwrap_or_default();
     let mut argv: Vec<std::ffi::OsString> = vec![];
     if have_time {
-        argv.extend(["/usr/bin/time".into(), "-v".into(), "-o".into(), time_out.clone().into()]);
+        argv.extend([
+            "/usr/bin/time".into(),
+            "-v".into(),
+            "-o".into(),
+            time_out.clone().into(),
+        ]);
     }
     argv.extend(wrap.iter().map(|w| w.replace("{round}", name).into()));
     argv.push(bin.into());
@@ -622,7 +659,10 @@ fn run_round(bin: &Path, root: &Path, work: &Path, name: &str, now: &str) -> Rou
     }
     let rss_mb = std::fs::read_to_string(&time_out).ok().and_then(|t| {
         t.lines()
-            .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("Maximum resident set size (kbytes): ")
+            })
             .and_then(|v| v.trim().parse::<f64>().ok())
             .map(|kb| kb / 1024.0)
     });
@@ -673,7 +713,13 @@ fn writer_secs(work: &Path, name: &str) -> (f64, u64) {
 fn report(name: &str, r: &RoundResult, work: &Path) {
     let checks = r.actions.get("checked").copied().unwrap_or(0);
     let polls = r.actions.get("polled").copied().unwrap_or(0);
-    let per = |d: u64| if checks > 0 { d as f64 / checks as f64 } else { 0.0 };
+    let per = |d: u64| {
+        if checks > 0 {
+            d as f64 / checks as f64
+        } else {
+            0.0
+        }
+    };
     let (b, a) = (r.before, r.after);
     let p = |k: &str, v: String| println!("watch_{name}_{k} {v}");
     p("wall_s", format!("{:.2}", r.wall));
@@ -686,7 +732,10 @@ fn report(name: &str, r: &RoundResult, work: &Path) {
     } else {
         p("checks_per_s", format!("{:.1}", checks as f64 / r.wall));
     }
-    p("failed", r.actions.get("failed").copied().unwrap_or(0).to_string());
+    p(
+        "failed",
+        r.actions.get("failed").copied().unwrap_or(0).to_string(),
+    );
     for (o, n) in &r.outcomes {
         p(&format!("outcome_{o}"), n.to_string());
     }
@@ -698,8 +747,14 @@ fn report(name: &str, r: &RoundResult, work: &Path) {
     p("index_bytes", (a.index as i64 - b.index as i64).to_string());
     p("log_bytes", (a.log - b.log).to_string());
     if checks > 0 {
-        p("records_per_check", format!("{:.2}", per(a.leaves - b.leaves)));
-        p("warc_bytes_per_check", format!("{:.0}", per(a.warc - b.warc)));
+        p(
+            "records_per_check",
+            format!("{:.2}", per(a.leaves - b.leaves)),
+        );
+        p(
+            "warc_bytes_per_check",
+            format!("{:.0}", per(a.warc - b.warc)),
+        );
         p(
             "index_bytes_per_check",
             format!("{:.0}", (a.index as f64 - b.index as f64) / checks as f64),
@@ -732,7 +787,10 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000);
     let mut concurrency: usize = 32;
-    let mut bin = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/samizdat"));
+    let mut bin = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/target/release/samizdat"
+    ));
     let mut work: Option<PathBuf> = None;
     let mut seed_only = false;
     let mut serve_only: Option<u16> = None;
@@ -795,12 +853,19 @@ fn main() {
     let started = Instant::now();
     seed(&root, &fx, concurrency);
     let s = sizes(&root);
-    println!("seed_archive_mb {:.1}", (s.warc + s.index + s.log) as f64 / 1e6);
+    println!(
+        "seed_archive_mb {:.1}",
+        (s.warc + s.index + s.log) as f64 / 1e6
+    );
     if seed_only {
         eprintln!("[bench_watch] seeded archive at {}", root.display());
         return;
     }
-    assert!(bin.exists(), "no samizdat binary at {}: build it or pass --bin", bin.display());
+    assert!(
+        bin.exists(),
+        "no samizdat binary at {}: build it or pass --bin",
+        bin.display()
+    );
 
     let at = |secs: i64| plus(t0(), secs).to_string();
     let rounds: [(&str, i64, u64); 4] = [

@@ -266,15 +266,34 @@ fn politeness_spaces_requests_to_one_host() {
 fn tls_capture_with_an_extra_ca_keeps_the_certificate() {
     let (srv, ca) = tls_server();
     let (_d, ar) = setup(&format!("extra_ca_file = {:?}\n", ca.display().to_string()));
-    let (code, _, err) = capture(&ar, &[&srv.url("/page")]);
+    let (code, _, err) = capture(&ar, &[&srv.url("/page"), &srv.url("/gbk")]);
     assert_eq!(code, 0, "{err}");
     let recs = records(&ar);
-    let cert = recs
+    let certs: Vec<_> = recs
         .iter()
-        .find(|r| r.field("Content-Type") == Some("application/pkix-cert"))
-        .expect("certificate record");
+        .filter(|r| r.field("Content-Type") == Some("application/pkix-cert"))
+        .collect();
+    // One certificate record for the server, however many exchanges it had.
+    assert_eq!(certs.len(), 1, "one certificate record");
+    let cert = certs[0];
     assert_eq!(cert.warc_type(), "metadata");
     assert_eq!(cert.block[0], 0x30, "DER starts with a SEQUENCE");
+    // Each response names it by its block digest, and says how long the fetch took.
+    let responses: Vec<_> = recs
+        .iter()
+        .filter(|r| r.warc_type() == "response")
+        .collect();
+    assert!(responses.len() >= 2);
+    for r in &responses {
+        assert_eq!(
+            r.field("Samizdat-TLS-Certificate"),
+            cert.field("WARC-Block-Digest")
+        );
+        assert!(
+            r.field("Samizdat-Fetch-Time-Ms")
+                .is_some_and(|v| v.parse::<u64>().is_ok())
+        );
+    }
     verify_ok(&ar);
 
     // Without the CA the handshake fails, with a clear error, and nothing is lost.

@@ -23,6 +23,7 @@ impl Watcher {
         };
         let stored: Option<Post> = ix.post(post_id).ok().flatten();
         let last = ix.last_check(post_id).ok().flatten();
+        let capture_responses = ix.capture_responses(post_id).unwrap_or_default();
         let (state, first) = ix
             .post_state(post_id)
             .ok()
@@ -70,12 +71,31 @@ impl Watcher {
             payload_digest = r.field("WARC-Payload-Digest").map(str::to_string);
             response_uri = r.target_uri().map(str::to_string);
             response_date = Some(r.date().to_string());
+            // What this answer may repeat: the last check's response, else the same URL's
+            // response in the post's latest capture (so the first check can be a revisit).
+            let mut earlier: Vec<(String, String, String, String)> = vec![];
             if let Some(l) = &last
-                && l.payload_digest.is_some()
-                && l.payload_digest == payload_digest
-                && r.field("WARC-Truncated").is_none()
-                && let (Some(to), Some(to_uri), Some(to_date)) =
-                    (&l.response_id, &l.response_uri, &l.response_date)
+                && let (Some(d), Some(id), Some(u), Some(t)) = (
+                    &l.payload_digest,
+                    &l.response_id,
+                    &l.response_uri,
+                    &l.response_date,
+                )
+            {
+                earlier.push((d.clone(), id.clone(), u.clone(), t.clone()));
+            }
+            earlier.extend(capture_responses.iter().filter_map(|c| {
+                Some((
+                    c.payload_digest.clone()?,
+                    c.id.clone(),
+                    c.target.clone()?,
+                    c.date.clone(),
+                ))
+            }));
+            if r.field("WARC-Truncated").is_none()
+                && let Some((_, to, to_uri, to_date)) = earlier.iter().find(|(d, _, u, _)| {
+                    Some(d) == payload_digest.as_ref() && Some(u.as_str()) == r.target_uri()
+                })
             {
                 let rv = warc::to_revisit(r, to, to_uri, to_date);
                 records[pos] = rv;
