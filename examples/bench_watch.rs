@@ -201,7 +201,7 @@ impl Fixture {
                 "profile_image_url": format!("https://tvax1.sinaimg.cn/crop.0.0.512.512.180/{uid:x}ly8gdj05mufr9j30e80e8q3b.jpg?KID=imgbed,tva&Expires=1767225600&ssig=abcdEFGH12"),
                 "profile_url": format!("https://m.weibo.cn/u/{uid}?uid={uid}&luicode=10000011&lfid=107603{uid}"),
                 "statuses_count": 1000 + u,
-                "verified": u % 3 == 0,
+                "verified": u.is_multiple_of(3),
                 "verified_type": -1,
                 "close_blue_v": false,
                 "description": "这是一个用于基准测试的账号，它的微博都是生成的。",

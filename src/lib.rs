@@ -4,10 +4,11 @@
 //! # Layout
 //!
 //! - [`model`]: the vocabulary: post, media, outcome, cause (SPEC sections 4 and 5).
-//! - [`platforms`]: one file per platform; recognise URLs, plan requests, read responses.
-//!   No I/O.
+//! - [`platforms`]: one file per platform (and `feed` for RSS, Atom and JSON Feed);
+//!   recognise URLs, plan requests, read responses. No I/O.
 //! - [`capture`]: runs platform plans over HTTP, records every exchange, fetches media.
-//!   All capture concurrency and per-host politeness lives in `capture::run`.
+//!   Per-host politeness and the process-wide cap on exchanges in flight live in
+//!   `capture::http::Fetcher`; concurrent captures with group commit in `capture_all`.
 //! - [`store`]: the archive folder: WARC files (`store::warc`), the SQLite index
 //!   (`store::index`), the archive-wide append lock and crash recovery (`store::archive`).
 //! - [`log`]: RFC 6962 Merkle maths (`log::merkle`, no I/O), the stored tree hashes
@@ -15,7 +16,9 @@
 //! - [`evidence`]: RFC 3161 timestamps over checkpoints, evidence bundles and
 //!   `verify-bundle`, WACZ export.
 //! - [`watch`]: the watchlist and the monitor: account polls, re-checks on a decaying
-//!   schedule, check records; states are derived in `store::index`.
+//!   schedule, check records; priorities, fairness, host budgets and backoff in
+//!   `watch::schedule` (pure), chosen and run in `Watcher::run_once`; states are derived
+//!   in `store::index`.
 //! - [`verify`]: re-hash everything and name what is damaged.
 //! - [`web`]: `samizdat serve` (pages, JSON API, the public log, API captures behind a
 //!   bearer token and the SSRF guard) and `samizdat search` (`store::search`: FTS5 with
