@@ -93,7 +93,7 @@ impl Watcher {
                             Some(k) => {
                                 if k.content_fingerprint() == p.content_fingerprint() {
                                     sightings.push(self.sighting(
-                                        ix.as_ref(),
+                                        ix.as_deref(),
                                         &p.id.0,
                                         n,
                                         run.last_status,

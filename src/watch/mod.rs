@@ -90,6 +90,34 @@ pub struct Watcher {
     /// Set on SIGINT/SIGTERM: items not yet started are left due; those in flight finish
     /// and are written whole.
     pub stop: Arc<std::sync::atomic::AtomicBool>,
+    /// Read connections to the index, reused: a fresh connection starts with a cold page
+    /// cache, which made checks three times slower on a large archive.
+    readers: Mutex<Vec<Index>>,
+}
+
+/// A read connection borrowed from [`Watcher`]'s pool, given back when dropped.
+struct Reader<'a> {
+    ix: Option<Index>,
+    pool: &'a Mutex<Vec<Index>>,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Index;
+    fn deref(&self) -> &Index {
+        self.ix.as_ref().expect("present until dropped")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(ix) = self.ix.take() {
+            let mut pool = self.pool.lock().expect("reader pool lock");
+            // As many as run at once; more would only hold memory.
+            if pool.len() < 64 {
+                pool.push(ix);
+            }
+        }
+    }
 }
 
 /// What one [`Watcher::run_once`] did and left for later.
@@ -210,11 +238,20 @@ impl Watcher {
             concurrency: config.http.concurrency.max(1),
             host_budget: host_budget(config),
             stop: Arc::default(),
+            readers: Mutex::default(),
         }
     }
 
-    fn index(&self) -> Result<Index> {
-        Index::open(&self.index_path, false)
+    fn index(&self) -> Result<Reader<'_>> {
+        let pooled = self.readers.lock().expect("reader pool lock").pop();
+        let ix = match pooled {
+            Some(ix) => ix,
+            None => Index::open(&self.index_path, false)?,
+        };
+        Ok(Reader {
+            ix: Some(ix),
+            pool: &self.readers,
+        })
     }
 
     async fn append(&self, mut records: Vec<Record>) -> Result<()> {
@@ -433,7 +470,7 @@ impl Watcher {
     /// skipped for good, and an overdue post is checked once, not once per missed slot.
     pub async fn run_once(&self, mut on_report: impl FnMut(&Report)) -> Result<RunSummary> {
         use futures_util::StreamExt;
-        let batch = plan_due(&self.index()?, &self.cfg, self.host_budget, now())?;
+        let batch = plan_due(&*self.index()?, &self.cfg, self.host_budget, now())?;
         let mut summary = RunSummary {
             ran: 0,
             backing_off: batch.backing_off,

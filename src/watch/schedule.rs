@@ -154,12 +154,12 @@ pub fn plan_batch(
         q.make_contiguous()
             .sort_by(|a, b| a.0.next_due.cmp(&b.0.next_due).then(a.0.url.cmp(&b.0.url)));
     }
-    let mut ordered = vec![];
-    for class in 0..=2u8 {
-        let mut queues: Vec<VecDeque<(WatchRow, String)>> = sources
-            .range((class, String::new())..(class + 1, String::new()))
-            .map(|(_, q)| q.clone())
-            .collect();
+    let mut ordered = Vec::with_capacity(sources.values().map(VecDeque::len).sum());
+    let mut by_class: [Vec<VecDeque<(WatchRow, String)>>; 3] = Default::default();
+    for ((class, _), q) in sources {
+        by_class[usize::from(class.min(2))].push(q);
+    }
+    for mut queues in by_class {
         // The source waiting longest starts each round.
         queues.sort_by(|a, b| a[0].0.next_due.cmp(&b[0].0.next_due));
         while !queues.is_empty() {
