@@ -19,6 +19,9 @@
 # Env knobs:  BENCH_ONLY=capture,verify,log,web,watch (run only these sections; default all)
 #             BENCH_PAGES=10000  BENCH_BIG_FILES=1100 (x 1 MiB)  BENCH_OUT=bench/out
 #             BENCH_WEB_POSTS=1000000  BENCH_WATCH_POSTS=100000  BENCH_WATCH_ACCOUNTS=1000
+#             BENCH_WATCH_WARC_MAX_BYTES=N (e) with another [storage] warc_max_bytes than 1 GiB)
+#             BENCH_WATCH_FROM=FILE (e) shows the lines of an earlier run, e.g. bench/out/watch.txt,
+#             instead of running; the full-size watch run takes 10 to 60 minutes)
 #             BENCH_SKIP_SAMIZDAT=1 (only the baselines: nginx, wget, zcat|sha256sum)
 #             BENCH_KEEP=1 (keep the temp work dir)
 #             SAMIZDAT_BIN=path (use this binary instead of building target/release/samizdat)
@@ -264,6 +267,11 @@ WATCH_POSTS=${BENCH_WATCH_POSTS:-100000}
 WATCH_ACCOUNTS=${BENCH_WATCH_ACCOUNTS:-1000}
 if ! want watch; then
   :
+elif [[ -n ${BENCH_WATCH_FROM:-} ]]; then
+  log "e) watch lines from $BENCH_WATCH_FROM (not run)"
+  while read -r name val _; do
+    [[ $name =~ ^[a-z0-9_]+$ ]] && W[$name]=$val
+  done <"$BENCH_WATCH_FROM"
 elif [[ -f examples/bench_watch.rs && $SKIP_SZ != 1 ]]; then
   log "e) cargo run --release --example bench_watch -- --posts $WATCH_POSTS --accounts $WATCH_ACCOUNTS"
   cargo build -q --release --example bench_watch >&2
@@ -317,9 +325,13 @@ VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
   if want web; then ((${#WEB_LINES[@]})) || echo "| d) bench_web | n/a | | | | |"; fi
   if want watch; then
     if ((${#W[@]})); then
-      wn() { fmt "${W[$1]:-0}"; }
-      echo "| e) watch seed ($WATCH_POSTS posts captured through the library), captures/s | $(show "${W[seed_captures_per_s]:-}") | | | | |"
-      echo "| e) watch poll: $(wn watch_poll_polls) accounts polled in $(wn watch_poll_wall_s) s ($(wn watch_poll_captured) new posts captured, $(wn watch_poll_failed) failed), polls/s | $(show "${W[watch_poll_polls_per_s]:-}") | | | | |"
+      wn() { python3 -c "import sys; print(f'{float(sys.argv[1]):,.0f}')" "${W[$1]:-0}"; }
+      wp=$(wn watch_posts) wa=$(wn watch_accounts)
+      wmax=$(python3 -c "import sys; print(f'{int(sys.argv[1]) / 2**30:g} GiB')" "${W[watch_warc_max_bytes]:-1073741824}")
+      echo "| e) watch: $wp posts, $wa accounts, concurrency ${W[watch_concurrency]:-?}, warc_max_bytes $wmax; total $(show "${W[total_s]:-}") s | | | | | |"
+      echo "| e) watch seed ($wp posts captured through the library), captures/s | $(show "${W[seed_captures_per_s]:-}") | | | | |"
+      ex=""; [[ ${W[watch_poll_exit]:-0} == 0 ]] || ex=", CLI exit ${W[watch_poll_exit]}: incomplete"
+      echo "| e) watch poll: $(wn watch_poll_polls) accounts polled in $(show "${W[watch_poll_wall_s]:-}") s ($(wn watch_poll_captured) new posts captured, $(wn watch_poll_failed) failed$ex), polls/s | $(show "${W[watch_poll_polls_per_s]:-}") | | | | |"
       echo "| e) watch poll: peak RSS, MB | $(show "${W[watch_poll_peak_rss_mb]:-}") | | | < 300 MB | $(verdict "${W[watch_poll_peak_rss_mb]:-}" '<' 300) |"
       for r in first identical changed; do
         case $r in
@@ -327,13 +339,14 @@ VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
           identical) what="identical answer" ;;
           changed) what="counts changed" ;;
         esac
-        echo "| e) watch $what: $(wn watch_${r}_checks) checks in $(wn watch_${r}_wall_s) s ($(wn watch_${r}_failed) failed), checks/s | $(show "${W[watch_${r}_checks_per_s]:-}") | | | | |"
+        ex=""; [[ ${W[watch_${r}_exit]:-0} == 0 ]] || ex=", CLI exit ${W[watch_${r}_exit]}: incomplete"
+        echo "| e) watch $what: $(wn watch_${r}_checks) checks in $(show "${W[watch_${r}_wall_s]:-}") s ($(wn watch_${r}_failed) failed$ex), checks/s | $(show "${W[watch_${r}_checks_per_s]:-}") | | | | |"
         echo "| e) watch $what: peak RSS, MB | $(show "${W[watch_${r}_peak_rss_mb]:-}") | | | < 300 MB | $(verdict "${W[watch_${r}_peak_rss_mb]:-}" '<' 300) |"
         label="e) watch $what: bytes added per check (WARC $(wn watch_${r}_warc_bytes_per_check) + index $(wn watch_${r}_index_bytes_per_check) + log $(wn watch_${r}_log_bytes_per_check); $(show "${W[watch_${r}_records_per_check]:-}") records)"
         if [[ $r == identical ]]; then
-          echo "| $label | $(show "${W[watch_${r}_total_bytes_per_check]:-}") | | | < 2 KB (2,048 B) | $(verdict "${W[watch_${r}_total_bytes_per_check]:-}" '<' 2048) |"
+          echo "| $label | $(wn watch_${r}_total_bytes_per_check) | | | < 2 KB (2,048 B) | $(verdict "${W[watch_${r}_total_bytes_per_check]:-}" '<' 2048) |"
         else
-          echo "| $label | $(show "${W[watch_${r}_total_bytes_per_check]:-}") | | | | |"
+          echo "| $label | $(wn watch_${r}_total_bytes_per_check) | | | | |"
         fi
       done
     else
