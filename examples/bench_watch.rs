@@ -214,7 +214,7 @@ impl Fixture {
                 "verified_type": -1,
                 "close_blue_v": false,
                 "description": "这是一个用于基准测试的账号，它的微博都是生成的。",
-                "gender": if u % 2 == 0 { "f" } else { "m" },
+                "gender": if u.is_multiple_of(2) { "f" } else { "m" },
                 "mbtype": 0,
                 "urank": 10,
                 "mbrank": 0,
@@ -467,7 +467,7 @@ fn seed(root: &Path, fx: &Fixture, concurrency: usize) {
                     eprintln!("[bench_watch] capture failed: {} {:?}", r.url, r.error);
                 }
             }
-            if done % 10_000 == 0 {
+            if done.is_multiple_of(10_000) {
                 eprintln!("[bench_watch] captured {done}");
             }
         },

@@ -15,6 +15,23 @@ impl Watcher {
     /// Checks one watched post now: writes its exchanges and a check record (and, for
     /// `edited`, a new post record; for an unchanged answer, a revisit record).
     pub async fn check_post(&self, url: &str, post_id: &str, every: Option<&str>) -> Report {
+        self.check_post_in_slot(url, post_id, every, None, |_| {})
+            .await
+    }
+
+    /// [`Watcher::check_post`] holding one of `run_once`'s slots, given back once the
+    /// records are handed to the writer: the wait for the disk is shared with other
+    /// checks (group commit) while new ones use the network. `seen` hears the outcome
+    /// just before the slot is given back (so a failing host is known before the next
+    /// check of it may start).
+    pub(super) async fn check_post_in_slot(
+        &self,
+        url: &str,
+        post_id: &str,
+        every: Option<&str>,
+        slot: Option<tokio::sync::OwnedSemaphorePermit>,
+        seen: impl FnOnce(Outcome),
+    ) -> Report {
         let mut report = Report::new(url, "checked");
         report.post_id = Some(post_id.to_string());
         let ix = match self.index() {
@@ -193,6 +210,8 @@ impl Watcher {
             next_check: Some(warc::warc_date(next)),
         };
         records.push(check_record(&c));
+        seen(outcome);
+        drop(slot);
         match self.append(records).await {
             Ok(()) => {
                 report.outcome = Some(outcome);
