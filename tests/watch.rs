@@ -367,21 +367,33 @@ fn an_account_that_posts_and_deletes_within_minutes_is_captured_first() {
     assert_eq!(json_lines(&String::from_utf8_lossy(&wl3.stdout)).len(), 1);
 }
 
+/// `n` posts watched from T0, whose later answers each take `delay_ms`.
+fn watched_slow_posts(
+    srv: &TestServer,
+    ar: &Path,
+    prefix: &str,
+    n: usize,
+    delay_ms: u64,
+) -> Vec<String> {
+    let ids: Vec<String> = (0..n).map(|i| format!("{prefix}{i:02}")).collect();
+    for id in &ids {
+        live(srv, id, &format!("post {id}"));
+    }
+    let urls: Vec<String> = ids.iter().map(|i| post_url(i)).collect();
+    run_ok(sz(ar, T0).args(["watch", "add"]).args(&urls));
+    for id in &ids {
+        let s = status(id, &format!("post {id}"), "2026-03-01T11:00:00.000Z");
+        route_status(srv, id, Resp::json(s).delay(delay_ms));
+    }
+    ids
+}
+
 #[test]
 fn verify_passes_after_watch_run_is_killed_and_restarted() {
     let srv = server();
     let (_d, ar) = setup_with(&srv, "concurrency = 2");
-    let ids: Vec<String> = (0..12).map(|i| format!("1100000000000001{i:02}")).collect();
-    for id in &ids {
-        live(&srv, id, &format!("post {id}"));
-    }
-    let urls: Vec<String> = ids.iter().map(|i| post_url(i)).collect();
-    run_ok(sz(&ar, T0).args(["watch", "add"]).args(&urls));
     // Slow answers (about 0.6 s for the batch at 2 at once), so the kill lands mid-batch.
-    for id in &ids {
-        let s = status(id, &format!("post {id}"), "2026-03-01T11:00:00.000Z");
-        route_status(&srv, id, Resp::json(s).delay(100));
-    }
+    let ids = watched_slow_posts(&srv, &ar, "1100000000000001", 12, 100);
     let mut child = sz(&ar, &at(5))
         .args(["watch", "run"])
         .stderr(std::process::Stdio::null())
@@ -740,17 +752,8 @@ fn requests_in_flight_stay_within_http_concurrency_across_polls_and_their_captur
 fn sigterm_stops_between_checks_cleanly_and_the_rest_stays_due() {
     let srv = server();
     let (_d, ar) = setup_with(&srv, "concurrency = 1");
-    let ids: Vec<String> = (0..10).map(|i| format!("1100000000000003{i:02}")).collect();
-    for id in &ids {
-        live(&srv, id, &format!("post {id}"));
-    }
-    let urls: Vec<String> = ids.iter().map(|i| post_url(i)).collect();
-    run_ok(sz(&ar, T0).args(["watch", "add"]).args(&urls));
     // Slow answers: the batch takes about 3 s, and the signal comes in the middle of it.
-    for id in &ids {
-        let s = status(id, &format!("post {id}"), "2026-03-01T11:00:00.000Z");
-        route_status(&srv, id, Resp::json(s).delay(300));
-    }
+    let ids = watched_slow_posts(&srv, &ar, "1100000000000003", 10, 300);
     let before = status_hits(&srv, &ids.iter().map(String::as_str).collect::<Vec<_>>());
     let child = sz(&ar, &at(5))
         .args(["watch", "run"])
