@@ -486,15 +486,16 @@ impl Watcher {
             failed.lock().expect("not poisoned").insert(host);
         };
         let (skip, fail) = (&skip, &fail);
-        let (accounts, posts): (Vec<_>, Vec<_>) =
-            batch.take.into_iter().partition(|r| r.kind == "account");
+        let (accounts, posts): (Vec<_>, Vec<_>) = batch
+            .take
+            .into_iter()
+            .partition(|(r, _)| r.kind == "account");
         let conc = self.concurrency;
         let mut s = futures_util::stream::iter(accounts)
-            .map(|r| async move {
+            .map(|(r, host)| async move {
                 if stopping() {
                     return Err(true);
                 }
-                let host = row_host(&r);
                 if skip(&host) {
                     return Err(false);
                 }
@@ -529,14 +530,14 @@ impl Watcher {
                 .into_iter()
                 .map(|r| r.url)
                 .collect();
-            posts.retain(|r| still_due.contains(&r.url));
+            posts.retain(|(r, _)| still_due.contains(&r.url));
         }
         // `conc` checks use the network at once; each gives its slot back when its
         // records are handed to the writer, and up to 8 times as many wait for the disk
         // together (group commit: one fsync for many checks).
         let slots = Arc::new(tokio::sync::Semaphore::new(conc));
         let mut s = futures_util::stream::iter(posts)
-            .map(|r| {
+            .map(|(r, host)| {
                 let slots = slots.clone();
                 async move {
                     let slot = slots
@@ -546,7 +547,6 @@ impl Watcher {
                     if stopping() {
                         return Err(true);
                     }
-                    let host = row_host(&r);
                     if skip(&host) {
                         return Err(false);
                     }
@@ -596,18 +596,26 @@ pub fn host_budget(config: &Config) -> usize {
     }
 }
 
-/// Hosts left alone at `n` because they failed lately (see `[watch] backoff`).
+/// Until when, after `n`, a host is left alone because it failed lately (see
+/// `[watch] backoff`); `None` when it may be asked now.
+fn left_alone_until(
+    cfg: &WatchConfig,
+    h: &crate::store::index::HostRow,
+    n: jiff::Timestamp,
+) -> Option<jiff::Timestamp> {
+    h.last_failure
+        .as_deref()
+        .and_then(ts)
+        .and_then(|t| backoff_until(cfg, h.failures, t))
+        .filter(|until| *until > n)
+}
+
+/// Hosts left alone at `n` because they failed lately.
 fn hosts_backing_off(ix: &Index, cfg: &WatchConfig, n: jiff::Timestamp) -> Result<HashSet<String>> {
     Ok(ix
         .hosts()?
         .into_iter()
-        .filter(|h| {
-            h.last_failure
-                .as_deref()
-                .and_then(ts)
-                .and_then(|t| backoff_until(cfg, h.failures, t))
-                .is_some_and(|until| until > n)
-        })
+        .filter(|h| left_alone_until(cfg, h, n).is_some())
         .map(|h| h.host)
         .collect())
 }
@@ -642,13 +650,7 @@ pub fn status(ix: &Index, config: &Config) -> Result<serde_json::Value> {
         .hosts()?
         .into_iter()
         .map(|h| {
-            let until = h
-                .last_failure
-                .as_deref()
-                .and_then(ts)
-                .and_then(|t| backoff_until(cfg, h.failures, t))
-                .filter(|u| *u > n)
-                .map(warc::warc_date);
+            let until = left_alone_until(cfg, &h, n).map(warc::warc_date);
             serde_json::json!({
                 "host": h.host,
                 "failures_in_a_row": h.failures,

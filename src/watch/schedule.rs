@@ -113,8 +113,8 @@ pub fn backoff_until(
 /// One batch of due work, and what was left for later and why.
 #[derive(Debug, Default)]
 pub struct Batch {
-    /// In the order they should start.
-    pub take: Vec<WatchRow>,
+    /// In the order they should start, each with the host its first request goes to.
+    pub take: Vec<(WatchRow, String)>,
     /// Due, but their host is backing off after failures.
     pub backing_off: usize,
     /// Due, but their host had its budget for this batch.
@@ -179,7 +179,7 @@ pub fn plan_batch(
             out.backing_off += 1;
             continue;
         }
-        let n = per_host.entry(host).or_default();
+        let n = per_host.entry(host.clone()).or_default();
         if host_budget > 0 && *n >= host_budget {
             out.over_host_budget += 1;
             continue;
@@ -189,7 +189,7 @@ pub fn plan_batch(
             continue;
         }
         *n += 1;
-        out.take.push(row);
+        out.take.push((row, host));
     }
     out
 }
@@ -283,7 +283,7 @@ mod tests {
             "h".into(),
         ));
         let b = plan_batch(due, now, 5, 0, &Default::default());
-        let urls: Vec<&str> = b.take.iter().map(|r| r.url.as_str()).collect();
+        let urls: Vec<&str> = b.take.iter().map(|(r, _)| r.url.as_str()).collect();
         assert_eq!(urls[0], "acct:quiet", "account polls first");
         assert!(
             urls[1..3].contains(&"https://h/quiet/1"),
@@ -320,7 +320,7 @@ mod tests {
         assert_eq!(b.take.len(), 6);
         assert_eq!(b.backing_off, 10);
         assert_eq!(b.over_host_budget, 14);
-        assert!(b.take.iter().all(|r| !r.url.starts_with("https://c/")));
+        assert!(b.take.iter().all(|(r, _)| !r.url.starts_with("https://c/")));
     }
 
     #[test]
