@@ -107,9 +107,8 @@ impl Serve {
                 .expect("the capture endpoint answers");
             let code = r.status().as_u16();
             let body = r.bytes().await.unwrap();
-            let v = serde_json::from_slice(&body).unwrap_or_else(|e| {
-                panic!("not JSON ({e}): {}", String::from_utf8_lossy(&body))
-            });
+            let v = serde_json::from_slice(&body)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&body)));
             (code, v)
         })
     }
@@ -147,7 +146,10 @@ impl Drop for Serve {
 fn assert_secret_unpublished(ar: &Path) {
     let out = run_ok(samizdat(ar).args(["--json", "list"]));
     let listed = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(!listed.contains(SECRET), "a post holds the secret: {listed}");
+    assert!(
+        !listed.contains(SECRET),
+        "a post holds the secret: {listed}"
+    );
     let out = run_ok(samizdat(ar).args(["--json", "search", "TOPSECRET"]));
     assert!(
         json_lines(&String::from_utf8_lossy(&out.stdout)).is_empty(),
@@ -186,7 +188,10 @@ fn a_host_override_trusts_its_one_origin_and_nothing_else() {
     to("/to-name", format!("http://localhost:{sp}/secret"));
     to("/to-ip", format!("http://127.0.0.1:{sp}/secret"));
     to("/to-6to4", format!("http://[2002:7f00:1::]:{sp}/secret"));
-    to("/to-nat64", format!("http://[64:ff9b:1::7f00:1]:{sp}/secret"));
+    to(
+        "/to-nat64",
+        format!("http://[64:ff9b:1::7f00:1]:{sp}/secret"),
+    );
     let (_d, ar) = token_archive(&format!("\"m.weibo.cn\" = \"http://localhost:{pp}\""));
     let web = Serve::start(&ar);
 
@@ -194,7 +199,11 @@ fn a_host_override_trusts_its_one_origin_and_nothing_else() {
     // same origin.
     for u in ["https://m.weibo.cn/page", "https://m.weibo.cn/hop"] {
         let (code, v) = web.capture(u, false);
-        assert_eq!((code, v["status"].as_str()), (200, Some("captured")), "{u}: {v}");
+        assert_eq!(
+            (code, v["status"].as_str()),
+            (200, Some("captured")),
+            "{u}: {v}"
+        );
     }
     assert_eq!(public.hits("/page"), 2);
 
@@ -215,7 +224,11 @@ fn a_host_override_trusts_its_one_origin_and_nothing_else() {
         assert_refused(&u, code, &v);
     }
     assert_eq!(public.hits("/to-name"), 1, "the redirect itself is fetched");
-    assert_eq!(secret.requests().len(), 0, "the internal server was reached");
+    assert_eq!(
+        secret.requests().len(),
+        0,
+        "the internal server was reached"
+    );
     web.stop();
     assert_secret_unpublished(&ar);
 }
@@ -300,7 +313,10 @@ fn what_the_api_put_on_the_watchlist_is_polled_and_checked_under_the_guard() {
     );
     // A month on: the feed is due and so is the post's check.
     let out = samizdat(&ar)
-        .env("SAMIZDAT_NOW", jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 30))
+        .env(
+            "SAMIZDAT_NOW",
+            (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 30)).to_string(),
+        )
         .args(["--json", "watch", "run", "--once"])
         .output()
         .unwrap();
@@ -313,7 +329,10 @@ fn what_the_api_put_on_the_watchlist_is_polled_and_checked_under_the_guard() {
     // The poll worked: the honest entry was captured (and watched, as from the API).
     assert_eq!(blog.hits("/posts/ok"), 1, "{reports:?}");
     assert_eq!(blog.hits("/go"), 1, "{reports:?}");
-    assert!(blog.hits("/posts/watched") >= 2, "the post was not checked: {reports:?}");
+    assert!(
+        blog.hits("/posts/watched") >= 2,
+        "the post was not checked: {reports:?}"
+    );
     assert_eq!(
         secret.requests().len(),
         0,
@@ -411,7 +430,10 @@ fn a_page_cannot_take_over_another_posts_url() {
         let copy = show(&victim.url("/a-copy"));
         assert_ne!(copy["id"], a_id.as_str(), "{copy}");
         let conflicts = copy["url_conflicts"].to_string();
-        assert!(conflicts.contains(&a_url) && conflicts.contains(&a_id), "{copy}");
+        assert!(
+            conflicts.contains(&a_url) && conflicts.contains(&a_id),
+            "{copy}"
+        );
         let out = run_ok(samizdat(&ar).args(["show", &victim.url("/a-copy")]));
         let words = String::from_utf8_lossy(&out.stdout).into_owned()
             + &String::from_utf8_lossy(&out.stderr);
