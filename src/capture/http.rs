@@ -13,7 +13,7 @@ use crate::store::warc::{self, Record, kind, mime};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use url::Url;
@@ -91,45 +91,70 @@ impl Politeness {
 
 /// DNS through the system resolver, with a deadline (getaddrinfo has none of its own
 /// that we control, and an offline machine can wait a long time for an answer).
-/// With a guard, internal addresses are dropped from every answer (SSRF, see
-/// [`Fetcher::for_api`]), except for the trusted names (host override origins).
-struct DeadlineResolver(Duration, Option<Arc<HashSet<String>>>);
+/// With the guard on, internal addresses are dropped from every answer (SSRF, see
+/// [`Fetcher::for_api`]); a name that resolves only to internal addresses is refused. The
+/// guard trusts no name: the override origins the operator configured are reached through
+/// the other client, and only through their override (see [`Fetcher::exchange`]).
+struct DeadlineResolver {
+    limit: Duration,
+    guard: bool,
+}
 
 impl reqwest::dns::Resolve for DeadlineResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let limit = self.0;
-        let guard = self.1.clone();
+        let (limit, guard) = (self.limit, self.guard);
         Box::pin(async move {
             let host = name.as_str().to_string();
-            match tokio::time::timeout(limit, tokio::net::lookup_host((host.as_str(), 0))).await {
-                Ok(Ok(addrs)) => {
-                    let mut v: Vec<SocketAddr> = addrs.collect();
-                    if let Some(trusted) = guard
-                        && !trusted.contains(&host.to_ascii_lowercase())
-                    {
-                        let all = v.clone();
-                        v.retain(|a| !is_internal(a.ip()));
-                        if v.is_empty() {
-                            let ips: Vec<String> = all.iter().map(|a| a.ip().to_string()).collect();
-                            return Err(format!(
-                                "refused: {host} resolves only to internal addresses ({}); \
-                                 [serve] allow_private_addresses = true allows them",
-                                ips.join(", ")
-                            )
-                            .into());
-                        }
-                    }
-                    Ok(Box::new(v.into_iter()) as reqwest::dns::Addrs)
-                }
-                Ok(Err(e)) => Err(format!("DNS lookup of {host} failed: {e}").into()),
-                Err(_) => Err(format!("DNS lookup of {host} timed out after {limit:?}").into()),
-            }
+            let addrs = lookup(&host, limit).await?;
+            let addrs = if guard {
+                public_only(&host, addrs)?
+            } else {
+                addrs
+            };
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })
     }
 }
 
+/// The addresses of `host`, within `limit`.
+async fn lookup(host: &str, limit: Duration) -> std::result::Result<Vec<SocketAddr>, String> {
+    match tokio::time::timeout(limit, tokio::net::lookup_host((host, 0))).await {
+        Ok(Ok(addrs)) => Ok(addrs.collect()),
+        Ok(Err(e)) => Err(format!("DNS lookup of {host} failed: {e}")),
+        Err(_) => Err(format!("DNS lookup of {host} timed out after {limit:?}")),
+    }
+}
+
+/// The answer without its internal addresses; refused when nothing else is left.
+fn public_only(host: &str, addrs: Vec<SocketAddr>) -> std::result::Result<Vec<SocketAddr>, String> {
+    let public: Vec<SocketAddr> = addrs
+        .iter()
+        .copied()
+        .filter(|a| !is_internal(a.ip()))
+        .collect();
+    if public.is_empty() {
+        let ips: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
+        return Err(format!(
+            "refused: {host} resolves only to internal addresses ({}); \
+             [serve] allow_private_addresses = true allows them",
+            ips.join(", ")
+        ));
+    }
+    Ok(public)
+}
+
+/// The IPv4 address in the last 32 bits of an IPv6 address.
+fn low_v4(s: &[u16; 8]) -> Ipv4Addr {
+    Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8)
+}
+
 /// Loopback, private, link-local, shared, multicast, reserved and other addresses that
-/// are not the public internet.
+/// are not the public internet. IPv6 forms that carry an IPv4 address are judged by that
+/// address: IPv4-mapped `::ffff:a.b.c.d`, IPv4-translated `::ffff:0:a.b.c.d`, NAT64
+/// `64:ff9b::a.b.c.d` and 6to4 `2002:aabb:ccdd::/48`. The IPv4-compatible `::a.b.c.d`
+/// (deprecated) and the local-use NAT64 prefix `64:ff9b:1::/48` are internal whatever
+/// they carry, and so is the IETF protocol block `2001::/23` (Teredo `2001::/32`
+/// tunnels to a host behind a NAT; the rest are benchmarking and ORCHID identifiers).
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -144,38 +169,51 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || o[0] == 0
                 || (o[0] == 100 && (o[1] & 0xC0) == 64) // 100.64/10 shared
                 || (o[0] == 192 && o[1] == 0 && o[2] == 0) // 192.0.0/24
+                || (o[0] == 192 && o[1] == 88 && o[2] == 99) // 6to4 relay anycast
                 || (o[0] == 198 && (o[1] & 0xFE) == 18) // 198.18/15 benchmarking
                 || o[0] >= 240 // reserved
         }
         IpAddr::V6(v6) => {
+            let s = v6.segments();
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_internal(IpAddr::V4(v4));
             }
-            let s = v6.segments();
+            // IPv4-translated (SIIT), ::ffff:0:a.b.c.d.
+            if s[..4] == [0, 0, 0, 0] && s[4] == 0xffff && s[5] == 0 {
+                return is_internal(IpAddr::V4(low_v4(&s)));
+            }
             if s[0] == 0x64 && s[1] == 0xff9b {
-                // NAT64: the embedded IPv4 address decides.
-                let v4 = std::net::Ipv4Addr::new(
-                    (s[6] >> 8) as u8,
-                    s[6] as u8,
-                    (s[7] >> 8) as u8,
-                    s[7] as u8,
-                );
+                // NAT64 well-known prefix 64:ff9b::/96: the embedded address decides.
+                // Anything else under 64:ff9b::/32 (the local-use 64:ff9b:1::/48 included)
+                // is translated inside someone's network.
+                return s[2..6] != [0, 0, 0, 0] || is_internal(IpAddr::V4(low_v4(&s)));
+            }
+            if s[0] == 0x2002 {
+                // 6to4: the IPv4 address of the tunnel end in bits 16..48.
+                let v4 =
+                    Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8);
                 return is_internal(IpAddr::V4(v4));
             }
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
+                || s[..6] == [0, 0, 0, 0, 0, 0] // IPv4-compatible (and :: and ::1)
                 || (s[0] & 0xFE00) == 0xFC00 // unique local
                 || (s[0] & 0xFFC0) == 0xFE80 // link-local
                 || (s[0] & 0xFFC0) == 0xFEC0 // site-local (deprecated)
+                || (s[0] == 0x2001 && s[1] < 0x200) // 2001::/23: Teredo, benchmarking, ORCHID
                 || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-                || (s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0 && s[5] == 0) // IPv4-compatible
+                || (s[0] == 0x3FFF && s[1] < 0x1000) // 3fff::/20 documentation
+                || (s[..4] == [0x100, 0, 0, 0]) // 100::/64 discard-only
         }
     }
 }
 
 pub struct Fetcher {
+    /// Resolves any name: the command line's fetches, and the override origins.
     client: reqwest::Client,
+    /// Refuses internal addresses in every DNS answer (the guard, see [`Fetcher::for_api`]).
+    guarded: reqwest::Client,
     http: crate::config::Http,
     /// Host overrides, platform host → origin.
     hosts: BTreeMap<String, Url>,
@@ -187,12 +225,15 @@ pub struct Fetcher {
     host_headers: HashMap<String, Vec<(String, String)>>,
     /// Refuse internal addresses (captures asked for over the web API).
     block_internal: bool,
-    pub politeness: Politeness,
+    /// `[serve] allow_private_addresses`: the guard of [`Fetcher::for_api`] is off.
+    allow_private: bool,
+    /// Shared with [`Fetcher::guarded`] twins: one pacing per host for the process.
+    pub politeness: Arc<Politeness>,
     /// Exchanges in flight at once across the whole process (`[http] concurrency`),
     /// whatever mix of captures, checks and polls asks for them.
-    in_flight: tokio::sync::Semaphore,
+    in_flight: Arc<tokio::sync::Semaphore>,
     /// Block digests of the TLS certificates this process has written a record for.
-    certs_written: Mutex<HashSet<String>>,
+    certs_written: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Fetcher {
@@ -200,13 +241,40 @@ impl Fetcher {
         Fetcher::build(config, config_path, false)
     }
 
-    /// The fetcher for captures asked for over the web API: unless `[serve]
+    /// The fetcher for captures asked for over the web API, and for everything that comes
+    /// of them later (watch entries, feed entries, their redirects): unless `[serve]
     /// allow_private_addresses`, every connection (the URL, each redirect hop, each media
     /// URL) to a loopback, private, link-local or otherwise internal address is refused
-    /// before it is made. Origins of `[http.hosts]` overrides are the operator's and
-    /// trusted.
+    /// before it is made.
+    ///
+    /// A host override (`[http.hosts]`, `[platforms.X] base_url`) is the operator's: it
+    /// sends one platform host to one origin (scheme, host and port), and only requests
+    /// for that platform host go there unguarded. Nothing else is trusted: not the
+    /// origin's host name on another port, not a URL naming the origin directly, not a
+    /// redirect out of it (a redirect back into the same origin is mapped to the platform
+    /// host again, see [`Fetcher::fetch`]).
     pub fn for_api(config: &Config, config_path: &std::path::Path) -> Result<Fetcher> {
         Fetcher::build(config, config_path, !config.serve.allow_private_addresses)
+    }
+
+    /// This fetcher as [`Fetcher::for_api`] would build it, sharing pacing, the limit of
+    /// exchanges in flight and the certificates written: `watch run` fetches the entries
+    /// the API added with it, and the rest with `self`.
+    pub fn guarded(&self) -> Fetcher {
+        Fetcher {
+            client: self.client.clone(),
+            guarded: self.guarded.clone(),
+            http: self.http.clone(),
+            hosts: self.hosts.clone(),
+            host_delays: self.host_delays.clone(),
+            host_cookies: self.host_cookies.clone(),
+            host_headers: self.host_headers.clone(),
+            block_internal: !self.allow_private,
+            allow_private: self.allow_private,
+            politeness: self.politeness.clone(),
+            in_flight: self.in_flight.clone(),
+            certs_written: self.certs_written.clone(),
+        }
     }
 
     fn build(
@@ -215,44 +283,43 @@ impl Fetcher {
         block_internal: bool,
     ) -> Result<Fetcher> {
         let h = &config.http;
-        let trusted: HashSet<String> = h
-            .hosts
-            .values()
-            .filter_map(|o| Url::parse(o).ok()?.host_str().map(str::to_ascii_lowercase))
-            .collect();
-        let guard = block_internal.then(|| Arc::new(trusted));
         let bad = |m: String| Error::Config {
             path: config_path.to_path_buf(),
             message: m,
         };
-        let mut b = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_millis(h.timeout_ms))
-            .connect_timeout(Duration::from_millis(h.connect_timeout_ms))
-            .tls_info(true)
-            .dns_resolver(DeadlineResolver(
-                Duration::from_millis(h.resolve_timeout_ms),
-                guard,
-            ))
-            .pool_max_idle_per_host(64);
-        if let Some(p) = &h.proxy {
-            b = b.proxy(reqwest::Proxy::all(p).map_err(|e| bad(format!("http.proxy {p:?}: {e}")))?);
-        }
-        if let Some(ca) = &h.extra_ca_file {
-            let pem = std::fs::read(ca)
-                .map_err(|e| bad(format!("http.extra_ca_file {}: {e}", ca.display())))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                bad(format!(
-                    "http.extra_ca_file {}: not PEM certificates: {e}",
-                    ca.display()
-                ))
-            })?;
-            b = b.tls_certs_merge(certs);
-        }
-        if h.insecure_tls {
-            b = b.danger_accept_invalid_certs(true);
-        }
-        let client = b.build().map_err(|e| bad(format!("HTTP client: {e}")))?;
+        let client = |guard: bool| -> Result<reqwest::Client> {
+            let mut b = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_millis(h.timeout_ms))
+                .connect_timeout(Duration::from_millis(h.connect_timeout_ms))
+                .tls_info(true)
+                .dns_resolver(DeadlineResolver {
+                    limit: Duration::from_millis(h.resolve_timeout_ms),
+                    guard,
+                })
+                .pool_max_idle_per_host(64);
+            if let Some(p) = &h.proxy {
+                b = b.proxy(
+                    reqwest::Proxy::all(p).map_err(|e| bad(format!("http.proxy {p:?}: {e}")))?,
+                );
+            }
+            if let Some(ca) = &h.extra_ca_file {
+                let pem = std::fs::read(ca)
+                    .map_err(|e| bad(format!("http.extra_ca_file {}: {e}", ca.display())))?;
+                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                    bad(format!(
+                        "http.extra_ca_file {}: not PEM certificates: {e}",
+                        ca.display()
+                    ))
+                })?;
+                b = b.tls_certs_merge(certs);
+            }
+            if h.insecure_tls {
+                b = b.danger_accept_invalid_certs(true);
+            }
+            b.build().map_err(|e| bad(format!("HTTP client: {e}")))
+        };
+        let (open, guarded) = (client(false)?, client(true)?);
 
         let mut hosts = BTreeMap::new();
         for (host, origin) in &h.hosts {
@@ -294,16 +361,18 @@ impl Fetcher {
             }
         }
         Ok(Fetcher {
-            client,
+            client: open,
+            guarded,
             http: h.clone(),
             hosts,
             host_delays,
             host_cookies,
             host_headers,
             block_internal,
-            politeness: Politeness::default(),
-            in_flight: tokio::sync::Semaphore::new(h.concurrency.max(1)),
-            certs_written: Mutex::default(),
+            allow_private: config.serve.allow_private_addresses,
+            politeness: Arc::default(),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(h.concurrency.max(1))),
+            certs_written: Arc::default(),
         })
     }
 
@@ -333,22 +402,28 @@ impl Fetcher {
         }
     }
 
-    /// The platform URL for a URL on an override origin (redirect targets).
+    /// The platform URL for a URL on an override origin (redirect targets): the same
+    /// scheme, host and port, and under the override's base path. Any other URL stays as
+    /// it is, and is fetched as itself (under the guard, when there is one).
     fn platform_url(&self, url: &Url) -> Url {
         for (host, origin) in &self.hosts {
+            let base = origin.path().trim_end_matches('/');
+            let Some(rest) = url.path().strip_prefix(base) else {
+                continue;
+            };
             if url.scheme() == origin.scheme()
                 && url.host_str() == origin.host_str()
                 && url.port_or_known_default() == origin.port_or_known_default()
+                && (rest.is_empty() || rest.starts_with('/'))
             {
                 let mut u = url.clone();
                 // Which scheme did the platform host use? Assume https, as real platforms do.
                 let _ = u.set_scheme("https");
                 let _ = u.set_host(Some(host));
                 let _ = u.set_port(None);
-                let base = origin.path().trim_end_matches('/');
-                if let Some(rest) = url.path().strip_prefix(base) {
-                    u.set_path(rest);
-                }
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.set_path(if rest.is_empty() { "/" } else { rest });
                 return u;
             }
         }
@@ -360,6 +435,54 @@ impl Fetcher {
             .get(host)
             .copied()
             .unwrap_or(Duration::from_millis(self.http.per_host_delay_ms))
+    }
+
+    /// The client for one exchange to `actual` (the URL of platform host `host` after
+    /// its override). Unguarded fetchers, and a platform host's own override origin, use
+    /// the open client; everything else under the guard uses the guarded one, after a
+    /// literal internal address is refused here (no DNS answer to check) and, when a
+    /// proxy may carry the request (the proxy resolves the name, not us), after the name
+    /// is resolved here and refused if it is internal.
+    async fn client_for(
+        &self,
+        host: &str,
+        actual: &Url,
+    ) -> std::result::Result<&reqwest::Client, String> {
+        if !self.block_internal || self.hosts.contains_key(host) {
+            return Ok(&self.client);
+        }
+        let refused = |ip: IpAddr| {
+            format!(
+                "refused: {actual} is an internal address ({ip}); \
+                 [serve] allow_private_addresses = true allows it"
+            )
+        };
+        match actual.host() {
+            Some(url::Host::Ipv4(a)) if is_internal(IpAddr::V4(a)) => Err(refused(a.into())),
+            Some(url::Host::Ipv6(a)) if is_internal(IpAddr::V6(a)) => Err(refused(a.into())),
+            Some(url::Host::Domain(name)) if self.may_use_proxy() => {
+                let limit = Duration::from_millis(self.http.resolve_timeout_ms);
+                public_only(name, lookup(name, limit).await?)?;
+                Ok(&self.guarded)
+            }
+            _ => Ok(&self.guarded),
+        }
+    }
+
+    /// Whether a proxy may carry requests: configured, or named by the environment
+    /// (reqwest reads `HTTP_PROXY` and the like).
+    fn may_use_proxy(&self) -> bool {
+        self.http.proxy.is_some()
+            || [
+                "HTTP_PROXY",
+                "HTTPS_PROXY",
+                "ALL_PROXY",
+                "http_proxy",
+                "https_proxy",
+                "all_proxy",
+            ]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
     }
 
     /// Makes the request, following redirects when asked, retrying 429/503 with
@@ -464,22 +587,10 @@ impl Fetcher {
     ) -> std::result::Result<(Response, Vec<Record>), (Vec<Record>, String)> {
         let actual = self.actual_url(url);
         let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-        if self.block_internal && !self.hosts.contains_key(&host) {
-            let ip = match actual.host() {
-                Some(url::Host::Ipv4(a)) => Some(IpAddr::V4(a)),
-                Some(url::Host::Ipv6(a)) => Some(IpAddr::V6(a)),
-                _ => None,
-            };
-            if let Some(ip) = ip.filter(|ip| is_internal(*ip)) {
-                return Err((
-                    vec![],
-                    format!(
-                        "refused: {actual} is an internal address ({ip}); \
-                         [serve] allow_private_addresses = true allows it"
-                    ),
-                ));
-            }
-        }
+        let client = match self.client_for(&host, &actual).await {
+            Ok(c) => c,
+            Err(e) => return Err((vec![], e)),
+        };
         let granted = self.politeness.wait(&host, self.delay_for(&host)).await;
         // Held for this one exchange (request, answer, body), not across retries' waits.
         // Taken after the host's turn, so tasks sleeping for politeness hold no slot and
@@ -516,7 +627,7 @@ impl Fetcher {
         }
         let date = warc::warc_date(granted);
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
-        let mut rb = self.client.request(m, actual.clone());
+        let mut rb = client.request(m, actual.clone());
         for (n, v) in &headers {
             rb = rb.header(n.as_str(), v.as_str());
         }
@@ -840,6 +951,99 @@ mod tests {
         let (out, cut) = decode_body(&bomb, Some("gzip"));
         assert!(cut);
         assert_eq!(out.len(), MAX_DECODED_BYTES);
+    }
+
+    #[test]
+    fn internal_addresses_in_every_dress() {
+        let internal = |s: &str| is_internal(s.parse::<IpAddr>().unwrap());
+        for a in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "192.88.99.1",
+            "198.18.0.1",
+            "240.0.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fe80::1",
+            "ff02::1",
+            // IPv4-mapped and IPv4-translated
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:0:127.0.0.1",
+            // IPv4-compatible (deprecated): internal whatever it carries
+            "::127.0.0.1",
+            "::8.8.8.8",
+            // NAT64: the well-known prefix by what it carries, the local-use one always
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::8.8.8.8",
+            "64:ff9b:1:2::1",
+            // 6to4 embedding an internal IPv4 address
+            "2002:7f00:1::",
+            "2002:7f00:1::1",
+            "2002:a00:1::1",
+            "2002:c0a8:101::1",
+            "2002:a9fe:a9fe::1",
+            // Teredo and the rest of 2001::/23
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001:0:7f00:1::1",
+            "2001:2::1",
+            "2001:10::1",
+            // documentation, discard-only
+            "2001:db8::1",
+            "3fff::1",
+            "100::1",
+        ] {
+            assert!(internal(a), "{a} should be internal");
+        }
+        for a in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "::ffff:8.8.8.8",
+            "::ffff:0:8.8.8.8",
+            "64:ff9b::8.8.8.8",
+            "2002:808:808::1",
+            "2606:4700:4700::1111",
+            "2a00:1450:4001:800::200e",
+            "2001:4860:4860::8888",
+        ] {
+            assert!(!internal(a), "{a} should be public");
+        }
+    }
+
+    #[test]
+    fn redirects_map_back_only_into_the_override_origin() {
+        let mut config = Config::default();
+        config
+            .http
+            .hosts
+            .insert("m.weibo.cn".into(), "http://localhost:18083/base".into());
+        let f = Fetcher::for_api(&config, std::path::Path::new("samizdat.toml")).unwrap();
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert_eq!(
+            f.platform_url(&u("http://localhost:18083/base/p?q=1"))
+                .as_str(),
+            "https://m.weibo.cn/p?q=1"
+        );
+        assert_eq!(
+            f.platform_url(&u("http://localhost:18083/base")).as_str(),
+            "https://m.weibo.cn/"
+        );
+        for other in [
+            "http://localhost:18081/base/secret",
+            "https://localhost:18083/base/p",
+            "http://localhost:18083/basement",
+            "http://localhost:18083/other",
+            "http://127.0.0.1:18083/base/p",
+        ] {
+            assert_eq!(f.platform_url(&u(other)).as_str(), other);
+        }
     }
 
     #[test]
