@@ -1024,7 +1024,7 @@ mod watch_cmd {
                 print_json(&serde_json::to_value(&r).expect("JSON"));
             } else {
                 eprintln!(
-                    "{}  {}  {}  next {}{}",
+                    "{}  {}  {}  next {}{}  from {}",
                     r.kind,
                     r.url,
                     r.state
@@ -1032,7 +1032,8 @@ mod watch_cmd {
                         .or(r.last_error.as_deref())
                         .unwrap_or("-"),
                     r.next_due,
-                    r.every.map(|e| format!(" (every {e})")).unwrap_or_default()
+                    r.every.map(|e| format!(" (every {e})")).unwrap_or_default(),
+                    r.origin
                 );
             }
         }

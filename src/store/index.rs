@@ -85,7 +85,8 @@ CREATE TABLE IF NOT EXISTS watchlist (
     next_due TEXT NOT NULL,
     last_polled TEXT,
     last_error TEXT,
-    newest TEXT                        -- for accounts: the first post id the last poll listed
+    newest TEXT,                       -- for accounts: the first post id the last poll listed
+    origin TEXT                        -- who added it: 'cli' or 'api' (NULL: before origins, the CLI)
 );
 CREATE INDEX IF NOT EXISTS watchlist_due ON watchlist(next_due);
 CREATE TABLE IF NOT EXISTS hosts (       -- how each host answered the watcher lately (backoff)
@@ -223,7 +224,18 @@ pub struct WatchRecord {
     /// in a feed without dates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub newest: Option<String>,
+    /// For an add: who asked, [`ORIGIN_CLI`] (the default, and what records written before
+    /// origins were recorded mean) or [`ORIGIN_API`]. Entries from the API, and the posts
+    /// found through them, are fetched under the SSRF guard ever after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
+
+/// A watch entry added on the command line (by the operator).
+pub const ORIGIN_CLI: &str = "cli";
+/// A watch entry added over the web API (`POST /api/captures` with `"watch": true`), or
+/// found through one (a post of an account or feed the API added).
+pub const ORIGIN_API: &str = "api";
 
 /// One watchlist row.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -245,6 +257,8 @@ pub struct WatchRow {
     pub post_url: Option<String>,
     /// For accounts: the first post id the last poll listed.
     pub newest: Option<String>,
+    /// Who added the entry: [`ORIGIN_CLI`] or [`ORIGIN_API`].
+    pub origin: String,
 }
 
 /// How a host answered the watcher lately (derived from check and poll records).
@@ -468,6 +482,11 @@ impl Index {
         if !has("watchlist", "newest")? {
             self.conn
                 .execute_batch("ALTER TABLE watchlist ADD COLUMN newest TEXT")
+                .map_err(|e| self.err(e))?;
+        }
+        if !has("watchlist", "origin")? {
+            self.conn
+                .execute_batch("ALTER TABLE watchlist ADD COLUMN origin TEXT")
                 .map_err(|e| self.err(e))?;
         }
         Ok(())
@@ -831,10 +850,10 @@ fn apply_watch(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
     match w.action.as_str() {
         "add" => {
             tx.execute(
-                "INSERT INTO watchlist (url, kind, every, backfill, post_id, via, added_at, next_due) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                "INSERT INTO watchlist (url, kind, every, backfill, post_id, via, added_at, next_due, origin) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
                  ON CONFLICT(url) DO UPDATE SET kind = ?2, every = ?3, backfill = ?4, \
-                 post_id = coalesce(?5, post_id), via = coalesce(via, ?6)",
+                 post_id = coalesce(?5, post_id), via = coalesce(via, ?6), origin = ?9",
                 params![
                     w.url,
                     w.kind,
@@ -843,7 +862,10 @@ fn apply_watch(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
                     w.post_id,
                     w.via,
                     at,
-                    w.next_check.clone().unwrap_or_else(|| at.clone())
+                    w.next_check.clone().unwrap_or_else(|| at.clone()),
+                    // The latest add decides: the operator adding an entry again on the
+                    // command line vouches for it; the API adding it again guards it.
+                    w.origin.as_deref().unwrap_or(ORIGIN_CLI)
                 ],
             )?;
         }
@@ -995,7 +1017,8 @@ impl Index {
     pub fn watchlist(&self, due_by: Option<&str>) -> Result<Vec<WatchRow>> {
         let mut sql = String::from(
             "SELECT w.url, w.kind, w.every, w.backfill, w.post_id, w.via, w.added_at, w.next_due, \
-             w.last_polled, w.last_error, p.state, p.first_captured, p.url, w.newest \
+             w.last_polled, w.last_error, p.state, p.first_captured, p.url, w.newest, \
+             coalesce(w.origin, 'cli') \
              FROM watchlist w LEFT JOIN posts p ON p.id = w.post_id",
         );
         if due_by.is_some() {
@@ -1019,6 +1042,7 @@ impl Index {
                 first_captured: r.get(11)?,
                 post_url: r.get(12)?,
                 newest: r.get(13)?,
+                origin: r.get(14)?,
             })
         };
         let rows = match due_by {
@@ -1039,6 +1063,19 @@ impl Index {
             .optional()
             .map_err(|e| self.err(e))?;
         Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    /// Whether any watch entry of this post came from the API (then it is checked under
+    /// the SSRF guard, whoever asks for the check).
+    pub fn watched_from_api(&self, post_id: &str) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM watchlist WHERE post_id = ?1 AND origin = ?2",
+                params![post_id, ORIGIN_API],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.err(e))
     }
 
     /// For a post on the watchlist: when it was first captured, and its own interval.

@@ -60,7 +60,7 @@ impl Watcher {
             let run = capture::run_plan(
                 platform.name(),
                 plan,
-                &self.fetcher,
+                self.fetcher_for(&row.origin),
                 &mut records,
                 &mut responses,
             )
@@ -178,7 +178,7 @@ impl Watcher {
         };
         // New posts first, so a crash between them and the poll record repeats the poll
         // (and finds them known) rather than missing them.
-        let mut out = self.add_posts(to_capture, None).await;
+        let mut out = self.add_posts(to_capture, None, &row.origin).await;
         records.push(watch_record(&w));
         let mut rep = Report::new(&row.url, "polled");
         rep.error = error;

@@ -41,6 +41,8 @@ impl Watcher {
         let stored: Option<Post> = ix.post(post_id).ok().flatten();
         let last = ix.last_check(post_id).ok().flatten();
         let capture_responses = ix.capture_responses(post_id).unwrap_or_default();
+        // A post any API entry watches is checked under the guard (an error: so is this).
+        let from_api = ix.watched_from_api(post_id).unwrap_or(true);
         let (state, first) = ix
             .post_state(post_id)
             .ok()
@@ -64,14 +66,13 @@ impl Watcher {
         let plan = platform.post_plan(&target, Job::Check, &ctx);
         let mut records = vec![];
         let mut responses = vec![];
-        let run = capture::run_plan(
-            platform.name(),
-            plan,
-            &self.fetcher,
-            &mut records,
-            &mut responses,
-        )
-        .await;
+        let fetcher = if from_api {
+            &self.api_fetcher
+        } else {
+            &self.fetcher
+        };
+        let run =
+            capture::run_plan(platform.name(), plan, fetcher, &mut records, &mut responses).await;
         stamp(&mut records);
         // The host the check asks first, in the platform's terms (host overrides aside):
         // the key of the per-host backoff, the same one the scheduler uses.

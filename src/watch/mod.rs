@@ -28,7 +28,7 @@ use crate::config::{Config, Watch as WatchConfig};
 use crate::error::{Error, Result};
 use crate::model::Outcome;
 use crate::platforms::{self, Target};
-use crate::store::index::{CheckRecord, Index, WatchRecord, WatchRow};
+use crate::store::index::{CheckRecord, Index, ORIGIN_API, ORIGIN_CLI, WatchRecord, WatchRow};
 use crate::store::warc::{self, Record, kind, mime};
 use schedule::{backoff_until, fixed_now, plan_batch, ts};
 use serde::Serialize;
@@ -78,9 +78,24 @@ impl Report {
 }
 
 /// The watcher of one archive: a fetcher, the archive's writer, and read access to the index.
+///
+/// # Where entries come from
+///
+/// Every add records its origin ([`ORIGIN_CLI`] or [`ORIGIN_API`]), and so does every post
+/// a poll finds (the origin of the account or feed it was found through). Whatever an
+/// entry from the API leads to is fetched with [`Watcher::api_fetcher`], under the SSRF
+/// guard: its polls, the captures of what they find (and their redirects and media), the
+/// checks of its posts (`watch run`, `watch check`). An origin other than `cli` counts as
+/// `api`.
 pub struct Watcher {
     pub cfg: WatchConfig,
+    /// For entries the operator added on the command line.
     pub fetcher: Arc<Fetcher>,
+    /// For entries that came from the API: [`Fetcher::guarded`] of `fetcher` (the same
+    /// pacing per host).
+    pub api_fetcher: Arc<Fetcher>,
+    /// The origin this watcher records for what it adds.
+    pub adds_as: &'static str,
     pub writer: Writer,
     pub index_path: PathBuf,
     /// Checks and polls in flight at once (`[http] concurrency`).
@@ -173,7 +188,13 @@ fn watch_record(w: &WatchRecord) -> Record {
     )
 }
 
-fn watch_add(url: &str, kind: &str, at: jiff::Timestamp, next: jiff::Timestamp) -> WatchRecord {
+fn watch_add(
+    url: &str,
+    kind: &str,
+    at: jiff::Timestamp,
+    next: jiff::Timestamp,
+    origin: &str,
+) -> WatchRecord {
     WatchRecord {
         samizdat: "watch/1".into(),
         action: "add".into(),
@@ -181,6 +202,7 @@ fn watch_add(url: &str, kind: &str, at: jiff::Timestamp, next: jiff::Timestamp) 
         kind: kind.into(),
         at: Some(warc::warc_date(at)),
         next_check: Some(warc::warc_date(next)),
+        origin: Some(origin.to_string()),
         ..Default::default()
     }
 }
@@ -232,13 +254,30 @@ impl Watcher {
     ) -> Self {
         Watcher {
             cfg: config.watch.clone(),
+            api_fetcher: Arc::new(fetcher.guarded()),
             fetcher,
+            adds_as: ORIGIN_CLI,
             writer,
             index_path,
             concurrency: config.http.concurrency.max(1),
             host_budget: host_budget(config),
             stop: Arc::default(),
             readers: Mutex::default(),
+        }
+    }
+
+    /// This watcher records what it adds as coming from the API (`serve`'s captures).
+    pub fn adding_for_api(mut self) -> Self {
+        self.adds_as = ORIGIN_API;
+        self
+    }
+
+    /// The fetcher for what an entry of this origin leads to.
+    pub fn fetcher_for(&self, origin: &str) -> &Arc<Fetcher> {
+        if origin == ORIGIN_CLI {
+            &self.fetcher
+        } else {
+            &self.api_fetcher
         }
     }
 
@@ -316,7 +355,7 @@ impl Watcher {
                     ))
                 }
                 Some((_, Target::Account { url: acct, .. })) => {
-                    let mut w = watch_add(&acct, "account", n, n);
+                    let mut w = watch_add(&acct, "account", n, n, self.adds_as);
                     w.every = every.clone();
                     w.backfill = backfill;
                     accounts.push(w);
@@ -337,17 +376,19 @@ impl Watcher {
                     .for_each(|r| on_report(&Report::failed(&r.url, &e))),
             }
         }
-        for r in self.add_posts(posts, every).await {
+        for r in self.add_posts(posts, every, self.adds_as).await {
             on_report(&r);
         }
     }
 
     /// Puts posts on the watchlist, capturing at once (concurrently, sharing fsyncs) those
-    /// the archive lacks. Each item is a URL and the account it was found through.
+    /// the archive lacks. Each item is a URL and the account it was found through; all
+    /// come from `origin` (which decides the fetcher).
     async fn add_posts(
         &self,
         items: Vec<(String, Option<String>)>,
         every: Option<String>,
+        origin: &str,
     ) -> Vec<Report> {
         if items.is_empty() {
             return vec![];
@@ -370,7 +411,7 @@ impl Watcher {
             let results = capture::capture_all(
                 urls,
                 &CaptureOptions::default(),
-                self.fetcher.clone(),
+                self.fetcher_for(origin).clone(),
                 self.writer.clone(),
                 self.concurrency,
                 |_| {},
@@ -406,7 +447,7 @@ impl Watcher {
                 .and_then(|(_, f)| ts(&f))
                 .unwrap_or(n);
             let next = next_check(&self.cfg, first, n, every_d);
-            let mut w = watch_add(&input, "post", n, next);
+            let mut w = watch_add(&input, "post", n, next, origin);
             w.every = every.clone();
             w.post_id = Some(id.clone());
             w.via = via;

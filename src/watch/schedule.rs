@@ -245,6 +245,7 @@ mod tests {
             first_captured: Some(first.into()),
             post_url: None,
             newest: None,
+            origin: "cli".into(),
         }
     }
 

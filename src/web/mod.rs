@@ -1089,13 +1089,15 @@ async fn api_capture(
     let r = capture::capture_one(&req.url, &CaptureOptions::default(), &fetcher, &writer).await;
     let mut v = serde_json::to_value(&r).expect("results serialise");
     if req.watch {
-        // Watched like `samizdat watch add`, through the same SSRF-guarded fetcher.
+        // Watched like `samizdat watch add`, through the same SSRF-guarded fetcher, and
+        // recorded as from the API: `watch run` fetches all it leads to under the guard.
         let w = crate::watch::Watcher::new(
             &st.config,
             fetcher.clone(),
             writer.clone(),
             st.root.join(crate::store::archive::layout::INDEX),
-        );
+        )
+        .adding_for_api();
         let rep = w.add(&req.url, None, None).await;
         v["watch"] = serde_json::to_value(&rep).expect("reports serialise");
     }
