@@ -512,9 +512,13 @@ fn resolve_post(ix: &Index, key: &str) -> Result<String> {
 fn show(s: &Settings, key: &str) -> Result<u8> {
     let ix = open_index(s)?;
     let id = resolve_post(&ix, key)?;
-    let v = ix
+    let mut v = ix
         .post_json(&id)?
         .ok_or_else(|| Error::NotFound(id.clone()))?;
+    let conflicts = ix.url_conflicts(&id)?;
+    if !conflicts.is_empty() {
+        v["url_conflicts"] = json!(conflicts);
+    }
     if s.json {
         print_json(&v);
         return Ok(0);
@@ -562,6 +566,23 @@ fn show(s: &Settings, key: &str) -> Result<u8> {
                 .map(|e| format!(": {e}"))
                 .unwrap_or_default(),
         ));
+    }
+    // A URL claimed by two posts resolves to the first (see `store::index`).
+    for c in &conflicts {
+        let (url, holder, other) = (
+            c["url"].as_str().unwrap_or("?"),
+            c["belongs_to"].as_str().unwrap_or("?"),
+            c["also_claimed_by"].as_str().unwrap_or("?"),
+        );
+        if holder == id {
+            out.push_str(&format!(
+                "URL conflict: {url} belongs to this post; post {other} names it too\n"
+            ));
+        } else {
+            out.push_str(&format!(
+                "URL conflict: {url}, named by this post, belongs to post {holder} (claimed first)\n"
+            ));
+        }
     }
     // Human output goes to stderr (SPEC section 1); `--json` is the stdout interface.
     eprint!("{out}");

@@ -93,8 +93,10 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
         .filter(|c| matches!(c.scheme(), "http" | "https"))
         .map(|c| crate::platforms::web::canonical(&c));
     // A canonical pointing at the site's front page (soft 404, or sloppy templates) is
-    // not this page's address.
-    let canonical = canonical.filter(|c| !(c.path() == "/" && requested.path() != "/"));
+    // not this page's address; one on another site is not the page's to claim.
+    let canonical = canonical
+        .filter(|c| !(c.path() == "/" && requested.path() != "/"))
+        .filter(|c| same_site(&resp.url, c));
 
     let objs = jsonld::objects(&jsonld_values);
     let main_obj = main_jsonld(&objs, canonical.as_ref().unwrap_or(&requested), &resp.url);
@@ -432,6 +434,29 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Whether a page fetched from `page` may name `claimed` as its address (`<link
+/// rel=canonical>`, `og:url`), and whether a feed at `page` speaks for an entry at
+/// `claimed`: the same site, which here means the same host, ignoring case and a leading
+/// `www.`, on the same port (`http` on 80 and `https` on 443 count as the same, the
+/// usual upgrade). Without a public-suffix list the registrable domain cannot be told
+/// safely (`a.github.io` and `b.github.io` are different sites), so sibling hosts
+/// (`m.example.com` → `www.example.com`) are refused too; a page refused here keeps the
+/// address it was fetched from.
+pub fn same_site(page: &Url, claimed: &Url) -> bool {
+    let host = |u: &Url| {
+        let h = u.host_str().unwrap_or("").to_ascii_lowercase();
+        match h.strip_prefix("www.") {
+            Some(rest) => rest.to_string(),
+            None => h,
+        }
+    };
+    let port = |u: &Url| match (u.scheme(), u.port_or_known_default()) {
+        ("http", Some(80)) | ("https", Some(443)) => None,
+        (_, p) => Some((u.scheme().to_string(), p)),
+    };
+    !host(page).is_empty() && host(page) == host(claimed) && port(page) == port(claimed)
+}
+
 /// `<base href>` resolved against the response URL, or the response URL.
 fn document_base(doc: &Html, url: &Url) -> Url {
     doc.root_element()
@@ -675,4 +700,33 @@ fn jsonld_images(v: Option<&Value>) -> Vec<String> {
 /// Trims and collapses whitespace runs to one space.
 fn collapse_ws(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_site;
+    use url::Url;
+
+    #[test]
+    fn same_site_is_one_host_and_port() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        for (a, b) in [
+            ("https://example.com/a", "https://example.com/b"),
+            ("https://example.com/a", "https://www.example.com/b"),
+            ("http://Example.com/a", "https://example.com/a"),
+            ("http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b"),
+        ] {
+            assert!(same_site(&u(a), &u(b)), "{a} {b}");
+        }
+        for (a, b) in [
+            ("https://example.com/a", "https://example.org/a"),
+            ("https://m.example.com/a", "https://example.com/a"),
+            ("https://a.github.io/x", "https://b.github.io/x"),
+            ("http://127.0.0.1:8080/a", "http://127.0.0.1:8081/a"),
+            ("http://127.0.0.1:8080/a", "https://127.0.0.1:8080/a"),
+            ("https://example.com/a", "https://example.com.evil.net/a"),
+        ] {
+            assert!(!same_site(&u(a), &u(b)), "{a} {b}");
+        }
+    }
 }

@@ -46,7 +46,15 @@ CREATE TABLE IF NOT EXISTS posts (
 );
 CREATE INDEX IF NOT EXISTS posts_platform ON posts(platform, first_captured);
 CREATE INDEX IF NOT EXISTS posts_captured ON posts(first_captured);
-CREATE TABLE IF NOT EXISTS post_urls (url TEXT PRIMARY KEY, post_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS post_urls (url TEXT PRIMARY KEY, post_id TEXT NOT NULL); -- the first post to claim a URL keeps it
+CREATE TABLE IF NOT EXISTS url_conflicts ( -- a URL a later post named as its own too
+    url TEXT NOT NULL,
+    holder TEXT NOT NULL,              -- the post the URL resolves to (the first claim)
+    post_id TEXT NOT NULL,             -- the later post that named it
+    record_id TEXT NOT NULL,           -- that post's record
+    PRIMARY KEY (url, post_id)
+);
+CREATE INDEX IF NOT EXISTS url_conflicts_holder ON url_conflicts(holder);
 CREATE TABLE IF NOT EXISTS captures (
     id INTEGER PRIMARY KEY,
     post_id TEXT NOT NULL,
@@ -496,7 +504,7 @@ impl Index {
     pub fn clear(&mut self) -> Result<()> {
         self.conn
             .execute_batch(
-                "DELETE FROM records; DELETE FROM posts; DELETE FROM post_urls; DELETE FROM captures; \
+                "DELETE FROM records; DELETE FROM posts; DELETE FROM post_urls; DELETE FROM url_conflicts; DELETE FROM captures; \
                  DELETE FROM checks; DELETE FROM watchlist; DELETE FROM hosts;",
             )
             .map_err(|e| self.err(e))?;
@@ -924,11 +932,26 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
     )?;
     let mut urls: Vec<&str> = vec![p.url.as_str(), pr.requested_url.as_str()];
     urls.extend(p.alt_urls.iter().map(String::as_str));
+    // The first post to claim a URL keeps it: a later post naming it (a canonical URL, a
+    // platform answer naming another post's address) cannot re-point it. The later claim
+    // stays in its post record and is noted as a conflict (`show` says so). The first
+    // claim is the first in the log, so a rebuilt index decides the same.
     for u in urls {
         tx.execute(
-            "INSERT OR REPLACE INTO post_urls (url, post_id) VALUES (?1, ?2)",
+            "INSERT INTO post_urls (url, post_id) VALUES (?1, ?2) ON CONFLICT(url) DO NOTHING",
             params![u, p.id.0],
         )?;
+        let holder: String =
+            tx.query_row("SELECT post_id FROM post_urls WHERE url = ?1", [u], |r| {
+                r.get(0)
+            })?;
+        if holder != p.id.0 {
+            tx.execute(
+                "INSERT OR IGNORE INTO url_conflicts (url, holder, post_id, record_id) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![u, holder, p.id.0, rec.id()],
+            )?;
+        }
     }
     let mut ids = pr.record_ids.clone();
     ids.push(rec.id().to_string());
@@ -1063,6 +1086,29 @@ impl Index {
             .optional()
             .map_err(|e| self.err(e))?;
         Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    /// The URLs this post names that another post claimed first, and those it holds that
+    /// later posts named too: `{url, belongs_to, also_claimed_by}` each.
+    pub fn url_conflicts(&self, post_id: &str) -> Result<Vec<Value>> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT url, holder, post_id FROM url_conflicts \
+                 WHERE post_id = ?1 OR holder = ?1 ORDER BY url, post_id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([post_id], |r| {
+                Ok(json!({
+                    "url": r.get::<_, String>(0)?,
+                    "belongs_to": r.get::<_, String>(1)?,
+                    "also_claimed_by": r.get::<_, String>(2)?,
+                }))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
     }
 
     /// Whether any watch entry of this post came from the API (then it is checked under
