@@ -444,7 +444,7 @@ fn jsonld_graph_article() {
 fn meta_fallbacks_without_jsonld() {
     let page = r#"<html lang="de"><head><title> Plain  page </title><meta name="author" content="Meta Author">
       <meta name="description" content="Desc"><link rel="canonical" href="/canon?x=1">
-      <base href="https://cdn.example/base/"></head>
+      <base href="https://www.site.example/base/"></head>
       <body><header>Site header</header><article><p>Erster Absatz mit genug Text, um als Absatz zu zählen, und noch mehr.</p>
       <img src="big.jpg" width="800" height="600" alt="Big"><img src="icon.png" width="16" height="16">
       <div class="share-buttons">Teilen</div><p>Zweiter Absatz.</p></article><aside>Werbung</aside></body></html>"#;
@@ -455,7 +455,8 @@ fn meta_fallbacks_without_jsonld() {
     );
     assert_eq!(p.title.as_deref(), Some("Plain page"));
     assert_eq!(p.author.unwrap().name.as_deref(), Some("Meta Author"));
-    assert_eq!(p.url, "https://cdn.example/canon?x=1");
+    // The canonical is resolved against <base href>, and accepted on the same site only.
+    assert_eq!(p.url, "https://www.site.example/canon?x=1");
     assert_eq!(p.alt_urls, vec!["https://site.example/page".to_string()]);
     assert_eq!(
         p.text.as_deref(),
@@ -464,7 +465,7 @@ fn meta_fallbacks_without_jsonld() {
         )
     );
     assert_eq!(p.media.len(), 1);
-    assert_eq!(p.media[0].url, "https://cdn.example/base/big.jpg");
+    assert_eq!(p.media[0].url, "https://www.site.example/base/big.jpg");
     assert_eq!(p.media[0].alt.as_deref(), Some("Big"));
     assert_eq!(p.extra["lang"], "de");
     assert_eq!(p.extra["description"], "Desc");
