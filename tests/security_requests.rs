@@ -444,3 +444,68 @@ fn a_page_cannot_take_over_another_posts_url() {
     run_ok(samizdat(&ar).arg("reindex"));
     check(&ar);
 }
+
+/// A feed entry whose title and words match a captured page: a poll that lists it counts as
+/// a `live` check of that page (a sighting), so it must be the page's own site speaking.
+fn feed_listing(link: &str) -> Resp {
+    Resp::new(200)
+        .header("Content-Type", "application/rss+xml; charset=utf-8")
+        .body(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel>\
+             <title>Feed</title><link>{link}</link><description>posts</description>\
+             <item><title>Victim</title><link>{link}</link><guid>{link}</guid>\
+             <pubDate>Sun, 01 Feb 2026 09:00:00 +0000</pubDate>\
+             <description>The words of the victim, long enough to be read as the main text.</description>\
+             </item></channel></rss>"
+        ))
+}
+
+#[test]
+fn a_feed_on_another_site_cannot_vouch_that_a_post_is_live() {
+    let victim = server();
+    victim.route(
+        "/v",
+        Resp::html(
+            "<!doctype html><html><head><title>Victim</title></head><body><article>\
+             <p>The words of the victim, long enough to be read as the main text.</p>\
+             </article></body></html>",
+        ),
+    );
+    let v_url = victim.url("/v");
+    victim.route("/own/feed.xml", feed_listing(&v_url));
+    let other = server();
+    other.route("/feed.xml", feed_listing(&v_url));
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    write_config(&ar, "[http]\nper_host_delay_ms = 0\ntimeout_ms = 3000\n");
+    let t0 = "2026-03-01T12:00:00Z";
+    let sz = |args: &[&str]| {
+        let mut c = samizdat(&ar);
+        c.env("SAMIZDAT_NOW", t0).args(args);
+        run_ok(&mut c)
+    };
+    let out = sz(&["--json", "watch", "add", &v_url]);
+    let id = json_lines(&String::from_utf8_lossy(&out.stdout))[0]["post_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let checks = || -> usize {
+        let out = run_ok(samizdat(&ar).args(["--json", "show", &id]));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["checks"].as_array().unwrap().len()
+    };
+    // Another site's feed lists the page, word for word: it says nothing about the page.
+    sz(&["--json", "watch", "add", &other.url("/feed.xml")]);
+    sz(&["--json", "watch", "run", "--once"]);
+    assert_eq!(other.hits("/feed.xml"), 1);
+    assert_eq!(
+        checks(),
+        0,
+        "another site's feed counted as a check of the page"
+    );
+    // The page's own site may: its feed's listing is a sighting.
+    sz(&["--json", "watch", "add", &victim.url("/own/feed.xml")]);
+    sz(&["--json", "watch", "run", "--once"]);
+    assert_eq!(victim.hits("/own/feed.xml"), 1);
+    assert_eq!(checks(), 1, "the site's own feed did not count");
+}

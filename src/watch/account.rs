@@ -26,6 +26,17 @@ impl Watcher {
         };
         // The host the poll asks (for a `feed:` URI, the feed's own host).
         let host = super::request_host(&row.url, true);
+        // A feed lists links anywhere; it speaks for the posts of its own site only (a
+        // sighting there is a `live` check). A platform's timeline is the platform's own.
+        let feed_at = (platform.name() == "feed").then(|| {
+            platforms::feed::strip_feed_scheme(parsed.as_str())
+                .and_then(|s| url::Url::parse(&s).ok())
+                .unwrap_or_else(|| parsed.clone())
+        });
+        let speaks_for = |link: &str| match &feed_at {
+            None => true,
+            Some(f) => url::Url::parse(link).is_ok_and(|l| crate::extract::same_site(f, &l)),
+        };
         let ctx = PlanContext {
             now: now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
             has_user_cookies: self.fetcher.has_cookies_for(&host),
@@ -91,7 +102,9 @@ impl Watcher {
                         oldest_is_new = false;
                         match known {
                             Some(k) => {
-                                if k.content_fingerprint() == p.content_fingerprint() {
+                                if k.content_fingerprint() == p.content_fingerprint()
+                                    && speaks_for(&p.url)
+                                {
                                     sightings.push(self.sighting(
                                         ix.as_deref(),
                                         &p.id.0,
