@@ -803,15 +803,49 @@ fn reindex(s: &Settings) -> Result<u8> {
             message: "no archive here".into(),
         });
     }
-    let config = load_config(s)?;
-    let mut a = Archive::open(&s.archive, config)?;
-    let n = a.reindex(|_| {})?;
+    // The config is checked as for any writer, but the index is not opened: it may be
+    // the damaged thing reindex is here to replace.
+    let _config = load_config(s)?;
+    let r = archive::reindex(&s.archive, |_| {})?;
     if s.json {
-        print_json(&json!({"records": n}));
+        print_json(&serde_json::to_value(&r).expect("JSON"));
     } else {
-        say(s, format!("reindexed {n} records"));
+        for d in &r.damaged {
+            eprintln!("DAMAGE: {d}");
+        }
+        for u in &r.unapplied {
+            eprintln!(
+                "DAMAGE: {u}: indexed as a leaf, but its post/check/watch rows could not be derived"
+            );
+        }
+        for m in &r.moved {
+            eprintln!("moved the damaged old file to {}", m.display());
+        }
+        if !r.unknown_leaf_hashes.is_empty() {
+            eprintln!(
+                "DAMAGE: no leaf hash is known for leaves {:?} (their records are unreadable and \
+                 neither the old index nor the stored tree hashes vouch for them): the log \
+                 cannot be extended until they are restored from a backup",
+                r.unknown_leaf_hashes
+            );
+        }
+        say(
+            s,
+            format!(
+                "reindexed {} records{}",
+                r.records,
+                if r.damaged.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} damaged ranges skipped (every readable record is indexed)",
+                        r.damaged.len()
+                    )
+                }
+            ),
+        );
     }
-    Ok(0)
+    Ok(if r.damage_found() { 3 } else { 0 })
 }
 
 /// `samizdat watch ...`.
