@@ -483,7 +483,8 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
             })?;
             payloads.insert(row.id.clone(), rec.payload().to_vec());
         }
-        let proof = hashes.inclusion_proof(row.leaf, cp.size)?;
+        // Checked against the signed checkpoint: a damaged cache is refused, never exported.
+        let proof = hashes.checked_inclusion(row.leaf, cp.size, &cp)?.proof;
         leaves.push(json!({"record_id": row.id, "leaf_index": row.leaf, "leaf_hash": Hash(row.leaf_hash).to_base64(),
             "proof": proof.iter().map(|h| h.to_base64()).collect::<Vec<_>>()}));
         metas.push(RecMeta {
