@@ -4,7 +4,7 @@
 //! Each problem names the file, offset, record id and target URI, so an investigator can
 //! go straight to the damaged bytes.
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::log::merkle::{CompactRange, Hash, leaf_hash};
 use crate::log::note::{Checkpoint, open_note};
 use crate::store::archive::{self, layout};
@@ -140,13 +140,16 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
     }
     for p in &cp_files {
         let name = p.strip_prefix(root).unwrap_or(p).display().to_string();
-        let bytes = std::fs::read(p).at(p)?;
-        let Ok(text) = String::from_utf8(bytes) else {
-            probs.push(Problem {
-                file: Some(name),
-                ..general("checkpoint is not UTF-8 text: the file is damaged".into())
-            });
-            continue;
+        let text = match archive::read_checkpoint_text(p) {
+            Ok(t) => t,
+            Err(Error::Damage(e)) => {
+                probs.push(Problem {
+                    file: Some(name),
+                    ..general(format!("checkpoint unreadable: {e}"))
+                });
+                continue;
+            }
+            Err(e) => return Err(e),
         };
         match open_note(&text, std::slice::from_ref(&verifier)) {
             Err(e) => probs.push(Problem {
@@ -223,7 +226,11 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
     let stored_leaf_hash = |leaf: u64| -> Option<Hash> {
         let (h, cp) = (stored.as_ref()?, signed.as_ref()?);
         (leaf < cp.size)
-            .then(|| h.checked_inclusion(leaf, cp.size, cp).ok().map(|c| c.leaf_hash))
+            .then(|| {
+                h.checked_inclusion(leaf, cp.size, cp)
+                    .ok()
+                    .map(|c| c.leaf_hash)
+            })
             .flatten()
     };
     // Set when a damaged leaf's hash is unknown: the tree cannot be rebuilt past it.

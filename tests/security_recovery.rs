@@ -29,7 +29,11 @@ fn archive_with_captures(srv: &TestServer, ar: &Path, n: usize) -> Vec<String> {
                  <h1>Post number {i}</h1><p>反诈中心冻结了我的银行卡 {i}</p></article></body></html>"
             )),
         );
-        let out = run_ok(samizdat(ar).args(["--json", "capture", "--no-media"]).arg(srv.url(&path)));
+        let out = run_ok(
+            samizdat(ar)
+                .args(["--json", "capture", "--no-media"])
+                .arg(srv.url(&path)),
+        );
         let lines = json_lines(&String::from_utf8_lossy(&out.stdout));
         ids.push(lines[0]["post_id"].as_str().expect("post id").to_string());
     }
@@ -75,14 +79,15 @@ fn flip(path: &Path, at: u64) {
 }
 
 fn damage_lines(stderr: &str) -> Vec<&str> {
-    stderr.lines().filter(|l| l.starts_with("DAMAGE:")).collect()
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("DAMAGE:"))
+        .collect()
 }
 
 fn list_ids(ar: &Path) -> String {
-    String::from_utf8_lossy(
-        &run_ok(samizdat(ar).args(["--json", "list", "--limit", "0"])).stdout,
-    )
-    .into_owned()
+    String::from_utf8_lossy(&run_ok(samizdat(ar).args(["--json", "list", "--limit", "0"])).stdout)
+        .into_owned()
 }
 
 /// `samizdat serve` on a free loopback port, killed on drop.
@@ -148,15 +153,31 @@ fn reindex_after_a_flipped_byte_in_a_middle_record_keeps_the_archive_usable() {
     // Nothing undamaged was lost: every post is still there and shown.
     let listed = list_ids(&ar);
     for id in &ids {
-        assert!(listed.contains(id.as_str()), "{id} lost by reindex: {listed}");
+        assert!(
+            listed.contains(id.as_str()),
+            "{id} lost by reindex: {listed}"
+        );
         run_ok(samizdat(&ar).args(["show", id]));
     }
     // Captures go on, and the log stays consistent (verify names only the one range).
-    srv.route("/recovery/after", Resp::html("<html><head><title>After</title></head><body><p>after the damage</p></body></html>"));
-    run_ok(samizdat(&ar).args(["capture", "--no-media"]).arg(srv.url("/recovery/after")));
+    srv.route(
+        "/recovery/after",
+        Resp::html(
+            "<html><head><title>After</title></head><body><p>after the damage</p></body></html>",
+        ),
+    );
+    run_ok(
+        samizdat(&ar)
+            .args(["capture", "--no-media"])
+            .arg(srv.url("/recovery/after")),
+    );
     let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
     assert_eq!(code, 3, "{err}");
-    assert_eq!(damage_lines(&err).len(), 1, "one line for the one range: {err}");
+    assert_eq!(
+        damage_lines(&err).len(),
+        1,
+        "one line for the one range: {err}"
+    );
     assert!(err.contains(&format!("@{off}")), "{err}");
     // Proofs of the leaves after the damaged one are served and verify.
     let size = tree_size(&ar);
@@ -165,7 +186,11 @@ fn reindex_after_a_flipped_byte_in_a_middle_record_keeps_the_archive_usable() {
     let (code, _, err) = run_code(samizdat(&ar).arg("reindex"));
     assert_eq!(code, 3, "{err}");
     assert_eq!(tree_size(&ar), size);
-    run_ok(samizdat(&ar).args(["capture", "--no-media"]).arg(srv.url("/recovery/0")));
+    run_ok(
+        samizdat(&ar)
+            .args(["capture", "--no-media"])
+            .arg(srv.url("/recovery/0")),
+    );
 }
 
 #[test]
@@ -181,8 +206,15 @@ fn verify_names_each_damaged_range_once() {
     let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
     assert_eq!(code, 3, "{err}");
     let lines = damage_lines(&err);
-    assert_eq!(lines.len(), 2, "one line per damaged range, no cascade: {err}");
-    assert!(err.contains(&format!("@{}", a.0)) && err.contains(&format!("@{}", b.0)), "{err}");
+    assert_eq!(
+        lines.len(),
+        2,
+        "one line per damaged range, no cascade: {err}"
+    );
+    assert!(
+        err.contains(&format!("@{}", a.0)) && err.contains(&format!("@{}", b.0)),
+        "{err}"
+    );
 }
 
 #[test]
@@ -203,13 +235,20 @@ fn a_corrupt_index_header_is_damage_and_reindex_rebuilds_it_keeping_the_bad_file
     assert!(err.contains("index.sqlite"), "{err}");
 
     let (code, _, err) = run_code(samizdat(&ar).arg("reindex"));
-    assert!(code == 0 || code == 3, "reindex rebuilds the index: {code} {err}");
+    assert!(
+        code == 0 || code == 3,
+        "reindex rebuilds the index: {code} {err}"
+    );
     let kept: Vec<_> = std::fs::read_dir(ar.join("quarantine"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.to_string_lossy().contains("index.sqlite"))
         .collect();
-    assert_eq!(kept.len(), 1, "the damaged file is kept in quarantine/: {kept:?}");
+    assert_eq!(
+        kept.len(),
+        1,
+        "the damaged file is kept in quarantine/: {kept:?}"
+    );
     assert_eq!(std::fs::read(&kept[0]).unwrap(), bytes, "byte for byte");
     for id in &ids {
         run_ok(samizdat(&ar).args(["show", id]));
@@ -237,7 +276,10 @@ fn a_flipped_stored_tree_hash_is_damage_and_is_never_served() {
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("stored tree hashes disagree"), "{err}");
     let (code, out, err) = run_code(samizdat(&ar).args(["--json", "log", "proof", "0"]));
-    assert_eq!(code, 3, "a proof from a damaged cache is refused: {out} {err}");
+    assert_eq!(
+        code, 3,
+        "a proof from a damaged cache is refused: {out} {err}"
+    );
     {
         let web = Serve::start(&ar);
         let (status, body) = web.get("/api/log/proof/0");
@@ -250,7 +292,10 @@ fn a_flipped_stored_tree_hash_is_damage_and_is_never_served() {
     // reindex rebuilds the cache (keeping the damaged one) and the same proof is served.
     let (code, _, err) = run_code(samizdat(&ar).arg("reindex"));
     assert_eq!(code, 3, "the replaced damaged cache is reported: {err}");
-    assert_eq!(run_ok(samizdat(&ar).args(["--json", "log", "proof", "0"])).stdout, good);
+    assert_eq!(
+        run_ok(samizdat(&ar).args(["--json", "log", "proof", "0"])).stdout,
+        good
+    );
     let web = Serve::start(&ar);
     assert_eq!(web.get("/api/log/proof/0").0, 200);
     assert_eq!(web.get(&format!("/log/tile/0/000.p/{size}")).0, 200);

@@ -869,14 +869,43 @@ fn is_prefix_of(a: &Path, b: &Path) -> Result<bool> {
 /// The newest stored checkpoint that verifies under `verifier`.
 pub fn latest_checkpoint(root: &Path, verifier: &NoteVerifier) -> Result<Option<Checkpoint>> {
     let p = root.join(layout::CHECKPOINT);
-    let text = match fs::read_to_string(&p) {
+    let text = match read_checkpoint_text(&p) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(p, e)),
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
     };
+    // A checkpoint of this archive that does not verify with its own key is damage.
     let note = crate::log::note::open_note(&text, std::slice::from_ref(verifier))
-        .map_err(|e| Error::Log(format!("{}: {e}", p.display())))?;
-    Ok(Some(Checkpoint::parse(&note.text)?))
+        .map_err(|e| Error::Damage(format!("{}: {e}: run `samizdat verify`", p.display())))?;
+    Ok(Some(Checkpoint::parse(&note.text).map_err(|e| {
+        Error::Damage(format!("{}: {e}: run `samizdat verify`", p.display()))
+    })?))
+}
+
+/// A stored checkpoint's text, read with a bound (a note is at most 1 MiB); bytes that
+/// are not UTF-8 are damage.
+pub fn read_checkpoint_text(p: &Path) -> Result<String> {
+    const MAX: u64 = 1 << 20;
+    let mut bytes = Vec::new();
+    File::open(p)
+        .at(p)?
+        .take(MAX + 1)
+        .read_to_end(&mut bytes)
+        .at(p)?;
+    if bytes.len() as u64 > MAX {
+        return Err(Error::Damage(format!(
+            "{}: larger than a signed note can be (1 MiB)",
+            p.display()
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        Error::Damage(format!(
+            "{}: not UTF-8 text: the checkpoint is damaged",
+            p.display()
+        ))
+    })
 }
 
 /// The archive-wide append lock, released when dropped.
