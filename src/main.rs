@@ -814,6 +814,9 @@ fn reindex(s: &Settings) -> Result<u8> {
     if s.json {
         print_json(&serde_json::to_value(&r).expect("JSON"));
     } else {
+        for n in &r.notes {
+            say(s, format!("note: {n}"));
+        }
         for d in &r.damaged {
             eprintln!("DAMAGE: {d}");
         }

@@ -260,8 +260,8 @@ fn a_corrupt_index_header_is_damage_and_reindex_rebuilds_it_keeping_the_bad_file
 #[test]
 fn a_flipped_stored_tree_hash_is_damage_and_is_never_served() {
     let srv = server();
-    let (_d, ar) = setup();
-    archive_with_captures(&srv, &ar, 2);
+    let (d, ar) = setup();
+    let ids = archive_with_captures(&srv, &ar, 2);
     let size = tree_size(&ar);
     assert!(size > 4, "{size}");
     let good = run_ok(samizdat(&ar).args(["--json", "log", "proof", "0"])).stdout;
@@ -280,6 +280,14 @@ fn a_flipped_stored_tree_hash_is_damage_and_is_never_served() {
         code, 3,
         "a proof from a damaged cache is refused: {out} {err}"
     );
+    // The first capture's records include leaf 1: its bundle would carry a wrong proof.
+    let zip = d.path().join("bundle.zip");
+    let (code, _, err) = run_code(
+        samizdat(&ar)
+            .args(["export", &ids[0], "--bundle"])
+            .arg(&zip),
+    );
+    assert_eq!(code, 3, "no bundle with proofs from a damaged cache: {err}");
     {
         let web = Serve::start(&ar);
         let (status, body) = web.get("/api/log/proof/0");
@@ -299,6 +307,38 @@ fn a_flipped_stored_tree_hash_is_damage_and_is_never_served() {
     let web = Serve::start(&ar);
     assert_eq!(web.get("/api/log/proof/0").0, 200);
     assert_eq!(web.get(&format!("/log/tile/0/000.p/{size}")).0, 200);
+    assert_eq!(run_code(samizdat(&ar).arg("verify")).0, 0);
+}
+
+#[test]
+fn reindex_leaves_a_torn_tail_for_quarantine_and_is_not_damage() {
+    let srv = server();
+    let (_d, ar) = setup();
+    let ids = archive_with_captures(&srv, &ar, 2);
+    let f = warc_file(&ar);
+    let mut bytes = std::fs::read(&f).unwrap();
+    let whole = bytes.len();
+    let (off, len) = middle_non_post_members(&f)[0];
+    let torn = bytes[off as usize..(off + len / 2) as usize].to_vec();
+    bytes.extend_from_slice(&torn);
+    std::fs::write(&f, &bytes).unwrap();
+    let (code, _, err) = run_code(samizdat(&ar).arg("reindex"));
+    assert_eq!(code, 0, "crash debris is not damage: {err}");
+    assert!(err.contains("crash debris"), "{err}");
+    for id in &ids {
+        run_ok(samizdat(&ar).args(["show", id]));
+    }
+    run_ok(
+        samizdat(&ar)
+            .args(["capture", "--no-media"])
+            .arg(srv.url("/recovery/0")),
+    );
+    let kept: Vec<Vec<u8>> = std::fs::read_dir(ar.join("quarantine"))
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(kept, vec![torn], "the torn tail is kept in quarantine/");
+    assert!(std::fs::metadata(&f).unwrap().len() > whole as u64);
     assert_eq!(run_code(samizdat(&ar).arg("verify")).0, 0);
 }
 

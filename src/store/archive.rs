@@ -499,7 +499,10 @@ impl std::fmt::Display for DamagedRange {
         match (self.leaves.first(), self.leaves.last()) {
             (Some(a), Some(b)) if a == b => write!(f, " (leaf {a} kept as a damaged leaf)"),
             (Some(a), Some(b)) => write!(f, " (leaves {a}..={b} kept as damaged leaves)"),
-            _ => write!(f, " (not a leaf: bytes after everything the log knows)"),
+            _ => write!(
+                f,
+                " (crash debris after everything the log knows: the next capture moves it to quarantine/)"
+            ),
         }
     }
 }
@@ -516,6 +519,8 @@ pub struct Reindexed {
     pub unknown_leaf_hashes: Vec<u64>,
     /// Where a damaged old index or tree-hash file was moved (never deleted).
     pub moved: Vec<PathBuf>,
+    /// Not damage: a torn tail after everything the log knows (crash debris).
+    pub notes: Vec<String>,
 }
 
 impl Reindexed {
@@ -707,13 +712,20 @@ pub fn reindex(root: &Path, mut progress: impl FnMut(u64)) -> Result<Reindexed> 
                         leaves.push(n);
                         n += 1;
                     }
-                    out.damaged.push(DamagedRange {
+                    let range = DamagedRange {
                         file: name.clone(),
                         offset,
                         end,
                         leaves,
                         message,
-                    });
+                    };
+                    if range.leaves.is_empty() {
+                        // After everything the log knows: crash debris, which the next
+                        // writer moves to quarantine/.
+                        out.notes.push(range.to_string());
+                    } else {
+                        out.damaged.push(range);
+                    }
                 }
             }
             if rows.len() >= 2000 {
