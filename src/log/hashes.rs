@@ -629,7 +629,9 @@ mod tests {
         };
         for i in [0, 1, 255, 256, 599] {
             s.checked_inclusion(i, 600, &cp).unwrap();
-            s.checked_inclusion(i, 599, &cp).unwrap();
+            if i < 599 {
+                s.checked_inclusion(i, 599, &cp).unwrap();
+            }
         }
         s.checked_tile(0, 0, 256, &cp).unwrap();
         s.checked_tile(0, 2, 88, &cp).unwrap();
