@@ -105,10 +105,14 @@ impl Serve {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
+        // Owned at once, so the process is killed and waited for on every path.
+        let serve = Serve {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Serve { child, base };
+                return serve;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
