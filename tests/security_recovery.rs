@@ -300,6 +300,9 @@ fn a_flipped_stored_tree_hash_is_damage_and_is_never_served() {
         assert_ne!(status, 200, "a damaged tile is not served");
         let (status, _) = web.get("/log/checkpoint");
         assert_eq!(status, 200);
+        // The posts are still shown (a proof that does not check is left out).
+        let (status, body) = web.get(&format!("/api/posts/{}", ids[0]));
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     }
     // reindex rebuilds the cache (keeping the damaged one) and the same proof is served.
     let (code, _, err) = run_code(samizdat(&ar).arg("reindex"));

@@ -533,8 +533,20 @@ fn post_view(st: &AppState, key: &str) -> Result<Value> {
         let verifier = archive::read_verifier(&st.root)?;
         if let Some(cp) = archive::latest_checkpoint(&st.root, &verifier)? {
             let hs = HashStore::open_read_only(&st.root.join(layout::HASHES))?;
-            if leaf < cp.size && cp.size <= hs.tree_size() {
-                let c = hs.checked_inclusion(leaf, cp.size, &cp)?;
+            // A proof that does not check against the checkpoint is left out (the page
+            // still shows the post; `verify` names the damaged cache).
+            let checked = if leaf < cp.size && cp.size <= hs.tree_size() {
+                match hs.checked_inclusion(leaf, cp.size, &cp) {
+                    Err(Error::Damage(e)) => {
+                        tracing::warn!("{e}");
+                        None
+                    }
+                    r => Some(r?),
+                }
+            } else {
+                None
+            };
+            if let Some(c) = checked {
                 proof = json!({
                     "leaf_index": leaf,
                     "tree_size": cp.size,
