@@ -5,7 +5,10 @@
 //! Builds a HashStore in a temporary directory from N pseudo-random leaf hashes
 //! (default 1,000,000), syncs it, then times S (default 10,000) inclusion proofs for random
 //! leaves of the full tree and S consistency proofs from random old sizes to the full
-//! size, verifying each proof. Prints one `name value` line per measurement.
+//! size, verifying each proof, and S inclusion proofs checked against a signed checkpoint
+//! (`HashStore::checked_inclusion`, what every proof served goes through; at sizes up to
+//! 1,000 below the checkpoint, which adds a consistency proof). Prints one `name value`
+//! line per measurement.
 
 use std::time::Instant;
 
@@ -89,6 +92,26 @@ fn main() {
     }
     incl.sort_by(f64::total_cmp);
 
+    // What `log proof`, the web's proof endpoint and bundle export do: the proof is
+    // checked against the signed checkpoint before it is served.
+    let cp = samizdat::log::note::Checkpoint {
+        origin: "bench".into(),
+        size: leaves,
+        root,
+        extensions: vec![],
+    };
+    let mut checked = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let idx = rng.next() % leaves;
+        let size = leaves - rng.next() % 1000.min(leaves - idx);
+        let t = Instant::now();
+        store
+            .checked_inclusion(idx, size, &cp)
+            .expect("checked inclusion proof");
+        checked.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    checked.sort_by(f64::total_cmp);
+
     let mut cons = Vec::with_capacity(samples);
     let mut roots_checked = 0;
     for i in 0..samples {
@@ -110,6 +133,14 @@ fn main() {
     println!("log_inclusion_proof_us_p50 {:.2}", percentile(&incl, 0.50));
     println!("log_inclusion_proof_us_p99 {:.2}", percentile(&incl, 0.99));
     println!("log_inclusion_proof_us_max {:.2}", percentile(&incl, 1.0));
+    println!(
+        "log_checked_inclusion_proof_us_p50 {:.2}",
+        percentile(&checked, 0.50)
+    );
+    println!(
+        "log_checked_inclusion_proof_us_p99 {:.2}",
+        percentile(&checked, 0.99)
+    );
     println!(
         "log_consistency_proof_us_p50 {:.2}",
         percentile(&cons, 0.50)

@@ -3,7 +3,9 @@
 #
 # 1. installs/validates the independent verifiers (scripts/setup-validators.sh),
 # 2. exports SAMIZDAT_VENV so tests/common finds warcio, cdxj-indexer, wacz and pywb,
-# 3. runs every test target of the workspace with cargo test, exiting with its status.
+# 3. runs every test target of the workspace with cargo test,
+# 4. without arguments, runs each fuzz target for a bounded time (scripts/fuzz.sh),
+# exiting non-zero if either failed.
 #
 # Arguments, if any, replace `--workspace --all-targets`, e.g. scripts/test.sh --test infra_selftest
 # No test may skip: a missing validator makes the tests that need it fail.
@@ -25,4 +27,13 @@ cargo test "${args[@]}"
 status=$?
 set -e
 echo "[test.sh] cargo test exited with $status"
+# The full run also fuzzes each target for a bounded time (scripts/fuzz.sh).
+if ((! $#)); then
+    set +e
+    scripts/fuzz.sh
+    fuzz=$?
+    set -e
+    echo "[test.sh] fuzz exited with $fuzz"
+    if ((status == 0)); then status=$fuzz; fi
+fi
 exit "$status"

@@ -56,6 +56,10 @@ pub enum Error {
 
     #[error("{0}")]
     Usage(String),
+
+    /// Damage or tampering found in the archive (exit 3): what is damaged and what to do.
+    #[error("damage: {0}")]
+    Damage(String),
 }
 
 impl Error {
@@ -71,6 +75,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config { .. } | Error::Usage(_) | Error::BadUrl { .. } => 2,
+            Error::Damage(_) => 3,
             _ => 1,
         }
     }

@@ -762,18 +762,20 @@ fn log_cmd(s: &Settings, cmd: LogCommand) -> Result<u8> {
             }
         }
         LogCommand::Proof { leaf, size } => {
-            let size = size
-                .or(latest.as_ref().map(|c| c.size))
+            let cp = latest
+                .as_ref()
                 .ok_or_else(|| Error::NotFound("no checkpoint yet".into()))?;
-            if leaf >= size || size > hashes.tree_size() {
+            let size = size.unwrap_or(cp.size);
+            if leaf >= size || size > cp.size {
                 return Err(Error::Usage(format!(
-                    "leaf {leaf} is not in a tree of size {size} (the log has {} leaves)",
-                    hashes.tree_size()
+                    "leaf {leaf} is not in a tree of size {size} (the latest signed checkpoint \
+                     covers {} leaves)",
+                    cp.size
                 )));
             }
-            let proof = hashes.inclusion_proof(leaf, size)?;
-            let lh = hashes.leaf_hash(leaf)?;
-            let root = hashes.root(size)?;
+            // Checked against the signed checkpoint: a damaged cache is refused (exit 3).
+            let c = hashes.checked_inclusion(leaf, size, cp)?;
+            let (proof, lh, root) = (c.proof, c.leaf_hash, c.root);
             if s.json {
                 print_json(
                     &json!({"leaf_index": leaf, "tree_size": size, "leaf_hash": lh.to_base64(), "root": root.to_base64(), "proof": b64(&proof)}),
@@ -790,14 +792,16 @@ fn log_cmd(s: &Settings, cmd: LogCommand) -> Result<u8> {
             }
         }
         LogCommand::Consistency { old_size, new_size } => {
-            if old_size == 0 || old_size > new_size || new_size > hashes.tree_size() {
+            let cp = latest
+                .as_ref()
+                .ok_or_else(|| Error::NotFound("no checkpoint yet".into()))?;
+            if old_size == 0 || old_size > new_size || new_size > cp.size {
                 return Err(Error::Usage(format!(
-                    "need 0 < OLD_SIZE <= NEW_SIZE <= {}",
-                    hashes.tree_size()
+                    "need 0 < OLD_SIZE <= NEW_SIZE <= {} (the latest signed checkpoint)",
+                    cp.size
                 )));
             }
-            let proof = hashes.consistency_proof(old_size, new_size)?;
-            let (r1, r2) = (hashes.root(old_size)?, hashes.root(new_size)?);
+            let (r1, r2, proof) = hashes.checked_consistency(old_size, new_size, cp)?;
             if s.json {
                 print_json(
                     &json!({"old_size": old_size, "new_size": new_size, "old_root": r1.to_base64(), "new_root": r2.to_base64(), "proof": b64(&proof)}),
@@ -824,15 +828,52 @@ fn reindex(s: &Settings) -> Result<u8> {
             message: "no archive here".into(),
         });
     }
-    let config = load_config(s)?;
-    let mut a = Archive::open(&s.archive, config)?;
-    let n = a.reindex(|_| {})?;
+    // The config is checked as for any writer, but the index is not opened: it may be
+    // the damaged thing reindex is here to replace.
+    let _config = load_config(s)?;
+    let r = archive::reindex(&s.archive, |_| {})?;
     if s.json {
-        print_json(&json!({"records": n}));
+        print_json(&serde_json::to_value(&r).expect("JSON"));
     } else {
-        say(s, format!("reindexed {n} records"));
+        for n in &r.notes {
+            say(s, format!("note: {n}"));
+        }
+        for d in &r.damaged {
+            eprintln!("DAMAGE: {d}");
+        }
+        for u in &r.unapplied {
+            eprintln!(
+                "DAMAGE: {u}: indexed as a leaf, but its post/check/watch rows could not be derived"
+            );
+        }
+        for m in &r.moved {
+            eprintln!("moved the damaged old file to {}", m.display());
+        }
+        if !r.unknown_leaf_hashes.is_empty() {
+            eprintln!(
+                "DAMAGE: no leaf hash is known for leaves {:?} (their records are unreadable and \
+                 neither the old index nor the stored tree hashes vouch for them): the log \
+                 cannot be extended until they are restored from a backup",
+                r.unknown_leaf_hashes
+            );
+        }
+        say(
+            s,
+            format!(
+                "reindexed {} records{}",
+                r.records,
+                if r.damaged.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} damaged ranges skipped (every readable record is indexed)",
+                        r.damaged.len()
+                    )
+                }
+            ),
+        );
     }
-    Ok(0)
+    Ok(if r.damage_found() { 3 } else { 0 })
 }
 
 /// `samizdat watch ...`.

@@ -4,7 +4,7 @@
 //! Each problem names the file, offset, record id and target URI, so an investigator can
 //! go straight to the damaged bytes.
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::log::merkle::{CompactRange, Hash, leaf_hash};
 use crate::log::note::{Checkpoint, open_note};
 use crate::store::archive::{self, layout};
@@ -140,7 +140,17 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
     }
     for p in &cp_files {
         let name = p.strip_prefix(root).unwrap_or(p).display().to_string();
-        let text = std::fs::read_to_string(p).at(p)?;
+        let text = match archive::read_checkpoint_text(p) {
+            Ok(t) => t,
+            Err(Error::Damage(e)) => {
+                probs.push(Problem {
+                    file: Some(name),
+                    ..general(format!("checkpoint unreadable: {e}"))
+                });
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         match open_note(&text, std::slice::from_ref(&verifier)) {
             Err(e) => probs.push(Problem {
                 file: Some(name),
@@ -173,17 +183,58 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
 
     let index_path = root.join(layout::INDEX);
     let index = if index_path.exists() {
-        Some(Index::open(&index_path, false)?)
+        match Index::open(&index_path, false).and_then(|i| i.check_readable().map(|_| i)) {
+            Ok(i) => Some(i),
+            Err(e) => {
+                probs.push(Problem {
+                    file: Some(layout::INDEX.into()),
+                    ..general(format!(
+                        "the index is damaged ({e}); run `samizdat reindex` to rebuild it \
+                         (the damaged file is moved to quarantine/)"
+                    ))
+                });
+                None
+            }
+        }
     } else {
         probs.push(general(
             "index.sqlite is missing: run `samizdat reindex`".into(),
         ));
         None
     };
+    let mut index = index;
     let index_count = match &index {
         Some(i) => i.leaf_count()?,
         None => 0,
     };
+    // The stored tree hashes, re-derived entry by entry from the leaves as they are read.
+    let hp = root.join(layout::HASHES);
+    let mut stored_check = if hp.exists() {
+        match crate::log::hashes::StoredHashCheck::open(&hp) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                probs.push(general(format!("log/hashes unreadable: {e}")));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    // For the leaf hash of an unreadable record the index does not give.
+    let stored = crate::log::hashes::HashStore::open_read_only(&hp).ok();
+    let signed = archive::latest_checkpoint(root, &verifier).ok().flatten();
+    let stored_leaf_hash = |leaf: u64| -> Option<Hash> {
+        let (h, cp) = (stored.as_ref()?, signed.as_ref()?);
+        (leaf < cp.size)
+            .then(|| {
+                h.checked_inclusion(leaf, cp.size, cp)
+                    .ok()
+                    .map(|c| c.leaf_hash)
+            })
+            .flatten()
+    };
+    // Set when a damaged leaf's hash is unknown: the tree cannot be rebuilt past it.
+    let mut tree_lost_at: Option<u64> = None;
 
     let mut tree = CompactRange::new();
     let check_root = |tree: &CompactRange,
@@ -207,22 +258,40 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
     let mut rows: Vec<RecordRow> = vec![];
     let mut row_at = 0usize;
     let mut next_leaf = 0u64;
-    let mut root_at_index_size = None;
     // Two stages on two threads: one inflates members and hashes leaves, this one checks
     // digests and the index. (Inflate is the slow part; see notes/crates.md.)
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(
-        usize,
-        std::result::Result<(warc::Member, Hash), warc::ReadError>,
-    )>(256);
+    enum Item {
+        Member(warc::Member, Hash),
+        Damaged {
+            offset: u64,
+            end: u64,
+            message: String,
+        },
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, std::io::Result<Item>)>(256);
     let reader_files = files.clone();
     let store = archive::warc_store(root);
+    let mut lens = Vec::with_capacity(files.len());
+    for name in &files {
+        lens.push(store.len(name)?);
+    }
     let reader = std::thread::spawn(move || -> Result<()> {
         for (fi, name) in reader_files.iter().enumerate() {
-            let len = store.len(name)?;
-            for m in warc::MemberReader::new(store.open(name, 0)?, 0, len) {
-                let item = m.map(|m| {
-                    let lh = leaf_hash(&m.bytes);
-                    (m, lh)
+            for item in warc::scan_file(&store, name)? {
+                let item = item.map(|i| match i {
+                    warc::Scanned::Member(m) => {
+                        let lh = leaf_hash(&m.bytes);
+                        Item::Member(m, lh)
+                    }
+                    warc::Scanned::Damaged {
+                        offset,
+                        end,
+                        message,
+                    } => Item::Damaged {
+                        offset,
+                        end,
+                        message,
+                    },
                 });
                 let stop = item.is_err();
                 if tx.send((fi, item)).is_err() {
@@ -239,22 +308,79 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
         let name = &files[fi];
         {
             let (m, lh) = match item {
-                Ok(m) => m,
                 Err(e) => {
+                    probs.push(at(name, 0, format!("cannot read the file: {e}")));
+                    continue;
+                }
+                Ok(Item::Member(m, lh)) => (m, lh),
+                Ok(Item::Damaged {
+                    offset,
+                    end,
+                    message,
+                }) => {
                     let last_file = fi + 1 == files.len();
+                    let at_end = end == lens[fi];
                     let known_end =
                         index_count <= next_leaf && wanted.keys().all(|s| *s <= next_leaf);
-                    if last_file && e.at_end && known_end {
+                    let known_rows = match &index {
+                        Some(ix) => ix.records_in(name, offset, end).unwrap_or_default(),
+                        None => vec![],
+                    };
+                    if last_file && at_end && known_end && known_rows.is_empty() {
                         report.notes.push(format!(
-                            "{name} @{}: a torn record after everything the index and checkpoints know: \
-                             crash debris, moved to quarantine/ by the next capture ({})", e.offset, e.message));
-                    } else {
-                        probs.push(at(
-                            name,
-                            e.offset,
-                            format!("{}; the rest of this file cannot be read", e.message),
-                        ));
+                            "{name} @{offset}: a torn record after everything the index and checkpoints know: \
+                             crash debris, moved to quarantine/ by the next capture ({message})"));
+                        continue;
                     }
+                    let vouched = index_count.max(wanted.keys().next_back().copied().unwrap_or(0));
+                    let count = if !known_rows.is_empty() {
+                        known_rows.len() as u64
+                    } else if last_file && at_end {
+                        vouched.saturating_sub(next_leaf).max(1)
+                    } else {
+                        1
+                    };
+                    let first = next_leaf;
+                    for i in 0..count {
+                        let leaf = next_leaf;
+                        next_leaf += 1;
+                        report.records += 1;
+                        let lh = known_rows
+                            .get(i as usize)
+                            .map(|r| Hash(r.leaf_hash))
+                            .or_else(|| stored_leaf_hash(leaf));
+                        match (lh, tree_lost_at) {
+                            (Some(lh), None) => {
+                                tree.push(lh);
+                                if let Some(c) = &mut stored_check {
+                                    c.push(lh);
+                                }
+                                check_root(&tree, &wanted, &mut probs);
+                            }
+                            (None, None) => tree_lost_at = Some(leaf),
+                            _ => {}
+                        }
+                    }
+                    let leaves = if count == 1 {
+                        format!("leaf {first}")
+                    } else {
+                        format!("leaves {first}..={}", next_leaf - 1)
+                    };
+                    let ids: Vec<&str> = known_rows.iter().map(|r| r.id.as_str()).collect();
+                    probs.push(Problem {
+                        record_id: (!ids.is_empty()).then(|| ids.join(" ")),
+                        ..at(
+                            name,
+                            offset,
+                            format!(
+                                "bytes {offset}..{end} cannot be read ({message}); skipped to the next \
+                                 readable record ({leaves})"
+                            ),
+                        )
+                    });
+                    // The index rows are fetched again from the next leaf on.
+                    rows.clear();
+                    row_at = 0;
                     continue;
                 }
             };
@@ -262,11 +388,13 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
             next_leaf += 1;
             report.records += 1;
             report.bytes += m.bytes.len() as u64;
-            tree.push(lh);
-            if tree.size() == index_count {
-                root_at_index_size = Some(tree.root());
+            if tree_lost_at.is_none() {
+                tree.push(lh);
+                if let Some(c) = &mut stored_check {
+                    c.push(lh);
+                }
+                check_root(&tree, &wanted, &mut probs);
             }
-            check_root(&tree, &wanted, &mut probs);
             let rec = match warc::parse_record(&m.bytes) {
                 Ok(r) => Some(r),
                 Err(e) => {
@@ -292,7 +420,19 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
             // The index row for this leaf, fetched in chunks.
             if let Some(ix) = &index {
                 if row_at >= rows.len() {
-                    rows = ix.records_range(leaf, leaf + 4096)?;
+                    rows = match ix.records_range(leaf, leaf + 4096) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            probs.push(Problem {
+                                file: Some(layout::INDEX.into()),
+                                ..general(format!(
+                                    "the index is damaged ({e}): run `samizdat reindex`"
+                                ))
+                            });
+                            index = None;
+                            continue;
+                        }
+                    };
                     row_at = 0;
                 }
                 let row = rows.get(row_at).filter(|r| r.leaf == leaf);
@@ -381,21 +521,35 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
     {
         probs.push(general(format!("a signed checkpoint covers {max} records but the index knows only {index_count}: the index lost rows (run `samizdat reindex`)")));
     }
-    // The stored tree hashes are a cache, but a proof served from a wrong cache would be wrong.
-    let hp = root.join(layout::HASHES);
-    if hp.exists() && next_leaf > 0 {
-        match crate::log::hashes::HashStore::open_read_only(&hp) {
-            Ok(h) if h.tree_size() >= index_count.min(next_leaf) => {
-                let n = index_count.min(next_leaf);
-                if n > 0 && h.root(n)? != root_at_index_size.unwrap_or_else(|| tree.root()) {
-                    probs.push(general("log/hashes (the stored tree hashes) disagree with the records: run `samizdat reindex` to rebuild them".into()));
-                }
-            }
-            Ok(h) => probs.push(general(format!(
+    if let Some(leaf) = tree_lost_at {
+        probs.push(general(format!(
+            "the log tree cannot be rebuilt past leaf {leaf}: its record is unreadable and neither \
+             the index nor the checked stored tree hashes give its leaf hash, so checkpoints \
+             above size {leaf} were not checked"
+        )));
+    }
+    // The stored tree hashes are a cache, but a proof served from a wrong cache would be
+    // wrong: every hash in the file was re-derived from the leaves above.
+    if let Some(c) = &stored_check {
+        let n = index_count.min(next_leaf);
+        if let Some(e) = &c.io_error {
+            probs.push(general(format!("log/hashes unreadable: {e}")));
+        } else if c.bad > 0 {
+            let (leaf, level) = c.first_bad.unwrap_or((0, 0));
+            probs.push(Problem {
+                file: Some(layout::HASHES.into()),
+                ..general(format!(
+                    "{} stored tree hashes disagree with the records' leaf hashes (the first at \
+                     leaf {leaf}, level {level}): proofs served from them would be wrong; run \
+                     `samizdat reindex` to rebuild them",
+                    c.bad
+                ))
+            });
+        } else if c.file_leaves() < n {
+            probs.push(general(format!(
                 "log/hashes holds {} leaves, the index {index_count}: run `samizdat reindex`",
-                h.tree_size()
-            ))),
-            Err(e) => probs.push(general(format!("log/hashes unreadable: {e}"))),
+                c.file_leaves()
+            )));
         }
     }
     // Stored RFC 3161 replies, each against its checkpoint's bytes.

@@ -62,8 +62,25 @@ pub(crate) fn open_index(root: &Path) -> Result<Index> {
 pub(crate) fn read_member(root: &Path, row: &RecordRow) -> Result<(Vec<u8>, Vec<u8>)> {
     let p = root.join(layout::WARC_DIR).join(&row.file);
     let mut f = std::fs::File::open(&p).at(&p)?;
+    // The range comes from the index: check it against the file before allocating.
+    let size = f.metadata().at(&p)?.len();
+    let len = row
+        .offset
+        .checked_add(row.length)
+        .filter(|end| *end <= size)
+        .and_then(|_| usize::try_from(row.length).ok())
+        .ok_or_else(|| {
+            Error::Damage(format!(
+                "{}: the index places record {} at bytes {}+{}, past the file's end ({size}): \
+                 run `samizdat verify`",
+                p.display(),
+                row.id,
+                row.offset,
+                row.length
+            ))
+        })?;
     f.seek(SeekFrom::Start(row.offset)).at(&p)?;
-    let mut raw = vec![0u8; row.length as usize];
+    let mut raw = vec![0u8; len];
     f.read_exact(&mut raw).at(&p)?;
     let mut bytes = vec![];
     flate2::read::GzDecoder::new(&raw[..])
@@ -483,7 +500,8 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
             })?;
             payloads.insert(row.id.clone(), rec.payload().to_vec());
         }
-        let proof = hashes.inclusion_proof(row.leaf, cp.size)?;
+        // Checked against the signed checkpoint: a damaged cache is refused, never exported.
+        let proof = hashes.checked_inclusion(row.leaf, cp.size, &cp)?.proof;
         leaves.push(json!({"record_id": row.id, "leaf_index": row.leaf, "leaf_hash": Hash(row.leaf_hash).to_base64(),
             "proof": proof.iter().map(|h| h.to_base64()).collect::<Vec<_>>()}));
         metas.push(RecMeta {
@@ -716,8 +734,8 @@ fn conclusions(ok: bool, f: &Facts) -> (Vec<String>, Vec<String>) {
     (proven, not)
 }
 
-/// Reads the gzip members of an in-memory `.warc.gz`.
-pub(crate) fn members(data: &[u8]) -> Vec<std::result::Result<(u64, Vec<u8>), String>> {
+/// Reads the gzip members of an in-memory `.warc.gz` (public for the fuzz target).
+pub fn members(data: &[u8]) -> Vec<std::result::Result<(u64, Vec<u8>), String>> {
     let mut out = vec![];
     let mut rest = data;
     while !rest.is_empty() {

@@ -20,8 +20,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
 use crate::log::merkle::{
-    self, Hash, HashReader, stored_hash_count, stored_hash_index, stored_hashes_for_record,
+    self, Hash, HashReader, node_hash, stored_hash_count, stored_hash_index,
+    stored_hashes_for_record, verify_consistency, verify_inclusion,
 };
+use crate::log::note::Checkpoint;
 
 const HASH_LEN: u64 = 32;
 /// Flush the write buffer to the file once it holds this many hashes (512 KiB).
@@ -273,6 +275,227 @@ impl HashStore {
     }
 }
 
+/// An inclusion proof read from the store and checked against a signed checkpoint.
+#[derive(Debug, Clone)]
+pub struct CheckedInclusion {
+    pub leaf_hash: Hash,
+    /// The root of the tree the proof is for (checked against the signed root).
+    pub root: Hash,
+    pub proof: Vec<Hash>,
+}
+
+/// The store is a cache: every proof or tile served from it is first checked against the
+/// latest signed checkpoint, so a damaged cache is refused, never served.
+impl HashStore {
+    fn damaged(&self, signed: &Checkpoint, what: impl std::fmt::Display) -> Error {
+        Error::Damage(format!(
+            "{} (the stored tree hashes) disagree with the signed checkpoint of size {}: {what}; \
+             nothing was served: run `samizdat verify`, then `samizdat reindex` to rebuild them",
+            self.path.display(),
+            signed.size
+        ))
+    }
+
+    fn check_signed(&self, size: u64, signed: &Checkpoint) -> Result<()> {
+        if size > signed.size {
+            return Err(Error::Usage(format!(
+                "tree size {size} is beyond the latest signed checkpoint ({} leaves)",
+                signed.size
+            )));
+        }
+        self.check_size(signed.size)
+    }
+
+    /// The root of the first `size` leaves, checked against `signed` (directly, or through
+    /// a consistency proof when `size` is smaller).
+    pub fn checked_root(&self, size: u64, signed: &Checkpoint) -> Result<Hash> {
+        self.check_signed(size, signed)?;
+        let root = self.root(size)?;
+        if size == signed.size {
+            if root != signed.root {
+                return Err(self.damaged(signed, "the root differs"));
+            }
+        } else if size > 0 {
+            let p = self.consistency_proof(size, signed.size)?;
+            verify_consistency(size, signed.size, &p, &root, &signed.root)
+                .map_err(|e| self.damaged(signed, format!("root of size {size}: {e}")))?;
+        }
+        Ok(root)
+    }
+
+    /// Inclusion proof for leaf `index` in the tree of `size` leaves (`size <=
+    /// signed.size`), checked before it is returned.
+    pub fn checked_inclusion(
+        &self,
+        index: u64,
+        size: u64,
+        signed: &Checkpoint,
+    ) -> Result<CheckedInclusion> {
+        if index >= size {
+            return Err(Error::Usage(format!(
+                "leaf {index} is not in a tree of size {size}"
+            )));
+        }
+        let root = self.checked_root(size, signed)?;
+        let leaf_hash = self.leaf_hash(index)?;
+        let proof = self.inclusion_proof(index, size)?;
+        verify_inclusion(&leaf_hash, index, size, &proof, &root)
+            .map_err(|e| self.damaged(signed, format!("proof for leaf {index}: {e}")))?;
+        Ok(CheckedInclusion {
+            leaf_hash,
+            root,
+            proof,
+        })
+    }
+
+    /// Consistency proof from `old` to `new` (`new <= signed.size`) with both roots,
+    /// checked before they are returned.
+    pub fn checked_consistency(
+        &self,
+        old: u64,
+        new: u64,
+        signed: &Checkpoint,
+    ) -> Result<(Hash, Hash, Vec<Hash>)> {
+        let new_root = self.checked_root(new, signed)?;
+        let old_root = self.checked_root(old, signed)?;
+        let p = self.consistency_proof(old, new)?;
+        verify_consistency(old, new, &p, &old_root, &new_root)
+            .map_err(|e| self.damaged(signed, format!("proof {old} -> {new}: {e}")))?;
+        Ok((old_root, new_root, p))
+    }
+
+    /// [`HashStore::tile`], with every hash in it checked against `signed`: the tile is
+    /// cut into at most 8 aligned perfect subtrees, and each subtree's root is proven to
+    /// be a node of the signed tree (an inclusion proof from that node's height up).
+    pub fn checked_tile(
+        &self,
+        level: u8,
+        n: u64,
+        width: u16,
+        signed: &Checkpoint,
+    ) -> Result<Vec<u8>> {
+        self.check_size(signed.size)?;
+        let bytes = self.tile(level, n, width)?;
+        let base = 8 * level as u32;
+        let first = n * TILE_WIDTH as u64; // checked by tile()
+        let end_leaf = (first + width as u64)
+            .checked_shl(base)
+            .filter(|e| e >> base == first + width as u64);
+        if end_leaf.is_none_or(|e| e > signed.size) {
+            return Err(Error::NotFound(format!(
+                "tile {level}/{n} of width {width} is beyond the signed tree of size {}",
+                signed.size
+            )));
+        }
+        let hashes: Vec<Hash> = bytes
+            .chunks_exact(HASH_LEN as usize)
+            .map(|c| Hash(c.try_into().expect("32-byte chunks")))
+            .collect();
+        let mut offset = 0usize;
+        while offset < hashes.len() {
+            let rest = hashes.len() - offset;
+            let j = usize::BITS - 1 - rest.leading_zeros(); // largest 2^j <= rest
+            let chunk = &hashes[offset..offset + (1usize << j)];
+            let mut level_hashes = chunk.to_vec();
+            while level_hashes.len() > 1 {
+                level_hashes = level_hashes
+                    .chunks_exact(2)
+                    .map(|p| node_hash(&p[0], &p[1]))
+                    .collect();
+            }
+            let node = level_hashes[0];
+            let height = base + j;
+            let pos = first + offset as u64; // index at the tile's level
+            let leaf = pos << base;
+            let proof = self.inclusion_proof(leaf, signed.size)?;
+            let above = proof.get(height as usize..).unwrap_or(&[]);
+            let size_at = ((signed.size - 1) >> height) + 1;
+            verify_inclusion(&node, pos >> j, size_at, above, &signed.root).map_err(|e| {
+                self.damaged(
+                    signed,
+                    format!("tile {level}/{n}, hashes from {offset}: {e}"),
+                )
+            })?;
+            offset += 1 << j;
+        }
+        Ok(bytes)
+    }
+}
+
+/// Checks a stored-hashes file, entry by entry, against the leaf hashes of the records
+/// (pushed in leaf order): every hash the file holds is recomputed from the leaves, in
+/// one pass with O(log n) memory.
+pub struct StoredHashCheck {
+    file: std::io::BufReader<File>,
+    /// Hashes in the file.
+    entries: u64,
+    read: u64,
+    /// Left siblings by level (the compact range of the leaves pushed so far).
+    left: Vec<Option<Hash>>,
+    leaves: u64,
+    /// Stored hashes that differ from the recomputed ones.
+    pub bad: u64,
+    /// The first of them: (leaf, level).
+    pub first_bad: Option<(u64, u8)>,
+    pub io_error: Option<String>,
+}
+
+impl StoredHashCheck {
+    pub fn open(path: &Path) -> Result<StoredHashCheck> {
+        let file = File::open(path).at(path)?;
+        let len = file.metadata().at(path)?.len();
+        Ok(StoredHashCheck {
+            file: std::io::BufReader::with_capacity(256 * 1024, file),
+            entries: len / HASH_LEN,
+            read: 0,
+            left: Vec::new(),
+            leaves: 0,
+            bad: 0,
+            first_bad: None,
+            io_error: None,
+        })
+    }
+
+    /// Leaves whose every stored hash is in the file.
+    pub fn file_leaves(&self) -> u64 {
+        leaves_for_count(self.entries)
+    }
+
+    /// The next leaf's hash, in leaf order.
+    pub fn push(&mut self, leaf: Hash) {
+        use std::io::Read;
+        let n = self.leaves;
+        self.leaves += 1;
+        let mut h = leaf;
+        let mut out = vec![(0u8, h)];
+        let closes = (n + 1).trailing_zeros() as usize;
+        if self.left.len() <= closes {
+            self.left.resize(closes + 1, None);
+        }
+        for level in 0..closes {
+            let l = self.left[level].take().unwrap_or(Hash([0; 32]));
+            h = node_hash(&l, &h);
+            out.push((level as u8 + 1, h));
+        }
+        self.left[closes] = Some(h);
+        for (level, want) in out {
+            if self.read >= self.entries || self.io_error.is_some() {
+                return;
+            }
+            let mut b = [0u8; 32];
+            if let Err(e) = self.file.read_exact(&mut b) {
+                self.io_error = Some(e.to_string());
+                return;
+            }
+            self.read += 1;
+            if b != want.0 {
+                self.bad += 1;
+                self.first_bad.get_or_insert((n, level));
+            }
+        }
+    }
+}
+
 impl HashReader for HashStore {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>> {
         indexes.iter().map(|&i| self.read_one(i)).collect()
@@ -388,6 +611,51 @@ mod tests {
         s.append(&[leaf(1000)]).unwrap();
         assert_eq!(s.root(1001).unwrap(), roots[1001]);
         assert!(s.truncate(5000).is_err());
+    }
+
+    #[test]
+    fn checked_proofs_and_tiles_refuse_a_flipped_interior_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hashes");
+        let mut s = HashStore::open(&path).unwrap();
+        let leaves: Vec<Hash> = (0..600).map(leaf).collect();
+        s.append(&leaves).unwrap();
+        s.sync().unwrap();
+        let cp = Checkpoint {
+            origin: "x".into(),
+            size: 600,
+            root: s.root(600).unwrap(),
+            extensions: vec![],
+        };
+        for i in [0, 1, 255, 256, 599] {
+            s.checked_inclusion(i, 600, &cp).unwrap();
+            if i < 599 {
+                s.checked_inclusion(i, 599, &cp).unwrap();
+            }
+        }
+        s.checked_tile(0, 0, 256, &cp).unwrap();
+        s.checked_tile(0, 2, 88, &cp).unwrap();
+        s.checked_tile(1, 0, 2, &cp).unwrap();
+        let mut check = StoredHashCheck::open(&path).unwrap();
+        leaves.iter().for_each(|l| check.push(*l));
+        assert_eq!(check.bad, 0);
+        drop(s);
+        // Leaf 1's hash is not on the path of the root: the root still matches.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[(stored_hash_index(0, 1) * HASH_LEN) as usize] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let s = HashStore::open_read_only(&path).unwrap();
+        assert_eq!(s.root(600).unwrap(), cp.root);
+        let e = s.checked_inclusion(0, 600, &cp).unwrap_err();
+        assert!(matches!(e, Error::Damage(_)), "{e}");
+        assert!(s.checked_inclusion(1, 600, &cp).is_err());
+        assert!(s.checked_inclusion(300, 600, &cp).is_ok());
+        assert!(s.checked_tile(0, 0, 256, &cp).is_err());
+        assert!(s.checked_tile(0, 0, 5, &cp).is_err());
+        assert!(s.checked_tile(0, 1, 256, &cp).is_ok());
+        let mut check = StoredHashCheck::open(&path).unwrap();
+        leaves.iter().for_each(|l| check.push(*l));
+        assert_eq!((check.bad, check.first_bad), (1, Some((1, 0))));
     }
 
     #[test]

@@ -237,3 +237,20 @@ pub trait Platform: Sync {
         None
     }
 }
+
+/// Runs a plan without a network: `answer` answers each request. `None` when the plan has
+/// not finished after `max_fetches` answers. For tests, fuzzing and replaying fixtures.
+pub fn run_offline(
+    mut plan: Box<dyn Plan>,
+    mut answer: impl FnMut(&Request) -> Fetched,
+    max_fetches: usize,
+) -> Option<Finding> {
+    let mut last: Option<Fetched> = None;
+    for _ in 0..=max_fetches {
+        match plan.next(last.as_ref()) {
+            Step::Done(f) => return Some(f),
+            Step::Fetch(req) => last = Some(answer(&req)),
+        }
+    }
+    None
+}

@@ -103,6 +103,13 @@ pub struct Archive {
     /// The active file's name and warcinfo record id, from the last append: finding it
     /// in the index means a scan, and watch appends small batches all day.
     warcinfo: Option<(String, String)>,
+    /// Which file `index` has open (device, inode): `reindex` swaps in a new file.
+    index_file: Option<(u64, u64)>,
+}
+
+fn file_id(p: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(p).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// What one append did.
@@ -133,8 +140,10 @@ impl Archive {
             load_or_create_key(root, &config)?
         };
         let index = Index::open(&root.join(layout::INDEX), true)?;
+        let index_file = file_id(&root.join(layout::INDEX));
         let hashes = HashStore::open(&root.join(layout::HASHES))?;
         Ok(Archive {
+            index_file,
             root: root.to_path_buf(),
             config,
             signer,
@@ -341,6 +350,14 @@ impl Archive {
     fn recover(&mut self) -> Result<()> {
         // Another process may have appended since our last batch: re-read the cache.
         self.hashes = HashStore::open(&self.root.join(layout::HASHES))?;
+        // ... or rebuilt the index into a new file (`reindex`): follow it.
+        let index_path = self.root.join(layout::INDEX);
+        let now = file_id(&index_path);
+        if now != self.index_file {
+            self.index = Index::open(&index_path, true)?;
+            self.index_file = file_id(&index_path);
+            self.warcinfo = None;
+        }
         let known = self.index.leaf_count()?;
         if let Some(cp) = self.latest_checkpoint()?
             && cp.size > known
@@ -458,89 +475,449 @@ impl Archive {
         let mut r = warc::MemberReader::new(self.files.open(name, 0)?, 0, len);
         Ok(!matches!(r.next(), Some(Ok(_))))
     }
+}
 
-    /// Rebuilds the index and the tree hashes from the WARC files alone.
-    pub fn reindex(&mut self, mut progress: impl FnMut(u64)) -> Result<u64> {
-        let _lock = lock(&self.root)?;
-        self.index.clear()?;
-        self.hashes.truncate(0)?;
-        let mut n = 0u64;
-        let files = self.files.list()?;
-        for (i, name) in files.iter().enumerate() {
-            let mut rows = vec![];
-            let mut recs = vec![];
-            let mut torn = None;
-            let len = self.files.len(name)?;
-            for m in warc::MemberReader::new(self.files.open(name, 0)?, 0, len) {
-                let m = match m {
-                    Ok(m) => m,
-                    Err(e) => {
-                        torn = Some(e);
-                        break;
-                    }
-                };
-                let rec = warc::parse_record(&m.bytes).map_err(|msg| Error::Warc {
-                    file: name.clone(),
-                    offset: m.offset,
-                    message: msg,
-                })?;
-                rows.push(RecordRow::new(
-                    &rec,
-                    n,
-                    name,
-                    m.offset,
-                    m.length,
-                    leaf_hash(&m.bytes).0,
-                ));
-                recs.push(rec);
-                n += 1;
-                if rows.len() >= 2000 {
-                    self.flush_reindex(&mut rows, &mut recs)?;
-                    progress(n);
-                }
-            }
-            self.flush_reindex(&mut rows, &mut recs)?;
-            if let Some(e) = torn {
-                let last = i + 1 == files.len();
-                if !(last && e.at_end) {
-                    return Err(Error::Warc {
-                        file: name.clone(),
-                        offset: e.offset,
-                        message: format!(
-                            "{}; the archive is damaged: run `samizdat verify`",
-                            e.message
-                        ),
-                    });
-                }
-                // Crash debris at the very end: recover() will quarantine it at the next append.
-            }
+/// A byte range of a WARC file that holds no readable record.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DamagedRange {
+    pub file: String,
+    pub offset: u64,
+    pub end: u64,
+    /// Leaves of the log the range held, kept as damaged leaves (their leaf hashes come
+    /// from the old index or the checked stored tree hashes).
+    pub leaves: Vec<u64>,
+    pub message: String,
+}
+
+impl std::fmt::Display for DamagedRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} bytes {}..{}: {}",
+            self.file, self.offset, self.end, self.message
+        )?;
+        match (self.leaves.first(), self.leaves.last()) {
+            (Some(a), Some(b)) if a == b => write!(f, " (leaf {a} kept as a damaged leaf)"),
+            (Some(a), Some(b)) => write!(f, " (leaves {a}..={b} kept as damaged leaves)"),
+            _ => write!(
+                f,
+                " (crash debris after everything the log knows: the next capture moves it to quarantine/)"
+            ),
         }
-        self.hashes.sync()?;
-        progress(n);
-        Ok(n)
+    }
+}
+
+/// What `reindex` did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Reindexed {
+    /// Leaves in the rebuilt index (damaged ones included).
+    pub records: u64,
+    pub damaged: Vec<DamagedRange>,
+    /// Readable records whose derived rows (post, check, watch) could not be applied.
+    pub unapplied: Vec<String>,
+    /// Damaged leaves whose leaf hash nothing gave: the log cannot grow past them.
+    pub unknown_leaf_hashes: Vec<u64>,
+    /// Where a damaged old index or tree-hash file was moved (never deleted).
+    pub moved: Vec<PathBuf>,
+    /// Not damage: a torn tail after everything the log knows (crash debris).
+    pub notes: Vec<String>,
+}
+
+impl Reindexed {
+    pub fn damage_found(&self) -> bool {
+        !self.damaged.is_empty() || !self.unapplied.is_empty() || !self.moved.is_empty()
+    }
+}
+
+/// Where a leaf hash of a damaged leaf can come from.
+struct OldKnowledge {
+    index: Option<Index>,
+    hashes: Option<HashStore>,
+    checkpoint: Option<Checkpoint>,
+    /// Leaves the old index or the latest checkpoint vouch for.
+    known: u64,
+}
+
+impl OldKnowledge {
+    fn rows_in(&self, file: &str, from: u64, to: u64) -> Vec<RecordRow> {
+        match &self.index {
+            Some(ix) => ix.records_in(file, from, to).unwrap_or_default(),
+            None => vec![],
+        }
     }
 
-    fn flush_reindex(&mut self, rows: &mut Vec<RecordRow>, recs: &mut Vec<Record>) -> Result<()> {
-        let leaves: Vec<Hash> = rows.iter().map(|r| Hash(r.leaf_hash)).collect();
-        self.hashes.append(&leaves)?;
-        self.index.add(rows, recs)?;
-        rows.clear();
-        recs.clear();
-        Ok(())
+    /// The leaf hash of `leaf` from the stored tree hashes, only if its inclusion in the
+    /// signed checkpoint verifies.
+    fn stored_leaf_hash(&self, leaf: u64) -> Option<Hash> {
+        let (h, cp) = (self.hashes.as_ref()?, self.checkpoint.as_ref()?);
+        if leaf >= cp.size {
+            return None;
+        }
+        h.checked_inclusion(leaf, cp.size, cp)
+            .ok()
+            .map(|c| c.leaf_hash)
+    }
+}
+
+/// Rebuilds the index and the tree hashes from the WARC files alone, into new files that
+/// replace the old ones only once complete (an interrupted reindex changes nothing).
+///
+/// An unreadable byte range is skipped to the next readable record and reported; the
+/// leaves it held stay leaves (a row of type `damaged` each, with the leaf hash the old
+/// index or the checked stored tree hashes give), so leaf numbers, the tree and the signed
+/// checkpoints stay consistent and captures go on. A damaged old `index.sqlite` (or a
+/// stored-hash file that differs from the rebuilt one) is moved to `quarantine/`.
+pub fn reindex(root: &Path, mut progress: impl FnMut(u64)) -> Result<Reindexed> {
+    let _lock = lock(root)?;
+    let index_path = root.join(layout::INDEX);
+    let hashes_path = root.join(layout::HASHES);
+    let mut out = Reindexed::default();
+
+    // What the old files know, for the leaves of damaged ranges.
+    let mut old_index_damaged = None;
+    let old_index = if index_path.exists() {
+        match Index::open(&index_path, false).and_then(|i| i.check_readable().map(|_| i)) {
+            Ok(i) => Some(i),
+            Err(e) => {
+                old_index_damaged = Some(e.to_string());
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let checkpoint = read_verifier(root)
+        .ok()
+        .and_then(|v| latest_checkpoint(root, &v).ok().flatten());
+    let old = OldKnowledge {
+        known: old_index
+            .as_ref()
+            .and_then(|i| i.leaf_count().ok())
+            .unwrap_or(0)
+            .max(checkpoint.as_ref().map_or(0, |c| c.size)),
+        index: old_index,
+        hashes: HashStore::open_read_only(&hashes_path).ok(),
+        checkpoint,
+    };
+
+    // The new files, beside the old ones.
+    let new_index_path = root.join(format!("{}.new", layout::INDEX));
+    let new_hashes_path = root.join(format!("{}.new", layout::HASHES));
+    for p in [
+        new_index_path.clone(),
+        root.join(format!("{}.new-wal", layout::INDEX)),
+        root.join(format!("{}.new-shm", layout::INDEX)),
+        root.join(format!("{}.new-journal", layout::INDEX)),
+        new_hashes_path.clone(),
+    ] {
+        match fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(p, e)),
+        }
+    }
+    let mut index = Index::open(&new_index_path, true)?;
+    let mut hashes = HashStore::open(&new_hashes_path)?;
+
+    let store = warc_store(root);
+    let files = store.list()?;
+    let mut n = 0u64;
+    let mut rows: Vec<RecordRow> = vec![];
+    let mut recs: Vec<Record> = vec![];
+    for (fi, name) in files.iter().enumerate() {
+        let last_file = fi + 1 == files.len();
+        for item in warc::scan_file(&store, name)? {
+            let item = item.map_err(|e| Error::Warc {
+                file: name.clone(),
+                offset: 0,
+                message: format!("cannot read: {e}"),
+            })?;
+            match item {
+                warc::Scanned::Member(m) => match warc::parse_record(&m.bytes) {
+                    Ok(rec) => {
+                        rows.push(RecordRow::new(
+                            &rec,
+                            n,
+                            name,
+                            m.offset,
+                            m.length,
+                            leaf_hash(&m.bytes).0,
+                        ));
+                        recs.push(rec);
+                        n += 1;
+                    }
+                    Err(msg) => {
+                        // It inflates, so it is a leaf with a known hash, but not a record.
+                        let id = old
+                            .rows_in(name, m.offset, m.offset + 1)
+                            .into_iter()
+                            .next()
+                            .map(|r| r.id);
+                        rows.push(damaged_row(
+                            id,
+                            n,
+                            name,
+                            m.offset,
+                            m.length,
+                            leaf_hash(&m.bytes).0,
+                        ));
+                        out.damaged.push(DamagedRange {
+                            file: name.clone(),
+                            offset: m.offset,
+                            end: m.offset + m.length,
+                            leaves: vec![n],
+                            message: format!("not a valid WARC record: {msg}"),
+                        });
+                        n += 1;
+                    }
+                },
+                warc::Scanned::Damaged {
+                    offset,
+                    end,
+                    message,
+                } => {
+                    let known_rows = old.rows_in(name, offset, end);
+                    let count = if !known_rows.is_empty() {
+                        known_rows.len() as u64
+                    } else if last_file && end == store.len(name)? {
+                        // A tail: leaves only as far as the old index or a checkpoint
+                        // vouch for; beyond that it is crash debris for quarantine/.
+                        old.known.saturating_sub(n)
+                    } else {
+                        1
+                    };
+                    let mut leaves = vec![];
+                    for i in 0..count {
+                        let known = known_rows.get(i as usize);
+                        let hash = old
+                            .stored_leaf_hash(n)
+                            .map(|h| h.0)
+                            .or_else(|| known.map(|r| r.leaf_hash));
+                        let hash = match hash {
+                            Some(h) => h,
+                            None => {
+                                out.unknown_leaf_hashes.push(n);
+                                [0u8; 32]
+                            }
+                        };
+                        let (o, l) = known.map_or((offset, end - offset), |r| (r.offset, r.length));
+                        rows.push(damaged_row(
+                            known.map(|r| r.id.clone()),
+                            n,
+                            name,
+                            o,
+                            l,
+                            hash,
+                        ));
+                        leaves.push(n);
+                        n += 1;
+                    }
+                    let range = DamagedRange {
+                        file: name.clone(),
+                        offset,
+                        end,
+                        leaves,
+                        message,
+                    };
+                    if range.leaves.is_empty() {
+                        // After everything the log knows: crash debris, which the next
+                        // writer moves to quarantine/.
+                        out.notes.push(range.to_string());
+                    } else {
+                        out.damaged.push(range);
+                    }
+                }
+            }
+            if rows.len() >= 2000 {
+                flush_reindex(&mut index, &mut hashes, &mut rows, &mut recs, &mut out)?;
+                progress(n);
+            }
+        }
+        flush_reindex(&mut index, &mut hashes, &mut rows, &mut recs, &mut out)?;
+    }
+    hashes.sync()?;
+    drop(hashes);
+    index.finish_for_swap()?;
+    out.records = n;
+
+    // Swap: the old files go aside (damaged ones to quarantine/), the new ones in.
+    let stamp = jiff::Timestamp::now().as_second();
+    let qdir = root.join(layout::QUARANTINE);
+    fs::create_dir_all(&qdir).at(&qdir)?;
+    drop(old);
+    if let Some(why) = &old_index_damaged {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let from = root.join(format!("{}{suffix}", layout::INDEX));
+            if from.exists() {
+                let to = qdir.join(format!("{}.{stamp}.damaged{suffix}", layout::INDEX));
+                fs::rename(&from, &to).at(&from)?;
+                out.moved.push(to);
+            }
+        }
+        tracing::warn!("index.sqlite was damaged ({why}): moved to quarantine/");
+    } else {
+        // A healthy old index: its WAL must not be replayed into the new file.
+        for suffix in ["-wal", "-shm"] {
+            let p = root.join(format!("{}{suffix}", layout::INDEX));
+            match fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(p, e)),
+            }
+        }
+    }
+    fs::rename(&new_index_path, &index_path).at(&index_path)?;
+    if hashes_path.exists() && !is_prefix_of(&hashes_path, &new_hashes_path)? {
+        let to = qdir.join(format!("hashes.{stamp}.replaced"));
+        fs::rename(&hashes_path, &to).at(&hashes_path)?;
+        out.moved.push(to);
+    }
+    fs::rename(&new_hashes_path, &hashes_path).at(&hashes_path)?;
+    sync_dir(root)?;
+    sync_dir(&root.join(layout::LOG_DIR))?;
+    progress(n);
+    Ok(out)
+}
+
+/// The index row of a damaged leaf: where its bytes are, and its leaf hash.
+fn damaged_row(
+    id: Option<String>,
+    leaf: u64,
+    file: &str,
+    offset: u64,
+    length: u64,
+    leaf_hash: [u8; 32],
+) -> RecordRow {
+    RecordRow {
+        leaf,
+        id: id.unwrap_or_else(|| format!("<urn:samizdat:damaged:{file}:{offset}:{leaf}>")),
+        file: file.to_string(),
+        offset,
+        length,
+        warc_type: DAMAGED.to_string(),
+        target: None,
+        date: String::new(),
+        content_type: None,
+        block_digest: None,
+        payload_digest: None,
+        leaf_hash,
+    }
+}
+
+/// The `records.type` of a leaf whose bytes are unreadable.
+pub const DAMAGED: &str = "damaged";
+
+/// Adds a batch; a record whose derived rows cannot be applied (or whose id another
+/// record already has) is still indexed as a leaf, and reported.
+fn flush_reindex(
+    index: &mut Index,
+    hashes: &mut HashStore,
+    rows: &mut Vec<RecordRow>,
+    recs: &mut Vec<Record>,
+    out: &mut Reindexed,
+) -> Result<()> {
+    let leaves: Vec<Hash> = rows.iter().map(|r| Hash(r.leaf_hash)).collect();
+    hashes.append(&leaves)?;
+    if index.add(rows, recs).is_err() {
+        // One at a time, to find the records at fault.
+        let by_id: std::collections::HashMap<String, &Record> =
+            recs.iter().map(|r| (r.id().to_string(), r)).collect();
+        for row in rows.iter() {
+            let rec = by_id.get(&row.id).filter(|_| row.warc_type != DAMAGED);
+            let one: Vec<Record> = rec.map(|r| (*r).clone()).into_iter().collect();
+            if index.add(std::slice::from_ref(row), &one).is_ok() {
+                continue;
+            }
+            if index.add(std::slice::from_ref(row), &[]).is_ok() {
+                out.unapplied
+                    .push(format!("{} [leaf {}]", row.id, row.leaf));
+                continue;
+            }
+            let mut r = damaged_row(
+                None,
+                row.leaf,
+                &row.file,
+                row.offset,
+                row.length,
+                row.leaf_hash,
+            );
+            r.id = format!(
+                "<urn:samizdat:duplicate:{}:{}:{}>",
+                row.file, row.offset, row.leaf
+            );
+            index.add(std::slice::from_ref(&r), &[])?;
+            out.unapplied.push(format!(
+                "{} [leaf {}]: its record id is already taken by an earlier record",
+                row.id, row.leaf
+            ));
+        }
+    }
+    rows.clear();
+    recs.clear();
+    Ok(())
+}
+
+/// Whether file `a` is byte-for-byte a prefix of file `b`.
+fn is_prefix_of(a: &Path, b: &Path) -> Result<bool> {
+    use std::io::BufReader;
+    let (fa, fb) = (File::open(a).at(a)?, File::open(b).at(b)?);
+    if fa.metadata().at(a)?.len() > fb.metadata().at(b)?.len() {
+        return Ok(false);
+    }
+    let (mut ra, mut rb) = (BufReader::new(fa), BufReader::new(fb));
+    let (mut ba, mut bb) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    loop {
+        let k = ra.read(&mut ba).at(a)?;
+        if k == 0 {
+            return Ok(true);
+        }
+        rb.read_exact(&mut bb[..k]).at(b)?;
+        if ba[..k] != bb[..k] {
+            return Ok(false);
+        }
     }
 }
 
 /// The newest stored checkpoint that verifies under `verifier`.
 pub fn latest_checkpoint(root: &Path, verifier: &NoteVerifier) -> Result<Option<Checkpoint>> {
     let p = root.join(layout::CHECKPOINT);
-    let text = match fs::read_to_string(&p) {
+    let text = match read_checkpoint_text(&p) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(p, e)),
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
     };
+    // A checkpoint of this archive that does not verify with its own key is damage.
     let note = crate::log::note::open_note(&text, std::slice::from_ref(verifier))
-        .map_err(|e| Error::Log(format!("{}: {e}", p.display())))?;
-    Ok(Some(Checkpoint::parse(&note.text)?))
+        .map_err(|e| Error::Damage(format!("{}: {e}: run `samizdat verify`", p.display())))?;
+    Ok(Some(Checkpoint::parse(&note.text).map_err(|e| {
+        Error::Damage(format!("{}: {e}: run `samizdat verify`", p.display()))
+    })?))
+}
+
+/// A stored checkpoint's text, read with a bound (a note is at most 1 MiB); bytes that
+/// are not UTF-8 are damage.
+pub fn read_checkpoint_text(p: &Path) -> Result<String> {
+    const MAX: u64 = 1 << 20;
+    let mut bytes = Vec::new();
+    File::open(p)
+        .at(p)?
+        .take(MAX + 1)
+        .read_to_end(&mut bytes)
+        .at(p)?;
+    if bytes.len() as u64 > MAX {
+        return Err(Error::Damage(format!(
+            "{}: larger than a signed note can be (1 MiB)",
+            p.display()
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        Error::Damage(format!(
+            "{}: not UTF-8 text: the checkpoint is damaged",
+            p.display()
+        ))
+    })
 }
 
 /// The archive-wide append lock, released when dropped.

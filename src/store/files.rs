@@ -86,8 +86,21 @@ impl WarcFiles for LocalWarcDir {
     }
 
     fn read_range(&self, name: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
+        // The range comes from the index: check it against the file before allocating.
+        let size = self.len(name)?;
+        let buf_len = offset
+            .checked_add(len)
+            .filter(|end| *end <= size)
+            .and_then(|_| usize::try_from(len).ok())
+            .ok_or_else(|| {
+                Error::Damage(format!(
+                    "{}: the index places a record at bytes {offset}+{len}, past the file's \
+                     end ({size}): run `samizdat verify`",
+                    self.path(name).display()
+                ))
+            })?;
         let mut r = self.open(name, offset)?;
-        let mut buf = vec![0u8; len as usize];
+        let mut buf = vec![0u8; buf_len];
         r.read_exact(&mut buf).at(self.path(name))?;
         Ok(buf)
     }

@@ -303,6 +303,23 @@ pub struct ListFilter {
     pub limit: usize,
 }
 
+/// A SQLite error on the index; a file that is not (or no longer) a database is damage
+/// (exit 3) that `reindex` repairs.
+pub fn index_error(path: &Path, e: rusqlite::Error) -> Error {
+    use rusqlite::ffi::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Error::Damage(format!(
+            "{} is damaged ({e}): run `samizdat reindex` to rebuild it (the damaged file is \
+             moved to quarantine/)",
+            path.display()
+        )),
+        _ => Error::Index {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    }
+}
+
 pub struct Index {
     conn: Connection,
     path: PathBuf,
@@ -316,10 +333,8 @@ impl Index {
         } else {
             OpenFlags::SQLITE_OPEN_READ_ONLY
         };
-        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| Error::Index {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+        let mut conn =
+            Connection::open_with_flags(path, flags).map_err(|e| index_error(path, e))?;
         if !writable
             && conn
                 .query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
@@ -328,12 +343,8 @@ impl Index {
             // A WAL database on a read-only file system (a mounted backup, a write-protected
             // disk) cannot be opened normally: read it as immutable instead.
             let uri = format!("file:{}?immutable=1", path.display());
-            conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI).map_err(
-                |e| Error::Index {
-                    path: path.to_path_buf(),
-                    source: e,
-                },
-            )?;
+            conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                .map_err(|e| index_error(path, e))?;
         }
         let idx = Index {
             conn,
@@ -356,10 +367,7 @@ impl Index {
     }
 
     fn err(&self, e: rusqlite::Error) -> Error {
-        Error::Index {
-            path: self.path.clone(),
-            source: e,
-        }
+        index_error(&self.path, e)
     }
 
     /// Number of records (= leaves) the index knows.
@@ -403,6 +411,50 @@ impl Index {
             .map_err(|e| self.err(e))
     }
 
+    /// The rows of file `file` whose member starts in `[from, to)`, in leaf order: the
+    /// records an unreadable byte range held, as far as this index knows.
+    pub fn records_in(&self, file: &str, from: u64, to: u64) -> Result<Vec<RecordRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT leaf, id, file, offset, length, type, target, date, content_type, \
+                 block_digest, payload_digest, leaf_hash FROM records \
+                 WHERE file = ?1 AND offset >= ?2 AND offset < ?3 ORDER BY leaf LIMIT 100000",
+            )
+            .map_err(|e| self.err(e))?;
+        let clamp = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        st.query_map(params![file, clamp(from), clamp(to)], row_to_record)
+            .map_err(|e| self.err(e))?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Checks that the file is a readable SQLite database with the records table (a
+    /// damaged header or page makes this fail).
+    pub fn check_readable(&self) -> Result<()> {
+        let ok: String = self
+            .conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if ok != "ok" {
+            return Err(Error::Damage(format!(
+                "{}: SQLite integrity check failed: {ok}",
+                self.path.display()
+            )));
+        }
+        self.leaf_count().map(|_| ())
+    }
+
+    /// Leaves the database in rollback-journal mode with no `-wal` file beside it, so it
+    /// can be renamed into place as one file (the next writable open turns WAL back on).
+    pub fn finish_for_swap(self) -> Result<()> {
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;")
+            .map_err(|e| self.err(e))?;
+        let Index { conn, path } = self;
+        conn.close().map_err(|(_, e)| index_error(&path, e))
+    }
+
     /// Every record row in leaf order, for `verify`.
     pub fn for_each_record(&self, mut f: impl FnMut(RecordRow) -> Result<()>) -> Result<()> {
         let mut st = self
@@ -423,10 +475,7 @@ impl Index {
     /// in one transaction.
     pub fn add(&mut self, rows: &[RecordRow], records: &[Record]) -> Result<()> {
         let path = self.path.clone();
-        let e = |e| Error::Index {
-            path: path.clone(),
-            source: e,
-        };
+        let e = |e| index_error(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         {
             let mut ins = tx

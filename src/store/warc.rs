@@ -279,25 +279,30 @@ pub fn parse_record(bytes: &[u8]) -> Result<Record, String> {
         fields,
         block: vec![],
     };
-    let len: usize = rec
-        .field("Content-Length")
-        .ok_or("no Content-Length")?
+    let declared = rec.field("Content-Length").ok_or("no Content-Length")?;
+    let len: u64 = declared
         .parse()
-        .map_err(|_| "bad Content-Length".to_string())?;
+        .map_err(|_| format!("bad Content-Length {:?}", truncate(declared, 30)))?;
     let rest = &bytes[head_end..];
-    if rest.len() < len + 4 {
-        return Err(format!(
-            "block shorter than Content-Length ({} < {len})",
-            rest.len().saturating_sub(4)
-        ));
-    }
-    if &rest[len..len + 4] != b"\r\n\r\n" {
+    // Checked: the length is the record's own claim (up to u64::MAX), never trusted.
+    let end = usize::try_from(len)
+        .ok()
+        .and_then(|l| l.checked_add(4))
+        .filter(|e| *e <= rest.len())
+        .ok_or_else(|| {
+            format!(
+                "block shorter than Content-Length ({} < {len})",
+                rest.len().saturating_sub(4)
+            )
+        })?;
+    let len = end - 4;
+    if &rest[len..end] != b"\r\n\r\n" {
         return Err("record does not end with CRLF CRLF after its block".into());
     }
-    if rest.len() != len + 4 {
+    if rest.len() != end {
         return Err(format!(
             "{} stray bytes after the record in one gzip member",
-            rest.len() - len - 4
+            rest.len() - end
         ));
     }
     Ok(Record {
@@ -406,6 +411,14 @@ impl<R: BufRead> MemberReader<R> {
     }
 }
 
+impl<R: BufRead> MemberReader<R> {
+    /// Lowers the largest inflated record accepted (the default is 8 GiB).
+    pub fn with_max_record(mut self, max: u64) -> Self {
+        self.max_record = max;
+        self
+    }
+}
+
 impl MemberReader<std::io::BufReader<std::fs::File>> {
     pub fn open(path: &std::path::Path, start: u64) -> std::io::Result<Self> {
         use std::io::Seek;
@@ -478,6 +491,181 @@ impl<R: BufRead> Iterator for MemberReader<R> {
             }
         }
     }
+}
+
+/// One step of a [`Scanner`].
+#[derive(Debug)]
+pub enum Scanned {
+    /// A gzip member that inflated (its bytes may still fail to parse as a record).
+    Member(Member),
+    /// Bytes `[offset, end)` hold no readable member. `end` is the file's length when no
+    /// readable record follows (a torn tail, if nothing knows of those bytes).
+    Damaged {
+        offset: u64,
+        end: u64,
+        message: String,
+    },
+}
+
+/// Reads a `.warc.gz` file member by member like [`MemberReader`], but does not stop at
+/// an unreadable member: it resynchronises at the next offset where a gzip member
+/// (`1f 8b 08`) inflates completely, CRC and length checked, to bytes that begin
+/// `WARC/1.`, and reports the bytes in between once as one damaged range.
+///
+/// `open(offset)` gives a reader positioned at `offset` of the same file of `len` bytes.
+pub struct Scanner<R: BufRead, F: FnMut(u64) -> std::io::Result<R>> {
+    open: F,
+    len: u64,
+    max_record: u64,
+    reader: Option<MemberReader<R>>,
+    /// The member found by a resynchronisation, yielded after the damaged range.
+    queued: Option<Member>,
+}
+
+impl<R: BufRead, F: FnMut(u64) -> std::io::Result<R>> Scanner<R, F> {
+    pub fn new(mut open: F, start: u64, len: u64) -> std::io::Result<Self> {
+        let first = open(start)?;
+        Ok(Scanner {
+            open,
+            len,
+            max_record: 8 << 30,
+            reader: Some(MemberReader::new(first, start, len)),
+            queued: None,
+        })
+    }
+
+    /// Lowers the largest inflated record accepted (the default is 8 GiB).
+    pub fn with_max_record(mut self, max: u64) -> Self {
+        self.max_record = max;
+        self.reader = self.reader.take().map(|r| r.with_max_record(max));
+        self
+    }
+
+    /// The first readable record member at or after `from`, if any.
+    fn resync(&mut self, from: u64) -> std::io::Result<Option<Member>> {
+        const MAGIC: [u8; 3] = [0x1f, 0x8b, 0x08];
+        if from >= self.len {
+            return Ok(None);
+        }
+        let mut r = (self.open)(from)?;
+        let mut pos = from; // file offset just past what `window` holds
+        let mut window: Vec<u8> = Vec::new();
+        loop {
+            let n = {
+                let buf = r.fill_buf()?;
+                if buf.is_empty() {
+                    return Ok(None);
+                }
+                window.extend_from_slice(buf);
+                buf.len()
+            };
+            r.consume(n);
+            pos = pos.saturating_add(n as u64);
+            let wstart = pos - window.len() as u64;
+            let mut i = 0;
+            while i + MAGIC.len() <= window.len() {
+                if window[i..i + MAGIC.len()] == MAGIC {
+                    let at = wstart + i as u64;
+                    if let Some(m) = self.try_member(at)? {
+                        return Ok(Some(m));
+                    }
+                }
+                i += 1;
+            }
+            // Keep the bytes that could still start a magic number.
+            let keep = window.len().min(MAGIC.len() - 1);
+            window.drain(..window.len() - keep);
+        }
+    }
+
+    fn try_member(&mut self, at: u64) -> std::io::Result<Option<Member>> {
+        let r = (self.open)(at)?;
+        let mut mr = MemberReader::new(r, at, self.len).with_max_record(self.max_record);
+        Ok(match mr.next() {
+            Some(Ok(m)) if m.bytes.starts_with(b"WARC/1.") => Some(m),
+            _ => None,
+        })
+    }
+}
+
+impl<R: BufRead, F: FnMut(u64) -> std::io::Result<R>> Iterator for Scanner<R, F> {
+    type Item = std::io::Result<Scanned>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(m) = self.queued.take() {
+            return Some(Ok(Scanned::Member(m)));
+        }
+        let e = match self.reader.as_mut()?.next() {
+            None => {
+                self.reader = None;
+                return None;
+            }
+            Some(Ok(m)) => return Some(Ok(Scanned::Member(m))),
+            Some(Err(e)) => e,
+        };
+        self.reader = None;
+        let found = match self.resync(e.offset.saturating_add(1)) {
+            Ok(f) => f,
+            Err(io) => return Some(Err(io)),
+        };
+        let end = match found {
+            None => self.len,
+            Some(m) => {
+                let at = m.offset;
+                let next = m.offset.saturating_add(m.length);
+                match (self.open)(next) {
+                    Ok(r) => {
+                        self.reader = Some(
+                            MemberReader::new(r, next, self.len).with_max_record(self.max_record),
+                        )
+                    }
+                    Err(io) => return Some(Err(io)),
+                }
+                self.queued = Some(m);
+                at
+            }
+        };
+        Some(Ok(Scanned::Damaged {
+            offset: e.offset,
+            end: end.max(e.offset),
+            message: e.message,
+        }))
+    }
+}
+
+/// A [`Scanner`] over a file of a [`super::files::WarcFiles`] store.
+pub fn scan_file<'a>(
+    files: &'a dyn super::files::WarcFiles,
+    name: &'a str,
+) -> crate::error::Result<impl Iterator<Item = std::io::Result<Scanned>> + 'a> {
+    let len = files.len(name)?;
+    let open = move |off: u64| {
+        files
+            .open(name, off)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    };
+    Scanner::new(open, 0, len).map_err(|e| crate::error::Error::Warc {
+        file: name.to_string(),
+        offset: 0,
+        message: e.to_string(),
+    })
+}
+
+/// A [`Scanner`] over bytes in memory (for bundles, tests and fuzzing).
+pub fn scan_bytes(
+    bytes: &[u8],
+    max_record: u64,
+) -> impl Iterator<Item = std::io::Result<Scanned>> + '_ {
+    let len = bytes.len() as u64;
+    let open = move |off: u64| -> std::io::Result<&[u8]> {
+        Ok(usize::try_from(off)
+            .ok()
+            .and_then(|o| bytes.get(o..))
+            .unwrap_or(&[]))
+    };
+    Scanner::new(open, 0, len)
+        .expect("opening a slice cannot fail")
+        .with_max_record(max_record)
 }
 
 #[cfg(test)]
@@ -557,6 +745,45 @@ mod tests {
         let e = r.next().unwrap().unwrap_err();
         assert_eq!(e.offset, first);
         assert!(e.at_end);
+    }
+
+    #[test]
+    fn a_scan_skips_a_damaged_member_and_reports_its_range_once() {
+        let recs: Vec<Vec<u8>> = (0..4)
+            .map(|_| gzip_member(&sample().to_bytes(), 6))
+            .collect();
+        let mut file = vec![];
+        let mut starts = vec![];
+        for r in &recs {
+            starts.push(file.len() as u64);
+            file.extend_from_slice(r);
+        }
+        let mid = starts[1] as usize + recs[1].len() / 2;
+        file[mid] ^= 0x55;
+        let items: Vec<Scanned> = scan_bytes(&file, 1 << 20).map(|i| i.unwrap()).collect();
+        let offsets: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                Scanned::Member(m) => format!("m{}", m.offset),
+                Scanned::Damaged { offset, end, .. } => format!("d{offset}-{end}"),
+            })
+            .collect();
+        assert_eq!(
+            offsets,
+            vec![
+                format!("m{}", starts[0]),
+                format!("d{}-{}", starts[1], starts[2]),
+                format!("m{}", starts[2]),
+                format!("m{}", starts[3]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_huge_content_length_is_an_error_not_a_panic() {
+        let raw = b"WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: 18446744073709551612\r\n\r\nabc\r\n\r\n";
+        let e = parse_record(raw).unwrap_err();
+        assert!(e.contains("shorter than Content-Length"), "{e}");
     }
 
     #[test]

@@ -533,14 +533,26 @@ fn post_view(st: &AppState, key: &str) -> Result<Value> {
         let verifier = archive::read_verifier(&st.root)?;
         if let Some(cp) = archive::latest_checkpoint(&st.root, &verifier)? {
             let hs = HashStore::open_read_only(&st.root.join(layout::HASHES))?;
-            if leaf < cp.size && cp.size <= hs.tree_size() {
-                let p = hs.inclusion_proof(leaf, cp.size)?;
+            // A proof that does not check against the checkpoint is left out (the page
+            // still shows the post; `verify` names the damaged cache).
+            let checked = if leaf < cp.size && cp.size <= hs.tree_size() {
+                match hs.checked_inclusion(leaf, cp.size, &cp) {
+                    Err(Error::Damage(e)) => {
+                        tracing::warn!("{e}");
+                        None
+                    }
+                    r => Some(r?),
+                }
+            } else {
+                None
+            };
+            if let Some(c) = checked {
                 proof = json!({
                     "leaf_index": leaf,
                     "tree_size": cp.size,
-                    "leaf_hash": hs.leaf_hash(leaf)?.to_base64(),
+                    "leaf_hash": c.leaf_hash.to_base64(),
                     "root": cp.root.to_base64(),
-                    "proof": p.iter().map(|h| h.to_base64()).collect::<Vec<_>>(),
+                    "proof": c.proof.iter().map(|h| h.to_base64()).collect::<Vec<_>>(),
                     "checkpoint": text,
                 });
             }
@@ -936,22 +948,22 @@ async fn api_proof(
         let verifier = archive::read_verifier(&st.root)?;
         let latest = archive::latest_checkpoint(&st.root, &verifier)?;
         let hs = HashStore::open_read_only(&st.root.join(layout::HASHES))?;
-        let size = q
-            .size
-            .or(latest.map(|c| c.size))
-            .ok_or_else(|| Error::NotFound("no checkpoint yet".into()))?;
-        if leaf >= size || size > hs.tree_size() {
+        let cp = latest.ok_or_else(|| Error::NotFound("no checkpoint yet".into()))?;
+        let size = q.size.unwrap_or(cp.size);
+        if leaf >= size || size > cp.size {
             return Err(Error::Usage(format!(
-                "leaf {leaf} is not in a tree of size {size} (the log has {} leaves)",
-                hs.tree_size()
+                "leaf {leaf} is not in a tree of size {size} (the latest signed checkpoint \
+                 covers {} leaves)",
+                cp.size
             )));
         }
-        let proof = hs.inclusion_proof(leaf, size)?;
+        // Checked against the signed checkpoint before it is served.
+        let c = hs.checked_inclusion(leaf, size, &cp)?;
         Ok(json!({
             "leaf_index": leaf, "tree_size": size,
-            "leaf_hash": hs.leaf_hash(leaf)?.to_base64(),
-            "root": hs.root(size)?.to_base64(),
-            "proof": proof.iter().map(|h| h.to_base64()).collect::<Vec<_>>(),
+            "leaf_hash": c.leaf_hash.to_base64(),
+            "root": c.root.to_base64(),
+            "proof": c.proof.iter().map(|h| h.to_base64()).collect::<Vec<_>>(),
         }))
     })
     .await?;
@@ -996,8 +1008,14 @@ async fn log_tile(
     };
     let bytes = blocking(&st, true, move |st| {
         let hs = HashStore::open_read_only(&st.root.join(layout::HASHES))?;
-        hs.tile(level, n, width)
-            .map_err(|e| Error::NotFound(e.to_string()))
+        let verifier = archive::read_verifier(&st.root)?;
+        let cp = archive::latest_checkpoint(&st.root, &verifier)?
+            .ok_or_else(|| Error::NotFound("no checkpoint yet".into()))?;
+        // Every hash of the tile is checked against the signed checkpoint first.
+        hs.checked_tile(level, n, width, &cp).map_err(|e| match e {
+            Error::Damage(_) => e,
+            e => Error::NotFound(e.to_string()),
+        })
     })
     .await?;
     let cache = if width == 256 {
