@@ -50,6 +50,12 @@ pub fn next_record<R: BufRead>(
             .take((MAX_HEADER + 1 - head.len()) as u64)
             .read_until(b'\n', &mut head)
             .map_err(ioerr)?;
+        if before == 0 && !head.starts_with(b"WARC/1.") {
+            return Err(format!(
+                "not a WARC record (starts {:?})",
+                String::from_utf8_lossy(&head[..head.len().min(20)])
+            ));
+        }
         if head.len() == before {
             return Err("record ends inside its WARC header".into());
         }
