@@ -891,3 +891,93 @@ fn random_byte_changes_never_panic_and_never_pass_inside_records_proofs_or_check
         })
         .unwrap();
 }
+
+/// The derivation is the archive's own: a post really found deleted (two gone checks, then
+/// seen again and gone again) exports a bundle that verifies, with the state, event and
+/// `first_seen_gone` the index derived.
+#[test]
+fn a_real_deletion_verifies_with_the_state_the_archive_derived() {
+    let srv = server();
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    write_config(&ar, "[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n");
+    srv.route(
+        "/gone",
+        Resp::html("<!doctype html><html><head><title>Soon gone</title></head><body><article><p>Words.</p></article></body></html>"),
+    );
+    let url = srv.url("/gone");
+    let at = |t: &str, args: &[&str]| {
+        let (code, out, err) = run_code(samizdat(&ar).env("SAMIZDAT_NOW", t).args(args));
+        assert_eq!(code, 0, "{args:?}:\n{out}\n{err}");
+        out
+    };
+    at("2099-01-01T00:00:00Z", &["watch", "add", &url]);
+    srv.route(
+        "/gone",
+        Resp::new(404)
+            .header("Content-Type", "text/plain")
+            .body("gone"),
+    );
+    for t in ["2099-02-01T00:00:00Z", "2099-03-01T00:00:00Z"] {
+        at(t, &["watch", "run", "--once"]);
+    }
+    let list = at("2099-03-02T00:00:00Z", &["--json", "list"]);
+    let id = json_lines(&list)[0]["id"].as_str().unwrap().to_string();
+    let shown: Value =
+        serde_json::from_str(at("2099-03-02T00:00:00Z", &["--json", "show", &id]).trim()).unwrap();
+    assert_eq!(shown["state"], "deleted", "{shown}");
+    let bundle = dir.path().join("gone.zip");
+    at(
+        "2099-03-02T00:00:00Z",
+        &["export", &id, "--bundle", bundle.to_str().unwrap()],
+    );
+    let (code, out, err) = run_code(
+        samizdat(&dir.path().join("none"))
+            .arg("verify-bundle")
+            .arg(&bundle),
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let post = post_of(&entries(&bundle));
+    for k in [
+        "state",
+        "cause",
+        "message",
+        "first_seen_gone",
+        "last_seen_live",
+        "checks",
+    ] {
+        assert_eq!(post[k], shown[k], "{k}");
+    }
+    assert!(
+        post["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["event"] == "confirmed"),
+        "{post}"
+    );
+    // Claiming it was still live is refused.
+    let mut es = entries(&bundle);
+    let mut p = post.clone();
+    p["state"] = json!("live");
+    p["first_seen_gone"] = Value::Null;
+    let view = render_for(&es, &p);
+    set(&mut es, "post.json", serde_json::to_vec_pretty(&p).unwrap());
+    set(&mut es, "view.html", view);
+    let bad = dir.path().join("not-gone.zip");
+    write_zip(&bad, &es);
+    let (code, out, _) = run_code(
+        samizdat(&dir.path().join("none"))
+            .arg("verify-bundle")
+            .arg(&bad),
+    );
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        fails_naming(&out, "post.json", &["\"state\"", "deleted"]),
+        "{out}"
+    );
+    assert!(
+        fails_naming(&out, "post.json", &["\"first_seen_gone\""]),
+        "{out}"
+    );
+}
