@@ -638,6 +638,33 @@ fn a_wacz_is_never_evidence_and_a_forged_one_fails() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("--vkey and --tsa-ca were given"), "{out}");
 
+    let all = f.path("all.wacz");
+    run_ok(
+        samizdat(&f.ar)
+            .arg("export")
+            .arg("--all")
+            .arg("--wacz")
+            .arg(&all),
+    );
+    let (code, out, _) = f.verify_with(&all, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("FAIL"), "{out}");
+
+    // An index line pointing somewhere else, with a datapackage.json that agrees.
+    let mut es = entries(&wacz);
+    let cdxj = String::from_utf8(get(&es, "indexes/index.cdxj").to_vec()).unwrap();
+    let forged = cdxj.replacen("\"offset\":\"", "\"offset\":\"1", 1);
+    assert_ne!(forged, cdxj);
+    set(&mut es, "indexes/index.cdxj", forged.into_bytes());
+    let bad = f.path("cdxj.wacz");
+    write_zip(&bad, &with_datapackage(es));
+    let (code, out, _) = f.verify_with(&bad, &[]);
+    assert_eq!(code, 3, "a forged index line passed:\n{out}");
+    assert!(
+        fails_naming(&out, "indexes/index.cdxj", &["line 1"]),
+        "{out}"
+    );
+
     // A garbage WARC, with a datapackage.json that lists it by its true hash.
     let mut es = entries(&wacz);
     let warc = es

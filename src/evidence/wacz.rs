@@ -445,6 +445,8 @@ pub fn wacz_layout(names: &[String]) -> std::result::Result<(), String> {
 /// Small WACZ members are read whole, at most this big.
 const WACZ_SMALL: u64 = 256 << 20;
 const WACZ_WARC_MAX: u64 = 64 << 30;
+/// index.cdxj is checked line by line against at most this many records (8 bytes each).
+const MAX_LOCATED: usize = 4_000_000;
 
 /// Hashes and counts what is read through it.
 struct HashingRead<R> {
@@ -532,6 +534,11 @@ pub fn check_wacz<R: Read + std::io::Seek>(
     }
     let mut pages_seen: BTreeSet<String> = BTreeSet::new();
     let mut pages_text = None;
+    let mut cdxj_text = None;
+    // (file, offset, length, target) of every record, hashed to 8 bytes: what index.cdxj
+    // lines must point at.
+    let mut located: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let mut too_many = false;
     for (p, (hash, bytes)) in &listed {
         if !names.contains(p) {
             push(p, false, "listed in datapackage.json but missing".into());
@@ -553,19 +560,29 @@ pub fn check_wacz<R: Read + std::io::Seek>(
         };
         let mut record_problems = vec![];
         if is_warc {
+            let file = p.trim_start_matches("archive/").to_string();
             let mut src = std::io::BufReader::with_capacity(64 << 10, &mut hr);
             let mut n = 0usize;
             loop {
+                let start = src.get_ref().n - src.buffer().len() as u64;
                 match super::warcstream::next_record(&mut src, |_| false) {
                     Ok(None) => break,
                     Ok(Some(c)) => {
                         n += 1;
+                        let end = src.get_ref().n - src.buffer().len() as u64;
+                        if let Some(t) = c.rec.target_uri() {
+                            if located.len() < MAX_LOCATED {
+                                located.insert(location_key(&file, start, end - start, t));
+                            } else {
+                                too_many = true;
+                            }
+                        }
                         for pr in &c.problems {
                             record_problems.push(format!("record {}: {pr}", c.rec.id()));
                         }
                         if c.rec.warc_type() == warc::kind::RESPONSE
                             && let Some(t) = c.rec.target_uri()
-                            && pages_seen.len() < 1_000_000
+                            && pages_seen.len() < MAX_LOCATED
                         {
                             pages_seen.insert(t.to_string());
                         }
@@ -587,6 +604,8 @@ pub fn check_wacz<R: Read + std::io::Seek>(
             }
             if p == "pages/pages.jsonl" {
                 pages_text = Some(b);
+            } else if p == "indexes/index.cdxj" {
+                cdxj_text = Some(b);
             }
         }
         let got = format!("sha256:{}", hex::encode(hr.h.clone().finalize()));
@@ -620,5 +639,55 @@ pub fn check_wacz<R: Read + std::io::Seek>(
             }
         }
     }
+    if too_many {
+        push(
+            "indexes/index.cdxj",
+            true,
+            format!("not checked line by line: more than {MAX_LOCATED} records"),
+        );
+    } else if let Some(t) = cdxj_text {
+        for (i, line) in String::from_utf8_lossy(&t).lines().enumerate() {
+            let v: Value = line
+                .splitn(3, ' ')
+                .nth(2)
+                .and_then(|j| serde_json::from_str(j).ok())
+                .unwrap_or(Value::Null);
+            let num = |k: &str| v[k].as_str().and_then(|x| x.parse::<u64>().ok());
+            let found = match (
+                v["filename"].as_str(),
+                num("offset"),
+                num("length"),
+                v["url"].as_str(),
+            ) {
+                (Some(f), Some(o), Some(l), Some(u)) => located.contains(&location_key(f, o, l, u)),
+                _ => false,
+            };
+            if !found {
+                push(
+                    "indexes/index.cdxj",
+                    false,
+                    format!(
+                        "line {}: does not point at a record of that URL in archive/",
+                        i + 1
+                    ),
+                );
+            }
+        }
+    }
     out
+}
+
+fn location_key(file: &str, offset: u64, length: u64, url: &str) -> u64 {
+    let mut h = Sha256::new();
+    for part in [
+        file.as_bytes(),
+        &offset.to_le_bytes(),
+        &length.to_le_bytes(),
+        url.as_bytes(),
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    let d = h.finalize();
+    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }
