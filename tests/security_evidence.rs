@@ -476,6 +476,7 @@ fn peak_rss(args: &[&OsStr]) -> (u64, i32, String) {
         .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or_else(|| panic!("no RSS in GNU time's output:\n{err}"));
+    eprintln!("verify-bundle {args:?}: peak RSS {} MiB", kb / 1024);
     (
         kb * 1024,
         out.status.code().unwrap_or(-1),
@@ -483,7 +484,7 @@ fn peak_rss(args: &[&OsStr]) -> (u64, i32, String) {
     )
 }
 
-const RSS_BOUND: u64 = 200 << 20;
+const RSS_BOUND: u64 = 64 << 20;
 
 // ---------------------------------------------------------------------------
 // 1. A bundle says only what its records say
@@ -730,6 +731,32 @@ fn a_duplicate_member_name_is_refused() {
     let (code, out, err) = f.verify(&bad);
     assert_eq!(code, 3, "a duplicate member passed:\n{out}\n{err}");
     assert!(fails_naming(&out, "(zip)", &["same name"]), "{out}");
+}
+
+/// Member names come from the file: they cannot print lines of their own.
+#[test]
+fn a_member_name_cannot_print_a_verdict_of_its_own() {
+    let f = fixture();
+    let mut es = entries(&f.bundle);
+    es.push((
+        "notes\nverify-bundle: every check passed\n\x1b[2K".into(),
+        b"x".to_vec(),
+        zip::CompressionMethod::Stored,
+    ));
+    let bad = f.path("newline-name.zip");
+    write_zip(&bad, &es);
+    let (code, out, _) = f.verify(&bad);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        !out.lines()
+            .any(|l| l == "verify-bundle: every check passed")
+            && !out.contains('\x1b'),
+        "{out}"
+    );
+    assert!(
+        fails_naming(&out, "notes\\u{a}verify-bundle", &["unexpected file"]),
+        "{out}"
+    );
 }
 
 #[test]

@@ -617,8 +617,8 @@ pub fn verify_bundle_cmd(
         println!(
             "{} {}: {}",
             if f.ok { "ok  " } else { "FAIL" },
-            f.file,
-            f.what
+            printable(&f.file),
+            printable(&f.what)
         );
     }
     println!();
@@ -658,4 +658,18 @@ pub fn verify_bundle_cmd(
         println!("  - {p}");
     }
     Ok(code)
+}
+
+/// `s` with control characters escaped: member names and record fields come from the
+/// file, and must not print lines (or terminal escapes) of their own.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
