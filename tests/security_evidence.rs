@@ -526,7 +526,8 @@ fn a_bundle_claiming_a_live_post_was_censored_is_refused_naming_each_field() {
     );
 
     // Each derived field alone, with the view re-rendered to match.
-    let edits: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
         ("state", Box::new(|p| p["state"] = json!("restricted"))),
         ("cause", Box::new(|p| p["cause"] = json!("author"))),
         ("message", Box::new(|p| p["message"] = json!("removed"))),
