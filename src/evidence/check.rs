@@ -918,3 +918,60 @@ pub fn conclusions(r: &Report) -> (Vec<String>, Vec<String>) {
     not.push("the capture times inside the records (WARC-Date): they are the archive's own statement, bounded only by the timestamp".into());
     (proven, not)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A small zip with the given (name, bytes) members, deflated.
+    fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(vec![]));
+        for (n, b) in members {
+            z.start_file(*n, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            z.write_all(b).unwrap();
+        }
+        z.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn what_is_not_a_zip_is_damage() {
+        for input in [&b""[..], b"PK", b"not a zip at all", &[0u8; 22]] {
+            let r = verify_bundle_bytes(input, None, None);
+            assert_eq!((r.kind, r.exit_code()), (Kind::Unreadable, 3));
+        }
+    }
+
+    #[test]
+    fn an_empty_or_partial_bundle_names_what_is_missing() {
+        let r = verify_bundle_bytes(&zip_of(&[("post.json", b"{}")]), None, None);
+        assert_eq!((r.kind, r.exit_code()), (Kind::Bundle, 3));
+        for want in ["records.warc.gz", "proofs.json", "checkpoint", "log.vkey"] {
+            assert!(
+                r.findings.iter().any(|f| !f.ok && f.file == want),
+                "{want}: {:?}",
+                r.findings
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Random bytes, and zips of random members, never panic and never pass.
+        #[test]
+        fn random_input_never_panics_and_never_passes(
+            raw in proptest::collection::vec(any::<u8>(), 0..2048),
+            names in proptest::collection::vec("[a-z./]{1,12}", 0..6),
+        ) {
+            let r = verify_bundle_bytes(&raw, None, None);
+            prop_assert_eq!(r.exit_code(), 3);
+            let unique: BTreeSet<&String> = names.iter().collect();
+            let members: Vec<(&str, &[u8])> = unique.iter().map(|n| (n.as_str(), &raw[..])).collect();
+            let r = verify_bundle_bytes(&zip_of(&members), None, None);
+            prop_assert!(r.exit_code() != 0);
+        }
+    }
+}
