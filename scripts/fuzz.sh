@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../fuzz"
 
 secs="${FUZZ_SECONDS:-25}"
 targets=("$@")
-if ((${#targets[@]} == 0)); then targets=(warc_reader bundle_members platform_answers); fi
+if ((${#targets[@]} == 0)); then targets=(warc_reader bundle_reader platform_answers); fi
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 
 export RUSTC_BOOTSTRAP=1

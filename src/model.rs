@@ -205,6 +205,19 @@ impl Outcome {
             Outcome::Unreachable => "unreachable",
         }
     }
+    /// The outcome named by [`Outcome::as_str`].
+    pub fn parse(s: &str) -> Option<Outcome> {
+        [
+            Outcome::Live,
+            Outcome::Edited,
+            Outcome::Deleted,
+            Outcome::Restricted,
+            Outcome::AccountGone,
+            Outcome::Unreachable,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
     /// Gone outcomes need two consecutive definite checks to become a state.
     pub fn is_gone(self) -> bool {
         matches!(
@@ -230,6 +243,12 @@ impl Cause {
             Cause::Platform => "platform",
             Cause::Unknown => "unknown",
         }
+    }
+    /// The cause named by [`Cause::as_str`].
+    pub fn parse(s: &str) -> Option<Cause> {
+        [Cause::Author, Cause::Platform, Cause::Unknown]
+            .into_iter()
+            .find(|c| c.as_str() == s)
     }
 }
 

@@ -679,8 +679,10 @@ fn wacz_export_validates_and_replays() {
             let (st, _, body) = pywb_replay(&[p], &srv.url("/page"));
             assert_eq!(st, 200);
             assert_eq!(body, page_html(&srv.base_url()).into_bytes());
+            // A WACZ carries no log proofs: a consistent package, never evidence (exit 1).
             let (code, vout, _) = verify_bundle(&ar, &out, &[]);
-            assert_eq!(code, 0, "{vout}");
+            assert_eq!(code, 1, "{vout}");
+            assert!(vout.contains("NOT EVIDENCE"), "{vout}");
             // A changed byte in the WARC is caught by wacz validate and named by verify-bundle.
             let bad = d.path().join("bad.wacz");
             rewrite(&out, &bad, &warcs[0].0, |b| {

@@ -16,14 +16,11 @@ pub fn warc_reader(data: &[u8]) {
     }
 }
 
-/// The bundle's `records.warc.gz` member reader.
-pub fn bundle_members(data: &[u8]) {
-    for m in samizdat::evidence::bundle::members(data)
-        .into_iter()
-        .flatten()
-    {
-        let _ = warc::parse_record(&m.1);
-    }
+/// The bundle reader: the whole of `verify-bundle` over one zip file (bounded zip
+/// reading, the streamed WARC member, proofs, checkpoint, the post rebuilt from its records).
+pub fn bundle_reader(data: &[u8]) {
+    let report = samizdat::evidence::check::verify_bundle_bytes(data, None, None);
+    let _ = report.exit_code();
 }
 
 /// Separates the parts of a `platform_answers` input.

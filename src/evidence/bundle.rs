@@ -3,14 +3,14 @@
 //! `view.html` and `README.txt` are pure renderings of the bundle's other, checkable
 //! contents, so `verify-bundle` re-renders them and names them when they were edited.
 
-use super::{Ctx, print_json, tsp};
+use super::{Ctx, check, print_json, tsp};
 use crate::error::{Error, IoContext, Result};
 use crate::log::hashes::HashStore;
-use crate::log::merkle::{Hash, leaf_hash, verify_inclusion};
+use crate::log::merkle::{Hash, leaf_hash};
 use crate::log::note::{Checkpoint, NoteVerifier, open_note};
 use crate::store::archive::{self, layout};
 use crate::store::index::{Index, RecordRow};
-use crate::store::warc::{self, Record};
+use crate::store::warc;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -116,7 +116,7 @@ fn media_ext(mime: &str) -> &'static str {
 }
 
 /// `media/<sha256><ext>` for every post media item with a digest, mapped to its record id.
-fn media_names(post: &Value) -> Vec<(String, String, Option<String>)> {
+pub(crate) fn media_names(post: &Value) -> Vec<(String, String, Option<String>)> {
     let mut out = vec![];
     let mut seen = BTreeSet::new();
     for m in post["media"].as_array().into_iter().flatten() {
@@ -375,8 +375,13 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
             ids.extend(r.as_str().map(str::to_string));
         }
     }
+    // A check rests on its own record, the exchanges it made and (edited) its new post record.
     for c in post["checks"].as_array().into_iter().flatten() {
         ids.extend(c["record_id"].as_str().map(str::to_string));
+        for r in c["record_ids"].as_array().into_iter().flatten() {
+            ids.extend(r.as_str().map(str::to_string));
+        }
+        ids.extend(c["post_record"].as_str().map(str::to_string));
     }
     let mut rows: BTreeMap<u64, RecordRow> = BTreeMap::new();
     for rid in &ids {
@@ -589,46 +594,14 @@ pub struct Finding {
     pub what: String,
 }
 
-/// Reads every entry of a zip into memory (bundles are one post: small).
-fn read_zip(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
-    let f = std::fs::File::open(path).at(path)?;
-    let mut z = zip::ZipArchive::new(f)
-        .map_err(|e| Error::Usage(format!("{}: not a readable zip: {e}", path.display())))?;
-    let mut out = BTreeMap::new();
-    for i in 0..z.len() {
-        let mut e = z
-            .by_index(i)
-            .map_err(|e| Error::Usage(format!("{}: zip entry {i}: {e}", path.display())))?;
-        if e.is_dir() {
-            continue;
-        }
-        let name = e
-            .name()
-            .map_err(|err| Error::Usage(format!("{}: zip entry {i}: {err}", path.display())))?
-            .to_string();
-        let mut b = vec![];
-        e.read_to_end(&mut b).map_err(|err| {
-            Error::Usage(format!(
-                "{}: {name}: {err} (the zip entry is damaged)",
-                path.display()
-            ))
-        })?;
-        out.insert(name, b);
-    }
-    Ok(out)
-}
-
-/// `verify-bundle FILE [--vkey FILE] [--tsa-ca FILE]`.
+/// `verify-bundle FILE [--vkey FILE] [--tsa-ca FILE]`: the key and the anchors are read
+/// first and apply whatever the file turns out to be; see [`super::check`].
 pub fn verify_bundle_cmd(
     ctx: &Ctx,
     path: &Path,
     vkey: Option<&Path>,
     tsa_ca: Option<&Path>,
 ) -> Result<u8> {
-    let files = read_zip(path)?;
-    if files.contains_key("datapackage.json") {
-        return super::wacz::verify_wacz_cmd(ctx, path, files);
-    }
     let given_key = match vkey {
         Some(p) => Some(
             NoteVerifier::from_vkey(std::fs::read_to_string(p).at(p)?.trim())
@@ -640,24 +613,34 @@ pub fn verify_bundle_cmd(
         Some(p) => Some(super::read_anchors(p)?),
         None => None,
     };
-    let (findings, facts) = verify_bundle(&files, given_key.as_ref(), anchors.as_deref());
-    let ok = findings.iter().all(|f| f.ok);
-    let (proven, not_proven) = conclusions(ok, &facts);
+    let f = std::fs::File::open(path).at(path)?;
+    let report = check::verify_zip(
+        std::io::BufReader::new(f),
+        given_key.as_ref(),
+        anchors.as_deref(),
+    );
+    let ok = report.consistent();
+    let code = report.exit_code();
+    let facts = &report.facts;
+    let (proven, not_proven) = check::conclusions(&report);
     if ctx.json {
         print_json(
-            &json!({"ok": ok, "findings": findings, "vkey_fingerprint": facts.fingerprint, "vkey_checked": facts.key_given,
+            &json!({"ok": code == 0, "kind": report.kind, "consistent": ok, "findings": report.findings,
+            "vkey_fingerprint": facts.fingerprint, "vkey_checked": facts.key_given,
             "tsa_checked": facts.tsa_given, "timestamps": facts.times, "proven": proven, "not_proven": not_proven}),
         );
-    } else {
-        for f in &findings {
-            println!(
-                "{} {}: {}",
-                if f.ok { "ok  " } else { "FAIL" },
-                f.file,
-                f.what
-            );
-        }
-        println!();
+        return Ok(code);
+    }
+    for f in &report.findings {
+        println!(
+            "{} {}: {}",
+            if f.ok { "ok  " } else { "FAIL" },
+            printable(&f.file),
+            printable(&f.what)
+        );
+    }
+    println!();
+    if report.kind == check::Kind::Bundle {
         println!(
             "log key fingerprint: {}",
             facts.fingerprint.as_deref().unwrap_or("(unreadable)")
@@ -673,508 +656,38 @@ pub fn verify_bundle_cmd(
             );
         }
         println!();
-        println!(
-            "{}",
-            if ok {
-                "verify-bundle: every check passed"
+    }
+    println!(
+        "{}",
+        match (ok, report.kind) {
+            (false, _) | (_, check::Kind::Unreadable) =>
+                "verify-bundle: TAMPERING OR DAMAGE FOUND (see FAIL lines)",
+            (true, check::Kind::Wacz) =>
+                "verify-bundle: a consistent WACZ package, NOT EVIDENCE: it carries no log proofs, checkpoint or timestamp (exit 1)",
+            (true, check::Kind::Bundle) => "verify-bundle: every check passed",
+        }
+    );
+    println!("What this proves:");
+    for p in &proven {
+        println!("  - {p}");
+    }
+    println!("What this does not prove:");
+    for p in &not_proven {
+        println!("  - {p}");
+    }
+    Ok(code)
+}
+
+/// `s` with control characters escaped: member names and record fields come from the
+/// file, and must not print lines (or terminal escapes) of their own.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
             } else {
-                "verify-bundle: TAMPERING OR DAMAGE FOUND (see FAIL lines)"
-            }
-        );
-        println!("What this proves:");
-        for p in &proven {
-            println!("  - {p}");
-        }
-        println!("What this does not prove:");
-        for p in &not_proven {
-            println!("  - {p}");
-        }
-    }
-    Ok(if ok { 0 } else { 3 })
-}
-
-#[derive(Debug, Default)]
-pub struct Facts {
-    pub fingerprint: Option<String>,
-    pub key_given: bool,
-    pub tsa_given: bool,
-    pub tokens: usize,
-    pub records: usize,
-    pub times: Vec<String>,
-    pub cp_size: u64,
-}
-
-fn conclusions(ok: bool, f: &Facts) -> (Vec<String>, Vec<String>) {
-    let mut proven = vec![];
-    let mut not = vec![];
-    if !ok {
-        not.push("nothing: some file of this bundle was altered or damaged, so none of it can be relied on as it stands".into());
-        return (proven, not);
-    }
-    proven.push(format!("the {} records are byte for byte those the log committed to: their digests match and each has a valid inclusion proof in the checkpoint of size {}", f.records, f.cp_size));
-    if f.key_given {
-        proven.push("the checkpoint was signed by the log key you supplied (--vkey)".into());
-    } else {
-        proven.push("the checkpoint is signed by log.vkey from inside the bundle (internal consistency only)".into());
-        not.push("who signed the checkpoint: the key came from the bundle itself; compare its fingerprint with the key the archive published, or pass --vkey".into());
-    }
-    if f.tokens > 0 {
-        let when = f.times.join(", ");
-        if f.tsa_given {
-            proven.push(format!("the checkpoint, and so every record in it, existed no later than {when} (RFC 3161, TSA chain checked against --tsa-ca)"));
-        } else {
-            proven.push(format!("a time-stamp token dated {when} covers this exact checkpoint, signed by a certificate in tsa-chain.pem (internal consistency only)"));
-            not.push("that a real, trusted time-stamp authority made the timestamp: pass --tsa-ca with the authority's CA certificate".into());
-        }
-    } else {
-        not.push("when: the checkpoint has no RFC 3161 timestamp, so the capture time rests only on the archive's own word".into());
-    }
-    not.push("that the server that answered told the truth, or who wrote the post: only what was served to samizdat".into());
-    not.push("the capture times inside the records (WARC-Date): they are the archive's own statement, bounded only by the timestamp".into());
-    (proven, not)
-}
-
-/// Reads the gzip members of an in-memory `.warc.gz` (public for the fuzz target).
-pub fn members(data: &[u8]) -> Vec<std::result::Result<(u64, Vec<u8>), String>> {
-    let mut out = vec![];
-    let mut rest = data;
-    while !rest.is_empty() {
-        let off = (data.len() - rest.len()) as u64;
-        let mut d = flate2::bufread::GzDecoder::new(rest);
-        let mut b = vec![];
-        match d.read_to_end(&mut b) {
-            Ok(_) => {
-                rest = d.into_inner();
-                out.push(Ok((off, b)));
-            }
-            Err(e) => {
-                out.push(Err(format!("unreadable gzip member at offset {off}: {e}")));
-                break;
-            }
-        }
-    }
-    out
-}
-
-/// Checks a bundle's files. Pure: no archive, no network.
-pub fn verify_bundle(
-    files: &BTreeMap<String, Vec<u8>>,
-    given_key: Option<&NoteVerifier>,
-    anchors: Option<&[Vec<u8>]>,
-) -> (Vec<Finding>, Facts) {
-    let mut out: Vec<Finding> = vec![];
-    let mut facts = Facts {
-        key_given: given_key.is_some(),
-        tsa_given: anchors.is_some(),
-        ..Facts::default()
-    };
-    let mut fail = |file: &str, what: String| {
-        out.push(Finding {
-            file: file.into(),
-            ok: false,
-            what,
-        })
-    };
-    let mut oks: Vec<Finding> = vec![];
-    let mut ok = |file: &str, what: String| {
-        oks.push(Finding {
-            file: file.into(),
-            ok: true,
-            what,
-        })
-    };
-    let text = |n: &str| {
-        files
-            .get(n)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-    };
-
-    for req in [
-        "README.txt",
-        "view.html",
-        "post.json",
-        "records.warc.gz",
-        "proofs.json",
-        "checkpoint",
-        "tsa-chain.pem",
-        "log.vkey",
-    ] {
-        if !files.contains_key(req) {
-            fail(req, "missing from the bundle".into());
-        }
-    }
-    let tsr_names: Vec<String> = (1..)
-        .map(|i: usize| {
-            if i == 1 {
-                "checkpoint.tsr".to_string()
-            } else {
-                format!("checkpoint.{i}.tsr")
+                c.to_string()
             }
         })
-        .take_while(|n| files.contains_key(n))
-        .collect();
-    let post: Value = text("post.json")
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
-    let media = media_names(&post);
-    for name in files.keys() {
-        let known = [
-            "README.txt",
-            "view.html",
-            "post.json",
-            "records.warc.gz",
-            "proofs.json",
-            "checkpoint",
-            "tsa-chain.pem",
-            "log.vkey",
-        ]
-        .contains(&name.as_str())
-            || tsr_names.contains(name)
-            || media.iter().any(|m| &m.0 == name);
-        if !known {
-            fail(name, "unexpected file: not part of what samizdat writes (added, or a media file that post.json does not name)".into());
-        }
-    }
-
-    // The log key.
-    let bundle_key = text("log.vkey").and_then(|t| NoteVerifier::from_vkey(t.trim()).ok());
-    if files.contains_key("log.vkey") && bundle_key.is_none() {
-        fail("log.vkey", "not a readable verifier key".into());
-    }
-    if let (Some(g), Some(b)) = (given_key, &bundle_key)
-        && g != b
-    {
-        fail(
-            "log.vkey",
-            format!(
-                "is not the key you gave with --vkey (bundle's fingerprint {}, yours {})",
-                b.fingerprint(),
-                g.fingerprint()
-            ),
-        );
-    }
-    let key = given_key.cloned().or(bundle_key.clone());
-    facts.fingerprint = key.as_ref().map(|k| k.fingerprint());
-
-    // The checkpoint.
-    let cp_bytes = files.get("checkpoint").cloned().unwrap_or_default();
-    let cp = match &key {
-        Some(k) => match open_note(&String::from_utf8_lossy(&cp_bytes), std::slice::from_ref(k)) {
-            Ok(n) => match Checkpoint::parse(&n.text) {
-                Ok(c) => {
-                    ok(
-                        "checkpoint",
-                        format!(
-                            "signed by {} (key {:08x}), size {}",
-                            k.name(),
-                            k.key_id(),
-                            c.size
-                        ),
-                    );
-                    Some(c)
-                }
-                Err(e) => {
-                    fail("checkpoint", format!("{e}"));
-                    None
-                }
-            },
-            Err(e) => {
-                fail(
-                    "checkpoint",
-                    format!(
-                        "the signature does not verify with the log key {}: {e}",
-                        k.fingerprint()
-                    ),
-                );
-                None
-            }
-        },
-        None => None,
-    };
-    facts.cp_size = cp.as_ref().map(|c| c.size).unwrap_or(0);
-
-    // Proofs.
-    let proofs: Value = text("proofs.json")
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
-    if files.contains_key("proofs.json") && !proofs.is_object() {
-        fail("proofs.json", "not valid JSON".into());
-    }
-    if let Some(c) = &cp
-        && proofs.is_object()
-        && proofs["checkpoint_size"].as_u64() != Some(c.size)
-    {
-        fail(
-            "proofs.json",
-            format!(
-                "checkpoint_size {} is not the checkpoint's {}",
-                proofs["checkpoint_size"], c.size
-            ),
-        );
-    }
-    let mut by_id: BTreeMap<String, &Value> = BTreeMap::new();
-    for l in proofs["leaves"].as_array().into_iter().flatten() {
-        if let Some(id) = l["record_id"].as_str() {
-            by_id.insert(id.to_string(), l);
-        }
-    }
-
-    // Records.
-    let mut metas = vec![];
-    let mut recs: Vec<Record> = vec![];
-    let mut seen = BTreeSet::new();
-    let mut rec_problems = 0;
-    for m in members(
-        files
-            .get("records.warc.gz")
-            .map(Vec::as_slice)
-            .unwrap_or_default(),
-    ) {
-        let (off, bytes) = match m {
-            Ok(x) => x,
-            Err(e) => {
-                fail("records.warc.gz", e);
-                rec_problems += 1;
-                continue;
-            }
-        };
-        let rec = match warc::parse_record(&bytes) {
-            Ok(r) => r,
-            Err(e) => {
-                fail("records.warc.gz", format!("record at offset {off}: {e}"));
-                rec_problems += 1;
-                continue;
-            }
-        };
-        for p in warc::digest_problems(&rec) {
-            fail(
-                "records.warc.gz",
-                format!(
-                    "record {} ({}): {p}",
-                    rec.id(),
-                    rec.target_uri().unwrap_or("")
-                ),
-            );
-            rec_problems += 1;
-        }
-        let lh = leaf_hash(&bytes);
-        match by_id.get(rec.id()) {
-            None => {
-                fail(
-                    "proofs.json",
-                    format!("has no proof for record {}", rec.id()),
-                );
-                rec_problems += 1;
-            }
-            Some(l) => {
-                let idx = l["leaf_index"].as_u64().unwrap_or(u64::MAX);
-                if l["leaf_hash"].as_str() != Some(&lh.to_base64()) {
-                    fail(
-                        "records.warc.gz",
-                        format!(
-                            "record {} does not hash to the leaf hash in proofs.json (leaf {idx})",
-                            rec.id()
-                        ),
-                    );
-                    rec_problems += 1;
-                }
-                let proof: Option<Vec<Hash>> = l["proof"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .map(|h| h.as_str().and_then(Hash::from_base64))
-                            .collect()
-                    })
-                    .unwrap_or(None);
-                if let Some(c) = &cp {
-                    match proof {
-                        None => {
-                            fail(
-                                "proofs.json",
-                                format!("leaf {idx}: proof hashes unreadable"),
-                            );
-                            rec_problems += 1;
-                        }
-                        Some(p) => {
-                            if let Err(e) = verify_inclusion(&lh, idx, c.size, &p, &c.root) {
-                                fail(
-                                    "proofs.json",
-                                    format!(
-                                        "leaf {idx} (record {}): inclusion proof does not verify against the checkpoint: {e}",
-                                        rec.id()
-                                    ),
-                                );
-                                rec_problems += 1;
-                            }
-                        }
-                    }
-                }
-                metas.push(RecMeta {
-                    id: rec.id().to_string(),
-                    leaf: idx,
-                    warc_type: rec.warc_type().to_string(),
-                    target: rec.target_uri().map(str::to_string),
-                    date: rec.date().to_string(),
-                    block_digest: rec.field("WARC-Block-Digest").map(str::to_string),
-                });
-            }
-        }
-        seen.insert(rec.id().to_string());
-        recs.push(rec);
-    }
-    for id in by_id.keys().filter(|k| !seen.contains(*k)) {
-        fail(
-            "records.warc.gz",
-            format!("record {id} (listed in proofs.json) is missing"),
-        );
-        rec_problems += 1;
-    }
-    facts.records = recs.len();
-    if rec_problems == 0 && cp.is_some() {
-        ok(
-            "records.warc.gz",
-            format!(
-                "{} records: digests match, each is in the checkpoint by its inclusion proof",
-                recs.len()
-            ),
-        );
-    }
-
-    // Timestamps.
-    let digest: [u8; 32] = Sha256::digest(&cp_bytes).into();
-    let chain = tsp::pem_certs(&text("tsa-chain.pem").unwrap_or_default());
-    let internal_anchors = tsp::self_signed(&chain);
-    let use_anchors: Vec<Vec<u8>> = anchors.map(|a| a.to_vec()).unwrap_or(internal_anchors);
-    let mut tokens = vec![];
-    for n in &tsr_names {
-        let resp = &files[n];
-        facts.tokens += 1;
-        match tsp::check_response(resp, &digest, None, &use_anchors, &chain) {
-            Ok(t) => {
-                ok(
-                    n,
-                    format!(
-                        "RFC 3161 token over the checkpoint's SHA-256, {} by {}; chain {}",
-                        t.gen_time,
-                        t.signer,
-                        if anchors.is_some() {
-                            "checked against --tsa-ca"
-                        } else {
-                            "checked against tsa-chain.pem only (identity NOT checked)"
-                        }
-                    ),
-                );
-                facts.times.push(t.gen_time.clone());
-            }
-            Err(e) => {
-                let hint = if anchors.is_none() && e.contains("chain") {
-                    " (tsa-chain.pem may have been altered)"
-                } else {
-                    ""
-                };
-                fail(n, format!("{e}{hint}"));
-            }
-        }
-        tokens.push((
-            n.clone(),
-            tsp::check_response(resp, &digest, None, &[], &[]),
-        ));
-    }
-
-    // post.json against the post records.
-    if files.contains_key("post.json") && !post.is_object() {
-        fail("post.json", "not valid JSON".into());
-    } else if post.is_object() {
-        let mut problems = vec![];
-        let newest = recs
-            .iter()
-            .filter(|r| r.field("Content-Type") == Some(warc::mime::POST))
-            .max_by(|a, b| a.date().cmp(b.date()));
-        match newest.and_then(|r| serde_json::from_slice::<Value>(&r.block).ok()) {
-            None => problems.push("no post record in records.warc.gz to compare with".to_string()),
-            Some(pr) => {
-                let derived = [
-                    "state",
-                    "cause",
-                    "message",
-                    "last_seen_live",
-                    "first_seen_gone",
-                    "captures",
-                    "checks",
-                ];
-                for (k, v) in pr["post"].as_object().into_iter().flatten() {
-                    if !derived.contains(&k.as_str()) && post.get(k) != Some(v) {
-                        problems.push(format!("field {k:?} differs from the post record"));
-                    }
-                }
-            }
-        }
-        for c in post["captures"].as_array().into_iter().flatten() {
-            for r in c["record_ids"].as_array().into_iter().flatten() {
-                if !r.as_str().is_some_and(|r| seen.contains(r)) {
-                    problems.push(format!("names record {r} which is not in records.warc.gz"));
-                }
-            }
-        }
-        if problems.is_empty() {
-            ok(
-                "post.json",
-                "agrees with the post record in records.warc.gz".into(),
-            );
-        }
-        for p in problems {
-            fail("post.json", p);
-        }
-    }
-
-    // media/ against the records' payloads.
-    let payload_by_id: BTreeMap<&str, &[u8]> = recs.iter().map(|r| (r.id(), r.payload())).collect();
-    for (name, sha, rid) in &media {
-        let want = rid.as_deref().and_then(|r| payload_by_id.get(r));
-        match (files.get(name), want) {
-            (Some(b), Some(w)) if b == w && hex::encode(Sha256::digest(b)) == *sha => {
-                ok(name, "same bytes as the record's payload".into())
-            }
-            (Some(_), _) => fail(
-                name,
-                "differs from the media record's payload in records.warc.gz".into(),
-            ),
-            (None, Some(_)) => fail(name, "missing from the bundle".into()),
-            (None, None) => {}
-        }
-    }
-
-    // Renderings.
-    metas.sort_by_key(|m| m.leaf);
-    let cp_text = String::from_utf8_lossy(&cp_bytes).into_owned();
-    if post.is_object()
-        && let Some(v) = files.get("view.html")
-    {
-        if *v != render_view(&post, &metas, &cp_text, &tokens).into_bytes() {
-            fail(
-                "view.html",
-                "differs from the rendering of the bundle's checked contents: it was edited".into(),
-            );
-        } else {
-            ok(
-                "view.html",
-                "is exactly the rendering of the checked contents".into(),
-            );
-        }
-    }
-    if let (Some(id), Some(vk), Some(c)) = (post["id"].as_str(), text("log.vkey"), &cp)
-        && let Some(r) = files.get("README.txt")
-    {
-        if *r != render_readme(id, &vk, c.size, &tsr_names).into_bytes() {
-            fail(
-                "README.txt",
-                "differs from what samizdat writes: it was edited".into(),
-            );
-        } else {
-            ok("README.txt", "unchanged".into());
-        }
-    }
-    out.extend(oks);
-    out.sort_by_key(|f| f.ok);
-    (out, facts)
+        .collect()
 }

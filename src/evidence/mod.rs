@@ -6,13 +6,18 @@
 //! - this file: `timestamp` (ask every configured TSA, check each reply on receipt, store it
 //!   beside the checkpoint as `log/checkpoints/<size:020>.tsr`, `.2.tsr`, …) and the re-check
 //!   of stored replies that `verify` runs.
-//! - [`bundle`]: `export POST --bundle` and `verify-bundle`.
+//! - [`bundle`]: `export POST --bundle` and its renderings; the `verify-bundle` command.
+//! - [`check`]: what `verify-bundle` checks (bundle or WACZ), pure, bounded; over
+//!   [`zipread`] (bounded zip reading) and [`warcstream`] (records checked as they stream).
 //! - [`wacz`]: `export --wacz`.
 
 pub mod bundle;
+pub mod check;
 pub mod der;
 pub mod tsp;
 pub mod wacz;
+pub mod warcstream;
+pub mod zipread;
 
 use crate::config::Config;
 use crate::error::{Error, IoContext, Result};

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{Read, Write};
+
 use std::path::Path;
 use zip::write::SimpleFileOptions;
 
@@ -402,79 +403,291 @@ pub fn export_wacz(
     Ok(0)
 }
 
-/// `verify-bundle` on a WACZ: every file against datapackage.json, and datapackage.json
-/// against datapackage-digest.json. (No log proofs travel in a WACZ.)
-pub fn verify_wacz_cmd(ctx: &Ctx, path: &Path, files: BTreeMap<String, Vec<u8>>) -> Result<u8> {
-    let mut findings: Vec<(String, bool, String)> = vec![];
-    let dp_bytes = files.get("datapackage.json").cloned().unwrap_or_default();
-    let dp: Value = serde_json::from_slice(&dp_bytes).unwrap_or(Value::Null);
-    match files
-        .get("datapackage-digest.json")
-        .and_then(|d| serde_json::from_slice::<Value>(d).ok())
-    {
-        Some(d)
-            if d["hash"].as_str()
-                == Some(&format!(
-                    "sha256:{}",
-                    hex::encode(Sha256::digest(&dp_bytes))
-                )) =>
-        {
-            findings.push((
-                "datapackage.json".into(),
-                true,
-                "matches datapackage-digest.json".into(),
-            ))
+/// What a samizdat WACZ holds, and nothing else: `Err` says how `names` differ.
+pub fn wacz_layout(names: &[String]) -> std::result::Result<(), String> {
+    let fixed = [
+        "datapackage.json",
+        "datapackage-digest.json",
+        "pages/pages.jsonl",
+        "indexes/index.cdxj",
+    ];
+    let warc = |n: &str| {
+        n.strip_prefix("archive/")
+            .is_some_and(|f| !f.is_empty() && !f.contains('/') && f.ends_with(".warc.gz"))
+    };
+    let mut why = vec![];
+    for f in fixed {
+        if !names.iter().any(|n| n == f) {
+            why.push(format!("no {f}"));
         }
-        _ => findings.push((
-            "datapackage.json".into(),
+    }
+    if !names.iter().any(|n| warc(n)) {
+        why.push("no archive/*.warc.gz".into());
+    }
+    let other: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !fixed.contains(n) && !warc(n))
+        .collect();
+    if !other.is_empty() {
+        why.push(format!(
+            "members a WACZ does not have: {}",
+            other.join(", ")
+        ));
+    }
+    if why.is_empty() {
+        Ok(())
+    } else {
+        Err(why.join("; "))
+    }
+}
+
+/// Small WACZ members are read whole, at most this big.
+const WACZ_SMALL: u64 = 256 << 20;
+const WACZ_WARC_MAX: u64 = 64 << 30;
+/// index.cdxj is checked line by line against at most this many records (8 bytes each).
+const MAX_LOCATED: usize = 4_000_000;
+
+/// Hashes and counts what is read through it.
+struct HashingRead<R> {
+    inner: R,
+    h: Sha256,
+    n: u64,
+}
+
+impl<R: Read> Read for HashingRead<R> {
+    fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(b)?;
+        self.h.update(&b[..n]);
+        self.n += n as u64;
+        Ok(n)
+    }
+}
+
+/// `verify-bundle` on a WACZ (the layout was checked by [`wacz_layout`]): datapackage.json
+/// against datapackage-digest.json, every file against datapackage.json (hash and size,
+/// streamed), every WARC record well formed with matching digests, and every page in
+/// pages.jsonl a captured HTML response. A WACZ carries no log proofs: at best it is a
+/// consistent package, never evidence (the caller's exit code says so).
+pub fn check_wacz<R: Read + std::io::Seek>(
+    zip: &mut super::zipread::Zip<R>,
+    facts: &mut super::check::Facts,
+) -> Vec<super::bundle::Finding> {
+    use super::bundle::Finding;
+    let mut out: Vec<Finding> = vec![];
+    let mut push = |file: &str, ok: bool, what: String| {
+        out.push(Finding {
+            file: file.into(),
+            ok,
+            what,
+        })
+    };
+    let dp_bytes = match zip.read("datapackage.json", WACZ_SMALL) {
+        Ok(b) => b,
+        Err(e) => {
+            push("datapackage.json", false, e);
+            return out;
+        }
+    };
+    let dp: Value = serde_json::from_slice(&dp_bytes).unwrap_or(Value::Null);
+    if dp["profile"] != "data-package" || !dp["wacz_version"].is_string() {
+        push(
+            "datapackage.json",
+            false,
+            "is not a WACZ data package (no profile \"data-package\" and wacz_version)".into(),
+        );
+    }
+    let want = format!("sha256:{}", hex::encode(Sha256::digest(&dp_bytes)));
+    match zip
+        .read("datapackage-digest.json", WACZ_SMALL)
+        .map(|d| serde_json::from_slice::<Value>(&d).unwrap_or(Value::Null))
+    {
+        Ok(d) if d["hash"].as_str() == Some(want.as_str()) => push(
+            "datapackage.json",
+            true,
+            "matches datapackage-digest.json".into(),
+        ),
+        _ => push(
+            "datapackage.json",
             false,
             "does not match datapackage-digest.json (one of the two was altered)".into(),
-        )),
+        ),
     }
-    let mut listed = BTreeSet::new();
+    let names: Vec<String> = zip.members.iter().map(|m| m.name.clone()).collect();
+    let mut listed: BTreeMap<String, (Option<String>, Option<u64>)> = BTreeMap::new();
     for r in dp["resources"].as_array().into_iter().flatten() {
         let p = r["path"].as_str().unwrap_or("").to_string();
-        listed.insert(p.clone());
-        match files.get(&p) {
-            None => findings.push((p, false, "listed in datapackage.json but missing".into())),
-            Some(b)
-                if r["hash"].as_str()
-                    == Some(&format!("sha256:{}", hex::encode(Sha256::digest(b))))
-                    && r["bytes"].as_u64() == Some(b.len() as u64) =>
-            {
-                findings.push((p, true, "hash and size match datapackage.json".into()))
+        if listed
+            .insert(
+                p.clone(),
+                (r["hash"].as_str().map(str::to_string), r["bytes"].as_u64()),
+            )
+            .is_some()
+        {
+            push("datapackage.json", false, format!("lists {p} twice"));
+        }
+    }
+    for n in &names {
+        if n != "datapackage.json" && n != "datapackage-digest.json" && !listed.contains_key(n) {
+            push(n, false, "not listed in datapackage.json".into());
+        }
+    }
+    let mut pages_seen: BTreeSet<String> = BTreeSet::new();
+    let mut pages_text = None;
+    let mut cdxj_text = None;
+    // (file, offset, length, target) of every record, hashed to 8 bytes: what index.cdxj
+    // lines must point at.
+    let mut located: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let mut too_many = false;
+    for (p, (hash, bytes)) in &listed {
+        if !names.contains(p) {
+            push(p, false, "listed in datapackage.json but missing".into());
+            continue;
+        }
+        let is_warc = p.starts_with("archive/");
+        let cap = if is_warc { WACZ_WARC_MAX } else { WACZ_SMALL };
+        let s = match zip.stream(p, cap) {
+            Ok(s) => s,
+            Err(e) => {
+                push(p, false, e);
+                continue;
             }
-            Some(_) => findings.push((
+        };
+        let mut hr = HashingRead {
+            inner: s,
+            h: Sha256::new(),
+            n: 0,
+        };
+        let mut record_problems = vec![];
+        if is_warc {
+            let file = p.trim_start_matches("archive/").to_string();
+            let mut src = std::io::BufReader::with_capacity(64 << 10, &mut hr);
+            let mut n = 0usize;
+            loop {
+                let start = src.get_ref().n - src.buffer().len() as u64;
+                match super::warcstream::next_record(&mut src, |_| false) {
+                    Ok(None) => break,
+                    Ok(Some(c)) => {
+                        n += 1;
+                        let end = src.get_ref().n - src.buffer().len() as u64;
+                        if let Some(t) = c.rec.target_uri() {
+                            if located.len() < MAX_LOCATED {
+                                located.insert(location_key(&file, start, end - start, t));
+                            } else {
+                                too_many = true;
+                            }
+                        }
+                        for pr in &c.problems {
+                            record_problems.push(format!("record {}: {pr}", c.rec.id()));
+                        }
+                        if c.rec.warc_type() == warc::kind::RESPONSE
+                            && let Some(t) = c.rec.target_uri()
+                            && pages_seen.len() < MAX_LOCATED
+                        {
+                            pages_seen.insert(t.to_string());
+                        }
+                    }
+                    Err(e) => {
+                        record_problems.push(format!("record #{}: {e}", n + 1));
+                        break;
+                    }
+                }
+            }
+            facts.records += n;
+            // Read what a broken record left, so the hash covers the whole member.
+            let _ = std::io::copy(&mut src, &mut std::io::sink());
+        } else {
+            let mut b = vec![];
+            if let Err(e) = hr.read_to_end(&mut b) {
+                push(p, false, format!("cannot be read: {e}"));
+                continue;
+            }
+            if p == "pages/pages.jsonl" {
+                pages_text = Some(b);
+            } else if p == "indexes/index.cdxj" {
+                cdxj_text = Some(b);
+            }
+        }
+        let got = format!("sha256:{}", hex::encode(hr.h.clone().finalize()));
+        if hash.as_deref() == Some(got.as_str()) && *bytes == Some(hr.n) {
+            push(p, true, "hash and size match datapackage.json".into());
+        } else {
+            push(
                 p,
                 false,
                 "differs from its hash in datapackage.json: it was altered".into(),
-            )),
+            );
+        }
+        for pr in record_problems {
+            push(p, false, pr);
         }
     }
-    for name in files.keys() {
-        if !listed.contains(name) && name != "datapackage.json" && name != "datapackage-digest.json"
-        {
-            findings.push((name.clone(), false, "not listed in datapackage.json".into()));
-        }
-    }
-    let ok = findings.iter().all(|f| f.1);
-    if ctx.json {
-        print_json(
-            &json!({"ok": ok, "wacz": path, "findings": findings.iter().map(|(f, o, w)| json!({"file": f, "ok": o, "what": w})).collect::<Vec<_>>()}),
-        );
-    } else {
-        for (f, o, w) in &findings {
-            println!("{} {f}: {w}", if *o { "ok  " } else { "FAIL" });
-        }
-        println!(
-            "{}",
-            if ok {
-                "verify-bundle: the WACZ is internally consistent (it carries no log proofs or timestamps)"
-            } else {
-                "verify-bundle: TAMPERING OR DAMAGE FOUND (see FAIL lines)"
+    if let Some(t) = pages_text {
+        for (i, line) in String::from_utf8_lossy(&t).lines().enumerate().skip(1) {
+            let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+            match v["url"].as_str() {
+                Some(u) if pages_seen.contains(u) => {}
+                _ => push(
+                    "pages/pages.jsonl",
+                    false,
+                    format!(
+                        "line {}: page {} is not a response record in archive/",
+                        i + 1,
+                        v["url"]
+                    ),
+                ),
             }
-        );
+        }
     }
-    let _ = Read::bytes(&[][..]);
-    Ok(if ok { 0 } else { 3 })
+    if too_many {
+        push(
+            "indexes/index.cdxj",
+            true,
+            format!("not checked line by line: more than {MAX_LOCATED} records"),
+        );
+    } else if let Some(t) = cdxj_text {
+        for (i, line) in String::from_utf8_lossy(&t).lines().enumerate() {
+            let v: Value = line
+                .splitn(3, ' ')
+                .nth(2)
+                .and_then(|j| serde_json::from_str(j).ok())
+                .unwrap_or(Value::Null);
+            let num = |k: &str| v[k].as_str().and_then(|x| x.parse::<u64>().ok());
+            let found = match (
+                v["filename"].as_str(),
+                num("offset"),
+                num("length"),
+                v["url"].as_str(),
+            ) {
+                (Some(f), Some(o), Some(l), Some(u)) => located.contains(&location_key(f, o, l, u)),
+                _ => false,
+            };
+            if !found {
+                push(
+                    "indexes/index.cdxj",
+                    false,
+                    format!(
+                        "line {}: does not point at a record of that URL in archive/",
+                        i + 1
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn location_key(file: &str, offset: u64, length: u64, url: &str) -> u64 {
+    let mut h = Sha256::new();
+    for part in [
+        file.as_bytes(),
+        &offset.to_le_bytes(),
+        &length.to_le_bytes(),
+        url.as_bytes(),
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    let d = h.finalize();
+    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }

@@ -3,6 +3,7 @@
 //! A cache: everything here is derived from the WARC records by [`Index::apply`], which
 //! both the append path and `reindex` use, so a rebuilt index answers exactly as before.
 
+use super::state;
 use super::warc::{Record, mime};
 use crate::error::{Error, Result};
 use crate::model::{Cause, Outcome, Post};
@@ -762,78 +763,74 @@ fn apply(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Ap
     }
 }
 
-/// A check: one row in `checks`, and the post's state per SPEC section 4. `live` and
-/// `edited` count at once; a gone outcome becomes the state only when the previous
-/// definite check (unreachable ones skipped) said the same; a gone post seen live again
-/// is `restored`.
+/// A check: one row in `checks`, and the post's state per SPEC section 4, as
+/// [`state::after_check`] derives it (the same function `verify-bundle` replays).
 fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
     let c: CheckRecord = serde_json::from_slice(&rec.block)
         .map_err(|e| Applied::Bad(format!("check record is not valid JSON: {e}")))?;
     let at = c.at.as_str();
-    let cur: Option<(String, Option<String>)> = tx
+    type PostRow = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let cur: Option<PostRow> = tx
         .query_row(
-            "SELECT state, first_seen_gone FROM posts WHERE id = ?1",
+            "SELECT state, cause, message, last_seen_live, first_seen_gone FROM posts WHERE id = ?1",
+            [&c.post_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    let prev = match cur {
+        None => None,
+        Some((st, cause, message, last_seen_live, first_seen_gone)) => Some(state::Facts {
+            state: state::State::parse(&st).ok_or_else(|| {
+                Applied::Bad(format!("post {} has unknown state {st:?}", c.post_id))
+            })?,
+            cause: cause.as_deref().and_then(Cause::parse),
+            message,
+            last_seen_live,
+            first_seen_gone,
+        }),
+    };
+    let last_definite: Option<(String, String)> = tx
+        .query_row(
+            "SELECT outcome, at FROM checks WHERE post_id = ?1 AND outcome != 'unreachable' \
+             ORDER BY id DESC LIMIT 1",
             [&c.post_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    let state = cur.as_ref().map(|c| c.0.clone());
-    let was_gone = state
-        .as_deref()
-        .is_some_and(|s| matches!(s, "deleted" | "restricted" | "account_gone"));
-    let mut event: Option<&str> = None;
-    match c.outcome {
-        Outcome::Live | Outcome::Edited => {
-            if was_gone {
-                event = Some("restored");
-            }
-            let new_state = if c.outcome == Outcome::Edited || state.as_deref() == Some("edited") {
-                // An edited post stays `edited` while it is live (SPEC: recorded at once).
-                "edited"
-            } else {
-                "live"
-            };
-            tx.execute(
-                "UPDATE posts SET state = ?2, cause = NULL, message = NULL, first_seen_gone = NULL, \
-                 last_seen_live = CASE WHEN last_seen_live IS NULL OR last_seen_live < ?3 THEN ?3 ELSE last_seen_live END \
-                 WHERE id = ?1",
-                params![c.post_id, new_state, at],
-            )?;
-        }
-        o if o.is_gone() => {
-            let prev: Option<(String, Option<String>, String)> = tx
-                .query_row(
-                    "SELECT outcome, cause, at FROM checks WHERE post_id = ?1 AND outcome != 'unreachable' \
-                     ORDER BY id DESC LIMIT 1",
-                    [&c.post_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            if let Some((po, _, pat)) = prev
-                && po == o.as_str()
-                && state.as_deref() != Some(o.as_str())
-            {
-                event = Some("confirmed");
-                tx.execute(
-                    "UPDATE posts SET state = ?2, cause = ?3, message = ?4, first_seen_gone = ?5 WHERE id = ?1",
-                    params![
-                        c.post_id,
-                        o.as_str(),
-                        c.cause.map(Cause::as_str),
-                        c.message,
-                        pat
-                    ],
-                )?;
-            } else if state.as_deref() == Some(o.as_str()) {
-                // Still gone: keep the first sighting, take the newest words.
-                tx.execute(
-                    "UPDATE posts SET message = coalesce(?2, message) WHERE id = ?1",
-                    params![c.post_id, c.message],
-                )?;
-            }
-        }
-        _ => {}
+    let last_definite = last_definite
+        .as_ref()
+        .and_then(|(o, at)| Some((Outcome::parse(o)?, at.as_str())));
+    let (next, event) = state::after_check(
+        prev.as_ref(),
+        last_definite,
+        &state::CheckIn {
+            outcome: c.outcome,
+            cause: c.cause,
+            message: c.message.as_deref(),
+            at,
+        },
+    );
+    if let Some(n) = next.filter(|n| Some(n) != prev.as_ref()) {
+        tx.execute(
+            "UPDATE posts SET state = ?2, cause = ?3, message = ?4, last_seen_live = ?5, \
+             first_seen_gone = ?6 WHERE id = ?1",
+            params![
+                c.post_id,
+                n.state.as_str(),
+                n.cause.map(Cause::as_str),
+                n.message,
+                n.last_seen_live,
+                n.first_seen_gone
+            ],
+        )?;
     }
+    let event = event.map(state::Event::as_str);
     let digest = c.payload_digest.clone();
     tx.execute(
         "INSERT INTO checks (post_id, at, outcome, event, cause, message, http_status, host, record_id, \
@@ -949,6 +946,8 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
         .map_err(|e| Applied::Bad(format!("post record is not valid JSON: {e}")))?;
     let p = &pr.post;
     let at = rec.date();
+    // What a capture makes of the post (state::after_capture; first_seen_gone is left as is).
+    let facts = state::after_capture(None, at);
     let json = serde_json::to_string(p).expect("posts serialise");
     let author_id = p.author.as_ref().and_then(|a| a.id.clone());
     let author_name = p.author.as_ref().and_then(|a| a.name.clone());
@@ -969,7 +968,7 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
             p.created_at,
             p.text,
             json,
-            Outcome::Live.as_str(),
+            facts.state.as_str(),
             at,
         ],
     )?;

@@ -1,0 +1,977 @@
+//! `verify-bundle`: what kind of file this is, and whether it says only what its records
+//! support (issue 11).
+//!
+//! - The kind is decided by the whole layout, never by one member: a zip whose members
+//!   are exactly a samizdat WACZ's (`datapackage.json`, `datapackage-digest.json`,
+//!   `pages/pages.jsonl`, `indexes/index.cdxj`, `archive/*.warc.gz`) is checked as a WACZ
+//!   ([`super::wacz::check_wacz`]); anything else is checked as an evidence bundle, where
+//!   every member that is not one of the bundle's is a failure.
+//! - A bundle asserts nothing of its own: `post.json` is derived again from the post and
+//!   check records it carries, with the state function the archive uses
+//!   ([`crate::store::state`]), and must equal that derivation field by field; `view.html`
+//!   and `README.txt` must be exactly their renderings of the derived post; `proofs.json`,
+//!   `log.vkey` and `tsa-chain.pem` must be exactly as samizdat writes them (no padding);
+//!   every record must be one the post rests on, and every record the post names must be
+//!   there.
+//! - Memory is bounded for any input ([`super::zipread`], [`super::warcstream`]).
+//!
+//! [`verify_bundle_bytes`] is the pure entry point (no I/O beyond the given bytes).
+
+use super::bundle::{Finding, RecMeta, media_names, render_readme, render_view};
+use super::tsp;
+use super::warcstream::{self, Checked};
+use super::zipread::{self, Zip};
+use crate::log::merkle::{Hash, verify_inclusion};
+use crate::log::note::{Checkpoint, NoteVerifier, open_note};
+use crate::model::Outcome;
+use crate::store::index::{CheckRecord, PostRecord};
+use crate::store::state::{self, CheckIn};
+use crate::store::warc::{self, kind};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufReader, Read, Seek};
+
+/// What `verify-bundle` found the file to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// An evidence bundle (`export --bundle`).
+    Bundle,
+    /// A WACZ (`export --wacz`): a package of WARC records, which carries no log proofs.
+    Wacz,
+    /// Not a zip that can be read.
+    Unreadable,
+}
+
+/// Everything `verify-bundle` concludes.
+#[derive(Debug)]
+pub struct Report {
+    pub kind: Kind,
+    pub findings: Vec<Finding>,
+    pub facts: Facts,
+}
+
+impl Report {
+    /// No finding failed.
+    pub fn consistent(&self) -> bool {
+        self.findings.iter().all(|f| f.ok)
+    }
+
+    /// 0: a bundle, every check passed; 1: a sound WACZ, which is a package, not
+    /// evidence (it carries no proofs); 3: tampering or damage.
+    pub fn exit_code(&self) -> u8 {
+        match (self.consistent(), self.kind) {
+            (false, _) | (_, Kind::Unreadable) => 3,
+            (true, Kind::Wacz) => 1,
+            (true, Kind::Bundle) => 0,
+        }
+    }
+}
+
+/// What was checked, for the conclusions.
+#[derive(Debug, Default)]
+pub struct Facts {
+    pub fingerprint: Option<String>,
+    pub key_given: bool,
+    pub tsa_given: bool,
+    pub tokens: usize,
+    pub records: usize,
+    pub times: Vec<String>,
+    pub cp_size: u64,
+    pub checks: usize,
+}
+
+/// Bounds on a bundle's members: the small ones are read whole, at most this big.
+const SMALL: &[(&str, u64)] = &[
+    ("README.txt", 64 << 10),
+    ("view.html", 64 << 20),
+    ("post.json", 32 << 20),
+    ("proofs.json", 16 << 20),
+    ("checkpoint", 64 << 10),
+    ("tsa-chain.pem", 1 << 20),
+    ("log.vkey", 4 << 10),
+];
+const TSR_MAX: u64 = 1 << 20;
+/// `records.warc.gz` and each media file are streamed, never held: at most this big.
+const RECORDS_MAX: u64 = 8 << 30;
+const MEDIA_MAX: u64 = 4 << 30;
+const REQUIRED: &[&str] = &[
+    "README.txt",
+    "view.html",
+    "post.json",
+    "records.warc.gz",
+    "proofs.json",
+    "checkpoint",
+    "tsa-chain.pem",
+    "log.vkey",
+];
+
+/// Checks the zip in `zip` (a bundle or a WACZ) against the log key and TSA anchors the
+/// user gave. Pure: no I/O beyond the given bytes; bounded memory for any input.
+pub fn verify_bundle_bytes(
+    zip: &[u8],
+    given_key: Option<&NoteVerifier>,
+    anchors: Option<&[Vec<u8>]>,
+) -> Report {
+    verify_zip(std::io::Cursor::new(zip), given_key, anchors)
+}
+
+/// [`verify_bundle_bytes`] over any seekable reader (the CLI passes the file).
+pub fn verify_zip<R: Read + Seek>(
+    r: R,
+    given_key: Option<&NoteVerifier>,
+    anchors: Option<&[Vec<u8>]>,
+) -> Report {
+    let mut facts = Facts {
+        key_given: given_key.is_some(),
+        tsa_given: anchors.is_some(),
+        ..Facts::default()
+    };
+    let (mut zip, layout) = match zipread::open(r) {
+        Ok(z) => z,
+        Err(e) => {
+            return Report {
+                kind: Kind::Unreadable,
+                findings: vec![fail("(zip)", e)],
+                facts,
+            };
+        }
+    };
+    let mut findings: Vec<Finding> = layout.into_iter().map(|p| fail("(zip)", p)).collect();
+    let names: Vec<String> = zip.members.iter().map(|m| m.name.clone()).collect();
+    let kind = match super::wacz::wacz_layout(&names) {
+        Ok(()) => Kind::Wacz,
+        Err(why) => {
+            if names.iter().any(|n| n == "datapackage.json") {
+                findings.push(fail(
+                    "datapackage.json",
+                    format!(
+                        "this zip is not a complete WACZ ({why}), so it is checked as an evidence bundle"
+                    ),
+                ));
+            }
+            Kind::Bundle
+        }
+    };
+    match kind {
+        Kind::Wacz => findings.extend(super::wacz::check_wacz(&mut zip, &mut facts)),
+        _ => findings.extend(check_bundle(&mut zip, given_key, anchors, &mut facts)),
+    }
+    // Failures first, each kind in the order found.
+    findings.sort_by_key(|f| f.ok);
+    Report {
+        kind,
+        findings,
+        facts,
+    }
+}
+
+fn fail(file: &str, what: impl Into<String>) -> Finding {
+    Finding {
+        file: file.into(),
+        ok: false,
+        what: what.into(),
+    }
+}
+
+fn pass(file: &str, what: impl Into<String>) -> Finding {
+    Finding {
+        file: file.into(),
+        ok: true,
+        what: what.into(),
+    }
+}
+
+/// A value, shortened for a message.
+fn short(v: Option<&Value>) -> String {
+    let s = v.map(Value::to_string).unwrap_or_else(|| "absent".into());
+    if s.chars().count() > 120 {
+        format!("{}…", s.chars().take(120).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// One record of the bundle, as checked.
+struct Held {
+    leaf: Option<u64>,
+    c: Checked,
+}
+
+fn check_bundle<R: Read + Seek>(
+    zip: &mut Zip<R>,
+    given_key: Option<&NoteVerifier>,
+    anchors: Option<&[Vec<u8>]>,
+    facts: &mut Facts,
+) -> Vec<Finding> {
+    let mut out: Vec<Finding> = vec![];
+    let mut oks: Vec<Finding> = vec![];
+
+    // The members: which are there, which may be, and the small ones read, bounded.
+    let names: BTreeSet<String> = zip.members.iter().map(|m| m.name.clone()).collect();
+    for req in REQUIRED {
+        if !names.contains(*req) {
+            out.push(fail(req, "missing from the bundle"));
+        }
+    }
+    let tsr_names: Vec<String> = (1..)
+        .map(|i: usize| {
+            if i == 1 {
+                "checkpoint.tsr".to_string()
+            } else {
+                format!("checkpoint.{i}.tsr")
+            }
+        })
+        .take_while(|n| names.contains(n))
+        .collect();
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let small = SMALL
+        .iter()
+        .map(|(n, c)| (n.to_string(), *c))
+        .chain(tsr_names.iter().map(|n| (n.clone(), TSR_MAX)));
+    for (name, cap) in small {
+        if !names.contains(&name) {
+            continue;
+        }
+        match zip.read(&name, cap) {
+            Ok(b) => {
+                files.insert(name, b);
+            }
+            Err(e) => out.push(fail(&name, e)),
+        }
+    }
+    let text = |n: &str| {
+        files
+            .get(n)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    };
+    let post: Value = match files.get("post.json").map(|b| serde_json::from_slice(b)) {
+        Some(Ok(v @ Value::Object(_))) => v,
+        Some(_) => {
+            out.push(fail("post.json", "not a JSON object"));
+            Value::Null
+        }
+        None => Value::Null,
+    };
+    let media = media_names(&post);
+    for name in &names {
+        let known = REQUIRED.contains(&name.as_str())
+            || tsr_names.contains(name)
+            || media.iter().any(|m| &m.0 == name);
+        if !known {
+            out.push(fail(name, "unexpected file: not part of what samizdat writes (added, or a media file that post.json does not name)"));
+        }
+    }
+
+    // The log key.
+    let bundle_key = text("log.vkey").and_then(|t| NoteVerifier::from_vkey(t.trim()).ok());
+    if files.contains_key("log.vkey") {
+        match &bundle_key {
+            None => out.push(fail("log.vkey", "not a readable verifier key")),
+            Some(k) if files["log.vkey"] != format!("{}\n", k.to_vkey()).into_bytes() => {
+                out.push(fail(
+                    "log.vkey",
+                    "is not exactly the key line samizdat writes (bytes added or changed)",
+                ))
+            }
+            _ => {}
+        }
+    }
+    if let (Some(g), Some(b)) = (given_key, &bundle_key)
+        && g != b
+    {
+        out.push(fail(
+            "log.vkey",
+            format!(
+                "is not the key you gave with --vkey (bundle's fingerprint {}, yours {})",
+                b.fingerprint(),
+                g.fingerprint()
+            ),
+        ));
+    }
+    let key = given_key.cloned().or(bundle_key.clone());
+    facts.fingerprint = key.as_ref().map(|k| k.fingerprint());
+
+    // The checkpoint.
+    let cp_bytes = files.get("checkpoint").cloned().unwrap_or_default();
+    let cp: Option<Checkpoint> = key.as_ref().and_then(|k| {
+        match open_note(&String::from_utf8_lossy(&cp_bytes), std::slice::from_ref(k)) {
+            Ok(n) => match Checkpoint::parse(&n.text) {
+                Ok(c) => {
+                    oks.push(pass(
+                        "checkpoint",
+                        format!(
+                            "signed by {} (key {:08x}), size {}",
+                            k.name(),
+                            k.key_id(),
+                            c.size
+                        ),
+                    ));
+                    Some(c)
+                }
+                Err(e) => {
+                    out.push(fail("checkpoint", format!("{e}")));
+                    None
+                }
+            },
+            Err(e) => {
+                out.push(fail(
+                    "checkpoint",
+                    format!(
+                        "the signature does not verify with the log key {}: {e}",
+                        k.fingerprint()
+                    ),
+                ));
+                None
+            }
+        }
+    });
+    facts.cp_size = cp.as_ref().map(|c| c.size).unwrap_or(0);
+
+    // Proofs: one leaf per record, each once.
+    let proofs: Value = files
+        .get("proofs.json")
+        .and_then(|b| serde_json::from_slice(b).ok())
+        .unwrap_or(Value::Null);
+    if files.contains_key("proofs.json") && !proofs.is_object() {
+        out.push(fail("proofs.json", "not valid JSON"));
+    }
+    if let Some(c) = &cp
+        && proofs.is_object()
+        && proofs["checkpoint_size"].as_u64() != Some(c.size)
+    {
+        out.push(fail(
+            "proofs.json",
+            format!(
+                "checkpoint_size {} is not the checkpoint's {}",
+                proofs["checkpoint_size"], c.size
+            ),
+        ));
+    }
+    let mut by_id: BTreeMap<String, &Value> = BTreeMap::new();
+    let mut leaf_seen = BTreeSet::new();
+    for l in proofs["leaves"].as_array().into_iter().flatten() {
+        let id = l["record_id"].as_str().unwrap_or("");
+        if by_id.insert(id.to_string(), l).is_some() {
+            out.push(fail("proofs.json", format!("lists record {id} twice")));
+        }
+        if !leaf_seen.insert(l["leaf_index"].as_u64()) {
+            out.push(fail(
+                "proofs.json",
+                format!("lists leaf {} twice", l["leaf_index"]),
+            ));
+        }
+    }
+
+    // Records, streamed: each hashed, digests checked, its proof checked.
+    let mut held: Vec<Held> = vec![];
+    let mut seen = BTreeSet::new();
+    let mut rec_problems = 0usize;
+    let mut metas = vec![];
+    let mut payload_sha: BTreeMap<String, String> = BTreeMap::new();
+    if names.contains("records.warc.gz") {
+        match zip.stream("records.warc.gz", RECORDS_MAX) {
+            Err(e) => {
+                out.push(fail("records.warc.gz", e));
+                rec_problems += 1;
+            }
+            Ok(s) => {
+                let mut src = BufReader::with_capacity(64 << 10, s);
+                let mut n = 0usize;
+                loop {
+                    let c = match warcstream::next_record(&mut src, warcstream::is_samizdat_record)
+                    {
+                        Ok(Some(c)) => c,
+                        Ok(None) => break,
+                        Err(e) => {
+                            out.push(fail("records.warc.gz", format!("record #{}: {e}", n + 1)));
+                            rec_problems += 1;
+                            break;
+                        }
+                    };
+                    n += 1;
+                    let id = c.rec.id().to_string();
+                    for p in &c.problems {
+                        out.push(fail(
+                            "records.warc.gz",
+                            format!("record {id} ({}): {p}", c.rec.target_uri().unwrap_or("")),
+                        ));
+                        rec_problems += 1;
+                    }
+                    if !seen.insert(id.clone()) {
+                        out.push(fail("records.warc.gz", format!("holds record {id} twice")));
+                        rec_problems += 1;
+                    }
+                    let mut leaf = None;
+                    match by_id.get(id.as_str()) {
+                        None => {
+                            out.push(fail("proofs.json", format!("has no proof for record {id}")));
+                            rec_problems += 1;
+                        }
+                        Some(l) => {
+                            let idx = l["leaf_index"].as_u64().unwrap_or(u64::MAX);
+                            leaf = Some(idx);
+                            if l["leaf_hash"].as_str() != Some(&c.leaf_hash.to_base64()) {
+                                out.push(fail(
+                                    "records.warc.gz",
+                                    format!("record {id} does not hash to the leaf hash in proofs.json (leaf {idx})"),
+                                ));
+                                rec_problems += 1;
+                            }
+                            let proof: Option<Vec<Hash>> = l["proof"].as_array().and_then(|a| {
+                                a.iter()
+                                    .map(|h| h.as_str().and_then(Hash::from_base64))
+                                    .collect()
+                            });
+                            if let Some(cp) = &cp {
+                                match proof {
+                                    None => {
+                                        out.push(fail(
+                                            "proofs.json",
+                                            format!("leaf {idx}: proof hashes unreadable"),
+                                        ));
+                                        rec_problems += 1;
+                                    }
+                                    Some(p) => {
+                                        if let Err(e) = verify_inclusion(
+                                            &c.leaf_hash,
+                                            idx,
+                                            cp.size,
+                                            &p,
+                                            &cp.root,
+                                        ) {
+                                            out.push(fail(
+                                                "proofs.json",
+                                                format!("leaf {idx} (record {id}): inclusion proof does not verify against the checkpoint: {e}"),
+                                            ));
+                                            rec_problems += 1;
+                                        }
+                                    }
+                                }
+                            }
+                            metas.push(RecMeta {
+                                id: id.clone(),
+                                leaf: idx,
+                                warc_type: c.rec.warc_type().to_string(),
+                                target: c.rec.target_uri().map(str::to_string),
+                                date: c.rec.date().to_string(),
+                                block_digest: c.rec.field("WARC-Block-Digest").map(str::to_string),
+                            });
+                        }
+                    }
+                    payload_sha.insert(id, c.payload_sha256.clone());
+                    // Only samizdat's own records are kept whole (bounded); of the rest,
+                    // the type is enough.
+                    let c = if c.kept {
+                        c
+                    } else {
+                        Checked {
+                            rec: warc::Record {
+                                fields: c.rec.fields,
+                                block: vec![],
+                            },
+                            ..c
+                        }
+                    };
+                    held.push(Held { leaf, c });
+                }
+            }
+        }
+    }
+    for id in by_id.keys().filter(|k| !seen.contains(*k)) {
+        out.push(fail(
+            "records.warc.gz",
+            format!("record {id} (listed in proofs.json) is missing"),
+        ));
+        rec_problems += 1;
+    }
+    facts.records = seen.len();
+    if rec_problems == 0 && cp.is_some() {
+        oks.push(pass(
+            "records.warc.gz",
+            format!(
+                "{} records: digests match, each is in the checkpoint by its inclusion proof",
+                seen.len()
+            ),
+        ));
+    }
+    metas.sort_by_key(|m| m.leaf);
+    if proofs.is_object() {
+        let canonical =
+            json!({"checkpoint_size": proofs["checkpoint_size"], "leaves": proofs["leaves"]});
+        if files.get("proofs.json").map(Vec::as_slice)
+            != Some(
+                serde_json::to_string_pretty(&canonical)
+                    .unwrap_or_default()
+                    .as_bytes(),
+            )
+        {
+            out.push(fail(
+                "proofs.json",
+                "is not exactly what samizdat writes (keys or bytes added: padding)",
+            ));
+        }
+    }
+
+    // Timestamps.
+    let digest: [u8; 32] = Sha256::digest(&cp_bytes).into();
+    let chain = tsp::pem_certs(&text("tsa-chain.pem").unwrap_or_default());
+    if files.contains_key("tsa-chain.pem")
+        && files["tsa-chain.pem"] != tsp::to_pem(&chain).into_bytes()
+    {
+        out.push(fail(
+            "tsa-chain.pem",
+            "is not exactly the certificates samizdat writes (bytes added or changed)",
+        ));
+    }
+    let internal_anchors = tsp::self_signed(&chain);
+    let use_anchors: Vec<Vec<u8>> = anchors.map(|a| a.to_vec()).unwrap_or(internal_anchors);
+    let mut tokens = vec![];
+    for n in &tsr_names {
+        let Some(resp) = files.get(n) else { continue };
+        facts.tokens += 1;
+        match tsp::check_response(resp, &digest, None, &use_anchors, &chain) {
+            Ok(t) => {
+                oks.push(pass(
+                    n,
+                    format!(
+                        "RFC 3161 token over the checkpoint's SHA-256, {} by {}; chain {}",
+                        t.gen_time,
+                        t.signer,
+                        if anchors.is_some() {
+                            "checked against --tsa-ca"
+                        } else {
+                            "checked against tsa-chain.pem only (identity NOT checked)"
+                        }
+                    ),
+                ));
+                facts.times.push(t.gen_time.clone());
+            }
+            Err(e) => {
+                let hint = if anchors.is_none() && e.contains("chain") {
+                    " (tsa-chain.pem may have been altered)"
+                } else {
+                    ""
+                };
+                out.push(fail(n, format!("{e}{hint}")));
+            }
+        }
+        tokens.push((
+            n.clone(),
+            tsp::check_response(resp, &digest, None, &[], &[]),
+        ));
+    }
+
+    // post.json: derived again from the records, field by field.
+    let leaf_of: BTreeMap<String, u64> = held
+        .iter()
+        .filter_map(|h| Some((h.c.rec.id().to_string(), h.leaf?)))
+        .collect();
+    let mut derived: Option<Value> = None;
+    let mut rested_on: BTreeSet<String> = BTreeSet::new();
+    if post.is_object() {
+        let mut problems = vec![];
+        // The bundle's own claims about records, named precisely.
+        for (i, c) in post["checks"].as_array().into_iter().flatten().enumerate() {
+            let rid = c["record_id"].as_str().unwrap_or("");
+            let is_check = held.iter().any(|h| {
+                h.c.rec.id() == rid && h.c.rec.field("Content-Type") == Some(warc::mime::CHECK)
+            });
+            if !is_check {
+                problems.push(format!(
+                    "checks[{i}] ({} at {}) names record {rid}, which is not a check record in records.warc.gz",
+                    c["outcome"], c["at"]
+                ));
+            }
+        }
+        for (i, c) in post["captures"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            for r in c["record_ids"].as_array().into_iter().flatten() {
+                if !r.as_str().is_some_and(|r| seen.contains(r)) {
+                    problems.push(format!(
+                        "captures[{i}] names record {r}, which is not in records.warc.gz"
+                    ));
+                }
+            }
+        }
+        match post["id"].as_str() {
+            None => problems.push("has no post id".into()),
+            Some(subject) => match derive_post(subject, &held, &leaf_of, &seen) {
+                Err(ps) => problems.extend(ps),
+                Ok((d, rests)) => {
+                    rested_on = rests;
+                    let keys: BTreeSet<&String> = post
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .chain(d.as_object().into_iter().flatten())
+                        .map(|(k, _)| k)
+                        .collect();
+                    for k in keys {
+                        if post.get(k) != d.get(k) {
+                            problems.push(format!(
+                                "field {k:?} is {}, but the records in the bundle say {}",
+                                short(post.get(k)),
+                                short(d.get(k))
+                            ));
+                        }
+                    }
+                    facts.checks = d["checks"].as_array().map(Vec::len).unwrap_or(0);
+                    derived = Some(d);
+                }
+            },
+        }
+        if files.get("post.json").map(Vec::as_slice)
+            != Some(
+                serde_json::to_string_pretty(&post)
+                    .unwrap_or_default()
+                    .as_bytes(),
+            )
+        {
+            problems.push("is not exactly what samizdat writes (bytes added: padding)".into());
+        }
+        if problems.is_empty() {
+            oks.push(pass(
+                "post.json",
+                "every field is what the post and check records in records.warc.gz derive (state recomputed)",
+            ));
+        }
+        for p in problems {
+            out.push(fail("post.json", p));
+        }
+    }
+    // Every record is one the post rests on (or a warcinfo of its files).
+    for h in &held {
+        let id = h.c.rec.id();
+        if h.c.rec.warc_type() != kind::WARCINFO && derived.is_some() && !rested_on.contains(id) {
+            out.push(fail(
+                "records.warc.gz",
+                format!("record {id} is not one the post, its captures or its checks rest on"),
+            ));
+        }
+    }
+
+    // media/: each file's bytes hash to the post's digest and to its record's payload.
+    let subject_post = derived.as_ref().unwrap_or(&post);
+    for (name, sha, rid) in &media_names(subject_post) {
+        let want = rid.as_deref().and_then(|r| payload_sha.get(r));
+        if !names.contains(name) {
+            if want.is_some() {
+                out.push(fail(name, "missing from the bundle"));
+            }
+            continue;
+        }
+        let got = zip.stream(name, MEDIA_MAX).and_then(|mut s| {
+            let mut h = Sha256::new();
+            let mut buf = vec![0u8; 64 << 10];
+            loop {
+                let n = s
+                    .read(&mut buf)
+                    .map_err(|e| format!("cannot be read: {e}"))?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+            Ok(hex::encode(h.finalize()))
+        });
+        match (got, want) {
+            (Err(e), _) => out.push(fail(name, e)),
+            (Ok(g), Some(w)) if g == *sha && *w == format!("sha256:{g}") => {
+                oks.push(pass(name, "same bytes as the record's payload"))
+            }
+            (Ok(_), _) => out.push(fail(
+                name,
+                "differs from the media record's payload in records.warc.gz",
+            )),
+        }
+    }
+
+    // Renderings of the derived post.
+    let cp_text = String::from_utf8_lossy(&cp_bytes).into_owned();
+    if let (Some(d), Some(v)) = (&derived, files.get("view.html")) {
+        if *v != render_view(d, &metas, &cp_text, &tokens).into_bytes() {
+            out.push(fail(
+                "view.html",
+                "differs from the rendering of what the bundle's records prove: it was edited",
+            ));
+        } else {
+            oks.push(pass(
+                "view.html",
+                "is exactly the rendering of what the records prove",
+            ));
+        }
+    } else if files.contains_key("view.html") {
+        out.push(fail(
+            "view.html",
+            "cannot be checked: the post could not be derived from the records",
+        ));
+    }
+    if let (Some(id), Some(vk), Some(c)) = (post["id"].as_str(), text("log.vkey"), &cp)
+        && let Some(r) = files.get("README.txt")
+    {
+        if *r != render_readme(id, &vk, c.size, &tsr_names).into_bytes() {
+            out.push(fail(
+                "README.txt",
+                "differs from what samizdat writes: it was edited",
+            ));
+        } else {
+            oks.push(pass("README.txt", "unchanged"));
+        }
+    }
+    out.extend(oks);
+    out
+}
+
+/// The post object (SPEC section 5) that the index would derive from these records:
+/// the newest post record's post, with state, cause, message, `last_seen_live` and
+/// `first_seen_gone` from [`state`], and the captures and checks the records make.
+/// Also the ids of every record the post rests on.
+fn derive_post(
+    subject: &str,
+    held: &[Held],
+    leaf_of: &BTreeMap<String, u64>,
+    present: &BTreeSet<String>,
+) -> Result<(Value, BTreeSet<String>), Vec<String>> {
+    let mut problems = vec![];
+    let mut order: Vec<&Held> = held
+        .iter()
+        .filter(|h| h.c.kept && h.leaf.is_some())
+        .collect();
+    order.sort_by_key(|h| h.leaf);
+    let mut facts: Option<state::Facts> = None;
+    let mut last_definite: Option<(Outcome, String)> = None;
+    let mut newest = None;
+    let mut captures: Vec<(String, u64, Value)> = vec![];
+    let mut checks = vec![];
+    let mut rests: BTreeSet<String> = BTreeSet::new();
+    let need =
+        |rests: &mut BTreeSet<String>, id: &str, what: String, problems: &mut Vec<String>| {
+            rests.insert(id.to_string());
+            if !present.contains(id) {
+                problems.push(format!(
+                    "{what} rests on record {id}, which records.warc.gz does not hold"
+                ));
+            }
+        };
+    for h in order {
+        let rec = &h.c.rec;
+        let leaf = h.leaf.unwrap_or(u64::MAX);
+        match rec.field("Content-Type") {
+            Some(warc::mime::POST) => {
+                let pr: PostRecord = match serde_json::from_slice(&rec.block) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        problems.push(format!("post record {}: unreadable: {e}", rec.id()));
+                        continue;
+                    }
+                };
+                if pr.post.id.0 != subject {
+                    continue;
+                }
+                facts = Some(state::after_capture(facts.as_ref(), rec.date()));
+                let mut ids = pr.record_ids.clone();
+                ids.push(rec.id().to_string());
+                for id in &ids {
+                    need(
+                        &mut rests,
+                        id,
+                        format!("the capture of {}", rec.date()),
+                        &mut problems,
+                    );
+                }
+                let leaves: Vec<u64> = ids.iter().filter_map(|i| leaf_of.get(i).copied()).collect();
+                captures.push((
+                    rec.date().to_string(),
+                    leaf,
+                    json!({"at": rec.date(), "record_ids": ids, "leaf_indexes": leaves}),
+                ));
+                newest = Some(pr.post);
+            }
+            Some(warc::mime::CHECK) => {
+                let c: CheckRecord = match serde_json::from_slice(&rec.block) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        problems.push(format!("check record {}: unreadable: {e}", rec.id()));
+                        continue;
+                    }
+                };
+                if c.post_id != subject {
+                    problems.push(format!(
+                        "check record {} is about post {}, not {subject}",
+                        rec.id(),
+                        c.post_id
+                    ));
+                    continue;
+                }
+                rests.insert(rec.id().to_string());
+                for id in c.record_ids.iter().chain(c.post_record.iter()) {
+                    need(
+                        &mut rests,
+                        id,
+                        format!("check record {}", rec.id()),
+                        &mut problems,
+                    );
+                }
+                let (next, event) = state::after_check(
+                    facts.as_ref(),
+                    last_definite.as_ref().map(|(o, at)| (*o, at.as_str())),
+                    &CheckIn {
+                        outcome: c.outcome,
+                        cause: c.cause,
+                        message: c.message.as_deref(),
+                        at: &c.at,
+                    },
+                );
+                facts = next;
+                if c.outcome != Outcome::Unreachable {
+                    last_definite = Some((c.outcome, c.at.clone()));
+                }
+                checks.push(json!({
+                    "at": c.at,
+                    "outcome": c.outcome.as_str(),
+                    "event": event.map(state::Event::as_str),
+                    "cause": c.cause.map(|x| x.as_str()),
+                    "message": c.message,
+                    "http_status": c.http_status,
+                    "record_id": rec.id(),
+                    "record_ids": c.record_ids,
+                    "post_record": c.post_record,
+                }));
+            }
+            _ => {}
+        }
+    }
+    let (Some(post), Some(f)) = (newest, facts) else {
+        problems.push(format!(
+            "records.warc.gz holds no post record of {subject}, so nothing in post.json is supported"
+        ));
+        return Err(problems);
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut v = serde_json::to_value(&post).map_err(|e| vec![format!("post: {e}")])?;
+    let Some(o) = v.as_object_mut() else {
+        return Err(vec!["the post record's post is not an object".into()]);
+    };
+    o.insert("state".into(), json!(f.state.as_str()));
+    o.insert("cause".into(), json!(f.cause.map(|c| c.as_str())));
+    o.insert("message".into(), json!(f.message));
+    o.insert("last_seen_live".into(), json!(f.last_seen_live));
+    o.insert("first_seen_gone".into(), json!(f.first_seen_gone));
+    captures.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    o.insert(
+        "captures".into(),
+        Value::Array(captures.into_iter().map(|c| c.2).collect()),
+    );
+    o.insert("checks".into(), Value::Array(checks));
+    Ok((v, rests))
+}
+
+/// What the report proves and does not prove.
+pub fn conclusions(r: &Report) -> (Vec<String>, Vec<String>) {
+    let f = &r.facts;
+    let mut proven = vec![];
+    let mut not = vec![];
+    if !r.consistent() || r.kind == Kind::Unreadable {
+        not.push("nothing: some file of this bundle was altered or damaged, so none of it can be relied on as it stands".into());
+        return (proven, not);
+    }
+    if r.kind == Kind::Wacz {
+        proven.push(format!("the WACZ package is consistent: every file matches datapackage.json, and its {} WARC records are well formed with matching digests", f.records));
+        not.push("anything as evidence: a WACZ carries no log proofs, signed checkpoint or timestamp, so its records may have been made by anyone; use `samizdat export POST --bundle` for evidence".into());
+        if f.key_given || f.tsa_given {
+            not.push(
+                "--vkey and --tsa-ca were given, but there is nothing in a WACZ they can check"
+                    .into(),
+            );
+        }
+        return (proven, not);
+    }
+    proven.push(format!("the {} records are byte for byte those the log committed to: their digests match and each has a valid inclusion proof in the checkpoint of size {}", f.records, f.cp_size));
+    proven.push(format!("post.json says only what those records say: its text and media are the newest post record's, and its state, cause, words, dates and {} checks are derived from the check records", f.checks));
+    if f.key_given {
+        proven.push("the checkpoint was signed by the log key you supplied (--vkey)".into());
+    } else {
+        proven.push("the checkpoint is signed by log.vkey from inside the bundle (internal consistency only)".into());
+        not.push("who signed the checkpoint: the key came from the bundle itself; compare its fingerprint with the key the archive published, or pass --vkey".into());
+    }
+    if f.tokens > 0 {
+        let when = f.times.join(", ");
+        if f.tsa_given {
+            proven.push(format!("the checkpoint, and so every record in it, existed no later than {when} (RFC 3161, TSA chain checked against --tsa-ca)"));
+        } else {
+            proven.push(format!("a time-stamp token dated {when} covers this exact checkpoint, signed by a certificate in tsa-chain.pem (internal consistency only)"));
+            not.push("that a real, trusted time-stamp authority made the timestamp: pass --tsa-ca with the authority's CA certificate".into());
+        }
+    } else {
+        not.push("when: the checkpoint has no RFC 3161 timestamp, so the capture time rests only on the archive's own word".into());
+    }
+    not.push("that the bundle holds every check of the post: checks made after the export, or left out of it, are not here (the state shown is the one these checks derive)".into());
+    not.push("that the server that answered told the truth, or who wrote the post: only what was served to samizdat".into());
+    not.push("the capture times inside the records (WARC-Date): they are the archive's own statement, bounded only by the timestamp".into());
+    (proven, not)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A small zip with the given (name, bytes) members, deflated.
+    fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(vec![]));
+        for (n, b) in members {
+            z.start_file(*n, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            z.write_all(b).unwrap();
+        }
+        z.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn what_is_not_a_zip_is_damage() {
+        for input in [&b""[..], b"PK", b"not a zip at all", &[0u8; 22]] {
+            let r = verify_bundle_bytes(input, None, None);
+            assert_eq!((r.kind, r.exit_code()), (Kind::Unreadable, 3));
+        }
+    }
+
+    #[test]
+    fn an_empty_or_partial_bundle_names_what_is_missing() {
+        let r = verify_bundle_bytes(&zip_of(&[("post.json", b"{}")]), None, None);
+        assert_eq!((r.kind, r.exit_code()), (Kind::Bundle, 3));
+        for want in ["records.warc.gz", "proofs.json", "checkpoint", "log.vkey"] {
+            assert!(
+                r.findings.iter().any(|f| !f.ok && f.file == want),
+                "{want}: {:?}",
+                r.findings
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Random bytes, and zips of random members, never panic and never pass.
+        #[test]
+        fn random_input_never_panics_and_never_passes(
+            raw in proptest::collection::vec(any::<u8>(), 0..2048),
+            names in proptest::collection::vec("[a-z./]{1,12}", 0..6),
+        ) {
+            let r = verify_bundle_bytes(&raw, None, None);
+            prop_assert_eq!(r.exit_code(), 3);
+            let unique: BTreeSet<&String> = names.iter().collect();
+            let members: Vec<(&str, &[u8])> = unique.iter().map(|n| (n.as_str(), &raw[..])).collect();
+            let r = verify_bundle_bytes(&zip_of(&members), None, None);
+            prop_assert!(r.exit_code() != 0);
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! The post state machine of SPEC section 4, pure: what a post's state and its facts
+//! (cause, the platform's words, `last_seen_live`, `first_seen_gone`) become after one
+//! more capture or check.
+//!
+//! The index derives its `posts` columns with it (`store::index`, on append and on
+//! `reindex`), and `verify-bundle` replays a bundle's post and check records through it,
+//! so what a bundle asserts is what the archive would derive from the same records.
+//!
+//! The rules: `live` and `edited` count at once (an edited post stays `edited` while it is
+//! live); a gone outcome (`deleted`, `restricted`, `account_gone`) becomes the state only
+//! when the previous definite check (`unreachable` ones skipped) said the same, and then
+//! `first_seen_gone` is that previous check's time; while it stays gone the first sighting
+//! is kept and the newest words are taken; a gone post seen live again is `restored`. A
+//! capture makes the post `live` and `last_seen_live` the capture's time.
+
+use crate::model::{Cause, Outcome};
+
+/// A post's state (the `state` of SPEC section 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Live,
+    Edited,
+    Deleted,
+    Restricted,
+    AccountGone,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Live => "live",
+            State::Edited => "edited",
+            State::Deleted => "deleted",
+            State::Restricted => "restricted",
+            State::AccountGone => "account_gone",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<State> {
+        Some(match s {
+            "live" => State::Live,
+            "edited" => State::Edited,
+            "deleted" => State::Deleted,
+            "restricted" => State::Restricted,
+            "account_gone" => State::AccountGone,
+            _ => return None,
+        })
+    }
+
+    /// The state a gone outcome becomes once confirmed.
+    fn gone(o: Outcome) -> Option<State> {
+        match o {
+            Outcome::Deleted => Some(State::Deleted),
+            Outcome::Restricted => Some(State::Restricted),
+            Outcome::AccountGone => Some(State::AccountGone),
+            _ => None,
+        }
+    }
+
+    pub fn is_gone(self) -> bool {
+        matches!(
+            self,
+            State::Deleted | State::Restricted | State::AccountGone
+        )
+    }
+}
+
+/// What is derived about a post from its records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub state: State,
+    pub cause: Option<Cause>,
+    /// The platform's own words or code, from the check that confirmed (or kept) a gone state.
+    pub message: Option<String>,
+    pub last_seen_live: Option<String>,
+    pub first_seen_gone: Option<String>,
+}
+
+/// What a check adds to the post's history (the `event` of a check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A gone post was seen live again.
+    Restored,
+    /// A gone state began (two definite checks agreed).
+    Confirmed,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Restored => "restored",
+            Event::Confirmed => "confirmed",
+        }
+    }
+}
+
+/// One check, as its record states it.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckIn<'a> {
+    pub outcome: Outcome,
+    pub cause: Option<Cause>,
+    pub message: Option<&'a str>,
+    pub at: &'a str,
+}
+
+/// The post after a capture (a post record) at `at`. `first_seen_gone` is kept as it was
+/// (the index has always left it; a later live check clears it).
+pub fn after_capture(prev: Option<&Facts>, at: &str) -> Facts {
+    Facts {
+        state: State::Live,
+        cause: None,
+        message: None,
+        last_seen_live: Some(at.to_string()),
+        first_seen_gone: prev.and_then(|p| p.first_seen_gone.clone()),
+    }
+}
+
+/// The post after one check. `prev` is `None` when no post record came before the check
+/// (then there is still no post, but the check's event is decided all the same);
+/// `last_definite` is the outcome and time of the newest earlier check of this post that
+/// was not `unreachable`.
+pub fn after_check(
+    prev: Option<&Facts>,
+    last_definite: Option<(Outcome, &str)>,
+    c: &CheckIn,
+) -> (Option<Facts>, Option<Event>) {
+    let was_gone = prev.is_some_and(|p| p.state.is_gone());
+    match c.outcome {
+        Outcome::Live | Outcome::Edited => {
+            let event = was_gone.then_some(Event::Restored);
+            let next = prev.map(|p| Facts {
+                state: if c.outcome == Outcome::Edited || p.state == State::Edited {
+                    State::Edited
+                } else {
+                    State::Live
+                },
+                cause: None,
+                message: None,
+                last_seen_live: match &p.last_seen_live {
+                    Some(l) if l.as_str() >= c.at => Some(l.clone()),
+                    _ => Some(c.at.to_string()),
+                },
+                first_seen_gone: None,
+            });
+            (next, event)
+        }
+        Outcome::Deleted | Outcome::Restricted | Outcome::AccountGone => {
+            let gone = State::gone(c.outcome);
+            let already = prev.is_some_and(|p| Some(p.state) == gone);
+            match (last_definite, gone) {
+                (Some((po, pat)), Some(g)) if po == c.outcome && !already => {
+                    let next = prev.map(|p| Facts {
+                        state: g,
+                        cause: c.cause,
+                        message: c.message.map(str::to_string),
+                        first_seen_gone: Some(pat.to_string()),
+                        ..p.clone()
+                    });
+                    (next, Some(Event::Confirmed))
+                }
+                _ if already => {
+                    let next = prev.map(|p| Facts {
+                        message: c.message.map(str::to_string).or(p.message.clone()),
+                        ..p.clone()
+                    });
+                    (next, None)
+                }
+                _ => (prev.cloned(), None),
+            }
+        }
+        Outcome::Unreachable => (prev.cloned(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(at: &str) -> Facts {
+        after_capture(None, at)
+    }
+    fn chk<'a>(o: Outcome, cause: Option<Cause>, msg: Option<&'a str>, at: &'a str) -> CheckIn<'a> {
+        CheckIn {
+            outcome: o,
+            cause,
+            message: msg,
+            at,
+        }
+    }
+
+    #[test]
+    fn a_capture_makes_the_post_live_and_keeps_first_seen_gone() {
+        let f = live("t1");
+        assert_eq!(f.state, State::Live);
+        assert_eq!(f.last_seen_live.as_deref(), Some("t1"));
+        let gone = Facts {
+            state: State::Deleted,
+            cause: Some(Cause::Platform),
+            message: Some("removed".into()),
+            last_seen_live: Some("t1".into()),
+            first_seen_gone: Some("t2".into()),
+        };
+        let f = after_capture(Some(&gone), "t3");
+        assert_eq!(
+            f,
+            Facts {
+                state: State::Live,
+                cause: None,
+                message: None,
+                last_seen_live: Some("t3".into()),
+                first_seen_gone: Some("t2".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn live_counts_at_once_and_last_seen_live_only_moves_forward() {
+        let f = live("t5");
+        let (n, e) = after_check(Some(&f), None, &chk(Outcome::Live, None, None, "t6"));
+        assert_eq!(e, None);
+        assert_eq!(n.as_ref().unwrap().last_seen_live.as_deref(), Some("t6"));
+        let (n, _) = after_check(Some(&f), None, &chk(Outcome::Live, None, None, "t4"));
+        assert_eq!(n.unwrap().last_seen_live.as_deref(), Some("t5"));
+    }
+
+    #[test]
+    fn edited_counts_at_once_and_stays_while_live() {
+        let f = live("t1");
+        let (n, e) = after_check(Some(&f), None, &chk(Outcome::Edited, None, None, "t2"));
+        let n = n.unwrap();
+        assert_eq!((n.state, e), (State::Edited, None));
+        let (n, _) = after_check(
+            Some(&n),
+            Some((Outcome::Edited, "t2")),
+            &chk(Outcome::Live, None, None, "t3"),
+        );
+        assert_eq!(n.unwrap().state, State::Edited);
+    }
+
+    #[test]
+    fn one_gone_check_is_not_a_state_two_consecutive_are() {
+        for (o, s) in [
+            (Outcome::Deleted, State::Deleted),
+            (Outcome::Restricted, State::Restricted),
+            (Outcome::AccountGone, State::AccountGone),
+        ] {
+            let f = live("t1");
+            let (n, e) = after_check(
+                Some(&f),
+                Some((Outcome::Live, "t1")),
+                &chk(o, Some(Cause::Platform), Some("first"), "t2"),
+            );
+            assert_eq!((n.as_ref(), e), (Some(&f), None), "{o:?} once");
+            let (n, e) = after_check(
+                n.as_ref(),
+                Some((o, "t2")),
+                &chk(o, Some(Cause::Platform), Some("second"), "t3"),
+            );
+            assert_eq!(e, Some(Event::Confirmed));
+            assert_eq!(
+                n.unwrap(),
+                Facts {
+                    state: s,
+                    cause: Some(Cause::Platform),
+                    message: Some("second".into()),
+                    last_seen_live: Some("t1".into()),
+                    first_seen_gone: Some("t2".into()),
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn unreachable_changes_nothing_and_is_skipped_over() {
+        let f = live("t1");
+        let (n, e) = after_check(
+            Some(&f),
+            Some((Outcome::Deleted, "t2")),
+            &chk(Outcome::Unreachable, None, Some("timeout"), "t3"),
+        );
+        assert_eq!((n.as_ref(), e), (Some(&f), None));
+        // The caller skips unreachable checks when naming the last definite one.
+        let (n, e) = after_check(
+            Some(&f),
+            Some((Outcome::Deleted, "t2")),
+            &chk(Outcome::Deleted, Some(Cause::Author), None, "t4"),
+        );
+        assert_eq!(e, Some(Event::Confirmed));
+        assert_eq!(n.unwrap().first_seen_gone.as_deref(), Some("t2"));
+    }
+
+    #[test]
+    fn two_different_gone_outcomes_do_not_agree() {
+        let f = live("t1");
+        let (n, e) = after_check(
+            Some(&f),
+            Some((Outcome::Restricted, "t2")),
+            &chk(Outcome::Deleted, Some(Cause::Author), None, "t3"),
+        );
+        assert_eq!((n.as_ref(), e), (Some(&f), None));
+    }
+
+    #[test]
+    fn still_gone_keeps_the_first_sighting_and_takes_the_newest_words() {
+        let gone = Facts {
+            state: State::Deleted,
+            cause: Some(Cause::Platform),
+            message: Some("old words".into()),
+            last_seen_live: Some("t1".into()),
+            first_seen_gone: Some("t2".into()),
+        };
+        let (n, e) = after_check(
+            Some(&gone),
+            Some((Outcome::Deleted, "t3")),
+            &chk(
+                Outcome::Deleted,
+                Some(Cause::Author),
+                Some("new words"),
+                "t4",
+            ),
+        );
+        assert_eq!(e, None);
+        let n = n.unwrap();
+        assert_eq!(n.message.as_deref(), Some("new words"));
+        assert_eq!(
+            n.cause,
+            Some(Cause::Platform),
+            "the cause stays the confirmed one"
+        );
+        assert_eq!(n.first_seen_gone.as_deref(), Some("t2"));
+        let (n, _) = after_check(
+            Some(&n),
+            Some((Outcome::Deleted, "t4")),
+            &chk(Outcome::Deleted, None, None, "t5"),
+        );
+        assert_eq!(n.unwrap().message.as_deref(), Some("new words"));
+    }
+
+    #[test]
+    fn a_gone_post_seen_live_is_restored() {
+        let gone = Facts {
+            state: State::AccountGone,
+            cause: Some(Cause::Unknown),
+            message: Some("suspended".into()),
+            last_seen_live: Some("t1".into()),
+            first_seen_gone: Some("t2".into()),
+        };
+        let (n, e) = after_check(
+            Some(&gone),
+            Some((Outcome::AccountGone, "t3")),
+            &chk(Outcome::Live, None, None, "t4"),
+        );
+        assert_eq!(e, Some(Event::Restored));
+        assert_eq!(
+            n.unwrap(),
+            Facts {
+                state: State::Live,
+                cause: None,
+                message: None,
+                last_seen_live: Some("t4".into()),
+                first_seen_gone: None,
+            }
+        );
+    }
+
+    #[test]
+    fn a_check_before_any_post_record_makes_no_post_but_keeps_its_event() {
+        let (n, e) = after_check(None, None, &chk(Outcome::Live, None, None, "t1"));
+        assert_eq!((n, e), (None, None));
+        let (n, e) = after_check(
+            None,
+            Some((Outcome::Deleted, "t1")),
+            &chk(Outcome::Deleted, None, None, "t2"),
+        );
+        assert_eq!((n, e), (None, Some(Event::Confirmed)));
+    }
+
+    #[test]
+    fn states_read_back() {
+        for s in [
+            State::Live,
+            State::Edited,
+            State::Deleted,
+            State::Restricted,
+            State::AccountGone,
+        ] {
+            assert_eq!(State::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(State::parse("censored"), None);
+    }
+}
