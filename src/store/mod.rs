@@ -4,4 +4,5 @@ pub mod archive;
 pub mod files;
 pub mod index;
 pub mod search;
+pub mod spool;
 pub mod warc;
