@@ -111,7 +111,9 @@ fn nested_page(tag: &str, depth: usize) -> Bytes {
         s.push_str(tag);
         s.push('>');
     }
-    s.push_str("<p>The text at the bottom of a very deep page, long enough to be the main text of it.</p>");
+    s.push_str(
+        "<p>The text at the bottom of a very deep page, long enough to be the main text of it.</p>",
+    );
     for _ in 0..depth {
         s.push_str("</");
         s.push_str(tag);
@@ -140,7 +142,9 @@ fn stream_of(chunks: impl Iterator<Item = Bytes> + Send + Sync + 'static) -> Bod
     BodyExt::boxed(StreamBody::new(s))
 }
 
-async fn answer(req: hyper::Request<hyper::body::Incoming>) -> Result<hyper::Response<Body>, std::io::Error> {
+async fn answer(
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<Body>, std::io::Error> {
     let path = req.uri().path().to_string();
     let mut b = hyper::Response::builder()
         .status(200)
@@ -150,7 +154,9 @@ async fn answer(req: hyper::Request<hyper::body::Incoming>) -> Result<hyper::Res
             let (first, filler) = big_chunks();
             let (first, filler) = (first.clone(), filler.clone());
             b = b.header("Content-Length", BIG_LEN.to_string());
-            stream_of(std::iter::once(first).chain(std::iter::repeat_n(filler, BIG_LEN / CHUNK - 1)))
+            stream_of(
+                std::iter::once(first).chain(std::iter::repeat_n(filler, BIG_LEN / CHUNK - 1)),
+            )
         }
         "/bomb-gzip" => {
             let m = gzip_member_of_zeros().clone();
@@ -190,7 +196,9 @@ fn server_url() -> &'static str {
             rt.block_on(async move {
                 let l = tokio::net::TcpListener::from_std(listener).unwrap();
                 loop {
-                    let Ok((sock, _)) = l.accept().await else { continue };
+                    let Ok((sock, _)) = l.accept().await else {
+                        continue;
+                    };
                     tokio::spawn(async move {
                         let _ = hyper::server::conn::http1::Builder::new()
                             .serve_connection(
@@ -213,10 +221,7 @@ fn url(path: &str) -> String {
 fn setup() -> (tempfile::TempDir, PathBuf) {
     let dir = tempdir();
     let ar = dir.path().join("archive");
-    write_config(
-        &ar,
-        "[http]\nper_host_delay_ms = 0\ntimeout_ms = 300000\n",
-    );
+    write_config(&ar, "[http]\nper_host_delay_ms = 0\ntimeout_ms = 300000\n");
     (dir, ar)
 }
 
@@ -367,7 +372,8 @@ fn response_for<'a>(recs: &'a [Rec], path: &str) -> &'a Rec {
     recs.iter()
         .find(|r| {
             r.field("WARC-Type") == Some("response")
-                && r.field("WARC-Target-URI").is_some_and(|u| u.ends_with(path))
+                && r.field("WARC-Target-URI")
+                    .is_some_and(|u| u.ends_with(path))
         })
         .unwrap_or_else(|| panic!("no response record for {path}"))
 }
@@ -403,7 +409,11 @@ fn capture_checked(ar: &Path, path: &str, sha: &str, len: u64) -> (Vec<Rec>, ser
     eprintln!("{path}: peak RSS {} MiB", peak / 1024);
     let recs = records(ar);
     let resp = response_for(&recs, path);
-    assert_eq!(resp.field("WARC-Truncated"), None, "{path} is archived whole");
+    assert_eq!(
+        resp.field("WARC-Truncated"),
+        None,
+        "{path} is archived whole"
+    );
     assert_eq!(resp.payload_len, len, "{path}: archived payload length");
     assert_eq!(resp.payload_sha256, sha, "{path}: archived payload digest");
     assert_eq!(
@@ -426,7 +436,11 @@ fn a_256_mib_page_is_streamed_to_the_warc_and_its_text_bounded() {
     let text = post["text"].as_str().unwrap();
     assert!(text.starts_with("Lorem ipsum"), "{}", &text[..100]);
     let max = limits["max_text_bytes"].as_u64().unwrap();
-    assert!(text.len() as u64 <= max && max <= 1 << 20, "{} > {max}", text.len());
+    assert!(
+        text.len() as u64 <= max && max <= 1 << 20,
+        "{} > {max}",
+        text.len()
+    );
     if let Some(h) = post["html"].as_str() {
         assert!(h.len() <= 1 << 20, "sanitised HTML is bounded: {}", h.len());
     }

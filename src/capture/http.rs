@@ -586,7 +586,9 @@ impl Fetcher {
                     if let Err(e) = block.write(&c[..take]) {
                         return Err((
                             vec![],
-                            format!("could not spool the body of {actual} to a temporary file: {e}"),
+                            format!(
+                                "could not spool the body of {actual} to a temporary file: {e}"
+                            ),
                         ));
                     }
                     if take < c.len() {
@@ -927,11 +929,17 @@ mod tests {
         d.write_all(&text).unwrap();
         let raw_deflate = d.finish().unwrap();
         assert_eq!(decode_body(&zlib, Some("deflate")), (text.clone(), false));
-        assert_eq!(decode_body(&raw_deflate, Some("deflate")), (text.clone(), false));
+        assert_eq!(
+            decode_body(&raw_deflate, Some("deflate")),
+            (text.clone(), false)
+        );
         let mut g = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         g.write_all(&zlib).unwrap();
         let nested = g.finish().unwrap();
-        assert_eq!(decode_body(&nested, Some("deflate, gzip")), (text.clone(), false));
+        assert_eq!(
+            decode_body(&nested, Some("deflate, gzip")),
+            (text.clone(), false)
+        );
         // Unknown codings and too many of them: the bytes as stored.
         assert_eq!(decode_body(&nested, Some("zstd")), (nested.clone(), false));
         assert_eq!(

@@ -178,6 +178,10 @@ impl TextSink {
     pub(crate) fn len(&self) -> usize {
         self.out.len()
     }
+    /// What was written from byte `from` on.
+    pub(crate) fn since(&self, from: usize) -> &str {
+        self.out.get(from..).unwrap_or("")
+    }
     pub(crate) fn finish(self) -> String {
         let mut s = self.out;
         s.truncate(s.trim_end().len());
@@ -191,6 +195,18 @@ pub(crate) fn walk_text(
     root: ElementRef<'_>,
     sink: &mut TextSink,
     skip: &dyn Fn(ElementRef<'_>) -> bool,
+) {
+    walk_text_marked(root, sink, skip, &mut |_, _, _| {})
+}
+
+/// [`walk_text`], telling `mark` the sink's length as each element that is walked is
+/// entered (`true`) and left (`false`): what one walk over a page needs to know every
+/// element's share of the text.
+pub(crate) fn walk_text_marked(
+    root: ElementRef<'_>,
+    sink: &mut TextSink,
+    skip: &dyn Fn(ElementRef<'_>) -> bool,
+    mark: &mut dyn FnMut(ElementRef<'_>, bool, &TextSink),
 ) {
     // (node, entering)
     let mut stack = vec![(*root, true)];
@@ -206,6 +222,9 @@ pub(crate) fn walk_text(
                     if name == "br" {
                         sink.br();
                         continue;
+                    }
+                    if let Some(el) = ElementRef::wrap(n) {
+                        mark(el, true, sink);
                     }
                     if let Some(b) = block_kind(name) {
                         sink.brk(b);
@@ -227,11 +246,150 @@ pub(crate) fn walk_text(
                     if let Some(b) = block_kind(name) {
                         sink.brk(b);
                     }
+                    if let Some(el) = ElementRef::wrap(n) {
+                        mark(el, false, sink);
+                    }
                 }
             }
             _ => {}
         }
     }
+}
+
+/// Where a page is cut before it is parsed, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseCut {
+    /// Byte offset of the tag that went over a bound (a char boundary).
+    pub at: usize,
+    pub reason: String,
+}
+
+/// Elements whose end tag may be left out, closed by the next sibling of their kind.
+fn closes_sibling(open: &str, new: &str) -> bool {
+    match new {
+        "li" => open == "li",
+        "dt" | "dd" => matches!(open, "dt" | "dd"),
+        "td" | "th" => matches!(open, "td" | "th"),
+        "tr" => matches!(open, "tr" | "td" | "th"),
+        "option" | "optgroup" => open == "option",
+        "p" => open == "p",
+        _ => false,
+    }
+}
+
+/// Measures a page's tag nesting depth and element count the way the HTML tokenizer
+/// sees tags (comments, raw-text elements and quoted attribute values skipped; void
+/// elements and elements closed by a sibling counted as html5ever counts them, other
+/// misnesting over-counted, never under-counted), and says where to cut the page so
+/// that the parser is never given more than `max_depth` levels or `max_elements`
+/// elements. html5ever's work grows with the square of the nesting depth (100,000
+/// nested `<div>` took 40 s), and its tree with the element count: this bounds both,
+/// in one linear pass with memory bounded by `max_depth`.
+pub fn parse_cut(html: &str, max_depth: usize, max_elements: usize) -> Option<ParseCut> {
+    let b = html.as_bytes();
+    let find = |from: usize, pat: &[u8]| -> Option<usize> {
+        b.get(from..)?
+            .windows(pat.len())
+            .position(|w| w.eq_ignore_ascii_case(pat))
+            .map(|p| from + p)
+    };
+    let mut stack: Vec<String> = Vec::new();
+    let mut elements = 0usize;
+    let mut i = 0usize;
+    while let Some(p) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
+        let lt = i + p;
+        i = lt + 1;
+        if b[i..].starts_with(b"!--") {
+            i = find(i + 3, b"-->").map_or(b.len(), |e| e + 3);
+            continue;
+        }
+        if b[i..].starts_with(b"![CDATA[") {
+            i = find(i, b"]]>").map_or(b.len(), |e| e + 3);
+            continue;
+        }
+        if matches!(b.get(i), Some(b'!' | b'?')) {
+            i = find(i, b">").map_or(b.len(), |e| e + 1);
+            continue;
+        }
+        let closing = b.get(i) == Some(&b'/');
+        let name_at = i + usize::from(closing);
+        if !b.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let mut j = name_at;
+        while j < b.len() && !matches!(b[j], b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>') {
+            j += 1;
+        }
+        let name = String::from_utf8_lossy(&b[name_at..j]).to_ascii_lowercase();
+        // The rest of the tag: attributes, quoted values skipped whole.
+        let mut k = j;
+        loop {
+            match b.get(k) {
+                None => break,
+                Some(b'>') => {
+                    k += 1;
+                    break;
+                }
+                Some(b'=') => {
+                    k += 1;
+                    while b.get(k).is_some_and(u8::is_ascii_whitespace) {
+                        k += 1;
+                    }
+                    if let Some(&q) = b.get(k).filter(|&&q| q == b'"' || q == b'\'') {
+                        k = b[k + 1..]
+                            .iter()
+                            .position(|&c| c == q)
+                            .map_or(b.len(), |e| k + 1 + e + 1);
+                    }
+                }
+                Some(_) => k += 1,
+            }
+        }
+        i = k;
+        if closing {
+            // Pops to the nearest open element of that name among the innermost few;
+            // a stray end tag is ignored (the tokenizer mostly does the same).
+            let top = stack.len().saturating_sub(32);
+            if let Some(at) = stack[top..].iter().rposition(|n| *n == name) {
+                stack.truncate(top + at);
+            }
+            continue;
+        }
+        elements += 1;
+        if elements > max_elements {
+            return Some(ParseCut {
+                at: lt,
+                reason: format!("more than {max_elements} elements"),
+            });
+        }
+        if name == "plaintext" {
+            break;
+        }
+        if VOID.contains(&name.as_str()) || matches!(name.as_str(), "param" | "keygen" | "command")
+        {
+            continue;
+        }
+        if stack.last().is_some_and(|open| closes_sibling(open, &name)) {
+            stack.pop();
+        }
+        if matches!(
+            name.as_str(),
+            "script" | "style" | "textarea" | "title" | "xmp" | "iframe" | "noembed" | "noframes"
+        ) {
+            // Raw text up to the matching end tag.
+            let end = format!("</{name}");
+            i = find(i, end.as_bytes()).unwrap_or(b.len());
+            continue;
+        }
+        if stack.len() >= max_depth {
+            return Some(ParseCut {
+                at: lt,
+                reason: format!("tag nesting depth over {max_depth}"),
+            });
+        }
+        stack.push(name);
+    }
+    None
 }
 
 const VOID: &[&str] = &[
@@ -321,6 +479,31 @@ fn escape_into(out: &mut String, s: &str, attr: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_cut_measures_depth_as_the_tokenizer_sees_tags() {
+        let deep = format!("<body>{}x{}", "<div>".repeat(600), "</div>".repeat(600));
+        let cut = parse_cut(&deep, 512, 100_000).unwrap();
+        assert_eq!(cut.at, "<body>".len() + 511 * "<div>".len());
+        assert!(cut.reason.contains("nesting depth"), "{}", cut.reason);
+        // Closed elements, void elements, siblings closing each other, comments, raw
+        // text and quoted attribute values do not nest.
+        let flat = format!(
+            "<body>{}{}{}<!-- {} --><script>{}</script><p title='<div><div>'>{}",
+            "<div></div>".repeat(2000),
+            "<br><img src=x>".repeat(2000),
+            "<li>a".repeat(2000),
+            "<div>".repeat(2000),
+            "<div>".repeat(2000),
+            "<p>para".repeat(2000),
+        );
+        assert_eq!(parse_cut(&flat, 512, 100_000), None);
+        let many = "<p>x</p>".repeat(1000);
+        assert_eq!(parse_cut(&many, 512, 999).unwrap().at, 999 * 8);
+        // A quote in an attribute name does not hide the tags after it.
+        let sneaky = format!("<div a'=1>{}", "<b>".repeat(600));
+        assert!(parse_cut(&sneaky, 512, 100_000).is_some());
+    }
 
     #[test]
     fn text_blocks_and_breaks() {

@@ -730,7 +730,11 @@ mod tests {
         let m = r.next().unwrap().unwrap();
         assert_eq!(m.bytes.len(), seen);
         let back = parse_record(&m.bytes).unwrap();
-        assert!(digest_problems(&back).is_empty(), "{:?}", digest_problems(&back));
+        assert!(
+            digest_problems(&back).is_empty(),
+            "{:?}",
+            digest_problems(&back)
+        );
         assert_eq!(back.payload(), &body[..]);
         assert_eq!(back.fields, rec.fields);
     }
