@@ -256,12 +256,12 @@ pub(crate) fn walk_text_marked(
     }
 }
 
-/// Where a page is cut before it is parsed, and why.
+/// What a page given to the parser is, once bounded by [`bound_markup`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct ParseCut {
-    /// Byte offset of the tag that went over a bound (a char boundary).
-    pub at: usize,
-    pub reason: String,
+pub struct Bounded<'a> {
+    pub html: std::borrow::Cow<'a, str>,
+    /// What was left out, in words (empty if nothing was).
+    pub notes: Vec<String>,
 }
 
 /// Elements whose end tag may be left out, closed by the next sibling of their kind.
@@ -277,15 +277,16 @@ fn closes_sibling(open: &str, new: &str) -> bool {
     }
 }
 
-/// Measures a page's tag nesting depth and element count the way the HTML tokenizer
-/// sees tags (comments, raw-text elements and quoted attribute values skipped; void
-/// elements and elements closed by a sibling counted as html5ever counts them, other
-/// misnesting over-counted, never under-counted), and says where to cut the page so
-/// that the parser is never given more than `max_depth` levels or `max_elements`
-/// elements. html5ever's work grows with the square of the nesting depth (100,000
-/// nested `<div>` took 40 s), and its tree with the element count: this bounds both,
-/// in one linear pass with memory bounded by `max_depth`.
-pub fn parse_cut(html: &str, max_depth: usize, max_elements: usize) -> Option<ParseCut> {
+/// Bounds the markup given to the parser, measuring tag nesting the way the HTML
+/// tokenizer sees tags (comments, raw-text elements and quoted attribute values skipped;
+/// void elements and elements closed by a sibling counted as html5ever counts them,
+/// other misnesting over-counted, never under-counted). Tags nested deeper than
+/// `max_depth` are left out with their end tags (their text stays), and the page is cut
+/// before element `max_elements + 1`. html5ever's work grows with the square of the
+/// nesting depth (100,000 nested `<div>` took 40 s) and its tree with the element
+/// count: this bounds both, in one linear pass whose memory is bounded by `max_depth`
+/// (and the copy of the page, when tags are left out).
+pub fn bound_markup(html: &str, max_depth: usize, max_elements: usize) -> Bounded<'_> {
     let b = html.as_bytes();
     let find = |from: usize, pat: &[u8]| -> Option<usize> {
         b.get(from..)?
@@ -296,6 +297,14 @@ pub fn parse_cut(html: &str, max_depth: usize, max_elements: usize) -> Option<Pa
     let mut stack: Vec<String> = Vec::new();
     let mut elements = 0usize;
     let mut i = 0usize;
+    // Tags left out: the kept copy, how far the page is copied into it, how many deep
+    // elements are open (their end tags are left out too) and were left out in all.
+    let mut kept = String::new();
+    let mut copied = 0usize;
+    let mut excess = 0usize;
+    let mut dropped = 0usize;
+    let mut end = b.len();
+    let mut notes = vec![];
     while let Some(p) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
         let lt = i + p;
         i = lt + 1;
@@ -346,6 +355,15 @@ pub fn parse_cut(html: &str, max_depth: usize, max_elements: usize) -> Option<Pa
             }
         }
         i = k;
+        let drop_tag = |kept: &mut String, copied: &mut usize| {
+            kept.push_str(&html[*copied..lt]);
+            *copied = k;
+        };
+        if closing && excess > 0 {
+            excess -= 1;
+            drop_tag(&mut kept, &mut copied);
+            continue;
+        }
         if closing {
             // Pops to the nearest open element of that name among the innermost few;
             // a stray end tag is ignored (the tokenizer mostly does the same).
@@ -357,10 +375,12 @@ pub fn parse_cut(html: &str, max_depth: usize, max_elements: usize) -> Option<Pa
         }
         elements += 1;
         if elements > max_elements {
-            return Some(ParseCut {
-                at: lt,
-                reason: format!("more than {max_elements} elements"),
-            });
+            end = lt;
+            notes.push(format!(
+                "read up to byte {lt} of {}: more than {max_elements} elements",
+                b.len()
+            ));
+            break;
         }
         if name == "plaintext" {
             break;
@@ -382,14 +402,32 @@ pub fn parse_cut(html: &str, max_depth: usize, max_elements: usize) -> Option<Pa
             continue;
         }
         if stack.len() >= max_depth {
-            return Some(ParseCut {
-                at: lt,
-                reason: format!("tag nesting depth over {max_depth}"),
-            });
+            excess += 1;
+            dropped += 1;
+            drop_tag(&mut kept, &mut copied);
+            continue;
         }
         stack.push(name);
     }
-    None
+    if dropped > 0 {
+        notes.insert(
+            0,
+            format!("{dropped} elements over the nesting depth bound of {max_depth} left out (their text kept)"),
+        );
+    }
+    if copied == 0 && end == b.len() {
+        return Bounded {
+            html: std::borrow::Cow::Borrowed(html),
+            notes,
+        };
+    }
+    if copied < end {
+        kept.push_str(&html[copied..end]);
+    }
+    Bounded {
+        html: std::borrow::Cow::Owned(kept),
+        notes,
+    }
 }
 
 const VOID: &[&str] = &[
@@ -481,11 +519,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parse_cut_measures_depth_as_the_tokenizer_sees_tags() {
+    fn markup_is_bounded_as_the_tokenizer_sees_tags() {
         let deep = format!("<body>{}x{}", "<div>".repeat(600), "</div>".repeat(600));
-        let cut = parse_cut(&deep, 512, 100_000).unwrap();
-        assert_eq!(cut.at, "<body>".len() + 511 * "<div>".len());
-        assert!(cut.reason.contains("nesting depth"), "{}", cut.reason);
+        let b = bound_markup(&deep, 512, 100_000);
+        let kept = format!("<body>{}x{}", "<div>".repeat(511), "</div>".repeat(511));
+        assert_eq!(b.html, kept);
+        assert!(
+            b.notes[0].contains("89 elements over the nesting depth bound of 512"),
+            "{:?}",
+            b.notes
+        );
         // Closed elements, void elements, siblings closing each other, comments, raw
         // text and quoted attribute values do not nest.
         let flat = format!(
@@ -497,12 +540,23 @@ mod tests {
             "<div>".repeat(2000),
             "<p>para".repeat(2000),
         );
-        assert_eq!(parse_cut(&flat, 512, 100_000), None);
+        let b = bound_markup(&flat, 512, 100_000);
+        assert!(
+            b.notes.is_empty() && matches!(b.html, Cow::Borrowed(_)),
+            "{:?}",
+            b.notes
+        );
         let many = "<p>x</p>".repeat(1000);
-        assert_eq!(parse_cut(&many, 512, 999).unwrap().at, 999 * 8);
+        let b = bound_markup(&many, 512, 999);
+        assert_eq!(b.html.len(), 999 * 8);
+        assert!(
+            b.notes[0].contains("more than 999 elements"),
+            "{:?}",
+            b.notes
+        );
         // A quote in an attribute name does not hide the tags after it.
         let sneaky = format!("<div a'=1>{}", "<b>".repeat(600));
-        assert!(parse_cut(&sneaky, 512, 100_000).is_some());
+        assert!(!bound_markup(&sneaky, 512, 100_000).notes.is_empty());
     }
 
     #[test]

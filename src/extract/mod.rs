@@ -74,23 +74,15 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
     }
 
     let decoded = decode_text(&resp.body, resp.header("content-type"));
-    let source = match html::parse_cut(&decoded.text, MAX_PARSE_DEPTH, MAX_PARSE_ELEMENTS) {
-        Some(cut) => {
-            note_limit(
-                &mut post,
-                "parse_truncated",
-                json!(format!(
-                    "read up to byte {} of {}: {}",
-                    cut.at,
-                    decoded.text.len(),
-                    cut.reason
-                )),
-            );
-            &decoded.text[..cut.at]
-        }
-        None => &decoded.text[..],
-    };
-    let doc = Html::parse_document(source);
+    let bounded = html::bound_markup(&decoded.text, MAX_PARSE_DEPTH, MAX_PARSE_ELEMENTS);
+    if !bounded.notes.is_empty() {
+        note_limit(
+            &mut post,
+            "parse_truncated",
+            json!(bounded.notes.join("; ")),
+        );
+    }
+    let doc = Html::parse_document(&bounded.html);
     let base = document_base(&doc, &resp.url);
     let meta = collect_meta(&doc);
 
