@@ -855,3 +855,45 @@ fn jsonld_images(v: Option<&Value>) -> Vec<String> {
 fn collapse_ws(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_post_is_bounded_and_says_what_was_cut() {
+        let mut p = Post::new("web", "x", "https://example.org/a");
+        p.text = Some("é".repeat(MAX_TEXT)); // twice the bound in bytes
+        p.title = Some("t".repeat(MAX_FIELD + 1));
+        p.html = Some("<p>para</p>".repeat(MAX_HTML / 10));
+        p.extra
+            .insert("jsonld".into(), json!(vec!["x".repeat(1000); 1000]));
+        p.extra.insert("lang".into(), json!("en"));
+        let mut q = Post::new("web", "y", "https://example.org/b");
+        q.text = Some("z".repeat(MAX_TEXT + 1));
+        p.quote_of = Some(Box::new(q));
+        bound_post(&mut p);
+        let text = p.text.as_deref().unwrap();
+        assert!(text.len() <= MAX_TEXT && text.len() > MAX_TEXT - 2);
+        assert!(p.html.as_deref().unwrap().len() <= MAX_HTML);
+        assert!(p.html.as_deref().unwrap().ends_with("</p>"));
+        assert_eq!(p.title.as_deref().map(str::len), Some(MAX_FIELD));
+        assert!(!p.extra.contains_key("jsonld"));
+        assert_eq!(p.extra["lang"], "en");
+        let l = &p.extra["limits"];
+        assert_eq!(l["text_truncated"], true);
+        assert_eq!(l["text_bytes"], 2 * MAX_TEXT);
+        assert_eq!(l["html_truncated"], true);
+        assert_eq!(l["fields_truncated"], json!(["title"]));
+        assert_eq!(l["extra_dropped"], json!(["jsonld"]));
+        assert_eq!(
+            p.quote_of.as_ref().unwrap().extra["limits"]["text_truncated"],
+            true
+        );
+        // A post within every bound is left alone.
+        let mut small = Post::new("web", "s", "https://example.org/s");
+        small.text = Some("short".into());
+        bound_post(&mut small);
+        assert!(small.extra.is_empty());
+    }
+}
