@@ -123,6 +123,17 @@ fn nested_page(tag: &str, depth: usize) -> Bytes {
     Bytes::from(s)
 }
 
+/// One `<p>` with a million distinct attribute names (each an interned atom and a node
+/// of the tree for the parser).
+fn attributes_page() -> Bytes {
+    let mut s = String::from("<!doctype html><html><body><p");
+    for i in 0..1_000_000 {
+        s.push_str(&format!(" a{i}"));
+    }
+    s.push_str(">text</p></body></html>");
+    Bytes::from(s)
+}
+
 /// What the bombs and the deep pages send, byte for byte (the WARC must hold exactly this).
 fn sent(path: &str) -> Vec<u8> {
     match path {
@@ -131,6 +142,7 @@ fn sent(path: &str) -> Vec<u8> {
         "/bomb-nested" => nested_bomb().to_vec(),
         "/nested-article" => nested_page("article", 20_000).to_vec(),
         "/nested-div" => nested_page("div", 100_000).to_vec(),
+        "/attributes" => attributes_page().to_vec(),
         p => panic!("no route {p}"),
     }
 }
@@ -171,7 +183,9 @@ async fn answer(
             b = b.header("Content-Encoding", "gzip, br");
             stream_of(std::iter::once(nested_bomb().clone()))
         }
-        "/nested-article" | "/nested-div" => stream_of(std::iter::once(Bytes::from(sent(&path)))),
+        "/nested-article" | "/nested-div" | "/attributes" => {
+            stream_of(std::iter::once(Bytes::from(sent(&path))))
+        }
         _ => {
             b = b.status(404);
             stream_of(std::iter::once(Bytes::from_static(b"no such page")))
@@ -527,4 +541,16 @@ fn nested_articles_are_bounded() {
 #[test]
 fn nested_divs_are_bounded() {
     deep("/nested-div");
+}
+
+#[test]
+fn a_million_attributes_are_bounded() {
+    let (_d, ar) = setup();
+    let body = sent("/attributes");
+    let sha = hex::encode(Sha256::digest(&body));
+    let (_recs, pr) = capture_checked(&ar, "/attributes", &sha, body.len() as u64);
+    let limits = &pr["post"]["extra"]["limits"];
+    let parse = limits["parse_truncated"].as_str().unwrap_or_default();
+    assert!(parse.contains("attributes"), "{limits}");
+    verify_and_show(&ar, &url("/attributes"));
 }

@@ -282,10 +282,15 @@ fn closes_sibling(open: &str, new: &str) -> bool {
 /// void elements and elements closed by a sibling counted as html5ever counts them,
 /// other misnesting over-counted, never under-counted). Tags nested deeper than
 /// `max_depth` are left out with their end tags (their text stays), and the page is cut
-/// before element `max_elements + 1`. html5ever's work grows with the square of the
-/// nesting depth (100,000 nested `<div>` took 40 s) and its tree with the element
-/// count: this bounds both, in one linear pass whose memory is bounded by `max_depth`
-/// (and the copy of the page, when tags are left out).
+/// before the tag that takes the count of elements and attributes past `max_elements`
+/// (a tag of 100,000 distinct attributes costs what 100,000 elements do), or before a
+/// tag of more than [`MAX_TAG_ATTRIBUTES`]. html5ever's work grows with the square of
+/// the nesting depth (100,000 nested `<div>` took 40 s) and of the attributes of one tag
+/// (it looks for duplicates one by one), its tree with the count of elements and
+/// attributes: this bounds all three, in one linear pass whose memory is bounded by
+/// `max_depth` (and the copy of the page, when tags are left out).
+pub const MAX_TAG_ATTRIBUTES: usize = 256;
+
 pub fn bound_markup(html: &str, max_depth: usize, max_elements: usize) -> Bounded<'_> {
     let b = html.as_bytes();
     let find = |from: usize, pat: &[u8]| -> Option<usize> {
@@ -296,6 +301,7 @@ pub fn bound_markup(html: &str, max_depth: usize, max_elements: usize) -> Bounde
     };
     let mut stack: Vec<String> = Vec::new();
     let mut elements = 0usize;
+    let mut attributes = 0usize;
     let mut i = 0usize;
     // Tags left out: the kept copy, how far the page is copied into it, how many deep
     // elements are open (their end tags are left out too) and were left out in all.
@@ -332,6 +338,7 @@ pub fn bound_markup(html: &str, max_depth: usize, max_elements: usize) -> Bounde
         let name = String::from_utf8_lossy(&b[name_at..j]).to_ascii_lowercase();
         // The rest of the tag: attributes, quoted values skipped whole.
         let mut k = j;
+        let mut tag_attributes = 0usize;
         loop {
             match b.get(k) {
                 None => break,
@@ -351,10 +358,26 @@ pub fn bound_markup(html: &str, max_depth: usize, max_elements: usize) -> Bounde
                             .map_or(b.len(), |e| k + 1 + e + 1);
                     }
                 }
-                Some(_) => k += 1,
+                Some(&c) => {
+                    // An attribute name starts (each one is a node of the tree, too).
+                    let space = |c: u8| matches!(c, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/');
+                    if k > j && !space(c) && (space(b[k - 1]) || matches!(b[k - 1], b'"' | b'\'')) {
+                        tag_attributes += 1;
+                    }
+                    k += 1;
+                }
             }
         }
         i = k;
+        attributes = attributes.saturating_add(tag_attributes);
+        if tag_attributes > MAX_TAG_ATTRIBUTES {
+            end = lt;
+            notes.push(format!(
+                "read up to byte {lt} of {}: a tag of more than {MAX_TAG_ATTRIBUTES} attributes",
+                b.len()
+            ));
+            break;
+        }
         let drop_tag = |kept: &mut String, copied: &mut usize| {
             kept.push_str(&html[*copied..lt]);
             *copied = k;
@@ -374,10 +397,10 @@ pub fn bound_markup(html: &str, max_depth: usize, max_elements: usize) -> Bounde
             continue;
         }
         elements += 1;
-        if elements > max_elements {
+        if elements.saturating_add(attributes) > max_elements {
             end = lt;
             notes.push(format!(
-                "read up to byte {lt} of {}: more than {max_elements} elements",
+                "read up to byte {lt} of {}: more than {max_elements} elements and attributes",
                 b.len()
             ));
             break;
@@ -554,6 +577,16 @@ mod tests {
             "{:?}",
             b.notes
         );
+        // Attributes count like elements (quoted, unquoted and bare ones).
+        let tag = "<p a=\"1\"b='2' c=3 d>x</p>";
+        let page = tag.repeat(300);
+        let b = bound_markup(&page, 512, 1000);
+        assert_eq!(b.html.len(), 200 * tag.len());
+        // One tag of too many attributes ends what is read.
+        let wide = format!("<p>x</p><p{}>y</p>", " a".repeat(MAX_TAG_ATTRIBUTES + 1));
+        let b = bound_markup(&wide, 512, 100_000);
+        assert_eq!(b.html, "<p>x</p>");
+        assert!(b.notes[0].contains("attributes"), "{:?}", b.notes);
         // A quote in an attribute name does not hide the tags after it.
         let sneaky = format!("<div a'=1>{}", "<b>".repeat(600));
         assert!(!bound_markup(&sneaky, 512, 100_000).notes.is_empty());

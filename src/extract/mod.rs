@@ -33,9 +33,9 @@ pub const MAX_TEXT: usize = 512 * 1024;
 pub const MAX_FIELD: usize = 16 * 1024;
 /// At most this many bytes of a post's `extra` (OpenGraph, JSON-LD ...), as JSON.
 pub const MAX_EXTRA: usize = 256 * 1024;
-/// A page is cut before it is parsed where its tags nest deeper than this ...
+/// Tags nested deeper than this are left out before a page is parsed ...
 pub const MAX_PARSE_DEPTH: usize = 512;
-/// ... or where it has more elements than this.
+/// ... or where it has more elements and attributes (nodes) than this.
 pub const MAX_PARSE_ELEMENTS: usize = 200_000;
 /// At most this many `<img>` of the main content (the largest ones).
 const MAX_CONTENT_IMAGES: usize = 6;
