@@ -339,6 +339,9 @@ pub fn bound_markup(html: &str, max_depth: usize, max_elements: usize) -> Bounde
         // The rest of the tag: attributes, quoted values skipped whole.
         let mut k = j;
         let mut tag_attributes = 0usize;
+        // Whether the next other byte starts an attribute name (after whitespace, `/` or a
+        // quoted value; a quote inside a name is part of the name).
+        let mut boundary = false;
         loop {
             match b.get(k) {
                 None => break,
@@ -346,8 +349,13 @@ pub fn bound_markup(html: &str, max_depth: usize, max_elements: usize) -> Bounde
                     k += 1;
                     break;
                 }
+                Some(b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/') => {
+                    boundary = true;
+                    k += 1;
+                }
                 Some(b'=') => {
                     k += 1;
+                    boundary = false;
                     while b.get(k).is_some_and(u8::is_ascii_whitespace) {
                         k += 1;
                     }
@@ -356,13 +364,13 @@ pub fn bound_markup(html: &str, max_depth: usize, max_elements: usize) -> Bounde
                             .iter()
                             .position(|&c| c == q)
                             .map_or(b.len(), |e| k + 1 + e + 1);
+                        boundary = true;
                     }
                 }
-                Some(&c) => {
-                    // An attribute name starts (each one is a node of the tree, too).
-                    let space = |c: u8| matches!(c, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/');
-                    if k > j && !space(c) && (space(b[k - 1]) || matches!(b[k - 1], b'"' | b'\'')) {
+                Some(_) => {
+                    if boundary {
                         tag_attributes += 1;
+                        boundary = false;
                     }
                     k += 1;
                 }
