@@ -14,9 +14,15 @@
 #      SAMIZDAT_NOW: account polls, then three rounds of checks (first check, identical
 #      answer, counts changed): checks/s, peak RSS (target < 300 MB), bytes added per check
 #      to the WARC files, the index and the log (target for an identical answer < 2 KB).
+#   f) hostile answers (issue 11), from a loopback Python server that generates them on the
+#      fly: a BENCH_HOSTILE_BIG_MB (256) MiB page, a gzip bomb (BENCH_HOSTILE_BOMB_GB (10) GiB
+#      of zeros from ~1/1000 of that on the wire), 20,000 nested <article>, 100,000 nested
+#      <div>: peak RSS of `samizdat capture` of each (target < 150 MB), each next to
+#      `wget --warc-file` of the same URL in the same run (GNU time).
 # and prints a markdown table (also written to bench/out/results.md).
 #
-# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch (run only these sections; default all)
+# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch,hostile (run only these sections; default all)
+#             BENCH_HOSTILE_BIG_MB=256  BENCH_HOSTILE_BOMB_GB=10
 #             BENCH_PAGES=10000  BENCH_BIG_FILES=1100 (x 1 MiB)  BENCH_OUT=bench/out
 #             BENCH_WEB_POSTS=1000000  BENCH_WATCH_POSTS=100000  BENCH_WATCH_ACCOUNTS=1000
 #             BENCH_WATCH_WARC_MAX_BYTES=N (e) with another [storage] warc_max_bytes than 1 GiB)
@@ -53,6 +59,7 @@ if [[ $NGINX_NEEDED == 1 ]]; then
 else
   declare -A APT_FOR=([/usr/bin/time]=time)
 fi
+if want hostile; then APT_FOR[wget]=wget; APT_FOR[curl]=curl; fi
 missing=()
 for c in "${!APT_FOR[@]}"; do
   command -v "$c" >/dev/null 2>&1 || [[ -x /usr/sbin/$c ]] || missing+=("${APT_FOR[$c]}")
@@ -289,6 +296,84 @@ else
   log "e) bench_watch skipped"
 fi
 
+# ---- f) hostile answers: peak RSS of one capture each, next to wget ---------------------------
+# rows: name|samizdat MB|samizdat exit|samizdat s|wget MB|wget exit|wget s
+HOSTILE_ROWS=()
+if want hostile && [[ $SKIP_SZ != 1 ]]; then
+  HBIG=${BENCH_HOSTILE_BIG_MB:-256}
+  HBOMB=${BENCH_HOSTILE_BOMB_GB:-10}
+  HPORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+  log "f) hostile server on 127.0.0.1:$HPORT (page $HBIG MiB, gzip bomb $HBOMB GiB inflated)"
+  python3 - "$HPORT" "$HBIG" "$HBOMB" >"$WORK/hostile-server.log" 2>&1 <<'PY' &
+import http.server, sys, zlib
+port, big_mb, bomb_gb = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+CHUNK = 1 << 16
+para = b"<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.</p>\n"
+filler = (para * (CHUNK // len(para) + 1))[:CHUNK]
+head = b"<!doctype html><html><head><title>Big</title></head><body><article>\n"
+first = (head + filler)[:CHUNK]
+# One gzip member of 64 MiB of zeros, repeated: members concatenate (RFC 1952).
+c = zlib.compressobj(9, zlib.DEFLATED, 31)
+member = c.compress(bytes(64 << 20)) + c.flush()
+def nested(tag, n):
+    return (b"<!doctype html><html><body>" + f"<{tag}>".encode() * n +
+            b"<p>text at the bottom of a deep page</p>" + f"</{tag}>".encode() * n + b"</body></html>")
+pages = {"/nested-article": nested("article", 20000), "/nested-div": nested("div", 100000)}
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def do_GET(self):
+        try:
+            if self.path == "/big":
+                n = (big_mb << 20) // CHUNK
+                self.send_response(200); self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(n * CHUNK)); self.end_headers()
+                self.wfile.write(first)
+                for _ in range(n - 1): self.wfile.write(filler)
+            elif self.path == "/bomb":
+                n = (bomb_gb << 30) // (64 << 20)
+                self.send_response(200); self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(n * len(member))); self.end_headers()
+                for _ in range(n): self.wfile.write(member)
+            elif self.path in pages:
+                b = pages[self.path]
+                self.send_response(200); self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(b))); self.end_headers()
+                self.wfile.write(b)
+            else:
+                self.send_response(404); self.send_header("Content-Length", "0"); self.end_headers()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+  HOSTILE_PID=$!
+  for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$HPORT/nested-div" && break; sleep 0.1; done
+  hrss() { awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$1"; }
+  for what in big bomb nested-article nested-div; do
+    u="http://127.0.0.1:$HPORT/$what"
+    H="$WORK/hostile-$what"; mkdir -p "$H"
+    printf '[http]\nper_host_delay_ms = 0\ntimeout_ms = 600000\n' >"$H/samizdat.toml"
+    "$SZ" --archive "$H" init >/dev/null 2>&1
+    t0=$(now)
+    set +e
+    /usr/bin/time -v -o "$H.time" "$SZ" --archive "$H" --json capture --no-media "$u" >"$H.jsonl" 2>"$H.err"
+    src=$?
+    set -e
+    t1=$(now); ss=$(calc "$t1 - $t0")
+    mkdir -p "$H-wget"
+    t0=$(now)
+    set +e
+    ( cd "$H-wget" && /usr/bin/time -v -o "$H-wget.time" wget -q --warc-file="$H-wget/out" -O /dev/null "$u" )
+    wrc=$?
+    set -e
+    t1=$(now); ws=$(calc "$t1 - $t0")
+    HOSTILE_ROWS+=("$what|$(hrss "$H.time")|$src|$ss|$(hrss "$H-wget.time")|$wrc|$ws")
+    log "f) $what: samizdat $(hrss "$H.time") MB (exit $src, ${ss}s), wget $(hrss "$H-wget.time") MB (exit $wrc, ${ws}s)"
+  done
+  kill "$HOSTILE_PID" 2>/dev/null || true; wait "$HOSTILE_PID" 2>/dev/null || true
+fi
+
 # ---- table ---------------------------------------------------------------------------------------
 # verdict VALUE OP TARGET  -> ✅ / ❌ / n/a
 verdict() { [[ -z $1 ]] && { echo "n/a"; return; }; python3 -c "import sys; print('✅' if float(sys.argv[1]) $2 float(sys.argv[3]) else '❌')" "$1" "$2" "$3"; }
@@ -353,4 +438,15 @@ VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
       echo "| e) bench_watch | n/a | | | | |"
     fi
   fi
+  for r in "${HOSTILE_ROWS[@]}"; do
+    IFS='|' read -r what srss src ss wrss wrc ws <<<"$r"
+    case $what in
+      big) label="a ${HBIG} MiB page" ;;
+      bomb) label="a gzip bomb (${HBOMB} GiB inflated)" ;;
+      nested-article) label="20,000 nested <article>" ;;
+      nested-div) label="100,000 nested <div>" ;;
+    esac
+    echo "| f) capture of $label: peak RSS, MB (exit $src, $(show "$ss") s; wget exit $wrc, $(show "$ws") s) | $(show "$srss") | wget --warc-file $(show "$wrss") | | < 150 MB | $(verdict "$srss" '<' 150) |"
+  done
+  if want hostile; then ((${#HOSTILE_ROWS[@]})) || echo "| f) hostile | n/a | | | | |"; fi
 } | tee "$OUT/results.md"

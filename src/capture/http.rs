@@ -9,6 +9,7 @@
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::platforms::{Fetched, Request, Response};
+use crate::store::spool::StreamedBlock;
 use crate::store::warc::{self, Record, kind, mime};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -515,9 +516,11 @@ impl Fetcher {
                 .iter()
                 .find(|r| r.warc_type() == kind::RESPONSE)
                 .map(|r| {
+                    // Computed while the body streamed in (the payload may be on disk).
+                    let digest = r.field("WARC-Payload-Digest").unwrap_or("");
                     (
-                        hex::encode(Sha256::digest(r.payload())),
-                        r.payload().len() as u64,
+                        digest.strip_prefix("sha256:").unwrap_or(digest).to_string(),
+                        r.payload_len(),
                     )
                 })
                 .unzip();
@@ -652,21 +655,57 @@ impl Fetcher {
             .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
             .collect();
 
-        // The body, up to the size limit.
+        let proto = match version {
+            reqwest::Version::HTTP_2 => Some("h2"),
+            reqwest::Version::HTTP_3 => Some("h3"),
+            _ => None,
+        };
+        let line_version = if version == reqwest::Version::HTTP_10 {
+            "HTTP/1.0"
+        } else {
+            "HTTP/1.1"
+        };
+        // The response record's block: status line, headers without Transfer-Encoding,
+        // then the de-chunked body as sent (Content-Encoding kept), streamed to a spool
+        // up to the size limit with its digests computed on the way: a big body is
+        // never held in memory.
+        let reason = status.canonical_reason().unwrap_or("");
+        let mut rs = format!("{line_version} {} {reason}\r\n", status.as_u16()).into_bytes();
+        for (n, v) in &resp_headers {
+            if n.eq_ignore_ascii_case("transfer-encoding") {
+                continue;
+            }
+            rs.extend_from_slice(n.as_bytes());
+            rs.extend_from_slice(b": ");
+            if is_secret_header(n) {
+                rs.extend_from_slice(redact(v).as_bytes());
+            } else {
+                rs.extend_from_slice(v);
+            }
+            rs.extend_from_slice(b"\r\n");
+        }
+        rs.extend_from_slice(b"\r\n");
+        let mut block = StreamedBlock::new(rs);
         let limit = self.http.max_body_bytes;
-        let mut raw: Vec<u8> = Vec::new();
         let mut truncated: Option<&'static str> = None;
         let mut body_error = None;
         loop {
             match resp.chunk().await {
                 Ok(Some(c)) => {
-                    let room = limit.saturating_sub(raw.len() as u64) as usize;
-                    if c.len() > room {
-                        raw.extend_from_slice(&c[..room]);
+                    let room = limit.saturating_sub(block.payload_len());
+                    let take = usize::try_from(room).unwrap_or(usize::MAX).min(c.len());
+                    if let Err(e) = block.write(&c[..take]) {
+                        return Err((
+                            vec![],
+                            format!(
+                                "could not spool the body of {actual} to a temporary file: {e}"
+                            ),
+                        ));
+                    }
+                    if take < c.len() {
                         truncated = Some("length");
                         break;
                     }
-                    raw.extend_from_slice(&c);
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -689,16 +728,6 @@ impl Fetcher {
         let host_header = match actual.port() {
             Some(p) => format!("{}:{p}", actual.host_str().unwrap_or("")),
             None => actual.host_str().unwrap_or("").to_string(),
-        };
-        let proto = match version {
-            reqwest::Version::HTTP_2 => Some("h2"),
-            reqwest::Version::HTTP_3 => Some("h3"),
-            _ => None,
-        };
-        let line_version = if version == reqwest::Version::HTTP_10 {
-            "HTTP/1.0"
-        } else {
-            "HTTP/1.1"
         };
         // reqwest speaks HTTP/1.1 (or h2, noted in WARC-Protocol) whatever the server answers.
         let mut rq = format!("{method} {path} HTTP/1.1\r\nHost: {host_header}\r\n").into_bytes();
@@ -733,25 +762,6 @@ impl Fetcher {
             rq,
         );
 
-        // The response record: status line, headers without Transfer-Encoding, the
-        // de-chunked body as sent (Content-Encoding kept).
-        let reason = status.canonical_reason().unwrap_or("");
-        let mut rs = format!("{line_version} {} {reason}\r\n", status.as_u16()).into_bytes();
-        for (n, v) in &resp_headers {
-            if n.eq_ignore_ascii_case("transfer-encoding") {
-                continue;
-            }
-            rs.extend_from_slice(n.as_bytes());
-            rs.extend_from_slice(b": ");
-            if is_secret_header(n) {
-                rs.extend_from_slice(redact(v).as_bytes());
-            } else {
-                rs.extend_from_slice(v);
-            }
-            rs.extend_from_slice(b"\r\n");
-        }
-        rs.extend_from_slice(b"\r\n");
-        rs.extend_from_slice(&raw);
         let mut fields = common.clone();
         fields.push(("WARC-Concurrent-To".into(), request.id().to_string()));
         if let Some(t) = truncated {
@@ -784,13 +794,13 @@ impl Fetcher {
                 cert_record = Some(der);
             }
         }
-        let response = Record::build(
+        let response = Record::build_streamed(
             kind::RESPONSE,
             &date,
             Some(target),
             mime::HTTP_RESPONSE,
             fields,
-            rs,
+            block,
         );
         request.insert_field("WARC-Concurrent-To", response.id());
         let mut records = vec![request];
@@ -823,7 +833,26 @@ impl Fetcher {
             .iter()
             .find(|(n, _)| n == "content-encoding")
             .map(|(_, v)| v.trim().to_ascii_lowercase());
-        let (decoded, cut) = decode_body(&raw, encoding.as_deref());
+        // The bounded, decoded copy the plan reads (off the async workers when the body
+        // is on disk: inflating it is bounded, but not free).
+        let (decoded, cut) = match records[1].spooled.clone() {
+            Some(sp) if sp.on_disk() => {
+                let head = records[1].payload().to_vec();
+                let enc = encoding.clone();
+                tokio::task::spawn_blocking(move || {
+                    decode_bounded(
+                        &|| Box::new(std::io::Cursor::new(&head[..]).chain(sp.reader())),
+                        enc.as_deref(),
+                    )
+                })
+                .await
+                .unwrap_or_else(|_| (Vec::new(), true))
+            }
+            _ => {
+                let r = &records[1];
+                decode_bounded(&|| r.payload_reader(), encoding.as_deref())
+            }
+        };
         Ok((
             Response {
                 url: url.clone(),
@@ -896,43 +925,90 @@ fn retry_after(v: Option<&str>) -> Option<Duration> {
     Some(Duration::from_secs(d.as_secs().max(0) as u64))
 }
 
-/// Removes Content-Encoding for the plan, never inflating past [`MAX_DECODED_BYTES`].
-/// Returns the bytes and whether the cap cut them. Unknown or broken encodings give the
-/// raw bytes: the archive has them either way.
+/// Most codings one `Content-Encoding` may stack (`gzip, br` is two).
+const MAX_CODINGS: usize = 4;
+
+/// Removes Content-Encoding from an archived payload held in memory, never inflating
+/// past [`MAX_DECODED_BYTES`]. Returns the bytes and whether the cap cut them. Unknown
+/// or broken encodings, and none, give the raw bytes whole.
 pub fn decode_body(raw: &[u8], encoding: Option<&str>) -> (Vec<u8>, bool) {
+    match codings(encoding) {
+        Some(c) if !c.is_empty() => decode_bounded(&|| Box::new(raw), encoding),
+        _ => (raw.to_vec(), false),
+    }
+}
+
+/// The codings of a `Content-Encoding` value in the order they were applied, without
+/// `identity`; `None` if one is unknown or there are more than [`MAX_CODINGS`].
+fn codings(encoding: Option<&str>) -> Option<Vec<String>> {
+    let list: Vec<String> = encoding
+        .unwrap_or("")
+        .split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty() && c != "identity")
+        .collect();
+    let known = |c: &str| matches!(c, "gzip" | "x-gzip" | "deflate" | "br");
+    (list.len() <= MAX_CODINGS && list.iter().all(|c| known(c))).then_some(list)
+}
+
+/// The body a plan reads: Content-Encoding removed (nested codings too, last applied
+/// first undone), at most [`MAX_DECODED_BYTES`] of it whatever the compression ratio:
+/// decoders run as a stream and stop when the cap is reached, so a bomb costs the cap,
+/// not its inflated size. Returns the bytes and whether they were cut. `open` gives a
+/// fresh reader over the payload as stored; unknown or broken encodings give (at most
+/// the cap of) the payload as stored: the archive has it either way.
+pub fn decode_bounded<'a>(
+    open: &dyn Fn() -> Box<dyn Read + 'a>,
+    encoding: Option<&str>,
+) -> (Vec<u8>, bool) {
     let cap = MAX_DECODED_BYTES as u64;
-    let mut out = Vec::new();
-    let res = match encoding {
-        Some("gzip") | Some("x-gzip") => flate2::read::MultiGzDecoder::new(raw)
-            .take(cap + 1)
-            .read_to_end(&mut out),
-        Some("deflate") => {
-            // "deflate" is zlib-wrapped by the spec, raw deflate in practice: try both.
-            let r = flate2::read::ZlibDecoder::new(raw)
-                .take(cap + 1)
-                .read_to_end(&mut out);
-            if r.is_err() {
-                out.clear();
-                flate2::read::DeflateDecoder::new(raw)
-                    .take(cap + 1)
-                    .read_to_end(&mut out)
-            } else {
-                r
-            }
-        }
-        Some("br") => brotli_decompressor::Decompressor::new(raw, 64 * 1024)
-            .take(cap + 1)
-            .read_to_end(&mut out),
-        _ => return (raw.to_vec(), false),
+    let read_capped = |r: Box<dyn Read + 'a>| -> (std::io::Result<usize>, Vec<u8>, bool) {
+        let mut out = Vec::new();
+        let res = r.take(cap + 1).read_to_end(&mut out);
+        let cut = out.len() as u64 > cap;
+        out.truncate(MAX_DECODED_BYTES);
+        (res, out, cut)
     };
-    match res {
-        Ok(_) if out.len() as u64 > cap => {
-            out.truncate(MAX_DECODED_BYTES);
-            (out, true)
+    let raw = || {
+        let (_, out, cut) = read_capped(open());
+        (out, cut)
+    };
+    let Some(list) = codings(encoding) else {
+        return raw();
+    };
+    if list.is_empty() {
+        return raw();
+    }
+    let mut r: Box<dyn Read + 'a> = open();
+    for c in list.iter().rev() {
+        r = match c.as_str() {
+            "gzip" | "x-gzip" => Box::new(flate2::read::MultiGzDecoder::new(r)),
+            "deflate" => deflate_reader(r),
+            _ => Box::new(brotli_decompressor::Decompressor::new(r, 64 * 1024)),
+        };
+    }
+    match read_capped(r) {
+        (_, out, true) => (out, true),
+        (Ok(_), out, false) => (out, false),
+        (Err(_), out, false) if !out.is_empty() => (out, true),
+        (Err(_), _, false) => raw(),
+    }
+}
+
+/// "deflate" is zlib-wrapped by the spec and raw deflate in practice: the first two
+/// bytes tell which (RFC 1950: CM 8, and the header is a multiple of 31).
+fn deflate_reader<'a>(r: Box<dyn Read + 'a>) -> Box<dyn Read + 'a> {
+    let mut r = std::io::BufReader::new(r);
+    let zlib = match std::io::BufRead::fill_buf(&mut r) {
+        Ok(b) if b.len() >= 2 => {
+            b[0] & 0x0f == 8 && (u16::from(b[0]) << 8 | u16::from(b[1])) % 31 == 0
         }
-        Ok(_) => (out, false),
-        Err(_) if !out.is_empty() => (out, true),
-        Err(_) => (raw.to_vec(), false),
+        _ => false,
+    };
+    if zlib {
+        Box::new(flate2::bufread::ZlibDecoder::new(r))
+    } else {
+        Box::new(flate2::bufread::DeflateDecoder::new(r))
     }
 }
 
@@ -1044,6 +1120,41 @@ mod tests {
         ] {
             assert_eq!(f.platform_url(&u(other)).as_str(), other);
         }
+    }
+
+    #[test]
+    fn nested_and_deflate_codings_are_undone_in_order_and_capped() {
+        use std::io::Write;
+        let text = b"hello, nested world".repeat(1000);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&text).unwrap();
+        let zlib = z.finish().unwrap();
+        let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        d.write_all(&text).unwrap();
+        let raw_deflate = d.finish().unwrap();
+        assert_eq!(decode_body(&zlib, Some("deflate")), (text.clone(), false));
+        assert_eq!(
+            decode_body(&raw_deflate, Some("deflate")),
+            (text.clone(), false)
+        );
+        let mut g = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        g.write_all(&zlib).unwrap();
+        let nested = g.finish().unwrap();
+        assert_eq!(
+            decode_body(&nested, Some("deflate, gzip")),
+            (text.clone(), false)
+        );
+        // Unknown codings and too many of them: the bytes as stored.
+        assert_eq!(decode_body(&nested, Some("zstd")), (nested.clone(), false));
+        assert_eq!(
+            decode_body(&nested, Some("gzip, gzip, gzip, gzip, gzip")),
+            (nested.clone(), false)
+        );
+        // A plain body read for a plan is capped too.
+        let big = vec![b'a'; MAX_DECODED_BYTES + 10];
+        let (out, cut) = decode_bounded(&|| Box::new(&big[..]), None);
+        assert!(cut);
+        assert_eq!(out.len(), MAX_DECODED_BYTES);
     }
 
     #[test]

@@ -251,6 +251,7 @@ async fn capture_limited(
     let mut records: Vec<Record> = vec![];
     let mut responses: Vec<String> = vec![];
     let mut follows = 0;
+    let mut decoded_cut: Vec<String> = vec![];
     let (platform, target, finding) = loop {
         let Some((platform, target)) = platforms::recognise(&url) else {
             return CaptureResult::failed(input, format!("no platform recognises {url}"));
@@ -282,9 +283,10 @@ async fn capture_limited(
             }
             _ => {
                 let plan = platform.post_plan(&target, Job::Capture, &ctx);
-                run_plan(platform.name(), plan, fetcher, &mut records, &mut responses)
-                    .await
-                    .finding
+                let run =
+                    run_plan(platform.name(), plan, fetcher, &mut records, &mut responses).await;
+                decoded_cut.extend(run.decoded_cut);
+                run.finding
             }
         };
         if let Finding::Redirected { url: next } = &finding {
@@ -322,6 +324,16 @@ async fn capture_limited(
             if !opts.no_media {
                 fetch_media(&mut post, fetcher, &mut records, &mut warnings).await;
             }
+            // What of the answers was read is bounded too: say so in the post.
+            if !decoded_cut.is_empty() {
+                crate::extract::note_limit(&mut post, "decoded_truncated", serde_json::json!(true));
+                crate::extract::note_limit(
+                    &mut post,
+                    "max_decoded_bytes",
+                    serde_json::json!(http::MAX_DECODED_BYTES),
+                );
+            }
+            crate::extract::bound_post(&mut post);
             let rec = post_record(
                 &post,
                 input,
@@ -414,6 +426,9 @@ pub struct PlanOutcome {
     pub last_status: Option<u16>,
     /// Record id of the last response.
     pub last_response: Option<String>,
+    /// URLs of answers archived whole but read only up to
+    /// [`http::MAX_DECODED_BYTES`] decoded (bombs, huge pages).
+    pub decoded_cut: Vec<String>,
 }
 
 /// Runs one plan to its end: each request through the fetcher (politeness, retries,
@@ -430,8 +445,29 @@ pub async fn run_plan(
     let mut last_status = None;
     let mut last_response = None;
     let mut steps = 0;
+    let mut decoded_cut = vec![];
     let finding = loop {
-        match plan.next(last.as_ref()) {
+        // Plans parse what they read (HTML, JSON, feeds): that runs on the blocking pool,
+        // so one hostile page cannot stall the async workers other captures (and the
+        // server) run on.
+        let step = tokio::task::spawn_blocking(move || {
+            let step = plan.next(last.as_ref());
+            (plan, step)
+        })
+        .await;
+        let step = match step {
+            Ok((p, step)) => {
+                plan = p;
+                step
+            }
+            Err(e) => {
+                break Finding::Broken {
+                    endpoint: platform.to_string(),
+                    missing: format!("reading the answer failed: {e}"),
+                };
+            }
+        };
+        match step {
             Step::Done(f) => break f,
             Step::Fetch(req) => {
                 steps += 1;
@@ -442,6 +478,15 @@ pub async fn run_plan(
                     };
                 }
                 let r = fetcher.fetch(&req).await;
+                if let Fetched::Response(resp) = &r.fetched
+                    && resp.truncated
+                    && !r.records.iter().any(|rec| {
+                        Some(rec.id()) == r.response_id.as_deref()
+                            && rec.field("WARC-Truncated").is_some()
+                    })
+                {
+                    decoded_cut.push(resp.url.to_string());
+                }
                 records.extend(r.records);
                 responses.extend(r.response_id.clone());
                 if r.response_id.is_some() {
@@ -451,6 +496,7 @@ pub async fn run_plan(
                     Fetched::Response(resp) => Some(resp.status),
                     Fetched::Failed(_) => None,
                 };
+
                 last = Some(r.fetched);
             }
         }
@@ -459,6 +505,7 @@ pub async fn run_plan(
         finding,
         last_status,
         last_response,
+        decoded_cut,
     }
 }
 

@@ -470,6 +470,7 @@ fn check_bundle<R: Read + Seek>(
                             rec: warc::Record {
                                 fields: c.rec.fields,
                                 block: vec![],
+                                spooled: None,
                             },
                             ..c
                         }

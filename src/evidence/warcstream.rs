@@ -89,6 +89,7 @@ pub fn next_record<R: BufRead>(
     let mut rec = Record {
         fields,
         block: vec![],
+        spooled: None,
     };
     let len: u64 = rec
         .field("Content-Length")

@@ -178,6 +178,10 @@ impl TextSink {
     pub(crate) fn len(&self) -> usize {
         self.out.len()
     }
+    /// What was written from byte `from` on.
+    pub(crate) fn since(&self, from: usize) -> &str {
+        self.out.get(from..).unwrap_or("")
+    }
     pub(crate) fn finish(self) -> String {
         let mut s = self.out;
         s.truncate(s.trim_end().len());
@@ -191,6 +195,18 @@ pub(crate) fn walk_text(
     root: ElementRef<'_>,
     sink: &mut TextSink,
     skip: &dyn Fn(ElementRef<'_>) -> bool,
+) {
+    walk_text_marked(root, sink, skip, &mut |_, _, _| {})
+}
+
+/// [`walk_text`], telling `mark` the sink's length as each element that is walked is
+/// entered (`true`) and left (`false`): what one walk over a page needs to know every
+/// element's share of the text.
+pub(crate) fn walk_text_marked(
+    root: ElementRef<'_>,
+    sink: &mut TextSink,
+    skip: &dyn Fn(ElementRef<'_>) -> bool,
+    mark: &mut dyn FnMut(ElementRef<'_>, bool, &TextSink),
 ) {
     // (node, entering)
     let mut stack = vec![(*root, true)];
@@ -206,6 +222,9 @@ pub(crate) fn walk_text(
                     if name == "br" {
                         sink.br();
                         continue;
+                    }
+                    if let Some(el) = ElementRef::wrap(n) {
+                        mark(el, true, sink);
                     }
                     if let Some(b) = block_kind(name) {
                         sink.brk(b);
@@ -227,10 +246,218 @@ pub(crate) fn walk_text(
                     if let Some(b) = block_kind(name) {
                         sink.brk(b);
                     }
+                    if let Some(el) = ElementRef::wrap(n) {
+                        mark(el, false, sink);
+                    }
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// What a page given to the parser is, once bounded by [`bound_markup`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bounded<'a> {
+    pub html: std::borrow::Cow<'a, str>,
+    /// What was left out, in words (empty if nothing was).
+    pub notes: Vec<String>,
+}
+
+/// Elements whose end tag may be left out, closed by the next sibling of their kind.
+fn closes_sibling(open: &str, new: &str) -> bool {
+    match new {
+        "li" => open == "li",
+        "dt" | "dd" => matches!(open, "dt" | "dd"),
+        "td" | "th" => matches!(open, "td" | "th"),
+        "tr" => matches!(open, "tr" | "td" | "th"),
+        "option" | "optgroup" => open == "option",
+        "p" => open == "p",
+        _ => false,
+    }
+}
+
+/// Bounds the markup given to the parser, measuring tag nesting the way the HTML
+/// tokenizer sees tags (comments, raw-text elements and quoted attribute values skipped;
+/// void elements and elements closed by a sibling counted as html5ever counts them,
+/// other misnesting over-counted, never under-counted). Tags nested deeper than
+/// `max_depth` are left out with their end tags (their text stays), and the page is cut
+/// before the tag that takes the count of elements and attributes past `max_elements`
+/// (a tag of 100,000 distinct attributes costs what 100,000 elements do), or before a
+/// tag of more than [`MAX_TAG_ATTRIBUTES`]. html5ever's work grows with the square of
+/// the nesting depth (100,000 nested `<div>` took 40 s) and of the attributes of one tag
+/// (it looks for duplicates one by one), its tree with the count of elements and
+/// attributes: this bounds all three, in one linear pass whose memory is bounded by
+/// `max_depth` (and the copy of the page, when tags are left out).
+pub const MAX_TAG_ATTRIBUTES: usize = 256;
+
+pub fn bound_markup(html: &str, max_depth: usize, max_elements: usize) -> Bounded<'_> {
+    let b = html.as_bytes();
+    let find = |from: usize, pat: &[u8]| -> Option<usize> {
+        b.get(from..)?
+            .windows(pat.len())
+            .position(|w| w.eq_ignore_ascii_case(pat))
+            .map(|p| from + p)
+    };
+    let mut stack: Vec<String> = Vec::new();
+    let mut elements = 0usize;
+    let mut attributes = 0usize;
+    let mut i = 0usize;
+    // Tags left out: the kept copy, how far the page is copied into it, how many deep
+    // elements are open (their end tags are left out too) and were left out in all.
+    let mut kept = String::new();
+    let mut copied = 0usize;
+    let mut excess = 0usize;
+    let mut dropped = 0usize;
+    let mut end = b.len();
+    let mut notes = vec![];
+    while let Some(p) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
+        let lt = i + p;
+        i = lt + 1;
+        if b[i..].starts_with(b"!--") {
+            i = find(i + 3, b"-->").map_or(b.len(), |e| e + 3);
+            continue;
+        }
+        if b[i..].starts_with(b"![CDATA[") {
+            i = find(i, b"]]>").map_or(b.len(), |e| e + 3);
+            continue;
+        }
+        if matches!(b.get(i), Some(b'!' | b'?')) {
+            i = find(i, b">").map_or(b.len(), |e| e + 1);
+            continue;
+        }
+        let closing = b.get(i) == Some(&b'/');
+        let name_at = i + usize::from(closing);
+        if !b.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let mut j = name_at;
+        while j < b.len() && !matches!(b[j], b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>') {
+            j += 1;
+        }
+        let name = String::from_utf8_lossy(&b[name_at..j]).to_ascii_lowercase();
+        // The rest of the tag: attributes, quoted values skipped whole.
+        let mut k = j;
+        let mut tag_attributes = 0usize;
+        // Whether the next other byte starts an attribute name (after whitespace, `/` or a
+        // quoted value; a quote inside a name is part of the name).
+        let mut boundary = false;
+        loop {
+            match b.get(k) {
+                None => break,
+                Some(b'>') => {
+                    k += 1;
+                    break;
+                }
+                Some(b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/') => {
+                    boundary = true;
+                    k += 1;
+                }
+                Some(b'=') => {
+                    k += 1;
+                    boundary = false;
+                    while b.get(k).is_some_and(u8::is_ascii_whitespace) {
+                        k += 1;
+                    }
+                    if let Some(&q) = b.get(k).filter(|&&q| q == b'"' || q == b'\'') {
+                        k = b[k + 1..]
+                            .iter()
+                            .position(|&c| c == q)
+                            .map_or(b.len(), |e| k + 1 + e + 1);
+                        boundary = true;
+                    }
+                }
+                Some(_) => {
+                    if boundary {
+                        tag_attributes += 1;
+                        boundary = false;
+                    }
+                    k += 1;
+                }
+            }
+        }
+        i = k;
+        attributes = attributes.saturating_add(tag_attributes);
+        if tag_attributes > MAX_TAG_ATTRIBUTES {
+            end = lt;
+            notes.push(format!(
+                "read up to byte {lt} of {}: a tag of more than {MAX_TAG_ATTRIBUTES} attributes",
+                b.len()
+            ));
+            break;
+        }
+        let drop_tag = |kept: &mut String, copied: &mut usize| {
+            kept.push_str(&html[*copied..lt]);
+            *copied = k;
+        };
+        if closing && excess > 0 {
+            excess -= 1;
+            drop_tag(&mut kept, &mut copied);
+            continue;
+        }
+        if closing {
+            // Pops to the nearest open element of that name among the innermost few;
+            // a stray end tag is ignored (the tokenizer mostly does the same).
+            let top = stack.len().saturating_sub(32);
+            if let Some(at) = stack[top..].iter().rposition(|n| *n == name) {
+                stack.truncate(top + at);
+            }
+            continue;
+        }
+        elements += 1;
+        if elements.saturating_add(attributes) > max_elements {
+            end = lt;
+            notes.push(format!(
+                "read up to byte {lt} of {}: more than {max_elements} elements and attributes",
+                b.len()
+            ));
+            break;
+        }
+        if name == "plaintext" {
+            break;
+        }
+        if VOID.contains(&name.as_str()) || matches!(name.as_str(), "param" | "keygen" | "command")
+        {
+            continue;
+        }
+        if stack.last().is_some_and(|open| closes_sibling(open, &name)) {
+            stack.pop();
+        }
+        if matches!(
+            name.as_str(),
+            "script" | "style" | "textarea" | "title" | "xmp" | "iframe" | "noembed" | "noframes"
+        ) {
+            // Raw text up to the matching end tag.
+            let end = format!("</{name}");
+            i = find(i, end.as_bytes()).unwrap_or(b.len());
+            continue;
+        }
+        if stack.len() >= max_depth {
+            excess += 1;
+            dropped += 1;
+            drop_tag(&mut kept, &mut copied);
+            continue;
+        }
+        stack.push(name);
+    }
+    if dropped > 0 {
+        notes.insert(
+            0,
+            format!("{dropped} elements over the nesting depth bound of {max_depth} left out (their text kept)"),
+        );
+    }
+    if copied == 0 && end == b.len() {
+        return Bounded {
+            html: std::borrow::Cow::Borrowed(html),
+            notes,
+        };
+    }
+    if copied < end {
+        kept.push_str(&html[copied..end]);
+    }
+    Bounded {
+        html: std::borrow::Cow::Owned(kept),
+        notes,
     }
 }
 
@@ -321,6 +548,57 @@ fn escape_into(out: &mut String, s: &str, attr: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markup_is_bounded_as_the_tokenizer_sees_tags() {
+        let deep = format!("<body>{}x{}", "<div>".repeat(600), "</div>".repeat(600));
+        let b = bound_markup(&deep, 512, 100_000);
+        let kept = format!("<body>{}x{}", "<div>".repeat(511), "</div>".repeat(511));
+        assert_eq!(b.html, kept);
+        assert!(
+            b.notes[0].contains("89 elements over the nesting depth bound of 512"),
+            "{:?}",
+            b.notes
+        );
+        // Closed elements, void elements, siblings closing each other, comments, raw
+        // text and quoted attribute values do not nest.
+        let flat = format!(
+            "<body>{}{}{}<!-- {} --><script>{}</script><p title='<div><div>'>{}",
+            "<div></div>".repeat(2000),
+            "<br><img src=x>".repeat(2000),
+            "<li>a".repeat(2000),
+            "<div>".repeat(2000),
+            "<div>".repeat(2000),
+            "<p>para".repeat(2000),
+        );
+        let b = bound_markup(&flat, 512, 100_000);
+        assert!(
+            b.notes.is_empty() && matches!(b.html, Cow::Borrowed(_)),
+            "{:?}",
+            b.notes
+        );
+        let many = "<p>x</p>".repeat(1000);
+        let b = bound_markup(&many, 512, 999);
+        assert_eq!(b.html.len(), 999 * 8);
+        assert!(
+            b.notes[0].contains("more than 999 elements"),
+            "{:?}",
+            b.notes
+        );
+        // Attributes count like elements (quoted, unquoted and bare ones).
+        let tag = "<p a=\"1\"b='2' c=3 d>x</p>";
+        let page = tag.repeat(300);
+        let b = bound_markup(&page, 512, 1000);
+        assert_eq!(b.html.len(), 200 * tag.len());
+        // One tag of too many attributes ends what is read.
+        let wide = format!("<p>x</p><p{}>y</p>", " a".repeat(MAX_TAG_ATTRIBUTES + 1));
+        let b = bound_markup(&wide, 512, 100_000);
+        assert_eq!(b.html, "<p>x</p>");
+        assert!(b.notes[0].contains("attributes"), "{:?}", b.notes);
+        // A quote in an attribute name does not hide the tags after it.
+        let sneaky = format!("<div a'=1>{}", "<b>".repeat(600));
+        assert!(!bound_markup(&sneaky, 512, 100_000).notes.is_empty());
+    }
 
     #[test]
     fn text_blocks_and_breaks() {

@@ -26,7 +26,17 @@ use url::Url;
 /// At most this many media items per page.
 const MAX_MEDIA: usize = 20;
 /// At most this many bytes of main-content HTML are sanitised and kept.
-const MAX_HTML: usize = 2 * 1024 * 1024;
+pub const MAX_HTML: usize = 512 * 1024;
+/// At most this many bytes of a post's plain text are kept (and indexed).
+pub const MAX_TEXT: usize = 512 * 1024;
+/// At most this many bytes of any other string of a post (title, names, descriptions).
+pub const MAX_FIELD: usize = 16 * 1024;
+/// At most this many bytes of a post's `extra` (OpenGraph, JSON-LD ...), as JSON.
+pub const MAX_EXTRA: usize = 256 * 1024;
+/// Tags nested deeper than this are left out before a page is parsed ...
+pub const MAX_PARSE_DEPTH: usize = 512;
+/// ... or where it has more elements and attributes (nodes) than this.
+pub const MAX_PARSE_ELEMENTS: usize = 200_000;
 /// At most this many `<img>` of the main content (the largest ones).
 const MAX_CONTENT_IMAGES: usize = 6;
 
@@ -64,7 +74,15 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
     }
 
     let decoded = decode_text(&resp.body, resp.header("content-type"));
-    let doc = Html::parse_document(&decoded.text);
+    let bounded = html::bound_markup(&decoded.text, MAX_PARSE_DEPTH, MAX_PARSE_ELEMENTS);
+    if !bounded.notes.is_empty() {
+        note_limit(
+            &mut post,
+            "parse_truncated",
+            json!(bounded.notes.join("; ")),
+        );
+    }
+    let doc = Html::parse_document(&bounded.html);
     let base = document_base(&doc, &resp.url);
     let meta = collect_meta(&doc);
 
@@ -214,6 +232,8 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
             }
             raw.truncate(cut);
             post.extra.insert("html_truncated".into(), json!(true));
+            note_limit(&mut post, "html_truncated", json!(true));
+            note_limit(&mut post, "max_html_bytes", json!(MAX_HTML));
         }
         let h = sanitize_html(&raw, &base);
         if !h.trim().is_empty() {
@@ -345,6 +365,165 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
     }
     post.extra.extend(extra);
     post
+}
+
+/// Records in `extra.limits` that a bound cut something (the post record says so).
+pub fn note_limit(post: &mut Post, key: &str, value: Value) {
+    let limits = post
+        .extra
+        .entry("limits")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !limits.is_object() {
+        *limits = Value::Object(Map::new());
+    }
+    if let Value::Object(m) = limits {
+        m.insert(key.to_string(), value);
+    }
+}
+
+/// Cuts `s` to at most `max` bytes, on a char boundary. Whether it cut.
+fn cut_string(s: &mut String, max: usize) -> bool {
+    if s.len() <= max {
+        return false;
+    }
+    let mut at = max;
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    s.truncate(at);
+    true
+}
+
+/// Bounds what of a post is kept, indexed and shown, whatever a platform or page gave:
+/// text to [`MAX_TEXT`] bytes, HTML to [`MAX_HTML`] (cut, then sanitised again, so it is
+/// still well-formed), other strings to [`MAX_FIELD`], `extra` to [`MAX_EXTRA`] as JSON
+/// (its largest entries dropped first). Nested posts (reposts, quotes, replies) too.
+/// What was cut is listed in `extra.limits`; the archive keeps the answers whole.
+pub fn bound_post(post: &mut Post) {
+    let mut notes: Vec<(&str, Value)> = vec![];
+    if let Some(t) = &mut post.text {
+        let len = t.len();
+        if cut_string(t, MAX_TEXT) {
+            notes.push(("text_truncated", json!(true)));
+            notes.push(("text_bytes", json!(len)));
+            notes.push(("max_text_bytes", json!(MAX_TEXT)));
+        }
+    }
+    if let Some(h) = &mut post.html
+        && h.len() > MAX_HTML
+    {
+        let base = Url::parse(&post.url)
+            .unwrap_or_else(|_| Url::parse("https://invalid.invalid/").expect("a valid URL"));
+        // Cut, then sanitise again: the parser closes what the cut left open. Twice at
+        // most: sanitising may add a little (rel attributes, end tags).
+        let mut kept = None;
+        for max in [MAX_HTML, MAX_HTML / 2] {
+            let mut cut = h.clone();
+            cut_string(&mut cut, max);
+            let clean = sanitize_html(&cut, &base);
+            if clean.len() <= MAX_HTML {
+                kept = Some(clean);
+                break;
+            }
+        }
+        *h = kept.unwrap_or_default();
+        notes.push(("html_truncated", json!(true)));
+        notes.push(("max_html_bytes", json!(MAX_HTML)));
+    }
+    let mut fields = vec![];
+    for (name, v) in [
+        ("title", &mut post.title),
+        ("created_at_raw", &mut post.created_at_raw),
+    ] {
+        if let Some(s) = v
+            && cut_string(s, MAX_FIELD)
+        {
+            fields.push(name);
+        }
+    }
+    if let Some(a) = &mut post.author {
+        for (name, v) in [
+            ("author.name", &mut a.name),
+            ("author.id", &mut a.id),
+            ("author.url", &mut a.url),
+        ] {
+            if let Some(s) = v
+                && cut_string(s, MAX_FIELD)
+            {
+                fields.push(name);
+            }
+        }
+    }
+    if post.alt_urls.len() > 16 {
+        post.alt_urls.truncate(16);
+        fields.push("alt_urls");
+    }
+    for m in &mut post.media {
+        if let Some(a) = &mut m.alt
+            && cut_string(a, MAX_FIELD)
+        {
+            fields.push("media.alt");
+        }
+    }
+    if !fields.is_empty() {
+        fields.dedup();
+        notes.push(("fields_truncated", json!(fields)));
+        notes.push(("max_field_bytes", json!(MAX_FIELD)));
+    }
+    // extra: long strings cut, then the largest entries dropped until it fits.
+    let mut cut_strings = false;
+    for v in post.extra.values_mut() {
+        cut_strings |= cut_json_strings(v, MAX_FIELD);
+    }
+    if cut_strings {
+        notes.push(("extra_strings_truncated", json!(true)));
+    }
+    let size = |v: &Value| serde_json::to_vec(v).map_or(0, |b| b.len());
+    let mut total: usize = post.extra.values().map(size).sum();
+    let mut dropped = vec![];
+    while total > MAX_EXTRA {
+        let Some((k, n)) = post
+            .extra
+            .iter()
+            .filter(|(k, _)| k.as_str() != "limits")
+            .map(|(k, v)| (k.clone(), size(v)))
+            .max_by_key(|(_, n)| *n)
+        else {
+            break;
+        };
+        post.extra.remove(&k);
+        total = total.saturating_sub(n);
+        dropped.push(k);
+    }
+    if !dropped.is_empty() {
+        notes.push(("extra_dropped", json!(dropped)));
+        notes.push(("max_extra_bytes", json!(MAX_EXTRA)));
+    }
+    for (k, v) in notes {
+        note_limit(post, k, v);
+    }
+    for nested in [&mut post.repost_of, &mut post.quote_of, &mut post.reply_to]
+        .into_iter()
+        .flatten()
+    {
+        bound_post(nested);
+    }
+}
+
+/// Cuts every string in `v` to `max` bytes (object keys left alone). Whether it cut.
+fn cut_json_strings(v: &mut Value, max: usize) -> bool {
+    // Iterative: JSON-LD from a page may nest deeply.
+    let mut cut = false;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) => cut |= cut_string(s, max),
+            Value::Array(a) => stack.extend(a.iter_mut()),
+            Value::Object(o) => stack.extend(o.values_mut()),
+            _ => {}
+        }
+    }
+    cut
 }
 
 /// Whether a response is an HTML page (by MIME type, or by sniffing when there is none).
@@ -704,8 +883,44 @@ fn collapse_ws(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::same_site;
-    use url::Url;
+    use super::*;
+
+    #[test]
+    fn a_post_is_bounded_and_says_what_was_cut() {
+        let mut p = Post::new("web", "x", "https://example.org/a");
+        p.text = Some("é".repeat(MAX_TEXT)); // twice the bound in bytes
+        p.title = Some("t".repeat(MAX_FIELD + 1));
+        p.html = Some("<p>para</p>".repeat(MAX_HTML / 10));
+        p.extra
+            .insert("jsonld".into(), json!(vec!["x".repeat(1000); 1000]));
+        p.extra.insert("lang".into(), json!("en"));
+        let mut q = Post::new("web", "y", "https://example.org/b");
+        q.text = Some("z".repeat(MAX_TEXT + 1));
+        p.quote_of = Some(Box::new(q));
+        bound_post(&mut p);
+        let text = p.text.as_deref().unwrap();
+        assert!(text.len() <= MAX_TEXT && text.len() > MAX_TEXT - 2);
+        assert!(p.html.as_deref().unwrap().len() <= MAX_HTML);
+        assert!(p.html.as_deref().unwrap().ends_with("</p>"));
+        assert_eq!(p.title.as_deref().map(str::len), Some(MAX_FIELD));
+        assert!(!p.extra.contains_key("jsonld"));
+        assert_eq!(p.extra["lang"], "en");
+        let l = &p.extra["limits"];
+        assert_eq!(l["text_truncated"], true);
+        assert_eq!(l["text_bytes"], 2 * MAX_TEXT);
+        assert_eq!(l["html_truncated"], true);
+        assert_eq!(l["fields_truncated"], json!(["title"]));
+        assert_eq!(l["extra_dropped"], json!(["jsonld"]));
+        assert_eq!(
+            p.quote_of.as_ref().unwrap().extra["limits"]["text_truncated"],
+            true
+        );
+        // A post within every bound is left alone.
+        let mut small = Post::new("web", "s", "https://example.org/s");
+        small.text = Some("short".into());
+        bound_post(&mut small);
+        assert!(small.extra.is_empty());
+    }
 
     #[test]
     fn same_site_is_one_host_and_port() {

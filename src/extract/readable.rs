@@ -183,9 +183,13 @@ pub fn find_main(doc: &Html) -> Option<ElementRef<'_>> {
         return Some(a);
     }
     // The landmark with most readable text; prefer <article> over <main> on ties.
+    // Landmarks nest (20,000 nested <article> are a page of 200 KB): their lengths come
+    // from one walk over the page, not one walk each.
+    let lens = landmark_text_lens(root, &landmarks);
     let best_landmark = landmarks
         .iter()
-        .map(|&e| (text_len(e) + usize::from(e.value().name() == "article"), e))
+        .zip(lens)
+        .map(|(&e, len)| (len + usize::from(e.value().name() == "article"), e))
         .max_by_key(|(l, _)| *l);
     if let Some((len, e)) = best_landmark
         && len >= MIN_MAIN_TEXT
@@ -198,6 +202,39 @@ pub fn find_main(doc: &Html) -> Option<ElementRef<'_>> {
         .and_then(|(id, _)| doc.tree.get(id))
         .and_then(ElementRef::wrap);
     best_block.or(body).or(Some(root))
+}
+
+/// [`text_len`] of each landmark, from one walk over the whole page: a landmark's text
+/// is what the walk wrote between entering and leaving it, less the separator a walk of
+/// the landmark alone would not have written in front. Landmarks are never furniture and
+/// never inside it, so both walks leave out the same elements.
+fn landmark_text_lens(root: ElementRef<'_>, landmarks: &[ElementRef<'_>]) -> Vec<usize> {
+    let mut lens = vec![0; landmarks.len()];
+    if landmarks.is_empty() {
+        return lens;
+    }
+    let index: HashMap<_, usize> = landmarks
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.id(), i))
+        .collect();
+    let mut starts = vec![0; landmarks.len()];
+    let mut sink = TextSink::default();
+    super::html::walk_text_marked(
+        root,
+        &mut sink,
+        &|x| x.id() != root.id() && is_boilerplate(x),
+        &mut |e, entering, sink| {
+            if let Some(&i) = index.get(&e.id()) {
+                if entering {
+                    starts[i] = sink.len();
+                } else {
+                    lens[i] = sink.since(starts[i]).trim_start_matches([' ', '\n']).len();
+                }
+            }
+        },
+    );
+    lens
 }
 
 fn text_len(e: ElementRef<'_>) -> usize {

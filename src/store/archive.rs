@@ -19,6 +19,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::log::hashes::HashStore;
 use crate::log::merkle::{Hash, leaf_hash};
 use crate::log::note::{Checkpoint, NoteSigner, NoteVerifier};
+use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -224,6 +225,32 @@ impl Archive {
                 n += 1;
             }
             rec.insert_field("WARC-Warcinfo-ID", warcinfo_id.as_deref().unwrap_or(""));
+            if rec.spooled.is_some() {
+                // A streamed body: written straight from its spool into the file, its leaf
+                // hash computed on the way, never held in memory whole.
+                if !pending.is_empty() {
+                    self.write_out(&name, size, &pending)?;
+                    size += pending.len() as u64;
+                    pending.clear();
+                }
+                let mut leaf = Sha256::new();
+                leaf.update([0u8]);
+                let len = self.files.append_with(&name, size, &mut |w| {
+                    warc::write_gzip_member(&rec, level, w, &mut |b| leaf.update(b)).map(|_| ())
+                })?;
+                rows.push(RecordRow::new(
+                    &rec,
+                    n,
+                    &name,
+                    size,
+                    len,
+                    leaf.finalize().into(),
+                ));
+                size += len;
+                written.push(rec);
+                n += 1;
+                continue;
+            }
             let bytes = rec.to_bytes();
             let gz = gzip_member(&bytes, level);
             rows.push(RecordRow::new(
@@ -238,7 +265,9 @@ impl Archive {
             written.push(rec);
             n += 1;
         }
-        self.write_out(&name, size, &pending)?;
+        if !pending.is_empty() {
+            self.write_out(&name, size, &pending)?;
+        }
 
         let leaves: Vec<Hash> = rows.iter().map(|r| Hash(r.leaf_hash)).collect();
         // The tree hashes are a cache: no fsync. `recover()` checks them against the

@@ -22,6 +22,14 @@ pub trait WarcFiles: Send + Sync {
     /// Appends `bytes` at `offset`, which must be the file's current end, durably. On
     /// failure the file is cut back to `offset` where possible.
     fn append(&self, name: &str, offset: u64, bytes: &[u8]) -> Result<()>;
+    /// Like [`WarcFiles::append`] for bytes too big to hold: `fill` writes them (one
+    /// streamed record's gzip member). Returns how many bytes were appended.
+    fn append_with(
+        &self,
+        name: &str,
+        offset: u64,
+        fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<u64>;
     /// Removes the bytes from `from` to the end and returns them (crash debris).
     fn cut(&self, name: &str, from: u64) -> Result<Vec<u8>>;
     /// A human-readable location of a file, for messages.
@@ -106,6 +114,16 @@ impl WarcFiles for LocalWarcDir {
     }
 
     fn append(&self, name: &str, offset: u64, bytes: &[u8]) -> Result<()> {
+        self.append_with(name, offset, &mut |w| w.write_all(bytes))
+            .map(|_| ())
+    }
+
+    fn append_with(
+        &self,
+        name: &str,
+        offset: u64,
+        fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<u64> {
         let path = self.path(name);
         let mut f = OpenOptions::new()
             .create(true)
@@ -119,7 +137,11 @@ impl WarcFiles for LocalWarcDir {
                 message: format!("expected the file to end at {offset}, it ends at {len}"),
             });
         }
-        if let Err(e) = f.write_all(bytes).and_then(|_| f.sync_data()) {
+        let written = {
+            let mut w = std::io::BufWriter::with_capacity(256 * 1024, &mut f);
+            fill(&mut w).and_then(|_| w.flush())
+        };
+        if let Err(e) = written.and_then(|_| f.sync_data()) {
             // Full disk, I/O error: take back what got written, so the file ends where
             // the index says it does. If even that fails, the next writer's recovery
             // moves the bytes to quarantine/.
@@ -131,7 +153,8 @@ impl WarcFiles for LocalWarcDir {
         if offset == 0 {
             sync_dir(&self.dir)?;
         }
-        Ok(())
+        let end = f.metadata().at(&path)?.len();
+        Ok(end.saturating_sub(offset))
     }
 
     fn cut(&self, name: &str, from: u64) -> Result<Vec<u8>> {

@@ -4,5 +4,6 @@ pub mod archive;
 pub mod files;
 pub mod index;
 pub mod search;
+pub mod spool;
 pub mod state;
 pub mod warc;

@@ -6,8 +6,9 @@
 //! fields, `sha256:` digests, one member per record, and a reader that reports each
 //! member's compressed offset and length.
 
+use super::spool::{Spool, StreamedBlock};
 use sha2::{Digest, Sha256};
-use std::io::{BufRead, Read};
+use std::io::{BufRead, Read, Write};
 
 /// The `WARC-Type`s samizdat writes.
 pub mod kind {
@@ -45,10 +46,17 @@ pub fn warc_date(t: jiff::Timestamp) -> String {
 }
 
 /// One WARC record: named fields in order (without the version line) and the block.
+///
+/// A record built from a streamed body ([`Record::build_streamed`]) keeps only the HTTP
+/// header block in `block`; the payload that follows it is in `spooled` (a temporary
+/// file past a megabyte), and is written out by [`Record::write_to`] without ever being
+/// held in memory whole. Records read back from a file are always in memory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub fields: Vec<(String, String)>,
     pub block: Vec<u8>,
+    /// The rest of the block, after `block`, when it was streamed to a spool.
+    pub spooled: Option<std::sync::Arc<Spool>>,
 }
 
 impl Record {
@@ -74,7 +82,11 @@ impl Record {
         f.extend(fields);
         f.push(("Content-Type".into(), content_type.into()));
         f.push(("WARC-Block-Digest".into(), sha256_label(&block)));
-        let mut rec = Record { fields: f, block };
+        let mut rec = Record {
+            fields: f,
+            block,
+            spooled: None,
+        };
         if let Some(at) = rec.payload_offset() {
             let d = sha256_label(&rec.block[at..]);
             rec.fields.push(("WARC-Payload-Digest".into(), d));
@@ -82,6 +94,56 @@ impl Record {
         let len = rec.block.len().to_string();
         rec.fields.push(("Content-Length".into(), len));
         rec
+    }
+
+    /// Like [`Record::build`] for an `application/http` block whose body was streamed:
+    /// the digests were computed on the way in, the body stays where it was spooled.
+    pub fn build_streamed(
+        warc_type: &str,
+        date: &str,
+        target_uri: Option<&str>,
+        content_type: &str,
+        fields: Vec<(String, String)>,
+        block: StreamedBlock,
+    ) -> Record {
+        let (head, body, block_digest, payload_digest) = block.finish();
+        let mut f: Vec<(String, String)> = Vec::with_capacity(fields.len() + 8);
+        f.push(("WARC-Type".into(), warc_type.into()));
+        f.push(("WARC-Record-ID".into(), new_record_id()));
+        f.push(("WARC-Date".into(), date.into()));
+        if let Some(t) = target_uri {
+            f.push(("WARC-Target-URI".into(), t.into()));
+        }
+        f.extend(fields);
+        f.push(("Content-Type".into(), content_type.into()));
+        f.push(("WARC-Block-Digest".into(), block_digest));
+        f.push(("WARC-Payload-Digest".into(), payload_digest));
+        let len = (head.len() as u64).saturating_add(body.len());
+        f.push(("Content-Length".into(), len.to_string()));
+        Record {
+            fields: f,
+            block: head,
+            spooled: Some(std::sync::Arc::new(body)),
+        }
+    }
+
+    /// The block's length, spooled part included.
+    pub fn block_len(&self) -> u64 {
+        (self.block.len() as u64).saturating_add(self.spooled.as_ref().map_or(0, |s| s.len()))
+    }
+
+    /// The payload's length, spooled part included.
+    pub fn payload_len(&self) -> u64 {
+        (self.payload().len() as u64).saturating_add(self.spooled.as_ref().map_or(0, |s| s.len()))
+    }
+
+    /// A reader over the payload, spooled part included.
+    pub fn payload_reader(&self) -> Box<dyn Read + '_> {
+        let head = std::io::Cursor::new(self.payload());
+        match &self.spooled {
+            Some(s) => Box::new(head.chain(s.reader())),
+            None => Box::new(head),
+        }
     }
 
     /// First value of a field (names are case-insensitive).
@@ -125,8 +187,27 @@ impl Record {
     }
 
     /// The record's bytes from `WARC/1.1` through the final CRLF CRLF: the log's leaf input.
+    /// Holds the whole record in memory: streamed records go through [`Record::write_to`].
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.block.len() + 512);
+        self.write_to(&mut out)
+            .expect("writing to a Vec fails only if a spool cannot be read");
+        out
+    }
+
+    /// Writes the record's bytes (see [`Record::to_bytes`]), streaming a spooled block.
+    pub fn write_to(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        out.write_all(&self.head_bytes())?;
+        out.write_all(&self.block)?;
+        if let Some(s) = &self.spooled {
+            std::io::copy(&mut s.reader(), out)?;
+        }
+        out.write_all(b"\r\n\r\n")
+    }
+
+    /// `WARC/1.1`, the fields and the empty line: everything before the block.
+    fn head_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(512);
         out.extend_from_slice(b"WARC/1.1\r\n");
         for (n, v) in &self.fields {
             out.extend_from_slice(n.as_bytes());
@@ -138,8 +219,6 @@ impl Record {
             out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(&self.block);
-        out.extend_from_slice(b"\r\n\r\n");
         out
     }
 
@@ -150,7 +229,10 @@ impl Record {
             kind::WARCINFO | kind::METADATA | kind::REVISIT => None,
             _ => {
                 let ct = self.field("Content-Type").unwrap_or("");
-                if ct.starts_with("application/http") {
+                if self.spooled.is_some() {
+                    // A streamed block holds the HTTP header block only.
+                    Some(self.block.len())
+                } else if ct.starts_with("application/http") {
                     find_header_end(&self.block)
                 } else {
                     Some(0)
@@ -159,7 +241,8 @@ impl Record {
         }
     }
 
-    /// The payload bytes (the HTTP entity body for HTTP records).
+    /// The payload bytes (the HTTP entity body for HTTP records) held in memory: none of
+    /// a streamed record's (see [`Record::payload_reader`]).
     pub fn payload(&self) -> &[u8] {
         match self.payload_offset() {
             Some(at) => &self.block[at..],
@@ -194,7 +277,11 @@ pub fn to_revisit(resp: &Record, refers_to: &str, refers_uri: &str, refers_date:
             _ => fields.push((n.clone(), v.clone())),
         }
     }
-    Record { fields, block }
+    Record {
+        fields,
+        block,
+        spooled: None,
+    }
 }
 
 /// The index just past the first CRLF CRLF (end of an HTTP header block).
@@ -255,6 +342,63 @@ pub fn gzip_member(bytes: &[u8], level: u32) -> Vec<u8> {
     out
 }
 
+/// Writes one record as its own gzip member to `out`, streaming (a spooled block is
+/// never held whole), and shows every uncompressed byte to `seen` on the way (the
+/// leaf hash). Returns the member's compressed length. The bytes are those of
+/// [`gzip_member`] for the same record and level, give or take the deflate blocks.
+pub fn write_gzip_member(
+    rec: &Record,
+    level: u32,
+    out: &mut dyn Write,
+    seen: &mut dyn FnMut(&[u8]),
+) -> std::io::Result<u64> {
+    struct Counting<'a> {
+        inner: &'a mut dyn Write,
+        n: u64,
+    }
+    impl Write for Counting<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let k = self.inner.write(buf)?;
+            self.n += k as u64;
+            Ok(k)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.inner.flush()
+        }
+    }
+    struct Tee<'a, W: Write> {
+        enc: flate2::write::DeflateEncoder<W>,
+        crc: flate2::Crc,
+        seen: &'a mut dyn FnMut(&[u8]),
+    }
+    impl<W: Write> Write for Tee<'_, W> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let k = self.enc.write(buf)?;
+            self.crc.update(&buf[..k]);
+            (self.seen)(&buf[..k]);
+            Ok(k)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.enc.flush()
+        }
+    }
+    let mut counted = Counting { inner: out, n: 0 };
+    // RFC 1952 header, as in `gzip_member`.
+    counted.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff])?;
+    let mut tee = Tee {
+        enc: flate2::write::DeflateEncoder::new(&mut counted, flate2::Compression::new(level)),
+        crc: flate2::Crc::new(),
+        seen,
+    };
+    rec.write_to(&mut tee)?;
+    let Tee { enc, crc, .. } = tee;
+    let counted = enc.finish()?;
+    counted.write_all(&crc.sum().to_le_bytes())?;
+    // ISIZE is the length modulo 2^32 (RFC 1952).
+    counted.write_all(&crc.amount().to_le_bytes())?;
+    Ok(counted.n)
+}
+
 /// Parses one uncompressed record (`WARC/1.x` … block … CRLF CRLF).
 pub fn parse_record(bytes: &[u8]) -> Result<Record, String> {
     let head_end = find_header_end(bytes).ok_or("no end of WARC header (CRLF CRLF)")?;
@@ -278,6 +422,7 @@ pub fn parse_record(bytes: &[u8]) -> Result<Record, String> {
     let rec = Record {
         fields,
         block: vec![],
+        spooled: None,
     };
     let declared = rec.field("Content-Length").ok_or("no Content-Length")?;
     let len: u64 = declared
@@ -308,6 +453,7 @@ pub fn parse_record(bytes: &[u8]) -> Result<Record, String> {
     Ok(Record {
         fields: rec.fields,
         block: rest[..len].to_vec(),
+        spooled: None,
     })
 }
 
@@ -784,6 +930,40 @@ mod tests {
         let raw = b"WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: 18446744073709551612\r\n\r\nabc\r\n\r\n";
         let e = parse_record(raw).unwrap_err();
         assert!(e.contains("shorter than Content-Length"), "{e}");
+    }
+
+    #[test]
+    fn a_streamed_record_is_written_like_an_in_memory_one() {
+        let head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n".to_vec();
+        let mut sb = StreamedBlock::new(head.clone());
+        let body: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        for c in body.chunks(70_000) {
+            sb.write(c).unwrap();
+        }
+        let rec = Record::build_streamed(
+            kind::RESPONSE,
+            "2026-11-25T20:03:55.000000Z",
+            Some("http://example.com/"),
+            mime::HTTP_RESPONSE,
+            vec![],
+            sb,
+        );
+        assert_eq!(rec.payload_len(), body.len() as u64);
+        let mut member = Vec::new();
+        let mut seen = 0usize;
+        let n = write_gzip_member(&rec, 6, &mut member, &mut |b| seen += b.len()).unwrap();
+        assert_eq!(n, member.len() as u64);
+        let mut r = MemberReader::new(std::io::BufReader::new(&member[..]), 0, n);
+        let m = r.next().unwrap().unwrap();
+        assert_eq!(m.bytes.len(), seen);
+        let back = parse_record(&m.bytes).unwrap();
+        assert!(
+            digest_problems(&back).is_empty(),
+            "{:?}",
+            digest_problems(&back)
+        );
+        assert_eq!(back.payload(), &body[..]);
+        assert_eq!(back.fields, rec.fields);
     }
 
     #[test]
