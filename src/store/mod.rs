@@ -3,5 +3,6 @@
 pub mod archive;
 pub mod files;
 pub mod index;
+pub mod record_stream;
 pub mod search;
 pub mod warc;

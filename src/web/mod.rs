@@ -11,6 +11,7 @@
 //! `/raw/{record id}`, sandboxed.
 
 pub mod html;
+pub mod server;
 
 use crate::capture::{self, CaptureOptions, Fetcher, Writer};
 use crate::config::Config;
@@ -19,6 +20,7 @@ use crate::log::hashes::HashStore;
 use crate::store::archive::{self, Archive, layout};
 use crate::store::files::WarcFiles;
 use crate::store::index::{Index, ListFilter};
+use crate::store::record_stream;
 use crate::store::search;
 use axum::Router;
 use axum::extract::{Path as UrlPath, Query, State};
@@ -32,6 +34,7 @@ use std::future::Future;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Hits per search page.
 pub const PAGE_SIZE: usize = 20;
@@ -41,6 +44,9 @@ const PAGE_CSP: &str = "default-src 'none'; img-src 'self'; style-src 'self'; fo
 /// Raw archived bodies: a sandbox with nothing allowed.
 const RAW_CSP: &str = "sandbox; default-src 'none'";
 
+/// What a `503` past a bound on expensive requests tells the client to wait, in seconds.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
 struct AppState {
     root: PathBuf,
     config: Config,
@@ -48,6 +54,10 @@ struct AppState {
     token: Option<String>,
     fetcher: Option<Arc<Fetcher>>,
     writer: tokio::sync::Mutex<Option<Writer>>,
+    /// Expensive requests in flight, one bound per class (`[serve] max_…`).
+    exports: Arc<Semaphore>,
+    searches: Arc<Semaphore>,
+    raws: Arc<Semaphore>,
 }
 
 type St = State<Arc<AppState>>;
@@ -57,6 +67,17 @@ struct Fail(StatusCode, String, bool);
 
 impl IntoResponse for Fail {
     fn into_response(self) -> Response {
+        let mut r = self.response();
+        if r.status() == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
+        r
+    }
+}
+
+impl Fail {
+    fn response(self) -> Response {
         if self.2 {
             (self.0, axum::Json(json!({"error": self.1}))).into_response()
         } else {
@@ -69,6 +90,38 @@ impl IntoResponse for Fail {
         }
     }
 }
+
+/// A place among the `what` requests of one class, or `503` with Retry-After when all
+/// are taken (nothing queues: a flood costs no more than the bound).
+fn admit(
+    sem: &Arc<Semaphore>,
+    what: &str,
+    api: bool,
+) -> std::result::Result<OwnedSemaphorePermit, Fail> {
+    sem.clone().try_acquire_owned().map_err(|_| {
+        Fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "too many {what} at once (the bound is {} in [serve]): try again in {RETRY_AFTER_SECS} s",
+                sem_name(what)
+            ),
+            api,
+        )
+    })
+}
+
+/// The `[serve]` key that bounds a class of requests.
+fn sem_name(what: &str) -> &'static str {
+    match what {
+        EXPORTS => "max_exports",
+        SEARCHES => "max_searches",
+        _ => "max_raw",
+    }
+}
+
+const EXPORTS: &str = "bundle and WACZ downloads";
+const SEARCHES: &str = "searches";
+const RAWS: &str = "raw body downloads";
 
 fn fail(e: Error, api: bool) -> Fail {
     let code = match &e {
@@ -139,6 +192,7 @@ impl AppState {
 
 /// Search results: the page's posts (summaries) and counts.
 pub fn run_search(root: &Path, q: &str, page_no: usize, per_page: usize) -> Result<Value> {
+    search::check_query(q).map_err(Error::Usage)?;
     let path = root.join(layout::INDEX);
     let e = |e| Error::Index {
         path: path.clone(),
@@ -206,6 +260,10 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/log/checkpoint", get(log_checkpoint))
         .route("/log/tile/{*path}", get(log_tile))
         .fallback(|| async { Fail(StatusCode::NOT_FOUND, "no such page".into(), false) })
+        .layer(axum::middleware::from_fn_with_state(
+            std::time::Duration::from_millis(state.config.serve.idle_timeout_ms),
+            server::bounded_body,
+        ))
         .with_state(state)
 }
 
@@ -246,7 +304,12 @@ pub async fn serve(
         Some(_) => Some(Arc::new(Fetcher::for_api(&config, &config_path)?)),
         None => None,
     };
+    let limits = server::Limits::of(&config.serve);
+    let sem = |n: usize| Arc::new(Semaphore::new(n));
     let state = Arc::new(AppState {
+        exports: sem(config.serve.max_exports),
+        searches: sem(config.serve.max_searches),
+        raws: sem(config.serve.max_raw),
         root,
         config,
         config_path,
@@ -254,10 +317,7 @@ pub async fn serve(
         fetcher,
         writer: tokio::sync::Mutex::new(None),
     });
-    axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| Error::Log(format!("web server: {e}")))?;
+    server::run(listener, router(state.clone()), limits, shutdown).await;
     // Stops the writer thread (it ends when its last handle is dropped).
     state.writer.lock().await.take();
     Ok(())
@@ -356,7 +416,15 @@ async fn style() -> Response {
 }
 
 async fn home(State(st): St) -> std::result::Result<Response, Fail> {
-    let (recent, gone) = blocking(&st, false, |st| {
+    blocking(&st, false, |st| {
+        let (recent, gone) = home_lists(st)?;
+        Ok(home_html(&recent, &gone))
+    })
+    .await
+}
+
+fn home_lists(st: &AppState) -> Result<(Vec<Value>, Vec<Value>)> {
+    {
         if !archive::exists(&st.root) {
             return Ok((vec![], vec![]));
         }
@@ -380,23 +448,25 @@ async fn home(State(st): St) -> std::result::Result<Response, Fail> {
         });
         gone.truncate(20);
         Ok((recent, gone))
-    })
-    .await?;
+    }
+}
+
+fn home_html(recent: &[Value], gone: &[Value]) -> Response {
     let mut b = String::from("<h1>Recently captured</h1>");
     if recent.is_empty() {
         b += "<p>Nothing captured yet.</p>";
     }
-    for v in &recent {
+    for v in recent {
         b += &summary(v, None);
     }
     b += "<h1>Recently gone</h1>";
     if gone.is_empty() {
         b += "<p>No captured post has gone missing.</p>";
     }
-    for v in &gone {
+    for v in gone {
         b += &summary(v, None);
     }
-    Ok(html_page("Archive", "", &b))
+    html_page("Archive", "", &b)
 }
 
 #[derive(Deserialize, Default)]
@@ -411,21 +481,31 @@ async fn search_page(
     State(st): St,
     Query(sq): Query<SearchQ>,
 ) -> std::result::Result<Response, Fail> {
-    let q = sq.q.clone();
     let page_no = sq.page.unwrap_or(1).max(1);
-    let r = blocking(&st, false, move |st| {
-        if q.trim().is_empty() || !archive::exists(&st.root) {
-            return Ok(Value::Null);
-        }
-        run_search(&st.root, &q, page_no, PAGE_SIZE)
-    })
-    .await?;
-    let q = sq.q.trim();
-    let mut b = String::new();
-    if r.is_null() {
-        b += "<h1>Search</h1><p>Search the text and authors of every captured post. Chinese, Japanese and Korean queries of one or two characters work.</p>";
-        return Ok(html_page("Search", "", &b));
+    if sq.q.trim().is_empty() {
+        let b = "<h1>Search</h1><p>Search the text and authors of every captured post. Chinese, Japanese and Korean queries of one or two characters work.</p>";
+        return Ok(html_page("Search", "", b));
     }
+    search::check_query(&sq.q).map_err(|m| Fail(StatusCode::BAD_REQUEST, m, false))?;
+    let permit = admit(&st.searches, SEARCHES, false)?;
+    blocking(&st, false, move |st| {
+        let _permit = permit;
+        if !archive::exists(&st.root) {
+            return Ok(search_html(
+                &sq.q,
+                page_no,
+                &json!({"total": 0, "results": []}),
+            ));
+        }
+        let r = run_search(&st.root, &sq.q, page_no, PAGE_SIZE)?;
+        Ok(search_html(&sq.q, page_no, &r))
+    })
+    .await
+}
+
+fn search_html(q: &str, page_no: usize, r: &Value) -> Response {
+    let q = q.trim();
+    let mut b = String::new();
     let total = r["total"].as_u64().unwrap_or(0) as usize;
     let plus = if r["capped"] == true { "+" } else { "" };
     b += &format!(
@@ -454,7 +534,7 @@ async fn search_page(
         );
     }
     b += "</nav>";
-    Ok(html_page(&format!("Search: {q}"), q, &b))
+    html_page(&format!("Search: {q}"), q, &b)
 }
 
 #[derive(Deserialize, Default)]
@@ -481,8 +561,14 @@ impl ListQ {
 
 async fn posts_page(State(st): St, Query(lq): Query<ListQ>) -> std::result::Result<Response, Fail> {
     let f = lq.filter();
-    let f2 = f.clone();
-    let list = blocking(&st, false, move |st| st.index()?.list(&f2)).await?;
+    blocking(&st, false, move |st| {
+        let list = st.index()?.list(&f)?;
+        Ok(posts_html(&f, &list))
+    })
+    .await
+}
+
+fn posts_html(f: &ListFilter, list: &[Value]) -> Response {
     let opt = |v: &Option<String>| esc(v.as_deref().unwrap_or(""));
     let mut b = format!(
         "<h1>Posts</h1><form method=\"get\" action=\"/posts\"><p>\
@@ -497,10 +583,10 @@ async fn posts_page(State(st): St, Query(lq): Query<ListQ>) -> std::result::Resu
         opt(&f.author),
         list.len()
     );
-    for v in &list {
+    for v in list {
         b += &summary(v, None);
     }
-    Ok(html_page("Posts", "", &b))
+    html_page("Posts", "", &b)
 }
 
 /// Everything the post page shows: the post, its records, the proof.
@@ -556,12 +642,15 @@ async fn post_page(
     State(st): St,
     UrlPath(key): UrlPath<String>,
 ) -> std::result::Result<Response, Fail> {
-    let v = blocking(&st, false, move |st| post_view(st, &key)).await?;
+    blocking(&st, false, move |st| Ok(post_html(&post_view(st, &key)?))).await
+}
+
+fn post_html(v: &Value) -> Response {
     let id = v["id"].as_str().unwrap_or("");
     let state = v["state"].as_str().unwrap_or("");
     let mut b = format!(
         "<article class=\"post\" id=\"post\">{}</article>",
-        post_body(&v, 0)
+        post_body(v, 0)
     );
     b += &format!("<h2>Status {}</h2>", badge(state));
     if let Some(m) = v["message"].as_str() {
@@ -667,7 +756,7 @@ async fn post_page(
         .chars()
         .take(60)
         .collect();
-    Ok(html_page(&title, "", &b))
+    html_page(&title, "", &b)
 }
 
 fn account_posts(st: &AppState, platform: &str, id: &str) -> Result<Vec<Value>> {
@@ -683,22 +772,35 @@ async fn account_page(
     State(st): St,
     UrlPath((platform, id)): UrlPath<(String, String)>,
 ) -> std::result::Result<Response, Fail> {
-    let (p2, i2) = (platform.clone(), id.clone());
-    let list = blocking(&st, false, move |st| account_posts(st, &p2, &i2)).await?;
-    let mut b = format!(
-        "<h1>{} on {}</h1><p class=\"meta\">{} captured posts</p>",
-        esc(&id),
-        esc(&platform),
-        list.len()
-    );
-    for v in &list {
-        b += &summary(v, None);
-    }
-    Ok(html_page(&format!("{id} on {platform}"), "", &b))
+    blocking(&st, false, move |st| {
+        let list = account_posts(st, &platform, &id)?;
+        Ok(account_html(&platform, &id, &list))
+    })
+    .await
 }
 
-async fn verify_page(State(st): St) -> Response {
-    let vkey = std::fs::read_to_string(st.root.join(layout::VERIFIER_KEY)).unwrap_or_default();
+fn account_html(platform: &str, id: &str, list: &[Value]) -> Response {
+    let mut b = format!(
+        "<h1>{} on {}</h1><p class=\"meta\">{} captured posts</p>",
+        esc(id),
+        esc(platform),
+        list.len()
+    );
+    for v in list {
+        b += &summary(v, None);
+    }
+    html_page(&format!("{id} on {platform}"), "", &b)
+}
+
+async fn verify_page(State(st): St) -> std::result::Result<Response, Fail> {
+    blocking(&st, false, |st| {
+        let vkey = std::fs::read_to_string(st.root.join(layout::VERIFIER_KEY)).unwrap_or_default();
+        Ok(verify_html(&vkey))
+    })
+    .await
+}
+
+fn verify_html(vkey: &str) -> Response {
     let b = format!(
         "<h1>How to check anything here</h1>\
 <p>Every capture is a set of WARC records (the HTTP requests and responses, pictures, TLS certificates) \
@@ -812,7 +914,10 @@ async fn api_search(
     Query(sq): Query<SearchQ>,
 ) -> std::result::Result<Response, Fail> {
     let page_no = sq.page.unwrap_or(1).max(1);
+    search::check_query(&sq.q).map_err(|m| Fail(StatusCode::BAD_REQUEST, m, true))?;
+    let permit = admit(&st.searches, SEARCHES, true)?;
     let v = blocking(&st, true, move |st| {
+        let _permit = permit;
         if !archive::exists(&st.root) {
             return Err(Error::NotFound("no archive here yet".into()));
         }
@@ -831,9 +936,12 @@ async fn api_account(
     Ok(axum::Json(json!({"platform": platform, "id": id, "posts": list})).into_response())
 }
 
-/// An export made into a temporary file, then sent.
+/// An export made into a temporary file (unlinked once open), then streamed from it,
+/// within the `[serve] max_exports` bound: the place is held until the last byte is sent
+/// or the client goes away.
 async fn export(st: Arc<AppState>, key: String, wacz: bool) -> std::result::Result<Response, Fail> {
-    let (name, bytes) = blocking(&st, true, move |st| {
+    let permit = admit(&st.exports, EXPORTS, true)?;
+    let (name, file, len) = blocking(&st, true, move |st| {
         let ix = st.index()?;
         let id = st.resolve(&ix, &key)?;
         drop(ix);
@@ -856,12 +964,17 @@ async fn export(st: Arc<AppState>, key: String, wacz: bool) -> std::result::Resu
         } else {
             crate::evidence::bundle::export_bundle(&st.ctx(), &id, &out)
         };
-        let bytes = r.and_then(|_| std::fs::read(&out).map_err(|e| Error::io(&out, e)));
+        let opened = r.and_then(|_| {
+            let f = std::fs::File::open(&out).map_err(|e| Error::io(&out, e))?;
+            let len = f.metadata().map_err(|e| Error::io(&out, e))?.len();
+            Ok((f, len))
+        });
         let _ = std::fs::remove_dir_all(&dir);
-        Ok((name, bytes?))
+        let (f, len) = opened?;
+        Ok((name, f, len))
     })
     .await?;
-    let ct = if name.ends_with(".wacz") {
+    let ct = if wacz {
         "application/wacz"
     } else {
         "application/zip"
@@ -873,10 +986,23 @@ async fn export(st: Arc<AppState>, key: String, wacz: bool) -> std::result::Resu
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),
             ),
+            (header::CONTENT_LENGTH, len.to_string()),
         ],
-        bytes,
+        file_body(file, permit),
     )
         .into_response())
+}
+
+/// A file sent in [`record_stream::CHUNK`] pieces, holding `permit` until it is sent.
+fn file_body(f: std::fs::File, permit: OwnedSemaphorePermit) -> axum::body::Body {
+    use tokio::io::AsyncReadExt;
+    let f = tokio::fs::File::from_std(f);
+    let chunks = futures_util::stream::try_unfold((f, permit), |(mut f, permit)| async move {
+        let mut buf = bytes::BytesMut::with_capacity(record_stream::CHUNK);
+        let n = f.read_buf(&mut buf).await?;
+        Ok::<_, std::io::Error>((n > 0).then(|| (buf.freeze(), (f, permit))))
+    });
+    axum::body::Body::from_stream(chunks)
 }
 
 async fn api_bundle(
