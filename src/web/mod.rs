@@ -1009,21 +1009,24 @@ async fn raw(State(st): St, UrlPath(id): UrlPath<String>) -> std::result::Result
 
 async fn api_posts(State(st): St, Query(lq): Query<ListQ>) -> std::result::Result<Response, Fail> {
     let f = lq.filter();
-    let list = blocking(&st, true, move |st| st.index()?.list(&f)).await?;
-    Ok(axum::Json(json!({"posts": list})).into_response())
+    blocking(&st, true, move |st| {
+        let list = st.index()?.list(&f)?;
+        Ok(axum::Json(json!({"posts": list})).into_response())
+    })
+    .await
 }
 
 async fn api_post(
     State(st): St,
     UrlPath(key): UrlPath<String>,
 ) -> std::result::Result<Response, Fail> {
-    let v = blocking(&st, true, move |st| {
+    blocking(&st, true, move |st| {
         let ix = st.index()?;
         let id = st.resolve(&ix, &key)?;
-        ix.post_json(&id)?.ok_or_else(|| Error::NotFound(id))
+        let v = ix.post_json(&id)?.ok_or_else(|| Error::NotFound(id))?;
+        Ok(axum::Json(v).into_response())
     })
-    .await?;
-    Ok(axum::Json(v).into_response())
+    .await
 }
 
 async fn api_search(
@@ -1033,24 +1036,26 @@ async fn api_search(
     let page_no = sq.page.unwrap_or(1).max(1);
     search::check_query(&sq.q).map_err(|m| Fail(StatusCode::BAD_REQUEST, m, true))?;
     let permit = admit(&st.searches, SEARCHES, true)?;
-    let v = blocking(&st, true, move |st| {
+    blocking(&st, true, move |st| {
         let _permit = permit;
         if !archive::exists(&st.root) {
             return Err(Error::NotFound("no archive here yet".into()));
         }
-        run_search(&st.root, &sq.q, page_no, PAGE_SIZE)
+        let v = run_search(&st.root, &sq.q, page_no, PAGE_SIZE)?;
+        Ok(axum::Json(v).into_response())
     })
-    .await?;
-    Ok(axum::Json(v).into_response())
+    .await
 }
 
 async fn api_account(
     State(st): St,
     UrlPath((platform, id)): UrlPath<(String, String)>,
 ) -> std::result::Result<Response, Fail> {
-    let (p2, i2) = (platform.clone(), id.clone());
-    let list = blocking(&st, true, move |st| account_posts(st, &p2, &i2)).await?;
-    Ok(axum::Json(json!({"platform": platform, "id": id, "posts": list})).into_response())
+    blocking(&st, true, move |st| {
+        let list = account_posts(st, &platform, &id)?;
+        Ok(axum::Json(json!({"platform": platform, "id": id, "posts": list})).into_response())
+    })
+    .await
 }
 
 /// An export made into a temporary file (unlinked once open), then streamed from it,
