@@ -19,10 +19,17 @@
 #      of zeros from ~1/1000 of that on the wire), 20,000 nested <article>, 100,000 nested
 #      <div>: peak RSS of `samizdat capture` of each (target < 150 MB), each next to
 #      `wget --warc-file` of the same URL in the same run (GNU time).
+#   g) `samizdat serve` under attack: peak RSS (VmHWM) under a flood of BENCH_SERVE_FLOOD (32)
+#      concurrent bundle downloads of one post with a BENCH_SERVE_MB (128) MiB picture, in
+#      BENCH_SERVE_WAVES (2) waves (target < 512 MB), 200s and 503s counted; the same flood
+#      of the same bundle file from `python3 -m http.server`; then BENCH_SERVE_SLOW (500)
+#      slowloris connections (half send a header byte every 0.5 s, half nothing) against
+#      each: peak RSS, a normal request's latency meanwhile, how many the server closed.
 # and prints a markdown table (also written to bench/out/results.md).
 #
-# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch,hostile (run only these sections; default all)
+# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch,hostile,serve (run only these sections; default all)
 #             BENCH_HOSTILE_BIG_MB=256  BENCH_HOSTILE_BOMB_GB=10
+#             BENCH_SERVE_MB=128  BENCH_SERVE_FLOOD=32  BENCH_SERVE_WAVES=2  BENCH_SERVE_SLOW=500
 #             BENCH_PAGES=10000  BENCH_BIG_FILES=1100 (x 1 MiB)  BENCH_OUT=bench/out
 #             BENCH_WEB_POSTS=1000000  BENCH_WATCH_POSTS=100000  BENCH_WATCH_ACCOUNTS=1000
 #             BENCH_WATCH_WARC_MAX_BYTES=N (e) with another [storage] warc_max_bytes than 1 GiB)
@@ -57,7 +64,7 @@ fmt() { python3 -c "import sys; v=float(sys.argv[1]); print(f'{v:,.1f}')" "$1"; 
 if [[ $NGINX_NEEDED == 1 ]]; then
   declare -A APT_FOR=([nginx]=nginx [wget]=wget [/usr/bin/time]=time [zcat]=gzip [sha256sum]=coreutils [curl]=curl)
 else
-  declare -A APT_FOR=([/usr/bin/time]=time)
+  declare -A APT_FOR=([/usr/bin/time]=time [curl]=curl)
 fi
 if want hostile; then APT_FOR[wget]=wget; APT_FOR[curl]=curl; fi
 missing=()
@@ -82,6 +89,7 @@ WORK=$(mktemp -d -t samizdat-bench.XXXXXX)
 chmod 755 "$WORK"
 NGINX_PID=""
 cleanup() {
+  for p in ${FIX_PID:-} ${SV_PID:-} ${PEER_PID:-}; do kill "$p" 2>/dev/null || true; done
   if [[ -n $NGINX_PID ]]; then kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true; fi
   if [[ ${BENCH_KEEP:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -374,6 +382,111 @@ PY
   kill "$HOSTILE_PID" 2>/dev/null || true; wait "$HOSTILE_PID" 2>/dev/null || true
 fi
 
+# ---- g) serve under a bundle flood and slowloris ---------------------------------------------
+declare -A SV=()
+if want serve && [[ $SKIP_SZ != 1 ]]; then
+  SV_MB=${BENCH_SERVE_MB:-128} SV_FLOOD=${BENCH_SERVE_FLOOD:-32} SV_WAVES=${BENCH_SERVE_WAVES:-2}
+  SV_SLOW=${BENCH_SERVE_SLOW:-500}
+  F="$WORK/serve"; mkdir -p "$F/www" "$F/peer"
+  python3 - "$F/www" "$SV_MB" <<'PY'
+import sys
+root, mb = sys.argv[1], int(sys.argv[2])
+open(f"{root}/big.html", "w").write("<!doctype html><html lang=en><head><title>Big</title></head><body><article>"
+  "<h1>A post with a big picture</h1><p>Every download of this post's evidence bundle carries the picture below.</p>"
+  "<img src=\"/big.png\" alt=big></article></body></html>\n")
+with open(f"{root}/big.png", "wb") as f:
+    for _ in range(mb): f.write(b"x" * (1 << 20))
+PY
+  FPORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+  ( cd "$F/www" && exec python3 -m http.server -b 127.0.0.1 "$FPORT" ) >/dev/null 2>&1 &
+  FIX_PID=$!
+  for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$FPORT/big.html" && break; sleep 0.1; done
+  A="$F/archive"; mkdir -p "$A"
+  printf '[http]\nper_host_delay_ms = 0\ntimeout_ms = 120000\n[serve]\nheader_read_timeout_ms = 2000\nidle_timeout_ms = 10000\n' >"$A/samizdat.toml"
+  "$SZ" --archive "$A" init >&2
+  log "g) capturing a post with a $SV_MB MiB picture"
+  ID=$("$SZ" --archive "$A" --json capture "http://127.0.0.1:$FPORT/big.html" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["post_id"])')
+  kill "$FIX_PID" 2>/dev/null || true; wait "$FIX_PID" 2>/dev/null || true
+  "$SZ" --archive "$A" export "$ID" --bundle "$F/peer/bundle.zip" >&2
+  IDQ=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$ID")
+  # attack KIND HOST:PORT PATH PID — prints "name value" lines
+  attack() {
+    python3 - "$@" <<'PY'
+import http.client, socket, sys, threading, time
+kind, addr, path, pid = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+host, port = addr.rsplit(":", 1); port = int(port)
+def hwm():
+    for l in open(f"/proc/{pid}/status"):
+        if l.startswith("VmHWM:"): return int(l.split()[1]) / 1024
+def get(p, out):
+    try:
+        c = http.client.HTTPConnection(host, port, timeout=300); c.request("GET", p); r = c.getresponse()
+        n = 0
+        while True:
+            b = r.read(1 << 16)
+            if not b: break
+            n += len(b)
+        out.append((r.status, n)); c.close()
+    except Exception as e: out.append(("error", 0))
+if kind == "flood":
+    n, waves = int(sys.argv[5]), int(sys.argv[6]); out = []; t0 = time.time()
+    for _ in range(waves):
+        ts = [threading.Thread(target=get, args=(path, out)) for _ in range(n)]
+        [t.start() for t in ts]; [t.join() for t in ts]
+    ok = [b for s, b in out if s == 200]
+    print("flood_s", round(time.time() - t0, 2)); print("flood_200", len(ok))
+    print("flood_503", sum(1 for s, _ in out if s == 503)); print("flood_other", sum(1 for s, _ in out if s not in (200, 503)))
+    print("flood_mb_sent", round(sum(ok) / 2**20)); print("peak_rss_mb", round(hwm(), 1))
+else:
+    n = int(sys.argv[5]); socks = []
+    for i in range(n):
+        s = socket.create_connection((host, port)); s.setblocking(False); socks.append(s)
+    head = b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1000
+    closed = set(); t0 = time.time(); lat = None
+    for step in range(24):   # 12 s, a byte every 0.5 s from half of them
+        for i, s in enumerate(socks):
+            if i in closed: continue
+            try:
+                if s.recv(1024) == b"": closed.add(i); continue
+            except BlockingIOError: pass
+            except OSError: closed.add(i); continue
+            if i % 2 == 0:
+                try: s.send(head[step:step + 1])
+                except OSError: closed.add(i)
+        if step == 2:
+            t = time.time(); out = []; get("/", out); lat = (time.time() - t) * 1000
+            print("normal_request_status", out[0][0])
+        time.sleep(0.5)
+    print("normal_request_ms", round(lat, 1)); print("slow_closed_by_server", len(closed))
+    print("peak_rss_mb", round(hwm(), 1))
+    for s in socks: s.close()
+PY
+  }
+  SPORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+  "$SZ" --archive "$A" serve --listen "127.0.0.1:$SPORT" 2>"$F/serve.err" &
+  SV_PID=$!
+  for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$SPORT/" && break; sleep 0.1; done
+  log "g) bundle flood: $SV_WAVES x $SV_FLOOD concurrent downloads from samizdat serve"
+  while read -r k v; do SV[sz_$k]=$v; done < <(attack flood "127.0.0.1:$SPORT" "/api/posts/$IDQ/bundle" "$SV_PID" "$SV_FLOOD" "$SV_WAVES")
+  kill "$SV_PID"; wait "$SV_PID" 2>/dev/null || true
+  "$SZ" --archive "$A" serve --listen "127.0.0.1:$SPORT" 2>>"$F/serve.err" &
+  SV_PID=$!
+  for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$SPORT/" && break; sleep 0.1; done
+  log "g) slowloris: $SV_SLOW connections against samizdat serve"
+  while read -r k v; do SV[szslow_$k]=$v; done < <(attack slow "127.0.0.1:$SPORT" / "$SV_PID" "$SV_SLOW")
+  kill "$SV_PID"; wait "$SV_PID" 2>/dev/null || true
+  PPORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+  ( cd "$F/peer" && exec python3 -m http.server -b 127.0.0.1 "$PPORT" ) >/dev/null 2>&1 &
+  PEER_PID=$!
+  for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$PPORT/" && break; sleep 0.1; done
+  log "g) the same flood of the same bundle file from python3 -m http.server"
+  while read -r k v; do SV[py_$k]=$v; done < <(attack flood "127.0.0.1:$PPORT" /bundle.zip "$PEER_PID" "$SV_FLOOD" "$SV_WAVES")
+  log "g) slowloris against python3 -m http.server"
+  while read -r k v; do SV[pyslow_$k]=$v; done < <(attack slow "127.0.0.1:$PPORT" / "$PEER_PID" "$SV_SLOW")
+  kill "$PEER_PID" 2>/dev/null || true; wait "$PEER_PID" 2>/dev/null || true
+  for k in "${!SV[@]}"; do echo "$k ${SV[$k]}"; done | sort >"$OUT/serve.txt"
+fi
+
 # ---- table ---------------------------------------------------------------------------------------
 # verdict VALUE OP TARGET  -> ✅ / ❌ / n/a
 verdict() { [[ -z $1 ]] && { echo "n/a"; return; }; python3 -c "import sys; print('✅' if float(sys.argv[1]) $2 float(sys.argv[3]) else '❌')" "$1" "$2" "$3"; }
@@ -449,4 +562,12 @@ VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
     echo "| f) capture of $label: peak RSS, MB (exit $src, $(show "$ss") s; wget exit $wrc, $(show "$ws") s) | $(show "$srss") | wget --warc-file $(show "$wrss") | | < 150 MB | $(verdict "$srss" '<' 150) |"
   done
   if want hostile; then ((${#HOSTILE_ROWS[@]})) || echo "| f) hostile | n/a | | | | |"; fi
+  if want serve; then
+    if ((${#SV[@]})); then
+      echo "| g) serve: bundle flood, $SV_WAVES × $SV_FLOOD downloads of a post with a $SV_MB MiB picture (${SV[sz_flood_200]} × 200, ${SV[sz_flood_503]} × 503 + Retry-After, ${SV[sz_flood_other]} other; ${SV[sz_flood_s]} s), peak RSS, MB | ${SV[sz_peak_rss_mb]} | python3 -m http.server, same file: ${SV[py_peak_rss_mb]} (${SV[py_flood_200]} × 200, ${SV[py_flood_s]} s) | | < 512 MB | $(verdict "${SV[sz_peak_rss_mb]}" '<' 512) |"
+      echo "| g) serve: $SV_SLOW slowloris connections: peak RSS, MB (closed by the server within 12 s: ${SV[szslow_slow_closed_by_server]}; a normal request meanwhile: ${SV[szslow_normal_request_status]} in ${SV[szslow_normal_request_ms]} ms) | ${SV[szslow_peak_rss_mb]} | python3 -m http.server: ${SV[pyslow_peak_rss_mb]} (closed ${SV[pyslow_slow_closed_by_server]}; normal request ${SV[pyslow_normal_request_status]} in ${SV[pyslow_normal_request_ms]} ms) | | < 512 MB | $(verdict "${SV[szslow_peak_rss_mb]}" '<' 512) |"
+    else
+      echo "| g) serve | n/a | | | | |"
+    fi
+  fi
 } | tee "$OUT/results.md"

@@ -149,6 +149,21 @@ pub struct Serve {
     pub token_file: Option<PathBuf>,
     /// Let API-initiated captures reach loopback, private and link-local addresses.
     pub allow_private_addresses: bool,
+    /// Connections open at once; past it new ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// A request head (request line and headers) must arrive within this time, counted
+    /// from when the connection is ready for a request (so idle keep-alive connections
+    /// are closed after it too).
+    pub header_read_timeout_ms: u64,
+    /// A connection whose response makes no progress (the client does not read) or
+    /// whose request body does not arrive for this long is closed.
+    pub idle_timeout_ms: u64,
+    /// Bundle and WACZ downloads made at once; past it: 503 with Retry-After.
+    pub max_exports: usize,
+    /// Searches run at once; past it: 503 with Retry-After.
+    pub max_searches: usize,
+    /// Raw archived bodies (`/raw/…`) sent at once; past it: 503 with Retry-After.
+    pub max_raw: usize,
 }
 
 impl Default for Serve {
@@ -157,7 +172,44 @@ impl Default for Serve {
             listen: "127.0.0.1:8080".into(),
             token_file: None,
             allow_private_addresses: false,
+            max_connections: 512,
+            header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max_exports: 2,
+            max_searches: 4,
+            max_raw: 8,
         }
+    }
+}
+
+impl Serve {
+    fn validate(&self) -> std::result::Result<(), String> {
+        for (k, v) in [
+            ("max_connections", self.max_connections),
+            ("max_exports", self.max_exports),
+            ("max_searches", self.max_searches),
+            ("max_raw", self.max_raw),
+        ] {
+            if v == 0 {
+                return Err(format!("{k} must be at least 1"));
+            }
+        }
+        // tokio's semaphores hold at most this many permits.
+        if self.max_connections > tokio::sync::Semaphore::MAX_PERMITS {
+            return Err(format!(
+                "max_connections must be at most {}",
+                tokio::sync::Semaphore::MAX_PERMITS
+            ));
+        }
+        for (k, v) in [
+            ("header_read_timeout_ms", self.header_read_timeout_ms),
+            ("idle_timeout_ms", self.idle_timeout_ms),
+        ] {
+            if v == 0 {
+                return Err(format!("{k} must be more than 0"));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -226,6 +278,9 @@ impl Config {
         self.watch
             .validate()
             .map_err(|e| bad(format!("watch.{e}")))?;
+        self.serve
+            .validate()
+            .map_err(|e| bad(format!("serve.{e}")))?;
         Ok(())
     }
 

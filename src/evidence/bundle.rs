@@ -6,15 +6,15 @@
 use super::{Ctx, check, print_json, tsp};
 use crate::error::{Error, IoContext, Result};
 use crate::log::hashes::HashStore;
-use crate::log::merkle::{Hash, leaf_hash};
+use crate::log::merkle::Hash;
 use crate::log::note::{Checkpoint, NoteVerifier, open_note};
 use crate::store::archive::{self, layout};
 use crate::store::index::{Index, RecordRow};
-use crate::store::warc;
+use crate::store::record_stream::{NoSink, PayloadSha256, PayloadTo, stream_record};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::Path;
 use zip::write::SimpleFileOptions;
 
@@ -56,51 +56,6 @@ pub(crate) fn open_index(root: &Path) -> Result<Index> {
         });
     }
     Index::open(&root.join(layout::INDEX), false)
-}
-
-/// The raw gzip member of a record, checked against the index's leaf hash.
-pub(crate) fn read_member(root: &Path, row: &RecordRow) -> Result<(Vec<u8>, Vec<u8>)> {
-    let p = root.join(layout::WARC_DIR).join(&row.file);
-    let mut f = std::fs::File::open(&p).at(&p)?;
-    // The range comes from the index: check it against the file before allocating.
-    let size = f.metadata().at(&p)?.len();
-    let len = row
-        .offset
-        .checked_add(row.length)
-        .filter(|end| *end <= size)
-        .and_then(|_| usize::try_from(row.length).ok())
-        .ok_or_else(|| {
-            Error::Damage(format!(
-                "{}: the index places record {} at bytes {}+{}, past the file's end ({size}): \
-                 run `samizdat verify`",
-                p.display(),
-                row.id,
-                row.offset,
-                row.length
-            ))
-        })?;
-    f.seek(SeekFrom::Start(row.offset)).at(&p)?;
-    let mut raw = vec![0u8; len];
-    f.read_exact(&mut raw).at(&p)?;
-    let mut bytes = vec![];
-    flate2::read::GzDecoder::new(&raw[..])
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::Warc {
-            file: row.file.clone(),
-            offset: row.offset,
-            message: format!("bad gzip member: {e}; run `samizdat verify`"),
-        })?;
-    if leaf_hash(&bytes).0 != row.leaf_hash {
-        return Err(Error::Warc {
-            file: row.file.clone(),
-            offset: row.offset,
-            message: format!(
-                "record {} does not match its leaf hash: the archive is damaged; run `samizdat verify`",
-                row.id
-            ),
-        });
-    }
-    Ok((raw, bytes))
 }
 
 fn media_ext(mime: &str) -> &'static str {
@@ -487,23 +442,21 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
         .large_file(true);
     let zerr = |e: zip::result::ZipError| Error::io(out, std::io::Error::other(e));
 
-    // records.warc.gz and proofs, one record at a time.
+    // records.warc.gz and proofs, one record at a time, each streamed in bounded chunks
+    // (and its media payload hashed on the way through).
     let mut metas = vec![];
     let mut leaves = vec![];
-    let mut payloads: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut payload_sha: BTreeMap<String, String> = BTreeMap::new();
     let media = media_names(&post);
     let media_ids: BTreeSet<String> = media.iter().filter_map(|m| m.2.clone()).collect();
     z.start_file("records.warc.gz", stored).map_err(zerr)?;
     for row in rows.values() {
-        let (raw, bytes) = read_member(root, row)?;
-        z.write_all(&raw).at(out)?;
         if media_ids.contains(&row.id) {
-            let rec = warc::parse_record(&bytes).map_err(|m| Error::Warc {
-                file: row.file.clone(),
-                offset: row.offset,
-                message: m,
-            })?;
-            payloads.insert(row.id.clone(), rec.payload().to_vec());
+            let mut h = PayloadSha256::default();
+            stream_record(root, row, &mut z, &mut h)?;
+            payload_sha.insert(row.id.clone(), hex::encode(h.0.finalize()));
+        } else {
+            stream_record(root, row, &mut z, &mut NoSink)?;
         }
         // Checked against the signed checkpoint: a damaged cache is refused, never exported.
         let proof = hashes.checked_inclusion(row.leaf, cp.size, &cp)?.proof;
@@ -525,18 +478,19 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
     z.start_file("view.html", deflate).map_err(zerr)?;
     z.write_all(render_view(&post, &metas, &cp_text, &tokens).as_bytes())
         .at(out)?;
+    let by_id: BTreeMap<&str, &RecordRow> = rows.values().map(|r| (r.id.as_str(), r)).collect();
     for (name, sha, rid) in &media {
-        let Some(body) = rid.as_ref().and_then(|r| payloads.get(r)) else {
+        let Some(row) = rid.as_deref().and_then(|r| by_id.get(r)) else {
             continue;
         };
-        if hex::encode(Sha256::digest(body)) != *sha {
+        if payload_sha.get(&row.id) != Some(sha) {
             tracing::warn!(
                 "{name}: the stored payload does not hash to the post's media digest; left out"
             );
             continue;
         }
         z.start_file(name.as_str(), stored).map_err(zerr)?;
-        z.write_all(body).at(out)?;
+        stream_record(root, row, &mut std::io::sink(), &mut PayloadTo(&mut z, out))?;
     }
     z.start_file("post.json", deflate).map_err(zerr)?;
     z.write_all(

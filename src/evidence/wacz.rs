@@ -10,6 +10,7 @@ use super::{Ctx, print_json};
 use crate::error::{Error, IoContext, Result};
 use crate::store::archive::{self, layout};
 use crate::store::index::{Index, ListFilter};
+use crate::store::record_stream::{RecordSink, stream_record};
 use crate::store::warc;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -47,6 +48,16 @@ pub fn surt(u: &str) -> Option<String> {
     Some(s)
 }
 
+/// Keeps a streamed record's head.
+struct HeadOnly(Option<warc::Record>);
+
+impl RecordSink for HeadOnly {
+    fn head(&mut self, head: &warc::Record) -> Result<()> {
+        self.0 = Some(head.clone());
+        Ok(())
+    }
+}
+
 /// Hashes and counts what is written through it.
 struct Hashing<W> {
     inner: W,
@@ -74,9 +85,14 @@ struct Indexer {
 
 impl Indexer {
     fn add(&mut self, bytes: &[u8], filename: &str, offset: u64, length: u64) {
-        let Ok(rec) = warc::parse_record(bytes) else {
-            return;
-        };
+        if let Ok(rec) = warc::parse_record(bytes) {
+            self.add_record(&rec, filename, offset, length);
+        }
+    }
+
+    /// Indexes a record from its head: its WARC fields, and the HTTP header block of a
+    /// response as its `block` (the payload is not needed).
+    fn add_record(&mut self, rec: &warc::Record, filename: &str, offset: u64, length: u64) {
         let Some(target) = rec.target_uri() else {
             return;
         };
@@ -298,10 +314,12 @@ pub fn export_wacz(
             let row = ix
                 .record_by_leaf(*leaf)?
                 .ok_or_else(|| Error::NotFound(format!("leaf {leaf}")))?;
-            let (raw, bytes) = super::bundle::read_member(root, &row)?;
             let offset = w.n;
-            w.write_all(&raw).at(out)?;
-            idx.add(&bytes, name, offset, raw.len() as u64);
+            let mut head = HeadOnly(None);
+            stream_record(root, &row, &mut w, &mut head)?;
+            if let Some(rec) = &head.0 {
+                idx.add_record(rec, name, offset, w.n - offset);
+            }
             records += 1;
         }
         let (h, n) = (w.h.finalize(), w.n);

@@ -3,6 +3,7 @@
 pub mod archive;
 pub mod files;
 pub mod index;
+pub mod record_stream;
 pub mod search;
 pub mod spool;
 pub mod state;

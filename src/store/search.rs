@@ -17,6 +17,32 @@ CREATE VIRTUAL TABLE IF NOT EXISTS post_search USING fts5(author, body, tokenize
 /// Most hits ranked per query (the rest are counted as "more").
 pub const RANK_CAP: usize = 1_000;
 
+/// Longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 256;
+
+/// Most search terms (words and CJK bigrams) in one query.
+pub const MAX_QUERY_TERMS: usize = 16;
+
+/// Refuses a query longer than [`MAX_QUERY_CHARS`] or with more than [`MAX_QUERY_TERMS`]
+/// terms, naming the limit. Each term is one more FTS5 posting list to intersect, so
+/// these bound the work of one query.
+pub fn check_query(q: &str) -> std::result::Result<(), String> {
+    // Counting stops just past the limit: a huge query costs no more than a long one.
+    let chars = q.chars().take(MAX_QUERY_CHARS + 1).count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(format!(
+            "the search query is longer than {MAX_QUERY_CHARS} characters: shorten it"
+        ));
+    }
+    let n = terms(q, false).len();
+    if n > MAX_QUERY_TERMS {
+        return Err(format!(
+            "the search query has {n} terms, more than {MAX_QUERY_TERMS} (words; a run of CJK characters counts one term per pair): shorten it"
+        ));
+    }
+    Ok(())
+}
+
 /// Whether `c` is written without spaces between words (Han, kana, Hangul, CJK marks).
 pub fn is_cjk(c: char) -> bool {
     matches!(c as u32,
@@ -277,6 +303,19 @@ mod tests {
         assert_eq!(search(&c, "BANK", 0, 10).unwrap().ids, vec!["b"]);
         assert_eq!(search(&c, "alice again", 0, 10).unwrap().total, 1);
         assert!(search(&c, "结冻", 0, 10).unwrap().ids.is_empty());
+    }
+
+    #[test]
+    fn long_queries_are_refused_naming_the_limit() {
+        assert!(check_query("bank froze my card").is_ok());
+        let e = check_query(&"a".repeat(20_000)).unwrap_err();
+        assert!(e.contains("256 characters"), "{e}");
+        let many = (0..17)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let e = check_query(&many).unwrap_err();
+        assert!(e.contains("more than 16"), "{e}");
     }
 
     #[test]

@@ -11,14 +11,15 @@
 //! `/raw/{record id}`, sandboxed.
 
 pub mod html;
+pub mod server;
 
 use crate::capture::{self, CaptureOptions, Fetcher, Writer};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::log::hashes::HashStore;
 use crate::store::archive::{self, Archive, layout};
-use crate::store::files::WarcFiles;
 use crate::store::index::{Index, ListFilter};
+use crate::store::record_stream;
 use crate::store::search;
 use axum::Router;
 use axum::extract::{Path as UrlPath, Query, State};
@@ -29,9 +30,9 @@ use html::{badge, enc, esc, page, post_body, summary};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::future::Future;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Hits per search page.
 pub const PAGE_SIZE: usize = 20;
@@ -41,6 +42,9 @@ const PAGE_CSP: &str = "default-src 'none'; img-src 'self'; style-src 'self'; fo
 /// Raw archived bodies: a sandbox with nothing allowed.
 const RAW_CSP: &str = "sandbox; default-src 'none'";
 
+/// What a `503` past a bound on expensive requests tells the client to wait, in seconds.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
 struct AppState {
     root: PathBuf,
     config: Config,
@@ -48,6 +52,10 @@ struct AppState {
     token: Option<String>,
     fetcher: Option<Arc<Fetcher>>,
     writer: tokio::sync::Mutex<Option<Writer>>,
+    /// Expensive requests in flight, one bound per class (`[serve] max_…`).
+    exports: Arc<Semaphore>,
+    searches: Arc<Semaphore>,
+    raws: Arc<Semaphore>,
 }
 
 type St = State<Arc<AppState>>;
@@ -57,6 +65,17 @@ struct Fail(StatusCode, String, bool);
 
 impl IntoResponse for Fail {
     fn into_response(self) -> Response {
+        let mut r = self.response();
+        if r.status() == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
+        r
+    }
+}
+
+impl Fail {
+    fn response(self) -> Response {
         if self.2 {
             (self.0, axum::Json(json!({"error": self.1}))).into_response()
         } else {
@@ -69,6 +88,38 @@ impl IntoResponse for Fail {
         }
     }
 }
+
+/// A place among the `what` requests of one class, or `503` with Retry-After when all
+/// are taken (nothing queues: a flood costs no more than the bound).
+fn admit(
+    sem: &Arc<Semaphore>,
+    what: &str,
+    api: bool,
+) -> std::result::Result<OwnedSemaphorePermit, Fail> {
+    sem.clone().try_acquire_owned().map_err(|_| {
+        Fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "too many {what} at once (the bound is {} in [serve]): try again in {RETRY_AFTER_SECS} s",
+                sem_name(what)
+            ),
+            api,
+        )
+    })
+}
+
+/// The `[serve]` key that bounds a class of requests.
+fn sem_name(what: &str) -> &'static str {
+    match what {
+        EXPORTS => "max_exports",
+        SEARCHES => "max_searches",
+        _ => "max_raw",
+    }
+}
+
+const EXPORTS: &str = "bundle and WACZ downloads";
+const SEARCHES: &str = "searches";
+const RAWS: &str = "raw body downloads";
 
 fn fail(e: Error, api: bool) -> Fail {
     let code = match &e {
@@ -139,6 +190,7 @@ impl AppState {
 
 /// Search results: the page's posts (summaries) and counts.
 pub fn run_search(root: &Path, q: &str, page_no: usize, per_page: usize) -> Result<Value> {
+    search::check_query(q).map_err(Error::Usage)?;
     let path = root.join(layout::INDEX);
     let e = |e| Error::Index {
         path: path.clone(),
@@ -206,6 +258,10 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/log/checkpoint", get(log_checkpoint))
         .route("/log/tile/{*path}", get(log_tile))
         .fallback(|| async { Fail(StatusCode::NOT_FOUND, "no such page".into(), false) })
+        .layer(axum::middleware::from_fn_with_state(
+            std::time::Duration::from_millis(state.config.serve.idle_timeout_ms),
+            server::bounded_body,
+        ))
         .with_state(state)
 }
 
@@ -246,7 +302,12 @@ pub async fn serve(
         Some(_) => Some(Arc::new(Fetcher::for_api(&config, &config_path)?)),
         None => None,
     };
+    let limits = server::Limits::of(&config.serve);
+    let sem = |n: usize| Arc::new(Semaphore::new(n));
     let state = Arc::new(AppState {
+        exports: sem(config.serve.max_exports),
+        searches: sem(config.serve.max_searches),
+        raws: sem(config.serve.max_raw),
         root,
         config,
         config_path,
@@ -254,10 +315,7 @@ pub async fn serve(
         fetcher,
         writer: tokio::sync::Mutex::new(None),
     });
-    axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| Error::Log(format!("web server: {e}")))?;
+    server::run(listener, router(state.clone()), limits, shutdown).await;
     // Stops the writer thread (it ends when its last handle is dropped).
     state.writer.lock().await.take();
     Ok(())
@@ -356,7 +414,15 @@ async fn style() -> Response {
 }
 
 async fn home(State(st): St) -> std::result::Result<Response, Fail> {
-    let (recent, gone) = blocking(&st, false, |st| {
+    blocking(&st, false, |st| {
+        let (recent, gone) = home_lists(st)?;
+        Ok(home_html(&recent, &gone))
+    })
+    .await
+}
+
+fn home_lists(st: &AppState) -> Result<(Vec<Value>, Vec<Value>)> {
+    {
         if !archive::exists(&st.root) {
             return Ok((vec![], vec![]));
         }
@@ -380,23 +446,25 @@ async fn home(State(st): St) -> std::result::Result<Response, Fail> {
         });
         gone.truncate(20);
         Ok((recent, gone))
-    })
-    .await?;
+    }
+}
+
+fn home_html(recent: &[Value], gone: &[Value]) -> Response {
     let mut b = String::from("<h1>Recently captured</h1>");
     if recent.is_empty() {
         b += "<p>Nothing captured yet.</p>";
     }
-    for v in &recent {
+    for v in recent {
         b += &summary(v, None);
     }
     b += "<h1>Recently gone</h1>";
     if gone.is_empty() {
         b += "<p>No captured post has gone missing.</p>";
     }
-    for v in &gone {
+    for v in gone {
         b += &summary(v, None);
     }
-    Ok(html_page("Archive", "", &b))
+    html_page("Archive", "", &b)
 }
 
 #[derive(Deserialize, Default)]
@@ -411,21 +479,31 @@ async fn search_page(
     State(st): St,
     Query(sq): Query<SearchQ>,
 ) -> std::result::Result<Response, Fail> {
-    let q = sq.q.clone();
     let page_no = sq.page.unwrap_or(1).max(1);
-    let r = blocking(&st, false, move |st| {
-        if q.trim().is_empty() || !archive::exists(&st.root) {
-            return Ok(Value::Null);
-        }
-        run_search(&st.root, &q, page_no, PAGE_SIZE)
-    })
-    .await?;
-    let q = sq.q.trim();
-    let mut b = String::new();
-    if r.is_null() {
-        b += "<h1>Search</h1><p>Search the text and authors of every captured post. Chinese, Japanese and Korean queries of one or two characters work.</p>";
-        return Ok(html_page("Search", "", &b));
+    if sq.q.trim().is_empty() {
+        let b = "<h1>Search</h1><p>Search the text and authors of every captured post. Chinese, Japanese and Korean queries of one or two characters work.</p>";
+        return Ok(html_page("Search", "", b));
     }
+    search::check_query(&sq.q).map_err(|m| Fail(StatusCode::BAD_REQUEST, m, false))?;
+    let permit = admit(&st.searches, SEARCHES, false)?;
+    blocking(&st, false, move |st| {
+        let _permit = permit;
+        if !archive::exists(&st.root) {
+            return Ok(search_html(
+                &sq.q,
+                page_no,
+                &json!({"total": 0, "results": []}),
+            ));
+        }
+        let r = run_search(&st.root, &sq.q, page_no, PAGE_SIZE)?;
+        Ok(search_html(&sq.q, page_no, &r))
+    })
+    .await
+}
+
+fn search_html(q: &str, page_no: usize, r: &Value) -> Response {
+    let q = q.trim();
+    let mut b = String::new();
     let total = r["total"].as_u64().unwrap_or(0) as usize;
     let plus = if r["capped"] == true { "+" } else { "" };
     b += &format!(
@@ -454,7 +532,7 @@ async fn search_page(
         );
     }
     b += "</nav>";
-    Ok(html_page(&format!("Search: {q}"), q, &b))
+    html_page(&format!("Search: {q}"), q, &b)
 }
 
 #[derive(Deserialize, Default)]
@@ -481,8 +559,14 @@ impl ListQ {
 
 async fn posts_page(State(st): St, Query(lq): Query<ListQ>) -> std::result::Result<Response, Fail> {
     let f = lq.filter();
-    let f2 = f.clone();
-    let list = blocking(&st, false, move |st| st.index()?.list(&f2)).await?;
+    blocking(&st, false, move |st| {
+        let list = st.index()?.list(&f)?;
+        Ok(posts_html(&f, &list))
+    })
+    .await
+}
+
+fn posts_html(f: &ListFilter, list: &[Value]) -> Response {
     let opt = |v: &Option<String>| esc(v.as_deref().unwrap_or(""));
     let mut b = format!(
         "<h1>Posts</h1><form method=\"get\" action=\"/posts\"><p>\
@@ -497,10 +581,10 @@ async fn posts_page(State(st): St, Query(lq): Query<ListQ>) -> std::result::Resu
         opt(&f.author),
         list.len()
     );
-    for v in &list {
+    for v in list {
         b += &summary(v, None);
     }
-    Ok(html_page("Posts", "", &b))
+    html_page("Posts", "", &b)
 }
 
 /// Everything the post page shows: the post, its records, the proof.
@@ -568,12 +652,15 @@ async fn post_page(
     State(st): St,
     UrlPath(key): UrlPath<String>,
 ) -> std::result::Result<Response, Fail> {
-    let v = blocking(&st, false, move |st| post_view(st, &key)).await?;
+    blocking(&st, false, move |st| Ok(post_html(&post_view(st, &key)?))).await
+}
+
+fn post_html(v: &Value) -> Response {
     let id = v["id"].as_str().unwrap_or("");
     let state = v["state"].as_str().unwrap_or("");
     let mut b = format!(
         "<article class=\"post\" id=\"post\">{}</article>",
-        post_body(&v, 0)
+        post_body(v, 0)
     );
     b += &format!("<h2>Status {}</h2>", badge(state));
     if let Some(m) = v["message"].as_str() {
@@ -679,7 +766,7 @@ async fn post_page(
         .chars()
         .take(60)
         .collect();
-    Ok(html_page(&title, "", &b))
+    html_page(&title, "", &b)
 }
 
 fn account_posts(st: &AppState, platform: &str, id: &str) -> Result<Vec<Value>> {
@@ -695,22 +782,35 @@ async fn account_page(
     State(st): St,
     UrlPath((platform, id)): UrlPath<(String, String)>,
 ) -> std::result::Result<Response, Fail> {
-    let (p2, i2) = (platform.clone(), id.clone());
-    let list = blocking(&st, false, move |st| account_posts(st, &p2, &i2)).await?;
-    let mut b = format!(
-        "<h1>{} on {}</h1><p class=\"meta\">{} captured posts</p>",
-        esc(&id),
-        esc(&platform),
-        list.len()
-    );
-    for v in &list {
-        b += &summary(v, None);
-    }
-    Ok(html_page(&format!("{id} on {platform}"), "", &b))
+    blocking(&st, false, move |st| {
+        let list = account_posts(st, &platform, &id)?;
+        Ok(account_html(&platform, &id, &list))
+    })
+    .await
 }
 
-async fn verify_page(State(st): St) -> Response {
-    let vkey = std::fs::read_to_string(st.root.join(layout::VERIFIER_KEY)).unwrap_or_default();
+fn account_html(platform: &str, id: &str, list: &[Value]) -> Response {
+    let mut b = format!(
+        "<h1>{} on {}</h1><p class=\"meta\">{} captured posts</p>",
+        esc(id),
+        esc(platform),
+        list.len()
+    );
+    for v in list {
+        b += &summary(v, None);
+    }
+    html_page(&format!("{id} on {platform}"), "", &b)
+}
+
+async fn verify_page(State(st): St) -> std::result::Result<Response, Fail> {
+    blocking(&st, false, |st| {
+        let vkey = std::fs::read_to_string(st.root.join(layout::VERIFIER_KEY)).unwrap_or_default();
+        Ok(verify_html(&vkey))
+    })
+    .await
+}
+
+fn verify_html(vkey: &str) -> Response {
     let b = format!(
         "<h1>How to check anything here</h1>\
 <p>Every capture is a set of WARC records (the HTTP requests and responses, pictures, TLS certificates) \
@@ -731,50 +831,169 @@ check that it only ever grows.</li>\
     html_page("Verify", "", &b)
 }
 
-/// One record, read from its WARC file.
-fn read_record(st: &AppState, id: &str) -> Result<crate::store::warc::Record> {
-    let ix = st.index()?;
-    let row = ix
-        .record_by_id(id)?
-        .ok_or_else(|| Error::NotFound(format!("no record {id:?}")))?;
-    let gz = archive::warc_store(&st.root).read_range(&row.file, row.offset, row.length)?;
-    let mut bytes = vec![];
-    flate2::read::MultiGzDecoder::new(&gz[..])
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(st.root.join(layout::WARC_DIR).join(&row.file), e))?;
-    crate::store::warc::parse_record(&bytes).map_err(|m| Error::Archive {
-        path: st.root.join(layout::WARC_DIR).join(&row.file),
-        message: format!("record {id}: {m}"),
-    })
-}
-
-async fn raw(State(st): St, UrlPath(id): UrlPath<String>) -> std::result::Result<Response, Fail> {
-    let (ct, body) = blocking(&st, false, move |st| {
-        let rec = read_record(st, &id)?;
-        let is_http = rec
-            .field("Content-Type")
-            .is_some_and(|c| c.starts_with("application/http"));
-        let mut ct = rec
-            .field("Content-Type")
-            .unwrap_or("application/octet-stream")
-            .to_string();
-        let mut enc = None;
-        if is_http && let Some(end) = crate::store::warc::find_header_end(&rec.block) {
-            ct = "application/octet-stream".into();
-            for line in String::from_utf8_lossy(&rec.block[..end]).lines().skip(1) {
-                if let Some((n, v)) = line.split_once(':') {
-                    if n.trim().eq_ignore_ascii_case("content-type") {
-                        ct = v.trim().to_string();
-                    } else if n.trim().eq_ignore_ascii_case("content-encoding") {
-                        enc = Some(v.trim().to_ascii_lowercase());
-                    }
+/// The Content-Type and Content-Encoding a record's body is served with: the HTTP
+/// headers' for `application/http` records, the record's own otherwise.
+fn raw_type(rec: &crate::store::warc::Record) -> (String, Option<String>) {
+    let is_http = rec
+        .field("Content-Type")
+        .is_some_and(|c| c.starts_with("application/http"));
+    let mut ct = rec
+        .field("Content-Type")
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let mut enc = None;
+    if is_http && let Some(end) = crate::store::warc::find_header_end(&rec.block) {
+        ct = "application/octet-stream".into();
+        for line in String::from_utf8_lossy(&rec.block[..end]).lines().skip(1) {
+            if let Some((n, v)) = line.split_once(':') {
+                if n.trim().eq_ignore_ascii_case("content-type") {
+                    ct = v.trim().to_string();
+                } else if n.trim().eq_ignore_ascii_case("content-encoding") {
+                    enc = Some(v.trim().to_ascii_lowercase());
                 }
             }
         }
-        let (body, _) = capture::http::decode_body(rec.payload(), enc.as_deref());
-        Ok((ct, body))
-    })
-    .await?;
+    }
+    (ct, enc)
+}
+
+/// Sends what is written to it as response body chunks; a write fails once the client
+/// has gone, or past `cap` bytes (the decoded-size bound of encoded bodies).
+struct ToBody {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>,
+    sent: u64,
+    cap: u64,
+}
+
+impl std::io::Write for ToBody {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let room = self.cap.saturating_sub(self.sent);
+        if room == 0 {
+            return Err(std::io::Error::other("decoded body over the bound: cut"));
+        }
+        let n = (b.len() as u64).min(room) as usize;
+        self.tx
+            .blocking_send(Ok(bytes::Bytes::copy_from_slice(&b[..n])))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+        self.sent += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Streams a record's payload to the response, undoing its Content-Encoding on the way.
+struct RawSink {
+    head: Option<tokio::sync::oneshot::Sender<(String, Option<String>)>>,
+    tx: Option<tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>>,
+    out: Option<Box<dyn std::io::Write + Send>>,
+    enc: Option<String>,
+    path: PathBuf,
+}
+
+impl record_stream::RecordSink for RawSink {
+    fn head(&mut self, rec: &crate::store::warc::Record) -> Result<()> {
+        let (ct, enc) = raw_type(rec);
+        self.enc = enc.clone();
+        if let Some(h) = self.head.take() {
+            let _ = h.send((ct, enc));
+        }
+        Ok(())
+    }
+
+    fn payload(&mut self, chunk: &[u8]) -> Result<()> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        if self.out.is_none() {
+            let Some(tx) = self.tx.take() else {
+                return Ok(());
+            };
+            let identity = ToBody {
+                tx: tx.clone(),
+                sent: 0,
+                cap: u64::MAX,
+            };
+            let cut = ToBody {
+                tx,
+                sent: 0,
+                cap: capture::http::MAX_DECODED_BYTES as u64,
+            };
+            // The same decoders, and the same bound, as `capture::http::decode_body`.
+            self.out = Some(match self.enc.as_deref() {
+                Some("gzip") | Some("x-gzip") => Box::new(flate2::write::MultiGzDecoder::new(cut)),
+                Some("deflate") => {
+                    // zlib-wrapped by the spec, raw deflate in practice.
+                    let zlib = chunk.len() >= 2
+                        && chunk[0] & 0x0f == 8
+                        && (u16::from(chunk[0]) << 8 | u16::from(chunk[1])) % 31 == 0;
+                    if zlib {
+                        Box::new(flate2::write::ZlibDecoder::new(cut))
+                    } else {
+                        Box::new(flate2::write::DeflateDecoder::new(cut))
+                    }
+                }
+                Some("br") => {
+                    Box::new(brotli_decompressor::DecompressorWriter::new(cut, 64 * 1024))
+                }
+                _ => Box::new(identity),
+            });
+        }
+        let out = self.out.as_mut().expect("set above");
+        out.write_all(chunk).map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+async fn raw(State(st): St, UrlPath(id): UrlPath<String>) -> std::result::Result<Response, Fail> {
+    let permit = admit(&st.raws, RAWS, false)?;
+    let (head_tx, head_rx) = tokio::sync::oneshot::channel();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let task = {
+        let st = st.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let ix = st.index()?;
+            let row = ix
+                .record_by_id(&id)?
+                .ok_or_else(|| Error::NotFound(format!("no record {id:?}")))?;
+            drop(ix);
+            let mut sink = RawSink {
+                head: Some(head_tx),
+                tx: Some(tx.clone()),
+                out: None,
+                enc: None,
+                path: st.root.join(layout::WARC_DIR).join(&row.file),
+            };
+            let r = record_stream::stream_record(&st.root, &row, &mut std::io::sink(), &mut sink);
+            // Ends the body; a failure after the head cuts it short.
+            drop(sink);
+            if let Err(e) = &r {
+                tracing::warn!("raw {id}: {e}");
+                let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+            }
+            r
+        })
+    };
+    let (ct, _) = match head_rx.await {
+        Ok(h) => h,
+        // No head: the record could not be found or read.
+        Err(_) => {
+            return Err(match task.await {
+                Ok(Err(e)) => fail(e, false),
+                Ok(Ok(())) => Fail(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the record has no head".into(),
+                    false,
+                ),
+                Err(e) => Fail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), false),
+            });
+        }
+    };
+    let body =
+        axum::body::Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|c| (c, rx))
+        }));
     let mut r = body.into_response();
     let h = r.headers_mut();
     h.insert(
@@ -802,21 +1021,24 @@ async fn raw(State(st): St, UrlPath(id): UrlPath<String>) -> std::result::Result
 
 async fn api_posts(State(st): St, Query(lq): Query<ListQ>) -> std::result::Result<Response, Fail> {
     let f = lq.filter();
-    let list = blocking(&st, true, move |st| st.index()?.list(&f)).await?;
-    Ok(axum::Json(json!({"posts": list})).into_response())
+    blocking(&st, true, move |st| {
+        let list = st.index()?.list(&f)?;
+        Ok(axum::Json(json!({"posts": list})).into_response())
+    })
+    .await
 }
 
 async fn api_post(
     State(st): St,
     UrlPath(key): UrlPath<String>,
 ) -> std::result::Result<Response, Fail> {
-    let v = blocking(&st, true, move |st| {
+    blocking(&st, true, move |st| {
         let ix = st.index()?;
         let id = st.resolve(&ix, &key)?;
-        ix.post_json(&id)?.ok_or_else(|| Error::NotFound(id))
+        let v = ix.post_json(&id)?.ok_or_else(|| Error::NotFound(id))?;
+        Ok(axum::Json(v).into_response())
     })
-    .await?;
-    Ok(axum::Json(v).into_response())
+    .await
 }
 
 async fn api_search(
@@ -824,28 +1046,36 @@ async fn api_search(
     Query(sq): Query<SearchQ>,
 ) -> std::result::Result<Response, Fail> {
     let page_no = sq.page.unwrap_or(1).max(1);
-    let v = blocking(&st, true, move |st| {
+    search::check_query(&sq.q).map_err(|m| Fail(StatusCode::BAD_REQUEST, m, true))?;
+    let permit = admit(&st.searches, SEARCHES, true)?;
+    blocking(&st, true, move |st| {
+        let _permit = permit;
         if !archive::exists(&st.root) {
             return Err(Error::NotFound("no archive here yet".into()));
         }
-        run_search(&st.root, &sq.q, page_no, PAGE_SIZE)
+        let v = run_search(&st.root, &sq.q, page_no, PAGE_SIZE)?;
+        Ok(axum::Json(v).into_response())
     })
-    .await?;
-    Ok(axum::Json(v).into_response())
+    .await
 }
 
 async fn api_account(
     State(st): St,
     UrlPath((platform, id)): UrlPath<(String, String)>,
 ) -> std::result::Result<Response, Fail> {
-    let (p2, i2) = (platform.clone(), id.clone());
-    let list = blocking(&st, true, move |st| account_posts(st, &p2, &i2)).await?;
-    Ok(axum::Json(json!({"platform": platform, "id": id, "posts": list})).into_response())
+    blocking(&st, true, move |st| {
+        let list = account_posts(st, &platform, &id)?;
+        Ok(axum::Json(json!({"platform": platform, "id": id, "posts": list})).into_response())
+    })
+    .await
 }
 
-/// An export made into a temporary file, then sent.
+/// An export made into a temporary file (unlinked once open), then streamed from it,
+/// within the `[serve] max_exports` bound: the place is held until the last byte is sent
+/// or the client goes away.
 async fn export(st: Arc<AppState>, key: String, wacz: bool) -> std::result::Result<Response, Fail> {
-    let (name, bytes) = blocking(&st, true, move |st| {
+    let permit = admit(&st.exports, EXPORTS, true)?;
+    let (name, file, len) = blocking(&st, true, move |st| {
         let ix = st.index()?;
         let id = st.resolve(&ix, &key)?;
         drop(ix);
@@ -868,12 +1098,17 @@ async fn export(st: Arc<AppState>, key: String, wacz: bool) -> std::result::Resu
         } else {
             crate::evidence::bundle::export_bundle(&st.ctx(), &id, &out)
         };
-        let bytes = r.and_then(|_| std::fs::read(&out).map_err(|e| Error::io(&out, e)));
+        let opened = r.and_then(|_| {
+            let f = std::fs::File::open(&out).map_err(|e| Error::io(&out, e))?;
+            let len = f.metadata().map_err(|e| Error::io(&out, e))?.len();
+            Ok((f, len))
+        });
         let _ = std::fs::remove_dir_all(&dir);
-        Ok((name, bytes?))
+        let (f, len) = opened?;
+        Ok((name, f, len))
     })
     .await?;
-    let ct = if name.ends_with(".wacz") {
+    let ct = if wacz {
         "application/wacz"
     } else {
         "application/zip"
@@ -885,10 +1120,23 @@ async fn export(st: Arc<AppState>, key: String, wacz: bool) -> std::result::Resu
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),
             ),
+            (header::CONTENT_LENGTH, len.to_string()),
         ],
-        bytes,
+        file_body(file, permit),
     )
         .into_response())
+}
+
+/// A file sent in [`record_stream::CHUNK`] pieces, holding `permit` until it is sent.
+fn file_body(f: std::fs::File, permit: OwnedSemaphorePermit) -> axum::body::Body {
+    use tokio::io::AsyncReadExt;
+    let f = tokio::fs::File::from_std(f);
+    let chunks = futures_util::stream::try_unfold((f, permit), |(mut f, permit)| async move {
+        let mut buf = bytes::BytesMut::with_capacity(record_stream::CHUNK);
+        let n = f.read_buf(&mut buf).await?;
+        Ok::<_, std::io::Error>((n > 0).then(|| (buf.freeze(), (f, permit))))
+    });
+    axum::body::Body::from_stream(chunks)
 }
 
 async fn api_bundle(
