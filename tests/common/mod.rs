@@ -14,6 +14,8 @@
 //! Everything binds 127.0.0.1 only; tests never reach the internet.
 #![allow(dead_code)]
 
+pub mod tsa;
+
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io::{Read, Write};
