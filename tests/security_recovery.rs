@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::serve::Serve;
 use common::*;
 use proptest::prelude::*;
 use samizdat::store::warc;
@@ -88,47 +89,6 @@ fn damage_lines(stderr: &str) -> Vec<&str> {
 fn list_ids(ar: &Path) -> String {
     String::from_utf8_lossy(&run_ok(samizdat(ar).args(["--json", "list", "--limit", "0"])).stdout)
         .into_owned()
-}
-
-/// `samizdat serve` on a free loopback port, killed on drop.
-struct Serve {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Serve {
-    fn start(ar: &Path) -> Serve {
-        let port = free_port();
-        let child = samizdat(ar)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        // Owned at once, so the process is killed and waited for on every path.
-        let serve = Serve {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return serve;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        panic!("serve did not start on port {port}");
-    }
-    fn get(&self, path: &str) -> (u16, Vec<u8>) {
-        let (status, _, body) = http_get(&format!("{}{path}", self.base)).unwrap();
-        (status, body)
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn tree_size(ar: &Path) -> u64 {

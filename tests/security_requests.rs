@@ -8,11 +8,10 @@
 
 mod common;
 
+use common::serve::Serve;
 use common::*;
 use serde_json::Value;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 
 const TOKEN: &str = "s3cret-token-0123456789";
 const SECRET: &str = "TOPSECRET-internal-payroll-7731";
@@ -56,90 +55,30 @@ fn token_archive(hosts: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, ar)
 }
 
-/// `samizdat serve --listen 127.0.0.1:0`, the real binary; interrupted when dropped.
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    fn start(archive: &Path) -> Serve {
-        let mut child = samizdat(archive)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawn samizdat serve");
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = std::io::BufReader::new(stderr).lines();
-        let base = loop {
-            let line = lines
-                .next()
-                .expect("serve exited before saying where it listens")
-                .unwrap();
-            if let Some(rest) = line.split(" on http://").nth(1) {
-                let addr = rest.split('/').next().unwrap();
-                break format!("http://{addr}");
-            }
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Serve { child, base }
-    }
-
-    /// POST /api/captures with the token; the answer's status code and JSON.
-    fn capture(&self, url: &str, watch: bool) -> (u16, Value) {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+/// POST /api/captures with the token; the answer's status code and JSON.
+fn api_capture(web: &Serve, url: &str, watch: bool) -> (u16, Value) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = reqwest::Client::builder()
+            .no_proxy()
             .build()
-            .unwrap();
-        rt.block_on(async {
-            let r = reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .unwrap()
-                .post(format!("{}/api/captures", self.base))
-                .header("content-type", "application/json")
-                .header("authorization", format!("Bearer {TOKEN}"))
-                .body(serde_json::json!({"url": url, "watch": watch}).to_string())
-                .send()
-                .await
-                .expect("the capture endpoint answers");
-            let code = r.status().as_u16();
-            let body = r.bytes().await.unwrap();
-            let v = serde_json::from_slice(&body)
-                .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&body)));
-            (code, v)
-        })
-    }
-
-    /// SIGINT (what `serve` stops on), then wait; the archive lock goes with the process.
-    fn stop(mut self) {
-        self.interrupt();
-    }
-
-    fn interrupt(&mut self) {
-        if matches!(self.child.try_wait(), Ok(Some(_))) {
-            return;
-        }
-        let _ = std::process::Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        for _ in 0..100 {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        self.interrupt();
-    }
+            .unwrap()
+            .post(format!("{}/api/captures", web.base))
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .body(serde_json::json!({"url": url, "watch": watch}).to_string())
+            .send()
+            .await
+            .expect("the capture endpoint answers");
+        let code = r.status().as_u16();
+        let body = r.bytes().await.unwrap();
+        let v = serde_json::from_slice(&body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&body)));
+        (code, v)
+    })
 }
 
 /// Every post the archive lists and every search hit for the secret: none may hold it.
@@ -198,7 +137,7 @@ fn a_host_override_trusts_its_one_origin_and_nothing_else() {
     // What the override is for still works: the platform host, and a redirect within the
     // same origin.
     for u in ["https://m.weibo.cn/page", "https://m.weibo.cn/hop"] {
-        let (code, v) = web.capture(u, false);
+        let (code, v) = api_capture(&web, u, false);
         assert_eq!(
             (code, v["status"].as_str()),
             (200, Some("captured")),
@@ -220,7 +159,7 @@ fn a_host_override_trusts_its_one_origin_and_nothing_else() {
         "https://m.weibo.cn/to-6to4".into(),
         "https://m.weibo.cn/to-nat64".into(),
     ] {
-        let (code, v) = web.capture(&u, false);
+        let (code, v) = api_capture(&web, &u, false);
         assert_refused(&u, code, &v);
     }
     assert_eq!(public.hits("/to-name"), 1, "the redirect itself is fetched");
@@ -271,10 +210,10 @@ fn what_the_api_put_on_the_watchlist_is_polled_and_checked_under_the_guard() {
     blog.route("/feed.xml", rss(&[]));
     let (_d, ar) = token_archive(&format!("\"blog.example\" = \"http://localhost:{bp}\""));
     let web = Serve::start(&ar);
-    let (code, v) = web.capture("https://blog.example/feed.xml", true);
+    let (code, v) = api_capture(&web, "https://blog.example/feed.xml", true);
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["watch"]["action"], "added", "{v}");
-    let (code, v) = web.capture("https://blog.example/posts/watched", true);
+    let (code, v) = api_capture(&web, "https://blog.example/posts/watched", true);
     assert_eq!((code, v["status"].as_str()), (200, Some("captured")), "{v}");
     assert_ne!(v["watch"]["action"], "failed", "{v}");
     web.stop();

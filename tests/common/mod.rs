@@ -14,6 +14,7 @@
 //! Everything binds 127.0.0.1 only; tests never reach the internet.
 #![allow(dead_code)]
 
+pub mod serve;
 pub mod tsa;
 
 use std::collections::HashMap;
