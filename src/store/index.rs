@@ -946,7 +946,7 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
         .map_err(|e| Applied::Bad(format!("post record is not valid JSON: {e}")))?;
     let p = &pr.post;
     let at = rec.date();
-    // What a capture makes of the post (state::after_capture; first_seen_gone is left as is).
+    // What a capture makes of the post (state::after_capture).
     let facts = state::after_capture(None, at);
     let json = serde_json::to_string(p).expect("posts serialise");
     let author_id = p.author.as_ref().and_then(|a| a.id.clone());
@@ -957,7 +957,7 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?11) \
          ON CONFLICT(id) DO UPDATE SET url = ?4, author_id = ?5, author_name = ?6, created_at = ?7, \
          text = ?8, json = ?9, state = ?10, cause = NULL, message = NULL, last_seen_live = ?11, \
-         last_captured = ?11",
+         first_seen_gone = NULL, last_captured = ?11",
         params![
             p.id.0,
             p.platform,

@@ -11,7 +11,9 @@
 //! when the previous definite check (`unreachable` ones skipped) said the same, and then
 //! `first_seen_gone` is that previous check's time; while it stays gone the first sighting
 //! is kept and the newest words are taken; a gone post seen live again is `restored`. A
-//! capture makes the post `live` and `last_seen_live` the capture's time.
+//! capture makes the post `live`, `last_seen_live` the capture's time and clears
+//! `first_seen_gone`; it counts as a live sighting, so a gone check before it and one after
+//! it do not agree (only two gone checks with no live sighting between them confirm).
 
 use crate::model::{Cause, Outcome};
 
@@ -103,15 +105,15 @@ pub struct CheckIn<'a> {
     pub at: &'a str,
 }
 
-/// The post after a capture (a post record) at `at`. `first_seen_gone` is kept as it was
-/// (the index has always left it; a later live check clears it).
-pub fn after_capture(prev: Option<&Facts>, at: &str) -> Facts {
+/// The post after a capture (a post record) at `at`: live, seen live at `at`, with no
+/// `first_seen_gone` (a capture is made from a live answer).
+pub fn after_capture(_prev: Option<&Facts>, at: &str) -> Facts {
     Facts {
         state: State::Live,
         cause: None,
         message: None,
         last_seen_live: Some(at.to_string()),
-        first_seen_gone: prev.and_then(|p| p.first_seen_gone.clone()),
+        first_seen_gone: None,
     }
 }
 
@@ -147,6 +149,13 @@ pub fn after_check(
         Outcome::Deleted | Outcome::Restricted | Outcome::AccountGone => {
             let gone = State::gone(c.outcome);
             let already = prev.is_some_and(|p| Some(p.state) == gone);
+            // A live sighting after the last definite check (a capture) is the newest
+            // definite word on the post: a gone check before it does not agree with this one.
+            let seen_live_since = |pat: &str| {
+                prev.and_then(|p| p.last_seen_live.as_deref())
+                    .is_some_and(|l| l > pat)
+            };
+            let last_definite = last_definite.filter(|(_, pat)| !seen_live_since(pat));
             match (last_definite, gone) {
                 (Some((po, pat)), Some(g)) if po == c.outcome && !already => {
                     let next = prev.map(|p| Facts {
@@ -189,7 +198,7 @@ mod tests {
     }
 
     #[test]
-    fn a_capture_makes_the_post_live_and_keeps_first_seen_gone() {
+    fn a_capture_makes_the_post_live_and_clears_first_seen_gone() {
         let f = live("t1");
         assert_eq!(f.state, State::Live);
         assert_eq!(f.last_seen_live.as_deref(), Some("t1"));
@@ -208,9 +217,30 @@ mod tests {
                 cause: None,
                 message: None,
                 last_seen_live: Some("t3".into()),
-                first_seen_gone: Some("t2".into()),
+                first_seen_gone: None,
             }
         );
+    }
+
+    #[test]
+    fn a_capture_between_two_gone_checks_keeps_them_from_agreeing() {
+        // gone at t2, captured live at t3, gone at t4: one gone check since the post was
+        // last seen live, so not confirmed yet; a second one at t5 confirms from t4.
+        let f = live("t3");
+        let (n, e) = after_check(
+            Some(&f),
+            Some((Outcome::Deleted, "t2")),
+            &chk(Outcome::Deleted, Some(Cause::Platform), Some("gone"), "t4"),
+        );
+        assert_eq!((n.as_ref().unwrap().state, e), (State::Live, None));
+        let (n, e) = after_check(
+            n.as_ref(),
+            Some((Outcome::Deleted, "t4")),
+            &chk(Outcome::Deleted, Some(Cause::Platform), Some("gone"), "t5"),
+        );
+        let n = n.unwrap();
+        assert_eq!((n.state, e), (State::Deleted, Some(Event::Confirmed)));
+        assert_eq!(n.first_seen_gone.as_deref(), Some("t4"));
     }
 
     #[test]
