@@ -59,6 +59,27 @@ pub struct Record {
     pub spooled: Option<std::sync::Arc<Spool>>,
 }
 
+/// The fields every record written here starts with, in this order: type, a new id, date,
+/// target URI, the caller's fields, Content-Type (digests and length follow).
+fn head_fields(
+    warc_type: &str,
+    date: &str,
+    target_uri: Option<&str>,
+    content_type: &str,
+    fields: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    let mut f: Vec<(String, String)> = Vec::with_capacity(fields.len() + 8);
+    f.push(("WARC-Type".into(), warc_type.into()));
+    f.push(("WARC-Record-ID".into(), new_record_id()));
+    f.push(("WARC-Date".into(), date.into()));
+    if let Some(t) = target_uri {
+        f.push(("WARC-Target-URI".into(), t.into()));
+    }
+    f.extend(fields);
+    f.push(("Content-Type".into(), content_type.into()));
+    f
+}
+
 impl Record {
     /// A record of `warc_type` with id, date and digests filled in. The payload digest is
     /// written for record types that have a payload (see [`Record::payload_offset`]):
@@ -72,15 +93,7 @@ impl Record {
         fields: Vec<(String, String)>,
         block: Vec<u8>,
     ) -> Record {
-        let mut f: Vec<(String, String)> = Vec::with_capacity(fields.len() + 8);
-        f.push(("WARC-Type".into(), warc_type.into()));
-        f.push(("WARC-Record-ID".into(), new_record_id()));
-        f.push(("WARC-Date".into(), date.into()));
-        if let Some(t) = target_uri {
-            f.push(("WARC-Target-URI".into(), t.into()));
-        }
-        f.extend(fields);
-        f.push(("Content-Type".into(), content_type.into()));
+        let mut f = head_fields(warc_type, date, target_uri, content_type, fields);
         f.push(("WARC-Block-Digest".into(), sha256_label(&block)));
         let mut rec = Record {
             fields: f,
@@ -107,15 +120,7 @@ impl Record {
         block: StreamedBlock,
     ) -> Record {
         let (head, body, block_digest, payload_digest) = block.finish();
-        let mut f: Vec<(String, String)> = Vec::with_capacity(fields.len() + 8);
-        f.push(("WARC-Type".into(), warc_type.into()));
-        f.push(("WARC-Record-ID".into(), new_record_id()));
-        f.push(("WARC-Date".into(), date.into()));
-        if let Some(t) = target_uri {
-            f.push(("WARC-Target-URI".into(), t.into()));
-        }
-        f.extend(fields);
-        f.push(("Content-Type".into(), content_type.into()));
+        let mut f = head_fields(warc_type, date, target_uri, content_type, fields);
         f.push(("WARC-Block-Digest".into(), block_digest));
         f.push(("WARC-Payload-Digest".into(), payload_digest));
         let len = (head.len() as u64).saturating_add(body.len());
