@@ -6,6 +6,33 @@ use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Deserialisers of duration keys: each parses its text once, at load, and a bad value
+/// is an error that names the key (never a silent zero).
+macro_rules! duration_key {
+    ($name:ident, $key:literal) => {
+        fn $name<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Duration, D::Error> {
+            let s = String::deserialize(d)?;
+            parse_duration(&s).map_err(|e| serde::de::Error::custom(format!("{}: {e}", $key)))
+        }
+    };
+}
+duration_key!(de_checkpoint_interval, "log.checkpoint_interval");
+duration_key!(de_timestamp_interval, "timestamp.interval");
+duration_key!(de_daily_until, "watch.daily_until");
+duration_key!(de_then_every, "watch.then_every");
+duration_key!(de_follow_up, "watch.follow_up");
+duration_key!(de_account_interval, "watch.account_interval");
+duration_key!(de_backoff, "watch.backoff");
+duration_key!(de_backoff_max, "watch.backoff_max");
+
+fn de_schedule<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<Duration>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|s| parse_duration(s).map_err(|e| serde::de::Error::custom(format!("watch.schedule: {e}"))))
+        .collect()
+}
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -87,14 +114,15 @@ pub struct Log {
     /// The log's origin line and key name; unique per archive.
     pub origin: Option<String>,
     /// How often `watch run` signs a checkpoint while leaves are added, e.g. "10m".
-    pub checkpoint_interval: String,
+    #[serde(deserialize_with = "de_checkpoint_interval")]
+    pub checkpoint_interval: Duration,
 }
 
 impl Default for Log {
     fn default() -> Self {
         Log {
             origin: None,
-            checkpoint_interval: "10m".into(),
+            checkpoint_interval: Duration::from_secs(600),
         }
     }
 }
@@ -126,7 +154,8 @@ pub struct Timestamp {
     /// PEM file of the CA certificate(s) the TSAs' chains must reach.
     pub tsa_ca: Option<PathBuf>,
     /// Least time between two automatic timestamps, e.g. "10m".
-    pub interval: String,
+    #[serde(deserialize_with = "de_timestamp_interval")]
+    pub interval: Duration,
 }
 
 impl Default for Timestamp {
@@ -134,7 +163,7 @@ impl Default for Timestamp {
         Timestamp {
             tsa: vec![],
             tsa_ca: None,
-            interval: "10m".into(),
+            interval: Duration::from_secs(600),
         }
     }
 }
@@ -265,16 +294,12 @@ impl Config {
                 "log.origin {o:?}: must be non-empty, without spaces or '+'"
             )));
         }
-        parse_duration(&self.timestamp.interval)
-            .map_err(|e| bad(format!("timestamp.interval: {e}")))?;
         for u in &self.timestamp.tsa {
             match url::Url::parse(u) {
                 Ok(x) if matches!(x.scheme(), "http" | "https") => {}
                 _ => return Err(bad(format!("timestamp.tsa: {u:?} is not an http(s) URL"))),
             }
         }
-        parse_duration(&self.log.checkpoint_interval)
-            .map_err(|e| bad(format!("log.checkpoint_interval: {e}")))?;
         self.watch
             .validate()
             .map_err(|e| bad(format!("watch.{e}")))?;
@@ -314,15 +339,20 @@ impl Config {
 #[serde(deny_unknown_fields, default)]
 pub struct Watch {
     /// Checks at these offsets from when a post was first seen.
-    pub schedule: Vec<String>,
+    #[serde(deserialize_with = "de_schedule")]
+    pub schedule: Vec<Duration>,
     /// After the schedule: one check a day until this age ...
-    pub daily_until: String,
+    #[serde(deserialize_with = "de_daily_until")]
+    pub daily_until: Duration,
     /// ... then one every `then_every`.
-    pub then_every: String,
+    #[serde(deserialize_with = "de_then_every")]
+    pub then_every: Duration,
     /// A follow-up check this soon after a first gone answer (to confirm it).
-    pub follow_up: String,
+    #[serde(deserialize_with = "de_follow_up")]
+    pub follow_up: Duration,
     /// How often a watched account is polled (unless its entry says `--every`).
-    pub account_interval: String,
+    #[serde(deserialize_with = "de_account_interval")]
+    pub account_interval: Duration,
     /// Random spread of each due time, as a fraction of the interval (0 = none).
     /// Off when `SAMIZDAT_NOW` is set.
     pub jitter: f64,
@@ -334,8 +364,10 @@ pub struct Watch {
     pub host_budget: usize,
     /// A host that failed (unreachable, a wall, 429, 5xx) is left alone this long, doubled
     /// with each failure in a row up to `backoff_max`; any definite answer resets it.
-    pub backoff: String,
-    pub backoff_max: String,
+    #[serde(deserialize_with = "de_backoff")]
+    pub backoff: Duration,
+    #[serde(deserialize_with = "de_backoff_max")]
+    pub backoff_max: Duration,
     /// Most timeline pages read in one account poll (for `--backfill`, or when the account
     /// posted more than a page since the last poll).
     pub max_pages: usize,
@@ -344,18 +376,18 @@ pub struct Watch {
 impl Default for Watch {
     fn default() -> Self {
         Watch {
-            schedule: ["5m", "15m", "1h", "3h", "12h", "24h"]
-                .map(String::from)
+            schedule: [5 * 60, 15 * 60, 3600, 3 * 3600, 12 * 3600, 24 * 3600]
+                .map(Duration::from_secs)
                 .to_vec(),
-            daily_until: "30d".into(),
-            then_every: "7d".into(),
-            follow_up: "2m".into(),
-            account_interval: "10m".into(),
+            daily_until: Duration::from_secs(30 * 86400),
+            then_every: Duration::from_secs(7 * 86400),
+            follow_up: Duration::from_secs(2 * 60),
+            account_interval: Duration::from_secs(10 * 60),
             jitter: 0.1,
             batch: 200,
             host_budget: 0,
-            backoff: "1m".into(),
-            backoff_max: "1h".into(),
+            backoff: Duration::from_secs(60),
+            backoff_max: Duration::from_secs(3600),
             max_pages: 10,
         }
     }
@@ -363,19 +395,15 @@ impl Default for Watch {
 
 impl Watch {
     fn validate(&self) -> std::result::Result<(), String> {
-        for s in &self.schedule {
-            parse_duration(s).map_err(|e| format!("schedule: {e}"))?;
-        }
-        for (k, v) in [
-            ("daily_until", &self.daily_until),
-            ("then_every", &self.then_every),
-            ("follow_up", &self.follow_up),
-            ("account_interval", &self.account_interval),
-            ("backoff", &self.backoff),
-            ("backoff_max", &self.backoff_max),
+        // Durations are parsed at load (see `duration_key!`); here only their ranges.
+        for (k, d) in [
+            ("then_every", self.then_every),
+            ("follow_up", self.follow_up),
+            ("account_interval", self.account_interval),
+            ("backoff", self.backoff),
+            ("backoff_max", self.backoff_max),
         ] {
-            let d = parse_duration(v).map_err(|e| format!("{k}: {e}"))?;
-            if k != "daily_until" && d.is_zero() {
+            if d.is_zero() {
                 return Err(format!("{k} must be more than 0"));
             }
         }
@@ -390,14 +418,12 @@ impl Watch {
         }
         Ok(())
     }
-    /// A duration field known valid (checked at load).
-    pub fn dur(v: &str) -> std::time::Duration {
-        parse_duration(v).unwrap_or_default()
-    }
 }
 
+const MAX_DURATION_SECS: f64 = 100.0 * 365.0 * 86400.0;
+
 /// "90s", "10m", "1h", "2d", "1500ms", or plain seconds.
-pub fn parse_duration(s: &str) -> std::result::Result<std::time::Duration, String> {
+pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
         Some(i) => (&s[..i], s[i..].trim()),
@@ -422,7 +448,11 @@ pub fn parse_duration(s: &str) -> std::result::Result<std::time::Duration, Strin
     if !secs.is_finite() || secs < 0.0 {
         return Err(format!("{s:?} is not a duration"));
     }
-    Ok(std::time::Duration::from_secs_f64(secs))
+    // Past this, adding it to a date overflows the calendar; no schedule needs it.
+    if secs > MAX_DURATION_SECS {
+        return Err(format!("{s:?} is longer than 100 years"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
 }
 
 #[cfg(test)]
@@ -437,6 +467,32 @@ mod tests {
         assert_eq!(parse_duration("45").unwrap().as_secs(), 45);
         assert!(parse_duration("ten minutes").is_err());
         assert!(parse_duration("5y").is_err());
+        assert!(parse_duration("1e30d").is_err());
+        assert!(parse_duration("36500d").is_ok());
+        assert!(parse_duration("36501d").is_err());
+    }
+
+    /// A bad duration is an error at load that names its key, never a silent zero.
+    #[test]
+    fn bad_durations_name_their_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("samizdat.toml");
+        for (toml, key) in [
+            ("[watch]\ndaily_until = \"soon\"\n", "watch.daily_until"),
+            ("[watch]\nschedule = [\"5m\", \"1x\"]\n", "watch.schedule"),
+            ("[watch]\nbackoff = \"0s\"\n", "backoff must be more than 0"),
+            ("[timestamp]\ninterval = \"later\"\n", "timestamp.interval"),
+            ("[log]\ncheckpoint_interval = \"-1m\"\n", "log.checkpoint_interval"),
+        ] {
+            std::fs::write(&p, toml).unwrap();
+            let e = Config::load(&p).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{e}");
+            assert!(e.to_string().contains(key), "{key}: {e}");
+        }
+        std::fs::write(&p, "[watch]\nschedule = [\"90s\", \"2h\"]\nfollow_up = \"3m\"\n").unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.watch.schedule, vec![Duration::from_secs(90), Duration::from_secs(7200)]);
+        assert_eq!(c.watch.follow_up, Duration::from_secs(180));
     }
 
     #[test]

@@ -23,12 +23,17 @@
 //! - [`web`]: `samizdat serve` (pages, JSON API, the public log, API captures behind a
 //!   bearer token and the SSRF guard) and `samizdat search` (`store::search`: FTS5 with
 //!   CJK unigrams and bigrams).
-//! - [`config`]: `samizdat.toml`, validated once into settings.
+//! - [`config`]: `samizdat.toml`, validated once into settings (durations as `Duration`).
+//! - [`clock`]: the one [`clock::Clock`] (system, or fixed by `SAMIZDAT_NOW`) handed to
+//!   everything that reads the time.
 //! - [`error`]: the one error enum.
 //!
-//! `main.rs` parses the command line and wires these together.
+//! The command line is the binary's `cli` module (`src/cli/`): it parses arguments into
+//! typed settings, calls these rooms, renders what they return (words or `--json`) and
+//! maps it to an exit code. The library prints nothing.
 
 pub mod capture;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod evidence;

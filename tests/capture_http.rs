@@ -240,15 +240,82 @@ fn retry_after_is_honoured_and_every_attempt_recorded() {
     verify_ok(&ar);
 }
 
+/// A loopback HTTP/1.1 server that notes when each request arrived (by its own clock,
+/// not the capturing process's) and answers every one with a small page, closing the
+/// connection after it.
+struct ArrivalServer {
+    addr: std::net::SocketAddr,
+    arrivals: std::sync::Arc<std::sync::Mutex<Vec<(std::time::Instant, String)>>>,
+}
+
+impl ArrivalServer {
+    fn start() -> ArrivalServer {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let arrivals = std::sync::Arc::new(std::sync::Mutex::new(vec![]));
+        let seen = arrivals.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    let mut r = BufReader::new(conn.try_clone().unwrap());
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    // The request line is in: this is when the server saw the request.
+                    let at = std::time::Instant::now();
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                    loop {
+                        let mut h = String::new();
+                        if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                    }
+                    seen.lock().unwrap().push((at, path));
+                    let body = "<!doctype html><html><head><title>t</title></head><body><p>words</p></body></html>";
+                    let _ = write!(
+                        conn,
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                });
+            }
+        });
+        ArrivalServer { addr, arrivals }
+    }
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
 #[test]
 fn politeness_spaces_requests_to_one_host() {
-    let srv = server();
+    let srv = ArrivalServer::start();
     let dir = tempdir();
     let ar = dir.path().join("archive");
     write_config(&ar, "[http]\nper_host_delay_ms = 300\nconcurrency = 4\n");
-    let urls = [srv.url("/status/200"), srv.url("/redirect/0"), srv.url("/")];
+    let urls = [srv.url("/a"), srv.url("/b"), srv.url("/c")];
     let (code, _, err) = capture(&ar, &urls.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(code, 0, "{err}");
+    // The times the server saw the requests arrive, not the times samizdat wrote down.
+    let mut seen = srv.arrivals.lock().unwrap().clone();
+    seen.sort();
+    let mut paths: Vec<&str> = seen.iter().map(|(_, p)| p.as_str()).collect();
+    paths.sort();
+    assert_eq!(paths, ["/a", "/b", "/c"], "each page asked once: {seen:?}");
+    for w in seen.windows(2) {
+        let gap = w[1].0.duration_since(w[0].0);
+        assert!(
+            gap >= std::time::Duration::from_millis(290),
+            "the server saw {} and {} {gap:?} apart",
+            w[0].1,
+            w[1].1
+        );
+    }
+    // The records agree with what the server saw: three requests, spaced as well.
     let mut times: Vec<jiff::Timestamp> = records(&ar)
         .iter()
         .filter(|r| r.warc_type() == "request")
@@ -556,25 +623,79 @@ fn two_processes_capturing_at_once_both_succeed_without_interleaving() {
     verify_ok(&ar);
 }
 
+/// Runs `cmd` (which prints one `--json` line per finished item on stdout), waits until
+/// `after` lines are out (those items' records are written) and SIGKILLs it. Returns the
+/// lines seen before the kill and how the process ended: the caller asserts that the
+/// kill landed mid-way (killed by the signal, fewer lines than items).
+fn kill_after_lines(
+    cmd: &mut std::process::Command,
+    after: usize,
+) -> (usize, std::process::ExitStatus) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(out).lines() {
+            let Ok(l) = l else { break };
+            if !l.trim().is_empty() && tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = 0;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while seen < after {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(()) => seen += 1,
+            Err(e) => panic!("only {seen} of {after} items done before the kill: {e}"),
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    (seen, status)
+}
+
+/// Bytes in the archive's WARC files (a killed writer may leave a torn last member,
+/// which a record reader would stop at).
+fn warc_bytes(ar: &Path) -> u64 {
+    warc_files(ar)
+        .iter()
+        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .sum()
+}
+
 #[test]
 fn a_capture_killed_mid_way_leaves_an_archive_that_verifies_and_continues() {
+    use std::os::unix::process::ExitStatusExt;
     let srv = server();
     let (_d, ar) = setup("concurrency = 8\n");
     run_ok(samizdat(&ar).arg("init"));
-    for round in 0..3 {
+    for round in 0..3usize {
         let urls: Vec<String> = (0..200)
             .map(|i| srv.url(&format!("/slow?ms=20&r={round}&i={i}")))
             .collect();
-        let mut child = samizdat(&ar)
-            .arg("capture")
-            .args(&urls)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(300 + 150 * round));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        let before = warc_bytes(&ar);
+        // Kill once a few captures are written (more each round), long before all 200.
+        let after = 3 + 10 * round;
+        let (seen, status) =
+            kill_after_lines(samizdat(&ar).arg("--json").arg("capture").args(&urls), after);
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "round {round}: the capture ended before the kill ({status:?})"
+        );
+        assert!(seen >= after && seen < 200, "round {round}: {seen} captures done");
+        // The kill landed mid-way: the captures reported done are on disk, not all are.
+        assert!(
+            warc_bytes(&ar) > before,
+            "round {round}: nothing was written before the kill"
+        );
         let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
         assert_eq!(code, 0, "after kill -9 in round {round}:\n{err}");
     }

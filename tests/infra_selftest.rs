@@ -562,8 +562,17 @@ fn helpers_for_archives() {
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["a.warc.gz", "b.warc.gz"]);
-    // The binary runs (whatever it prints today); run_code reports its exit code.
-    let (code, _, _) = run_code(samizdat(&archive).arg("--help"));
-    assert!(code >= 0);
+    // The binary runs; run_code reports its exit code and both streams.
+    let (code, out, err) = run_code(samizdat(&archive).arg("--help"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Usage: samizdat"), "{out}");
+    // A usage error: exit 2, said on stderr, nothing on stdout.
+    let (code, out, err) = run_code(samizdat(&archive).arg("no-such-command"));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("no-such-command"), "{err}");
+    // A process killed by a signal has no exit code: run_code says -1.
+    let (code, _, _) = run_code(std::process::Command::new("sh").args(["-c", "kill -9 $$"]));
+    assert_eq!(code, -1);
     assert_eq!(json_lines("{\"a\":1}\n\n{\"b\":2}\n").len(), 2);
 }

@@ -394,14 +394,32 @@ fn verify_passes_after_watch_run_is_killed_and_restarted() {
     let (_d, ar) = setup_with(&srv, "concurrency = 2");
     // Slow answers (about 0.6 s for the batch at 2 at once), so the kill lands mid-batch.
     let ids = watched_slow_posts(&srv, &ar, "1100000000000001", 12, 100);
-    let mut child = sz(&ar, &at(5))
-        .args(["watch", "run"])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    // Killed once two checks are written, long before the twelfth.
+    let (seen, status) = kill_after_lines(sz(&ar, &at(5)).args(["--json", "watch", "run"]), 2);
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "watch run ended before the kill ({status:?})"
+        );
+    }
+    assert!(seen < ids.len(), "{seen} checks done: the kill came after the batch");
+    let done: Vec<String> = ids
+        .iter()
+        .filter(|id| {
+            show(&ar, &format!("mastodon:{HOST}/{id}"))["checks"]
+                .as_array()
+                .is_some_and(|c| !c.is_empty())
+        })
+        .cloned()
+        .collect();
+    assert!(
+        done.len() >= 2 && done.len() < ids.len(),
+        "the kill landed mid-batch: {} of {} checked",
+        done.len(),
+        ids.len()
+    );
     run_once(&ar, &at(5));
     verify_ok(&ar);
     // Nothing was checked twice for one due time, and every post got its check.
@@ -409,6 +427,44 @@ fn verify_passes_after_watch_run_is_killed_and_restarted() {
         let v = show(&ar, &format!("mastodon:{HOST}/{id}"));
         assert_eq!(outcomes(&v), ["live"], "{id}");
     }
+}
+
+/// Runs `cmd` (which prints one `--json` line per finished item on stdout), waits until
+/// `after` lines are out (those items' records are written) and SIGKILLs it. Returns the
+/// lines seen and how the process ended, for the caller to assert that the kill landed
+/// mid-way.
+fn kill_after_lines(
+    cmd: &mut std::process::Command,
+    after: usize,
+) -> (usize, std::process::ExitStatus) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(out).lines() {
+            let Ok(l) = l else { break };
+            if !l.trim().is_empty() && tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = 0;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while seen < after {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(()) => seen += 1,
+            Err(e) => panic!("only {seen} of {after} items done before the kill: {e}"),
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    (seen, status)
 }
 
 fn setup_with(srv: &TestServer, extra: &str) -> (tempfile::TempDir, PathBuf) {

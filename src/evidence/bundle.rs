@@ -3,7 +3,7 @@
 //! `view.html` and `README.txt` are pure renderings of the bundle's other, checkable
 //! contents, so `verify-bundle` re-renders them and names them when they were edited.
 
-use super::{Ctx, check, print_json, tsp};
+use super::{Ctx, check, tsp};
 use crate::error::{Error, IoContext, Result};
 use crate::log::hashes::HashStore;
 use crate::log::merkle::Hash;
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 
 /// What a bundle says of one record, for the view.
@@ -314,8 +314,24 @@ served to samizdat, and when at the latest it was archived.
     )
 }
 
-/// `export POST --bundle FILE`.
-pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
+/// What `export POST --bundle FILE` wrote (its JSON is the command's `--json` line).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BundleSummary {
+    pub post_id: String,
+    pub bundle: PathBuf,
+    pub records: usize,
+    pub checkpoint_size: u64,
+    /// Timestamp replies in the bundle (0: no timestamped checkpoint covers the post).
+    pub timestamps: usize,
+}
+
+/// `export POST --bundle FILE` (see [`write_bundle`]).
+pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<super::Exported> {
+    write_bundle(ctx, key, out).map(super::Exported::Bundle)
+}
+
+/// Writes the evidence bundle of the post `key` names to `out`.
+pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
     let root = &ctx.archive;
     let ix = open_index(root)?;
     let id = resolve_post(&ix, key)?;
@@ -518,22 +534,13 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<u8> {
     z.write_all(vkey.as_bytes()).at(out)?;
     z.finish().map_err(zerr)?.sync_all().at(out)?;
 
-    let summary = json!({"post_id": id, "bundle": out, "records": metas.len(), "checkpoint_size": cp.size, "timestamps": tsr_names.len()});
-    if ctx.json {
-        print_json(&summary);
-    } else {
-        ctx.say(format!(
-            "wrote {} ({} records, checkpoint {}, {} timestamps)",
-            out.display(),
-            metas.len(),
-            cp.size,
-            tsr_names.len()
-        ));
-        if tsr_names.is_empty() {
-            ctx.say("note: no timestamped checkpoint covers this post yet: run `samizdat timestamp` and export again");
-        }
-    }
-    Ok(0)
+    Ok(BundleSummary {
+        post_id: id,
+        bundle: out.to_path_buf(),
+        records: metas.len(),
+        checkpoint_size: cp.size,
+        timestamps: tsr_names.len(),
+    })
 }
 
 pub(crate) fn zip_time() -> zip::DateTime {
@@ -549,13 +556,13 @@ pub struct Finding {
 }
 
 /// `verify-bundle FILE [--vkey FILE] [--tsa-ca FILE]`: the key and the anchors are read
-/// first and apply whatever the file turns out to be; see [`super::check`].
-pub fn verify_bundle_cmd(
-    ctx: &Ctx,
+/// first and apply whatever the file turns out to be; see [`super::check`]. A key or
+/// anchors file that cannot be read is an error; what the file holds is the report.
+pub fn verify_bundle_file(
     path: &Path,
     vkey: Option<&Path>,
     tsa_ca: Option<&Path>,
-) -> Result<u8> {
+) -> Result<check::Report> {
     let given_key = match vkey {
         Some(p) => Some(
             NoteVerifier::from_vkey(std::fs::read_to_string(p).at(p)?.trim())
@@ -568,80 +575,9 @@ pub fn verify_bundle_cmd(
         None => None,
     };
     let f = std::fs::File::open(path).at(path)?;
-    let report = check::verify_zip(
+    Ok(check::verify_zip(
         std::io::BufReader::new(f),
         given_key.as_ref(),
         anchors.as_deref(),
-    );
-    let ok = report.consistent();
-    let code = report.exit_code();
-    let facts = &report.facts;
-    let (proven, not_proven) = check::conclusions(&report);
-    if ctx.json {
-        print_json(
-            &json!({"ok": code == 0, "kind": report.kind, "consistent": ok, "findings": report.findings,
-            "vkey_fingerprint": facts.fingerprint, "vkey_checked": facts.key_given,
-            "tsa_checked": facts.tsa_given, "timestamps": facts.times, "proven": proven, "not_proven": not_proven}),
-        );
-        return Ok(code);
-    }
-    for f in &report.findings {
-        println!(
-            "{} {}: {}",
-            if f.ok { "ok  " } else { "FAIL" },
-            printable(&f.file),
-            printable(&f.what)
-        );
-    }
-    println!();
-    if report.kind == check::Kind::Bundle {
-        println!(
-            "log key fingerprint: {}",
-            facts.fingerprint.as_deref().unwrap_or("(unreadable)")
-        );
-        if !facts.key_given {
-            println!(
-                "  IDENTITY NOT CHECKED: the key was taken from inside the bundle; pass --vkey with the key the archive published."
-            );
-        }
-        if !facts.tsa_given && facts.tokens > 0 {
-            println!(
-                "  TSA IDENTITY NOT CHECKED: the TSA certificates were taken from inside the bundle; pass --tsa-ca with the authority's own CA certificate."
-            );
-        }
-        println!();
-    }
-    println!(
-        "{}",
-        match (ok, report.kind) {
-            (false, _) | (_, check::Kind::Unreadable) =>
-                "verify-bundle: TAMPERING OR DAMAGE FOUND (see FAIL lines)",
-            (true, check::Kind::Wacz) =>
-                "verify-bundle: a consistent WACZ package, NOT EVIDENCE: it carries no log proofs, checkpoint or timestamp (exit 1)",
-            (true, check::Kind::Bundle) => "verify-bundle: every check passed",
-        }
-    );
-    println!("What this proves:");
-    for p in &proven {
-        println!("  - {p}");
-    }
-    println!("What this does not prove:");
-    for p in &not_proven {
-        println!("  - {p}");
-    }
-    Ok(code)
-}
-
-/// `s` with control characters escaped: member names and record fields come from the
-/// file, and must not print lines (or terminal escapes) of their own.
-fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    ))
 }

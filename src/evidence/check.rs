@@ -58,15 +58,25 @@ impl Report {
         self.findings.iter().all(|f| f.ok)
     }
 
-    /// 0: a bundle, every check passed; 1: a sound WACZ, which is a package, not
-    /// evidence (it carries no proofs); 3: tampering or damage.
-    pub fn exit_code(&self) -> u8 {
+    /// What the whole report comes to (the command line maps it to an exit code).
+    pub fn verdict(&self) -> Verdict {
         match (self.consistent(), self.kind) {
-            (false, _) | (_, Kind::Unreadable) => 3,
-            (true, Kind::Wacz) => 1,
-            (true, Kind::Bundle) => 0,
+            (false, _) | (_, Kind::Unreadable) => Verdict::Damaged,
+            (true, Kind::Wacz) => Verdict::NotEvidence,
+            (true, Kind::Bundle) => Verdict::Evidence,
         }
     }
+}
+
+/// What a `verify-bundle` report comes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A bundle, every check passed.
+    Evidence,
+    /// A sound WACZ: a package, not evidence (it carries no proofs).
+    NotEvidence,
+    /// Tampering or damage.
+    Damaged,
 }
 
 /// What was checked, for the conclusions.
@@ -941,14 +951,14 @@ mod tests {
     fn what_is_not_a_zip_is_damage() {
         for input in [&b""[..], b"PK", b"not a zip at all", &[0u8; 22]] {
             let r = verify_bundle_bytes(input, None, None);
-            assert_eq!((r.kind, r.exit_code()), (Kind::Unreadable, 3));
+            assert_eq!((r.kind, r.verdict()), (Kind::Unreadable, Verdict::Damaged));
         }
     }
 
     #[test]
     fn an_empty_or_partial_bundle_names_what_is_missing() {
         let r = verify_bundle_bytes(&zip_of(&[("post.json", b"{}")]), None, None);
-        assert_eq!((r.kind, r.exit_code()), (Kind::Bundle, 3));
+        assert_eq!((r.kind, r.verdict()), (Kind::Bundle, Verdict::Damaged));
         for want in ["records.warc.gz", "proofs.json", "checkpoint", "log.vkey"] {
             assert!(
                 r.findings.iter().any(|f| !f.ok && f.file == want),
@@ -968,11 +978,11 @@ mod tests {
             names in proptest::collection::vec("[a-z./]{1,12}", 0..6),
         ) {
             let r = verify_bundle_bytes(&raw, None, None);
-            prop_assert_eq!(r.exit_code(), 3);
+            prop_assert_eq!(r.verdict(), Verdict::Damaged);
             let unique: BTreeSet<&String> = names.iter().collect();
             let members: Vec<(&str, &[u8])> = unique.iter().map(|n| (n.as_str(), &raw[..])).collect();
             let r = verify_bundle_bytes(&zip_of(&members), None, None);
-            prop_assert!(r.exit_code() != 0);
+            prop_assert!(r.verdict() != Verdict::Evidence);
         }
     }
 }

@@ -10,6 +10,9 @@
 //! - [`check`]: what `verify-bundle` checks (bundle or WACZ), pure, bounded; over
 //!   [`zipread`] (bounded zip reading) and [`warcstream`] (records checked as they stream).
 //! - [`wacz`]: `export --wacz`.
+//!
+//! Nothing here prints: each command returns what it did ([`Timestamped`], [`Exported`],
+//! [`check::Report`]) and the command line renders it and picks the exit code.
 
 pub mod bundle;
 pub mod check;
@@ -27,27 +30,16 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// What the command line hands to the evidence commands.
+/// Where the evidence commands find the archive and its config.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub archive: PathBuf,
     pub config_path: PathBuf,
+    /// Unused by the library (which prints nothing); kept so callers that build a `Ctx`
+    /// need not change. Output is the caller's business.
     pub json: bool,
+    /// Unused by the library, as `json`.
     pub quiet: bool,
-}
-
-impl Ctx {
-    fn say(&self, msg: impl AsRef<str>) {
-        if !self.quiet {
-            eprintln!("{}", msg.as_ref());
-        }
-    }
-}
-
-pub(crate) fn print_json(v: &serde_json::Value) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", serde_json::to_string(v).expect("JSON"));
 }
 
 /// `log/checkpoints/<size:020>.tsr` for slot 1, `.<n>.tsr` for slot n > 1.
@@ -130,7 +122,7 @@ pub fn auto_timestamp(
         return None;
     }
     if !gone_found {
-        let interval = crate::config::parse_duration(&config.timestamp.interval).ok()?;
+        let interval = config.timestamp.interval;
         let newest = std::fs::read_dir(&dir)
             .ok()?
             .filter_map(|e| e.ok())
@@ -246,45 +238,35 @@ pub fn timestamp_latest(
     Ok((cp, out))
 }
 
-/// `samizdat timestamp`.
-pub fn timestamp_cmd(ctx: &Ctx) -> Result<u8> {
-    if !archive::exists(&ctx.archive) {
+/// What one round of timestamps did: the checkpoint and one outcome per TSA.
+#[derive(Debug, Clone)]
+pub struct Timestamped {
+    pub checkpoint: Checkpoint,
+    pub outcomes: Vec<TsaOutcome>,
+}
+
+impl Timestamped {
+    /// Every TSA answered with a token that checks.
+    pub fn all_ok(&self) -> bool {
+        self.outcomes.iter().all(|o| o.ok)
+    }
+}
+
+/// `samizdat timestamp` (and `capture --timestamp`): tokens for the latest checkpoint of
+/// the archive at `root` from every TSA its config names.
+pub fn timestamp_archive(root: &Path, config_path: &Path) -> Result<Timestamped> {
+    if !archive::exists(root) {
         return Err(Error::Archive {
-            path: ctx.archive.clone(),
+            path: root.to_path_buf(),
             message: "no archive here".into(),
         });
     }
-    let config = Config::load(&ctx.config_path)?;
-    let (cp, outcomes) = timestamp_latest(&ctx.archive, &config, &ctx.config_path)?;
-    report_outcomes(ctx, &cp, &outcomes);
-    Ok(if outcomes.iter().all(|o| o.ok) { 0 } else { 1 })
-}
-
-/// Prints what `timestamp_latest` did (also used by `capture --timestamp`).
-pub fn report_outcomes(ctx: &Ctx, cp: &Checkpoint, outcomes: &[TsaOutcome]) {
-    if ctx.json {
-        print_json(&serde_json::json!({"checkpoint_size": cp.size, "tokens": outcomes}));
-        return;
-    }
-    for o in outcomes {
-        match (&o.token, &o.error) {
-            (Some(t), _) => ctx.say(format!(
-                "timestamped checkpoint {} by {}: {} (signer {}{}) -> {}",
-                cp.size,
-                o.tsa,
-                t.gen_time,
-                t.signer,
-                if t.chain_checked {
-                    ", chain checked against tsa_ca"
-                } else {
-                    ", chain NOT checked: no tsa_ca configured"
-                },
-                o.file.as_deref().unwrap_or("")
-            )),
-            (_, Some(e)) => eprintln!("FAILED {}: {e}", o.tsa),
-            _ => {}
-        }
-    }
+    let config = Config::load(config_path)?;
+    let (checkpoint, outcomes) = timestamp_latest(root, &config, config_path)?;
+    Ok(Timestamped {
+        checkpoint,
+        outcomes,
+    })
 }
 
 /// One stored reply that did not check out.
@@ -342,15 +324,23 @@ pub fn check_stored_timestamps(root: &Path) -> Result<(usize, Vec<TimestampProbl
     Ok((checked, problems))
 }
 
-/// `samizdat export`: `--bundle FILE` for one post, or `--wacz FILE`.
-pub fn export_cmd(
+/// What `samizdat export` wrote.
+#[derive(Debug, Clone)]
+pub enum Exported {
+    Bundle(bundle::BundleSummary),
+    Wacz(wacz::WaczSummary),
+}
+
+/// `samizdat export`: `--bundle FILE` for one post, or `--wacz FILE` (dated by `clock`).
+pub fn export(
     ctx: &Ctx,
     posts: &[String],
     bundle: Option<&Path>,
     wacz: Option<&Path>,
     query: Option<&str>,
     all: bool,
-) -> Result<u8> {
+    clock: &crate::clock::Clock,
+) -> Result<Exported> {
     match (bundle, wacz) {
         (Some(out), None) => {
             if posts.len() != 1 || query.is_some() || all {
@@ -358,31 +348,13 @@ pub fn export_cmd(
                     "export --bundle takes exactly one POST".into(),
                 ));
             }
-            bundle::export_bundle(ctx, &posts[0], out)
+            bundle::write_bundle(ctx, &posts[0], out).map(Exported::Bundle)
         }
-        (None, Some(out)) => wacz::export_wacz(ctx, posts, query, all, out),
+        (None, Some(out)) => {
+            wacz::export_wacz_at(ctx, posts, query, all, out, clock).map(Exported::Wacz)
+        }
         _ => Err(Error::Usage(
             "export: give --bundle FILE.zip or --wacz FILE.wacz".into(),
         )),
-    }
-}
-
-/// `capture --timestamp`: after the capture (exit `code`), timestamp the latest checkpoint.
-/// A TSA failure makes the exit 1; the capture itself is kept either way.
-pub fn timestamp_after_capture(ctx: &Ctx, code: u8) -> Result<u8> {
-    let config = Config::load(&ctx.config_path)?;
-    match timestamp_latest(&ctx.archive, &config, &ctx.config_path) {
-        Ok((cp, outcomes)) => {
-            report_outcomes(ctx, &cp, &outcomes);
-            Ok(if outcomes.iter().all(|o| o.ok) {
-                code
-            } else {
-                code.max(1)
-            })
-        }
-        Err(e) => {
-            eprintln!("samizdat: timestamp: {e}");
-            Ok(code.max(1))
-        }
     }
 }

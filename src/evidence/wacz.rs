@@ -6,7 +6,7 @@
 //! through; what stays in memory is one CDXJ line per indexed record and the set of
 //! selected leaf numbers.
 
-use super::{Ctx, print_json};
+use super::Ctx;
 use crate::error::{Error, IoContext, Result};
 use crate::store::archive::{self, layout};
 use crate::store::index::{Index, ListFilter};
@@ -213,14 +213,36 @@ fn post_ids(
     Ok(ids)
 }
 
-/// `export … --wacz FILE`.
+/// What `export … --wacz FILE` wrote (its JSON is the command's `--json` line).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WaczSummary {
+    pub wacz: std::path::PathBuf,
+    pub posts: usize,
+    pub records: u64,
+    pub pages: usize,
+}
+
+/// `export … --wacz FILE`, dated by the system clock (see [`export_wacz_at`]).
 pub fn export_wacz(
     ctx: &Ctx,
     keys: &[String],
     query: Option<&str>,
     all: bool,
     out: &Path,
-) -> Result<u8> {
+) -> Result<super::Exported> {
+    export_wacz_at(ctx, keys, query, all, out, &crate::clock::Clock::System)
+        .map(super::Exported::Wacz)
+}
+
+/// `export … --wacz FILE`, its `created` date read from `clock`.
+pub fn export_wacz_at(
+    ctx: &Ctx,
+    keys: &[String],
+    query: Option<&str>,
+    all: bool,
+    out: &Path,
+    clock: &crate::clock::Clock,
+) -> Result<WaczSummary> {
     let root = &ctx.archive;
     let ix = super::bundle::open_index(root)?;
     if !all && keys.is_empty() && query.is_none() {
@@ -377,7 +399,8 @@ pub fn export_wacz(
     pj.push('\n');
     small(&mut z, "pages/pages.jsonl", pj.as_bytes())?;
 
-    let now = jiff::Timestamp::now()
+    let now = clock
+        .now()
         .strftime("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
     let mut dp = json!({
@@ -408,17 +431,12 @@ pub fn export_wacz(
     .at(out)?;
     z.finish().map_err(zerr)?.sync_all().at(out)?;
 
-    let n_pages = pages.len() - 1;
-    if ctx.json {
-        print_json(&json!({"wacz": out, "posts": ids.len(), "records": records, "pages": n_pages}));
-    } else {
-        ctx.say(format!(
-            "wrote {} ({} posts, {records} records, {n_pages} pages)",
-            out.display(),
-            ids.len()
-        ));
-    }
-    Ok(0)
+    Ok(WaczSummary {
+        wacz: out.to_path_buf(),
+        posts: ids.len(),
+        records,
+        pages: pages.len() - 1,
+    })
 }
 
 /// What a samizdat WACZ holds, and nothing else: `Err` says how `names` differ.

@@ -106,6 +106,8 @@ pub struct Archive {
     warcinfo: Option<(String, String)>,
     /// Which file `index` has open (device, inode): `reindex` swaps in a new file.
     index_file: Option<(u64, u64)>,
+    /// What dates the warcinfo records (see [`Archive::with_clock`]).
+    clock: crate::clock::Clock,
 }
 
 fn file_id(p: &Path) -> Option<(u64, u64)> {
@@ -122,6 +124,12 @@ pub struct Appended {
 }
 
 impl Archive {
+    /// This archive dates its warcinfo records by `clock` (the system clock unless told).
+    pub fn with_clock(mut self, clock: crate::clock::Clock) -> Archive {
+        self.clock = clock;
+        self
+    }
+
     /// Opens the archive at `root` for writing, creating it (folders, signing key, index)
     /// if it does not exist yet. Idempotent.
     pub fn open(root: &Path, config: Config) -> Result<Archive> {
@@ -152,6 +160,7 @@ impl Archive {
             hashes,
             files: Box::new(warc_store(root)),
             warcinfo: None,
+            clock: crate::clock::Clock::System,
         })
     }
 
@@ -327,7 +336,7 @@ impl Archive {
         }
         Record::build(
             kind::WARCINFO,
-            &warc::warc_date(jiff::Timestamp::now()),
+            &self.clock.warc_date(),
             None,
             mime::WARC_FIELDS,
             vec![("WARC-Filename".into(), file.into())],

@@ -3,11 +3,10 @@
 //! `--backfill` asks for more posts, or when the oldest post of a page is new (the
 //! account posted more than a page since the last poll), up to `[watch] max_pages`.
 
-use super::schedule::{jitter, next_check, now, ts};
-use super::{Report, Watcher, check_record, stamp, watch_record};
+use super::schedule::{self, jitter, next_check, ts};
+use super::{Report, Watcher, check_record};
 use crate::capture;
-use crate::config::Watch as WatchConfig;
-use crate::model::Outcome;
+use crate::model::{Outcome, Post};
 use crate::platforms::{self, Finding, PlanContext};
 use crate::store::index::{CheckRecord, WatchRecord, WatchRow};
 use crate::store::warc;
@@ -38,10 +37,10 @@ impl Watcher {
             Some(f) => url::Url::parse(link).is_ok_and(|l| crate::extract::same_site(f, &l)),
         };
         let ctx = PlanContext {
-            now: now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
+            now: self.now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
             has_user_cookies: self.fetcher.has_cookies_for(&host),
         };
-        let n = now();
+        let n = self.now();
         let added = ts(&row.added_at).unwrap_or(n);
         let backfill = row.backfill.unwrap_or(0) as usize;
         let first_poll = row.last_polled.is_none();
@@ -59,7 +58,6 @@ impl Watcher {
         // one the last poll listed first (undated posts above it are new).
         let mut newest: Option<String> = None;
         let mut below_last_newest = false;
-        let ix = self.index().ok();
         loop {
             let Some(plan) = platform.timeline_plan(&target, cursor.as_deref(), &ctx) else {
                 error = Some(format!(
@@ -82,7 +80,8 @@ impl Watcher {
                 Finding::Timeline { posts, next_cursor } => {
                     let mut oldest_is_new = false;
                     let empty = posts.is_empty();
-                    for p in posts {
+                    let known = self.known_posts(&posts).await;
+                    for (p, (known, watched)) in posts.into_iter().zip(known) {
                         let rank = listed;
                         listed += 1;
                         if newest.is_none() {
@@ -91,14 +90,6 @@ impl Watcher {
                         if row.newest.as_deref() == Some(p.id.0.as_str()) {
                             below_last_newest = true;
                         }
-                        // By id, or by URL: a feed entry linking to a share link has
-                        // another id than the post its capture found.
-                        let known = ix.as_ref().and_then(|ix| {
-                            ix.post(&p.id.0).ok().flatten().or_else(|| {
-                                super::resolve(ix, &p.url)
-                                    .and_then(|id| ix.post(&id).ok().flatten())
-                            })
-                        });
                         oldest_is_new = false;
                         match known {
                             Some(k) => {
@@ -106,7 +97,7 @@ impl Watcher {
                                     && speaks_for(&p.url)
                                 {
                                     sightings.push(self.sighting(
-                                        ix.as_deref(),
+                                        watched,
                                         &p.id.0,
                                         n,
                                         run.last_status,
@@ -159,20 +150,11 @@ impl Watcher {
                 None => break,
             }
         }
-        drop(ix);
-        stamp(&mut records);
+        self.stamp(&mut records);
         let page_ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
         records.extend(sightings.iter().map(check_record));
-        let every = row
-            .every
-            .as_deref()
-            .unwrap_or(&self.cfg.account_interval)
-            .to_string();
-        let next = jitter(
-            &self.cfg,
-            n,
-            super::schedule::add(n, WatchConfig::dur(&every)),
-        );
+        let every = schedule::every(row.every.as_deref()).unwrap_or(self.cfg.account_interval);
+        let next = jitter(&self.cfg, n, schedule::add(n, every));
         let w = WatchRecord {
             samizdat: "watch/1".into(),
             action: "polled".into(),
@@ -192,7 +174,7 @@ impl Watcher {
         // New posts first, so a crash between them and the poll record repeats the poll
         // (and finds them known) rather than missing them.
         let mut out = self.add_posts(to_capture, None, &row.origin).await;
-        records.push(watch_record(&w));
+        records.push(self.watch_record(&w));
         let mut rep = Report::new(&row.url, "polled");
         rep.error = error;
         rep.next_check = w.next_check.clone();
@@ -209,26 +191,54 @@ impl Watcher {
         out
     }
 
+    /// For each post of a timeline page, the archive's copy (by id, or by URL: a feed
+    /// entry linking to a share link has another id than the post its capture found)
+    /// and, when watched, its first sighting and interval. One index read per page.
+    async fn known_posts(
+        &self,
+        posts: &[Post],
+    ) -> Vec<(Option<Post>, Option<(String, Option<String>)>)> {
+        let keys: Vec<(String, String)> =
+            posts.iter().map(|p| (p.id.0.clone(), p.url.clone())).collect();
+        let n = keys.len();
+        let found = self
+            .read(move |ix| {
+                keys.iter()
+                    .map(|(id, url)| {
+                        let known = ix.post(id).ok().flatten().or_else(|| {
+                            super::resolve(ix, url).and_then(|id| ix.post(&id).ok().flatten())
+                        });
+                        let watched = ix.watched_post(id).ok().flatten();
+                        (known, watched)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await;
+        found.unwrap_or_else(|e| {
+            tracing::warn!("{e}");
+            (0..n).map(|_| (None, None)).collect()
+        })
+    }
+
     /// A post seen unchanged in a fresh timeline page: a `live` check resting on the
     /// page's records. A watched post's next check moves to its next slot, which saves a
     /// request when politeness limits what can be checked.
     fn sighting(
         &self,
-        ix: Option<&crate::store::index::Index>,
+        watched: Option<(String, Option<String>)>,
         post_id: &str,
         n: jiff::Timestamp,
         http_status: Option<u16>,
         host: &str,
         page_ids: &[String],
     ) -> CheckRecord {
-        let watched = ix.and_then(|ix| ix.watched_post(post_id).ok().flatten());
         let next = watched.map(|(first, every)| {
             let first = ts(&first).unwrap_or(n);
             warc::warc_date(next_check(
                 &self.cfg,
                 first,
                 n,
-                every.as_deref().map(WatchConfig::dur),
+                schedule::every(every.as_deref()),
             ))
         });
         CheckRecord {

@@ -1,10 +1,9 @@
 //! Checking one watched post: its exchanges, a revisit when nothing changed, the check
 //! record, and the cause of a deletion learned from a stored repost.
 
-use super::schedule::{add, next_check, now, ts};
-use super::{Report, Watcher, check_record, date_now, resolve, stamp};
+use super::schedule::{self, add, next_check, ts};
+use super::{Report, Watcher, check_record, resolve};
 use crate::capture;
-use crate::config::Watch as WatchConfig;
 use crate::error::Result;
 use crate::model::{Outcome, Post};
 use crate::platforms::{self, Finding, Job, PlanContext};
@@ -34,21 +33,28 @@ impl Watcher {
     ) -> Report {
         let mut report = Report::new(url, "checked");
         report.post_id = Some(post_id.to_string());
-        let ix = match self.index() {
-            Ok(ix) => ix,
+        let id = post_id.to_string();
+        let today = self.date_now();
+        let read = self
+            .read(move |ix| {
+                let stored: Option<Post> = ix.post(&id).ok().flatten();
+                let last = ix.last_check(&id).ok().flatten();
+                let capture_responses = ix.capture_responses(&id).unwrap_or_default();
+                // A post any API entry watches is checked under the guard (an error: so
+                // is this).
+                let from_api = ix.watched_from_api(&id).unwrap_or(true);
+                let (state, first) = ix
+                    .post_state(&id)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| ("live".into(), today));
+                (stored, last, capture_responses, from_api, state, first)
+            })
+            .await;
+        let (stored, last, capture_responses, from_api, state, first) = match read {
+            Ok(r) => r,
             Err(e) => return Report::failed(url, e),
         };
-        let stored: Option<Post> = ix.post(post_id).ok().flatten();
-        let last = ix.last_check(post_id).ok().flatten();
-        let capture_responses = ix.capture_responses(post_id).unwrap_or_default();
-        // A post any API entry watches is checked under the guard (an error: so is this).
-        let from_api = ix.watched_from_api(post_id).unwrap_or(true);
-        let (state, first) = ix
-            .post_state(post_id)
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| ("live".into(), date_now()));
-        drop(ix);
         let check_url = stored.as_ref().map(|p| p.url.clone()).unwrap_or(url.into());
         let parsed = match capture::parse_url(&check_url) {
             Ok(u) => u,
@@ -58,7 +64,7 @@ impl Watcher {
             return Report::failed(url, format!("no platform recognises {check_url}"));
         };
         let ctx = PlanContext {
-            now: now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
+            now: self.now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
             has_user_cookies: parsed
                 .host_str()
                 .is_some_and(|h| self.fetcher.has_cookies_for(h)),
@@ -73,7 +79,7 @@ impl Watcher {
         };
         let run =
             capture::run_plan(platform.name(), plan, fetcher, &mut records, &mut responses).await;
-        stamp(&mut records);
+        self.stamp(&mut records);
         // The host the check asks first, in the platform's terms (host overrides aside):
         // the key of the per-host backoff, the same one the scheduler uses.
         let host = Some(super::request_host(&check_url, false));
@@ -166,21 +172,21 @@ impl Watcher {
                 (own, None) => own.unwrap_or_default(),
             });
             via = Some(format!("repost:{repost_id}"));
-            stamp(&mut records);
+            self.stamp(&mut records);
         }
         let mut record_ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
         let mut post_record = None;
         if let Some(mut p) = new_post {
             let mut warnings = vec![];
             capture::fetch_media(&mut p, &self.fetcher, &mut records, &mut warnings).await;
-            stamp(&mut records);
-            let rec = capture::post_record(&p, url, &records, &responses, &date_now());
+            self.stamp(&mut records);
+            let rec = capture::post_record(&p, url, &records, &responses, &self.date_now());
             record_ids = records.iter().map(|r| r.id().to_string()).collect();
             post_record = Some(rec.id().to_string());
             record_ids.push(rec.id().to_string());
             records.push(rec);
         }
-        let n = now();
+        let n = self.now();
         let first_ts = ts(&first).unwrap_or(n);
         // A first gone answer is confirmed soon, and a check that learnt nothing
         // (unreachable) is tried again soon (the host's backoff paces it); otherwise the
@@ -188,9 +194,9 @@ impl Watcher {
         let next = if (outcome.is_gone() && state != outcome.as_str())
             || outcome == Outcome::Unreachable
         {
-            add(n, WatchConfig::dur(&self.cfg.follow_up))
+            add(n, self.cfg.follow_up)
         } else {
-            next_check(&self.cfg, first_ts, n, every.map(WatchConfig::dur))
+            next_check(&self.cfg, first_ts, n, schedule::every(every))
         };
         let c = CheckRecord {
             samizdat: "check/1".into(),
@@ -234,7 +240,8 @@ impl Watcher {
         records: &mut Vec<Record>,
         responses: &mut Vec<String>,
     ) -> Option<(crate::model::Gone, String)> {
-        let reposts = self.index().ok()?.reposts_of(post_id).ok()?;
+        let id = post_id.to_string();
+        let reposts = self.read(move |ix| ix.reposts_of(&id)).await.ok()?.ok()?;
         for (repost_id, repost_url) in reposts {
             let Ok(u) = capture::parse_url(&repost_url) else {
                 continue;
@@ -243,7 +250,7 @@ impl Watcher {
                 continue;
             };
             let ctx = PlanContext {
-                now: now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
+                now: self.now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
                 has_user_cookies: u
                     .host_str()
                     .is_some_and(|h| self.fetcher.has_cookies_for(h)),
@@ -289,8 +296,15 @@ impl Watcher {
         all: bool,
         mut on_report: impl FnMut(&Report),
     ) -> Result<()> {
-        let ix = self.index()?;
-        let rows = ix.watchlist(None)?;
+        let inputs_owned = inputs.to_vec();
+        let (rows, resolved) = self
+            .read(move |ix| -> Result<_> {
+                let rows = ix.watchlist(None)?;
+                let resolved: Vec<Option<String>> =
+                    inputs_owned.iter().map(|i| resolve(ix, i)).collect();
+                Ok((rows, resolved))
+            })
+            .await??;
         let mut jobs: Vec<(String, String, Option<String>)> = vec![];
         if all {
             for r in rows.iter().filter(|r| r.kind == "post") {
@@ -299,8 +313,8 @@ impl Watcher {
                 }
             }
         }
-        for i in inputs {
-            match resolve(&ix, i) {
+        for (i, id) in inputs.iter().zip(resolved) {
+            match id {
                 Some(id) => {
                     let every = rows
                         .iter()
@@ -314,7 +328,6 @@ impl Watcher {
                 )),
             }
         }
-        drop(ix);
         for (u, id, every) in jobs {
             let r = self.check_post(&u, &id, every.as_deref()).await;
             on_report(&r);

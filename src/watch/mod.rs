@@ -6,8 +6,12 @@
 //! schedule (the next due time, carried in the records) are derived in
 //! `store::index::apply`, so `reindex` resumes exactly where the watcher was.
 //!
-//! The clock: `SAMIZDAT_NOW=<RFC 3339>` overrides "now" (and the WARC-Date of the records
-//! written here), and turns jitter off, so tests move time instead of sleeping.
+//! The clock: every watcher reads time from its [`Clock`]; a fixed clock (the command
+//! line's `SAMIZDAT_NOW`) also dates the records written here and turns jitter off, so
+//! tests move time instead of sleeping.
+//!
+//! Index reads run on tokio's blocking pool ([`Watcher::read`]): SQLite calls block, and
+//! the async workers must stay free to drive fetches.
 //!
 //! # Layout
 //! - `mod.rs`: the [`Watcher`], the watchlist (`add`, `remove`), and [`Watcher::run_once`],
@@ -16,26 +20,33 @@
 //!   backoff (pure functions).
 //! - `check`: one check of one post.
 //! - `account`: one poll of an account, channel or feed (with pagination).
+//! - `monitor`: the daemon loop of `watch run` ([`Monitor::run`] until a shutdown future
+//!   resolves) and the automatic timestamps after each batch.
 
 mod account;
 mod check;
+mod monitor;
 pub mod schedule;
+
+pub use monitor::{Event, Monitor};
 
 pub use schedule::{next_check, now};
 
 use crate::capture::{self, CaptureOptions, Fetcher, Writer};
+use crate::clock::Clock;
 use crate::config::{Config, Watch as WatchConfig};
 use crate::error::{Error, Result};
 use crate::model::Outcome;
 use crate::platforms::{self, Target};
 use crate::store::index::{CheckRecord, Index, ORIGIN_API, ORIGIN_CLI, WatchRecord, WatchRow};
 use crate::store::warc::{self, Record, kind, mime};
-use schedule::{backoff_until, fixed_now, plan_batch, ts};
+use schedule::{backoff_until, plan_batch, ts};
 use serde::Serialize;
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// What one watch action did, for the command line.
 #[derive(Debug, Clone, Serialize)]
@@ -105,33 +116,28 @@ pub struct Watcher {
     /// Set on SIGINT/SIGTERM: items not yet started are left due; those in flight finish
     /// and are written whole.
     pub stop: Arc<std::sync::atomic::AtomicBool>,
+    /// What "now" is (see [`Watcher::with_clock`]).
+    pub clock: Clock,
     /// Read connections to the index, reused: a fresh connection starts with a cold page
     /// cache, which made checks three times slower on a large archive.
-    readers: Mutex<Vec<Index>>,
+    readers: Arc<Mutex<Vec<Index>>>,
 }
 
-/// A read connection borrowed from [`Watcher`]'s pool, given back when dropped.
-struct Reader<'a> {
-    ix: Option<Index>,
-    pool: &'a Mutex<Vec<Index>>,
-}
-
-impl std::ops::Deref for Reader<'_> {
-    type Target = Index;
-    fn deref(&self) -> &Index {
-        self.ix.as_ref().expect("present until dropped")
+/// The pool of read connections (a poisoned lock only means a reader panicked: the
+/// connections in it are still sound).
+fn take_reader(pool: &Mutex<Vec<Index>>, path: &Path) -> Result<Index> {
+    let pooled = pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    match pooled {
+        Some(ix) => Ok(ix),
+        None => Index::open(path, false),
     }
 }
 
-impl Drop for Reader<'_> {
-    fn drop(&mut self) {
-        if let Some(ix) = self.ix.take() {
-            let mut pool = self.pool.lock().expect("reader pool lock");
-            // As many as run at once; more would only hold memory.
-            if pool.len() < 64 {
-                pool.push(ix);
-            }
-        }
+fn give_back(pool: &Mutex<Vec<Index>>, ix: Index) {
+    let mut pool = pool.lock().unwrap_or_else(|p| p.into_inner());
+    // As many as run at once; more would only hold memory.
+    if pool.len() < 64 {
+        pool.push(ix);
     }
 }
 
@@ -158,29 +164,10 @@ impl RunSummary {
     }
 }
 
-fn date_now() -> String {
-    warc::warc_date(now())
-}
-
-/// Under a fixed clock, every record of a batch carries the clock's time.
-fn stamp(records: &mut [Record]) {
-    if fixed_now().is_none() {
-        return;
-    }
-    let d = date_now();
-    for r in records {
-        for (n, v) in r.fields.iter_mut() {
-            if n == "WARC-Date" {
-                *v = d.clone();
-            }
-        }
-    }
-}
-
-fn watch_record(w: &WatchRecord) -> Record {
+fn watch_record(w: &WatchRecord, date: &str) -> Record {
     Record::build(
         kind::RESOURCE,
-        &date_now(),
+        date,
         Some(&format!("urn:samizdat:watch:{}", w.url)),
         mime::WATCH,
         vec![],
@@ -262,8 +249,49 @@ impl Watcher {
             concurrency: config.http.concurrency.max(1),
             host_budget: host_budget(config),
             stop: Arc::default(),
-            readers: Mutex::default(),
+            clock: Clock::System,
+            readers: Arc::default(),
         }
+        // Callers that do not say (`serve`) keep the clock they always had.
+        .with_clock(Clock::from_env_or_system())
+    }
+
+    /// This watcher reads time from `clock`. A fixed clock also dates every record the
+    /// watcher writes and turns the schedule's jitter off, so runs are reproducible.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        if clock.is_fixed() {
+            self.cfg.jitter = 0.0;
+        }
+        self
+    }
+
+    /// Now, by this watcher's clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.clock.now()
+    }
+
+    fn date_now(&self) -> String {
+        self.clock.warc_date()
+    }
+
+    /// Under a fixed clock, every record of a batch carries the clock's time.
+    fn stamp(&self, records: &mut [Record]) {
+        if !self.clock.is_fixed() {
+            return;
+        }
+        let d = self.date_now();
+        for r in records {
+            for (n, v) in r.fields.iter_mut() {
+                if n == "WARC-Date" {
+                    *v = d.clone();
+                }
+            }
+        }
+    }
+
+    fn watch_record(&self, w: &WatchRecord) -> Record {
+        watch_record(w, &self.date_now())
     }
 
     /// This watcher records what it adds as coming from the API (`serve`'s captures).
@@ -281,25 +309,36 @@ impl Watcher {
         }
     }
 
-    fn index(&self) -> Result<Reader<'_>> {
-        let pooled = self.readers.lock().expect("reader pool lock").pop();
-        let ix = match pooled {
-            Some(ix) => ix,
-            None => Index::open(&self.index_path, false)?,
+    /// Runs `f` over a pooled read connection on tokio's blocking pool (SQLite calls
+    /// block; the async workers drive fetches). Outside a runtime, runs it here.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Index) -> T + Send + 'static,
+    ) -> Result<T> {
+        let (pool, path) = (self.readers.clone(), self.index_path.clone());
+        let job = move || -> Result<T> {
+            let ix = take_reader(&pool, &path)?;
+            let out = f(&ix);
+            give_back(&pool, ix);
+            Ok(out)
         };
-        Ok(Reader {
-            ix: Some(ix),
-            pool: &self.readers,
-        })
+        match tokio::task::spawn_blocking(job).await {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(Error::Archive {
+                path: self.index_path.clone(),
+                message: format!("index read cancelled: {e}"),
+            }),
+        }
     }
 
     async fn append(&self, mut records: Vec<Record>) -> Result<()> {
-        stamp(&mut records);
+        self.stamp(&mut records);
         self.writer.append(records).await.map(|_| ())
     }
 
     /// `watch add` of one URL (see [`Watcher::add_many`]).
-    pub async fn add(&self, input: &str, every: Option<String>, backfill: Option<u32>) -> Report {
+    pub async fn add(&self, input: &str, every: Option<Every>, backfill: Option<u32>) -> Report {
         let mut out = None;
         self.add_many(&[input.to_string()], every, backfill, |r| {
             out = Some(r.clone())
@@ -314,19 +353,11 @@ impl Watcher {
     pub async fn add_many(
         &self,
         inputs: &[String],
-        every: Option<String>,
+        every: Option<Every>,
         backfill: Option<u32>,
         mut on_report: impl FnMut(&Report),
     ) {
-        if let Some(e) = &every
-            && let Err(m) = crate::config::parse_duration(e)
-        {
-            for i in inputs {
-                on_report(&Report::failed(i, format!("--every {m}")));
-            }
-            return;
-        }
-        let n = now();
+        let n = self.now();
         let mut accounts = vec![];
         let mut posts = vec![];
         for input in inputs {
@@ -356,7 +387,7 @@ impl Watcher {
                 }
                 Some((_, Target::Account { url: acct, .. })) => {
                     let mut w = watch_add(&acct, "account", n, n, self.adds_as);
-                    w.every = every.clone();
+                    w.every = every.as_ref().map(|e| e.text.clone());
                     w.backfill = backfill;
                     accounts.push(w);
                 }
@@ -368,7 +399,7 @@ impl Watcher {
                 .iter()
                 .map(|w| Report::new(&w.url, "added"))
                 .collect();
-            let records = accounts.iter().map(watch_record).collect();
+            let records = accounts.iter().map(|w| self.watch_record(w)).collect();
             match self.append(records).await {
                 Ok(()) => reports.iter().for_each(&mut on_report),
                 Err(e) => reports
@@ -387,7 +418,7 @@ impl Watcher {
     async fn add_posts(
         &self,
         items: Vec<(String, Option<String>)>,
-        every: Option<String>,
+        every: Option<Every>,
         origin: &str,
     ) -> Vec<Report> {
         if items.is_empty() {
@@ -397,13 +428,28 @@ impl Watcher {
         // (input, via, post id, captured now)
         let mut known: Vec<(String, Option<String>, String, bool)> = vec![];
         let mut missing = vec![];
-        {
-            let ix = self.index().ok();
-            for (input, via) in items {
-                match ix.as_ref().and_then(|ix| resolve(ix, &input)) {
-                    Some(id) => known.push((input, via, id, false)),
-                    None => missing.push((input, via)),
-                }
+        let found = self
+            .read(move |ix| {
+                items
+                    .into_iter()
+                    .map(|(input, via)| {
+                        let id = resolve(ix, &input);
+                        (input, via, id)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await;
+        let found = match found {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!("{e}");
+                return vec![];
+            }
+        };
+        for (input, via, id) in found {
+            match id {
+                Some(id) => known.push((input, via, id, false)),
+                None => missing.push((input, via)),
             }
         }
         if !missing.is_empty() {
@@ -436,19 +482,23 @@ impl Watcher {
                 }
             }
         }
-        let n = now();
-        let every_d = every.as_deref().map(WatchConfig::dur);
-        let ix = self.index().ok();
+        let n = self.now();
+        let every_d = every.as_ref().map(|e| e.value);
+        let ids: Vec<String> = known.iter().map(|k| k.2.clone()).collect();
+        let firsts = self
+            .read(move |ix| {
+                ids.iter()
+                    .map(|id| ix.post_state(id).ok().flatten().and_then(|(_, f)| ts(&f)))
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .unwrap_or_default();
         let mut pending = vec![];
-        for (input, via, id, captured) in known {
-            let first = ix
-                .as_ref()
-                .and_then(|ix| ix.post_state(&id).ok().flatten())
-                .and_then(|(_, f)| ts(&f))
-                .unwrap_or(n);
+        for (i, (input, via, id, captured)) in known.into_iter().enumerate() {
+            let first = firsts.get(i).copied().flatten().unwrap_or(n);
             let next = next_check(&self.cfg, first, n, every_d);
             let mut w = watch_add(&input, "post", n, next, origin);
-            w.every = every.clone();
+            w.every = every.as_ref().map(|e| e.text.clone());
             w.post_id = Some(id.clone());
             w.via = via;
             let mut rep = Report::new(&input, if captured { "captured" } else { "added" });
@@ -456,10 +506,9 @@ impl Watcher {
             rep.next_check = w.next_check.clone();
             pending.push((w, rep));
         }
-        drop(ix);
         // Big lists go in parts, so one batch never holds everything in memory twice.
         for chunk in pending.chunks(10_000) {
-            let records = chunk.iter().map(|(w, _)| watch_record(w)).collect();
+            let records = chunk.iter().map(|(w, _)| self.watch_record(w)).collect();
             match self.append(records).await {
                 Ok(()) => out.extend(chunk.iter().map(|(_, r)| r.clone())),
                 Err(e) => out.extend(chunk.iter().map(|(_, r)| Report::failed(&r.url, &e))),
@@ -470,12 +519,14 @@ impl Watcher {
 
     /// `watch remove`.
     pub async fn remove(&self, input: &str) -> Report {
-        let ix = match self.index() {
-            Ok(ix) => ix,
+        let key = input.to_string();
+        let (rows, id) = match self
+            .read(move |ix| (ix.watchlist(None).unwrap_or_default(), resolve(ix, &key)))
+            .await
+        {
+            Ok(found) => found,
             Err(e) => return Report::failed(input, e),
         };
-        let rows = ix.watchlist(None).unwrap_or_default();
-        let id = resolve(&ix, input);
         let acct = capture::parse_url(input)
             .ok()
             .and_then(|u| platforms::recognise(&u))
@@ -494,16 +545,16 @@ impl Watcher {
             url: row.url.clone(),
             kind: row.kind.clone(),
             post_id: row.post_id.clone(),
-            at: Some(date_now()),
+            at: Some(self.date_now()),
             ..Default::default()
         };
-        match self.append(vec![watch_record(&w)]).await {
+        match self.append(vec![self.watch_record(&w)]).await {
             Ok(()) => Report::new(&row.url, "removed"),
             Err(e) => Report::failed(input, e),
         }
     }
 
-    /// Does what is due at `now()`, at most `[watch] batch` items and `host_budget` per
+    /// Does what is due now, at most `[watch] batch` items and `host_budget` per
     /// host, `concurrency` at once: account polls first (their new posts are captured
     /// before the re-checks run), then posts, young ones first, sources taking turns
     /// (see [`schedule::plan_batch`]). Hosts that failed lately are left alone; a host that
@@ -511,7 +562,10 @@ impl Watcher {
     /// skipped for good, and an overdue post is checked once, not once per missed slot.
     pub async fn run_once(&self, mut on_report: impl FnMut(&Report)) -> Result<RunSummary> {
         use futures_util::StreamExt;
-        let batch = plan_due(&*self.index()?, &self.cfg, self.host_budget, now())?;
+        let (cfg, budget, n) = (self.cfg.clone(), self.host_budget, self.now());
+        let batch = self
+            .read(move |ix| plan_due(ix, &cfg, budget, n))
+            .await??;
         let mut summary = RunSummary {
             ran: 0,
             backing_off: batch.backing_off,
@@ -522,9 +576,17 @@ impl Watcher {
         let stopping = || self.stop.load(std::sync::atomic::Ordering::SeqCst);
         // Hosts that failed during this batch: their remaining items wait for a later one.
         let failed: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
-        let skip = |host: &str| failed.lock().expect("not poisoned").contains(host);
+        let skip = |host: &str| {
+            failed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(host)
+        };
         let fail = |host: String| {
-            failed.lock().expect("not poisoned").insert(host);
+            failed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(host);
         };
         let (skip, fail) = (&skip, &fail);
         let (accounts, posts): (Vec<_>, Vec<_>) = batch
@@ -565,9 +627,10 @@ impl Watcher {
         // (its next check moved on): drop it from this batch, which saves a request.
         let mut posts = posts;
         if summary.ran > 0 {
+            let at = self.date_now();
             let still_due: HashSet<String> = self
-                .index()?
-                .watchlist(Some(&warc::warc_date(now())))?
+                .read(move |ix| ix.watchlist(Some(&at)))
+                .await??
                 .into_iter()
                 .map(|r| r.url)
                 .collect();
@@ -581,10 +644,8 @@ impl Watcher {
             .map(|(r, host)| {
                 let slots = slots.clone();
                 async move {
-                    let slot = slots
-                        .acquire_owned()
-                        .await
-                        .expect("the semaphore is never closed");
+                    // The semaphore is never closed, so this always holds a slot.
+                    let slot = slots.acquire_owned().await.ok();
                     if stopping() {
                         return Err(true);
                     }
@@ -602,7 +663,7 @@ impl Watcher {
                                 &r.url,
                                 id,
                                 r.every.as_deref(),
-                                Some(slot),
+                                slot,
                                 seen,
                             )
                             .await
@@ -682,8 +743,8 @@ pub fn plan_due(
 
 /// `watch status`: posts per state, what is due, the backlog a batch started now would
 /// leave, and how each host answered lately. Reads the index only.
-pub fn status(ix: &Index, config: &Config) -> Result<serde_json::Value> {
-    let n = now();
+pub fn status(ix: &Index, config: &Config, clock: &Clock) -> Result<serde_json::Value> {
+    let n = clock.now();
     let cfg = &config.watch;
     let budget = host_budget(config);
     let mut v = ix.watch_status(&warc::warc_date(n))?;
@@ -741,6 +802,27 @@ pub fn resolve(ix: &Index, key: &str) -> Option<String> {
             .or_else(|| ix.resolve(&url).ok().flatten());
     }
     None
+}
+
+/// A per-entry interval (`watch add --every`), validated once: its text, as written into
+/// the watch records, and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Every {
+    pub text: String,
+    pub value: Duration,
+}
+
+impl Every {
+    /// Parses `--every`; a bad value is a usage error naming the option. (0 keeps the
+    /// decaying schedule for a post, as it always did.)
+    pub fn parse(text: &str) -> Result<Every> {
+        let value = crate::config::parse_duration(text)
+            .map_err(|e| Error::Usage(format!("--every {e}")))?;
+        Ok(Every {
+            text: text.to_string(),
+            value,
+        })
+    }
 }
 
 /// Whether an error means "stop": the archive refused a write.

@@ -1,27 +1,40 @@
-//! The clock and the decaying schedule (pure: no I/O).
+//! The decaying schedule (pure: no I/O, no clock: every function is given "now").
 
 use crate::config::Watch as WatchConfig;
 use crate::store::index::WatchRow;
 use std::time::Duration;
 
-/// "Now", or `SAMIZDAT_NOW` when set.
+/// "Now" for callers that are not handed a [`crate::clock::Clock`] yet (`capture`):
+/// `SAMIZDAT_NOW` when set, else the system clock. The watcher uses its own clock.
 pub fn now() -> jiff::Timestamp {
-    fixed_now().unwrap_or_else(jiff::Timestamp::now)
-}
-
-pub(crate) fn fixed_now() -> Option<jiff::Timestamp> {
-    std::env::var("SAMIZDAT_NOW")
-        .ok()
-        .and_then(|v| v.parse().ok())
+    crate::clock::Clock::from_env_or_system().now()
 }
 
 pub(crate) fn ts(s: &str) -> Option<jiff::Timestamp> {
     s.parse().ok()
 }
 
+/// `t + d`, saturating at the end of time (a duration too long for the calendar means
+/// "not again", never "now"; config durations are capped well below that).
 pub(crate) fn add(t: jiff::Timestamp, d: Duration) -> jiff::Timestamp {
-    t.checked_add(jiff::SignedDuration::try_from(d).unwrap_or_default())
-        .unwrap_or(t)
+    jiff::SignedDuration::try_from(d)
+        .ok()
+        .and_then(|d| t.checked_add(d).ok())
+        .unwrap_or(jiff::Timestamp::MAX)
+}
+
+/// A per-entry interval (`--every`) as stored in a watch record: `None` (the decaying
+/// schedule) when absent or unreadable. The command line refuses bad values before
+/// they are written, so an unreadable one means a damaged or foreign record.
+pub(crate) fn every(v: Option<&str>) -> Option<Duration> {
+    let v = v?;
+    match crate::config::parse_duration(v) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            tracing::warn!("watch record interval {e}: using the schedule");
+            None
+        }
+    }
 }
 
 /// The decaying schedule: the first offset from `first_seen` that lies after `at`
@@ -37,7 +50,7 @@ pub fn next_check(
     } else {
         let mut found = None;
         for s in &cfg.schedule {
-            let t = add(first_seen, WatchConfig::dur(s));
+            let t = add(first_seen, *s);
             if t > at {
                 found = Some(t);
                 break;
@@ -45,11 +58,12 @@ pub fn next_check(
         }
         found.unwrap_or_else(|| {
             let age = at.duration_since(first_seen);
-            let daily_until = WatchConfig::dur(&cfg.daily_until);
-            let step = if age < jiff::SignedDuration::try_from(daily_until).unwrap_or_default() {
+            let daily_until =
+                jiff::SignedDuration::try_from(cfg.daily_until).unwrap_or(jiff::SignedDuration::MAX);
+            let step = if age < daily_until {
                 Duration::from_secs(86400)
             } else {
-                WatchConfig::dur(&cfg.then_every)
+                cfg.then_every
             };
             add(at, step)
         })
@@ -62,7 +76,8 @@ pub(crate) fn jitter(
     at: jiff::Timestamp,
     next: jiff::Timestamp,
 ) -> jiff::Timestamp {
-    if fixed_now().is_some() || cfg.jitter <= 0.0 {
+    // A watcher on a fixed clock sets `jitter` to 0 (see `Watcher::with_clock`).
+    if cfg.jitter <= 0.0 {
         return next;
     }
     let span = next.duration_since(at).as_secs_f64().max(0.0);
@@ -101,8 +116,7 @@ pub fn backoff_until(
     if failures == 0 {
         return None;
     }
-    let base = WatchConfig::dur(&cfg.backoff);
-    let max = WatchConfig::dur(&cfg.backoff_max);
+    let (base, max) = (cfg.backoff, cfg.backoff_max);
     let d = base
         .checked_mul(1u32 << (failures - 1).min(20))
         .unwrap_or(max)

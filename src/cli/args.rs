@@ -1,0 +1,181 @@
+//! The command line's grammar (clap): what `samizdat --help` shows. Parsing only; the
+//! values are validated into typed settings by [`super::settings`]. Commands, options
+//! and exit codes are described in docs/cli.md.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "samizdat",
+    version,
+    about = "Capture public posts into a tamper-evident WARC archive, and prove it."
+)]
+pub struct Cli {
+    /// The archive folder.
+    #[arg(
+        long,
+        global = true,
+        env = "SAMIZDAT_ARCHIVE",
+        default_value = "archive"
+    )]
+    pub archive: PathBuf,
+    /// The config file (default: ARCHIVE/samizdat.toml).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More detail on stderr (-vv for debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create the archive (config, signing key, index); prints the log's verifier key.
+    Init,
+    /// Capture each post or page now.
+    Capture {
+        /// URLs of posts or pages.
+        urls: Vec<String>,
+        /// Read URLs from a file, one per line ('-' for stdin; # starts a comment).
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// Skip pictures and videos.
+        #[arg(long)]
+        no_media: bool,
+        /// Afterwards, timestamp the new checkpoint with every configured TSA.
+        #[arg(long)]
+        timestamp: bool,
+        /// Also put each captured post on the watchlist.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// One post with its whole history.
+    Show {
+        /// A post URL in any form, or a post id like weibo:5020313482168415.
+        post: String,
+    },
+    /// List posts.
+    List {
+        #[arg(long)]
+        platform: Option<String>,
+        #[arg(long)]
+        state: Option<String>,
+        /// RFC 3339 time, or a duration back from now (e.g. 24h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        author: Option<String>,
+        /// 0 = all.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Re-hash every record, rebuild the tree, check every checkpoint and the index.
+    Verify,
+    /// The transparency log.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Watch posts and accounts; re-check them on a schedule.
+    #[command(subcommand)]
+    Watch(WatchCommand),
+    /// Rebuild the index and the tree hashes from the WARC files alone.
+    Reindex,
+    /// RFC 3161 tokens for the latest checkpoint from every configured TSA.
+    Timestamp,
+    /// Export a post as an evidence bundle, or posts as a WACZ package.
+    Export {
+        /// Posts (URL or post id).
+        posts: Vec<String>,
+        /// Evidence bundle (zip) for one post.
+        #[arg(long, conflicts_with = "wacz")]
+        bundle: Option<PathBuf>,
+        /// WACZ 1.1.1 package.
+        #[arg(long)]
+        wacz: Option<PathBuf>,
+        /// Posts whose text, author or URL contains Q (with --wacz).
+        #[arg(long)]
+        query: Option<String>,
+        /// The whole archive (with --wacz).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Serve the archive on the web: pages, JSON API, the public log.
+    Serve {
+        /// Address to listen on (default: [serve] listen, 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Full-text search over post text and author names.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Check an evidence bundle (or a WACZ) offline, with no archive present.
+    VerifyBundle {
+        file: PathBuf,
+        /// The log's verifier key, as published (else the bundle's own: identity unchecked).
+        #[arg(long)]
+        vkey: Option<PathBuf>,
+        /// The TSA's CA certificate(s), PEM (else the bundle's own: identity unchecked).
+        #[arg(long)]
+        tsa_ca: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WatchCommand {
+    /// Watch a post, or an account / channel / feed whose new posts are captured and watched.
+    Add {
+        urls: Vec<String>,
+        /// Read URLs from a file, one per line ('-' for stdin; # starts a comment).
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// Own interval for these entries (e.g. 30m), instead of the decaying schedule.
+        #[arg(long)]
+        every: Option<String>,
+        /// For an account: capture its N most recent posts too.
+        #[arg(long)]
+        backfill: Option<u32>,
+    },
+    /// The watchlist.
+    List,
+    /// Stop watching.
+    Remove { urls: Vec<String> },
+    /// The monitor: runs until SIGINT/SIGTERM.
+    Run {
+        /// Do what is due and exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Check now, whatever the schedule says.
+    Check {
+        urls: Vec<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Posts per state, checks due, last error per host.
+    Status,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LogCommand {
+    /// Print the latest signed checkpoint, exactly as stored.
+    Checkpoint,
+    /// Inclusion proof for a leaf.
+    Proof {
+        leaf: u64,
+        /// Tree size (default: the latest checkpoint's).
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Consistency proof between two tree sizes.
+    Consistency { old_size: u64, new_size: u64 },
+}

@@ -1,0 +1,269 @@
+//! The commands other than `show`/`list` ([`super::posts`]) and `watch`
+//! ([`super::watch`]): each calls the library, renders what it returns
+//! ([`super::render`]) and picks the exit code ([`super::exit`]).
+
+use super::args::LogCommand;
+use super::exit;
+use super::render::{Initialised, Line, emit, print_json, print_lines, say};
+use super::settings::{Settings, evidence_ctx, load_config, read_url_list};
+use samizdat::capture::{self, CaptureOptions, Fetcher, Writer};
+use samizdat::error::{Error, Result};
+use samizdat::log::merkle::Hash;
+use samizdat::store::archive::{self, Archive, layout};
+use serde_json::json;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub fn init(s: &Settings) -> Result<u8> {
+    let existed = archive::exists(&s.archive);
+    let config = load_config(s)?;
+    let a = Archive::open(&s.archive, config)?.with_clock(s.clock);
+    emit(
+        s,
+        &Initialised {
+            archive: s.archive.clone(),
+            existed,
+            vkey: a.vkey(),
+        },
+    );
+    Ok(exit::OK)
+}
+
+pub fn capture(
+    s: &mut Settings,
+    mut urls: Vec<String>,
+    from: Option<PathBuf>,
+    no_media: bool,
+) -> Result<u8> {
+    if let Some(f) = &from {
+        urls.extend(read_url_list(f)?);
+    }
+    if urls.is_empty() {
+        return Err(Error::Usage(
+            "nothing to capture: give URLs or --from FILE".into(),
+        ));
+    }
+    let config = load_config(s)?;
+    let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?);
+    let concurrency = config.http.concurrency;
+    let archive = Archive::open(&s.archive, config)?.with_clock(s.clock);
+    let (writer, handle) = Writer::start(archive);
+    let bar = progress_bar(s, urls.len() as u64, "capturing");
+    let opts = CaptureOptions { no_media };
+    let results = s.runtime()?.block_on(capture::capture_all(
+        urls,
+        &opts,
+        fetcher,
+        writer,
+        concurrency,
+        |r| {
+            bar.inc(1);
+            bar.suspend(|| emit(s, r));
+        },
+    ));
+    bar.finish_and_clear();
+    s.end_runtime();
+    let _ = handle.join();
+    let failed = results.iter().filter(|r| !r.ok()).count();
+    if !s.json && results.len() > 1 {
+        say(
+            s,
+            format!("{} captured, {failed} not", results.len() - failed),
+        );
+    }
+    Ok(exit::for_failures(failed))
+}
+
+/// `capture --timestamp`: after the capture (exit `code`), timestamp the latest checkpoint.
+/// A TSA failure makes the exit 1; the capture itself is kept either way.
+pub fn timestamp_after_capture(s: &Settings, code: u8) -> Result<u8> {
+    let config = load_config(s)?;
+    match samizdat::evidence::timestamp_latest(&s.archive, &config, &s.config_path) {
+        Ok((checkpoint, outcomes)) => {
+            let t = samizdat::evidence::Timestamped {
+                checkpoint,
+                outcomes,
+            };
+            emit(s, &t);
+            Ok(if t.all_ok() {
+                code
+            } else {
+                exit::and_failed(code)
+            })
+        }
+        Err(e) => {
+            eprintln!("samizdat: timestamp: {e}");
+            Ok(exit::and_failed(code))
+        }
+    }
+}
+
+/// `samizdat timestamp`.
+pub fn timestamp(s: &Settings) -> Result<u8> {
+    let t = samizdat::evidence::timestamp_archive(&s.archive, &s.config_path)?;
+    emit(s, &t);
+    Ok(exit::for_failures(usize::from(!t.all_ok())))
+}
+
+pub fn export(
+    s: &Settings,
+    posts: &[String],
+    bundle: Option<&Path>,
+    wacz: Option<&Path>,
+    query: Option<&str>,
+    all: bool,
+) -> Result<u8> {
+    let done =
+        samizdat::evidence::export(&evidence_ctx(s), posts, bundle, wacz, query, all, &s.clock)?;
+    emit(s, &done);
+    Ok(exit::OK)
+}
+
+pub fn verify_bundle(
+    s: &Settings,
+    file: &Path,
+    vkey: Option<&Path>,
+    tsa_ca: Option<&Path>,
+) -> Result<u8> {
+    let report = samizdat::evidence::bundle::verify_bundle_file(file, vkey, tsa_ca)?;
+    emit(s, &report);
+    Ok(exit::for_verdict(report.verdict()))
+}
+
+fn progress_bar(s: &Settings, len: u64, what: &str) -> indicatif::ProgressBar {
+    if s.quiet || s.json || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
+pub fn verify(s: &Settings) -> Result<u8> {
+    let bar = if s.quiet || s.json || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::new_spinner();
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("verifying {bytes} {bytes_per_sec}")
+        {
+            b.set_style(style);
+        }
+        b
+    };
+    let report = samizdat::verify::verify(&s.archive, |n| bar.set_position(n))?;
+    bar.finish_and_clear();
+    emit(s, &report);
+    Ok(exit::for_damage(!report.ok()))
+}
+
+pub fn log(s: &Settings, cmd: LogCommand) -> Result<u8> {
+    if !archive::exists(&s.archive) {
+        return Err(Error::Archive {
+            path: s.archive.clone(),
+            message: "no archive here".into(),
+        });
+    }
+    let verifier = archive::read_verifier(&s.archive)?;
+    let latest = archive::latest_checkpoint(&s.archive, &verifier)?;
+    let hashes = samizdat::log::hashes::HashStore::open_read_only(&s.archive.join(layout::HASHES))?;
+    let b64 = |h: &[Hash]| h.iter().map(|x| x.to_base64()).collect::<Vec<_>>();
+    match cmd {
+        LogCommand::Checkpoint => {
+            let p = s.archive.join(layout::CHECKPOINT);
+            let text = std::fs::read_to_string(&p).map_err(|_| {
+                Error::NotFound("no checkpoint yet: capture something first".into())
+            })?;
+            if s.json {
+                // A stored checkpoint that did not verify failed `latest_checkpoint` above.
+                let cp = latest.ok_or_else(|| {
+                    Error::NotFound("no checkpoint yet: capture something first".into())
+                })?;
+                print_json(
+                    &json!({"origin": cp.origin, "size": cp.size, "root": cp.root.to_base64(), "note": text, "vkey": verifier.to_vkey()}),
+                );
+            } else {
+                print_lines(s, &[Line::OutRaw(text)]);
+            }
+        }
+        LogCommand::Proof { leaf, size } => {
+            let cp = latest
+                .as_ref()
+                .ok_or_else(|| Error::NotFound("no checkpoint yet".into()))?;
+            let size = size.unwrap_or(cp.size);
+            if leaf >= size || size > cp.size {
+                return Err(Error::Usage(format!(
+                    "leaf {leaf} is not in a tree of size {size} (the latest signed checkpoint \
+                     covers {} leaves)",
+                    cp.size
+                )));
+            }
+            // Checked against the signed checkpoint: a damaged cache is refused (exit 3).
+            let c = hashes.checked_inclusion(leaf, size, cp)?;
+            let (proof, lh, root) = (c.proof, c.leaf_hash, c.root);
+            if s.json {
+                print_json(
+                    &json!({"leaf_index": leaf, "tree_size": size, "leaf_hash": lh.to_base64(), "root": root.to_base64(), "proof": b64(&proof)}),
+                );
+            } else {
+                let mut lines = vec![Line::Err(format!(
+                    "leaf {leaf} of {size}\nleaf hash {}\nroot {}",
+                    lh.to_base64(),
+                    root.to_base64()
+                ))];
+                lines.extend(b64(&proof).into_iter().map(Line::Err));
+                print_lines(s, &lines);
+            }
+        }
+        LogCommand::Consistency { old_size, new_size } => {
+            let cp = latest
+                .as_ref()
+                .ok_or_else(|| Error::NotFound("no checkpoint yet".into()))?;
+            if old_size == 0 || old_size > new_size || new_size > cp.size {
+                return Err(Error::Usage(format!(
+                    "need 0 < OLD_SIZE <= NEW_SIZE <= {} (the latest signed checkpoint)",
+                    cp.size
+                )));
+            }
+            let (r1, r2, proof) = hashes.checked_consistency(old_size, new_size, cp)?;
+            if s.json {
+                print_json(
+                    &json!({"old_size": old_size, "new_size": new_size, "old_root": r1.to_base64(), "new_root": r2.to_base64(), "proof": b64(&proof)}),
+                );
+            } else {
+                let mut lines = vec![Line::Err(format!(
+                    "{old_size} -> {new_size}\nold root {}\nnew root {}",
+                    r1.to_base64(),
+                    r2.to_base64()
+                ))];
+                lines.extend(b64(&proof).into_iter().map(Line::Err));
+                print_lines(s, &lines);
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+pub fn reindex(s: &Settings) -> Result<u8> {
+    if !archive::exists(&s.archive) {
+        return Err(Error::Archive {
+            path: s.archive.clone(),
+            message: "no archive here".into(),
+        });
+    }
+    // The config is checked as for any writer, but the index is not opened: it may be
+    // the damaged thing reindex is here to replace.
+    let _config = load_config(s)?;
+    let r = archive::reindex(&s.archive, |_| {})?;
+    emit(s, &r);
+    Ok(exit::for_damage(r.damage_found()))
+}

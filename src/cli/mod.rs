@@ -1,0 +1,162 @@
+//! The `samizdat` command line (docs/cli.md): parses arguments ([`args`]) into typed
+//! settings ([`settings`]), calls the library, renders what it returns ([`render`]:
+//! JSON on stdout with `--json`, words on stderr) and maps outcomes and errors to exit
+//! codes ([`exit`]: 0 done, 1 some failed, 2 usage, 3 damage).
+//!
+//! - [`commands`]: init, capture, verify, log, reindex, timestamp, export, verify-bundle.
+//! - [`posts`]: show, list.
+//! - [`watch`]: the watchlist, and `watch run` with its signals.
+//!
+//! The library prints nothing; this module is the only place that writes to stdout or
+//! stderr (besides tracing, and `serve`/`search`, which are the web room's).
+
+mod args;
+mod commands;
+mod exit;
+mod posts;
+mod render;
+mod settings;
+mod watch;
+
+use args::{Cli, Command, WatchCommand};
+use clap::Parser;
+use samizdat::error::Result;
+use samizdat::store::index::ListFilter;
+use serde_json::json;
+use settings::Settings;
+use std::process::ExitCode;
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+        }
+    };
+    init_tracing(cli.quiet, cli.verbose);
+    let mut s = match Settings::new(&cli) {
+        Ok(s) => s,
+        Err(e) => return failed(cli.json, &e),
+    };
+    match run(cli.command, &mut s) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => failed(s.json, &e),
+    }
+}
+
+fn failed(json: bool, e: &samizdat::Error) -> ExitCode {
+    report_error(json, e);
+    ExitCode::from(exit::for_error(e))
+}
+
+/// An error that stopped the command: as JSON on stdout with `--json`, and always in
+/// words on stderr.
+fn report_error(json: bool, e: &samizdat::Error) {
+    if json {
+        render::print_json(&json!({"error": e.to_string()}));
+    }
+    eprintln!("samizdat: error: {e}");
+}
+
+fn init_tracing(quiet: bool, verbose: u8) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SAMIZDAT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("samizdat={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
+    match cmd {
+        Command::Init => commands::init(s),
+        Command::Capture {
+            urls,
+            from,
+            no_media,
+            timestamp,
+            watch,
+        } => {
+            let code = if watch {
+                let mut urls = urls;
+                if let Some(f) = &from {
+                    urls.extend(settings::read_url_list(f)?);
+                }
+                watch::run(
+                    s,
+                    WatchCommand::Add {
+                        urls,
+                        from: None,
+                        every: None,
+                        backfill: None,
+                    },
+                )?
+            } else {
+                commands::capture(s, urls, from, no_media)?
+            };
+            if timestamp {
+                commands::timestamp_after_capture(s, code)
+            } else {
+                Ok(code)
+            }
+        }
+        Command::Show { post } => posts::show(s, &post),
+        Command::List {
+            platform,
+            state,
+            since,
+            author,
+            limit,
+        } => {
+            let since = since
+                .map(|v| settings::parse_since(&v, &s.clock))
+                .transpose()?;
+            posts::list(
+                s,
+                ListFilter {
+                    platform,
+                    state,
+                    since,
+                    author,
+                    limit,
+                },
+            )
+        }
+        Command::Verify => commands::verify(s),
+        Command::Log(l) => commands::log(s, l),
+        Command::Watch(w) => watch::run(s, w),
+        Command::Reindex => commands::reindex(s),
+        Command::Timestamp => commands::timestamp(s),
+        Command::Export {
+            posts,
+            bundle,
+            wacz,
+            query,
+            all,
+        } => commands::export(
+            s,
+            &posts,
+            bundle.as_deref(),
+            wacz.as_deref(),
+            query.as_deref(),
+            all,
+        ),
+        // The web room builds its own runtime inside (see the integration notes).
+        Command::Serve { listen } => samizdat::web::serve_cmd(&s.archive, &s.config_path, listen),
+        Command::Search { query, limit } => {
+            samizdat::web::search_cmd(&s.archive, &query, limit, s.json)
+        }
+        Command::VerifyBundle { file, vkey, tsa_ca } => {
+            commands::verify_bundle(s, &file, vkey.as_deref(), tsa_ca.as_deref())
+        }
+    }
+}

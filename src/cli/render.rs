@@ -1,0 +1,535 @@
+//! The one renderer: every value a command returns becomes either one JSON line on
+//! stdout (`--json`, the machine interface) or [`Line`]s for a person (docs/cli.md,
+//! "Output"). A type says both in its [`Render`] impl; [`emit`] prints them. Human
+//! words go to stderr (`Say` is silenced by `--quiet`, `Err` is not); only what a
+//! command is for (a key, a checkpoint, a verify-bundle report) goes to stdout.
+
+use super::settings::Settings;
+use samizdat::capture::CaptureResult;
+use samizdat::evidence::check::{self, Kind};
+use samizdat::evidence::{Exported, Timestamped, TsaOutcome};
+use samizdat::store::archive::Reindexed;
+use samizdat::store::index::WatchRow;
+use samizdat::watch::{Event, Report, RunSummary};
+use serde_json::{Value, json};
+use std::io::Write;
+
+/// One line for a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line {
+    /// stderr, unless `--quiet`.
+    Say(String),
+    /// stderr, always (failures, damage, and what some commands are for).
+    Err(String),
+    /// stdout, with a newline.
+    Out(String),
+    /// stdout, exactly as given.
+    OutRaw(String),
+}
+
+/// A result the command line shows.
+pub trait Render {
+    /// The `--json` value (one line on stdout).
+    fn json(&self) -> Value;
+    /// The words for a person.
+    fn human(&self) -> Vec<Line>;
+}
+
+/// Prints `r` as `--json` asks: its JSON line, or its words.
+pub fn emit(s: &Settings, r: &impl Render) {
+    if s.json {
+        print_json(&r.json());
+    } else {
+        print_lines(s, &r.human());
+    }
+}
+
+/// Prints lines for a person.
+pub fn print_lines(s: &Settings, lines: &[Line]) {
+    for l in lines {
+        match l {
+            Line::Say(m) => say(s, m),
+            Line::Err(m) => eprintln!("{m}"),
+            Line::Out(m) => println!("{m}"),
+            Line::OutRaw(m) => print!("{m}"),
+        }
+    }
+}
+
+/// Human words on stderr unless --quiet.
+pub fn say(s: &Settings, msg: impl AsRef<str>) {
+    if !s.quiet {
+        eprintln!("{}", msg.as_ref());
+    }
+}
+
+/// One JSON line on stdout.
+pub fn print_json(v: &Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{v}");
+}
+
+/// A serialisable library value as JSON (these types cannot fail to serialise; if one
+/// ever did, the JSON line says so rather than the process panicking).
+pub fn to_json<T: serde::Serialize>(t: &T) -> Value {
+    serde_json::to_value(t).unwrap_or_else(|e| json!({"error": e.to_string()}))
+}
+
+/// `init`.
+pub struct Initialised {
+    pub archive: std::path::PathBuf,
+    pub existed: bool,
+    pub vkey: String,
+}
+
+impl Render for Initialised {
+    fn json(&self) -> Value {
+        json!({"archive": self.archive, "created": !self.existed, "vkey": self.vkey})
+    }
+    fn human(&self) -> Vec<Line> {
+        vec![
+            Line::Say(format!(
+                "{} archive at {}",
+                if self.existed { "existing" } else { "created" },
+                self.archive.display()
+            )),
+            Line::Say("verifier key (publish it so others can check your checkpoints):".into()),
+            Line::Out(self.vkey.clone()),
+        ]
+    }
+}
+
+impl Render for CaptureResult {
+    fn json(&self) -> Value {
+        to_json(self)
+    }
+    fn human(&self) -> Vec<Line> {
+        let line = match (&self.post_id, &self.error) {
+            (Some(id), None) => format!(
+                "captured {} -> {id} ({} records)",
+                self.url,
+                self.record_ids.len()
+            ),
+            (_, Some(e)) => format!("{} {}: {e}", self.status.to_uppercase(), self.url),
+            (None, None) => format!("{} {}", self.status, self.url),
+        };
+        let mut out = vec![Line::Say(line)];
+        out.extend(
+            self.warnings
+                .iter()
+                .map(|w| Line::Say(format!("  warning: {w}"))),
+        );
+        out
+    }
+}
+
+impl Render for samizdat::verify::Report {
+    fn json(&self) -> Value {
+        to_json(self)
+    }
+    fn human(&self) -> Vec<Line> {
+        let mut out: Vec<Line> = self
+            .notes
+            .iter()
+            .map(|n| Line::Say(format!("note: {n}")))
+            .collect();
+        out.extend(self.problems.iter().map(|p| Line::Err(format!("DAMAGE: {p}"))));
+        out.push(Line::Say(format!(
+            "{} records in {} files ({} MB), {} checkpoints; tree size {} root {}",
+            self.records,
+            self.files,
+            self.bytes / 1_000_000,
+            self.checkpoints,
+            self.tree_size,
+            self.root
+        )));
+        out.push(Line::Say(if self.ok() {
+            "verify: OK".to_string()
+        } else {
+            format!("verify: {} problems", self.problems.len())
+        }));
+        out
+    }
+}
+
+impl Render for Reindexed {
+    fn json(&self) -> Value {
+        to_json(self)
+    }
+    fn human(&self) -> Vec<Line> {
+        let mut out: Vec<Line> = self
+            .notes
+            .iter()
+            .map(|n| Line::Say(format!("note: {n}")))
+            .collect();
+        out.extend(self.damaged.iter().map(|d| Line::Err(format!("DAMAGE: {d}"))));
+        out.extend(self.unapplied.iter().map(|u| {
+            Line::Err(format!(
+                "DAMAGE: {u}: indexed as a leaf, but its post/check/watch rows could not be derived"
+            ))
+        }));
+        out.extend(
+            self.moved
+                .iter()
+                .map(|m| Line::Err(format!("moved the damaged old file to {}", m.display()))),
+        );
+        if !self.unknown_leaf_hashes.is_empty() {
+            out.push(Line::Err(format!(
+                "DAMAGE: no leaf hash is known for leaves {:?} (their records are unreadable and \
+                 neither the old index nor the stored tree hashes vouch for them): the log \
+                 cannot be extended until they are restored from a backup",
+                self.unknown_leaf_hashes
+            )));
+        }
+        out.push(Line::Say(format!(
+            "reindexed {} records{}",
+            self.records,
+            if self.damaged.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} damaged ranges skipped (every readable record is indexed)",
+                    self.damaged.len()
+                )
+            }
+        )));
+        out
+    }
+}
+
+/// The words for one TSA's answer of `timestamp` / `capture --timestamp`.
+fn tsa_line(size: u64, o: &TsaOutcome) -> Option<Line> {
+    match (&o.token, &o.error) {
+        (Some(t), _) => Some(Line::Say(format!(
+            "timestamped checkpoint {} by {}: {} (signer {}{}) -> {}",
+            size,
+            o.tsa,
+            t.gen_time,
+            t.signer,
+            if t.chain_checked {
+                ", chain checked against tsa_ca"
+            } else {
+                ", chain NOT checked: no tsa_ca configured"
+            },
+            o.file.as_deref().unwrap_or("")
+        ))),
+        (_, Some(e)) => Some(Line::Err(format!("FAILED {}: {e}", o.tsa))),
+        _ => None,
+    }
+}
+
+impl Render for Timestamped {
+    fn json(&self) -> Value {
+        json!({"checkpoint_size": self.checkpoint.size, "tokens": self.outcomes})
+    }
+    fn human(&self) -> Vec<Line> {
+        self.outcomes
+            .iter()
+            .filter_map(|o| tsa_line(self.checkpoint.size, o))
+            .collect()
+    }
+}
+
+impl Render for Exported {
+    fn json(&self) -> Value {
+        match self {
+            Exported::Bundle(b) => to_json(b),
+            Exported::Wacz(w) => to_json(w),
+        }
+    }
+    fn human(&self) -> Vec<Line> {
+        match self {
+            Exported::Bundle(b) => {
+                let mut out = vec![Line::Say(format!(
+                    "wrote {} ({} records, checkpoint {}, {} timestamps)",
+                    b.bundle.display(),
+                    b.records,
+                    b.checkpoint_size,
+                    b.timestamps
+                ))];
+                if b.timestamps == 0 {
+                    out.push(Line::Say("note: no timestamped checkpoint covers this post yet: run `samizdat timestamp` and export again".into()));
+                }
+                out
+            }
+            Exported::Wacz(w) => vec![Line::Say(format!(
+                "wrote {} ({} posts, {} records, {} pages)",
+                w.wacz.display(),
+                w.posts,
+                w.records,
+                w.pages
+            ))],
+        }
+    }
+}
+
+/// `s` with control characters escaped: member names and record fields come from the
+/// file, and must not print lines (or terminal escapes) of their own.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+impl Render for check::Report {
+    fn json(&self) -> Value {
+        let facts = &self.facts;
+        let (proven, not_proven) = check::conclusions(self);
+        json!({"ok": self.verdict() == check::Verdict::Evidence, "kind": self.kind, "consistent": self.consistent(), "findings": self.findings,
+            "vkey_fingerprint": facts.fingerprint, "vkey_checked": facts.key_given,
+            "tsa_checked": facts.tsa_given, "timestamps": facts.times, "proven": proven, "not_proven": not_proven})
+    }
+    fn human(&self) -> Vec<Line> {
+        let facts = &self.facts;
+        let (proven, not_proven) = check::conclusions(self);
+        let mut out: Vec<Line> = self
+            .findings
+            .iter()
+            .map(|f| {
+                Line::Out(format!(
+                    "{} {}: {}",
+                    if f.ok { "ok  " } else { "FAIL" },
+                    printable(&f.file),
+                    printable(&f.what)
+                ))
+            })
+            .collect();
+        out.push(Line::Out(String::new()));
+        if self.kind == Kind::Bundle {
+            out.push(Line::Out(format!(
+                "log key fingerprint: {}",
+                facts.fingerprint.as_deref().unwrap_or("(unreadable)")
+            )));
+            if !facts.key_given {
+                out.push(Line::Out(
+                    "  IDENTITY NOT CHECKED: the key was taken from inside the bundle; pass --vkey with the key the archive published.".into(),
+                ));
+            }
+            if !facts.tsa_given && facts.tokens > 0 {
+                out.push(Line::Out(
+                    "  TSA IDENTITY NOT CHECKED: the TSA certificates were taken from inside the bundle; pass --tsa-ca with the authority's own CA certificate.".into(),
+                ));
+            }
+            out.push(Line::Out(String::new()));
+        }
+        out.push(Line::Out(
+            match (self.consistent(), self.kind) {
+                (false, _) | (_, Kind::Unreadable) => {
+                    "verify-bundle: TAMPERING OR DAMAGE FOUND (see FAIL lines)"
+                }
+                (true, Kind::Wacz) => {
+                    "verify-bundle: a consistent WACZ package, NOT EVIDENCE: it carries no log proofs, checkpoint or timestamp (exit 1)"
+                }
+                (true, Kind::Bundle) => "verify-bundle: every check passed",
+            }
+            .into(),
+        ));
+        out.push(Line::Out("What this proves:".into()));
+        out.extend(proven.iter().map(|p| Line::Out(format!("  - {p}"))));
+        out.push(Line::Out("What this does not prove:".into()));
+        out.extend(not_proven.iter().map(|p| Line::Out(format!("  - {p}"))));
+        out
+    }
+}
+
+impl Render for Report {
+    fn json(&self) -> Value {
+        to_json(self)
+    }
+    fn human(&self) -> Vec<Line> {
+        let mut line = format!("{} {}", self.action, self.url);
+        if let Some(id) = &self.post_id {
+            line += &format!(" -> {id}");
+        }
+        if let Some(o) = self.outcome {
+            line += &format!(": {}", o.as_str());
+        }
+        if let Some(c) = self.cause {
+            line += &format!(" (cause {})", c.as_str());
+        }
+        if let Some(m) = &self.message {
+            line += &format!(" \"{m}\"");
+        }
+        if let Some(e) = &self.error {
+            line += &format!(": {e}");
+        }
+        if let Some(n) = &self.next_check {
+            line += &format!("; next {n}");
+        }
+        vec![Line::Say(line)]
+    }
+}
+
+impl Render for RunSummary {
+    /// A batch's summary is words only: `--json` prints nothing for it.
+    fn json(&self) -> Value {
+        Value::Null
+    }
+    /// One line on what a batch left for later, when it left anything.
+    fn human(&self) -> Vec<Line> {
+        let left = self.backing_off + self.over_host_budget + self.over_batch + self.stopped;
+        if left == 0 {
+            return vec![];
+        }
+        vec![Line::Say(format!(
+            "ran {}; left due for later: {} (hosts backing off {}, over the per-host budget {}, over the batch {}, not started because of the stop {})",
+            self.ran,
+            left,
+            self.backing_off,
+            self.over_host_budget,
+            self.over_batch,
+            self.stopped
+        ))]
+    }
+}
+
+impl Render for WatchRow {
+    fn json(&self) -> Value {
+        to_json(self)
+    }
+    fn human(&self) -> Vec<Line> {
+        vec![Line::Err(format!(
+            "{}  {}  {}  next {}{}  from {}",
+            self.kind,
+            self.url,
+            self.state
+                .as_deref()
+                .or(self.last_error.as_deref())
+                .unwrap_or("-"),
+            self.next_due,
+            self.every
+                .as_ref()
+                .map(|e| format!(" (every {e})"))
+                .unwrap_or_default(),
+            self.origin
+        ))]
+    }
+}
+
+/// What the monitor said, and how many failures it counts.
+pub fn event(s: &Settings, e: &Event<'_>, failed: &mut usize) {
+    match e {
+        Event::Watching => say(s, "watching; stop with Ctrl-C or SIGTERM"),
+        Event::Stopped => say(s, "stopped cleanly"),
+        Event::Report(r) => {
+            if r.action == "failed" {
+                *failed += 1;
+            }
+            emit(s, *r);
+        }
+        Event::Batch(sum) => {
+            if !s.json {
+                print_lines(s, &sum.human());
+            }
+        }
+        Event::Timestamped {
+            checkpoint_size,
+            outcomes,
+        } => {
+            for o in outcomes.iter() {
+                if o.error.is_some() {
+                    *failed += 1;
+                }
+                if s.json {
+                    print_json(
+                        &json!({"action": "timestamped", "checkpoint_size": checkpoint_size, "tsa": o}),
+                    );
+                } else {
+                    say(
+                        s,
+                        format!(
+                            "timestamp of checkpoint {} from {}: {}",
+                            checkpoint_size,
+                            o.tsa,
+                            o.error.as_deref().unwrap_or("ok")
+                        ),
+                    );
+                }
+            }
+        }
+        // A failure to timestamp is said even with --json (on stderr).
+        Event::TimestampFailed(m) => {
+            *failed += 1;
+            eprintln!("samizdat: timestamp failed: {m}");
+        }
+    }
+}
+
+/// `watch status`: the status value, in words (it is a JSON value already).
+pub fn watch_status(v: &Value) -> Vec<Line> {
+    let mut out = vec![Line::Err("posts by state:".into())];
+    for (k, n) in v["posts_by_state"].as_object().into_iter().flatten() {
+        out.push(Line::Err(format!("  {k}: {n}")));
+    }
+    out.push(Line::Err(format!(
+        "due now: {} posts, {} accounts",
+        v["due"]["posts"], v["due"]["accounts"]
+    )));
+    let b = &v["next_batch"];
+    out.push(Line::Err(format!(
+        "a batch now would run {} and leave {} for later ({} hosts backing off, {} over the per-host budget of {}, {} over the batch of {})",
+        b["would_run"],
+        b["backing_off"].as_u64().unwrap_or(0)
+            + b["over_host_budget"].as_u64().unwrap_or(0)
+            + b["over_batch"].as_u64().unwrap_or(0),
+        b["backing_off"],
+        b["over_host_budget"],
+        b["host_budget"],
+        b["over_batch"],
+        b["batch"]
+    )));
+    for h in v["hosts"].as_array().into_iter().flatten() {
+        if h["failures_in_a_row"].as_u64().unwrap_or(0) == 0 {
+            continue;
+        }
+        out.push(Line::Err(format!(
+            "host {}: {} failures in a row, last at {}: {}{}",
+            h["host"].as_str().unwrap_or("?"),
+            h["failures_in_a_row"],
+            h["last_failure"].as_str().unwrap_or("?"),
+            h["last_error"].as_str().unwrap_or(""),
+            h["backing_off_until"]
+                .as_str()
+                .map(|u| format!("; left alone until {u}"))
+                .unwrap_or_default()
+        )));
+    }
+    for (h, e) in v["last_error_per_host"].as_object().into_iter().flatten() {
+        out.push(Line::Err(format!(
+            "last error {h} at {}: {}",
+            e["at"].as_str().unwrap_or("?"),
+            e["message"].as_str().unwrap_or("")
+        )));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("a\nb\u{1b}[31m"), "a\\u{a}b\\u{1b}[31m");
+    }
+
+    #[test]
+    fn a_batch_that_left_nothing_says_nothing() {
+        assert!(RunSummary::default().human().is_empty());
+        let sum = RunSummary {
+            ran: 3,
+            over_batch: 2,
+            ..RunSummary::default()
+        };
+        assert_eq!(
+            sum.human(),
+            vec![Line::Say("ran 3; left due for later: 2 (hosts backing off 0, over the per-host budget 0, over the batch 2, not started because of the stop 0)".into())]
+        );
+    }
+}
