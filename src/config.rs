@@ -12,7 +12,9 @@ use std::time::Duration;
 /// is an error that names the key (never a silent zero).
 macro_rules! duration_key {
     ($name:ident, $key:literal) => {
-        fn $name<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Duration, D::Error> {
+        fn $name<'de, D: serde::Deserializer<'de>>(
+            d: D,
+        ) -> std::result::Result<Duration, D::Error> {
             let s = String::deserialize(d)?;
             parse_duration(&s).map_err(|e| serde::de::Error::custom(format!("{}: {e}", $key)))
         }
@@ -27,10 +29,14 @@ duration_key!(de_account_interval, "watch.account_interval");
 duration_key!(de_backoff, "watch.backoff");
 duration_key!(de_backoff_max, "watch.backoff_max");
 
-fn de_schedule<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<Duration>, D::Error> {
+fn de_schedule<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<Duration>, D::Error> {
     Vec::<String>::deserialize(d)?
         .iter()
-        .map(|s| parse_duration(s).map_err(|e| serde::de::Error::custom(format!("watch.schedule: {e}"))))
+        .map(|s| {
+            parse_duration(s).map_err(|e| serde::de::Error::custom(format!("watch.schedule: {e}")))
+        })
         .collect()
 }
 
@@ -482,16 +488,26 @@ mod tests {
             ("[watch]\nschedule = [\"5m\", \"1x\"]\n", "watch.schedule"),
             ("[watch]\nbackoff = \"0s\"\n", "backoff must be more than 0"),
             ("[timestamp]\ninterval = \"later\"\n", "timestamp.interval"),
-            ("[log]\ncheckpoint_interval = \"-1m\"\n", "log.checkpoint_interval"),
+            (
+                "[log]\ncheckpoint_interval = \"-1m\"\n",
+                "log.checkpoint_interval",
+            ),
         ] {
             std::fs::write(&p, toml).unwrap();
             let e = Config::load(&p).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{e}");
             assert!(e.to_string().contains(key), "{key}: {e}");
         }
-        std::fs::write(&p, "[watch]\nschedule = [\"90s\", \"2h\"]\nfollow_up = \"3m\"\n").unwrap();
+        std::fs::write(
+            &p,
+            "[watch]\nschedule = [\"90s\", \"2h\"]\nfollow_up = \"3m\"\n",
+        )
+        .unwrap();
         let c = Config::load(&p).unwrap();
-        assert_eq!(c.watch.schedule, vec![Duration::from_secs(90), Duration::from_secs(7200)]);
+        assert_eq!(
+            c.watch.schedule,
+            vec![Duration::from_secs(90), Duration::from_secs(7200)]
+        );
         assert_eq!(c.watch.follow_up, Duration::from_secs(180));
     }
 

@@ -683,14 +683,19 @@ fn a_capture_killed_mid_way_leaves_an_archive_that_verifies_and_continues() {
         let before = warc_bytes(&ar);
         // Kill once a few captures are written (more each round), long before all 200.
         let after = 3 + 10 * round;
-        let (seen, status) =
-            kill_after_lines(samizdat(&ar).arg("--json").arg("capture").args(&urls), after);
+        let (seen, status) = kill_after_lines(
+            samizdat(&ar).arg("--json").arg("capture").args(&urls),
+            after,
+        );
         assert_eq!(
             status.signal(),
             Some(9),
             "round {round}: the capture ended before the kill ({status:?})"
         );
-        assert!(seen >= after && seen < 200, "round {round}: {seen} captures done");
+        assert!(
+            seen >= after && seen < 200,
+            "round {round}: {seen} captures done"
+        );
         // The kill landed mid-way: the captures reported done are on disk, not all are.
         assert!(
             warc_bytes(&ar) > before,

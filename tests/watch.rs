@@ -404,7 +404,10 @@ fn verify_passes_after_watch_run_is_killed_and_restarted() {
             "watch run ended before the kill ({status:?})"
         );
     }
-    assert!(seen < ids.len(), "{seen} checks done: the kill came after the batch");
+    assert!(
+        seen < ids.len(),
+        "{seen} checks done: the kill came after the batch"
+    );
     let done: Vec<String> = ids
         .iter()
         .filter(|id| {
@@ -856,4 +859,133 @@ fn sigterm_stops_between_checks_cleanly_and_the_rest_stays_due() {
         let v = show(&ar, &format!("mastodon:{HOST}/{id}"));
         assert_eq!(outcomes(&v), ["live"], "{id}");
     }
+}
+
+/// A bad duration is a usage or config error (exit 2) naming the option or key, never a
+/// silent zero: on the command line (`--every`) and in the config (`[watch]`).
+#[test]
+fn a_bad_duration_exits_2_and_names_it() {
+    let srv = server();
+    let (_d, ar) = setup(&srv);
+    let id = "110000000000000071";
+    live(&srv, id, "hello");
+    let (code, out, err) =
+        run_code(sz(&ar, T0).args(["watch", "add", &post_url(id), "--every", "5x"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("--every") && err.contains("5x"), "{err}");
+    // Refused before anything was fetched or written.
+    assert_eq!(srv.hits(&format!("/api/v1/statuses/{id}")), 0);
+    let (code, _, err) = run_code(samizdat(&ar).args(["list", "--since", "yesterday-ish"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--since"), "{err}");
+
+    let cfg = std::fs::read_to_string(ar.join("samizdat.toml")).unwrap();
+    for (bad, key) in [
+        ("[watch]\nfollow_up = \"soon\"\n", "watch.follow_up"),
+        (
+            "[watch]\nschedule = [\"5m\", \"an hour\"]\n",
+            "watch.schedule",
+        ),
+        (
+            "[timestamp]\ninterval = \"10 parsecs\"\n",
+            "timestamp.interval",
+        ),
+    ] {
+        std::fs::write(ar.join("samizdat.toml"), format!("{cfg}\n{bad}")).unwrap();
+        let (code, out, err) = run_code(sz(&ar, T0).args(["--json", "watch", "run", "--once"]));
+        assert_eq!(code, 2, "{key}: {out}{err}");
+        assert!(err.contains(key), "{key}: {err}");
+        let e: Value = serde_json::from_str(out.trim()).unwrap();
+        assert!(e["error"].as_str().is_some_and(|m| m.contains(key)), "{e}");
+    }
+    // A bad fixed clock is named too.
+    std::fs::write(ar.join("samizdat.toml"), cfg).unwrap();
+    let (code, _, err) = run_code(sz(&ar, "next tuesday").args(["watch", "list"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("SAMIZDAT_NOW"), "{err}");
+}
+
+/// One clock: under `SAMIZDAT_NOW` the file's warcinfo and every record a check writes
+/// carry that time. (The exchanges of a first capture, `capture_all`, are still dated
+/// by the fetch: the capture room is not on the clock yet.)
+#[test]
+fn records_written_under_a_fixed_clock_carry_its_time() {
+    let srv = server();
+    let (_d, ar) = setup(&srv);
+    let id = "110000000000000072";
+    live(&srv, id, "hello");
+    run_ok(sz(&ar, T0).args(["watch", "add", &post_url(id)]));
+    let before = warc_headers(&ar).len();
+    run_once(&ar, &at(5));
+    let headers = warc_headers(&ar);
+    let date = |h: &String| {
+        h.lines()
+            .find_map(|l| l.strip_prefix("WARC-Date: "))
+            .unwrap_or_else(|| panic!("no date: {h}"))
+            .to_string()
+    };
+    let info: Vec<&String> = headers
+        .iter()
+        .filter(|h| h.contains("WARC-Type: warcinfo"))
+        .collect();
+    assert_eq!(info.len(), 1, "{headers:?}");
+    assert_eq!(date(info[0]), "2026-03-01T12:00:00.000000Z", "{}", info[0]);
+    let checks = &headers[before..];
+    assert!(
+        checks.len() >= 3,
+        "a request, its answer and the check: {checks:?}"
+    );
+    for h in checks {
+        assert_eq!(date(h), "2026-03-01T12:05:00.000000Z", "{h}");
+    }
+}
+
+/// `Monitor::run` runs batches until its shutdown future resolves, then stops cleanly
+/// (and says so), without a signal.
+#[test]
+fn the_monitor_runs_until_its_shutdown_future_resolves() {
+    use samizdat::capture::{Fetcher, Writer};
+    use samizdat::config::Config;
+    use samizdat::store::archive::{Archive, layout};
+    use samizdat::watch::{Event, Monitor, Watcher};
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    let config = Config::default();
+    let cfg_path = ar.join("samizdat.toml");
+    let archive = Archive::open(&ar, config.clone()).unwrap();
+    let fetcher = std::sync::Arc::new(Fetcher::new(&config, &cfg_path).unwrap());
+    let (writer, handle) = Writer::start(archive);
+    let w = Watcher::new(&config, fetcher, writer, ar.join(layout::INDEX));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut seen = vec![];
+    let started = std::time::Instant::now();
+    rt.block_on(async {
+        let m = Monitor {
+            watcher: &w,
+            archive: ar.clone(),
+            config: config.clone(),
+            config_path: cfg_path.clone(),
+        };
+        let shutdown = tokio::time::sleep(std::time::Duration::from_millis(300));
+        m.run(shutdown, |e| {
+            seen.push(match e {
+                Event::Watching => "watching",
+                Event::Batch(_) => "batch",
+                Event::Stopped => "stopped",
+                _ => "other",
+            })
+        })
+        .await
+        .unwrap();
+    });
+    // The pause between batches is 5 s; the shutdown cut it short.
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    assert_eq!(seen, ["watching", "batch", "stopped"]);
+    assert!(w.stop.load(std::sync::atomic::Ordering::SeqCst));
+    drop(w);
+    drop(rt);
+    handle.join().unwrap();
 }

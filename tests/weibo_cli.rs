@@ -583,18 +583,47 @@ fn walled(show: Resp, page: Resp, signal: &str) {
         shows[1]
     );
     assert_eq!(srv.hits("/visitor/genvisitor2"), 1);
-    // Never recorded as gone.
-    let (code, out, _) = run_code(
+    // Never recorded as a post, so never as gone: `show` finds no post (exit 1, named),
+    // `list` lists nothing, and no post record was written.
+    let (code, out, err) = run_code(
         samizdat(&ar)
             .arg("--json")
             .arg("show")
             .arg(format!("weibo:{OTHER}")),
     );
-    if code == 0 {
-        let v: Value = serde_json::from_str(&out).unwrap();
-        assert_ne!(v["state"], "gone");
-        assert_ne!(v["state"], "deleted");
-    }
+    assert_eq!(
+        code, 1,
+        "{signal}: a walled capture made a post: {out}{err}"
+    );
+    let e: Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(
+        e["error"].as_str().is_some_and(|m| m.contains("no post")),
+        "{e}"
+    );
+    let (code, out, err) = run_code(samizdat(&ar).args(["--json", "list"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(json_lines(&out).is_empty(), "{signal}: {out}");
+    assert_eq!(
+        line["record_ids"].as_array().map(|r| r.is_empty()),
+        Some(false),
+        "{line}"
+    );
+    // What was asked and answered is kept as evidence of the wall: every exchange's
+    // records are in the archive, and it verifies.
+    let (code, out, err) = run_code(samizdat(&ar).args(["--json", "verify"]));
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    let n = line["record_ids"].as_array().unwrap().len() as u64;
+    assert_eq!(
+        v["records"].as_u64(),
+        Some(n),
+        "{signal}: the failed capture's records (its file's warcinfo and the exchanges), nothing else: {v} {line}"
+    );
+    assert_eq!(
+        line["leaf_indexes"],
+        serde_json::json!([0, n - 1]),
+        "{line}"
+    );
     verify_ok(&ar);
 }
 

@@ -133,7 +133,11 @@ impl Render for samizdat::verify::Report {
             .iter()
             .map(|n| Line::Say(format!("note: {n}")))
             .collect();
-        out.extend(self.problems.iter().map(|p| Line::Err(format!("DAMAGE: {p}"))));
+        out.extend(
+            self.problems
+                .iter()
+                .map(|p| Line::Err(format!("DAMAGE: {p}"))),
+        );
         out.push(Line::Say(format!(
             "{} records in {} files ({} MB), {} checkpoints; tree size {} root {}",
             self.records,
@@ -162,7 +166,11 @@ impl Render for Reindexed {
             .iter()
             .map(|n| Line::Say(format!("note: {n}")))
             .collect();
-        out.extend(self.damaged.iter().map(|d| Line::Err(format!("DAMAGE: {d}"))));
+        out.extend(
+            self.damaged
+                .iter()
+                .map(|d| Line::Err(format!("DAMAGE: {d}"))),
+        );
         out.extend(self.unapplied.iter().map(|u| {
             Line::Err(format!(
                 "DAMAGE: {u}: indexed as a leaf, but its post/check/watch rows could not be derived"
@@ -379,12 +387,7 @@ impl Render for RunSummary {
         }
         vec![Line::Say(format!(
             "ran {}; left due for later: {} (hosts backing off {}, over the per-host budget {}, over the batch {}, not started because of the stop {})",
-            self.ran,
-            left,
-            self.backing_off,
-            self.over_host_budget,
-            self.over_batch,
-            self.stopped
+            self.ran, left, self.backing_off, self.over_host_budget, self.over_batch, self.stopped
         ))]
     }
 }

@@ -19,17 +19,15 @@ pub fn run(s: &mut Settings, cmd: WatchCommand) -> Result<u8> {
     }
     // Validated before anything is opened: a bad value is a usage error (exit 2).
     let every = match &cmd {
-        WatchCommand::Add {
-            every: Some(e), ..
-        } => Some(Every::parse(e)?),
+        WatchCommand::Add { every: Some(e), .. } => Some(Every::parse(e)?),
         _ => None,
     };
     let config = load_config(s)?;
     let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?);
     let archive = Archive::open(&s.archive, config.clone())?.with_clock(s.clock);
     let (writer, handle) = Writer::start(archive);
-    let w = Watcher::new(&config, fetcher, writer, s.archive.join(layout::INDEX))
-        .with_clock(s.clock);
+    let w =
+        Watcher::new(&config, fetcher, writer, s.archive.join(layout::INDEX)).with_clock(s.clock);
     let mut failed = 0usize;
     let sr: &Settings = s;
     let res: Result<()> = sr.runtime()?.block_on(async {

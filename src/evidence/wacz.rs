@@ -399,10 +399,7 @@ pub fn export_wacz_at(
     pj.push('\n');
     small(&mut z, "pages/pages.jsonl", pj.as_bytes())?;
 
-    let now = clock
-        .now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
+    let now = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
     let mut dp = json!({
         "profile": "data-package",
         "wacz_version": "1.1.1",

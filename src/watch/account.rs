@@ -198,8 +198,10 @@ impl Watcher {
         &self,
         posts: &[Post],
     ) -> Vec<(Option<Post>, Option<(String, Option<String>)>)> {
-        let keys: Vec<(String, String)> =
-            posts.iter().map(|p| (p.id.0.clone(), p.url.clone())).collect();
+        let keys: Vec<(String, String)> = posts
+            .iter()
+            .map(|p| (p.id.0.clone(), p.url.clone()))
+            .collect();
         let n = keys.len();
         let found = self
             .read(move |ix| {

@@ -563,9 +563,7 @@ impl Watcher {
     pub async fn run_once(&self, mut on_report: impl FnMut(&Report)) -> Result<RunSummary> {
         use futures_util::StreamExt;
         let (cfg, budget, n) = (self.cfg.clone(), self.host_budget, self.now());
-        let batch = self
-            .read(move |ix| plan_due(ix, &cfg, budget, n))
-            .await??;
+        let batch = self.read(move |ix| plan_due(ix, &cfg, budget, n)).await??;
         let mut summary = RunSummary {
             ran: 0,
             backing_off: batch.backing_off,
@@ -659,14 +657,8 @@ impl Watcher {
                                     fail(host)
                                 }
                             };
-                            self.check_post_in_slot(
-                                &r.url,
-                                id,
-                                r.every.as_deref(),
-                                slot,
-                                seen,
-                            )
-                            .await
+                            self.check_post_in_slot(&r.url, id, r.every.as_deref(), slot, seen)
+                                .await
                         }
                         None => Report::failed(&r.url, "watched post without a post id"),
                     };

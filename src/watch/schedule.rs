@@ -58,8 +58,8 @@ pub fn next_check(
         }
         found.unwrap_or_else(|| {
             let age = at.duration_since(first_seen);
-            let daily_until =
-                jiff::SignedDuration::try_from(cfg.daily_until).unwrap_or(jiff::SignedDuration::MAX);
+            let daily_until = jiff::SignedDuration::try_from(cfg.daily_until)
+                .unwrap_or(jiff::SignedDuration::MAX);
             let step = if age < daily_until {
                 Duration::from_secs(86400)
             } else {
