@@ -17,8 +17,10 @@
 //!   `verify-bundle`, WACZ export.
 //! - [`watch`]: the watchlist and the monitor: account polls, re-checks on a decaying
 //!   schedule, check records; priorities, fairness, host budgets and backoff in
-//!   `watch::schedule` (pure), chosen and run in `Watcher::run_once`; states are derived
-//!   by `store::state` (pure; the index and `verify-bundle` both use it).
+//!   `watch::schedule` (pure), chosen and run in `Watcher::run_once`; the daemon loop in
+//!   `watch::Monitor::run` (until a shutdown future resolves); index reads on the
+//!   blocking pool; states are derived by `store::state` (pure; the index and
+//!   `verify-bundle` both use it).
 //! - [`verify`]: re-hash everything and name what is damaged.
 //! - [`web`]: `samizdat serve` (pages, JSON API, the public log, API captures behind a
 //!   bearer token and the SSRF guard) and `samizdat search` (`store::search`: FTS5 with

@@ -1,5 +1,5 @@
 //! The monitor of `watch run`: batches of due work, each followed by the automatic
-//! timestamp (SPEC section 6), until a shutdown future resolves.
+//! timestamp (see `evidence::auto_timestamp`), until a shutdown future resolves.
 //!
 //! The monitor prints nothing: it hands every [`Event`] to its caller, which renders it.
 //! Signals are the caller's too: [`Monitor::run`] takes any future as its shutdown, so

@@ -212,6 +212,30 @@ pub fn plan_batch(
 mod tests {
     use super::*;
 
+    /// A duration past the calendar means "not again", never "now" (it used to add 0).
+    #[test]
+    fn adding_saturates_instead_of_falling_back_to_now() {
+        let t: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            add(t, Duration::from_secs(60)).as_second(),
+            t.as_second() + 60
+        );
+        assert_eq!(add(t, Duration::MAX), jiff::Timestamp::MAX);
+        assert_eq!(
+            add(t, Duration::from_secs(u64::MAX / 4)),
+            jiff::Timestamp::MAX
+        );
+    }
+
+    /// An entry's stored interval is read as written; an unreadable one (a damaged or
+    /// foreign record) falls back to the schedule, not to zero.
+    #[test]
+    fn a_stored_interval_is_read_or_ignored() {
+        assert_eq!(every(Some("30m")), Some(Duration::from_secs(1800)));
+        assert_eq!(every(Some("soon")), None);
+        assert_eq!(every(None), None);
+    }
+
     #[test]
     fn schedule_decays_from_first_seen() {
         let cfg = WatchConfig {
