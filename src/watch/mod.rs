@@ -310,7 +310,7 @@ impl Watcher {
     }
 
     /// Runs `f` over a pooled read connection on tokio's blocking pool (SQLite calls
-    /// block; the async workers drive fetches). Outside a runtime, runs it here.
+    /// block; the async workers drive fetches). A panic in `f` is resumed here.
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Index) -> T + Send + 'static,
