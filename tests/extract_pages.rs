@@ -1,8 +1,9 @@
 //! The generic web extractor on real saved pages and on built charset cases.
 
-use samizdat::extract::{decode_text, html_to_text, page_post, sanitize_html};
+use samizdat::extract::{decode_text, html_to_text, sanitize_html};
 use samizdat::model::{MediaKind, Post};
 use samizdat::platforms::Response;
+use samizdat::platforms::web::page_post;
 use serde_json::Value;
 use url::Url;
 
