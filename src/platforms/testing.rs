@@ -392,3 +392,117 @@ fn check_finding(want: &Expect, got: &Finding) -> Vec<String> {
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platforms::PLATFORMS;
+
+    fn fixtures() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    }
+
+    /// Every case of every fixture folder's manifest, and a manifest for every platform.
+    #[test]
+    fn every_manifest_case_passes() {
+        let mut failures = vec![];
+        let mut covered = std::collections::BTreeMap::<String, usize>::new();
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(fixtures())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("manifest.toml").exists())
+            .collect();
+        dirs.sort();
+        for dir in &dirs {
+            let (manifest, reports) =
+                check_folder(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+            *covered.entry(manifest.platform.clone()).or_default() += reports.len();
+            for r in reports {
+                for p in r.problems {
+                    failures.push(format!("{}: {}: {p}", dir.display(), r.name));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        for p in PLATFORMS {
+            let n = covered.get(p.name()).copied().unwrap_or(0);
+            assert!(
+                n >= 2,
+                "platform {} has {n} manifest cases (a fixture folder with a manifest.toml of at least two is part of adding a platform)",
+                p.name()
+            );
+        }
+    }
+
+    fn case(toml_text: &str) -> (Manifest, Vec<String>) {
+        let m: Manifest = toml::from_str(toml_text).unwrap();
+        let problems = m
+            .case
+            .iter()
+            .flat_map(|c| check_case(&fixtures().join("x"), &m.platform, c))
+            .collect();
+        (m, problems)
+    }
+
+    /// The harness can fail: a wrong expectation, a wrong platform, a missing answer and
+    /// a wrong request list each give a problem.
+    #[test]
+    fn wrong_expectations_are_reported() {
+        let base = r#"
+            platform = "x"
+            [[case]]
+            name = "t"
+            url = "https://x.com/a/status/1849203756112233445"
+            answer = [{ file = "tombstone_deleted_by_author.json" }]
+        "#;
+        let (_, p) = case(&format!(
+            "{base}\nexpect = {{ finding = \"gone\", outcome = \"deleted\", cause = \"author\" }}"
+        ));
+        assert!(p.is_empty(), "{p:?}");
+        let (_, p) = case(&format!(
+            "{base}\nexpect = {{ finding = \"gone\", outcome = \"restricted\" }}"
+        ));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].contains("outcome deleted, expected restricted"),
+            "{p:?}"
+        );
+        let (_, p) = case(&format!("{base}\nexpect = {{ finding = \"post\" }}"));
+        assert!(p[0].starts_with("found gone, expected post"), "{p:?}");
+        let (_, p) = case(&format!(
+            "{base}\nasks = [\"/elsewhere\"]\nexpect = {{ finding = \"gone\" }}"
+        ));
+        assert!(p[0].starts_with("asked [\"/tweet-result?id="), "{p:?}");
+        let (_, p) = case(
+            &base
+                .replace("platform = \"x\"", "platform = \"reddit\"")
+                .replace(
+                    "answer = [{ file = \"tombstone_deleted_by_author.json\" }]",
+                    "expect = { finding = \"gone\" }",
+                ),
+        );
+        assert!(p[0].contains("recognised as x, not reddit"), "{p:?}");
+        let (_, p) = case(&base.replace("answer = [{ file = \"tombstone_deleted_by_author.json\" }]", "answer = [{ match = \"nowhere\", file = \"x.json\" }]\nexpect = { finding = \"gone\" }"));
+        assert!(
+            p[0].starts_with("no answer matches https://cdn.syndication.twimg.com/"),
+            "{p:?}"
+        );
+    }
+
+    /// A plan that never finishes ends as broken within the capture bound.
+    #[test]
+    fn endless_plans_end() {
+        struct Again;
+        impl crate::platforms::Plan for Again {
+            fn next(self: Box<Self>, _: Fetched) -> Step {
+                Step::fetch(req(), Again)
+            }
+        }
+        fn req() -> Request {
+            Request::get(url::Url::parse("https://a.example/").unwrap(), "again")
+        }
+        let (f, asked) = run(Step::fetch(req(), Again), |_| Fetched::Failed("x".into()));
+        assert_eq!(asked.len(), MAX_REQUESTS);
+        assert!(matches!(f, Finding::Broken { endpoint, .. } if endpoint == "platforms::testing"));
+    }
+}
