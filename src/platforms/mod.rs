@@ -345,3 +345,100 @@ pub fn run_offline(
         Step::Fetch(..) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_say_what_is_configured_but_not_the_secrets() {
+        let config: crate::config::Config = toml::from_str(
+            "[platforms.weibo]\ncookies = \"SUB=secret-value\"\nheaders = { Authorization = \"Bearer t0ken\" }\nper_host_delay_ms = 2500\n",
+        )
+        .unwrap();
+        let s = PlatformSettings::from_config(&config.platforms["weibo"]);
+        assert_eq!(
+            s,
+            PlatformSettings {
+                has_user_cookies: true,
+                base_url: None,
+                header_names: vec!["Authorization".into()],
+                per_host_delay_ms: Some(2500),
+            }
+        );
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("secret-value") && !shown.contains("t0ken"),
+            "{shown}"
+        );
+        assert_eq!(
+            PlatformSettings::from_config(&Default::default()),
+            PlatformSettings::default()
+        );
+    }
+
+    #[test]
+    fn platform_forms_are_read_by_their_platform() {
+        assert_eq!(
+            read_url(" at://did:plc:abc/app.bsky.feed.post/3k7 ")
+                .unwrap()
+                .as_str(),
+            "https://bsky.app/profile/did:plc:abc/post/3k7"
+        );
+        assert!(
+            read_url("at://did:plc:abc/app.bsky.feed.like/3k7")
+                .unwrap_err()
+                .starts_with("not an at:// URI of a Bluesky post")
+        );
+        assert_eq!(
+            read_url("feed://example.org/rss").unwrap().as_str(),
+            "feed:http://example.org/rss"
+        );
+        assert!(
+            read_url("feed:ftp://example.org/rss")
+                .unwrap_err()
+                .contains("after feed:, unsupported scheme \"ftp\"")
+        );
+        assert_eq!(
+            read_url("https://a.example/x").unwrap().as_str(),
+            "https://a.example/x"
+        );
+        assert!(
+            read_url("example.org")
+                .unwrap_err()
+                .contains("give a full URL")
+        );
+    }
+
+    #[test]
+    fn offline_runs_stop_at_their_bound() {
+        struct Again;
+        impl Plan for Again {
+            fn next(self: Box<Self>, _: Fetched) -> Step {
+                Step::fetch(
+                    Request::get(Url::parse("https://a.example/").unwrap(), "a"),
+                    Again,
+                )
+            }
+        }
+        let first = Step::fetch(
+            Request::get(Url::parse("https://a.example/").unwrap(), "a"),
+            Again,
+        );
+        let mut n = 0;
+        let f = run_offline(
+            first,
+            |_| {
+                n += 1;
+                Fetched::Failed("x".into())
+            },
+            5,
+        );
+        assert!(f.is_none());
+        assert_eq!(n, 5);
+        assert!(matches!(
+            run_offline(Step::Done(kit::unreachable("x")), |_| unreachable!(), 0),
+            Some(Finding::Gone(_))
+        ));
+    }
+}

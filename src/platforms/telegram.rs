@@ -207,7 +207,7 @@ fn parse_message(m: ElementRef) -> Option<Post> {
         &format!("{}/{id}", channel.to_ascii_lowercase()),
         &url,
     );
-    let base = Url::parse(&url).unwrap_or_else(|_| Url::parse(BASE).expect("base"));
+    let base = Url::parse(&url).or_else(|_| Url::parse(BASE)).ok()?;
 
     let owner = first(m, ".tgme_widget_message_owner_name");
     post.author = Some(Author {
