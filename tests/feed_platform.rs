@@ -4,8 +4,9 @@
 
 use samizdat::capture::parse_url;
 use samizdat::model::{Cause, MediaKind, Outcome, Post};
+use samizdat::platforms::testing::run;
 use samizdat::platforms::{
-    self, Fetched, Finding, Job, Plan, PlanContext, Request, Response, Step, Target, web,
+    self, Fetched, Finding, Job, PlanContext, Request, Response, Target, web,
 };
 use url::Url;
 
@@ -23,25 +24,6 @@ fn answer(req: &Request, status: u16, mime: &str, body: Vec<u8>) -> Fetched {
         body,
         truncated: false,
     })
-}
-
-/// Runs a plan to the end, answering each request with `answer`.
-fn run(
-    mut plan: Box<dyn Plan>,
-    mut answer: impl FnMut(&Request) -> Fetched,
-) -> (Finding, Vec<Request>) {
-    let mut asked = Vec::new();
-    let mut last: Option<Fetched> = None;
-    for _ in 0..5 {
-        match plan.next(last.as_ref()) {
-            Step::Done(f) => return (f, asked),
-            Step::Fetch(req) => {
-                last = Some(answer(&req));
-                asked.push(req);
-            }
-        }
-    }
-    panic!("plan did not finish in 5 steps: {asked:#?}");
 }
 
 /// Recognises `url` through the shared table (the feed platform must win) and polls it

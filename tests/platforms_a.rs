@@ -13,8 +13,9 @@ use samizdat::model::{Cause, Gone, MediaKind, Outcome, Post};
 use samizdat::platforms::bluesky::{self, Bluesky};
 use samizdat::platforms::mastodon::Mastodon;
 use samizdat::platforms::reddit::{self, Reddit};
+use samizdat::platforms::testing::run;
 use samizdat::platforms::{
-    self, Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target,
+    self, Fetched, Finding, Job, PlanContext, Platform, Request, Response, Step, Target,
 };
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -46,25 +47,6 @@ fn json_resp(req: &Request, status: u16, body: impl Into<Vec<u8>>) -> Fetched {
 
 fn ctx() -> PlanContext {
     PlanContext::default()
-}
-
-/// Runs a plan to the end, answering each request with `answer`.
-fn run(
-    mut plan: Box<dyn Plan>,
-    mut answer: impl FnMut(&Request) -> Fetched,
-) -> (Finding, Vec<Request>) {
-    let mut asked = Vec::new();
-    let mut last: Option<Fetched> = None;
-    for _ in 0..10 {
-        match plan.next(last.as_ref()) {
-            Step::Done(f) => return (f, asked),
-            Step::Fetch(req) => {
-                last = Some(answer(&req));
-                asked.push(req);
-            }
-        }
-    }
-    panic!("plan did not finish in 10 steps: {asked:#?}");
 }
 
 fn expect_post(f: Finding) -> Post {
@@ -1219,9 +1201,8 @@ fn verify_ok(ar: &Path) {
 
 /// The path and query the plan asks first for `url` on `p`.
 fn first_request(p: &dyn Platform, url: &str) -> String {
-    let mut plan = p.post_plan(&target_of(p, url), Job::Capture, &ctx());
-    match plan.next(None) {
-        Step::Fetch(req) => path_query(&req),
+    match p.post_plan(&target_of(p, url), Job::Capture, &ctx()) {
+        Step::Fetch(req, _) => path_query(&req),
         Step::Done(f) => panic!("{f:?}"),
     }
 }

@@ -6,9 +6,8 @@ mod common;
 
 use common::*;
 use samizdat::model::{Cause, MediaKind, Outcome, Post};
-use samizdat::platforms::{
-    self, Fetched, Finding, Job, Plan, PlanContext, Request, Response, Step, Target,
-};
+use samizdat::platforms::testing::run;
+use samizdat::platforms::{self, Fetched, Finding, Job, PlanContext, Request, Response, Target};
 use std::path::{Path, PathBuf};
 use url::Url;
 
@@ -44,25 +43,6 @@ fn redirect(req: &Request, to: &str) -> Fetched {
         body: vec![],
         truncated: false,
     })
-}
-
-/// Runs a plan to the end, answering each request with `answer`.
-fn run(
-    mut plan: Box<dyn Plan>,
-    mut answer: impl FnMut(&Request) -> Fetched,
-) -> (Finding, Vec<Request>) {
-    let mut asked = Vec::new();
-    let mut last: Option<Fetched> = None;
-    for _ in 0..10 {
-        match plan.next(last.as_ref()) {
-            Step::Done(f) => return (f, asked),
-            Step::Fetch(req) => {
-                last = Some(answer(&req));
-                asked.push(req);
-            }
-        }
-    }
-    panic!("plan did not finish in 10 steps: {asked:#?}");
 }
 
 /// Recognises `url` (through the shared table: the platform must win over `web`) and runs

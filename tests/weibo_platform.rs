@@ -3,9 +3,10 @@
 //! would write down.
 
 use samizdat::model::{Cause, MediaKind, Outcome, Post};
+use samizdat::platforms::testing::run;
 use samizdat::platforms::weibo::{Weibo, bid_to_mid, classify_marker, mid_to_bid};
 use samizdat::platforms::{
-    Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target,
+    Fetched, Finding, Job, PlanContext, Platform, PlatformSettings, Request, Response, Target,
 };
 use url::Url;
 
@@ -38,28 +39,8 @@ fn ctx() -> PlanContext {
         now: jiff::Timestamp::from_second(1_712_217_731)
             .unwrap()
             .to_zoned_datetime(jiff::tz::TimeZone::UTC),
-        has_user_cookies: false,
+        settings: PlatformSettings::default(),
     }
-}
-
-/// Runs a plan to the end, answering each request with `answer`. Returns the finding and
-/// every request made.
-fn run(
-    mut plan: Box<dyn Plan>,
-    mut answer: impl FnMut(&Request) -> Fetched,
-) -> (Finding, Vec<Request>) {
-    let mut asked = Vec::new();
-    let mut last: Option<Fetched> = None;
-    for _ in 0..20 {
-        match plan.next(last.as_ref()) {
-            Step::Done(f) => return (f, asked),
-            Step::Fetch(req) => {
-                last = Some(answer(&req));
-                asked.push(req);
-            }
-        }
-    }
-    panic!("plan did not finish in 20 steps: {asked:#?}");
 }
 
 fn post_target(mid: &str) -> Target {
@@ -614,10 +595,8 @@ fn visitor_wall_persists_is_unreachable() {
 
 #[test]
 fn user_cookies_are_the_last_resort() {
-    let c = PlanContext {
-        has_user_cookies: true,
-        ..ctx()
-    };
+    let mut c = ctx();
+    c.settings.has_user_cookies = true;
     let (f, asked) = check("4648806186747944", &c, |req| {
         if req.url.host_str() == Some("visitor.passport.weibo.cn") {
             return visitor_answer(req, true);

@@ -224,6 +224,8 @@ pub struct Fetcher {
     host_cookies: HashMap<String, String>,
     /// Configured extra headers per platform host.
     host_headers: HashMap<String, Vec<(String, String)>>,
+    /// Each platform's `[platforms.NAME]` section, as its plans see it.
+    platform_settings: HashMap<String, crate::platforms::PlatformSettings>,
     /// Refuse internal addresses (captures asked for over the web API).
     block_internal: bool,
     /// `[serve] allow_private_addresses`: the guard of [`Fetcher::for_api`] is off.
@@ -270,6 +272,7 @@ impl Fetcher {
             host_delays: self.host_delays.clone(),
             host_cookies: self.host_cookies.clone(),
             host_headers: self.host_headers.clone(),
+            platform_settings: self.platform_settings.clone(),
             block_internal: !self.allow_private,
             allow_private: self.allow_private,
             politeness: self.politeness.clone(),
@@ -332,7 +335,12 @@ impl Fetcher {
         let mut host_delays = HashMap::new();
         let mut host_cookies = HashMap::new();
         let mut host_headers = HashMap::new();
+        let mut platform_settings = HashMap::new();
         for (name, pc) in &config.platforms {
+            platform_settings.insert(
+                name.clone(),
+                crate::platforms::PlatformSettings::from_config(pc),
+            );
             let platform = crate::platforms::by_name(name)
                 .ok_or_else(|| bad(format!("[platforms.{name}]: no such platform")))?;
             let main = platform.hosts();
@@ -369,6 +377,7 @@ impl Fetcher {
             host_delays,
             host_cookies,
             host_headers,
+            platform_settings,
             block_internal,
             allow_private: config.serve.allow_private_addresses,
             politeness: Arc::default(),
@@ -379,6 +388,15 @@ impl Fetcher {
 
     pub fn max_body_bytes(&self) -> u64 {
         self.http.max_body_bytes
+    }
+
+    /// Platform `name`'s `[platforms.NAME]` settings for its plans (the defaults when the
+    /// config has no such section).
+    pub fn platform_settings(&self, name: &str) -> crate::platforms::PlatformSettings {
+        self.platform_settings
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Whether cookies are configured for this URL's host.

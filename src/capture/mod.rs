@@ -34,7 +34,7 @@ use std::sync::Arc;
 use url::Url;
 
 /// Most requests one plan may make (a guard against a plan that never finishes).
-const MAX_PLAN_STEPS: usize = 32;
+const MAX_PLAN_STEPS: usize = platforms::MAX_REQUESTS;
 /// Most captures waiting for their batch to be durable (bounds the memory of records
 /// queued for the writer).
 const MAX_AWAITING_DURABILITY: usize = 1024;
@@ -265,7 +265,7 @@ async fn capture_limited(
         }
         let ctx = PlanContext {
             now: crate::watch::now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
-            has_user_cookies: url.host_str().is_some_and(|h| fetcher.has_cookies_for(h)),
+            settings: fetcher.platform_settings(platform.name()),
         };
         let finding = match &target {
             Target::Follow { url: short } => {
@@ -436,30 +436,52 @@ pub struct PlanOutcome {
 /// `responses`. Shared by captures, checks and timeline polls.
 pub async fn run_plan(
     platform: &str,
-    mut plan: Box<dyn platforms::Plan>,
+    first: Step,
     fetcher: &Fetcher,
     records: &mut Vec<Record>,
     responses: &mut Vec<String>,
 ) -> PlanOutcome {
-    let mut last: Option<Fetched> = None;
+    let mut step = first;
     let mut last_status = None;
     let mut last_response = None;
     let mut steps = 0;
     let mut decoded_cut = vec![];
     let finding = loop {
+        let (req, plan) = match step {
+            Step::Done(f) => break f,
+            Step::Fetch(req, plan) => (req, plan),
+        };
+        steps += 1;
+        if steps > MAX_PLAN_STEPS {
+            break Finding::Broken {
+                endpoint: platform.to_string(),
+                missing: format!("the plan asked for more than {MAX_PLAN_STEPS} requests"),
+            };
+        }
+        let r = fetcher.fetch(&req).await;
+        if let Fetched::Response(resp) = &r.fetched
+            && resp.truncated
+            && !r.records.iter().any(|rec| {
+                Some(rec.id()) == r.response_id.as_deref() && rec.field("WARC-Truncated").is_some()
+            })
+        {
+            decoded_cut.push(resp.url.to_string());
+        }
+        records.extend(r.records);
+        responses.extend(r.response_id.clone());
+        if r.response_id.is_some() {
+            last_response = r.response_id;
+        }
+        last_status = match &r.fetched {
+            Fetched::Response(resp) => Some(resp.status),
+            Fetched::Failed(_) => None,
+        };
         // Plans parse what they read (HTML, JSON, feeds): that runs on the blocking pool,
         // so one hostile page cannot stall the async workers other captures (and the
         // server) run on.
-        let step = tokio::task::spawn_blocking(move || {
-            let step = plan.next(last.as_ref());
-            (plan, step)
-        })
-        .await;
-        let step = match step {
-            Ok((p, step)) => {
-                plan = p;
-                step
-            }
+        let answer = r.fetched;
+        step = match tokio::task::spawn_blocking(move || plan.next(answer)).await {
+            Ok(next) => next,
             Err(e) => {
                 break Finding::Broken {
                     endpoint: platform.to_string(),
@@ -467,39 +489,6 @@ pub async fn run_plan(
                 };
             }
         };
-        match step {
-            Step::Done(f) => break f,
-            Step::Fetch(req) => {
-                steps += 1;
-                if steps > MAX_PLAN_STEPS {
-                    break Finding::Broken {
-                        endpoint: platform.to_string(),
-                        missing: format!("the plan asked for more than {MAX_PLAN_STEPS} requests"),
-                    };
-                }
-                let r = fetcher.fetch(&req).await;
-                if let Fetched::Response(resp) = &r.fetched
-                    && resp.truncated
-                    && !r.records.iter().any(|rec| {
-                        Some(rec.id()) == r.response_id.as_deref()
-                            && rec.field("WARC-Truncated").is_some()
-                    })
-                {
-                    decoded_cut.push(resp.url.to_string());
-                }
-                records.extend(r.records);
-                responses.extend(r.response_id.clone());
-                if r.response_id.is_some() {
-                    last_response = r.response_id;
-                }
-                last_status = match &r.fetched {
-                    Fetched::Response(resp) => Some(resp.status),
-                    Fetched::Failed(_) => None,
-                };
-
-                last = Some(r.fetched);
-            }
-        }
     };
     PlanOutcome {
         finding,
@@ -621,51 +610,12 @@ pub(crate) async fn fetch_media(
     }
 }
 
-/// Parses a URL a person typed, with clear errors for what samizdat cannot fetch.
+/// Parses a URL a person typed, with clear errors for what samizdat cannot fetch. The
+/// forms only one platform knows (`at://`, `feed:`) are that platform's to read
+/// ([`platforms::Platform::normalise`]).
 pub fn parse_url(input: &str) -> Result<Url> {
-    let s = input.trim();
-    // AT Protocol URIs (at://did:plc:…/app.bsky.feed.post/…) are not URLs the url crate
-    // can read (the DID's colons look like a port): turn them into their bsky.app form.
-    if s.starts_with("at://") {
-        return match crate::platforms::bluesky::at_uri_to_url(s) {
-            Some(u) => parse_url(&u),
-            None => Err(Error::BadUrl {
-                url: input.to_string(),
-                message: "not an at:// URI of a Bluesky post (at://<did or handle>/app.bsky.feed.post/<rkey>)".into(),
-            }),
-        };
-    }
-    let bad = |m: &str| Error::BadUrl {
+    platforms::read_url(input).map_err(|message| Error::BadUrl {
         url: input.to_string(),
-        message: m.to_string(),
-    };
-    // `feed:https://…` (and the older `feed://host/…`) name a feed to watch; the `feed`
-    // platform reads the prefix, so it is kept once the URL inside is known to be good.
-    if let Some(inner) = crate::platforms::feed::strip_feed_scheme(s) {
-        let u = parse_url(&inner).map_err(|e| match e {
-            Error::BadUrl { message, .. } => bad(&format!("after feed:, {message}")),
-            e => e,
-        })?;
-        if !matches!(u.scheme(), "http" | "https") {
-            return Err(bad("feed: must be followed by an http or https URL"));
-        }
-        return Url::parse(&format!("feed:{u}")).map_err(|e| bad(&e.to_string()));
-    }
-    let u = Url::parse(s).map_err(|e| {
-        if !s.contains("://") {
-            bad(&format!("{e}; give a full URL such as https://{s}"))
-        } else {
-            bad(&e.to_string())
-        }
-    })?;
-    if !matches!(u.scheme(), "http" | "https") {
-        return Err(bad(&format!(
-            "unsupported scheme {:?}: samizdat captures http and https URLs",
-            u.scheme()
-        )));
-    }
-    if u.host_str().is_none_or(str::is_empty) {
-        return Err(bad("no host"));
-    }
-    Ok(u)
+        message,
+    })
 }

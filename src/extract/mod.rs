@@ -18,7 +18,6 @@ pub use html::{html_to_text, sanitize_html};
 pub use jsonld::parse_lenient as parse_jsonld;
 
 use crate::model::{Author, Media, MediaKind, Post};
-use crate::platforms::Response;
 use scraper::Html;
 use serde_json::{Map, Value, json};
 use url::Url;
@@ -62,28 +61,29 @@ const ARTICLE_TYPES: &[&str] = &[
     "Recipe",
 ];
 
-/// A normalised post for any web page.
-pub fn page_post(url: &Url, resp: &Response) -> Post {
-    let id = crate::platforms::web::platform_id(url);
-    let requested = crate::platforms::web::canonical(url);
-    let mut post = Post::new("web", &id, requested.as_str());
-    let mime = resp.mime();
-    if !looks_like_html(&mime, &resp.body) {
-        non_html_post(&mut post, url, resp, &mime);
-        return post;
-    }
+/// A fetched page, as extraction reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Page<'a> {
+    /// The URL asked for, canonical (fragment dropped).
+    pub requested: &'a Url,
+    /// The URL the page came from (after redirects): the base of its links.
+    pub fetched: &'a Url,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+    /// The body was cut at the size limit.
+    pub truncated: bool,
+}
 
-    let decoded = decode_text(&resp.body, resp.header("content-type"));
+/// Fills `post` from an HTML page: URL, title, author, date, text, HTML, media, extra.
+pub fn read_html(post: &mut Post, page: &Page<'_>) {
+    let requested = page.requested;
+    let decoded = decode_text(page.body, page.content_type);
     let bounded = html::bound_markup(&decoded.text, MAX_PARSE_DEPTH, MAX_PARSE_ELEMENTS);
     if !bounded.notes.is_empty() {
-        note_limit(
-            &mut post,
-            "parse_truncated",
-            json!(bounded.notes.join("; ")),
-        );
+        note_limit(post, "parse_truncated", json!(bounded.notes.join("; ")));
     }
     let doc = Html::parse_document(&bounded.html);
-    let base = document_base(&doc, &resp.url);
+    let base = document_base(&doc, page.fetched);
     let meta = collect_meta(&doc);
 
     // JSON-LD
@@ -109,15 +109,15 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
         .and_then(|c| base.join(c.trim()).ok())
         .or_else(|| meta.og("og:url").and_then(|u| base.join(u.trim()).ok()))
         .filter(|c| matches!(c.scheme(), "http" | "https"))
-        .map(|c| crate::platforms::web::canonical(&c));
+        .map(|c| without_fragment(&c));
     // A canonical pointing at the site's front page (soft 404, or sloppy templates) is
     // not this page's address; one on another site is not the page's to claim.
     let canonical = canonical
         .filter(|c| !(c.path() == "/" && requested.path() != "/"))
-        .filter(|c| same_site(&resp.url, c));
+        .filter(|c| same_site(page.fetched, c));
 
     let objs = jsonld::objects(&jsonld_values);
-    let main_obj = main_jsonld(&objs, canonical.as_ref().unwrap_or(&requested), &resp.url);
+    let main_obj = main_jsonld(&objs, canonical.as_ref().unwrap_or(requested), page.fetched);
 
     // URL
     if let Some(c) = &canonical {
@@ -125,7 +125,7 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
     }
     for alt in [
         requested.to_string(),
-        crate::platforms::web::canonical(&resp.url).to_string(),
+        without_fragment(page.fetched).to_string(),
     ] {
         if alt != post.url && !post.alt_urls.contains(&alt) {
             post.alt_urls.push(alt);
@@ -232,8 +232,8 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
             }
             raw.truncate(cut);
             post.extra.insert("html_truncated".into(), json!(true));
-            note_limit(&mut post, "html_truncated", json!(true));
-            note_limit(&mut post, "max_html_bytes", json!(MAX_HTML));
+            note_limit(post, "html_truncated", json!(true));
+            note_limit(post, "max_html_bytes", json!(MAX_HTML));
         }
         let h = sanitize_html(&raw, &base);
         if !h.trim().is_empty() {
@@ -360,11 +360,17 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
     if !meta.broken.is_empty() {
         extra.insert("broken_meta".into(), json!(meta.broken));
     }
-    if resp.truncated {
+    if page.truncated {
         extra.insert("truncated".into(), json!(true));
     }
     post.extra.extend(extra);
-    post
+}
+
+/// A URL with its fragment dropped: the part of a URL that names a document.
+pub fn without_fragment(url: &Url) -> Url {
+    let mut u = url.clone();
+    u.set_fragment(None);
+    u
 }
 
 /// Records in `extra.limits` that a bound cut something (the post record says so).
@@ -527,7 +533,7 @@ fn cut_json_strings(v: &mut Value, max: usize) -> bool {
 }
 
 /// Whether a response is an HTML page (by MIME type, or by sniffing when there is none).
-fn looks_like_html(mime: &str, body: &[u8]) -> bool {
+pub fn looks_like_html(mime: &str, body: &[u8]) -> bool {
     match mime {
         "text/html" | "application/xhtml+xml" => return true,
         "" | "application/octet-stream" | "text/xml" | "application/xml" => {}
@@ -546,7 +552,8 @@ fn looks_like_html(mime: &str, body: &[u8]) -> bool {
         || (mime.is_empty() && t.starts_with('<') && !t.starts_with("<?xml"))
 }
 
-fn sniff_image(body: &[u8]) -> Option<&'static str> {
+/// The image type of a body by its magic bytes.
+pub fn sniff_image(body: &[u8]) -> Option<&'static str> {
     if body.starts_with(b"\x89PNG\r\n\x1a\n") {
         Some("image/png")
     } else if body.starts_with(b"\xff\xd8\xff") {
@@ -560,40 +567,8 @@ fn sniff_image(body: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// A post for an image, PDF, JSON or text response: its name and, for images, itself.
-fn non_html_post(post: &mut Post, url: &Url, resp: &Response, mime: &str) {
-    let seg = resp
-        .url
-        .path_segments()
-        .and_then(|mut s| s.rfind(|p| !p.is_empty()))
-        .or_else(|| {
-            url.path_segments()
-                .and_then(|mut s| s.rfind(|p| !p.is_empty()))
-        })
-        .map(percent_decode)
-        .or_else(|| resp.url.host_str().map(str::to_string));
-    post.title = seg;
-    let is_image = mime.starts_with("image/")
-        || (mime.is_empty() || mime == "application/octet-stream")
-            && sniff_image(&resp.body).is_some();
-    if is_image {
-        let mut m = Media::new(
-            MediaKind::Image,
-            crate::platforms::web::canonical(&resp.url).to_string(),
-        );
-        m.mime = Some(if mime.starts_with("image/") {
-            mime.to_string()
-        } else {
-            sniff_image(&resp.body).unwrap_or("").to_string()
-        });
-        post.media.push(m);
-    }
-    let mut extra = Map::new();
-    extra.insert("mime".into(), json!(mime));
-    post.extra = extra;
-}
-
-fn percent_decode(s: &str) -> String {
+/// `%XX` escapes decoded (a file name in a URL path, for a title).
+pub fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

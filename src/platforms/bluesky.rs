@@ -40,7 +40,8 @@
 //! Posts of accounts labelled `!no-unauthenticated` are served, but clients hide them: the
 //! label is kept in `extra.labels`.
 
-use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target};
+use super::kit::{Json, broken, escape_html, gone, json_answer, str_of, unreachable};
+use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target};
 use crate::extract::{sanitize_html, to_rfc3339};
 use crate::model::{Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post};
 use serde_json::{Value, json};
@@ -135,13 +136,6 @@ fn recognise_url(url: &Url) -> Option<Target> {
 // ---------------------------------------------------------------------------------------
 // Text with facets
 
-fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 fn escape_text(s: &str) -> String {
     escape_html(s).replace('\n', "<br>")
 }
@@ -213,13 +207,6 @@ pub fn facets_to_html(text: &str, facets: Option<&Value>) -> String {
 
 // ---------------------------------------------------------------------------------------
 // postView -> Post
-
-fn str_of(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        _ => None,
-    }
-}
 
 fn author_of(a: &Value) -> Author {
     let did = str_of(a.get("did"));
@@ -344,7 +331,7 @@ fn parse_view(v: &Value, record_key: &str, embeds_key: &str) -> Result<Post, Str
     post.author = Some(a);
     let text = record.get("text").and_then(Value::as_str).unwrap_or("");
     post.text = Some(text.to_string());
-    let base = Url::parse(WEB).expect("static URL");
+    let base = Url::parse(WEB).map_err(|e| e.to_string())?;
     post.html = Some(sanitize_html(
         &facets_to_html(text, record.get("facets")),
         &base,
@@ -423,41 +410,24 @@ pub fn parse_post_view(v: &Value) -> Result<Post, String> {
 // ---------------------------------------------------------------------------------------
 // Answers
 
-fn gone(outcome: Outcome, cause: Option<Cause>, message: impl Into<String>) -> Finding {
-    Finding::Gone(Gone {
-        outcome,
-        cause,
-        message: Some(message.into()),
-    })
-}
-
 enum Api {
     Json(Value),
     Verdict(Finding),
 }
 
 /// An XRPC answer: the JSON of a 200, or the verdict of an error.
-fn read_xrpc(last: Option<&Fetched>, endpoint: &str) -> Api {
-    let r: &Response = match last {
-        Some(Fetched::Response(r)) => r,
-        Some(Fetched::Failed(e)) => {
-            return Api::Verdict(gone(Outcome::Unreachable, None, format!("{endpoint}: {e}")));
-        }
-        None => return Api::Verdict(gone(Outcome::Unreachable, None, "no answer")),
-    };
-    let json = if r.truncated {
-        None
-    } else {
-        serde_json::from_slice::<Value>(&r.body).ok()
+fn read_xrpc(answer: &Fetched, endpoint: &str) -> Api {
+    let (r, json) = match json_answer(answer, endpoint) {
+        Ok(read) => read,
+        Err(f) => return Api::Verdict(f),
     };
     if r.status == 200 {
         return match json {
             Some(v) => Api::Json(v),
-            None => Api::Verdict(gone(
-                Outcome::Unreachable,
-                None,
-                format!("{endpoint}: not an XRPC answer ({})", r.mime()),
-            )),
+            None => Api::Verdict(unreachable(format!(
+                "{endpoint}: not an XRPC answer ({})",
+                r.mime()
+            ))),
         };
     }
     let error = json.as_ref().and_then(|v| str_of(v.get("error")));
@@ -482,19 +452,31 @@ fn read_xrpc(last: Option<&Fetched>, endpoint: &str) -> Api {
         {
             gone(Outcome::AccountGone, Some(Cause::Unknown), words)
         }
-        _ => gone(Outcome::Unreachable, None, words),
+        _ => unreachable(words),
     })
 }
 
-fn xrpc(method: &str, params: &[(&str, &str)], purpose: &'static str) -> Request {
-    let mut u = Url::parse(&format!("{APPVIEW}/{method}")).expect("static URL");
+/// Asks the AppView's `method`; `plan` reads the answer.
+fn xrpc(
+    method: &str,
+    params: &[(&str, &str)],
+    purpose: &'static str,
+    plan: impl Plan + 'static,
+) -> Step {
+    let mut u = match Url::parse(&format!("{APPVIEW}/{method}")) {
+        Ok(u) => u,
+        Err(e) => return Step::Done(broken(method, format!("a URL ({e})"))),
+    };
     {
         let mut q = u.query_pairs_mut();
         for (k, v) in params {
             q.append_pair(k, v);
         }
     }
-    Request::get(u, purpose).header("Accept", "application/json")
+    Step::fetch(
+        Request::get(u, purpose).header("Accept", "application/json"),
+        plan,
+    )
 }
 
 /// The verdict of a `getPostThread` answer's `thread`.
@@ -564,87 +546,72 @@ pub fn read_thread(v: &Value) -> Finding {
 // ---------------------------------------------------------------------------------------
 // Post plan
 
-enum PostState {
-    Start,
-    Resolve,
-    Thread,
-    Done,
+/// A post of `actor` (a DID, or a handle resolved first).
+fn post_plan(actor: String, rkey: String) -> Step {
+    if actor.starts_with("did:") {
+        return thread_step(&actor, &rkey);
+    }
+    xrpc(
+        "com.atproto.identity.resolveHandle",
+        &[("handle", &actor)],
+        "resolveHandle",
+        ResolvePlan { rkey },
+    )
 }
 
-struct PostPlan {
-    actor: String,
+fn thread_step(did: &str, rkey: &str) -> Step {
+    xrpc(
+        "app.bsky.feed.getPostThread",
+        &[
+            ("uri", &at_uri(did, rkey)),
+            ("depth", "0"),
+            ("parentHeight", "1"),
+        ],
+        "getPostThread",
+        ThreadPlan,
+    )
+}
+
+/// Reads `resolveHandle`.
+struct ResolvePlan {
     rkey: String,
-    did: Option<String>,
-    state: PostState,
 }
 
-impl PostPlan {
-    fn thread_request(&mut self) -> Step {
-        let did = self.did.clone().unwrap_or_default();
-        self.state = PostState::Thread;
-        Step::Fetch(xrpc(
-            "app.bsky.feed.getPostThread",
-            &[
-                ("uri", &at_uri(&did, &self.rkey)),
-                ("depth", "0"),
-                ("parentHeight", "1"),
-            ],
-            "getPostThread",
-        ))
-    }
-    fn done(&mut self, f: Finding) -> Step {
-        self.state = PostState::Done;
-        Step::Done(f)
-    }
-}
-
-impl Plan for PostPlan {
-    fn next(&mut self, last: Option<&Fetched>) -> Step {
-        match self.state {
-            PostState::Start => {
-                if self.did.is_some() {
-                    return self.thread_request();
+impl Plan for ResolvePlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        match read_xrpc(&answer, "resolveHandle") {
+            Api::Json(v) => {
+                let v = Json::new("com.atproto.identity.resolveHandle", &v);
+                match str_of(v.at("did")).filter(|d| d.starts_with("did:")) {
+                    Some(did) => thread_step(&did, &self.rkey),
+                    None => Step::Done(v.broken("did")),
                 }
-                self.state = PostState::Resolve;
-                Step::Fetch(xrpc(
-                    "com.atproto.identity.resolveHandle",
-                    &[("handle", &self.actor)],
-                    "resolveHandle",
-                ))
             }
-            PostState::Resolve => match read_xrpc(last, "resolveHandle") {
-                Api::Json(v) => match str_of(v.get("did")).filter(|d| d.starts_with("did:")) {
-                    Some(did) => {
-                        self.did = Some(did);
-                        self.thread_request()
-                    }
-                    None => self.done(Finding::Broken {
-                        endpoint: "com.atproto.identity.resolveHandle".into(),
-                        missing: "did".into(),
-                    }),
-                },
-                // A handle that does not resolve is an account question, not the post's.
-                Api::Verdict(Finding::Gone(g)) if g.outcome != Outcome::Unreachable => {
-                    self.done(Finding::Gone(Gone {
-                        outcome: Outcome::AccountGone,
-                        cause: g
-                            .cause
-                            .filter(|c| *c != Cause::Unknown)
-                            .or(Some(Cause::Unknown)),
-                        message: g.message,
-                    }))
-                }
-                Api::Verdict(f) => self.done(f),
-            },
-            PostState::Thread => match read_xrpc(last, "getPostThread") {
-                Api::Json(v) => {
-                    let f = read_thread(&v);
-                    self.done(f)
-                }
-                Api::Verdict(f) => self.done(f),
-            },
-            PostState::Done => panic!("bluesky post plan asked again after it was done"),
+            // A handle that does not resolve is an account question, not the post's.
+            Api::Verdict(Finding::Gone(g)) if g.outcome != Outcome::Unreachable => {
+                Step::Done(Finding::Gone(Gone {
+                    outcome: Outcome::AccountGone,
+                    cause: g
+                        .cause
+                        .filter(|c| *c != Cause::Unknown)
+                        .or(Some(Cause::Unknown)),
+                    message: g.message,
+                }))
+            }
+            Api::Verdict(f) => Step::Done(f),
         }
+    }
+}
+
+/// Reads `getPostThread`.
+struct ThreadPlan;
+
+impl Plan for ThreadPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        Step::Done(match read_xrpc(&answer, "getPostThread") {
+            Api::Json(v) => read_thread(&v),
+            Api::Verdict(f) => f,
+        })
     }
 }
 
@@ -698,33 +665,15 @@ pub fn read_author_feed(v: &Value) -> Result<(Vec<Post>, Option<String>), String
     Ok((posts, cursor))
 }
 
-struct TimelinePlan {
-    actor: String,
-    cursor: Option<String>,
-    asked: bool,
-}
+/// Reads one `getAuthorFeed` page.
+struct TimelinePlan;
 
 impl Plan for TimelinePlan {
-    fn next(&mut self, last: Option<&Fetched>) -> Step {
-        if !self.asked {
-            self.asked = true;
-            let mut params = vec![("actor", self.actor.as_str()), ("limit", "50")];
-            if let Some(c) = &self.cursor {
-                params.push(("cursor", c.as_str()));
-            }
-            return Step::Fetch(xrpc(
-                "app.bsky.feed.getAuthorFeed",
-                &params,
-                "getAuthorFeed",
-            ));
-        }
-        Step::Done(match read_xrpc(last, "getAuthorFeed") {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        Step::Done(match read_xrpc(&answer, "getAuthorFeed") {
             Api::Json(v) => match read_author_feed(&v) {
                 Ok((posts, next_cursor)) => Finding::Timeline { posts, next_cursor },
-                Err(missing) => Finding::Broken {
-                    endpoint: "app.bsky.feed.getAuthorFeed".into(),
-                    missing,
-                },
+                Err(missing) => broken("app.bsky.feed.getAuthorFeed", missing),
             },
             // A missing profile is the account's verdict, not a post's.
             Api::Verdict(Finding::Gone(g)) if g.outcome == Outcome::Deleted => {
@@ -750,7 +699,18 @@ impl Platform for Bluesky {
     fn recognise(&self, url: &Url) -> Option<Target> {
         recognise_url(url)
     }
-    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Box<dyn Plan> {
+    /// AT Protocol URIs (`at://did:plc:…/app.bsky.feed.post/…`) are not URLs the url
+    /// crate can read (the DID's colons look like a port): they name their bsky.app form.
+    fn normalise(&self, input: &str) -> Option<Result<Url, String>> {
+        if !input.starts_with("at://") {
+            return None;
+        }
+        Some(match at_uri_to_url(input) {
+            Some(u) => super::read_url(&u),
+            None => Err("not an at:// URI of a Bluesky post (at://<did or handle>/app.bsky.feed.post/<rkey>)".into()),
+        })
+    }
+    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Step {
         let (actor, rkey) = match target {
             Target::Post { platform_id, url } => platform_id
                 .rsplit_once('/')
@@ -766,27 +726,27 @@ impl Platform for Bluesky {
                 .unwrap_or_default(),
             _ => Default::default(),
         };
-        Box::new(PostPlan {
-            did: actor.starts_with("did:").then(|| actor.clone()),
-            actor,
-            rkey,
-            state: PostState::Start,
-        })
+        post_plan(actor, rkey)
     }
     fn timeline_plan(
         &self,
         target: &Target,
         cursor: Option<&str>,
         _ctx: &PlanContext,
-    ) -> Option<Box<dyn Plan>> {
+    ) -> Option<Step> {
         let Target::Account { account_id, .. } = target else {
             return None;
         };
-        Some(Box::new(TimelinePlan {
-            actor: account_id.clone(),
-            cursor: cursor.map(str::to_string),
-            asked: false,
-        }))
+        let mut params = vec![("actor", account_id.as_str()), ("limit", "50")];
+        if let Some(c) = cursor {
+            params.push(("cursor", c));
+        }
+        Some(xrpc(
+            "app.bsky.feed.getAuthorFeed",
+            &params,
+            "getAuthorFeed",
+            TimelinePlan,
+        ))
     }
 }
 

@@ -42,11 +42,12 @@
 //! page, under the same `web:<sha256>` id it had before feeds were a platform, so earlier
 //! captures and checks of feed documents go on unchanged.
 
+use super::kit::{gone, unreachable};
 use super::{
     Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target, web,
 };
 use crate::extract::html_to_text;
-use crate::model::{Author, Cause, Gone, Media, MediaKind, Outcome, Post};
+use crate::model::{Author, Cause, Media, MediaKind, Outcome, Post};
 use serde_json::json;
 use url::Url;
 
@@ -156,12 +157,27 @@ impl Platform for Feed {
     fn captures_accounts(&self) -> bool {
         true
     }
-    fn post_plan(&self, target: &Target, job: Job, ctx: &PlanContext) -> Box<dyn Plan> {
+    /// `feed:https://…` (and the older `feed://host/…`) name a feed to watch; the prefix
+    /// is kept (this platform reads it) once the URL inside is known to be good.
+    fn normalise(&self, input: &str) -> Option<Result<Url, String>> {
+        let inner = strip_feed_scheme(input)?;
+        Some(
+            super::read_url(&inner)
+                .map_err(|message| format!("after feed:, {message}"))
+                .and_then(|u| {
+                    if !matches!(u.scheme(), "http" | "https") {
+                        return Err("feed: must be followed by an http or https URL".into());
+                    }
+                    Url::parse(&format!("feed:{u}")).map_err(|e| e.to_string())
+                }),
+        )
+    }
+    fn post_plan(&self, target: &Target, job: Job, ctx: &PlanContext) -> Step {
         let Some(url) = target_url(target) else {
-            return Box::new(Answer(Some(Finding::Broken {
-                endpoint: "feed".into(),
-                missing: "an http(s) feed URL in the target".into(),
-            })));
+            return Step::Done(super::kit::broken(
+                "feed",
+                "an http(s) feed URL in the target",
+            ));
         };
         let page = Target::Post {
             platform_id: web::platform_id(&url),
@@ -175,48 +191,23 @@ impl Platform for Feed {
         // No paging (see the module docs): every poll reads the document as it is.
         _cursor: Option<&str>,
         _ctx: &PlanContext,
-    ) -> Option<Box<dyn Plan>> {
-        Some(Box::new(TimelinePlan {
-            url: target_url(target)?,
-            asked: false,
-        }))
+    ) -> Option<Step> {
+        let url = target_url(target)?;
+        let req = Request::get(url, "feed").header("Accept", ACCEPT);
+        Some(Step::fetch(req, TimelinePlan))
     }
 }
 
-/// A plan that asks for nothing and answers at once.
-struct Answer(Option<Finding>);
-
-impl Plan for Answer {
-    fn next(&mut self, _last: Option<&Fetched>) -> Step {
-        Step::Done(self.0.take().expect("a plan is not asked again once done"))
-    }
-}
-
-struct TimelinePlan {
-    url: Url,
-    asked: bool,
-}
+/// Reads the feed document of a poll.
+struct TimelinePlan;
 
 impl Plan for TimelinePlan {
-    fn next(&mut self, last: Option<&Fetched>) -> Step {
-        if !self.asked {
-            self.asked = true;
-            return Step::Fetch(Request::get(self.url.clone(), "feed").header("Accept", ACCEPT));
-        }
-        Step::Done(match last {
-            None => gone(Outcome::Unreachable, None, "no answer".into()),
-            Some(Fetched::Failed(e)) => gone(Outcome::Unreachable, None, e.clone()),
-            Some(Fetched::Response(r)) => read_answer(r),
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        Step::Done(match answer {
+            Fetched::Failed(e) => unreachable(e),
+            Fetched::Response(r) => read_answer(&r),
         })
     }
-}
-
-fn gone(outcome: Outcome, cause: Option<Cause>, message: String) -> Finding {
-    Finding::Gone(Gone {
-        outcome,
-        cause,
-        message: Some(message),
-    })
 }
 
 /// What a feed's HTTP answer says: a page of posts, gone, unreachable or not a feed.
@@ -231,7 +222,7 @@ pub fn read_answer(r: &Response) -> Finding {
         }
         200..=299 => {}
         // 401/403 (a wall), 429, 5xx and anything else say nothing about the feed.
-        s => return gone(Outcome::Unreachable, None, format!("HTTP {s}")),
+        s => return unreachable(format!("HTTP {s}")),
     }
     match parse(&r.url, &r.body) {
         Ok(posts) => Finding::Timeline {

@@ -39,7 +39,8 @@
 //! whitelist mode (401), cannot be read. Remote copies may outlive a deletion on the
 //! origin: re-check the origin server's URL.
 
-use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target};
+use super::kit::{Json, broken, gone, json_answer, str_of, unreachable};
+use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target};
 use crate::extract::{html_to_text, sanitize_html, to_rfc3339};
 use crate::model::{Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post};
 use serde_json::{Value, json};
@@ -132,14 +133,6 @@ fn url_without_fragment(url: &Url) -> String {
 // ---------------------------------------------------------------------------------------
 // Status -> Post
 
-fn str_of(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 fn author_of(a: &Value, host: &str) -> Author {
     let username = str_of(a.get("username"));
     let acct = str_of(a.get("acct")).or_else(|| username.clone());
@@ -227,9 +220,9 @@ pub fn parse_status(s: &Value, host: &str) -> Result<Post, String> {
         return Err("status".into());
     }
     let id = str_of(s.get("id")).ok_or("id")?;
-    if !s.get("account").is_some_and(Value::is_object) {
+    let Some(account) = s.get("account").filter(|a| a.is_object()) else {
         return Err("account".into());
-    }
+    };
     let uri = str_of(s.get("uri"));
     let url = str_of(s.get("url"))
         .or_else(|| uri.clone())
@@ -238,8 +231,8 @@ pub fn parse_status(s: &Value, host: &str) -> Result<Post, String> {
     if let Some(u) = uri.filter(|u| *u != url) {
         post.alt_urls.push(u);
     }
-    post.author = Some(author_of(&s["account"], host));
-    let base = Url::parse(&format!("https://{host}/")).expect("host URL");
+    post.author = Some(author_of(account, host));
+    let base = Url::parse(&format!("https://{host}/")).map_err(|_| String::from("host"))?;
     if let Some(content) = s.get("content").and_then(Value::as_str) {
         post.html = Some(sanitize_html(content, &base));
         post.text = Some(html_to_text(content));
@@ -322,14 +315,6 @@ pub fn parse_status(s: &Value, host: &str) -> Result<Post, String> {
 // ---------------------------------------------------------------------------------------
 // Answers
 
-fn gone(outcome: Outcome, cause: Option<Cause>, message: impl Into<String>) -> Finding {
-    Finding::Gone(Gone {
-        outcome,
-        cause,
-        message: Some(message.into()),
-    })
-}
-
 /// How the API answered.
 enum Api {
     Json(Value),
@@ -350,44 +335,28 @@ fn mentions_suspension(s: &str) -> bool {
 }
 
 /// Reads one API answer: the JSON of a 2xx, or the verdict of anything else.
-fn read_api(last: Option<&Fetched>, endpoint: &str) -> Api {
-    let r: &Response = match last {
-        Some(Fetched::Response(r)) => r,
-        Some(Fetched::Failed(e)) => {
-            return Api::Verdict(gone(Outcome::Unreachable, None, format!("{endpoint}: {e}")));
-        }
-        None => return Api::Verdict(gone(Outcome::Unreachable, None, "no answer")),
-    };
-    let json = if r.truncated {
-        None
-    } else {
-        serde_json::from_slice::<Value>(&r.body).ok()
+fn read_api(answer: &Fetched, endpoint: &str) -> Api {
+    let (r, json) = match json_answer(answer, endpoint) {
+        Ok(read) => read,
+        Err(f) => return Api::Verdict(f),
     };
     let err = json.as_ref().and_then(error_text);
     let status = r.status;
     if (200..300).contains(&status) {
         return match json {
             Some(v) => Api::Json(v),
-            None => Api::Verdict(gone(
-                Outcome::Unreachable,
-                None,
-                format!(
-                    "{endpoint}: not a Mastodon API answer (HTTP {status}, {})",
-                    r.mime()
-                ),
-            )),
+            None => Api::Verdict(unreachable(format!(
+                "{endpoint}: not a Mastodon API answer (HTTP {status}, {})",
+                r.mime()
+            ))),
         };
     }
     // Only Mastodon's own error shape is a verdict: an HTML 404 may be any other site.
     let Some(err) = err else {
-        return Api::Verdict(gone(
-            Outcome::Unreachable,
-            None,
-            format!(
-                "{endpoint}: HTTP {status} without a Mastodon error ({})",
-                r.mime()
-            ),
-        ));
+        return Api::Verdict(unreachable(format!(
+            "{endpoint}: HTTP {status} without a Mastodon error ({})",
+            r.mime()
+        )));
     };
     let msg = format!("HTTP {status}: {err}");
     Api::Verdict(match status {
@@ -396,12 +365,22 @@ fn read_api(last: Option<&Fetched>, endpoint: &str) -> Api {
         }
         404 | 410 => gone(Outcome::Deleted, Some(Cause::Unknown), msg),
         401 | 403 => gone(Outcome::Restricted, None, msg),
-        _ => gone(Outcome::Unreachable, None, msg),
+        _ => unreachable(msg),
     })
 }
 
-fn api_request(url: &str, purpose: &'static str) -> Request {
-    Request::get(Url::parse(url).expect("API URLs parse"), purpose).header("Accept", JSON_ACCEPT)
+/// A GET of an API URL, or the finding that says the target makes no URL.
+fn api_request(url: &str, purpose: &'static str) -> Result<Request, Finding> {
+    let u = Url::parse(url).map_err(|e| broken(purpose, format!("a URL ({e})")))?;
+    Ok(Request::get(u, purpose).header("Accept", JSON_ACCEPT))
+}
+
+/// Asks `url`; `plan` reads the answer.
+fn ask(url: &str, purpose: &'static str, plan: impl Plan + 'static) -> Step {
+    match api_request(url, purpose) {
+        Ok(req) => Step::fetch(req, plan),
+        Err(f) => Step::Done(f),
+    }
 }
 
 fn suspended(account: Option<&Value>) -> bool {
@@ -414,25 +393,16 @@ fn suspended(account: Option<&Value>) -> bool {
 // ---------------------------------------------------------------------------------------
 // Post plan
 
-enum PostState {
-    Start,
-    Status,
-    History(Box<Post>),
-    Done,
-}
-
-struct PostPlan {
+/// Reads `statuses/:id`.
+struct StatusPlan {
     host: String,
     id: String,
     job: Job,
-    state: PostState,
 }
 
-impl PostPlan {
-    fn done(&mut self, f: Finding) -> Step {
-        self.state = PostState::Done;
-        Step::Done(f)
-    }
+fn post_plan(host: String, id: String, job: Job) -> Step {
+    let url = status_api_url(&host, &id);
+    ask(&url, "statuses/:id", StatusPlan { host, id, job })
 }
 
 /// The edit history (`[StatusEdit]`, oldest first) as `{created_at, text}` items.
@@ -451,92 +421,127 @@ fn history_items(v: &Value) -> Option<Vec<Value>> {
     )
 }
 
-impl Plan for PostPlan {
-    fn next(&mut self, last: Option<&Fetched>) -> Step {
-        match std::mem::replace(&mut self.state, PostState::Done) {
-            PostState::Start => {
-                self.state = PostState::Status;
-                Step::Fetch(api_request(
-                    &status_api_url(&self.host, &self.id),
-                    "statuses/:id",
-                ))
-            }
-            PostState::Status => {
-                let v = match read_api(last, "statuses/:id") {
-                    Api::Json(v) => v,
-                    Api::Verdict(f) => return self.done(f),
-                };
-                if suspended(v.get("account")) {
-                    return self.done(gone(
-                        Outcome::AccountGone,
-                        Some(Cause::Platform),
-                        "account suspended (\"suspended\": true)",
-                    ));
-                }
-                match parse_status(&v, &self.host) {
-                    Ok(p) => {
-                        if self.job == Job::Capture && p.extra.contains_key("edited_at") {
-                            let url = format!("{}/history", status_api_url(&self.host, &self.id));
-                            self.state = PostState::History(Box::new(p));
-                            return Step::Fetch(api_request(&url, "statuses/:id/history"));
-                        }
-                        self.done(Finding::Post(Box::new(p)))
-                    }
-                    Err(field) => self.done(Finding::Broken {
-                        endpoint: "statuses/:id".into(),
-                        missing: field,
-                    }),
-                }
-            }
-            PostState::History(mut p) => {
-                // The history is a bonus: a failed answer leaves the post as it is.
-                if let Api::Json(v) = read_api(last, "statuses/:id/history")
-                    && let Some(items) = history_items(&v)
-                {
-                    p.extra.insert("edit_history".into(), Value::Array(items));
-                }
-                self.done(Finding::Post(p))
-            }
-            PostState::Done => panic!("mastodon post plan asked again after it was done"),
+impl Plan for StatusPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        let v = match read_api(&answer, "statuses/:id") {
+            Api::Json(v) => v,
+            Api::Verdict(f) => return Step::Done(f),
+        };
+        if suspended(v.get("account")) {
+            return Step::Done(gone(
+                Outcome::AccountGone,
+                Some(Cause::Platform),
+                "account suspended (\"suspended\": true)",
+            ));
         }
+        match parse_status(&v, &self.host) {
+            Ok(p) => {
+                if self.job == Job::Capture && p.extra.contains_key("edited_at") {
+                    let url = format!("{}/history", status_api_url(&self.host, &self.id));
+                    return match api_request(&url, "statuses/:id/history") {
+                        Ok(req) => Step::fetch(req, HistoryPlan { post: Box::new(p) }),
+                        // The history is a bonus: without it the post is as it is.
+                        Err(_) => Step::Done(Finding::Post(Box::new(p))),
+                    };
+                }
+                Step::Done(Finding::Post(Box::new(p)))
+            }
+            Err(field) => Step::Done(broken("statuses/:id", field)),
+        }
+    }
+}
+
+/// Reads the edit history of a post already read.
+struct HistoryPlan {
+    post: Box<Post>,
+}
+
+impl Plan for HistoryPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        let mut p = self.post;
+        // The history is a bonus: a failed answer leaves the post as it is.
+        if let Api::Json(v) = read_api(&answer, "statuses/:id/history")
+            && let Some(items) = history_items(&v)
+        {
+            p.extra.insert("edit_history".into(), Value::Array(items));
+        }
+        Step::Done(Finding::Post(p))
     }
 }
 
 // ---------------------------------------------------------------------------------------
 // Timeline plan
 
-enum TimelineState {
-    Start,
-    Lookup,
-    Statuses,
-    Done,
-}
-
-struct TimelinePlan {
+/// An account's statuses: its id looked up first unless the cursor carries it.
+fn timeline_plan(
     host: String,
     acct: String,
     account_id: Option<String>,
     max_id: Option<String>,
-    state: TimelineState,
+) -> Step {
+    if let Some(id) = account_id {
+        return statuses_step(host, id, max_id);
+    }
+    let mut url = match Url::parse(&format!(
+        "{}://{}/api/v1/accounts/lookup",
+        scheme_for(&host),
+        host
+    )) {
+        Ok(u) => u,
+        Err(e) => return Step::Done(broken("accounts/lookup", format!("a URL ({e})"))),
+    };
+    url.query_pairs_mut().append_pair("acct", &acct);
+    let req = Request::get(url, "accounts/lookup").header("Accept", JSON_ACCEPT);
+    Step::fetch(req, LookupPlan { host, max_id })
 }
 
-impl TimelinePlan {
-    fn statuses_request(&mut self) -> Step {
-        let id = self.account_id.clone().unwrap_or_default();
-        let mut url = format!(
-            "{}://{}/api/v1/accounts/{id}/statuses?limit=40",
-            scheme_for(&self.host),
-            self.host
-        );
-        if let Some(m) = &self.max_id {
-            url.push_str(&format!("&max_id={m}"));
-        }
-        self.state = TimelineState::Statuses;
-        Step::Fetch(api_request(&url, "accounts/:id/statuses"))
+fn statuses_step(host: String, account_id: String, max_id: Option<String>) -> Step {
+    let mut url = format!(
+        "{}://{}/api/v1/accounts/{account_id}/statuses?limit=40",
+        scheme_for(&host),
+        host
+    );
+    if let Some(m) = &max_id {
+        url.push_str(&format!("&max_id={m}"));
     }
-    fn done(&mut self, f: Finding) -> Step {
-        self.state = TimelineState::Done;
-        Step::Done(f)
+    ask(
+        &url,
+        "accounts/:id/statuses",
+        StatusesPlan { host, account_id },
+    )
+}
+
+/// Reads `accounts/lookup`.
+struct LookupPlan {
+    host: String,
+    max_id: Option<String>,
+}
+
+impl Plan for LookupPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        match read_api(&answer, "accounts/lookup") {
+            Api::Json(v) => {
+                if suspended(Some(&v)) {
+                    return Step::Done(gone(
+                        Outcome::AccountGone,
+                        Some(Cause::Platform),
+                        "account suspended (\"suspended\": true)",
+                    ));
+                }
+                let v = Json::new("accounts/lookup", &v);
+                match v.str("id") {
+                    Some(id) => statuses_step(self.host, id, self.max_id),
+                    None => Step::Done(v.broken("id")),
+                }
+            }
+            Api::Verdict(Finding::Gone(g)) if g.outcome == Outcome::Deleted => {
+                Step::Done(Finding::Gone(Gone {
+                    outcome: Outcome::AccountGone,
+                    ..g
+                }))
+            }
+            Api::Verdict(f) => Step::Done(f),
+        }
     }
 }
 
@@ -577,75 +582,28 @@ pub fn read_timeline(
     Ok((posts, next))
 }
 
-impl Plan for TimelinePlan {
-    fn next(&mut self, last: Option<&Fetched>) -> Step {
-        match self.state {
-            TimelineState::Start => {
-                if self.account_id.is_some() {
-                    return self.statuses_request();
-                }
-                let mut url = Url::parse(&format!(
-                    "{}://{}/api/v1/accounts/lookup",
-                    scheme_for(&self.host),
-                    self.host
-                ))
-                .expect("lookup URL");
-                url.query_pairs_mut().append_pair("acct", &self.acct);
-                self.state = TimelineState::Lookup;
-                Step::Fetch(Request::get(url, "accounts/lookup").header("Accept", JSON_ACCEPT))
-            }
-            TimelineState::Lookup => match read_api(last, "accounts/lookup") {
-                Api::Json(v) => {
-                    if suspended(Some(&v)) {
-                        return self.done(gone(
-                            Outcome::AccountGone,
-                            Some(Cause::Platform),
-                            "account suspended (\"suspended\": true)",
-                        ));
-                    }
-                    match str_of(v.get("id")) {
-                        Some(id) => {
-                            self.account_id = Some(id);
-                            self.statuses_request()
-                        }
-                        None => self.done(Finding::Broken {
-                            endpoint: "accounts/lookup".into(),
-                            missing: "id".into(),
-                        }),
-                    }
-                }
-                Api::Verdict(Finding::Gone(g)) if g.outcome == Outcome::Deleted => {
-                    self.done(Finding::Gone(Gone {
-                        outcome: Outcome::AccountGone,
-                        ..g
-                    }))
-                }
-                Api::Verdict(f) => self.done(f),
+/// Reads one page of an account's statuses.
+struct StatusesPlan {
+    host: String,
+    account_id: String,
+}
+
+impl Plan for StatusesPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        let link = match &answer {
+            Fetched::Response(r) => r.header("link").map(str::to_string),
+            Fetched::Failed(_) => None,
+        };
+        Step::Done(match read_api(&answer, "accounts/:id/statuses") {
+            Api::Json(v) => match read_timeline(&v, &self.host, link.as_deref()) {
+                Ok((posts, next)) => Finding::Timeline {
+                    posts,
+                    next_cursor: next.map(|m| format!("{}:{m}", self.account_id)),
+                },
+                Err(missing) => broken("accounts/:id/statuses", missing),
             },
-            TimelineState::Statuses => {
-                let link = match last {
-                    Some(Fetched::Response(r)) => r.header("link").map(str::to_string),
-                    _ => None,
-                };
-                match read_api(last, "accounts/:id/statuses") {
-                    Api::Json(v) => match read_timeline(&v, &self.host, link.as_deref()) {
-                        Ok((posts, next)) => {
-                            let id = self.account_id.clone().unwrap_or_default();
-                            self.done(Finding::Timeline {
-                                posts,
-                                next_cursor: next.map(|m| format!("{id}:{m}")),
-                            })
-                        }
-                        Err(missing) => self.done(Finding::Broken {
-                            endpoint: "accounts/:id/statuses".into(),
-                            missing,
-                        }),
-                    },
-                    Api::Verdict(f) => self.done(f),
-                }
-            }
-            TimelineState::Done => panic!("mastodon timeline plan asked again after it was done"),
-        }
+            Api::Verdict(f) => f,
+        })
     }
 }
 
@@ -680,21 +638,16 @@ impl Platform for Mastodon {
     fn recognise(&self, url: &Url) -> Option<Target> {
         recognise_url(url)
     }
-    fn post_plan(&self, target: &Target, job: Job, _ctx: &PlanContext) -> Box<dyn Plan> {
+    fn post_plan(&self, target: &Target, job: Job, _ctx: &PlanContext) -> Step {
         let (host, id) = split_target(target).unwrap_or_default();
-        Box::new(PostPlan {
-            host,
-            id,
-            job,
-            state: PostState::Start,
-        })
+        post_plan(host, id, job)
     }
     fn timeline_plan(
         &self,
         target: &Target,
         cursor: Option<&str>,
         _ctx: &PlanContext,
-    ) -> Option<Box<dyn Plan>> {
+    ) -> Option<Step> {
         let Target::Account { account_id, .. } = target else {
             return None;
         };
@@ -705,13 +658,12 @@ impl Platform for Mastodon {
             }
             _ => (None, None),
         };
-        Some(Box::new(TimelinePlan {
-            host: host.to_string(),
-            acct: acct.trim_start_matches('@').to_string(),
+        Some(timeline_plan(
+            host.to_string(),
+            acct.trim_start_matches('@').to_string(),
             account_id,
             max_id,
-            state: TimelineState::Start,
-        }))
+        ))
     }
 }
 

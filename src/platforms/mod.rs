@@ -1,23 +1,28 @@
 //! The platform layer: one file per platform, no I/O.
 //!
 //! A platform recognises URLs ([`Platform::recognise`]), and for a capture, a check or a
-//! timeline page it hands out a [`Plan`]: a small state machine that asks for one HTTP
-//! request at a time ([`Step::Fetch`]), reads each answer, and finally returns a
-//! [`Finding`] (a post, a gone verdict, a timeline page, or a broken-shape error).
+//! timeline page it hands out the first [`Step`] of a [`Plan`]: a small state machine
+//! that asks for one HTTP request at a time ([`Step::Fetch`] carries the request and the
+//! plan that reads its answer), and finally returns a [`Finding`] (a post, a gone
+//! verdict, a timeline page, or a broken-shape error). Helpers every platform shares live
+//! in [`kit`]; [`testing`] drives plans offline over fixture folders.
 //! `capture/` runs plans over HTTP, records every exchange, applies politeness, retries
 //! and host overrides, and fetches the media a post lists. This keeps every parser pure
 //! and testable on fixtures.
 //!
-//! Adding a platform: one file here, one row in [`PLATFORMS`], one fixture folder.
+//! Adding a platform: one file here, one row in [`PLATFORMS`], one fixture folder with its
+//! `manifest.toml` (see CONTRIBUTING.md).
 
 use crate::model::{Gone, Post};
 use url::Url;
 
 pub mod bluesky;
 pub mod feed;
+pub mod kit;
 pub mod mastodon;
 pub mod reddit;
 pub mod telegram;
+pub mod testing;
 pub mod web;
 pub mod wechat;
 pub mod weibo;
@@ -68,16 +73,44 @@ pub enum Target {
 pub struct PlanContext {
     /// Capture time, to resolve relative dates ("3分钟前").
     pub now: jiff::ZonedDateTime,
-    /// Whether the user configured cookies for this platform (`[platforms.NAME] cookies`).
-    /// A plan sets [`Request::with_user_cookies`] only after anonymous access was walled.
-    pub has_user_cookies: bool,
+    /// The platform's own `[platforms.NAME]` settings.
+    pub settings: PlatformSettings,
 }
 
 impl Default for PlanContext {
     fn default() -> Self {
         PlanContext {
             now: jiff::ZonedDateTime::now(),
-            has_user_cookies: false,
+            settings: PlatformSettings::default(),
+        }
+    }
+}
+
+/// A platform's own `[platforms.NAME]` section as its plans see it. The fetcher applies
+/// the section (host override, cookies, headers, delay); a plan reads it to decide what
+/// to ask. Secret values stay with the fetcher: a plan learns that cookies are set, never
+/// what they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlatformSettings {
+    /// Whether the user configured cookies (`cookies`). A plan sets
+    /// [`Request::with_user_cookies`] only after anonymous access was walled.
+    pub has_user_cookies: bool,
+    /// `base_url`: where the platform's main API host is reached instead.
+    pub base_url: Option<String>,
+    /// The names of the extra headers sent (`headers`; their values may be secret).
+    pub header_names: Vec<String>,
+    /// `per_host_delay_ms`.
+    pub per_host_delay_ms: Option<u64>,
+}
+
+impl PlatformSettings {
+    /// The settings of one `[platforms.NAME]` section.
+    pub fn from_config(c: &crate::config::PlatformConfig) -> Self {
+        PlatformSettings {
+            has_user_cookies: c.cookies.is_some(),
+            base_url: c.base_url.clone(),
+            header_names: c.headers.keys().cloned().collect(),
+            per_host_delay_ms: c.per_host_delay_ms,
         }
     }
 }
@@ -171,11 +204,28 @@ pub enum Fetched {
     Failed(String),
 }
 
-/// What a plan wants next.
-#[derive(Debug)]
+/// What a plan wants next: one request and the plan that reads its answer, or its
+/// finding. A plan is consumed by each step, so once it is done there is nothing left to
+/// ask, and every plan that is handed an answer has asked for it.
 pub enum Step {
-    Fetch(Request),
+    Fetch(Request, Box<dyn Plan>),
     Done(Finding),
+}
+
+impl Step {
+    /// Asks for `req`; `plan` reads the answer.
+    pub fn fetch(req: Request, plan: impl Plan + 'static) -> Step {
+        Step::Fetch(req, Box::new(plan))
+    }
+}
+
+impl std::fmt::Debug for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::Fetch(req, _) => f.debug_tuple("Fetch").field(req).finish(),
+            Step::Done(finding) => f.debug_tuple("Done").field(finding).finish(),
+        }
+    }
 }
 
 /// What a plan found.
@@ -197,11 +247,16 @@ pub enum Finding {
     Redirected { url: String },
 }
 
-/// A state machine for one capture, check or timeline page. `next(None)` starts it;
-/// each later call carries the answer to the previous [`Step::Fetch`].
+/// A state machine for one capture, check or timeline page, waiting for the answer to
+/// the request it was handed out with (see [`Step`]). A platform's `*_plan` methods give
+/// the first step; [`Plan::next`] reads each answer and gives the next.
 pub trait Plan: Send {
-    fn next(&mut self, last: Option<&Fetched>) -> Step;
+    fn next(self: Box<Self>, answer: Fetched) -> Step;
 }
+
+/// Most requests one plan may make: a guard against a plan that never finishes, the same
+/// for captures, checks, polls and the offline runs of [`testing`].
+pub const MAX_REQUESTS: usize = 32;
 
 /// What a plan is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,33 +279,166 @@ pub trait Platform: Sync {
     fn captures_accounts(&self) -> bool {
         false
     }
-    /// A plan to capture or check one post.
-    fn post_plan(&self, target: &Target, job: Job, ctx: &PlanContext) -> Box<dyn Plan>;
-    /// A plan to read one page of an account's posts; `None` where the platform has no
-    /// timelines samizdat can read.
+    /// Reads an input only this platform knows how to write (`at://…`, `feed:…`, share
+    /// text), before it is read as an http(s) URL: `None` when the input is not of this
+    /// platform's forms, else the URL it names or why it names none.
+    fn normalise(&self, _input: &str) -> Option<Result<Url, String>> {
+        None
+    }
+    /// A plan to capture or check one post: its first step.
+    fn post_plan(&self, target: &Target, job: Job, ctx: &PlanContext) -> Step;
+    /// A plan to read one page of an account's posts (its first step); `None` where the
+    /// platform has no timelines samizdat can read.
     fn timeline_plan(
         &self,
         _target: &Target,
         _cursor: Option<&str>,
         _ctx: &PlanContext,
-    ) -> Option<Box<dyn Plan>> {
+    ) -> Option<Step> {
         None
     }
 }
 
-/// Runs a plan without a network: `answer` answers each request. `None` when the plan has
-/// not finished after `max_fetches` answers. For tests, fuzzing and replaying fixtures.
+/// Reads a URL a person typed: each platform's own forms first ([`Platform::normalise`]),
+/// then an http(s) URL. The error says what is wrong with the input.
+pub fn read_url(input: &str) -> Result<Url, String> {
+    let s = input.trim();
+    if let Some(read) = PLATFORMS.iter().find_map(|p| p.normalise(s)) {
+        return read;
+    }
+    let u = Url::parse(s).map_err(|e| {
+        if !s.contains("://") {
+            format!("{e}; give a full URL such as https://{s}")
+        } else {
+            e.to_string()
+        }
+    })?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(format!(
+            "unsupported scheme {:?}: samizdat captures http and https URLs",
+            u.scheme()
+        ));
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err("no host".into());
+    }
+    Ok(u)
+}
+
+/// Runs a plan without a network from its first step: `answer` answers each request.
+/// `None` when the plan has not finished after `max_fetches` answers. For tests, fuzzing
+/// and replaying fixtures (see [`testing`] for the harness).
 pub fn run_offline(
-    mut plan: Box<dyn Plan>,
+    first: Step,
     mut answer: impl FnMut(&Request) -> Fetched,
     max_fetches: usize,
 ) -> Option<Finding> {
-    let mut last: Option<Fetched> = None;
-    for _ in 0..=max_fetches {
-        match plan.next(last.as_ref()) {
+    let mut step = first;
+    for _ in 0..max_fetches {
+        match step {
             Step::Done(f) => return Some(f),
-            Step::Fetch(req) => last = Some(answer(&req)),
+            Step::Fetch(req, plan) => step = plan.next(answer(&req)),
         }
     }
-    None
+    match step {
+        Step::Done(f) => Some(f),
+        Step::Fetch(..) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_say_what_is_configured_but_not_the_secrets() {
+        let config: crate::config::Config = toml::from_str(
+            "[platforms.weibo]\ncookies = \"SUB=secret-value\"\nheaders = { Authorization = \"Bearer t0ken\" }\nper_host_delay_ms = 2500\n",
+        )
+        .unwrap();
+        let s = PlatformSettings::from_config(&config.platforms["weibo"]);
+        assert_eq!(
+            s,
+            PlatformSettings {
+                has_user_cookies: true,
+                base_url: None,
+                header_names: vec!["Authorization".into()],
+                per_host_delay_ms: Some(2500),
+            }
+        );
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("secret-value") && !shown.contains("t0ken"),
+            "{shown}"
+        );
+        assert_eq!(
+            PlatformSettings::from_config(&Default::default()),
+            PlatformSettings::default()
+        );
+    }
+
+    #[test]
+    fn platform_forms_are_read_by_their_platform() {
+        assert_eq!(
+            read_url(" at://did:plc:abc/app.bsky.feed.post/3k7 ")
+                .unwrap()
+                .as_str(),
+            "https://bsky.app/profile/did:plc:abc/post/3k7"
+        );
+        assert!(
+            read_url("at://did:plc:abc/app.bsky.feed.like/3k7")
+                .unwrap_err()
+                .starts_with("not an at:// URI of a Bluesky post")
+        );
+        assert_eq!(
+            read_url("feed://example.org/rss").unwrap().as_str(),
+            "feed:http://example.org/rss"
+        );
+        assert!(
+            read_url("feed:ftp://example.org/rss")
+                .unwrap_err()
+                .contains("after feed:, unsupported scheme \"ftp\"")
+        );
+        assert_eq!(
+            read_url("https://a.example/x").unwrap().as_str(),
+            "https://a.example/x"
+        );
+        assert!(
+            read_url("example.org")
+                .unwrap_err()
+                .contains("give a full URL")
+        );
+    }
+
+    #[test]
+    fn offline_runs_stop_at_their_bound() {
+        struct Again;
+        impl Plan for Again {
+            fn next(self: Box<Self>, _: Fetched) -> Step {
+                Step::fetch(
+                    Request::get(Url::parse("https://a.example/").unwrap(), "a"),
+                    Again,
+                )
+            }
+        }
+        let first = Step::fetch(
+            Request::get(Url::parse("https://a.example/").unwrap(), "a"),
+            Again,
+        );
+        let mut n = 0;
+        let f = run_offline(
+            first,
+            |_| {
+                n += 1;
+                Fetched::Failed("x".into())
+            },
+            5,
+        );
+        assert!(f.is_none());
+        assert_eq!(n, 5);
+        assert!(matches!(
+            run_offline(Step::Done(kit::unreachable("x")), |_| unreachable!(), 0),
+            Some(Finding::Gone(_))
+        ));
+    }
 }

@@ -42,9 +42,10 @@
 //! not used here. Quarantined and private subreddits cannot be read; a logged-out reader
 //! sees `[removed]` where the author still sees the text.
 
-use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target};
+use super::kit::{Json, broken, gone, json_answer, str_of, unescape_html, unreachable};
+use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target};
 use crate::extract::{html_to_text, sanitize_html};
-use crate::model::{Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post};
+use crate::model::{Author, Cause, Counts, Media, MediaKind, Outcome, Post};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -186,14 +187,6 @@ pub fn classify_thing(d: &Value) -> Option<(Outcome, Cause, String)> {
 // ---------------------------------------------------------------------------------------
 // Thing -> Post
 
-fn str_of(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 fn unix_to_rfc3339(v: &Value) -> Option<String> {
     let f = v.as_f64()?;
     let ts = jiff::Timestamp::from_second(f.trunc() as i64).ok()?;
@@ -280,7 +273,7 @@ fn media_of(d: &Value) -> Vec<Media> {
     {
         if let Some(u) = str_of(img.pointer("/source/url")) {
             // Without raw_json=1 Reddit escapes `&` in these URLs.
-            out.push(Media::new(MediaKind::Image, u.replace("&amp;", "&")));
+            out.push(Media::new(MediaKind::Image, unescape_html(&u)));
         }
     }
     out
@@ -315,7 +308,7 @@ pub fn parse_thing(kind: &str, d: &Value) -> Result<Post, String> {
     if str_of(d.get("author")).as_deref() == Some("[deleted]") {
         post.extra.insert("author_deleted".into(), json!(true));
     }
-    let base = Url::parse(WWW).expect("static URL");
+    let base = Url::parse(WWW).map_err(|e| e.to_string())?;
     let (md, html) = if kind == "t3" {
         post.title = str_of(d.get("title"));
         (str_of(d.get("selftext")), str_of(d.get("selftext_html")))
@@ -325,10 +318,7 @@ pub fn parse_thing(kind: &str, d: &Value) -> Result<Post, String> {
     // Without raw_json=1 the HTML comes entity-escaped once more.
     let html = html.map(|h| {
         if h.starts_with("&lt;") {
-            h.replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&quot;", "\"")
-                .replace("&amp;", "&")
+            unescape_html(&h)
         } else {
             h
         }
@@ -446,33 +436,17 @@ fn find_comment<'a>(listing: &'a Value, id: &str) -> Option<&'a Value> {
 // ---------------------------------------------------------------------------------------
 // Answers
 
-fn gone(outcome: Outcome, cause: Option<Cause>, message: impl Into<String>) -> Finding {
-    Finding::Gone(Gone {
-        outcome,
-        cause,
-        message: Some(message.into()),
-    })
-}
-
 enum Api {
     Json(Value),
     Verdict(Finding),
 }
 
-fn read_api(last: Option<&Fetched>, endpoint: &str) -> Api {
-    let r: &Response = match last {
-        Some(Fetched::Response(r)) => r,
-        Some(Fetched::Failed(e)) => {
-            return Api::Verdict(gone(Outcome::Unreachable, None, format!("{endpoint}: {e}")));
-        }
-        None => return Api::Verdict(gone(Outcome::Unreachable, None, "no answer")),
+fn read_api(answer: &Fetched, endpoint: &str) -> Api {
+    let (r, json) = match json_answer(answer, endpoint) {
+        Ok(read) => read,
+        Err(f) => return Api::Verdict(f),
     };
     let body = String::from_utf8_lossy(&r.body);
-    let json = if r.truncated {
-        None
-    } else {
-        serde_json::from_slice::<Value>(&r.body).ok()
-    };
     let Some(v) = json else {
         let lower = body.to_ascii_lowercase();
         let why =
@@ -481,11 +455,7 @@ fn read_api(last: Option<&Fetched>, endpoint: &str) -> Api {
             } else {
                 format!("not a Reddit JSON answer ({})", r.mime())
             };
-        return Api::Verdict(gone(
-            Outcome::Unreachable,
-            None,
-            format!("{endpoint}: HTTP {}: {why}", r.status),
-        ));
+        return Api::Verdict(unreachable(format!("{endpoint}: HTTP {}: {why}", r.status)));
     };
     if r.status == 200 {
         return Api::Json(v);
@@ -506,32 +476,23 @@ fn read_api(last: Option<&Fetched>, endpoint: &str) -> Api {
         (403, Some("private" | "gated" | "gold_only")) => gone(Outcome::Restricted, None, words),
         (404 | 403, Some("banned")) => gone(Outcome::Deleted, Some(Cause::Platform), words),
         (404, None) => gone(Outcome::Deleted, Some(Cause::Unknown), words),
-        _ => gone(Outcome::Unreachable, None, words),
+        _ => unreachable(words),
     })
 }
 
-fn json_request(url: &str, purpose: &'static str) -> Request {
-    Request::get(Url::parse(url).expect("reddit URLs parse"), purpose)
-        .header("Accept", "application/json")
+/// Asks a Reddit JSON URL; `plan` reads the answer.
+fn ask_json(url: &str, purpose: &'static str, plan: impl Plan + 'static) -> Step {
+    match Url::parse(url) {
+        Ok(u) => Step::fetch(
+            Request::get(u, purpose).header("Accept", "application/json"),
+            plan,
+        ),
+        Err(e) => Step::Done(broken(purpose, format!("a URL ({e})"))),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
 // Post plan
-
-enum PostState {
-    Start,
-    Comments,
-    Info,
-    Done,
-}
-
-struct PostPlan {
-    post_id: String,
-    comment_id: Option<String>,
-    state: PostState,
-    /// The post a comment belongs to, read from the permalink answer.
-    parent_post: Option<Post>,
-}
 
 /// The verdict on one thing: gone, or the post.
 fn thing_finding(kind: &str, d: &Value, endpoint: &str) -> Finding {
@@ -540,141 +501,133 @@ fn thing_finding(kind: &str, d: &Value, endpoint: &str) -> Finding {
     }
     match parse_thing(kind, d) {
         Ok(p) => Finding::Post(Box::new(p)),
-        Err(missing) => Finding::Broken {
-            endpoint: endpoint.into(),
-            missing,
-        },
+        Err(missing) => broken(endpoint, missing),
     }
 }
 
-impl PostPlan {
-    fn done(&mut self, f: Finding) -> Step {
-        self.state = PostState::Done;
-        Step::Done(f)
-    }
+/// A post's or a comment's permalink JSON (`comments/<post>[/_/<comment>].json`).
+fn post_plan(post_id: String, comment_id: Option<String>) -> Step {
+    let url = match &comment_id {
+        Some(c) => format!("{WWW}/comments/{post_id}/_/{c}.json?raw_json=1"),
+        None => format!("{WWW}/comments/{post_id}.json?raw_json=1"),
+    };
+    ask_json(&url, "comments.json", CommentsPlan { comment_id })
 }
 
-impl Plan for PostPlan {
-    fn next(&mut self, last: Option<&Fetched>) -> Step {
-        match self.state {
-            PostState::Start => {
-                self.state = PostState::Comments;
-                let url = match &self.comment_id {
-                    Some(c) => format!("{WWW}/comments/{}/_/{c}.json?raw_json=1", self.post_id),
-                    None => format!("{WWW}/comments/{}.json?raw_json=1", self.post_id),
-                };
-                Step::Fetch(json_request(&url, "comments.json"))
+/// Reads the permalink answer.
+struct CommentsPlan {
+    comment_id: Option<String>,
+}
+
+impl Plan for CommentsPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        let v = match read_api(&answer, "comments.json") {
+            Api::Json(v) => v,
+            Api::Verdict(f) => return Step::Done(f),
+        };
+        let v = Json::new("comments.json", &v);
+        let Some(t3) = v
+            .at("0.data.children.0")
+            .filter(|c| c.get("kind").and_then(Value::as_str) == Some("t3"))
+        else {
+            return Step::Done(v.broken("[0].data.children[0] (t3)"));
+        };
+        let t3 = t3.get("data").unwrap_or(&Value::Null);
+        let Some(cid) = self.comment_id else {
+            return Step::Done(thing_finding("t3", t3, "comments.json"));
+        };
+        let parent_post = parse_thing("t3", t3).ok();
+        match v.at("1").and_then(|l| find_comment(l, &cid)) {
+            Some(d) => {
+                let mut f = thing_finding("t1", d, "comments.json");
+                attach_parent(&mut f, parent_post.as_ref());
+                Step::Done(f)
             }
-            PostState::Comments => {
-                let v = match read_api(last, "comments.json") {
-                    Api::Json(v) => v,
-                    Api::Verdict(f) => return self.done(f),
-                };
-                let Some(t3) = v
-                    .pointer("/0/data/children/0")
-                    .filter(|c| c["kind"] == "t3")
-                else {
-                    return self.done(Finding::Broken {
-                        endpoint: "comments.json".into(),
-                        missing: "[0].data.children[0] (t3)".into(),
-                    });
-                };
-                let Some(cid) = self.comment_id.clone() else {
-                    let f = thing_finding("t3", &t3["data"], "comments.json");
-                    return self.done(f);
-                };
-                self.parent_post = parse_thing("t3", &t3["data"]).ok();
-                match v.get(1).and_then(|l| find_comment(l, &cid)) {
-                    Some(d) => {
-                        let mut f = thing_finding("t1", d, "comments.json");
-                        self.attach_parent(&mut f);
-                        self.done(f)
-                    }
-                    None => {
-                        // A deleted comment drops out of its permalink: ask /api/info why.
-                        self.state = PostState::Info;
-                        Step::Fetch(json_request(
-                            &format!("{WWW}/api/info.json?id=t1_{cid}&raw_json=1"),
-                            "api/info.json",
-                        ))
-                    }
-                }
-            }
-            PostState::Info => {
-                let cid = self.comment_id.clone().unwrap_or_default();
-                let v = match read_api(last, "api/info.json") {
-                    Api::Json(v) => v,
-                    // The permalink answered without the comment: that is a first verdict.
-                    Api::Verdict(_) => {
-                        return self.done(gone(
-                            Outcome::Deleted,
-                            Some(Cause::Unknown),
-                            "comment missing from its permalink",
-                        ));
-                    }
-                };
-                let found = v
-                    .pointer("/data/children")
-                    .and_then(Value::as_array)
-                    .and_then(|a| {
-                        a.iter()
-                            .find(|c| c.pointer("/data/id").and_then(Value::as_str) == Some(&cid))
-                    });
-                match found {
-                    Some(c) => {
-                        let mut f = thing_finding("t1", &c["data"], "api/info.json");
-                        self.attach_parent(&mut f);
-                        self.done(f)
-                    }
-                    None => self.done(gone(
-                        Outcome::Deleted,
-                        Some(Cause::Unknown),
-                        "comment missing from its permalink and from /api/info",
-                    )),
-                }
-            }
-            PostState::Done => panic!("reddit post plan asked again after it was done"),
+            // A deleted comment drops out of its permalink: ask /api/info why.
+            None => ask_json(
+                &format!("{WWW}/api/info.json?id=t1_{cid}&raw_json=1"),
+                "api/info.json",
+                InfoPlan {
+                    comment_id: cid,
+                    parent_post,
+                },
+            ),
         }
     }
 }
 
-impl PostPlan {
-    /// A comment answering the post itself gets the whole post as `reply_to`.
-    fn attach_parent(&self, f: &mut Finding) {
-        if let Finding::Post(p) = f
-            && let Some(parent) = &self.parent_post
-            && p.reply_to.as_ref().is_some_and(|r| r.id == parent.id)
-        {
-            p.reply_to = Some(Box::new(parent.clone()));
-        }
+/// Reads `/api/info` about a comment missing from its permalink.
+struct InfoPlan {
+    comment_id: String,
+    /// The post the comment belongs to, read from the permalink answer.
+    parent_post: Option<Post>,
+}
+
+impl Plan for InfoPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        let v = match read_api(&answer, "api/info.json") {
+            Api::Json(v) => v,
+            // The permalink answered without the comment: that is a first verdict.
+            Api::Verdict(_) => {
+                return Step::Done(gone(
+                    Outcome::Deleted,
+                    Some(Cause::Unknown),
+                    "comment missing from its permalink",
+                ));
+            }
+        };
+        let found = Json::new("api/info.json", &v)
+            .at("data.children")
+            .and_then(Value::as_array)
+            .and_then(|a| {
+                a.iter().find(|c| {
+                    c.pointer("/data/id").and_then(Value::as_str) == Some(&self.comment_id)
+                })
+            });
+        Step::Done(match found {
+            Some(c) => {
+                let mut f =
+                    thing_finding("t1", c.get("data").unwrap_or(&Value::Null), "api/info.json");
+                attach_parent(&mut f, self.parent_post.as_ref());
+                f
+            }
+            None => gone(
+                Outcome::Deleted,
+                Some(Cause::Unknown),
+                "comment missing from its permalink and from /api/info",
+            ),
+        })
+    }
+}
+
+/// A comment answering the post itself gets the whole post as `reply_to`.
+fn attach_parent(f: &mut Finding, parent: Option<&Post>) {
+    if let Finding::Post(p) = f
+        && let Some(parent) = parent
+        && p.reply_to.as_ref().is_some_and(|r| r.id == parent.id)
+    {
+        p.reply_to = Some(Box::new(parent.clone()));
     }
 }
 
 // ---------------------------------------------------------------------------------------
 // Share links
 
+/// Reads where a share link redirected.
 struct FollowPlan {
     url: Url,
-    asked: bool,
 }
 
 impl Plan for FollowPlan {
-    fn next(&mut self, last: Option<&Fetched>) -> Step {
-        if !self.asked {
-            self.asked = true;
-            return Step::Fetch(Request::get(self.url.clone(), "share link"));
-        }
-        Step::Done(match last {
-            Some(Fetched::Response(r)) if r.url != self.url => Finding::Redirected {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        Step::Done(match answer {
+            Fetched::Response(r) if r.url != self.url => Finding::Redirected {
                 url: r.url.to_string(),
             },
-            Some(Fetched::Response(r)) => gone(
-                Outcome::Unreachable,
-                None,
-                format!("share link did not redirect (HTTP {})", r.status),
-            ),
-            Some(Fetched::Failed(e)) => gone(Outcome::Unreachable, None, e.clone()),
-            None => gone(Outcome::Unreachable, None, "no answer"),
+            Fetched::Response(r) => {
+                unreachable(format!("share link did not redirect (HTTP {})", r.status))
+            }
+            Fetched::Failed(e) => unreachable(e),
         })
     }
 }
@@ -691,14 +644,14 @@ impl Platform for Reddit {
     fn recognise(&self, url: &Url) -> Option<Target> {
         recognise_url(url)
     }
-    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Box<dyn Plan> {
+    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Step {
         let url = match target {
             Target::Follow { url } => {
                 if let Ok(u) = Url::parse(url) {
-                    return Box::new(FollowPlan {
-                        url: u,
-                        asked: false,
-                    });
+                    return Step::fetch(
+                        Request::get(u.clone(), "share link"),
+                        FollowPlan { url: u },
+                    );
                 }
                 url.clone()
             }
@@ -722,12 +675,7 @@ impl Platform for Reddit {
             }
             _ => (post_id, comment_id),
         };
-        Box::new(PostPlan {
-            post_id,
-            comment_id,
-            state: PostState::Start,
-            parent_post: None,
-        })
+        post_plan(post_id, comment_id)
     }
 }
 
@@ -750,8 +698,7 @@ mod tests {
             &Url::parse("https://old.reddit.com/r/a/comments/abc12/slug/def34/").unwrap(),
         )
         .unwrap();
-        let mut plan = Reddit.post_plan(&t, Job::Check, &PlanContext::default());
-        let Step::Fetch(req) = plan.next(None) else {
+        let Step::Fetch(req, _) = Reddit.post_plan(&t, Job::Check, &PlanContext::default()) else {
             panic!()
         };
         assert_eq!(

@@ -31,9 +31,10 @@
 //! media the preview marks "Media is too big" / not supported (recorded in
 //! `extra.media_not_supported`), documents (titles only), and stickers.
 
+use super::kit::{broken, gone, unreachable};
 use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target};
 use crate::extract::{html_to_text, sanitize_html, to_rfc3339};
-use crate::model::{Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post};
+use crate::model::{Author, Cause, Counts, Media, MediaKind, Outcome, Post};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::{Value, json};
 use url::Url;
@@ -206,7 +207,7 @@ fn parse_message(m: ElementRef) -> Option<Post> {
         &format!("{}/{id}", channel.to_ascii_lowercase()),
         &url,
     );
-    let base = Url::parse(&url).unwrap_or_else(|_| Url::parse(BASE).expect("base"));
+    let base = Url::parse(&url).or_else(|_| Url::parse(BASE)).ok()?;
 
     let owner = first(m, ".tgme_widget_message_owner_name");
     post.author = Some(Author {
@@ -502,24 +503,8 @@ pub fn classify_widget_error(text: &str) -> (Outcome, Option<Cause>) {
 // ---------------------------------------------------------------------------------------
 // Plans
 
-fn gone(outcome: Outcome, cause: Option<Cause>, message: impl Into<String>) -> Finding {
-    Finding::Gone(Gone {
-        outcome,
-        cause,
-        message: Some(message.into()),
-    })
-}
-
 fn page_body(r: &Response) -> String {
     crate::extract::decode_text(&r.body, r.header("content-type")).text
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum State {
-    Start,
-    Page,
-    Widget,
-    Done,
 }
 
 /// What the preview page said about the message.
@@ -532,157 +517,143 @@ enum PageSaid {
     Failed(String),
 }
 
-struct PostPlan {
-    channel: String,
-    id: String,
-    state: State,
-    page: Option<PageSaid>,
+/// `https://t.me/<path>`, or the finding that says the target makes no URL.
+fn t_me(path: &str, endpoint: &str) -> Result<Url, Finding> {
+    Url::parse(&format!("{BASE}/{path}")).map_err(|e| broken(endpoint, format!("a URL ({e})")))
 }
 
-impl PostPlan {
-    fn page_request(&self) -> Request {
-        Request::get(
-            Url::parse(&format!("{BASE}/s/{}/{}", self.channel, self.id)).expect("url"),
-            "channel page",
-        )
+/// A message's preview page first, then its embed widget.
+fn post_plan(channel: String, id: String) -> Step {
+    let url = match t_me(&format!("s/{channel}/{id}"), "channel page") {
+        Ok(u) => u,
+        Err(f) => return Step::Done(f),
+    };
+    let req = Request::get(url, "channel page")
         .header("Accept", HTML_ACCEPT)
         .no_redirects()
-        .page()
-    }
-    fn widget_request(&self) -> Request {
-        Request::get(
-            Url::parse(&format!(
-                "{BASE}/{}/{}?embed=1&mode=tme",
-                self.channel, self.id
-            ))
-            .expect("url"),
-            "embed widget",
-        )
-        .header("Accept", HTML_ACCEPT)
-        .page()
-    }
-    fn done(&mut self, f: Finding) -> Step {
-        self.state = State::Done;
-        Step::Done(f)
-    }
+        .page();
+    Step::fetch(req, PagePlan { channel, id })
 }
 
-impl Plan for PostPlan {
-    fn next(&mut self, last: Option<&Fetched>) -> Step {
-        match self.state {
-            State::Start => {
-                self.state = State::Page;
-                Step::Fetch(self.page_request())
+/// Reads the preview page (`t.me/s/<channel>/<id>`).
+struct PagePlan {
+    channel: String,
+    id: String,
+}
+
+impl Plan for PagePlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        let said = match &answer {
+            Fetched::Failed(e) => PageSaid::Failed(e.clone()),
+            Fetched::Response(r) if (300..400).contains(&r.status) => PageSaid::NoPreview(format!(
+                "t.me/s/ redirected to {} (channel preview unavailable)",
+                r.header("location").unwrap_or("?")
+            )),
+            Fetched::Response(r) if r.status != 200 => {
+                PageSaid::Failed(format!("t.me/s/: HTTP {}", r.status))
             }
-            State::Page => {
-                let said = match last {
-                    None => PageSaid::Failed("no answer".into()),
-                    Some(Fetched::Failed(e)) => PageSaid::Failed(e.clone()),
-                    Some(Fetched::Response(r)) if (300..400).contains(&r.status) => {
-                        PageSaid::NoPreview(format!(
-                            "t.me/s/ redirected to {} (channel preview unavailable)",
-                            r.header("location").unwrap_or("?")
-                        ))
-                    }
-                    Some(Fetched::Response(r)) if r.status != 200 => {
-                        PageSaid::Failed(format!("t.me/s/: HTTP {}", r.status))
-                    }
-                    Some(Fetched::Response(r)) if r.truncated => {
-                        PageSaid::Failed("t.me/s/: answer cut at the size limit".into())
-                    }
-                    Some(Fetched::Response(r)) => {
-                        let html = page_body(r);
-                        if let Some(p) = find_message(&html, &self.channel, &self.id) {
-                            return self.done(Finding::Post(Box::new(p)));
-                        }
-                        if is_channel_page(&html) {
-                            PageSaid::Missing
-                        } else {
-                            PageSaid::Failed("t.me/s/: not a channel page".into())
-                        }
-                    }
-                };
-                self.page = Some(said);
-                self.state = State::Widget;
-                Step::Fetch(self.widget_request())
+            Fetched::Response(r) if r.truncated => {
+                PageSaid::Failed("t.me/s/: answer cut at the size limit".into())
             }
-            State::Widget => {
-                let page = self
-                    .page
-                    .take()
-                    .unwrap_or(PageSaid::Failed("no answer".into()));
-                let r = match last {
-                    Some(Fetched::Response(r)) if r.status == 200 && !r.truncated => r,
-                    Some(Fetched::Response(r)) => {
-                        return self.done(gone(
-                            Outcome::Unreachable,
-                            None,
-                            format!("embed widget: HTTP {}", r.status),
-                        ));
-                    }
-                    Some(Fetched::Failed(e)) => {
-                        return self.done(gone(Outcome::Unreachable, None, e.clone()));
-                    }
-                    None => return self.done(gone(Outcome::Unreachable, None, "no answer")),
-                };
+            Fetched::Response(r) => {
                 let html = page_body(r);
                 if let Some(p) = find_message(&html, &self.channel, &self.id) {
-                    return self.done(Finding::Post(Box::new(p)));
+                    return Step::Done(Finding::Post(Box::new(p)));
                 }
-                let Some(err) = widget_error(&html) else {
-                    return self.done(Finding::Broken {
-                        endpoint: "embed widget".into(),
-                        missing: "div.tgme_widget_message or div.tgme_widget_message_error".into(),
-                    });
-                };
-                let (outcome, cause) = classify_widget_error(&err);
-                match page {
-                    PageSaid::Missing => self.done(gone(
-                        outcome,
-                        cause,
-                        format!("not on the channel page; widget: {err}"),
-                    )),
-                    PageSaid::NoPreview(why) => {
-                        self.done(gone(outcome, cause, format!("{why}; widget: {err}")))
-                    }
-                    // One source only: nothing is concluded.
-                    PageSaid::Failed(why) => self.done(gone(
-                        Outcome::Unreachable,
-                        None,
-                        format!("{why}; widget: {err}"),
-                    )),
+                if is_channel_page(&html) {
+                    PageSaid::Missing
+                } else {
+                    PageSaid::Failed("t.me/s/: not a channel page".into())
                 }
             }
-            State::Done => panic!("telegram post plan asked again after it was done"),
-        }
+        };
+        let url = match t_me(
+            &format!("{}/{}?embed=1&mode=tme", self.channel, self.id),
+            "embed widget",
+        ) {
+            Ok(u) => u,
+            Err(f) => return Step::Done(f),
+        };
+        let req = Request::get(url, "embed widget")
+            .header("Accept", HTML_ACCEPT)
+            .page();
+        let PagePlan { channel, id } = *self;
+        Step::fetch(
+            req,
+            WidgetPlan {
+                channel,
+                id,
+                page: said,
+            },
+        )
     }
 }
 
-struct TimelinePlan {
+/// Reads the embed widget, with what the preview page said.
+struct WidgetPlan {
     channel: String,
-    cursor: Option<String>,
-    asked: bool,
+    id: String,
+    page: PageSaid,
 }
 
-impl Plan for TimelinePlan {
-    fn next(&mut self, last: Option<&Fetched>) -> Step {
-        if !self.asked {
-            self.asked = true;
-            let mut u = format!("{BASE}/s/{}", self.channel);
-            if let Some(c) = self.cursor.as_deref().filter(|c| is_digits(c)) {
-                u.push_str(&format!("?before={c}"));
+impl Plan for WidgetPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        let r = match &answer {
+            Fetched::Response(r) if r.status == 200 && !r.truncated => r,
+            Fetched::Response(r) => {
+                return Step::Done(unreachable(format!("embed widget: HTTP {}", r.status)));
             }
-            return Step::Fetch(
-                Request::get(Url::parse(&u).expect("url"), "channel page")
-                    .header("Accept", HTML_ACCEPT)
-                    .no_redirects()
-                    .page(),
-            );
+            Fetched::Failed(e) => return Step::Done(unreachable(e.clone())),
+        };
+        let html = page_body(r);
+        if let Some(p) = find_message(&html, &self.channel, &self.id) {
+            return Step::Done(Finding::Post(Box::new(p)));
         }
-        Step::Done(match last {
-            None => gone(Outcome::Unreachable, None, "no answer"),
-            Some(Fetched::Failed(e)) => gone(Outcome::Unreachable, None, e.clone()),
-            Some(Fetched::Response(r)) if (300..400).contains(&r.status) => gone(
+        let Some(err) = widget_error(&html) else {
+            return Step::Done(broken(
+                "embed widget",
+                "div.tgme_widget_message or div.tgme_widget_message_error",
+            ));
+        };
+        let (outcome, cause) = classify_widget_error(&err);
+        Step::Done(match self.page {
+            PageSaid::Missing => gone(
+                outcome,
+                cause,
+                format!("not on the channel page; widget: {err}"),
+            ),
+            PageSaid::NoPreview(why) => gone(outcome, cause, format!("{why}; widget: {err}")),
+            // One source only: nothing is concluded.
+            PageSaid::Failed(why) => unreachable(format!("{why}; widget: {err}")),
+        })
+    }
+}
+
+/// One channel page (`t.me/s/<channel>[?before=<id>]`).
+fn timeline_plan(channel: &str, cursor: Option<&str>) -> Step {
+    let mut path = format!("s/{channel}");
+    if let Some(c) = cursor.filter(|c| is_digits(c)) {
+        path.push_str(&format!("?before={c}"));
+    }
+    let url = match t_me(&path, "channel page") {
+        Ok(u) => u,
+        Err(f) => return Step::Done(f),
+    };
+    let req = Request::get(url, "channel page")
+        .header("Accept", HTML_ACCEPT)
+        .no_redirects()
+        .page();
+    Step::fetch(req, TimelinePlan)
+}
+
+/// Reads a channel page.
+struct TimelinePlan;
+
+impl Plan for TimelinePlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        Step::Done(match answer {
+            Fetched::Failed(e) => unreachable(e),
+            Fetched::Response(r) if (300..400).contains(&r.status) => gone(
                 Outcome::Restricted,
                 None,
                 format!(
@@ -690,18 +661,13 @@ impl Plan for TimelinePlan {
                     r.header("location").unwrap_or("?")
                 ),
             ),
-            Some(Fetched::Response(r)) if r.status != 200 || r.truncated => gone(
-                Outcome::Unreachable,
-                None,
-                format!("t.me/s/: HTTP {}", r.status),
-            ),
-            Some(Fetched::Response(r)) => {
-                let html = page_body(r);
+            Fetched::Response(r) if r.status != 200 || r.truncated => {
+                unreachable(format!("t.me/s/: HTTP {}", r.status))
+            }
+            Fetched::Response(r) => {
+                let html = page_body(&r);
                 if !is_channel_page(&html) {
-                    Finding::Broken {
-                        endpoint: "t.me/s/".into(),
-                        missing: "tgme_channel_history".into(),
-                    }
+                    broken("t.me/s/", "tgme_channel_history")
                 } else {
                     let mut posts = parse_page(&html);
                     posts.reverse();
@@ -725,14 +691,10 @@ impl Platform for Telegram {
     fn recognise(&self, url: &Url) -> Option<Target> {
         recognise_url(url)
     }
-    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Box<dyn Plan> {
+    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Step {
         // A channel is no post: its first timeline page says so (`Finding::Timeline`).
         if let Target::Account { account_id, .. } = target {
-            return Box::new(TimelinePlan {
-                channel: account_id.clone(),
-                cursor: None,
-                asked: false,
-            });
+            return timeline_plan(account_id, None);
         }
         let (channel, id) = match target {
             Target::Post { platform_id, url } => {
@@ -752,30 +714,21 @@ impl Platform for Telegram {
             Target::Account { account_id, .. } => (account_id.clone(), String::new()),
             Target::Follow { url } => (url.clone(), String::new()),
         };
-        Box::new(PostPlan {
-            channel,
-            id,
-            state: State::Start,
-            page: None,
-        })
+        post_plan(channel, id)
     }
     fn timeline_plan(
         &self,
         target: &Target,
         cursor: Option<&str>,
         _ctx: &PlanContext,
-    ) -> Option<Box<dyn Plan>> {
+    ) -> Option<Step> {
         let Target::Account { account_id, .. } = target else {
             return None;
         };
         if !is_channel(account_id) {
             return None;
         }
-        Some(Box::new(TimelinePlan {
-            channel: account_id.clone(),
-            cursor: cursor.map(str::to_string),
-            asked: false,
-        }))
+        Some(timeline_plan(account_id, cursor))
     }
 }
 

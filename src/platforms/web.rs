@@ -1,26 +1,81 @@
 //! Any other web page: one GET, then title, OpenGraph, JSON-LD, readable text and the
-//! main images (see [`crate::extract`]).
+//! main images (read by [`crate::extract`]; what a page post is, is said here).
 //!
 //! The post id is `web:<sha256 of the canonical URL>`.
 
-use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target};
-use crate::model::{Cause, Gone, Outcome};
+use super::kit::{gone, unreachable};
+use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target};
+use crate::extract;
+use crate::model::{Cause, Media, MediaKind, Outcome, Post};
+use serde_json::{Map, json};
 use sha2::{Digest, Sha256};
 use url::Url;
 
 pub struct Web;
 
-/// The canonical form of a page URL: fragment dropped, host lower-cased (the url crate
-/// already normalises scheme, host case, default ports and percent-encoding).
+/// The canonical form of a page URL: fragment dropped (the url crate already normalises
+/// scheme, host case, default ports and percent-encoding).
 pub fn canonical(url: &Url) -> Url {
-    let mut u = url.clone();
-    u.set_fragment(None);
-    u
+    extract::without_fragment(url)
 }
 
 /// `web:<sha256 hex of the canonical URL>`.
 pub fn platform_id(url: &Url) -> String {
     hex::encode(Sha256::digest(canonical(url).as_str().as_bytes()))
+}
+
+/// A normalised post for any web page: an HTML page read by [`extract::read_html`], any
+/// other answer by its name (and, for an image, the image itself).
+pub fn page_post(url: &Url, resp: &Response) -> Post {
+    let id = platform_id(url);
+    let requested = canonical(url);
+    let mut post = Post::new("web", &id, requested.as_str());
+    let mime = resp.mime();
+    if !extract::looks_like_html(&mime, &resp.body) {
+        non_html_post(&mut post, url, resp, &mime);
+        return post;
+    }
+    extract::read_html(
+        &mut post,
+        &extract::Page {
+            requested: &requested,
+            fetched: &resp.url,
+            content_type: resp.header("content-type"),
+            body: &resp.body,
+            truncated: resp.truncated,
+        },
+    );
+    post
+}
+
+/// A post for an image, PDF, JSON or text response: its name and, for images, itself.
+fn non_html_post(post: &mut Post, url: &Url, resp: &Response, mime: &str) {
+    let seg = resp
+        .url
+        .path_segments()
+        .and_then(|mut s| s.rfind(|p| !p.is_empty()))
+        .or_else(|| {
+            url.path_segments()
+                .and_then(|mut s| s.rfind(|p| !p.is_empty()))
+        })
+        .map(extract::percent_decode)
+        .or_else(|| resp.url.host_str().map(str::to_string));
+    post.title = seg;
+    let is_image = mime.starts_with("image/")
+        || (mime.is_empty() || mime == "application/octet-stream")
+            && extract::sniff_image(&resp.body).is_some();
+    if is_image {
+        let mut m = Media::new(MediaKind::Image, canonical(&resp.url).to_string());
+        m.mime = Some(if mime.starts_with("image/") {
+            mime.to_string()
+        } else {
+            extract::sniff_image(&resp.body).unwrap_or("").to_string()
+        });
+        post.media.push(m);
+    }
+    let mut extra = Map::new();
+    extra.insert("mime".into(), json!(mime));
+    post.extra = extra;
 }
 
 impl Platform for Web {
@@ -39,61 +94,44 @@ impl Platform for Web {
             url: canonical(url).to_string(),
         })
     }
-    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Box<dyn Plan> {
+    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Step {
         let url = match target {
-            Target::Post { url, .. } | Target::Account { url, .. } | Target::Follow { url } => {
-                url.clone()
-            }
+            Target::Post { url, .. } | Target::Account { url, .. } | Target::Follow { url } => url,
         };
-        Box::new(PagePlan {
-            url: Url::parse(&url).expect("recognised URLs parse"),
-            asked: false,
-        })
+        match Url::parse(url) {
+            Ok(url) => page_plan(url),
+            Err(e) => Step::Done(super::kit::broken("page", format!("a URL ({url:?}: {e})"))),
+        }
     }
+}
+
+/// Asks for the page at `url`; its answer is the finding.
+pub(crate) fn page_plan(url: Url) -> Step {
+    let req = Request::get(url.clone(), "page")
+        .header(
+            "Accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        )
+        .page();
+    Step::fetch(req, PagePlan { url })
 }
 
 struct PagePlan {
     url: Url,
-    asked: bool,
 }
 
 impl Plan for PagePlan {
-    fn next(&mut self, last: Option<&Fetched>) -> Step {
-        if !self.asked {
-            self.asked = true;
-            return Step::Fetch(
-                Request::get(self.url.clone(), "page")
-                    .header(
-                        "Accept",
-                        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-                    )
-                    .page(),
-            );
-        }
-        Step::Done(match last {
-            None => unreachable!("the page plan always fetches first"),
-            Some(Fetched::Failed(e)) => Finding::Gone(Gone {
-                outcome: Outcome::Unreachable,
-                cause: None,
-                message: Some(e.clone()),
-            }),
-            Some(Fetched::Response(r)) => match r.status {
-                404 | 410 => Finding::Gone(Gone {
-                    outcome: Outcome::Deleted,
-                    cause: Some(Cause::Unknown),
-                    message: Some(format!("HTTP {}", r.status)),
-                }),
-                401 | 403 => Finding::Gone(Gone {
-                    outcome: Outcome::Unreachable,
-                    cause: None,
-                    message: Some(format!("HTTP {}", r.status)),
-                }),
-                s if s >= 400 => Finding::Gone(Gone {
-                    outcome: Outcome::Unreachable,
-                    cause: None,
-                    message: Some(format!("HTTP {s}")),
-                }),
-                _ => Finding::Post(Box::new(crate::extract::page_post(&self.url, r))),
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        Step::Done(match answer {
+            Fetched::Failed(e) => unreachable(e),
+            Fetched::Response(r) => match r.status {
+                404 | 410 => gone(
+                    Outcome::Deleted,
+                    Some(Cause::Unknown),
+                    format!("HTTP {}", r.status),
+                ),
+                s if s >= 400 => unreachable(format!("HTTP {s}")),
+                _ => Finding::Post(Box::new(page_post(&self.url, &r))),
             },
         })
     }

@@ -41,9 +41,10 @@
 //! Read / like counts and comments (need a WeChat client `key`/`pass_ticket`), an
 //! account's article list (`profile_ext` needs a client session), and v.qq.com video files.
 
+use super::kit::{gone, unescape_html, unreachable};
 use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target};
 use crate::extract::{decode_text, html_to_text, sanitize_html};
-use crate::model::{Author, Cause, Gone, Media, MediaKind, Outcome, Post};
+use crate::model::{Author, Cause, Media, MediaKind, Outcome, Post};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -317,15 +318,6 @@ fn quoted_strings(line: &str) -> Vec<String> {
     out
 }
 
-fn decode_entities(s: &str) -> String {
-    s.replace("&amp;", "&")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&nbsp;", " ")
-}
-
 fn https(u: &str) -> String {
     let u = repair(u.trim());
     if let Some(r) = u.strip_prefix("http://") {
@@ -398,10 +390,10 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
 
     post.title = meta("og:title")
         .or_else(|| first_text("#activity-name"))
-        .or_else(|| js_var(html, "msg_title").map(|t| decode_entities(&t)));
+        .or_else(|| js_var(html, "msg_title").map(|t| unescape_html(&t)));
     let account = first_text("#js_name")
         .or_else(|| first_text(".wx_follow_nickname"))
-        .or_else(|| js_var(html, "nickname").map(|t| decode_entities(&t)))
+        .or_else(|| js_var(html, "nickname").map(|t| unescape_html(&t)))
         .or_else(|| first_text("#post-user"))
         .or_else(|| first_text(".profile_nickname"));
     let user_name = js_var(html, "user_name");
@@ -441,10 +433,8 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
     let for_html = inner
         .replace(" src=\"", " data-placeholder-src=\"")
         .replace(" data-src=\"", " src=\"");
-    post.html = Some(sanitize_html(
-        &for_html,
-        &Url::parse(&url).unwrap_or_else(|_| Url::parse(REFERER).expect("url")),
-    ));
+    let base = Url::parse(&url).or_else(|_| Url::parse(REFERER)).ok()?;
+    post.html = Some(sanitize_html(&for_html, &base));
     post.text = Some(html_to_text(&inner));
 
     let mut seen = std::collections::HashSet::new();
@@ -487,7 +477,7 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
             format!("https://res.wx.qq.com/voice/getvoice?mediaid={fid}"),
         );
         m.referer = Some(REFERER.into());
-        m.alt = v.value().attr("name").map(decode_entities);
+        m.alt = v.value().attr("name").map(unescape_html);
         post.media.push(m);
     }
     let mut videos = Vec::new();
@@ -537,7 +527,7 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
             let v = if key == "cover" || key == "source_url" {
                 https(&v)
             } else {
-                decode_entities(&v)
+                unescape_html(&v)
             };
             post.extra.insert(key.into(), json!(v));
         }
@@ -548,42 +538,25 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
 // ---------------------------------------------------------------------------------------
 // Plan
 
-fn gone(outcome: Outcome, cause: Option<Cause>, message: impl Into<String>) -> Finding {
-    Finding::Gone(Gone {
-        outcome,
-        cause,
-        message: Some(message.into()),
-    })
-}
-
 /// Reads the answer to an article GET.
-pub fn read_article(last: Option<&Fetched>, target_id: &str, target_url: &str) -> Finding {
-    let r = match last {
-        None => return gone(Outcome::Unreachable, None, "no answer"),
-        Some(Fetched::Failed(e)) => return gone(Outcome::Unreachable, None, e.clone()),
-        Some(Fetched::Response(r)) => r,
+pub fn read_article(answer: &Fetched, target_id: &str, target_url: &str) -> Finding {
+    let r = match answer {
+        Fetched::Failed(e) => return unreachable(e.clone()),
+        Fetched::Response(r) => r,
     };
     let path = r.url.path();
     if path.contains("captcha") {
-        return gone(
-            Outcome::Unreachable,
-            None,
-            format!("redirected to a captcha ({path})"),
-        );
+        return unreachable(format!("redirected to a captcha ({path})"));
     }
     if (300..400).contains(&r.status) {
         let loc = r.header("location").unwrap_or("?");
-        return gone(
-            Outcome::Unreachable,
-            None,
-            format!("HTTP {} redirect to {loc}", r.status),
-        );
+        return unreachable(format!("HTTP {} redirect to {loc}", r.status));
     }
     if r.status != 200 {
-        return gone(Outcome::Unreachable, None, format!("HTTP {}", r.status));
+        return unreachable(format!("HTTP {}", r.status));
     }
     if r.truncated {
-        return gone(Outcome::Unreachable, None, "answer cut at the size limit");
+        return unreachable("answer cut at the size limit");
     }
     let html = decode_text(&r.body, r.header("content-type")).text;
     if let Some(p) = parse_article(&html, target_id, target_url) {
@@ -610,25 +583,15 @@ pub fn read_article(last: Option<&Fetched>, target_id: &str, target_url: &str) -
     }
 }
 
+/// Reads the article page of one target.
 struct ArticlePlan {
     id: String,
     url: String,
-    asked: bool,
 }
 
 impl Plan for ArticlePlan {
-    fn next(&mut self, last: Option<&Fetched>) -> Step {
-        if !self.asked {
-            self.asked = true;
-            let url = Url::parse(&self.url).unwrap_or_else(|_| Url::parse(REFERER).expect("url"));
-            return Step::Fetch(
-                Request::get(url, "article")
-                    .header("Accept", HTML_ACCEPT)
-                    .header("Accept-Language", "zh-CN,zh;q=0.9")
-                    .page(),
-            );
-        }
-        Step::Done(read_article(last, &self.id, &self.url))
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        Step::Done(read_article(&answer, &self.id, &self.url))
     }
 }
 
@@ -642,17 +605,20 @@ impl Platform for Wechat {
     fn recognise(&self, url: &Url) -> Option<Target> {
         recognise_url(url)
     }
-    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Box<dyn Plan> {
+    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Step {
         let (id, url) = match target {
             Target::Post { platform_id, url } => (platform_id.clone(), url.clone()),
             Target::Account { account_id, url } => (account_id.clone(), url.clone()),
             Target::Follow { url } => (String::new(), url.clone()),
         };
-        Box::new(ArticlePlan {
-            id,
-            url,
-            asked: false,
-        })
+        let Some(page) = Url::parse(&url).or_else(|_| Url::parse(REFERER)).ok() else {
+            return Step::Done(super::kit::broken("article", "a URL"));
+        };
+        let req = Request::get(page, "article")
+            .header("Accept", HTML_ACCEPT)
+            .header("Accept-Language", "zh-CN,zh;q=0.9")
+            .page();
+        Step::fetch(req, ArticlePlan { id, url })
     }
 }
 
@@ -721,6 +687,18 @@ mod tests {
         assert_eq!(
             shanghai_time(1521515999).as_deref(),
             Some("2018-03-20T11:19:59+08:00")
+        );
+    }
+
+    #[test]
+    fn entities_in_titles_are_decoded_once() {
+        // A title about markup: the page escapes it once, and once more inside the JS var.
+        let h = "var msg_title = \"&amp;lt;b&amp;gt; tags &amp;amp; &quot;quotes&quot;\";\nvar nickname = \"A &amp; B\";";
+        let t = js_var(h, "msg_title").map(|t| unescape_html(&t));
+        assert_eq!(t.as_deref(), Some("&lt;b&gt; tags &amp; \"quotes\""));
+        assert_eq!(
+            js_var(h, "nickname").map(|t| unescape_html(&t)).as_deref(),
+            Some("A & B")
         );
     }
 }

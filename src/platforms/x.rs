@@ -28,8 +28,9 @@
 //! view counts, and the x.com page itself (a JavaScript shell without login), which is
 //! therefore not fetched: the syndication JSON is the record of the capture.
 
+use super::kit::{escape_html, gone, str_of, unreachable};
 use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target};
-use crate::model::{Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post};
+use crate::model::{Author, Cause, Counts, Media, MediaKind, Outcome, Post};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -101,10 +102,11 @@ pub fn js_to_radix(value: f64, radix: u32) -> String {
         }
     }
     int_digits.reverse();
-    let mut out = String::from_utf8(int_digits).expect("ascii");
+    // The digits are ASCII: each byte is one char.
+    let mut out: String = int_digits.into_iter().map(char::from).collect();
     if !frac_digits.is_empty() {
         out.push('.');
-        out.push_str(std::str::from_utf8(&frac_digits).expect("ascii"));
+        out.extend(frac_digits.into_iter().map(char::from));
     }
     out
 }
@@ -119,12 +121,13 @@ pub fn syndication_token(id: &str) -> String {
         .collect()
 }
 
-pub fn syndication_url(id: &str) -> Url {
-    Url::parse(&format!(
-        "{SYNDICATION}?id={id}&token={}",
-        syndication_token(id)
-    ))
-    .expect("syndication url")
+/// The `tweet-result` URL of a tweet id (`None` only for ids no URL can carry).
+pub fn syndication_url(id: &str) -> Option<Url> {
+    let mut u = Url::parse(SYNDICATION).ok()?;
+    u.query_pairs_mut()
+        .append_pair("id", id)
+        .append_pair("token", &syndication_token(id));
+    Some(u)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -214,21 +217,6 @@ fn tombstone_text(v: &Value) -> Option<String> {
 
 // ---------------------------------------------------------------------------------------
 // Tweet -> Post
-
-fn str_of(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// The visible text (`display_text_range`, in code points) with `t.co` links expanded,
 /// and the same as HTML with the links as anchors.
@@ -438,20 +426,11 @@ pub fn parse_tweet(t: &Value) -> Result<Post, String> {
 // ---------------------------------------------------------------------------------------
 // Plan
 
-fn gone(outcome: Outcome, cause: Option<Cause>, message: impl Into<String>) -> Finding {
-    Finding::Gone(Gone {
-        outcome,
-        cause,
-        message: Some(message.into()),
-    })
-}
-
 /// Reads a `tweet-result` answer.
-pub fn read_answer(last: Option<&Fetched>) -> Finding {
-    let r = match last {
-        None => return gone(Outcome::Unreachable, None, "no answer"),
-        Some(Fetched::Failed(e)) => return gone(Outcome::Unreachable, None, e.clone()),
-        Some(Fetched::Response(r)) => r,
+pub fn read_answer(answer: &Fetched) -> Finding {
+    let r = match answer {
+        Fetched::Failed(e) => return unreachable(e.clone()),
+        Fetched::Response(r) => r,
     };
     match r.status {
         404 => {
@@ -463,29 +442,17 @@ pub fn read_answer(last: Option<&Fetched>) -> Finding {
         }
         200 => {}
         s => {
-            return gone(
-                Outcome::Unreachable,
-                None,
-                format!("tweet-result: HTTP {s}"),
-            );
+            return unreachable(format!("tweet-result: HTTP {s}"));
         }
     }
     if r.truncated {
-        return gone(Outcome::Unreachable, None, "answer cut at the size limit");
+        return unreachable("answer cut at the size limit");
     }
     let Ok(v) = serde_json::from_slice::<Value>(&r.body) else {
-        return gone(
-            Outcome::Unreachable,
-            None,
-            format!("tweet-result: non-JSON answer ({})", r.mime()),
-        );
+        return unreachable(format!("tweet-result: non-JSON answer ({})", r.mime()));
     };
     if v.as_object().is_some_and(|o| o.is_empty()) {
-        return gone(
-            Outcome::Unreachable,
-            None,
-            "tweet-result answered {} (a bad token or a block, not a deletion)",
-        );
+        return unreachable("tweet-result answered {} (a bad token or a block, not a deletion)");
     }
     match v.get("__typename").and_then(Value::as_str) {
         Some("Tweet") => match parse_tweet(&v) {
@@ -521,23 +488,12 @@ pub fn read_answer(last: Option<&Fetched>) -> Finding {
     }
 }
 
-struct TweetPlan {
-    id: String,
-    asked: bool,
-}
+/// Reads the `tweet-result` answer.
+struct TweetPlan;
 
 impl Plan for TweetPlan {
-    fn next(&mut self, last: Option<&Fetched>) -> Step {
-        if !self.asked {
-            self.asked = true;
-            return Step::Fetch(
-                Request::get(syndication_url(&self.id), "tweet-result")
-                    .header("Accept", "application/json")
-                    .header("Origin", "https://platform.twitter.com")
-                    .header("Referer", "https://platform.twitter.com/"),
-            );
-        }
-        Step::Done(read_answer(last))
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        Step::Done(read_answer(&answer))
     }
 }
 
@@ -551,7 +507,7 @@ impl Platform for X {
     fn recognise(&self, url: &Url) -> Option<Target> {
         recognise_url(url)
     }
-    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Box<dyn Plan> {
+    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Step {
         let id = match target {
             Target::Post { platform_id, url } => Some(platform_id.clone())
                 .filter(|p| is_digits(p))
@@ -563,10 +519,15 @@ impl Platform for X {
                 }),
             _ => None,
         };
-        Box::new(TweetPlan {
-            id: id.unwrap_or_default(),
-            asked: false,
-        })
+        let id = id.unwrap_or_default();
+        let Some(url) = syndication_url(&id) else {
+            return Step::Done(super::kit::broken("tweet-result", "a tweet id"));
+        };
+        let req = Request::get(url, "tweet-result")
+            .header("Accept", "application/json")
+            .header("Origin", "https://platform.twitter.com")
+            .header("Referer", "https://platform.twitter.com/");
+        Step::fetch(req, TweetPlan)
     }
 }
 

@@ -38,7 +38,7 @@ impl Watcher {
         };
         let ctx = PlanContext {
             now: self.now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
-            has_user_cookies: self.fetcher.has_cookies_for(&host),
+            settings: self.fetcher.platform_settings(platform.name()),
         };
         let n = self.now();
         let added = ts(&row.added_at).unwrap_or(n);

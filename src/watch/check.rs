@@ -65,9 +65,7 @@ impl Watcher {
         };
         let ctx = PlanContext {
             now: self.now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
-            has_user_cookies: parsed
-                .host_str()
-                .is_some_and(|h| self.fetcher.has_cookies_for(h)),
+            settings: self.fetcher.platform_settings(platform.name()),
         };
         let plan = platform.post_plan(&target, Job::Check, &ctx);
         let mut records = vec![];
@@ -251,9 +249,7 @@ impl Watcher {
             };
             let ctx = PlanContext {
                 now: self.now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
-                has_user_cookies: u
-                    .host_str()
-                    .is_some_and(|h| self.fetcher.has_cookies_for(h)),
+                settings: self.fetcher.platform_settings(platform.name()),
             };
             let plan = platform.post_plan(&target, Job::Check, &ctx);
             let run =

@@ -215,8 +215,8 @@ pub fn request_host(url: &str, account: bool) -> String {
     } else {
         Some(platform.post_plan(&target, platforms::Job::Check, &ctx))
     };
-    match plan.map(|mut p| p.next(None)) {
-        Some(platforms::Step::Fetch(req)) => req.url.host_str().map(str::to_string),
+    match plan {
+        Some(platforms::Step::Fetch(req, _)) => req.url.host_str().map(str::to_string),
         _ => None,
     }
     .unwrap_or_else(fallback)
