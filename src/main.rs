@@ -968,7 +968,7 @@ mod watch_cmd {
                             })
                             .await?;
                         say_summary(s, &sum);
-                        auto_timestamp(s, &ts_config, gone, &mut failed).await;
+                        auto_timestamp(s, &ts_config, gone, &w.fetcher, &mut failed).await;
                     } else {
                         run_forever(s, &w, &ts_config, &mut failed).await?;
                     }
@@ -985,15 +985,19 @@ mod watch_cmd {
     }
 
     /// Timestamps the latest checkpoint when it is due (see `evidence::auto_timestamp`).
-    async fn auto_timestamp(s: &Settings, config: &Config, gone: bool, failed: &mut usize) {
-        let (root, config, path) = (s.archive.clone(), config.clone(), s.config_path.clone());
-        let res = tokio::task::spawn_blocking(move || {
-            samizdat::evidence::auto_timestamp(&root, &config, &path, gone)
-        })
-        .await;
+    async fn auto_timestamp(
+        s: &Settings,
+        config: &Config,
+        gone: bool,
+        fetcher: &Fetcher,
+        failed: &mut usize,
+    ) {
+        let res =
+            samizdat::evidence::auto_timestamp(&s.archive, config, &s.config_path, gone, fetcher)
+                .await;
         match res {
-            Ok(None) => {}
-            Ok(Some(Ok((cp, outcomes)))) => {
+            None => {}
+            Some(Ok((cp, outcomes))) => {
                 for o in outcomes {
                     if o.error.is_some() {
                         *failed += 1;
@@ -1012,11 +1016,7 @@ mod watch_cmd {
                     }
                 }
             }
-            Ok(Some(Err(e))) => {
-                *failed += 1;
-                eprintln!("samizdat: timestamp failed: {e}");
-            }
-            Err(e) => {
+            Some(Err(e)) => {
                 *failed += 1;
                 eprintln!("samizdat: timestamp failed: {e}");
             }
@@ -1059,7 +1059,7 @@ mod watch_cmd {
                 })
                 .await?;
             say_summary(s, &sum);
-            auto_timestamp(s, config, gone, failed).await;
+            auto_timestamp(s, config, gone, &w.fetcher, failed).await;
             if stop.load(std::sync::atomic::Ordering::SeqCst) {
                 break;
             }
