@@ -745,6 +745,14 @@ fn a_token_with_a_non_minimal_length_is_refused() {
     let check = |r: &[u8]| samizdat::evidence::tsp::check_response(r, &digest, None, &ca, &[]);
     let good = check(&resp).unwrap();
     assert!(good.chain_checked);
+    // The certificates come out as the token carries them: openssl writes the signer's
+    // first (a SET OF that is not in DER order, which `der` would sort).
+    let pem =
+        |f: &str| samizdat::evidence::tsp::pem_certs(&std::fs::read_to_string(d.join(f)).unwrap());
+    assert_eq!(
+        samizdat::evidence::tsp::token_certs(&resp),
+        [pem("tsa.crt"), pem("ca.crt")].concat()
+    );
 
     let tree = parse_tlvs(&resp);
     // The re-encoder itself changes nothing when asked to pad nothing.

@@ -156,7 +156,7 @@ fn timestamp_due(root: &Path, config: &Config, gone_found: bool) -> bool {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".tsr"))
         .filter_map(|e| e.metadata().ok()?.modified().ok())
         .max();
-    !newest.is_some_and(|t| t.elapsed().unwrap_or_default() < interval)
+    newest.is_none_or(|t| t.elapsed().unwrap_or_default() >= interval)
 }
 
 /// Asks every configured TSA for a token over the latest checkpoint's exact bytes, checks

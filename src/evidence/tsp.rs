@@ -27,14 +27,18 @@
 //!
 //! Signatures and chains are aws-lc-rs's and webpki's; this file only decides which
 //! algorithm a token names and hands them the bytes.
+//!
+//! RSASSA-PSS from an rsaEncryption key is valid CMS (RFC 4056) and checked here, but
+//! OpenSSL 3.0's `openssl ts -verify` refuses it (its PKCS#7 code verifies such a key as
+//! PKCS#1 v1.5); `openssl cms -verify` on the token accepts it. PSS from an
+//! id-RSASSA-PSS key passes both.
 
 use aws_lc_rs::digest;
 use aws_lc_rs::signature;
-use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use der::asn1::{Any, Int, ObjectIdentifier as Oid, OctetString};
-use der::{Decode, Encode, Sequence, Tag, Tagged};
+use der::{Decode, Encode, Reader, Sequence, SliceReader, Tag, TagNumber, Tagged};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::Serialize;
 use spki::AlgorithmIdentifierOwned;
@@ -330,13 +334,35 @@ fn token_of(resp: &[u8]) -> Result<Token, String> {
         .content
         .decode_as()
         .map_err(bad("the token's SignedData"))?;
-    let mut certs = vec![];
-    for c in signed.certificates.iter().flat_map(|s| s.0.iter()) {
-        if let CertificateChoices::Certificate(c) = c {
-            certs.push(c.to_der().map_err(bad("a certificate in the token"))?);
+    let certs = certs_in_order(&ci.content).map_err(bad("the token's certificates"))?;
+    Ok(Token { signed, certs })
+}
+
+/// The X.509 certificates of a SignedData (already decoded, so well formed), as the
+/// bytes and in the order the token carries them: `der` sorts a SET OF as it reads it,
+/// and openssl writes the signer's certificate first, unsorted.
+fn certs_in_order(signed_data: &Any) -> der::Result<Vec<Vec<u8>>> {
+    let mut r = SliceReader::new(signed_data.value())?;
+    // version, digestAlgorithms, encapContentInfo
+    for _ in 0..3 {
+        Any::decode(&mut r)?;
+    }
+    let certificates = Tag::ContextSpecific {
+        constructed: true,
+        number: TagNumber(0),
+    };
+    let mut out = vec![];
+    if !r.is_finished() && Tag::peek(&r)? == certificates {
+        let set = Any::decode(&mut r)?;
+        let mut s = SliceReader::new(set.value())?;
+        while !s.is_finished() {
+            let c = Any::decode(&mut s)?;
+            if c.tag() == Tag::Sequence {
+                out.push(c.to_der()?);
+            }
         }
     }
-    Ok(Token { signed, certs })
+    Ok(out)
 }
 
 /// Checks a TimeStampResp over `data_sha256`. `nonce`: the nonce sent (on receipt).

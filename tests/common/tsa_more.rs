@@ -325,17 +325,17 @@ pub fn start_proxy() -> Proxy {
             let Ok(mut c) = conn else { continue };
             let log = log.clone();
             std::thread::spawn(move || {
-                while let Some((head, body)) = read_request(&mut c) {
-                    log.lock().unwrap().push(head.clone());
-                    let Some(answer) = forward(&head, &body) else {
-                        let _ = c.write_all(
-                            b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                        );
-                        return;
-                    };
-                    let _ = c.write_all(&answer);
+                // One request per connection: the answer goes back with the origin's
+                // close.
+                let Some((head, body)) = read_request(&mut c) else {
                     return;
-                }
+                };
+                log.lock().unwrap().push(head.clone());
+                let answer = forward(&head, &body).unwrap_or_else(|| {
+                    b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_vec()
+                });
+                let _ = c.write_all(&answer);
             });
         }
     });
