@@ -707,6 +707,38 @@ fn rsa_pss_tokens_are_checked_natively_and_accepted_by_openssl() {
     assert!(err.contains("signature does not verify"), "{err}");
 }
 
+/// The same made with PKCS#1 v1.5 (an RSA key, SHA-512): checked natively, chain
+/// included, and accepted by `openssl ts -verify`.
+#[test]
+fn rsa_pkcs1_tokens_are_checked_natively_and_accepted_by_openssl() {
+    let srv = server();
+    let tsa = start_pss_tsa(PssKey::RsaPkcs1, "sha512");
+    let (_d, ar) = setup(&format!(
+        "[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\n",
+        tsa.url,
+        tsa.ca().display()
+    ));
+    capture_page(&ar, &srv.url("/page"));
+    let (code, out, err) = run_code(samizdat(&ar).arg("--json").arg("timestamp"));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["tokens"][0]["token"]["chain_checked"], true, "{out}");
+    let size = v["checkpoint_size"].as_u64().unwrap();
+    let cps = ar.join("log/checkpoints");
+    let t = cps.join(format!("{size:020}.tsr"));
+    let b = std::fs::read(&t).unwrap();
+    let pss_oid = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a,
+    ];
+    assert!(!b.windows(pss_oid.len()).any(|w| w == pss_oid));
+    assert!(openssl_ts_verify(
+        &cps.join(format!("{size:020}")),
+        &t,
+        &tsa.ca()
+    ));
+    assert_eq!(run_code(samizdat(&ar).arg("verify")).0, 0);
+}
+
 /// Strict DER: a reply that differs from a good one only in writing a length in a longer
 /// form than needed (which BER allows and DER forbids) is refused, wherever that length
 /// is: the unsigned status, or the signature's OCTET STRING.

@@ -874,6 +874,45 @@ mod tests {
         }
     }
 
+    /// Only MGF1 over the signature's own SHA-2 hash with a salt as long as the hash.
+    #[test]
+    fn pss_parameters() {
+        let alg = |o: Oid| AlgorithmIdentifierOwned {
+            oid: o,
+            parameters: Some(Any::null()),
+        };
+        let mgf1 = |o: Oid| AlgorithmIdentifierOwned {
+            oid: oid::MGF1,
+            parameters: Some(Any::encode_from(&alg(o)).unwrap()),
+        };
+        let params = |hash: Oid, mgf: Oid, salt: Option<u32>| {
+            let p = RsaPssParams {
+                hash: Some(alg(hash)),
+                mask_gen: Some(mgf1(mgf)),
+                salt_len: salt,
+                trailer: None,
+            };
+            Any::encode_from(&p).unwrap()
+        };
+        assert!(pss_algorithm(Some(&params(oid::SHA256, oid::SHA256, Some(32)))).is_ok());
+        assert!(pss_algorithm(Some(&params(oid::SHA384, oid::SHA384, Some(48)))).is_ok());
+        assert!(pss_algorithm(Some(&params(oid::SHA512, oid::SHA512, Some(64)))).is_ok());
+        let refused = |p: Option<&Any>| pss_algorithm(p).err().unwrap_or_default();
+        assert!(refused(Some(&params(oid::SHA256, oid::SHA256, None))).contains("salt"));
+        assert!(refused(Some(&params(oid::SHA256, oid::SHA1, Some(32)))).contains("MGF1"));
+        assert!(refused(Some(&params(oid::SHA1, oid::SHA1, Some(20)))).contains("hash"));
+        // All defaults: SHA-1.
+        let defaults = Any::encode_from(&RsaPssParams {
+            hash: None,
+            mask_gen: None,
+            salt_len: None,
+            trailer: None,
+        })
+        .unwrap();
+        assert!(refused(Some(&defaults)).contains("hash"));
+        assert!(refused(None).contains("without parameters"));
+    }
+
     #[test]
     fn gen_time_forms() {
         let t = |s: &str| Any::new(Tag::GeneralizedTime, s.as_bytes()).unwrap();

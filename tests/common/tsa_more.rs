@@ -54,6 +54,8 @@ pub enum PssKey {
     RsaPss,
     /// An rsaEncryption key told to sign with PSS padding.
     Rsa,
+    /// An rsaEncryption key signing with PKCS#1 v1.5, made the same way (for comparison).
+    RsaPkcs1,
 }
 
 /// Starts a TSA on 127.0.0.1 that signs with RSASSA-PSS (MGF1 over `md`, salt as long
@@ -64,7 +66,8 @@ pub enum PssKey {
 /// `openssl cms -sign -keyopt rsa_padding_mode:pss -cades` signs it again with the PSS
 /// key (`-cades` adds the ESS signing-certificate-v2 attribute RFC 3161 needs). The
 /// token is then wrapped in a TimeStampResp with status granted. `ca()` is the root
-/// that issued the PSS key's certificate.
+/// that issued the PSS key's certificate. With [`PssKey::RsaPkcs1`] the same steps sign
+/// with PKCS#1 v1.5 instead.
 pub fn start_pss_tsa(key: PssKey, md: &'static str) -> Tsa {
     let dir = tempdir();
     let d = dir.path();
@@ -79,7 +82,7 @@ pub fn start_pss_tsa(key: PssKey, md: &'static str) -> Tsa {
     .unwrap();
     let algorithm = match key {
         PssKey::RsaPss => "RSA-PSS",
-        PssKey::Rsa => "RSA",
+        PssKey::Rsa | PssKey::RsaPkcs1 => "RSA",
     };
     sh(
         d,
@@ -136,7 +139,7 @@ pub fn start_pss_tsa(key: PssKey, md: &'static str) -> Tsa {
             let Some((_, query)) = read_request(&mut c) else {
                 continue;
             };
-            let body = pss_reply(&d, n, &query, md);
+            let body = pss_reply(&d, n, &query, key, md);
             let status = if body.is_some() {
                 "200 OK"
             } else {
@@ -155,7 +158,7 @@ pub fn start_pss_tsa(key: PssKey, md: &'static str) -> Tsa {
 }
 
 /// The PSS-signed TimeStampResp for one query (see [`start_pss_tsa`]).
-fn pss_reply(d: &Path, n: usize, query: &[u8], md: &str) -> Option<Vec<u8>> {
+fn pss_reply(d: &Path, n: usize, query: &[u8], key: PssKey, md: &str) -> Option<Vec<u8>> {
     let f = |s: &str| -> PathBuf { d.join(format!("{s}{n}")) };
     std::fs::write(f("q"), query).ok()?;
     let run = |args: &[&std::ffi::OsStr]| {
@@ -164,6 +167,17 @@ fn pss_reply(d: &Path, n: usize, query: &[u8], md: &str) -> Option<Vec<u8>> {
             .current_dir(d)
             .output()
             .is_ok_and(|o| o.status.success())
+    };
+    let pss = [
+        "-keyopt",
+        "rsa_padding_mode:pss",
+        "-keyopt",
+        "rsa_pss_saltlen:digest",
+    ]
+    .map(std::ffi::OsStr::new);
+    let padding: &[&std::ffi::OsStr] = match key {
+        PssKey::RsaPkcs1 => &[],
+        PssKey::RsaPss | PssKey::Rsa => &pss,
     };
     let ok = run(&[
         "ts".as_ref(),
@@ -188,33 +202,33 @@ fn pss_reply(d: &Path, n: usize, query: &[u8], md: &str) -> Option<Vec<u8>> {
         "-out".as_ref(),
         f("tstinfo").as_os_str(),
     ]) && run(&[
-        "cms".as_ref(),
-        "-sign".as_ref(),
-        "-binary".as_ref(),
-        "-nodetach".as_ref(),
-        "-nosmimecap".as_ref(),
-        "-cades".as_ref(),
-        "-in".as_ref(),
-        f("tstinfo").as_os_str(),
-        "-econtent_type".as_ref(),
-        "1.2.840.113549.1.9.16.1.4".as_ref(),
-        "-signer".as_ref(),
-        "pss.crt".as_ref(),
-        "-inkey".as_ref(),
-        "pss.key".as_ref(),
-        "-md".as_ref(),
-        md.as_ref(),
-        "-keyopt".as_ref(),
-        "rsa_padding_mode:pss".as_ref(),
-        "-keyopt".as_ref(),
-        "rsa_pss_saltlen:digest".as_ref(),
-        "-certfile".as_ref(),
-        "ca.crt".as_ref(),
-        "-outform".as_ref(),
-        "DER".as_ref(),
-        "-out".as_ref(),
-        f("pss-token").as_os_str(),
-    ]);
+        &[
+            "cms".as_ref(),
+            "-sign".as_ref(),
+            "-binary".as_ref(),
+            "-nodetach".as_ref(),
+            "-nosmimecap".as_ref(),
+            "-cades".as_ref(),
+            "-in".as_ref(),
+            f("tstinfo").as_os_str(),
+            "-econtent_type".as_ref(),
+            "1.2.840.113549.1.9.16.1.4".as_ref(),
+            "-signer".as_ref(),
+            "pss.crt".as_ref(),
+            "-inkey".as_ref(),
+            "pss.key".as_ref(),
+            "-md".as_ref(),
+            md.as_ref(),
+            "-certfile".as_ref(),
+            "ca.crt".as_ref(),
+            "-outform".as_ref(),
+            "DER".as_ref(),
+            "-out".as_ref(),
+            f("pss-token").as_os_str(),
+        ][..],
+        padding,
+    ]
+    .concat());
     if !ok {
         return None;
     }
