@@ -4,12 +4,15 @@
 //! `wacz validate` and pywb.
 
 mod common;
+#[path = "common/tsa_more.rs"]
+mod tsa_more;
 
 use common::tsa::*;
 use common::*;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use tsa_more::*;
 
 // ---------------------------------------------------------------------------
 // A throwaway TSA
@@ -600,4 +603,265 @@ fn watch_run_timestamps_at_once_when_a_post_is_found_gone() {
         &tsa.ca()
     ));
     assert_eq!(run_code(samizdat(&ar).arg("verify")).0, 0);
+}
+
+/// A TSA that signs with RSASSA-PSS, with an id-RSASSA-PSS key (SHA-256) and with an
+/// rsaEncryption key (SHA-384): both tokens are checked natively, chain included, stored,
+/// accepted by `openssl ts -verify`, and re-checked by `verify`, which names a token
+/// whose PSS signature was altered.
+#[test]
+fn rsa_pss_tokens_are_checked_natively_and_accepted_by_openssl() {
+    let srv = server();
+    let pss = start_pss_tsa(PssKey::RsaPss, "sha256");
+    let rsa = start_pss_tsa(PssKey::Rsa, "sha384");
+    // One tsa_ca for both: the second TSA's root is added to the first's file.
+    let ca = pss.dir.path().join("both-roots.pem");
+    let roots = [
+        std::fs::read_to_string(pss.ca()).unwrap(),
+        std::fs::read_to_string(rsa.ca()).unwrap(),
+    ]
+    .concat();
+    std::fs::write(&ca, roots).unwrap();
+    let (_d, ar) = setup(&format!(
+        "[timestamp]\ntsa = [\"{}\", \"{}\"]\ntsa_ca = \"{}\"\n",
+        pss.url,
+        rsa.url,
+        ca.display()
+    ));
+    capture_page(&ar, &srv.url("/page"));
+    let (code, out, err) = run_code(samizdat(&ar).arg("--json").arg("timestamp"));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let toks = v["tokens"].as_array().unwrap();
+    assert_eq!(toks.len(), 2, "{out}");
+    for t in toks {
+        assert_eq!(t["ok"], true, "{out}");
+        assert_eq!(t["token"]["chain_checked"], true, "{out}");
+        assert_eq!(
+            t["token"]["signer"], "CN=Evidence Test PSS TSA, O=Throwaway",
+            "{out}"
+        );
+    }
+    let size = v["checkpoint_size"].as_u64().unwrap();
+    let cps = ar.join("log/checkpoints");
+    let cp = cps.join(format!("{size:020}"));
+    let t1 = cps.join(format!("{size:020}.tsr"));
+    let t2 = cps.join(format!("{size:020}.2.tsr"));
+    assert!(
+        openssl_ts_verify(&cp, &t1, &pss.ca()),
+        "openssl ts -verify rejects {}",
+        t1.display()
+    );
+    // OpenSSL 3.0's `ts -verify` runs on its PKCS#7 code, which verifies an rsaEncryption
+    // key's signature as PKCS#1 v1.5 whatever algorithm the SignerInfo names; its CMS
+    // code reads the PSS parameters, and is the reference for that token.
+    let token = rsa.dir.path().join("stored-token");
+    let out = Command::new("openssl")
+        .args(["ts", "-reply", "-token_out", "-in"])
+        .arg(&t2)
+        .arg("-out")
+        .arg(&token)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = Command::new("openssl")
+        .args([
+            "cms",
+            "-verify",
+            "-inform",
+            "DER",
+            "-purpose",
+            "timestampsign",
+            "-in",
+        ])
+        .arg(&token)
+        .arg("-CAfile")
+        .arg(rsa.ca())
+        .args(["-out", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl cms -verify rejects {}: {}",
+        t2.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The signer infos really are PSS: the signature algorithm is id-RSASSA-PSS.
+    let pss_oid = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a,
+    ];
+    for t in [&t1, &t2] {
+        let b = std::fs::read(t).unwrap();
+        assert!(b.windows(pss_oid.len()).any(|w| w == pss_oid));
+    }
+    assert_eq!(run_code(samizdat(&ar).arg("verify")).0, 0);
+
+    // A PSS signature with one bit changed (its last byte, the end of the token).
+    let mut tok = std::fs::read(&t1).unwrap();
+    let n = tok.len();
+    tok[n - 1] ^= 1;
+    std::fs::write(&t1, tok).unwrap();
+    let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
+    assert_eq!(code, 3, "verify missed an altered PSS signature:\n{err}");
+    assert!(err.contains(&format!("{size:020}.tsr")), "{err}");
+    assert!(err.contains("signature does not verify"), "{err}");
+}
+
+/// The same made with PKCS#1 v1.5 (an RSA key, SHA-512): checked natively, chain
+/// included, and accepted by `openssl ts -verify`.
+#[test]
+fn rsa_pkcs1_tokens_are_checked_natively_and_accepted_by_openssl() {
+    let srv = server();
+    let tsa = start_pss_tsa(PssKey::RsaPkcs1, "sha512");
+    let (_d, ar) = setup(&format!(
+        "[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\n",
+        tsa.url,
+        tsa.ca().display()
+    ));
+    capture_page(&ar, &srv.url("/page"));
+    let (code, out, err) = run_code(samizdat(&ar).arg("--json").arg("timestamp"));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["tokens"][0]["token"]["chain_checked"], true, "{out}");
+    let size = v["checkpoint_size"].as_u64().unwrap();
+    let cps = ar.join("log/checkpoints");
+    let t = cps.join(format!("{size:020}.tsr"));
+    let b = std::fs::read(&t).unwrap();
+    let pss_oid = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a,
+    ];
+    assert!(!b.windows(pss_oid.len()).any(|w| w == pss_oid));
+    assert!(openssl_ts_verify(
+        &cps.join(format!("{size:020}")),
+        &t,
+        &tsa.ca()
+    ));
+    assert_eq!(run_code(samizdat(&ar).arg("verify")).0, 0);
+}
+
+/// Strict DER: a reply that differs from a good one only in writing a length in a longer
+/// form than needed (which BER allows and DER forbids) is refused, wherever that length
+/// is: the unsigned status, or the signature's OCTET STRING.
+#[test]
+fn a_token_with_a_non_minimal_length_is_refused() {
+    use sha2::{Digest, Sha256};
+    let dir = tempdir();
+    let d = dir.path();
+    make_pki(d);
+    std::fs::write(d.join("data"), b"the bytes a checkpoint would hold").unwrap();
+    sh(
+        d,
+        &[
+            "ts", "-query", "-data", "data", "-sha256", "-cert", "-out", "q.tsq",
+        ],
+    );
+    sh(
+        d,
+        &[
+            "ts",
+            "-reply",
+            "-config",
+            "tsa.cnf",
+            "-section",
+            "tsa_config1",
+            "-queryfile",
+            "q.tsq",
+            "-out",
+            "r.tsr",
+        ],
+    );
+    let resp = std::fs::read(d.join("r.tsr")).unwrap();
+    let digest: [u8; 32] = Sha256::digest(std::fs::read(d.join("data")).unwrap()).into();
+    let ca =
+        samizdat::evidence::tsp::pem_certs(&std::fs::read_to_string(d.join("ca.crt")).unwrap());
+    let check = |r: &[u8]| samizdat::evidence::tsp::check_response(r, &digest, None, &ca, &[]);
+    let good = check(&resp).unwrap();
+    assert!(good.chain_checked);
+    // The certificates come out as the token carries them: openssl writes the signer's
+    // first (a SET OF that is not in DER order, which `der` would sort).
+    let pem =
+        |f: &str| samizdat::evidence::tsp::pem_certs(&std::fs::read_to_string(d.join(f)).unwrap());
+    assert_eq!(
+        samizdat::evidence::tsp::token_certs(&resp),
+        [pem("tsa.crt"), pem("ca.crt")].concat()
+    );
+
+    let tree = parse_tlvs(&resp);
+    // The re-encoder itself changes nothing when asked to pad nothing.
+    assert_eq!(encode_tlvs(&tree, &mut |_| false), resp);
+
+    // (1) The PKIStatusInfo, the first SEQUENCE inside the reply: unsigned.
+    let mut seen = 0;
+    let status_padded = encode_tlvs(&tree, &mut |n| {
+        seen += 1;
+        seen == 2 && n.tag() == 0x30
+    });
+    assert_eq!(status_padded.len(), resp.len() + 1);
+    let e = check(&status_padded).unwrap_err();
+    assert!(e.contains("DER"), "{e}");
+
+    // (2) The signature OCTET STRING, the last OCTET STRING of the reply: its bytes are
+    // unchanged, so a lenient reader would verify the signature.
+    let mut octets = 0;
+    encode_tlvs(&tree, &mut |n| {
+        octets += usize::from(n.tag() == 0x04);
+        false
+    });
+    let mut k = 0;
+    let sig_padded = encode_tlvs(&tree, &mut |n| {
+        k += usize::from(n.tag() == 0x04);
+        n.tag() == 0x04 && k == octets
+    });
+    assert!(sig_padded.len() > resp.len());
+    assert!(check(&sig_padded).is_err());
+}
+
+/// `[http] proxy` carries the RFC 3161 queries too (with the configured user agent): the
+/// TSA is asked through the proxy, and with the proxy gone it is not asked at all.
+#[test]
+fn a_tsa_is_asked_through_the_configured_proxy() {
+    let srv = server();
+    let tsa = start_tsa();
+    let proxy = start_proxy();
+    let ts = format!(
+        "[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\n",
+        tsa.url,
+        tsa.ca().display()
+    );
+    let (_d, ar) = setup(&ts);
+    capture_page(&ar, &srv.url("/page"));
+    let with_proxy = |proxy: &str| {
+        write_config(
+            &ar,
+            &format!(
+                "[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\nmax_retries = 0\n\
+                 user_agent = \"samizdat-proxy-test/1\"\nproxy = \"{proxy}\"\n{ts}"
+            ),
+        )
+    };
+    with_proxy(&proxy.url);
+    let (code, out, err) = run_code(samizdat(&ar).arg("--json").arg("timestamp"));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let seen = proxy.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let head = seen[0].to_ascii_lowercase();
+    assert!(
+        head.starts_with(&format!("post {} http/1.1\r\n", tsa.url)),
+        "{head}"
+    );
+    assert!(
+        head.contains("content-type: application/timestamp-query"),
+        "{head}"
+    );
+    assert!(head.contains("user-agent: samizdat-proxy-test/1"), "{head}");
+
+    // The proxy is down: the TSA (still up) must not be asked directly.
+    with_proxy(&format!("http://127.0.0.1:{}", free_port()));
+    let (code, out, err) = run_code(samizdat(&ar).arg("--json").arg("timestamp"));
+    assert_eq!(
+        code, 1,
+        "the TSA was reached without the proxy:\n{out}\n{err}"
+    );
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["tokens"][0]["ok"], false, "{out}");
 }

@@ -598,6 +598,34 @@ impl Fetcher {
         }
     }
 
+    /// POSTs `body` as `content_type` to `url` and returns the answer (redirects followed,
+    /// 429/503 retried), through the same clients as [`Fetcher::fetch`]: `[http] proxy`,
+    /// `extra_ca_file`, user agent, timeouts, host overrides and pacing apply. Not
+    /// recorded: for requests that are not part of a capture (an RFC 3161 query, whose
+    /// reply is stored beside the checkpoint it dates).
+    pub async fn post(
+        &self,
+        url: &Url,
+        content_type: &str,
+        body: Vec<u8>,
+        purpose: &'static str,
+    ) -> std::result::Result<Response, String> {
+        let req = Request {
+            method: "POST",
+            url: url.clone(),
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: Some(body),
+            follow_redirects: true,
+            with_user_cookies: false,
+            purpose,
+            is_page: false,
+        };
+        match self.fetch(&req).await.fetched {
+            Fetched::Response(r) => Ok(r),
+            Fetched::Failed(e) => Err(e),
+        }
+    }
+
     /// One request and its answer, recorded.
     async fn exchange(
         &self,

@@ -79,7 +79,15 @@ pub fn capture(
 /// A TSA failure makes the exit 1; the capture itself is kept either way.
 pub fn timestamp_after_capture(s: &Settings, code: u8) -> Result<u8> {
     let config = load_config(s)?;
-    match samizdat::evidence::timestamp_latest(&s.archive, &config, &s.config_path) {
+    let asked = Fetcher::new(&config, &s.config_path).and_then(|fetcher| {
+        s.runtime()?.block_on(samizdat::evidence::timestamp_latest(
+            &s.archive,
+            &config,
+            &s.config_path,
+            &fetcher,
+        ))
+    });
+    match asked {
         Ok((checkpoint, outcomes)) => {
             let t = samizdat::evidence::Timestamped {
                 checkpoint,
@@ -101,7 +109,13 @@ pub fn timestamp_after_capture(s: &Settings, code: u8) -> Result<u8> {
 
 /// `samizdat timestamp`.
 pub fn timestamp(s: &Settings) -> Result<u8> {
-    let t = samizdat::evidence::timestamp_archive(&s.archive, &s.config_path)?;
+    let config = load_config(s)?;
+    let fetcher = Fetcher::new(&config, &s.config_path)?;
+    let t = s.runtime()?.block_on(samizdat::evidence::timestamp_archive(
+        &s.archive,
+        &s.config_path,
+        &fetcher,
+    ))?;
     emit(s, &t);
     Ok(exit::for_failures(usize::from(!t.all_ok())))
 }

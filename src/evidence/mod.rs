@@ -1,8 +1,8 @@
 //! The evidence layer: RFC 3161 timestamps over checkpoints, evidence bundles,
 //! `verify-bundle`, and WACZ export (SPEC section 6, issue 6).
 //!
-//! - [`der`]: the little DER reader/writer the rest needs.
-//! - [`tsp`]: RFC 3161 requests and the native check of a reply (what it checks is listed there).
+//! - [`tsp`]: RFC 3161 requests and the native check of a reply (what it checks is listed
+//!   there), on RustCrypto's strict DER types.
 //! - this file: `timestamp` (ask every configured TSA, check each reply on receipt, store it
 //!   beside the checkpoint as `log/checkpoints/<size:020>.tsr`, `.2.tsr`, …) and the re-check
 //!   of stored replies that `verify` runs.
@@ -16,12 +16,12 @@
 
 pub mod bundle;
 pub mod check;
-pub mod der;
 pub mod tsp;
 pub mod wacz;
 pub mod warcstream;
 pub mod zipread;
 
+use crate::capture::http::Fetcher;
 use crate::config::Config;
 use crate::error::{Error, IoContext, Result};
 use crate::log::note::{Checkpoint, open_note};
@@ -105,46 +105,62 @@ pub struct TsaOutcome {
 /// `watch run`'s automatic timestamps (SPEC section 6): when TSAs are configured and the
 /// latest checkpoint has no token yet, ask for one at once after a post was found gone,
 /// otherwise at most every `[timestamp] interval` (counted from the newest stored token).
-/// `None` when nothing was due.
-pub fn auto_timestamp(
+/// `None` when nothing was due. The TSAs are asked through `fetcher`, the watcher's own.
+pub async fn auto_timestamp(
     root: &Path,
     config: &Config,
     config_path: &Path,
     gone_found: bool,
+    fetcher: &Fetcher,
 ) -> Option<Result<(Checkpoint, Vec<TsaOutcome>)>> {
-    if config.timestamp.tsa.is_empty() {
+    if !timestamp_due(root, config, gone_found) {
         return None;
     }
-    let verifier = archive::read_verifier(root).ok()?;
-    let cp = archive::latest_checkpoint(root, &verifier).ok()??;
+    Some(timestamp_latest(root, config, config_path, fetcher).await)
+}
+
+/// Whether [`auto_timestamp`] should ask now (a few small file reads).
+fn timestamp_due(root: &Path, config: &Config, gone_found: bool) -> bool {
+    if config.timestamp.tsa.is_empty() {
+        return false;
+    }
+    let Some(cp) = archive::read_verifier(root)
+        .ok()
+        .and_then(|v| archive::latest_checkpoint(root, &v).ok().flatten())
+    else {
+        return false;
+    };
     let dir = root.join(layout::CHECKPOINTS_DIR);
     if dir.join(format!("{:020}.tsr", cp.size)).exists() {
-        return None;
+        return false;
     }
-    if !gone_found {
-        let interval = config.timestamp.interval;
-        let newest = std::fs::read_dir(&dir)
-            .ok()?
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".tsr"))
-            .filter_map(|e| e.metadata().ok()?.modified().ok())
-            .max();
-        if let Some(t) = newest
-            && t.elapsed().unwrap_or_default() < interval
-        {
-            return None;
-        }
+    if gone_found {
+        return true;
     }
-    Some(timestamp_latest(root, config, config_path))
+    let interval = config.timestamp.interval;
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return false;
+    };
+    let newest = rd
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tsr"))
+        .filter_map(|e| e.metadata().ok()?.modified().ok())
+        .max();
+    newest.is_none_or(|t| t.elapsed().unwrap_or_default() >= interval)
 }
 
 /// Asks every configured TSA for a token over the latest checkpoint's exact bytes, checks
 /// each reply, and stores the good ones beside the checkpoint. Returns the checkpoint and
 /// one outcome per TSA. One TSA failing does not stop the others.
-pub fn timestamp_latest(
+///
+/// The queries go through `fetcher`, like every other request of the process: `[http]
+/// proxy`, `extra_ca_file`, the user agent, timeouts and host overrides apply (a TSA
+/// asked directly would learn the address of a user who configured a proxy).
+pub async fn timestamp_latest(
     root: &Path,
     config: &Config,
     config_path: &Path,
+    fetcher: &Fetcher,
 ) -> Result<(Checkpoint, Vec<TsaOutcome>)> {
     if config.timestamp.tsa.is_empty() {
         return Err(Error::Config {
@@ -170,51 +186,23 @@ pub fn timestamp_latest(
         Some(p) => read_anchors(&p)?,
         None => vec![],
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .at("tokio runtime")?;
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_millis(config.http.timeout_ms))
-        .connect_timeout(std::time::Duration::from_millis(
-            config.http.connect_timeout_ms,
-        ))
-        .user_agent(config.http.user_agent.clone())
-        .build()
-        .map_err(|e| Error::Fetch {
-            url: "TSA".into(),
-            message: e.to_string(),
-        })?;
     let mut out = vec![];
     for url in &config.timestamp.tsa {
         let nonce = tsp::new_nonce();
-        let req = tsp::request(&digest, &nonce);
-        let got: std::result::Result<Vec<u8>, String> = rt.block_on(async {
-            let r = client
-                .post(url)
-                .header("Content-Type", "application/timestamp-query")
-                .body(req)
-                .send()
-                .await
-                .map_err(|e| format!("request failed: {e}"))?;
-            if !r.status().is_success() {
-                return Err(format!("HTTP {}", r.status()));
-            }
-            r.bytes()
-                .await
-                .map(|b| b.to_vec())
-                .map_err(|e| format!("reading the reply: {e}"))
-        });
-        let res = got.and_then(|resp| {
-            tsp::check_response(&resp, &digest, Some(&nonce), &anchors, &[])
-                .map(|info| (resp, info))
-        });
+        let res = match ask_tsa(fetcher, url, &digest, &nonce).await {
+            Ok(resp) => tsp::check_response(&resp, &digest, Some(&nonce), &anchors, &[])
+                .map(|info| (resp, info)),
+            Err(e) => Err(e),
+        };
         match res {
             Ok((resp, info)) => {
-                let _lock = archive::lock(root)?;
-                let slot = stored_tsrs(root, cp.size).len() + 1;
-                let p = tsr_path(root, cp.size, slot);
-                archive::write_atomic(&p, &resp)?;
+                let (r, size) = (root.to_path_buf(), cp.size);
+                let p = tokio::task::spawn_blocking(move || store_reply(&r, size, &resp))
+                    .await
+                    .map_err(|e| Error::Archive {
+                        path: root.to_path_buf(),
+                        message: format!("storing a timestamp reply: {e}"),
+                    })??;
                 out.push(TsaOutcome {
                     tsa: url.clone(),
                     ok: true,
@@ -238,6 +226,41 @@ pub fn timestamp_latest(
     Ok((cp, out))
 }
 
+/// One RFC 3161 query over HTTP (RFC 3161 section 3.4): the DER TimeStampReq POSTed as
+/// `application/timestamp-query`; the reply's bytes, not yet checked.
+async fn ask_tsa(
+    fetcher: &Fetcher,
+    url: &str,
+    digest: &[u8; 32],
+    nonce: &[u8],
+) -> std::result::Result<Vec<u8>, String> {
+    let url = url::Url::parse(url).map_err(|e| format!("bad TSA URL {url:?}: {e}"))?;
+    let req = tsp::request(digest, nonce)?;
+    let r = fetcher
+        .post(&url, "application/timestamp-query", req, "RFC 3161 query")
+        .await
+        .map_err(|e| format!("request failed: {e}"))?;
+    if !(200..300).contains(&r.status) {
+        return Err(match reqwest::StatusCode::from_u16(r.status) {
+            Ok(s) => format!("HTTP {s}"),
+            Err(_) => format!("HTTP {}", r.status),
+        });
+    }
+    if r.truncated {
+        return Err("reading the reply: it is larger than [http] max_body_bytes".into());
+    }
+    Ok(r.body)
+}
+
+/// Stores a checked reply in the checkpoint's next free slot, under the archive lock.
+fn store_reply(root: &Path, size: u64, resp: &[u8]) -> Result<PathBuf> {
+    let _lock = archive::lock(root)?;
+    let slot = stored_tsrs(root, size).len() + 1;
+    let p = tsr_path(root, size, slot);
+    archive::write_atomic(&p, resp)?;
+    Ok(p)
+}
+
 /// What one round of timestamps did: the checkpoint and one outcome per TSA.
 #[derive(Debug, Clone)]
 pub struct Timestamped {
@@ -254,7 +277,14 @@ impl Timestamped {
 
 /// `samizdat timestamp` (and `capture --timestamp`): tokens for the latest checkpoint of
 /// the archive at `root` from every TSA its config names.
-pub fn timestamp_archive(root: &Path, config_path: &Path) -> Result<Timestamped> {
+///
+/// The TSAs are asked through `fetcher` (built from the same config), like every other
+/// request of the process.
+pub async fn timestamp_archive(
+    root: &Path,
+    config_path: &Path,
+    fetcher: &Fetcher,
+) -> Result<Timestamped> {
     if !archive::exists(root) {
         return Err(Error::Archive {
             path: root.to_path_buf(),
@@ -262,7 +292,7 @@ pub fn timestamp_archive(root: &Path, config_path: &Path) -> Result<Timestamped>
         });
     }
     let config = Config::load(config_path)?;
-    let (checkpoint, outcomes) = timestamp_latest(root, &config, config_path)?;
+    let (checkpoint, outcomes) = timestamp_latest(root, &config, config_path, fetcher).await?;
     Ok(Timestamped {
         checkpoint,
         outcomes,

@@ -109,25 +109,23 @@ impl Monitor<'_> {
     }
 
     /// Timestamps the latest checkpoint when it is due (see `evidence::auto_timestamp`),
-    /// on the blocking pool (the TSA exchange and the file work block).
+    /// asking the TSAs through the watcher's own fetcher (its proxy and CA settings).
     async fn auto_timestamp(&self, gone: bool, on: &mut impl FnMut(Event<'_>)) {
-        let (root, config, path) = (
-            self.archive.clone(),
-            self.config.clone(),
-            self.config_path.clone(),
-        );
-        let res = tokio::task::spawn_blocking(move || {
-            crate::evidence::auto_timestamp(&root, &config, &path, gone)
-        })
+        let res = crate::evidence::auto_timestamp(
+            &self.archive,
+            &self.config,
+            &self.config_path,
+            gone,
+            &self.watcher.fetcher,
+        )
         .await;
         match res {
-            Ok(None) => {}
-            Ok(Some(Ok((cp, outcomes)))) => on(Event::Timestamped {
+            None => {}
+            Some(Ok((cp, outcomes))) => on(Event::Timestamped {
                 checkpoint_size: cp.size,
                 outcomes: &outcomes,
             }),
-            Ok(Some(Err(e))) => on(Event::TimestampFailed(e.to_string())),
-            Err(e) => on(Event::TimestampFailed(e.to_string())),
+            Some(Err(e)) => on(Event::TimestampFailed(e.to_string())),
         }
     }
 }
