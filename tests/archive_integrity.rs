@@ -291,6 +291,13 @@ fn reindex_rebuilds_the_same_index() {
         .unwrap()
     };
     let before = dump(&root);
+    let tables_before = every_table(&root);
+    assert!(
+        tables_before
+            .iter()
+            .any(|(t, rows)| t == "records" && rows.len() == 10),
+        "the dump covers the records (a warcinfo and 9): {tables_before:?}"
+    );
     std::fs::remove_file(root.join(layout::INDEX)).unwrap();
     std::fs::remove_file(root.join(layout::HASHES)).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_samizdat"))
@@ -305,7 +312,20 @@ fn reindex_rebuilds_the_same_index() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(dump(&root), before);
+    assert_eq!(
+        every_table(&root),
+        tables_before,
+        "every table, row for row"
+    );
     assert_eq!(verify(&root).0, 0);
+}
+
+/// Every table of an archive's index, rows in a stable order (`Index::dump`).
+fn every_table(root: &Path) -> Vec<(String, Vec<String>)> {
+    samizdat::store::index::Index::open(&root.join(layout::INDEX), false)
+        .unwrap()
+        .dump()
+        .unwrap()
 }
 
 #[test]

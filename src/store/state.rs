@@ -18,7 +18,8 @@
 use crate::model::{Cause, Outcome};
 
 /// A post's state (the `state` of SPEC section 5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum State {
     Live,
     Edited,
@@ -79,7 +80,8 @@ pub struct Facts {
 }
 
 /// What a check adds to the post's history (the `event` of a check).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Event {
     /// A gone post was seen live again.
     Restored,
@@ -93,6 +95,13 @@ impl Event {
             Event::Restored => "restored",
             Event::Confirmed => "confirmed",
         }
+    }
+
+    /// The event named by [`Event::as_str`].
+    pub fn parse(s: &str) -> Option<Event> {
+        [Event::Restored, Event::Confirmed]
+            .into_iter()
+            .find(|e| e.as_str() == s)
     }
 }
 
