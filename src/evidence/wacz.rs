@@ -9,6 +9,7 @@
 use super::{Ctx, print_json};
 use crate::error::{Error, IoContext, Result};
 use crate::store::archive::{self, layout};
+use crate::store::files::WarcFiles;
 use crate::store::index::{Index, ListFilter};
 use crate::store::record_stream::{RecordSink, stream_record};
 use crate::store::warc;
@@ -252,7 +253,8 @@ pub fn export_wacz(
     let mut records = 0u64;
 
     if all {
-        for name in archive::warc_files(root)? {
+        let files = archive::warc_store(root);
+        for name in files.list()? {
             let p = root.join(layout::WARC_DIR).join(&name);
             let path_in_zip = format!("archive/{name}");
             z.start_file(path_in_zip.as_str(), stored).map_err(zerr)?;
@@ -261,7 +263,8 @@ pub fn export_wacz(
                 h: Sha256::new(),
                 n: 0,
             };
-            let mut f = std::fs::File::open(&p).at(&p)?;
+            // Whole files, through the one interface to WARC bytes.
+            let mut f = files.open(&name, 0)?;
             std::io::copy(&mut f, &mut w).at(&p)?;
             let (h, n) = (w.h.finalize(), w.n);
             resources.push(json!({"name": name, "path": path_in_zip, "hash": format!("sha256:{}", hex::encode(h)), "bytes": n}));

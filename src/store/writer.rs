@@ -199,3 +199,93 @@ fn append_batch(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn resource(n: usize) -> Record {
+        Record::build(
+            kind::RESOURCE,
+            "2026-01-01T00:00:00Z",
+            Some(&format!("urn:test:{n}")),
+            "text/plain",
+            vec![],
+            format!("record {n}").into_bytes(),
+        )
+    }
+
+    #[test]
+    fn shutdown_finishes_what_was_queued_then_refuses_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ar");
+        let archive = Archive::open(&root, Config::default()).unwrap();
+        let (writer, handle) = Writer::start(archive);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let done = rt.block_on(async {
+            let a = writer.append(vec![resource(1), resource(2)]);
+            let b = writer.append(vec![resource(3)]);
+            futures_util::join!(a, b)
+        });
+        let (a, b) = (done.0.unwrap(), done.1.unwrap());
+        // The first job also gets the new file's warcinfo.
+        assert_eq!(a.rows.len(), 3);
+        assert_eq!(b.rows.len(), 1);
+        let w2 = writer.clone();
+        handle.shutdown().unwrap();
+        let refused = rt.block_on(w2.append(vec![resource(4)]));
+        assert!(refused.is_err(), "a stopped writer takes no more");
+        drop(writer);
+        let ix = crate::store::index::Index::open(
+            &root.join(crate::store::archive::layout::INDEX),
+            false,
+        )
+        .unwrap();
+        assert_eq!(ix.leaf_count().unwrap(), 4);
+    }
+
+    #[test]
+    fn join_waits_for_the_last_writer_and_reports_success() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open(&dir.path().join("ar"), Config::default()).unwrap();
+        let (writer, handle) = Writer::start(archive);
+        let t = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            rt.block_on(writer.append(vec![resource(1)]))
+                .map(|a| a.rows.len())
+        });
+        assert_eq!(t.join().unwrap().unwrap(), 2);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn shutdown_surfaces_a_failed_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ar");
+        let archive = Archive::open(&root, Config::default()).unwrap();
+        // Where the WARC files go is now a plain file: every append fails (even as root).
+        let warc = root.join(crate::store::archive::layout::WARC_DIR);
+        let _ = std::fs::remove_dir_all(&warc);
+        std::fs::write(&warc, b"not a folder").unwrap();
+        let (writer, handle) = Writer::start(archive);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let answered = rt.block_on(writer.append(vec![resource(1)]));
+        let answered = answered
+            .err()
+            .expect("the job is answered with the failure");
+        assert!(
+            answered.to_string().contains("writing the records failed"),
+            "{answered}"
+        );
+        drop(writer);
+        let e = handle.shutdown().unwrap_err();
+        assert!(e.to_string().contains("writing the records failed"), "{e}");
+    }
+}
