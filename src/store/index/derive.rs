@@ -98,32 +98,7 @@ fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
     let c: CheckRecord = serde_json::from_slice(&rec.block)
         .map_err(|e| Applied::Bad(format!("check record is not valid JSON: {e}")))?;
     let at = c.at.as_str();
-    type PostRow = (
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let cur: Option<PostRow> = tx
-        .query_row(
-            "SELECT state, cause, message, last_seen_live, first_seen_gone FROM posts WHERE id = ?1",
-            [&c.post_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .optional()?;
-    let prev = match cur {
-        None => None,
-        Some((st, cause, message, last_seen_live, first_seen_gone)) => Some(state::Facts {
-            state: state::State::parse(&st).ok_or_else(|| {
-                Applied::Bad(format!("post {} has unknown state {st:?}", c.post_id))
-            })?,
-            cause: cause.as_deref().and_then(Cause::parse),
-            message,
-            last_seen_live,
-            first_seen_gone,
-        }),
-    };
+    let prev = facts_of(tx, &c.post_id)?;
     let last_definite: Option<(String, String)> = tx
         .query_row(
             "SELECT outcome, at FROM checks WHERE post_id = ?1 AND outcome != 'unreachable' \
@@ -175,7 +150,7 @@ fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
             c.http_status.map(i64::from),
             c.host,
             rec.id(),
-            serde_json::to_string(&c.record_ids).expect("ids serialise"),
+            ids_json(&c.record_ids)?,
             c.post_record,
             digest,
             c.response_id,
@@ -199,6 +174,38 @@ fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
         )?;
     }
     Ok(())
+}
+
+/// What the index holds about a post's state (`None`: no post record yet).
+fn facts_of(
+    tx: &rusqlite::Transaction,
+    post_id: &str,
+) -> std::result::Result<Option<state::Facts>, Applied> {
+    type PostRow = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let cur: Option<PostRow> = tx
+        .query_row(
+            "SELECT state, cause, message, last_seen_live, first_seen_gone FROM posts WHERE id = ?1",
+            [post_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    let Some((st, cause, message, last_seen_live, first_seen_gone)) = cur else {
+        return Ok(None);
+    };
+    Ok(Some(state::Facts {
+        state: state::State::parse(&st)
+            .ok_or_else(|| Applied::Bad(format!("post {post_id} has unknown state {st:?}")))?,
+        cause: cause.as_deref().and_then(Cause::parse),
+        message,
+        last_seen_live,
+        first_seen_gone,
+    }))
 }
 
 /// One more answer (or failure) of `host`, for the watcher's per-host backoff.
@@ -275,18 +282,21 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
         .map_err(|e| Applied::Bad(format!("post record is not valid JSON: {e}")))?;
     let p = &pr.post;
     let at = rec.date();
-    // What a capture makes of the post (state::after_capture).
-    let facts = state::after_capture(None, at);
-    let json = serde_json::to_string(p).expect("posts serialise");
+    // What a capture makes of the post (state::after_capture): every state column comes
+    // from the state machine, none is set here.
+    let prev = facts_of(tx, &p.id.0)?;
+    let facts = state::after_capture(prev.as_ref(), at);
+    let json = serde_json::to_string(p)
+        .map_err(|e| Applied::Bad(format!("post record: the post does not serialise: {e}")))?;
     let author_id = p.author.as_ref().and_then(|a| a.id.clone());
     let author_name = p.author.as_ref().and_then(|a| a.name.clone());
     tx.execute(
         "INSERT INTO posts (id, platform, platform_id, url, author_id, author_name, created_at, text, json, \
-         state, last_seen_live, first_captured, last_captured) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?11) \
+         state, cause, message, last_seen_live, first_seen_gone, first_captured, last_captured) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?14, ?15, ?11, ?11) \
          ON CONFLICT(id) DO UPDATE SET url = ?4, author_id = ?5, author_name = ?6, created_at = ?7, \
-         text = ?8, json = ?9, state = ?10, cause = NULL, message = NULL, last_seen_live = ?11, \
-         first_seen_gone = NULL, last_captured = ?11",
+         text = ?8, json = ?9, state = ?10, cause = ?12, message = ?13, last_seen_live = ?14, \
+         first_seen_gone = ?15, last_captured = ?11",
         params![
             p.id.0,
             p.platform,
@@ -299,6 +309,10 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
             json,
             facts.state.as_str(),
             at,
+            facts.cause.map(Cause::as_str),
+            facts.message,
+            facts.last_seen_live,
+            facts.first_seen_gone,
         ],
     )?;
     crate::store::search::index_post(
@@ -334,12 +348,12 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
     ids.push(rec.id().to_string());
     tx.execute(
         "INSERT INTO captures (post_id, at, post_record, record_ids) VALUES (?1, ?2, ?3, ?4)",
-        params![
-            p.id.0,
-            at,
-            rec.id(),
-            serde_json::to_string(&ids).expect("ids serialise")
-        ],
+        params![p.id.0, at, rec.id(), ids_json(&ids)?],
     )?;
     Ok(())
+}
+
+/// A list of record ids as the index stores it (JSON).
+fn ids_json(ids: &[String]) -> std::result::Result<String, Applied> {
+    serde_json::to_string(ids).map_err(|e| Applied::Bad(format!("record ids: {e}")))
 }
