@@ -4,7 +4,8 @@
 //! Reads go to the index opened read-only per request (so captures made by other
 //! processes show up at once). Captures asked for over `POST /api/captures` need the
 //! bearer token of `[serve] token_file`, run through [`Fetcher::for_api`] (no SSRF) and
-//! are written by one [`Writer`] started on the first such request.
+//! are written by one [`Writer`](crate::store::writer::Writer) started on the first such
+//! request, and stopped (its failures returned) when the server stops.
 //!
 //! Archived content is untrusted: pages escape every string, re-sanitise post HTML,
 //! and carry a CSP with no script at all; raw archived bodies are served only from

@@ -119,7 +119,10 @@ impl record_stream::RecordSink for RawSink {
                 _ => Box::new(identity),
             });
         }
-        let out = self.out.as_mut().expect("set above");
+        // Set above unless the body is already gone.
+        let Some(out) = self.out.as_mut() else {
+            return Ok(());
+        };
         out.write_all(chunk).map_err(|e| Error::io(&self.path, e))
     }
 }
