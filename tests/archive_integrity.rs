@@ -392,7 +392,8 @@ fn json_out(root: &Path, args: &[&str]) -> String {
 #[test]
 fn an_index_from_the_previous_schema_migrates_and_answers_as_a_rebuilt_one() {
     use samizdat::store::index::{Index, SCHEMA_VERSION};
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/index-previous-schema");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/index-previous-schema");
     let dir = tempfile::tempdir().unwrap();
     let migrated = dir.path().join("migrated");
     let rebuilt = dir.path().join("rebuilt");
@@ -410,7 +411,7 @@ fn an_index_from_the_previous_schema_migrates_and_answers_as_a_rebuilt_one() {
     // A writable open migrates it.
     drop(Index::open(&migrated.join(layout::INDEX), true).unwrap());
     assert_eq!(version(&migrated), SCHEMA_VERSION);
-    assert!(SCHEMA_VERSION >= 1);
+    const { assert!(SCHEMA_VERSION >= 1) };
 
     // The other copy gets a freshly built index.
     std::fs::remove_file(rebuilt.join(layout::INDEX)).unwrap();
@@ -421,13 +422,21 @@ fn an_index_from_the_previous_schema_migrates_and_answers_as_a_rebuilt_one() {
         .arg("reindex")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(version(&rebuilt), SCHEMA_VERSION);
 
     // Both answer byte for byte as the previous build did about the same archive.
-    let expected = |name: &str| std::fs::read_to_string(fixture.join("expected").join(name)).unwrap();
+    let expected =
+        |name: &str| std::fs::read_to_string(fixture.join("expected").join(name)).unwrap();
     let mut asked = vec![
-        (vec!["list".to_string(), "--limit".into(), "0".into()], "list.json"),
+        (
+            vec!["list".to_string(), "--limit".into(), "0".into()],
+            "list.json",
+        ),
         (vec!["watch".into(), "list".into()], "watch-list.json"),
         (vec!["search".into(), "bank".into()], "search-bank.json"),
         (vec!["search".into(), "银行卡".into()], "search-cjk.json"),
@@ -435,7 +444,10 @@ fn an_index_from_the_previous_schema_migrates_and_answers_as_a_rebuilt_one() {
     for (file, url) in [
         ("show-a.json", "http://127.0.0.1:18731/a.html"),
         ("show-b.json", "http://127.0.0.1:18731/b.html"),
-        ("show-a-utm.json", "http://127.0.0.1:18731/a.html?utm_source=x"),
+        (
+            "show-a-utm.json",
+            "http://127.0.0.1:18731/a.html?utm_source=x",
+        ),
     ] {
         let v: serde_json::Value = serde_json::from_str(&expected(file)).unwrap();
         let id = v["id"].as_str().unwrap().to_string();

@@ -276,10 +276,9 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let answered = rt.block_on(writer.append(vec![resource(1)]));
-        let answered = answered
-            .err()
-            .expect("the job is answered with the failure");
+        let Err(answered) = rt.block_on(writer.append(vec![resource(1)])) else {
+            panic!("the job is answered with the failure");
+        };
         assert!(
             answered.to_string().contains("writing the records failed"),
             "{answered}"
