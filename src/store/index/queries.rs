@@ -730,3 +730,61 @@ impl Index {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::bodies::PostRecord;
+
+    #[test]
+    fn find_post_takes_an_id_any_captured_url_or_a_recognised_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ix = Index::open(&dir.path().join("index.sqlite"), true).unwrap();
+        let u = url::Url::parse("https://bsky.app/profile/alice.bsky.social/post/3kabc").unwrap();
+        let Some((p, Target::Post { platform_id, .. })) = platforms::recognise(&u) else {
+            panic!("a Bluesky post URL is recognised");
+        };
+        // Captured under other URLs than the one recognised below.
+        let mut post = Post::new(p.name(), &platform_id, "https://canonical.example/a");
+        post.alt_urls = vec!["https://alt.example/a".into()];
+        let rec = PostRecord::new(&post, "https://asked.example/a", &[])
+            .to_record(&[], "2026-01-01T00:00:00Z");
+        ix.add(&[], &[rec]).unwrap();
+        let id = post.id.0.clone();
+        for key in [
+            id.as_str(),
+            "https://canonical.example/a",
+            "https://asked.example/a",
+            "https://alt.example/a",
+            "https://bsky.app/profile/alice.bsky.social/post/3kabc",
+            "  https://bsky.app/profile/alice.bsky.social/post/3kabc\n",
+            "at://alice.bsky.social/app.bsky.feed.post/3kabc",
+        ] {
+            assert_eq!(
+                ix.find_post(key).unwrap().as_deref(),
+                Some(id.as_str()),
+                "{key:?}"
+            );
+            assert_eq!(ix.resolve_post(key).unwrap(), id, "{key:?}");
+        }
+        for key in [
+            "https://bsky.app/profile/alice.bsky.social/post/other",
+            "https://unknown.example/a",
+            "not a URL",
+            "at://nonsense",
+        ] {
+            assert_eq!(ix.find_post(key).unwrap(), None, "{key:?}");
+            let e = ix.resolve_post(key).unwrap_err();
+            assert!(e.to_string().contains("try `samizdat list`"), "{e}");
+        }
+        // The view of it, and its summary.
+        let v = ix.post_view(&id).unwrap().unwrap();
+        assert_eq!(v.state, State::Live);
+        assert_eq!(v.last_seen_live.as_deref(), Some("2026-01-01T00:00:00Z"));
+        assert_eq!(v.captures.len(), 1);
+        let l = ix.list(&ListFilter::default()).unwrap();
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].id, id);
+        assert_eq!(l[0].state, "live");
+    }
+}
