@@ -291,6 +291,13 @@ fn reindex_rebuilds_the_same_index() {
         .unwrap()
     };
     let before = dump(&root);
+    let tables_before = every_table(&root);
+    assert!(
+        tables_before
+            .iter()
+            .any(|(t, rows)| t == "records" && rows.len() == 10),
+        "the dump covers the records (a warcinfo and 9): {tables_before:?}"
+    );
     std::fs::remove_file(root.join(layout::INDEX)).unwrap();
     std::fs::remove_file(root.join(layout::HASHES)).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_samizdat"))
@@ -305,7 +312,20 @@ fn reindex_rebuilds_the_same_index() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(dump(&root), before);
+    assert_eq!(
+        every_table(&root),
+        tables_before,
+        "every table, row for row"
+    );
     assert_eq!(verify(&root).0, 0);
+}
+
+/// Every table of an archive's index, rows in a stable order (`Index::dump`).
+fn every_table(root: &Path) -> Vec<(String, Vec<String>)> {
+    samizdat::store::index::Index::open(&root.join(layout::INDEX), false)
+        .unwrap()
+        .dump()
+        .unwrap()
 }
 
 #[test]
@@ -335,4 +355,124 @@ fn rotation_starts_each_file_with_warcinfo() {
     }
     assert_eq!(verify(&root).0, 0);
     common::assert_warcio_ok(&common::warc_files(&root));
+}
+
+/// A copy of the folder `from` at `to`.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), &dst).unwrap();
+        }
+    }
+}
+
+/// `samizdat --archive root --json ARGS`: stdout, after checking it succeeded.
+fn json_out(root: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_samizdat"))
+        .arg("--archive")
+        .arg(root)
+        .arg("--json")
+        .args(args)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn an_index_from_the_previous_schema_migrates_and_answers_as_a_rebuilt_one() {
+    use samizdat::store::index::{Index, SCHEMA_VERSION};
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/index-previous-schema");
+    let dir = tempfile::tempdir().unwrap();
+    let migrated = dir.path().join("migrated");
+    let rebuilt = dir.path().join("rebuilt");
+    copy_dir(&fixture.join("archive"), &migrated);
+    copy_dir(&fixture.join("archive"), &rebuilt);
+
+    // The committed index predates numbered schemas.
+    let version = |root: &Path| -> i64 {
+        rusqlite::Connection::open(root.join(layout::INDEX))
+            .unwrap()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(version(&migrated), 0);
+    // A writable open migrates it.
+    drop(Index::open(&migrated.join(layout::INDEX), true).unwrap());
+    assert_eq!(version(&migrated), SCHEMA_VERSION);
+    const { assert!(SCHEMA_VERSION >= 1) };
+
+    // The other copy gets a freshly built index.
+    std::fs::remove_file(rebuilt.join(layout::INDEX)).unwrap();
+    std::fs::remove_file(rebuilt.join(layout::HASHES)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_samizdat"))
+        .arg("--archive")
+        .arg(&rebuilt)
+        .arg("reindex")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(version(&rebuilt), SCHEMA_VERSION);
+
+    // Both answer byte for byte as the previous build did about the same archive.
+    let expected =
+        |name: &str| std::fs::read_to_string(fixture.join("expected").join(name)).unwrap();
+    let mut asked = vec![
+        (
+            vec!["list".to_string(), "--limit".into(), "0".into()],
+            "list.json",
+        ),
+        (vec!["watch".into(), "list".into()], "watch-list.json"),
+        (vec!["search".into(), "bank".into()], "search-bank.json"),
+        (vec!["search".into(), "银行卡".into()], "search-cjk.json"),
+    ];
+    for (file, url) in [
+        ("show-a.json", "http://127.0.0.1:18731/a.html"),
+        ("show-b.json", "http://127.0.0.1:18731/b.html"),
+        (
+            "show-a-utm.json",
+            "http://127.0.0.1:18731/a.html?utm_source=x",
+        ),
+    ] {
+        let v: serde_json::Value = serde_json::from_str(&expected(file)).unwrap();
+        let id = v["id"].as_str().unwrap().to_string();
+        asked.push((vec!["show".into(), id], file));
+        asked.push((vec!["show".into(), url.into()], file));
+    }
+    for (args, file) in &asked {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let m = json_out(&migrated, &args);
+        assert_eq!(m, expected(file), "migrated index, {args:?}");
+        assert_eq!(json_out(&rebuilt, &args), m, "rebuilt index, {args:?}");
+    }
+    // The deletion, the URL conflict and the watch entry are all there to be compared.
+    let b: serde_json::Value = serde_json::from_str(&expected("show-b.json")).unwrap();
+    assert_eq!(b["state"], "deleted");
+    assert_eq!(b["checks"].as_array().unwrap().len(), 3);
+    assert!(expected("show-a-utm.json").contains("url_conflicts"));
+
+    // And row for row, every table.
+    let dump = |root: &Path| {
+        Index::open(&root.join(layout::INDEX), false)
+            .unwrap()
+            .dump()
+            .unwrap()
+    };
+    assert_eq!(dump(&migrated), dump(&rebuilt));
+    assert_eq!(verify(&migrated).0, 0, "{}", verify(&migrated).1);
 }

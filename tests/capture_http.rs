@@ -846,7 +846,24 @@ fn reindex_answers_show_and_list_exactly_as_before() {
         }
         out
     };
+    // Every table of the index, rows in a stable order: what `show` and `list` do not
+    // print (checks, URL claims, search rows, the schema version) must come back too.
+    let tables = |ar: &Path| {
+        samizdat::store::index::Index::open(&ar.join("index.sqlite"), false)
+            .unwrap()
+            .dump()
+            .unwrap()
+    };
     let before = snapshot(&ar);
+    let tables_before = tables(&ar);
+    for t in ["records", "posts", "post_urls", "captures", "post_search"] {
+        assert!(
+            tables_before
+                .iter()
+                .any(|(n, rows)| n == t && !rows.is_empty()),
+            "{t} has rows: {tables_before:?}"
+        );
+    }
     let shown: serde_json::Value = serde_json::from_slice(&before[1]).unwrap();
     assert_eq!(shown["captures"].as_array().unwrap().len(), 2, "{shown}");
     std::fs::remove_file(ar.join("index.sqlite")).unwrap();
@@ -855,6 +872,7 @@ fn reindex_answers_show_and_list_exactly_as_before() {
     std::fs::remove_file(ar.join("log/hashes")).unwrap();
     run_ok(samizdat(&ar).arg("reindex"));
     assert_eq!(snapshot(&ar), before);
+    assert_eq!(tables(&ar), tables_before, "every table, row for row");
     verify_ok(&ar);
 }
 

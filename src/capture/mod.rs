@@ -20,14 +20,16 @@
 
 pub mod http;
 
+/// The archive's single writer lives in `store` (the room that owns the archive); it is
+/// named here too because captures are its main client.
+pub use crate::store::writer::{Writer, WriterHandle};
 pub use http::{Fetcher, is_secret_header};
 
 use crate::error::{Error, Result};
 use crate::model::{Media, Outcome, Post};
 use crate::platforms::{self, Fetched, Finding, Job, PlanContext, Request, Step, Target};
-use crate::store::archive::{Appended, Archive};
 use crate::store::index::PostRecord;
-use crate::store::warc::{self, Record, kind, mime};
+use crate::store::warc::{self, Record, kind};
 use futures_util::StreamExt;
 use serde::Serialize;
 use std::sync::Arc;
@@ -88,101 +90,6 @@ impl CaptureResult {
     }
     pub fn ok(&self) -> bool {
         self.status == "captured"
-    }
-}
-
-type Reply = tokio::sync::oneshot::Sender<Result<Appended>>;
-
-/// The archive's single writer in this process (see the module docs).
-#[derive(Clone)]
-pub struct Writer {
-    tx: std::sync::mpsc::Sender<(Vec<Record>, Reply)>,
-}
-
-impl Writer {
-    /// Starts the writer thread. It stops when every `Writer` clone is dropped.
-    pub fn start(mut archive: Archive) -> (Writer, std::thread::JoinHandle<()>) {
-        let (tx, rx) = std::sync::mpsc::channel::<(Vec<Record>, Reply)>();
-        let handle = std::thread::Builder::new()
-            .name("samizdat-writer".into())
-            .spawn(move || {
-                while let Ok(first) = rx.recv() {
-                    let mut jobs = vec![first];
-                    let mut bytes: usize = jobs[0].0.iter().map(|r| r.block.len()).sum();
-                    while bytes < (64 << 20) && jobs.len() < 512 {
-                        match rx.try_recv() {
-                            Ok(j) => {
-                                bytes += j.0.iter().map(|r| r.block.len()).sum::<usize>();
-                                jobs.push(j);
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    let sizes: Vec<usize> = jobs.iter().map(|j| j.0.len()).collect();
-                    let mut all = Vec::with_capacity(sizes.iter().sum());
-                    let mut replies = Vec::with_capacity(jobs.len());
-                    for (recs, reply) in jobs {
-                        all.extend(recs);
-                        replies.push(reply);
-                    }
-                    let started = std::time::Instant::now();
-                    let n_records = all.len();
-                    let appended = archive.append(all);
-                    tracing::debug!(
-                        "appended {} captures, {n_records} records in {:?}",
-                        sizes.len(),
-                        started.elapsed()
-                    );
-                    match appended {
-                        Ok(done) => {
-                            // Rows come back in order; a new file's warcinfo may sit in
-                            // front of a job's records: give it to that job.
-                            let mut rows = done.rows.into_iter().peekable();
-                            for (n, reply) in sizes.into_iter().zip(replies) {
-                                let mut mine = vec![];
-                                while mine
-                                    .iter()
-                                    .filter(|r: &&crate::store::index::RecordRow| {
-                                        r.warc_type != kind::WARCINFO
-                                    })
-                                    .count()
-                                    < n
-                                {
-                                    match rows.next() {
-                                        Some(r) => mine.push(r),
-                                        None => break,
-                                    }
-                                }
-                                let _ = reply.send(Ok(Appended {
-                                    rows: mine,
-                                    checkpoint: done.checkpoint.clone(),
-                                }));
-                            }
-                        }
-                        Err(e) => {
-                            let msg = e.to_string();
-                            for reply in replies {
-                                let _ = reply.send(Err(Error::Archive {
-                                    path: archive.root().to_path_buf(),
-                                    message: format!("writing the records failed: {msg}"),
-                                }));
-                            }
-                        }
-                    }
-                }
-            })
-            .expect("spawning the writer thread");
-        (Writer { tx }, handle)
-    }
-
-    /// Appends records durably; returns when they are fsynced, indexed and checkpointed.
-    pub async fn append(&self, records: Vec<Record>) -> Result<Appended> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.tx
-            .send((records, tx))
-            .map_err(|_| Error::Log("the archive writer has stopped".into()))?;
-        rx.await
-            .map_err(|_| Error::Log("the archive writer has stopped".into()))?
     }
 }
 
@@ -507,24 +414,7 @@ pub fn post_record(
     responses: &[String],
     date: &str,
 ) -> Record {
-    let body = PostRecord {
-        samizdat: "post/1".into(),
-        post: post.clone(),
-        requested_url: requested_url.to_string(),
-        record_ids: before.iter().map(|r| r.id().to_string()).collect(),
-    };
-    let fields = responses
-        .iter()
-        .map(|id| ("WARC-Concurrent-To".to_string(), id.clone()))
-        .collect();
-    Record::build(
-        kind::RESOURCE,
-        date,
-        Some(&format!("urn:samizdat:post:{}", post.id)),
-        mime::POST,
-        fields,
-        serde_json::to_vec(&body).expect("posts serialise"),
-    )
+    PostRecord::new(post, requested_url, before).to_record(responses, date)
 }
 
 /// Records what was fetched even when the capture failed: the answers are evidence too.

@@ -1,106 +1,85 @@
 //! Posts as a person or a program reads them: `show` and `list`, and finding a post
 //! from any URL form or id.
 //!
-//! (These four functions are kept together and as they were in `main.rs`, so the typed
-//! read model can replace their bodies in one place.)
+//! They read the typed views of `store::views`; the JSON is the views' own serialisation.
 
 use super::render::{print_json, say};
 use super::settings::{Settings, open_index};
 use samizdat::error::{Error, Result};
 use samizdat::store::index::{Index, ListFilter};
-use serde_json::json;
 
-/// A post id from a post id or any URL form.
+/// A post id from a post id or any URL form (`Index::find_post`).
 pub fn resolve_post(ix: &Index, key: &str) -> Result<String> {
-    if let Some(id) = ix.resolve(key)? {
-        return Ok(id);
-    }
-    if let Ok(u) = samizdat::capture::parse_url(key)
-        && let Some((p, samizdat::platforms::Target::Post { platform_id, url })) =
-            samizdat::platforms::recognise(&u)
-    {
-        let id = format!("{}:{platform_id}", p.name());
-        if let Some(found) = ix.resolve(&id)?.or(ix.resolve(&url)?) {
-            return Ok(found);
-        }
-    }
-    Err(Error::NotFound(format!(
-        "no post {key:?} in this archive (try `samizdat list`)"
-    )))
+    ix.resolve_post(key)
 }
 
 pub fn show(s: &Settings, key: &str) -> Result<u8> {
     let ix = open_index(s)?;
     let id = resolve_post(&ix, key)?;
-    let mut v = ix
-        .post_json(&id)?
-        .ok_or_else(|| Error::NotFound(id.clone()))?;
     let conflicts = ix.url_conflicts(&id)?;
-    if !conflicts.is_empty() {
-        v["url_conflicts"] = json!(conflicts);
-    }
+    let v = ix
+        .post_view(&id)?
+        .ok_or_else(|| Error::NotFound(id.clone()))?
+        .with_conflicts(conflicts);
     if s.json {
-        print_json(&v);
+        print_json(&serde_json::to_value(&v).map_err(|e| Error::Log(e.to_string()))?);
         return Ok(0);
     }
     let mut out = String::new();
-    render_post(&v, 0, &mut out);
-    out.push_str(&format!("\nstate: {}", v["state"].as_str().unwrap_or("?")));
-    if let Some(c) = v["cause"].as_str() {
-        out.push_str(&format!(" (cause {c})"));
+    render_post(&v.post, 0, &mut out);
+    out.push_str(&format!("\nstate: {}", v.state.as_str()));
+    if let Some(c) = v.cause {
+        out.push_str(&format!(" (cause {})", c.as_str()));
     }
     out.push('\n');
-    for c in v["captures"].as_array().into_iter().flatten() {
-        let leaves = c["leaf_indexes"].as_array().map(|l| l.len()).unwrap_or(0);
+    // `null` for a capture whose records the index no longer knows, as before.
+    let leaf = |l: Option<&u64>| l.map_or_else(|| "null".to_string(), u64::to_string);
+    for c in &v.captures {
+        let leaves = c.leaf_indexes.len();
         out.push_str(&format!(
             "captured {}  {} records, leaves {}..{}\n",
-            c["at"].as_str().unwrap_or("?"),
+            c.at,
             leaves,
-            c["leaf_indexes"][0],
-            c["leaf_indexes"][leaves.saturating_sub(1)]
+            leaf(c.leaf_indexes.first()),
+            leaf(c.leaf_indexes.get(leaves.saturating_sub(1)))
         ));
     }
-    for k in [
-        ("last_seen_live", "last seen live"),
-        ("first_seen_gone", "first seen gone"),
+    for (t, label) in [
+        (&v.last_seen_live, "last seen live"),
+        (&v.first_seen_gone, "first seen gone"),
     ] {
-        if let Some(t) = v[k.0].as_str() {
-            out.push_str(&format!("{}: {t}\n", k.1));
+        if let Some(t) = t {
+            out.push_str(&format!("{label}: {t}\n"));
         }
     }
-    for c in v["checks"].as_array().into_iter().flatten() {
+    for c in &v.checks {
         out.push_str(&format!(
             "checked {}  {}{}{}{}\n",
-            c["at"].as_str().unwrap_or("?"),
-            c["outcome"].as_str().unwrap_or("?"),
-            c["event"]
-                .as_str()
-                .map(|e| format!(" [{e}]"))
+            c.at,
+            c.outcome.as_str(),
+            c.event
+                .map(|e| format!(" [{}]", e.as_str()))
                 .unwrap_or_default(),
-            c["cause"]
-                .as_str()
-                .map(|e| format!(" (cause {e})"))
+            c.cause
+                .map(|e| format!(" (cause {})", e.as_str()))
                 .unwrap_or_default(),
-            c["message"]
-                .as_str()
+            c.message
+                .as_deref()
                 .map(|e| format!(": {e}"))
                 .unwrap_or_default(),
         ));
     }
     // A URL claimed by two posts resolves to the first (see `store::index`).
-    for c in &conflicts {
-        let (url, holder, other) = (
-            c["url"].as_str().unwrap_or("?"),
-            c["belongs_to"].as_str().unwrap_or("?"),
-            c["also_claimed_by"].as_str().unwrap_or("?"),
-        );
-        if holder == id {
+    for c in &v.url_conflicts {
+        if c.belongs_to == id {
             out.push_str(&format!(
-                "URL conflict: {url} belongs to this post; post {other} names it too\n"
+                "URL conflict: {} belongs to this post; post {} names it too\n",
+                c.url, c.also_claimed_by
             ));
         } else {
             out.push_str(&format!(
-                "URL conflict: {url}, named by this post, belongs to post {holder} (claimed first)\n"
+                "URL conflict: {}, named by this post, belongs to post {} (claimed first)\n",
+                c.url, c.belongs_to
             ));
         }
     }
@@ -110,61 +89,60 @@ pub fn show(s: &Settings, key: &str) -> Result<u8> {
 }
 
 /// A post as a person reads it in a terminal.
-pub fn render_post(v: &serde_json::Value, depth: usize, out: &mut String) {
+pub fn render_post(p: &samizdat::model::Post, depth: usize, out: &mut String) {
     let pad = "    ".repeat(depth);
-    let author = v["author"]["name"]
-        .as_str()
-        .or(v["author"]["handle"].as_str())
+    let author = p
+        .author
+        .as_ref()
+        .and_then(|a| a.name.as_deref().or(a.handle.as_deref()))
         .unwrap_or("(unknown author)");
-    out.push_str(&format!(
-        "{pad}{}  {}\n",
-        v["id"].as_str().unwrap_or(""),
-        v["url"].as_str().unwrap_or("")
-    ));
+    out.push_str(&format!("{pad}{}  {}\n", p.id, p.url));
     out.push_str(&format!(
         "{pad}{author}  {}\n",
-        v["created_at"].as_str().unwrap_or("")
+        p.created_at.as_deref().unwrap_or("")
     ));
-    if let Some(t) = v["title"].as_str() {
+    if let Some(t) = &p.title {
         out.push_str(&format!("{pad}# {t}\n"));
     }
-    if let Some(t) = v["text"].as_str() {
+    if let Some(t) = &p.text {
         for line in t.lines() {
             out.push_str(&format!("{pad}  {line}\n"));
         }
     }
-    for m in v["media"].as_array().into_iter().flatten() {
+    for m in &p.media {
         out.push_str(&format!(
             "{pad}  [{}] {}{}\n",
-            m["kind"].as_str().unwrap_or("media"),
-            m["url"].as_str().unwrap_or(""),
-            m["sha256"]
-                .as_str()
+            serde_json::to_value(m.kind)
+                .ok()
+                .and_then(|k| k.as_str().map(str::to_string))
+                .unwrap_or_else(|| "media".into()),
+            m.url,
+            m.sha256
+                .as_deref()
                 .map(|h| format!("  sha256:{h}"))
                 .unwrap_or_else(|| "  (not fetched)".into())
         ));
     }
-    if let Some(c) = v["counts"].as_object() {
-        let f = |k: &str| {
-            c.get(k)
-                .and_then(|x| x.as_u64())
-                .map(|n| format!("{k} {n}"))
-        };
-        let parts: Vec<String> = ["reposts", "comments", "likes"]
-            .iter()
-            .filter_map(|k| f(k))
-            .collect();
+    if let Some(c) = &p.counts {
+        let parts: Vec<String> = [
+            ("reposts", c.reposts),
+            ("comments", c.comments),
+            ("likes", c.likes),
+        ]
+        .iter()
+        .filter_map(|(k, n)| n.map(|n| format!("{k} {n}")))
+        .collect();
         if !parts.is_empty() {
             out.push_str(&format!("{pad}  {}\n", parts.join(" · ")));
         }
     }
-    if v["repost_of"].is_object() {
+    if let Some(r) = &p.repost_of {
         out.push_str(&format!("{pad}  reposting:\n"));
-        render_post(&v["repost_of"], depth + 1, out);
+        render_post(r, depth + 1, out);
     }
-    if v["quote_of"].is_object() {
+    if let Some(q) = &p.quote_of {
         out.push_str(&format!("{pad}  quoting:\n"));
-        render_post(&v["quote_of"], depth + 1, out);
+        render_post(q, depth + 1, out);
     }
 }
 
@@ -173,21 +151,20 @@ pub fn list(s: &Settings, f: ListFilter) -> Result<u8> {
     let rows = ix.list(&f)?;
     for r in &rows {
         if s.json {
-            print_json(r);
+            print_json(&serde_json::to_value(r).map_err(|e| Error::Log(e.to_string()))?);
         } else {
-            let text: String = r["text"]
-                .as_str()
-                .unwrap_or("")
+            let text: String = r
+                .text
                 .chars()
                 .take(60)
                 .collect::<String>()
                 .replace('\n', " ");
             eprintln!(
                 "{}  {}  {}  {}  {}",
-                r["last_captured"].as_str().unwrap_or(""),
-                r["state"].as_str().unwrap_or(""),
-                r["id"].as_str().unwrap_or(""),
-                r["author"].as_str().unwrap_or("-"),
+                r.last_captured,
+                r.state,
+                r.id,
+                r.author.as_deref().unwrap_or("-"),
                 text
             );
         }

@@ -29,25 +29,6 @@ pub struct RecMeta {
     pub block_digest: Option<String>,
 }
 
-/// A post id from a post id or any URL form.
-pub fn resolve_post(ix: &Index, key: &str) -> Result<String> {
-    if let Some(id) = ix.resolve(key)? {
-        return Ok(id);
-    }
-    if let Ok(u) = url::Url::parse(key)
-        && let Some((p, crate::platforms::Target::Post { platform_id, url })) =
-            crate::platforms::recognise(&u)
-    {
-        let id = format!("{}:{platform_id}", p.name());
-        if let Some(found) = ix.resolve(&id)?.or(ix.resolve(&url)?) {
-            return Ok(found);
-        }
-    }
-    Err(Error::NotFound(format!(
-        "no post {key:?} in this archive (try `samizdat list`)"
-    )))
-}
-
 pub(crate) fn open_index(root: &Path) -> Result<Index> {
     if !archive::exists(root) {
         return Err(Error::Archive {
@@ -334,26 +315,17 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<super::Exported
 pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
     let root = &ctx.archive;
     let ix = open_index(root)?;
-    let id = resolve_post(&ix, key)?;
-    let post = ix
-        .post_json(&id)?
+    let id = ix.resolve_post(key)?;
+    let view = ix
+        .post_view(&id)?
         .ok_or_else(|| Error::NotFound(id.clone()))?;
 
-    // Every record the post, its captures and checks rest on, plus their files' warcinfo.
-    let mut ids: BTreeSet<String> = BTreeSet::new();
-    for c in post["captures"].as_array().into_iter().flatten() {
-        for r in c["record_ids"].as_array().into_iter().flatten() {
-            ids.extend(r.as_str().map(str::to_string));
-        }
-    }
-    // A check rests on its own record, the exchanges it made and (edited) its new post record.
-    for c in post["checks"].as_array().into_iter().flatten() {
-        ids.extend(c["record_id"].as_str().map(str::to_string));
-        for r in c["record_ids"].as_array().into_iter().flatten() {
-            ids.extend(r.as_str().map(str::to_string));
-        }
-        ids.extend(c["post_record"].as_str().map(str::to_string));
-    }
+    // Every record the post, its captures and checks rest on (a check: its own record,
+    // the exchanges it made and, edited, its new post record), plus their files' warcinfo.
+    let ids: BTreeSet<String> = view.evidence_ids().map(str::to_string).collect();
+    // post.json, and what view.html is rendered from: the same object `verify-bundle`
+    // reads back (it renders the view again from the bundle's post.json).
+    let post = serde_json::to_value(&view).map_err(|e| Error::Log(e.to_string()))?;
     let mut rows: BTreeMap<u64, RecordRow> = BTreeMap::new();
     for rid in &ids {
         let row = ix.record_by_id(rid)?.ok_or_else(|| Error::Archive {

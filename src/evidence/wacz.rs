@@ -9,6 +9,7 @@
 use super::Ctx;
 use crate::error::{Error, IoContext, Result};
 use crate::store::archive::{self, layout};
+use crate::store::files::WarcFiles;
 use crate::store::index::{Index, ListFilter};
 use crate::store::record_stream::{RecordSink, stream_record};
 use crate::store::warc;
@@ -176,12 +177,12 @@ fn post_ids(
             limit: 0,
             ..ListFilter::default()
         })? {
-            ids.extend(v["id"].as_str().map(str::to_string));
+            ids.push(v.id);
         }
         return Ok(ids);
     }
     for k in keys {
-        ids.push(super::bundle::resolve_post(ix, k)?);
+        ids.push(ix.resolve_post(k)?);
     }
     if let Some(q) = query {
         let p = root.join(layout::INDEX);
@@ -274,7 +275,8 @@ pub fn export_wacz_at(
     let mut records = 0u64;
 
     if all {
-        for name in archive::warc_files(root)? {
+        let files = archive::warc_store(root);
+        for name in files.list()? {
             let p = root.join(layout::WARC_DIR).join(&name);
             let path_in_zip = format!("archive/{name}");
             z.start_file(path_in_zip.as_str(), stored).map_err(zerr)?;
@@ -283,7 +285,8 @@ pub fn export_wacz_at(
                 h: Sha256::new(),
                 n: 0,
             };
-            let mut f = std::fs::File::open(&p).at(&p)?;
+            // Whole files, through the one interface to WARC bytes.
+            let mut f = files.open(&name, 0)?;
             std::io::copy(&mut f, &mut w).at(&p)?;
             let (h, n) = (w.h.finalize(), w.n);
             resources.push(json!({"name": name, "path": path_in_zip, "hash": format!("sha256:{}", hex::encode(h)), "bytes": n}));
@@ -301,16 +304,11 @@ pub fn export_wacz_at(
         let mut leaves = BTreeSet::new();
         for id in &ids {
             let post = ix
-                .post_json(id)?
+                .post_view(id)?
                 .ok_or_else(|| Error::NotFound(id.clone()))?;
-            for c in post["captures"].as_array().into_iter().flatten() {
-                for r in c["record_ids"].as_array().into_iter().flatten() {
-                    if let Some(row) = r
-                        .as_str()
-                        .map(|r| ix.record_by_id(r))
-                        .transpose()?
-                        .flatten()
-                    {
+            for c in &post.captures {
+                for r in &c.record_ids {
+                    if let Some(row) = ix.record_by_id(r)? {
                         if let Some(w) = ix
                             .warcinfo_of(&row.file)?
                             .map(|w| ix.record_by_id(&w))
@@ -353,27 +351,21 @@ pub fn export_wacz_at(
         vec![json!({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}).to_string()];
     let mut main_page: Option<(String, String)> = None;
     for id in &ids {
-        let post = ix
-            .post_json(id)?
+        let view = ix
+            .post_view(id)?
             .ok_or_else(|| Error::NotFound(id.clone()))?;
-        for c in post["captures"].as_array().into_iter().flatten() {
-            let hit = c["record_ids"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find_map(|r| r.as_str().and_then(|r| idx.pages.get(r)));
+        let post = &view.post;
+        for c in &view.captures {
+            let hit = c.record_ids.iter().find_map(|r| idx.pages.get(r));
             if let Some((url, ts)) = hit {
-                let title = post["title"]
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| {
-                        post["text"]
-                            .as_str()
-                            .unwrap_or("")
-                            .chars()
-                            .take(80)
-                            .collect()
-                    });
+                let title = post.title.clone().unwrap_or_else(|| {
+                    post.text
+                        .as_deref()
+                        .unwrap_or("")
+                        .chars()
+                        .take(80)
+                        .collect()
+                });
                 pages.push(
                     json!({"id": format!("{id}@{ts}"), "url": url, "ts": ts, "title": title})
                         .to_string(),

@@ -1,10 +1,13 @@
 //! The archive folder: WARC files, the index, the append lock.
 
 pub mod archive;
+pub mod bodies;
 pub mod files;
 pub mod index;
 pub mod record_stream;
 pub mod search;
 pub mod spool;
 pub mod state;
+pub mod views;
 pub mod warc;
+pub mod writer;

@@ -9,11 +9,11 @@
 //! (whatever was written out by then must be thrown away by the caller).
 
 use crate::error::{Error, IoContext, Result};
-use crate::store::archive::layout;
+use crate::store::files::WarcFiles;
 use crate::store::index::RecordRow;
-use crate::store::warc::{Record, find_header_end, kind};
+use crate::store::warc::{Record, find_header_end, kind, parse_head};
 use sha2::{Digest, Sha256};
-use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
 /// Bytes read (and inflated) at a time.
@@ -77,6 +77,8 @@ struct Parser<'a> {
     block_seen: u64,
     trailer: Vec<u8>,
     what: String,
+    /// SHA-256 of the block, for its `WARC-Block-Digest`.
+    block_hash: Sha256,
 }
 
 impl Parser<'_> {
@@ -103,8 +105,7 @@ impl Parser<'_> {
                         continue;
                     };
                     let rest = self.buf.split_off(end);
-                    self.head.fields =
-                        parse_fields(&self.buf[..end - 4]).map_err(|m| self.bad(m))?;
+                    self.head.fields = parse_head(&self.buf[..end - 4]).map_err(|m| self.bad(m))?;
                     self.buf.clear();
                     self.block_len = self
                         .head
@@ -134,6 +135,7 @@ impl Parser<'_> {
                     let (mine, rest) = data.split_at(take);
                     data = rest;
                     self.block_seen += take as u64;
+                    self.block_hash.update(mine);
                     if matches!(self.phase, Phase::Payload) {
                         self.sink.payload(mine)?;
                     } else {
@@ -201,40 +203,35 @@ impl Parser<'_> {
     }
 }
 
-/// `Name: value` lines after the `WARC/1.x` version line.
-fn parse_fields(head: &[u8]) -> std::result::Result<Vec<(String, String)>, String> {
-    let head = std::str::from_utf8(head).map_err(|_| "WARC header is not UTF-8".to_string())?;
-    let mut lines = head.split("\r\n");
-    let version = lines.next().unwrap_or("");
-    if !version.starts_with("WARC/1.") {
-        return Err("not a WARC record (no WARC/1.x version line)".into());
-    }
-    lines
-        .map(|line| {
-            line.split_once(':')
-                .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| "bad WARC field line".to_string())
-        })
-        .collect()
-}
-
-/// Streams the record `row` of the archive at `root`: its compressed member goes to
-/// `raw_out` byte for byte, its head and payload to `sink`; the inflated record must
-/// match the index's leaf hash.
+/// Streams the record `row` of the archive at `root` ([`stream_record_from`] over its
+/// `warc/` folder).
 pub fn stream_record(
     root: &Path,
     row: &RecordRow,
     raw_out: &mut dyn Write,
     sink: &mut dyn RecordSink,
 ) -> Result<()> {
-    let p = root.join(layout::WARC_DIR).join(&row.file);
+    stream_record_from(&crate::store::archive::warc_store(root), row, raw_out, sink)
+}
+
+/// Reads the record `row` from `files`, the one way a stored record is read by id: its
+/// compressed member goes to `raw_out` byte for byte, its head and payload to `sink`;
+/// the block must match the record's `WARC-Block-Digest` and the inflated record the
+/// index's leaf hash, or the read fails at the end (whatever was written out by then is
+/// to be thrown away by the caller).
+pub fn stream_record_from(
+    files: &dyn WarcFiles,
+    row: &RecordRow,
+    raw_out: &mut dyn Write,
+    sink: &mut dyn RecordSink,
+) -> Result<()> {
     let damaged = |m: String| Error::Warc {
         file: row.file.clone(),
         offset: row.offset,
         message: format!("{m}; run `samizdat verify`"),
     };
-    let mut f = std::fs::File::open(&p).at(&p)?;
-    f.seek(SeekFrom::Start(row.offset)).at(&p)?;
+    let described = files.describe(&row.file);
+    let f = files.open(&row.file, row.offset)?;
     let mut tee = Tee {
         inner: f.take(row.length),
         out: raw_out,
@@ -254,7 +251,8 @@ pub fn stream_record(
         block_len: 0,
         block_seen: 0,
         trailer: vec![],
-        what: format!("{} at {}", p.display(), row.offset),
+        what: format!("{described} at {}", row.offset),
+        block_hash: Sha256::new(),
     };
     {
         let mut gz = flate2::bufread::GzDecoder::new(BufReader::with_capacity(CHUNK, &mut tee));
@@ -271,17 +269,28 @@ pub fn stream_record(
         }
     }
     // Whatever of the member the decoder did not need is copied too.
-    std::io::copy(&mut tee, &mut std::io::sink()).at(&p)?;
+    std::io::copy(&mut tee, &mut std::io::sink()).at(&described)?;
     if tee.n != row.length {
         return Err(damaged(format!(
             "the file ends {} bytes into a member of {} bytes",
             tee.n, row.length
         )));
     }
+    let block_digest = crate::store::warc::sha256_hex_label(parser.block_hash.clone().finalize());
+    let declared = parser.head.field("WARC-Block-Digest").map(str::to_string);
     parser.finish().map_err(|e| damaged(e.to_string()))?;
     if <[u8; 32]>::from(hash.finalize()) != row.leaf_hash {
         return Err(damaged(format!(
             "record {} does not match its leaf hash: the archive is damaged",
+            row.id
+        )));
+    }
+    // Only SHA-256 digests are ours to check (a record from elsewhere may carry another).
+    if let Some(d) = declared.filter(|d| d.starts_with("sha256:"))
+        && !d.eq_ignore_ascii_case(&block_digest)
+    {
+        return Err(damaged(format!(
+            "record {}: its block does not match its WARC-Block-Digest",
             row.id
         )));
     }
@@ -305,5 +314,90 @@ pub struct PayloadTo<'a, W: Write>(pub &'a mut W, pub &'a Path);
 impl<W: Write> RecordSink for PayloadTo<'_, W> {
     fn payload(&mut self, chunk: &[u8]) -> Result<()> {
         self.0.write_all(chunk).at(self.1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::store::archive::{Archive, layout};
+    use crate::store::index::Index;
+
+    fn stored(rec: Record) -> (tempfile::TempDir, std::path::PathBuf, RecordRow) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ar");
+        let mut a = Archive::open(&root, Config::default()).unwrap();
+        let id = rec.id().to_string();
+        a.append(vec![rec]).unwrap();
+        drop(a);
+        let row = Index::open(&root.join(layout::INDEX), false)
+            .unwrap()
+            .record_by_id(&id)
+            .unwrap()
+            .unwrap();
+        (dir, root, row)
+    }
+
+    fn resource(body: &[u8]) -> Record {
+        Record::build(
+            kind::RESOURCE,
+            "2026-01-01T00:00:00Z",
+            Some("urn:test:1"),
+            "text/plain",
+            vec![],
+            body.to_vec(),
+        )
+    }
+
+    #[derive(Default)]
+    struct Collect(Vec<u8>, Option<String>);
+    impl RecordSink for Collect {
+        fn head(&mut self, head: &Record) -> Result<()> {
+            self.1 = Some(head.id().to_string());
+            Ok(())
+        }
+        fn payload(&mut self, chunk: &[u8]) -> Result<()> {
+            self.0.extend_from_slice(chunk);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_record_is_read_whole_with_its_member_copied() {
+        let (_d, root, row) = stored(resource(b"hello, record"));
+        let mut raw = vec![];
+        let mut got = Collect::default();
+        stream_record(&root, &row, &mut raw, &mut got).unwrap();
+        assert_eq!(got.0, b"hello, record");
+        assert_eq!(got.1.as_deref(), Some(row.id.as_str()));
+        assert_eq!(
+            raw.len() as u64,
+            row.length,
+            "the gzip member, byte for byte"
+        );
+    }
+
+    #[test]
+    fn a_block_that_does_not_match_its_digest_is_refused() {
+        let mut rec = resource(b"the real words");
+        // A digest of other words: the leaf hash (over the bytes as written) still
+        // matches, only the block digest can tell.
+        for (n, v) in rec.fields.iter_mut() {
+            if n == "WARC-Block-Digest" {
+                *v = crate::store::warc::sha256_label(b"other words");
+            }
+        }
+        let (_d, root, row) = stored(rec);
+        let e = stream_record(&root, &row, &mut std::io::sink(), &mut NoSink).unwrap_err();
+        assert!(e.to_string().contains("WARC-Block-Digest"), "{e}");
+    }
+
+    #[test]
+    fn a_record_that_does_not_match_its_leaf_hash_is_refused() {
+        let (_d, root, mut row) = stored(resource(b"words"));
+        row.leaf_hash[0] ^= 1;
+        let e = stream_record(&root, &row, &mut std::io::sink(), &mut NoSink).unwrap_err();
+        assert!(e.to_string().contains("leaf hash"), "{e}");
     }
 }

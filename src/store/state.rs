@@ -18,7 +18,8 @@
 use crate::model::{Cause, Outcome};
 
 /// A post's state (the `state` of SPEC section 5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum State {
     Live,
     Edited,
@@ -79,7 +80,8 @@ pub struct Facts {
 }
 
 /// What a check adds to the post's history (the `event` of a check).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Event {
     /// A gone post was seen live again.
     Restored,
@@ -93,6 +95,13 @@ impl Event {
             Event::Restored => "restored",
             Event::Confirmed => "confirmed",
         }
+    }
+
+    /// The event named by [`Event::as_str`].
+    pub fn parse(s: &str) -> Option<Event> {
+        [Event::Restored, Event::Confirmed]
+            .into_iter()
+            .find(|e| e.as_str() == s)
     }
 }
 
@@ -417,5 +426,138 @@ mod tests {
             assert_eq!(State::parse(s.as_str()), Some(s));
         }
         assert_eq!(State::parse("censored"), None);
+    }
+
+    /// Every transition of the states table (SPEC section 4), from every state, for
+    /// every outcome, with the previous definite check agreeing, disagreeing or absent,
+    /// against the table's rules written out independently here.
+    #[test]
+    fn every_transition_of_the_states_table() {
+        let states = [
+            State::Live,
+            State::Edited,
+            State::Deleted,
+            State::Restricted,
+            State::AccountGone,
+        ];
+        let outcomes = [
+            Outcome::Live,
+            Outcome::Edited,
+            Outcome::Deleted,
+            Outcome::Restricted,
+            Outcome::AccountGone,
+            Outcome::Unreachable,
+        ];
+        let gone_of = |o: Outcome| match o {
+            Outcome::Deleted => Some(State::Deleted),
+            Outcome::Restricted => Some(State::Restricted),
+            Outcome::AccountGone => Some(State::AccountGone),
+            _ => None,
+        };
+        // What the table says: the state after, and the event.
+        let table = |from: State, o: Outcome, agrees: bool| -> (State, Option<Event>) {
+            let was_gone = matches!(
+                from,
+                State::Deleted | State::Restricted | State::AccountGone
+            );
+            match o {
+                Outcome::Unreachable => (from, None),
+                Outcome::Live if from == State::Edited => (State::Edited, None),
+                Outcome::Live | Outcome::Edited => (
+                    if o == Outcome::Edited {
+                        State::Edited
+                    } else {
+                        State::Live
+                    },
+                    was_gone.then_some(Event::Restored),
+                ),
+                _ => {
+                    let g = gone_of(o).unwrap();
+                    if from == g {
+                        (g, None)
+                    } else if agrees {
+                        (g, Some(Event::Confirmed))
+                    } else {
+                        (from, None)
+                    }
+                }
+            }
+        };
+        let mut seen = 0;
+        for from in states {
+            let prev = Facts {
+                state: from,
+                cause: from.is_gone().then_some(Cause::Unknown),
+                message: None,
+                last_seen_live: Some("2026-01-01T00:00:00Z".into()),
+                first_seen_gone: from.is_gone().then(|| "2026-01-01T12:00:00Z".to_string()),
+            };
+            for o in outcomes {
+                // The last definite check: the same outcome, another one, or none.
+                let other = if o == Outcome::Live {
+                    Outcome::Deleted
+                } else {
+                    Outcome::Live
+                };
+                for (last, agrees) in [
+                    (Some(o), o != Outcome::Unreachable),
+                    (Some(other), false),
+                    (None, false),
+                ] {
+                    let last = last.filter(|l| *l != Outcome::Unreachable);
+                    let at = "2026-01-03T00:00:00Z";
+                    let (next, event) = after_check(
+                        Some(&prev),
+                        last.map(|l| (l, "2026-01-02T00:00:00Z")),
+                        &chk(o, Some(Cause::Author), Some("words"), at),
+                    );
+                    let next = next.expect("a post stays a post");
+                    let (want, want_event) = table(from, o, agrees && last.is_some());
+                    assert_eq!(
+                        (next.state, event),
+                        (want, want_event),
+                        "{from:?} + {o:?} (last definite {last:?})"
+                    );
+                    // The facts that go with the state.
+                    match o {
+                        Outcome::Live | Outcome::Edited => {
+                            assert_eq!(next.last_seen_live.as_deref(), Some(at));
+                            assert_eq!(next.first_seen_gone, None);
+                            assert_eq!(next.cause, None);
+                        }
+                        Outcome::Unreachable => assert_eq!(next, prev),
+                        _ if want_event == Some(Event::Confirmed) => {
+                            assert_eq!(
+                                next.first_seen_gone.as_deref(),
+                                Some("2026-01-02T00:00:00Z")
+                            );
+                            assert_eq!(next.cause, Some(Cause::Author));
+                            assert_eq!(next.message.as_deref(), Some("words"));
+                            assert_eq!(next.last_seen_live, prev.last_seen_live);
+                        }
+                        _ if want == from && from.is_gone() && gone_of(o) == Some(from) => {
+                            // Still gone: the first sighting kept, the newest words taken.
+                            assert_eq!(next.first_seen_gone, prev.first_seen_gone);
+                            assert_eq!(next.message.as_deref(), Some("words"));
+                        }
+                        _ => assert_eq!(next, prev, "{from:?} + {o:?}: nothing changes"),
+                    }
+                    seen += 1;
+                }
+            }
+        }
+        assert_eq!(seen, 5 * 6 * 3);
+        // And a capture, from every state: live, seen live then, nothing gone.
+        for from in states {
+            let prev = Facts {
+                state: from,
+                cause: Some(Cause::Platform),
+                message: Some("gone".into()),
+                last_seen_live: None,
+                first_seen_gone: Some("2026-01-01T00:00:00Z".into()),
+            };
+            let f = after_capture(Some(&prev), "2026-01-05T00:00:00Z");
+            assert_eq!(f, live("2026-01-05T00:00:00Z"), "capture after {from:?}");
+        }
     }
 }

@@ -32,7 +32,12 @@ pub mod mime {
 
 /// `sha256:<64 lowercase hex>`, the label form warcio and the IIPC recommend.
 pub fn sha256_label(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+    sha256_hex_label(Sha256::digest(bytes))
+}
+
+/// `sha256:<hex>` of a finished SHA-256 (what [`sha256_label`] writes).
+pub fn sha256_hex_label(digest: impl AsRef<[u8]>) -> String {
+    format!("sha256:{}", hex::encode(digest))
 }
 
 /// A new `<urn:uuid:…>` record id.
@@ -404,11 +409,11 @@ pub fn write_gzip_member(
     Ok(counted.n)
 }
 
-/// Parses one uncompressed record (`WARC/1.x` … block … CRLF CRLF).
-pub fn parse_record(bytes: &[u8]) -> Result<Record, String> {
-    let head_end = find_header_end(bytes).ok_or("no end of WARC header (CRLF CRLF)")?;
-    let head = std::str::from_utf8(&bytes[..head_end - 4])
-        .map_err(|_| "WARC header is not UTF-8".to_string())?;
+/// The fields of a WARC header: the `WARC/1.x` version line, then `Name: value` lines
+/// (`head` without the CRLF CRLF that ends it). The one reading of a WARC header: whole
+/// records ([`parse_record`]) and streamed ones (`store::record_stream`) both use it.
+pub fn parse_head(head: &[u8]) -> Result<Vec<(String, String)>, String> {
+    let head = std::str::from_utf8(head).map_err(|_| "WARC header is not UTF-8".to_string())?;
     let mut lines = head.split("\r\n");
     let version = lines.next().unwrap_or("");
     if !version.starts_with("WARC/1.") {
@@ -424,6 +429,13 @@ pub fn parse_record(bytes: &[u8]) -> Result<Record, String> {
             .ok_or_else(|| format!("bad WARC field line {:?}", truncate(line, 60)))?;
         fields.push((n.trim().to_string(), v.trim().to_string()));
     }
+    Ok(fields)
+}
+
+/// Parses one uncompressed record (`WARC/1.x` … block … CRLF CRLF).
+pub fn parse_record(bytes: &[u8]) -> Result<Record, String> {
+    let head_end = find_header_end(bytes).ok_or("no end of WARC header (CRLF CRLF)")?;
+    let fields = parse_head(&bytes[..head_end - 4])?;
     let rec = Record {
         fields,
         block: vec![],

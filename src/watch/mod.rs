@@ -39,7 +39,8 @@ use crate::error::{Error, Result};
 use crate::model::Outcome;
 use crate::platforms::{self, Target};
 use crate::store::index::{CheckRecord, Index, ORIGIN_API, ORIGIN_CLI, WatchRecord, WatchRow};
-use crate::store::warc::{self, Record, kind, mime};
+use crate::store::views::{HostStatus, NextBatch, WatchStatus};
+use crate::store::warc::{self, Record};
 use schedule::{backoff_until, plan_batch, ts};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -165,14 +166,7 @@ impl RunSummary {
 }
 
 fn watch_record(w: &WatchRecord, date: &str) -> Record {
-    Record::build(
-        kind::RESOURCE,
-        date,
-        Some(&format!("urn:samizdat:watch:{}", w.url)),
-        mime::WATCH,
-        vec![],
-        serde_json::to_vec(w).expect("watch records serialise"),
-    )
+    w.to_record(date)
 }
 
 fn watch_add(
@@ -735,65 +729,51 @@ pub fn plan_due(
 
 /// `watch status`: posts per state, what is due, the backlog a batch started now would
 /// leave, and how each host answered lately. Reads the index only.
-pub fn status(ix: &Index, config: &Config, clock: &Clock) -> Result<serde_json::Value> {
+pub fn watch_status(ix: &Index, config: &Config, clock: &Clock) -> Result<WatchStatus> {
     let n = clock.now();
     let cfg = &config.watch;
     let budget = host_budget(config);
-    let mut v = ix.watch_status(&warc::warc_date(n))?;
-    let hosts: Vec<serde_json::Value> = ix
+    let counts = ix.watch_counts(&warc::warc_date(n))?;
+    let hosts = ix
         .hosts()?
         .into_iter()
-        .map(|h| {
-            let until = left_alone_until(cfg, &h, n).map(warc::warc_date);
-            serde_json::json!({
-                "host": h.host,
-                "failures_in_a_row": h.failures,
-                "last_error": h.last_error,
-                "last_failure": h.last_failure,
-                "last_ok": h.last_ok,
-                "backing_off_until": until,
-            })
+        .map(|h| HostStatus {
+            backing_off_until: left_alone_until(cfg, &h, n).map(warc::warc_date),
+            host: h.host,
+            failures_in_a_row: h.failures,
+            last_error: h.last_error,
+            last_failure: h.last_failure,
+            last_ok: h.last_ok,
         })
         .collect();
     let b = plan_due(ix, cfg, budget, n)?;
-    v["hosts"] = serde_json::json!(hosts);
-    v["next_batch"] = serde_json::json!({
-        "would_run": b.take.len(),
-        "backing_off": b.backing_off,
-        "over_host_budget": b.over_host_budget,
-        "over_batch": b.over_batch,
-        "host_budget": budget,
-        "batch": cfg.batch,
-    });
-    Ok(v)
+    Ok(WatchStatus {
+        counts,
+        hosts,
+        next_batch: NextBatch {
+            would_run: b.take.len(),
+            backing_off: b.backing_off,
+            over_host_budget: b.over_host_budget,
+            over_batch: b.over_batch,
+            host_budget: budget,
+            batch: cfg.batch,
+        },
+    })
+}
+
+/// [`watch_status`] as JSON, for the command line's renderer.
+pub fn status(ix: &Index, config: &Config, clock: &Clock) -> Result<serde_json::Value> {
+    serde_json::to_value(watch_status(ix, config, clock)?).map_err(|e| Error::Log(e.to_string()))
 }
 
 fn check_record(c: &CheckRecord) -> Record {
-    Record::build(
-        kind::RESOURCE,
-        &c.at,
-        Some(&format!("urn:samizdat:check:{}", c.post_id)),
-        mime::CHECK,
-        vec![],
-        serde_json::to_vec(c).expect("check records serialise"),
-    )
+    c.to_record()
 }
 
-/// The post id a URL or id names, if the archive has the post.
+/// The post id a URL or id names, if the archive has the post ([`Index::find_post`];
+/// a failing index reads as "not held").
 pub fn resolve(ix: &Index, key: &str) -> Option<String> {
-    if let Ok(Some(id)) = ix.resolve(key) {
-        return Some(id);
-    }
-    let u = url::Url::parse(key).ok()?;
-    if let Some((p, Target::Post { platform_id, url })) = platforms::recognise(&u) {
-        let id = format!("{}:{platform_id}", p.name());
-        return ix
-            .resolve(&id)
-            .ok()
-            .flatten()
-            .or_else(|| ix.resolve(&url).ok().flatten());
-    }
-    None
+    ix.find_post(key).ok().flatten()
 }
 
 /// A per-entry interval (`watch add --every`), validated once: its text, as written into

@@ -2,8 +2,9 @@
 //! Everything from the archive is untrusted: text is escaped, post HTML is sanitised
 //! again here (whatever the capture stored), and pages carry a strict CSP.
 
+use crate::model::{Media, MediaKind, Post};
 use crate::store::search;
-use serde_json::Value;
+use crate::store::views::{PostSummary, SearchHit};
 
 /// HTML-escapes text (also safe in double-quoted attributes).
 pub fn esc(s: &str) -> String {
@@ -158,10 +159,6 @@ pub fn page(title: &str, q: &str, body: &str) -> String {
     )
 }
 
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v.get(k).and_then(Value::as_str).unwrap_or("")
-}
-
 /// A state badge.
 pub fn badge(state: &str) -> String {
     if state.is_empty() {
@@ -174,24 +171,54 @@ pub fn badge(state: &str) -> String {
     )
 }
 
+/// What one line of a post list shows: a `list` summary or a search hit.
+pub struct Line<'a> {
+    pub id: &'a str,
+    pub platform: &'a str,
+    pub author: &'a str,
+    pub state: &'a str,
+    pub last_captured: &'a str,
+    pub text: &'a str,
+}
+
+impl<'a> From<&'a PostSummary> for Line<'a> {
+    fn from(v: &'a PostSummary) -> Self {
+        Line {
+            id: &v.id,
+            platform: &v.platform,
+            author: v.author.as_deref().unwrap_or(""),
+            state: &v.state,
+            last_captured: &v.last_captured,
+            text: &v.text,
+        }
+    }
+}
+
+impl<'a> From<&'a SearchHit> for Line<'a> {
+    fn from(v: &'a SearchHit) -> Self {
+        // The name only: a hit's author object always has its `name` key (null when
+        // unknown), and the list line has always shown just that.
+        let author = v
+            .author
+            .as_ref()
+            .and_then(|a| a.name.as_deref())
+            .unwrap_or("");
+        Line {
+            id: &v.id,
+            platform: &v.platform,
+            author,
+            state: v.state.as_str(),
+            last_captured: v.last_captured.as_deref().unwrap_or(""),
+            text: v.text.as_deref().unwrap_or(""),
+        }
+    }
+}
+
 /// One line of a post list (from `Index::list` or a search hit).
-pub fn summary(v: &Value, q: Option<&str>) -> String {
-    let id = s(v, "id");
-    let text = s(v, "text");
-    let author = v
-        .get("author")
-        .map(|a| match a {
-            Value::String(s) => s.clone(),
-            Value::Object(_) => a
-                .get("name")
-                .or(a.get("handle"))
-                .or(a.get("id"))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-            _ => String::new(),
-        })
-        .unwrap_or_default();
+pub fn summary<'a>(v: impl Into<Line<'a>>, q: Option<&str>) -> String {
+    let v = v.into();
+    let text = v.text;
+    let author = v.author;
     let body = match q {
         Some(q) => highlight(text, q, Some(160)),
         None => {
@@ -201,29 +228,37 @@ pub fn summary(v: &Value, q: Option<&str>) -> String {
         }
     };
     let author_html = match q {
-        Some(q) => highlight(&author, q, None),
-        None => esc(&author),
+        Some(q) => highlight(author, q, None),
+        None => esc(author),
     };
     format!(
         "<article class=\"post\"><div class=\"meta\">{plat} · <b{al}>{author_html}</b> · {badge} · captured {cap}</div>\
 <div class=\"text\"{l}>{body}</div><a href=\"/posts/{href}\">Open this post</a></article>\n",
-        plat = esc(s(v, "platform")),
-        al = lang_attr(&author),
-        badge = badge(s(v, "state")),
-        cap = esc(s(v, "last_captured")),
+        plat = esc(v.platform),
+        al = lang_attr(author),
+        badge = badge(v.state),
+        cap = esc(v.last_captured),
         l = lang_attr(text),
-        href = enc(id),
+        href = enc(v.id),
     )
 }
 
+/// The name of a media kind, as the post JSON spells it.
+fn kind_name(k: MediaKind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// A post's content: author, text (or sanitised HTML), media, repost and quote.
-pub fn post_body(p: &Value, depth: usize) -> String {
+pub fn post_body(p: &Post, depth: usize) -> String {
     let mut o = String::new();
-    let author = p.get("author").cloned().unwrap_or(Value::Null);
-    let name = s(&author, "name");
-    let handle = s(&author, "handle");
-    let aid = s(&author, "id");
-    let platform = s(p, "platform");
+    let author = p.author.clone().unwrap_or_default();
+    let name = author.name.as_deref().unwrap_or("");
+    let handle = author.handle.as_deref().unwrap_or("");
+    let aid = author.id.as_deref().unwrap_or("");
+    let platform = p.platform.as_str();
     o.push_str("<div class=\"meta\">");
     if !name.is_empty() || !handle.is_empty() || !aid.is_empty() {
         let label = if name.is_empty() { handle } else { name };
@@ -244,29 +279,31 @@ pub fn post_body(p: &Value, depth: usize) -> String {
         }
         o += " · ";
     }
+    let created = p.created_at.as_deref().unwrap_or("");
     o += &format!(
         "{} · posted {} · <a href=\"{}\" rel=\"noopener noreferrer nofollow\">original URL</a></div>",
         esc(platform),
-        esc(if s(p, "created_at").is_empty() {
-            s(p, "created_at_raw")
+        esc(if created.is_empty() {
+            p.created_at_raw.as_deref().unwrap_or("")
         } else {
-            s(p, "created_at")
+            created
         }),
-        esc(s(p, "url"))
+        esc(&p.url)
     );
-    let title = s(p, "title");
+    let title = p.title.as_deref().unwrap_or("");
     if !title.is_empty() {
         o += &format!("<h2{}>{}</h2>", lang_attr(title), esc(title));
     }
-    let text = s(p, "text");
-    let html = s(p, "html");
+    let text = p.text.as_deref().unwrap_or("");
+    let html = p.html.as_deref().unwrap_or("");
+    fn rid_of(m: &Media) -> &str {
+        m.record_id.as_deref().unwrap_or("")
+    }
     let archived: std::collections::HashMap<String, String> = p
-        .get("media")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|m| !s(m, "record_id").is_empty())
-        .map(|m| (s(m, "url").to_string(), s(m, "record_id").to_string()))
+        .media
+        .iter()
+        .filter(|m| !rid_of(m).is_empty())
+        .map(|m| (m.url.clone(), rid_of(m).to_string()))
         .collect();
     if !html.is_empty() {
         o += &format!(
@@ -277,25 +314,21 @@ pub fn post_body(p: &Value, depth: usize) -> String {
     } else if !text.is_empty() {
         o += &format!("<div class=\"text\"{}>{}</div>", lang_attr(text), esc(text));
     }
-    for m in p
-        .get("media")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let rid = s(m, "record_id");
-        if !html.is_empty() && !rid.is_empty() && html.contains(s(m, "url")) {
+    for m in &p.media {
+        let rid = rid_of(m);
+        if !html.is_empty() && !rid.is_empty() && html.contains(m.url.as_str()) {
             continue; // shown in place, in the post's HTML
         }
-        let alt = s(m, "alt");
-        let kind = s(m, "kind");
+        let alt = m.alt.as_deref().unwrap_or("");
+        let kind = kind_name(m.kind);
+        let mime = m.mime.as_deref().unwrap_or("");
         if rid.is_empty() {
             o += &format!(
                 "<p class=\"meta\">{} not captured: {}</p>",
-                esc(kind),
-                esc(s(m, "url"))
+                esc(&kind),
+                esc(&m.url)
             );
-        } else if kind == "image" || s(m, "mime").starts_with("image/") {
+        } else if kind == "image" || mime.starts_with("image/") {
             o += &format!(
                 "<p><a href=\"/raw/{r}\"><img src=\"/raw/{r}\" alt=\"{a}\" loading=\"lazy\"></a></p>",
                 r = enc(rid),
@@ -305,18 +338,18 @@ pub fn post_body(p: &Value, depth: usize) -> String {
             o += &format!(
                 "<p><a href=\"/raw/{}\">{} ({})</a></p>",
                 enc(rid),
-                esc(kind),
-                esc(s(m, "mime"))
+                esc(&kind),
+                esc(mime)
             );
         }
     }
     if depth < 3 {
-        for (k, label) in [
-            ("repost_of", "Repost of"),
-            ("quote_of", "Quoting"),
-            ("reply_to", "In reply to"),
+        for (inner, label) in [
+            (&p.repost_of, "Repost of"),
+            (&p.quote_of, "Quoting"),
+            (&p.reply_to, "In reply to"),
         ] {
-            if let Some(inner) = p.get(k).filter(|v| v.is_object()) {
+            if let Some(inner) = inner {
                 o += &format!(
                     "<blockquote><div class=\"meta\">{label}</div>{}</blockquote>",
                     post_body(inner, depth + 1)

@@ -1,0 +1,249 @@
+//! The bodies of the records samizdat writes itself (SPEC section 3): the post
+//! `resource` record a capture ends with, the check records and watchlist records the
+//! watcher writes. Writers build them here ([`PostRecord::to_record`] and friends), the
+//! index derives its rows from them (`store::index`), `verify-bundle` replays them: one
+//! definition of each format.
+
+use super::warc::{Record, kind, mime};
+use crate::model::{Cause, Outcome, Post};
+
+/// Format marker of post records.
+pub const POST_FORMAT: &str = "post/1";
+/// Format marker of check records.
+pub const CHECK_FORMAT: &str = "check/1";
+/// Format marker of watchlist records.
+pub const WATCH_FORMAT: &str = "watch/1";
+
+/// The body of a post record (`application/vnd.samizdat.post+json`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PostRecord {
+    /// Format marker, `post/1`.
+    pub samizdat: String,
+    pub post: Post,
+    /// The URL the user asked for, in the form they gave it.
+    pub requested_url: String,
+    /// Every record this capture wrote before the post record, in write order.
+    pub record_ids: Vec<String>,
+}
+
+/// The body of a check record (`application/vnd.samizdat.check+json`, SPEC section 4).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CheckRecord {
+    /// Format marker, `check/1`.
+    pub samizdat: String,
+    pub post_id: String,
+    pub at: String,
+    pub outcome: Outcome,
+    pub cause: Option<Cause>,
+    /// The platform's own words or code.
+    pub message: Option<String>,
+    pub http_status: Option<u16>,
+    /// The records this check rests on (its exchanges; for `edited`, the new post record).
+    pub record_ids: Vec<String>,
+    /// The new post record of an `edited` check.
+    pub post_record: Option<String>,
+    /// `timeline` when the post was seen in a fresh page of its account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The main response's payload digest, record id, URI and date (for revisits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_date: Option<String>,
+    /// When the watcher that wrote this planned the next check (its schedule, stored so a
+    /// rebuilt index resumes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_check: Option<String>,
+}
+
+/// The body of a watchlist record (`application/vnd.samizdat.watch+json`).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct WatchRecord {
+    /// Format marker, `watch/1`.
+    pub samizdat: String,
+    /// `add`, `remove`, or `polled` (an account poll happened).
+    pub action: String,
+    pub url: String,
+    /// `post` or `account`.
+    pub kind: String,
+    pub every: Option<String>,
+    pub backfill: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_check: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub record_ids: Vec<String>,
+    /// For a poll: the host asked, and whether it answered (`false`: unreachable, a wall,
+    /// an unknown shape), which feeds the per-host backoff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered: Option<bool>,
+    /// For a poll: the first post id it listed (what is above it next time is new, even
+    /// in a feed without dates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest: Option<String>,
+    /// For an add: who asked, [`ORIGIN_CLI`] (the default, and what records written before
+    /// origins were recorded mean) or [`ORIGIN_API`]. Entries from the API, and the posts
+    /// found through them, are fetched under the SSRF guard ever after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+}
+
+/// A watch entry added on the command line (by the operator).
+pub const ORIGIN_CLI: &str = "cli";
+/// A watch entry added over the web API (`POST /api/captures` with `"watch": true`), or
+/// found through one (a post of an account or feed the API added).
+pub const ORIGIN_API: &str = "api";
+
+impl PostRecord {
+    /// The body of a capture's post record: `before` are the records the capture wrote
+    /// before it, in write order.
+    pub fn new(post: &Post, requested_url: &str, before: &[Record]) -> PostRecord {
+        PostRecord {
+            samizdat: POST_FORMAT.into(),
+            post: post.clone(),
+            requested_url: requested_url.to_string(),
+            record_ids: before.iter().map(|r| r.id().to_string()).collect(),
+        }
+    }
+
+    /// The `resource` record (SPEC section 3), `WARC-Concurrent-To` each response the
+    /// post was read from.
+    pub fn to_record(&self, responses: &[String], date: &str) -> Record {
+        let fields = responses
+            .iter()
+            .map(|id| ("WARC-Concurrent-To".to_string(), id.clone()))
+            .collect();
+        Record::build(
+            kind::RESOURCE,
+            date,
+            Some(&format!("urn:samizdat:post:{}", self.post.id)),
+            mime::POST,
+            fields,
+            to_json(self),
+        )
+    }
+}
+
+impl CheckRecord {
+    /// The check's `resource` record, dated at the check.
+    pub fn to_record(&self) -> Record {
+        Record::build(
+            kind::RESOURCE,
+            &self.at,
+            Some(&format!("urn:samizdat:check:{}", self.post_id)),
+            mime::CHECK,
+            vec![],
+            to_json(self),
+        )
+    }
+}
+
+impl WatchRecord {
+    /// The watchlist change's `resource` record, dated `date`.
+    pub fn to_record(&self, date: &str) -> Record {
+        Record::build(
+            kind::RESOURCE,
+            date,
+            Some(&format!("urn:samizdat:watch:{}", self.url)),
+            mime::WATCH,
+            vec![],
+            to_json(self),
+        )
+    }
+}
+
+/// A body's JSON. These types hold strings, numbers and a [`Post`] (whose `extra` is a
+/// JSON map already): serialising them cannot fail, and an empty body would be caught by
+/// the reader as "not valid JSON" rather than written silently.
+fn to_json<T: serde::Serialize>(body: &T) -> Vec<u8> {
+    serde_json::to_vec(body).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_read_back_from_their_records() {
+        let post = Post::new("web", "abc", "https://example.com/a");
+        let before = Record::build(
+            kind::RESOURCE,
+            "2026-01-01T00:00:00Z",
+            None,
+            "text/plain",
+            vec![],
+            b"x".to_vec(),
+        );
+        let pr = PostRecord::new(
+            &post,
+            "https://example.com/a?x",
+            std::slice::from_ref(&before),
+        );
+        let rec = pr.to_record(&["<urn:uuid:r>".into()], "2026-01-01T00:00:01Z");
+        assert_eq!(rec.field("Content-Type"), Some(mime::POST));
+        assert_eq!(rec.field("WARC-Concurrent-To"), Some("<urn:uuid:r>"));
+        assert_eq!(rec.target_uri(), Some("urn:samizdat:post:web:abc"));
+        let back: PostRecord = serde_json::from_slice(&rec.block).unwrap();
+        assert_eq!(back.samizdat, POST_FORMAT);
+        assert_eq!(back.record_ids, vec![before.id().to_string()]);
+        assert_eq!(back.post, post);
+
+        let c = CheckRecord {
+            samizdat: CHECK_FORMAT.into(),
+            post_id: "web:abc".into(),
+            at: "2026-01-02T00:00:00Z".into(),
+            outcome: Outcome::Deleted,
+            cause: Some(Cause::Author),
+            message: None,
+            http_status: Some(404),
+            record_ids: vec![],
+            post_record: None,
+            via: None,
+            host: None,
+            payload_digest: None,
+            response_id: None,
+            response_uri: None,
+            response_date: None,
+            next_check: None,
+        };
+        let rec = c.to_record();
+        assert_eq!(rec.date(), "2026-01-02T00:00:00Z");
+        assert_eq!(rec.field("Content-Type"), Some(mime::CHECK));
+        let s = String::from_utf8(rec.block.clone()).unwrap();
+        assert!(
+            !s.contains("\"via\""),
+            "absent optional fields stay out: {s}"
+        );
+        let back: CheckRecord = serde_json::from_slice(&rec.block).unwrap();
+        assert_eq!(back.outcome, Outcome::Deleted);
+
+        let w = WatchRecord {
+            samizdat: WATCH_FORMAT.into(),
+            action: "add".into(),
+            url: "https://t.me/s/x".into(),
+            kind: "account".into(),
+            ..Default::default()
+        };
+        let rec = w.to_record("2026-01-03T00:00:00Z");
+        assert_eq!(
+            rec.target_uri(),
+            Some("urn:samizdat:watch:https://t.me/s/x")
+        );
+        assert_eq!(rec.field("Content-Type"), Some(mime::WATCH));
+    }
+}

@@ -1,0 +1,359 @@
+//! Writes of the index: every row is derived from a record here, on append and on
+//! `reindex` alike.
+
+use super::{Index, RecordRow, index_error};
+use crate::error::{Error, Result};
+use crate::model::{Cause, Outcome};
+use crate::store::bodies::{CheckRecord, ORIGIN_CLI, PostRecord, WatchRecord};
+use crate::store::state;
+use crate::store::warc::{Record, kind, mime};
+use rusqlite::{OptionalExtension, params};
+
+impl Index {
+    /// Adds records (already durable in their WARC files) and everything derived from them,
+    /// in one transaction.
+    pub fn add(&mut self, rows: &[RecordRow], records: &[Record]) -> Result<()> {
+        let path = self.path.clone();
+        let e = |e| index_error(&path, e);
+        let tx = self.conn.transaction().map_err(e)?;
+        {
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT INTO records (leaf, id, file, offset, length, type, target, date, \
+                     content_type, block_digest, payload_digest, leaf_hash) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )
+                .map_err(e)?;
+            for r in rows {
+                ins.execute(params![
+                    r.leaf as i64,
+                    r.id,
+                    r.file,
+                    r.offset as i64,
+                    r.length as i64,
+                    r.warc_type,
+                    r.target,
+                    r.date,
+                    r.content_type,
+                    r.block_digest,
+                    r.payload_digest,
+                    &r.leaf_hash[..],
+                ])
+                .map_err(e)?;
+            }
+        }
+        for rec in records {
+            apply(&tx, rec).map_err(|m| match m {
+                Applied::Sql(s) => e(s),
+                Applied::Bad(msg) => Error::Archive {
+                    path: path.clone(),
+                    message: format!("record {}: {msg}", rec.id()),
+                },
+            })?;
+        }
+        tx.commit().map_err(e)?;
+        Ok(())
+    }
+
+    /// Removes everything (for `reindex`).
+    pub fn clear(&mut self) -> Result<()> {
+        self.conn
+            .execute_batch(
+                "DELETE FROM records; DELETE FROM posts; DELETE FROM post_urls; DELETE FROM url_conflicts; DELETE FROM captures; \
+                 DELETE FROM checks; DELETE FROM watchlist; DELETE FROM hosts;",
+            )
+            .map_err(|e| self.err(e))?;
+        crate::store::search::clear(&self.conn).map_err(|e| self.err(e))
+    }
+}
+
+enum Applied {
+    Sql(rusqlite::Error),
+    Bad(String),
+}
+
+impl From<rusqlite::Error> for Applied {
+    fn from(e: rusqlite::Error) -> Self {
+        Applied::Sql(e)
+    }
+}
+
+/// Derives index rows from one record. The only place posts and captures are written.
+fn apply(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
+    let ct = rec.field("Content-Type").unwrap_or("");
+    if rec.warc_type() != kind::RESOURCE {
+        return Ok(());
+    }
+    match ct {
+        mime::POST => apply_post(tx, rec),
+        mime::CHECK => apply_check(tx, rec),
+        mime::WATCH => apply_watch(tx, rec),
+        _ => Ok(()),
+    }
+}
+
+/// A check: one row in `checks`, and the post's state per SPEC section 4, as
+/// [`state::after_check`] derives it (the same function `verify-bundle` replays).
+fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
+    let c: CheckRecord = serde_json::from_slice(&rec.block)
+        .map_err(|e| Applied::Bad(format!("check record is not valid JSON: {e}")))?;
+    let at = c.at.as_str();
+    let prev = facts_of(tx, &c.post_id)?;
+    let last_definite: Option<(String, String)> = tx
+        .query_row(
+            "SELECT outcome, at FROM checks WHERE post_id = ?1 AND outcome != 'unreachable' \
+             ORDER BY id DESC LIMIT 1",
+            [&c.post_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let last_definite = last_definite
+        .as_ref()
+        .and_then(|(o, at)| Some((Outcome::parse(o)?, at.as_str())));
+    let (next, event) = state::after_check(
+        prev.as_ref(),
+        last_definite,
+        &state::CheckIn {
+            outcome: c.outcome,
+            cause: c.cause,
+            message: c.message.as_deref(),
+            at,
+        },
+    );
+    if let Some(n) = next.filter(|n| Some(n) != prev.as_ref()) {
+        tx.execute(
+            "UPDATE posts SET state = ?2, cause = ?3, message = ?4, last_seen_live = ?5, \
+             first_seen_gone = ?6 WHERE id = ?1",
+            params![
+                c.post_id,
+                n.state.as_str(),
+                n.cause.map(Cause::as_str),
+                n.message,
+                n.last_seen_live,
+                n.first_seen_gone
+            ],
+        )?;
+    }
+    let event = event.map(state::Event::as_str);
+    let digest = c.payload_digest.clone();
+    tx.execute(
+        "INSERT INTO checks (post_id, at, outcome, event, cause, message, http_status, host, record_id, \
+         record_ids, post_record, payload_digest, response_id, response_uri, response_date) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        params![
+            c.post_id,
+            at,
+            c.outcome.as_str(),
+            event,
+            c.cause.map(Cause::as_str),
+            c.message,
+            c.http_status.map(i64::from),
+            c.host,
+            rec.id(),
+            ids_json(&c.record_ids)?,
+            c.post_record,
+            digest,
+            c.response_id,
+            c.response_uri,
+            c.response_date,
+        ],
+    )?;
+    if let Some(next) = &c.next_check {
+        tx.execute(
+            "UPDATE watchlist SET next_due = ?2 WHERE post_id = ?1 AND kind = 'post'",
+            params![c.post_id, next],
+        )?;
+    }
+    if let Some(host) = &c.host {
+        note_host(
+            tx,
+            host,
+            at,
+            c.outcome != Outcome::Unreachable,
+            c.message.as_deref(),
+        )?;
+    }
+    Ok(())
+}
+
+/// What the index holds about a post's state (`None`: no post record yet).
+fn facts_of(
+    tx: &rusqlite::Transaction,
+    post_id: &str,
+) -> std::result::Result<Option<state::Facts>, Applied> {
+    type PostRow = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let cur: Option<PostRow> = tx
+        .query_row(
+            "SELECT state, cause, message, last_seen_live, first_seen_gone FROM posts WHERE id = ?1",
+            [post_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    let Some((st, cause, message, last_seen_live, first_seen_gone)) = cur else {
+        return Ok(None);
+    };
+    Ok(Some(state::Facts {
+        state: state::State::parse(&st)
+            .ok_or_else(|| Applied::Bad(format!("post {post_id} has unknown state {st:?}")))?,
+        cause: cause.as_deref().and_then(Cause::parse),
+        message,
+        last_seen_live,
+        first_seen_gone,
+    }))
+}
+
+/// One more answer (or failure) of `host`, for the watcher's per-host backoff.
+fn note_host(
+    tx: &rusqlite::Transaction,
+    host: &str,
+    at: &str,
+    answered: bool,
+    error: Option<&str>,
+) -> rusqlite::Result<()> {
+    if answered {
+        tx.execute(
+            "INSERT INTO hosts (host, failures, last_ok) VALUES (?1, 0, ?2) \
+             ON CONFLICT(host) DO UPDATE SET failures = 0, last_ok = ?2",
+            params![host, at],
+        )?;
+    } else {
+        tx.execute(
+            "INSERT INTO hosts (host, failures, last_failure, last_error) VALUES (?1, 1, ?2, ?3) \
+             ON CONFLICT(host) DO UPDATE SET failures = failures + 1, last_failure = ?2, last_error = ?3",
+            params![host, at, error],
+        )?;
+    }
+    Ok(())
+}
+
+/// A watchlist change or an account poll.
+fn apply_watch(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
+    let w: WatchRecord = serde_json::from_slice(&rec.block)
+        .map_err(|e| Applied::Bad(format!("watch record is not valid JSON: {e}")))?;
+    let at = w.at.clone().unwrap_or_else(|| rec.date().to_string());
+    match w.action.as_str() {
+        "add" => {
+            tx.execute(
+                "INSERT INTO watchlist (url, kind, every, backfill, post_id, via, added_at, next_due, origin) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                 ON CONFLICT(url) DO UPDATE SET kind = ?2, every = ?3, backfill = ?4, \
+                 post_id = coalesce(?5, post_id), via = coalesce(via, ?6), origin = ?9",
+                params![
+                    w.url,
+                    w.kind,
+                    w.every,
+                    w.backfill,
+                    w.post_id,
+                    w.via,
+                    at,
+                    w.next_check.clone().unwrap_or_else(|| at.clone()),
+                    // The latest add decides: the operator adding an entry again on the
+                    // command line vouches for it; the API adding it again guards it.
+                    w.origin.as_deref().unwrap_or(ORIGIN_CLI)
+                ],
+            )?;
+        }
+        "remove" => {
+            tx.execute("DELETE FROM watchlist WHERE url = ?1", [&w.url])?;
+        }
+        "polled" => {
+            tx.execute(
+                "UPDATE watchlist SET last_polled = ?2, last_error = ?3, next_due = coalesce(?4, next_due), \
+                 newest = coalesce(?5, newest) WHERE url = ?1",
+                params![w.url, at, w.error, w.next_check, w.newest],
+            )?;
+            if let (Some(host), Some(answered)) = (&w.host, w.answered) {
+                note_host(tx, host, &at, answered, w.error.as_deref())?;
+            }
+        }
+        a => return Err(Applied::Bad(format!("unknown watch action {a:?}"))),
+    }
+    Ok(())
+}
+
+fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
+    let pr: PostRecord = serde_json::from_slice(&rec.block)
+        .map_err(|e| Applied::Bad(format!("post record is not valid JSON: {e}")))?;
+    let p = &pr.post;
+    let at = rec.date();
+    // What a capture makes of the post (state::after_capture): every state column comes
+    // from the state machine, none is set here.
+    let prev = facts_of(tx, &p.id.0)?;
+    let facts = state::after_capture(prev.as_ref(), at);
+    let json = serde_json::to_string(p)
+        .map_err(|e| Applied::Bad(format!("post record: the post does not serialise: {e}")))?;
+    let author_id = p.author.as_ref().and_then(|a| a.id.clone());
+    let author_name = p.author.as_ref().and_then(|a| a.name.clone());
+    tx.execute(
+        "INSERT INTO posts (id, platform, platform_id, url, author_id, author_name, created_at, text, json, \
+         state, cause, message, last_seen_live, first_seen_gone, first_captured, last_captured) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?14, ?15, ?11, ?11) \
+         ON CONFLICT(id) DO UPDATE SET url = ?4, author_id = ?5, author_name = ?6, created_at = ?7, \
+         text = ?8, json = ?9, state = ?10, cause = ?12, message = ?13, last_seen_live = ?14, \
+         first_seen_gone = ?15, last_captured = ?11",
+        params![
+            p.id.0,
+            p.platform,
+            p.platform_id,
+            p.url,
+            author_id,
+            author_name,
+            p.created_at,
+            p.text,
+            json,
+            facts.state.as_str(),
+            at,
+            facts.cause.map(Cause::as_str),
+            facts.message,
+            facts.last_seen_live,
+            facts.first_seen_gone,
+        ],
+    )?;
+    crate::store::search::index_post(
+        tx,
+        &p.id.0,
+        p.text.as_deref(),
+        &[author_name.as_deref(), author_id.as_deref()],
+    )?;
+    let mut urls: Vec<&str> = vec![p.url.as_str(), pr.requested_url.as_str()];
+    urls.extend(p.alt_urls.iter().map(String::as_str));
+    // The first post to claim a URL keeps it: a later post naming it (a canonical URL, a
+    // platform answer naming another post's address) cannot re-point it. The later claim
+    // stays in its post record and is noted as a conflict (`show` says so). The first
+    // claim is the first in the log, so a rebuilt index decides the same.
+    for u in urls {
+        tx.execute(
+            "INSERT INTO post_urls (url, post_id) VALUES (?1, ?2) ON CONFLICT(url) DO NOTHING",
+            params![u, p.id.0],
+        )?;
+        let holder: String =
+            tx.query_row("SELECT post_id FROM post_urls WHERE url = ?1", [u], |r| {
+                r.get(0)
+            })?;
+        if holder != p.id.0 {
+            tx.execute(
+                "INSERT OR IGNORE INTO url_conflicts (url, holder, post_id, record_id) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![u, holder, p.id.0, rec.id()],
+            )?;
+        }
+    }
+    let mut ids = pr.record_ids.clone();
+    ids.push(rec.id().to_string());
+    tx.execute(
+        "INSERT INTO captures (post_id, at, post_record, record_ids) VALUES (?1, ?2, ?3, ?4)",
+        params![p.id.0, at, rec.id(), ids_json(&ids)?],
+    )?;
+    Ok(())
+}
+
+/// A list of record ids as the index stores it (JSON).
+fn ids_json(ids: &[String]) -> std::result::Result<String, Applied> {
+    serde_json::to_string(ids).map_err(|e| Applied::Bad(format!("record ids: {e}")))
+}

@@ -1,0 +1,102 @@
+//! The tables of the index, as a fresh index is created with them.
+
+/// The schema version a fresh index is created at and every older one is migrated to
+/// (`PRAGMA user_version`; see `migrations`).
+pub const VERSION: i64 = 1;
+
+pub(super) const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    leaf INTEGER PRIMARY KEY,          -- leaf index in the log = write order
+    id TEXT NOT NULL UNIQUE,           -- WARC-Record-ID
+    file TEXT NOT NULL,                -- file name under warc/
+    offset INTEGER NOT NULL,           -- gzip member offset
+    length INTEGER NOT NULL,           -- gzip member length
+    type TEXT NOT NULL,
+    target TEXT,
+    date TEXT NOT NULL,
+    content_type TEXT,
+    block_digest TEXT,
+    payload_digest TEXT,
+    leaf_hash BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS posts (
+    id TEXT PRIMARY KEY,
+    platform TEXT NOT NULL,
+    platform_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    author_id TEXT,
+    author_name TEXT,
+    created_at TEXT,
+    text TEXT,
+    json TEXT NOT NULL,                -- the newest post version
+    state TEXT NOT NULL,
+    cause TEXT,
+    message TEXT,
+    last_seen_live TEXT,
+    first_seen_gone TEXT,
+    first_captured TEXT NOT NULL,
+    last_captured TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS posts_platform ON posts(platform, first_captured);
+CREATE INDEX IF NOT EXISTS posts_captured ON posts(first_captured);
+CREATE TABLE IF NOT EXISTS post_urls (url TEXT PRIMARY KEY, post_id TEXT NOT NULL); -- the first post to claim a URL keeps it
+CREATE TABLE IF NOT EXISTS url_conflicts ( -- a URL a later post named as its own too
+    url TEXT NOT NULL,
+    holder TEXT NOT NULL,              -- the post the URL resolves to (the first claim)
+    post_id TEXT NOT NULL,             -- the later post that named it
+    record_id TEXT NOT NULL,           -- that post's record
+    PRIMARY KEY (url, post_id)
+);
+CREATE INDEX IF NOT EXISTS url_conflicts_holder ON url_conflicts(holder);
+CREATE TABLE IF NOT EXISTS captures (
+    id INTEGER PRIMARY KEY,
+    post_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    post_record TEXT NOT NULL,
+    record_ids TEXT NOT NULL           -- JSON list, the post record last
+);
+CREATE INDEX IF NOT EXISTS captures_post ON captures(post_id, at);
+CREATE TABLE IF NOT EXISTS checks (
+    id INTEGER PRIMARY KEY,            -- write order
+    post_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    event TEXT,                        -- 'restored', 'confirmed' (a gone state began)
+    cause TEXT,
+    message TEXT,
+    http_status INTEGER,
+    host TEXT,
+    record_id TEXT NOT NULL,           -- the check record
+    record_ids TEXT NOT NULL,          -- JSON list of the records it rests on
+    post_record TEXT,
+    payload_digest TEXT,               -- of the main response, for revisit records
+    response_id TEXT,
+    response_uri TEXT,
+    response_date TEXT
+);
+CREATE INDEX IF NOT EXISTS checks_post ON checks(post_id, id);
+CREATE TABLE IF NOT EXISTS watchlist (
+    url TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,                -- 'post' or 'account'
+    every TEXT,
+    backfill INTEGER,
+    post_id TEXT,
+    via TEXT,                          -- the account a post was found through
+    added_at TEXT NOT NULL,
+    next_due TEXT NOT NULL,
+    last_polled TEXT,
+    last_error TEXT,
+    newest TEXT,                       -- for accounts: the first post id the last poll listed
+    origin TEXT                        -- who added it: 'cli' or 'api' (NULL: before origins, the CLI)
+);
+CREATE INDEX IF NOT EXISTS watchlist_due ON watchlist(next_due);
+CREATE TABLE IF NOT EXISTS hosts (       -- how each host answered the watcher lately (backoff)
+    host TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,         -- unreachable answers in a row
+    last_failure TEXT,
+    last_error TEXT,
+    last_ok TEXT
+);
+CREATE INDEX IF NOT EXISTS watchlist_post ON watchlist(post_id);
+"#;

@@ -1,0 +1,399 @@
+//! The read model: what the archive answers about its posts, as types.
+//!
+//! Every reader (the CLI's `show`, `list` and `search`, the web pages and JSON API,
+//! evidence bundles and WACZ exports, `watch status`) gets these from
+//! [`Index`](super::index::Index) instead of indexing `serde_json::Value`s, so a field
+//! has one name and one type everywhere. Serialised, they are the JSON of `--json` and of
+//! the API (SPEC section 5): field order here is the order in that JSON, which tests
+//! compare byte for byte.
+
+use super::state::{Event, State};
+use crate::model::{Author, Cause, Outcome, Post};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One post with its whole history: the SPEC section 5 object (`show --json`,
+/// `GET /api/posts/{id}`, a bundle's `post.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostView {
+    /// The newest version of the post the archive holds.
+    #[serde(flatten)]
+    pub post: Post,
+    pub state: State,
+    pub cause: Option<Cause>,
+    /// The platform's own words, from the check that confirmed (or kept) a gone state.
+    pub message: Option<String>,
+    pub last_seen_live: Option<String>,
+    pub first_seen_gone: Option<String>,
+    /// Oldest first.
+    pub captures: Vec<CaptureView>,
+    /// In write order.
+    pub checks: Vec<CheckView>,
+    /// URLs this post shares with another post (only `show` gathers them: see
+    /// [`PostView::with_conflicts`]); left out of the JSON when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub url_conflicts: Vec<UrlConflict>,
+}
+
+impl PostView {
+    /// The view with the post's URL conflicts (what `show` adds).
+    pub fn with_conflicts(mut self, conflicts: Vec<UrlConflict>) -> Self {
+        self.url_conflicts = conflicts;
+        self
+    }
+
+    /// The newest capture.
+    pub fn last_capture(&self) -> Option<&CaptureView> {
+        self.captures.last()
+    }
+
+    /// The leaf of the newest post record (the last record of the newest capture): what
+    /// an inclusion proof of the post is about.
+    pub fn post_leaf(&self) -> Option<u64> {
+        self.last_capture()?.leaf_indexes.last().copied()
+    }
+
+    /// Every record id the captures and checks rest on, in history order, duplicates
+    /// kept: the post's evidence.
+    pub fn evidence_ids(&self) -> impl Iterator<Item = &str> {
+        let caps = self
+            .captures
+            .iter()
+            .flat_map(|c| c.record_ids.iter().map(String::as_str));
+        let checks = self.checks.iter().flat_map(|c| {
+            std::iter::once(c.record_id.as_str())
+                .chain(c.record_ids.iter().map(String::as_str))
+                .chain(c.post_record.as_deref())
+        });
+        caps.chain(checks)
+    }
+}
+
+/// One capture of a post.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureView {
+    pub at: String,
+    /// Every record the capture wrote, the post record last.
+    pub record_ids: Vec<String>,
+    /// Their leaves in the log, in the same order (records the index no longer knows are
+    /// left out).
+    pub leaf_indexes: Vec<u64>,
+}
+
+/// One check of a post (SPEC section 4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckView {
+    pub at: String,
+    pub outcome: Outcome,
+    /// `restored` or `confirmed`: when the check changed the post's state that way.
+    pub event: Option<Event>,
+    pub cause: Option<Cause>,
+    pub message: Option<String>,
+    pub http_status: Option<u16>,
+    /// The check record.
+    pub record_id: String,
+    /// The records it rests on.
+    pub record_ids: Vec<String>,
+    /// The new post record of an `edited` check.
+    pub post_record: Option<String>,
+}
+
+/// A URL two posts name as their own: it resolves to the first that claimed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlConflict {
+    pub url: String,
+    /// The post the URL resolves to (the first claim).
+    pub belongs_to: String,
+    /// The later post that named it too.
+    pub also_claimed_by: String,
+}
+
+/// One line of `list` (`list --json`, `GET /api/posts`, the web's post lists).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostSummary {
+    pub id: String,
+    pub platform: String,
+    pub url: String,
+    /// The author's name, as captured.
+    pub author: Option<String>,
+    pub created_at: Option<String>,
+    /// A [`State`] name (kept as text: the web lists filter by any word).
+    pub state: String,
+    pub first_captured: String,
+    pub last_captured: String,
+    /// The first 200 characters of the text (empty when there is none).
+    pub text: String,
+}
+
+/// One search hit (`search --json`, `GET /api/search`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub id: String,
+    pub platform: String,
+    pub url: String,
+    pub author: Option<Author>,
+    pub created_at: Option<String>,
+    pub state: State,
+    pub text: Option<String>,
+    pub last_captured: Option<String>,
+}
+
+impl SearchHit {
+    /// The hit for a post view.
+    pub fn of(v: &PostView) -> SearchHit {
+        SearchHit {
+            id: v.post.id.0.clone(),
+            platform: v.post.platform.clone(),
+            url: v.post.url.clone(),
+            author: v.post.author.clone(),
+            created_at: v.post.created_at.clone(),
+            state: v.state,
+            text: v.post.text.clone(),
+            last_captured: v.last_capture().map(|c| c.at.clone()),
+        }
+    }
+}
+
+/// One page of search results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub query: String,
+    /// From 1.
+    pub page: usize,
+    pub per_page: usize,
+    /// Hits counted, at most `store::search::RANK_CAP`.
+    pub total: usize,
+    /// Whether there are more hits than were counted.
+    pub capped: bool,
+    pub results: Vec<SearchHit>,
+}
+
+impl SearchResults {
+    /// No hits (an archive not created yet).
+    pub fn none(query: &str, per_page: usize) -> SearchResults {
+        SearchResults {
+            query: query.to_string(),
+            page: 1,
+            per_page,
+            total: 0,
+            capped: false,
+            results: vec![],
+        }
+    }
+}
+
+/// The counts `watch status` starts from (what the index alone knows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchCounts {
+    pub now: String,
+    /// State name to number of posts.
+    pub posts_by_state: BTreeMap<String, i64>,
+    /// `post` / `account` to number of watchlist entries.
+    pub watched: BTreeMap<String, i64>,
+    pub due: Due,
+    /// The newest unreachable check per host.
+    pub last_error_per_host: BTreeMap<String, HostError>,
+}
+
+/// Watchlist entries due now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Due {
+    pub posts: i64,
+    pub accounts: i64,
+    pub total: i64,
+}
+
+/// When a host last failed a check, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostError {
+    pub at: String,
+    pub message: Option<String>,
+}
+
+/// `watch status --json`: the index's counts, how each host answered lately, and what a
+/// batch started now would do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchStatus {
+    #[serde(flatten)]
+    pub counts: WatchCounts,
+    pub hosts: Vec<HostStatus>,
+    pub next_batch: NextBatch,
+}
+
+/// How one host answered the watcher lately.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostStatus {
+    pub host: String,
+    pub failures_in_a_row: u32,
+    pub last_error: Option<String>,
+    pub last_failure: Option<String>,
+    pub last_ok: Option<String>,
+    /// Until when the watcher leaves the host alone (backoff), if it does now.
+    pub backing_off_until: Option<String>,
+}
+
+/// What a batch started now would do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextBatch {
+    pub would_run: usize,
+    pub backing_off: usize,
+    pub over_host_budget: usize,
+    pub over_batch: usize,
+    pub host_budget: usize,
+    pub batch: usize,
+}
+
+/// One record of a post, as its page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordView {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub warc_type: String,
+    pub target: Option<String>,
+    pub date: String,
+    pub content_type: Option<String>,
+    pub block_digest: Option<String>,
+    pub payload_digest: Option<String>,
+    pub leaf_index: u64,
+    pub file: String,
+}
+
+impl From<super::index::RecordRow> for RecordView {
+    fn from(r: super::index::RecordRow) -> Self {
+        RecordView {
+            id: r.id,
+            warc_type: r.warc_type,
+            target: r.target,
+            date: r.date,
+            content_type: r.content_type,
+            block_digest: r.block_digest,
+            payload_digest: r.payload_digest,
+            leaf_index: r.leaf,
+            file: r.file,
+        }
+    }
+}
+
+/// An inclusion proof of a post's newest post record in the latest checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InclusionView {
+    pub leaf_index: u64,
+    pub tree_size: u64,
+    /// Base64.
+    pub leaf_hash: String,
+    /// Base64.
+    pub root: String,
+    /// Base64 hashes, leaf to root.
+    pub proof: Vec<String>,
+    /// The checkpoint's signed note, as served at `/log/checkpoint`.
+    pub checkpoint: String,
+}
+
+/// Everything a post's page shows: the post, its records, the proof.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostPage {
+    #[serde(flatten)]
+    pub view: PostView,
+    pub records: Vec<RecordView>,
+    pub inclusion: Option<InclusionView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view() -> PostView {
+        let mut post = Post::new("x", "1", "https://x.com/a/status/1");
+        post.text = Some("hello".into());
+        PostView {
+            post,
+            state: State::Deleted,
+            cause: Some(Cause::Author),
+            message: Some("gone".into()),
+            last_seen_live: Some("2026-01-01T00:00:00Z".into()),
+            first_seen_gone: Some("2026-01-02T00:00:00Z".into()),
+            captures: vec![CaptureView {
+                at: "2026-01-01T00:00:00Z".into(),
+                record_ids: vec!["<urn:uuid:a>".into(), "<urn:uuid:p>".into()],
+                leaf_indexes: vec![1, 2],
+            }],
+            checks: vec![CheckView {
+                at: "2026-01-02T00:00:00Z".into(),
+                outcome: Outcome::Deleted,
+                event: Some(Event::Confirmed),
+                cause: Some(Cause::Author),
+                message: Some("gone".into()),
+                http_status: Some(404),
+                record_id: "<urn:uuid:c>".into(),
+                record_ids: vec!["<urn:uuid:r>".into()],
+                post_record: None,
+            }],
+            url_conflicts: vec![],
+        }
+    }
+
+    #[test]
+    fn a_post_view_serialises_as_the_post_then_its_history() {
+        let s = serde_json::to_string(&view()).unwrap();
+        // The post's own fields first, in the post record's order, then the history.
+        let keys = [
+            "\"id\"",
+            "\"platform\"",
+            "\"text\"",
+            "\"counts\"",
+            "\"state\":\"deleted\"",
+            "\"cause\":\"author\"",
+            "\"message\"",
+            "\"last_seen_live\"",
+            "\"first_seen_gone\"",
+            "\"captures\"",
+            "\"checks\"",
+        ];
+        let mut at = 0;
+        for k in keys {
+            let i = s[at..]
+                .find(k)
+                .unwrap_or_else(|| panic!("{k} after {at} in {s}"));
+            at += i + k.len();
+        }
+        assert!(s.contains(r#""event":"confirmed""#), "{s}");
+        assert!(s.contains(r#""leaf_indexes":[1,2]"#), "{s}");
+        assert!(!s.contains("url_conflicts"), "no conflicts, no key: {s}");
+        let back: PostView = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, view());
+    }
+
+    #[test]
+    fn conflicts_are_shown_only_when_there_are_some() {
+        let v = view().with_conflicts(vec![UrlConflict {
+            url: "https://x.com/a".into(),
+            belongs_to: "x:0".into(),
+            also_claimed_by: "x:1".into(),
+        }]);
+        let s = serde_json::to_string(&v).unwrap();
+        assert!(
+            s.ends_with(
+                r#""url_conflicts":[{"url":"https://x.com/a","belongs_to":"x:0","also_claimed_by":"x:1"}]}"#
+            ),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn evidence_ids_cover_captures_and_checks() {
+        let mut v = view();
+        v.checks[0].post_record = Some("<urn:uuid:q>".into());
+        let ids: Vec<&str> = v.evidence_ids().collect();
+        assert_eq!(
+            ids,
+            [
+                "<urn:uuid:a>",
+                "<urn:uuid:p>",
+                "<urn:uuid:c>",
+                "<urn:uuid:r>",
+                "<urn:uuid:q>"
+            ]
+        );
+        assert_eq!(v.post_leaf(), Some(2));
+    }
+}

@@ -1,0 +1,278 @@
+//! The JSON API: posts, search, accounts, exports, and captures behind the token.
+
+use super::pages::{ListQ, SearchQ, account_posts};
+use super::state::*;
+use super::{PAGE_SIZE, search};
+use crate::capture::{self, CaptureOptions, Writer};
+use crate::error::Error;
+use crate::store::archive::Archive;
+use crate::store::archive::{self};
+use crate::store::record_stream;
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::Arc;
+use tokio::sync::OwnedSemaphorePermit;
+
+pub(super) async fn api_posts(
+    State(st): St,
+    Query(lq): Query<ListQ>,
+) -> std::result::Result<Response, Fail> {
+    let f = lq.filter();
+    blocking(&st, true, move |st| {
+        let list = st.index()?.list(&f)?;
+        Ok(axum::Json(json!({"posts": list})).into_response())
+    })
+    .await
+}
+
+pub(super) async fn api_post(
+    State(st): St,
+    UrlPath(key): UrlPath<String>,
+) -> std::result::Result<Response, Fail> {
+    blocking(&st, true, move |st| {
+        let ix = st.index()?;
+        let id = st.resolve(&ix, &key)?;
+        let v = ix.post_view(&id)?.ok_or_else(|| Error::NotFound(id))?;
+        Ok(axum::Json(v).into_response())
+    })
+    .await
+}
+
+pub(super) async fn api_search(
+    State(st): St,
+    Query(sq): Query<SearchQ>,
+) -> std::result::Result<Response, Fail> {
+    let page_no = sq.page.unwrap_or(1).max(1);
+    search::check_query(&sq.q).map_err(|m| Fail(StatusCode::BAD_REQUEST, m, true))?;
+    let permit = admit(&st.searches, SEARCHES, true)?;
+    blocking(&st, true, move |st| {
+        let _permit = permit;
+        if !archive::exists(&st.root) {
+            return Err(Error::NotFound("no archive here yet".into()));
+        }
+        let v = search(&st.root, &sq.q, page_no, PAGE_SIZE)?;
+        Ok(axum::Json(v).into_response())
+    })
+    .await
+}
+
+pub(super) async fn api_account(
+    State(st): St,
+    UrlPath((platform, id)): UrlPath<(String, String)>,
+) -> std::result::Result<Response, Fail> {
+    blocking(&st, true, move |st| {
+        let list = account_posts(st, &platform, &id)?;
+        Ok(axum::Json(json!({"platform": platform, "id": id, "posts": list})).into_response())
+    })
+    .await
+}
+
+/// An export made into a temporary file (unlinked once open), then streamed from it,
+/// within the `[serve] max_exports` bound: the place is held until the last byte is sent
+/// or the client goes away.
+pub(super) async fn export(
+    st: Arc<AppState>,
+    key: String,
+    wacz: bool,
+) -> std::result::Result<Response, Fail> {
+    let permit = admit(&st.exports, EXPORTS, true)?;
+    let (name, file, len) = blocking(&st, true, move |st| {
+        let ix = st.index()?;
+        let id = st.resolve(&ix, &key)?;
+        drop(ix);
+        let dir = std::env::temp_dir().join(format!("samizdat-export-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let safe: String = id
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let name = format!("{safe}.{}", if wacz { "wacz" } else { "zip" });
+        let out = dir.join(&name);
+        let r = if wacz {
+            crate::evidence::wacz::export_wacz(
+                &st.ctx(),
+                std::slice::from_ref(&id),
+                None,
+                false,
+                &out,
+            )
+        } else {
+            crate::evidence::bundle::export_bundle(&st.ctx(), &id, &out)
+        };
+        let opened = r.and_then(|_| {
+            let f = std::fs::File::open(&out).map_err(|e| Error::io(&out, e))?;
+            let len = f.metadata().map_err(|e| Error::io(&out, e))?.len();
+            Ok((f, len))
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        let (f, len) = opened?;
+        Ok((name, f, len))
+    })
+    .await?;
+    let ct = if wacz {
+        "application/wacz"
+    } else {
+        "application/zip"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, ct.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CONTENT_LENGTH, len.to_string()),
+        ],
+        file_body(file, permit),
+    )
+        .into_response())
+}
+
+/// A file sent in [`record_stream::CHUNK`] pieces, holding `permit` until it is sent.
+pub(super) fn file_body(f: std::fs::File, permit: OwnedSemaphorePermit) -> axum::body::Body {
+    use tokio::io::AsyncReadExt;
+    let f = tokio::fs::File::from_std(f);
+    let chunks = futures_util::stream::try_unfold((f, permit), |(mut f, permit)| async move {
+        let mut buf = bytes::BytesMut::with_capacity(record_stream::CHUNK);
+        let n = f.read_buf(&mut buf).await?;
+        Ok::<_, std::io::Error>((n > 0).then(|| (buf.freeze(), (f, permit))))
+    });
+    axum::body::Body::from_stream(chunks)
+}
+
+pub(super) async fn api_bundle(
+    State(st): St,
+    UrlPath(key): UrlPath<String>,
+) -> std::result::Result<Response, Fail> {
+    export(st, key, false).await
+}
+
+pub(super) async fn api_wacz(
+    State(st): St,
+    UrlPath(key): UrlPath<String>,
+) -> std::result::Result<Response, Fail> {
+    export(st, key, true).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct CaptureReq {
+    url: String,
+    #[serde(default)]
+    watch: bool,
+}
+
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub(super) async fn api_capture(
+    State(st): St,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> std::result::Result<Response, Fail> {
+    let Some(token) = &st.token else {
+        return Err(Fail(
+            StatusCode::FORBIDDEN,
+            "this server is read-only: no [serve] token_file is configured, so captures cannot be requested over the API".into(),
+            true,
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        Some(g) if constant_time_eq(g.as_bytes(), token.as_bytes()) => {}
+        _ => {
+            let mut r = Fail(
+                StatusCode::UNAUTHORIZED,
+                "a valid `Authorization: Bearer <token>` header is required".into(),
+                true,
+            )
+            .into_response();
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"samizdat\""),
+            );
+            return Ok(r);
+        }
+    }
+    let req: CaptureReq = serde_json::from_slice(&body).map_err(|e| {
+        Fail(
+            StatusCode::BAD_REQUEST,
+            format!("want a JSON body {{\"url\": \"…\", \"watch\": false}}: {e}"),
+            true,
+        )
+    })?;
+    let writer = {
+        let mut w = st.writer.lock().await;
+        if w.is_none() {
+            let (root, config) = (st.root.clone(), st.config.clone());
+            let a = tokio::task::spawn_blocking(move || Archive::open(&root, config))
+                .await
+                .map_err(|e| Fail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), true))?
+                .map_err(|e| fail(e, true))?;
+            *w = Some(Writer::start(a));
+        }
+        match &*w {
+            Some((writer, _)) => writer.clone(),
+            None => {
+                return Err(Fail(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the archive writer did not start".into(),
+                    true,
+                ));
+            }
+        }
+    };
+    // A fetcher is made whenever a token is configured (`serve`).
+    let Some(fetcher) = st.fetcher.clone() else {
+        return Err(Fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "no fetcher for API captures".into(),
+            true,
+        ));
+    };
+    let r = capture::capture_one(&req.url, &CaptureOptions::default(), &fetcher, &writer).await;
+    let mut watched = None;
+    if req.watch {
+        // Watched like `samizdat watch add`, through the same SSRF-guarded fetcher, and
+        // recorded as from the API: `watch run` fetches all it leads to under the guard.
+        let w = crate::watch::Watcher::new(
+            &st.config,
+            fetcher.clone(),
+            writer.clone(),
+            st.root.join(crate::store::archive::layout::INDEX),
+        )
+        .adding_for_api();
+        let rep = w.add(&req.url, None, None).await;
+        watched = Some(rep);
+    }
+    let code = if r.status == "failed" {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let answer = CaptureAnswer {
+        result: &r,
+        watch: watched.as_ref(),
+    };
+    Ok((code, axum::Json(answer)).into_response())
+}
+
+/// The answer to `POST /api/captures`: the capture's result, and with `"watch": true`
+/// what adding it to the watchlist did.
+#[derive(Serialize)]
+pub(super) struct CaptureAnswer<'a> {
+    #[serde(flatten)]
+    result: &'a capture::CaptureResult,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    watch: Option<&'a crate::watch::Report>,
+}

@@ -1,0 +1,169 @@
+//! What every handler shares: the server's state, failures as pages or JSON, the bounds
+//! on expensive requests, and running index work off the async workers.
+
+use super::html::{esc, page};
+use crate::capture::{Fetcher, Writer, WriterHandle};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::store::archive::{self, layout};
+use crate::store::index::Index;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Strict CSP for our pages: no script at all, styles and images from us only.
+pub(super) const PAGE_CSP: &str = "default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/// Raw archived bodies: a sandbox with nothing allowed.
+pub(super) const RAW_CSP: &str = "sandbox; default-src 'none'";
+
+/// What a `503` past a bound on expensive requests tells the client to wait, in seconds.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
+pub(super) struct AppState {
+    pub(super) root: PathBuf,
+    pub(super) config: Config,
+    pub(super) config_path: PathBuf,
+    pub(super) token: Option<String>,
+    pub(super) fetcher: Option<Arc<Fetcher>>,
+    /// The archive's writer, started by the first API capture, with what ends it.
+    pub(super) writer: tokio::sync::Mutex<Option<(Writer, WriterHandle)>>,
+    /// Expensive requests in flight, one bound per class (`[serve] max_…`).
+    pub(super) exports: Arc<Semaphore>,
+    pub(super) searches: Arc<Semaphore>,
+    pub(super) raws: Arc<Semaphore>,
+}
+
+pub(super) type St = State<Arc<AppState>>;
+
+/// A page or API failure, shown as HTML or JSON.
+pub(super) struct Fail(pub(super) StatusCode, pub(super) String, pub(super) bool);
+
+impl IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        let mut r = self.response();
+        if r.status() == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
+        r
+    }
+}
+
+impl Fail {
+    fn response(self) -> Response {
+        if self.2 {
+            (self.0, axum::Json(json!({"error": self.1}))).into_response()
+        } else {
+            let body = page(
+                self.0.canonical_reason().unwrap_or("Error"),
+                "",
+                &format!("<h1>{}</h1><p>{}</p>", self.0.as_u16(), esc(&self.1)),
+            );
+            with_page_headers((self.0, axum::response::Html(body)).into_response())
+        }
+    }
+}
+
+/// A place among the `what` requests of one class, or `503` with Retry-After when all
+/// are taken (nothing queues: a flood costs no more than the bound).
+pub(super) fn admit(
+    sem: &Arc<Semaphore>,
+    what: &str,
+    api: bool,
+) -> std::result::Result<OwnedSemaphorePermit, Fail> {
+    sem.clone().try_acquire_owned().map_err(|_| {
+        Fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "too many {what} at once (the bound is {} in [serve]): try again in {RETRY_AFTER_SECS} s",
+                sem_name(what)
+            ),
+            api,
+        )
+    })
+}
+
+/// The `[serve]` key that bounds a class of requests.
+pub(super) fn sem_name(what: &str) -> &'static str {
+    match what {
+        EXPORTS => "max_exports",
+        SEARCHES => "max_searches",
+        _ => "max_raw",
+    }
+}
+
+pub(super) const EXPORTS: &str = "bundle and WACZ downloads";
+pub(super) const SEARCHES: &str = "searches";
+pub(super) const RAWS: &str = "raw body downloads";
+
+pub(super) fn fail(e: Error, api: bool) -> Fail {
+    let code = match &e {
+        Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::Usage(_) | Error::BadUrl { .. } => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    Fail(code, e.to_string(), api)
+}
+
+pub(super) fn with_page_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    r
+}
+
+pub(super) fn html_page(title: &str, q: &str, body: &str) -> Response {
+    with_page_headers(axum::response::Html(page(title, q, body)).into_response())
+}
+
+/// Runs index work off the async threads.
+pub(super) async fn blocking<T: Send + 'static>(
+    st: &Arc<AppState>,
+    api: bool,
+    f: impl FnOnce(&AppState) -> Result<T> + Send + 'static,
+) -> std::result::Result<T, Fail> {
+    let st = st.clone();
+    match tokio::task::spawn_blocking(move || f(&st)).await {
+        Ok(r) => r.map_err(|e| fail(e, api)),
+        Err(e) => Err(Fail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), api)),
+    }
+}
+
+impl AppState {
+    pub(super) fn index(&self) -> Result<Index> {
+        if !archive::exists(&self.root) {
+            return Err(Error::NotFound("no archive here yet".into()));
+        }
+        Index::open(&self.root.join(layout::INDEX), false)
+    }
+
+    /// The post a key names (`Index::find_post`: an id or any URL form).
+    pub(super) fn resolve(&self, ix: &Index, key: &str) -> Result<String> {
+        ix.find_post(key)?
+            .ok_or_else(|| Error::NotFound(format!("no post {key:?} in this archive")))
+    }
+
+    pub(super) fn ctx(&self) -> crate::evidence::Ctx {
+        crate::evidence::Ctx {
+            archive: self.root.clone(),
+            config_path: self.config_path.clone(),
+            json: false,
+            quiet: true,
+        }
+    }
+}
