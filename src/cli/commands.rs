@@ -64,8 +64,13 @@ pub fn capture(
     ));
     bar.finish_and_clear();
     s.end_runtime();
-    let _ = handle.join();
-    let failed = results.iter().filter(|r| !r.ok()).count();
+    let mut failed = results.iter().filter(|r| !r.ok()).count();
+    // The writer's own failure (an append that could not be made) is reported even when
+    // every item already said so: the archive may need `samizdat verify`.
+    if let Err(e) = handle.join() {
+        eprintln!("samizdat: {e}");
+        failed = failed.max(1);
+    }
     if !s.json && results.len() > 1 {
         say(
             s,
@@ -280,4 +285,66 @@ pub fn reindex(s: &Settings) -> Result<u8> {
     let r = archive::reindex(&s.archive, |_| {})?;
     emit(s, &r);
     Ok(exit::for_damage(r.damage_found()))
+}
+
+/// `samizdat serve`: the web UI and API on the process's one runtime, until SIGINT or
+/// SIGTERM.
+pub fn serve(s: &Settings, listen: Option<String>) -> Result<u8> {
+    let config = load_config(s)?;
+    let addr = listen.unwrap_or_else(|| config.serve.listen.clone());
+    s.runtime()?.block_on(async {
+        let listener = samizdat::web::bind(&addr).await?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| Error::io(&s.archive, e))?;
+        eprintln!(
+            "samizdat: serving {} on http://{local}/ ({})",
+            s.archive.display(),
+            samizdat::web::mode(&config)
+        );
+        samizdat::web::serve(
+            s.archive.clone(),
+            config,
+            s.config_path.clone(),
+            listener,
+            super::watch::shutdown_signal(),
+        )
+        .await
+    })?;
+    Ok(0)
+}
+
+/// `samizdat search QUERY`: hits as words on stdout and a count on stderr, or one JSON
+/// line per hit.
+pub fn search(s: &Settings, query: &str, limit: usize) -> Result<u8> {
+    let r = samizdat::web::search_archive(&s.archive, query, limit)?;
+    for v in &r.results {
+        if s.json {
+            print_json(&super::render::to_json(v));
+        } else {
+            let author = v
+                .author
+                .as_ref()
+                .and_then(|a| a.name.as_deref().or(a.id.as_deref()))
+                .unwrap_or("");
+            let text: String = v
+                .text
+                .as_deref()
+                .unwrap_or("")
+                .chars()
+                .take(100)
+                .map(|c| if c == '\n' { ' ' } else { c })
+                .collect();
+            println!("{}  {}  {}  {}", v.id, v.state.as_str(), author, text);
+        }
+    }
+    if !s.json {
+        eprintln!(
+            "{} of {}{} hits",
+            r.results.len(),
+            r.total,
+            if r.capped { "+" } else { "" }
+        );
+    }
+    Ok(0)
 }

@@ -154,11 +154,8 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
             query.as_deref(),
             all,
         ),
-        // The web room builds its own runtime inside (see the integration notes).
-        Command::Serve { listen } => samizdat::web::serve_cmd(&s.archive, &s.config_path, listen),
-        Command::Search { query, limit } => {
-            samizdat::web::search_cmd(&s.archive, &query, limit, s.json)
-        }
+        Command::Serve { listen } => commands::serve(s, listen),
+        Command::Search { query, limit } => commands::search(s, &query, limit),
         Command::VerifyBundle { file, vkey, tsa_ca } => {
             commands::verify_bundle(s, &file, vkey.as_deref(), tsa_ca.as_deref())
         }

@@ -84,14 +84,18 @@ pub fn run(s: &mut Settings, cmd: WatchCommand) -> Result<u8> {
     });
     drop(w);
     s.end_runtime();
-    let _ = handle.join();
+    // The writer's own failure is reported even when the run already failed for it.
+    if let Err(e) = handle.join() {
+        eprintln!("samizdat: {e}");
+        failed = failed.max(1);
+    }
     res?;
     Ok(exit::for_failures(failed))
 }
 
 /// Resolves on SIGINT or SIGTERM. Should the SIGTERM handler not install, Ctrl-C still
 /// works (and the failure is logged).
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {
