@@ -27,6 +27,13 @@
 //! - [`error`]: the one error enum.
 //!
 //! `main.rs` parses the command line and wires these together.
+//!
+//! No unsafe code, here or in `main.rs` (`forbid`, so no module can allow it again). The
+//! fuzz crate's library (`fuzz/src/lib.rs`) forbids it too; its one-line target binaries
+//! cannot, because libfuzzer-sys's `fuzz_target!` expands to a `no_mangle` `extern "C"`
+//! entry point, which the lint counts as unsafe.
+
+#![forbid(unsafe_code)]
 
 pub mod capture;
 pub mod config;

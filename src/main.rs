@@ -2,6 +2,8 @@
 //! together, prints results (JSON on stdout with `--json`, words on stderr), and maps
 //! outcomes to exit codes (SPEC section 1: 0 done, 1 some failed, 2 usage, 3 damage).
 
+#![forbid(unsafe_code)]
+
 use clap::{Parser, Subcommand};
 use samizdat::capture::{self, CaptureOptions, Fetcher, Writer};
 use samizdat::config::Config;
