@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //!
-//! - [`model`]: the vocabulary: post, media, outcome, cause (SPEC sections 4 and 5).
+//! - [`model`]: the vocabulary: post, media, outcome, cause (docs/states.md, docs/post.md).
 //! - [`platforms`]: one file per platform (and `feed` for RSS, Atom and JSON Feed);
 //!   recognise URLs, plan requests, read responses. No I/O.
 //! - [`capture`]: runs platform plans over HTTP, records every exchange, fetches media.

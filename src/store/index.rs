@@ -163,7 +163,7 @@ pub struct PostRecord {
     pub record_ids: Vec<String>,
 }
 
-/// The body of a check record (`application/vnd.samizdat.check+json`, SPEC section 4).
+/// The body of a check record (`application/vnd.samizdat.check+json`, docs/states.md).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CheckRecord {
     /// Format marker, `check/1`.
@@ -579,7 +579,7 @@ impl Index {
             .map_err(|e| self.err(e))
     }
 
-    /// The SPEC section 5 object for one post, with its whole history.
+    /// The post object of docs/post.md for one post, with its whole history.
     pub fn post_json(&self, id: &str) -> Result<Option<Value>> {
         // json, state, cause, message, last_seen_live, first_seen_gone
         type Row = (
@@ -763,7 +763,7 @@ fn apply(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Ap
     }
 }
 
-/// A check: one row in `checks`, and the post's state per SPEC section 4, as
+/// A check: one row in `checks`, and the post's state per docs/states.md, as
 /// [`state::after_check`] derives it (the same function `verify-bundle` replays).
 fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
     let c: CheckRecord = serde_json::from_slice(&rec.block)
@@ -1328,7 +1328,7 @@ impl Index {
 
 impl Index {
     /// Posts in the archive that repost `post_id` (id and URL), newest capture first.
-    /// Weibo shows why a post is gone only inside its reposts (notes 1.6, step 3).
+    /// Weibo shows why a post is gone only inside its reposts (see `platforms/weibo.rs`).
     pub fn reposts_of(&self, post_id: &str) -> Result<Vec<(String, String)>> {
         let mut st = self
             .conn

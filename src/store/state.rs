@@ -1,4 +1,4 @@
-//! The post state machine of SPEC section 4, pure: what a post's state and its facts
+//! The post state machine of docs/states.md, pure: what a post's state and its facts
 //! (cause, the platform's words, `last_seen_live`, `first_seen_gone`) become after one
 //! more capture or check.
 //!
@@ -17,7 +17,7 @@
 
 use crate::model::{Cause, Outcome};
 
-/// A post's state (the `state` of SPEC section 5).
+/// A post's state (the `state` of docs/post.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     Live,
