@@ -5,7 +5,7 @@
 #      openssl    — RFC 3161 test TSA
 #      util-linux — prlimit (resource-limit tests)
 #  * A Python venv at <repo>/.venv with pinned independent WARC verifiers:
-#      warcio, cdxj-indexer, wacz, pywb  (see shared/notes/standards.md §7)
+#      warcio, cdxj-indexer, wacz, pywb
 #
 # Idempotent: does nothing (beyond checking) when everything is already there.
 # Usage: scripts/setup-validators.sh        (VENV=... to use another venv path)

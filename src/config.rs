@@ -1,4 +1,4 @@
-//! `samizdat.toml` (SPEC section 7): read once, validated once, then passed around as
+//! `samizdat.toml` (docs/config.md): read once, validated once, then passed around as
 //! plain settings. Every key is optional; unknown keys are an error so a typo does not
 //! silently fall back to a default.
 

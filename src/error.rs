@@ -71,7 +71,7 @@ impl Error {
         }
     }
 
-    /// The process exit code this error maps to (SPEC section 1).
+    /// The process exit code this error maps to (docs/cli.md).
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config { .. } | Error::Usage(_) | Error::BadUrl { .. } => 2,

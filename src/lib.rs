@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //!
-//! - [`model`]: the vocabulary: post, media, outcome, cause (SPEC sections 4 and 5).
+//! - [`model`]: the vocabulary: post, media, outcome, cause (docs/states.md, docs/post.md).
 //! - [`platforms`]: one file per platform (and `feed` for RSS, Atom and JSON Feed);
 //!   recognise URLs, plan requests, read responses. No I/O.
 //! - [`capture`]: runs platform plans over HTTP, records every exchange, fetches media.
@@ -33,6 +33,13 @@
 //! The command line is the binary's `cli` module (`src/cli/`): it parses arguments into
 //! typed settings, calls these rooms, renders what they return (words or `--json`) and
 //! maps it to an exit code. The library prints nothing.
+//!
+//! No unsafe code, here or in the binary (`forbid`, so no module can allow it again). The
+//! fuzz crate's library (`fuzz/src/lib.rs`) forbids it too; its one-line target binaries
+//! cannot, because libfuzzer-sys's `fuzz_target!` expands to a `no_mangle` `extern "C"`
+//! entry point, which the lint counts as unsafe.
+
+#![forbid(unsafe_code)]
 
 pub mod capture;
 pub mod clock;

@@ -1,7 +1,7 @@
 //! The shared vocabulary: a post, its media, and the outcome of looking at it.
 //!
-//! These are the shapes of SPEC section 5 (`show --json`, the API's post object) and
-//! section 4 (check outcomes). Platform code produces them; `store` keeps them as
+//! These are the shapes of docs/post.md (`show --json`, the API's post object) and
+//! docs/states.md (check outcomes). Platform code produces them; `store` keeps them as
 //! `resource` records; the CLI and web layer print them. Fields a platform lacks are `None`.
 
 use serde::{Deserialize, Serialize};
@@ -102,7 +102,7 @@ pub struct Counts {
     pub raw: serde_json::Map<String, serde_json::Value>,
 }
 
-/// A normalised post, as a platform reader returns it (SPEC section 5 without history).
+/// A normalised post, as a platform reader returns it (docs/post.md, without history).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Post {
     pub id: PostId,
@@ -182,7 +182,7 @@ impl Post {
     }
 }
 
-/// What a look at a post found (SPEC section 4).
+/// What a look at a post found (docs/states.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {

@@ -259,7 +259,7 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
     let mut row_at = 0usize;
     let mut next_leaf = 0u64;
     // Two stages on two threads: one inflates members and hashes leaves, this one checks
-    // digests and the index. (Inflate is the slow part; see notes/crates.md.)
+    // digests and the index. (Inflate is the slow part.)
     enum Item {
         Member(warc::Member, Hash),
         Damaged {

@@ -371,7 +371,7 @@ fn weibo_com_detail_captures_a_repost_and_show_renders_it() {
             .arg("show")
             .arg(format!("https://m.weibo.cn/status/{REPOST}")),
     );
-    // Human output is on stderr (SPEC section 1).
+    // Human output is on stderr (docs/cli.md).
     let text = String::from_utf8(out.stderr).expect("UTF-8 output");
     assert!(text.contains("明日方舟Arknights"), "{text}");
     assert!(
@@ -720,7 +720,7 @@ fn a_repost_whose_original_was_deleted_by_its_author() {
 }
 
 /// Weibo gives no reason on a deleted post's own URL; samizdat re-reads a repost it holds,
-/// whose embedded original carries the platform's words (notes 1.6, step 3).
+/// whose embedded original carries the platform's words (see `src/platforms/weibo.rs`).
 #[test]
 fn a_deleted_post_learns_its_cause_from_a_stored_repost() {
     learns_cause_from_repost(

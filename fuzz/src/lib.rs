@@ -1,5 +1,9 @@
 //! What each fuzz target does with its input (one function per target, so a crash found
 //! by `fuzz_targets/<name>.rs` replays with a plain call).
+//!
+//! No unsafe code here; the target binaries cannot forbid it (see `src/lib.rs` of samizdat).
+
+#![forbid(unsafe_code)]
 
 use samizdat::platforms::{self, Fetched, Job, PlanContext, Response, Target};
 use samizdat::store::warc;

@@ -405,7 +405,7 @@ pub async fn run_plan(
     }
 }
 
-/// The `resource` record of a normalised post (SPEC section 3): it lists every record of
+/// The `resource` record of a normalised post (docs/archive.md): it lists every record of
 /// its capture written before it and points at the responses it was read from.
 pub fn post_record(
     post: &Post,

@@ -116,11 +116,13 @@ pub fn timestamp_after_capture(s: &Settings, code: u8) -> Result<u8> {
 pub fn timestamp(s: &Settings) -> Result<u8> {
     let config = load_config(s)?;
     let fetcher = Fetcher::new(&config, &s.config_path)?;
-    let t = s.runtime()?.block_on(samizdat::evidence::timestamp_archive(
-        &s.archive,
-        &s.config_path,
-        &fetcher,
-    ))?;
+    let t = s
+        .runtime()?
+        .block_on(samizdat::evidence::timestamp_archive(
+            &s.archive,
+            &s.config_path,
+            &fetcher,
+        ))?;
     emit(s, &t);
     Ok(exit::for_failures(usize::from(!t.all_ok())))
 }

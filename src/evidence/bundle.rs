@@ -1,4 +1,4 @@
-//! Evidence bundles (SPEC section 6): `export POST --bundle FILE.zip` and `verify-bundle`.
+//! Evidence bundles (docs/evidence.md): `export POST --bundle FILE.zip` and `verify-bundle`.
 //!
 //! `view.html` and `README.txt` are pure renderings of the bundle's other, checkable
 //! contents, so `verify-bundle` re-renders them and names them when they were edited.

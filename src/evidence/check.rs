@@ -739,7 +739,7 @@ fn check_bundle<R: Read + Seek>(
     out
 }
 
-/// The post object (SPEC section 5) that the index would derive from these records:
+/// The post object (docs/post.md) that the index would derive from these records:
 /// the newest post record's post, with state, cause, message, `last_seen_live` and
 /// `first_seen_gone` from [`state`], and the captures and checks the records make.
 /// Also the ids of every record the post rests on.

@@ -1,5 +1,5 @@
 //! The evidence layer: RFC 3161 timestamps over checkpoints, evidence bundles,
-//! `verify-bundle`, and WACZ export (SPEC section 6, issue 6).
+//! `verify-bundle`, and WACZ export (docs/evidence.md, issue 6).
 //!
 //! - [`tsp`]: RFC 3161 requests and the native check of a reply (what it checks is listed
 //!   there), on RustCrypto's strict DER types.
@@ -102,7 +102,7 @@ pub struct TsaOutcome {
     pub error: Option<String>,
 }
 
-/// `watch run`'s automatic timestamps (SPEC section 6): when TSAs are configured and the
+/// `watch run`'s automatic timestamps (docs/evidence.md): when TSAs are configured and the
 /// latest checkpoint has no token yet, ask for one at once after a post was found gone,
 /// otherwise at most every `[timestamp] interval` (counted from the newest stored token).
 /// `None` when nothing was due. The TSAs are asked through `fetcher`, the watcher's own.

@@ -1,7 +1,7 @@
 //! Reading web pages into a post: charset, JSON-LD, OpenGraph, Twitter cards, meta tags,
 //! readable main text, sanitised main HTML and the main images.
 //!
-//! Extraction order (see `notes/platforms.md` section 8): JSON-LD (arrays and `@graph`
+//! Extraction order (summarised in docs/platforms.md): JSON-LD (arrays and `@graph`
 //! included) first, then OpenGraph, then Twitter cards, then `<meta>`, `<title>`,
 //! `<link rel=canonical>`, `<time>` and `<html lang>`. Pages are often broken (unescaped
 //! quotes in `og:title`, invalid JSON-LD): every reader here is lenient and never panics.

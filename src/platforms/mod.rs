@@ -268,7 +268,7 @@ pub enum Job {
 }
 
 pub trait Platform: Sync {
-    /// `weibo`, `web`, ... (SPEC section 1).
+    /// `weibo`, `web`, ... (docs/platforms.md).
     fn name(&self) -> &'static str;
     /// The platform's main hosts (for `[platforms.NAME] base_url`).
     fn hosts(&self) -> &'static [&'static str];

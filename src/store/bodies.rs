@@ -1,4 +1,4 @@
-//! The bodies of the records samizdat writes itself (SPEC section 3): the post
+//! The bodies of the records samizdat writes itself (docs/archive.md): the post
 //! `resource` record a capture ends with, the check records and watchlist records the
 //! watcher writes. Writers build them here ([`PostRecord::to_record`] and friends), the
 //! index derives its rows from them (`store::index`), `verify-bundle` replays them: one
@@ -26,7 +26,7 @@ pub struct PostRecord {
     pub record_ids: Vec<String>,
 }
 
-/// The body of a check record (`application/vnd.samizdat.check+json`, SPEC section 4).
+/// The body of a check record (`application/vnd.samizdat.check+json`, docs/states.md).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CheckRecord {
     /// Format marker, `check/1`.
@@ -121,7 +121,7 @@ impl PostRecord {
         }
     }
 
-    /// The `resource` record (SPEC section 3), `WARC-Concurrent-To` each response the
+    /// The `resource` record (docs/archive.md), `WARC-Concurrent-To` each response the
     /// post was read from.
     pub fn to_record(&self, responses: &[String], date: &str) -> Record {
         let fields = responses

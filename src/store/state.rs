@@ -1,4 +1,4 @@
-//! The post state machine of SPEC section 4, pure: what a post's state and its facts
+//! The post state machine of docs/states.md, pure: what a post's state and its facts
 //! (cause, the platform's words, `last_seen_live`, `first_seen_gone`) become after one
 //! more capture or check.
 //!
@@ -17,7 +17,7 @@
 
 use crate::model::{Cause, Outcome};
 
-/// A post's state (the `state` of SPEC section 5).
+/// A post's state (the `state` of docs/post.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
@@ -428,7 +428,7 @@ mod tests {
         assert_eq!(State::parse("censored"), None);
     }
 
-    /// Every transition of the states table (SPEC section 4), from every state, for
+    /// Every transition of the states table (docs/states.md), from every state, for
     /// every outcome, with the previous definite check agreeing, disagreeing or absent,
     /// against the table's rules written out independently here.
     #[test]

@@ -4,7 +4,7 @@
 //! evidence bundles and WACZ exports, `watch status`) gets these from
 //! [`Index`](super::index::Index) instead of indexing `serde_json::Value`s, so a field
 //! has one name and one type everywhere. Serialised, they are the JSON of `--json` and of
-//! the API (SPEC section 5): field order here is the order in that JSON, which tests
+//! the API (docs/post.md): field order here is the order in that JSON, which tests
 //! compare byte for byte.
 
 use super::state::{Event, State};
@@ -12,7 +12,7 @@ use crate::model::{Author, Cause, Outcome, Post};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// One post with its whole history: the SPEC section 5 object (`show --json`,
+/// One post with its whole history: the docs/post.md object (`show --json`,
 /// `GET /api/posts/{id}`, a bundle's `post.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PostView {
@@ -80,7 +80,7 @@ pub struct CaptureView {
     pub leaf_indexes: Vec<u64>,
 }
 
-/// One check of a post (SPEC section 4).
+/// One check of a post (docs/states.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckView {
     pub at: String,

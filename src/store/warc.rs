@@ -2,7 +2,7 @@
 //!
 //! Written by hand on flate2 rather than with the `warc` crate: that crate keeps fields
 //! in a HashMap (order lost), wraps a whole file in one gzip stream (no per-record
-//! offsets) and writes WARC/1.0 (see notes/crates.md). What we need is small: ordered
+//! offsets) and writes WARC/1.0. What we need is small: ordered
 //! fields, `sha256:` digests, one member per record, and a reader that reports each
 //! member's compressed offset and length.
 

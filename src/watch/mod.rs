@@ -1,4 +1,4 @@
-//! `watch`: the watchlist and the monitor (SPEC section 4).
+//! `watch`: the watchlist and the monitor (docs/states.md).
 //!
 //! Everything the watcher decides is written as records: watchlist changes and account
 //! polls as `application/vnd.samizdat.watch+json`, every post check as

@@ -1,6 +1,6 @@
 //! A throwaway RFC 3161 time-stamp authority: a CA and a TSA certificate (critical
 //! timeStamping EKU) made with `openssl`, and a loopback HTTP server that answers each
-//! POSTed query with `openssl ts -reply` (the `openssl ts` recipe).
+//! POSTed query with `openssl ts -reply`.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

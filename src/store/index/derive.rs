@@ -92,7 +92,7 @@ fn apply(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Ap
     }
 }
 
-/// A check: one row in `checks`, and the post's state per SPEC section 4, as
+/// A check: one row in `checks`, and the post's state per docs/states.md, as
 /// [`state::after_check`] derives it (the same function `verify-bundle` replays).
 fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
     let c: CheckRecord = serde_json::from_slice(&rec.block)

@@ -163,7 +163,7 @@ impl Index {
         })
     }
 
-    /// One post with its whole history (the SPEC section 5 object), without its URL
+    /// One post with its whole history (the docs/post.md object), without its URL
     /// conflicts (see [`Index::url_conflicts`]).
     pub fn post_view(&self, id: &str) -> Result<Option<PostView>> {
         // json, state, cause, message, last_seen_live, first_seen_gone
@@ -657,7 +657,7 @@ impl Index {
 
 impl Index {
     /// Posts in the archive that repost `post_id` (id and URL), newest capture first.
-    /// Weibo shows why a post is gone only inside its reposts (notes 1.6, step 3).
+    /// Weibo shows why a post is gone only inside its reposts (see `platforms/weibo`).
     pub fn reposts_of(&self, post_id: &str) -> Result<Vec<(String, String)>> {
         let mut st = self
             .conn
