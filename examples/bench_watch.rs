@@ -455,7 +455,10 @@ fn seed(root: &Path, fx: &Fixture, concurrency: usize) {
     let mut failed = 0u64;
     let results = rt.block_on(capture::capture_all(
         urls.clone(),
-        &CaptureOptions { no_media: true },
+        &CaptureOptions {
+            no_media: true,
+            ..Default::default()
+        },
         fetcher,
         writer,
         concurrency,

@@ -70,15 +70,6 @@ impl Error {
             source,
         }
     }
-
-    /// The process exit code this error maps to (docs/cli.md).
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Config { .. } | Error::Usage(_) | Error::BadUrl { .. } => 2,
-            Error::Damage(_) => 3,
-            _ => 1,
-        }
-    }
 }
 
 /// Attach a path to `std::io::Result`s.

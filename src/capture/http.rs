@@ -25,13 +25,7 @@ use url::Url;
 /// smaller; a page cut here is still archived whole, only its reading is partial.
 pub const MAX_DECODED_BYTES: usize = 8 << 20;
 
-/// Request and response headers whose values are secrets: stored redacted.
-pub fn is_secret_header(name: &str) -> bool {
-    matches!(
-        name.to_ascii_lowercase().as_str(),
-        "cookie" | "authorization" | "proxy-authorization" | "set-cookie" | "x-xsrf-token"
-    )
-}
+pub use crate::config::is_secret_header;
 
 /// `<redacted sha256:…>`: lets two captures be compared without keeping the secret.
 pub fn redact(value: &[u8]) -> String {
@@ -237,6 +231,9 @@ pub struct Fetcher {
     in_flight: Arc<tokio::sync::Semaphore>,
     /// Block digests of the TLS certificates this process has written a record for.
     certs_written: Arc<Mutex<HashSet<String>>>,
+    /// Dates each exchange: the moment the host's turn came, or a fixed clock's instant
+    /// (`SAMIZDAT_NOW`), so that every record of a run under a fixed clock carries it.
+    clock: crate::clock::Clock,
 }
 
 impl Fetcher {
@@ -278,7 +275,14 @@ impl Fetcher {
             politeness: self.politeness.clone(),
             in_flight: self.in_flight.clone(),
             certs_written: self.certs_written.clone(),
+            clock: self.clock,
         }
+    }
+
+    /// This fetcher, dating its exchanges by `clock` (see the field).
+    pub fn with_clock(mut self, clock: crate::clock::Clock) -> Fetcher {
+        self.clock = clock;
+        self
     }
 
     fn build(
@@ -383,6 +387,7 @@ impl Fetcher {
             politeness: Arc::default(),
             in_flight: Arc::new(tokio::sync::Semaphore::new(h.concurrency.max(1))),
             certs_written: Arc::default(),
+            clock: crate::clock::Clock::System,
         })
     }
 
@@ -640,7 +645,12 @@ impl Fetcher {
             Ok(c) => c,
             Err(e) => return Err((vec![], e)),
         };
-        let granted = self.politeness.wait(&host, self.delay_for(&host)).await;
+        let turn = self.politeness.wait(&host, self.delay_for(&host)).await;
+        let granted = if self.clock.is_fixed() {
+            self.clock.now()
+        } else {
+            turn
+        };
         // Held for this one exchange (request, answer, body), not across retries' waits.
         // Taken after the host's turn, so tasks sleeping for politeness hold no slot and
         // one slow host cannot starve the others.

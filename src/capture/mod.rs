@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::model::{Media, Outcome, Post};
 use crate::platforms::{self, Fetched, Finding, Job, PlanContext, Request, Step, Target};
 use crate::store::index::PostRecord;
-use crate::store::warc::{self, Record, kind};
+use crate::store::warc::{Record, kind};
 use futures_util::StreamExt;
 use serde::Serialize;
 use std::sync::Arc;
@@ -50,6 +50,8 @@ const ACCOUNT_NOT_POST: &str =
 pub struct CaptureOptions {
     /// Skip pictures and videos.
     pub no_media: bool,
+    /// What "now" is for the plans (relative dates) and the post record's date.
+    pub clock: crate::clock::Clock,
 }
 
 /// What became of one URL.
@@ -171,7 +173,7 @@ async fn capture_limited(
             return finish_failed(input, ACCOUNT_NOT_POST.into(), records, writer, &mut slot).await;
         }
         let ctx = PlanContext {
-            now: crate::watch::now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
+            now: opts.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
             settings: fetcher.platform_settings(platform.name()),
         };
         let finding = match &target {
@@ -241,13 +243,7 @@ async fn capture_limited(
                 );
             }
             crate::extract::bound_post(&mut post);
-            let rec = post_record(
-                &post,
-                input,
-                &records,
-                &responses,
-                &warc::warc_date(crate::watch::now()),
-            );
+            let rec = post_record(&post, input, &records, &responses, &opts.clock.warc_date());
             records.push(rec);
             // A body cut at the size limit is kept, marked, and reported: never silently cut.
             let cut: Vec<String> = records

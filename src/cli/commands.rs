@@ -45,12 +45,15 @@ pub fn capture(
         ));
     }
     let config = load_config(s)?;
-    let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?);
+    let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?.with_clock(s.clock));
     let concurrency = config.http.concurrency;
     let archive = Archive::open(&s.archive, config)?.with_clock(s.clock);
     let (writer, handle) = Writer::start(archive);
     let bar = progress_bar(s, urls.len() as u64, "capturing");
-    let opts = CaptureOptions { no_media };
+    let opts = CaptureOptions {
+        no_media,
+        clock: s.clock,
+    };
     let results = s.runtime()?.block_on(capture::capture_all(
         urls,
         &opts,
@@ -85,6 +88,7 @@ pub fn capture(
 pub fn timestamp_after_capture(s: &Settings, code: u8) -> Result<u8> {
     let config = load_config(s)?;
     let asked = Fetcher::new(&config, &s.config_path).and_then(|fetcher| {
+        let fetcher = fetcher.with_clock(s.clock);
         s.runtime()?.block_on(samizdat::evidence::timestamp_latest(
             &s.archive,
             &config,
@@ -115,7 +119,7 @@ pub fn timestamp_after_capture(s: &Settings, code: u8) -> Result<u8> {
 /// `samizdat timestamp`.
 pub fn timestamp(s: &Settings) -> Result<u8> {
     let config = load_config(s)?;
-    let fetcher = Fetcher::new(&config, &s.config_path)?;
+    let fetcher = Fetcher::new(&config, &s.config_path)?.with_clock(s.clock);
     let t = s
         .runtime()?
         .block_on(samizdat::evidence::timestamp_archive(

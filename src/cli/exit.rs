@@ -63,14 +63,13 @@ mod tests {
         );
         assert_eq!(for_error(&Error::Damage("d".into())), DAMAGE);
         assert_eq!(for_error(&Error::NotFound("n".into())), FAILED);
-        // The library's own idea agrees (until it is retired in favour of this map).
-        for e in [
-            Error::Usage("x".into()),
-            Error::Damage("d".into()),
-            Error::NotFound("n".into()),
-        ] {
-            assert_eq!(for_error(&e) as i32, e.exit_code());
-        }
+        assert_eq!(
+            for_error(&Error::BadUrl {
+                url: "x".into(),
+                message: "m".into()
+            }),
+            USAGE
+        );
     }
 
     #[test]

@@ -464,50 +464,46 @@ pub fn event(s: &Settings, e: &Event<'_>, failed: &mut usize) {
     }
 }
 
-/// `watch status`: the status value, in words (it is a JSON value already).
-pub fn watch_status(v: &Value) -> Vec<Line> {
+/// `watch status`, in words.
+pub fn watch_status(v: &samizdat::store::views::WatchStatus) -> Vec<Line> {
+    let c = &v.counts;
     let mut out = vec![Line::Err("posts by state:".into())];
-    for (k, n) in v["posts_by_state"].as_object().into_iter().flatten() {
+    for (k, n) in &c.posts_by_state {
         out.push(Line::Err(format!("  {k}: {n}")));
     }
     out.push(Line::Err(format!(
         "due now: {} posts, {} accounts",
-        v["due"]["posts"], v["due"]["accounts"]
+        c.due.posts, c.due.accounts
     )));
-    let b = &v["next_batch"];
+    let b = &v.next_batch;
     out.push(Line::Err(format!(
         "a batch now would run {} and leave {} for later ({} hosts backing off, {} over the per-host budget of {}, {} over the batch of {})",
-        b["would_run"],
-        b["backing_off"].as_u64().unwrap_or(0)
-            + b["over_host_budget"].as_u64().unwrap_or(0)
-            + b["over_batch"].as_u64().unwrap_or(0),
-        b["backing_off"],
-        b["over_host_budget"],
-        b["host_budget"],
-        b["over_batch"],
-        b["batch"]
+        b.would_run,
+        b.backing_off + b.over_host_budget + b.over_batch,
+        b.backing_off,
+        b.over_host_budget,
+        b.host_budget,
+        b.over_batch,
+        b.batch
     )));
-    for h in v["hosts"].as_array().into_iter().flatten() {
-        if h["failures_in_a_row"].as_u64().unwrap_or(0) == 0 {
-            continue;
-        }
+    for h in v.hosts.iter().filter(|h| h.failures_in_a_row > 0) {
         out.push(Line::Err(format!(
             "host {}: {} failures in a row, last at {}: {}{}",
-            h["host"].as_str().unwrap_or("?"),
-            h["failures_in_a_row"],
-            h["last_failure"].as_str().unwrap_or("?"),
-            h["last_error"].as_str().unwrap_or(""),
-            h["backing_off_until"]
-                .as_str()
+            h.host,
+            h.failures_in_a_row,
+            h.last_failure.as_deref().unwrap_or("?"),
+            h.last_error.as_deref().unwrap_or(""),
+            h.backing_off_until
+                .as_deref()
                 .map(|u| format!("; left alone until {u}"))
                 .unwrap_or_default()
         )));
     }
-    for (h, e) in v["last_error_per_host"].as_object().into_iter().flatten() {
+    for (h, e) in &c.last_error_per_host {
         out.push(Line::Err(format!(
             "last error {h} at {}: {}",
-            e["at"].as_str().unwrap_or("?"),
-            e["message"].as_str().unwrap_or("")
+            e.at,
+            e.message.as_deref().unwrap_or("")
         )));
     }
     out

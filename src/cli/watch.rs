@@ -23,7 +23,7 @@ pub fn run(s: &mut Settings, cmd: WatchCommand) -> Result<u8> {
         _ => None,
     };
     let config = load_config(s)?;
-    let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?);
+    let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?.with_clock(s.clock));
     let archive = Archive::open(&s.archive, config.clone())?.with_clock(s.clock);
     let (writer, handle) = Writer::start(archive);
     let w =
@@ -122,9 +122,9 @@ fn list(s: &Settings) -> Result<u8> {
 fn status(s: &Settings) -> Result<u8> {
     let ix = open_index(s)?;
     let config = load_config(s)?;
-    let v = samizdat::watch::status(&ix, &config, &s.clock)?;
+    let v = samizdat::watch::watch_status(&ix, &config, &s.clock)?;
     if s.json {
-        print_json(&v);
+        print_json(&render::to_json(&v));
     } else {
         print_lines(s, &render::watch_status(&v));
     }

@@ -257,22 +257,33 @@ impl Watcher {
             let Finding::Post(p) = run.finding else {
                 continue;
             };
-            let Some(st) = p.extra.get("original_state") else {
+            // What the platform reader found about the original (Weibo's `original_state`).
+            #[derive(serde::Deserialize)]
+            struct OriginalState {
+                outcome: Option<String>,
+                cause: Option<String>,
+                message: Option<String>,
+            }
+            let Some(Ok(st)) = p
+                .extra
+                .get("original_state")
+                .map(|v| serde_json::from_value::<OriginalState>(v.clone()))
+            else {
                 continue;
             };
-            let outcome = match st["outcome"].as_str() {
+            let outcome = match st.outcome.as_deref() {
                 Some("deleted") => Outcome::Deleted,
                 Some("restricted") => Outcome::Restricted,
                 Some("account_gone") => Outcome::AccountGone,
                 _ => continue,
             };
-            let cause = match st["cause"].as_str() {
+            let cause = match st.cause.as_deref() {
                 Some("author") => Some(crate::model::Cause::Author),
                 Some("platform") => Some(crate::model::Cause::Platform),
                 Some("unknown") => Some(crate::model::Cause::Unknown),
                 _ => None,
             };
-            let message = st["message"].as_str().map(str::to_string);
+            let message = st.message;
             return Some((
                 crate::model::Gone {
                     outcome,

@@ -30,7 +30,7 @@ pub mod schedule;
 
 pub use monitor::{Event, Monitor};
 
-pub use schedule::{next_check, now};
+pub use schedule::next_check;
 
 use crate::capture::{self, CaptureOptions, Fetcher, Writer};
 use crate::clock::Clock;
@@ -450,7 +450,10 @@ impl Watcher {
             let urls = missing.iter().map(|(u, _)| u.clone()).collect();
             let results = capture::capture_all(
                 urls,
-                &CaptureOptions::default(),
+                &CaptureOptions {
+                    clock: self.clock,
+                    ..CaptureOptions::default()
+                },
                 self.fetcher_for(origin).clone(),
                 self.writer.clone(),
                 self.concurrency,
@@ -759,11 +762,6 @@ pub fn watch_status(ix: &Index, config: &Config, clock: &Clock) -> Result<WatchS
             batch: cfg.batch,
         },
     })
-}
-
-/// [`watch_status`] as JSON, for the command line's renderer.
-pub fn status(ix: &Index, config: &Config, clock: &Clock) -> Result<serde_json::Value> {
-    serde_json::to_value(watch_status(ix, config, clock)?).map_err(|e| Error::Log(e.to_string()))
 }
 
 fn check_record(c: &CheckRecord) -> Record {

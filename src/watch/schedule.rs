@@ -4,12 +4,6 @@ use crate::config::Watch as WatchConfig;
 use crate::store::index::WatchRow;
 use std::time::Duration;
 
-/// "Now" for callers that are not handed a [`crate::clock::Clock`] yet (`capture`):
-/// `SAMIZDAT_NOW` when set, else the system clock. The watcher uses its own clock.
-pub fn now() -> jiff::Timestamp {
-    crate::clock::Clock::from_env_or_system().now()
-}
-
 pub(crate) fn ts(s: &str) -> Option<jiff::Timestamp> {
     s.parse().ok()
 }

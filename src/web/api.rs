@@ -240,7 +240,17 @@ pub(super) async fn api_capture(
             true,
         ));
     };
-    let r = capture::capture_one(&req.url, &CaptureOptions::default(), &fetcher, &writer).await;
+    let r = capture::capture_one(
+        &req.url,
+        // The clock the command line would use (`SAMIZDAT_NOW`, else the system's).
+        &CaptureOptions {
+            clock: crate::clock::Clock::from_env_or_system(),
+            ..CaptureOptions::default()
+        },
+        &fetcher,
+        &writer,
+    )
+    .await;
     let mut watched = None;
     if req.watch {
         // Watched like `samizdat watch add`, through the same SSRF-guarded fetcher, and

@@ -145,7 +145,10 @@ pub async fn serve(
         }
     };
     let fetcher = match token {
-        Some(_) => Some(Arc::new(Fetcher::for_api(&config, &config_path)?)),
+        Some(_) => Some(Arc::new(
+            Fetcher::for_api(&config, &config_path)?
+                .with_clock(crate::clock::Clock::from_env_or_system()),
+        )),
         None => None,
     };
     let limits = server::Limits::of(&config.serve);
