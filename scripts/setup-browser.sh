@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # setup-browser.sh — install headless Chromium and CJK fonts for the browser tests
-# (tests/web.rs), via apt, only when missing. Idempotent.
+# (tests/it/web.rs), via apt, only when missing. Idempotent.
 set -euo pipefail
 log() { echo "[setup-browser] $*"; }
 need=()

@@ -2,12 +2,12 @@
 # test.sh — THE test command of samizdat (README, and what .ci/run executes).
 #
 # 1. installs/validates the independent verifiers (scripts/setup-validators.sh),
-# 2. exports SAMIZDAT_VENV so tests/common finds warcio, cdxj-indexer, wacz and pywb,
+# 2. exports SAMIZDAT_VENV so tests/it/common finds warcio, cdxj-indexer, wacz and pywb,
 # 3. runs every test target of the workspace with cargo test,
 # 4. without arguments, runs each fuzz target for a bounded time (scripts/fuzz.sh),
 # exiting non-zero if either failed.
 #
-# Arguments, if any, replace `--workspace --all-targets`, e.g. scripts/test.sh --test infra_selftest
+# Arguments, if any, replace `--workspace --all-targets`, e.g. scripts/test.sh --test it infra_selftest::
 # No test may skip: a missing validator makes the tests that need it fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -5,12 +5,21 @@
 //!
 //! - [`model`]: the vocabulary: post, media, outcome, cause (docs/states.md, docs/post.md).
 //! - [`platforms`]: one file per platform (and `feed` for RSS, Atom and JSON Feed);
-//!   recognise URLs, plan requests, read responses. No I/O.
+//!   recognise URLs, plan requests, read responses. No I/O. Shared helpers in
+//!   `platforms::kit`; `platforms::testing` drives any plan over a fixture folder's
+//!   manifest (see CONTRIBUTING.md). `extract` reads generic pages and never imports
+//!   `platforms`.
 //! - [`capture`]: runs platform plans over HTTP, records every exchange, fetches media.
-//!   Per-host politeness and the process-wide cap on exchanges in flight live in
-//!   `capture::http::Fetcher`; concurrent captures with group commit in `capture_all`.
-//! - [`store`]: the archive folder: WARC files (`store::warc`), the SQLite index
-//!   (`store::index`), the archive-wide append lock and crash recovery (`store::archive`).
+//!   `capture::http::Fetcher` is the one HTTP client of the process (captures, checks,
+//!   polls and the RFC 3161 queries): per-host politeness, the cap on exchanges in
+//!   flight, proxy and CA settings; concurrent captures in `capture_all`.
+//! - [`store`]: the archive folder: WARC files (`store::warc`, read by id through
+//!   `store::files::WarcFiles` and `store::record_stream` with digest and leaf checks), the
+//!   SQLite index (`store::index`: schema, numbered migrations, queries, derivation), the
+//!   typed read model (`store::views`: what `show`, `list`, the API and bundles present),
+//!   the bodies of samizdat's own records (`store::bodies`), the one writer thread with
+//!   group commit (`store::writer`), the archive-wide append lock and crash recovery
+//!   (`store::archive`).
 //! - [`log`]: RFC 6962 Merkle maths (`log::merkle`, no I/O), the stored tree hashes
 //!   (`log::hashes`), C2SP signed notes and checkpoints (`log::note`).
 //! - [`evidence`]: RFC 3161 timestamps over checkpoints, evidence bundles and
@@ -22,9 +31,10 @@
 //!   blocking pool; states are derived by `store::state` (pure; the index and
 //!   `verify-bundle` both use it).
 //! - [`verify`]: re-hash everything and name what is damaged.
-//! - [`web`]: `samizdat serve` (pages, JSON API, the public log, API captures behind a
-//!   bearer token and the SSRF guard) and `samizdat search` (`store::search`: FTS5 with
-//!   CJK unigrams and bigrams).
+//! - [`web`]: `samizdat serve` (`web::state`, `pages`, `api`, `log`, `raw`: pages, JSON
+//!   API, the public log, raw records, API captures behind a bearer token and the SSRF
+//!   guard; the server takes its listener and a shutdown future) and search
+//!   (`store::search`: FTS5 with CJK unigrams and bigrams).
 //! - [`config`]: `samizdat.toml`, validated once into settings (durations as `Duration`).
 //! - [`clock`]: the one [`clock::Clock`] (system, or fixed by `SAMIZDAT_NOW`) handed to
 //!   everything that reads the time.

@@ -6,7 +6,7 @@
 //! test wraps a real object in an envelope (a Reddit thing from `/api/info` served as a
 //! `comments/<id>.json` answer, a Bluesky postView served as a thread) it says so.
 
-mod common;
+use crate::common;
 
 use common::*;
 use samizdat::model::{Cause, Gone, MediaKind, Outcome, Post};

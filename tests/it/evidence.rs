@@ -3,9 +3,8 @@
 //! `verify-bundle` (with each kind of tampering), and WACZ export checked by
 //! `wacz validate` and pywb.
 
-mod common;
-#[path = "common/tsa_more.rs"]
-mod tsa_more;
+use crate::common;
+use crate::common::tsa_more;
 
 use common::tsa::*;
 use common::*;

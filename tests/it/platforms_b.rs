@@ -2,7 +2,7 @@
 //! deletion / wall marker, and CLI captures against the loopback server reached through
 //! `[http.hosts]`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use samizdat::model::{Cause, MediaKind, Outcome, Post};

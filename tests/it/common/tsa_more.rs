@@ -1,8 +1,7 @@
 //! More for the TSA tests: a TSA that signs with RSASSA-PSS, a loopback HTTP proxy that
-#![allow(dead_code)]
 //! records what it carries, and a DER re-encoder that writes chosen lengths in a
-//! non-minimal form. Included by path from the test files that use it (next to
-//! `common`, whose `mod.rs` it leaves alone).
+//! non-minimal form.
+#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -3,7 +3,7 @@
 //! bearer-token captures; SSRF refusals (direct, through a redirect, a media URL);
 //! hostile post HTML; and headless Chromium reading the pages.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! binary (and the real `serve` for the proof endpoints) on an archive made by real
 //! captures from a loopback server, then damaged on disk.
 
-mod common;
+use crate::common;
 
 use common::serve::Serve;
 use common::*;

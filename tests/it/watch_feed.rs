@@ -2,7 +2,7 @@
 //! (`[http.hosts]` sends blog.example to it) whose feed lists pages on the same host; the
 //! feed changes between runs with `srv.route`, and the clock moves with `SAMIZDAT_NOW`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

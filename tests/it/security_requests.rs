@@ -6,7 +6,7 @@
 //! A "secret" loopback server stands for an internal service; it counts every request it gets,
 //! and each test asserts it got none and that nothing of it was published.
 
-mod common;
+use crate::common;
 
 use common::serve::Serve;
 use common::*;

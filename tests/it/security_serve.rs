@@ -6,7 +6,7 @@
 //! RSS stays under 512 MB; a 20,000-character search query refused with a 400 naming
 //! the limit.
 
-mod common;
+use crate::common;
 
 use common::serve::Serve;
 use common::*;

@@ -6,7 +6,7 @@
 //! author's screen name, the date, the pictures listed in `pics`), never values copied
 //! from samizdat's own output.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! `verify-bundle`. A real bundle is made from a real capture and a real check (fixture
 //! server, local TSA on `openssl ts`), then forged the ways the red team did.
 
-mod common;
+use crate::common;
 
 use common::tsa::*;
 use common::*;

@@ -2,7 +2,7 @@
 //! library, then damaged on disk; `samizdat verify` must name each kind of damage and exit 3,
 //! and crash debris must be told apart from damage.
 
-mod common;
+use crate::common;
 
 use samizdat::config::Config;
 use samizdat::store::archive::{Archive, layout};

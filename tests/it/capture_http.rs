@@ -2,7 +2,7 @@
 //! what is stored, how it is stored, and what happens on bad input. Every WARC written
 //! here is checked with warcio and cdxj-indexer.
 
-mod common;
+use crate::common;
 
 use common::*;
 use samizdat::store::warc::{self, Record};

@@ -1,11 +1,11 @@
-//! Self-test of the test infrastructure in `tests/common`: every built-in route of the
+//! Self-test of the test infrastructure in `tests/it/common`: every built-in route of the
 //! loopback `TestServer` behaves as documented, the TLS server is trusted only with its CA,
 //! and the independent validators (warcio, cdxj-indexer, pywb) accept a hand-written valid
 //! WARC, reject a tampered copy and replay it byte for byte.
 //!
 //! reqwest is built without automatic decompression, so bodies are checked as raw bytes.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -23,6 +23,7 @@
 pub mod archive;
 pub mod client;
 pub mod fixtures;
+pub mod tsa_more;
 pub mod process;
 pub mod serve;
 pub mod servers;

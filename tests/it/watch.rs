@@ -2,7 +2,7 @@
 //! (`[http.hosts]` sends mastodon.social to it), its answers change between runs with
 //! `srv.route`, and the clock moves with `SAMIZDAT_NOW`, so nothing sleeps.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{Value, json};

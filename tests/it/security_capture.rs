@@ -6,7 +6,7 @@
 //! whole (its digest is the one of what was sent), the post record saying what was
 //! bounded, `verify` clean and `show` working.
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use common::*;

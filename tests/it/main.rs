@@ -1,0 +1,25 @@
+//! The integration tests: one binary with a module per room, so the library and the
+//! shared helpers (`common`, split by purpose) are compiled and linked once, not once per
+//! test file. Run one room with `cargo test --test it ROOM::` (e.g. `watch::`).
+
+mod common;
+
+mod archive_integrity;
+mod capture_http;
+mod evidence;
+mod extract_pages;
+mod feed_platform;
+mod infra_selftest;
+mod log_vectors;
+mod platforms_a;
+mod platforms_b;
+mod security_capture;
+mod security_evidence;
+mod security_recovery;
+mod security_requests;
+mod security_serve;
+mod watch;
+mod watch_feed;
+mod web;
+mod weibo_cli;
+mod weibo_platform;
