@@ -42,6 +42,24 @@ pub struct Ctx {
     pub quiet: bool,
 }
 
+/// The archive's index, or the error that says there is no archive at `root` (export's
+/// first step, for bundles and WACZ alike).
+pub(crate) fn open_index(root: &Path) -> Result<crate::store::index::Index> {
+    if !archive::exists(root) {
+        return Err(Error::Archive {
+            path: root.to_path_buf(),
+            message: "no archive here: run `samizdat init` or pass --archive DIR".into(),
+        });
+    }
+    crate::store::index::Index::open(&root.join(layout::INDEX), false)
+}
+
+/// The modification time of every member samizdat writes into a zip (bundle or WACZ): a
+/// fixed one, so the same archive exports to the same bytes.
+pub(crate) fn zip_time() -> zip::DateTime {
+    zip::DateTime::default()
+}
+
 /// `log/checkpoints/<size:020>.tsr` for slot 1, `.<n>.tsr` for slot n > 1.
 pub fn tsr_path(root: &Path, size: u64, slot: usize) -> PathBuf {
     let dir = root.join(layout::CHECKPOINTS_DIR);

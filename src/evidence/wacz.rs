@@ -7,6 +7,7 @@
 //! selected leaf numbers.
 
 use super::Ctx;
+use super::check::Finding;
 use crate::error::{Error, IoContext, Result};
 use crate::store::archive::{self, layout};
 use crate::store::files::WarcFiles;
@@ -245,7 +246,7 @@ pub fn export_wacz_at(
     clock: &crate::clock::Clock,
 ) -> Result<WaczSummary> {
     let root = &ctx.archive;
-    let ix = super::bundle::open_index(root)?;
+    let ix = super::open_index(root)?;
     if !all && keys.is_empty() && query.is_none() {
         return Err(Error::Usage(
             "export --wacz: name posts, or give --query Q or --all".into(),
@@ -257,7 +258,7 @@ pub fn export_wacz_at(
     }
     let file = std::fs::File::create(out).at(out)?;
     let mut z = zip::ZipWriter::new(file);
-    let t = super::bundle::zip_time();
+    let t = super::zip_time();
     let stored = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .last_modified_time(t)
@@ -497,8 +498,7 @@ impl<R: Read> Read for HashingRead<R> {
 pub fn check_wacz<R: Read + std::io::Seek>(
     zip: &mut super::zipread::Zip<R>,
     facts: &mut super::check::Facts,
-) -> Vec<super::bundle::Finding> {
-    use super::bundle::Finding;
+) -> Vec<Finding> {
     let mut out: Vec<Finding> = vec![];
     let mut push = |file: &str, ok: bool, what: String| {
         out.push(Finding {
