@@ -308,7 +308,10 @@ fn check_bundle<R: Read + Seek>(
     if files.contains_key("log.vkey") {
         match &bundle_key {
             None => out.push(fail("log.vkey", "not a readable verifier key")),
-            Some(k) if files["log.vkey"] != format!("{}\n", k.to_vkey()).into_bytes() => {
+            Some(k)
+                if files.get("log.vkey").map(Vec::as_slice)
+                    != Some(format!("{}\n", k.to_vkey()).as_bytes()) =>
+            {
                 out.push(fail(
                     "log.vkey",
                     "is not exactly the key line samizdat writes (bytes added or changed)",
@@ -562,8 +565,9 @@ fn check_bundle<R: Read + Seek>(
     // Timestamps.
     let digest: [u8; 32] = Sha256::digest(&cp_bytes).into();
     let chain = tsp::pem_certs(&text("tsa-chain.pem").unwrap_or_default());
-    if files.contains_key("tsa-chain.pem")
-        && files["tsa-chain.pem"] != tsp::to_pem(&chain).into_bytes()
+    if files
+        .get("tsa-chain.pem")
+        .is_some_and(|b| *b != tsp::to_pem(&chain).into_bytes())
     {
         out.push(fail(
             "tsa-chain.pem",
