@@ -9,7 +9,10 @@
 //! - [`bundle`]: `export POST --bundle` and its renderings; the `verify-bundle` command.
 //! - [`check`]: what `verify-bundle` checks (bundle or WACZ), pure, bounded; over
 //!   [`zipread`] (bounded zip reading) and [`warcstream`] (records checked as they stream).
-//! - [`wacz`]: `export --wacz`.
+//! - [`wacz`]: `export --wacz`, and the WACZ half of `verify-bundle`.
+//! - this file also holds what bundle and WACZ export share (`open_index`, `zip_time`);
+//!   [`check::Finding`] is the report line both checks produce, so `wacz` and `bundle`
+//!   never import each other.
 //!
 //! Nothing here prints: each command returns what it did ([`Timestamped`], [`Exported`],
 //! [`check::Report`]) and the command line renders it and picks the exit code.
