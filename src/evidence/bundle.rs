@@ -8,10 +8,12 @@ use crate::error::{Error, IoContext, Result};
 use crate::log::hashes::HashStore;
 use crate::log::merkle::Hash;
 use crate::log::note::{Checkpoint, NoteVerifier, open_note};
+use crate::model::MediaKind;
 use crate::store::archive::{self, layout};
-use crate::store::index::{Index, RecordRow};
+use crate::store::index::RecordRow;
 use crate::store::record_stream::{NoSink, PayloadSha256, PayloadTo, stream_record};
-use serde_json::{Value, json};
+use crate::store::views::PostView;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -29,14 +31,26 @@ pub struct RecMeta {
     pub block_digest: Option<String>,
 }
 
-pub(crate) fn open_index(root: &Path) -> Result<Index> {
-    if !archive::exists(root) {
-        return Err(Error::Archive {
-            path: root.to_path_buf(),
-            message: "no archive here: run `samizdat init` or pass --archive DIR".into(),
-        });
-    }
-    Index::open(&root.join(layout::INDEX), false)
+/// `proofs.json`: where each record of the bundle sits in the log, under which checkpoint.
+/// Written by [`write_bundle`] and read back by `verify-bundle` through this one type, so
+/// the two cannot disagree on its shape (field order is the file's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proofs {
+    /// The size of the bundle's checkpoint, which every proof is against.
+    pub checkpoint_size: u64,
+    /// In leaf order.
+    pub leaves: Vec<LeafProof>,
+}
+
+/// One record's place in the log and its inclusion proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeafProof {
+    pub record_id: String,
+    pub leaf_index: u64,
+    /// Base64.
+    pub leaf_hash: String,
+    /// Base64 hashes, leaf to root.
+    pub proof: Vec<String>,
 }
 
 fn media_ext(mime: &str) -> &'static str {
@@ -52,29 +66,37 @@ fn media_ext(mime: &str) -> &'static str {
 }
 
 /// `media/<sha256><ext>` for every post media item with a digest, mapped to its record id.
-pub(crate) fn media_names(post: &Value) -> Vec<(String, String, Option<String>)> {
+pub(crate) fn media_names(post: &PostView) -> Vec<(String, String, Option<String>)> {
     let mut out = vec![];
     let mut seen = BTreeSet::new();
-    for m in post["media"].as_array().into_iter().flatten() {
-        if let Some(h) = m["sha256"]
-            .as_str()
+    for m in &post.post.media {
+        if let Some(h) = m
+            .sha256
+            .as_deref()
             .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
         {
             let name = format!(
                 "media/{}{}",
                 h.to_ascii_lowercase(),
-                media_ext(m["mime"].as_str().unwrap_or(""))
+                media_ext(m.mime.as_deref().unwrap_or(""))
             );
             if seen.insert(name.clone()) {
-                out.push((
-                    name,
-                    h.to_ascii_lowercase(),
-                    m["record_id"].as_str().map(str::to_string),
-                ));
+                out.push((name, h.to_ascii_lowercase(), m.record_id.clone()));
             }
         }
     }
     out
+}
+
+/// A media kind's name as post.json spells it.
+fn kind_name(k: MediaKind) -> &'static str {
+    match k {
+        MediaKind::Image => "image",
+        MediaKind::Video => "video",
+        MediaKind::Audio => "audio",
+        MediaKind::Gif => "gif",
+        MediaKind::File => "file",
+    }
 }
 
 fn esc(s: &str) -> String {
@@ -86,101 +108,91 @@ fn esc(s: &str) -> String {
 
 /// view.html: the post as a person reads it, then every capture, check and digest.
 pub fn render_view(
-    post: &Value,
+    view: &PostView,
     recs: &[RecMeta],
     checkpoint: &str,
     tokens: &[(String, std::result::Result<tsp::TokenInfo, String>)],
 ) -> String {
-    let s = |v: &Value| v.as_str().map(esc).unwrap_or_default();
+    let s = |v: Option<&str>| v.map(esc).unwrap_or_default();
+    let post = &view.post;
     let mut h = String::new();
     h.push_str("<!doctype html>\n<html><head><meta charset=\"utf-8\">\n");
     h.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'\">\n");
     h.push_str(&format!(
         "<title>{} — samizdat evidence</title>\n",
-        s(&post["id"])
+        esc(&post.id.0)
     ));
     h.push_str("<style>body{font-family:sans-serif;max-width:46em;margin:2em auto;padding:0 1em;line-height:1.5}\
 .post{border:1px solid #ccc;border-radius:6px;padding:1em}.meta{color:#555;font-size:.9em}\
 table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ddd;padding:.2em .4em;text-align:left;vertical-align:top}\
 code{word-break:break-all}img,video{max-width:100%}</style>\n</head><body>\n");
     h.push_str("<div class=\"post\">\n");
-    let author = post["author"]["name"]
-        .as_str()
-        .or(post["author"]["handle"].as_str())
+    let author = post
+        .author
+        .as_ref()
+        .and_then(|a| a.name.as_deref().or(a.handle.as_deref()))
         .unwrap_or("(unknown author)");
     h.push_str(&format!(
         "<p class=\"meta\"><b>{}</b> · {} · <a href=\"{}\">{}</a></p>\n",
         esc(author),
-        s(&post["created_at"]),
-        s(&post["url"]),
-        s(&post["url"])
+        s(post.created_at.as_deref()),
+        esc(&post.url),
+        esc(&post.url)
     ));
-    if let Some(t) = post["title"].as_str() {
+    if let Some(t) = &post.title {
         h.push_str(&format!("<h1>{}</h1>\n", esc(t)));
     }
-    for para in post["text"].as_str().unwrap_or("").split('\n') {
+    for para in post.text.as_deref().unwrap_or("").split('\n') {
         h.push_str(&format!("<p>{}</p>\n", esc(para)));
     }
-    for (name, _, _) in media_names(post) {
+    for (name, _, _) in media_names(view) {
         if name.ends_with(".mp4") {
             h.push_str(&format!("<p><video controls src=\"{name}\"></video></p>\n"));
         } else {
             h.push_str(&format!("<p><img alt=\"\" src=\"{name}\"></p>\n"));
         }
     }
-    for m in post["media"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["sha256"].is_null())
-    {
+    for m in post.media.iter().filter(|m| m.sha256.is_none()) {
         h.push_str(&format!(
             "<p class=\"meta\">[{} not stored: {}]</p>\n",
-            s(&m["kind"]),
-            s(&m["url"])
+            kind_name(m.kind),
+            esc(&m.url)
         ));
     }
     h.push_str(&format!(
         "<p class=\"meta\">state: <b>{}</b>{}</p>\n</div>\n",
-        s(&post["state"]),
-        post["cause"]
-            .as_str()
-            .map(|c| format!(" (cause {})", esc(c)))
+        view.state.as_str(),
+        view.cause
+            .map(|c| format!(" (cause {})", c.as_str()))
             .unwrap_or_default()
     ));
 
     h.push_str("<h2>Captures</h2>\n<table><tr><th>time (UTC)</th><th>records</th><th>leaf indexes</th></tr>\n");
-    for c in post["captures"].as_array().into_iter().flatten() {
-        let ids: Vec<String> = c["record_ids"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|x| esc(x.as_str().unwrap_or("")))
-            .collect();
-        let leaves: Vec<String> = c["leaf_indexes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|x| x.to_string())
-            .collect();
+    for c in &view.captures {
+        let ids: Vec<String> = c.record_ids.iter().map(|x| esc(x)).collect();
+        let leaves: Vec<String> = c.leaf_indexes.iter().map(u64::to_string).collect();
         h.push_str(&format!(
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>\n",
-            s(&c["at"]),
+            esc(&c.at),
             ids.join("<br>"),
             leaves.join(", ")
         ));
     }
     h.push_str("</table>\n<h2>Checks</h2>\n");
-    let checks = post["checks"].as_array().cloned().unwrap_or_default();
-    if checks.is_empty() {
+    if view.checks.is_empty() {
         h.push_str(
             "<p>No later checks are recorded: the post was captured, not yet re-checked.</p>\n",
         );
     } else {
         h.push_str("<table><tr><th>time (UTC)</th><th>outcome</th><th>cause</th><th>HTTP</th><th>message</th><th>record</th></tr>\n");
-        for c in &checks {
+        for c in &view.checks {
+            // An absent HTTP status reads `null`, as the JSON value it was rendered from.
+            let status = c
+                .http_status
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "null".into());
             h.push_str(&format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>\n",
-                s(&c["at"]), s(&c["outcome"]), s(&c["cause"]), c["http_status"], s(&c["message"]), s(&c["record_id"])));
+                esc(&c.at), c.outcome.as_str(), s(c.cause.map(|x| x.as_str())), status, s(c.message.as_deref()), esc(&c.record_id)));
         }
         h.push_str("</table>\n");
     }
@@ -314,7 +326,7 @@ pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<super::Exported
 /// Writes the evidence bundle of the post `key` names to `out`.
 pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
     let root = &ctx.archive;
-    let ix = open_index(root)?;
+    let ix = super::open_index(root)?;
     let id = ix.resolve_post(key)?;
     let view = ix
         .post_view(&id)?
@@ -323,8 +335,8 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
     // Every record the post, its captures and checks rest on (a check: its own record,
     // the exchanges it made and, edited, its new post record), plus their files' warcinfo.
     let ids: BTreeSet<String> = view.evidence_ids().map(str::to_string).collect();
-    // post.json, and what view.html is rendered from: the same object `verify-bundle`
-    // reads back (it renders the view again from the bundle's post.json).
+    // post.json: the view as JSON, which `verify-bundle` reads back into a `PostView` and
+    // derives again from the records (view.html is rendered from the view itself).
     let post = serde_json::to_value(&view).map_err(|e| Error::Log(e.to_string()))?;
     let mut rows: BTreeMap<u64, RecordRow> = BTreeMap::new();
     for rid in &ids {
@@ -423,10 +435,10 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
     let mut z = zip::ZipWriter::new(file);
     let deflate = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
-        .last_modified_time(zip_time());
+        .last_modified_time(super::zip_time());
     let stored = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
-        .last_modified_time(zip_time())
+        .last_modified_time(super::zip_time())
         .large_file(true);
     let zerr = |e: zip::result::ZipError| Error::io(out, std::io::Error::other(e));
 
@@ -435,7 +447,7 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
     let mut metas = vec![];
     let mut leaves = vec![];
     let mut payload_sha: BTreeMap<String, String> = BTreeMap::new();
-    let media = media_names(&post);
+    let media = media_names(&view);
     let media_ids: BTreeSet<String> = media.iter().filter_map(|m| m.2.clone()).collect();
     z.start_file("records.warc.gz", stored).map_err(zerr)?;
     for row in rows.values() {
@@ -448,8 +460,12 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
         }
         // Checked against the signed checkpoint: a damaged cache is refused, never exported.
         let proof = hashes.checked_inclusion(row.leaf, cp.size, &cp)?.proof;
-        leaves.push(json!({"record_id": row.id, "leaf_index": row.leaf, "leaf_hash": Hash(row.leaf_hash).to_base64(),
-            "proof": proof.iter().map(|h| h.to_base64()).collect::<Vec<_>>()}));
+        leaves.push(LeafProof {
+            record_id: row.id.clone(),
+            leaf_index: row.leaf,
+            leaf_hash: Hash(row.leaf_hash).to_base64(),
+            proof: proof.iter().map(|h| h.to_base64()).collect(),
+        });
         metas.push(RecMeta {
             id: row.id.clone(),
             leaf: row.leaf,
@@ -464,7 +480,7 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
     z.write_all(render_readme(&id, &vkey, cp.size, &tsr_names).as_bytes())
         .at(out)?;
     z.start_file("view.html", deflate).map_err(zerr)?;
-    z.write_all(render_view(&post, &metas, &cp_text, &tokens).as_bytes())
+    z.write_all(render_view(&view, &metas, &cp_text, &tokens).as_bytes())
         .at(out)?;
     let by_id: BTreeMap<&str, &RecordRow> = rows.values().map(|r| (r.id.as_str(), r)).collect();
     for (name, sha, rid) in &media {
@@ -481,17 +497,21 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
         stream_record(root, row, &mut std::io::sink(), &mut PayloadTo(&mut z, out))?;
     }
     z.start_file("post.json", deflate).map_err(zerr)?;
+    let json_err = |e: serde_json::Error| Error::Log(format!("{}: {e}", out.display()));
     z.write_all(
         serde_json::to_string_pretty(&post)
-            .expect("JSON")
+            .map_err(json_err)?
             .as_bytes(),
     )
     .at(out)?;
     z.start_file("proofs.json", deflate).map_err(zerr)?;
     z.write_all(
-        serde_json::to_string_pretty(&json!({"checkpoint_size": cp.size, "leaves": leaves}))
-            .expect("JSON")
-            .as_bytes(),
+        serde_json::to_string_pretty(&Proofs {
+            checkpoint_size: cp.size,
+            leaves,
+        })
+        .map_err(json_err)?
+        .as_bytes(),
     )
     .at(out)?;
     z.start_file("checkpoint", stored).map_err(zerr)?;
@@ -513,18 +533,6 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
         checkpoint_size: cp.size,
         timestamps: tsr_names.len(),
     })
-}
-
-pub(crate) fn zip_time() -> zip::DateTime {
-    zip::DateTime::default()
-}
-
-/// One line of the verify-bundle report.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Finding {
-    pub file: String,
-    pub ok: bool,
-    pub what: String,
 }
 
 /// `verify-bundle FILE [--vkey FILE] [--tsa-ca FILE]`: the key and the anchors are read
@@ -552,4 +560,25 @@ pub fn verify_bundle_file(
         given_key.as_ref(),
         anchors.as_deref(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_kind_names_are_the_json_names() {
+        for k in [
+            MediaKind::Image,
+            MediaKind::Video,
+            MediaKind::Audio,
+            MediaKind::Gif,
+            MediaKind::File,
+        ] {
+            assert_eq!(
+                serde_json::to_value(k).unwrap(),
+                serde_json::Value::from(kind_name(k))
+            );
+        }
+    }
 }

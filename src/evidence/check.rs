@@ -17,7 +17,7 @@
 //!
 //! [`verify_bundle_bytes`] is the pure entry point (no I/O beyond the given bytes).
 
-use super::bundle::{Finding, RecMeta, media_names, render_readme, render_view};
+use super::bundle::{LeafProof, Proofs, RecMeta, media_names, render_readme, render_view};
 use super::tsp;
 use super::warcstream::{self, Checked};
 use super::zipread::{self, Zip};
@@ -26,8 +26,10 @@ use crate::log::note::{Checkpoint, NoteVerifier, open_note};
 use crate::model::Outcome;
 use crate::store::index::{CheckRecord, PostRecord};
 use crate::store::state::{self, CheckIn};
+use crate::store::views::{CaptureView, CheckView, PostView};
 use crate::store::warc::{self, kind};
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufReader, Read, Seek};
@@ -177,6 +179,14 @@ pub fn verify_zip<R: Read + Seek>(
     }
 }
 
+/// One line of the verify-bundle report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    pub file: String,
+    pub ok: bool,
+    pub what: String,
+}
+
 fn fail(file: &str, what: impl Into<String>) -> Finding {
     Finding {
         file: file.into(),
@@ -201,6 +211,11 @@ fn short(v: Option<&Value>) -> String {
     } else {
         s
     }
+}
+
+/// A text as a JSON string (how messages quote what a file says).
+fn quoted(s: &str) -> String {
+    Value::from(s).to_string()
 }
 
 /// One record of the bundle, as checked.
@@ -256,15 +271,29 @@ fn check_bundle<R: Read + Seek>(
             .get(n)
             .map(|b| String::from_utf8_lossy(b).into_owned())
     };
-    let post: Value = match files.get("post.json").map(|b| serde_json::from_slice(b)) {
-        Some(Ok(v @ Value::Object(_))) => v,
+    // post.json twice over: as the JSON it is (compared field by field and byte for byte
+    // with the derivation) and as the post object it must be (what the checks read).
+    let (post_json, post): (Option<Value>, Option<PostView>) = match files
+        .get("post.json")
+        .map(|b| serde_json::from_slice::<Value>(b))
+    {
+        Some(Ok(v @ Value::Object(_))) => match PostView::deserialize(&v) {
+            Ok(p) => (Some(v), Some(p)),
+            Err(e) => {
+                out.push(fail(
+                    "post.json",
+                    format!("is not a samizdat post object (docs/post.md): {e}"),
+                ));
+                (None, None)
+            }
+        },
         Some(_) => {
             out.push(fail("post.json", "not a JSON object"));
-            Value::Null
+            (None, None)
         }
-        None => Value::Null,
+        None => (None, None),
     };
-    let media = media_names(&post);
+    let media = post.as_ref().map(media_names).unwrap_or_default();
     for name in &names {
         let known = REQUIRED.contains(&name.as_str())
             || tsr_names.contains(name)
@@ -279,7 +308,10 @@ fn check_bundle<R: Read + Seek>(
     if files.contains_key("log.vkey") {
         match &bundle_key {
             None => out.push(fail("log.vkey", "not a readable verifier key")),
-            Some(k) if files["log.vkey"] != format!("{}\n", k.to_vkey()).into_bytes() => {
+            Some(k)
+                if files.get("log.vkey").map(Vec::as_slice)
+                    != Some(format!("{}\n", k.to_vkey()).as_bytes()) =>
+            {
                 out.push(fail(
                     "log.vkey",
                     "is not exactly the key line samizdat writes (bytes added or changed)",
@@ -340,36 +372,45 @@ fn check_bundle<R: Read + Seek>(
     facts.cp_size = cp.as_ref().map(|c| c.size).unwrap_or(0);
 
     // Proofs: one leaf per record, each once.
-    let proofs: Value = files
-        .get("proofs.json")
-        .and_then(|b| serde_json::from_slice(b).ok())
-        .unwrap_or(Value::Null);
-    if files.contains_key("proofs.json") && !proofs.is_object() {
-        out.push(fail("proofs.json", "not valid JSON"));
-    }
-    if let Some(c) = &cp
-        && proofs.is_object()
-        && proofs["checkpoint_size"].as_u64() != Some(c.size)
+    let proofs: Option<Proofs> = match files.get("proofs.json").map(|b| {
+        serde_json::from_slice::<Value>(b).map(|v| (Proofs::deserialize(&v), v.is_object()))
+    }) {
+        None => None,
+        Some(Ok((Ok(p), _))) => Some(p),
+        Some(Ok((Err(e), true))) => {
+            out.push(fail(
+                "proofs.json",
+                format!("is not the proofs object samizdat writes: {e}"),
+            ));
+            None
+        }
+        Some(Ok((Err(_), false)) | Err(_)) => {
+            out.push(fail("proofs.json", "not valid JSON"));
+            None
+        }
+    };
+    if let (Some(c), Some(p)) = (&cp, &proofs)
+        && p.checkpoint_size != c.size
     {
         out.push(fail(
             "proofs.json",
             format!(
                 "checkpoint_size {} is not the checkpoint's {}",
-                proofs["checkpoint_size"], c.size
+                p.checkpoint_size, c.size
             ),
         ));
     }
-    let mut by_id: BTreeMap<String, &Value> = BTreeMap::new();
+    let mut by_id: BTreeMap<&str, &LeafProof> = BTreeMap::new();
     let mut leaf_seen = BTreeSet::new();
-    for l in proofs["leaves"].as_array().into_iter().flatten() {
-        let id = l["record_id"].as_str().unwrap_or("");
-        if by_id.insert(id.to_string(), l).is_some() {
+    for l in proofs.iter().flat_map(|p| &p.leaves) {
+        let id = l.record_id.as_str();
+        if by_id.insert(id, l).is_some() {
             out.push(fail("proofs.json", format!("lists record {id} twice")));
         }
-        if !leaf_seen.insert(l["leaf_index"].as_u64()) {
+        if !leaf_seen.insert(l.leaf_index) {
             out.push(fail(
                 "proofs.json",
-                format!("lists leaf {} twice", l["leaf_index"]),
+                format!("lists leaf {} twice", l.leaf_index),
             ));
         }
     }
@@ -420,20 +461,17 @@ fn check_bundle<R: Read + Seek>(
                             rec_problems += 1;
                         }
                         Some(l) => {
-                            let idx = l["leaf_index"].as_u64().unwrap_or(u64::MAX);
+                            let idx = l.leaf_index;
                             leaf = Some(idx);
-                            if l["leaf_hash"].as_str() != Some(&c.leaf_hash.to_base64()) {
+                            if l.leaf_hash != c.leaf_hash.to_base64() {
                                 out.push(fail(
                                     "records.warc.gz",
                                     format!("record {id} does not hash to the leaf hash in proofs.json (leaf {idx})"),
                                 ));
                                 rec_problems += 1;
                             }
-                            let proof: Option<Vec<Hash>> = l["proof"].as_array().and_then(|a| {
-                                a.iter()
-                                    .map(|h| h.as_str().and_then(Hash::from_base64))
-                                    .collect()
-                            });
+                            let proof: Option<Vec<Hash>> =
+                                l.proof.iter().map(|h| Hash::from_base64(h)).collect();
                             if let Some(cp) = &cp {
                                 match proof {
                                     None => {
@@ -490,7 +528,7 @@ fn check_bundle<R: Read + Seek>(
             }
         }
     }
-    for id in by_id.keys().filter(|k| !seen.contains(*k)) {
+    for id in by_id.keys().filter(|k| !seen.contains(**k)) {
         out.push(fail(
             "records.warc.gz",
             format!("record {id} (listed in proofs.json) is missing"),
@@ -508,28 +546,28 @@ fn check_bundle<R: Read + Seek>(
         ));
     }
     metas.sort_by_key(|m| m.leaf);
-    if proofs.is_object() {
-        let canonical =
-            json!({"checkpoint_size": proofs["checkpoint_size"], "leaves": proofs["leaves"]});
-        if files.get("proofs.json").map(Vec::as_slice)
+    // Re-serialised through the type it was read with: a key samizdat does not write, at
+    // any depth, or any byte of padding makes it differ.
+    if let Some(p) = &proofs
+        && files.get("proofs.json").map(Vec::as_slice)
             != Some(
-                serde_json::to_string_pretty(&canonical)
+                serde_json::to_string_pretty(p)
                     .unwrap_or_default()
                     .as_bytes(),
             )
-        {
-            out.push(fail(
-                "proofs.json",
-                "is not exactly what samizdat writes (keys or bytes added: padding)",
-            ));
-        }
+    {
+        out.push(fail(
+            "proofs.json",
+            "is not exactly what samizdat writes (keys or bytes added: padding)",
+        ));
     }
 
     // Timestamps.
     let digest: [u8; 32] = Sha256::digest(&cp_bytes).into();
     let chain = tsp::pem_certs(&text("tsa-chain.pem").unwrap_or_default());
-    if files.contains_key("tsa-chain.pem")
-        && files["tsa-chain.pem"] != tsp::to_pem(&chain).into_bytes()
+    if files
+        .get("tsa-chain.pem")
+        .is_some_and(|b| *b != tsp::to_pem(&chain).into_bytes())
     {
         out.push(fail(
             "tsa-chain.pem",
@@ -579,67 +617,68 @@ fn check_bundle<R: Read + Seek>(
         .iter()
         .filter_map(|h| Some((h.c.rec.id().to_string(), h.leaf?)))
         .collect();
-    let mut derived: Option<Value> = None;
+    let mut derived: Option<PostView> = None;
     let mut rested_on: BTreeSet<String> = BTreeSet::new();
-    if post.is_object() {
+    if let (Some(post), Some(post_json)) = (&post, &post_json) {
         let mut problems = vec![];
         // The bundle's own claims about records, named precisely.
-        for (i, c) in post["checks"].as_array().into_iter().flatten().enumerate() {
-            let rid = c["record_id"].as_str().unwrap_or("");
+        for (i, c) in post.checks.iter().enumerate() {
+            let rid = c.record_id.as_str();
             let is_check = held.iter().any(|h| {
                 h.c.rec.id() == rid && h.c.rec.field("Content-Type") == Some(warc::mime::CHECK)
             });
             if !is_check {
                 problems.push(format!(
                     "checks[{i}] ({} at {}) names record {rid}, which is not a check record in records.warc.gz",
-                    c["outcome"], c["at"]
+                    quoted(c.outcome.as_str()),
+                    quoted(&c.at)
                 ));
             }
         }
-        for (i, c) in post["captures"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            for r in c["record_ids"].as_array().into_iter().flatten() {
-                if !r.as_str().is_some_and(|r| seen.contains(r)) {
+        for (i, c) in post.captures.iter().enumerate() {
+            for r in &c.record_ids {
+                if !seen.contains(r) {
                     problems.push(format!(
-                        "captures[{i}] names record {r}, which is not in records.warc.gz"
+                        "captures[{i}] names record {}, which is not in records.warc.gz",
+                        quoted(r)
                     ));
                 }
             }
         }
-        match post["id"].as_str() {
-            None => problems.push("has no post id".into()),
-            Some(subject) => match derive_post(subject, &held, &leaf_of, &seen) {
-                Err(ps) => problems.extend(ps),
-                Ok((d, rests)) => {
-                    rested_on = rests;
-                    let keys: BTreeSet<&String> = post
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .chain(d.as_object().into_iter().flatten())
-                        .map(|(k, _)| k)
-                        .collect();
-                    for k in keys {
-                        if post.get(k) != d.get(k) {
-                            problems.push(format!(
-                                "field {k:?} is {}, but the records in the bundle say {}",
-                                short(post.get(k)),
-                                short(d.get(k))
-                            ));
+        match derive_post(&post.post.id.0, &held, &leaf_of, &seen) {
+            Err(ps) => problems.extend(ps),
+            Ok((d, rests)) => {
+                rested_on = rests;
+                // Compared as JSON, so a field is named even when post.json carries one
+                // samizdat never writes.
+                match serde_json::to_value(&d) {
+                    Err(e) => problems.push(format!("the derived post: {e}")),
+                    Ok(dv) => {
+                        let keys: BTreeSet<&String> = post_json
+                            .as_object()
+                            .into_iter()
+                            .flatten()
+                            .chain(dv.as_object().into_iter().flatten())
+                            .map(|(k, _)| k)
+                            .collect();
+                        for k in keys {
+                            if post_json.get(k) != dv.get(k) {
+                                problems.push(format!(
+                                    "field {k:?} is {}, but the records in the bundle say {}",
+                                    short(post_json.get(k)),
+                                    short(dv.get(k))
+                                ));
+                            }
                         }
                     }
-                    facts.checks = d["checks"].as_array().map(Vec::len).unwrap_or(0);
-                    derived = Some(d);
                 }
-            },
+                facts.checks = d.checks.len();
+                derived = Some(d);
+            }
         }
         if files.get("post.json").map(Vec::as_slice)
             != Some(
-                serde_json::to_string_pretty(&post)
+                serde_json::to_string_pretty(post_json)
                     .unwrap_or_default()
                     .as_bytes(),
             )
@@ -668,8 +707,8 @@ fn check_bundle<R: Read + Seek>(
     }
 
     // media/: each file's bytes hash to the post's digest and to its record's payload.
-    let subject_post = derived.as_ref().unwrap_or(&post);
-    for (name, sha, rid) in &media_names(subject_post) {
+    let subject_post = derived.as_ref().or(post.as_ref());
+    for (name, sha, rid) in &subject_post.map(media_names).unwrap_or_default() {
         let want = rid.as_deref().and_then(|r| payload_sha.get(r));
         if !names.contains(name) {
             if want.is_some() {
@@ -723,10 +762,10 @@ fn check_bundle<R: Read + Seek>(
             "cannot be checked: the post could not be derived from the records",
         ));
     }
-    if let (Some(id), Some(vk), Some(c)) = (post["id"].as_str(), text("log.vkey"), &cp)
+    if let (Some(p), Some(vk), Some(c)) = (&post, text("log.vkey"), &cp)
         && let Some(r) = files.get("README.txt")
     {
-        if *r != render_readme(id, &vk, c.size, &tsr_names).into_bytes() {
+        if *r != render_readme(&p.post.id.0, &vk, c.size, &tsr_names).into_bytes() {
             out.push(fail(
                 "README.txt",
                 "differs from what samizdat writes: it was edited",
@@ -748,7 +787,7 @@ fn derive_post(
     held: &[Held],
     leaf_of: &BTreeMap<String, u64>,
     present: &BTreeSet<String>,
-) -> Result<(Value, BTreeSet<String>), Vec<String>> {
+) -> Result<(PostView, BTreeSet<String>), Vec<String>> {
     let mut problems = vec![];
     let mut order: Vec<&Held> = held
         .iter()
@@ -758,7 +797,7 @@ fn derive_post(
     let mut facts: Option<state::Facts> = None;
     let mut last_definite: Option<(Outcome, String)> = None;
     let mut newest = None;
-    let mut captures: Vec<(String, u64, Value)> = vec![];
+    let mut captures: Vec<(String, u64, CaptureView)> = vec![];
     let mut checks = vec![];
     let mut rests: BTreeSet<String> = BTreeSet::new();
     let need =
@@ -800,7 +839,11 @@ fn derive_post(
                 captures.push((
                     rec.date().to_string(),
                     leaf,
-                    json!({"at": rec.date(), "record_ids": ids, "leaf_indexes": leaves}),
+                    CaptureView {
+                        at: rec.date().to_string(),
+                        record_ids: ids,
+                        leaf_indexes: leaves,
+                    },
                 ));
                 newest = Some(pr.post);
             }
@@ -843,17 +886,17 @@ fn derive_post(
                 if c.outcome != Outcome::Unreachable {
                     last_definite = Some((c.outcome, c.at.clone()));
                 }
-                checks.push(json!({
-                    "at": c.at,
-                    "outcome": c.outcome.as_str(),
-                    "event": event.map(state::Event::as_str),
-                    "cause": c.cause.map(|x| x.as_str()),
-                    "message": c.message,
-                    "http_status": c.http_status,
-                    "record_id": rec.id(),
-                    "record_ids": c.record_ids,
-                    "post_record": c.post_record,
-                }));
+                checks.push(CheckView {
+                    at: c.at,
+                    outcome: c.outcome,
+                    event,
+                    cause: c.cause,
+                    message: c.message,
+                    http_status: c.http_status,
+                    record_id: rec.id().to_string(),
+                    record_ids: c.record_ids,
+                    post_record: c.post_record,
+                });
             }
             _ => {}
         }
@@ -867,22 +910,19 @@ fn derive_post(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let mut v = serde_json::to_value(&post).map_err(|e| vec![format!("post: {e}")])?;
-    let Some(o) = v.as_object_mut() else {
-        return Err(vec!["the post record's post is not an object".into()]);
-    };
-    o.insert("state".into(), json!(f.state.as_str()));
-    o.insert("cause".into(), json!(f.cause.map(|c| c.as_str())));
-    o.insert("message".into(), json!(f.message));
-    o.insert("last_seen_live".into(), json!(f.last_seen_live));
-    o.insert("first_seen_gone".into(), json!(f.first_seen_gone));
     captures.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    o.insert(
-        "captures".into(),
-        Value::Array(captures.into_iter().map(|c| c.2).collect()),
-    );
-    o.insert("checks".into(), Value::Array(checks));
-    Ok((v, rests))
+    let view = PostView {
+        post,
+        state: f.state,
+        cause: f.cause,
+        message: f.message,
+        last_seen_live: f.last_seen_live,
+        first_seen_gone: f.first_seen_gone,
+        captures: captures.into_iter().map(|c| c.2).collect(),
+        checks,
+        url_conflicts: vec![],
+    };
+    Ok((view, rests))
 }
 
 /// What the report proves and does not prove.

@@ -9,7 +9,10 @@
 //! - [`bundle`]: `export POST --bundle` and its renderings; the `verify-bundle` command.
 //! - [`check`]: what `verify-bundle` checks (bundle or WACZ), pure, bounded; over
 //!   [`zipread`] (bounded zip reading) and [`warcstream`] (records checked as they stream).
-//! - [`wacz`]: `export --wacz`.
+//! - [`wacz`]: `export --wacz`, and the WACZ half of `verify-bundle`.
+//! - this file also holds what bundle and WACZ export share (`open_index`, `zip_time`);
+//!   [`check::Finding`] is the report line both checks produce, so `wacz` and `bundle`
+//!   never import each other.
 //!
 //! Nothing here prints: each command returns what it did ([`Timestamped`], [`Exported`],
 //! [`check::Report`]) and the command line renders it and picks the exit code.
@@ -40,6 +43,24 @@ pub struct Ctx {
     pub json: bool,
     /// Unused by the library, as `json`.
     pub quiet: bool,
+}
+
+/// The archive's index, or the error that says there is no archive at `root` (export's
+/// first step, for bundles and WACZ alike).
+pub(crate) fn open_index(root: &Path) -> Result<crate::store::index::Index> {
+    if !archive::exists(root) {
+        return Err(Error::Archive {
+            path: root.to_path_buf(),
+            message: "no archive here: run `samizdat init` or pass --archive DIR".into(),
+        });
+    }
+    crate::store::index::Index::open(&root.join(layout::INDEX), false)
+}
+
+/// The modification time of every member samizdat writes into a zip (bundle or WACZ): a
+/// fixed one, so the same archive exports to the same bytes.
+pub(crate) fn zip_time() -> zip::DateTime {
+    zip::DateTime::default()
 }
 
 /// `log/checkpoints/<size:020>.tsr` for slot 1, `.<n>.tsr` for slot n > 1.

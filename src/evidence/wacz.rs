@@ -7,12 +7,14 @@
 //! selected leaf numbers.
 
 use super::Ctx;
+use super::check::Finding;
 use crate::error::{Error, IoContext, Result};
 use crate::store::archive::{self, layout};
 use crate::store::files::WarcFiles;
 use crate::store::index::{Index, ListFilter};
 use crate::store::record_stream::{RecordSink, stream_record};
 use crate::store::warc;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -245,7 +247,7 @@ pub fn export_wacz_at(
     clock: &crate::clock::Clock,
 ) -> Result<WaczSummary> {
     let root = &ctx.archive;
-    let ix = super::bundle::open_index(root)?;
+    let ix = super::open_index(root)?;
     if !all && keys.is_empty() && query.is_none() {
         return Err(Error::Usage(
             "export --wacz: name posts, or give --query Q or --all".into(),
@@ -257,7 +259,7 @@ pub fn export_wacz_at(
     }
     let file = std::fs::File::create(out).at(out)?;
     let mut z = zip::ZipWriter::new(file);
-    let t = super::bundle::zip_time();
+    let t = super::zip_time();
     let stored = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .last_modified_time(t)
@@ -267,7 +269,7 @@ pub fn export_wacz_at(
         .last_modified_time(t)
         .large_file(true);
     let zerr = |e: zip::result::ZipError| Error::io(out, std::io::Error::other(e));
-    let mut resources: Vec<Value> = vec![];
+    let mut resources: Vec<Resource> = vec![];
     let mut idx = Indexer {
         cdxj: vec![],
         pages: HashMap::new(),
@@ -289,7 +291,12 @@ pub fn export_wacz_at(
             let mut f = files.open(&name, 0)?;
             std::io::copy(&mut f, &mut w).at(&p)?;
             let (h, n) = (w.h.finalize(), w.n);
-            resources.push(json!({"name": name, "path": path_in_zip, "hash": format!("sha256:{}", hex::encode(h)), "bytes": n}));
+            resources.push(Resource {
+                name: name.to_string(),
+                path: path_in_zip.clone(),
+                hash: format!("sha256:{}", hex::encode(h)),
+                bytes: n,
+            });
             for m in warc::MemberReader::open(&p, 0).at(&p)? {
                 let m = m.map_err(|e| Error::Warc {
                     file: name.clone(),
@@ -343,7 +350,12 @@ pub fn export_wacz_at(
             records += 1;
         }
         let (h, n) = (w.h.finalize(), w.n);
-        resources.push(json!({"name": name, "path": path_in_zip, "hash": format!("sha256:{}", hex::encode(h)), "bytes": n}));
+        resources.push(Resource {
+            name: name.to_string(),
+            path: path_in_zip.clone(),
+            hash: format!("sha256:{}", hex::encode(h)),
+            bytes: n,
+        });
     }
 
     // pages: for each post, the first HTML page its captures fetched.
@@ -375,15 +387,18 @@ pub fn export_wacz_at(
         }
     }
     idx.cdxj.sort();
-    let mut small = |z: &mut zip::ZipWriter<std::fs::File>,
-                     name: &str,
-                     bytes: &[u8]|
-     -> Result<()> {
-        z.start_file(name, deflate).map_err(zerr)?;
-        z.write_all(bytes).at(out)?;
-        resources.push(json!({"name": name.rsplit('/').next().unwrap_or(name), "path": name, "hash": format!("sha256:{}", hex::encode(Sha256::digest(bytes))), "bytes": bytes.len()}));
-        Ok(())
-    };
+    let mut small =
+        |z: &mut zip::ZipWriter<std::fs::File>, name: &str, bytes: &[u8]| -> Result<()> {
+            z.start_file(name, deflate).map_err(zerr)?;
+            z.write_all(bytes).at(out)?;
+            resources.push(Resource {
+                name: name.rsplit('/').next().unwrap_or(name).to_string(),
+                path: name.to_string(),
+                hash: format!("sha256:{}", hex::encode(Sha256::digest(bytes))),
+                bytes: bytes.len() as u64,
+            });
+            Ok(())
+        };
     let mut cdxj = idx.cdxj.join("\n");
     cdxj.push('\n');
     small(&mut z, "indexes/index.cdxj", cdxj.as_bytes())?;
@@ -392,29 +407,36 @@ pub fn export_wacz_at(
     small(&mut z, "pages/pages.jsonl", pj.as_bytes())?;
 
     let now = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let mut dp = json!({
-        "profile": "data-package",
-        "wacz_version": "1.1.1",
-        "title": if all { "samizdat archive".to_string() } else { format!("samizdat export of {} posts", ids.len()) },
-        "description": "Exported by samizdat. Each WARC record is also a leaf of the archive's signed Merkle log; use `samizdat export POST --bundle` for per-post proofs.",
-        "created": now,
-        "modified": now,
-        "software": format!("samizdat {}", env!("CARGO_PKG_VERSION")),
-        "resources": resources,
-    });
-    if let Some((u, ts)) = &main_page {
-        dp["mainPageUrl"] = json!(u);
-        dp["mainPageDate"] = json!(ts);
-    }
-    let dp_bytes = serde_json::to_vec_pretty(&dp).expect("JSON");
+    let (main_page_url, main_page_date) = main_page.unzip();
+    let dp = DataPackage {
+        profile: Some("data-package".into()),
+        wacz_version: Some("1.1.1".into()),
+        title: Some(if all {
+            "samizdat archive".to_string()
+        } else {
+            format!("samizdat export of {} posts", ids.len())
+        }),
+        description: Some("Exported by samizdat. Each WARC record is also a leaf of the archive's signed Merkle log; use `samizdat export POST --bundle` for per-post proofs.".into()),
+        created: Some(now.clone()),
+        modified: Some(now),
+        software: Some(format!("samizdat {}", env!("CARGO_PKG_VERSION"))),
+        resources,
+        main_page_url,
+        main_page_date,
+    };
+    let json_err = |e: serde_json::Error| Error::Log(format!("{}: {e}", out.display()));
+    let dp_bytes = serde_json::to_vec_pretty(&dp).map_err(json_err)?;
     z.start_file("datapackage.json", deflate).map_err(zerr)?;
     z.write_all(&dp_bytes).at(out)?;
-    let digest = json!({"path": "datapackage.json", "hash": format!("sha256:{}", hex::encode(Sha256::digest(&dp_bytes)))});
+    let digest = PackageDigest {
+        path: "datapackage.json".into(),
+        hash: format!("sha256:{}", hex::encode(Sha256::digest(&dp_bytes))),
+    };
     z.start_file("datapackage-digest.json", deflate)
         .map_err(zerr)?;
     z.write_all(
         serde_json::to_string_pretty(&digest)
-            .expect("JSON")
+            .map_err(json_err)?
             .as_bytes(),
     )
     .at(out)?;
@@ -426,6 +448,68 @@ pub fn export_wacz_at(
         records,
         pages: pages.len() - 1,
     })
+}
+
+/// `datapackage.json` (WACZ 1.1.1, a Frictionless data package): written by
+/// [`export_wacz_at`] and read back by [`check_wacz`] through this one type. Reading keeps
+/// what the check needs and ignores any other field, as the spec allows extensions.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct DataPackage {
+    profile: Option<String>,
+    wacz_version: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    created: Option<String>,
+    modified: Option<String>,
+    software: Option<String>,
+    #[serde(default)]
+    resources: Vec<Resource>,
+    #[serde(
+        rename = "mainPageUrl",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    main_page_url: Option<String>,
+    #[serde(
+        rename = "mainPageDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    main_page_date: Option<String>,
+}
+
+/// One file of the package: where it is, its SHA-256 (`sha256:<hex>`) and its size.
+#[derive(Debug, Serialize, Deserialize)]
+struct Resource {
+    #[serde(default)]
+    name: String,
+    path: String,
+    hash: String,
+    bytes: u64,
+}
+
+/// `datapackage-digest.json`: the hash of `datapackage.json`.
+#[derive(Debug, Serialize, Deserialize)]
+struct PackageDigest {
+    #[serde(default)]
+    path: String,
+    hash: String,
+}
+
+/// What the check reads of a `pages/pages.jsonl` line.
+#[derive(Debug, Deserialize)]
+struct PageLine {
+    url: Option<String>,
+}
+
+/// What the check reads of an `indexes/index.cdxj` line's JSON: where its record is
+/// (offset and length are decimal strings, as pywb writes them).
+#[derive(Debug, Default, Deserialize)]
+struct CdxjPlace {
+    url: Option<String>,
+    filename: Option<String>,
+    offset: Option<String>,
+    length: Option<String>,
 }
 
 /// What a samizdat WACZ holds, and nothing else: `Err` says how `names` differ.
@@ -497,8 +581,7 @@ impl<R: Read> Read for HashingRead<R> {
 pub fn check_wacz<R: Read + std::io::Seek>(
     zip: &mut super::zipread::Zip<R>,
     facts: &mut super::check::Facts,
-) -> Vec<super::bundle::Finding> {
-    use super::bundle::Finding;
+) -> Vec<Finding> {
     let mut out: Vec<Finding> = vec![];
     let mut push = |file: &str, ok: bool, what: String| {
         out.push(Finding {
@@ -514,8 +597,18 @@ pub fn check_wacz<R: Read + std::io::Seek>(
             return out;
         }
     };
-    let dp: Value = serde_json::from_slice(&dp_bytes).unwrap_or(Value::Null);
-    if dp["profile"] != "data-package" || !dp["wacz_version"].is_string() {
+    let dp = match serde_json::from_slice::<DataPackage>(&dp_bytes) {
+        Ok(dp) => dp,
+        Err(e) => {
+            push(
+                "datapackage.json",
+                false,
+                format!("is not a WACZ data package: {e}"),
+            );
+            DataPackage::default()
+        }
+    };
+    if dp.profile.as_deref() != Some("data-package") || dp.wacz_version.is_none() {
         push(
             "datapackage.json",
             false,
@@ -525,9 +618,9 @@ pub fn check_wacz<R: Read + std::io::Seek>(
     let want = format!("sha256:{}", hex::encode(Sha256::digest(&dp_bytes)));
     match zip
         .read("datapackage-digest.json", WACZ_SMALL)
-        .map(|d| serde_json::from_slice::<Value>(&d).unwrap_or(Value::Null))
+        .map(|d| serde_json::from_slice::<PackageDigest>(&d).ok())
     {
-        Ok(d) if d["hash"].as_str() == Some(want.as_str()) => push(
+        Ok(Some(d)) if d.hash == want => push(
             "datapackage.json",
             true,
             "matches datapackage-digest.json".into(),
@@ -539,17 +632,10 @@ pub fn check_wacz<R: Read + std::io::Seek>(
         ),
     }
     let names: Vec<String> = zip.members.iter().map(|m| m.name.clone()).collect();
-    let mut listed: BTreeMap<String, (Option<String>, Option<u64>)> = BTreeMap::new();
-    for r in dp["resources"].as_array().into_iter().flatten() {
-        let p = r["path"].as_str().unwrap_or("").to_string();
-        if listed
-            .insert(
-                p.clone(),
-                (r["hash"].as_str().map(str::to_string), r["bytes"].as_u64()),
-            )
-            .is_some()
-        {
-            push("datapackage.json", false, format!("lists {p} twice"));
+    let mut listed: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    for r in dp.resources {
+        if listed.insert(r.path.clone(), (r.hash, r.bytes)).is_some() {
+            push("datapackage.json", false, format!("lists {} twice", r.path));
         }
     }
     for n in &names {
@@ -634,7 +720,7 @@ pub fn check_wacz<R: Read + std::io::Seek>(
             }
         }
         let got = format!("sha256:{}", hex::encode(hr.h.clone().finalize()));
-        if hash.as_deref() == Some(got.as_str()) && *bytes == Some(hr.n) {
+        if *hash == got && *bytes == hr.n {
             push(p, true, "hash and size match datapackage.json".into());
         } else {
             push(
@@ -649,16 +735,19 @@ pub fn check_wacz<R: Read + std::io::Seek>(
     }
     if let Some(t) = pages_text {
         for (i, line) in String::from_utf8_lossy(&t).lines().enumerate().skip(1) {
-            let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
-            match v["url"].as_str() {
-                Some(u) if pages_seen.contains(u) => {}
+            let url = serde_json::from_str::<PageLine>(line)
+                .ok()
+                .and_then(|p| p.url);
+            match url {
+                Some(u) if pages_seen.contains(&u) => {}
                 _ => push(
                     "pages/pages.jsonl",
                     false,
                     format!(
                         "line {}: page {} is not a response record in archive/",
                         i + 1,
-                        v["url"]
+                        url.map(|u| Value::from(u).to_string())
+                            .unwrap_or_else(|| "null".into())
                     ),
                 ),
             }
@@ -672,19 +761,16 @@ pub fn check_wacz<R: Read + std::io::Seek>(
         );
     } else if let Some(t) = cdxj_text {
         for (i, line) in String::from_utf8_lossy(&t).lines().enumerate() {
-            let v: Value = line
+            let v: CdxjPlace = line
                 .splitn(3, ' ')
                 .nth(2)
                 .and_then(|j| serde_json::from_str(j).ok())
-                .unwrap_or(Value::Null);
-            let num = |k: &str| v[k].as_str().and_then(|x| x.parse::<u64>().ok());
-            let found = match (
-                v["filename"].as_str(),
-                num("offset"),
-                num("length"),
-                v["url"].as_str(),
-            ) {
-                (Some(f), Some(o), Some(l), Some(u)) => located.contains(&location_key(f, o, l, u)),
+                .unwrap_or_default();
+            let num = |x: Option<String>| x.and_then(|x| x.parse::<u64>().ok());
+            let found = match (v.filename, num(v.offset), num(v.length), v.url) {
+                (Some(f), Some(o), Some(l), Some(u)) => {
+                    located.contains(&location_key(&f, o, l, &u))
+                }
                 _ => false,
             };
             if !found {
@@ -715,4 +801,73 @@ fn location_key(file: &str, offset: u64, length: u64, url: &str) -> u64 {
     }
     let d = h.finalize();
     u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_data_package_reads_past_extra_fields_and_refuses_wrong_types() {
+        let dp: DataPackage = serde_json::from_str(
+            r#"{"profile":"data-package","wacz_version":"1.1.1","extension":{"x":1},
+                "resources":[{"path":"a","hash":"sha256:00","bytes":3,"extra":true}]}"#,
+        )
+        .unwrap();
+        assert_eq!(dp.profile.as_deref(), Some("data-package"));
+        assert_eq!(dp.resources.len(), 1);
+        assert_eq!(dp.resources[0].bytes, 3);
+        assert!(
+            serde_json::from_str::<DataPackage>(
+                r#"{"profile":"data-package","resources":[{"path":"a","hash":"x","bytes":"3"}]}"#
+            )
+            .is_err()
+        );
+        assert!(serde_json::from_str::<PackageDigest>(r#"{"hash":5}"#).is_err());
+    }
+
+    #[test]
+    fn a_data_package_writes_its_fields_in_order_and_the_main_page_only_when_there_is_one() {
+        let mut dp = DataPackage {
+            profile: Some("data-package".into()),
+            wacz_version: Some("1.1.1".into()),
+            resources: vec![Resource {
+                name: "n".into(),
+                path: "p".into(),
+                hash: "h".into(),
+                bytes: 1,
+            }],
+            ..DataPackage::default()
+        };
+        let s = serde_json::to_string(&dp).unwrap();
+        assert!(
+            s.starts_with(r#"{"profile":"data-package","wacz_version":"1.1.1","#),
+            "{s}"
+        );
+        assert!(
+            s.contains(r#""resources":[{"name":"n","path":"p","hash":"h","bytes":1}]"#),
+            "{s}"
+        );
+        assert!(!s.contains("mainPage"), "{s}");
+        dp.main_page_url = Some("u".into());
+        dp.main_page_date = Some("d".into());
+        let s = serde_json::to_string(&dp).unwrap();
+        assert!(
+            s.ends_with(r#""mainPageUrl":"u","mainPageDate":"d"}"#),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_cdxj_place_reads_the_location_fields() {
+        let v: CdxjPlace = serde_json::from_str(
+            r#"{"url":"https://a/","mime":"text/html","status":"200","length":"10","offset":"0","filename":"f.warc.gz"}"#,
+        )
+        .unwrap();
+        assert_eq!(v.filename.as_deref(), Some("f.warc.gz"));
+        assert_eq!(v.length.as_deref(), Some("10"));
+        let p: PageLine =
+            serde_json::from_str(r#"{"id":"x","url":"https://a/","ts":"t"}"#).unwrap();
+        assert_eq!(p.url.as_deref(), Some("https://a/"));
+    }
 }

@@ -233,7 +233,9 @@ fn render_for(es: &[Entry], post: &Value) -> Vec<u8> {
             )
         })
         .collect();
-    render_view(post, &metas, &String::from_utf8_lossy(cp), &tokens).into_bytes()
+    let view: samizdat::store::views::PostView =
+        serde_json::from_value(post.clone()).expect("a forged post a samizdat post object");
+    render_view(&view, &metas, &String::from_utf8_lossy(cp), &tokens).into_bytes()
 }
 
 /// The bundle with post.json replaced by `post` and view.html re-rendered to match.
@@ -402,6 +404,123 @@ fn a_bundle_claiming_a_live_post_was_censored_is_refused_naming_each_field() {
     assert_eq!(code, 3, "{out}");
     assert!(
         fails_naming(&out, "post.json", &["checks[0]", missing]),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_post_json_or_proofs_json_of_the_wrong_shape_fails_naming_the_file() {
+    let f = fixture();
+    let es = entries(&f.bundle);
+    let real = post_of(&es);
+
+    // post.json: valid JSON, an object, but a field of the wrong type (the view cannot be
+    // rendered for it, so view.html is left as it was).
+    let edits: Vec<(&str, Value)> = vec![
+        ("http_status", {
+            let mut p = real.clone();
+            p["checks"][0]["http_status"] = json!("200");
+            p
+        }),
+        ("captures", {
+            let mut p = real.clone();
+            p["captures"] = json!("yesterday");
+            p
+        }),
+        ("state", {
+            let mut p = real.clone();
+            p["state"] = json!(7);
+            p
+        }),
+        ("no id", {
+            let mut p = real.clone();
+            p.as_object_mut().unwrap().remove("id");
+            p
+        }),
+    ];
+    for (what, p) in edits {
+        let mut es = es.clone();
+        set(&mut es, "post.json", serde_json::to_vec_pretty(&p).unwrap());
+        let bad = f.path("wrong-shape-post.zip");
+        write_zip(&bad, &es);
+        let (code, out, err) = f.verify(&bad);
+        assert_eq!(
+            code, 3,
+            "{what}: a malformed post.json passed:\n{out}\n{err}"
+        );
+        assert!(!out.contains("every check passed"), "{what}:\n{out}");
+        assert!(
+            fails_naming(&out, "post.json", &["not a samizdat post object"]),
+            "{what}:\n{out}"
+        );
+    }
+
+    // proofs.json: a leaf index as a string, a proof as a number, the leaves missing.
+    let proofs: Value = serde_json::from_slice(get(&es, "proofs.json")).unwrap();
+    let edits: Vec<(&str, Value)> = vec![
+        ("leaf_index", {
+            let mut p = proofs.clone();
+            p["leaves"][0]["leaf_index"] = json!("0");
+            p
+        }),
+        ("proof", {
+            let mut p = proofs.clone();
+            p["leaves"][0]["proof"] = json!(5);
+            p
+        }),
+        ("leaves", {
+            let mut p = proofs.clone();
+            p.as_object_mut().unwrap().remove("leaves");
+            p
+        }),
+    ];
+    for (what, p) in edits {
+        let mut es = es.clone();
+        set(
+            &mut es,
+            "proofs.json",
+            serde_json::to_vec_pretty(&p).unwrap(),
+        );
+        let bad = f.path("wrong-shape-proofs.zip");
+        write_zip(&bad, &es);
+        let (code, out, err) = f.verify(&bad);
+        assert_eq!(
+            code, 3,
+            "{what}: a malformed proofs.json passed:\n{out}\n{err}"
+        );
+        assert!(
+            fails_naming(
+                &out,
+                "proofs.json",
+                &["not the proofs object samizdat writes"]
+            ),
+            "{what}:\n{out}"
+        );
+    }
+    // A key samizdat does not write, inside a leaf: refused as padding.
+    let mut p = proofs.clone();
+    p["leaves"][0]["note"] = json!("hidden");
+    let mut padded = es.clone();
+    set(
+        &mut padded,
+        "proofs.json",
+        serde_json::to_vec_pretty(&p).unwrap(),
+    );
+    let bad = f.path("leaf-key-proofs.zip");
+    write_zip(&bad, &padded);
+    let (code, out, _) = f.verify(&bad);
+    assert_eq!(code, 3, "a key added inside a leaf passed:\n{out}");
+    assert!(fails_naming(&out, "proofs.json", &["exactly"]), "{out}");
+
+    // Not JSON at all stays what it was.
+    let mut bad_es = es.clone();
+    set(&mut bad_es, "proofs.json", b"{not json".to_vec());
+    let bad = f.path("not-json-proofs.zip");
+    write_zip(&bad, &bad_es);
+    let (code, out, _) = f.verify(&bad);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        fails_naming(&out, "proofs.json", &["not valid JSON"]),
         "{out}"
     );
 }
