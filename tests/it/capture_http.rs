@@ -306,10 +306,14 @@ fn politeness_spaces_requests_to_one_host() {
     let mut paths: Vec<&str> = seen.iter().map(|(_, p)| p.as_str()).collect();
     paths.sort();
     assert_eq!(paths, ["/a", "/b", "/c"], "each page asked once: {seen:?}");
+    // Without politeness the four workers would send all three at once (gaps of a few
+    // ms); with it they leave 300 ms. The server notes an arrival when its thread gets to
+    // it, which on a loaded machine can be late for one request and not the next: allow
+    // that much, no more.
     for w in seen.windows(2) {
         let gap = w[1].0.duration_since(w[0].0);
         assert!(
-            gap >= std::time::Duration::from_millis(290),
+            gap >= std::time::Duration::from_millis(200),
             "the server saw {} and {} {gap:?} apart",
             w[0].1,
             w[1].1
