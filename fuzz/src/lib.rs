@@ -24,7 +24,7 @@ pub fn warc_reader(data: &[u8]) {
 /// reading, the streamed WARC member, proofs, checkpoint, the post rebuilt from its records).
 pub fn bundle_reader(data: &[u8]) {
     let report = samizdat::evidence::check::verify_bundle_bytes(data, None, None);
-    let _ = report.exit_code();
+    let _ = report.verdict();
 }
 
 /// Separates the parts of a `platform_answers` input.

@@ -303,3 +303,38 @@ fn serve_settings_are_checked() {
         "{err}"
     );
 }
+
+/// `serve` stops on SIGTERM (what a service manager sends) as on Ctrl-C: it exits 0 on its
+/// own, promptly, rather than being killed.
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let d = tempdir();
+    let ar = d.path().join("ar");
+    run_ok(samizdat(&ar).arg("init"));
+    let mut srv = Serve::start(&ar);
+    assert_eq!(srv.get("/").0, 200, "it serves before the signal");
+    let pid = srv.child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(st) = srv.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve still running 20 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "a clean stop, not a kill: {status:?}"
+    );
+}

@@ -432,44 +432,6 @@ fn verify_passes_after_watch_run_is_killed_and_restarted() {
     }
 }
 
-/// Runs `cmd` (which prints one `--json` line per finished item on stdout), waits until
-/// `after` lines are out (those items' records are written) and SIGKILLs it. Returns the
-/// lines seen and how the process ended, for the caller to assert that the kill landed
-/// mid-way.
-fn kill_after_lines(
-    cmd: &mut std::process::Command,
-    after: usize,
-) -> (usize, std::process::ExitStatus) {
-    use std::io::BufRead;
-    let mut child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for l in std::io::BufReader::new(out).lines() {
-            let Ok(l) = l else { break };
-            if !l.trim().is_empty() && tx.send(()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut seen = 0;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while seen < after {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(()) => seen += 1,
-            Err(e) => panic!("only {seen} of {after} items done before the kill: {e}"),
-        }
-    }
-    child.kill().unwrap(); // SIGKILL
-    let status = child.wait().unwrap();
-    (seen, status)
-}
-
 fn setup_with(srv: &TestServer, extra: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempdir();
     let ar = dir.path().join("archive");

@@ -23,11 +23,11 @@
 pub mod archive;
 pub mod client;
 pub mod fixtures;
-pub mod tsa_more;
 pub mod process;
 pub mod serve;
 pub mod servers;
 pub mod tsa;
+pub mod tsa_more;
 pub mod validators;
 
 // Each test binary uses only some of these; an unused glob is not a mistake here.

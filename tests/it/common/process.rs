@@ -80,3 +80,41 @@ pub fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect()
 }
+
+/// Runs `cmd` (which prints one `--json` line per finished item on stdout), waits until
+/// `after` lines are out (those items' records are written) and SIGKILLs it. Returns the
+/// lines seen before the kill and how the process ended: the caller asserts that the
+/// kill landed mid-way (killed by the signal, fewer lines than items).
+pub fn kill_after_lines(
+    cmd: &mut std::process::Command,
+    after: usize,
+) -> (usize, std::process::ExitStatus) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(out).lines() {
+            let Ok(l) = l else { break };
+            if !l.trim().is_empty() && tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = 0;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while seen < after {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(()) => seen += 1,
+            Err(e) => panic!("only {seen} of {after} items done before the kill: {e}"),
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    (seen, status)
+}
