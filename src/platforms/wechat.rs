@@ -36,6 +36,13 @@
 //! (unreachable: not a verdict on the article). An unknown error page is deleted, cause
 //! unknown.
 //!
+//! A marker counts only where WeChat speaks to the reader: the message area
+//! (`.weui-msg__title`, `.global_error_msg`, `.weui-msg__desc`, and on an error page its
+//! `.text_area` and `<title>`). WeChat's own scripts carry "店铺已被封禁" and
+//! "商品因违规已下架" on live pages, and a live page's title is its author's words: a
+//! marker there concludes nothing. Only the anti-bot and link markers (unreachable, never
+//! a deletion) are also looked for in the whole page.
+//!
 //! # Not possible without login
 //!
 //! Read / like counts and comments (need a WeChat client `key`/`pass_ticket`), an
@@ -204,15 +211,22 @@ pub fn classify_error(text: &str) -> Option<(Outcome, Option<Cause>)> {
     None
 }
 
-/// The reason text of an error page (`.weui-msg__title`, `.global_error_msg`), verbatim.
-fn error_message(doc: &Html) -> Option<String> {
-    for s in [
-        ".weui-msg__title",
-        ".global_error_msg",
-        ".weui-msg__desc",
-        ".text_area",
-        "title",
-    ] {
+/// The reason text of an error page (`.weui-msg__title`, `.global_error_msg`), verbatim:
+/// the part of the page where WeChat speaks to the reader. The `<title>` counts only on a
+/// page that is an error page (`error_page`): a live page's title is its author's words.
+fn error_message(doc: &Html, error_page: bool) -> Option<String> {
+    let areas: &[&str] = if error_page {
+        &[
+            ".weui-msg__title",
+            ".global_error_msg",
+            ".weui-msg__desc",
+            ".text_area",
+            "title",
+        ]
+    } else {
+        &[".weui-msg__title", ".global_error_msg", ".weui-msg__desc"]
+    };
+    for s in areas {
         if let Some(e) = doc.select(&sel(s)).next() {
             let t = collapse(&text_of(e));
             if !t.is_empty() {
@@ -563,15 +577,19 @@ pub fn read_article(answer: &Fetched, target_id: &str, target_url: &str) -> Find
         return Finding::Post(Box::new(p));
     }
     let doc = Html::parse_document(&html);
-    let message = error_message(&doc);
-    // Markers are read from the error area first, then from the whole page.
+    let error_page = is_error_page(&doc, &html);
+    let message = error_message(&doc, error_page);
+    // A marker counts only where WeChat speaks to the reader (the message area): WeChat's
+    // own scripts carry "店铺已被封禁", "商品因违规已下架" and the like on live pages. Only
+    // the anti-bot and link markers, which never conclude that a post is gone, are also
+    // looked for in the whole page.
     let verdict = message
         .as_deref()
         .and_then(classify_error)
-        .or_else(|| classify_error(&html));
+        .or_else(|| classify_error(&html).filter(|(o, _)| *o == Outcome::Unreachable));
     match verdict {
         Some((o, c)) => gone(o, c, message.unwrap_or_else(|| "error page".into())),
-        None if is_error_page(&doc, &html) => gone(
+        None if error_page => gone(
             Outcome::Deleted,
             Some(Cause::Unknown),
             message.unwrap_or_else(|| "error page without a known reason".into()),
@@ -625,6 +643,92 @@ impl Platform for Wechat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every string `classify_error` reads as gone, restricted or account gone, and the
+    /// two WeChat's own script was seen carrying on a live 2025 image share.
+    const GONE_MARKERS: &[&str] = &[
+        "帐号已注销",
+        "账号已注销",
+        "公众号已注销",
+        "已迁移",
+        "已被封禁",
+        "已被屏蔽",
+        "帐号已被封",
+        "账号已被封",
+        "帐号涉嫌侵犯他人合法权益",
+        "账号涉嫌侵犯他人合法权益",
+        "该公众号已被冻结",
+        "已被发布者删除",
+        "已被作者删除",
+        "因违规无法查看",
+        "涉嫌违反相关法律法规和政策",
+        "由用户投诉并经平台审核",
+        "被投诉且经审核",
+        "涉嫌侵权",
+        "发送失败无法查看",
+        "违规",
+        "隐私设置",
+        "店铺已被封禁",
+        "商品因违规已下架",
+    ];
+
+    fn page(html: &str) -> Fetched {
+        Fetched::Response(crate::platforms::Response {
+            url: Url::parse("https://mp.weixin.qq.com/s/AbCdEf").unwrap(),
+            status: 200,
+            headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+            body: html.as_bytes().to_vec(),
+            truncated: false,
+        })
+    }
+
+    /// A live page that carries every marker in its scripts, a style, an attribute and
+    /// its title is never read as gone: markers count only in the message area.
+    #[test]
+    fn markers_outside_the_message_area_never_make_a_live_page_gone() {
+        let all = GONE_MARKERS.join(" ");
+        let script = format!("<script>var msgs = \"{all}\"; window.item_show_type = '8';</script>");
+        let style = format!("<style>/* {all} */</style>");
+        // An image share (item type 8) has no #js_content: not read yet, but not gone.
+        let share = format!(
+            "<html><head><title>{all}</title>{style}{script}</head>\
+             <body><div id=\"img_list\" data-note=\"{all}\"></div></body></html>"
+        );
+        match read_article(&page(&share), "x", "https://mp.weixin.qq.com/s/AbCdEf") {
+            Finding::Gone(g) => panic!("a live page read as {g:?}"),
+            Finding::Broken { .. } | Finding::Post(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+        // A live article with a body is a post whatever its scripts say.
+        let article = format!(
+            "<html><head><title>t</title>{script}</head><body>\
+             <h1 id=\"activity-name\">t</h1><div id=\"js_content\"><p>text</p></div></body></html>"
+        );
+        assert!(
+            matches!(
+                read_article(&page(&article), "x", "https://mp.weixin.qq.com/s/AbCdEf"),
+                Finding::Post(_)
+            ),
+            "a live article is a post"
+        );
+        // The same words in the message area are read: the rule is where, not what.
+        for m in GONE_MARKERS
+            .iter()
+            .filter(|m| !m.starts_with("店铺") && !m.starts_with("商品"))
+        {
+            let err = format!(
+                "<html><head>{script}</head><body><div class=\"weui-msg\">\
+                 <h2 class=\"weui-msg__title\">{m}</h2></div></body></html>"
+            );
+            assert!(
+                matches!(
+                    read_article(&page(&err), "x", "https://mp.weixin.qq.com/s/AbCdEf"),
+                    Finding::Gone(g) if g.outcome != Outcome::Unreachable
+                ),
+                "{m} in the message area is read"
+            );
+        }
+    }
 
     fn target(s: &str) -> Option<(String, String)> {
         match recognise_url(&Url::parse(s).unwrap()) {
