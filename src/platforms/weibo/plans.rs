@@ -3,7 +3,7 @@
 
 use super::access::{Access, Api, Walls, api_request, read_api, visitor_cookie, visitor_request};
 use super::ids::{detail_url, is_digits};
-use super::markers::{classify_marker, page_message};
+use super::markers::{classify_marker, page_message, page_said};
 use super::mblog::{
     looks_truncated, needs_long_text, parse_mblog_with, pics_of, read_timeline, render_data_status,
 };
@@ -268,12 +268,12 @@ impl PostPlan {
             .pending
             .take()
             .unwrap_or(Pending::Failure("statuses/show: no answer".into()));
-        if let Some(p) = &page
-            && let Some((outcome, cause)) = classify_marker(p)
+        if let Some(said) = page.as_deref().map(page_said)
+            && let Some((outcome, cause)) = classify_marker(&said)
             && outcome != Outcome::Deleted
         {
             // The page names an account-level or visibility verdict.
-            return Step::Done(gone_quietly(outcome, cause, page_message(p)));
+            return Step::Done(gone_quietly(outcome, cause, page_message(&said)));
         }
         self.after_fallback(pending)
     }
@@ -287,7 +287,10 @@ impl PostPlan {
         }
         let errno = str_of(json.get("errno")).or_else(|| str_of(json.get("error_code")));
         let from_msg = classify_marker(&message);
-        let from_page = page.as_deref().and_then(classify_marker);
+        let from_page = page
+            .as_deref()
+            .map(page_said)
+            .and_then(|s| classify_marker(&s));
         let specific = [from_msg, from_page]
             .into_iter()
             .flatten()
