@@ -298,19 +298,7 @@ fn reindex_rebuilds_the_same_index() {
             .any(|(t, rows)| t == "records" && rows.len() == 10),
         "the dump covers the records (a warcinfo and 9): {tables_before:?}"
     );
-    std::fs::remove_file(root.join(layout::INDEX)).unwrap();
-    std::fs::remove_file(root.join(layout::HASHES)).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_samizdat"))
-        .arg("--archive")
-        .arg(&root)
-        .arg("reindex")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rebuild_index_from_scratch(&root);
     assert_eq!(dump(&root), before);
     assert_eq!(
         every_table(&root),
@@ -414,19 +402,7 @@ fn an_index_from_the_previous_schema_migrates_and_answers_as_a_rebuilt_one() {
     const { assert!(SCHEMA_VERSION >= 1) };
 
     // The other copy gets a freshly built index.
-    std::fs::remove_file(rebuilt.join(layout::INDEX)).unwrap();
-    std::fs::remove_file(rebuilt.join(layout::HASHES)).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_samizdat"))
-        .arg("--archive")
-        .arg(&rebuilt)
-        .arg("reindex")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rebuild_index_from_scratch(&rebuilt);
     assert_eq!(version(&rebuilt), SCHEMA_VERSION);
 
     // Both answer byte for byte as the previous build did about the same archive.
@@ -475,4 +451,12 @@ fn an_index_from_the_previous_schema_migrates_and_answers_as_a_rebuilt_one() {
     };
     assert_eq!(dump(&migrated), dump(&rebuilt));
     assert_eq!(verify(&migrated).0, 0, "{}", verify(&migrated).1);
+}
+
+/// Deletes the index and the stored tree hashes and rebuilds both with `reindex`, which
+/// must succeed.
+fn rebuild_index_from_scratch(root: &Path) {
+    std::fs::remove_file(root.join(layout::INDEX)).unwrap();
+    std::fs::remove_file(root.join(layout::HASHES)).unwrap();
+    common::run_ok(common::samizdat(root).arg("reindex"));
 }
