@@ -191,6 +191,9 @@ pub enum Outcome {
     Deleted,
     Restricted,
     AccountGone,
+    /// Nothing at the address, and nothing says a post ever was there: a web page's
+    /// 404 or 410 at its first capture (docs/states.md). Never a deletion by itself.
+    NotFound,
     Unreachable,
 }
 
@@ -202,6 +205,7 @@ impl Outcome {
             Outcome::Deleted => "deleted",
             Outcome::Restricted => "restricted",
             Outcome::AccountGone => "account_gone",
+            Outcome::NotFound => "not_found",
             Outcome::Unreachable => "unreachable",
         }
     }
@@ -213,6 +217,7 @@ impl Outcome {
             Outcome::Deleted,
             Outcome::Restricted,
             Outcome::AccountGone,
+            Outcome::NotFound,
             Outcome::Unreachable,
         ]
         .into_iter()

@@ -28,6 +28,7 @@ pub use http::{Fetcher, is_secret_header};
 use crate::error::{Error, Result};
 use crate::model::{Media, Outcome, Post};
 use crate::platforms::{self, Fetched, Finding, Job, PlanContext, Request, Step, Target};
+use crate::store::bodies::{CheckRecord, VIA_CAPTURE};
 use crate::store::index::PostRecord;
 use crate::store::warc::{Record, kind};
 use futures_util::StreamExt;
@@ -60,7 +61,10 @@ pub struct CaptureResult {
     pub url: String,
     pub post_id: Option<String>,
     /// `captured`; `partial` (captured, but a body hit the size limit and is stored
-    /// truncated); `gone` (the platform says the post is not there); `failed`.
+    /// truncated); `gone` (the platform says the post is not there); `not_found` (nothing
+    /// at the address, and nothing says a post was ever there: a web page's 404);
+    /// `failed`. For `gone` and `not_found` the archive holds the post from a check
+    /// record (`post_id`, docs/states.md).
     pub status: &'static str,
     /// For `gone`: the outcome, cause and the platform's own words.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -161,6 +165,9 @@ async fn capture_limited(
     let mut responses: Vec<String> = vec![];
     let mut follows = 0;
     let mut decoded_cut: Vec<String> = vec![];
+    // The main (last) answer of the plan: what a check record of a gone answer names.
+    let mut last_status = None;
+    let mut last_response = None;
     let (platform, target, finding) = loop {
         let Some((platform, target)) = platforms::recognise(&url) else {
             return CaptureResult::failed(input, format!("no platform recognises {url}"));
@@ -195,6 +202,8 @@ async fn capture_limited(
                 let run =
                     run_plan(platform.name(), plan, fetcher, &mut records, &mut responses).await;
                 decoded_cut.extend(run.decoded_cut);
+                last_status = run.last_status;
+                last_response = run.last_response;
                 run.finding
             }
         };
@@ -225,7 +234,6 @@ async fn capture_limited(
         }
         break (platform, target, finding);
     };
-    let _ = target;
 
     match finding {
         Finding::Post(mut post) => {
@@ -285,8 +293,12 @@ async fn capture_limited(
                 Outcome::Unreachable => {
                     format!("{} could not be reached: {words}", platform.name())
                 }
+                Outcome::NotFound => format!(
+                    "{}: not found: nothing at this address ({words}); nothing says a post was ever there",
+                    platform.name()
+                ),
                 o => format!(
-                    "{}: the post is {}{}: {words}",
+                    "{}: the post is {}{}: {words} (one answer: gone_unconfirmed until a second check agrees)",
                     platform.name(),
                     o.as_str(),
                     g.cause
@@ -296,9 +308,28 @@ async fn capture_limited(
             };
             let mut res = CaptureResult::failed(input, error);
             if g.outcome != Outcome::Unreachable {
-                res.status = "gone";
+                res.status = if g.outcome == Outcome::NotFound {
+                    "not_found"
+                } else {
+                    "gone"
+                };
                 res.outcome = Some(g.outcome);
                 res.cause = g.cause;
+                // A definite answer about one post is a check of it: the archive holds
+                // the post from it, with what is known (docs/states.md).
+                if let Target::Post { platform_id, url } = &target {
+                    let c = gone_check(
+                        &crate::model::PostId::new(platform.name(), platform_id).0,
+                        url,
+                        input,
+                        &g,
+                        &records,
+                        (last_status, last_response.as_deref()),
+                        &opts.clock.warc_date(),
+                    );
+                    res.post_id = Some(c.post_id.clone());
+                    records.push(c.to_record());
+                }
             }
             append_into(&mut res, records, writer, &mut slot).await;
             res
@@ -411,6 +442,44 @@ pub fn post_record(
     date: &str,
 ) -> Record {
     PostRecord::new(post, requested_url, before).to_record(responses, date)
+}
+
+/// The check record of a capture that found the post already gone (`via: capture`,
+/// docs/states.md): it rests on every record the capture wrote, names the post's id and
+/// URL (what the index holds of a post that has no post record), and the main answer, so
+/// the first watch check of the same answer can be a revisit.
+pub fn gone_check(
+    post_id: &str,
+    url: &str,
+    requested_url: &str,
+    g: &crate::model::Gone,
+    records: &[Record],
+    (http_status, response): (Option<u16>, Option<&str>),
+    date: &str,
+) -> CheckRecord {
+    let main = response.and_then(|id| records.iter().find(|r| r.id() == id));
+    CheckRecord {
+        samizdat: crate::store::bodies::CHECK_FORMAT.into(),
+        post_id: post_id.to_string(),
+        at: date.to_string(),
+        outcome: g.outcome,
+        cause: g.cause,
+        message: g.message.clone(),
+        http_status,
+        record_ids: records.iter().map(|r| r.id().to_string()).collect(),
+        post_record: None,
+        via: Some(VIA_CAPTURE.into()),
+        host: None,
+        payload_digest: main
+            .and_then(|r| r.field("WARC-Payload-Digest"))
+            .map(str::to_string),
+        response_id: main.map(|r| r.id().to_string()),
+        response_uri: main.and_then(|r| r.target_uri()).map(str::to_string),
+        response_date: main.map(|r| r.date().to_string()),
+        next_check: None,
+        url: Some(url.to_string()),
+        requested_url: (requested_url != url).then(|| requested_url.to_string()),
+    }
 }
 
 /// Records what was fetched even when the capture failed: the answers are evidence too.

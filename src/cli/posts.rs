@@ -32,6 +32,12 @@ pub fn show(s: &Settings, key: &str) -> Result<u8> {
         out.push_str(&format!(" (cause {})", c.as_str()));
     }
     out.push('\n');
+    if let Some(why) = v.state_in_words() {
+        out.push_str(&format!("  {why}\n"));
+    }
+    if let Some(m) = &v.message {
+        out.push_str(&format!("the platform's words: {m}\n"));
+    }
     // `null` for a capture whose records the index no longer knows, as before.
     let leaf = |l: Option<&u64>| l.map_or_else(|| "null".to_string(), u64::to_string);
     for c in &v.captures {

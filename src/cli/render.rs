@@ -110,7 +110,11 @@ impl Render for CaptureResult {
                 self.url,
                 self.record_ids.len()
             ),
-            (_, Some(e)) => format!("{} {}: {e}", self.status.to_uppercase(), self.url),
+            (_, Some(e)) => format!(
+                "{} {}: {e}",
+                self.status.to_uppercase().replace('_', " "),
+                self.url
+            ),
             (None, None) => format!("{} {}", self.status, self.url),
         };
         let mut out = vec![Line::Say(line)];

@@ -2,8 +2,12 @@
 //! main images (read by [`crate::extract`]; what a page post is, is said here).
 //!
 //! The post id is `web:<sha256 of the canonical URL>`.
+//!
+//! Markers: an HTTP 404 or 410 is `not_found` at a first capture (nothing says a post
+//! was ever there) and `deleted`, cause unknown, at a check of a page captured before;
+//! any other 4xx or 5xx is `unreachable`.
 
-use super::kit::{gone, unreachable};
+use super::kit::{gone, gone_quietly, unreachable};
 use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target};
 use crate::extract;
 use crate::model::{Cause, Media, MediaKind, Outcome, Post};
@@ -94,30 +98,33 @@ impl Platform for Web {
             url: canonical(url).to_string(),
         })
     }
-    fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Step {
+    fn post_plan(&self, target: &Target, job: Job, _ctx: &PlanContext) -> Step {
         let url = match target {
             Target::Post { url, .. } | Target::Account { url, .. } | Target::Follow { url } => url,
         };
         match Url::parse(url) {
-            Ok(url) => page_plan(url),
+            Ok(url) => page_plan(url, job),
             Err(e) => Step::Done(super::kit::broken("page", format!("a URL ({url:?}: {e})"))),
         }
     }
 }
 
-/// Asks for the page at `url`; its answer is the finding.
-pub(crate) fn page_plan(url: Url) -> Step {
+/// Asks for the page at `url`; its answer is the finding. A 404 or 410 says nothing was
+/// there: at a first capture that is `not_found` (nothing says a page ever was there),
+/// at a check of a page captured before it is `deleted`, cause unknown.
+pub(crate) fn page_plan(url: Url, job: Job) -> Step {
     let req = Request::get(url.clone(), "page")
         .header(
             "Accept",
             "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
         )
         .page();
-    Step::fetch(req, PagePlan { url })
+    Step::fetch(req, PagePlan { url, job })
 }
 
 struct PagePlan {
     url: Url,
+    job: Job,
 }
 
 impl Plan for PagePlan {
@@ -125,6 +132,9 @@ impl Plan for PagePlan {
         Step::Done(match answer {
             Fetched::Failed(e) => unreachable(e),
             Fetched::Response(r) => match r.status {
+                404 | 410 if self.job == Job::Capture => {
+                    gone_quietly(Outcome::NotFound, None, Some(format!("HTTP {}", r.status)))
+                }
                 404 | 410 => gone(
                     Outcome::Deleted,
                     Some(Cause::Unknown),

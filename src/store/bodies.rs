@@ -60,7 +60,19 @@ pub struct CheckRecord {
     /// rebuilt index resumes it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_check: Option<String>,
+    /// The post's URL, on the check a capture writes when it finds the post already gone
+    /// (`via: capture`): with `post_id` it is what is known of a post that has no post
+    /// record, and the index holds the post from it (docs/states.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The URL the user asked for, in the form they gave it (on a capture's check, when
+    /// it differs from `url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_url: Option<String>,
 }
+
+/// The `via` of the check a capture writes when the post is already gone.
+pub const VIA_CAPTURE: &str = "capture";
 
 /// The body of a watchlist record (`application/vnd.samizdat.watch+json`).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -220,13 +232,15 @@ mod tests {
             response_uri: None,
             response_date: None,
             next_check: None,
+            url: None,
+            requested_url: None,
         };
         let rec = c.to_record();
         assert_eq!(rec.date(), "2026-01-02T00:00:00Z");
         assert_eq!(rec.field("Content-Type"), Some(mime::CHECK));
         let s = String::from_utf8(rec.block.clone()).unwrap();
         assert!(
-            !s.contains("\"via\""),
+            !s.contains("\"via\"") && !s.contains("\"url\""),
             "absent optional fields stay out: {s}"
         );
         let back: CheckRecord = serde_json::from_slice(&rec.block).unwrap();

@@ -14,6 +14,13 @@
 //! capture makes the post `live`, `last_seen_live` the capture's time and clears
 //! `first_seen_gone`; it counts as a live sighting, so a gone check before it and one after
 //! it do not agree (only two gone checks with no live sighting between them confirm).
+//!
+//! A post first known from a gone answer (a capture that found it already gone writes a
+//! check naming the post, and no post record) is made by [`gone_at_capture`]:
+//! `gone_unconfirmed` for a definite gone answer, which a second agreeing check confirms
+//! like any other; `not_found` for a page's 404 that says nothing about a post ever
+//! having been there, which no gone answer turns into a deletion (only a live answer or a
+//! capture changes it).
 
 use crate::model::{Cause, Outcome};
 
@@ -26,6 +33,10 @@ pub enum State {
     Deleted,
     Restricted,
     AccountGone,
+    /// Never seen live; one definite gone answer so far (its outcome is that check's).
+    GoneUnconfirmed,
+    /// Never seen live; the address answered that nothing is there (a web page's 404).
+    NotFound,
 }
 
 impl State {
@@ -36,6 +47,8 @@ impl State {
             State::Deleted => "deleted",
             State::Restricted => "restricted",
             State::AccountGone => "account_gone",
+            State::GoneUnconfirmed => "gone_unconfirmed",
+            State::NotFound => "not_found",
         }
     }
 
@@ -46,25 +59,34 @@ impl State {
             "deleted" => State::Deleted,
             "restricted" => State::Restricted,
             "account_gone" => State::AccountGone,
+            "gone_unconfirmed" => State::GoneUnconfirmed,
+            "not_found" => State::NotFound,
             _ => return None,
         })
     }
 
-    /// The state a gone outcome becomes once confirmed.
+    /// The state a gone outcome becomes once confirmed (a `not_found` answer about a
+    /// post that has a history is a deletion, cause unknown).
     fn gone(o: Outcome) -> Option<State> {
         match o {
-            Outcome::Deleted => Some(State::Deleted),
+            Outcome::Deleted | Outcome::NotFound => Some(State::Deleted),
             Outcome::Restricted => Some(State::Restricted),
             Outcome::AccountGone => Some(State::AccountGone),
             _ => None,
         }
     }
 
+    /// A confirmed gone state.
     pub fn is_gone(self) -> bool {
         matches!(
             self,
             State::Deleted | State::Restricted | State::AccountGone
         )
+    }
+
+    /// A post known only from gone answers: never captured, never seen live.
+    pub fn never_seen_live(self) -> bool {
+        matches!(self, State::GoneUnconfirmed | State::NotFound)
     }
 }
 
@@ -126,6 +148,25 @@ pub fn after_capture(_prev: Option<&Facts>, at: &str) -> Facts {
     }
 }
 
+/// The post a check makes when no post record came before it and the check names its
+/// post (written by a capture that found the post already gone): `gone_unconfirmed` for
+/// a definite gone answer (`first_seen_gone` = this answer), `not_found` for a
+/// `not_found` one; `None` (no post) for any other outcome.
+pub fn gone_at_capture(c: &CheckIn) -> Option<Facts> {
+    let state = match c.outcome {
+        Outcome::Deleted | Outcome::Restricted | Outcome::AccountGone => State::GoneUnconfirmed,
+        Outcome::NotFound => State::NotFound,
+        Outcome::Live | Outcome::Edited | Outcome::Unreachable => return None,
+    };
+    Some(Facts {
+        state,
+        cause: c.cause,
+        message: c.message.map(str::to_string),
+        last_seen_live: None,
+        first_seen_gone: (state == State::GoneUnconfirmed).then(|| c.at.to_string()),
+    })
+}
+
 /// The post after one check. `prev` is `None` when no post record came before the check
 /// (then there is still no post, but the check's event is decided all the same);
 /// `last_definite` is the outcome and time of the newest earlier check of this post that
@@ -155,7 +196,16 @@ pub fn after_check(
             });
             (next, event)
         }
-        Outcome::Deleted | Outcome::Restricted | Outcome::AccountGone => {
+        Outcome::Deleted | Outcome::Restricted | Outcome::AccountGone | Outcome::NotFound => {
+            // Nothing ever said a `not_found` post was there: no gone answer makes it a
+            // deletion. The newest words are kept.
+            if let Some(p) = prev.filter(|p| p.state == State::NotFound) {
+                let next = Facts {
+                    message: c.message.map(str::to_string).or(p.message.clone()),
+                    ..p.clone()
+                };
+                return (Some(next), None);
+            }
             let gone = State::gone(c.outcome);
             let already = prev.is_some_and(|p| Some(p.state) == gone);
             // A live sighting after the last definite check (a capture) is the newest
@@ -166,10 +216,12 @@ pub fn after_check(
             };
             let last_definite = last_definite.filter(|(_, pat)| !seen_live_since(pat));
             match (last_definite, gone) {
-                (Some((po, pat)), Some(g)) if po == c.outcome && !already => {
+                (Some((po, pat)), Some(g)) if State::gone(po) == Some(g) && !already => {
                     let next = prev.map(|p| Facts {
                         state: g,
-                        cause: c.cause,
+                        cause: c
+                            .cause
+                            .or((c.outcome == Outcome::NotFound).then_some(Cause::Unknown)),
                         message: c.message.map(str::to_string),
                         first_seen_gone: Some(pat.to_string()),
                         ..p.clone()
@@ -183,7 +235,19 @@ pub fn after_check(
                     });
                     (next, None)
                 }
-                _ => (prev.cloned(), None),
+                // Still one definite gone answer (this one) for a post never seen live:
+                // its cause and words are this answer's.
+                _ => match prev {
+                    Some(p) if p.state == State::GoneUnconfirmed => {
+                        let next = Facts {
+                            cause: c.cause,
+                            message: c.message.map(str::to_string).or(p.message.clone()),
+                            ..p.clone()
+                        };
+                        (Some(next), None)
+                    }
+                    _ => (prev.cloned(), None),
+                },
             }
         }
         Outcome::Unreachable => (prev.cloned(), None),
@@ -415,6 +479,108 @@ mod tests {
     }
 
     #[test]
+    fn a_gone_answer_at_first_capture_is_a_post_gone_unconfirmed_until_a_second_agrees() {
+        let first = chk(
+            Outcome::Deleted,
+            Some(Cause::Author),
+            Some("此微博已被作者删除"),
+            "t1",
+        );
+        let f = gone_at_capture(&first).unwrap();
+        assert_eq!(
+            f,
+            Facts {
+                state: State::GoneUnconfirmed,
+                cause: Some(Cause::Author),
+                message: Some("此微博已被作者删除".into()),
+                last_seen_live: None,
+                first_seen_gone: Some("t1".into()),
+            }
+        );
+        // An unreachable check changes nothing; the second deleted answer confirms it,
+        // gone since the first.
+        let (n, e) = after_check(
+            Some(&f),
+            Some((Outcome::Deleted, "t1")),
+            &chk(Outcome::Unreachable, None, Some("timeout"), "t2"),
+        );
+        assert_eq!((n.as_ref(), e), (Some(&f), None));
+        let (n, e) = after_check(
+            Some(&f),
+            Some((Outcome::Deleted, "t1")),
+            &chk(Outcome::Deleted, Some(Cause::Author), Some("again"), "t3"),
+        );
+        assert_eq!(e, Some(Event::Confirmed));
+        let n = n.unwrap();
+        assert_eq!(n.state, State::Deleted);
+        assert_eq!(n.first_seen_gone.as_deref(), Some("t1"));
+        assert_eq!(n.last_seen_live, None);
+        // A different gone answer is not a confirmation: still one answer, this one's.
+        let (n, e) = after_check(
+            Some(&f),
+            Some((Outcome::Deleted, "t1")),
+            &chk(Outcome::Restricted, None, Some("private"), "t3"),
+        );
+        let n = n.unwrap();
+        assert_eq!((n.state, e), (State::GoneUnconfirmed, None));
+        assert_eq!((n.cause, n.message.as_deref()), (None, Some("private")));
+        // Seen live: live, no `restored` (it was never confirmed gone).
+        let (n, e) = after_check(Some(&f), None, &chk(Outcome::Live, None, None, "t4"));
+        assert_eq!(e, None);
+        assert_eq!(n.unwrap(), live("t4"));
+        // Neither a live nor an unreachable answer makes a post.
+        for o in [Outcome::Live, Outcome::Edited, Outcome::Unreachable] {
+            assert_eq!(gone_at_capture(&chk(o, None, None, "t1")), None, "{o:?}");
+        }
+        for o in [Outcome::Restricted, Outcome::AccountGone] {
+            assert_eq!(
+                gone_at_capture(&chk(o, None, None, "t1")).unwrap().state,
+                State::GoneUnconfirmed
+            );
+        }
+    }
+
+    #[test]
+    fn a_page_not_found_at_first_capture_is_never_called_deleted() {
+        let f = gone_at_capture(&chk(Outcome::NotFound, None, Some("HTTP 404"), "t1")).unwrap();
+        assert_eq!(
+            f,
+            Facts {
+                state: State::NotFound,
+                cause: None,
+                message: Some("HTTP 404".into()),
+                last_seen_live: None,
+                first_seen_gone: None,
+            }
+        );
+        // Two more 404s (a check reads them as deleted): still not found.
+        let (n, e) = after_check(
+            Some(&f),
+            Some((Outcome::NotFound, "t1")),
+            &chk(Outcome::Deleted, Some(Cause::Unknown), Some("HTTP 410"), "t2"),
+        );
+        let (n, e2) = after_check(
+            n.as_ref(),
+            Some((Outcome::Deleted, "t2")),
+            &chk(Outcome::Deleted, Some(Cause::Unknown), None, "t3"),
+        );
+        assert_eq!((e, e2), (None, None));
+        let n = n.unwrap();
+        assert_eq!(n.state, State::NotFound);
+        assert_eq!(n.message.as_deref(), Some("HTTP 410"));
+        // A page that was captured live and then is not found is a deletion once a
+        // second answer agrees (cause unknown).
+        let (n, e) = after_check(
+            Some(&live("t1")),
+            Some((Outcome::Deleted, "t2")),
+            &chk(Outcome::NotFound, None, Some("HTTP 404"), "t3"),
+        );
+        let n = n.unwrap();
+        assert_eq!((n.state, e), (State::Deleted, Some(Event::Confirmed)));
+        assert_eq!(n.cause, Some(Cause::Unknown));
+    }
+
+    #[test]
     fn states_read_back() {
         for s in [
             State::Live,
@@ -422,6 +588,8 @@ mod tests {
             State::Deleted,
             State::Restricted,
             State::AccountGone,
+            State::GoneUnconfirmed,
+            State::NotFound,
         ] {
             assert_eq!(State::parse(s.as_str()), Some(s));
         }
@@ -439,6 +607,8 @@ mod tests {
             State::Deleted,
             State::Restricted,
             State::AccountGone,
+            State::GoneUnconfirmed,
+            State::NotFound,
         ];
         let outcomes = [
             Outcome::Live,
@@ -446,10 +616,11 @@ mod tests {
             Outcome::Deleted,
             Outcome::Restricted,
             Outcome::AccountGone,
+            Outcome::NotFound,
             Outcome::Unreachable,
         ];
         let gone_of = |o: Outcome| match o {
-            Outcome::Deleted => Some(State::Deleted),
+            Outcome::Deleted | Outcome::NotFound => Some(State::Deleted),
             Outcome::Restricted => Some(State::Restricted),
             Outcome::AccountGone => Some(State::AccountGone),
             _ => None,
@@ -471,6 +642,8 @@ mod tests {
                     },
                     was_gone.then_some(Event::Restored),
                 ),
+                // Never said to exist: no gone answer makes it a deletion.
+                _ if from == State::NotFound => (from, None),
                 _ => {
                     let g = gone_of(o).unwrap();
                     if from == g {
@@ -487,10 +660,12 @@ mod tests {
         for from in states {
             let prev = Facts {
                 state: from,
-                cause: from.is_gone().then_some(Cause::Unknown),
+                cause: (from.is_gone() || from == State::GoneUnconfirmed)
+                    .then_some(Cause::Unknown),
                 message: None,
-                last_seen_live: Some("2026-01-01T00:00:00Z".into()),
-                first_seen_gone: from.is_gone().then(|| "2026-01-01T12:00:00Z".to_string()),
+                last_seen_live: (!from.never_seen_live()).then(|| "2026-01-01T00:00:00Z".into()),
+                first_seen_gone: (from.is_gone() || from == State::GoneUnconfirmed)
+                    .then(|| "2026-01-01T12:00:00Z".to_string()),
             };
             for o in outcomes {
                 // The last definite check: the same outcome, another one, or none.
@@ -540,13 +715,25 @@ mod tests {
                             assert_eq!(next.first_seen_gone, prev.first_seen_gone);
                             assert_eq!(next.message.as_deref(), Some("words"));
                         }
+                        _ if from == State::GoneUnconfirmed => {
+                            // Still one gone answer: this one's cause and words, the
+                            // first sighting kept.
+                            assert_eq!(next.cause, Some(Cause::Author));
+                            assert_eq!(next.message.as_deref(), Some("words"));
+                            assert_eq!(next.first_seen_gone, prev.first_seen_gone);
+                            assert_eq!(next.last_seen_live, prev.last_seen_live);
+                        }
+                        _ if from == State::NotFound => {
+                            assert_eq!(next.message.as_deref(), Some("words"));
+                            assert_eq!((next.cause, next.first_seen_gone), (prev.cause, None));
+                        }
                         _ => assert_eq!(next, prev, "{from:?} + {o:?}: nothing changes"),
                     }
                     seen += 1;
                 }
             }
         }
-        assert_eq!(seen, 5 * 6 * 3);
+        assert_eq!(seen, 7 * 7 * 3);
         // And a capture, from every state: live, seen live then, nothing gone.
         for from in states {
             let prev = Facts {

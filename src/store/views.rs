@@ -42,6 +42,35 @@ impl PostView {
         self
     }
 
+    /// The outcome of the gone answer a `gone_unconfirmed` post rests on: its newest
+    /// definite check's (`None` in any other state).
+    pub fn unconfirmed_outcome(&self) -> Option<Outcome> {
+        if self.state != State::GoneUnconfirmed {
+            return None;
+        }
+        self.checks
+            .iter()
+            .rev()
+            .map(|c| c.outcome)
+            .find(|o| *o != Outcome::Unreachable)
+    }
+
+    /// What the state means, in words, for the states a post known only from gone
+    /// answers has (`show`, the web post page); `None` for the others.
+    pub fn state_in_words(&self) -> Option<String> {
+        match self.state {
+            State::GoneUnconfirmed => Some(format!(
+                "already gone at its first capture: the platform answered {} once; a second agreeing check confirms it. Nothing of the post itself was captured.",
+                self.unconfirmed_outcome().map_or("gone", Outcome::as_str)
+            )),
+            State::NotFound => Some(
+                "not found: the address answered that nothing is there, and nothing says a post was ever there. Nothing was captured."
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+
     /// The newest capture.
     pub fn last_capture(&self) -> Option<&CaptureView> {
         self.captures.last()

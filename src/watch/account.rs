@@ -260,6 +260,8 @@ impl Watcher {
             response_uri: None,
             response_date: None,
             next_check: next,
+            url: None,
+            requested_url: None,
         }
     }
 }

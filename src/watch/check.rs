@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::model::{Outcome, Post};
 use crate::platforms::{self, Finding, Job, PlanContext};
 use crate::store::index::CheckRecord;
+use crate::store::state::State;
 use crate::store::warc::{self, Record};
 
 impl Watcher {
@@ -55,6 +56,8 @@ impl Watcher {
             Ok(r) => r,
             Err(e) => return Report::failed(url, e),
         };
+        // Known only from gone answers (gone at its first capture): no post record yet.
+        let never_seen = State::parse(&state).is_some_and(State::never_seen_live);
         let check_url = stored.as_ref().map(|p| p.url.clone()).unwrap_or(url.into());
         let parsed = match capture::parse_url(&check_url) {
             Ok(u) => u,
@@ -133,6 +136,10 @@ impl Watcher {
                     .is_some_and(|s| s.content_fingerprint() == p.content_fingerprint());
                 if same {
                     (Outcome::Live, None, None, None)
+                } else if never_seen {
+                    // A post known only from gone answers, seen live at last: `live`,
+                    // with the post record of its first capture.
+                    (Outcome::Live, None, None, Some(p))
                 } else {
                     (Outcome::Edited, None, None, Some(p))
                 }
@@ -189,7 +196,9 @@ impl Watcher {
         // A first gone answer is confirmed soon, and a check that learnt nothing
         // (unreachable) is tried again soon (the host's backoff paces it); otherwise the
         // decaying schedule.
-        let next = if (outcome.is_gone() && state != outcome.as_str())
+        // (A page not found at its first capture stays `not_found` whatever gone answer
+        // comes: no follow-up is needed to confirm anything.)
+        let next = if (outcome.is_gone() && state != outcome.as_str() && state != "not_found")
             || outcome == Outcome::Unreachable
         {
             add(n, self.cfg.follow_up)
@@ -213,6 +222,8 @@ impl Watcher {
             response_uri,
             response_date,
             next_check: Some(warc::warc_date(next)),
+            url: None,
+            requested_url: None,
         };
         records.push(check_record(&c));
         seen(outcome);

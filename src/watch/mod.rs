@@ -36,12 +36,12 @@ use crate::capture::{self, CaptureOptions, Fetcher, Writer};
 use crate::clock::Clock;
 use crate::config::{Config, Watch as WatchConfig};
 use crate::error::{Error, Result};
-use crate::model::Outcome;
+use crate::model::{Cause, Outcome};
 use crate::platforms::{self, Target};
 use crate::store::index::{CheckRecord, Index, ORIGIN_API, ORIGIN_CLI, WatchRecord, WatchRow};
 use crate::store::views::{HostStatus, NextBatch, WatchStatus};
 use crate::store::warc::{self, Record};
-use schedule::{backoff_until, plan_batch, ts};
+use schedule::{add, backoff_until, plan_batch, ts};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -422,6 +422,9 @@ impl Watcher {
         // (input, via, post id, captured now)
         let mut known: Vec<(String, Option<String>, String, bool)> = vec![];
         let mut missing = vec![];
+        // What the captures of posts already gone found (post id to outcome and cause).
+        let mut gone: std::collections::HashMap<String, (Option<Outcome>, Option<Cause>)> =
+            Default::default();
         let found = self
             .read(move |ix| {
                 items
@@ -462,9 +465,13 @@ impl Watcher {
             .await;
             for ((input, via), r) in missing.into_iter().zip(results) {
                 match r.post_id {
-                    Some(id) if r.status != "failed" && r.status != "gone" => {
+                    // A post gone at its first capture is held from its check record, and
+                    // watched like any other: its next check follows up the first answer.
+                    Some(id) if r.status == "gone" || r.status == "not_found" => {
+                        gone.insert(id.clone(), (r.outcome, r.cause));
                         known.push((input, via, id, true))
                     }
+                    Some(id) if r.status != "failed" => known.push((input, via, id, true)),
                     _ => {
                         let why = match (r.status, r.outcome) {
                             ("gone", Some(o)) => format!(
@@ -493,12 +500,20 @@ impl Watcher {
         let mut pending = vec![];
         for (i, (input, via, id, captured)) in known.into_iter().enumerate() {
             let first = firsts.get(i).copied().flatten().unwrap_or(n);
-            let next = next_check(&self.cfg, first, n, every_d);
+            let found_gone = gone.get(&id).copied();
+            let next = match found_gone {
+                Some((Some(o), _)) if o.is_gone() => add(n, self.cfg.follow_up),
+                _ => next_check(&self.cfg, first, n, every_d),
+            };
             let mut w = watch_add(&input, "post", n, next, origin);
             w.every = every.as_ref().map(|e| e.text.clone());
             w.post_id = Some(id.clone());
             w.via = via;
             let mut rep = Report::new(&input, if captured { "captured" } else { "added" });
+            if let Some((outcome, cause)) = found_gone {
+                rep.outcome = outcome;
+                rep.cause = cause;
+            }
             rep.post_id = Some(id);
             rep.next_check = w.next_check.clone();
             pending.push((w, rep));

@@ -133,7 +133,7 @@ article.post{border:1px solid var(--line);border-radius:.4rem;padding:.75rem;mar
 article.post .meta{color:var(--muted);font-size:.9rem}
 .text{white-space:pre-wrap}
 .badge{display:inline-block;padding:0 .45rem;border-radius:1rem;font-size:.8rem;border:1px solid currentColor}
-.badge.live{color:#2a7d2a}.badge.edited{color:#8a6d00}.badge.deleted,.badge.restricted,.badge.account_gone{color:#b00020}.badge.unreachable{color:var(--muted)}
+.badge.live{color:#2a7d2a}.badge.edited{color:#8a6d00}.badge.deleted,.badge.restricted,.badge.account_gone{color:#b00020}.badge.unreachable{color:var(--muted)}.badge.gone_unconfirmed{color:#b35c00}.badge.not_found{color:var(--muted)}
 mark{background:#ffe36e;color:#000}
 img{max-width:100%;height:auto}
 table{border-collapse:collapse;width:100%;font-size:.85rem;table-layout:fixed}td{overflow-wrap:anywhere}td,th{border-bottom:1px solid var(--line);padding:.25rem;text-align:left;vertical-align:top}
@@ -179,6 +179,8 @@ pub struct Line<'a> {
     pub state: &'a str,
     pub last_captured: &'a str,
     pub text: &'a str,
+    /// Shown instead of the text when there is none (a post gone at its first capture).
+    pub url: &'a str,
 }
 
 impl<'a> From<&'a PostSummary> for Line<'a> {
@@ -190,6 +192,7 @@ impl<'a> From<&'a PostSummary> for Line<'a> {
             state: &v.state,
             last_captured: &v.last_captured,
             text: &v.text,
+            url: &v.url,
         }
     }
 }
@@ -210,6 +213,7 @@ impl<'a> From<&'a SearchHit> for Line<'a> {
             state: v.state.as_str(),
             last_captured: v.last_captured.as_deref().unwrap_or(""),
             text: v.text.as_deref().unwrap_or(""),
+            url: &v.url,
         }
     }
 }
@@ -220,6 +224,10 @@ pub fn summary<'a>(v: impl Into<Line<'a>>, q: Option<&str>) -> String {
     let text = v.text;
     let author = v.author;
     let body = match q {
+        // Nothing of the post was captured (it was gone at its first capture): its address.
+        _ if text.is_empty() && !v.url.is_empty() => {
+            format!("<span class=\"meta\">{}</span>", esc(v.url))
+        }
         Some(q) => highlight(text, q, Some(160)),
         None => {
             let cut: String = text.chars().take(200).collect();

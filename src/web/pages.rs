@@ -43,7 +43,13 @@ pub(super) fn home_lists(st: &AppState) -> Result<(Vec<PostSummary>, Vec<PostSum
             ..Default::default()
         })?;
         let mut gone = vec![];
-        for state in ["deleted", "restricted", "account_gone", "unreachable"] {
+        for state in [
+            "deleted",
+            "restricted",
+            "account_gone",
+            "gone_unconfirmed",
+            "unreachable",
+        ] {
             gone.extend(ix.list(&ListFilter {
                 state: Some(state.into()),
                 limit: 20,
@@ -212,6 +218,16 @@ pub(super) fn post_page_view(st: &AppState, key: &str) -> Result<PostPage> {
             }
         }
     }
+    // A post gone at its first capture has no capture: its records are its checks'.
+    if view.captures.is_empty() {
+        for c in &view.checks {
+            for r in c.record_ids.iter().chain(std::iter::once(&c.record_id)) {
+                if let Some(row) = ix.record_by_id(r)? {
+                    records.push(RecordView::from(row));
+                }
+            }
+        }
+    }
     let mut inclusion = None;
     let cp_text = std::fs::read_to_string(st.root.join(layout::CHECKPOINT)).ok();
     if let (Some(leaf), Some(text)) = (view.post_leaf(), &cp_text) {
@@ -269,6 +285,9 @@ pub(super) fn post_html(page: &PostPage) -> Response {
         post_body(&v.post, 0)
     );
     b += &format!("<h2>Status {}</h2>", badge(state));
+    if let Some(why) = v.state_in_words() {
+        b += &format!("<p id=\"state-words\">{}</p>", esc(&why));
+    }
     if let Some(m) = &v.message {
         b += &format!(
             "<p>The platform's words: <q{}>{}</q></p>",

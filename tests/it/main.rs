@@ -9,6 +9,7 @@ mod capture_http;
 mod evidence;
 mod extract_pages;
 mod feed_platform;
+mod gone_at_capture;
 mod infra_selftest;
 mod log_vectors;
 mod platforms_a;

@@ -110,16 +110,21 @@ fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
     let last_definite = last_definite
         .as_ref()
         .and_then(|(o, at)| Some((Outcome::parse(o)?, at.as_str())));
-    let (next, event) = state::after_check(
-        prev.as_ref(),
-        last_definite,
-        &state::CheckIn {
-            outcome: c.outcome,
-            cause: c.cause,
-            message: c.message.as_deref(),
-            at,
-        },
-    );
+    let check_in = state::CheckIn {
+        outcome: c.outcome,
+        cause: c.cause,
+        message: c.message.as_deref(),
+        at,
+    };
+    let (next, event) = state::after_check(prev.as_ref(), last_definite, &check_in);
+    // A check that names its post's URL (a capture found the post already gone) makes
+    // the post when no post record came before it: what is known, nothing more.
+    if prev.is_none()
+        && let Some(url) = &c.url
+        && let Some(f) = state::gone_at_capture(&check_in)
+    {
+        insert_gone_post(tx, &c, url, &f)?;
+    }
     if let Some(n) = next.filter(|n| Some(n) != prev.as_ref()) {
         tx.execute(
             "UPDATE posts SET state = ?2, cause = ?3, message = ?4, last_seen_live = ?5, \
@@ -171,6 +176,52 @@ fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
             at,
             c.outcome != Outcome::Unreachable,
             c.message.as_deref(),
+        )?;
+    }
+    Ok(())
+}
+
+/// The post row of a post known only from a gone answer at its first capture: its id,
+/// platform and URL (the post JSON has nothing else), the state [`state::gone_at_capture`]
+/// gives, dated at the check; its URLs resolve to it unless another post claimed them
+/// first.
+fn insert_gone_post(
+    tx: &rusqlite::Transaction,
+    c: &CheckRecord,
+    url: &str,
+    f: &state::Facts,
+) -> std::result::Result<(), Applied> {
+    let id = crate::model::PostId(c.post_id.clone());
+    let (platform, platform_id) = (id.platform(), id.platform_id());
+    if platform.is_empty() || platform_id.is_empty() {
+        return Err(Applied::Bad(format!(
+            "check record names post {:?}, not platform:id",
+            c.post_id
+        )));
+    }
+    let post = crate::model::Post::new(platform, platform_id, url);
+    let json = serde_json::to_string(&post)
+        .map_err(|e| Applied::Bad(format!("check record: the post does not serialise: {e}")))?;
+    tx.execute(
+        "INSERT INTO posts (id, platform, platform_id, url, json, state, cause, message,          last_seen_live, first_seen_gone, first_captured, last_captured)          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+        params![
+            c.post_id,
+            platform,
+            platform_id,
+            url,
+            json,
+            f.state.as_str(),
+            f.cause.map(Cause::as_str),
+            f.message,
+            f.last_seen_live,
+            f.first_seen_gone,
+            c.at,
+        ],
+    )?;
+    for u in std::iter::once(url).chain(c.requested_url.as_deref()) {
+        tx.execute(
+            "INSERT INTO post_urls (url, post_id) VALUES (?1, ?2) ON CONFLICT(url) DO NOTHING",
+            params![u, c.post_id],
         )?;
     }
     Ok(())

@@ -459,11 +459,16 @@ impl Index {
     }
 
     /// The newest version of a post the archive holds (the post record alone, without the
-    /// history `post_json` gathers).
+    /// history `post_json` gathers). `None` too for a post known only from gone answers
+    /// (`gone_unconfirmed`, `not_found`): no post record holds anything of it.
     pub fn post(&self, id: &str) -> Result<Option<crate::model::Post>> {
         let json: Option<String> = self
             .conn
-            .query_row("SELECT json FROM posts WHERE id = ?1", [id], |r| r.get(0))
+            .query_row(
+                "SELECT json FROM posts WHERE id = ?1 AND state NOT IN ('gone_unconfirmed', 'not_found')",
+                [id],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| self.err(e))?;
         Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
