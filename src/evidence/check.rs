@@ -872,17 +872,34 @@ fn derive_post(
                         &mut problems,
                     );
                 }
+                let check_in = CheckIn {
+                    outcome: c.outcome,
+                    cause: c.cause,
+                    message: c.message.as_deref(),
+                    at: &c.at,
+                };
                 let (next, event) = state::after_check(
                     facts.as_ref(),
                     last_definite.as_ref().map(|(o, at)| (*o, at.as_str())),
-                    &CheckIn {
-                        outcome: c.outcome,
-                        cause: c.cause,
-                        message: c.message.as_deref(),
-                        at: &c.at,
-                    },
+                    &check_in,
                 );
+                // As the index does: a check naming its post's URL makes the post when no
+                // post record came before it (a post gone at its first capture).
+                let made = match (&facts, &c.url) {
+                    (None, Some(url)) => state::gone_at_capture(&check_in).map(|f| {
+                        let id = crate::model::PostId(c.post_id.clone());
+                        (
+                            f,
+                            crate::model::Post::new(id.platform(), id.platform_id(), url),
+                        )
+                    }),
+                    _ => None,
+                };
                 facts = next;
+                if let Some((f, p)) = made {
+                    facts = Some(f);
+                    newest = Some(p);
+                }
                 if c.outcome != Outcome::Unreachable {
                     last_definite = Some((c.outcome, c.at.clone()));
                 }

@@ -355,6 +355,11 @@ pub(super) fn post_html(page: &PostPage) -> Response {
     }
     b += "</table><h2>Inclusion proof</h2>";
     match &page.inclusion {
+        // Known only from gone answers: no post record to prove; the checks are its
+        // evidence (listed above, proven in its evidence bundle).
+        None if v.captures.is_empty() => {
+            b += "<p>Nothing of this post was captured, so no post record is proven here: its check records (listed above) are its evidence, and its evidence bundle carries their inclusion proofs.</p>"
+        }
         None => b += "<p>No signed checkpoint covers this post yet.</p>",
         Some(inc) => {
             b += &format!(

@@ -282,6 +282,18 @@ fn a_mastodon_post_gone_at_first_capture_is_watched_and_confirmed_by_the_next_ch
     run_ok(samizdat(&ar).arg("reindex"));
     assert_eq!(show(&ar, &pid), v);
     verify_ok(&ar);
+    // Its evidence bundle derives the same post from its check records alone.
+    let bundle = ar.parent().unwrap().join("gone.zip");
+    run_ok(samizdat(&ar).args(["export", &pid, "--bundle"]).arg(&bundle));
+    let (code, out, err) = run_code(samizdat(&ar).arg("verify-bundle").arg(&bundle));
+    assert!(out.contains("verify-bundle: every check passed"), "{code}\n{out}\n{err}");
+    let zip = std::fs::read(&bundle).unwrap();
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let mut pj = String::new();
+    std::io::Read::read_to_string(&mut z.by_name("post.json").unwrap(), &mut pj).unwrap();
+    let pj: Value = serde_json::from_str(&pj).unwrap();
+    assert_eq!(pj["state"], "deleted");
+    assert_eq!(pj["first_seen_gone"], first_at);
 }
 
 #[test]
