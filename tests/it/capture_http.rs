@@ -502,8 +502,18 @@ fn network_failures_are_named() {
     assert!(e.contains("connection refused"), "{e}");
     let e = must_fail(&ar, &srv.url("/redirect-loop"));
     assert!(e.contains("redirect loop"), "{e}");
-    let e = must_fail(&ar, &srv.url("/status/404"));
-    assert!(e.contains("404"), "{e}");
+    // A 404 is an answer, not a failure to fetch: the archive holds the address as
+    // `not_found` (tests/it/gone_at_capture.rs), and nothing else changes.
+    let before = run_ok(samizdat(&ar).args(["--json", "list"]));
+    let (code, lines, err) = capture(&ar, &[srv.url("/status/404").as_str()]);
+    assert_ne!(code, 0, "{err}");
+    let e = lines[0]["error"].as_str().unwrap();
+    assert!(e.contains("404") && e.contains("not found"), "{e}");
+    let after = run_ok(samizdat(&ar).args(["--json", "list", "--state", "live"]));
+    assert_eq!(before.stdout, after.stdout, "nothing lost or changed");
+    let nf = run_ok(samizdat(&ar).args(["--json", "list", "--state", "not_found"]));
+    assert_eq!(json_lines(&String::from_utf8_lossy(&nf.stdout)).len(), 1);
+    verify_ok(&ar);
 }
 
 #[test]
