@@ -557,7 +557,12 @@ mod tests {
         let (n, e) = after_check(
             Some(&f),
             Some((Outcome::NotFound, "t1")),
-            &chk(Outcome::Deleted, Some(Cause::Unknown), Some("HTTP 410"), "t2"),
+            &chk(
+                Outcome::Deleted,
+                Some(Cause::Unknown),
+                Some("HTTP 410"),
+                "t2",
+            ),
         );
         let (n, e2) = after_check(
             n.as_ref(),
@@ -660,8 +665,7 @@ mod tests {
         for from in states {
             let prev = Facts {
                 state: from,
-                cause: (from.is_gone() || from == State::GoneUnconfirmed)
-                    .then_some(Cause::Unknown),
+                cause: (from.is_gone() || from == State::GoneUnconfirmed).then_some(Cause::Unknown),
                 message: None,
                 last_seen_live: (!from.never_seen_live()).then(|| "2026-01-01T00:00:00Z".into()),
                 first_seen_gone: (from.is_gone() || from == State::GoneUnconfirmed)

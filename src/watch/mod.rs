@@ -430,7 +430,10 @@ impl Watcher {
                 items
                     .into_iter()
                     .map(|(input, via)| {
-                        let id = resolve(ix, &input);
+                        // A post known only from gone answers has nothing captured yet:
+                        // it is captured again (a second answer, or its first sighting).
+                        let id =
+                            resolve(ix, &input).filter(|id| ix.post(id).ok().flatten().is_some());
                         (input, via, id)
                     })
                     .collect::<Vec<_>>()

@@ -109,7 +109,11 @@ fn a_weibo_post_gone_at_first_capture_is_shown_listed_and_reindexed_with_the_pla
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "gone", "{line}");
     assert_eq!(line["outcome"], "deleted");
-    assert_eq!(line["post_id"], pid.as_str(), "the archive holds it: {line}");
+    assert_eq!(
+        line["post_id"],
+        pid.as_str(),
+        "the archive holds it: {line}"
+    );
 
     // `show` finds it by id and by URL: what is known, nothing invented.
     let v = show(&ar, &pid);
@@ -147,13 +151,19 @@ fn a_weibo_post_gone_at_first_capture_is_shown_listed_and_reindexed_with_the_pla
 
     // In words: the state, why, and the platform's words.
     let words = show_words(&ar, &url);
-    assert!(words.contains("state: gone_unconfirmed (cause unknown)"), "{words}");
-    assert!(words.contains("already gone at its first capture"), "{words}");
+    assert!(
+        words.contains("state: gone_unconfirmed (cause unknown)"),
+        "{words}"
+    );
+    assert!(
+        words.contains("already gone at its first capture"),
+        "{words}"
+    );
     assert!(words.contains("answered deleted once"), "{words}");
     assert!(words.contains(WEIBO_WORDS), "{words}");
 
     // Listed under its own state, not as a confirmed deletion.
-    assert_eq!(list_ids(&ar, "gone_unconfirmed"), [pid.clone()]);
+    assert_eq!(list_ids(&ar, "gone_unconfirmed"), [pid.as_str()]);
     assert!(list_ids(&ar, "deleted").is_empty());
     let all = run_ok(samizdat(&ar).args(["--json", "list"]));
     let all = json_lines(&String::from_utf8_lossy(&all.stdout));
@@ -164,7 +174,7 @@ fn a_weibo_post_gone_at_first_capture_is_shown_listed_and_reindexed_with_the_pla
     // reindex derives the same from the records alone.
     run_ok(samizdat(&ar).arg("reindex"));
     assert_eq!(show(&ar, &pid), v);
-    assert_eq!(list_ids(&ar, "gone_unconfirmed"), [pid.clone()]);
+    assert_eq!(list_ids(&ar, "gone_unconfirmed"), [pid.as_str()]);
     verify_ok(&ar);
 
     // The web UI: the home page's gone list, the list filtered by state, the post page.
@@ -175,7 +185,10 @@ fn a_weibo_post_gone_at_first_capture_is_shown_listed_and_reindexed_with_the_pla
     let gone_part = home.split("Recently gone").nth(1).unwrap();
     assert!(gone_part.contains(&enc(&pid)), "{home}");
     assert!(gone_part.contains("gone unconfirmed"), "{home}");
-    assert!(gone_part.contains(&url), "its address stands for the text: {home}");
+    assert!(
+        gone_part.contains(&url),
+        "its address stands for the text: {home}"
+    );
     let (_, listed) = s.get("/posts?state=gone_unconfirmed");
     assert!(String::from_utf8_lossy(&listed).contains(&enc(&pid)));
     let (code, page) = s.get(&format!("/posts/{}", enc(&pid)));
@@ -207,7 +220,7 @@ fn a_second_capture_that_agrees_confirms_the_deletion_from_the_first_answer() {
     assert_eq!(v["checks"][1]["event"], "confirmed");
     assert_eq!(v["first_seen_gone"], v["checks"][0]["at"]);
     assert!(v["last_seen_live"].is_null());
-    assert_eq!(list_ids(&ar, "deleted"), [pid.clone()]);
+    assert_eq!(list_ids(&ar, "deleted"), [pid.as_str()]);
     assert!(list_ids(&ar, "gone_unconfirmed").is_empty());
     run_ok(samizdat(&ar).arg("reindex"));
     assert_eq!(show(&ar, &pid), v);
@@ -261,10 +274,13 @@ fn a_mastodon_post_gone_at_first_capture_is_watched_and_confirmed_by_the_next_ch
     let v = show(&ar, &pid);
     assert_eq!(v["state"], "deleted", "{v}");
     assert_eq!(v["cause"], "unknown");
-    assert_eq!(v["first_seen_gone"], first_at, "gone since the first answer");
+    assert_eq!(
+        v["first_seen_gone"], first_at,
+        "gone since the first answer"
+    );
     assert!(v["last_seen_live"].is_null());
     assert_eq!(v["checks"][1]["event"], "confirmed");
-    assert_eq!(list_ids(&ar, "deleted"), [pid.clone()]);
+    assert_eq!(list_ids(&ar, "deleted"), [pid.as_str()]);
     // The check's identical answer is a revisit of the capture's.
     let revisits = warc_files(&ar)
         .iter()
@@ -284,9 +300,16 @@ fn a_mastodon_post_gone_at_first_capture_is_watched_and_confirmed_by_the_next_ch
     verify_ok(&ar);
     // Its evidence bundle derives the same post from its check records alone.
     let bundle = ar.parent().unwrap().join("gone.zip");
-    run_ok(samizdat(&ar).args(["export", &pid, "--bundle"]).arg(&bundle));
+    run_ok(
+        samizdat(&ar)
+            .args(["export", &pid, "--bundle"])
+            .arg(&bundle),
+    );
     let (code, out, err) = run_code(samizdat(&ar).arg("verify-bundle").arg(&bundle));
-    assert!(out.contains("verify-bundle: every check passed"), "{code}\n{out}\n{err}");
+    assert!(
+        out.contains("verify-bundle: every check passed"),
+        "{code}\n{out}\n{err}"
+    );
     let zip = std::fs::read(&bundle).unwrap();
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
     let mut pj = String::new();
@@ -317,17 +340,27 @@ fn a_web_page_not_found_at_first_capture_reads_not_found_never_deleted() {
     assert!(pid.starts_with("web:"), "{pid}");
     let v = show(&ar, &url);
     assert_eq!(v["state"], "not_found", "{v}");
-    assert!(v["cause"].is_null() && v["first_seen_gone"].is_null(), "{v}");
+    assert!(
+        v["cause"].is_null() && v["first_seen_gone"].is_null(),
+        "{v}"
+    );
     assert_eq!(v["checks"][0]["outcome"], "not_found");
     let words = show_words(&ar, &url);
     assert!(words.contains("state: not_found"), "{words}");
-    assert!(words.contains("nothing says a post was ever there"), "{words}");
+    assert!(
+        words.contains("nothing says a post was ever there"),
+        "{words}"
+    );
     assert!(!words.contains("deleted"), "{words}");
     assert!(list_ids(&ar, "deleted").is_empty());
-    assert_eq!(list_ids(&ar, "not_found"), [pid.clone()]);
+    assert_eq!(list_ids(&ar, "not_found"), [pid.as_str()]);
 
-    // Watched, two more 404s (a check reads a 404 as deleted) never make it deleted.
+    // Watched (`watch add` captures it again: one more answer), two more 404s (a check
+    // reads a 404 as deleted) never make it deleted.
     run_ok(sz(&ar, &at(1)).args(["watch", "add", &url]));
+    let v = show(&ar, &url);
+    assert_eq!(v["checks"].as_array().unwrap().len(), 3, "{v}");
+    assert_eq!(v["checks"][2]["outcome"], "not_found");
     for t in [2 * 24 * 60, 4 * 24 * 60] {
         let out = run_ok(sz(&ar, &at(t)).args(["--json", "watch", "check", &url]));
         let r = json_lines(&String::from_utf8_lossy(&out.stdout));
