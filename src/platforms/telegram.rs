@@ -190,11 +190,16 @@ fn post_ref(href: &str) -> Option<(String, String)> {
     }
 }
 
-/// Reads one `div.tgme_widget_message` into a post.
+/// Reads one `div.tgme_widget_message[data-post]` into a post.
 fn parse_message(m: ElementRef) -> Option<Post> {
     let data_post = m.value().attr("data-post")?;
     let (channel, id) = data_post.split_once('/')?;
-    if !is_digits(id) {
+    parse_message_as(m, channel, id)
+}
+
+/// Reads one `div.tgme_widget_message` into the post `channel/id`.
+fn parse_message_as(m: ElementRef, channel: &str, id: &str) -> Option<Post> {
+    if !is_channel(channel) || !is_digits(id) {
         return None;
     }
     let url = first(m, "a.tgme_widget_message_date")
@@ -459,7 +464,35 @@ pub fn find_message(html: &str, channel: &str, id: &str) -> Option<Post> {
             return Some(p);
         }
     }
+    if msgs.is_empty() {
+        return widget_message(&doc, channel, id);
+    }
     None
+}
+
+/// The one message an embed widget (`t.me/<channel>/<id>?embed=1`) shows when it has no
+/// `data-post` (the widget's `div.tgme_widget_message#widget_message` of 2018 pages): read
+/// as `channel/id` when the page is a widget (`body.body_widget_post`) holding exactly one
+/// message, and that message's own links
+/// (`a.tgme_widget_message_date`, `.tgme_widget_message_link a`) name no other post.
+fn widget_message(doc: &Html, channel: &str, id: &str) -> Option<Post> {
+    doc.select(&sel("body.body_widget_post")).next()?;
+    let one = sel("div.tgme_widget_message");
+    let mut msgs = doc.select(&one);
+    let m = msgs.next()?;
+    if msgs.next().is_some() {
+        return None;
+    }
+    let own = first(m, "a.tgme_widget_message_date[href]")
+        .or_else(|| first(m, ".tgme_widget_message_link a[href]"))
+        .and_then(|a| a.value().attr("href"))
+        .and_then(post_ref);
+    let channel = match own {
+        Some((c, i)) if c.eq_ignore_ascii_case(channel) && i == id => c,
+        Some(_) => return None,
+        None => channel.to_string(),
+    };
+    parse_message_as(m, &channel, id)
 }
 
 /// Whether a page is a channel preview page at all (header or message history).
@@ -478,12 +511,13 @@ pub fn before_cursor(html: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The error text of an embed page (`div.tgme_widget_message_error`).
+/// The error text of an embed page (`div.tgme_widget_message_error`): where the widget
+/// speaks to its reader. An empty error element says nothing.
 pub fn widget_error(html: &str) -> Option<String> {
     let doc = Html::parse_document(html);
     doc.select(&sel(".tgme_widget_message_error"))
-        .next()
         .map(text_of)
+        .find(|t| !t.is_empty())
 }
 
 /// What a widget error text says: "Post not found" → deleted (cause unknown); a channel
