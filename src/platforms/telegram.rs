@@ -848,8 +848,8 @@ mod tests {
     /// Runs the post plan of `t.me/<channel>/<id>` with the preview page and the widget
     /// answered as given.
     fn run_post(channel: &str, id: &str, page: Fetched, widget: Fetched) -> Finding {
-        let target = recognise_url(&Url::parse(&format!("https://t.me/{channel}/{id}")).unwrap())
-            .unwrap();
+        let target =
+            recognise_url(&Url::parse(&format!("https://t.me/{channel}/{id}")).unwrap()).unwrap();
         let first = Telegram.post_plan(&target, Job::Capture, &PlanContext::default());
         let (finding, _) = crate::platforms::testing::run(first, |r| {
             if r.url.path().starts_with("/s/") {
