@@ -28,17 +28,33 @@
 //! they are player pages, not files) and a reshare's source (`#js_share_source[data-url]`
 //! → `quote_of`).
 //!
+//! # Shares
+//!
+//! An image share (`item_show_type` 8, `window.item_show_type = '8'` or the data script's
+//! `item_show_type: '8' * 1`) has no `#js_content`: its text is `content_noencode:
+//! JsDecode('…')` (HTML with `\x0a` line breaks) and its pictures are the `cdn_url` of each
+//! item of `picture_page_info_list` (never the `cdn_url` of objects nested in an item:
+//! `watermark_info`, `share_cover`). A text share (10) has a `#js_content` holding only
+//! its account and title: its text is `content_noencode` alone. Their time is
+//! `window.ct = '…'` (single quotes), else the data script's `create_time`. A share page
+//! without that data is read as an article when it has a `#js_content`, else it is broken,
+//! naming what is missing.
+//!
 //! # Error pages (HTTP 200, no `#js_content`), see [`classify_error`]
 //!
 //! Deleted by the publisher (cause author); violation, complaint, infringement (cause
 //! platform); account closed / banned / migrated (account gone); the author's privacy
-//! setting (restricted); an expired temporary link, `环境异常` captcha, `参数错误`
-//! (unreachable: not a verdict on the article). An unknown error page is deleted, cause
-//! unknown.
+//! setting (restricted); an expired temporary link, `环境异常` captcha, `参数错误`, and
+//! `该内容暂时无法查看` (temporarily unavailable) (unreachable: not a verdict on the
+//! article, with WeChat's words as the message). WeChat's English pages say
+//! "The content has been deleted by the author." (deleted, cause author), "Unable to view
+//! this content because it violates regulation" (deleted, cause platform), "… link has
+//! expired" and "temporarily unavailable" (unreachable). An unknown error page is
+//! deleted, cause unknown.
 //!
 //! A marker counts only where WeChat speaks to the reader: the message area
 //! (`.weui-msg__title`, `.global_error_msg`, `.weui-msg__desc`, and on an error page its
-//! `.text_area` and `<title>`). WeChat's own scripts carry "店铺已被封禁" and
+//! `.mesg-block`, `.text_area` and `<title>`). WeChat's own scripts carry "店铺已被封禁" and
 //! "商品因违规已下架" on live pages, and a live page's title is its author's words: a
 //! marker there concludes nothing. Only the anti-bot and link markers (unreachable, never
 //! a deletion) are also looked for in the whole page.
@@ -907,8 +923,9 @@ impl Platform for Wechat {
 mod tests {
     use super::*;
 
-    /// Every string `classify_error` reads as gone, restricted or account gone, and the
-    /// two WeChat's own script was seen carrying on a live 2025 image share.
+    /// Every string `classify_error` reads as gone, restricted or account gone (Chinese
+    /// and English), and the two WeChat's own script was seen carrying on a live 2025
+    /// image share.
     const GONE_MARKERS: &[&str] = &[
         "帐号已注销",
         "账号已注销",
@@ -931,6 +948,9 @@ mod tests {
         "发送失败无法查看",
         "违规",
         "隐私设置",
+        "The content has been deleted by the author.",
+        "This content has been deleted by the publisher.",
+        "Unable to view this content because it violates regulation",
         "店铺已被封禁",
         "商品因违规已下架",
     ];
@@ -1054,6 +1074,34 @@ mod tests {
         assert_eq!(
             shanghai_time(1521515999).as_deref(),
             Some("2018-03-20T11:19:59+08:00")
+        );
+    }
+
+    #[test]
+    fn share_data_is_read_from_the_page_script() {
+        let h = "window.ct = '1735693200' || '';\nvar x = { ori_create_time: '1' * 1, create_time: JsDecode('1709280000'), \
+                 content_noencode: JsDecode('a\\x0ab \\x26amp; \\u4e2d'), empty: JsDecode('') };";
+        assert_eq!(js_var(h, "ct").as_deref(), Some("1735693200"));
+        assert_eq!(js_field(h, "create_time").as_deref(), Some("1709280000"));
+        assert_eq!(
+            js_field(h, "content_noencode").as_deref(),
+            Some("a\nb &amp; 中")
+        );
+        assert_eq!(js_field(h, "empty"), None);
+        assert_eq!(js_field(h, "reate_time"), None);
+        let list = "picture_page_info_list: [{ cdn_url: JsDecode('https://a/1'), w: '1' * 1, \
+                    watermark_info: { cdn_url: 'https://a/wm' }, s: \"]}\" }, \
+                    { share_cover: { cdn_url: 'https://a/sc' }, cdn_url: 'https://a/2' }], next: 1";
+        let arr = js_array(list, "picture_page_info_list").unwrap();
+        assert!(arr.starts_with('[') && arr.ends_with(']'), "{arr}");
+        assert_eq!(item_cdn_urls(arr), vec!["https://a/1", "https://a/2"]);
+        // A reference to the list is not the list.
+        assert_eq!(
+            js_array(
+                "f(window.picture_page_info_list, 1)",
+                "picture_page_info_list"
+            ),
+            None
         );
     }
 
