@@ -186,7 +186,11 @@ pub fn classify_error(text: &str) -> Option<(Outcome, Option<Cause>)> {
     let lower = text.to_ascii_lowercase().replace('\u{2019}', "'");
     let en = |s: &str| lower.contains(s);
     // Anti-bot and link problems first: they say nothing about the article.
-    if has("环境异常") || has("完成验证后即可继续访问") || has("js_verify") || has("去验证")
+    if has("环境异常")
+        || has("完成验证后即可继续访问")
+        || has("js_verify")
+        || has("去验证")
+        || has("wappoc_appmsgcaptcha")
     {
         return Some((Outcome::Unreachable, None));
     }
@@ -267,13 +271,15 @@ fn error_message(doc: &Html, error_page: bool) -> Option<String> {
     None
 }
 
-fn is_error_page(doc: &Html, html: &str) -> bool {
+/// Whether the page is laid out as an error page (its message elements). Read from the
+/// elements only: a string in a script (`wappoc_appmsgcaptcha`, a captcha, is an
+/// anti-bot marker of [`classify_error`]) makes no page an error page.
+fn is_error_page(doc: &Html) -> bool {
     doc.select(&sel(
         ".weui-msg, .global_error_msg, .mesg-block, i.weui-icon-warn, i.weui-icon-warn-gray, .icon_msg.warn",
     ))
     .next()
     .is_some()
-        || html.contains("wappoc_appmsgcaptcha")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -856,7 +862,7 @@ pub fn read_article(answer: &Fetched, target_id: &str, target_url: &str) -> Find
         Err(missing) => missing,
     };
     let doc = Html::parse_document(&html);
-    let error_page = is_error_page(&doc, &html);
+    let error_page = is_error_page(&doc);
     let message = error_message(&doc, error_page);
     // A marker counts only where WeChat speaks to the reader (the message area): WeChat's
     // own scripts carry "店铺已被封禁", "商品因违规已下架" and the like on live pages. Only
@@ -1075,6 +1081,19 @@ mod tests {
             shanghai_time(1521515999).as_deref(),
             Some("2018-03-20T11:19:59+08:00")
         );
+    }
+
+    /// A page that is no article and no error page, whose script names the captcha
+    /// page, concludes nothing (it used to be taken for an error page: deleted, cause
+    /// unknown).
+    #[test]
+    fn a_captcha_name_in_a_script_is_no_error_page() {
+        let h = "<html><head><script>var u = '/mp/wappoc_appmsgcaptcha?poc_token=';</script>\
+                 </head><body><div id=\"js_article\"></div></body></html>";
+        match read_article(&page(h), "x", "https://mp.weixin.qq.com/s/AbCdEf") {
+            Finding::Gone(g) => assert_eq!(g.outcome, Outcome::Unreachable, "{g:?}"),
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[test]
