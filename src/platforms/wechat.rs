@@ -557,6 +557,10 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Result<Po
         Some("10") => Some(share_body(html, false)),
         _ => None,
     };
+    let is_share = matches!(share, Some(Ok(_)));
+    // The data script's fields (`title:`, `nick_name:`, `create_time:`) are read for a
+    // share only: an article's page scripts hold other objects with such fields.
+    let field = |key: &str| if is_share { js_field(html, key) } else { None };
     let body = match (share, content) {
         (Some(Ok(s)), _) => Body::Share(s),
         (_, Some(c)) => Body::Content(c),
@@ -614,13 +618,13 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Result<Po
     post.title = meta("og:title")
         .or_else(|| first_text("#activity-name"))
         .or_else(|| js_var(html, "msg_title").map(|t| unescape_html(&t)))
-        .or_else(|| js_field(html, "title").map(|t| unescape_html(&t)));
+        .or_else(|| field("title").map(|t| unescape_html(&t)));
     let account = first_text("#js_name")
         .or_else(|| first_text(".wx_follow_nickname"))
         .or_else(|| js_var(html, "nickname").map(|t| unescape_html(&t)))
         .or_else(|| first_text("#post-user"))
         .or_else(|| first_text(".profile_nickname"))
-        .or_else(|| js_field(html, "nick_name").map(|t| unescape_html(&t)));
+        .or_else(|| field("nick_name").map(|t| unescape_html(&t)));
     let user_name = js_var(html, "user_name");
     post.author = Some(Author {
         id: user_name.clone().or_else(|| biz.clone()),
@@ -645,7 +649,7 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Result<Po
     let ct = js_var(html, "ct")
         .filter(|c| digits(c))
         .or_else(|| js_var(html, "create_time").filter(|c| digits(c)))
-        .or_else(|| js_field(html, "create_time").filter(|c| digits(c)));
+        .or_else(|| field("create_time").filter(|c| digits(c)));
     if let Some(ct) = ct {
         post.created_at = ct.parse().ok().and_then(shanghai_time);
         post.created_at_raw = Some(ct);
