@@ -503,11 +503,15 @@ fn widget_message(doc: &Html, channel: &str, id: &str) -> Option<Post> {
     parse_message_as(m, &channel, id)
 }
 
-/// Whether a page is a channel preview page at all (header or message history).
+/// Whether a page is a channel preview page at all (header or message history), by its
+/// elements: a class name in a script or an attribute makes no page a channel page.
 fn is_channel_page(html: &str) -> bool {
-    html.contains("tgme_channel_history")
-        || html.contains("tgme_channel_info")
-        || html.contains("tgme_widget_message_wrap")
+    Html::parse_document(html)
+        .select(&sel(
+            ".tgme_channel_history, .tgme_channel_info, .tgme_widget_message_wrap",
+        ))
+        .next()
+        .is_some()
 }
 
 /// `a.tme_messages_more[data-before]` of a timeline page.
@@ -942,6 +946,24 @@ mod tests {
         ) {
             Finding::Gone(g) => panic!("nothing said, read as {g:?}"),
             Finding::Broken { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+
+        // A page that only names the channel page's classes in a script is no channel
+        // page: with the widget's "Post not found" alone, nothing is concluded.
+        let wall = html_answer(
+            "https://t.me/s/topwar_official/70991",
+            200,
+            "<html><head><script>var c = 'tgme_channel_history tgme_channel_info \
+             tgme_widget_message_wrap';</script></head><body>Log in</body></html>",
+        );
+        let not_found = html_answer(
+            "https://t.me/topwar_official/70991?embed=1",
+            200,
+            &fixture("constructed_embed_post_not_found.html"),
+        );
+        match run_post("topwar_official", "70991", wall, not_found) {
+            Finding::Gone(g) => assert_eq!(g.outcome, Outcome::Unreachable, "{g:?}"),
             other => panic!("unexpected {other:?}"),
         }
 
