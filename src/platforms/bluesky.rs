@@ -29,9 +29,13 @@
 //!
 //! `NotFound` (HTTP 400 `{"error":"NotFound"}`, or a `#notFoundPost` thread) → deleted,
 //! cause unknown; a `!takedown` label on the post → deleted by the platform, on its author
-//! → account gone (platform); `#blockedPost` or a `Blocked…` error → restricted; a handle
+//! → account gone (platform), counted only when Bluesky's moderation service
+//! (`did:plc:ar7c4by46qjdydhdevvrndac`) gave it and did not negate it (`"neg": true`): an
+//! author's self-label or another labeller's is not the platform speaking; `#blockedPost` or a `Blocked…` error → restricted; a handle
 //! that no longer resolves, or `AccountTakedown` / `AccountDeactivated` → account gone.
-//! 429, 5xx, non-JSON answers and network failures → unreachable.
+//! 429, 5xx, non-JSON answers and network failures → unreachable. Error names are read
+//! only from an error answer's `error` and `message` fields, and thread states only from
+//! the thread's own `$type`: never from a post's text, embeds or quoted posts.
 //!
 //! # Without login
 //!
@@ -229,6 +233,25 @@ fn label_values(v: Option<&Value>) -> Vec<String> {
         .flatten()
         .filter_map(|l| str_of(l.get("val")))
         .collect()
+}
+
+/// Bluesky's own moderation service: the labeller whose `!takedown` the app honours.
+const MODERATION_DID: &str = "did:plc:ar7c4by46qjdydhdevvrndac";
+
+/// Whether `labels` hold a `!takedown` Bluesky's moderation service stands by: not
+/// negated (`"neg": true` withdraws a label) and not from anyone else (an author's self
+/// label or another labeller is not the platform speaking). A label without `src` (the
+/// AppView always names it) is taken as the AppView's own.
+fn takedown_label(labels: Option<&Value>) -> bool {
+    labels
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|l| {
+            str_of(l.get("val")).as_deref() == Some("!takedown")
+                && l.get("neg").and_then(Value::as_bool) != Some(true)
+                && str_of(l.get("src")).is_none_or(|s| s == MODERATION_DID)
+        })
 }
 
 /// A stub post for an at-uri (a reply parent, a missing quote).
@@ -503,16 +526,10 @@ pub fn read_thread(v: &Value) -> Finding {
             missing: "thread.post".into(),
         };
     };
-    if label_values(pv.get("labels"))
-        .iter()
-        .any(|l| l == "!takedown")
-    {
+    if takedown_label(pv.get("labels")) {
         return gone(Outcome::Deleted, Some(Cause::Platform), "label !takedown");
     }
-    if label_values(pv.pointer("/author/labels"))
-        .iter()
-        .any(|l| l == "!takedown")
-    {
+    if takedown_label(pv.pointer("/author/labels")) {
         return gone(
             Outcome::AccountGone,
             Some(Cause::Platform),
@@ -768,6 +785,64 @@ mod tests {
         let bad = json!([{"index": {"byteStart": 1, "byteEnd": 3}, "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://a/"}]},
                          {"index": {"byteStart": 2, "byteEnd": 99}, "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://b/"}]}]);
         assert_eq!(facets_to_html("🔥a\nb", Some(&bad)), "🔥a<br>b");
+    }
+
+    /// A live thread that carries every marker in the post's text, a quoted post that is
+    /// gone, and `!takedown` labels Bluesky's moderation service does not stand by (a
+    /// self-label, another labeller's, a negated one) is read as the post.
+    #[test]
+    fn markers_bluesky_does_not_stand_by_never_make_a_live_post_gone() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/bluesky/xrpc_app.bsky.feed.getPostThread_3k7qmjev5lr2s.json"
+        );
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let did = "did:plc:ic6zqvuw5ulmfpjiwnhsr2ns";
+        let uri = format!("at://{did}/app.bsky.feed.post/3k7qmjev5lr2s");
+        let all = "NotFound AccountTakedown AccountDeactivated BlockedActor BlockedByActor \
+                   Unable to resolve handle Profile not found !takedown \
+                   app.bsky.feed.defs#notFoundPost app.bsky.feed.defs#blockedPost";
+        let labels = json!([
+            {"src": did, "uri": uri, "val": "!takedown", "cts": "2024-01-01T00:00:00Z"},
+            {"src": "did:plc:someotherlabeller", "uri": uri, "val": "!takedown", "cts": "2024-01-01T00:00:00Z"},
+            {"src": MODERATION_DID, "uri": uri, "val": "!takedown", "neg": true, "cts": "2024-01-02T00:00:00Z"},
+            {"src": MODERATION_DID, "uri": uri, "val": all, "cts": "2024-01-01T00:00:00Z"},
+        ]);
+        let post = &mut v["thread"]["post"];
+        post["labels"] = labels.clone();
+        post["author"]["labels"] = labels;
+        post["author"]["displayName"] = json!(all);
+        post["record"]["text"] = json!(all);
+        post["embed"] = json!({
+            "$type": "app.bsky.embed.record#view",
+            "record": {"$type": "app.bsky.embed.record#viewNotFound", "uri": uri, "notFound": true}
+        });
+        v["thread"]["parent"] =
+            json!({"$type": "app.bsky.feed.defs#notFoundPost", "uri": uri, "notFound": true});
+        match read_thread(&v) {
+            Finding::Post(p) => {
+                assert_eq!(p.platform_id, format!("{did}/3k7qmjev5lr2s"));
+                assert_eq!(p.text.as_deref(), Some(all));
+            }
+            other => panic!("a live post read as {other:?}"),
+        }
+        // The moderation service's own label is read: the rule is who speaks.
+        for (at, outcome) in [
+            ("labels", Outcome::Deleted),
+            ("author", Outcome::AccountGone),
+        ] {
+            let mut down = v.clone();
+            let label = json!([{"src": MODERATION_DID, "uri": uri, "val": "!takedown", "cts": "2024-01-01T00:00:00Z"}]);
+            if at == "labels" {
+                down["thread"]["post"]["labels"] = label;
+            } else {
+                down["thread"]["post"]["author"]["labels"] = label;
+            }
+            match read_thread(&down) {
+                Finding::Gone(g) => assert_eq!(g.outcome, outcome, "{at}"),
+                other => panic!("{at}: {other:?}"),
+            }
+        }
     }
 
     #[test]

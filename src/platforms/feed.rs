@@ -33,7 +33,8 @@
 //! # Verdicts
 //!
 //! 404 and 410 → deleted, cause unknown. 401, 403, 429, 5xx, other errors and network
-//! failures → unreachable (never a deletion). A 200 that `feed-rs` cannot read as a feed
+//! failures → unreachable (never a deletion). Only the status is read: no word of a feed
+//! (its title, an entry saying "deleted" or "404") concludes anything. A 200 that `feed-rs` cannot read as a feed
 //! → broken, naming what came instead.
 //!
 //! # Capture
@@ -409,6 +410,53 @@ fn text_of(content: &str, content_type: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What pages say about gone things, in many platforms' words: `web` and `feed` read
+    /// only the HTTP status (404 and 410), never a word of the answer.
+    const GONE_WORDS: &[&str] = &[
+        "404 Not Found",
+        "410 Gone",
+        "Page not found",
+        "This page has been deleted",
+        "This account has been suspended",
+        "Post not found",
+        "The content has been deleted by the author.",
+        "该内容已被发布者删除",
+        "此内容因违规无法查看",
+        "已被封禁",
+        "[removed]",
+        "[deleted]",
+        "This Post is unavailable.",
+        "Record not found",
+    ];
+
+    /// A live feed (HTTP 200) whose title, entries and links say every gone word is read
+    /// as its entries: only a 404 or 410 status concludes anything.
+    #[test]
+    fn words_in_a_live_feed_never_make_it_gone() {
+        let all = GONE_WORDS.join(" | ").replace('&', "&amp;");
+        let feed = format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{all}</title>\
+             <link>https://blog.example/</link><description>{all}</description>\
+             <item><title>{all}</title><link>https://blog.example/gone-404.html</link>\
+             <description>{all}</description><pubDate>Mon, 01 Jan 2024 00:00:00 +0000</pubDate></item>\
+             <item><title>[deleted]</title><link>https://blog.example/removed.html</link>\
+             <pubDate>Tue, 02 Jan 2024 00:00:00 +0000</pubDate></item></channel></rss>"
+        );
+        let r = Response {
+            url: Url::parse("https://blog.example/feed.xml").unwrap(),
+            status: 200,
+            headers: vec![("content-type".into(), "application/rss+xml".into())],
+            body: feed.into_bytes(),
+            truncated: false,
+        };
+        match read_answer(&r) {
+            Finding::Timeline { posts, .. } => assert_eq!(posts.len(), 2),
+            other => panic!("a live feed read as {other:?}"),
+        }
+        let gone = Response { status: 404, ..r };
+        assert!(matches!(read_answer(&gone), Finding::Gone(g) if g.outcome == Outcome::Deleted));
+    }
 
     fn acct(url: &str) -> Option<(String, String)> {
         match Feed.recognise(&Url::parse(url).unwrap()) {

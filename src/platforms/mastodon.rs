@@ -31,7 +31,9 @@
 //! same); 401 (`This API requires an authenticated user`, authorized-fetch or whitelist
 //! mode) and 403 → restricted; an account with `"suspended": true`, or an error naming a
 //! suspension → account gone (platform). 429, 5xx, HTML pages (a host that is not
-//! Mastodon, a proxy, a WAF) and network failures → unreachable.
+//! Mastodon, a proxy, a WAF) and network failures → unreachable. Words count only in an
+//! error answer's `error` (and `error_description`); a live status is a post whatever its
+//! content, content warning, author or card say.
 //!
 //! # Without login
 //!
@@ -670,6 +672,65 @@ impl Platform for Mastodon {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn json_answer_of(status: u16, body: &str) -> Fetched {
+        Fetched::Response(crate::platforms::Response {
+            url: Url::parse("https://mastodon.example/api/v1/statuses/112233445566778899").unwrap(),
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.as_bytes().to_vec(),
+            truncated: false,
+        })
+    }
+
+    /// A live status that carries every marker in its content, content warning, its
+    /// author's name and bio, its card, and even an `error` field of its own is read as the
+    /// post: markers count only in an error answer's `error` and in `account.suspended`.
+    #[test]
+    fn markers_outside_an_error_answer_never_make_a_live_status_gone() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/mastodon/status_photo.json"
+        );
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let all = "Record not found. This account is suspended; the account is gone. \
+                   This API requires an authenticated user. suspended: true";
+        v["content"] = json!(format!("<p>{all}</p>"));
+        v["spoiler_text"] = json!(all);
+        v["error"] = json!(all);
+        v["account"]["display_name"] = json!(all);
+        v["account"]["note"] = json!(format!("<p>{all}</p>"));
+        v["account"]["suspended"] = json!(false);
+        v["card"] = json!({"url": "https://a.example/", "title": all, "description": all});
+        let target =
+            recognise_url(&Url::parse("https://mastodon.example/@ada/112233445566778899").unwrap())
+                .unwrap();
+        let first = Mastodon.post_plan(&target, Job::Check, &PlanContext::default());
+        let body = v.to_string();
+        let (f, _) = crate::platforms::testing::run(first, |_| json_answer_of(200, &body));
+        match f {
+            Finding::Post(p) => assert!(p.text.unwrap_or_default().contains("Record not found")),
+            other => panic!("a live status read as {other:?}"),
+        }
+        // The same words in an error answer are read: the rule is where.
+        for (status, err, outcome) in [
+            (404, "Record not found", Outcome::Deleted),
+            (410, "This account is suspended", Outcome::AccountGone),
+            (
+                401,
+                "This API requires an authenticated user",
+                Outcome::Restricted,
+            ),
+        ] {
+            let body = json!({ "error": err }).to_string();
+            let first = Mastodon.post_plan(&target, Job::Check, &PlanContext::default());
+            let (f, _) = crate::platforms::testing::run(first, |_| json_answer_of(status, &body));
+            match f {
+                Finding::Gone(g) => assert_eq!(g.outcome, outcome, "{err}"),
+                other => panic!("{err}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn link_header_next_page() {

@@ -27,13 +27,19 @@
 //! # Verdicts
 //!
 //! `author` and body both `[deleted]`, or `removed_by_category` `deleted`/`author` → deleted
-//! by the author; `[removed]`, `[ Removed by Reddit …]` or any other `removed_by_category`
+//! by the author; a body that is `[removed]`, or is Reddit's whole one-line notice
+//! `[ Removed by Reddit … ]`, or any other `removed_by_category`
 //! (`moderator`, `reddit`, `automod_filtered`, `anti_evil_ops`, `copyright_takedown`, …) →
 //! deleted by the platform; a comment missing from its permalink and from `/api/info` →
 //! deleted, cause unknown; `{"reason":"private"|"quarantined"|"gated"}` (403) → restricted;
 //! `{"reason":"banned"}` (404) → deleted by the platform; a JSON 404 → deleted, cause unknown.
 //! The "whoa there, pardner!" block page, other non-JSON answers, 429 and 5xx →
 //! unreachable: never a deletion.
+//!
+//! Markers are read only where Reddit speaks: `removed_by_category`, the error JSON's
+//! `reason`, and a body or `selftext` Reddit replaced whole. A title (never replaced: the
+//! author's words), flair, links, and a text that merely contains or starts with a
+//! marker say nothing.
 //!
 //! # Without login
 //!
@@ -150,7 +156,6 @@ pub fn classify_thing(d: &Value) -> Option<(Outcome, Cause, String)> {
     } else {
         s("selftext")
     };
-    let title = s("title");
     if let Some(cat) = d.get("removed_by_category").and_then(Value::as_str) {
         let cause = match cat {
             "deleted" | "author" => Cause::Author,
@@ -172,16 +177,26 @@ pub fn classify_thing(d: &Value) -> Option<(Outcome, Cause, String)> {
     if body == "[removed]" {
         return Some((Outcome::Deleted, Cause::Platform, "text [removed]".into()));
     }
-    for t in [body, title] {
-        let t = t.trim();
-        if t.starts_with("[ Removed by Reddit") || t.starts_with("[ Removed by reddit") {
-            return Some((Outcome::Deleted, Cause::Platform, t.to_string()));
-        }
+    // Reddit's notice replaces the whole text ("[ Removed by Reddit ]", "[ Removed by
+    // Reddit on account of violating the content policy. ]"); a text that only starts so,
+    // and a title (never replaced: the author's words), say nothing.
+    if is_removal_notice(body) {
+        return Some((Outcome::Deleted, Cause::Platform, body.trim().to_string()));
     }
     // A post whose author deleted it keeps its title: `[deleted]` author with an empty
     // `selftext` and a deleted marker in `selftext` is covered above; a self post whose
     // author is `[deleted]` and whose text is `[deleted]` too is the same.
     None
+}
+
+/// Whether a whole text is Reddit's removal notice: one bracketed line that begins
+/// `[ Removed by Reddit`.
+fn is_removal_notice(text: &str) -> bool {
+    let t = text.trim();
+    (t.starts_with("[ Removed by Reddit") || t.starts_with("[ Removed by reddit"))
+        && t.ends_with(']')
+        && !t.contains('\n')
+        && t.len() <= 200
 }
 
 // ---------------------------------------------------------------------------------------
@@ -705,6 +720,96 @@ mod tests {
             req.url.as_str(),
             "https://www.reddit.com/comments/abc12/_/def34.json?raw_json=1"
         );
+    }
+
+    /// Every string `classify_thing` reads (whole fields only) and the block page's words.
+    const MARKERS: &[&str] = &[
+        "[deleted]",
+        "[removed]",
+        "[ Removed by Reddit ]",
+        "[ Removed by Reddit on account of violating the content policy. ]",
+        "removed_by_category",
+        "whoa there, pardner!",
+    ];
+
+    /// A live post and a live comment that carry every marker in their title, flair,
+    /// link, and as part of their text are read as posts: the markers count only as the
+    /// whole text Reddit replaced, and in `removed_by_category`.
+    #[test]
+    fn markers_in_a_live_things_own_words_never_make_it_gone() {
+        let all = MARKERS.join(" ");
+        let post = json!({
+            "kind": "t3",
+            "data": {
+                "id": "abc12", "name": "t3_abc12", "subreddit": "rust", "author": "ada",
+                "title": "[ Removed by Reddit ] is what I saw on my last post",
+                "selftext": format!("{all}\n[ Removed by Reddit ]"),
+                "link_flair_text": "[removed]", "author_flair_text": "[deleted]",
+                "url": "https://www.reddit.com/r/rust/comments/abc12/removed_by_category/",
+                "permalink": "/r/rust/comments/abc12/removed/", "created_utc": 1700000000.0,
+                "removed_by_category": null, "banned_by": null,
+            }
+        });
+        let comment = json!({
+            "kind": "t1",
+            "data": {
+                "id": "def34", "name": "t1_def34", "author": "bob",
+                "body": format!("quoting: {all}"), "author_flair_text": "[ Removed by Reddit ]",
+                "parent_id": "t3_abc12", "link_id": "t3_abc12", "created_utc": 1700000100.0,
+                "permalink": "/r/rust/comments/abc12/removed/def34/", "replies": "",
+            }
+        });
+        for (url, comment_id) in [
+            (
+                "https://www.reddit.com/r/rust/comments/abc12/removed/",
+                None,
+            ),
+            (
+                "https://www.reddit.com/r/rust/comments/abc12/removed/def34/",
+                Some("t1_def34"),
+            ),
+        ] {
+            let body = json!([
+                {"kind": "Listing", "data": {"children": [post.clone()]}},
+                {"kind": "Listing", "data": {"children": [comment.clone()]}},
+            ])
+            .to_string();
+            let t = recognise_url(&Url::parse(url).unwrap()).unwrap();
+            let first = Reddit.post_plan(&t, Job::Check, &PlanContext::default());
+            let (f, _) = crate::platforms::testing::run(first, |r| {
+                Fetched::Response(crate::platforms::Response {
+                    url: r.url.clone(),
+                    status: 200,
+                    headers: vec![("content-type".into(), "application/json".into())],
+                    body: body.as_bytes().to_vec(),
+                    truncated: false,
+                })
+            });
+            match f {
+                Finding::Post(p) => {
+                    assert_eq!(p.platform_id, comment_id.unwrap_or("t3_abc12"), "{url}")
+                }
+                other => panic!("{url}: a live thing read as {other:?}"),
+            }
+        }
+        // The same markers as the whole replaced text are read: the rule is where.
+        for (d, cause) in [
+            (
+                json!({"author": "a", "selftext": "[ Removed by Reddit ]"}),
+                Cause::Platform,
+            ),
+            (json!({"author": "a", "body": "[removed]"}), Cause::Platform),
+            (
+                json!({"author": "[deleted]", "body": "[deleted]"}),
+                Cause::Author,
+            ),
+            (
+                json!({"author": "a", "removed_by_category": "moderator"}),
+                Cause::Platform,
+            ),
+        ] {
+            assert_eq!(classify_thing(&d).map(|(_, c, _)| c), Some(cause), "{d}");
+        }
     }
 
     #[test]

@@ -16,11 +16,19 @@
 //!   with its neighbours (redirects not followed: a 302 to `t.me/<channel>` means the
 //!   preview is off or restricted for this channel).
 //! - `GET https://t.me/<channel>/<id>?embed=1&mode=tme`: the embed widget, one message, or
-//!   `div.tgme_widget_message_error` ("Post not found").
+//!   `div.tgme_widget_message_error` ("Post not found"). A widget page
+//!   (`body.body_widget_post`) whose one message has no `data-post` (2018 pages:
+//!   `div.tgme_widget_message#widget_message`) is read as the post asked for, unless the
+//!   message's own links name another post.
 //! - `GET https://t.me/s/<channel>[?before=<id>]`: a timeline page (about 20 messages);
 //!   the next (older) page is `a.tme_messages_more[data-before]`.
 //!
 //! A post plan reads the preview page; when the message is not there it asks the widget.
+//! Markers ("Post not found"; "can't be displayed" / "cannot be displayed" → restricted by
+//! the platform; "private" → restricted) are read only from the visible text of the
+//! widget's `div.tgme_widget_message_error`, where Telegram speaks to the reader: never
+//! from scripts, styles, attributes, the title or a message's own text. An empty error
+//! element says nothing.
 //! A message missing from the page **and** refused by the widget is `deleted`, cause
 //! `unknown` (Telegram never says who deleted); one missing answer alone concludes
 //! nothing. An album item (`/<id>?single`) is found inside its album's message.
@@ -190,11 +198,16 @@ fn post_ref(href: &str) -> Option<(String, String)> {
     }
 }
 
-/// Reads one `div.tgme_widget_message` into a post.
+/// Reads one `div.tgme_widget_message[data-post]` into a post.
 fn parse_message(m: ElementRef) -> Option<Post> {
     let data_post = m.value().attr("data-post")?;
     let (channel, id) = data_post.split_once('/')?;
-    if !is_digits(id) {
+    parse_message_as(m, channel, id)
+}
+
+/// Reads one `div.tgme_widget_message` into the post `channel/id`.
+fn parse_message_as(m: ElementRef, channel: &str, id: &str) -> Option<Post> {
+    if !is_channel(channel) || !is_digits(id) {
         return None;
     }
     let url = first(m, "a.tgme_widget_message_date")
@@ -459,14 +472,46 @@ pub fn find_message(html: &str, channel: &str, id: &str) -> Option<Post> {
             return Some(p);
         }
     }
+    if msgs.is_empty() {
+        return widget_message(&doc, channel, id);
+    }
     None
 }
 
-/// Whether a page is a channel preview page at all (header or message history).
+/// The one message an embed widget (`t.me/<channel>/<id>?embed=1`) shows when it has no
+/// `data-post` (the widget's `div.tgme_widget_message#widget_message` of 2018 pages): read
+/// as `channel/id` when the page is a widget (`body.body_widget_post`) holding exactly one
+/// message, and that message's own links
+/// (`a.tgme_widget_message_date`, `.tgme_widget_message_link a`) name no other post.
+fn widget_message(doc: &Html, channel: &str, id: &str) -> Option<Post> {
+    doc.select(&sel("body.body_widget_post")).next()?;
+    let one = sel("div.tgme_widget_message");
+    let mut msgs = doc.select(&one);
+    let m = msgs.next()?;
+    if msgs.next().is_some() {
+        return None;
+    }
+    let own = first(m, "a.tgme_widget_message_date[href]")
+        .or_else(|| first(m, ".tgme_widget_message_link a[href]"))
+        .and_then(|a| a.value().attr("href"))
+        .and_then(post_ref);
+    let channel = match own {
+        Some((c, i)) if c.eq_ignore_ascii_case(channel) && i == id => c,
+        Some(_) => return None,
+        None => channel.to_string(),
+    };
+    parse_message_as(m, &channel, id)
+}
+
+/// Whether a page is a channel preview page at all (header or message history), by its
+/// elements: a class name in a script or an attribute makes no page a channel page.
 fn is_channel_page(html: &str) -> bool {
-    html.contains("tgme_channel_history")
-        || html.contains("tgme_channel_info")
-        || html.contains("tgme_widget_message_wrap")
+    Html::parse_document(html)
+        .select(&sel(
+            ".tgme_channel_history, .tgme_channel_info, .tgme_widget_message_wrap",
+        ))
+        .next()
+        .is_some()
 }
 
 /// `a.tme_messages_more[data-before]` of a timeline page.
@@ -478,12 +523,14 @@ pub fn before_cursor(html: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The error text of an embed page (`div.tgme_widget_message_error`).
+/// The error text of an embed page (`div.tgme_widget_message_error`): where the widget
+/// speaks to its reader, its visible text only (never a script or style inside it). An
+/// empty error element says nothing.
 pub fn widget_error(html: &str) -> Option<String> {
     let doc = Html::parse_document(html);
     doc.select(&sel(".tgme_widget_message_error"))
-        .next()
-        .map(text_of)
+        .map(|e| html_to_text(&e.inner_html()).trim().to_string())
+        .find(|t| !t.is_empty())
 }
 
 /// What a widget error text says: "Post not found" → deleted (cause unknown); a channel
@@ -784,6 +831,176 @@ mod tests {
             background_image("background-image:url(//telegram.org/img/x.png)").as_deref(),
             Some("https://telegram.org/img/x.png")
         );
+    }
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/telegram");
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap()
+    }
+
+    fn html_answer(url: &str, status: u16, body: &str) -> Fetched {
+        Fetched::Response(Response {
+            url: Url::parse(url).unwrap(),
+            status,
+            headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+            body: body.as_bytes().to_vec(),
+            truncated: false,
+        })
+    }
+
+    /// Runs the post plan of `t.me/<channel>/<id>` with the preview page and the widget
+    /// answered as given.
+    fn run_post(channel: &str, id: &str, page: Fetched, widget: Fetched) -> Finding {
+        let target =
+            recognise_url(&Url::parse(&format!("https://t.me/{channel}/{id}")).unwrap()).unwrap();
+        let first = Telegram.post_plan(&target, Job::Capture, &PlanContext::default());
+        let (finding, _) = crate::platforms::testing::run(first, |r| {
+            if r.url.path().starts_with("/s/") {
+                page.clone()
+            } else {
+                widget.clone()
+            }
+        });
+        finding
+    }
+
+    /// Every text `classify_widget_error` reads, and the widget's "Post not found".
+    const MARKERS: &[&str] = &[
+        "Post not found",
+        "This channel can't be displayed because it violated Telegram's Terms of Service.",
+        "This channel can’t be displayed",
+        "This channel cannot be displayed",
+        "This channel is private",
+    ];
+
+    /// `html` with every marker put in a script, a style, an attribute, the title, and a
+    /// hidden script inside a `.tgme_widget_message_error` element.
+    fn with_markers_outside(html: &str) -> String {
+        let all = MARKERS.join(" | ").replace('\'', "&#39;");
+        let head = format!(
+            "<title>{all}</title><style>/* {all} */</style><script>var e = \"{all}\";</script>"
+        );
+        let body = format!(
+            "<div data-error=\"{all}\" hidden></div>\
+             <div class=\"tgme_widget_message_error\"><script>var m = \"{all}\";</script></div>"
+        );
+        html.replacen("</head>", &format!("{head}</head>"), 1)
+            .replacen("</body>", &format!("{body}</body>"), 1)
+    }
+
+    /// A live message whose pages carry every marker outside the widget's error text is
+    /// read as the post: from the preview page, and from the widget when the preview is
+    /// off (the 2018 widget page has no `data-post`).
+    #[test]
+    fn markers_outside_the_widget_error_never_make_a_live_post_gone() {
+        let page = with_markers_outside(&fixture("t.me_s_channel_page_topwar_official.html"));
+        match run_post(
+            "topwar_official",
+            "71000",
+            html_answer("https://t.me/s/topwar_official/71000", 200, &page),
+            Fetched::Failed("not asked".into()),
+        ) {
+            Finding::Post(p) => assert_eq!(p.platform_id, "topwar_official/71000"),
+            other => panic!("a live post read as {other:?}"),
+        }
+
+        let widget = with_markers_outside(&fixture("embed_2018_no_data_post_k1inusa_5346.html"));
+        // The message's own text may say anything: it is the channel's words.
+        let widget = widget.replacen(
+            "رسوایی تحصیلی",
+            &format!("{} رسوایی تحصیلی", MARKERS.join(" ")),
+            1,
+        );
+        let moved = html_answer("https://t.me/s/K1inUSA/5346", 302, "");
+        match run_post(
+            "K1inUSA",
+            "5346",
+            moved.clone(),
+            html_answer("https://t.me/K1inUSA/5346?embed=1&mode=tme", 200, &widget),
+        ) {
+            Finding::Post(p) => {
+                assert_eq!(p.platform_id, "k1inusa/5346");
+                assert_eq!(p.url, "https://t.me/K1inUSA/5346");
+                assert_eq!(p.media.len(), 1, "{:?}", p.media);
+                assert!(p.text.unwrap_or_default().contains("Study International"));
+            }
+            other => panic!("a live post read as {other:?}"),
+        }
+
+        // A widget that shows no message and whose error element says nothing visible
+        // concludes nothing, even after a channel page without the message.
+        let empty = with_markers_outside(
+            "<html><head></head><body class=\"body_widget_post\"></body></html>",
+        );
+        let missing = html_answer(
+            "https://t.me/s/topwar_official/70991",
+            200,
+            &fixture("t.me_s_channel_page_topwar_official.html"),
+        );
+        match run_post(
+            "topwar_official",
+            "70991",
+            missing.clone(),
+            html_answer("https://t.me/topwar_official/70991?embed=1", 200, &empty),
+        ) {
+            Finding::Gone(g) => panic!("nothing said, read as {g:?}"),
+            Finding::Broken { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+
+        // A page that only names the channel page's classes in a script is no channel
+        // page: with the widget's "Post not found" alone, nothing is concluded.
+        let wall = html_answer(
+            "https://t.me/s/topwar_official/70991",
+            200,
+            "<html><head><script>var c = 'tgme_channel_history tgme_channel_info \
+             tgme_widget_message_wrap';</script></head><body>Log in</body></html>",
+        );
+        let not_found = html_answer(
+            "https://t.me/topwar_official/70991?embed=1",
+            200,
+            &fixture("constructed_embed_post_not_found.html"),
+        );
+        match run_post("topwar_official", "70991", wall, not_found) {
+            Finding::Gone(g) => assert_eq!(g.outcome, Outcome::Unreachable, "{g:?}"),
+            other => panic!("unexpected {other:?}"),
+        }
+
+        // The same words in the widget's error element are read: the rule is where.
+        for (m, outcome) in [
+            ("Post not found", Outcome::Deleted),
+            ("This channel can’t be displayed", Outcome::Restricted),
+            ("This channel is private", Outcome::Restricted),
+        ] {
+            let err = format!(
+                "<html><head></head><body class=\"body_widget_post\">\
+                 <div class=\"tgme_widget_message_error\">{m}</div></body></html>"
+            );
+            match run_post(
+                "topwar_official",
+                "70991",
+                missing.clone(),
+                html_answer("https://t.me/topwar_official/70991?embed=1", 200, &err),
+            ) {
+                Finding::Gone(g) => assert_eq!(g.outcome, outcome, "{m}"),
+                other => panic!("{m}: {other:?}"),
+            }
+        }
+    }
+
+    /// A widget without `data-post` whose message links to another post is not taken
+    /// for the one asked.
+    #[test]
+    fn a_widget_message_naming_another_post_is_not_the_post() {
+        let widget = fixture("embed_2018_no_data_post_k1inusa_5346.html");
+        assert!(find_message(&widget, "K1inUSA", "5346").is_some());
+        assert!(find_message(&widget, "k1inusa", "5346").is_some());
+        assert!(find_message(&widget, "K1inUSA", "5340").is_none());
+        assert!(find_message(&widget, "other_channel", "5346").is_none());
+        // Not a widget page: a lone message without data-post is not read.
+        let not_widget = widget.replace("body_widget_post", "");
+        assert!(find_message(&not_widget, "K1inUSA", "5346").is_none());
     }
 
     #[test]

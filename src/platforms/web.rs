@@ -6,6 +6,8 @@
 //! Markers: an HTTP 404 or 410 is `not_found` at a first capture (nothing says a post
 //! was ever there) and `deleted`, cause unknown, at a check of a page captured before;
 //! any other 4xx or 5xx is `unreachable`.
+//! The verdict comes from the HTTP status alone: no word of a page (its title, a "Page not
+//! found" or "This page has been deleted" in its text or scripts) concludes anything.
 
 use super::kit::{gone, gone_quietly, unreachable};
 use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target};
@@ -144,5 +146,68 @@ impl Plan for PagePlan {
                 _ => Finding::Post(Box::new(page_post(&self.url, &r))),
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What pages say about gone things, in many platforms' words: `web` and `feed` read
+    /// only the HTTP status (404 and 410), never a word of the answer.
+    const GONE_WORDS: &[&str] = &[
+        "404 Not Found",
+        "410 Gone",
+        "Page not found",
+        "This page has been deleted",
+        "This account has been suspended",
+        "Post not found",
+        "The content has been deleted by the author.",
+        "该内容已被发布者删除",
+        "此内容因违规无法查看",
+        "已被封禁",
+        "[removed]",
+        "[deleted]",
+        "This Post is unavailable.",
+        "Record not found",
+    ];
+
+    /// A live page (HTTP 200) whose title, text, scripts, styles and attributes say every
+    /// gone word is read as the page: only a 404 or 410 status concludes anything.
+    #[test]
+    fn words_in_a_live_page_never_make_it_gone() {
+        let all = GONE_WORDS.join(" | ");
+        let page = format!(
+            "<html><head><title>{all}</title><meta property=\"og:title\" content=\"{all}\">\
+             <style>/* {all} */</style><script>var e = \"{all}\";</script></head>\
+             <body data-state=\"{all}\"><h1>{all}</h1><p>{all}</p></body></html>"
+        );
+        let url = Url::parse("https://blog.example/2024/gone.html").unwrap();
+        for status in [200, 203] {
+            let (f, _) = crate::platforms::testing::run(page_plan(url.clone()), |r| {
+                Fetched::Response(Response {
+                    url: r.url.clone(),
+                    status,
+                    headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+                    body: page.as_bytes().to_vec(),
+                    truncated: false,
+                })
+            });
+            match f {
+                Finding::Post(p) => assert_eq!(p.platform, "web"),
+                other => panic!("HTTP {status}: a live page read as {other:?}"),
+            }
+        }
+        // The status is what is read.
+        let (f, _) = crate::platforms::testing::run(page_plan(url), |r| {
+            Fetched::Response(Response {
+                url: r.url.clone(),
+                status: 410,
+                headers: vec![],
+                body: Vec::new(),
+                truncated: false,
+            })
+        });
+        assert!(matches!(f, Finding::Gone(g) if g.outcome == Outcome::Deleted));
     }
 }

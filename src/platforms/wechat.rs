@@ -28,17 +28,33 @@
 //! they are player pages, not files) and a reshare's source (`#js_share_source[data-url]`
 //! → `quote_of`).
 //!
+//! # Shares
+//!
+//! An image share (`item_show_type` 8, `window.item_show_type = '8'` or the data script's
+//! `item_show_type: '8' * 1`) has no `#js_content`: its text is `content_noencode:
+//! JsDecode('…')` (HTML with `\x0a` line breaks) and its pictures are the `cdn_url` of each
+//! item of `picture_page_info_list` (never the `cdn_url` of objects nested in an item:
+//! `watermark_info`, `share_cover`). A text share (10) has a `#js_content` holding only
+//! its account and title: its text is `content_noencode` alone. Their time is
+//! `window.ct = '…'` (single quotes), else the data script's `create_time`. A share page
+//! without that data is read as an article when it has a `#js_content`, else it is broken,
+//! naming what is missing.
+//!
 //! # Error pages (HTTP 200, no `#js_content`), see [`classify_error`]
 //!
 //! Deleted by the publisher (cause author); violation, complaint, infringement (cause
 //! platform); account closed / banned / migrated (account gone); the author's privacy
-//! setting (restricted); an expired temporary link, `环境异常` captcha, `参数错误`
-//! (unreachable: not a verdict on the article). An unknown error page is deleted, cause
-//! unknown.
+//! setting (restricted); an expired temporary link, `环境异常` captcha, `参数错误`, and
+//! `该内容暂时无法查看` (temporarily unavailable) (unreachable: not a verdict on the
+//! article, with WeChat's words as the message). WeChat's English pages say
+//! "The content has been deleted by the author." (deleted, cause author), "Unable to view
+//! this content because it violates regulation" (deleted, cause platform), "… link has
+//! expired" and "temporarily unavailable" (unreachable). An unknown error page is
+//! deleted, cause unknown.
 //!
 //! A marker counts only where WeChat speaks to the reader: the message area
 //! (`.weui-msg__title`, `.global_error_msg`, `.weui-msg__desc`, and on an error page its
-//! `.text_area` and `<title>`). WeChat's own scripts carry "店铺已被封禁" and
+//! `.mesg-block`, `.text_area` and `<title>`). WeChat's own scripts carry "店铺已被封禁" and
 //! "商品因违规已下架" on live pages, and a live page's title is its author's words: a
 //! marker there concludes nothing. Only the anti-bot and link markers (unreachable, never
 //! a deletion) are also looked for in the whole page.
@@ -48,7 +64,7 @@
 //! Read / like counts and comments (need a WeChat client `key`/`pass_ticket`), an
 //! account's article list (`profile_ext` needs a client session), and v.qq.com video files.
 
-use super::kit::{gone, unescape_html, unreachable};
+use super::kit::{escape_html, gone, unescape_html, unreachable};
 use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target};
 use crate::extract::{decode_text, html_to_text, sanitize_html};
 use crate::model::{Author, Cause, Media, MediaKind, Outcome, Post};
@@ -166,15 +182,26 @@ fn recognise_url(url: &Url) -> Option<Target> {
 /// What a WeChat error page says. `None` when the text holds no known marker.
 pub fn classify_error(text: &str) -> Option<(Outcome, Option<Cause>)> {
     let has = |s: &str| text.contains(s);
+    // WeChat's English pages (`window.LANG = "en"`) say the same in English.
+    let lower = text.to_ascii_lowercase().replace('\u{2019}', "'");
+    let en = |s: &str| lower.contains(s);
     // Anti-bot and link problems first: they say nothing about the article.
-    if has("环境异常") || has("完成验证后即可继续访问") || has("js_verify") || has("去验证")
+    if has("环境异常")
+        || has("完成验证后即可继续访问")
+        || has("js_verify")
+        || has("去验证")
+        || has("wappoc_appmsgcaptcha")
     {
         return Some((Outcome::Unreachable, None));
     }
-    if has("链接已过期") {
+    if has("链接已过期") || en("link has expired") || en("link expired") {
         return Some((Outcome::Unreachable, None));
     }
     if has("参数错误") {
+        return Some((Outcome::Unreachable, None));
+    }
+    // "Temporarily" is no verdict: the article may be back tomorrow.
+    if has("暂时无法查看") || (en("temporarily") && (en("unavailable") || en("view"))) {
         return Some((Outcome::Unreachable, None));
     }
     // Account level: a banned account's page also says "无法查看".
@@ -192,7 +219,11 @@ pub fn classify_error(text: &str) -> Option<(Outcome, Option<Cause>)> {
     {
         return Some((Outcome::AccountGone, Some(Cause::Platform)));
     }
-    if has("已被发布者删除") || has("已被作者删除") {
+    if has("已被发布者删除")
+        || has("已被作者删除")
+        || en("deleted by the author")
+        || en("deleted by the publisher")
+    {
         return Some((Outcome::Deleted, Some(Cause::Author)));
     }
     if has("因违规无法查看")
@@ -202,6 +233,8 @@ pub fn classify_error(text: &str) -> Option<(Outcome, Option<Cause>)> {
         || has("涉嫌侵权")
         || has("发送失败无法查看")
         || has("违规")
+        || en("violates regulation")
+        || en("violated regulation")
     {
         return Some((Outcome::Deleted, Some(Cause::Platform)));
     }
@@ -220,6 +253,7 @@ fn error_message(doc: &Html, error_page: bool) -> Option<String> {
             ".weui-msg__title",
             ".global_error_msg",
             ".weui-msg__desc",
+            ".mesg-block",
             ".text_area",
             "title",
         ]
@@ -237,13 +271,15 @@ fn error_message(doc: &Html, error_page: bool) -> Option<String> {
     None
 }
 
-fn is_error_page(doc: &Html, html: &str) -> bool {
+/// Whether the page is laid out as an error page (its message elements). Read from the
+/// elements only: a string in a script (`wappoc_appmsgcaptcha`, a captcha, is an
+/// anti-bot marker of [`classify_error`]) makes no page an error page.
+fn is_error_page(doc: &Html) -> bool {
     doc.select(&sel(
-        ".weui-msg, .global_error_msg, i.weui-icon-warn, i.weui-icon-warn-gray, .icon_msg.warn",
+        ".weui-msg, .global_error_msg, .mesg-block, i.weui-icon-warn, i.weui-icon-warn-gray, .icon_msg.warn",
     ))
     .next()
     .is_some()
-        || html.contains("wappoc_appmsgcaptcha")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -267,6 +303,8 @@ pub fn js_var(html: &str, name: &str) -> Option<String> {
     for pat in [
         format!("var {name} = "),
         format!("var {name}="),
+        format!("window.{name} = "),
+        format!("window.{name}="),
         format!("{name} = "),
     ] {
         let mut from = 0;
@@ -296,38 +334,190 @@ pub fn js_var(html: &str, name: &str) -> Option<String> {
 
 fn quoted_strings(line: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut rest = line;
+    while let Some(i) = rest.find(['"', '\'', ';']) {
         // The statement ends at a `;` outside quotes.
-        if c == ';' {
+        if rest[i..].starts_with(';') {
             break;
         }
-        if c != '"' && c != '\'' {
+        let q = rest[i..].chars().next().unwrap_or('"');
+        let (s, after) = js_string(&rest[i + 1..], q);
+        out.push(s);
+        rest = after;
+    }
+    out
+}
+
+/// One JavaScript string literal whose opening quote `q` was just read: its value with
+/// the escapes decoded (`\xHH`, `\uHHHH`, `\n`, `\t`, `\r`, `\'`, ...), and what follows
+/// its closing quote (the empty rest when it is not closed).
+fn js_string(s: &str, q: char) -> (String, &str) {
+    let mut out = String::new();
+    let mut chars = s.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c == q {
+            return (out, &s[i + c.len_utf8()..]);
+        }
+        if c != '\\' {
+            out.push(c);
             continue;
         }
-        let q = c;
-        let mut s = String::new();
-        while let Some(d) = chars.next() {
-            if d == '\\' {
-                match chars.next() {
-                    Some('x') => {
-                        let h: String = chars.by_ref().take(2).collect();
-                        if let Some(ch) = u32::from_str_radix(&h, 16).ok().and_then(char::from_u32)
-                        {
-                            s.push(ch);
-                        }
-                    }
-                    Some('n') => s.push('\n'),
-                    Some(o) => s.push(o),
-                    None => break,
+        match chars.next() {
+            Some((_, 'x')) => {
+                let h: String = chars.by_ref().take(2).map(|(_, c)| c).collect();
+                if let Some(ch) = u32::from_str_radix(&h, 16).ok().and_then(char::from_u32) {
+                    out.push(ch);
                 }
-            } else if d == q {
-                break;
-            } else {
-                s.push(d);
+            }
+            Some((_, 'u')) => {
+                let h: String = chars.by_ref().take(4).map(|(_, c)| c).collect();
+                if let Some(ch) = u32::from_str_radix(&h, 16).ok().and_then(char::from_u32) {
+                    out.push(ch);
+                }
+            }
+            Some((_, 'n')) => out.push('\n'),
+            Some((_, 'r')) => out.push('\r'),
+            Some((_, 't')) => out.push('\t'),
+            Some((_, o)) => out.push(o),
+            None => break,
+        }
+    }
+    (out, "")
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+}
+
+/// The value written after `key` in `key: JsDecode('…')`, `key: '…'` (a field of an
+/// inline object such as `window.cgiDataNew`) or `key = '…' || '…'`: the first
+/// non-empty string, escapes decoded. `key` is matched as a whole identifier
+/// (`create_time` is not `ori_create_time`).
+pub fn js_field(html: &str, key: &str) -> Option<String> {
+    let mut from = 0;
+    while let Some(i) = html[from..].find(key) {
+        let start = from + i;
+        from = start + key.len();
+        if start > 0 && is_ident_byte(html.as_bytes()[start - 1]) {
+            continue;
+        }
+        if let Some(v) = js_value_after(&html[from..]).filter(|v| !v.is_empty()) {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// What `: <string>` or `= <string> [|| <string>]` right after a key says, if it is a
+/// string (optionally wrapped in `JsDecode(…)` or `htmlDecode(…)`).
+fn js_value_after(rest: &str) -> Option<String> {
+    let rest = rest.trim_start_matches([' ', '\t']);
+    let rest = match rest.as_bytes().first()? {
+        b':' => &rest[1..],
+        b'=' if !rest.starts_with("==") => &rest[1..],
+        _ => return None,
+    };
+    let mut rest = rest.trim_start();
+    loop {
+        for f in ["JsDecode(", "htmlDecode("] {
+            if let Some(r) = rest.strip_prefix(f) {
+                rest = r.trim_start();
             }
         }
-        out.push(s);
+        let q = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+        let (v, after) = js_string(&rest[1..], q);
+        if !v.is_empty() {
+            return Some(v);
+        }
+        let after = after.trim_start_matches([')', ' ']);
+        rest = after.strip_prefix("||")?.trim_start();
+    }
+}
+
+/// The text of the JavaScript array literal assigned to `key` (`key: [...]` or
+/// `key = [...]`), brackets included: the first one found, strings skipped over.
+fn js_array<'a>(html: &'a str, key: &str) -> Option<&'a str> {
+    let mut from = 0;
+    while let Some(i) = html[from..].find(key) {
+        let start = from + i;
+        from = start + key.len();
+        if start > 0 && is_ident_byte(html.as_bytes()[start - 1]) {
+            continue;
+        }
+        let rest = html[from..].trim_start();
+        let Some(rest) = rest.strip_prefix([':', '=']) else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        if !rest.starts_with('[') {
+            continue;
+        }
+        let open = html.len() - rest.len();
+        if let Some(len) = balanced_len(rest) {
+            return Some(&html[open..open + len]);
+        }
+    }
+    None
+}
+
+/// The length of the bracketed literal `s` starts with, up to its matching close.
+fn balanced_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The `cdn_url` of every item of a `picture_page_info_list` array: only the item's own
+/// field, never those of objects nested in it (`watermark_info`, `share_cover`).
+fn item_cdn_urls(array: &str) -> Vec<String> {
+    let b = array.as_bytes();
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            _ if depth == 2
+                && b[i..].starts_with(b"cdn_url")
+                && (i == 0 || !is_ident_byte(b[i - 1])) =>
+            {
+                let after = i + "cdn_url".len();
+                if let Some(v) = js_value_after(&array[after..]) {
+                    out.push(v);
+                }
+                i = after;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
     }
     out
 }
@@ -351,9 +541,32 @@ fn shanghai_time(secs: i64) -> Option<String> {
 
 /// Reads an article page. `target_id`/`target_url` are the recognised identity (kept for
 /// short links); a temporary link takes the page's `(biz, mid, idx)`.
-pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Post> {
+pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Result<Post, &'static str> {
     let doc = Html::parse_document(html);
-    let content = doc.select(&sel("#js_content")).next()?;
+    let show_type = js_var(html, "item_show_type")
+        .or_else(|| js_field(html, "item_show_type"))
+        .filter(|t| digits(t));
+    // An image share (item type 8) has no `#js_content`: its text and pictures live in
+    // the page's data script. A text share (10) has a `#js_content` that holds its
+    // account and title but not its text, which lives only in `content_noencode`.
+    // A page that says it is a share but holds no share data is read as an article
+    // when it has a body.
+    let content = doc.select(&sel("#js_content")).next();
+    let share = match show_type.as_deref() {
+        Some("8") => Some(share_body(html, true)),
+        Some("10") => Some(share_body(html, false)),
+        _ => None,
+    };
+    let is_share = matches!(share, Some(Ok(_)));
+    // The data script's fields (`title:`, `nick_name:`, `create_time:`) are read for a
+    // share only: an article's page scripts hold other objects with such fields.
+    let field = |key: &str| if is_share { js_field(html, key) } else { None };
+    let body = match (share, content) {
+        (Some(Ok(s)), _) => Body::Share(s),
+        (_, Some(c)) => Body::Content(c),
+        (Some(Err(missing)), None) => return Err(missing),
+        (None, None) => return Err("#js_content"),
+    };
     let biz = js_var(html, "biz").or_else(|| js_var(html, "__biz"));
     let mid = js_var(html, "mid").or_else(|| js_var(html, "appmsgid"));
     let idx = js_var(html, "idx").or_else(|| js_var(html, "itemidx"));
@@ -404,12 +617,14 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
 
     post.title = meta("og:title")
         .or_else(|| first_text("#activity-name"))
-        .or_else(|| js_var(html, "msg_title").map(|t| unescape_html(&t)));
+        .or_else(|| js_var(html, "msg_title").map(|t| unescape_html(&t)))
+        .or_else(|| field("title").map(|t| unescape_html(&t)));
     let account = first_text("#js_name")
         .or_else(|| first_text(".wx_follow_nickname"))
         .or_else(|| js_var(html, "nickname").map(|t| unescape_html(&t)))
         .or_else(|| first_text("#post-user"))
-        .or_else(|| first_text(".profile_nickname"));
+        .or_else(|| first_text(".profile_nickname"))
+        .or_else(|| field("nick_name").map(|t| unescape_html(&t)));
     let user_name = js_var(html, "user_name");
     post.author = Some(Author {
         id: user_name.clone().or_else(|| biz.clone()),
@@ -432,8 +647,9 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
     }
 
     let ct = js_var(html, "ct")
-        .or_else(|| js_var(html, "create_time"))
-        .filter(|c| digits(c));
+        .filter(|c| digits(c))
+        .or_else(|| js_var(html, "create_time").filter(|c| digits(c)))
+        .or_else(|| field("create_time").filter(|c| digits(c)));
     if let Some(ct) = ct {
         post.created_at = ct.parse().ok().and_then(shanghai_time);
         post.created_at_raw = Some(ct);
@@ -442,15 +658,129 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
         post.created_at_raw = Some(pt);
     }
 
-    // Body: lazy images carry their picture in data-src.
-    let inner = content.inner_html();
-    let for_html = inner
-        .replace(" src=\"", " data-placeholder-src=\"")
-        .replace(" data-src=\"", " src=\"");
-    let base = Url::parse(&url).or_else(|_| Url::parse(REFERER)).ok()?;
-    post.html = Some(sanitize_html(&for_html, &base));
-    post.text = Some(html_to_text(&inner));
+    let base = Url::parse(&url)
+        .or_else(|_| Url::parse(REFERER))
+        .map_err(|_| "a URL")?;
+    let content = match body {
+        Body::Share(share) => {
+            let mut html_out = share.html.clone();
+            for u in &share.pictures {
+                html_out.push_str(&format!("<p><img src=\"{}\"></p>", escape_html(u)));
+            }
+            post.html = Some(sanitize_html(&html_out, &base));
+            post.text = Some(html_to_text(&share.html));
+            for u in share.pictures {
+                post.media.push(picture(u, None));
+            }
+            None
+        }
+        Body::Content(c) => Some(c),
+    };
+    if let Some(content) = content {
+        // Body: lazy images carry their picture in data-src.
+        let inner = content.inner_html();
+        let for_html = inner
+            .replace(" src=\"", " data-placeholder-src=\"")
+            .replace(" data-src=\"", " src=\"");
+        post.html = Some(sanitize_html(&for_html, &base));
+        post.text = Some(html_to_text(&inner));
+        read_content_media(content, &mut post);
+    }
+    if let Some(share) = doc.select(&sel("#js_share_source")).next()
+        && let Some(src) = share
+            .value()
+            .attr("data-url")
+            .map(https)
+            .filter(|s| !s.is_empty())
+    {
+        let (qid, qurl) = match Url::parse(&src).ok().as_ref().and_then(recognise_url) {
+            Some(Target::Post { platform_id, url }) => (platform_id, url),
+            _ => (String::new(), src.clone()),
+        };
+        let mut q = Post::new("wechat", &qid, &qurl);
+        q.title = Some(collapse(&text_of(share))).filter(|t| !t.is_empty());
+        post.quote_of = Some(Box::new(q));
+    }
+    for (key, var) in [
+        ("summary", "msg_desc"),
+        ("cover", "msg_cdn_url"),
+        ("source_url", "msg_source_url"),
+        ("copyright_stat", "copyright_stat"),
+        ("item_show_type", "item_show_type"),
+    ] {
+        if let Some(v) = js_var(html, var) {
+            let v = if key == "cover" || key == "source_url" {
+                https(&v)
+            } else {
+                unescape_html(&v)
+            };
+            post.extra.insert(key.into(), json!(v));
+        }
+    }
+    Ok(post)
+}
 
+/// What a share's data script holds: its text (as HTML) and, for an image share, its
+/// pictures in order.
+struct Share {
+    html: String,
+    pictures: Vec<String>,
+}
+
+/// Where a page keeps its post: the article body, or a share's data script.
+enum Body<'a> {
+    Content(ElementRef<'a>),
+    Share(Share),
+}
+
+/// An image share's (`pictures`) or a text share's body from the page's data script:
+/// `content_noencode` (`JsDecode('…')`, HTML with `\n` line breaks) and, for an image
+/// share, the `cdn_url` of every `picture_page_info_list` item. `Err` names what is
+/// missing.
+fn share_body(html: &str, pictures: bool) -> Result<Share, &'static str> {
+    let text = js_field(html, "content_noencode");
+    let pics: Vec<String> = if pictures {
+        js_array(html, "picture_page_info_list")
+            .map(item_cdn_urls)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|u| https(&u))
+            .filter(|u| u.starts_with("https://"))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if pictures && pics.is_empty() {
+        return Err("picture_page_info_list");
+    }
+    if !pictures && text.is_none() {
+        return Err("content_noencode");
+    }
+    let text = text.unwrap_or_default().replace("\r\n", "\n");
+    Ok(Share {
+        html: text.replace('\n', "<br>"),
+        pictures: pics,
+    })
+}
+
+/// A picture on mmbiz, fetched with WeChat's Referer.
+fn picture(src: String, alt: Option<String>) -> Media {
+    let gif = src.contains("wx_fmt=gif") || src.contains("mmbiz_gif");
+    let mut m = Media::new(
+        if gif {
+            MediaKind::Gif
+        } else {
+            MediaKind::Image
+        },
+        src,
+    );
+    m.referer = Some(REFERER.into());
+    m.alt = alt;
+    m
+}
+
+/// The pictures, audio and video players of an article body.
+fn read_content_media(content: ElementRef, post: &mut Post) {
     let mut seen = std::collections::HashSet::new();
     for img in content.select(&sel("img")) {
         let src = img
@@ -462,22 +792,12 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
         if !src.starts_with("https://") || !seen.insert(src.clone()) {
             continue;
         }
-        let gif = src.contains("wx_fmt=gif") || src.contains("mmbiz_gif");
-        let mut m = Media::new(
-            if gif {
-                MediaKind::Gif
-            } else {
-                MediaKind::Image
-            },
-            src,
-        );
-        m.referer = Some(REFERER.into());
-        m.alt = img
+        let alt = img
             .value()
             .attr("alt")
             .map(str::to_string)
             .filter(|a| !a.is_empty());
-        post.media.push(m);
+        post.media.push(picture(src, alt));
     }
     for v in content.select(&sel(
         "mpvoice[voice_encode_fileid], mp-common-mpaudio[voice_encode_fileid]",
@@ -515,38 +835,6 @@ pub fn parse_article(html: &str, target_id: &str, target_url: &str) -> Option<Po
     if !videos.is_empty() {
         post.extra.insert("videos".into(), json!(videos));
     }
-    if let Some(share) = doc.select(&sel("#js_share_source")).next()
-        && let Some(src) = share
-            .value()
-            .attr("data-url")
-            .map(https)
-            .filter(|s| !s.is_empty())
-    {
-        let (qid, qurl) = match Url::parse(&src).ok().as_ref().and_then(recognise_url) {
-            Some(Target::Post { platform_id, url }) => (platform_id, url),
-            _ => (String::new(), src.clone()),
-        };
-        let mut q = Post::new("wechat", &qid, &qurl);
-        q.title = Some(collapse(&text_of(share))).filter(|t| !t.is_empty());
-        post.quote_of = Some(Box::new(q));
-    }
-    for (key, var) in [
-        ("summary", "msg_desc"),
-        ("cover", "msg_cdn_url"),
-        ("source_url", "msg_source_url"),
-        ("copyright_stat", "copyright_stat"),
-        ("item_show_type", "item_show_type"),
-    ] {
-        if let Some(v) = js_var(html, var) {
-            let v = if key == "cover" || key == "source_url" {
-                https(&v)
-            } else {
-                unescape_html(&v)
-            };
-            post.extra.insert(key.into(), json!(v));
-        }
-    }
-    Some(post)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -573,11 +861,12 @@ pub fn read_article(answer: &Fetched, target_id: &str, target_url: &str) -> Find
         return unreachable("answer cut at the size limit");
     }
     let html = decode_text(&r.body, r.header("content-type")).text;
-    if let Some(p) = parse_article(&html, target_id, target_url) {
-        return Finding::Post(Box::new(p));
-    }
+    let missing = match parse_article(&html, target_id, target_url) {
+        Ok(p) => return Finding::Post(Box::new(p)),
+        Err(missing) => missing,
+    };
     let doc = Html::parse_document(&html);
-    let error_page = is_error_page(&doc, &html);
+    let error_page = is_error_page(&doc);
     let message = error_message(&doc, error_page);
     // A marker counts only where WeChat speaks to the reader (the message area): WeChat's
     // own scripts carry "店铺已被封禁", "商品因违规已下架" and the like on live pages. Only
@@ -596,7 +885,7 @@ pub fn read_article(answer: &Fetched, target_id: &str, target_url: &str) -> Find
         ),
         None => Finding::Broken {
             endpoint: "article page".into(),
-            missing: "#js_content".into(),
+            missing: missing.into(),
         },
     }
 }
@@ -644,8 +933,9 @@ impl Platform for Wechat {
 mod tests {
     use super::*;
 
-    /// Every string `classify_error` reads as gone, restricted or account gone, and the
-    /// two WeChat's own script was seen carrying on a live 2025 image share.
+    /// Every string `classify_error` reads as gone, restricted or account gone (Chinese
+    /// and English), and the two WeChat's own script was seen carrying on a live 2025
+    /// image share.
     const GONE_MARKERS: &[&str] = &[
         "帐号已注销",
         "账号已注销",
@@ -668,6 +958,9 @@ mod tests {
         "发送失败无法查看",
         "违规",
         "隐私设置",
+        "The content has been deleted by the author.",
+        "This content has been deleted by the publisher.",
+        "Unable to view this content because it violates regulation",
         "店铺已被封禁",
         "商品因违规已下架",
     ];
@@ -791,6 +1084,47 @@ mod tests {
         assert_eq!(
             shanghai_time(1521515999).as_deref(),
             Some("2018-03-20T11:19:59+08:00")
+        );
+    }
+
+    /// A page that is no article and no error page, whose script names the captcha
+    /// page, concludes nothing (it used to be taken for an error page: deleted, cause
+    /// unknown).
+    #[test]
+    fn a_captcha_name_in_a_script_is_no_error_page() {
+        let h = "<html><head><script>var u = '/mp/wappoc_appmsgcaptcha?poc_token=';</script>\
+                 </head><body><div id=\"js_article\"></div></body></html>";
+        match read_article(&page(h), "x", "https://mp.weixin.qq.com/s/AbCdEf") {
+            Finding::Gone(g) => assert_eq!(g.outcome, Outcome::Unreachable, "{g:?}"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn share_data_is_read_from_the_page_script() {
+        let h = "window.ct = '1735693200' || '';\nvar x = { ori_create_time: '1' * 1, create_time: JsDecode('1709280000'), \
+                 content_noencode: JsDecode('a\\x0ab \\x26amp; \\u4e2d'), empty: JsDecode('') };";
+        assert_eq!(js_var(h, "ct").as_deref(), Some("1735693200"));
+        assert_eq!(js_field(h, "create_time").as_deref(), Some("1709280000"));
+        assert_eq!(
+            js_field(h, "content_noencode").as_deref(),
+            Some("a\nb &amp; 中")
+        );
+        assert_eq!(js_field(h, "empty"), None);
+        assert_eq!(js_field(h, "reate_time"), None);
+        let list = "picture_page_info_list: [{ cdn_url: JsDecode('https://a/1'), w: '1' * 1, \
+                    watermark_info: { cdn_url: 'https://a/wm' }, s: \"]}\" }, \
+                    { share_cover: { cdn_url: 'https://a/sc' }, cdn_url: 'https://a/2' }], next: 1";
+        let arr = js_array(list, "picture_page_info_list").unwrap();
+        assert!(arr.starts_with('[') && arr.ends_with(']'), "{arr}");
+        assert_eq!(item_cdn_urls(arr), vec!["https://a/1", "https://a/2"]);
+        // A reference to the list is not the list.
+        assert_eq!(
+            js_array(
+                "f(window.picture_page_info_list, 1)",
+                "picture_page_info_list"
+            ),
+            None
         );
     }
 

@@ -20,7 +20,9 @@
 //! suspended account, restricted for age / sensitive / protected walls, else unknown;
 //! an empty tombstone `{}` is a sensitive-content wall → restricted); HTTP 404 → deleted,
 //! cause unknown; `{}` (a bad token or a block, react-tweet PR #128), 403, 429, 5xx and
-//! anything unreadable → unreachable, never deleted.
+//! anything unreadable → unreachable, never deleted. Tombstone words count only in a
+//! `TweetTombstone`'s text and a `TweetUnavailable`'s `reason`, where X speaks to the
+//! reader: a live `Tweet` is a post whatever its text, author, card or quoted Tweet say.
 //!
 //! # Not possible without login
 //!
@@ -592,6 +594,74 @@ mod tests {
         assert_eq!(id("https://x.com/jarredsumner"), None);
         assert_eq!(id("https://x.com/jarredsumner/status/abc"), None);
         assert_eq!(id("https://example.com/a/status/20"), None);
+    }
+
+    /// Every string `classify_tombstone` reads, and the generic tombstone text.
+    const MARKERS: &[&str] = &[
+        "This Post was deleted by the Post author.",
+        "deleted by the Tweet author",
+        "This Post is from a suspended account.",
+        "This account no longer exists.",
+        "This Post violated the X Rules.",
+        "violating",
+        "withheld",
+        "Age-restricted adult content",
+        "age restricted",
+        "sensitive",
+        "nsfw",
+        "limits who can view",
+        "protected",
+        "age verification",
+        "This Post is unavailable.",
+    ];
+
+    fn answer(body: &str) -> Fetched {
+        Fetched::Response(crate::platforms::Response {
+            url: Url::parse("https://cdn.syndication.twimg.com/tweet-result?id=1").unwrap(),
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.as_bytes().to_vec(),
+            truncated: false,
+        })
+    }
+
+    /// A live Tweet that carries every tombstone marker in its text, its author's name,
+    /// its card, a `tombstone`/`reason` field of its own and a quoted Tweet that is a
+    /// tombstone is read as the post: tombstone words count only in a `TweetTombstone`'s
+    /// text or a `TweetUnavailable`'s `reason`.
+    #[test]
+    fn markers_outside_a_tombstone_never_make_a_live_tweet_gone() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/x/tweet_text_1641086480675225601.json"
+        );
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let all = MARKERS.join(" ");
+        v["text"] = json!(all);
+        v.as_object_mut().unwrap().remove("display_text_range");
+        v["user"]["name"] = json!(all);
+        v["tombstone"] = json!({"text": {"text": all}});
+        v["reason"] = json!(all);
+        v["card"] =
+            json!({"url": "https://t.co/x", "binding_values": {"title": {"string_value": all}}});
+        v["quoted_tweet"] =
+            json!({"__typename": "TweetTombstone", "tombstone": {"text": {"text": MARKERS[0]}}});
+        match read_answer(&answer(&v.to_string())) {
+            Finding::Post(p) => {
+                assert_eq!(p.platform_id, "1641086480675225601");
+                assert_eq!(p.text.as_deref(), Some(all.as_str()));
+            }
+            other => panic!("a live Tweet read as {other:?}"),
+        }
+        // The same words in a tombstone are read: the rule is where.
+        for m in MARKERS.iter().take(MARKERS.len() - 1) {
+            let t = json!({"__typename": "TweetTombstone", "tombstone": {"text": {"text": m}}});
+            match read_answer(&answer(&t.to_string())) {
+                Finding::Gone(g) => assert_ne!(g.outcome, Outcome::Unreachable, "{m}"),
+                other => panic!("{m}: {other:?}"),
+            }
+            assert!(classify_tombstone(m).is_some(), "{m}");
+        }
     }
 
     #[test]
