@@ -184,22 +184,23 @@ mod tests {
         );
         let url = Url::parse("https://blog.example/2024/gone.html").unwrap();
         for status in [200, 203] {
-            let (f, _) = crate::platforms::testing::run(page_plan(url.clone()), |r| {
-                Fetched::Response(Response {
-                    url: r.url.clone(),
-                    status,
-                    headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
-                    body: page.as_bytes().to_vec(),
-                    truncated: false,
-                })
-            });
+            let (f, _) =
+                crate::platforms::testing::run(page_plan(url.clone(), Job::Capture), |r| {
+                    Fetched::Response(Response {
+                        url: r.url.clone(),
+                        status,
+                        headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+                        body: page.as_bytes().to_vec(),
+                        truncated: false,
+                    })
+                });
             match f {
                 Finding::Post(p) => assert_eq!(p.platform, "web"),
                 other => panic!("HTTP {status}: a live page read as {other:?}"),
             }
         }
-        // The status is what is read.
-        let (f, _) = crate::platforms::testing::run(page_plan(url), |r| {
+        // The status is what is read (at a check of a page captured before, 410 is deleted).
+        let (f, _) = crate::platforms::testing::run(page_plan(url, Job::Check), |r| {
             Fetched::Response(Response {
                 url: r.url.clone(),
                 status: 410,
