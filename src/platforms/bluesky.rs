@@ -240,8 +240,8 @@ const MODERATION_DID: &str = "did:plc:ar7c4by46qjdydhdevvrndac";
 
 /// Whether `labels` hold a `!takedown` Bluesky's moderation service stands by: not
 /// negated (`"neg": true` withdraws a label) and not from anyone else (an author's self
-/// label or another labeller is not the platform speaking). A label without `src` (the
-/// AppView always names it) is taken as the AppView's own.
+/// label or another labeller is not the platform speaking). A label without `src` says
+/// nothing: the AppView always names the labeller, and an unnamed one cannot be vouched for.
 fn takedown_label(labels: Option<&Value>) -> bool {
     labels
         .and_then(Value::as_array)
@@ -250,7 +250,7 @@ fn takedown_label(labels: Option<&Value>) -> bool {
         .any(|l| {
             str_of(l.get("val")).as_deref() == Some("!takedown")
                 && l.get("neg").and_then(Value::as_bool) != Some(true)
-                && str_of(l.get("src")).is_none_or(|s| s == MODERATION_DID)
+                && str_of(l.get("src")).as_deref() == Some(MODERATION_DID)
         })
 }
 

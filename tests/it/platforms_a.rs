@@ -706,7 +706,19 @@ fn bluesky_markers_are_classified() {
     let mut takedown = thread.clone();
     takedown["thread"]["post"]["labels"] = json!([{"src": "did:plc:ar7c4by46qjdydhdevvrndac", "uri": uri, "val": "!takedown", "cts": "2024-01-01T00:00:00Z"}]);
     let mut author_down = thread.clone();
-    author_down["thread"]["post"]["author"]["labels"] = json!([{"val": "!takedown"}]);
+    author_down["thread"]["post"]["author"]["labels"] =
+        json!([{"src": "did:plc:ar7c4by46qjdydhdevvrndac", "val": "!takedown"}]);
+    // A label that names no labeller is no one's word: the post is still read.
+    let mut unsourced = thread.clone();
+    unsourced["thread"]["post"]["labels"] = json!([{"uri": uri, "val": "!takedown"}]);
+    let (f, _) = bsky_capture(
+        &format!("https://bsky.app/profile/{B_DID}/post/3k7qmjev5lr2s"),
+        |req| json_resp(req, 200, unsourced.to_string()),
+    );
+    assert!(
+        matches!(f, Finding::Post(_)),
+        "an unsourced !takedown made a live post gone: {f:?}"
+    );
     let cases: Vec<(u16, String, Outcome, Option<Cause>)> = vec![
         (400, not_found, Outcome::Deleted, Some(Cause::Unknown)),
         (200, json!({"thread": {"$type": "app.bsky.feed.defs#notFoundPost", "uri": uri, "notFound": true}}).to_string(), Outcome::Deleted, Some(Cause::Unknown)),
