@@ -1,7 +1,16 @@
 //! Any other web page: one GET, then title, OpenGraph, JSON-LD, readable text and the
 //! main images (read by [`crate::extract`]; what a page post is, is said here).
 //!
-//! The post id is `web:<sha256 of the canonical URL>`.
+//! The post id is `web:<sha256 of the canonical URL>` of where the page was answered: the
+//! URL its redirects ended at (fragment dropped), whatever URL was asked for. A page asked
+//! for directly and through a redirect is one post; every hop stays in the WARC, and the
+//! URL asked for is kept among the post's `alt_urls`, so `show` finds it by either.
+//!
+//! A `<link rel=canonical>` (or `og:url`) on the page's own site names the post's `url`
+//! (see [`crate::extract::same_site`]) but not its id: a redirect is the server's answer
+//! for that URL, a canonical link only what one page says of itself, and a page may not
+//! make itself another page's post by naming it (a URL stays with the post that claimed it
+//! first, and the conflict is shown, see docs/post.md).
 
 use super::kit::{gone, unreachable};
 use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target};
@@ -25,14 +34,21 @@ pub fn platform_id(url: &Url) -> String {
 }
 
 /// A normalised post for any web page: an HTML page read by [`extract::read_html`], any
-/// other answer by its name (and, for an image, the image itself).
+/// other answer by its name (and, for an image, the image itself). Its id is that of the
+/// URL it was answered at (see the module's head), not of the URL asked for.
 pub fn page_post(url: &Url, resp: &Response) -> Post {
-    let id = platform_id(url);
     let requested = canonical(url);
-    let mut post = Post::new("web", &id, requested.as_str());
+    let mut post = Post::new(
+        "web",
+        &platform_id(&resp.url),
+        canonical(&resp.url).as_str(),
+    );
     let mime = resp.mime();
     if !extract::looks_like_html(&mime, &resp.body) {
         non_html_post(&mut post, url, resp, &mime);
+        if post.url != requested.as_str() {
+            post.alt_urls.push(requested.to_string());
+        }
         return post;
     }
     extract::read_html(
