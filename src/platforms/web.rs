@@ -7,10 +7,12 @@
 //! URL asked for is kept among the post's `alt_urls`, so `show` finds it by either.
 //!
 //! A `<link rel=canonical>` (or `og:url`) on the page's own site names the post's `url`
-//! (see [`crate::extract::same_site`]) but not its id: a redirect is the server's answer
-//! for that URL, a canonical link only what one page says of itself, and a page may not
-//! make itself another page's post by naming it (a URL stays with the post that claimed it
-//! first, and the conflict is shown, see docs/post.md).
+//! (see [`crate::extract::same_site`]), and its id only where it is the same origin and
+//! path as where the page was answered, differing in the query alone (`?utm_source=…`):
+//! a redirect is the server's answer for a URL, a canonical link only what one page says
+//! of itself, and a page may not make itself another page's post by naming it (a URL
+//! stays with the post that claimed it first, and the conflict is shown, see
+//! docs/post.md).
 
 use super::kit::{gone, unreachable};
 use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Response, Step, Target};
@@ -61,6 +63,16 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
             truncated: resp.truncated,
         },
     );
+    // The page's own address differs from where it was answered only in its query (a
+    // tracking parameter, a session id): the same page of the same origin, so its id.
+    if let Ok(own) = Url::parse(&post.url)
+        && own.origin() == resp.url.origin()
+        && own.path() == resp.url.path()
+    {
+        let id = platform_id(&own);
+        post.id = crate::model::PostId::new("web", &id);
+        post.platform_id = id;
+    }
     post
 }
 

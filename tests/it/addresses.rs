@@ -93,6 +93,13 @@ fn a_page_asked_for_directly_and_through_a_redirect_is_one_post() {
         );
         assert_eq!(v["captures"].as_array().unwrap().len(), 2, "{v}");
     }
+    // The article asked for with a tracking query names itself without it (og:url, same
+    // origin and path): the same post again.
+    let tracked = srv.url("/page?utm_source=tips");
+    let (code, t, err) = capture(&ar, &[&tracked]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t[0]["post_id"], show(&ar, &srv.url("/page"))["id"], "{t:?}");
+    assert_eq!(show(&ar, &tracked)["url"], srv.url("/page"));
     assert_eq!(list_ids(&ar).len(), 2, "two pages, two posts");
 
     // Every hop is in the WARC: the redirect answers and the pages they led to.
