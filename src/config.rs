@@ -258,12 +258,36 @@ pub struct Warcinfo {
 }
 
 impl Config {
-    /// Reads the config file; a missing file is the default config.
+    /// Reads the config file; a missing file is the default config (an archive's own
+    /// `samizdat.toml` is optional).
     pub fn load(path: &Path) -> Result<Config> {
+        Config::read(path, false)
+    }
+
+    /// Reads a config file that was named (`--config FILE`): a missing file is an error,
+    /// never the defaults in its place.
+    pub fn load_named(path: &Path) -> Result<Config> {
+        Config::read(path, true)
+    }
+
+    fn read(path: &Path, named: bool) -> Result<Config> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(e) => return Err(Error::io(path, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => {
+                return Ok(Config::default());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::Config {
+                    path: path.to_path_buf(),
+                    message: "no such file (named by --config)".into(),
+                });
+            }
+            Err(e) => {
+                return Err(Error::Config {
+                    path: path.to_path_buf(),
+                    message: format!("cannot read it: {e}"),
+                });
+            }
         };
         let config: Config = toml::from_str(&text).map_err(|e| Error::Config {
             path: path.to_path_buf(),
@@ -519,6 +543,18 @@ mod tests {
             vec![Duration::from_secs(90), Duration::from_secs(7200)]
         );
         assert_eq!(c.watch.follow_up, Duration::from_secs(180));
+    }
+
+    #[test]
+    fn a_named_config_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("missing.toml");
+        assert!(Config::load(&p).is_ok());
+        let e = Config::load_named(&p).unwrap_err();
+        assert!(matches!(e, Error::Config { .. }), "{e:?}");
+        assert!(e.to_string().contains("missing.toml"), "{e}");
+        std::fs::write(&p, "[http]\nconcurrency = 2\n").unwrap();
+        assert_eq!(Config::load_named(&p).unwrap().http.concurrency, 2);
     }
 
     #[test]

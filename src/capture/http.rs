@@ -426,32 +426,40 @@ impl Fetcher {
         }
     }
 
-    /// The platform URL for a URL on an override origin (redirect targets): the same
-    /// scheme, host and port, and under the override's base path. Any other URL stays as
-    /// it is, and is fetched as itself (under the guard, when there is one).
-    fn platform_url(&self, url: &Url) -> Url {
-        for (host, origin) in &self.hosts {
-            let base = origin.path().trim_end_matches('/');
-            let Some(rest) = url.path().strip_prefix(base) else {
-                continue;
-            };
-            if url.scheme() == origin.scheme()
-                && url.host_str() == origin.host_str()
-                && url.port_or_known_default() == origin.port_or_known_default()
-                && (rest.is_empty() || rest.starts_with('/'))
-            {
-                let mut u = url.clone();
-                // Which scheme did the platform host use? Assume https, as real platforms do.
-                let _ = u.set_scheme("https");
-                let _ = u.set_host(Some(host));
-                let _ = u.set_port(None);
-                let _ = u.set_username("");
-                let _ = u.set_password(None);
-                u.set_path(if rest.is_empty() { "/" } else { rest });
-                return u;
-            }
+    /// The platform URL a redirect target `next` stands for, when the hop that led to it
+    /// (`from`, in the platform's terms) went to a host override: a target on that
+    /// override's origin (the same scheme, host and port, under its base path) is that
+    /// platform host again. Nothing is guessed from the address alone: a URL that was asked
+    /// for directly, or a target on some other override's origin (several platform hosts
+    /// may share one test server), stays as it is, and is fetched as itself (under the
+    /// guard, when there is one).
+    fn platform_url(&self, from: &Url, next: &Url) -> Url {
+        let Some(host) = from.host_str().map(str::to_ascii_lowercase) else {
+            return next.clone();
+        };
+        let Some(origin) = self.hosts.get(&host) else {
+            return next.clone();
+        };
+        let base = origin.path().trim_end_matches('/');
+        let Some(rest) = next.path().strip_prefix(base) else {
+            return next.clone();
+        };
+        if next.scheme() == origin.scheme()
+            && next.host_str() == origin.host_str()
+            && next.port_or_known_default() == origin.port_or_known_default()
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            let mut u = next.clone();
+            // The scheme of the URL the hop stood for (the platform host's own).
+            let _ = u.set_scheme(from.scheme());
+            let _ = u.set_host(Some(&host));
+            let _ = u.set_port(from.port());
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_path(if rest.is_empty() { "/" } else { rest });
+            return u;
         }
-        url.clone()
+        next.clone()
     }
 
     fn delay_for(&self, host: &str) -> Duration {
@@ -521,7 +529,10 @@ impl Fetcher {
         let mut body = req.body.clone();
         loop {
             if !seen.insert((url.to_string(), retries)) {
-                return failed(records, format!("redirect loop at {url}"));
+                return failed(
+                    records,
+                    format!("redirect loop at {}", told(&url, &self.actual_url(&url))),
+                );
             }
             let hop = self.exchange(method, &url, req, body.as_deref()).await;
             let (resp, mut recs) = match hop {
@@ -556,7 +567,10 @@ impl Fetcher {
                 if wait.as_millis() as u64 <= self.http.max_retry_after_ms {
                     let host = url.host_str().unwrap_or("").to_string();
                     self.politeness.back_off(&host, Instant::now() + wait);
-                    tracing::info!("{url}: HTTP {status}, retrying in {wait:?}");
+                    tracing::info!(
+                        "{}: HTTP {status}, retrying in {wait:?}",
+                        told(&url, &self.actual_url(&url))
+                    );
                     tokio::time::sleep(wait).await;
                     retries += 1;
                     continue;
@@ -576,7 +590,7 @@ impl Fetcher {
                     );
                 }
                 let next = match self.actual_url(&url).join(loc) {
-                    Ok(n) => self.platform_url(&n),
+                    Ok(n) => self.platform_url(&url, &n),
                     Err(e) => {
                         return failed(records, format!("bad redirect Location {loc:?}: {e}"));
                     }
@@ -696,7 +710,7 @@ impl Fetcher {
         let started = Instant::now();
         let mut resp = match rb.send().await {
             Ok(r) => r,
-            Err(e) => return Err((vec![], describe(&e, &actual))),
+            Err(e) => return Err((vec![], describe(&e, &told(url, &actual)))),
         };
         let version = resp.version();
         let status = resp.status();
@@ -766,7 +780,7 @@ impl Fetcher {
                 Ok(None) => break,
                 Err(e) => {
                     truncated = Some(if e.is_timeout() { "time" } else { "disconnect" });
-                    body_error = Some(describe(&e, &actual));
+                    body_error = Some(describe(&e, &told(url, &actual)));
                     break;
                 }
             }
@@ -933,7 +947,17 @@ fn failed(records: Vec<Record>, msg: String) -> FetchResult {
 }
 
 /// A fetch error in words a person can act on.
-fn describe(e: &reqwest::Error, url: &Url) -> String {
+/// A URL as errors and log lines name it: the URL fetched and, when a host override sent
+/// it elsewhere, the platform URL it stood for (never one guessed from the address).
+fn told(url: &Url, actual: &Url) -> String {
+    if url == actual {
+        actual.to_string()
+    } else {
+        format!("{actual} (for {url})")
+    }
+}
+
+fn describe(e: &reqwest::Error, url: &str) -> String {
     use std::error::Error as _;
     let mut chain = vec![];
     let mut src = e.source();
@@ -1158,13 +1182,15 @@ mod tests {
             .insert("m.weibo.cn".into(), "http://localhost:18083/base".into());
         let f = Fetcher::for_api(&config, std::path::Path::new("samizdat.toml")).unwrap();
         let u = |s: &str| Url::parse(s).unwrap();
+        let from = u("https://m.weibo.cn/detail/1");
         assert_eq!(
-            f.platform_url(&u("http://localhost:18083/base/p?q=1"))
+            f.platform_url(&from, &u("http://localhost:18083/base/p?q=1"))
                 .as_str(),
             "https://m.weibo.cn/p?q=1"
         );
         assert_eq!(
-            f.platform_url(&u("http://localhost:18083/base")).as_str(),
+            f.platform_url(&from, &u("http://localhost:18083/base"))
+                .as_str(),
             "https://m.weibo.cn/"
         );
         for other in [
@@ -1174,8 +1200,47 @@ mod tests {
             "http://localhost:18083/other",
             "http://127.0.0.1:18083/base/p",
         ] {
-            assert_eq!(f.platform_url(&u(other)).as_str(), other);
+            assert_eq!(f.platform_url(&from, &u(other)).as_str(), other);
         }
+        // A URL asked for directly is never taken for a platform host's, even when it
+        // redirects into an override's origin.
+        let direct = u("http://localhost:18083/base/start");
+        assert_eq!(
+            f.platform_url(&direct, &u("http://localhost:18083/base/p"))
+                .as_str(),
+            "http://localhost:18083/base/p"
+        );
+    }
+
+    /// Several platform hosts sent to one server: a hop maps back to the host it stood
+    /// for, never to whichever override comes first.
+    #[test]
+    fn shared_override_origins_map_back_to_the_host_asked_for() {
+        let mut config = Config::default();
+        for h in ["f.video.weibocdn.com", "m.weibo.cn", "wx1.sinaimg.cn"] {
+            config
+                .http
+                .hosts
+                .insert(h.into(), "http://127.0.0.1:18090".into());
+        }
+        let f = Fetcher::new(&config, std::path::Path::new("samizdat.toml")).unwrap();
+        let u = |s: &str| Url::parse(s).unwrap();
+        let next = u("http://127.0.0.1:18090/img/hero.png");
+        assert_eq!(
+            f.platform_url(&u("https://m.weibo.cn/status/1"), &next)
+                .as_str(),
+            "https://m.weibo.cn/img/hero.png"
+        );
+        assert_eq!(
+            f.platform_url(&u("https://wx1.sinaimg.cn/large/a.jpg"), &next)
+                .as_str(),
+            "https://wx1.sinaimg.cn/img/hero.png"
+        );
+        assert_eq!(
+            f.platform_url(&u("http://127.0.0.1:18090/page"), &next)
+                .as_str(),
+            next.as_str()
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::args::LogCommand;
 use super::exit;
 use super::render::{Initialised, Line, emit, print_json, print_lines, say};
-use super::settings::{Settings, evidence_ctx, load_config, read_url_list};
+use super::settings::{Settings, evidence_ctx, load_config, read_url_list, writable_archive};
 use samizdat::capture::{self, CaptureOptions, Fetcher, Writer};
 use samizdat::error::{Error, Result};
 use samizdat::log::merkle::Hash;
@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub fn init(s: &Settings) -> Result<u8> {
+    writable_archive(s, "init")?;
     let existed = archive::exists(&s.archive);
     let config = load_config(s)?;
     let a = Archive::open(&s.archive, config)?.with_clock(s.clock);
@@ -44,6 +45,7 @@ pub fn capture(
             "nothing to capture: give URLs or --from FILE".into(),
         ));
     }
+    writable_archive(s, "capture")?;
     let config = load_config(s)?;
     let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?.with_clock(s.clock));
     let concurrency = config.http.concurrency;
@@ -118,6 +120,7 @@ pub fn timestamp_after_capture(s: &Settings, code: u8) -> Result<u8> {
 
 /// `samizdat timestamp`.
 pub fn timestamp(s: &Settings) -> Result<u8> {
+    writable_archive(s, "timestamp")?;
     let config = load_config(s)?;
     let fetcher = Fetcher::new(&config, &s.config_path)?.with_clock(s.clock);
     let t = s
@@ -285,9 +288,8 @@ pub fn reindex(s: &Settings) -> Result<u8> {
             message: "no archive here".into(),
         });
     }
-    // The config is checked as for any writer, but the index is not opened: it may be
-    // the damaged thing reindex is here to replace.
-    let _config = load_config(s)?;
+    // The index is not opened: it may be the damaged thing reindex is here to replace.
+    writable_archive(s, "reindex")?;
     let r = archive::reindex(&s.archive, |_| {})?;
     emit(s, &r);
     Ok(exit::for_damage(r.damage_found()))
@@ -296,7 +298,14 @@ pub fn reindex(s: &Settings) -> Result<u8> {
 /// `samizdat serve`: the web UI and API on the process's one runtime, until SIGINT or
 /// SIGTERM.
 pub fn serve(s: &Settings, listen: Option<String>) -> Result<u8> {
-    let config = load_config(s)?;
+    let mut config = load_config(s)?;
+    // An archive this process cannot write is served read-only, and the line says why.
+    if config.serve.token_file.is_some()
+        && let Err(e) = writable_archive(s, "POST /api/captures")
+    {
+        eprintln!("samizdat: {e}; serving without captures");
+        config.serve.token_file = None;
+    }
     let addr = listen.unwrap_or_else(|| config.serve.listen.clone());
     s.runtime()?.block_on(async {
         let listener = samizdat::web::bind(&addr).await?;

@@ -91,6 +91,7 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
             watch,
         } => {
             let code = if watch {
+                settings::writable_archive(s, "capture")?;
                 let mut urls = urls;
                 if let Some(f) = &from {
                     urls.extend(settings::read_url_list(f)?);

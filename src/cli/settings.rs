@@ -2,6 +2,10 @@
 //! (paths, the clock, durations), so no command re-parses them. A bad value is a usage
 //! error (exit 2) that names the option or variable; a bad config file is a config
 //! error (exit 2) that names the key (see `samizdat::config`).
+//!
+//! The config is read and validated here, once, for every command alike, before the
+//! command runs: a broken `samizdat.toml` stops `list` as it stops `capture`, and a
+//! `--config FILE` that does not exist is an error, never the defaults.
 
 use samizdat::clock::Clock;
 use samizdat::config::Config;
@@ -16,6 +20,8 @@ use std::sync::OnceLock;
 pub struct Settings {
     pub archive: PathBuf,
     pub config_path: PathBuf,
+    /// The config, read and validated once (see the module's head).
+    pub config: Config,
     pub json: bool,
     pub quiet: bool,
     /// The one clock of this process (`SAMIZDAT_NOW`, else the system's).
@@ -26,15 +32,22 @@ pub struct Settings {
 
 impl Settings {
     pub fn new(cli: &super::args::Cli) -> Result<Settings> {
+        let clock = Clock::from_env()?;
+        let (config_path, config) = match &cli.config {
+            Some(p) => (p.clone(), Config::load_named(p)?),
+            None => {
+                let p = cli.archive.join(layout::CONFIG);
+                let c = Config::load(&p)?;
+                (p, c)
+            }
+        };
         Ok(Settings {
-            config_path: cli
-                .config
-                .clone()
-                .unwrap_or_else(|| cli.archive.join(layout::CONFIG)),
+            config_path,
+            config,
             archive: cli.archive.clone(),
             json: cli.json,
             quiet: cli.quiet,
-            clock: Clock::from_env()?,
+            clock,
             runtime: OnceLock::new(),
         })
     }
@@ -58,8 +71,9 @@ impl Settings {
     }
 }
 
+/// The config every command runs with (read and validated in [`Settings::new`]).
 pub fn load_config(s: &Settings) -> Result<Config> {
-    Config::load(&s.config_path)
+    Ok(s.config.clone())
 }
 
 pub fn evidence_ctx(s: &Settings) -> samizdat::evidence::Ctx {
@@ -82,7 +96,65 @@ pub fn open_index(s: &Settings) -> Result<Index> {
     Index::open(&s.archive.join(layout::INDEX), false)
 }
 
-/// URLs from `--from FILE` ('-' for stdin), one per line; `#` starts a comment.
+/// Refuses, before anything is opened, to let the writer `command` (capture, watch,
+/// timestamp, reindex, init) at an archive this process may not write: a read-only mount,
+/// read-only media, another user's archive, files made read-only. One line says so; the
+/// readers (show, list, search, verify, serve, export) read such an archive as it is.
+/// A folder that is no archive yet is left to the writer (which creates it).
+pub fn writable_archive(s: &Settings, command: &str) -> Result<()> {
+    if !archive::exists(&s.archive) {
+        return Ok(());
+    }
+    let mut paths: Vec<PathBuf> = [
+        "",
+        layout::WARC_DIR,
+        layout::LOG_DIR,
+        layout::CHECKPOINTS_DIR,
+        layout::KEYS_DIR,
+        layout::QUARANTINE,
+        layout::INDEX,
+        layout::HASHES,
+        layout::CHECKPOINT,
+        layout::LOCK,
+    ]
+    .iter()
+    .map(|p| {
+        if p.is_empty() {
+            s.archive.clone()
+        } else {
+            s.archive.join(p)
+        }
+    })
+    .collect();
+    // The newest WARC file is the one appended to.
+    if let Ok(Some(last)) = archive::warc_files(&s.archive).map(|mut f| f.pop()) {
+        paths.push(s.archive.join(layout::WARC_DIR).join(last));
+    }
+    for p in paths {
+        match rustix::fs::access(&p, rustix::fs::Access::WRITE_OK) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::NOENT) => {}
+            Err(e) => {
+                return Err(Error::Archive {
+                    path: s.archive.clone(),
+                    message: format!(
+                        "read-only ({}: {}): `{command}` writes to the archive and was not \
+                         started; show, list, search, verify, serve and export read it as it is",
+                        p.display(),
+                        std::io::Error::from(e)
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// URLs from `--from FILE` ('-' for stdin), one per line: blank lines and lines whose
+/// first character (after blanks) is `#` are skipped, and a `#` after a blank starts a
+/// comment (`https://x.example/a  # from the tip line`; a `#` inside a URL is its
+/// fragment). Anything else left on a line must be one URL: a line that is not is a usage
+/// error naming the file and line number, before anything is fetched.
 pub fn read_url_list(from: &Path) -> Result<Vec<String>> {
     let text = if from == Path::new("-") {
         let mut t = String::new();
@@ -91,12 +163,44 @@ pub fn read_url_list(from: &Path) -> Result<Vec<String>> {
     } else {
         std::fs::read_to_string(from).at(from)?
     };
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect())
+    parse_url_list(&text, from)
+}
+
+fn parse_url_list(text: &str, from: &Path) -> Result<Vec<String>> {
+    let name = if from == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        from.display().to_string()
+    };
+    let mut urls = vec![];
+    for (i, line) in text.lines().enumerate() {
+        let bad = |what: String| Error::Usage(format!("--from {name}, line {}: {what}", i + 1));
+        let line = line.trim_start_matches('\u{feff}');
+        // A comment starts at a `#` that begins the line or follows a blank.
+        let cut = line
+            .char_indices()
+            .find(|&(j, c)| {
+                c == '#'
+                    && line[..j]
+                        .chars()
+                        .next_back()
+                        .is_none_or(char::is_whitespace)
+            })
+            .map_or(line, |(j, _)| &line[..j]);
+        let entry = cut.trim();
+        if entry.is_empty() {
+            continue;
+        }
+        if entry.contains(char::is_whitespace) {
+            return Err(bad(format!(
+                "{entry:?} is not one URL (one URL a line; `#` after a blank starts a comment)"
+            )));
+        }
+        samizdat::platforms::read_url(entry)
+            .map_err(|e| bad(format!("{entry:?} is not a URL: {e}")))?;
+        urls.push(entry.to_string());
+    }
+    Ok(urls)
 }
 
 /// `list --since`: an RFC 3339 time, or a duration back from now (by `clock`), as a
@@ -112,4 +216,34 @@ pub fn parse_since(v: &str, clock: &Clock) -> Result<String> {
         .and_then(|d| clock.now().checked_sub(d).ok())
         .ok_or_else(|| Error::Usage(format!("--since {v:?}: too far back")))?;
     Ok(samizdat::store::warc::warc_date(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_lists_take_comments_and_name_a_bad_line() {
+        let f = Path::new("list.txt");
+        let text = "\u{feff}# tips\n\nhttps://a.example/x  # from the tip line\n   \n  # indented comment\nhttps://b.example/y#frag\t#c\nhttps://c.example/z#frag\n";
+        assert_eq!(
+            parse_url_list(text, f).unwrap(),
+            [
+                "https://a.example/x",
+                "https://b.example/y#frag",
+                "https://c.example/z#frag"
+            ]
+        );
+        for (text, line) in [
+            ("https://a.example/x\nnot a url\n", "line 2"),
+            ("https://a.example/x\n\n\nwww\n", "line 4"),
+            ("ftp://a.example/x\n", "line 1"),
+            ("https://a.example/x https://b.example/y\n", "line 1"),
+        ] {
+            let e = parse_url_list(text, f).unwrap_err();
+            assert!(matches!(e, Error::Usage(_)), "{e:?}");
+            let m = e.to_string();
+            assert!(m.contains(line) && m.contains("list.txt"), "{text:?}: {m}");
+        }
+    }
 }

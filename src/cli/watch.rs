@@ -4,24 +4,39 @@
 use super::args::WatchCommand;
 use super::exit;
 use super::render::{self, emit, print_json, print_lines};
-use super::settings::{Settings, load_config, open_index, read_url_list};
+use super::settings::{Settings, load_config, open_index, read_url_list, writable_archive};
 use samizdat::capture::{Fetcher, Writer};
 use samizdat::error::{Error, Result};
 use samizdat::store::archive::{Archive, layout};
 use samizdat::watch::{Event, Every, Monitor, Watcher};
 use std::sync::Arc;
 
-pub fn run(s: &mut Settings, cmd: WatchCommand) -> Result<u8> {
+pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
     match cmd {
         WatchCommand::List => return list(s),
         WatchCommand::Status => return status(s),
         _ => {}
+    }
+    // A `--from` list is read (and each of its lines checked) before anything is opened.
+    if let WatchCommand::Add { urls, from, .. } = &mut cmd
+        && let Some(f) = from.take()
+    {
+        urls.extend(read_url_list(&f)?);
     }
     // Validated before anything is opened: a bad value is a usage error (exit 2).
     let every = match &cmd {
         WatchCommand::Add { every: Some(e), .. } => Some(Every::parse(e)?),
         _ => None,
     };
+    writable_archive(
+        s,
+        match &cmd {
+            WatchCommand::Add { .. } => "watch add",
+            WatchCommand::Remove { .. } => "watch remove",
+            WatchCommand::Check { .. } => "watch check",
+            _ => "watch run",
+        },
+    )?;
     let config = load_config(s)?;
     let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?.with_clock(s.clock));
     let archive = Archive::open(&s.archive, config.clone())?.with_clock(s.clock);
@@ -39,14 +54,11 @@ pub fn run(s: &mut Settings, cmd: WatchCommand) -> Result<u8> {
         };
         match cmd {
             WatchCommand::Add {
-                mut urls,
-                from,
+                urls,
+                from: _,
                 every: _,
                 backfill,
             } => {
-                if let Some(f) = &from {
-                    urls.extend(read_url_list(f)?);
-                }
                 if urls.is_empty() {
                     return Err(Error::Usage("watch add: give URLs (or --from FILE)".into()));
                 }

@@ -1,7 +1,18 @@
 //! Any other web page: one GET, then title, OpenGraph, JSON-LD, readable text and the
 //! main images (read by [`crate::extract`]; what a page post is, is said here).
 //!
-//! The post id is `web:<sha256 of the canonical URL>`.
+//! The post id is `web:<sha256 of the canonical URL>` of where the page was answered: the
+//! URL its redirects ended at (fragment dropped), whatever URL was asked for. A page asked
+//! for directly and through a redirect is one post; every hop stays in the WARC, and the
+//! URL asked for is kept among the post's `alt_urls`, so `show` finds it by either.
+//!
+//! A `<link rel=canonical>` (or `og:url`) on the page's own site names the post's `url`
+//! (see [`crate::extract::same_site`]), and its id only where it is the same origin and
+//! path as where the page was answered, differing in the query alone (`?utm_source=…`):
+//! a redirect is the server's answer for a URL, a canonical link only what one page says
+//! of itself, and a page may not make itself another page's post by naming it (a URL
+//! stays with the post that claimed it first, and the conflict is shown, see
+//! docs/post.md).
 //!
 //! Markers: an HTTP 404 or 410 is `not_found` at a first capture (nothing says a post
 //! was ever there) and `deleted`, cause unknown, at a check of a page captured before;
@@ -31,14 +42,21 @@ pub fn platform_id(url: &Url) -> String {
 }
 
 /// A normalised post for any web page: an HTML page read by [`extract::read_html`], any
-/// other answer by its name (and, for an image, the image itself).
+/// other answer by its name (and, for an image, the image itself). Its id is that of the
+/// URL it was answered at (see the module's head), not of the URL asked for.
 pub fn page_post(url: &Url, resp: &Response) -> Post {
-    let id = platform_id(url);
     let requested = canonical(url);
-    let mut post = Post::new("web", &id, requested.as_str());
+    let mut post = Post::new(
+        "web",
+        &platform_id(&resp.url),
+        canonical(&resp.url).as_str(),
+    );
     let mime = resp.mime();
     if !extract::looks_like_html(&mime, &resp.body) {
         non_html_post(&mut post, url, resp, &mime);
+        if post.url != requested.as_str() {
+            post.alt_urls.push(requested.to_string());
+        }
         return post;
     }
     extract::read_html(
@@ -51,6 +69,16 @@ pub fn page_post(url: &Url, resp: &Response) -> Post {
             truncated: resp.truncated,
         },
     );
+    // The page's own address differs from where it was answered only in its query (a
+    // tracking parameter, a session id): the same page of the same origin, so its id.
+    if let Ok(own) = Url::parse(&post.url)
+        && own.origin() == resp.url.origin()
+        && own.path() == resp.url.path()
+    {
+        let id = platform_id(&own);
+        post.id = crate::model::PostId::new("web", &id);
+        post.platform_id = id;
+    }
     post
 }
 

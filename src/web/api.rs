@@ -179,7 +179,7 @@ pub(super) async fn api_capture(
     let Some(token) = &st.token else {
         return Err(Fail(
             StatusCode::FORBIDDEN,
-            "this server is read-only: no [serve] token_file is configured, so captures cannot be requested over the API".into(),
+            "this server is read-only (no [serve] token_file is configured, or the archive cannot be written): captures cannot be requested over the API".into(),
             true,
         ));
     };

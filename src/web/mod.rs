@@ -46,25 +46,10 @@ pub const PAGE_SIZE: usize = 20;
 /// One page of search results: the posts (summaries, best first) and counts.
 pub fn search(root: &Path, q: &str, page_no: usize, per_page: usize) -> Result<SearchResults> {
     search::check_query(q).map_err(Error::Usage)?;
-    let path = root.join(layout::INDEX);
-    let e = |e| Error::Index {
-        path: path.clone(),
-        source: e,
-    };
-    let conn =
-        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(e)?;
-    let hits = match search::search(&conn, q, page_no.saturating_sub(1) * per_page, per_page) {
-        Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => {
-            // Readers never modify the archive: the writer creates the tables.
-            return Err(Error::Archive {
-                path: path.clone(),
-                message: "this index predates search: run `samizdat reindex` once".into(),
-            });
-        }
-        r => r.map_err(e)?,
-    };
-    let ix = Index::open(&path, false)?;
+    // One read-only connection for the hits and the posts (see `Index::open`): a reader
+    // on a read-only archive, never a writer.
+    let ix = Index::open(&root.join(layout::INDEX), false)?;
+    let hits = ix.search(q, page_no.saturating_sub(1) * per_page, per_page)?;
     let mut results = vec![];
     for id in &hits.ids {
         if let Some(v) = ix.post_view(id)? {

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod addresses;
 mod archive_integrity;
 mod capture_http;
 mod evidence;
@@ -14,6 +15,7 @@ mod infra_selftest;
 mod log_vectors;
 mod platforms_a;
 mod platforms_b;
+mod readonly;
 mod security_capture;
 mod security_evidence;
 mod security_recovery;

@@ -144,6 +144,12 @@ pub struct Index {
 
 impl Index {
     /// Opens (creating if asked) the index at `path`.
+    ///
+    /// Read-only (`writable` false: every reader) never writes: SQLite is opened with
+    /// `SQLITE_OPEN_READ_ONLY` and `query_only`, so no schema step, no journal mode and
+    /// no search table is ever made by a reader. Where even SQLite's own shared-memory
+    /// file cannot be made (a WAL index on a read-only mount, read-only media, another
+    /// user's folder), the file is read as `immutable`: as it stands on disk.
     pub fn open(path: &Path, writable: bool) -> Result<Index> {
         let flags = if writable {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
@@ -158,7 +164,16 @@ impl Index {
                 .is_err()
         {
             // A WAL database on a read-only file system (a mounted backup, a write-protected
-            // disk) cannot be opened normally: read it as immutable instead.
+            // disk) cannot be opened normally: read it as immutable instead. What a writer
+            // left in the write-ahead log (it stopped without closing the index) is then not
+            // read: say so, since the index may lack the latest records.
+            let wal = PathBuf::from(format!("{}-wal", path.display()));
+            if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+                tracing::warn!(
+                    "{} cannot be read on this read-only archive: the index may lack the                      latest records (`samizdat verify` reads the WARC files themselves)",
+                    wal.display()
+                );
+            }
             let uri = format!("file:{}?immutable=1", path.display());
             conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
                 .map_err(|e| index_error(path, e))?;
@@ -170,6 +185,11 @@ impl Index {
         idx.conn
             .busy_timeout(std::time::Duration::from_secs(30))
             .map_err(|e| idx.err(e))?;
+        if !writable {
+            idx.conn
+                .execute_batch("PRAGMA query_only = 1;")
+                .map_err(|e| idx.err(e))?;
+        }
         if writable {
             idx.conn
                 .execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
@@ -184,6 +204,21 @@ impl Index {
 
     fn err(&self, e: rusqlite::Error) -> Error {
         index_error(&self.path, e)
+    }
+
+    /// One page of full-text hits (`store::search`), on this connection: a reader's,
+    /// read-only like every other query. An index made before search had its tables is
+    /// an error that says how to add them (readers never do).
+    pub fn search(&self, q: &str, offset: usize, limit: usize) -> Result<super::search::Hits> {
+        match super::search::search(&self.conn, q, offset, limit) {
+            Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => {
+                Err(Error::Archive {
+                    path: self.path.clone(),
+                    message: "this index predates search: run `samizdat reindex` once".into(),
+                })
+            }
+            r => r.map_err(|e| self.err(e)),
+        }
     }
 }
 
@@ -207,4 +242,26 @@ fn row_to_record(r: &rusqlite::Row) -> rusqlite::Result<RecordRow> {
         payload_digest: r.get(10)?,
         leaf_hash,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader's connection refuses every write, whatever the file's permissions.
+    #[test]
+    fn a_read_only_index_never_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("index.sqlite");
+        drop(Index::open(&p, true).unwrap());
+        let ix = Index::open(&p, false).unwrap();
+        for sql in [
+            "DELETE FROM search_docs",
+            "CREATE TABLE t (x)",
+            "PRAGMA user_version = 99",
+        ] {
+            assert!(ix.conn.execute_batch(sql).is_err(), "{sql} was allowed");
+        }
+        assert!(ix.search("anything", 0, 10).unwrap().ids.is_empty());
+    }
 }
