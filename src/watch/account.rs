@@ -260,6 +260,7 @@ impl Watcher {
             response_uri: None,
             response_date: None,
             next_check: next,
+            exchange: None,
         }
     }
 }
