@@ -250,6 +250,118 @@ mod tests {
     }
 
     #[test]
+    fn schema_1_rows_are_converted_and_read_back_as_the_same_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.sqlite");
+        let id = "<urn:uuid:0f8e9a6c-1b2d-4e3f-8a9b-0c1d2e3f4a5b>";
+        let check_id = "<urn:uuid:1f8e9a6c-1b2d-4e3f-8a9b-0c1d2e3f4a5b>";
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        {
+            // The records and checks tables as schema 1 created them.
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE records (leaf INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, \
+                 file TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL, \
+                 type TEXT NOT NULL, target TEXT, date TEXT NOT NULL, content_type TEXT, \
+                 block_digest TEXT, payload_digest TEXT, leaf_hash BLOB NOT NULL); \
+                 CREATE TABLE checks (id INTEGER PRIMARY KEY, post_id TEXT NOT NULL, \
+                 at TEXT NOT NULL, outcome TEXT NOT NULL, event TEXT, cause TEXT, message TEXT, \
+                 http_status INTEGER, host TEXT, record_id TEXT NOT NULL, record_ids TEXT NOT NULL, \
+                 post_record TEXT, payload_digest TEXT, response_id TEXT, response_uri TEXT, \
+                 response_date TEXT); \
+                 CREATE INDEX checks_post ON checks(post_id, id);",
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO records VALUES (0, ?1, 'samizdat-00000001.warc.gz', 10, 20, 'response', \
+                 'https://example.com/a', '2026-01-01T00:00:00.123456Z', \
+                 'application/http; msgtype=response', ?2, ?2, x'0101')",
+                rusqlite::params![id, digest],
+            )
+            .unwrap();
+            // Values not in samizdat's forms stay as they are.
+            c.execute(
+                "INSERT INTO records VALUES (1, '<urn:uuid:odd>', 'other.warc.gz', 30, 40, 'damaged', \
+                 NULL, '2026-01-01T00:00:00Z', 'text/html', 'sha1:XYZ', NULL, x'02')",
+                [],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO checks VALUES (7, 'web:a', '2026-01-02T00:00:00.000000Z', 'live', NULL, \
+                 NULL, NULL, 200, 'example.com', ?1, ?2, NULL, ?3, ?4, 'https://example.com/a', \
+                 '2026-01-01T00:00:00.123456Z')",
+                rusqlite::params![check_id, format!("[\"{id}\"]"), digest, id],
+            )
+            .unwrap();
+            c.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let ix = Index::open(&path, true).unwrap();
+        assert_eq!(ix.user_version().unwrap(), VERSION);
+        let r = ix.record_by_id(id).unwrap().expect("found by its id");
+        assert_eq!(
+            (r.leaf, r.file.as_str(), r.offset, r.length, r.warc_type.as_str()),
+            (0, "samizdat-00000001.warc.gz", 10, 20, "response")
+        );
+        assert_eq!(r.date, "2026-01-01T00:00:00.123456Z");
+        assert_eq!(
+            r.content_type.as_deref(),
+            Some("application/http; msgtype=response")
+        );
+        assert_eq!(r.block_digest.as_deref(), Some(digest.as_str()));
+        assert_eq!(r.payload_digest.as_deref(), Some(digest.as_str()));
+        let odd = ix.record_by_id("<urn:uuid:odd>").unwrap().unwrap();
+        assert_eq!(
+            (odd.file.as_str(), odd.warc_type.as_str(), odd.date.as_str()),
+            ("other.warc.gz", "damaged", "2026-01-01T00:00:00Z")
+        );
+        assert_eq!(odd.content_type.as_deref(), Some("text/html"));
+        assert_eq!(odd.block_digest.as_deref(), Some("sha1:XYZ"));
+        assert_eq!(ix.record_file(id).unwrap().as_deref(), Some("samizdat-00000001.warc.gz"));
+        // The check: its response by the join, its ids and date back as text.
+        let l = ix.last_check("web:a").unwrap().unwrap();
+        assert_eq!(l.at, "2026-01-02T00:00:00.000000Z");
+        assert_eq!(l.payload_digest.as_deref(), Some(digest.as_str()));
+        assert_eq!(l.response_id.as_deref(), Some(id));
+        assert_eq!(l.response_uri.as_deref(), Some("https://example.com/a"));
+        assert_eq!(l.response_date.as_deref(), Some("2026-01-01T00:00:00.123456Z"));
+        let (types, n): (String, i64) = ix
+            .conn
+            .query_row(
+                "SELECT typeof(id) || typeof(date) || typeof(type) || typeof(block_digest), \
+                 (SELECT count(*) FROM records) FROM records WHERE leaf = 0",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((types.as_str(), n), ("blobintegerintegerblob", 2));
+        let types: String = ix
+            .conn
+            .query_row(
+                "SELECT typeof(at) || typeof(record_id) || typeof(record_ids) || typeof(response) \
+                 FROM checks WHERE id = 7",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(types, "integerblobblobblob");
+        // The old tables are gone, the index on checks is back.
+        let left: i64 = ix
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name LIKE '%_v1' \
+                 OR (name = 'checks_post' AND tbl_name = 'checks')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 1);
+        drop(ix);
+        // Opening again changes nothing.
+        let ix = Index::open(&path, true).unwrap();
+        assert_eq!(ix.record_by_id(id).unwrap().unwrap(), r);
+    }
+
+    #[test]
     fn an_index_from_a_newer_version_is_left_as_it_is() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("index.sqlite");
