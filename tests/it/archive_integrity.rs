@@ -272,17 +272,17 @@ fn reindex_rebuilds_the_same_index() {
     let dump = |root: &Path| {
         let c = rusqlite::Connection::open(root.join(layout::INDEX)).unwrap();
         let mut st = c
-            .prepare("SELECT leaf, id, file, offset, length, block_digest, hex(leaf_hash) FROM records ORDER BY leaf")
+            .prepare("SELECT leaf, quote(id), quote(file), offset, length, quote(block_digest), hex(leaf_hash) FROM records ORDER BY leaf")
             .unwrap();
         st.query_map([], |r| {
             Ok(format!(
-                "{} {} {} {} {} {:?} {}",
+                "{} {} {} {} {} {} {}",
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, i64>(3)?,
                 r.get::<_, i64>(4)?,
-                r.get::<_, Option<String>>(5)?,
+                r.get::<_, String>(5)?,
                 r.get::<_, String>(6)?
             ))
         })
