@@ -260,6 +260,8 @@ mod tests {
             assert_eq!(back(file(odd), file_text), odd);
         }
 
+        // The partial index `records_warcinfo` and `Index::warcinfo_of` name it by number.
+        assert_eq!(warc_type(kind::WARCINFO), Value::Integer(1));
         for t in TYPES.iter().chain(["damaged"].iter()) {
             assert_eq!(back(warc_type(t), warc_type_text), *t);
         }

@@ -103,7 +103,7 @@ fn to_2_dense_records_and_checks(ix: &Index) -> Result<()> {
     };
     ix.conn
         .execute_batch(
-            "DROP INDEX IF EXISTS checks_post; \
+            "DROP INDEX IF EXISTS checks_post; DROP INDEX IF EXISTS records_warcinfo; \
              ALTER TABLE records RENAME TO records_v1; ALTER TABLE checks RENAME TO checks_v1;",
         )
         .map_err(e)?;
@@ -355,6 +355,17 @@ mod tests {
             )
             .unwrap();
         assert_eq!(left, 1);
+        // A file's warcinfo is found by the partial index, not by a scan of every record.
+        let plan: String = ix
+            .conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT id FROM records WHERE file = 1 AND type = 1 \
+                 ORDER BY leaf LIMIT 1",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("records_warcinfo"), "{plan}");
         drop(ix);
         // Opening again changes nothing.
         let ix = Index::open(&path, true).unwrap();

@@ -390,16 +390,15 @@ impl Index {
             .map_err(|e| self.err(e))
     }
 
-    /// The warcinfo record of a WARC file. Scans the records in leaf order: an append
-    /// asks [`Index::record_file`] about the one it remembers first.
+    /// The warcinfo record of a WARC file (by the partial index `records_warcinfo`: cheap
+    /// however many records the file holds).
     pub fn warcinfo_of(&self, file: &str) -> Result<Option<String>> {
         self.conn
             .query_row(
-                "SELECT id FROM records WHERE file = ?1 AND type = ?2 ORDER BY leaf LIMIT 1",
-                params![
-                    codec::file(file),
-                    codec::warc_type(crate::store::warc::kind::WARCINFO)
-                ],
+                // `type = 1` as a literal, so the partial index `records_warcinfo` answers
+                // (one row per file) instead of a scan of every record.
+                "SELECT id FROM records WHERE file = ?1 AND type = 1 ORDER BY leaf LIMIT 1",
+                [codec::file(file)],
                 |r| decode(r, 0, codec::id_text),
             )
             .optional()

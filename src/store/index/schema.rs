@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS records ( -- ids, digests, dates, files and types as 
     payload_digest BLOB,               -- (32 bytes)
     leaf_hash BLOB NOT NULL
 );
+CREATE INDEX IF NOT EXISTS records_warcinfo ON records(file) WHERE type = 1; -- a file's warcinfo (type 1)
 CREATE TABLE IF NOT EXISTS posts (
     id TEXT PRIMARY KEY,
     platform TEXT NOT NULL,
