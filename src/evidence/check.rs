@@ -879,10 +879,10 @@ fn derive_post(
                     let earlier = c.response_id.as_deref().unwrap_or("");
                     if !c.record_ids.iter().any(|r| r == earlier) {
                         need(
-                        &mut rests,
-                        earlier,
-                        format!("check record {}", rec.id()),
-                        &mut problems,
+                            &mut rests,
+                            earlier,
+                            format!("check record {}", rec.id()),
+                            &mut problems,
                         );
                     }
                     if let Some(e) = held.iter().map(|h| &h.c.rec).find(|r| r.id() == earlier) {

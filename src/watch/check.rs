@@ -190,7 +190,10 @@ impl Watcher {
             && let Some((ex, req, resp)) = repeated
             && let Some(earlier) = &response_id
         {
-            let ids = [records[req].id().to_string(), records[resp].id().to_string()];
+            let ids = [
+                records[req].id().to_string(),
+                records[resp].id().to_string(),
+            ];
             let named = records.iter().enumerate().any(|(i, r)| {
                 i != req && i != resp && r.fields.iter().any(|(_, v)| ids.contains(v))
             });

@@ -482,7 +482,11 @@ fn an_index_at_schema_1_converts_and_answers_as_before_and_as_a_rebuilt_one() {
     drop(Index::open(&migrated.join(layout::INDEX), true).unwrap());
     assert_eq!(version(&migrated), SCHEMA_VERSION);
     const { assert!(SCHEMA_VERSION >= 2) };
-    assert_eq!(id_type(&migrated), "blob", "record ids are stored as their 16 bytes");
+    assert_eq!(
+        id_type(&migrated),
+        "blob",
+        "record ids are stored as their 16 bytes"
+    );
     rebuild_index_from_scratch(&rebuilt);
 
     let expected =
@@ -491,7 +495,10 @@ fn an_index_at_schema_1_converts_and_answers_as_before_and_as_a_rebuilt_one() {
     let asked: Vec<(Vec<&str>, &str)> = vec![
         (vec!["list", "--limit", "0"], "list.json"),
         (vec!["show", id], "show.json"),
-        (vec!["show", "https://mastodon.social/@ada/110000000000000001"], "show.json"),
+        (
+            vec!["show", "https://mastodon.social/@ada/110000000000000001"],
+            "show.json",
+        ),
         (vec!["watch", "list"], "watch-list.json"),
         (vec!["search", "hello"], "search-hello.json"),
     ];

@@ -959,8 +959,8 @@ fn a_bundle_proves_identical_checks_from_the_response_they_repeat() {
             fields: vec![("WARC-IP-Address".into(), "127.0.0.1".into())],
         }),
     };
-    let mut a = samizdat::store::archive::Archive::open(&ar, samizdat::config::Config::default())
-        .unwrap();
+    let mut a =
+        samizdat::store::archive::Archive::open(&ar, samizdat::config::Config::default()).unwrap();
     a.append(vec![lie.to_record()]).unwrap();
     drop(a);
     let bundle = export("lie.zip");

@@ -202,10 +202,16 @@ fn deleted_then_restored_with_time_bounds_revisits_and_reindex() {
             "the request as sent: {ex}"
         );
         assert!(
-            ex["response"].as_str().unwrap().starts_with("HTTP/1.1 200 "),
+            ex["response"]
+                .as_str()
+                .unwrap()
+                .starts_with("HTTP/1.1 200 "),
             "{ex}"
         );
-        assert!(ex["response"].as_str().unwrap().ends_with("\r\n\r\n"), "{ex}");
+        assert!(
+            ex["response"].as_str().unwrap().ends_with("\r\n\r\n"),
+            "{ex}"
+        );
         assert_eq!(ex["date"], c["at"], "{ex}");
         assert!(
             ex["fields"]

@@ -100,9 +100,7 @@ pub fn digest_text(v: ValueRef) -> Result<Option<String>, FromSqlError> {
 /// microseconds since 1970-01-01.
 pub fn date(s: &str) -> Value {
     match s.parse::<jiff::Timestamp>() {
-        Ok(t) if crate::store::warc::warc_date(t) == s => {
-            Value::Integer(t.as_microsecond() as i64)
-        }
+        Ok(t) if crate::store::warc::warc_date(t) == s => Value::Integer(t.as_microsecond() as i64),
         _ => Value::Text(s.to_string()),
     }
 }
@@ -238,7 +236,11 @@ mod tests {
         let d = format!("sha256:{}", "ab".repeat(32));
         assert!(matches!(digest(Some(&d)), Value::Blob(ref b) if b.len() == 32));
         assert_eq!(back(digest(Some(&d)), digest_text), Some(d.clone()));
-        for odd in [d.to_uppercase(), "sha1:ABC".into(), format!("sha256:{}", "ab".repeat(31))] {
+        for odd in [
+            d.to_uppercase(),
+            "sha1:ABC".into(),
+            format!("sha256:{}", "ab".repeat(31)),
+        ] {
             assert!(matches!(digest(Some(&odd)), Value::Text(_)), "{odd}");
             assert_eq!(back(digest(Some(&odd)), digest_text), Some(odd));
         }
@@ -247,7 +249,11 @@ mod tests {
         let t = "2026-11-25T20:03:55.772434Z";
         assert!(matches!(date(t), Value::Integer(_)));
         assert_eq!(back(date(t), date_text), t);
-        for odd in ["2026-11-25T20:03:55Z", "2026-11-25T20:03:55.7724Z", "yesterday"] {
+        for odd in [
+            "2026-11-25T20:03:55Z",
+            "2026-11-25T20:03:55.7724Z",
+            "yesterday",
+        ] {
             assert!(matches!(date(odd), Value::Text(_)), "{odd}");
             assert_eq!(back(date(odd), date_text), odd);
         }
@@ -266,7 +272,10 @@ mod tests {
             assert_eq!(back(warc_type(t), warc_type_text), *t);
         }
         for c in CONTENT_TYPES.iter().chain(["text/html"].iter()) {
-            assert_eq!(back(content_type(Some(c)), content_type_text), Some(c.to_string()));
+            assert_eq!(
+                back(content_type(Some(c)), content_type_text),
+                Some(c.to_string())
+            );
         }
         assert_eq!(back(content_type(None), content_type_text), None);
     }

@@ -1,7 +1,7 @@
 //! Numbered steps from an older index to the current schema (`PRAGMA user_version`).
 
-use super::{Index, codec, decode, row_to_record};
 use super::schema::{SCHEMA, VERSION};
+use super::{Index, codec, decode, row_to_record};
 use crate::error::Result;
 
 /// One step: the version it brings an index to, and what it does. Steps are kept
@@ -116,10 +116,7 @@ fn to_2_dense_records_and_checks(ix: &Index) -> Result<()> {
                  block_digest, payload_digest, leaf_hash FROM records_v1 ORDER BY leaf",
             )
             .map_err(e)?;
-        let mut write = ix
-            .conn
-            .prepare(super::derive::INSERT_RECORD)
-            .map_err(e)?;
+        let mut write = ix.conn.prepare(super::derive::INSERT_RECORD).map_err(e)?;
         let rows = read.query_map([], row_to_record).map_err(e)?;
         for r in rows {
             super::derive::insert_record(&mut write, &r.map_err(e)?).map_err(e)?;
@@ -162,12 +159,8 @@ fn to_2_dense_records_and_checks(ix: &Index) -> Result<()> {
                 text(8)?,
                 codec::id(&decode(r, 9, codec::id_text)?),
                 codec::ids(&decode(r, 10, codec::ids_text)?),
-                decode(r, 11, codec::id_text_opt)?
-                    .as_deref()
-                    .map(codec::id),
-                decode(r, 12, codec::id_text_opt)?
-                    .as_deref()
-                    .map(codec::id),
+                decode(r, 11, codec::id_text_opt)?.as_deref().map(codec::id),
+                decode(r, 12, codec::id_text_opt)?.as_deref().map(codec::id),
             ])
         };
         while let Some(r) = rows.next().map_err(e)? {
@@ -299,7 +292,13 @@ mod tests {
         assert_eq!(ix.user_version().unwrap(), VERSION);
         let r = ix.record_by_id(id).unwrap().expect("found by its id");
         assert_eq!(
-            (r.leaf, r.file.as_str(), r.offset, r.length, r.warc_type.as_str()),
+            (
+                r.leaf,
+                r.file.as_str(),
+                r.offset,
+                r.length,
+                r.warc_type.as_str()
+            ),
             (0, "samizdat-00000001.warc.gz", 10, 20, "response")
         );
         assert_eq!(r.date, "2026-01-01T00:00:00.123456Z");
@@ -316,14 +315,20 @@ mod tests {
         );
         assert_eq!(odd.content_type.as_deref(), Some("text/html"));
         assert_eq!(odd.block_digest.as_deref(), Some("sha1:XYZ"));
-        assert_eq!(ix.record_file(id).unwrap().as_deref(), Some("samizdat-00000001.warc.gz"));
+        assert_eq!(
+            ix.record_file(id).unwrap().as_deref(),
+            Some("samizdat-00000001.warc.gz")
+        );
         // The check: its response by the join, its ids and date back as text.
         let l = ix.last_check("web:a").unwrap().unwrap();
         assert_eq!(l.at, "2026-01-02T00:00:00.000000Z");
         assert_eq!(l.payload_digest.as_deref(), Some(digest.as_str()));
         assert_eq!(l.response_id.as_deref(), Some(id));
         assert_eq!(l.response_uri.as_deref(), Some("https://example.com/a"));
-        assert_eq!(l.response_date.as_deref(), Some("2026-01-01T00:00:00.123456Z"));
+        assert_eq!(
+            l.response_date.as_deref(),
+            Some("2026-01-01T00:00:00.123456Z")
+        );
         let (types, n): (String, i64) = ix
             .conn
             .query_row(

@@ -72,9 +72,9 @@ impl Index {
             params![codec::file(file), clamp(from), clamp(to)],
             row_to_record,
         )
-            .map_err(|e| self.err(e))?
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))
+        .map_err(|e| self.err(e))?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| self.err(e))
     }
 
     /// Checks that the file is a readable SQLite database with the records table (a
@@ -261,8 +261,17 @@ impl Index {
             .map_err(|e| self.err(e))?;
         let mut checks = vec![];
         for r in rows {
-            let (at, outcome, event, cause, message, http_status, record_id, record_ids, post_record): CheckRow =
-                r.map_err(|e| self.err(e))?;
+            let (
+                at,
+                outcome,
+                event,
+                cause,
+                message,
+                http_status,
+                record_id,
+                record_ids,
+                post_record,
+            ): CheckRow = r.map_err(|e| self.err(e))?;
             checks.push(CheckView {
                 outcome: Outcome::parse(&outcome)
                     .ok_or_else(|| bad(format!("check at {at}: unknown outcome {outcome:?}")))?,
