@@ -100,7 +100,7 @@ pub fn digest_text(v: ValueRef) -> Result<Option<String>, FromSqlError> {
 /// microseconds since 1970-01-01.
 pub fn date(s: &str) -> Value {
     match s.parse::<jiff::Timestamp>() {
-        Ok(t) if crate::store::warc::warc_date(t) == s => Value::Integer(t.as_microsecond() as i64),
+        Ok(t) if crate::store::warc::warc_date(t) == s => Value::Integer(t.as_microsecond()),
         _ => Value::Text(s.to_string()),
     }
 }
