@@ -45,9 +45,10 @@
 //!
 //! 1. `poll` at T0+1m: only the 1,000 accounts are due: 1,000 timeline requests, 7,000
 //!    known posts seen live in them, 3,000 new posts captured and watched.
-//! 2. `first` at T0+1d: every post's first check; the answer equals the capture's, but a
-//!    check compares with the previous *check* only, so nothing is deduplicated yet.
-//! 3. `identical` at T0+2d: the same answers again: revisit records.
+//! 2. `first` at T0+1d: every post's first check; the answer equals the capture's
+//!    response, so each is already an identical check: one check record carrying its
+//!    exchange (docs/states.md "A check").
+//! 3. `identical` at T0+2d: the same answers again (the posts due by then).
 //! 4. `changed` at T0+3d, next generation: every post's counts changed.
 //!
 //! For each round: wall time, checks (reports with action `checked`), checks/s, peak RSS,
@@ -63,6 +64,13 @@
 //! append batch pays a full scan of `records` in `Index::warcinfo_of` (no index on
 //! `file`): 20-25 ms per batch becomes 210-290 ms, 560 checks/s becomes 70. With
 //! `--warc-max-bytes 68719476736` (no rotation): 558-571 checks/s, 1,000 polls in 13 s.
+//!
+//! Since index schema 2 and one-record identical checks (2026-12-02, debug build, 2,000
+//! posts / 20 accounts, a busy machine): an identical check adds 1 record and 1,226 bytes
+//! in round `first` (WARC 962 + index 145 + log 118; 1,920 checks) and 1,246 in round
+//! `identical` (WARC 950 + index 205 + log 91; 60 checks); a changed one still 3 records,
+//! 4,135 bytes. A file's warcinfo is found by a partial index, so rotation no longer
+//! slows appends. Not yet measured at 100,000 posts.
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
