@@ -28,8 +28,10 @@ impl Index {
     /// Creates the tables a fresh index lacks, then runs the steps above the index's
     /// `user_version`, each in its own transaction with the version it reaches. What the
     /// index holds is derived, so rows of an older index just start with new columns
-    /// empty (`reindex` fills them). An index from a newer samizdat (a higher version) is
-    /// left as it is: steps only ever add, so what this version reads is there.
+    /// empty (`reindex` fills them), or are converted (step 2). An index from a newer
+    /// samizdat (a higher version) is left as it is. A samizdat from before step 2 cannot
+    /// read an index converted by it (record ids are bytes there): its `reindex` rebuilds
+    /// one it can read from the records.
     pub(super) fn migrate(&self) -> Result<()> {
         self.conn.execute_batch(SCHEMA).map_err(|e| self.err(e))?;
         let from = self.user_version()?;
