@@ -1081,8 +1081,10 @@ fn footprint(ar: &Path) -> (u64, u64, u64, u64) {
 /// each check is one record. The archive still verifies and rebuilds to the same answers.
 #[test]
 fn an_identical_check_is_one_record_and_costs_less_than_the_bound() {
-    /// Bytes per identical check (WARC + index + log): measured 1,1xx at 200 posts.
-    const BOUND: u64 = 1_400;
+    /// Bytes per identical check (WARC + index + log): measured 1,352 (848 + 430 + 75) at
+    /// 200 posts; before one-record checks and schema 2 it was about 4,000. The index
+    /// grows by 4 KiB pages (20 bytes a check here), hence the margin.
+    const BOUND: u64 = 1_500;
     const N: usize = 200;
     let srv = server();
     let (dir, ar) = setup_with(&srv, "\n[watch]\nbatch = 1000\nhost_budget = 1000");
