@@ -65,12 +65,13 @@
 //! `file`): 20-25 ms per batch becomes 210-290 ms, 560 checks/s becomes 70. With
 //! `--warc-max-bytes 68719476736` (no rotation): 558-571 checks/s, 1,000 polls in 13 s.
 //!
-//! Since index schema 2 and one-record identical checks (2026-12-02, debug build, 5,000
-//! posts / 50 accounts, a busy machine): an identical check adds 1 record and 1,437 bytes
-//! in round `first` (WARC 963 + index 375 + log 98; 4,800 checks) and 1,326 in round
-//! `identical` (WARC 951 + index 300 + log 74; 150 checks); a changed one is still 3
-//! records, 3,925 bytes. A file's warcinfo is found by a partial index, so rotation no
-//! longer makes every append scan `records`. Not yet measured at 100,000 posts.
+//! Since index schema 2 and one-record identical checks (2026-12-02, release build, 20,000
+//! posts / 200 accounts, `--warc-max-bytes 68719476736`, a busy machine): an identical check
+//! adds 1 record and 1,413 bytes in round `first` (WARC 964 + index 377 + log 72; 19,200
+//! checks, 1,058 checks/s) and 1,381 in round `identical` (WARC 952 + index 362 + log 67;
+//! 600 checks); a changed one is still 3 records, 4,056 bytes. Peak RSS 73 MB. A file's
+//! warcinfo is found by a partial index, so rotation no longer makes every append scan
+//! `records`. Not yet measured at 100,000 posts (the seed alone ran at 91 captures/s).
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
