@@ -479,6 +479,7 @@ pub fn gone_check(
         next_check: None,
         url: Some(url.to_string()),
         requested_url: (requested_url != url).then(|| requested_url.to_string()),
+        exchange: None,
     }
 }
 

@@ -872,6 +872,47 @@ fn derive_post(
                         &mut problems,
                     );
                 }
+                // An identical check carries its exchange and rests on the earlier
+                // response whose payload the answer repeated: that record must be one,
+                // of the same URL, with that payload digest.
+                if let Some(ex) = &c.exchange {
+                    let earlier = c.response_id.as_deref().unwrap_or("");
+                    if !c.record_ids.iter().any(|r| r == earlier) {
+                        need(
+                            &mut rests,
+                            earlier,
+                            format!("check record {}", rec.id()),
+                            &mut problems,
+                        );
+                    }
+                    if let Some(e) = held.iter().map(|h| &h.c.rec).find(|r| r.id() == earlier) {
+                        let why = if e.warc_type() != kind::RESPONSE {
+                            Some(format!("is a {} record, not a response", e.warc_type()))
+                        } else if e.target_uri() != Some(ex.uri.as_str()) {
+                            Some(format!(
+                                "is the answer from {}, not from {}",
+                                quoted(e.target_uri().unwrap_or("")),
+                                quoted(&ex.uri)
+                            ))
+                        } else if c.payload_digest.is_none()
+                            || e.field("WARC-Payload-Digest") != c.payload_digest.as_deref()
+                        {
+                            Some(format!(
+                                "has payload digest {}, not the {} the check says it repeated",
+                                quoted(e.field("WARC-Payload-Digest").unwrap_or("")),
+                                quoted(c.payload_digest.as_deref().unwrap_or(""))
+                            ))
+                        } else {
+                            None
+                        };
+                        if let Some(why) = why {
+                            problems.push(format!(
+                                "check record {} rests on record {earlier}, which {why}",
+                                rec.id()
+                            ));
+                        }
+                    }
+                }
                 let check_in = CheckIn {
                     outcome: c.outcome,
                     cause: c.cause,

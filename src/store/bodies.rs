@@ -69,6 +69,89 @@ pub struct CheckRecord {
     /// it differs from `url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_url: Option<String>,
+    /// The main exchange, when its answer repeated the payload of the earlier response
+    /// `response_id` names: carried here in place of a request record and a revisit
+    /// record (docs/states.md "A check").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<Exchange>,
+}
+
+/// The main exchange of an identical check, as a check record carries it: what the
+/// request record and the revisit record of that exchange would have held, less their
+/// record ids and digests (the check record's own block digest covers all of it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Exchange {
+    /// The URL fetched (the records' `WARC-Target-URI`).
+    pub uri: String,
+    /// When it was fetched (their `WARC-Date`).
+    pub date: String,
+    /// The request as sent: the request record's block, verbatim (request line, headers
+    /// with secrets redacted, body).
+    pub request: String,
+    /// The answer's HTTP header block, verbatim (status line, headers, blank line): what
+    /// a revisit record keeps. Its payload is the earlier response's.
+    pub response: String,
+    /// The response record's other fields, in order: `WARC-IP-Address` (the peer),
+    /// `WARC-Protocol`, `Samizdat-Fetch-Time-Ms`, `Samizdat-Platform-URL`,
+    /// `Samizdat-TLS-Certificate`.
+    pub fields: Vec<(String, String)>,
+}
+
+/// The fields every record has of its own (its identity, its block's digests and length,
+/// its links to other records): what an [`Exchange`] does not carry.
+const OWN_FIELDS: &[&str] = &[
+    "WARC-Type",
+    "WARC-Record-ID",
+    "WARC-Date",
+    "WARC-Target-URI",
+    "Content-Type",
+    "WARC-Block-Digest",
+    "WARC-Payload-Digest",
+    "Content-Length",
+    "WARC-Concurrent-To",
+    "WARC-Warcinfo-ID",
+];
+
+impl Exchange {
+    /// The exchange of `request` and `response` (a pair as `capture::http` writes them,
+    /// the response not truncated), when a check record can carry it whole: both blocks
+    /// in memory and UTF-8 (JSON strings), the request's fields all among the
+    /// response's. `None` otherwise: the records are then written as they are.
+    pub fn of(request: &Record, response: &Record) -> Option<Exchange> {
+        use super::warc::{find_header_end, kind};
+        if request.warc_type() != kind::REQUEST
+            || response.warc_type() != kind::RESPONSE
+            || request.spooled.is_some()
+            || response.field("WARC-Truncated").is_some()
+            || request.target_uri() != response.target_uri()
+            || request.date() != response.date()
+            || request.field("WARC-Concurrent-To") != Some(response.id())
+        {
+            return None;
+        }
+        let own = |n: &str| OWN_FIELDS.iter().any(|o| o.eq_ignore_ascii_case(n));
+        let fields: Vec<(String, String)> = response
+            .fields
+            .iter()
+            .filter(|(n, _)| !own(n))
+            .cloned()
+            .collect();
+        if request
+            .fields
+            .iter()
+            .any(|(n, v)| !own(n) && !fields.iter().any(|(m, w)| m == n && w == v))
+        {
+            return None;
+        }
+        let head_end = find_header_end(&response.block)?;
+        Some(Exchange {
+            uri: response.target_uri()?.to_string(),
+            date: response.date().to_string(),
+            request: String::from_utf8(request.block.clone()).ok()?,
+            response: String::from_utf8(response.block[..head_end].to_vec()).ok()?,
+            fields,
+        })
+    }
 }
 
 /// The `via` of the check a capture writes when the post is already gone.
@@ -234,6 +317,7 @@ mod tests {
             next_check: None,
             url: None,
             requested_url: None,
+            exchange: None,
         };
         let rec = c.to_record();
         assert_eq!(rec.date(), "2026-01-02T00:00:00Z");

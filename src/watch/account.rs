@@ -262,6 +262,7 @@ impl Watcher {
             next_check: next,
             url: None,
             requested_url: None,
+            exchange: None,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Checking one watched post: its exchanges, a revisit when nothing changed, the check
-//! record, and the cause of a deletion learned from a stored repost.
+//! Checking one watched post: its exchanges, the check record (carrying the main exchange
+//! itself when its answer repeated an earlier one's payload, else a revisit record in
+//! place of the response), and the cause of a deletion learned from a stored repost.
 
 use super::schedule::{self, add, next_check, ts};
 use super::{Report, Watcher, check_record, resolve};
@@ -7,6 +8,7 @@ use crate::capture;
 use crate::error::Result;
 use crate::model::{Outcome, Post};
 use crate::platforms::{self, Finding, Job, PlanContext};
+use crate::store::bodies::Exchange;
 use crate::store::index::CheckRecord;
 use crate::store::state::State;
 use crate::store::warc::{self, Record};
@@ -86,6 +88,9 @@ impl Watcher {
         let host = Some(super::request_host(&check_url, false));
         // The main response, and a revisit when its payload equals the last check's.
         let mut payload_digest = None;
+        // The main exchange as the check record can carry it (when the answer repeats an
+        // earlier payload), with its request's and response's places in `records`.
+        let mut repeated: Option<(Exchange, usize, usize)> = None;
         let mut response_id = run.last_response.clone();
         let mut response_uri = None;
         let mut response_date = None;
@@ -122,6 +127,10 @@ impl Watcher {
                     Some(d) == payload_digest.as_ref() && Some(u.as_str()) == r.target_uri()
                 })
             {
+                repeated = records
+                    .iter()
+                    .position(|q| Some(q.id()) == r.field("WARC-Concurrent-To"))
+                    .and_then(|req| Some((Exchange::of(&records[req], r)?, req, pos)));
                 let rv = warc::to_revisit(r, to, to_uri, to_date);
                 records[pos] = rv;
                 response_id = Some(to.clone());
@@ -179,7 +188,37 @@ impl Watcher {
             via = Some(format!("repost:{repost_id}"));
             self.stamp(&mut records);
         }
+        // An identical check (nothing new to store): the check record carries the main
+        // exchange, and rests on the earlier response whose payload the answer repeated;
+        // the request and revisit records are not written. Not when another record names
+        // either of them (a TLS certificate's `metadata` record refers to its response).
+        let mut exchange = None;
+        if new_post.is_none()
+            && let Some((ex, req, resp)) = repeated
+            && let Some(earlier) = &response_id
+        {
+            let ids = [
+                records[req].id().to_string(),
+                records[resp].id().to_string(),
+            ];
+            let named = records.iter().enumerate().any(|(i, r)| {
+                i != req && i != resp && r.fields.iter().any(|(_, v)| ids.contains(v))
+            });
+            if !named {
+                records = records
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != req && *i != resp)
+                    .map(|(_, r)| r)
+                    .collect();
+                exchange = Some((ex, earlier.clone()));
+            }
+        }
         let mut record_ids: Vec<String> = records.iter().map(|r| r.id().to_string()).collect();
+        if let Some((_, earlier)) = &exchange {
+            record_ids.push(earlier.clone());
+        }
+        let exchange = exchange.map(|(ex, _)| ex);
         let mut post_record = None;
         if let Some(mut p) = new_post {
             let mut warnings = vec![];
@@ -224,6 +263,7 @@ impl Watcher {
             next_check: Some(warc::warc_date(next)),
             url: None,
             requested_url: None,
+            exchange,
         };
         records.push(check_record(&c));
         seen(outcome);

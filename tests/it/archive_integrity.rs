@@ -272,17 +272,17 @@ fn reindex_rebuilds_the_same_index() {
     let dump = |root: &Path| {
         let c = rusqlite::Connection::open(root.join(layout::INDEX)).unwrap();
         let mut st = c
-            .prepare("SELECT leaf, id, file, offset, length, block_digest, hex(leaf_hash) FROM records ORDER BY leaf")
+            .prepare("SELECT leaf, quote(id), quote(file), offset, length, quote(block_digest), hex(leaf_hash) FROM records ORDER BY leaf")
             .unwrap();
         st.query_map([], |r| {
             Ok(format!(
-                "{} {} {} {} {} {:?} {}",
+                "{} {} {} {} {} {} {}",
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, i64>(3)?,
                 r.get::<_, i64>(4)?,
-                r.get::<_, Option<String>>(5)?,
+                r.get::<_, String>(5)?,
                 r.get::<_, String>(6)?
             ))
         })
@@ -443,6 +443,85 @@ fn an_index_from_the_previous_schema_migrates_and_answers_as_a_rebuilt_one() {
     assert!(expected("show-a-utm.json").contains("url_conflicts"));
 
     // And row for row, every table.
+    let dump = |root: &Path| {
+        Index::open(&root.join(layout::INDEX), false)
+            .unwrap()
+            .dump()
+            .unwrap()
+    };
+    assert_eq!(dump(&migrated), dump(&rebuilt));
+    assert_eq!(verify(&migrated).0, 0, "{}", verify(&migrated).1);
+}
+
+/// Schema 1 to 2 (issue 13, storage per routine check): an index whose records and checks
+/// are text, with checks copying their response's URI, date and digest and identical checks
+/// written as request and revisit records, is converted on the first writable open, and
+/// answers byte for byte as the build that made it did, and as a rebuilt index does.
+#[test]
+fn an_index_at_schema_1_converts_and_answers_as_before_and_as_a_rebuilt_one() {
+    use samizdat::store::index::{Index, SCHEMA_VERSION};
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/index-v1-schema");
+    let dir = tempfile::tempdir().unwrap();
+    let migrated = dir.path().join("migrated");
+    let rebuilt = dir.path().join("rebuilt");
+    copy_dir(&fixture.join("archive"), &migrated);
+    copy_dir(&fixture.join("archive"), &rebuilt);
+    let ix = |root: &Path| rusqlite::Connection::open(root.join(layout::INDEX)).unwrap();
+    let version = |root: &Path| -> i64 {
+        ix(root)
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    };
+    let id_type = |root: &Path| -> String {
+        ix(root)
+            .query_row("SELECT typeof(id) FROM records LIMIT 1", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(version(&migrated), 1);
+    assert_eq!(id_type(&migrated), "text");
+    drop(Index::open(&migrated.join(layout::INDEX), true).unwrap());
+    assert_eq!(version(&migrated), SCHEMA_VERSION);
+    const { assert!(SCHEMA_VERSION >= 2) };
+    assert_eq!(
+        id_type(&migrated),
+        "blob",
+        "record ids are stored as their 16 bytes"
+    );
+    rebuild_index_from_scratch(&rebuilt);
+
+    let expected =
+        |name: &str| std::fs::read_to_string(fixture.join("expected").join(name)).unwrap();
+    let id = "mastodon:mastodon.social/110000000000000001";
+    let asked: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["list", "--limit", "0"], "list.json"),
+        (vec!["show", id], "show.json"),
+        (
+            vec!["show", "https://mastodon.social/@ada/110000000000000001"],
+            "show.json",
+        ),
+        (vec!["watch", "list"], "watch-list.json"),
+        (vec!["search", "hello"], "search-hello.json"),
+    ];
+    for (args, file) in &asked {
+        let m = json_out(&migrated, args);
+        assert_eq!(m, expected(file), "migrated index, {args:?}");
+        assert_eq!(json_out(&rebuilt, args), m, "rebuilt index, {args:?}");
+    }
+    let status = |root: &Path| {
+        let out = common::samizdat(root)
+            .env("SAMIZDAT_NOW", "2026-03-01T13:03:00Z")
+            .args(["--json", "watch", "status"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(status(&migrated), expected("watch-status.json"));
+    assert_eq!(status(&rebuilt), expected("watch-status.json"));
+    // The checks are there to compare: two revisits, two unreachable answers.
+    let v: serde_json::Value = serde_json::from_str(&expected("show.json")).unwrap();
+    assert_eq!(v["checks"].as_array().unwrap().len(), 4);
+
     let dump = |root: &Path| {
         Index::open(&root.join(layout::INDEX), false)
             .unwrap()

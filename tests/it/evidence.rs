@@ -864,3 +864,114 @@ fn a_tsa_is_asked_through_the_configured_proxy() {
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["tokens"][0]["ok"], false, "{out}");
 }
+
+/// Identical checks are one record each (the check record carries its exchange) resting on
+/// the capture's response: a bundle holds that response, `verify-bundle` proves the checks
+/// from it, and a check record whose answer is not that response's payload is refused and
+/// named, even though it is in the log.
+#[test]
+fn a_bundle_proves_identical_checks_from_the_response_they_repeat() {
+    use samizdat::store::bodies::Exchange;
+    use samizdat::store::index::{CheckRecord, Index};
+    let srv = server();
+    let (d, ar) = setup("");
+    srv.route(
+        "/story",
+        Resp::html("<!doctype html><html><head><title>Story</title></head><body><p>words</p></body></html>"),
+    );
+    let url = srv.url("/story");
+    let at = |t: &str, args: &[&str]| run_code(samizdat(&ar).env("SAMIZDAT_NOW", t).args(args));
+    assert_eq!(at("2099-01-01T00:00:00Z", &["watch", "add", &url]).0, 0);
+    for t in ["2099-01-01T00:10:00Z", "2099-01-01T00:20:00Z"] {
+        let (code, _, err) = at(t, &["watch", "run", "--once"]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let out = run_ok(samizdat(&ar).args(["--json", "show", &url]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = v["id"].as_str().unwrap().to_string();
+    let response = Index::open(&ar.join("index.sqlite"), false)
+        .unwrap()
+        .capture_responses(&id)
+        .unwrap()
+        .pop()
+        .expect("the capture's response");
+    let checks = v["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 2, "{v}");
+    for c in checks {
+        assert_eq!(c["outcome"], "live");
+        assert_eq!(c["record_ids"], serde_json::json!([response.id]), "{c}");
+    }
+    let export = |name: &str| {
+        let bundle = d.path().join(name);
+        run_ok(
+            samizdat(&ar)
+                .arg("export")
+                .arg(&id)
+                .arg("--bundle")
+                .arg(&bundle),
+        );
+        bundle
+    };
+    let bundle = export("bundle.zip");
+    let (code, out, err) = verify_bundle(&ar, &bundle, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let records = read_zip(&bundle)
+        .into_iter()
+        .find(|e| e.0 == "records.warc.gz")
+        .unwrap()
+        .1;
+    let mut text = vec![];
+    flate2::read::MultiGzDecoder::new(&records[..])
+        .read_to_end(&mut text)
+        .unwrap();
+    let text = String::from_utf8_lossy(&text);
+    assert!(!text.contains("WARC-Type: revisit"), "no revisit records");
+    assert_eq!(
+        text.matches("WARC-Type: request").count(),
+        1,
+        "only the capture's request: the checks carry theirs"
+    );
+
+    // A check record, properly logged, that says its answer repeated the response while
+    // naming another payload: the bundle does not prove it.
+    let lie = CheckRecord {
+        samizdat: "check/1".into(),
+        post_id: id.clone(),
+        at: "2099-01-01T00:30:00.000000Z".into(),
+        outcome: samizdat::model::Outcome::Live,
+        cause: None,
+        message: None,
+        http_status: Some(200),
+        record_ids: vec![response.id.clone()],
+        post_record: None,
+        via: None,
+        host: Some("127.0.0.1".into()),
+        payload_digest: Some(format!("sha256:{}", "0".repeat(64))),
+        response_id: Some(response.id.clone()),
+        response_uri: response.target.clone(),
+        response_date: Some(response.date.clone()),
+        next_check: None,
+        url: None,
+        requested_url: None,
+        exchange: Some(Exchange {
+            uri: response.target.clone().unwrap(),
+            date: "2099-01-01T00:30:00.000000Z".into(),
+            request: "GET /story HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".into(),
+            response: "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\n\r\n".into(),
+            fields: vec![("WARC-IP-Address".into(), "127.0.0.1".into())],
+        }),
+    };
+    let mut a =
+        samizdat::store::archive::Archive::open(&ar, samizdat::config::Config::default()).unwrap();
+    a.append(vec![lie.to_record()]).unwrap();
+    drop(a);
+    let bundle = export("lie.zip");
+    let (code, out, err) = verify_bundle(&ar, &bundle, &[]);
+    assert_eq!(code, 3, "{out}\n{err}");
+    let all = format!("{out}{err}");
+    assert!(
+        all.contains(&format!("rests on record {}", response.id))
+            && all.contains("not the \"sha256:0000"),
+        "{all}"
+    );
+}

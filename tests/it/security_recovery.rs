@@ -480,17 +480,14 @@ proptest! {
         prop_assert!(code == 0 || code == 3, "verify exit {code}: {err}");
         let (code, _, err) = run_code(samizdat(&ar).arg("reindex"));
         prop_assert!(code == 0 || code == 3, "reindex exit {code}: {err}");
-        let conn = rusqlite::Connection::open(ar.join("index.sqlite")).unwrap();
+        let ix = samizdat::store::index::Index::open(&ar.join("index.sqlite"), false).unwrap();
         for m in warc::scan_bytes(orig, 1 << 20) {
             let warc::Scanned::Member(m) = m.unwrap() else { continue };
             if at >= m.offset && at < m.offset + m.length {
                 continue;
             }
             let rec = warc::parse_record(&m.bytes).unwrap();
-            let n: i64 = conn
-                .query_row("SELECT count(*) FROM records WHERE id = ?1 AND offset = ?2",
-                    rusqlite::params![rec.id(), m.offset as i64], |r| r.get(0))
-                .unwrap();
+            let n = ix.record_by_id(rec.id()).unwrap().filter(|r| r.offset == m.offset).iter().count();
             prop_assert_eq!(n, 1, "record {} lost by reindex (byte {} changed): {}", rec.id(), at, err);
         }
     }

@@ -1,7 +1,7 @@
 //! Writes of the index: every row is derived from a record here, on append and on
 //! `reindex` alike.
 
-use super::{Index, RecordRow, index_error};
+use super::{Index, RecordRow, codec, decode, index_error};
 use crate::error::{Error, Result};
 use crate::model::{Cause, Outcome};
 use crate::store::bodies::{CheckRecord, ORIGIN_CLI, PostRecord, WatchRecord};
@@ -17,29 +17,9 @@ impl Index {
         let e = |e| index_error(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         {
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT INTO records (leaf, id, file, offset, length, type, target, date, \
-                     content_type, block_digest, payload_digest, leaf_hash) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                )
-                .map_err(e)?;
+            let mut ins = tx.prepare_cached(INSERT_RECORD).map_err(e)?;
             for r in rows {
-                ins.execute(params![
-                    r.leaf as i64,
-                    r.id,
-                    r.file,
-                    r.offset as i64,
-                    r.length as i64,
-                    r.warc_type,
-                    r.target,
-                    r.date,
-                    r.content_type,
-                    r.block_digest,
-                    r.payload_digest,
-                    &r.leaf_hash[..],
-                ])
-                .map_err(e)?;
+                insert_record(&mut ins, r).map_err(e)?;
             }
         }
         for rec in records {
@@ -65,6 +45,30 @@ impl Index {
             .map_err(|e| self.err(e))?;
         crate::store::search::clear(&self.conn).map_err(|e| self.err(e))
     }
+}
+
+/// The one way a records row is written (here and by migration 2), its values as
+/// `codec` stores them.
+pub(super) const INSERT_RECORD: &str = "INSERT INTO records (leaf, id, file, offset, length, type, \
+     target, date, content_type, block_digest, payload_digest, leaf_hash) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+pub(super) fn insert_record(ins: &mut rusqlite::Statement, r: &RecordRow) -> rusqlite::Result<()> {
+    ins.execute(params![
+        r.leaf as i64,
+        codec::id(&r.id),
+        codec::file(&r.file),
+        r.offset as i64,
+        r.length as i64,
+        codec::warc_type(&r.warc_type),
+        r.target,
+        codec::date(&r.date),
+        codec::content_type(r.content_type.as_deref()),
+        codec::digest(r.block_digest.as_deref()),
+        codec::digest(r.payload_digest.as_deref()),
+        &r.leaf_hash[..],
+    ])
+    .map(|_| ())
 }
 
 enum Applied {
@@ -104,7 +108,7 @@ fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
             "SELECT outcome, at FROM checks WHERE post_id = ?1 AND outcome != 'unreachable' \
              ORDER BY id DESC LIMIT 1",
             [&c.post_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, decode(r, 1, codec::date_text)?)),
         )
         .optional()?;
     let last_definite = last_definite
@@ -140,27 +144,25 @@ fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
         )?;
     }
     let event = event.map(state::Event::as_str);
-    let digest = c.payload_digest.clone();
+    // The response's URI, date and payload digest are its records row's (a join), not
+    // copies here.
     tx.execute(
         "INSERT INTO checks (post_id, at, outcome, event, cause, message, http_status, host, record_id, \
-         record_ids, post_record, payload_digest, response_id, response_uri, response_date) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         record_ids, post_record, response) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             c.post_id,
-            at,
+            codec::date(at),
             c.outcome.as_str(),
             event,
             c.cause.map(Cause::as_str),
             c.message,
             c.http_status.map(i64::from),
             c.host,
-            rec.id(),
-            ids_json(&c.record_ids)?,
-            c.post_record,
-            digest,
-            c.response_id,
-            c.response_uri,
-            c.response_date,
+            codec::id(rec.id()),
+            codec::ids(&c.record_ids),
+            c.post_record.as_deref().map(codec::id),
+            c.response_id.as_deref().map(codec::id),
         ],
     )?;
     if let Some(next) = &c.next_check {

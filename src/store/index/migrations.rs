@@ -1,7 +1,7 @@
 //! Numbered steps from an older index to the current schema (`PRAGMA user_version`).
 
-use super::Index;
 use super::schema::{SCHEMA, VERSION};
+use super::{Index, codec, decode, row_to_record};
 use crate::error::Result;
 
 /// One step: the version it brings an index to, and what it does. Steps are kept
@@ -13,17 +13,25 @@ struct Step {
     run: fn(&Index) -> Result<()>,
 }
 
-const STEPS: &[Step] = &[Step {
-    to: 1,
-    run: to_1_watchlist_columns,
-}];
+const STEPS: &[Step] = &[
+    Step {
+        to: 1,
+        run: to_1_watchlist_columns,
+    },
+    Step {
+        to: 2,
+        run: to_2_dense_records_and_checks,
+    },
+];
 
 impl Index {
     /// Creates the tables a fresh index lacks, then runs the steps above the index's
     /// `user_version`, each in its own transaction with the version it reaches. What the
     /// index holds is derived, so rows of an older index just start with new columns
-    /// empty (`reindex` fills them). An index from a newer samizdat (a higher version) is
-    /// left as it is: steps only ever add, so what this version reads is there.
+    /// empty (`reindex` fills them), or are converted (step 2). An index from a newer
+    /// samizdat (a higher version) is left as it is. A samizdat from before step 2 cannot
+    /// read an index converted by it (record ids are bytes there): its `reindex` rebuilds
+    /// one it can read from the records.
     pub(super) fn migrate(&self) -> Result<()> {
         self.conn.execute_batch(SCHEMA).map_err(|e| self.err(e))?;
         let from = self.user_version()?;
@@ -75,6 +83,95 @@ fn to_1_watchlist_columns(ix: &Index) -> Result<()> {
                 .map_err(|e| ix.err(e))?;
         }
     }
+    Ok(())
+}
+
+/// 2: the records and checks tables as `codec` stores them (record ids as 16 bytes,
+/// digests as 32, dates as microseconds, files, types and content types as numbers), and
+/// the checks table without its copies of the response's URI, date and digest (its
+/// `response` names the record: a join). About 450 bytes a record and 550 a check became
+/// about 200 and 100. Every row is converted in place of the old table; the pages freed
+/// are reused as the index grows (`reindex` builds a compact file). Safe on any older
+/// layout: every value is read through `codec`, which takes text and encoded values
+/// alike, and a column an old index lacks is read as empty.
+fn to_2_dense_records_and_checks(ix: &Index) -> Result<()> {
+    let e = |e| ix.err(e);
+    let col = |table: &str, c: &str| -> Result<String> {
+        Ok(if ix.has_column(table, c)? {
+            c.to_string()
+        } else {
+            "NULL".to_string()
+        })
+    };
+    ix.conn
+        .execute_batch(
+            "DROP INDEX IF EXISTS checks_post; DROP INDEX IF EXISTS records_warcinfo; \
+             ALTER TABLE records RENAME TO records_v1; ALTER TABLE checks RENAME TO checks_v1;",
+        )
+        .map_err(e)?;
+    ix.conn.execute_batch(SCHEMA).map_err(e)?;
+    {
+        let mut read = ix
+            .conn
+            .prepare(
+                "SELECT leaf, id, file, offset, length, type, target, date, content_type, \
+                 block_digest, payload_digest, leaf_hash FROM records_v1 ORDER BY leaf",
+            )
+            .map_err(e)?;
+        let mut write = ix.conn.prepare(super::derive::INSERT_RECORD).map_err(e)?;
+        let rows = read.query_map([], row_to_record).map_err(e)?;
+        for r in rows {
+            super::derive::insert_record(&mut write, &r.map_err(e)?).map_err(e)?;
+        }
+    }
+    {
+        // `response` in a table already of this layout (a fresh index runs every step).
+        let response = match col("checks_v1", "response")?.as_str() {
+            "NULL" => col("checks_v1", "response_id")?,
+            c => c.to_string(),
+        };
+        let host = col("checks_v1", "host")?;
+        let mut read = ix
+            .conn
+            .prepare(&format!(
+                "SELECT id, post_id, at, outcome, event, cause, message, http_status, {host}, \
+                 record_id, record_ids, post_record, {response} FROM checks_v1 ORDER BY id"
+            ))
+            .map_err(e)?;
+        let mut write = ix
+            .conn
+            .prepare(
+                "INSERT INTO checks (id, post_id, at, outcome, event, cause, message, http_status, \
+                 host, record_id, record_ids, post_record, response) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )
+            .map_err(e)?;
+        let mut rows = read.query([]).map_err(e)?;
+        let mut convert = |r: &rusqlite::Row| -> rusqlite::Result<usize> {
+            let text = |i: usize| -> rusqlite::Result<Option<String>> { r.get(i) };
+            write.execute(rusqlite::params![
+                r.get::<_, i64>(0)?,
+                text(1)?,
+                codec::date(&decode(r, 2, codec::date_text)?),
+                text(3)?,
+                text(4)?,
+                text(5)?,
+                text(6)?,
+                r.get::<_, Option<i64>>(7)?,
+                text(8)?,
+                codec::id(&decode(r, 9, codec::id_text)?),
+                codec::ids(&decode(r, 10, codec::ids_text)?),
+                decode(r, 11, codec::id_text_opt)?.as_deref().map(codec::id),
+                decode(r, 12, codec::id_text_opt)?.as_deref().map(codec::id),
+            ])
+        };
+        while let Some(r) = rows.next().map_err(e)? {
+            convert(r).map_err(e)?;
+        }
+    }
+    ix.conn
+        .execute_batch("DROP TABLE records_v1; DROP TABLE checks_v1;")
+        .map_err(e)?;
     Ok(())
 }
 
@@ -145,6 +242,141 @@ mod tests {
             )
             .unwrap();
         assert_eq!(left, 0, "step 1 drops the unused index");
+    }
+
+    #[test]
+    fn schema_1_rows_are_converted_and_read_back_as_the_same_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.sqlite");
+        let id = "<urn:uuid:0f8e9a6c-1b2d-4e3f-8a9b-0c1d2e3f4a5b>";
+        let check_id = "<urn:uuid:1f8e9a6c-1b2d-4e3f-8a9b-0c1d2e3f4a5b>";
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        {
+            // The records and checks tables as schema 1 created them.
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE records (leaf INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, \
+                 file TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL, \
+                 type TEXT NOT NULL, target TEXT, date TEXT NOT NULL, content_type TEXT, \
+                 block_digest TEXT, payload_digest TEXT, leaf_hash BLOB NOT NULL); \
+                 CREATE TABLE checks (id INTEGER PRIMARY KEY, post_id TEXT NOT NULL, \
+                 at TEXT NOT NULL, outcome TEXT NOT NULL, event TEXT, cause TEXT, message TEXT, \
+                 http_status INTEGER, host TEXT, record_id TEXT NOT NULL, record_ids TEXT NOT NULL, \
+                 post_record TEXT, payload_digest TEXT, response_id TEXT, response_uri TEXT, \
+                 response_date TEXT); \
+                 CREATE INDEX checks_post ON checks(post_id, id);",
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO records VALUES (0, ?1, 'samizdat-00000001.warc.gz', 10, 20, 'response', \
+                 'https://example.com/a', '2026-01-01T00:00:00.123456Z', \
+                 'application/http; msgtype=response', ?2, ?2, x'0101')",
+                rusqlite::params![id, digest],
+            )
+            .unwrap();
+            // Values not in samizdat's forms stay as they are.
+            c.execute(
+                "INSERT INTO records VALUES (1, '<urn:uuid:odd>', 'other.warc.gz', 30, 40, 'damaged', \
+                 NULL, '2026-01-01T00:00:00Z', 'text/html', 'sha1:XYZ', NULL, x'02')",
+                [],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO checks VALUES (7, 'web:a', '2026-01-02T00:00:00.000000Z', 'live', NULL, \
+                 NULL, NULL, 200, 'example.com', ?1, ?2, NULL, ?3, ?4, 'https://example.com/a', \
+                 '2026-01-01T00:00:00.123456Z')",
+                rusqlite::params![check_id, format!("[\"{id}\"]"), digest, id],
+            )
+            .unwrap();
+            c.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let ix = Index::open(&path, true).unwrap();
+        assert_eq!(ix.user_version().unwrap(), VERSION);
+        let r = ix.record_by_id(id).unwrap().expect("found by its id");
+        assert_eq!(
+            (
+                r.leaf,
+                r.file.as_str(),
+                r.offset,
+                r.length,
+                r.warc_type.as_str()
+            ),
+            (0, "samizdat-00000001.warc.gz", 10, 20, "response")
+        );
+        assert_eq!(r.date, "2026-01-01T00:00:00.123456Z");
+        assert_eq!(
+            r.content_type.as_deref(),
+            Some("application/http; msgtype=response")
+        );
+        assert_eq!(r.block_digest.as_deref(), Some(digest.as_str()));
+        assert_eq!(r.payload_digest.as_deref(), Some(digest.as_str()));
+        let odd = ix.record_by_id("<urn:uuid:odd>").unwrap().unwrap();
+        assert_eq!(
+            (odd.file.as_str(), odd.warc_type.as_str(), odd.date.as_str()),
+            ("other.warc.gz", "damaged", "2026-01-01T00:00:00Z")
+        );
+        assert_eq!(odd.content_type.as_deref(), Some("text/html"));
+        assert_eq!(odd.block_digest.as_deref(), Some("sha1:XYZ"));
+        assert_eq!(
+            ix.record_file(id).unwrap().as_deref(),
+            Some("samizdat-00000001.warc.gz")
+        );
+        // The check: its response by the join, its ids and date back as text.
+        let l = ix.last_check("web:a").unwrap().unwrap();
+        assert_eq!(l.at, "2026-01-02T00:00:00.000000Z");
+        assert_eq!(l.payload_digest.as_deref(), Some(digest.as_str()));
+        assert_eq!(l.response_id.as_deref(), Some(id));
+        assert_eq!(l.response_uri.as_deref(), Some("https://example.com/a"));
+        assert_eq!(
+            l.response_date.as_deref(),
+            Some("2026-01-01T00:00:00.123456Z")
+        );
+        let (types, n): (String, i64) = ix
+            .conn
+            .query_row(
+                "SELECT typeof(id) || typeof(date) || typeof(type) || typeof(block_digest), \
+                 (SELECT count(*) FROM records) FROM records WHERE leaf = 0",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((types.as_str(), n), ("blobintegerintegerblob", 2));
+        let types: String = ix
+            .conn
+            .query_row(
+                "SELECT typeof(at) || typeof(record_id) || typeof(record_ids) || typeof(response) \
+                 FROM checks WHERE id = 7",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(types, "integerblobblobblob");
+        // The old tables are gone, the index on checks is back.
+        let left: i64 = ix
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name LIKE '%_v1' \
+                 OR (name = 'checks_post' AND tbl_name = 'checks')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 1);
+        // A file's warcinfo is found by the partial index, not by a scan of every record.
+        let plan: String = ix
+            .conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT id FROM records WHERE file = 1 AND type = 1 \
+                 ORDER BY leaf LIMIT 1",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("records_warcinfo"), "{plan}");
+        drop(ix);
+        // Opening again changes nothing.
+        let ix = Index::open(&path, true).unwrap();
+        assert_eq!(ix.record_by_id(id).unwrap().unwrap(), r);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! index up to them in `migrations`, the reads (answered as `store::views` types) in
 //! `queries`.
 
+mod codec;
 mod derive;
 mod migrations;
 mod queries;
@@ -230,17 +231,28 @@ fn row_to_record(r: &rusqlite::Row) -> rusqlite::Result<RecordRow> {
     }
     Ok(RecordRow {
         leaf: r.get::<_, i64>(0)? as u64,
-        id: r.get(1)?,
-        file: r.get(2)?,
+        id: decode(r, 1, codec::id_text)?,
+        file: decode(r, 2, codec::file_text)?,
         offset: r.get::<_, i64>(3)? as u64,
         length: r.get::<_, i64>(4)? as u64,
-        warc_type: r.get(5)?,
+        warc_type: decode(r, 5, codec::warc_type_text)?,
         target: r.get(6)?,
-        date: r.get(7)?,
-        content_type: r.get(8)?,
-        block_digest: r.get(9)?,
-        payload_digest: r.get(10)?,
+        date: decode(r, 7, codec::date_text)?,
+        content_type: decode(r, 8, codec::content_type_text)?,
+        block_digest: decode(r, 9, codec::digest_text)?,
+        payload_digest: decode(r, 10, codec::digest_text)?,
         leaf_hash,
+    })
+}
+
+/// Column `i` of a row, decoded by one of `codec`'s readers.
+pub(super) fn decode<T>(
+    r: &rusqlite::Row,
+    i: usize,
+    f: fn(rusqlite::types::ValueRef) -> std::result::Result<T, rusqlite::types::FromSqlError>,
+) -> rusqlite::Result<T> {
+    f(r.get_ref(i)?).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, Box::new(e))
     })
 }
 

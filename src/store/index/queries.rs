@@ -1,8 +1,8 @@
 //! Reads of the index.
 
 use super::{
-    HostRow, Index, LastCheck, ListFilter, ORIGIN_API, RecordRow, WatchRow, index_error,
-    row_to_record,
+    HostRow, Index, LastCheck, ListFilter, ORIGIN_API, RecordRow, WatchRow, codec, decode,
+    index_error, row_to_record,
 };
 use crate::error::{Error, Result};
 use crate::model::{Cause, Outcome, Post};
@@ -38,7 +38,7 @@ impl Index {
     }
 
     pub fn record_by_id(&self, id: &str) -> Result<Option<RecordRow>> {
-        self.record_where("id = ?1", [id])
+        self.record_where("id = ?1", [codec::id(id)])
     }
 
     pub fn record_by_leaf(&self, leaf: u64) -> Result<Option<RecordRow>> {
@@ -68,10 +68,13 @@ impl Index {
             )
             .map_err(|e| self.err(e))?;
         let clamp = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        st.query_map(params![file, clamp(from), clamp(to)], row_to_record)
-            .map_err(|e| self.err(e))?
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))
+        st.query_map(
+            params![codec::file(file), clamp(from), clamp(to)],
+            row_to_record,
+        )
+        .map_err(|e| self.err(e))?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| self.err(e))
     }
 
     /// Checks that the file is a readable SQLite database with the records table (a
@@ -231,7 +234,7 @@ impl Index {
             Option<String>,
             Option<i64>,
             String,
-            String,
+            Vec<String>,
             Option<String>,
         );
         let mut st = self
@@ -244,22 +247,31 @@ impl Index {
         let rows = st
             .query_map([id], |r| {
                 Ok((
-                    r.get(0)?,
+                    decode(r, 0, codec::date_text)?,
                     r.get(1)?,
                     r.get(2)?,
                     r.get(3)?,
                     r.get(4)?,
                     r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
+                    decode(r, 6, codec::id_text)?,
+                    decode(r, 7, codec::ids_text)?,
+                    decode(r, 8, codec::id_text_opt)?,
                 ))
             })
             .map_err(|e| self.err(e))?;
         let mut checks = vec![];
         for r in rows {
-            let (at, outcome, event, cause, message, http_status, record_id, ids, post_record): CheckRow =
-                r.map_err(|e| self.err(e))?;
+            let (
+                at,
+                outcome,
+                event,
+                cause,
+                message,
+                http_status,
+                record_id,
+                record_ids,
+                post_record,
+            ): CheckRow = r.map_err(|e| self.err(e))?;
             checks.push(CheckView {
                 outcome: Outcome::parse(&outcome)
                     .ok_or_else(|| bad(format!("check at {at}: unknown outcome {outcome:?}")))?,
@@ -278,8 +290,7 @@ impl Index {
                 message,
                 http_status: http_status.and_then(|n| u16::try_from(n).ok()),
                 record_id,
-                record_ids: serde_json::from_str(&ids)
-                    .map_err(|e| bad(format!("check at {at}: record list unreadable: {e}")))?,
+                record_ids,
                 post_record,
                 at,
             });
@@ -379,19 +390,25 @@ impl Index {
     /// The file a record is in (by the `id` index: cheap).
     pub fn record_file(&self, id: &str) -> Result<Option<String>> {
         self.conn
-            .query_row("SELECT file FROM records WHERE id = ?1", [id], |r| r.get(0))
+            .query_row(
+                "SELECT file FROM records WHERE id = ?1",
+                [codec::id(id)],
+                |r| decode(r, 0, codec::file_text),
+            )
             .optional()
             .map_err(|e| self.err(e))
     }
 
-    /// The warcinfo record of a WARC file. Scans the records in leaf order: an append
-    /// asks [`Index::record_file`] about the one it remembers first.
+    /// The warcinfo record of a WARC file (by the partial index `records_warcinfo`: cheap
+    /// however many records the file holds).
     pub fn warcinfo_of(&self, file: &str) -> Result<Option<String>> {
         self.conn
             .query_row(
-                "SELECT id FROM records WHERE file = ?1 AND type = 'warcinfo' ORDER BY leaf LIMIT 1",
-                [file],
-                |r| r.get(0),
+                // `type = 1` as a literal, so the partial index `records_warcinfo` answers
+                // (one row per file) instead of a scan of every record.
+                "SELECT id FROM records WHERE file = ?1 AND type = 1 ORDER BY leaf LIMIT 1",
+                [codec::file(file)],
+                |r| decode(r, 0, codec::id_text),
             )
             .optional()
             .map_err(|e| self.err(e))
@@ -558,16 +575,20 @@ impl Index {
         let c = self
             .conn
             .query_row(
-                "SELECT at, payload_digest, response_id, response_uri, response_date FROM checks \
-                 WHERE post_id = ?1 ORDER BY id DESC LIMIT 1",
+                "SELECT c.at, r.payload_digest, r.id, r.target, r.date FROM checks c \
+                 LEFT JOIN records r ON r.id = c.response \
+                 WHERE c.post_id = ?1 ORDER BY c.id DESC LIMIT 1",
                 [post_id],
                 |r| {
                     Ok(LastCheck {
-                        at: r.get(0)?,
-                        payload_digest: r.get(1)?,
-                        response_id: r.get(2)?,
+                        at: decode(r, 0, codec::date_text)?,
+                        payload_digest: decode(r, 1, codec::digest_text)?,
+                        response_id: decode(r, 2, codec::id_text_opt)?,
                         response_uri: r.get(3)?,
-                        response_date: r.get(4)?,
+                        response_date: match r.get_ref(4)? {
+                            rusqlite::types::ValueRef::Null => None,
+                            _ => Some(decode(r, 4, codec::date_text)?),
+                        },
                         fingerprint_json: None,
                     })
                 },
@@ -637,7 +658,7 @@ impl Index {
                 Ok((
                     r.get::<_, String>(0)?,
                     HostError {
-                        at: r.get(1)?,
+                        at: decode(r, 1, codec::date_text)?,
                         message: r.get(2)?,
                     },
                 ))

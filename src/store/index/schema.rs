@@ -2,24 +2,25 @@
 
 /// The schema version a fresh index is created at and every older one is migrated to
 /// (`PRAGMA user_version`; see `migrations`).
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 pub(super) const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS records (
+CREATE TABLE IF NOT EXISTS records ( -- ids, digests, dates, files and types as `codec` stores them
     leaf INTEGER PRIMARY KEY,          -- leaf index in the log = write order
-    id TEXT NOT NULL UNIQUE,           -- WARC-Record-ID
-    file TEXT NOT NULL,                -- file name under warc/
+    id BLOB NOT NULL UNIQUE,           -- WARC-Record-ID (16 UUID bytes)
+    file BLOB NOT NULL,                -- file under warc/ (its serial)
     offset INTEGER NOT NULL,           -- gzip member offset
     length INTEGER NOT NULL,           -- gzip member length
-    type TEXT NOT NULL,
+    type BLOB NOT NULL,                -- WARC-Type (a number)
     target TEXT,
-    date TEXT NOT NULL,
-    content_type TEXT,
-    block_digest TEXT,
-    payload_digest TEXT,
+    date BLOB NOT NULL,                -- WARC-Date (microseconds)
+    content_type BLOB,                 -- (a number for samizdat's own)
+    block_digest BLOB,                 -- (32 bytes)
+    payload_digest BLOB,               -- (32 bytes)
     leaf_hash BLOB NOT NULL
 );
+CREATE INDEX IF NOT EXISTS records_warcinfo ON records(file) WHERE type = 1; -- a file's warcinfo (type 1)
 CREATE TABLE IF NOT EXISTS posts (
     id TEXT PRIMARY KEY,
     platform TEXT NOT NULL,
@@ -60,20 +61,18 @@ CREATE INDEX IF NOT EXISTS captures_post ON captures(post_id, at);
 CREATE TABLE IF NOT EXISTS checks (
     id INTEGER PRIMARY KEY,            -- write order
     post_id TEXT NOT NULL,
-    at TEXT NOT NULL,
+    at BLOB NOT NULL,                  -- (microseconds, as records.date)
     outcome TEXT NOT NULL,
     event TEXT,                        -- 'restored', 'confirmed' (a gone state began)
     cause TEXT,
     message TEXT,
     http_status INTEGER,
     host TEXT,
-    record_id TEXT NOT NULL,           -- the check record
-    record_ids TEXT NOT NULL,          -- JSON list of the records it rests on
-    post_record TEXT,
-    payload_digest TEXT,               -- of the main response, for revisit records
-    response_id TEXT,
-    response_uri TEXT,
-    response_date TEXT
+    record_id BLOB NOT NULL,           -- the check record (as records.id)
+    record_ids BLOB NOT NULL,          -- the records it rests on (16 bytes each)
+    post_record BLOB,
+    response BLOB                      -- the main response, or the earlier one it repeated:
+                                       -- its records row has the URI, date and payload digest
 );
 CREATE INDEX IF NOT EXISTS checks_post ON checks(post_id, id);
 CREATE TABLE IF NOT EXISTS watchlist (
