@@ -245,9 +245,9 @@ if want capture && [[ $SKIP_SZ != 1 && ${BENCH_PROFILE:-1} == 1 ]]; then
          "$SZ" --archive "$P" --json capture --from "$WORK/urls.txt" --no-media >/dev/null 2>"$WORK/perf.err"; then
       {
         echo "per thread (share of samples):"
-        perf report -i "$WORK/perf.data" --stdio --sort comm --percent-limit 1 2>/dev/null | grep -E '^ +[0-9]'
-        echo "per function (self time, top 25):"
-        perf report -i "$WORK/perf.data" --stdio --sort comm,sym 2>/dev/null | grep -E '^ +[0-9]' | head -25
+        (perf report -i "$WORK/perf.data" --stdio --sort comm --percent-limit 1 2>/dev/null || true) | grep -E '^ +[0-9]' || true
+        echo "per function (self time, top 40):"
+        (perf report -i "$WORK/perf.data" --stdio --sort comm,sym 2>/dev/null || true) | grep -E '^ +[0-9]' | head -40 || true
       } >"$OUT/capture-profile.txt"
       CAP_PROFILE="$OUT/capture-profile.txt"
       cat "$CAP_PROFILE" >&2
@@ -631,7 +631,7 @@ VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
     echo
     echo '```'
     sed -n '/^per thread/,/^per function/p' "$CAP_PROFILE" | grep -v '^per function'
-    sed -n '/^per function/,$p' "$CAP_PROFILE" | head -13
+    sed -n '/^per function/,$p' "$CAP_PROFILE" | head -16 || true
     echo '```'
   fi
 } | tee "$OUT/results.md"
