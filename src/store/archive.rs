@@ -137,6 +137,9 @@ pub struct Encoded {
     member: Option<Member>,
 }
 
+/// A gzip member and the leaf hash of what it inflates to.
+type GzAndLeaf = (Vec<u8>, [u8; 32]);
+
 #[derive(Debug)]
 struct Member {
     warcinfo_id: String,
@@ -190,7 +193,7 @@ impl Encoded {
     /// The record as it goes into the file whose warcinfo is `warcinfo_id`, with its gzip
     /// member and leaf hash, encoded again here if it was encoded for another file or
     /// level; no member for a body on disk (to be streamed).
-    fn for_file(self, warcinfo_id: &str, level: u32) -> (Record, Option<(Vec<u8>, [u8; 32])>) {
+    fn for_file(self, warcinfo_id: &str, level: u32) -> (Record, Option<GzAndLeaf>) {
         match self.member {
             Some(m) if m.warcinfo_id == warcinfo_id && m.level == level => {
                 (self.record, Some((m.gz, m.leaf)))
