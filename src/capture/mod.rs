@@ -14,17 +14,20 @@
 //! writer thread only appends bytes, fsyncs once per batch, indexes and signs.
 //!
 //! Known limit (bench/run.sh a), 5,000 pages, 2 cores shared with other builds, load
-//! average 10 to 12, 2026-12-02): capture runs at 1.2x to 2.1x `wget --warc-file` in the
-//! same run (955 to 1,530 pages/s), short of the 4x target; wget itself varied from 510 to
-//! 990 pages/s between runs, so the ratios are noisy. The profile (`perf record`, 5,000
-//! pages): the writer thread takes about 300 µs of CPU a page, a third of it SQLite (every
-//! statement of `index::derive` and `search::index_post` is parsed again for each post),
-//! a fifth malloc/free, and the full-text tokeniser; the capture tasks about 580 µs a
-//! page: a third allocation and copying, a fifth deflate (including a reset of the
-//! compressor's tables per record), a tenth HTML extraction, the rest HTTP and the
-//! kernel. Before this change every capture future was polled on the one thread that ran
-//! `capture_all` (37% of all samples) and each response record cost the writer its own
-//! open and fsync. Next steps: cached statements in the index's derivations, fewer
+//! average 3 to 12, 2026-12-02): capture runs at 0.9x to 2.1x `wget --warc-file` in the
+//! same run (1,400 to 2,300 pages/s; median of three runs 1.27x to 1.59x), far short of
+//! the 4x target. wget itself ran at 430 to 1,930 pages/s as the load changed, so the
+//! ratios are noisy. The same rounds with the code before this change (per-record
+//! encoding in the writer, all captures polled on one thread): 840 to 1,010 pages/s,
+//! 0.5x to 0.7x wget; this is 2.1x to 2.3x that, with about 15% less CPU a page (3.6 s
+//! against 4.2 to 5.4 s of user and system time for 5,000 pages: one fsync per batch
+//! instead of one per response). The profile (`perf record`, 5,000 pages): the writer
+//! thread takes about 300 µs of CPU a page, a third of it SQLite (every statement of
+//! `index::derive` and `search::index_post` is parsed again for each post), a fifth
+//! malloc/free, and the full-text tokeniser; the capture tasks about 580 µs a page: a
+//! third allocation and copying, a fifth deflate (including a reset of the compressor's
+//! tables per record), a tenth HTML extraction, the rest HTTP and the kernel. Next
+//! steps: cached statements in the index's derivations and the search index, fewer
 //! copies per record, a cheaper extraction path for bulk captures.
 
 pub mod http;
