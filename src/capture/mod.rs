@@ -19,9 +19,9 @@
 //! the 4x target. wget itself ran at 430 to 1,930 pages/s as the load changed, so the
 //! ratios are noisy. The same rounds with the code before this change (per-record
 //! encoding in the writer, all captures polled on one thread): 840 to 1,010 pages/s,
-//! 0.5x to 0.7x wget; this is 2.1x to 2.3x that, with about 15% less CPU a page (3.6 s
-//! against 4.2 to 5.4 s of user and system time for 5,000 pages: one fsync per batch
-//! instead of one per response). The profile (`perf record`, 5,000 pages): the writer
+//! 0.5x to 0.7x wget; this is 2.1x to 2.3x that, with about 20% less CPU a page (3.6 to
+//! 4.4 s against 4.5 to 5.4 s of user and system time for 5,000 pages; system time
+//! halved: one fsync per batch instead of one per response). The profile (`perf record`, 5,000 pages): the writer
 //! thread takes about 300 µs of CPU a page, a third of it SQLite (every statement of
 //! `index::derive` and `search::index_post` is parsed again for each post), a fifth
 //! malloc/free, and the full-text tokeniser; the capture tasks about 580 µs a page: a
