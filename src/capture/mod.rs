@@ -9,14 +9,26 @@
 //! has queued up as one batch: one lock, one fsync, one checkpoint for many captures
 //! (group commit). A capture is reported done only when its batch is durable.
 //!
-//! Known limit (bench/run.sh, 2 cores, 2026-11-25): capture of 10,000 small pages runs
-//! at 0.9x to 1.7x `wget --warc-file` (2,356 to 3,215 pages/s), far short of the 5x
-//! target. Both cores are busy: per page samizdat parses the HTML for the post record,
-//! gzips and hashes four records and indexes them, where wget only writes. The writer
-//! thread is the single-threaded part: it serialises, gzips (about half its time) and
-//! leaf-hashes every record alone. Next steps: gzip and leaf-hash records in the capture
-//! tasks (needs `WARC-Warcinfo-ID` dropped or assigned before the file is chosen), a
-//! lower gzip level for small records, and a cheaper extraction path for bulk captures.
+//! Each capture is a tokio task of its own, and encodes its records itself (gzip member,
+//! leaf hash, `WARC-Warcinfo-ID` of the file the writer is on: `store::writer`), so the
+//! writer thread only appends bytes, fsyncs once per batch, indexes and signs.
+//!
+//! Known limit (bench/run.sh a), 5,000 pages, 2 cores shared with other builds, load
+//! average 3 to 12, 2026-12-02): capture runs at 0.9x to 2.1x `wget --warc-file` in the
+//! same run (1,400 to 2,300 pages/s; median of three runs 1.27x to 1.59x), far short of
+//! the 4x target. wget itself ran at 430 to 1,930 pages/s as the load changed, so the
+//! ratios are noisy. The same rounds with the code before this change (per-record
+//! encoding in the writer, all captures polled on one thread): 840 to 1,010 pages/s,
+//! 0.5x to 0.7x wget; this is 2.1x to 2.3x that, with about 20% less CPU a page (3.6 to
+//! 4.4 s against 4.5 to 5.4 s of user and system time for 5,000 pages; system time
+//! halved: one fsync per batch instead of one per response). The profile (`perf record`, 5,000 pages): the writer
+//! thread takes about 300 µs of CPU a page, a third of it SQLite (every statement of
+//! `index::derive` and `search::index_post` is parsed again for each post), a fifth
+//! malloc/free, and the full-text tokeniser; the capture tasks about 580 µs a page: a
+//! third allocation and copying, a fifth deflate (including a reset of the compressor's
+//! tables per record), a tenth HTML extraction, the rest HTTP and the kernel. Next
+//! steps: cached statements in the index's derivations and the search index, fewer
+//! copies per record, a cheaper extraction path for bulk captures.
 
 pub mod http;
 
@@ -114,18 +126,27 @@ pub async fn capture_all(
     // its records are handed to the writer, and then waits for them to be durable. So
     // many captures share one fsync (group commit) while `concurrency` others fetch.
     let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    // Each capture is a task of its own, so captures run on every worker of the runtime
+    // (fetching, building and encoding records), not all on the thread that polls this.
     let mut stream = futures_util::stream::iter(urls)
         .map(|u| {
             let f = fetcher.clone();
             let w = writer.clone();
             let o = opts.clone();
             let slots = slots.clone();
-            async move {
+            let input = u.clone();
+            let mut task = Task(tokio::spawn(async move {
                 let slot = slots
                     .acquire_owned()
                     .await
                     .expect("the semaphore is never closed");
-                capture_limited(&u, &o, &f, &w, Some(slot)).await
+                capture_limited(&input, &o, &f, &w, Some(slot)).await
+            }));
+            async move {
+                match (&mut task.0).await {
+                    Ok(r) => r,
+                    Err(e) => CaptureResult::failed(&u, format!("the capture stopped: {e}")),
+                }
             }
         })
         .buffered(MAX_AWAITING_DURABILITY.max(concurrency));
@@ -134,6 +155,16 @@ pub async fn capture_all(
         out.push(r);
     }
     out
+}
+
+/// A spawned capture, stopped if its result is no longer wanted (the caller dropped
+/// [`capture_all`]'s future): a capture never outlives the call that asked for it.
+struct Task(tokio::task::JoinHandle<CaptureResult>);
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Captures one URL: resolve it to a platform target, run the plan, fetch media, write

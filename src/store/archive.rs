@@ -108,6 +108,9 @@ pub struct Archive {
     index_file: Option<(u64, u64)>,
     /// What dates the warcinfo records (see [`Archive::with_clock`]).
     clock: crate::clock::Clock,
+    /// The record id the next new file's warcinfo will have, chosen before that file is
+    /// (so records can be encoded for it before they reach the writer).
+    next_warcinfo: String,
 }
 
 fn file_id(p: &Path) -> Option<(u64, u64)> {
@@ -121,6 +124,87 @@ pub struct Appended {
     pub rows: Vec<RecordRow>,
     /// The checkpoint signed over the batch.
     pub checkpoint: Checkpoint,
+}
+
+/// A record ready for the WARC file: its gzip member (WARC Annex D) and its leaf hash
+/// (RFC 6962 over the uncompressed record, [`leaf_hash`]), made where the record was
+/// made (a capture task) so that the single writer only appends bytes, fsyncs and
+/// indexes. Encoded for one file: the record carries `WARC-Warcinfo-ID` of that file's
+/// warcinfo, and the writer encodes it again if it lands in another.
+#[derive(Debug)]
+pub struct Encoded {
+    record: Record,
+    member: Option<Member>,
+}
+
+/// A gzip member and the leaf hash of what it inflates to.
+type GzAndLeaf = (Vec<u8>, [u8; 32]);
+
+#[derive(Debug)]
+struct Member {
+    warcinfo_id: String,
+    level: u32,
+    gz: Vec<u8>,
+    leaf: [u8; 32],
+}
+
+impl Encoded {
+    /// Encodes `record` for the file whose warcinfo is `warcinfo_id`, at gzip `level`. A
+    /// record whose body was spooled to disk is not: the writer streams it from there.
+    pub fn new(mut record: Record, warcinfo_id: &str, level: u32) -> Encoded {
+        record.set_field("WARC-Warcinfo-ID", warcinfo_id);
+        let member = record.in_memory().then(|| {
+            let bytes = record.to_bytes();
+            Member {
+                warcinfo_id: warcinfo_id.to_string(),
+                level,
+                gz: gzip_member(&bytes, level),
+                leaf: leaf_hash(&bytes).0,
+            }
+        });
+        Encoded { record, member }
+    }
+
+    /// A record left for the writer to encode.
+    pub fn raw(record: Record) -> Encoded {
+        Encoded {
+            record,
+            member: None,
+        }
+    }
+
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+
+    /// The gzip member and the leaf hash, when encoded.
+    pub fn member(&self) -> Option<(&[u8], [u8; 32])> {
+        self.member.as_ref().map(|m| (&m.gz[..], m.leaf))
+    }
+
+    /// About how many bytes this record adds to a batch.
+    pub fn queued_len(&self) -> usize {
+        match &self.member {
+            Some(m) => m.gz.len(),
+            None => usize::try_from(self.record.block_len()).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The record as it goes into the file whose warcinfo is `warcinfo_id`, with its gzip
+    /// member and leaf hash, encoded again here if it was encoded for another file or
+    /// level; no member for a body on disk (to be streamed).
+    fn for_file(self, warcinfo_id: &str, level: u32) -> (Record, Option<GzAndLeaf>) {
+        match self.member {
+            Some(m) if m.warcinfo_id == warcinfo_id && m.level == level => {
+                (self.record, Some((m.gz, m.leaf)))
+            }
+            _ => {
+                let again = Encoded::new(self.record, warcinfo_id, level);
+                let member = again.member.map(|m| (m.gz, m.leaf));
+                (again.record, member)
+            }
+        }
+    }
 }
 
 impl Archive {
@@ -161,6 +245,7 @@ impl Archive {
             files: Box::new(warc_store(root)),
             warcinfo: None,
             clock: crate::clock::Clock::System,
+            next_warcinfo: warc::new_record_id(),
         })
     }
 
@@ -188,6 +273,32 @@ impl Archive {
     /// Writes one batch of records, durably, and signs a checkpoint over it.
     /// Returns once the records are fsynced, indexed and covered by the checkpoint.
     pub fn append(&mut self, records: Vec<Record>) -> Result<Appended> {
+        self.append_encoded(records.into_iter().map(Encoded::raw).collect())
+    }
+
+    /// The `WARC-Warcinfo-ID` the next records will most likely carry: the active file's
+    /// warcinfo while that file has room, else the id already chosen for the next file's.
+    /// A guess for [`Encoded::new`]: [`Archive::append_encoded`] checks it per record.
+    pub fn expected_warcinfo(&mut self) -> String {
+        let max = self.config.storage.warc_max_bytes;
+        if self.warcinfo.is_none()
+            && let Ok((name, size)) = self.active_file()
+            && size > 0
+            && let Ok(Some(id)) = self.index.warcinfo_of(&name)
+        {
+            self.warcinfo = Some((name, id));
+        }
+        match &self.warcinfo {
+            Some((file, id)) if self.files.len(file).is_ok_and(|len| len < max) => id.clone(),
+            _ => self.next_warcinfo.clone(),
+        }
+    }
+
+    /// Like [`Archive::append`] for records encoded before they got here (in the capture
+    /// tasks, [`Encoded::new`]): a record encoded for the file it lands in is appended as
+    /// it is, its leaf hash taken as computed; any other (the file rotated in between,
+    /// another process started a file, another gzip level) is encoded again here.
+    pub fn append_encoded(&mut self, records: Vec<Encoded>) -> Result<Appended> {
         let _lock = lock(&self.root)?;
         self.recover()?;
         let mut n = self.index.leaf_count()?;
@@ -202,13 +313,14 @@ impl Archive {
             }
             _ => self.index.warcinfo_of(&name)?,
         };
-        let mut pending: Vec<u8> = Vec::new();
+        let mut pending: Vec<u8> =
+            Vec::with_capacity(records.iter().map(Encoded::queued_len).sum::<usize>() + 4096);
         let mut rows = Vec::with_capacity(records.len() + 1);
         let mut written = Vec::with_capacity(records.len() + 1);
         let level = self.config.storage.gzip_level;
         let max = self.config.storage.warc_max_bytes;
 
-        for mut rec in records {
+        for item in records {
             if warcinfo_id.is_none() || size + pending.len() as u64 >= max {
                 if warcinfo_id.is_some() {
                     // Rotate: finish the full file, start the next one.
@@ -217,8 +329,9 @@ impl Archive {
                     name = warc_file_name(warc_serial(&name).unwrap_or(0) + 1);
                     size = 0;
                 }
-                let info = self.warcinfo(&name);
-                warcinfo_id = Some(info.id().to_string());
+                // The id chosen in advance, and a new one for the file after.
+                let id = std::mem::replace(&mut self.next_warcinfo, warc::new_record_id());
+                let info = self.warcinfo(&name, &id);
                 let bytes = info.to_bytes();
                 let gz = gzip_member(&bytes, level);
                 rows.push(RecordRow::new(
@@ -231,11 +344,12 @@ impl Archive {
                 ));
                 pending.extend_from_slice(&gz);
                 written.push(info);
+                warcinfo_id = Some(id);
                 n += 1;
             }
-            rec.insert_field("WARC-Warcinfo-ID", warcinfo_id.as_deref().unwrap_or(""));
-            if rec.spooled.is_some() {
-                // A streamed body: written straight from its spool into the file, its leaf
+            let (rec, member) = item.for_file(warcinfo_id.as_deref().unwrap_or(""), level);
+            let Some((gz, leaf)) = member else {
+                // A body on disk: written straight from its spool into the file, its leaf
                 // hash computed on the way, never held in memory whole.
                 if !pending.is_empty() {
                     self.write_out(&name, size, &pending)?;
@@ -259,16 +373,14 @@ impl Archive {
                 written.push(rec);
                 n += 1;
                 continue;
-            }
-            let bytes = rec.to_bytes();
-            let gz = gzip_member(&bytes, level);
+            };
             rows.push(RecordRow::new(
                 &rec,
                 n,
                 &name,
                 size + pending.len() as u64,
                 gz.len() as u64,
-                leaf_hash(&bytes).0,
+                leaf,
             ));
             pending.extend_from_slice(&gz);
             written.push(rec);
@@ -306,7 +418,8 @@ impl Archive {
         }
     }
 
-    fn warcinfo(&self, file: &str) -> Record {
+    /// The warcinfo record of `file`, with record id `id`.
+    fn warcinfo(&self, file: &str, id: &str) -> Record {
         let w = &self.config.warcinfo;
         let mut body = format!(
             "software: samizdat/{}\r\n\
@@ -334,14 +447,16 @@ impl Archive {
                 body.push_str(&format!("{k}: {v}\r\n"));
             }
         }
-        Record::build(
+        let mut info = Record::build(
             kind::WARCINFO,
             &self.clock.warc_date(),
             None,
             mime::WARC_FIELDS,
             vec![("WARC-Filename".into(), file.into())],
             body.into_bytes(),
-        )
+        );
+        info.set_field("WARC-Record-ID", id);
+        info
     }
 
     /// Signs a checkpoint over the whole tree, if it grew, after making sure the new

@@ -185,8 +185,7 @@ impl Record {
         self.field("WARC-Date").unwrap_or("")
     }
 
-    /// Adds a field just before Content-Type (used for WARC-Warcinfo-ID, which is only
-    /// known once the file the record goes into is).
+    /// Adds a field just before Content-Type.
     pub fn insert_field(&mut self, name: &str, value: &str) {
         let at = self
             .fields
@@ -196,18 +195,48 @@ impl Record {
         self.fields.insert(at, (name.into(), value.into()));
     }
 
+    /// Sets the first field of that name (exact spelling) to `value`, or adds it just
+    /// before Content-Type when there is none (used for WARC-Warcinfo-ID, which names
+    /// the warcinfo of the file the record goes into).
+    pub fn set_field(&mut self, name: &str, value: &str) {
+        match self.fields.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value.into(),
+            None => self.insert_field(name, value),
+        }
+    }
+
+    /// Whether the whole block is in memory (a streamed body that stayed under
+    /// [`super::spool::SPILL_AT`] is): such a record can be encoded in one piece.
+    pub fn in_memory(&self) -> bool {
+        self.spooled.as_ref().is_none_or(|s| !s.on_disk())
+    }
+
     /// The record's bytes from `WARC/1.1` through the final CRLF CRLF: the log's leaf input.
     /// Holds the whole record in memory: streamed records go through [`Record::write_to`].
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.block.len() + 512);
-        self.write_to(&mut out)
-            .expect("writing to a Vec fails only if a spool cannot be read");
+        // One allocation of the right size: the head is rarely over a kilobyte.
+        let block = usize::try_from(self.block_len()).unwrap_or(usize::MAX);
+        let mut out = Vec::with_capacity(block.saturating_add(1024));
+        self.head_into(&mut out);
+        out.extend_from_slice(&self.block);
+        if let Some(s) = &self.spooled {
+            match s.in_memory() {
+                Some(b) => out.extend_from_slice(b),
+                None => {
+                    std::io::copy(&mut s.reader(), &mut out)
+                        .expect("writing to a Vec fails only if a spool cannot be read");
+                }
+            }
+        }
+        out.extend_from_slice(b"\r\n\r\n");
         out
     }
 
     /// Writes the record's bytes (see [`Record::to_bytes`]), streaming a spooled block.
     pub fn write_to(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        out.write_all(&self.head_bytes())?;
+        let mut head = Vec::with_capacity(1024);
+        self.head_into(&mut head);
+        out.write_all(&head)?;
         out.write_all(&self.block)?;
         if let Some(s) = &self.spooled {
             std::io::copy(&mut s.reader(), out)?;
@@ -216,20 +245,22 @@ impl Record {
     }
 
     /// `WARC/1.1`, the fields and the empty line: everything before the block.
-    fn head_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(512);
+    fn head_into(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"WARC/1.1\r\n");
         for (n, v) in &self.fields {
             out.extend_from_slice(n.as_bytes());
             out.extend_from_slice(b": ");
             // A CR or LF in a value would end the field early: never write one.
-            for b in v.bytes() {
-                out.push(if b == b'\r' || b == b'\n' { b' ' } else { b });
+            let at = out.len();
+            out.extend_from_slice(v.as_bytes());
+            for b in &mut out[at..] {
+                if *b == b'\r' || *b == b'\n' {
+                    *b = b' ';
+                }
             }
             out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(b"\r\n");
-        out
     }
 
     /// Where the payload starts in the block: after the HTTP header block for

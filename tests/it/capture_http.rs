@@ -637,6 +637,83 @@ fn two_processes_capturing_at_once_both_succeed_without_interleaving() {
     verify_ok(&ar);
 }
 
+/// The capture tasks encode their records (gzip member, leaf hash, the WARC-Warcinfo-ID
+/// of the file the writer is on) before the writer gets them; the writer appends those
+/// bytes as they are. Two processes and small files make the files rotate under the
+/// tasks' feet: whatever was encoded for another file must be encoded again, and every
+/// leaf the index and log hold must be the hash of the bytes in the file.
+#[test]
+fn what_the_capture_tasks_encode_is_what_the_files_hold_and_the_log_hashes() {
+    use samizdat::log::merkle::leaf_hash;
+    use samizdat::store::index::Index;
+    let srv = server();
+    let (_d, ar) = setup("concurrency = 8\n[storage]\nwarc_max_bytes = 6000\n");
+    run_ok(samizdat(&ar).arg("init"));
+    let spawn = |tag: &str| {
+        let urls: Vec<String> = (0..20)
+            .map(|i| srv.url(&format!("/page?{tag}={i}")))
+            .collect();
+        samizdat(&ar)
+            .arg("--json")
+            .arg("capture")
+            .arg("--no-media")
+            .args(&urls)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn("a"), spawn("b"));
+    for o in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let files = warc_files(&ar);
+    assert!(files.len() > 5, "the files rotated: {files:?}");
+    let ix = Index::open(&ar.join("index.sqlite"), false).unwrap();
+    let rows = ix.records_range(0, ix.leaf_count().unwrap()).unwrap();
+    let mut seen = 0;
+    let mut posts = 0;
+    for f in &files {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        let mut info_id = None;
+        for m in warc::MemberReader::open(f, 0).unwrap() {
+            let m = m.unwrap();
+            let rec = warc::parse_record(&m.bytes).unwrap();
+            let row = &rows[seen];
+            seen += 1;
+            assert_eq!(
+                (row.file.as_str(), row.offset, row.length),
+                (name, m.offset, m.length)
+            );
+            assert_eq!(row.id, rec.id());
+            assert_eq!(
+                row.leaf_hash,
+                leaf_hash(&m.bytes).0,
+                "{name}@{}: the index's leaf hash is that of the bytes in the file",
+                m.offset
+            );
+            if rec.warc_type() == "warcinfo" {
+                assert!(info_id.is_none(), "{name}: one warcinfo, first");
+                info_id = Some(rec.id().to_string());
+                continue;
+            }
+            posts += usize::from(
+                rec.target_uri()
+                    .is_some_and(|t| t.starts_with("urn:samizdat:post:")),
+            );
+            assert_eq!(
+                rec.field("WARC-Warcinfo-ID"),
+                info_id.as_deref(),
+                "{name}@{}: a record names the warcinfo of its own file",
+                m.offset
+            );
+        }
+    }
+    assert_eq!(seen, rows.len(), "every leaf is a member of a file");
+    assert_eq!(posts, 40);
+    verify_ok(&ar);
+}
+
 /// Bytes in the archive's WARC files (a killed writer may leave a torn last member,
 /// which a record reader would stop at).
 fn warc_bytes(ar: &Path) -> u64 {
