@@ -130,31 +130,28 @@ pub fn index_post(
     author: &[Option<&str>],
 ) -> rusqlite::Result<()> {
     let rid: Option<i64> = conn
-        .query_row(
-            "SELECT rid FROM search_docs WHERE post_id = ?1",
-            [post_id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT rid FROM search_docs WHERE post_id = ?1")?
+        .query_row([post_id], |r| r.get(0))
         .optional()?;
     let rid = match rid {
         Some(r) => {
-            conn.execute("DELETE FROM post_search WHERE rowid = ?1", [r])?;
+            conn.prepare_cached("DELETE FROM post_search WHERE rowid = ?1")?
+                .execute([r])?;
             r
         }
         None => {
-            conn.execute("INSERT INTO search_docs (post_id) VALUES (?1)", [post_id])?;
+            conn.prepare_cached("INSERT INTO search_docs (post_id) VALUES (?1)")?
+                .execute([post_id])?;
             conn.last_insert_rowid()
         }
     };
     let author: Vec<&str> = author.iter().flatten().copied().collect();
-    conn.execute(
-        "INSERT INTO post_search (rowid, author, body) VALUES (?1, ?2, ?3)",
-        params![
+    conn.prepare_cached("INSERT INTO post_search (rowid, author, body) VALUES (?1, ?2, ?3)")?
+        .execute(params![
             rid,
             doc_text(&author.join(" ")),
             doc_text(text.unwrap_or(""))
-        ],
-    )?;
+        ])?;
     Ok(())
 }
 
@@ -184,12 +181,10 @@ pub fn search(conn: &Connection, q: &str, offset: usize, limit: usize) -> rusqli
             capped: false,
         });
     };
-    let total: usize = conn.query_row(
-        &format!(
+    let total: usize = conn.prepare_cached(&format!(
             "SELECT count(*) FROM (SELECT rowid FROM post_search WHERE post_search MATCH ?1 LIMIT {})",
             RANK_CAP + 1
-        ),
-        [&fq],
+        ))?.query_row([&fq],
         |r| r.get::<_, i64>(0),
     )? as usize;
     let mut st = conn.prepare_cached(&format!(

@@ -104,12 +104,13 @@ fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
     let at = c.at.as_str();
     let prev = facts_of(tx, &c.post_id)?;
     let last_definite: Option<(String, String)> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT outcome, at FROM checks WHERE post_id = ?1 AND outcome != 'unreachable' \
              ORDER BY id DESC LIMIT 1",
-            [&c.post_id],
-            |r| Ok((r.get(0)?, decode(r, 1, codec::date_text)?)),
-        )
+        )?
+        .query_row([&c.post_id], |r| {
+            Ok((r.get(0)?, decode(r, 1, codec::date_text)?))
+        })
         .optional()?;
     let last_definite = last_definite
         .as_ref()
@@ -130,27 +131,25 @@ fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
         insert_gone_post(tx, &c, url, &f)?;
     }
     if let Some(n) = next.filter(|n| Some(n) != prev.as_ref()) {
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE posts SET state = ?2, cause = ?3, message = ?4, last_seen_live = ?5, \
              first_seen_gone = ?6 WHERE id = ?1",
-            params![
-                c.post_id,
-                n.state.as_str(),
-                n.cause.map(Cause::as_str),
-                n.message,
-                n.last_seen_live,
-                n.first_seen_gone
-            ],
-        )?;
+        )?
+        .execute(params![
+            c.post_id,
+            n.state.as_str(),
+            n.cause.map(Cause::as_str),
+            n.message,
+            n.last_seen_live,
+            n.first_seen_gone
+        ])?;
     }
     let event = event.map(state::Event::as_str);
     // The response's URI, date and payload digest are its records row's (a join), not
     // copies here.
-    tx.execute(
-        "INSERT INTO checks (post_id, at, outcome, event, cause, message, http_status, host, record_id, \
+    tx.prepare_cached("INSERT INTO checks (post_id, at, outcome, event, cause, message, http_status, host, record_id, \
          record_ids, post_record, response) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(params![
             c.post_id,
             codec::date(at),
             c.outcome.as_str(),
@@ -166,10 +165,10 @@ fn apply_check(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
         ],
     )?;
     if let Some(next) = &c.next_check {
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE watchlist SET next_due = ?2 WHERE post_id = ?1 AND kind = 'post'",
-            params![c.post_id, next],
-        )?;
+        )?
+        .execute(params![c.post_id, next])?;
     }
     if let Some(host) = &c.host {
         note_host(
@@ -204,9 +203,7 @@ fn insert_gone_post(
     let post = crate::model::Post::new(platform, platform_id, url);
     let json = serde_json::to_string(&post)
         .map_err(|e| Applied::Bad(format!("check record: the post does not serialise: {e}")))?;
-    tx.execute(
-        "INSERT INTO posts (id, platform, platform_id, url, json, state, cause, message,          last_seen_live, first_seen_gone, first_captured, last_captured)          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-        params![
+    tx.prepare_cached("INSERT INTO posts (id, platform, platform_id, url, json, state, cause, message,          last_seen_live, first_seen_gone, first_captured, last_captured)          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)")?.execute(params![
             c.post_id,
             platform,
             platform_id,
@@ -221,10 +218,10 @@ fn insert_gone_post(
         ],
     )?;
     for u in std::iter::once(url).chain(c.requested_url.as_deref()) {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO post_urls (url, post_id) VALUES (?1, ?2) ON CONFLICT(url) DO NOTHING",
-            params![u, c.post_id],
-        )?;
+        )?
+        .execute(params![u, c.post_id])?;
     }
     Ok(())
 }
@@ -241,10 +238,7 @@ fn facts_of(
         Option<String>,
         Option<String>,
     );
-    let cur: Option<PostRow> = tx
-        .query_row(
-            "SELECT state, cause, message, last_seen_live, first_seen_gone FROM posts WHERE id = ?1",
-            [post_id],
+    let cur: Option<PostRow> = tx.prepare_cached("SELECT state, cause, message, last_seen_live, first_seen_gone FROM posts WHERE id = ?1")?.query_row([post_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
@@ -270,16 +264,14 @@ fn note_host(
     error: Option<&str>,
 ) -> rusqlite::Result<()> {
     if answered {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO hosts (host, failures, last_ok) VALUES (?1, 0, ?2) \
              ON CONFLICT(host) DO UPDATE SET failures = 0, last_ok = ?2",
-            params![host, at],
-        )?;
+        )?
+        .execute(params![host, at])?;
     } else {
-        tx.execute(
-            "INSERT INTO hosts (host, failures, last_failure, last_error) VALUES (?1, 1, ?2, ?3) \
-             ON CONFLICT(host) DO UPDATE SET failures = failures + 1, last_failure = ?2, last_error = ?3",
-            params![host, at, error],
+        tx.prepare_cached("INSERT INTO hosts (host, failures, last_failure, last_error) VALUES (?1, 1, ?2, ?3) \
+             ON CONFLICT(host) DO UPDATE SET failures = failures + 1, last_failure = ?2, last_error = ?3")?.execute(params![host, at, error],
         )?;
     }
     Ok(())
@@ -292,12 +284,10 @@ fn apply_watch(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
     let at = w.at.clone().unwrap_or_else(|| rec.date().to_string());
     match w.action.as_str() {
         "add" => {
-            tx.execute(
-                "INSERT INTO watchlist (url, kind, every, backfill, post_id, via, added_at, next_due, origin) \
+            tx.prepare_cached("INSERT INTO watchlist (url, kind, every, backfill, post_id, via, added_at, next_due, origin) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
                  ON CONFLICT(url) DO UPDATE SET kind = ?2, every = ?3, backfill = ?4, \
-                 post_id = coalesce(?5, post_id), via = coalesce(via, ?6), origin = ?9",
-                params![
+                 post_id = coalesce(?5, post_id), via = coalesce(via, ?6), origin = ?9")?.execute(params![
                     w.url,
                     w.kind,
                     w.every,
@@ -313,13 +303,12 @@ fn apply_watch(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
             )?;
         }
         "remove" => {
-            tx.execute("DELETE FROM watchlist WHERE url = ?1", [&w.url])?;
+            tx.prepare_cached("DELETE FROM watchlist WHERE url = ?1")?
+                .execute([&w.url])?;
         }
         "polled" => {
-            tx.execute(
-                "UPDATE watchlist SET last_polled = ?2, last_error = ?3, next_due = coalesce(?4, next_due), \
-                 newest = coalesce(?5, newest) WHERE url = ?1",
-                params![w.url, at, w.error, w.next_check, w.newest],
+            tx.prepare_cached("UPDATE watchlist SET last_polled = ?2, last_error = ?3, next_due = coalesce(?4, next_due), \
+                 newest = coalesce(?5, newest) WHERE url = ?1")?.execute(params![w.url, at, w.error, w.next_check, w.newest],
             )?;
             if let (Some(host), Some(answered)) = (&w.host, w.answered) {
                 note_host(tx, host, &at, answered, w.error.as_deref())?;
@@ -343,14 +332,12 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
         .map_err(|e| Applied::Bad(format!("post record: the post does not serialise: {e}")))?;
     let author_id = p.author.as_ref().and_then(|a| a.id.clone());
     let author_name = p.author.as_ref().and_then(|a| a.name.clone());
-    tx.execute(
-        "INSERT INTO posts (id, platform, platform_id, url, author_id, author_name, created_at, text, json, \
+    tx.prepare_cached("INSERT INTO posts (id, platform, platform_id, url, author_id, author_name, created_at, text, json, \
          state, cause, message, last_seen_live, first_seen_gone, first_captured, last_captured) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?14, ?15, ?11, ?11) \
          ON CONFLICT(id) DO UPDATE SET url = ?4, author_id = ?5, author_name = ?6, created_at = ?7, \
          text = ?8, json = ?9, state = ?10, cause = ?12, message = ?13, last_seen_live = ?14, \
-         first_seen_gone = ?15, last_captured = ?11",
-        params![
+         first_seen_gone = ?15, last_captured = ?11")?.execute(params![
             p.id.0,
             p.platform,
             p.platform_id,
@@ -381,28 +368,27 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
     // stays in its post record and is noted as a conflict (`show` says so). The first
     // claim is the first in the log, so a rebuilt index decides the same.
     for u in urls {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO post_urls (url, post_id) VALUES (?1, ?2) ON CONFLICT(url) DO NOTHING",
-            params![u, p.id.0],
-        )?;
-        let holder: String =
-            tx.query_row("SELECT post_id FROM post_urls WHERE url = ?1", [u], |r| {
-                r.get(0)
-            })?;
+        )?
+        .execute(params![u, p.id.0])?;
+        let holder: String = tx
+            .prepare_cached("SELECT post_id FROM post_urls WHERE url = ?1")?
+            .query_row([u], |r| r.get(0))?;
         if holder != p.id.0 {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR IGNORE INTO url_conflicts (url, holder, post_id, record_id) \
                  VALUES (?1, ?2, ?3, ?4)",
-                params![u, holder, p.id.0, rec.id()],
-            )?;
+            )?
+            .execute(params![u, holder, p.id.0, rec.id()])?;
         }
     }
     let mut ids = pr.record_ids.clone();
     ids.push(rec.id().to_string());
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO captures (post_id, at, post_record, record_ids) VALUES (?1, ?2, ?3, ?4)",
-        params![p.id.0, at, rec.id(), ids_json(&ids)?],
-    )?;
+    )?
+    .execute(params![p.id.0, at, rec.id(), ids_json(&ids)?])?;
     Ok(())
 }
 

@@ -171,11 +171,19 @@ impl Index {
             let wal = PathBuf::from(format!("{}-wal", path.display()));
             if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
                 tracing::warn!(
-                    "{} cannot be read on this read-only archive: the index may lack the                      latest records (`samizdat verify` reads the WARC files themselves)",
+                    "{} cannot be read on this read-only archive: the index may lack the \
+                     latest records (`samizdat verify` reads the WARC files themselves)",
                     wal.display()
                 );
             }
-            let uri = format!("file:{}?immutable=1", path.display());
+            // A URI's path may not carry `%`, `?` or `#` as they are.
+            let escaped = path
+                .display()
+                .to_string()
+                .replace('%', "%25")
+                .replace('?', "%3f")
+                .replace('#', "%23");
+            let uri = format!("file:{escaped}?immutable=1");
             conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
                 .map_err(|e| index_error(path, e))?;
         }
@@ -186,6 +194,10 @@ impl Index {
         idx.conn
             .busy_timeout(std::time::Duration::from_secs(30))
             .map_err(|e| idx.err(e))?;
+        // Every statement the append path runs is prepared once and kept (derive.rs and
+        // search.rs use `prepare_cached`): room for all of them, so none is evicted and
+        // parsed again per record (rusqlite keeps 16 by default).
+        idx.conn.set_prepared_statement_cache_capacity(128);
         if !writable {
             idx.conn
                 .execute_batch("PRAGMA query_only = 1;")
