@@ -3,7 +3,8 @@
 //!
 //! - The kind is decided by the whole layout, never by one member: a zip whose members
 //!   are exactly a samizdat WACZ's (`datapackage.json`, `datapackage-digest.json`,
-//!   `pages/pages.jsonl`, `indexes/index.cdxj`, `archive/*.warc.gz`) is checked as a WACZ
+//!   `pages/pages.jsonl`, `indexes/index.cdx.gz` + `index.idx` (or an older export's
+//!   `indexes/index.cdxj`), `archive/*.warc.gz`) is checked as a WACZ
 //!   ([`super::wacz::check_wacz`]); anything else is checked as an evidence bundle, where
 //!   every member that is not one of the bundle's is a failure.
 //! - A bundle asserts nothing of its own: `post.json` is derived again from the post and

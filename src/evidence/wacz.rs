@@ -84,6 +84,8 @@ struct Indexer {
     cdxj: Vec<String>,
     /// record id -> (url, RFC 3339 date, title) for HTML 200 responses.
     pages: HashMap<String, (String, String)>,
+    /// The newest `WARC-Date` of the exported records: the package's `created`.
+    newest: Option<jiff::Timestamp>,
 }
 
 impl Indexer {
@@ -96,6 +98,9 @@ impl Indexer {
     /// Indexes a record from its head: its WARC fields, and the HTTP header block of a
     /// response as its `block` (the payload is not needed).
     fn add_record(&mut self, rec: &warc::Record, filename: &str, offset: u64, length: u64) {
+        if let Ok(t) = rec.date().parse::<jiff::Timestamp>() {
+            self.newest = self.newest.max(Some(t));
+        }
         let Some(target) = rec.target_uri() else {
             return;
         };
@@ -164,6 +169,120 @@ impl Indexer {
                 .insert(rec.id().to_string(), (target.to_string(), iso));
         }
     }
+}
+
+/// The WACZ's index, as py-wacz writes it: sorted CDXJ lines in gzip blocks.
+pub const CDX_GZ: &str = "indexes/index.cdx.gz";
+/// The block index of [`CDX_GZ`] (ZipNum): what ReplayWeb.page reads to find a block.
+pub const IDX: &str = "indexes/index.idx";
+/// The index of a WACZ exported before the ZipNum index (still checked).
+const OLD_CDXJ: &str = "indexes/index.cdxj";
+/// CDXJ lines per gzip block: py-wacz's `DEFAULT_NUM_LINES` (ArchiveWeb.page's too).
+const CDX_BLOCK_LINES: usize = 1024;
+
+/// `(index.cdx.gz, index.idx)` of sorted CDXJ `lines`, laid out as cdxj-indexer's
+/// `CompressedWriter` (py-wacz) does: each block of [`CDX_BLOCK_LINES`] lines is one gzip
+/// member; the `.idx` starts with `!meta 0 {"format": "cdxj-gzip-1.0", "filename":
+/// "index.cdx.gz"}` and has one line per block: the block's first `<key> <timestamp>`,
+/// then `{"offset", "length", "digest": "sha256:<hex of the member>"}`. pywb reads the
+/// `.cdx.gz` (it takes `.cdx`/`.cdx.gz` only), ReplayWeb.page the `.idx` (it takes
+/// `.cdx`/`.cdxj`/`.idx`), so both are written whatever the size.
+pub fn zipnum(lines: &[String]) -> (Vec<u8>, String) {
+    let mut data = vec![];
+    let mut idx = format!(
+        "!meta 0 {}\n",
+        json!({"format": "cdxj-gzip-1.0", "filename": "index.cdx.gz"})
+    );
+    for block in lines.chunks(CDX_BLOCK_LINES) {
+        let mut text = block.join("\n");
+        text.push('\n');
+        let member = warc::gzip_member(text.as_bytes(), 6);
+        let prefix: Vec<&str> = block[0].splitn(3, ' ').take(2).collect();
+        idx.push_str(&format!(
+            "{} {}\n",
+            prefix.join(" "),
+            json!({
+                "offset": data.len(),
+                "length": member.len(),
+                "digest": format!("sha256:{}", hex::encode(Sha256::digest(&member))),
+            })
+        ));
+        data.extend_from_slice(&member);
+    }
+    if lines.is_empty() {
+        // An empty gzip stream, not an empty file: readers test-decompress `.gz` members.
+        data = warc::gzip_member(b"", 6);
+    }
+    (data, idx)
+}
+
+/// What the check reads of an `index.idx` block line's JSON.
+#[derive(Debug, Deserialize)]
+struct IdxBlock {
+    offset: u64,
+    length: u64,
+    digest: Option<String>,
+}
+
+/// The CDXJ lines of a ZipNum index (`cdx_gz` and its `idx`), each block checked against
+/// its `.idx` line (place, digest, first key, no gap or overlap); `Err` names the first
+/// problem. At most `cap` bytes are inflated.
+fn unzipnum(cdx_gz: &[u8], idx: &[u8], cap: u64) -> std::result::Result<String, String> {
+    let idx = std::str::from_utf8(idx).map_err(|_| format!("{IDX} is not UTF-8"))?;
+    let mut lines = idx.lines();
+    match lines.next() {
+        Some(l) if l.starts_with("!meta 0 {") && l.contains("\"index.cdx.gz\"") => {}
+        _ => return Err(format!("{IDX}: line 1 is not the !meta line naming index.cdx.gz")),
+    }
+    let mut text = String::new();
+    let mut at = 0u64;
+    for (i, line) in lines.enumerate() {
+        let n = i + 2;
+        let bad = |why: &str| format!("{IDX}: line {n}: {why}");
+        let (prefix, j) = line
+            .split_once(" {")
+            .ok_or_else(|| bad("is not `<key> <timestamp> {json}`"))?;
+        let b: IdxBlock =
+            serde_json::from_str(&format!("{{{j}")).map_err(|e| bad(&format!("{e}")))?;
+        if b.offset != at {
+            return Err(bad(&format!(
+                "its block starts at {}, not where the previous one ended ({at})",
+                b.offset
+            )));
+        }
+        let end = b
+            .offset
+            .checked_add(b.length)
+            .filter(|e| *e <= cdx_gz.len() as u64)
+            .ok_or_else(|| bad(&format!("its block runs past the end of {CDX_GZ}")))?;
+        let member = &cdx_gz[b.offset as usize..end as usize];
+        let want = format!("sha256:{}", hex::encode(Sha256::digest(member)));
+        if b.digest.as_deref() != Some(want.as_str()) {
+            return Err(bad(&format!("its block's digest is not {want}")));
+        }
+        let mut block = String::new();
+        let room = cap.saturating_sub(text.len() as u64);
+        flate2::read::GzDecoder::new(member)
+            .take(room + 1)
+            .read_to_string(&mut block)
+            .map_err(|e| bad(&format!("its block does not inflate: {e}")))?;
+        if block.len() as u64 > room {
+            return Err(format!("{CDX_GZ} inflates past {cap} bytes"));
+        }
+        let first: Vec<&str> = block.splitn(3, ' ').take(2).collect();
+        if first.join(" ") != prefix {
+            return Err(bad("its key is not the first key of its block"));
+        }
+        text.push_str(&block);
+        at = end;
+    }
+    if at != cdx_gz.len() as u64 && !(at == 0 && text.is_empty()) {
+        return Err(format!(
+            "{CDX_GZ}: bytes {at}..{} are in no block of {IDX}",
+            cdx_gz.len()
+        ));
+    }
+    Ok(text)
 }
 
 fn post_ids(
@@ -273,6 +392,7 @@ pub fn export_wacz_at(
     let mut idx = Indexer {
         cdxj: vec![],
         pages: HashMap::new(),
+        newest: None,
     };
     let mut records = 0u64;
 
@@ -387,6 +507,16 @@ pub fn export_wacz_at(
         }
     }
     idx.cdxj.sort();
+    let (cdx_gz, idx_text) = zipnum(&idx.cdxj);
+    // The blocks are gzip already: stored, so a reader can range-read one (WACZ 1.1.1).
+    z.start_file(CDX_GZ, stored).map_err(zerr)?;
+    z.write_all(&cdx_gz).at(out)?;
+    resources.push(Resource {
+        name: "index.cdx.gz".into(),
+        path: CDX_GZ.into(),
+        hash: format!("sha256:{}", hex::encode(Sha256::digest(&cdx_gz))),
+        bytes: cdx_gz.len() as u64,
+    });
     let mut small =
         |z: &mut zip::ZipWriter<std::fs::File>, name: &str, bytes: &[u8]| -> Result<()> {
             z.start_file(name, deflate).map_err(zerr)?;
@@ -399,14 +529,18 @@ pub fn export_wacz_at(
             });
             Ok(())
         };
-    let mut cdxj = idx.cdxj.join("\n");
-    cdxj.push('\n');
-    small(&mut z, "indexes/index.cdxj", cdxj.as_bytes())?;
+    small(&mut z, IDX, idx_text.as_bytes())?;
     let mut pj = pages.join("\n");
     pj.push('\n');
     small(&mut z, "pages/pages.jsonl", pj.as_bytes())?;
 
-    let now = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    // Dated by its newest record, not by the export, so the same records package to the
+    // same bytes (the clock only dates a package of undated records).
+    let now = idx
+        .newest
+        .unwrap_or_else(|| clock.now())
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     let (main_page_url, main_page_date) = main_page.unzip();
     let dp = DataPackage {
         profile: Some("data-package".into()),
@@ -502,7 +636,7 @@ struct PageLine {
     url: Option<String>,
 }
 
-/// What the check reads of an `indexes/index.cdxj` line's JSON: where its record is
+/// What the check reads of a CDXJ index line's JSON: where its record is
 /// (offset and length are decimal strings, as pywb writes them).
 #[derive(Debug, Default, Deserialize)]
 struct CdxjPlace {
@@ -518,18 +652,27 @@ pub fn wacz_layout(names: &[String]) -> std::result::Result<(), String> {
         "datapackage.json",
         "datapackage-digest.json",
         "pages/pages.jsonl",
-        "indexes/index.cdxj",
     ];
     let warc = |n: &str| {
         n.strip_prefix("archive/")
             .is_some_and(|f| !f.is_empty() && !f.contains('/') && f.ends_with(".warc.gz"))
     };
+    let has = |f: &str| names.iter().any(|n| n == f);
     let mut why = vec![];
     for f in fixed {
-        if !names.iter().any(|n| n == f) {
+        if !has(f) {
             why.push(format!("no {f}"));
         }
     }
+    // The ZipNum index (both parts), or the plain one of earlier exports; not both.
+    match (has(CDX_GZ), has(IDX), has(OLD_CDXJ)) {
+        (true, true, false) | (false, false, true) => {}
+        (false, false, false) => why.push(format!("no {CDX_GZ} and {IDX}")),
+        (true, false, false) => why.push(format!("no {IDX} beside {CDX_GZ}")),
+        (false, true, false) => why.push(format!("no {CDX_GZ} beside {IDX}")),
+        _ => why.push(format!("{OLD_CDXJ} beside {CDX_GZ} or {IDX}")),
+    }
+    let fixed = [fixed[0], fixed[1], fixed[2], CDX_GZ, IDX, OLD_CDXJ];
     if !names.iter().any(|n| warc(n)) {
         why.push("no archive/*.warc.gz".into());
     }
@@ -645,7 +788,8 @@ pub fn check_wacz<R: Read + std::io::Seek>(
     }
     let mut pages_seen: BTreeSet<String> = BTreeSet::new();
     let mut pages_text = None;
-    let mut cdxj_text = None;
+    let mut cdxj_text: Option<(&str, Vec<u8>)> = None;
+    let (mut cdx_gz, mut idx_text) = (None, None);
     // (file, offset, length, target) of every record, hashed to 8 bytes: what index.cdxj
     // lines must point at.
     let mut located: std::collections::HashSet<u64> = std::collections::HashSet::new();
@@ -715,8 +859,12 @@ pub fn check_wacz<R: Read + std::io::Seek>(
             }
             if p == "pages/pages.jsonl" {
                 pages_text = Some(b);
-            } else if p == "indexes/index.cdxj" {
-                cdxj_text = Some(b);
+            } else if p == OLD_CDXJ {
+                cdxj_text = Some((OLD_CDXJ, b));
+            } else if p == CDX_GZ {
+                cdx_gz = Some(b);
+            } else if p == IDX {
+                idx_text = Some(b);
             }
         }
         let got = format!("sha256:{}", hex::encode(hr.h.clone().finalize()));
@@ -753,13 +901,23 @@ pub fn check_wacz<R: Read + std::io::Seek>(
             }
         }
     }
+    if let (Some(gz), Some(ix)) = (cdx_gz, idx_text) {
+        match unzipnum(&gz, &ix, WACZ_SMALL) {
+            Ok(t) => {
+                push(IDX, true, format!("every block of {CDX_GZ} is where it says, with its digest and first key"));
+                cdxj_text = Some((CDX_GZ, t.into_bytes()));
+            }
+            Err(e) => push(IDX, false, e),
+        }
+    }
+    let index_name = cdxj_text.as_ref().map(|c| c.0).unwrap_or(CDX_GZ);
     if too_many {
         push(
-            "indexes/index.cdxj",
+            index_name,
             true,
             format!("not checked line by line: more than {MAX_LOCATED} records"),
         );
-    } else if let Some(t) = cdxj_text {
+    } else if let Some((index_name, t)) = cdxj_text {
         for (i, line) in String::from_utf8_lossy(&t).lines().enumerate() {
             let v: CdxjPlace = line
                 .splitn(3, ' ')
@@ -775,7 +933,7 @@ pub fn check_wacz<R: Read + std::io::Seek>(
             };
             if !found {
                 push(
-                    "indexes/index.cdxj",
+                    index_name,
                     false,
                     format!(
                         "line {}: does not point at a record of that URL in archive/",

@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sha2::Digest;
 use std::sync::Arc;
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -77,9 +78,10 @@ pub(super) async fn export(
     st: Arc<AppState>,
     key: String,
     wacz: bool,
+    req: HeaderMap,
 ) -> std::result::Result<Response, Fail> {
     let permit = admit(&st.exports, EXPORTS, true)?;
-    let (name, file, len) = blocking(&st, true, move |st| {
+    let (name, file, len, etag) = blocking(&st, true, move |st| {
         let ix = st.index()?;
         let id = st.resolve(&ix, &key)?;
         drop(ix);
@@ -103,13 +105,24 @@ pub(super) async fn export(
             crate::evidence::bundle::export_bundle(&st.ctx(), &id, &out)
         };
         let opened = r.and_then(|_| {
-            let f = std::fs::File::open(&out).map_err(|e| Error::io(&out, e))?;
+            let mut f = std::fs::File::open(&out).map_err(|e| Error::io(&out, e))?;
             let len = f.metadata().map_err(|e| Error::io(&out, e))?.len();
-            Ok((f, len))
+            // The ETag is the SHA-256 of the bytes: the same archive state exports to
+            // the same bytes, so it holds across requests (and range reads).
+            let mut h = sha2::Sha256::new();
+            let mut buf = vec![0u8; record_stream::CHUNK];
+            loop {
+                let n = std::io::Read::read(&mut f, &mut buf).map_err(|e| Error::io(&out, e))?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+            Ok((f, len, format!("\"sha256-{}\"", hex::encode(h.finalize()))))
         });
         let _ = std::fs::remove_dir_all(&dir);
-        let (f, len) = opened?;
-        Ok((name, f, len))
+        let (f, len, etag) = opened?;
+        Ok((name, f, len, etag))
     })
     .await?;
     let ct = if wacz {
@@ -117,24 +130,173 @@ pub(super) async fn export(
     } else {
         "application/zip"
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, ct.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CONTENT_LENGTH, len.to_string()),
-        ],
-        file_body(file, permit),
-    )
-        .into_response())
+    Ok(download(
+        file,
+        len,
+        &etag,
+        &req,
+        ct,
+        &format!("attachment; filename=\"{name}\""),
+        permit,
+    ))
 }
 
-/// A file sent in [`record_stream::CHUNK`] pieces, holding `permit` until it is sent.
-pub(super) fn file_body(f: std::fs::File, permit: OwnedSemaphorePermit) -> axum::body::Body {
+/// CORS for downloads a viewer on another origin reads (ReplayWeb.page loads a WACZ by
+/// URL): any origin may read them, and the headers a range reader needs are exposed.
+pub(super) fn cors(h: &mut HeaderMap) {
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(
+            "Content-Range, Accept-Ranges, ETag, Content-Length, Content-Disposition",
+        ),
+    );
+}
+
+/// The answer to a CORS preflight on a download.
+pub(super) async fn download_preflight() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    cors(h);
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, HEAD, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Range, If-Range, If-None-Match"),
+    );
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    r
+}
+
+/// What a `Range` header asks of a body of `len` bytes (RFC 9110 §14): `Ok(None)` for
+/// the whole body (no header, another unit, or several ranges, which a server may
+/// ignore), `Ok(Some((first, last)))` for one range, `Err(())` for one that is malformed
+/// or starts past the end (416).
+pub(super) fn byte_range(
+    v: Option<&HeaderValue>,
+    len: u64,
+) -> std::result::Result<Option<(u64, u64)>, ()> {
+    let Some(v) = v else { return Ok(None) };
+    let v = v.to_str().map_err(|_| ())?.trim();
+    let Some(spec) = v.strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let (a, b) = spec.trim().split_once('-').ok_or(())?;
+    let num = |x: &str| {
+        (!x.is_empty() && x.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| x.parse::<u64>().ok())
+            .flatten()
+    };
+    let (first, last) = match (a.trim(), b.trim()) {
+        ("", n) => {
+            // The last n bytes.
+            let n = num(n).ok_or(())?;
+            if n == 0 || len == 0 {
+                return Err(());
+            }
+            (len.saturating_sub(n), len - 1)
+        }
+        (f, "") => (num(f).ok_or(())?, len.saturating_sub(1)),
+        (f, l) => {
+            let (f, l) = (num(f).ok_or(())?, num(l).ok_or(())?);
+            if l < f {
+                return Err(());
+            }
+            (f, l.min(len.saturating_sub(1)))
+        }
+    };
+    if first >= len {
+        return Err(());
+    }
+    Ok(Some((first, last)))
+}
+
+/// A downloaded file of `len` bytes (positioned anywhere) with its strong `etag`: the
+/// whole file (200), one range of it (206, `Content-Range`), 416 for a range it does not
+/// have, or 304 when `If-None-Match` names the ETag. `If-Range` with another validator
+/// gets the whole file. Every answer carries the ETag, `Accept-Ranges` and [`cors`].
+pub(super) fn download(
+    mut file: std::fs::File,
+    len: u64,
+    etag: &str,
+    req: &HeaderMap,
+    content_type: &str,
+    disposition: &str,
+    permit: OwnedSemaphorePermit,
+) -> Response {
+    use std::io::Seek;
+    let matches = |v: &HeaderValue| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == etag || t == "*")
+        })
+    };
+    let mut range = byte_range(req.get(header::RANGE), len);
+    if let Some(ir) = req.get(header::IF_RANGE)
+        && ir.to_str().ok().map(str::trim) != Some(etag)
+    {
+        range = Ok(None);
+    }
+    let (status, span) = if req.get(header::IF_NONE_MATCH).is_some_and(matches) {
+        (StatusCode::NOT_MODIFIED, None)
+    } else {
+        match range {
+            Ok(None) => (StatusCode::OK, Some((0, len))),
+            Ok(Some((a, b))) => (StatusCode::PARTIAL_CONTENT, Some((a, b + 1 - a))),
+            Err(()) => (StatusCode::RANGE_NOT_SATISFIABLE, None),
+        }
+    };
+    let body = match span {
+        Some((start, n)) if file.seek(std::io::SeekFrom::Start(start)).is_ok() => {
+            file_body(file, n, permit)
+        }
+        _ => axum::body::Body::empty(),
+    };
+    let mut r = (status, body).into_response();
+    let h = r.headers_mut();
+    cors(h);
+    let hv = |s: &str| HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static(""));
+    h.insert(header::ETAG, hv(etag));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::CONTENT_TYPE, hv(content_type));
+    h.insert(header::CONTENT_DISPOSITION, hv(disposition));
+    match (status, span) {
+        (StatusCode::PARTIAL_CONTENT, Some((a, n))) => {
+            h.insert(
+                header::CONTENT_RANGE,
+                hv(&format!("bytes {a}-{}/{len}", a + n - 1)),
+            );
+            h.insert(header::CONTENT_LENGTH, hv(&n.to_string()));
+        }
+        (StatusCode::RANGE_NOT_SATISFIABLE, _) => {
+            h.insert(header::CONTENT_RANGE, hv(&format!("bytes */{len}")));
+        }
+        (_, Some((_, n))) => {
+            h.insert(header::CONTENT_LENGTH, hv(&n.to_string()));
+        }
+        _ => {}
+    }
+    r
+}
+
+/// `limit` bytes of a file, from where it is positioned, sent in
+/// [`record_stream::CHUNK`] pieces, holding `permit` until they are sent.
+pub(super) fn file_body(
+    f: std::fs::File,
+    limit: u64,
+    permit: OwnedSemaphorePermit,
+) -> axum::body::Body {
     use tokio::io::AsyncReadExt;
-    let f = tokio::fs::File::from_std(f);
+    let f = tokio::fs::File::from_std(f).take(limit);
     let chunks = futures_util::stream::try_unfold((f, permit), |(mut f, permit)| async move {
         let mut buf = bytes::BytesMut::with_capacity(record_stream::CHUNK);
         let n = f.read_buf(&mut buf).await?;
@@ -146,15 +308,17 @@ pub(super) fn file_body(f: std::fs::File, permit: OwnedSemaphorePermit) -> axum:
 pub(super) async fn api_bundle(
     State(st): St,
     UrlPath(key): UrlPath<String>,
+    headers: HeaderMap,
 ) -> std::result::Result<Response, Fail> {
-    export(st, key, false).await
+    export(st, key, false, headers).await
 }
 
 pub(super) async fn api_wacz(
     State(st): St,
     UrlPath(key): UrlPath<String>,
+    headers: HeaderMap,
 ) -> std::result::Result<Response, Fail> {
-    export(st, key, true).await
+    export(st, key, true, headers).await
 }
 
 #[derive(Deserialize)]

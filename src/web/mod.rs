@@ -79,8 +79,14 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/raw/{record}", get(raw))
         .route("/api/posts", get(api_posts))
         .route("/api/posts/{id}", get(api_post))
-        .route("/api/posts/{id}/bundle", get(api_bundle))
-        .route("/api/posts/{id}/wacz", get(api_wacz))
+        .route(
+            "/api/posts/{id}/bundle",
+            get(api_bundle).options(download_preflight),
+        )
+        .route(
+            "/api/posts/{id}/wacz",
+            get(api_wacz).options(download_preflight),
+        )
         .route("/api/search", get(api_search))
         .route("/api/accounts/{platform}/{id}", get(api_account))
         .route("/api/log/checkpoint", get(api_checkpoint))

@@ -16,6 +16,7 @@ mod log_vectors;
 mod platforms_a;
 mod platforms_b;
 mod readonly;
+mod replay;
 mod security_capture;
 mod security_evidence;
 mod security_recovery;

@@ -10,6 +10,23 @@ pub type HttpResult = (u16, Vec<(String, String)>, Vec<u8>);
 
 /// GET `url` (http only) with `Connection: close`; returns raw status/headers/body.
 pub fn http_get(url: &str) -> std::io::Result<HttpResult> {
+    http_request("GET", url, &[])
+}
+
+/// The value of header `name` (case-insensitive) in a [`HttpResult`]'s headers.
+pub fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// `method url` with `extra` request headers, like [`http_get`].
+pub fn http_request(
+    method: &str,
+    url: &str,
+    extra: &[(&str, &str)],
+) -> std::io::Result<HttpResult> {
     let u = url::Url::parse(url).map_err(|e| std::io::Error::other(e.to_string()))?;
     if u.scheme() != "http" {
         return Err(std::io::Error::other("http_get: only http:// URLs"));
@@ -23,9 +40,13 @@ pub fn http_get(url: &str) -> std::io::Result<HttpResult> {
     }
     let mut s = TcpStream::connect((host.as_str(), port))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut more = String::new();
+    for (k, v) in extra {
+        more.push_str(&format!("{k}: {v}\r\n"));
+    }
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\nAccept-Encoding: identity\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\nAccept-Encoding: identity\r\n{more}\r\n"
     )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;

@@ -105,6 +105,17 @@ impl Drop for KillOnDrop {
 /// (`wb-manager init/add`), `wayback -b 127.0.0.1 -p <free port>`, finds the capture's
 /// timestamp via the collection's CDX API and stops wayback by PID afterwards.
 pub fn pywb_replay(warc_files: &[PathBuf], url: &str) -> HttpResult {
+    pywb_replay_added(&[], warc_files, url)
+}
+
+/// [`pywb_replay`] of a WACZ imported with `wb-manager add --unpack-wacz` (its WARCs and
+/// its own index, which pywb takes only when it is named `.cdx` or `.cdx.gz`).
+pub fn pywb_replay_wacz(wacz: &Path, url: &str) -> HttpResult {
+    pywb_replay_added(&["--unpack-wacz"], &[wacz.to_path_buf()], url)
+}
+
+fn pywb_replay_added(flags: &[&str], files: &[PathBuf], url: &str) -> HttpResult {
+    let warc_files = files;
     let dir = tempdir();
     let coll = "evid";
     let (ok, o, e) = run_tool(
@@ -113,10 +124,18 @@ pub fn pywb_replay(warc_files: &[PathBuf], url: &str) -> HttpResult {
         Some(dir.path()),
     );
     assert!(ok, "wb-manager init failed:\n{o}{e}");
-    let mut args: Vec<&std::ffi::OsStr> = vec!["add".as_ref(), coll.as_ref()];
-    args.extend(os_args(warc_files));
+    let mut args: Vec<&std::ffi::OsStr> = vec!["add".as_ref()];
+    args.extend(flags.iter().map(std::ffi::OsStr::new));
+    args.push(coll.as_ref());
+    args.extend(os_args(files));
     let (ok, o, e) = run_tool("wb-manager", &args, Some(dir.path()));
     assert!(ok, "wb-manager add failed:\n{o}{e}");
+    // `add` only warns (exit 0) on a WACZ it cannot use: the collection must be indexed.
+    let index = dir.path().join("collections").join(coll).join("indexes/index.cdxj");
+    assert!(
+        index.exists(),
+        "wb-manager add {flags:?} {files:?} left no index:\n{o}{e}"
+    );
 
     let port = free_port();
     let log = std::fs::File::create(dir.path().join("wayback.log")).unwrap();
