@@ -1028,4 +1028,51 @@ mod tests {
             serde_json::from_str(r#"{"id":"x","url":"https://a/","ts":"t"}"#).unwrap();
         assert_eq!(p.url.as_deref(), Some("https://a/"));
     }
+
+    #[test]
+    fn a_zipnum_index_has_a_block_per_1024_lines_and_reads_back_only_whole() {
+        let lines: Vec<String> = (0..2500)
+            .map(|i| format!("com,example)/{i:05} 20260101000000 {{\"url\":\"u{i}\"}}"))
+            .collect();
+        let (gz, idx) = zipnum(&lines);
+        let idx_lines: Vec<&str> = idx.lines().collect();
+        assert_eq!(idx_lines.len(), 1 + 3, "{idx}");
+        assert!(idx_lines[2].starts_with("com,example)/01024 20260101000000 {\"offset\":"));
+        let mut all = lines.join("\n");
+        all.push('\n');
+        assert_eq!(unzipnum(&gz, idx.as_bytes(), 1 << 20).unwrap(), all);
+        // Everything inflates as one multi-member gzip stream too (what pywb reads).
+        let mut whole = String::new();
+        flate2::read::MultiGzDecoder::new(&gz[..])
+            .read_to_string(&mut whole)
+            .unwrap();
+        assert_eq!(whole, all);
+        // A block line dropped, a wrong first key, a flipped byte, bytes past the last
+        // block, an inflation over the cap: each refused.
+        let no_mid: String = idx
+            .lines()
+            .enumerate()
+            .filter(|(i, _)| *i != 2)
+            .map(|(_, l)| format!("{l}\n"))
+            .collect();
+        let e = unzipnum(&gz, no_mid.as_bytes(), 1 << 20).unwrap_err();
+        assert!(e.contains("line 3") && e.contains("previous one ended"), "{e}");
+        let rekeyed = idx.replacen("com,example)/01024", "com,example)/01025", 1);
+        let e = unzipnum(&gz, rekeyed.as_bytes(), 1 << 20).unwrap_err();
+        assert!(e.contains("first key"), "{e}");
+        let mut flipped = gz.clone();
+        flipped[40] ^= 1;
+        let e = unzipnum(&flipped, idx.as_bytes(), 1 << 20).unwrap_err();
+        assert!(e.contains("line 2") && e.contains("digest"), "{e}");
+        let mut longer = gz.clone();
+        longer.extend_from_slice(&warc::gzip_member(b"x 1 {}\n", 6));
+        let e = unzipnum(&longer, idx.as_bytes(), 1 << 20).unwrap_err();
+        assert!(e.contains("in no block"), "{e}");
+        let e = unzipnum(&gz, idx.as_bytes(), 1000).unwrap_err();
+        assert!(e.contains("past 1000 bytes"), "{e}");
+        // No lines: one empty gzip member, no block.
+        let (gz, idx) = zipnum(&[]);
+        assert_eq!(idx.lines().count(), 1);
+        assert_eq!(unzipnum(&gz, idx.as_bytes(), 10).unwrap(), "");
+    }
 }

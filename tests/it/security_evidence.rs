@@ -601,18 +601,38 @@ fn a_wacz_is_never_evidence_and_a_forged_one_fails() {
     assert_eq!(code, 1, "{out}");
     assert!(!out.contains("FAIL"), "{out}");
 
-    // An index line pointing somewhere else, with a datapackage.json that agrees.
+    // An index line pointing somewhere else, in a ZipNum index rebuilt around it and a
+    // datapackage.json that agrees.
     let mut es = entries(&wacz);
-    let cdxj = String::from_utf8(get(&es, "indexes/index.cdxj").to_vec()).unwrap();
+    let mut cdxj = String::new();
+    flate2::read::MultiGzDecoder::new(get(&es, "indexes/index.cdx.gz"))
+        .read_to_string(&mut cdxj)
+        .unwrap();
+    let lines: Vec<String> = cdxj.lines().map(str::to_string).collect();
+    let (gz, idx) = samizdat::evidence::wacz::zipnum(&lines);
+    assert_eq!(gz, get(&es, "indexes/index.cdx.gz"), "zipnum is what export writes");
     let forged = cdxj.replacen("\"offset\":\"", "\"offset\":\"1", 1);
     assert_ne!(forged, cdxj);
-    set(&mut es, "indexes/index.cdxj", forged.into_bytes());
+    let lines: Vec<String> = forged.lines().map(str::to_string).collect();
+    let (gz, idx2) = samizdat::evidence::wacz::zipnum(&lines);
+    set(&mut es, "indexes/index.cdx.gz", gz.clone());
+    set(&mut es, "indexes/index.idx", idx2.into_bytes());
     let bad = f.path("cdxj.wacz");
-    write_zip(&bad, &with_datapackage(es));
+    write_zip(&bad, &with_datapackage(es.clone()));
     let (code, out, _) = f.verify_with(&bad, &[]);
     assert_eq!(code, 3, "a forged index line passed:\n{out}");
     assert!(
-        fails_naming(&out, "indexes/index.cdxj", &["line 1"]),
+        fails_naming(&out, "indexes/index.cdx.gz", &["line 1"]),
+        "{out}"
+    );
+    // The same forged blocks under the true index.idx: the block digest differs.
+    set(&mut es, "indexes/index.idx", idx.into_bytes());
+    let bad = f.path("idx.wacz");
+    write_zip(&bad, &with_datapackage(es));
+    let (code, out, _) = f.verify_with(&bad, &[]);
+    assert_eq!(code, 3, "a block unlike its index.idx line passed:\n{out}");
+    assert!(
+        fails_naming(&out, "indexes/index.idx", &["line 2", "digest"]),
         "{out}"
     );
 
