@@ -232,7 +232,11 @@ fn unzipnum(cdx_gz: &[u8], idx: &[u8], cap: u64) -> std::result::Result<String, 
     let mut lines = idx.lines();
     match lines.next() {
         Some(l) if l.starts_with("!meta 0 {") && l.contains("\"index.cdx.gz\"") => {}
-        _ => return Err(format!("{IDX}: line 1 is not the !meta line naming index.cdx.gz")),
+        _ => {
+            return Err(format!(
+                "{IDX}: line 1 is not the !meta line naming index.cdx.gz"
+            ));
+        }
     }
     let mut text = String::new();
     let mut at = 0u64;
@@ -904,7 +908,13 @@ pub fn check_wacz<R: Read + std::io::Seek>(
     if let (Some(gz), Some(ix)) = (cdx_gz, idx_text) {
         match unzipnum(&gz, &ix, WACZ_SMALL) {
             Ok(t) => {
-                push(IDX, true, format!("every block of {CDX_GZ} is where it says, with its digest and first key"));
+                push(
+                    IDX,
+                    true,
+                    format!(
+                        "every block of {CDX_GZ} is where it says, with its digest and first key"
+                    ),
+                );
                 cdxj_text = Some((CDX_GZ, t.into_bytes()));
             }
             Err(e) => push(IDX, false, e),
@@ -1056,7 +1066,10 @@ mod tests {
             .map(|(_, l)| format!("{l}\n"))
             .collect();
         let e = unzipnum(&gz, no_mid.as_bytes(), 1 << 20).unwrap_err();
-        assert!(e.contains("line 3") && e.contains("previous one ended"), "{e}");
+        assert!(
+            e.contains("line 3") && e.contains("previous one ended"),
+            "{e}"
+        );
         let rekeyed = idx.replacen("com,example)/01024", "com,example)/01025", 1);
         let e = unzipnum(&gz, rekeyed.as_bytes(), 1 << 20).unwrap_err();
         assert!(e.contains("first key"), "{e}");

@@ -127,10 +127,38 @@ impl record_stream::RecordSink for RawSink {
     }
 }
 
+/// The ETag of `/raw/{id}`: a record never changes, so its served body is fixed by its id
+/// (and by the decoders of this version of samizdat).
+fn raw_etag(id: &str) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update([0]);
+    h.update(id.as_bytes());
+    format!("\"raw-{}\"", hex::encode(&h.finalize()[..16]))
+}
+
 pub(super) async fn raw(
     State(st): St,
     UrlPath(id): UrlPath<String>,
+    req: axum::http::HeaderMap,
 ) -> std::result::Result<Response, Fail> {
+    let etag = raw_etag(&id);
+    let fresh = req
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        });
+    if fresh {
+        let mut r = StatusCode::NOT_MODIFIED.into_response();
+        super::api::cors(r.headers_mut());
+        if let Ok(v) = HeaderValue::from_str(&etag) {
+            r.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(r);
+    }
     let permit = admit(&st.raws, RAWS, false)?;
     let (head_tx, head_rx) = tokio::sync::oneshot::channel();
     let (tx, rx) = tokio::sync::mpsc::channel(4);
@@ -201,5 +229,12 @@ pub(super) async fn raw(
         "Cross-Origin-Resource-Policy",
         HeaderValue::from_static("same-origin"),
     );
+    // Readable by fetch() from any origin (CORS); still not embeddable there (CORP).
+    // The body is decoded as it streams, its length unknown until sent: no ranges.
+    super::api::cors(h);
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("none"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
     Ok(r)
 }

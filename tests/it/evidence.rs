@@ -457,8 +457,15 @@ fn wacz_export_validates_and_replays() {
         ] {
             assert!(names.contains(&want), "{name}: {want} missing: {names:?}");
         }
-        let cdx = entries.iter().find(|e| e.0 == "indexes/index.cdx.gz").unwrap();
-        assert_eq!(cdx.2, zip::CompressionMethod::Stored, "{name}: index.cdx.gz");
+        let cdx = entries
+            .iter()
+            .find(|e| e.0 == "indexes/index.cdx.gz")
+            .unwrap();
+        assert_eq!(
+            cdx.2,
+            zip::CompressionMethod::Stored,
+            "{name}: index.cdx.gz"
+        );
         let warcs: Vec<_> = entries
             .iter()
             .filter(|e| e.0.starts_with("archive/"))

@@ -17,10 +17,7 @@ const CAPTURED_AT: &str = "2026-03-04T05:06:07Z";
 fn setup() -> (tempfile::TempDir, PathBuf) {
     let dir = tempdir();
     let ar = dir.path().join("archive");
-    write_config(
-        &ar,
-        "[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n",
-    );
+    write_config(&ar, "[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n");
     (dir, ar)
 }
 
@@ -54,9 +51,12 @@ fn zip_entries(bytes: &[u8]) -> Vec<Entry> {
 }
 
 fn entry<'a>(es: &'a [Entry], name: &str) -> &'a Entry {
-    es.iter()
-        .find(|e| e.0 == name)
-        .unwrap_or_else(|| panic!("no {name} in {:?}", es.iter().map(|e| &e.0).collect::<Vec<_>>()))
+    es.iter().find(|e| e.0 == name).unwrap_or_else(|| {
+        panic!(
+            "no {name} in {:?}",
+            es.iter().map(|e| &e.0).collect::<Vec<_>>()
+        )
+    })
 }
 
 fn sha_hex(b: &[u8]) -> String {
@@ -70,18 +70,32 @@ fn pywb_imports_a_samizdat_wacz_and_replays_the_capture() {
     let page = srv.url("/page");
     let id = capture(&ar, &page);
     let wacz = d.path().join("post.wacz");
-    run_ok(samizdat(&ar).arg("export").arg(&id).arg("--wacz").arg(&wacz));
+    run_ok(
+        samizdat(&ar)
+            .arg("export")
+            .arg(&id)
+            .arg("--wacz")
+            .arg(&wacz),
+    );
     assert_wacz_ok(&wacz);
 
     // The index as py-wacz writes it: a stored ZipNum `index.cdx.gz` and its `index.idx`.
     let es = zip_entries(&std::fs::read(&wacz).unwrap());
     let (_, gz, method) = entry(&es, "indexes/index.cdx.gz");
-    assert_eq!(*method, zip::CompressionMethod::Stored, "index.cdx.gz must be STORED");
+    assert_eq!(
+        *method,
+        zip::CompressionMethod::Stored,
+        "index.cdx.gz must be STORED"
+    );
     let mut cdxj = String::new();
     flate2::read::MultiGzDecoder::new(&gz[..])
         .read_to_string(&mut cdxj)
         .unwrap();
-    assert!(cdxj.lines().any(|l| l.contains(&format!("\"url\":\"{page}\""))), "{cdxj}");
+    assert!(
+        cdxj.lines()
+            .any(|l| l.contains(&format!("\"url\":\"{page}\""))),
+        "{cdxj}"
+    );
     let idx = String::from_utf8(entry(&es, "indexes/index.idx").1.clone()).unwrap();
     let mut lines = idx.lines();
     assert_eq!(
@@ -211,7 +225,11 @@ fn a_served_wacz_is_the_same_bytes_each_time_and_answers_ranges_from_any_origin(
         // If-Range: the range only while the bytes are the ones it names.
         let r = get(&s, &path, &[("Range", "bytes=0-3"), ("If-Range", &etag)]);
         assert_eq!(r.0, 206);
-        let r = get(&s, &path, &[("Range", "bytes=0-3"), ("If-Range", "\"sha256-00\"")]);
+        let r = get(
+            &s,
+            &path,
+            &[("Range", "bytes=0-3"), ("If-Range", "\"sha256-00\"")],
+        );
         assert_eq!(r.0, 200);
         assert_eq!(r.2.len(), len);
         // A CORS preflight from another origin.
@@ -227,15 +245,41 @@ fn a_served_wacz_is_the_same_bytes_each_time_and_answers_ranges_from_any_origin(
         .unwrap();
         assert_eq!(r.0, 204, "{kind} preflight");
         assert_eq!(h(&r, "access-control-allow-origin"), "*");
-        assert!(h(&r, "access-control-allow-headers").to_ascii_lowercase().contains("range"));
+        assert!(
+            h(&r, "access-control-allow-headers")
+                .to_ascii_lowercase()
+                .contains("range")
+        );
         assert!(h(&r, "access-control-allow-methods").contains("GET"));
     }
+
+    // A record download: readable from any origin, with an ETag that holds.
+    let (st, post) = s.get(&format!("/api/posts/{enc}"));
+    assert_eq!(st, 200);
+    let post: serde_json::Value = serde_json::from_slice(&post).unwrap();
+    let rid = post["captures"][0]["record_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rpath = format!(
+        "/raw/{}",
+        url::form_urlencoded::byte_serialize(rid.as_bytes()).collect::<String>()
+    );
+    let a = get(&s, &rpath, &[]);
+    assert_eq!(a.0, 200, "{}", String::from_utf8_lossy(&a.2));
+    assert_eq!(h(&a, "access-control-allow-origin"), "*");
+    assert!(h(&a, "access-control-expose-headers").contains("ETag"));
+    let etag = h(&a, "etag").to_string();
+    let b = get(&s, &rpath, &[]);
+    assert_eq!((&b.2, h(&b, "etag")), (&a.2, etag.as_str()));
+    let r = get(&s, &rpath, &[("If-None-Match", &etag)]);
+    assert_eq!(r.0, 304);
+    assert_eq!(h(&r, "access-control-allow-origin"), "*");
 
     // The WACZ is dated by its newest record (the capture), not by the download.
     let w = get(&s, &format!("/api/posts/{enc}/wacz"), &[]);
     let es = zip_entries(&w.2);
-    let dp: serde_json::Value =
-        serde_json::from_slice(&entry(&es, "datapackage.json").1).unwrap();
+    let dp: serde_json::Value = serde_json::from_slice(&entry(&es, "datapackage.json").1).unwrap();
     assert_eq!(dp["created"], CAPTURED_AT, "{dp}");
     assert_eq!(dp["modified"], CAPTURED_AT, "{dp}");
     s.stop();

@@ -610,7 +610,11 @@ fn a_wacz_is_never_evidence_and_a_forged_one_fails() {
         .unwrap();
     let lines: Vec<String> = cdxj.lines().map(str::to_string).collect();
     let (gz, idx) = samizdat::evidence::wacz::zipnum(&lines);
-    assert_eq!(gz, get(&es, "indexes/index.cdx.gz"), "zipnum is what export writes");
+    assert_eq!(
+        gz,
+        get(&es, "indexes/index.cdx.gz"),
+        "zipnum is what export writes"
+    );
     let forged = cdxj.replacen("\"offset\":\"", "\"offset\":\"1", 1);
     assert_ne!(forged, cdxj);
     let lines: Vec<String> = forged.lines().map(str::to_string).collect();

@@ -131,7 +131,11 @@ fn pywb_replay_added(flags: &[&str], files: &[PathBuf], url: &str) -> HttpResult
     let (ok, o, e) = run_tool("wb-manager", &args, Some(dir.path()));
     assert!(ok, "wb-manager add failed:\n{o}{e}");
     // `add` only warns (exit 0) on a WACZ it cannot use: the collection must be indexed.
-    let index = dir.path().join("collections").join(coll).join("indexes/index.cdxj");
+    let index = dir
+        .path()
+        .join("collections")
+        .join(coll)
+        .join("indexes/index.cdxj");
     assert!(
         index.exists(),
         "wb-manager add {flags:?} {files:?} left no index:\n{o}{e}"
