@@ -121,6 +121,15 @@ fn pywb_imports_a_samizdat_wacz_and_replays_the_capture() {
     assert_eq!(st, 200);
     assert_eq!(body, page_html(&srv.base_url()).into_bytes());
 
+    // The whole archive too (its WARC files whole, renamed by pywb on import).
+    capture(&ar, &srv.url("/img/b.jpg"));
+    let all = d.path().join("all.wacz");
+    run_ok(samizdat(&ar).args(["export", "--all", "--wacz"]).arg(&all));
+    assert_wacz_ok(&all);
+    let (st, _, body) = pywb_replay_wacz(&all, &page);
+    assert_eq!(st, 200);
+    assert_eq!(body, page_html(&srv.base_url()).into_bytes());
+
     // samizdat's own check reads the new index: a consistent package, not evidence.
     let out = samizdat(&ar)
         .arg("verify-bundle")
@@ -169,6 +178,12 @@ fn a_served_wacz_is_the_same_bytes_each_time_and_answers_ranges_from_any_origin(
         assert_eq!(h(&a, "content-type"), ct);
         let len = a.2.len();
         assert_eq!(h(&a, "content-length"), len.to_string());
+        // HEAD: the same headers, no body.
+        let hd = http_request("HEAD", &s.url(&path), &[]).unwrap();
+        assert_eq!(hd.0, 200);
+        assert_download_headers(&hd);
+        assert_eq!(h(&hd, "content-length"), len.to_string());
+        assert!(hd.2.is_empty());
         // A strong ETag: the SHA-256 of the bytes.
         let etag = h(&a, "etag").to_string();
         assert_eq!(etag, format!("\"sha256-{}\"", sha_hex(&a.2)), "{kind}");
