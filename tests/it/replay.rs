@@ -291,6 +291,33 @@ fn a_served_wacz_is_the_same_bytes_each_time_and_answers_ranges_from_any_origin(
     assert_eq!(r.0, 304);
     assert_eq!(h(&r, "access-control-allow-origin"), "*");
 
+    // The token API is not opened to other origins.
+    let r = http_request(
+        "OPTIONS",
+        &s.url("/api/captures"),
+        &[
+            ("Origin", "http://localhost:9"),
+            ("Access-Control-Request-Method", "POST"),
+        ],
+    )
+    .unwrap();
+    assert!(
+        header_value(&r.1, "access-control-allow-origin").is_none(),
+        "{:?}",
+        r.1
+    );
+    let r = http_request(
+        "POST",
+        &s.url("/api/captures"),
+        &[("Origin", "http://localhost:9"), ("Content-Length", "0")],
+    )
+    .unwrap();
+    assert!(
+        header_value(&r.1, "access-control-allow-origin").is_none(),
+        "{:?}",
+        r.1
+    );
+
     // The WACZ is dated by its newest record (the capture), not by the download.
     let w = get(&s, &format!("/api/posts/{enc}/wacz"), &[]);
     let es = zip_entries(&w.2);
