@@ -130,14 +130,15 @@ fn pywb_replay_added(flags: &[&str], files: &[PathBuf], url: &str) -> HttpResult
     args.extend(os_args(files));
     let (ok, o, e) = run_tool("wb-manager", &args, Some(dir.path()));
     assert!(ok, "wb-manager add failed:\n{o}{e}");
-    // `add` only warns (exit 0) on a WACZ it cannot use: the collection must be indexed.
+    // `add` only warns (exit 0) on a WACZ it cannot use, leaving an empty index: the
+    // collection must be indexed.
     let index = dir
         .path()
         .join("collections")
         .join(coll)
         .join("indexes/index.cdxj");
     assert!(
-        index.exists(),
+        std::fs::metadata(&index).is_ok_and(|m| m.len() > 0),
         "wb-manager add {flags:?} {files:?} left no index:\n{o}{e}"
     );
 
