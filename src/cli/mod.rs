@@ -61,7 +61,7 @@ fn report_error(json: bool, e: &samizdat::Error) {
     if json {
         render::print_json(&json!({"error": e.to_string()}));
     }
-    eprintln!("samizdat: error: {e}");
+    render::err(&format!("samizdat: error: {e}"));
 }
 
 fn init_tracing(quiet: bool, verbose: u8) {
@@ -91,6 +91,7 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
             watch,
         } => {
             let code = if watch {
+                settings::check_urls(&urls)?;
                 settings::writable_archive(s, "capture")?;
                 let mut urls = urls;
                 if let Some(f) = &from {
