@@ -208,7 +208,7 @@ pub enum LogCommand {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use samizdat::platforms::{PLATFORMS as KNOWN, Platform as _};
+    use samizdat::platforms::PLATFORMS as KNOWN;
 
     #[test]
     fn the_filter_values_are_the_librarys() {

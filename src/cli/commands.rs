@@ -251,7 +251,7 @@ pub fn log(s: &Settings, cmd: LogCommand) -> Result<u8> {
                     lh.to_base64(),
                     root.to_base64()
                 ))];
-                lines.extend(b64(&proof).into_iter().map(Line::Err));
+                lines.extend(b64(&proof).into_iter().map(Line::Out));
                 print_lines(s, &lines);
             }
         }
@@ -276,7 +276,7 @@ pub fn log(s: &Settings, cmd: LogCommand) -> Result<u8> {
                     r1.to_base64(),
                     r2.to_base64()
                 ))];
-                lines.extend(b64(&proof).into_iter().map(Line::Err));
+                lines.extend(b64(&proof).into_iter().map(Line::Out));
                 print_lines(s, &lines);
             }
         }

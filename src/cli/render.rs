@@ -5,8 +5,8 @@
 //! The split is made here, once: what a command is for (its result: a list, a post, a
 //! report, a key, a checkpoint, one line per item done) is [`Line::Out`] and goes to
 //! stdout, so it pipes; notes about the run (progress, summaries, warnings) are
-//! [`Line::Say`] on stderr, silenced by `--quiet`; failures of the process itself are
-//! [`Line::Err`] on stderr, always. Every write goes through [`out`] / [`err`], which
+//! [`Line::Say`] on stderr, silenced by `--quiet`; the error that stops a command goes
+//! to stderr always, through [`err`]. Every write goes through [`out`] / [`err`], which
 //! never panic: a reader that closed the pipe (`samizdat list | head -1`) ends stdout
 //! quietly ([`stdout_closed`]) and the command finishes its work with its own exit code.
 
@@ -25,8 +25,6 @@ use std::io::Write;
 pub enum Line {
     /// A note about the run (progress, a summary, a warning): stderr, unless `--quiet`.
     Say(String),
-    /// A failure of the run itself: stderr, always.
-    Err(String),
     /// The result, what the command is for: stdout, with a newline.
     Out(String),
     /// The result, exactly as given (a stored checkpoint, byte for byte): stdout.
@@ -86,7 +84,6 @@ pub fn print_lines(s: &Settings, lines: &[Line]) {
     for l in lines {
         match l {
             Line::Say(m) => say(s, m),
-            Line::Err(m) => err(m),
             Line::Out(m) => out(&format!("{m}\n")),
             Line::OutRaw(m) => out(m),
         }
@@ -171,7 +168,7 @@ impl Render for samizdat::verify::Report {
         let mut out: Vec<Line> = self
             .notes
             .iter()
-            .map(|n| Line::Say(format!("note: {n}")))
+            .map(|n| Line::Out(format!("note: {n}")))
             .collect();
         out.extend(
             self.problems
@@ -204,7 +201,7 @@ impl Render for Reindexed {
         let mut out: Vec<Line> = self
             .notes
             .iter()
-            .map(|n| Line::Say(format!("note: {n}")))
+            .map(|n| Line::Out(format!("note: {n}")))
             .collect();
         out.extend(
             self.damaged
