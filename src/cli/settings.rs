@@ -291,12 +291,15 @@ mod tests {
     fn since_takes_times_dates_days_and_durations() {
         let clock = Clock::parse("2026-03-10T15:30:00Z").unwrap();
         let at = |v: &str| parse_since(v, &clock);
-        assert_eq!(at("2026-03-01T12:00:00Z").unwrap(), "2026-03-01T12:00:00Z");
-        assert_eq!(at("2026-03-01").unwrap(), "2026-03-01T00:00:00Z");
-        assert_eq!(at("today").unwrap(), "2026-03-10T00:00:00Z");
-        assert_eq!(at("Yesterday").unwrap(), "2026-03-09T00:00:00Z");
-        assert_eq!(at("90m").unwrap(), "2026-03-10T14:00:00Z");
-        assert_eq!(at("7d").unwrap(), "2026-03-03T15:30:00Z");
+        assert_eq!(
+            at("2026-03-01T12:00:00Z").unwrap(),
+            "2026-03-01T12:00:00.000000Z"
+        );
+        assert_eq!(at("2026-03-01").unwrap(), "2026-03-01T00:00:00.000000Z");
+        assert_eq!(at("today").unwrap(), "2026-03-10T00:00:00.000000Z");
+        assert_eq!(at("Yesterday").unwrap(), "2026-03-09T00:00:00.000000Z");
+        assert_eq!(at("90m").unwrap(), "2026-03-10T14:00:00.000000Z");
+        assert_eq!(at("7d").unwrap(), "2026-03-03T15:30:00.000000Z");
         for bad in ["last week", "soon", "2026-13-01", "7 parsecs"] {
             let e = at(bad).unwrap_err();
             assert!(matches!(e, Error::Usage(_)), "{bad}: {e:?}");
