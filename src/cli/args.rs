@@ -2,8 +2,25 @@
 //! values are validated into typed settings by [`super::settings`]. Commands, options
 //! and exit codes are described in docs/cli.md.
 
+use clap::builder::PossibleValuesParser;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+
+/// The values `list --platform` takes: every platform's name (`samizdat::platforms`).
+pub const PLATFORMS: [&str; 9] = [
+    "weibo", "wechat", "telegram", "x", "bluesky", "reddit", "feed", "mastodon", "web",
+];
+
+/// The values `list --state` takes (`samizdat::store::state::State`).
+pub const STATES: [&str; 7] = [
+    "live",
+    "edited",
+    "deleted",
+    "restricted",
+    "account_gone",
+    "gone_unconfirmed",
+    "not_found",
+];
 
 #[derive(Parser, Debug)]
 #[command(
@@ -62,19 +79,27 @@ pub enum Command {
         /// A post URL in any form, or a post id like weibo:5020313482168415.
         post: String,
     },
-    /// List posts.
+    /// List posts, newest capture first: one line each on stdout (captured, state, id,
+    /// author, text). Filters combine: a post is listed when it matches every one given.
     List {
-        #[arg(long)]
+        /// Only posts of this platform.
+        #[arg(long, value_parser = PossibleValuesParser::new(PLATFORMS))]
         platform: Option<String>,
-        #[arg(long)]
+        /// Only posts in this state (see docs/states.md): live and edited are there;
+        /// deleted, restricted and account_gone are confirmed gone; gone_unconfirmed has
+        /// one gone answer so far; not_found is an address with nothing at it.
+        #[arg(long, value_parser = PossibleValuesParser::new(STATES))]
         state: Option<String>,
-        /// RFC 3339 time, or a duration back from now (e.g. 24h, 7d).
-        #[arg(long)]
+        /// Only posts first captured at or after this time: an RFC 3339 time
+        /// (2026-01-02T15:04:05Z), a date (2026-01-02, midnight UTC), today or yesterday
+        /// (midnight UTC), or a duration back from now (90s, 10m, 24h, 7d, 2w).
+        #[arg(long, value_name = "TIME")]
         since: Option<String>,
+        /// Only posts by this author: the author's name or platform id, exactly.
         #[arg(long)]
         author: Option<String>,
-        /// 0 = all.
-        #[arg(long, default_value_t = 100)]
+        /// At most N posts; 0 = all.
+        #[arg(long, value_name = "N", default_value_t = 100)]
         limit: usize,
     },
     /// Re-hash every record, rebuild the tree, check every checkpoint and the index.
@@ -178,4 +203,24 @@ pub enum LogCommand {
     },
     /// Consistency proof between two tree sizes.
     Consistency { old_size: u64, new_size: u64 },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use samizdat::platforms::PLATFORMS as KNOWN;
+
+    #[test]
+    fn the_filter_values_are_the_librarys() {
+        let mut ours: Vec<&str> = PLATFORMS.to_vec();
+        let mut known: Vec<&str> = KNOWN.iter().map(|p| p.name()).collect();
+        ours.sort_unstable();
+        known.sort_unstable();
+        assert_eq!(ours, known);
+        for s in STATES {
+            let st = samizdat::store::state::State::parse(s).expect(s);
+            assert_eq!(st.as_str(), s);
+        }
+        assert!(samizdat::store::state::State::parse("gone").is_none());
+    }
 }

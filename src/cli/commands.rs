@@ -4,8 +4,10 @@
 
 use super::args::LogCommand;
 use super::exit;
-use super::render::{Initialised, Line, emit, print_json, print_lines, say};
-use super::settings::{Settings, evidence_ctx, load_config, read_url_list, writable_archive};
+use super::render::{self, Initialised, Line, emit, print_json, print_lines, say};
+use super::settings::{
+    Settings, check_urls, evidence_ctx, load_config, read_url_list, writable_archive,
+};
 use samizdat::capture::{self, CaptureOptions, Fetcher, Writer};
 use samizdat::error::{Error, Result};
 use samizdat::log::merkle::Hash;
@@ -37,6 +39,7 @@ pub fn capture(
     from: Option<PathBuf>,
     no_media: bool,
 ) -> Result<u8> {
+    check_urls(&urls)?;
     if let Some(f) = &from {
         urls.extend(read_url_list(f)?);
     }
@@ -73,7 +76,7 @@ pub fn capture(
     // The writer's own failure (an append that could not be made) is reported even when
     // every item already said so: the archive may need `samizdat verify`.
     if let Err(e) = handle.join() {
-        eprintln!("samizdat: {e}");
+        render::err(&format!("samizdat: {e}"));
         failed = failed.max(1);
     }
     if !s.json && results.len() > 1 {
@@ -112,7 +115,7 @@ pub fn timestamp_after_capture(s: &Settings, code: u8) -> Result<u8> {
             })
         }
         Err(e) => {
-            eprintln!("samizdat: timestamp: {e}");
+            render::err(&format!("samizdat: timestamp: {e}"));
             Ok(exit::and_failed(code))
         }
     }
@@ -243,12 +246,12 @@ pub fn log(s: &Settings, cmd: LogCommand) -> Result<u8> {
                     &json!({"leaf_index": leaf, "tree_size": size, "leaf_hash": lh.to_base64(), "root": root.to_base64(), "proof": b64(&proof)}),
                 );
             } else {
-                let mut lines = vec![Line::Err(format!(
+                let mut lines = vec![Line::Out(format!(
                     "leaf {leaf} of {size}\nleaf hash {}\nroot {}",
                     lh.to_base64(),
                     root.to_base64()
                 ))];
-                lines.extend(b64(&proof).into_iter().map(Line::Err));
+                lines.extend(b64(&proof).into_iter().map(Line::Out));
                 print_lines(s, &lines);
             }
         }
@@ -268,12 +271,12 @@ pub fn log(s: &Settings, cmd: LogCommand) -> Result<u8> {
                     &json!({"old_size": old_size, "new_size": new_size, "old_root": r1.to_base64(), "new_root": r2.to_base64(), "proof": b64(&proof)}),
                 );
             } else {
-                let mut lines = vec![Line::Err(format!(
+                let mut lines = vec![Line::Out(format!(
                     "{old_size} -> {new_size}\nold root {}\nnew root {}",
                     r1.to_base64(),
                     r2.to_base64()
                 ))];
-                lines.extend(b64(&proof).into_iter().map(Line::Err));
+                lines.extend(b64(&proof).into_iter().map(Line::Out));
                 print_lines(s, &lines);
             }
         }
@@ -303,7 +306,7 @@ pub fn serve(s: &Settings, listen: Option<String>) -> Result<u8> {
     if config.serve.token_file.is_some()
         && let Err(e) = writable_archive(s, "POST /api/captures")
     {
-        eprintln!("samizdat: {e}; serving without captures");
+        render::err(&format!("samizdat: {e}; serving without captures"));
         config.serve.token_file = None;
     }
     let addr = listen.unwrap_or_else(|| config.serve.listen.clone());
@@ -312,11 +315,11 @@ pub fn serve(s: &Settings, listen: Option<String>) -> Result<u8> {
         let local = listener
             .local_addr()
             .map_err(|e| Error::io(&s.archive, e))?;
-        eprintln!(
+        render::err(&format!(
             "samizdat: serving {} on http://{local}/ ({})",
             s.archive.display(),
             samizdat::web::mode(&config)
-        );
+        ));
         samizdat::web::serve(
             s.archive.clone(),
             config,
@@ -329,8 +332,8 @@ pub fn serve(s: &Settings, listen: Option<String>) -> Result<u8> {
     Ok(0)
 }
 
-/// `samizdat search QUERY`: hits as words on stdout and a count on stderr, or one JSON
-/// line per hit.
+/// `samizdat search QUERY`: hits as words on stdout and a count on stderr (a note,
+/// silenced by `--quiet`), or one JSON line per hit.
 pub fn search(s: &Settings, query: &str, limit: usize) -> Result<u8> {
     let r = samizdat::web::search_archive(&s.archive, query, limit)?;
     for v in &r.results {
@@ -350,15 +353,24 @@ pub fn search(s: &Settings, query: &str, limit: usize) -> Result<u8> {
                 .take(100)
                 .map(|c| if c == '\n' { ' ' } else { c })
                 .collect();
-            println!("{}  {}  {}  {}", v.id, v.state.as_str(), author, text);
+            render::out(&format!(
+                "{}  {}  {}  {}\n",
+                v.id,
+                v.state.as_str(),
+                author,
+                text
+            ));
         }
     }
     if !s.json {
-        eprintln!(
-            "{} of {}{} hits",
-            r.results.len(),
-            r.total,
-            if r.capped { "+" } else { "" }
+        say(
+            s,
+            format!(
+                "{} of {}{} hits",
+                r.results.len(),
+                r.total,
+                if r.capped { "+" } else { "" }
+            ),
         );
     }
     Ok(0)

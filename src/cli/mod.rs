@@ -1,7 +1,8 @@
 //! The `samizdat` command line (docs/cli.md): parses arguments ([`args`]) into typed
 //! settings ([`settings`]), calls the library, renders what it returns ([`render`]:
-//! JSON on stdout with `--json`, words on stderr) and maps outcomes and errors to exit
-//! codes ([`exit`]: 0 done, 1 some failed, 2 usage, 3 damage).
+//! the result on stdout, as JSON with `--json` or as words; notes, progress and errors on
+//! stderr; a closed stdout ends quietly) and maps outcomes and errors to exit codes
+//! ([`exit`]: 0 done, 1 some failed, 2 usage, 3 damage).
 //!
 //! - [`commands`]: init, capture, verify, log, reindex, timestamp, export, verify-bundle.
 //! - [`posts`]: show, list.
@@ -61,7 +62,7 @@ fn report_error(json: bool, e: &samizdat::Error) {
     if json {
         render::print_json(&json!({"error": e.to_string()}));
     }
-    eprintln!("samizdat: error: {e}");
+    render::err(&format!("samizdat: error: {e}"));
 }
 
 fn init_tracing(quiet: bool, verbose: u8) {
@@ -91,6 +92,7 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
             watch,
         } => {
             let code = if watch {
+                settings::check_urls(&urls)?;
                 settings::writable_archive(s, "capture")?;
                 let mut urls = urls;
                 if let Some(f) = &from {

@@ -3,7 +3,7 @@
 //!
 //! They read the typed views of `store::views`; the JSON is the views' own serialisation.
 
-use super::render::{print_json, say};
+use super::render::{out, print_json, say};
 use super::settings::{Settings, open_index};
 use samizdat::error::{Error, Result};
 use samizdat::store::index::{Index, ListFilter};
@@ -25,24 +25,24 @@ pub fn show(s: &Settings, key: &str) -> Result<u8> {
         print_json(&serde_json::to_value(&v).map_err(|e| Error::Log(e.to_string()))?);
         return Ok(0);
     }
-    let mut out = String::new();
-    render_post(&v.post, 0, &mut out);
-    out.push_str(&format!("\nstate: {}", v.state.as_str()));
+    let mut text = String::new();
+    render_post(&v.post, 0, &mut text);
+    text.push_str(&format!("\nstate: {}", v.state.as_str()));
     if let Some(c) = v.cause {
-        out.push_str(&format!(" (cause {})", c.as_str()));
+        text.push_str(&format!(" (cause {})", c.as_str()));
     }
-    out.push('\n');
+    text.push('\n');
     if let Some(why) = v.state_in_words() {
-        out.push_str(&format!("  {why}\n"));
+        text.push_str(&format!("  {why}\n"));
     }
     if let Some(m) = &v.message {
-        out.push_str(&format!("the platform's words: {m}\n"));
+        text.push_str(&format!("the platform's words: {m}\n"));
     }
     // `null` for a capture whose records the index no longer knows, as before.
     let leaf = |l: Option<&u64>| l.map_or_else(|| "null".to_string(), u64::to_string);
     for c in &v.captures {
         let leaves = c.leaf_indexes.len();
-        out.push_str(&format!(
+        text.push_str(&format!(
             "captured {}  {} records, leaves {}..{}\n",
             c.at,
             leaves,
@@ -55,11 +55,11 @@ pub fn show(s: &Settings, key: &str) -> Result<u8> {
         (&v.first_seen_gone, "first seen gone"),
     ] {
         if let Some(t) = t {
-            out.push_str(&format!("{label}: {t}\n"));
+            text.push_str(&format!("{label}: {t}\n"));
         }
     }
     for c in &v.checks {
-        out.push_str(&format!(
+        text.push_str(&format!(
             "checked {}  {}{}{}{}\n",
             c.at,
             c.outcome.as_str(),
@@ -78,19 +78,19 @@ pub fn show(s: &Settings, key: &str) -> Result<u8> {
     // A URL claimed by two posts resolves to the first (see `store::index`).
     for c in &v.url_conflicts {
         if c.belongs_to == id {
-            out.push_str(&format!(
+            text.push_str(&format!(
                 "URL conflict: {} belongs to this post; post {} names it too\n",
                 c.url, c.also_claimed_by
             ));
         } else {
-            out.push_str(&format!(
+            text.push_str(&format!(
                 "URL conflict: {}, named by this post, belongs to post {} (claimed first)\n",
                 c.url, c.belongs_to
             ));
         }
     }
-    // Human output goes to stderr (docs/cli.md, "Output"); `--json` is the stdout interface.
-    eprint!("{out}");
+    // The post is the result: stdout (docs/cli.md, "Where output goes").
+    out(&text);
     Ok(0)
 }
 
@@ -165,14 +165,14 @@ pub fn list(s: &Settings, f: ListFilter) -> Result<u8> {
                 .take(60)
                 .collect::<String>()
                 .replace('\n', " ");
-            eprintln!(
-                "{}  {}  {}  {}  {}",
+            out(&format!(
+                "{}  {}  {}  {}  {}\n",
                 r.last_captured,
                 r.state,
                 r.id,
                 r.author.as_deref().unwrap_or("-"),
                 text
-            );
+            ));
         }
     }
     if !s.json {

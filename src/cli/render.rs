@@ -1,8 +1,14 @@
 //! The one renderer: every value a command returns becomes either one JSON line on
 //! stdout (`--json`, the machine interface) or [`Line`]s for a person (docs/cli.md,
-//! "Output"). A type says both in its [`Render`] impl; [`emit`] prints them. Human
-//! words go to stderr (`Say` is silenced by `--quiet`, `Err` is not); only what a
-//! command is for (a key, a checkpoint, a verify-bundle report) goes to stdout.
+//! "Where output goes"). A type says both in its [`Render`] impl; [`emit`] prints them.
+//!
+//! The split is made here, once: what a command is for (its result: a list, a post, a
+//! report, a key, a checkpoint, one line per item done) is [`Line::Out`] and goes to
+//! stdout, so it pipes; notes about the run (progress, summaries, warnings) are
+//! [`Line::Say`] on stderr, silenced by `--quiet`; the error that stops a command goes
+//! to stderr always, through [`err`]. Every write goes through [`out`] / [`err`], which
+//! never panic: a reader that closed the pipe (`samizdat list | head -1`) ends stdout
+//! quietly ([`stdout_closed`]) and the command finishes its work with its own exit code.
 
 use super::settings::Settings;
 use samizdat::capture::CaptureResult;
@@ -17,14 +23,43 @@ use std::io::Write;
 /// One line for a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Line {
-    /// stderr, unless `--quiet`.
+    /// A note about the run (progress, a summary, a warning): stderr, unless `--quiet`.
     Say(String),
-    /// stderr, always (failures, damage, and what some commands are for).
-    Err(String),
-    /// stdout, with a newline.
+    /// The result, what the command is for: stdout, with a newline.
     Out(String),
-    /// stdout, exactly as given.
+    /// The result, exactly as given (a stored checkpoint, byte for byte): stdout.
     OutRaw(String),
+}
+
+/// Set once a write to stdout found the reader gone (`EPIPE`): nothing more is written
+/// there, and nothing is said about it.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether stdout's reader has gone away.
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Writes `text` to stdout and flushes it. A closed pipe (or any other failure to
+/// write) is not an error and never a panic: stdout is marked closed and later writes
+/// are skipped, so the command ends quietly (docs/cli.md, "A closed pipe").
+pub fn out(text: &str) {
+    if stdout_closed() {
+        return;
+    }
+    let mut o = std::io::stdout().lock();
+    if o.write_all(text.as_bytes())
+        .and_then(|()| o.flush())
+        .is_err()
+    {
+        STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Writes one line to stderr; a stderr that cannot be written is no reason to panic.
+pub fn err(line: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "{line}");
 }
 
 /// A result the command line shows.
@@ -49,9 +84,8 @@ pub fn print_lines(s: &Settings, lines: &[Line]) {
     for l in lines {
         match l {
             Line::Say(m) => say(s, m),
-            Line::Err(m) => eprintln!("{m}"),
-            Line::Out(m) => println!("{m}"),
-            Line::OutRaw(m) => print!("{m}"),
+            Line::Out(m) => out(&format!("{m}\n")),
+            Line::OutRaw(m) => out(m),
         }
     }
 }
@@ -59,14 +93,13 @@ pub fn print_lines(s: &Settings, lines: &[Line]) {
 /// Human words on stderr unless --quiet.
 pub fn say(s: &Settings, msg: impl AsRef<str>) {
     if !s.quiet {
-        eprintln!("{}", msg.as_ref());
+        err(msg.as_ref());
     }
 }
 
 /// One JSON line on stdout.
 pub fn print_json(v: &Value) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{v}");
+    out(&format!("{v}\n"));
 }
 
 /// A serialisable library value as JSON (these types cannot fail to serialise; if one
@@ -117,7 +150,7 @@ impl Render for CaptureResult {
             ),
             (None, None) => format!("{} {}", self.status, self.url),
         };
-        let mut out = vec![Line::Say(line)];
+        let mut out = vec![Line::Out(line)];
         out.extend(
             self.warnings
                 .iter()
@@ -135,14 +168,14 @@ impl Render for samizdat::verify::Report {
         let mut out: Vec<Line> = self
             .notes
             .iter()
-            .map(|n| Line::Say(format!("note: {n}")))
+            .map(|n| Line::Out(format!("note: {n}")))
             .collect();
         out.extend(
             self.problems
                 .iter()
-                .map(|p| Line::Err(format!("DAMAGE: {p}"))),
+                .map(|p| Line::Out(format!("DAMAGE: {p}"))),
         );
-        out.push(Line::Say(format!(
+        out.push(Line::Out(format!(
             "{} records in {} files ({} MB), {} checkpoints; tree size {} root {}",
             self.records,
             self.files,
@@ -151,7 +184,7 @@ impl Render for samizdat::verify::Report {
             self.tree_size,
             self.root
         )));
-        out.push(Line::Say(if self.ok() {
+        out.push(Line::Out(if self.ok() {
             "verify: OK".to_string()
         } else {
             format!("verify: {} problems", self.problems.len())
@@ -168,32 +201,32 @@ impl Render for Reindexed {
         let mut out: Vec<Line> = self
             .notes
             .iter()
-            .map(|n| Line::Say(format!("note: {n}")))
+            .map(|n| Line::Out(format!("note: {n}")))
             .collect();
         out.extend(
             self.damaged
                 .iter()
-                .map(|d| Line::Err(format!("DAMAGE: {d}"))),
+                .map(|d| Line::Out(format!("DAMAGE: {d}"))),
         );
         out.extend(self.unapplied.iter().map(|u| {
-            Line::Err(format!(
+            Line::Out(format!(
                 "DAMAGE: {u}: indexed as a leaf, but its post/check/watch rows could not be derived"
             ))
         }));
         out.extend(
             self.moved
                 .iter()
-                .map(|m| Line::Err(format!("moved the damaged old file to {}", m.display()))),
+                .map(|m| Line::Out(format!("moved the damaged old file to {}", m.display()))),
         );
         if !self.unknown_leaf_hashes.is_empty() {
-            out.push(Line::Err(format!(
+            out.push(Line::Out(format!(
                 "DAMAGE: no leaf hash is known for leaves {:?} (their records are unreadable and \
                  neither the old index nor the stored tree hashes vouch for them): the log \
                  cannot be extended until they are restored from a backup",
                 self.unknown_leaf_hashes
             )));
         }
-        out.push(Line::Say(format!(
+        out.push(Line::Out(format!(
             "reindexed {} records{}",
             self.records,
             if self.damaged.is_empty() {
@@ -212,7 +245,7 @@ impl Render for Reindexed {
 /// The words for one TSA's answer of `timestamp` / `capture --timestamp`.
 fn tsa_line(size: u64, o: &TsaOutcome) -> Option<Line> {
     match (&o.token, &o.error) {
-        (Some(t), _) => Some(Line::Say(format!(
+        (Some(t), _) => Some(Line::Out(format!(
             "timestamped checkpoint {} by {}: {} (signer {}{}) -> {}",
             size,
             o.tsa,
@@ -225,7 +258,7 @@ fn tsa_line(size: u64, o: &TsaOutcome) -> Option<Line> {
             },
             o.file.as_deref().unwrap_or("")
         ))),
-        (_, Some(e)) => Some(Line::Err(format!("FAILED {}: {e}", o.tsa))),
+        (_, Some(e)) => Some(Line::Out(format!("FAILED {}: {e}", o.tsa))),
         _ => None,
     }
 }
@@ -252,7 +285,7 @@ impl Render for Exported {
     fn human(&self) -> Vec<Line> {
         match self {
             Exported::Bundle(b) => {
-                let mut out = vec![Line::Say(format!(
+                let mut out = vec![Line::Out(format!(
                     "wrote {} ({} records, checkpoint {}, {} timestamps)",
                     b.bundle.display(),
                     b.records,
@@ -264,7 +297,7 @@ impl Render for Exported {
                 }
                 out
             }
-            Exported::Wacz(w) => vec![Line::Say(format!(
+            Exported::Wacz(w) => vec![Line::Out(format!(
                 "wrote {} ({} posts, {} records, {} pages)",
                 w.wacz.display(),
                 w.posts,
@@ -374,7 +407,7 @@ impl Render for Report {
         if let Some(n) = &self.next_check {
             line += &format!("; next {n}");
         }
-        vec![Line::Say(line)]
+        vec![Line::Out(line)]
     }
 }
 
@@ -401,7 +434,7 @@ impl Render for WatchRow {
         to_json(self)
     }
     fn human(&self) -> Vec<Line> {
-        vec![Line::Err(format!(
+        vec![Line::Out(format!(
             "{}  {}  {}  next {}{}  from {}",
             self.kind,
             self.url,
@@ -463,7 +496,7 @@ pub fn event(s: &Settings, e: &Event<'_>, failed: &mut usize) {
         // A failure to timestamp is said even with --json (on stderr).
         Event::TimestampFailed(m) => {
             *failed += 1;
-            eprintln!("samizdat: timestamp failed: {m}");
+            err(&format!("samizdat: timestamp failed: {m}"));
         }
     }
 }
@@ -471,16 +504,16 @@ pub fn event(s: &Settings, e: &Event<'_>, failed: &mut usize) {
 /// `watch status`, in words.
 pub fn watch_status(v: &samizdat::store::views::WatchStatus) -> Vec<Line> {
     let c = &v.counts;
-    let mut out = vec![Line::Err("posts by state:".into())];
+    let mut out = vec![Line::Out("posts by state:".into())];
     for (k, n) in &c.posts_by_state {
-        out.push(Line::Err(format!("  {k}: {n}")));
+        out.push(Line::Out(format!("  {k}: {n}")));
     }
-    out.push(Line::Err(format!(
+    out.push(Line::Out(format!(
         "due now: {} posts, {} accounts",
         c.due.posts, c.due.accounts
     )));
     let b = &v.next_batch;
-    out.push(Line::Err(format!(
+    out.push(Line::Out(format!(
         "a batch now would run {} and leave {} for later ({} hosts backing off, {} over the per-host budget of {}, {} over the batch of {})",
         b.would_run,
         b.backing_off + b.over_host_budget + b.over_batch,
@@ -491,7 +524,7 @@ pub fn watch_status(v: &samizdat::store::views::WatchStatus) -> Vec<Line> {
         b.batch
     )));
     for h in v.hosts.iter().filter(|h| h.failures_in_a_row > 0) {
-        out.push(Line::Err(format!(
+        out.push(Line::Out(format!(
             "host {}: {} failures in a row, last at {}: {}{}",
             h.host,
             h.failures_in_a_row,
@@ -504,7 +537,7 @@ pub fn watch_status(v: &samizdat::store::views::WatchStatus) -> Vec<Line> {
         )));
     }
     for (h, e) in &c.last_error_per_host {
-        out.push(Line::Err(format!(
+        out.push(Line::Out(format!(
             "last error {h} at {}: {}",
             e.at,
             e.message.as_deref().unwrap_or("")

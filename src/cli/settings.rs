@@ -161,9 +161,48 @@ pub fn read_url_list(from: &Path) -> Result<Vec<String>> {
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut t).at("<stdin>")?;
         t
     } else {
-        std::fs::read_to_string(from).at(from)?
+        // A list that cannot be read is the command line's mistake (exit 2), said in one
+        // sentence with the path as given.
+        std::fs::read_to_string(from).map_err(|e| {
+            Error::Usage(format!(
+                "--from {}: cannot read it ({}); give a file of URLs, one a line, or - for stdin",
+                from.display(),
+                io_words(&e)
+            ))
+        })?
     };
     parse_url_list(&text, from)
+}
+
+/// An I/O error in a few words ("no such file", not "No such file or directory (os error 2)").
+fn io_words(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "a folder, not a file".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// The URLs given on the command line, each checked before anything is opened or
+/// fetched: one that is not a URL samizdat can capture is a usage error (exit 2) that
+/// says so in one sentence, and nothing is captured.
+pub fn check_urls(urls: &[String]) -> Result<()> {
+    for u in urls {
+        if let Err(m) = samizdat::platforms::read_url(u) {
+            let t = u.trim();
+            return Err(Error::Usage(
+                if t.is_empty() || t.contains(char::is_whitespace) || !t.contains(['.', ':']) {
+                    format!(
+                        "{u:?} is not a URL: give the post's full address, such as https://example.org/post/1"
+                    )
+                } else {
+                    format!("{u:?} is not a URL samizdat can capture: {m}")
+                },
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn parse_url_list(text: &str, from: &Path) -> Result<Vec<String>> {
@@ -203,14 +242,40 @@ fn parse_url_list(text: &str, from: &Path) -> Result<Vec<String>> {
     Ok(urls)
 }
 
-/// `list --since`: an RFC 3339 time, or a duration back from now (by `clock`), as a
-/// WARC-Date.
+/// `list --since`, as a WARC-Date: an RFC 3339 time; a date (`2026-01-02`, midnight
+/// UTC); `today` or `yesterday` (midnight UTC, by `clock`); or a duration back from now
+/// (`24h`, `7d`). Anything else is refused in one sentence that lists these forms.
 pub fn parse_since(v: &str, clock: &Clock) -> Result<String> {
+    let v = v.trim();
     if let Ok(t) = v.parse::<jiff::Timestamp>() {
         return Ok(samizdat::store::warc::warc_date(t));
     }
-    let d = samizdat::config::parse_duration(v)
-        .map_err(|e| Error::Usage(format!("--since {e}; or give an RFC 3339 time")))?;
+    let midnight = |d: jiff::civil::Date| {
+        jiff::tz::Offset::UTC
+            .to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+            .map(samizdat::store::warc::warc_date)
+            .map_err(|e| Error::Usage(format!("--since {v:?}: {e}")))
+    };
+    let today = || jiff::tz::Offset::UTC.to_datetime(clock.now()).date();
+    match v.to_ascii_lowercase().as_str() {
+        "today" => return midnight(today()),
+        "yesterday" => {
+            let d = today()
+                .yesterday()
+                .map_err(|e| Error::Usage(format!("--since {v:?}: {e}")))?;
+            return midnight(d);
+        }
+        _ => {}
+    }
+    if let Ok(d) = v.parse::<jiff::civil::Date>() {
+        return midnight(d);
+    }
+    let d = samizdat::config::parse_duration(v).map_err(|_| {
+        Error::Usage(format!(
+            "--since {v:?} is not a time: give an RFC 3339 time (2026-01-02T15:04:05Z), a date \
+             (2026-01-02), today, yesterday, or a duration back from now (90s, 10m, 24h, 7d, 2w)"
+        ))
+    })?;
     let t = jiff::SignedDuration::try_from(d)
         .ok()
         .and_then(|d| clock.now().checked_sub(d).ok())
@@ -221,6 +286,37 @@ pub fn parse_since(v: &str, clock: &Clock) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn since_takes_times_dates_days_and_durations() {
+        let clock = Clock::parse("2026-03-10T15:30:00Z").unwrap();
+        let at = |v: &str| parse_since(v, &clock);
+        assert_eq!(
+            at("2026-03-01T12:00:00Z").unwrap(),
+            "2026-03-01T12:00:00.000000Z"
+        );
+        assert_eq!(at("2026-03-01").unwrap(), "2026-03-01T00:00:00.000000Z");
+        assert_eq!(at("today").unwrap(), "2026-03-10T00:00:00.000000Z");
+        assert_eq!(at("Yesterday").unwrap(), "2026-03-09T00:00:00.000000Z");
+        assert_eq!(at("90m").unwrap(), "2026-03-10T14:00:00.000000Z");
+        assert_eq!(at("7d").unwrap(), "2026-03-03T15:30:00.000000Z");
+        for bad in ["last week", "soon", "2026-13-01", "7 parsecs"] {
+            let e = at(bad).unwrap_err();
+            assert!(matches!(e, Error::Usage(_)), "{bad}: {e:?}");
+            assert!(e.to_string().contains("RFC 3339"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_command_line_url_is_checked_first() {
+        assert!(check_urls(&["https://example.org/a".into()]).is_ok());
+        let e = check_urls(&["not a url".into()]).unwrap_err().to_string();
+        assert!(e.contains("\"not a url\" is not a URL"), "{e}");
+        let e = check_urls(&["ftp://example.org/f".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unsupported scheme"), "{e}");
+    }
 
     #[test]
     fn url_lists_take_comments_and_name_a_bad_line() {

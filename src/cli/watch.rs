@@ -4,7 +4,9 @@
 use super::args::WatchCommand;
 use super::exit;
 use super::render::{self, emit, print_json, print_lines};
-use super::settings::{Settings, load_config, open_index, read_url_list, writable_archive};
+use super::settings::{
+    Settings, check_urls, load_config, open_index, read_url_list, writable_archive,
+};
 use samizdat::capture::{Fetcher, Writer};
 use samizdat::error::{Error, Result};
 use samizdat::store::archive::{Archive, layout};
@@ -17,11 +19,13 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
         WatchCommand::Status => return status(s),
         _ => {}
     }
-    // A `--from` list is read (and each of its lines checked) before anything is opened.
-    if let WatchCommand::Add { urls, from, .. } = &mut cmd
-        && let Some(f) = from.take()
-    {
-        urls.extend(read_url_list(&f)?);
+    // The URLs given, and a `--from` list (each of its lines), are checked before
+    // anything is opened.
+    if let WatchCommand::Add { urls, from, .. } = &mut cmd {
+        check_urls(urls)?;
+        if let Some(f) = from.take() {
+            urls.extend(read_url_list(&f)?);
+        }
     }
     // Validated before anything is opened: a bad value is a usage error (exit 2).
     let every = match &cmd {
@@ -98,7 +102,7 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
     s.end_runtime();
     // The writer's own failure is reported even when the run already failed for it.
     if let Err(e) = handle.join() {
-        eprintln!("samizdat: {e}");
+        render::err(&format!("samizdat: {e}"));
         failed = failed.max(1);
     }
     res?;

@@ -40,9 +40,10 @@ fn verify(root: &Path) -> (i32, String) {
         .arg("verify")
         .output()
         .unwrap();
+    // The report is on stdout (docs/cli.md, "Where output goes").
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
     )
 }
 

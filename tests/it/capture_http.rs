@@ -200,7 +200,7 @@ fn gbk_pages_end_up_as_correct_utf8() {
     }
     // And the terminal rendering keeps the Chinese intact.
     let out = run_ok(samizdat(&ar).args(["show", lines[0]["post_id"].as_str().unwrap()]));
-    assert!(String::from_utf8(out.stderr).unwrap().contains(GBK_TEXT));
+    assert!(String::from_utf8(out.stdout).unwrap().contains(GBK_TEXT));
     verify_ok(&ar);
 }
 

@@ -157,7 +157,7 @@ fn timestamps_from_every_tsa_are_stored_checked_and_accepted_by_openssl() {
     let n = tok.len();
     tok[n - 10] ^= 0x55;
     std::fs::write(&t2, tok).unwrap();
-    let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("verify"));
     assert_eq!(code, 3, "verify missed a damaged token:\n{err}");
     assert!(err.contains(&format!("{size:020}.2.tsr")), "{err}");
 }
@@ -710,7 +710,7 @@ fn rsa_pss_tokens_are_checked_natively_and_accepted_by_openssl() {
     let n = tok.len();
     tok[n - 1] ^= 1;
     std::fs::write(&t1, tok).unwrap();
-    let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("verify"));
     assert_eq!(code, 3, "verify missed an altered PSS signature:\n{err}");
     assert!(err.contains(&format!("{size:020}.tsr")), "{err}");
     assert!(err.contains("signature does not verify"), "{err}");

@@ -61,7 +61,7 @@ fn show(ar: &Path, key: &str) -> Value {
 }
 
 fn show_words(ar: &Path, key: &str) -> String {
-    String::from_utf8_lossy(&run_ok(samizdat(ar).args(["show", key])).stderr).into_owned()
+    String::from_utf8_lossy(&run_ok(samizdat(ar).args(["show", key])).stdout).into_owned()
 }
 
 fn list_ids(ar: &Path, state: &str) -> Vec<String> {
@@ -348,7 +348,7 @@ fn a_web_page_not_found_at_first_capture_reads_not_found_never_deleted() {
     assert!(e.contains("not found") && e.contains("HTTP 404"), "{e}");
     assert!(!e.contains("deleted"), "{e}");
     // The words a person reads.
-    let (_, _, words) = run_code(sz(&ar, &at(0)).args(["capture", &url]));
+    let (_, words, _) = run_code(sz(&ar, &at(0)).args(["capture", &url]));
     assert!(words.contains("NOT FOUND"), "{words}");
     assert!(!words.contains("deleted"), "{words}");
 

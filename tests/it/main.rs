@@ -7,6 +7,7 @@ mod common;
 mod addresses;
 mod archive_integrity;
 mod capture_http;
+mod cli_output;
 mod evidence;
 mod extract_pages;
 mod feed_platform;

@@ -1349,8 +1349,9 @@ fn cli_captures_a_bluesky_post_by_handle() {
     let l = cli_capture(&ar, &at_uri);
     assert_eq!(l["status"], "captured", "{l}");
     assert_eq!(l["post_id"], v["id"]);
+    // Not a URL samizdat can capture: a usage error (exit 2), checked before any fetch.
     let (code, out, _) = run_code(samizdat(&ar).args(["--json", "capture", "at://nothing-here"]));
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(out.contains("not an at:// URI of a Bluesky post"), "{out}");
     verify_ok(&ar);
 }

@@ -79,8 +79,9 @@ fn flip(path: &Path, at: u64) {
     std::fs::write(path, bytes).unwrap();
 }
 
-fn damage_lines(stderr: &str) -> Vec<&str> {
-    stderr
+/// The `DAMAGE:` lines of a `verify` or `reindex` report (on stdout).
+fn damage_lines(report: &str) -> Vec<&str> {
+    report
         .lines()
         .filter(|l| l.starts_with("DAMAGE:"))
         .collect()
@@ -106,7 +107,7 @@ fn reindex_after_a_flipped_byte_in_a_middle_record_keeps_the_archive_usable() {
     let (off, len) = middle_non_post_members(&f)[0];
     flip(&f, off + len / 2);
 
-    let (code, _, err) = run_code(samizdat(&ar).arg("reindex"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("reindex"));
     assert_eq!(code, 3, "reindex reports the damage with exit 3: {err}");
     let name = f.file_name().unwrap().to_string_lossy().to_string();
     assert!(
@@ -135,7 +136,7 @@ fn reindex_after_a_flipped_byte_in_a_middle_record_keeps_the_archive_usable() {
             .args(["capture", "--no-media"])
             .arg(srv.url("/recovery/after")),
     );
-    let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("verify"));
     assert_eq!(code, 3, "{err}");
     assert_eq!(
         damage_lines(&err).len(),
@@ -147,7 +148,7 @@ fn reindex_after_a_flipped_byte_in_a_middle_record_keeps_the_archive_usable() {
     let size = tree_size(&ar);
     run_ok(samizdat(&ar).args(["--json", "log", "proof", &(size - 1).to_string()]));
     // A second reindex finds the same damage and loses nothing either.
-    let (code, _, err) = run_code(samizdat(&ar).arg("reindex"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("reindex"));
     assert_eq!(code, 3, "{err}");
     assert_eq!(tree_size(&ar), size);
     run_ok(
@@ -167,7 +168,7 @@ fn verify_names_each_damaged_range_once() {
     let (a, b) = (picks[0], picks[picks.len() - 1]);
     flip(&f, a.0 + a.1 / 2);
     flip(&f, b.0 + b.1 / 2);
-    let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("verify"));
     assert_eq!(code, 3, "{err}");
     let lines = damage_lines(&err);
     assert_eq!(
@@ -194,11 +195,11 @@ fn a_corrupt_index_header_is_damage_and_reindex_rebuilds_it_keeping_the_bad_file
     std::fs::write(&ix, &bytes).unwrap();
     let _ = std::fs::remove_file(ar.join("index.sqlite-wal"));
 
-    let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("verify"));
     assert_eq!(code, 3, "a damaged index is damage: {err}");
     assert!(err.contains("index.sqlite"), "{err}");
 
-    let (code, _, err) = run_code(samizdat(&ar).arg("reindex"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("reindex"));
     assert!(
         code == 0 || code == 3,
         "reindex rebuilds the index: {code} {err}"
@@ -217,7 +218,7 @@ fn a_corrupt_index_header_is_damage_and_reindex_rebuilds_it_keeping_the_bad_file
     for id in &ids {
         run_ok(samizdat(&ar).args(["show", id]));
     }
-    let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("verify"));
     assert_eq!(code, 0, "{err}");
 }
 
@@ -236,7 +237,7 @@ fn a_flipped_stored_tree_hash_is_damage_and_is_never_served() {
     h[32] ^= 0x01;
     std::fs::write(&hp, &h).unwrap();
 
-    let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("verify"));
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("stored tree hashes disagree"), "{err}");
     let (code, out, err) = run_code(samizdat(&ar).args(["--json", "log", "proof", "0"]));
@@ -265,7 +266,7 @@ fn a_flipped_stored_tree_hash_is_damage_and_is_never_served() {
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     }
     // reindex rebuilds the cache (keeping the damaged one) and the same proof is served.
-    let (code, _, err) = run_code(samizdat(&ar).arg("reindex"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("reindex"));
     assert_eq!(code, 3, "the replaced damaged cache is reported: {err}");
     assert_eq!(
         run_ok(samizdat(&ar).args(["--json", "log", "proof", "0"])).stdout,
@@ -289,7 +290,7 @@ fn reindex_leaves_a_torn_tail_for_quarantine_and_is_not_damage() {
     let torn = bytes[off as usize..(off + len / 2) as usize].to_vec();
     bytes.extend_from_slice(&torn);
     std::fs::write(&f, &bytes).unwrap();
-    let (code, _, err) = run_code(samizdat(&ar).arg("reindex"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("reindex"));
     assert_eq!(code, 0, "crash debris is not damage: {err}");
     assert!(err.contains("crash debris"), "{err}");
     for id in &ids {
@@ -338,10 +339,10 @@ fn a_huge_content_length_is_damage_not_a_panic() {
         let end = start + text[start..].find("\r\n").unwrap();
         rec.splice(start..end, b"18446744073709551612".iter().copied());
     });
-    let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("verify"));
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("Content-Length"), "{err}");
-    let (code, _, err) = run_code(samizdat(&ar).arg("reindex"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("reindex"));
     assert_eq!(code, 3, "{err}");
     assert!(!err.contains("panicked"), "{err}");
     for id in &ids {
@@ -358,7 +359,7 @@ fn a_0xff_byte_in_a_checkpoint_is_damage() {
     let mut b = std::fs::read(&cps[0]).unwrap();
     b[3] = 0xff;
     std::fs::write(&cps[0], b).unwrap();
-    let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
+    let (code, err, _) = run_code(samizdat(&ar).arg("verify"));
     assert_eq!(code, 3, "{err}");
     let name = cps[0].file_name().unwrap().to_string_lossy().to_string();
     assert!(err.contains(&name), "names the checkpoint: {err}");
@@ -476,9 +477,9 @@ proptest! {
         let at = at.index(bytes.len()) as u64;
         bytes[at as usize] ^= v;
         std::fs::write(&f, &bytes).unwrap();
-        let (code, _, err) = run_code(samizdat(&ar).arg("verify"));
+        let (code, err, _) = run_code(samizdat(&ar).arg("verify"));
         prop_assert!(code == 0 || code == 3, "verify exit {code}: {err}");
-        let (code, _, err) = run_code(samizdat(&ar).arg("reindex"));
+        let (code, err, _) = run_code(samizdat(&ar).arg("reindex"));
         prop_assert!(code == 0 || code == 3, "reindex exit {code}: {err}");
         let ix = samizdat::store::index::Index::open(&ar.join("index.sqlite"), false).unwrap();
         for m in warc::scan_bytes(orig, 1 << 20) {

@@ -371,8 +371,8 @@ fn weibo_com_detail_captures_a_repost_and_show_renders_it() {
             .arg("show")
             .arg(format!("https://m.weibo.cn/status/{REPOST}")),
     );
-    // Human output is on stderr (docs/cli.md).
-    let text = String::from_utf8(out.stderr).expect("UTF-8 output");
+    // The post is the result: on stdout (docs/cli.md).
+    let text = String::from_utf8(out.stdout).expect("UTF-8 output");
     assert!(text.contains("明日方舟Arknights"), "{text}");
     assert!(
         text.contains("恭喜@黄防护服黄 等10名用户获得【音律联觉主题黑胶礼盒各一套】"),

@@ -1,0 +1,282 @@
+//! The command line's surface, from the real binary (docs/cli.md, "Where output goes",
+//! "A closed pipe", "Exit codes"): a command's result is on stdout and only notes about
+//! the run are on stderr; a reader that closes the pipe ends the command quietly; usage
+//! errors are one sentence and exit 2; `list --help` lists the valid filter values.
+
+use crate::common;
+
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+/// An archive whose config sends nothing anywhere but the test server, without politeness.
+fn setup() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    write_config(&ar, "[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n");
+    (dir, ar)
+}
+
+/// `samizdat ARGS` on `ar`: (exit code, stdout, stderr).
+fn run(ar: &Path, args: &[&str]) -> (i32, String, String) {
+    run_code(samizdat(ar).args(args))
+}
+
+/// The post id of each URL captured (through `--json`, the machine interface).
+fn capture_ids(ar: &Path, urls: &[&str]) -> Vec<String> {
+    let (code, out, err) = run(ar, &[&["--json", "capture"], urls].concat());
+    assert_eq!(code, 0, "{err}");
+    json_lines(&out)
+        .iter()
+        .map(|l| l["post_id"].as_str().expect("a post id").to_string())
+        .collect()
+}
+
+#[test]
+fn results_are_on_stdout_and_only_notes_on_stderr() {
+    let srv = server();
+    let (_d, ar) = setup();
+    let (page, img) = (srv.url("/page"), srv.url("/img/a.png"));
+
+    // capture: one result line per URL on stdout; the summary is a note on stderr.
+    let (code, out, err) = run(&ar, &["capture", &page, &img]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines.iter().all(|l| l.starts_with("captured ")), "{out}");
+    assert!(out.contains(&page) && out.contains(&img), "{out}");
+    assert_eq!(err.trim(), "2 captured, 0 not");
+    let ids = capture_ids(&ar, &[&page]);
+    let id = &ids[0];
+
+    // list: the rows on stdout (so `list | grep` sees them), the count on stderr.
+    let (code, out, err) = run(&ar, &["list"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains(id.as_str()) && l.contains("live")),
+        "{out}"
+    );
+    assert!(!out.contains("posts"), "the count is not a row: {out}");
+    assert_eq!(err.trim(), "2 posts");
+    // -q silences the note, never the result.
+    let (_, quiet_out, quiet_err) = run(&ar, &["-q", "list"]);
+    assert_eq!(quiet_out, out);
+    assert_eq!(quiet_err, "");
+
+    // show: the post and its history on stdout, nothing on stderr.
+    let (code, out, err) = run(&ar, &["show", &page]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with(&format!("{id}  ")), "{out}");
+    assert!(
+        out.contains("state: live") && out.contains("captured "),
+        "{out}"
+    );
+    assert_eq!(err, "");
+
+    // search: the hits on stdout, the count on stderr.
+    let (code, out, err) = run(&ar, &["search", "paragraph"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().any(|l| l.starts_with(id.as_str())), "{out}");
+    assert!(err.trim().ends_with("hits"), "{err}");
+    assert!(!out.contains("hits"), "{out}");
+
+    // verify: the report on stdout.
+    let (code, out, err) = run(&ar, &["verify"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().any(|l| l == "verify: OK"), "{out}");
+    assert!(out.contains("records in"), "{out}");
+    assert_eq!(err, "");
+
+    // log checkpoint: the signed note on stdout, byte for byte as stored.
+    let (code, out, err) = run(&ar, &["log", "checkpoint"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        std::fs::read_to_string(ar.join("log").join("checkpoint")).unwrap()
+    );
+    assert_eq!(err, "");
+    // log proof: the proof on stdout.
+    let (code, out, err) = run(&ar, &["log", "proof", "0"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("leaf 0 of "), "{out}");
+    assert_eq!(err, "");
+
+    // watch add: its report line on stdout; watch list and watch status likewise.
+    let (code, out, err) = run(&ar, &["watch", "add", &page]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&page), "{out}");
+    let (code, out, err) = run(&ar, &["watch", "list"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains(&page) && out.contains("from cli"), "{out}");
+    assert_eq!(err, "");
+    let (code, out, err) = run(&ar, &["watch", "status"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("posts by state:") && out.contains("  live: 2"),
+        "{out}"
+    );
+    assert_eq!(err, "");
+}
+
+#[test]
+fn a_reader_that_closes_the_pipe_ends_the_command_quietly() {
+    let srv = server();
+    let (_d, ar) = setup();
+    let (page, slow) = (srv.url("/page"), srv.url("/slow?ms=1500"));
+
+    // `capture A SLOW | head -1`: the first result is read, the pipe closed; the second
+    // result is written after that, into no reader. The capture finishes and is kept.
+    let mut child = samizdat(&ar)
+        .args(["capture", &page, &slow])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(
+        first.starts_with("captured ") && first.contains(&page),
+        "{first:?}"
+    );
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
+    let (_, listed, _) = run(&ar, &["--json", "list"]);
+    assert_eq!(json_lines(&listed).len(), 2, "both captures kept: {listed}");
+
+    // `verify-bundle B | head -0`: every write meets a closed pipe.
+    let id = &capture_ids(&ar, &[&page])[0];
+    let bundle = ar.parent().unwrap().join("b.zip");
+    run_ok(samizdat(&ar).args(["export", id, "--bundle"]).arg(&bundle));
+    let (code, report, _) = run_code(samizdat(&ar).arg("verify-bundle").arg(&bundle));
+    assert!(report.lines().count() > 3, "{report}");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = samizdat(&ar)
+        .arg("verify-bundle")
+        .arg(&bundle)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    assert_eq!(err, "", "nothing said about the closed pipe");
+
+    // The same for `list` and `--json` output.
+    for args in [&["list"][..], &["--json", "list"], &["log", "checkpoint"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = samizdat(&ar)
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn capture_of_something_that_is_not_a_url_says_so() {
+    let (_d, ar) = setup();
+    let (code, out, err) = run(&ar, &["capture", "not a url"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(out, "");
+    assert_eq!(
+        err.trim(),
+        "samizdat: error: \"not a url\" is not a URL: give the post's full address, such as https://example.org/post/1"
+    );
+    // Checked before anything is fetched: a good URL beside it is not captured either.
+    let srv = server();
+    let (code, _, err) = run(&ar, &["capture", &srv.url("/page"), "not a url"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(warc_files(&ar).is_empty(), "nothing captured");
+}
+
+#[test]
+fn usage_errors_exit_2_in_one_sentence() {
+    let (d, ar) = setup();
+    run_ok(samizdat(&ar).arg("init"));
+    let missing = d.path().join("no-such-list.txt");
+    let missing = missing.to_str().unwrap();
+    for args in [
+        &["capture", "--from", missing][..],
+        &["watch", "add", "--from", missing],
+    ] {
+        let (code, out, err) = run(&ar, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(out, "");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(missing) && err.contains("cannot read it (no such file)"),
+            "{err}"
+        );
+    }
+    for (args, valid) in [
+        (
+            &["list", "--state", "gone"][..],
+            "live, edited, deleted, restricted, account_gone, gone_unconfirmed, not_found",
+        ),
+        (
+            &["list", "--platform", "myspace"],
+            "weibo, wechat, telegram, x, bluesky, reddit, feed, mastodon, web",
+        ),
+        (&["list", "--since", "last week"], "yesterday"),
+        (&["list", "--since", "7 parsecs"], "RFC 3339"),
+    ] {
+        let (code, out, err) = run(&ar, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(out, "");
+        assert!(err.contains(valid), "{args:?}: {err}");
+    }
+    // The forms a person types are taken.
+    for since in ["yesterday", "today", "2026-01-02", "36h", "2w"] {
+        let (code, _, err) = run(&ar, &["list", "--since", since]);
+        assert_eq!(code, 0, "--since {since}: {err}");
+    }
+}
+
+#[test]
+fn list_help_explains_every_filter_and_its_values() {
+    let (_d, ar) = setup();
+    let (code, out, err) = run(&ar, &["list", "--help"]);
+    assert_eq!(code, 0, "{err}");
+    for word in [
+        "live",
+        "edited",
+        "deleted",
+        "restricted",
+        "account_gone",
+        "gone_unconfirmed",
+        "not_found",
+        "weibo",
+        "wechat",
+        "telegram",
+        "bluesky",
+        "reddit",
+        "feed",
+        "mastodon",
+        "web",
+        "--platform <PLATFORM>  Only posts of this platform",
+        "--state <STATE>",
+        "--since <TIME>",
+        "yesterday",
+        "--author <AUTHOR>      Only posts by this author",
+        "--limit <N>",
+    ] {
+        assert!(out.contains(word), "{word:?} missing from:\n{out}");
+    }
+}
