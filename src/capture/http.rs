@@ -965,32 +965,37 @@ fn describe(e: &reqwest::Error, url: &str) -> String {
         chain.push(s.to_string());
         src = s.source();
     }
-    let detail = chain.join(": ");
+    let all = chain.join(": ");
+    let has = |w: &[&str]| w.iter().any(|w| all.contains(w));
+    // One sentence: what failed, for which URL, and the innermost cause (the layers of
+    // hyper, reqwest and the resolver each restate the one before).
+    if e.is_connect() && has(&["DNS", "dns"]) {
+        let host = Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| url.to_string());
+        return format!(
+            "the name {host} could not be resolved (check the address, or this machine's network and name service): {url}"
+        );
+    }
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
-        if detail.contains("DNS") || detail.contains("dns") {
-            "DNS lookup failed"
-        } else if detail.contains("certificate")
-            || detail.contains("Tls")
-            || detail.contains("tls")
-            || detail.contains("TLS")
-        {
+        if has(&["certificate", "Tls", "tls", "TLS"]) {
             "TLS handshake failed"
-        } else if detail.contains("refused") {
+        } else if has(&["refused"]) {
             "connection refused"
         } else {
             "could not connect"
         }
-    } else if detail.contains("certificate") {
+    } else if has(&["certificate"]) {
         "TLS handshake failed"
     } else {
         "request failed"
     };
-    if detail.is_empty() {
-        format!("{what}: {url}")
-    } else {
-        format!("{what}: {url}: {detail}")
+    match chain.last() {
+        Some(cause) => format!("{what}: {url} ({cause})"),
+        None => format!("{what}: {url}"),
     }
 }
 

@@ -497,7 +497,13 @@ fn network_failures_are_named() {
         "resolve_timeout_ms = 1500\nconnect_timeout_ms = 1500\n",
     );
     let e = must_fail(&ar, "http://no-such-host.invalid/post");
-    assert!(e.contains("DNS"), "{e}");
+    // Said once, in one sentence naming the name and what to do.
+    assert!(
+        e.contains("no-such-host.invalid could not be resolved") && e.contains("check the address"),
+        "{e}"
+    );
+    assert_eq!(e.to_lowercase().matches("dns").count(), 0, "said once: {e}");
+    assert_eq!(e.matches("resolve").count(), 1, "said once: {e}");
     let e = must_fail(&ar, &format!("http://127.0.0.1:{}/", free_port()));
     assert!(e.contains("connection refused"), "{e}");
     let e = must_fail(&ar, &srv.url("/redirect-loop"));
