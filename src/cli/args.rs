@@ -38,7 +38,7 @@ pub struct Cli {
     )]
     pub archive: PathBuf,
     /// The config file (default: ARCHIVE/samizdat.toml).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "SAMIZDAT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Machine-readable JSON on stdout.
     #[arg(long, global = true)]
@@ -134,7 +134,7 @@ pub enum Command {
     /// Serve the archive on the web: pages, JSON API, the public log.
     Serve {
         /// Address to listen on (default: [serve] listen, 127.0.0.1:8080).
-        #[arg(long)]
+        #[arg(long, env = "SAMIZDAT_LISTEN")]
         listen: Option<String>,
     },
     /// Full-text search over post text and author names.

@@ -280,3 +280,51 @@ fn list_help_explains_every_filter_and_its_values() {
         assert!(out.contains(word), "{word:?} missing from:\n{out}");
     }
 }
+
+/// The settings service files set have environment variables (docs/cli.md "Environment"),
+/// and a flag wins over its variable.
+#[test]
+fn service_settings_come_from_the_environment() {
+    let (dir, ar) = setup();
+    run_ok(samizdat(&ar).arg("init"));
+    let missing = dir.path().join("nowhere.toml");
+    // SAMIZDAT_CONFIG is read: a file that does not exist is a usage error naming it.
+    let (code, _, err) = run_code(samizdat(&ar).env("SAMIZDAT_CONFIG", &missing).arg("list"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("nowhere.toml"), "{err}");
+    // --config wins over it.
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, "[http]\nper_host_delay_ms = 0\n").unwrap();
+    let (code, _, err) = run_code(
+        samizdat(&ar)
+            .env("SAMIZDAT_CONFIG", &missing)
+            .arg("--config")
+            .arg(&good)
+            .arg("list"),
+    );
+    assert_eq!(code, 0, "{err}");
+    // SAMIZDAT_LISTEN is where serve listens: port 0 here, so never the default 8080.
+    let mut child = samizdat(&ar)
+        .env("SAMIZDAT_LISTEN", "127.0.0.1:0")
+        .arg("serve")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut said = String::new();
+    for l in lines {
+        let l = l.unwrap();
+        if l.contains(" on http://") {
+            said = l;
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(said.contains("on http://127.0.0.1:"), "{said}");
+    assert!(
+        !said.contains("127.0.0.1:8080"),
+        "the variable was not read: {said}"
+    );
+}

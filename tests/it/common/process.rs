@@ -24,6 +24,11 @@ pub fn samizdat(archive: &Path) -> Command {
         "http_proxy",
         "https_proxy",
         "all_proxy",
+        // The settings a service file may set (docs/cli.md "Environment"): a test names
+        // its own.
+        "SAMIZDAT_CONFIG",
+        "SAMIZDAT_LISTEN",
+        "SAMIZDAT_LOG",
     ] {
         c.env_remove(v);
     }
