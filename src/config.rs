@@ -317,12 +317,8 @@ impl Config {
         if !(1..=9).contains(&self.storage.gzip_level) {
             return Err(bad("storage.gzip_level must be 1..9".into()));
         }
-        if let Some(o) = &self.log.origin
-            && (o.is_empty() || o.contains(char::is_whitespace) || o.contains('+'))
-        {
-            return Err(bad(format!(
-                "log.origin {o:?}: must be non-empty, without spaces or '+'"
-            )));
+        if let Some(o) = &self.log.origin {
+            check_origin(o).map_err(|m| bad(format!("log.origin {m}")))?;
         }
         for u in &self.timestamp.tsa {
             match url::Url::parse(u) {
@@ -493,6 +489,17 @@ pub fn is_secret_header(name: &str) -> bool {
         name.to_ascii_lowercase().as_str(),
         "cookie" | "authorization" | "proxy-authorization" | "set-cookie" | "x-xsrf-token"
     )
+}
+
+/// A log origin (its C2SP checkpoint's first line and its key's name): non-empty, without
+/// spaces or '+' (the note format's separators). The error names the value.
+pub fn check_origin(o: &str) -> std::result::Result<(), String> {
+    if o.is_empty() || o.contains(char::is_whitespace) || o.contains('+') {
+        return Err(format!(
+            "{o:?}: must be non-empty, without spaces or '+' (e.g. archive.example.org/samizdat)"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

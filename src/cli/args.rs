@@ -56,7 +56,13 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Create the archive (config, signing key, index); prints the log's verifier key.
-    Init,
+    Init {
+        /// The log's name (its C2SP origin line and key name), e.g.
+        /// `archive.example.org/samizdat`: fixed for the life of the log (default: a random
+        /// `samizdat.local/<hex>`, or `[log] origin`).
+        #[arg(long, value_name = "NAME")]
+        origin: Option<String>,
+    },
     /// Capture each post or page now.
     Capture {
         /// URLs of posts or pages.

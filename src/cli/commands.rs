@@ -17,19 +17,33 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub fn init(s: &Settings) -> Result<u8> {
+pub fn init(s: &Settings, origin: Option<String>) -> Result<u8> {
+    if let Some(o) = &origin {
+        samizdat::config::check_origin(o).map_err(|m| Error::Usage(format!("--origin {m}")))?;
+    }
     writable_archive(s, "init")?;
     let existed = archive::exists(&s.archive);
-    let config = load_config(s)?;
+    let mut config = load_config(s)?;
+    if let Some(o) = origin {
+        if config.log.origin.as_ref().is_some_and(|c| *c != o) {
+            return Err(Error::Usage(format!(
+                "--origin {o:?} differs from [log] origin {:?} in the config: give one name",
+                config.log.origin.as_deref().unwrap_or("")
+            )));
+        }
+        // An archive's log keeps its name for life: say so in the words of the flag.
+        if let Ok(v) = std::fs::read_to_string(s.archive.join(layout::VERIFIER_KEY))
+            && let Some(name) = v.trim().split('+').next()
+            && name != o
+        {
+            return Err(Error::Usage(format!(
+                "--origin {o:?}: this archive's log is named {name:?}, and a log keeps its origin for life (start a new archive for a new name)"
+            )));
+        }
+        config.log.origin = Some(o);
+    }
     let a = Archive::open(&s.archive, config)?.with_clock(s.clock);
-    emit(
-        s,
-        &Initialised {
-            archive: s.archive.clone(),
-            existed,
-            vkey: a.vkey(),
-        },
-    );
+    emit(s, &Initialised::of(&a, &s.archive, existed));
     Ok(exit::OK)
 }
 
@@ -52,7 +66,17 @@ pub fn capture(
     let config = load_config(s)?;
     let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?.with_clock(s.clock));
     let concurrency = config.http.concurrency;
+    let existed = archive::exists(&s.archive);
     let archive = Archive::open(&s.archive, config)?.with_clock(s.clock);
+    if !existed {
+        // A first capture made the archive: say once what `init` would have said.
+        let made = Initialised::of(&archive, &s.archive, false);
+        say(s, format!("created archive at {}", s.archive.display()));
+        for l in made.explain() {
+            say(s, l);
+        }
+        say(s, &made.vkey);
+    }
     let (writer, handle) = Writer::start(archive);
     let bar = progress_bar(s, urls.len() as u64, "capturing");
     let opts = CaptureOptions {

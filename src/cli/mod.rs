@@ -83,7 +83,7 @@ fn init_tracing(quiet: bool, verbose: u8) {
 
 fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
     match cmd {
-        Command::Init => commands::init(s),
+        Command::Init { origin } => commands::init(s, origin),
         Command::Capture {
             urls,
             from,

@@ -112,23 +112,57 @@ pub fn to_json<T: serde::Serialize>(t: &T) -> Value {
 pub struct Initialised {
     pub archive: std::path::PathBuf,
     pub existed: bool,
+    /// The log's name (C2SP origin), fixed for its life.
+    pub origin: String,
     pub vkey: String,
+    /// Hex SHA-256 of the public key: the one form `verify` and `verify-bundle` print.
+    pub fingerprint: String,
+}
+
+impl Initialised {
+    pub fn of(
+        a: &samizdat::store::archive::Archive,
+        root: &std::path::Path,
+        existed: bool,
+    ) -> Self {
+        let v = a.log_verifier();
+        Initialised {
+            archive: root.to_path_buf(),
+            existed,
+            origin: v.name().to_string(),
+            vkey: v.to_vkey(),
+            fingerprint: v.fingerprint(),
+        }
+    }
+
+    /// What the key is and what to do with it, said once when an archive is made.
+    pub fn explain(&self) -> Vec<String> {
+        vec![
+            format!("log origin: {} (the log's name, fixed for its life)", self.origin),
+            format!(
+                "verifier key (also in {}): anyone checks your checkpoints and evidence bundles with it.",
+                self.archive.join("keys/log.vkey").display()
+            ),
+            "Publish it where people can find it without a bundle (your website, a repository, a report),".into(),
+            "and keep keys/log.key secret and backed up: it signs in your log's name.".into(),
+            format!("key fingerprint: {}", self.fingerprint),
+        ]
+    }
 }
 
 impl Render for Initialised {
     fn json(&self) -> Value {
-        json!({"archive": self.archive, "created": !self.existed, "vkey": self.vkey})
+        json!({"archive": self.archive, "created": !self.existed, "origin": self.origin, "vkey": self.vkey, "vkey_fingerprint": self.fingerprint})
     }
     fn human(&self) -> Vec<Line> {
-        vec![
-            Line::Say(format!(
-                "{} archive at {}",
-                if self.existed { "existing" } else { "created" },
-                self.archive.display()
-            )),
-            Line::Say("verifier key (publish it so others can check your checkpoints):".into()),
-            Line::Out(self.vkey.clone()),
-        ]
+        let mut v = vec![Line::Say(format!(
+            "{} archive at {}",
+            if self.existed { "existing" } else { "created" },
+            self.archive.display()
+        ))];
+        v.extend(self.explain().into_iter().map(Line::Say));
+        v.push(Line::Out(self.vkey.clone()));
+        v
     }
 }
 

@@ -262,6 +262,12 @@ impl Archive {
         self.signer.verifier().to_vkey()
     }
 
+    /// The log's verifier (its name is the log's origin; its fingerprint is what people
+    /// compare).
+    pub fn log_verifier(&self) -> crate::log::note::NoteVerifier {
+        self.signer.verifier()
+    }
+
     pub fn index(&self) -> &Index {
         &self.index
     }

@@ -38,6 +38,8 @@ fn results_are_on_stdout_and_only_notes_on_stderr() {
     let srv = server();
     let (_d, ar) = setup();
     let (page, img) = (srv.url("/page"), srv.url("/img/a.png"));
+    // (A capture that makes the archive also tells of its key: init_names_the_log_...)
+    run_ok(samizdat(&ar).arg("init"));
 
     // capture: one result line per URL on stdout; the summary is a note on stderr.
     let (code, out, err) = run(&ar, &["capture", &page, &img]);
@@ -327,4 +329,60 @@ fn service_settings_come_from_the_environment() {
         !said.contains("127.0.0.1:8080"),
         "the variable was not read: {said}"
     );
+}
+
+/// `init --origin` names the log for life and says what the key is for; a capture that
+/// makes an archive says it once.
+#[test]
+fn init_names_the_log_and_explains_its_key() {
+    let (dir, _) = setup();
+    let ar = dir.path().join("named");
+    let (code, out, err) =
+        run_code(samizdat(&ar).args(["init", "--origin", "archive.example.org/samizdat"]));
+    assert_eq!(code, 0, "{err}");
+    let vkey = out.trim();
+    assert!(vkey.starts_with("archive.example.org/samizdat+"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(ar.join("keys/log.vkey"))
+            .unwrap()
+            .trim(),
+        vkey
+    );
+    assert!(
+        err.contains("fixed for its life") && err.contains("Publish it"),
+        "{err}"
+    );
+    let fp = err
+        .lines()
+        .find_map(|l| l.strip_prefix("key fingerprint: "))
+        .expect("a fingerprint line");
+    assert!(
+        fp.len() == 64 && fp.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{fp}"
+    );
+    // The same form verify-bundle prints for the same key.
+    let (code, out, _) = run_code(samizdat(&ar).args(["--json", "init"]));
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(j["origin"], "archive.example.org/samizdat");
+    assert_eq!(j["vkey_fingerprint"], fp);
+    // Another name for an existing log, or a name the format cannot carry: usage errors.
+    let (code, _, err) = run_code(samizdat(&ar).args(["init", "--origin", "other.example/x"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("keeps its origin for life"), "{err}");
+    let (code, _, err) =
+        run_code(samizdat(&dir.path().join("bad")).args(["init", "--origin", "a b"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        !dir.path().join("bad").exists(),
+        "nothing made for a bad name"
+    );
+    // A capture that makes the archive prints the key once, on stderr; the next does not.
+    let made = dir.path().join("by-capture");
+    let (_, out, err) = run_code(samizdat(&made).args(["capture", "http://127.0.0.1:1/"]));
+    let key = std::fs::read_to_string(made.join("keys/log.vkey")).unwrap();
+    assert_eq!(err.matches(key.trim()).count(), 1, "{err}");
+    assert!(!out.contains(key.trim()), "{out}");
+    let (_, _, err) = run_code(samizdat(&made).args(["capture", "http://127.0.0.1:1/"]));
+    assert!(!err.contains(key.trim()), "{err}");
 }
