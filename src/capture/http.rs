@@ -969,6 +969,14 @@ fn describe(e: &reqwest::Error, url: &str) -> String {
     let has = |w: &[&str]| w.iter().any(|w| all.contains(w));
     // One sentence: what failed, for which URL, and the innermost cause (the layers of
     // hyper, reqwest and the resolver each restate the one before).
+    // The guard's own refusal travels inside the resolver's error: it is the sentence.
+    if let Some(refusal) = chain
+        .iter()
+        .rev()
+        .find_map(|c| c.find("refused: ").map(|i| &c[i..]))
+    {
+        return format!("{refusal}: {url}");
+    }
     if e.is_connect() && has(&["DNS", "dns"]) {
         let host = Url::parse(url)
             .ok()
