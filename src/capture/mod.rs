@@ -53,6 +53,9 @@ const MAX_PLAN_STEPS: usize = platforms::MAX_REQUESTS;
 /// Most captures waiting for their batch to be durable (bounds the memory of records
 /// queued for the writer).
 const MAX_AWAITING_DURABILITY: usize = 1024;
+/// Answers up to this many decoded bytes are read by their plan on the async worker
+/// itself; bigger ones on the blocking pool ([`run_plan`]).
+const INLINE_PARSE_BYTES: usize = 64 << 10;
 /// Most share-link hops before a platform URL is reached.
 const MAX_FOLLOWS: usize = 5;
 const ACCOUNT_NOT_POST: &str =
@@ -441,10 +444,28 @@ pub async fn run_plan(
             Fetched::Response(resp) => Some(resp.status),
             Fetched::Failed(_) => None,
         };
-        // Plans parse what they read (HTML, JSON, feeds): that runs on the blocking pool,
-        // so one hostile page cannot stall the async workers other captures (and the
-        // server) run on.
+        // Plans parse what they read (HTML, JSON, feeds): a big answer is read on the
+        // blocking pool, so one hostile page cannot stall the async workers other
+        // captures (and the server) run on. A small one is read here: its parse is
+        // bounded by its size and costs less than the two thread hand-overs would.
         let answer = r.fetched;
+        let small = match &answer {
+            Fetched::Response(resp) => resp.body.len() <= INLINE_PARSE_BYTES,
+            Fetched::Failed(_) => true,
+        };
+        if small {
+            // A plan that panics is a broken plan here as on the pool, not a lost capture.
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| plan.next(answer))) {
+                Ok(next) => step = next,
+                Err(_) => {
+                    break Finding::Broken {
+                        endpoint: platform.to_string(),
+                        missing: "reading the answer failed: the plan panicked".into(),
+                    };
+                }
+            }
+            continue;
+        }
         step = match tokio::task::spawn_blocking(move || plan.next(answer)).await {
             Ok(next) => next,
             Err(e) => {
