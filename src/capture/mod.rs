@@ -13,22 +13,26 @@
 //! leaf hash, `WARC-Warcinfo-ID` of the file the writer is on: `store::writer`), so the
 //! writer thread only appends bytes, fsyncs once per batch, indexes and signs.
 //!
-//! Known limit (bench/run.sh a), 5,000 pages, 2 cores shared with other builds, load
-//! average 3 to 12, 2026-12-02): capture runs at 0.9x to 2.1x `wget --warc-file` in the
-//! same run (1,400 to 2,300 pages/s; median of three runs 1.27x to 1.59x), far short of
-//! the 4x target. wget itself ran at 430 to 1,930 pages/s as the load changed, so the
-//! ratios are noisy. The same rounds with the code before this change (per-record
-//! encoding in the writer, all captures polled on one thread): 840 to 1,010 pages/s,
-//! 0.5x to 0.7x wget; this is 2.1x to 2.3x that, with about 20% less CPU a page (3.6 to
-//! 4.4 s against 4.5 to 5.4 s of user and system time for 5,000 pages; system time
-//! halved: one fsync per batch instead of one per response). The profile (`perf record`, 5,000 pages): the writer
-//! thread takes about 300 µs of CPU a page, a third of it SQLite (every statement of
-//! `index::derive` and `search::index_post` is parsed again for each post), a fifth
-//! malloc/free, and the full-text tokeniser; the capture tasks about 580 µs a page: a
-//! third allocation and copying, a fifth deflate (including a reset of the compressor's
-//! tables per record), a tenth HTML extraction, the rest HTTP and the kernel. Next
-//! steps: cached statements in the index's derivations and the search index, fewer
-//! copies per record, a cheaper extraction path for bulk captures.
+//! Known limit (bench/run.sh a, 5,000 ~2 KB pages from nginx, concurrency 32, 2 cores
+//! shared with other builds, load average 4 to 10, 2026-12-02): capture runs at 1.05x to
+//! 2.1x `wget --warc-file` in the same run (1,160 to 2,450 pages/s), far short of the 4x
+//! target; the wall clock follows the load more than the code. The same morning: the
+//! code before this round (tasks encoding their records, statements cached) 0.58x to
+//! 1.25x (600 to 1,030 pages/s); with small answers read on the async worker, the
+//! search terms as slices and one `post_urls` claim per distinct URL, 1.34x to 1.49x
+//! (1,080 to 1,350 pages/s); with the body copies below too, 1.05x, 1.08x and 2.11x.
+//! CPU, the steadier figure: 2.9 to 3.1 s of user and system time for 5,000 pages
+//! (about 600 µs a page, both threads), against 3.6 to 4.4 s measured after the first pass.
+//! 4x wget (1,100 to 1,500 pages/s here) on two cores needs about 350 µs a page. Where it goes (`perf record`, last
+//! run): capture tasks 69%, writer thread 29%. Deflate is the biggest part, about 15% of
+//! all samples (one compressor per thread, reset per record, level 6 kept; memset,
+//! likely mostly that reset clearing the hash table, 1.5%), then malloc and free ~11% (the HTML tree,
+//! record fields, JSON), memmove 3%, SHA-256 2% (block, payload and leaf digests),
+//! HTML-to-text 2%; the writer's share is SQLite (FTS tokeniser, WAL, B-trees) and the
+//! post record's JSON read back. Thread hand-overs (kernel wake-ups) fell from 5.4% to
+//! 1.7% of samples when small answers stopped going through the blocking pool. Next
+//! steps: a faster allocator, cheaper deflate for the small request records (measured
+//! for size first), and handing the writer the parsed post instead of its JSON.
 
 pub mod http;
 
