@@ -14,25 +14,31 @@
 //! writer thread only appends bytes, fsyncs once per batch, indexes and signs.
 //!
 //! Known limit (bench/run.sh a, 5,000 ~2 KB pages from nginx, concurrency 32, 2 cores
-//! shared with other builds, load average 4 to 10, 2026-12-02): capture runs at 1.05x to
-//! 2.1x `wget --warc-file` in the same run (1,160 to 2,450 pages/s), far short of the 4x
-//! target; the wall clock follows the load more than the code. The same morning: the
-//! code before this round (tasks encoding their records, statements cached) 0.58x to
-//! 1.25x (600 to 1,030 pages/s); with small answers read on the async worker, the
-//! search terms as slices and one `post_urls` claim per distinct URL, 1.34x to 1.49x
-//! (1,080 to 1,350 pages/s); with the body copies below too, 1.05x, 1.08x and 2.11x.
-//! CPU, the steadier figure: 2.9 to 3.1 s of user and system time for 5,000 pages
-//! (about 600 µs a page, both threads), against 3.6 to 4.4 s measured after the first pass.
-//! 4x wget (1,100 to 1,500 pages/s here) on two cores needs about 350 µs a page. Where it goes (`perf record`, last
-//! run): capture tasks 69%, writer thread 29%. Deflate is the biggest part, about 15% of
-//! all samples (one compressor per thread, reset per record, level 6 kept; memset,
-//! likely mostly that reset clearing the hash table, 1.5%), then malloc and free ~11% (the HTML tree,
-//! record fields, JSON), memmove 3%, SHA-256 2% (block, payload and leaf digests),
-//! HTML-to-text 2%; the writer's share is SQLite (FTS tokeniser, WAL, B-trees) and the
-//! post record's JSON read back. Thread hand-overs (kernel wake-ups) fell from 5.4% to
-//! 1.7% of samples when small answers stopped going through the blocking pool. Next
-//! steps: a faster allocator, cheaper deflate for the small request records (measured
-//! for size first), and handing the writer the parsed post instead of its JSON.
+//! shared with other builds, load average 4 to 10, 2026-12-02): capture runs at 1.02x to
+//! 2.1x `wget --warc-file` in the same run (1,160 to 2,450 pages/s; two rounds of three
+//! runs, medians 1.08x and 1.11x), far short of the 4x target; the wall clock follows
+//! the load more than the code. The same morning, the code before this round (tasks
+//! encoding their records, statements cached): 0.58x to 1.25x (600 to 1,030 pages/s);
+//! with small answers read on the async worker, the search terms as slices and one
+//! `post_urls` claim per distinct URL: 1.34x to 1.49x (1,080 to 1,350 pages/s); with
+//! fewer body copies too: the figures above.
+//!
+//! CPU (bench a logs it): 2.9 to 3.8 s of user and system time for 5,000 pages (600 to
+//! 770 µs a page, both threads; more when the machine is busy), against 3.6 to 4.4 s
+//! measured after the first pass; wget itself took 2.8 to 2.9 s in the same runs (one
+//! thread, about 580 µs a page). So 4x wget on two cores (about 4,400 pages/s here)
+//! needs at most about 450 µs a page, spread evenly over both cores.
+//!
+//! Where it goes (`perf record`, the last profile): capture tasks 69%, writer thread
+//! 29%. Deflate is the biggest part, about 15% of all samples (one compressor per
+//! thread, reset per record, level 6 kept; memset, likely mostly that reset clearing the
+//! hash table, 1.5%), then malloc and free about 11% (the HTML tree, record fields,
+//! JSON), memmove 3%, SHA-256 2% (block, payload and leaf digests), HTML-to-text 2%; the
+//! writer's share is SQLite (FTS tokeniser, WAL, B-trees) and the post record's JSON
+//! read back. Thread hand-overs (kernel wake-ups) fell from 5.4% to 1.7% of samples
+//! when small answers stopped going through the blocking pool. Next steps: a faster
+//! allocator, cheaper deflate for the small request records (measured for size first),
+//! handing the writer the parsed post instead of its JSON.
 
 pub mod http;
 
