@@ -30,16 +30,17 @@
 //! needs at most about 450 µs a page, spread evenly over both cores.
 //!
 //! Where it goes (`perf record`, the last two profiles): capture tasks 65 to 69%,
-//! writer thread 29 to 32%. Deflate is the biggest part, about 15% of all samples (one compressor per
-//! thread, reset per record, level 6 kept; memset, likely mostly that reset clearing the
-//! hash table, 1.5%), then malloc and free about 11% (the HTML tree, record fields,
-//! JSON), memmove 3%, SHA-256 2% (block, payload and leaf digests), HTML-to-text 2 to 3%
-//! (copying it word by word instead of char by char did not show in the profile); the
-//! writer's share is SQLite (FTS tokeniser, WAL, B-trees) and the post record's JSON
-//! read back. Thread hand-overs (kernel wake-ups in the workers) fell from 5.1 to 5.4%
-//! of samples to 1.7 to 3.3% when small answers stopped going through the blocking pool. Next steps: a faster
-//! allocator, cheaper deflate for the small request records (measured for size first),
-//! handing the writer the parsed post instead of its JSON.
+//! writer thread 29 to 32%. Deflate is the biggest part, about 15% of all samples (one
+//! compressor per thread, reset per record, level 6 kept; memset, likely mostly that
+//! reset clearing the hash table, 1.5%), then malloc and free about 11% (the HTML tree,
+//! record fields, JSON), memmove 3%, SHA-256 2% (block, payload and leaf digests),
+//! HTML-to-text 2 to 3% (copying it word by word instead of char by char did not show
+//! in the profile); the writer's share is SQLite (FTS tokeniser, WAL, B-trees) and the
+//! post record's JSON read back. Thread hand-overs (kernel wake-ups in the workers) fell
+//! from 5.1 to 5.4% of samples to 1.7 to 3.3% when small answers stopped going through
+//! the blocking pool. Next steps: a faster allocator, cheaper deflate for the small
+//! request records (measured for size first), handing the writer the parsed post
+//! instead of its JSON.
 
 pub mod http;
 
