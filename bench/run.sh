@@ -190,6 +190,9 @@ PY
 
 # ---- a) capture: wget and samizdat in the same run, BENCH_CAPTURE_RUNS times ---------------
 # capture_wget N / capture_sz N — one timed run each; they set WGET_PPS / SZ_PPS (and RSS).
+# cpu_s TIMEFILE — user + system seconds of a `/usr/bin/time -v` run (less noisy than the
+# wall clock when other work shares the cores).
+cpu_s() { awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$1" 2>/dev/null || echo "?"; }
 capture_wget() {
   local d="$WORK/wget/run$1"; mkdir -p "$d"
   log "a) run $1: wget --warc-file over $PAGES pages"
@@ -201,7 +204,7 @@ capture_wget() {
   WGET_PPS=$(calc "$PAGES / $WGET_S")
   WGET_RSS=$(rss_mb "$d/time.txt")
   WGET_RESP=$(zcat "$d/small.warc.gz" | grep -ac '^WARC-Type: response' || true)
-  log "wget: ${WGET_S}s, $WGET_RESP responses, RSS ${WGET_RSS} MB"
+  log "wget: ${WGET_S}s, $WGET_RESP responses, RSS ${WGET_RSS} MB, CPU $(cpu_s "$d/time.txt") s (user+system)"
   rm -rf "$d"
 }
 capture_sz() {
@@ -217,7 +220,7 @@ capture_sz() {
   SZ_OK=$(sz_ok "$A.jsonl")
   SZ_PPS=$(calc "$SZ_OK / $SZ_S")
   SZ_RSS=$(rss_mb "$A.time")
-  log "samizdat: ${SZ_S}s, $SZ_OK ok, RSS ${SZ_RSS} MB"
+  log "samizdat: ${SZ_S}s, $SZ_OK ok, RSS ${SZ_RSS} MB, CPU $(cpu_s "$A.time") s (user+system)"
   rm -rf "$A"
 }
 CAP_RUNS=${BENCH_CAPTURE_RUNS:-1}

@@ -757,6 +757,12 @@ impl Fetcher {
         rs.extend_from_slice(b"\r\n");
         let mut block = StreamedBlock::new(rs);
         let limit = self.http.max_body_bytes;
+        // Room for the body the server announced, up to what stays in memory anyway: one
+        // allocation instead of one per doubling.
+        if let Some(n) = resp.content_length() {
+            let n = n.min(limit).min(crate::store::spool::SPILL_AT as u64);
+            block.body.reserve(usize::try_from(n).unwrap_or(0));
+        }
         let mut truncated: Option<&'static str> = None;
         let mut body_error = None;
         loop {
@@ -920,7 +926,16 @@ impl Fetcher {
             }
             _ => {
                 let r = &records[1];
-                decode_bounded(&|| r.payload_reader(), encoding.as_deref())
+                let plain = codings(encoding.as_deref()).is_some_and(|c| c.is_empty());
+                match r.spooled.as_ref().and_then(|s| s.in_memory()) {
+                    // Nothing to undo and all in memory (the common case): one copy of the
+                    // right size, cut at the cap like `decode_bounded` cuts it.
+                    Some(body) if plain && r.payload().is_empty() => (
+                        body[..body.len().min(MAX_DECODED_BYTES)].to_vec(),
+                        body.len() > MAX_DECODED_BYTES,
+                    ),
+                    _ => decode_bounded(&|| r.payload_reader(), encoding.as_deref()),
+                }
             }
         };
         Ok((

@@ -13,22 +13,34 @@
 //! leaf hash, `WARC-Warcinfo-ID` of the file the writer is on: `store::writer`), so the
 //! writer thread only appends bytes, fsyncs once per batch, indexes and signs.
 //!
-//! Known limit (bench/run.sh a), 5,000 pages, 2 cores shared with other builds, load
-//! average 3 to 12, 2026-12-02): capture runs at 0.9x to 2.1x `wget --warc-file` in the
-//! same run (1,400 to 2,300 pages/s; median of three runs 1.27x to 1.59x), far short of
-//! the 4x target. wget itself ran at 430 to 1,930 pages/s as the load changed, so the
-//! ratios are noisy. The same rounds with the code before this change (per-record
-//! encoding in the writer, all captures polled on one thread): 840 to 1,010 pages/s,
-//! 0.5x to 0.7x wget; this is 2.1x to 2.3x that, with about 20% less CPU a page (3.6 to
-//! 4.4 s against 4.5 to 5.4 s of user and system time for 5,000 pages; system time
-//! halved: one fsync per batch instead of one per response). The profile (`perf record`, 5,000 pages): the writer
-//! thread takes about 300 µs of CPU a page, a third of it SQLite (every statement of
-//! `index::derive` and `search::index_post` is parsed again for each post), a fifth
-//! malloc/free, and the full-text tokeniser; the capture tasks about 580 µs a page: a
-//! third allocation and copying, a fifth deflate (including a reset of the compressor's
-//! tables per record), a tenth HTML extraction, the rest HTTP and the kernel. Next
-//! steps: cached statements in the index's derivations and the search index, fewer
-//! copies per record, a cheaper extraction path for bulk captures.
+//! Known limit (bench/run.sh a, 5,000 ~2 KB pages from nginx, concurrency 32, 2 cores
+//! shared with other builds, load average 4 to 10, 2026-12-02): capture runs at 1.02x to
+//! 2.1x `wget --warc-file` in the same run (1,160 to 2,450 pages/s; two rounds of three
+//! runs, medians 1.08x and 1.11x), far short of the 4x target; the wall clock follows
+//! the load more than the code. The same morning, the code before this round (tasks
+//! encoding their records, statements cached): 0.58x to 1.25x (600 to 1,030 pages/s);
+//! with small answers read on the async worker, the search terms as slices and one
+//! `post_urls` claim per distinct URL: 1.34x to 1.49x (1,080 to 1,350 pages/s); with
+//! fewer body copies too: the figures above.
+//!
+//! CPU (bench a logs it): 2.9 to 3.8 s of user and system time for 5,000 pages (600 to
+//! 770 µs a page, both threads; more when the machine is busy), against 3.6 to 4.4 s
+//! measured after the first pass; wget itself took 2.8 to 2.9 s in the same runs (one
+//! thread, about 580 µs a page). So 4x wget on two cores (about 4,400 pages/s here)
+//! needs at most about 450 µs a page, spread evenly over both cores.
+//!
+//! Where it goes (`perf record`, the last two profiles): capture tasks 65 to 69%,
+//! writer thread 29 to 32%. Deflate is the biggest part, about 15% of all samples (one
+//! compressor per thread, reset per record, level 6 kept; memset, likely mostly that
+//! reset clearing the hash table, 1.5%), then malloc and free about 11% (the HTML tree,
+//! record fields, JSON), memmove 3%, SHA-256 2% (block, payload and leaf digests),
+//! HTML-to-text 2 to 3% (copying it word by word instead of char by char did not show
+//! in the profile); the writer's share is SQLite (FTS tokeniser, WAL, B-trees) and the
+//! post record's JSON read back. Thread hand-overs (kernel wake-ups in the workers) fell
+//! from 5.1 to 5.4% of samples to 1.7 to 3.3% when small answers stopped going through
+//! the blocking pool. Next steps: a faster allocator, cheaper deflate for the small
+//! request records (measured for size first), handing the writer the parsed post
+//! instead of its JSON.
 
 pub mod http;
 
@@ -53,6 +65,9 @@ const MAX_PLAN_STEPS: usize = platforms::MAX_REQUESTS;
 /// Most captures waiting for their batch to be durable (bounds the memory of records
 /// queued for the writer).
 const MAX_AWAITING_DURABILITY: usize = 1024;
+/// Answers up to this many decoded bytes are read by their plan on the async worker
+/// itself; bigger ones on the blocking pool ([`run_plan`]).
+const INLINE_PARSE_BYTES: usize = 64 << 10;
 /// Most share-link hops before a platform URL is reached.
 const MAX_FOLLOWS: usize = 5;
 const ACCOUNT_NOT_POST: &str =
@@ -441,10 +456,28 @@ pub async fn run_plan(
             Fetched::Response(resp) => Some(resp.status),
             Fetched::Failed(_) => None,
         };
-        // Plans parse what they read (HTML, JSON, feeds): that runs on the blocking pool,
-        // so one hostile page cannot stall the async workers other captures (and the
-        // server) run on.
+        // Plans parse what they read (HTML, JSON, feeds): a big answer is read on the
+        // blocking pool, so one hostile page cannot stall the async workers other
+        // captures (and the server) run on. A small one is read here: its parse is
+        // bounded by its size and costs less than the two thread hand-overs would.
         let answer = r.fetched;
+        let small = match &answer {
+            Fetched::Response(resp) => resp.body.len() <= INLINE_PARSE_BYTES,
+            Fetched::Failed(_) => true,
+        };
+        if small {
+            // A plan that panics is a broken plan here as on the pool, not a lost capture.
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| plan.next(answer))) {
+                Ok(next) => step = next,
+                Err(_) => {
+                    break Finding::Broken {
+                        endpoint: platform.to_string(),
+                        missing: "reading the answer failed: the plan panicked".into(),
+                    };
+                }
+            }
+            continue;
+        }
         step = match tokio::task::spawn_blocking(move || plan.next(answer)).await {
             Ok(next) => next,
             Err(e) => {

@@ -159,20 +159,30 @@ impl TextSink {
             }
             return;
         }
-        for c in s.chars() {
-            if c.is_whitespace() || c == '\u{200b}' {
+        // Run by run rather than char by char: a whitespace run sets `space` (its chars
+        // all see the same state), a word is copied whole after the space or break before it.
+        let blank = |c: char| c.is_whitespace() || c == '\u{200b}';
+        let mut rest = s;
+        while !rest.is_empty() {
+            let word_at = rest.find(|c: char| !blank(c)).unwrap_or(rest.len());
+            if word_at > 0 {
                 if !self.out.is_empty() && self.pending.is_none() {
                     self.space = true;
                 }
-            } else {
-                if self.pending.is_some() {
-                    self.flush_pending();
-                } else if self.space {
-                    self.out.push(' ');
+                rest = &rest[word_at..];
+                if rest.is_empty() {
+                    break;
                 }
-                self.space = false;
-                self.out.push(c);
             }
+            let word_end = rest.find(blank).unwrap_or(rest.len());
+            if self.pending.is_some() {
+                self.flush_pending();
+            } else if self.space {
+                self.out.push(' ');
+            }
+            self.space = false;
+            self.out.push_str(&rest[..word_end]);
+            rest = &rest[word_end..];
         }
     }
     pub(crate) fn len(&self) -> usize {

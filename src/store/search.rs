@@ -60,50 +60,69 @@ pub fn is_cjk(c: char) -> bool {
 /// words of letters and digits.
 fn terms(text: &str, doc: bool) -> Vec<String> {
     let mut out = vec![];
-    let mut word = String::new();
-    let mut run: Vec<char> = vec![];
-    let flush_run = |run: &mut Vec<char>, out: &mut Vec<String>| {
-        if run.is_empty() {
-            return;
-        }
-        if doc || run.len() == 1 {
-            if doc {
-                out.extend(run.iter().map(|c| c.to_string()));
-            } else {
-                out.push(run[0].to_string());
-            }
-        }
-        for w in run.windows(2) {
-            out.push(w.iter().collect());
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        if is_cjk(c) {
-            if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
-            }
-            run.push(c);
-        } else if c.is_alphanumeric() {
-            flush_run(&mut run, &mut out);
-            word.push(c);
-        } else {
-            flush_run(&mut run, &mut out);
-            if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
-            }
-        }
-    }
-    flush_run(&mut run, &mut out);
-    if !word.is_empty() {
-        out.push(word);
-    }
+    each_term(text, doc, &mut |t| out.push(t.to_string()));
     out
+}
+
+/// [`terms`] without an allocation per term: each term is a slice of `text` (CJK runs
+/// and words are contiguous), handed to `emit` in the same order.
+fn each_term(text: &str, doc: bool, emit: &mut dyn FnMut(&str)) {
+    let flush_run = |run: &str, emit: &mut dyn FnMut(&str)| {
+        let mut chars = run.char_indices().peekable();
+        if doc {
+            for (i, c) in run.char_indices() {
+                emit(&run[i..i + c.len_utf8()]);
+            }
+        } else if run.chars().nth(1).is_none() {
+            emit(run);
+        }
+        while let Some((i, _)) = chars.next() {
+            if let Some(&(j, c)) = chars.peek() {
+                emit(&run[i..j + c.len_utf8()]);
+            }
+        }
+    };
+    // Where the current word or CJK run started (at most one of them is open).
+    let mut word: Option<usize> = None;
+    let mut run: Option<usize> = None;
+    for (i, c) in text.char_indices() {
+        if is_cjk(c) {
+            if let Some(w) = word.take() {
+                emit(&text[w..i]);
+            }
+            run.get_or_insert(i);
+        } else if c.is_alphanumeric() {
+            if let Some(r) = run.take() {
+                flush_run(&text[r..i], emit);
+            }
+            word.get_or_insert(i);
+        } else {
+            if let Some(r) = run.take() {
+                flush_run(&text[r..i], emit);
+            }
+            if let Some(w) = word.take() {
+                emit(&text[w..i]);
+            }
+        }
+    }
+    if let Some(r) = run {
+        flush_run(&text[r..], emit);
+    }
+    if let Some(w) = word {
+        emit(&text[w..]);
+    }
 }
 
 /// The text stored in the FTS table for a document.
 pub fn doc_text(text: &str) -> String {
-    terms(text, true).join(" ")
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    each_term(text, true, &mut |t| {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(t);
+    });
+    out
 }
 
 /// The FTS5 query for a user query: every term must match (quoted, so no FTS syntax
@@ -277,6 +296,30 @@ mod tests {
             "\"bank\" AND \"card\" AND \"OR\" AND \"x\""
         );
         assert_eq!(fts_query(" -- "), None);
+    }
+
+    #[test]
+    fn doc_text_is_the_terms_joined() {
+        for t in [
+            "",
+            "  ",
+            "a",
+            "卡",
+            "Hello, 世界! 反诈中心 call 110 now—ok? 한국어 テスト x卡y",
+            "end with 中文",
+            "中文 then word",
+        ] {
+            assert_eq!(doc_text(t), terms(t, true).join(" "), "{t:?}");
+        }
+        assert_eq!(
+            terms("ab 中文字 c", false),
+            ["ab", "中文", "文字", "c"].map(String::from)
+        );
+        assert_eq!(
+            doc_text("ab 中文 c"),
+            "ab 中 文 中文 c",
+            "unigrams, then bigrams, words as they come"
+        );
     }
 
     #[test]

@@ -72,6 +72,14 @@ impl Spool {
         Ok(())
     }
 
+    /// Makes room in memory for `n` more bytes (a hint: nothing past [`SPILL_AT`]).
+    pub fn reserve(&mut self, n: usize) {
+        if self.file.is_none() {
+            self.mem
+                .reserve(n.min(SPILL_AT.saturating_sub(self.mem.len())));
+        }
+    }
+
     pub fn len(&self) -> u64 {
         self.len
     }

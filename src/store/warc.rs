@@ -343,7 +343,9 @@ pub fn gzip_member(bytes: &[u8], level: u32) -> Vec<u8> {
     thread_local! {
         static DEFLATE: RefCell<Option<(u32, flate2::Compress)>> = const { RefCell::new(None) };
     }
-    let mut out = Vec::with_capacity(bytes.len() / 2 + 64);
+    // Room for the header, the trailer and the 1 KiB of slack the loop below keeps: a
+    // small record's member needs no second allocation.
+    let mut out = Vec::with_capacity(bytes.len() / 2 + 1024 + 64);
     // RFC 1952 header: magic, deflate, no flags, no mtime, no extra flags, OS unknown.
     out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
     DEFLATE.with(|cell| {

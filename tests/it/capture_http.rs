@@ -1002,3 +1002,58 @@ fn log_proofs_verify_against_the_signed_checkpoint() {
     let (code, _, err) = run_code(samizdat(&ar).args(["log", "proof", &(size + 5).to_string()]));
     assert_eq!(code, 2, "{err}");
 }
+
+/// A plan that panics on an answer is a broken finding with the exchange kept, whether
+/// the answer was small (read on the async worker itself) or big (read on the blocking
+/// pool): never a capture lost with its records.
+#[test]
+fn a_plan_that_panics_on_its_answer_is_broken_and_the_exchange_is_kept() {
+    use samizdat::capture::{Fetcher, run_plan};
+    use samizdat::platforms::{Fetched, Finding, Plan, Request, Step};
+    struct Boom;
+    impl Plan for Boom {
+        fn next(self: Box<Self>, _: Fetched) -> Step {
+            panic!("a plan that cannot read its answer");
+        }
+    }
+    let s = server();
+    s.route("/small", Resp::html("<p>small</p>"));
+    s.route(
+        "/big",
+        Resp::html(format!("<p>{}</p>", "big ".repeat(40_000))),
+    );
+    let dir = tempdir();
+    let config = samizdat::config::Config::default();
+    let fetcher = Fetcher::new(&config, &dir.path().join("samizdat.toml")).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for path in ["/small", "/big"] {
+        let (mut records, mut responses) = (vec![], vec![]);
+        let req = Request::get(url::Url::parse(&s.url(path)).unwrap(), "page");
+        let out = rt.block_on(run_plan(
+            "web",
+            Step::fetch(req, Boom),
+            &fetcher,
+            &mut records,
+            &mut responses,
+        ));
+        match out.finding {
+            Finding::Broken { missing, .. } => {
+                assert!(
+                    missing.contains("reading the answer failed"),
+                    "{path}: {missing}"
+                )
+            }
+            other => panic!("{path}: {other:?}"),
+        }
+        assert_eq!(out.last_status, Some(200), "{path}");
+        assert_eq!(responses.len(), 1, "{path}: the response is kept");
+        assert_eq!(
+            records.iter().map(Record::warc_type).collect::<Vec<_>>(),
+            ["request", "response"],
+            "{path}"
+        );
+    }
+}

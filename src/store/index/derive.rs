@@ -367,11 +367,20 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
     // platform answer naming another post's address) cannot re-point it. The later claim
     // stays in its post record and is noted as a conflict (`show` says so). The first
     // claim is the first in the log, so a rebuilt index decides the same.
-    for u in urls {
-        tx.prepare_cached(
-            "INSERT INTO post_urls (url, post_id) VALUES (?1, ?2) ON CONFLICT(url) DO NOTHING",
-        )?
-        .execute(params![u, p.id.0])?;
+    for (n, u) in urls.iter().enumerate() {
+        // A URL named twice (the requested URL is most often the post's own) is one claim.
+        if urls[..n].contains(u) {
+            continue;
+        }
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO post_urls (url, post_id) VALUES (?1, ?2) ON CONFLICT(url) DO NOTHING",
+            )?
+            .execute(params![u, p.id.0])?;
+        if inserted == 1 {
+            // The claim is this post's: no one held the URL.
+            continue;
+        }
         let holder: String = tx
             .prepare_cached("SELECT post_id FROM post_urls WHERE url = ?1")?
             .query_row([u], |r| r.get(0))?;
