@@ -105,6 +105,8 @@ log "work dir $WORK"
 
 WGET_PPS="" WGET_RSS="" WGET_RESP="" BASE_MBS="" UNCOMP=0
 SZ_PPS="" SZ_RSS="" SZ_OK="" SZ_VERIFY_MBS="" SZ_VERIFY_RC=""
+CAP_RATIOS=()   # a) one samizdat/wget ratio per run (set here: the table reads it always)
+CAP_PROFILE=""  # a) the perf summary file, when one was made
 if [[ $NGINX_NEEDED == 1 ]]; then
 # ---- content ------------------------------------------------------------------
 log "generating $PAGES small pages and $BIG_FILES x 1 MiB pages"
@@ -224,7 +226,6 @@ capture_sz() {
   rm -rf "$A"
 }
 CAP_RUNS=${BENCH_CAPTURE_RUNS:-1}
-CAP_RATIOS=()
 if want capture; then
   for r in $(seq "$CAP_RUNS"); do
     capture_wget "$r"
@@ -238,7 +239,6 @@ fi
 # The profile: one more samizdat capture of the same pages under `perf record` (sampled,
 # not timed), summed per thread (the writer thread, tokio's workers, the blocking pool where
 # pages are parsed) and per function. BENCH_PROFILE=0 skips it.
-CAP_PROFILE=""
 if want capture && [[ $SKIP_SZ != 1 && ${BENCH_PROFILE:-1} == 1 ]]; then
   if command -v perf >/dev/null 2>&1; then
     P="$WORK/sz-profile"; sz_config "$P"
