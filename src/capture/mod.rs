@@ -23,6 +23,10 @@
 //! `post_urls` claim per distinct URL: 1.34x to 1.49x (1,080 to 1,350 pages/s); with
 //! fewer body copies too: the figures above.
 //!
+//! On the idle machine after this round (2026-12-02, 07:13 UTC, 3 runs): 1.42x, 1.51x,
+//! 1.48x (2,742 pages/s against wget's 1,855), CPU 3.1 to 3.4 s for samizdat, 2.4 to
+//! 2.5 s for wget.
+//!
 //! CPU (bench a logs it): 2.9 to 3.8 s of user and system time for 5,000 pages (600 to
 //! 770 µs a page, both threads; more when the machine is busy), against 3.6 to 4.4 s
 //! measured after the first pass; wget itself took 2.8 to 2.9 s in the same runs (one
