@@ -64,6 +64,11 @@ pub struct Report {
     /// The root of the rebuilt tree (base64) and its size.
     pub tree_size: u64,
     pub root: String,
+    /// The log's name and its key's fingerprint (hex SHA-256 of the public key, the form
+    /// `init`, `verify-bundle` and the web `/verify` page print), so the reader can
+    /// compare it with the published one.
+    pub origin: String,
+    pub vkey_fingerprint: String,
     pub problems: Vec<Problem>,
     /// Not damage: crash debris that the next writer will move to quarantine/.
     pub notes: Vec<String>,
@@ -130,6 +135,8 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
         more: 0,
     };
     let verifier = archive::read_verifier(root)?;
+    report.origin = verifier.name().to_string();
+    report.vkey_fingerprint = verifier.fingerprint();
 
     // Checkpoints: each must be signed by the archive key; remember size → root.
     let mut wanted: BTreeMap<u64, Vec<(String, Hash)>> = BTreeMap::new();

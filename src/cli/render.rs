@@ -210,6 +210,10 @@ impl Render for samizdat::verify::Report {
                 .map(|p| Line::Out(format!("DAMAGE: {p}"))),
         );
         out.push(Line::Out(format!(
+            "log {}, key fingerprint: {}",
+            self.origin, self.vkey_fingerprint
+        )));
+        out.push(Line::Out(format!(
             "{} records in {} files ({} MB), {} checkpoints; tree size {} root {}",
             self.records,
             self.files,

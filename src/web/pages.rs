@@ -429,6 +429,13 @@ pub(super) async fn verify_page(State(st): St) -> std::result::Result<Response, 
     .await
 }
 
+/// The fingerprint of a C2SP vkey, or what is wrong with it.
+fn fingerprint_of(vkey: &str) -> String {
+    crate::log::note::NoteVerifier::from_vkey(vkey)
+        .map(|v| v.fingerprint())
+        .unwrap_or_else(|e| format!("(unreadable key: {e})"))
+}
+
 pub(super) fn verify_html(vkey: &str) -> Response {
     let b = format!(
         "<h1>How to check anything here</h1>\
@@ -444,8 +451,11 @@ check that it only ever grows.</li>\
 <li>Each post page lists its records' digests and leaf indexes and an inclusion proof; \
 <code>/api/log/proof/LEAF?size=N</code> gives the same as JSON.</li>\
 <li>The WACZ download replays in any WACZ viewer (ReplayWeb.page, pywb).</li></ol>\
-<h2>The log's verifier key</h2><pre>{}</pre>",
-        esc(vkey.trim())
+<h2>The log's verifier key</h2><pre>{}</pre><p>Key fingerprint (hex SHA-256 of the public key, \
+as <code>samizdat init</code>, <code>verify</code> and <code>verify-bundle</code> print it): \
+<code>{}</code>. Compare it with the one the archive published.</p>",
+        esc(vkey.trim()),
+        esc(&fingerprint_of(vkey.trim()))
     );
     html_page("Verify", "", &b)
 }

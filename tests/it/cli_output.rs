@@ -366,6 +366,23 @@ fn init_names_the_log_and_explains_its_key() {
     let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(j["origin"], "archive.example.org/samizdat");
     assert_eq!(j["vkey_fingerprint"], fp);
+    // verify and the web /verify page print the same fingerprint, in the same form.
+    let (code, out, err) = run_code(samizdat(&ar).arg("verify"));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!(
+            "log archive.example.org/samizdat, key fingerprint: {fp}"
+        )),
+        "{out}"
+    );
+    let web = common::serve::Serve::start(&ar);
+    let (status, page) = web.get("/verify");
+    assert_eq!(status, 200);
+    assert!(
+        String::from_utf8_lossy(&page).contains(&format!("<code>{fp}</code>")),
+        "the /verify page lacks the fingerprint"
+    );
+    drop(web);
     // Another name for an existing log, or a name the format cannot carry: usage errors.
     let (code, _, err) = run_code(samizdat(&ar).args(["init", "--origin", "other.example/x"]));
     assert_eq!(code, 2, "{err}");
