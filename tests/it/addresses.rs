@@ -7,7 +7,7 @@ use crate::common;
 
 use common::*;
 use samizdat::store::warc::{self, Record};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn records(archive: &Path) -> Vec<Record> {
@@ -18,16 +18,6 @@ fn records(archive: &Path) -> Vec<Record> {
         }
     }
     out
-}
-
-fn setup(extra: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempdir();
-    let ar = dir.path().join("archive");
-    write_config(
-        &ar,
-        &format!("[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n{extra}"),
-    );
-    (dir, ar)
 }
 
 fn capture(ar: &Path, urls: &[&str]) -> (i32, Vec<serde_json::Value>, String) {
@@ -58,7 +48,7 @@ fn a_page_asked_for_directly_and_through_a_redirect_is_one_post() {
     let srv = server();
     srv.route("/plain", Resp::html(PLAIN));
     srv.route("/moved", Resp::new(301).header("Location", "/plain"));
-    let (_d, ar) = setup("");
+    let (_d, ar) = quick_archive("");
 
     // The article names itself (og:url); the plain page does not (its address is where
     // the redirect ended).
@@ -137,7 +127,7 @@ fn a_page_asked_for_directly_and_through_a_redirect_is_one_post() {
 fn a_url_asked_for_directly_is_never_reported_under_a_host_sharing_its_server() {
     let srv = server();
     let base = srv.base_url();
-    let (_d, ar) = setup(&format!(
+    let (_d, ar) = quick_archive(&format!(
         "[http.hosts]\n\"f.video.weibocdn.com\" = \"{base}\"\n\"m.weibo.cn\" = \"{base}\"\n\"news.example\" = \"{base}\"\n"
     ));
     let direct = srv.url("/redirect-to?url=/page");
@@ -207,7 +197,7 @@ fn a_url_asked_for_directly_is_never_reported_under_a_host_sharing_its_server() 
 fn a_url_list_reads_comments_and_a_bad_line_stops_before_anything() {
     let srv = server();
     srv.route("/plain", Resp::html(PLAIN));
-    let (d, ar) = setup("");
+    let (d, ar) = quick_archive("");
     let list = d.path().join("urls.txt");
     std::fs::write(
         &list,
@@ -233,7 +223,7 @@ fn a_url_list_reads_comments_and_a_bad_line_stops_before_anything() {
     assert!(lines.iter().all(|l| l["status"] == "captured"), "{lines:?}");
 
     // A line that is not one URL: exit 2 naming the line, nothing fetched or written.
-    let (d2, ar2) = setup("");
+    let (d2, ar2) = quick_archive("");
     for (text, line) in [
         (
             format!("{}\n\nnot a url at all\n", srv.url("/page")),
@@ -330,7 +320,7 @@ fn every_command(d: &Path, page: &str) -> Vec<Vec<String>> {
 #[test]
 fn every_command_refuses_a_missing_or_broken_config_alike() {
     let srv = server();
-    let (d, ar) = setup("");
+    let (d, ar) = quick_archive("");
     let page = srv.url("/page");
     let (code, _, err) = capture(&ar, &[&page]);
     assert_eq!(code, 0, "{err}");

@@ -37,17 +37,6 @@ fn http_header(rec: &Record, name: &str) -> Option<String> {
     })
 }
 
-/// An archive whose config sends nothing anywhere but the test server, without politeness.
-fn setup(extra: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempdir();
-    let ar = dir.path().join("archive");
-    write_config(
-        &ar,
-        &format!("[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n{extra}"),
-    );
-    (dir, ar)
-}
-
 fn capture(ar: &Path, urls: &[&str]) -> (i32, Vec<serde_json::Value>, String) {
     let mut c = samizdat(ar);
     c.arg("--json").arg("capture").args(urls);
@@ -69,7 +58,7 @@ fn verify_ok(ar: &Path) {
 #[test]
 fn a_page_is_captured_with_its_post_record_and_images() {
     let srv = server();
-    let (_d, ar) = setup("");
+    let (_d, ar) = quick_archive("");
     let (code, lines, err) = capture(&ar, &[&srv.url("/page")]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(lines.len(), 1);
@@ -133,7 +122,7 @@ fn a_page_is_captured_with_its_post_record_and_images() {
 #[test]
 fn pywb_replays_the_captured_body_byte_for_byte() {
     let srv = server();
-    let (_d, ar) = setup("");
+    let (_d, ar) = quick_archive("");
     let (code, _, err) = capture(&ar, &[&srv.url("/page")]);
     assert_eq!(code, 0, "{err}");
     let (status, _, body) = pywb_replay(&warc_files(&ar), &srv.url("/page"));
@@ -144,7 +133,7 @@ fn pywb_replays_the_captured_body_byte_for_byte() {
 #[test]
 fn chunked_bodies_are_stored_de_chunked() {
     let srv = server();
-    let (_d, ar) = setup("");
+    let (_d, ar) = quick_archive("");
     let (code, _, err) = capture(&ar, &[&srv.url("/chunked")]);
     assert_eq!(code, 0, "{err}");
     let recs = records(&ar);
@@ -157,7 +146,7 @@ fn chunked_bodies_are_stored_de_chunked() {
 #[test]
 fn compressed_bodies_are_stored_as_sent_and_read_decoded() {
     let srv = server();
-    let (_d, ar) = setup("");
+    let (_d, ar) = quick_archive("");
     let (code, lines, err) = capture(&ar, &[&srv.url("/gzip"), &srv.url("/br")]);
     assert_eq!(code, 0, "{err}");
     let recs = records(&ar);
@@ -181,7 +170,7 @@ fn compressed_bodies_are_stored_as_sent_and_read_decoded() {
 #[test]
 fn gbk_pages_end_up_as_correct_utf8() {
     let srv = server();
-    let (_d, ar) = setup("");
+    let (_d, ar) = quick_archive("");
     let urls = [
         srv.url("/gbk"),
         srv.url("/gbk-meta"),
@@ -207,7 +196,7 @@ fn gbk_pages_end_up_as_correct_utf8() {
 #[test]
 fn every_redirect_hop_is_recorded() {
     let srv = server();
-    let (_d, ar) = setup("");
+    let (_d, ar) = quick_archive("");
     let (code, _, err) = capture(&ar, &[&srv.url("/redirect/3")]);
     assert_eq!(code, 0, "{err}");
     let recs = records(&ar);
@@ -226,7 +215,7 @@ fn every_redirect_hop_is_recorded() {
 #[test]
 fn retry_after_is_honoured_and_every_attempt_recorded() {
     let srv = server();
-    let (_d, ar) = setup("");
+    let (_d, ar) = quick_archive("");
     let url = srv.url("/retry-after?n=2");
     let (code, _, err) = capture(&ar, &[&url]);
     assert_eq!(code, 0, "{err}");
@@ -336,7 +325,7 @@ fn politeness_spaces_requests_to_one_host() {
 #[test]
 fn tls_capture_with_an_extra_ca_keeps_the_certificate() {
     let (srv, ca) = tls_server();
-    let (_d, ar) = setup(&format!("extra_ca_file = {:?}\n", ca.display().to_string()));
+    let (_d, ar) = quick_archive(&format!("extra_ca_file = {:?}\n", ca.display().to_string()));
     let (code, _, err) = capture(&ar, &[&srv.url("/page"), &srv.url("/gbk")]);
     assert_eq!(code, 0, "{err}");
     let recs = records(&ar);
@@ -368,7 +357,7 @@ fn tls_capture_with_an_extra_ca_keeps_the_certificate() {
     verify_ok(&ar);
 
     // Without the CA the handshake fails, with a clear error, and nothing is lost.
-    let (_d2, ar2) = setup("");
+    let (_d2, ar2) = quick_archive("");
     let (code, lines, _) = capture(&ar2, &[&srv.url("/page")]);
     assert_eq!(code, 1);
     let e = lines[0]["error"].as_str().unwrap();
@@ -378,7 +367,7 @@ fn tls_capture_with_an_extra_ca_keeps_the_certificate() {
 #[test]
 fn set_cookie_values_are_redacted() {
     let srv = server();
-    let (_d, ar) = setup("");
+    let (_d, ar) = quick_archive("");
     let (code, _, err) = capture(&ar, &[&srv.url("/set-cookie")]);
     assert_eq!(code, 0, "{err}");
     let recs = records(&ar);
@@ -428,7 +417,7 @@ fn configured_secrets_are_sent_but_never_stored() {
     let srv = server();
     let secret = "Bearer TOPSECRET-9d1e-token";
     let cookie = "SUB=_2AkMcookieSECRETvalue; SUBP=0033WrSXqPxfM72";
-    let (_d, ar) = setup(&format!(
+    let (_d, ar) = quick_archive(&format!(
         "[http.hosts]\n\"m.weibo.cn\" = \"{}\"\n[platforms.weibo]\ncookies = \"{cookie}\"\nheaders = {{ Authorization = \"{secret}\" }}\n",
         srv.base_url()
     ));
@@ -473,7 +462,7 @@ fn must_fail(ar: &Path, url: &str) -> String {
 }
 
 fn archive_with_one_capture(srv: &TestServer, extra: &str) -> (tempfile::TempDir, PathBuf) {
-    let (d, ar) = setup(extra);
+    let (d, ar) = quick_archive(extra);
     let (code, _, err) = capture(&ar, &[&srv.url("/page")]);
     assert_eq!(code, 0, "{err}");
     (d, ar)
@@ -538,7 +527,7 @@ fn timeouts_are_named() {
 #[test]
 fn oversized_bodies_are_kept_truncated_and_reported() {
     let srv = server();
-    let (_d, ar) = setup("max_body_bytes = 100000\n");
+    let (_d, ar) = quick_archive("max_body_bytes = 100000\n");
     let (code, lines, err) = capture(
         &ar,
         &[&srv.url("/never-ending"), &srv.url("/big?bytes=300000")],
@@ -564,7 +553,7 @@ fn oversized_bodies_are_kept_truncated_and_reported() {
 fn a_gzip_bomb_is_stored_whole_and_decoded_within_bounds() {
     let srv = server();
     let bomb = gzip_bomb(); // built once, before the clock of the capture starts
-    let (_d, ar) = setup("");
+    let (_d, ar) = quick_archive("");
     std::fs::write(
         ar.join("samizdat.toml"),
         "[http]\nper_host_delay_ms = 0\ntimeout_ms = 120000\n",
@@ -589,7 +578,7 @@ fn a_gzip_bomb_is_stored_whole_and_decoded_within_bounds() {
 #[test]
 fn two_processes_capturing_at_once_both_succeed_without_interleaving() {
     let srv = server();
-    let (_d, ar) = setup("concurrency = 4\n");
+    let (_d, ar) = quick_archive("concurrency = 4\n");
     run_ok(samizdat(&ar).arg("init"));
     let urls_a: Vec<String> = (0..15)
         .map(|i| srv.url(&format!("/redirect/0?a={i}")))
@@ -653,7 +642,7 @@ fn what_the_capture_tasks_encode_is_what_the_files_hold_and_the_log_hashes() {
     use samizdat::log::merkle::leaf_hash;
     use samizdat::store::index::Index;
     let srv = server();
-    let (_d, ar) = setup("concurrency = 8\n[storage]\nwarc_max_bytes = 6000\n");
+    let (_d, ar) = quick_archive("concurrency = 8\n[storage]\nwarc_max_bytes = 6000\n");
     run_ok(samizdat(&ar).arg("init"));
     let spawn = |tag: &str| {
         let urls: Vec<String> = (0..20)
@@ -733,7 +722,7 @@ fn warc_bytes(ar: &Path) -> u64 {
 fn a_capture_killed_mid_way_leaves_an_archive_that_verifies_and_continues() {
     use std::os::unix::process::ExitStatusExt;
     let srv = server();
-    let (_d, ar) = setup("concurrency = 8\n");
+    let (_d, ar) = quick_archive("concurrency = 8\n");
     run_ok(samizdat(&ar).arg("init"));
     for round in 0..3usize {
         let urls: Vec<String> = (0..200)
@@ -884,7 +873,7 @@ fn init_is_idempotent_and_prints_the_verifier_key() {
 #[test]
 fn reindex_answers_show_and_list_exactly_as_before() {
     let srv = server();
-    let (_d, ar) = setup("");
+    let (_d, ar) = quick_archive("");
     let (code, lines, err) = capture(
         &ar,
         &[&srv.url("/page"), &srv.url("/gbk"), &srv.url("/redirect/2")],
@@ -939,7 +928,7 @@ fn reindex_answers_show_and_list_exactly_as_before() {
 fn log_proofs_verify_against_the_signed_checkpoint() {
     use samizdat::log::merkle::{Hash, verify_consistency, verify_inclusion};
     let srv = server();
-    let (_d, ar) = setup("");
+    let (_d, ar) = quick_archive("");
     let (code, _, _) = capture(&ar, &[&srv.url("/page")]);
     assert_eq!(code, 0);
     let first: serde_json::Value =

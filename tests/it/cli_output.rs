@@ -7,16 +7,8 @@ use crate::common;
 
 use common::*;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
-
-/// An archive whose config sends nothing anywhere but the test server, without politeness.
-fn setup() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempdir();
-    let ar = dir.path().join("archive");
-    write_config(&ar, "[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n");
-    (dir, ar)
-}
 
 /// `samizdat ARGS` on `ar`: (exit code, stdout, stderr).
 fn run(ar: &Path, args: &[&str]) -> (i32, String, String) {
@@ -36,7 +28,7 @@ fn capture_ids(ar: &Path, urls: &[&str]) -> Vec<String> {
 #[test]
 fn results_are_on_stdout_and_only_notes_on_stderr() {
     let srv = server();
-    let (_d, ar) = setup();
+    let (_d, ar) = quick_archive("");
     let (page, img) = (srv.url("/page"), srv.url("/img/a.png"));
     // (A capture that makes the archive also tells of its key: init_names_the_log_...)
     run_ok(samizdat(&ar).arg("init"));
@@ -127,7 +119,7 @@ fn results_are_on_stdout_and_only_notes_on_stderr() {
 #[test]
 fn a_reader_that_closes_the_pipe_ends_the_command_quietly() {
     let srv = server();
-    let (_d, ar) = setup();
+    let (_d, ar) = quick_archive("");
     let (page, slow) = (srv.url("/page"), srv.url("/slow?ms=1500"));
 
     // `capture A SLOW | head -1`: the first result is read, the pipe closed; the second
@@ -193,7 +185,7 @@ fn a_reader_that_closes_the_pipe_ends_the_command_quietly() {
 
 #[test]
 fn capture_of_something_that_is_not_a_url_says_so() {
-    let (_d, ar) = setup();
+    let (_d, ar) = quick_archive("");
     let (code, out, err) = run(&ar, &["capture", "not a url"]);
     assert_eq!(code, 2, "{err}");
     assert_eq!(out, "");
@@ -210,7 +202,7 @@ fn capture_of_something_that_is_not_a_url_says_so() {
 
 #[test]
 fn usage_errors_exit_2_in_one_sentence() {
-    let (d, ar) = setup();
+    let (d, ar) = quick_archive("");
     run_ok(samizdat(&ar).arg("init"));
     let missing = d.path().join("no-such-list.txt");
     let missing = missing.to_str().unwrap();
@@ -253,7 +245,7 @@ fn usage_errors_exit_2_in_one_sentence() {
 
 #[test]
 fn list_help_explains_every_filter_and_its_values() {
-    let (_d, ar) = setup();
+    let (_d, ar) = quick_archive("");
     let (code, out, err) = run(&ar, &["list", "--help"]);
     assert_eq!(code, 0, "{err}");
     for word in [
@@ -287,7 +279,7 @@ fn list_help_explains_every_filter_and_its_values() {
 /// and a flag wins over its variable.
 #[test]
 fn service_settings_come_from_the_environment() {
-    let (dir, ar) = setup();
+    let (dir, ar) = quick_archive("");
     run_ok(samizdat(&ar).arg("init"));
     let missing = dir.path().join("nowhere.toml");
     // SAMIZDAT_CONFIG is read: a file that does not exist is a usage error naming it.
@@ -335,7 +327,7 @@ fn service_settings_come_from_the_environment() {
 /// makes an archive says it once.
 #[test]
 fn init_names_the_log_and_explains_its_key() {
-    let (dir, _) = setup();
+    let (dir, _) = quick_archive("");
     let ar = dir.path().join("named");
     let (code, out, err) =
         run_code(samizdat(&ar).args(["init", "--origin", "archive.example.org/samizdat"]));

@@ -9,7 +9,7 @@ use crate::common::tsa_more;
 use common::tsa::*;
 use common::*;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use tsa_more::*;
 
@@ -20,16 +20,6 @@ use tsa_more::*;
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-fn setup(extra: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempdir();
-    let ar = dir.path().join("archive");
-    write_config(
-        &ar,
-        &format!("[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n{extra}"),
-    );
-    (dir, ar)
-}
 
 fn capture_page(ar: &Path, url: &str) -> String {
     let out = run_ok(samizdat(ar).arg("--json").arg("capture").arg(url));
@@ -107,7 +97,7 @@ fn timestamps_from_every_tsa_are_stored_checked_and_accepted_by_openssl() {
     let srv = server();
     let tsa = start_tsa();
     let dead = format!("http://127.0.0.1:{}/tsa", free_port());
-    let (_d, ar) = setup(&format!(
+    let (_d, ar) = quick_archive(&format!(
         "[timestamp]\ntsa = [\"{}\", \"{dead}\", \"{}\"]\ntsa_ca = \"{}\"\n",
         tsa.url,
         tsa.url,
@@ -167,7 +157,7 @@ fn a_tsa_whose_ca_is_not_trusted_is_refused() {
     let tsa = start_tsa();
     let other = start_tsa();
     let srv = server();
-    let (_d, ar) = setup(&format!(
+    let (_d, ar) = quick_archive(&format!(
         "[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\n",
         tsa.url,
         other.ca().display()
@@ -187,7 +177,7 @@ fn a_tsa_whose_ca_is_not_trusted_is_refused() {
 fn a_bundle_checks_offline_and_every_kind_of_tampering_is_named() {
     let srv = server();
     let tsa = start_tsa();
-    let (d, ar) = setup(&format!(
+    let (d, ar) = quick_archive(&format!(
         "[timestamp]\ntsa = [\"{}\", \"{}\"]\ntsa_ca = \"{}\"\n",
         tsa.url,
         tsa.url,
@@ -426,7 +416,7 @@ fn a_bundle_checks_offline_and_every_kind_of_tampering_is_named() {
 #[test]
 fn wacz_export_validates_and_replays() {
     let srv = server();
-    let (d, ar) = setup("");
+    let (d, ar) = quick_archive("");
     let id = capture_page(&ar, &srv.url("/page"));
     capture_page(&ar, &srv.url("/img/b.jpg"));
     for (name, args) in [
@@ -538,7 +528,7 @@ fn wacz_export_validates_and_replays() {
 fn capture_with_timestamp_dates_the_new_checkpoint() {
     let srv = server();
     let tsa = start_tsa();
-    let (_d, ar) = setup(&format!(
+    let (_d, ar) = quick_archive(&format!(
         "[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\n",
         tsa.url,
         tsa.ca().display()
@@ -566,7 +556,7 @@ fn capture_with_timestamp_dates_the_new_checkpoint() {
 fn watch_run_timestamps_at_once_when_a_post_is_found_gone() {
     let srv = server();
     let tsa = start_tsa();
-    let (_d, ar) = setup(&format!(
+    let (_d, ar) = quick_archive(&format!(
         "[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\ninterval = \"1000d\"\n",
         tsa.url,
         tsa.ca().display()
@@ -631,7 +621,7 @@ fn rsa_pss_tokens_are_checked_natively_and_accepted_by_openssl() {
     ]
     .concat();
     std::fs::write(&ca, roots).unwrap();
-    let (_d, ar) = setup(&format!(
+    let (_d, ar) = quick_archive(&format!(
         "[timestamp]\ntsa = [\"{}\", \"{}\"]\ntsa_ca = \"{}\"\n",
         pss.url,
         rsa.url,
@@ -722,7 +712,7 @@ fn rsa_pss_tokens_are_checked_natively_and_accepted_by_openssl() {
 fn rsa_pkcs1_tokens_are_checked_natively_and_accepted_by_openssl() {
     let srv = server();
     let tsa = start_pss_tsa(PssKey::RsaPkcs1, "sha512");
-    let (_d, ar) = setup(&format!(
+    let (_d, ar) = quick_archive(&format!(
         "[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\n",
         tsa.url,
         tsa.ca().display()
@@ -837,7 +827,7 @@ fn a_tsa_is_asked_through_the_configured_proxy() {
         tsa.url,
         tsa.ca().display()
     );
-    let (_d, ar) = setup(&ts);
+    let (_d, ar) = quick_archive(&ts);
     capture_page(&ar, &srv.url("/page"));
     let with_proxy = |proxy: &str| {
         write_config(
@@ -884,7 +874,7 @@ fn a_bundle_proves_identical_checks_from_the_response_they_repeat() {
     use samizdat::store::bodies::Exchange;
     use samizdat::store::index::{CheckRecord, Index};
     let srv = server();
-    let (d, ar) = setup("");
+    let (d, ar) = quick_archive("");
     srv.route(
         "/story",
         Resp::html("<!doctype html><html><head><title>Story</title></head><body><p>words</p></body></html>"),

@@ -21,3 +21,15 @@ pub fn warc_files(archive: &Path) -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// An archive folder (not yet made) whose config has no politeness delay and a 5 s
+/// timeout, plus `extra` TOML: what most CLI tests start from.
+pub fn quick_archive(extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = super::tempdir();
+    let ar = dir.path().join("archive");
+    write_config(
+        &ar,
+        &format!("[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n{extra}"),
+    );
+    (dir, ar)
+}
