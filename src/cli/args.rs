@@ -143,10 +143,33 @@ pub enum Command {
         #[arg(long, env = "SAMIZDAT_LISTEN")]
         listen: Option<String>,
     },
-    /// Full-text search over post text and author names.
+    /// Full-text search over post text and author names, best match first (equal matches
+    /// newest capture first): one line each on stdout (id, state, author, text), the count
+    /// on stderr. Every word must match; English words match their inflections ("bank
+    /// card" finds "bank cards"); Chinese, Japanese and Korean match by one or two
+    /// characters. Filters combine, as `list`'s.
     Search {
+        /// Words to find (at most 256 characters and 16 terms).
         query: String,
-        #[arg(long, default_value_t = 20)]
+        /// Only posts of this platform.
+        #[arg(long, value_parser = PossibleValuesParser::new(PLATFORMS))]
+        platform: Option<String>,
+        /// Only posts in this state (see `list --help` and docs/states.md).
+        #[arg(long, value_parser = PossibleValuesParser::new(STATES))]
+        state: Option<String>,
+        /// Only posts last captured at or after this time: an RFC 3339 time, a date
+        /// (2026-01-02, midnight UTC), today or yesterday (midnight UTC), or a duration
+        /// back from now (90s, 10m, 24h, 7d, 2w).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only posts last captured before this time (the same forms as --since).
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        /// Skip the first N hits (the next page: --offset 20 with the default --limit).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        offset: usize,
+        /// At most N hits (at least 1).
+        #[arg(long, value_name = "N", default_value_t = 20)]
         limit: usize,
     },
     /// Check an evidence bundle (or a WACZ) offline, with no archive present.

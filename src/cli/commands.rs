@@ -357,9 +357,16 @@ pub fn serve(s: &Settings, listen: Option<String>) -> Result<u8> {
 }
 
 /// `samizdat search QUERY`: hits as words on stdout and a count on stderr (a note,
-/// silenced by `--quiet`), or one JSON line per hit.
-pub fn search(s: &Settings, query: &str, limit: usize) -> Result<u8> {
-    let r = samizdat::web::search_archive(&s.archive, query, limit)?;
+/// silenced by `--quiet`, with the `--offset` of the next page when there is one), or
+/// one JSON line per hit.
+pub fn search(
+    s: &Settings,
+    query: &str,
+    filter: &samizdat::store::search::SearchFilter,
+    offset: usize,
+    limit: usize,
+) -> Result<u8> {
+    let r = samizdat::web::search_archive(&s.archive, query, filter, offset, limit)?;
     for v in &r.results {
         if s.json {
             print_json(&super::render::to_json(v));
@@ -390,10 +397,24 @@ pub fn search(s: &Settings, query: &str, limit: usize) -> Result<u8> {
         say(
             s,
             format!(
-                "{} of {}{} hits",
+                "{} of {}{} hits{}",
                 r.results.len(),
                 r.total,
-                if r.capped { "+" } else { "" }
+                if r.capped { "+" } else { "" },
+                match (r.results.len(), r.more) {
+                    (0, _) if offset > 0 => format!(" (none from --offset {offset})"),
+                    (n, _) if offset > 0 || r.more => format!(
+                        " ({}-{}{})",
+                        offset + 1,
+                        offset + n,
+                        if r.more {
+                            format!("; next page: --offset {}", offset + n)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                    _ => String::new(),
+                }
             ),
         );
     }

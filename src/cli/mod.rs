@@ -158,7 +158,27 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
             all,
         ),
         Command::Serve { listen } => commands::serve(s, listen),
-        Command::Search { query, limit } => commands::search(s, &query, limit),
+        Command::Search {
+            query,
+            platform,
+            state,
+            since,
+            until,
+            offset,
+            limit,
+        } => {
+            let filter = samizdat::store::search::SearchFilter {
+                platform,
+                state,
+                since: since
+                    .map(|v| settings::parse_since(&v, &s.clock))
+                    .transpose()?,
+                until: until
+                    .map(|v| settings::parse_time_bound("--until", &v, &s.clock))
+                    .transpose()?,
+            };
+            commands::search(s, &query, &filter, offset, limit)
+        }
         Command::VerifyBundle { file, vkey, tsa_ca } => {
             commands::verify_bundle(s, &file, vkey.as_deref(), tsa_ca.as_deref())
         }

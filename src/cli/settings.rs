@@ -242,45 +242,16 @@ fn parse_url_list(text: &str, from: &Path) -> Result<Vec<String>> {
     Ok(urls)
 }
 
-/// `list --since`, as a WARC-Date: an RFC 3339 time; a date (`2026-01-02`, midnight
-/// UTC); `today` or `yesterday` (midnight UTC, by `clock`); or a duration back from now
-/// (`24h`, `7d`). Anything else is refused in one sentence that lists these forms.
+/// `list --since` (and `search --since` / `--until`), as a WARC-Date: the library's one
+/// parser (`samizdat::store::since`, which the web UI uses too); a bad value is a usage
+/// error whose sentence starts with `flag` and lists the forms.
 pub fn parse_since(v: &str, clock: &Clock) -> Result<String> {
-    let v = v.trim();
-    if let Ok(t) = v.parse::<jiff::Timestamp>() {
-        return Ok(samizdat::store::warc::warc_date(t));
-    }
-    let midnight = |d: jiff::civil::Date| {
-        jiff::tz::Offset::UTC
-            .to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
-            .map(samizdat::store::warc::warc_date)
-            .map_err(|e| Error::Usage(format!("--since {v:?}: {e}")))
-    };
-    let today = || jiff::tz::Offset::UTC.to_datetime(clock.now()).date();
-    match v.to_ascii_lowercase().as_str() {
-        "today" => return midnight(today()),
-        "yesterday" => {
-            let d = today()
-                .yesterday()
-                .map_err(|e| Error::Usage(format!("--since {v:?}: {e}")))?;
-            return midnight(d);
-        }
-        _ => {}
-    }
-    if let Ok(d) = v.parse::<jiff::civil::Date>() {
-        return midnight(d);
-    }
-    let d = samizdat::config::parse_duration(v).map_err(|_| {
-        Error::Usage(format!(
-            "--since {v:?} is not a time: give an RFC 3339 time (2026-01-02T15:04:05Z), a date \
-             (2026-01-02), today, yesterday, or a duration back from now (90s, 10m, 24h, 7d, 2w)"
-        ))
-    })?;
-    let t = jiff::SignedDuration::try_from(d)
-        .ok()
-        .and_then(|d| clock.now().checked_sub(d).ok())
-        .ok_or_else(|| Error::Usage(format!("--since {v:?}: too far back")))?;
-    Ok(samizdat::store::warc::warc_date(t))
+    parse_time_bound("--since", v, clock)
+}
+
+/// [`parse_since`] for any flag (`--until`).
+pub fn parse_time_bound(flag: &str, v: &str, clock: &Clock) -> Result<String> {
+    samizdat::store::since::parse(flag, v, clock).map_err(Error::Usage)
 }
 
 #[cfg(test)]

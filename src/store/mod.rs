@@ -6,6 +6,7 @@ pub mod files;
 pub mod index;
 pub mod record_stream;
 pub mod search;
+pub mod since;
 pub mod spool;
 pub mod state;
 pub mod views;

@@ -1,17 +1,22 @@
 //! Full-text search over post text and author names.
 //!
-//! SQLite FTS5 with the `unicode61` tokenizer, fed with a transformed text: CJK runs
-//! become space-separated unigrams and bigrams (so one- and two-character Chinese
-//! queries like 卡 or 冻结 match), everything else is kept as words. Queries go through
-//! the same transform. Ranked with bm25 over at most [`RANK_CAP`] hits; highlighting is
-//! done on the original text, which is never altered.
+//! SQLite FTS5 with the `porter` stemmer over the `unicode61` tokenizer, fed with a
+//! transformed text: CJK runs become space-separated unigrams and bigrams (so one- and
+//! two-character Chinese queries like 卡 or 冻结 match), everything else is kept as
+//! words, which the stemmer reduces to their stems ("cards", "carding" -> "card"; it
+//! leaves CJK terms as they are). Queries go through the same transform and stemmer, so
+//! "bank card" finds "bank cards". Ranked with bm25 over at most [`RANK_CAP`] hits, ties
+//! newest capture first; highlighting is done on the original text, which is never
+//! altered.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-/// Tables, created with the index schema.
+/// Tables, created with the index schema. The tokenizer changed in index version 3
+/// (`porter` added); migration 3 rebuilds the table of an older index with
+/// [`rebuild`].
 pub const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS search_docs (rid INTEGER PRIMARY KEY, post_id TEXT NOT NULL UNIQUE);
-CREATE VIRTUAL TABLE IF NOT EXISTS post_search USING fts5(author, body, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS post_search USING fts5(author, body, tokenize = 'porter unicode61 remove_diacritics 2');
 "#;
 
 /// Most hits ranked per query (the rest are counted as "more").
@@ -179,6 +184,143 @@ pub fn clear(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("DELETE FROM post_search; DELETE FROM search_docs;")
 }
 
+/// Builds the full-text table again from the `posts` table (index migration 3: the
+/// tokenizer changed). The documents keep their `search_docs` row ids (the order they
+/// were first indexed in, which ranking uses); posts an older index never indexed for
+/// search are added after them, oldest capture first. Returns the posts indexed.
+pub fn rebuild(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.execute_batch(
+        "DROP TABLE IF EXISTS post_search; \
+         CREATE TABLE IF NOT EXISTS search_docs (rid INTEGER PRIMARY KEY, post_id TEXT NOT NULL UNIQUE); \
+         DELETE FROM search_docs WHERE post_id NOT IN (SELECT id FROM posts); \
+         INSERT INTO search_docs (post_id) SELECT id FROM posts \
+           WHERE id NOT IN (SELECT post_id FROM search_docs) ORDER BY first_captured, id;",
+    )?;
+    conn.execute_batch(SCHEMA)?;
+    let mut read = conn.prepare(
+        "SELECT d.rid, p.text, p.author_name, p.author_id FROM search_docs d \
+         JOIN posts p ON p.id = d.post_id ORDER BY d.rid",
+    )?;
+    let mut write =
+        conn.prepare("INSERT INTO post_search (rowid, author, body) VALUES (?1, ?2, ?3)")?;
+    let mut rows = read.query([])?;
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        let text: Option<String> = r.get(1)?;
+        let author: Vec<String> = [r.get::<_, Option<String>>(2)?, r.get(3)?]
+            .into_iter()
+            .flatten()
+            .collect();
+        write.execute(params![
+            r.get::<_, i64>(0)?,
+            doc_text(&author.join(" ")),
+            doc_text(text.as_deref().unwrap_or(""))
+        ])?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Every state name (`store::state::State`), as filters take them.
+pub const STATES: [&str; 7] = [
+    "live",
+    "edited",
+    "deleted",
+    "restricted",
+    "account_gone",
+    "gone_unconfirmed",
+    "not_found",
+];
+
+/// What a search is narrowed to, besides its words: every field given must match (the
+/// same fields as `list`'s). Times are WARC-Dates (`store::since` parses them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchFilter {
+    /// A platform name (`weibo`, `web`...).
+    pub platform: Option<String>,
+    /// A state name (`live`, `deleted`...).
+    pub state: Option<String>,
+    /// Last captured at or after this time (as `list --since`).
+    pub since: Option<String>,
+    /// Last captured before this time.
+    pub until: Option<String>,
+}
+
+impl SearchFilter {
+    /// The filter from what a user typed (the web UI's `platform=`, `state=`, `since=`,
+    /// `until=`; empty = not given): a platform or state name is checked against the
+    /// known ones, times go through `store::since` (as the command line's). A bad value
+    /// is refused in one sentence naming it and what is accepted.
+    pub fn parse(
+        platform: Option<&str>,
+        state: Option<&str>,
+        since: Option<&str>,
+        until: Option<&str>,
+        clock: &crate::clock::Clock,
+    ) -> std::result::Result<SearchFilter, String> {
+        fn given(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|v| !v.is_empty())
+        }
+        let platform = match given(platform) {
+            Some(p) if crate::platforms::PLATFORMS.iter().any(|k| k.name() == p) => {
+                Some(p.to_string())
+            }
+            Some(p) => {
+                let names: Vec<&str> = crate::platforms::PLATFORMS.iter().map(|k| k.name()).collect();
+                return Err(format!(
+                    "platform {p:?} is not a platform: give one of {}",
+                    names.join(", ")
+                ));
+            }
+            None => None,
+        };
+        let state = match given(state) {
+            Some(s) if crate::store::state::State::parse(s).is_some() => Some(s.to_string()),
+            Some(s) => {
+                return Err(format!(
+                    "state {s:?} is not a state: give one of {}",
+                    STATES.join(", ")
+                ));
+            }
+            None => None,
+        };
+        let time = |name: &str, v: Option<&str>| {
+            given(v)
+                .map(|v| crate::store::since::parse(name, v, clock))
+                .transpose()
+        };
+        Ok(SearchFilter {
+            platform,
+            state,
+            since: time("since", since)?,
+            until: time("until", until)?,
+        })
+    }
+
+    /// Whether nothing narrows the search.
+    pub fn is_empty(&self) -> bool {
+        *self == SearchFilter::default()
+    }
+
+    /// The SQL conditions on `p` (the posts table), their arguments numbered from `?2`.
+    fn sql(&self) -> (String, Vec<String>) {
+        let mut sql = String::new();
+        let mut args = vec![];
+        for (value, cond) in [
+            (&self.platform, "p.platform = "),
+            (&self.state, "p.state = "),
+            (&self.since, "p.last_captured >= "),
+            (&self.until, "p.last_captured < "),
+        ] {
+            if let Some(v) = value {
+                args.push(v.clone());
+                sql += &format!(" AND {cond}?{}", args.len() + 1);
+            }
+        }
+        (sql, args)
+    }
+}
+
 /// One page of ranked hits.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Hits {
@@ -191,8 +333,15 @@ pub struct Hits {
 }
 
 /// Runs a query: `limit` hits from `offset`, ranked by bm25 (author matches weigh double)
-/// among the newest [`RANK_CAP`] matching posts (first indexed = oldest).
-pub fn search(conn: &Connection, q: &str, offset: usize, limit: usize) -> rusqlite::Result<Hits> {
+/// among the newest [`RANK_CAP`] matching posts (first indexed = oldest) that pass
+/// `filter`; equal scores newest capture first (then by post id, so pages are stable).
+pub fn search(
+    conn: &Connection,
+    q: &str,
+    filter: &SearchFilter,
+    offset: usize,
+    limit: usize,
+) -> rusqlite::Result<Hits> {
     let Some(fq) = fts_query(q) else {
         return Ok(Hits {
             ids: vec![],
@@ -200,19 +349,39 @@ pub fn search(conn: &Connection, q: &str, offset: usize, limit: usize) -> rusqli
             capped: false,
         });
     };
-    let total: usize = conn.prepare_cached(&format!(
-            "SELECT count(*) FROM (SELECT rowid FROM post_search WHERE post_search MATCH ?1 LIMIT {})",
+    let (cond, args) = filter.sql();
+    // Without a filter the hits are counted and ranked from the FTS table alone; a
+    // filter joins each hit's post.
+    let from = if cond.is_empty() {
+        "post_search WHERE post_search MATCH ?1".to_string()
+    } else {
+        format!(
+            "post_search JOIN search_docs fd ON fd.rid = post_search.rowid \
+             JOIN posts p ON p.id = fd.post_id WHERE post_search MATCH ?1{cond}"
+        )
+    };
+    let mut all: Vec<&dyn rusqlite::ToSql> = vec![&fq];
+    all.extend(args.iter().map(|a| a as &dyn rusqlite::ToSql));
+    let total: usize = conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM (SELECT post_search.rowid FROM {from} LIMIT {})",
             RANK_CAP + 1
-        ))?.query_row([&fq],
-        |r| r.get::<_, i64>(0),
-    )? as usize;
+        ))?
+        .query_row(all.as_slice(), |r| r.get::<_, i64>(0))? as usize;
+    let n = all.len();
     let mut st = conn.prepare_cached(&format!(
-        "SELECT d.post_id FROM (SELECT rowid AS rid, bm25(post_search, 2.0, 1.0) AS score \
-         FROM post_search WHERE post_search MATCH ?1 ORDER BY rowid DESC LIMIT {RANK_CAP}) h \
-         JOIN search_docs d ON d.rid = h.rid ORDER BY h.score, d.post_id LIMIT ?2 OFFSET ?3"
+        "SELECT d.post_id FROM (SELECT post_search.rowid AS rid, bm25(post_search, 2.0, 1.0) AS score \
+         FROM {from} ORDER BY post_search.rowid DESC LIMIT {RANK_CAP}) h \
+         JOIN search_docs d ON d.rid = h.rid LEFT JOIN posts tp ON tp.id = d.post_id \
+         ORDER BY h.score, tp.last_captured DESC, d.post_id LIMIT ?{} OFFSET ?{}",
+        n + 1,
+        n + 2
     ))?;
+    let (limit, offset) = (limit as i64, offset as i64);
+    all.push(&limit);
+    all.push(&offset);
     let ids = st
-        .query_map(params![fq, limit as i64, offset as i64], |r| r.get(0))?
+        .query_map(all.as_slice(), |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(Hits {
         ids,
@@ -324,8 +493,8 @@ mod tests {
 
     #[test]
     fn search_finds_short_chinese_queries() {
-        let c = Connection::open_in_memory().unwrap();
-        c.execute_batch(SCHEMA).unwrap();
+        let c = db();
+        let none = SearchFilter::default();
         index_post(&c, "a", Some("反诈中心冻结了我的银行卡"), &[Some("小明")]).unwrap();
         index_post(&c, "b", Some("The bank froze my card"), &[Some("Alice")]).unwrap();
         index_post(
@@ -336,11 +505,103 @@ mod tests {
         )
         .unwrap();
         for q in ["冻结", "反诈", "卡", "小明", "银行卡"] {
-            assert_eq!(search(&c, q, 0, 10).unwrap().ids, vec!["a"], "{q}");
+            assert_eq!(search(&c, q, &none, 0, 10).unwrap().ids, vec!["a"], "{q}");
         }
-        assert_eq!(search(&c, "BANK", 0, 10).unwrap().ids, vec!["b"]);
-        assert_eq!(search(&c, "alice again", 0, 10).unwrap().total, 1);
-        assert!(search(&c, "结冻", 0, 10).unwrap().ids.is_empty());
+        assert_eq!(search(&c, "BANK", &none, 0, 10).unwrap().ids, vec!["b"]);
+        assert_eq!(search(&c, "alice again", &none, 0, 10).unwrap().total, 1);
+        assert!(search(&c, "结冻", &none, 0, 10).unwrap().ids.is_empty());
+    }
+
+    /// The search tables and the columns of `posts` that search reads.
+    fn db() -> Connection {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(SCHEMA).unwrap();
+        c.execute_batch(
+            "CREATE TABLE posts (id TEXT PRIMARY KEY, platform TEXT NOT NULL, state TEXT NOT NULL, \
+             text TEXT, author_name TEXT, author_id TEXT, first_captured TEXT NOT NULL, \
+             last_captured TEXT NOT NULL);",
+        )
+        .unwrap();
+        c
+    }
+
+    fn post(c: &Connection, id: &str, platform: &str, state: &str, at: &str, text: &str) {
+        c.execute(
+            "INSERT INTO posts VALUES (?1, ?2, ?3, ?4, NULL, NULL, ?5, ?5)",
+            params![id, platform, state, text, at],
+        )
+        .unwrap();
+        index_post(c, id, Some(text), &[]).unwrap();
+    }
+
+    #[test]
+    fn english_words_match_their_inflections_and_cjk_is_untouched() {
+        let c = db();
+        let none = SearchFilter::default();
+        post(&c, "a", "web", "live", "2026-01-01T00:00:00.000000Z", "Two bank cards were frozen");
+        post(&c, "b", "web", "live", "2026-01-02T00:00:00.000000Z", "反诈中心冻结了我的银行卡");
+        for q in ["bank card", "banking cards", "card freezing", "BANKS"] {
+            assert_eq!(search(&c, q, &none, 0, 10).unwrap().ids, ["a"], "{q}");
+        }
+        for q in ["银行卡", "卡", "冻结"] {
+            assert_eq!(search(&c, q, &none, 0, 10).unwrap().ids, ["b"], "{q}");
+        }
+        assert!(search(&c, "bandit", &none, 0, 10).unwrap().ids.is_empty());
+    }
+
+    #[test]
+    fn ties_are_newest_capture_first_and_filters_narrow() {
+        let c = db();
+        let none = SearchFilter::default();
+        post(&c, "old", "web", "live", "2026-01-01T00:00:00.000000Z", "same words here");
+        post(&c, "new", "x", "deleted", "2026-01-03T00:00:00.000000Z", "same words here");
+        post(&c, "mid", "web", "deleted", "2026-01-02T00:00:00.000000Z", "same words here");
+        let ids = |f: &SearchFilter, o, l| search(&c, "same words", f, o, l).unwrap().ids;
+        assert_eq!(ids(&none, 0, 10), ["new", "mid", "old"]);
+        assert_eq!(ids(&none, 1, 1), ["mid"], "a page from an offset");
+        let f = |p: Option<&str>, s: Option<&str>, since: Option<&str>, until: Option<&str>| {
+            SearchFilter {
+                platform: p.map(String::from),
+                state: s.map(String::from),
+                since: since.map(String::from),
+                until: until.map(String::from),
+            }
+        };
+        assert_eq!(ids(&f(Some("web"), None, None, None), 0, 10), ["mid", "old"]);
+        assert_eq!(ids(&f(None, Some("deleted"), None, None), 0, 10), ["new", "mid"]);
+        assert_eq!(
+            ids(&f(Some("web"), Some("deleted"), None, None), 0, 10),
+            ["mid"]
+        );
+        let day2 = Some("2026-01-02T00:00:00.000000Z");
+        assert_eq!(ids(&f(None, None, day2, None), 0, 10), ["new", "mid"]);
+        assert_eq!(ids(&f(None, None, None, day2), 0, 10), ["old"]);
+        let hits = search(&c, "same", &f(Some("x"), None, None, None), 0, 10).unwrap();
+        assert_eq!((hits.total, hits.ids.len()), (1, 1));
+    }
+
+    #[test]
+    fn rebuild_indexes_every_post_with_the_current_tokenizer() {
+        let c = db();
+        let none = SearchFilter::default();
+        // The table as index version 2 made it, a post indexed and one never indexed.
+        c.execute_batch(
+            "DROP TABLE post_search; CREATE VIRTUAL TABLE post_search USING fts5(author, body, \
+             tokenize = 'unicode61 remove_diacritics 2');",
+        )
+        .unwrap();
+        post(&c, "a", "web", "live", "2026-01-01T00:00:00.000000Z", "bank cards");
+        c.execute(
+            "INSERT INTO posts VALUES ('b', 'web', 'live', 'frozen cards', 'Alice', NULL, \
+             '2026-01-02T00:00:00.000000Z', '2026-01-02T00:00:00.000000Z')",
+            [],
+        )
+        .unwrap();
+        assert!(search(&c, "bank card", &none, 0, 10).unwrap().ids.is_empty());
+        assert_eq!(rebuild(&c).unwrap(), 2);
+        assert_eq!(search(&c, "bank card", &none, 0, 10).unwrap().ids, ["a"]);
+        assert_eq!(search(&c, "card", &none, 0, 10).unwrap().ids, ["b", "a"]);
+        assert_eq!(search(&c, "alice", &none, 0, 10).unwrap().ids, ["b"]);
     }
 
     #[test]

@@ -187,13 +187,19 @@ impl SearchHit {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResults {
     pub query: String,
-    /// From 1.
+    /// From 1 (`offset / per_page + 1`).
     pub page: usize,
     pub per_page: usize,
+    /// Hits skipped before this page.
+    #[serde(default)]
+    pub offset: usize,
     /// Hits counted, at most `store::search::RANK_CAP`.
     pub total: usize,
     /// Whether there are more hits than were counted.
     pub capped: bool,
+    /// Whether a page after this one has hits (`offset` + this page < `total`).
+    #[serde(default)]
+    pub more: bool,
     pub results: Vec<SearchHit>,
 }
 
@@ -204,8 +210,10 @@ impl SearchResults {
             query: query.to_string(),
             page: 1,
             per_page,
+            offset: 0,
             total: 0,
             capped: false,
+            more: false,
             results: vec![],
         }
     }

@@ -21,7 +21,9 @@ pub(super) async fn api_posts(
     State(st): St,
     Query(lq): Query<ListQ>,
 ) -> std::result::Result<Response, Fail> {
-    let f = lq.filter();
+    let f = lq
+        .filter()
+        .map_err(|m| Fail(StatusCode::BAD_REQUEST, m, true))?;
     blocking(&st, true, move |st| {
         let list = st.index()?.list(&f)?;
         Ok(axum::Json(json!({"posts": list})).into_response())
@@ -42,11 +44,22 @@ pub(super) async fn api_post(
     .await
 }
 
+/// Most hits one `/api/search` answer holds (`limit=`).
+pub const MAX_API_LIMIT: usize = 100;
+
 pub(super) async fn api_search(
     State(st): St,
     Query(sq): Query<SearchQ>,
 ) -> std::result::Result<Response, Fail> {
-    let page_no = sq.page.unwrap_or(1).max(1);
+    // `limit` hits (default a page, at most MAX_API_LIMIT) from `offset`, or from the
+    // start of `page` when no offset is given.
+    let limit = sq.limit.unwrap_or(PAGE_SIZE).clamp(1, MAX_API_LIMIT);
+    let offset = sq
+        .offset
+        .unwrap_or_else(|| (sq.page.unwrap_or(1).max(1) - 1).saturating_mul(limit));
+    let filter = sq
+        .filter()
+        .map_err(|m| Fail(StatusCode::BAD_REQUEST, m, true))?;
     search::check_query(&sq.q).map_err(|m| Fail(StatusCode::BAD_REQUEST, m, true))?;
     let permit = admit(&st.searches, SEARCHES, true)?;
     blocking(&st, true, move |st| {
@@ -54,7 +67,7 @@ pub(super) async fn api_search(
         if !archive::exists(&st.root) {
             return Err(Error::NotFound("no archive here yet".into()));
         }
-        let v = search(&st.root, &sq.q, page_no, PAGE_SIZE)?;
+        let v = search(&st.root, &sq.q, &filter, offset, limit)?;
         Ok(axum::Json(v).into_response())
     })
     .await

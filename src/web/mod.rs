@@ -43,13 +43,21 @@ use tokio::sync::Semaphore;
 /// Hits per search page.
 pub const PAGE_SIZE: usize = 20;
 
-/// One page of search results: the posts (summaries, best first) and counts.
-pub fn search(root: &Path, q: &str, page_no: usize, per_page: usize) -> Result<SearchResults> {
+/// One page of search results: `limit` posts (summaries, best first) from `offset`
+/// among the hits that pass `filter`, and counts.
+pub fn search(
+    root: &Path,
+    q: &str,
+    filter: &search::SearchFilter,
+    offset: usize,
+    limit: usize,
+) -> Result<SearchResults> {
     search::check_query(q).map_err(Error::Usage)?;
+    let limit = limit.max(1);
     // One read-only connection for the hits and the posts (see `Index::open`): a reader
     // on a read-only archive, never a writer.
     let ix = Index::open(&root.join(layout::INDEX), false)?;
-    let hits = ix.search(q, page_no.saturating_sub(1) * per_page, per_page)?;
+    let hits = ix.search(q, filter, offset, limit)?;
     let mut results = vec![];
     for id in &hits.ids {
         if let Some(v) = ix.post_view(id)? {
@@ -58,10 +66,12 @@ pub fn search(root: &Path, q: &str, page_no: usize, per_page: usize) -> Result<S
     }
     Ok(SearchResults {
         query: q.to_string(),
-        page: page_no.max(1),
-        per_page,
+        page: offset / limit + 1,
+        per_page: limit,
+        offset,
         total: hits.total,
         capped: hits.capped,
+        more: offset + hits.ids.len() < hits.total,
         results,
     })
 }
@@ -183,16 +193,22 @@ pub fn mode(config: &Config) -> &'static str {
     }
 }
 
-/// `samizdat search QUERY`: the first `limit` ranked hits. Refuses a folder that is
+/// `samizdat search QUERY`: `limit` ranked hits from `offset`. Refuses a folder that is
 /// not an archive.
-pub fn search_archive(root: &Path, query: &str, limit: usize) -> Result<SearchResults> {
+pub fn search_archive(
+    root: &Path,
+    query: &str,
+    filter: &search::SearchFilter,
+    offset: usize,
+    limit: usize,
+) -> Result<SearchResults> {
     if !archive::exists(root) {
         return Err(Error::Archive {
             path: root.to_path_buf(),
             message: "no archive here".into(),
         });
     }
-    search(root, query, 1, limit.max(1))
+    search(root, query, filter, offset, limit)
 }
 
 #[cfg(test)]

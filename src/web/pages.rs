@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::log::hashes::HashStore;
 use crate::store::archive::{self, layout};
 use crate::store::index::ListFilter;
+use crate::store::search::SearchFilter;
 use crate::store::views::{InclusionView, PostPage, PostSummary, RecordView, SearchResults};
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{StatusCode, header};
@@ -86,6 +87,52 @@ pub(super) struct SearchQ {
     pub(super) q: String,
     #[serde(default)]
     pub(super) page: Option<usize>,
+    /// Hits to skip (the API's; the page's links use `page`).
+    #[serde(default)]
+    pub(super) offset: Option<usize>,
+    #[serde(default)]
+    pub(super) limit: Option<usize>,
+    #[serde(default)]
+    pub(super) platform: Option<String>,
+    #[serde(default)]
+    pub(super) state: Option<String>,
+    #[serde(default)]
+    pub(super) since: Option<String>,
+    #[serde(default)]
+    pub(super) until: Option<String>,
+}
+
+impl SearchQ {
+    /// The filter, checked as the command line checks it (the same parser for times:
+    /// `store::since`); a bad value is the sentence to show with a `400`.
+    pub(super) fn filter(&self) -> std::result::Result<SearchFilter, String> {
+        SearchFilter::parse(
+            self.platform.as_deref(),
+            self.state.as_deref(),
+            self.since.as_deref(),
+            self.until.as_deref(),
+            &crate::clock::Clock::from_env_or_system(),
+        )
+    }
+
+    /// The query string of this search (filters as typed) at another `page`.
+    fn link(&self, page: usize) -> String {
+        let mut l = format!("/search?q={}", enc(self.q.trim()));
+        for (k, v) in [
+            ("platform", &self.platform),
+            ("state", &self.state),
+            ("since", &self.since),
+            ("until", &self.until),
+        ] {
+            if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                l += &format!("&{k}={}", enc(v));
+            }
+        }
+        if page > 1 {
+            l += &format!("&page={page}");
+        }
+        l
+    }
 }
 
 pub(super) async fn search_page(
@@ -93,55 +140,96 @@ pub(super) async fn search_page(
     Query(sq): Query<SearchQ>,
 ) -> std::result::Result<Response, Fail> {
     let page_no = sq.page.unwrap_or(1).max(1);
+    let filter = sq
+        .filter()
+        .map_err(|m| Fail(StatusCode::BAD_REQUEST, m, false))?;
     if sq.q.trim().is_empty() {
-        let b = "<h1>Search</h1><p>Search the text and authors of every captured post. Chinese, Japanese and Korean queries of one or two characters work.</p>";
-        return Ok(html_page("Search", "", b));
+        let b = format!(
+            "<h1>Search</h1><p>Search the text and authors of every captured post. Every word must match; English words match their other forms (\"bank card\" finds \"bank cards\"); Chinese, Japanese and Korean queries of one or two characters work.</p>{}",
+            search_filter_form(&sq)
+        );
+        return Ok(html_page("Search", "", &b));
     }
     search::check_query(&sq.q).map_err(|m| Fail(StatusCode::BAD_REQUEST, m, false))?;
     let permit = admit(&st.searches, SEARCHES, false)?;
     blocking(&st, false, move |st| {
         let _permit = permit;
         if !archive::exists(&st.root) {
-            return Ok(search_html(
-                &sq.q,
-                page_no,
-                &SearchResults::none(&sq.q, PAGE_SIZE),
-            ));
+            return Ok(search_html(&sq, &SearchResults::none(&sq.q, PAGE_SIZE)));
         }
-        let r = search(&st.root, &sq.q, page_no, PAGE_SIZE)?;
-        Ok(search_html(&sq.q, page_no, &r))
+        let offset = (page_no - 1).saturating_mul(PAGE_SIZE);
+        let r = search(&st.root, &sq.q, &filter, offset, PAGE_SIZE)?;
+        Ok(search_html(&sq, &r))
     })
     .await
 }
 
-pub(super) fn search_html(q: &str, page_no: usize, r: &SearchResults) -> Response {
-    let q = q.trim();
+/// The search page's filters: the words, platform, state, since and until, as typed.
+fn search_filter_form(sq: &SearchQ) -> String {
+    let typed = |v: &Option<String>| esc(v.as_deref().unwrap_or("").trim());
+    let select = |name: &str, label: &str, values: &[&str], chosen: &Option<String>| {
+        let chosen = chosen.as_deref().unwrap_or("").trim();
+        let mut o = format!("<label>{label} <select name=\"{name}\"><option value=\"\">any</option>");
+        for v in values {
+            o += &format!(
+                "<option{}>{}</option>",
+                if *v == chosen { " selected" } else { "" },
+                esc(v)
+            );
+        }
+        o + "</select></label> "
+    };
+    let platforms: Vec<&str> = crate::platforms::PLATFORMS.iter().map(|p| p.name()).collect();
+    format!(
+        "<form method=\"get\" action=\"/search\" id=\"filters\"><p>\
+<label>Words <input name=\"q\" value=\"{}\" size=\"20\"></label> {}{}\
+<label>Since <input name=\"since\" value=\"{}\" size=\"12\" placeholder=\"yesterday, 7d, 2026-01-01\"></label> \
+<label>Until <input name=\"until\" value=\"{}\" size=\"12\" placeholder=\"2026-02-01\"></label> \
+<button type=\"submit\">Filter</button></p></form>",
+        esc(sq.q.trim()),
+        select("platform", "Platform", &platforms, &sq.platform),
+        select("state", "State", &crate::store::search::STATES, &sq.state),
+        typed(&sq.since),
+        typed(&sq.until),
+    )
+}
+
+pub(super) fn search_html(sq: &SearchQ, r: &SearchResults) -> Response {
+    let q = sq.q.trim();
     let mut b = String::new();
     let total = r.total;
     let plus = if r.capped { "+" } else { "" };
+    let shown = if r.results.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {}–{} shown",
+            r.offset + 1,
+            r.offset + r.results.len()
+        )
+    };
     b += &format!(
-        "<h1>Search: <span{}>{}</span></h1><p class=\"meta\" id=\"count\">{total}{plus} posts found</p>",
+        "<h1>Search: <span{}>{}</span></h1>{}<p class=\"meta\" id=\"count\">{total}{plus} posts found{shown}</p>",
         html::lang_of(q)
             .map(|l| format!(" lang=\"{l}\""))
             .unwrap_or_default(),
-        esc(q)
+        esc(q),
+        search_filter_form(sq)
     );
     for v in &r.results {
         b += &summary(v, Some(q));
     }
     b += "<nav class=\"pages\">";
-    if page_no > 1 {
+    if r.page > 1 {
         b += &format!(
-            "<a href=\"/search?q={}&amp;page={}\">Previous</a>",
-            enc(q),
-            page_no - 1
+            "<a rel=\"prev\" href=\"{}\">Previous</a> ",
+            esc(&sq.link(r.page - 1))
         );
     }
-    if page_no * PAGE_SIZE < total {
+    if r.more {
         b += &format!(
-            "<a href=\"/search?q={}&amp;page={}\">Next</a>",
-            enc(q),
-            page_no + 1
+            "<a rel=\"next\" href=\"{}\">Next</a>",
+            esc(&sq.link(r.page + 1))
         );
     }
     b += "</nav>";
@@ -158,15 +246,25 @@ pub(super) struct ListQ {
 }
 
 impl ListQ {
-    pub(super) fn filter(self) -> ListFilter {
+    /// The filter, checked as `list` checks it: a known platform and state, `since` in
+    /// the command line's forms (`store::since`: yesterday, 7d, a date...). A bad value
+    /// is the sentence to show with a `400`, never an empty list.
+    pub(super) fn filter(self) -> std::result::Result<ListFilter, String> {
+        let checked = SearchFilter::parse(
+            self.platform.as_deref(),
+            self.state.as_deref(),
+            self.since.as_deref(),
+            None,
+            &crate::clock::Clock::from_env_or_system(),
+        )?;
         let nz = |o: Option<String>| o.filter(|s| !s.trim().is_empty());
-        ListFilter {
-            platform: nz(self.platform),
-            state: nz(self.state),
-            since: nz(self.since),
+        Ok(ListFilter {
+            platform: checked.platform,
+            state: checked.state,
+            since: checked.since,
             author: nz(self.author),
             limit: self.limit.unwrap_or(100).min(1000),
-        }
+        })
     }
 }
 
@@ -174,10 +272,18 @@ pub(super) async fn posts_page(
     State(st): St,
     Query(lq): Query<ListQ>,
 ) -> std::result::Result<Response, Fail> {
-    let f = lq.filter();
+    let typed_since = lq.since.clone();
+    let f = lq
+        .filter()
+        .map_err(|m| Fail(StatusCode::BAD_REQUEST, m, false))?;
     blocking(&st, false, move |st| {
         let list = st.index()?.list(&f)?;
-        Ok(posts_html(&f, &list))
+        // The form shows `since` as it was typed ("yesterday"), not as parsed.
+        let shown = ListFilter {
+            since: typed_since,
+            ..f
+        };
+        Ok(posts_html(&shown, &list))
     })
     .await
 }

@@ -22,6 +22,10 @@ const STEPS: &[Step] = &[
         to: 2,
         run: to_2_dense_records_and_checks,
     },
+    Step {
+        to: 3,
+        run: to_3_stemmed_search,
+    },
 ];
 
 impl Index {
@@ -172,6 +176,16 @@ fn to_2_dense_records_and_checks(ix: &Index) -> Result<()> {
     ix.conn
         .execute_batch("DROP TABLE records_v1; DROP TABLE checks_v1;")
         .map_err(e)?;
+    Ok(())
+}
+
+/// 3: full-text search stems English words (the `porter` tokenizer over `unicode61`:
+/// "bank card" finds "bank cards"). The FTS table is made again with the new tokenizer
+/// and filled from the posts table (`store::search::rebuild`), which holds every post's
+/// text and author: no WARC file is read. Posts keep their order (the `search_docs` row
+/// ids); an index from before search had its tables gains them here.
+fn to_3_stemmed_search(ix: &Index) -> Result<()> {
+    crate::store::search::rebuild(&ix.conn).map_err(|e| ix.err(e))?;
     Ok(())
 }
 

@@ -222,8 +222,14 @@ impl Index {
     /// One page of full-text hits (`store::search`), on this connection: a reader's,
     /// read-only like every other query. An index made before search had its tables is
     /// an error that says how to add them (readers never do).
-    pub fn search(&self, q: &str, offset: usize, limit: usize) -> Result<super::search::Hits> {
-        match super::search::search(&self.conn, q, offset, limit) {
+    pub fn search(
+        &self,
+        q: &str,
+        filter: &super::search::SearchFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<super::search::Hits> {
+        match super::search::search(&self.conn, q, filter, offset, limit) {
             Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => {
                 Err(Error::Archive {
                     path: self.path.clone(),
@@ -286,6 +292,6 @@ mod tests {
         ] {
             assert!(ix.conn.execute_batch(sql).is_err(), "{sql} was allowed");
         }
-        assert!(ix.search("anything", 0, 10).unwrap().ids.is_empty());
+        assert!(ix.search("anything", &Default::default(), 0, 10).unwrap().ids.is_empty());
     }
 }

@@ -2,7 +2,7 @@
 
 /// The schema version a fresh index is created at and every older one is migrated to
 /// (`PRAGMA user_version`; see `migrations`).
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 pub(super) const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
