@@ -168,7 +168,7 @@ pub enum Command {
         /// Skip the first N hits (the next page: --offset 20 with the default --limit).
         #[arg(long, value_name = "N", default_value_t = 0)]
         offset: usize,
-        /// At most N hits (at least 1).
+        /// At most N hits; 0 = all (the 1,000 ranked at most).
         #[arg(long, value_name = "N", default_value_t = 20)]
         limit: usize,
     },

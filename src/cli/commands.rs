@@ -366,6 +366,11 @@ pub fn search(
     offset: usize,
     limit: usize,
 ) -> Result<u8> {
+    // 0 = all, as `list --limit 0`: every ranked hit.
+    let limit = match limit {
+        0 => samizdat::store::search::RANK_CAP,
+        n => n,
+    };
     let r = samizdat::web::search_archive(&s.archive, query, filter, offset, limit)?;
     for v in &r.results {
         if s.json {

@@ -65,7 +65,10 @@ mod tests {
         for bad in ["last week", "soon", "2026-13-01", "7 parsecs", ""] {
             let e = at(bad).unwrap_err();
             assert!(e.starts_with(&format!("since {bad:?}")), "{e}");
-            assert!(e.contains("RFC 3339") || e.contains("too far"), "{bad}: {e}");
+            assert!(
+                e.contains("RFC 3339") || e.contains("too far"),
+                "{bad}: {e}"
+            );
         }
     }
 }

@@ -169,7 +169,8 @@ fn search_filter_form(sq: &SearchQ) -> String {
     let typed = |v: &Option<String>| esc(v.as_deref().unwrap_or("").trim());
     let select = |name: &str, label: &str, values: &[&str], chosen: &Option<String>| {
         let chosen = chosen.as_deref().unwrap_or("").trim();
-        let mut o = format!("<label>{label} <select name=\"{name}\"><option value=\"\">any</option>");
+        let mut o =
+            format!("<label>{label} <select name=\"{name}\"><option value=\"\">any</option>");
         for v in values {
             o += &format!(
                 "<option{}>{}</option>",
@@ -179,7 +180,10 @@ fn search_filter_form(sq: &SearchQ) -> String {
         }
         o + "</select></label> "
     };
-    let platforms: Vec<&str> = crate::platforms::PLATFORMS.iter().map(|p| p.name()).collect();
+    let platforms: Vec<&str> = crate::platforms::PLATFORMS
+        .iter()
+        .map(|p| p.name())
+        .collect();
     format!(
         "<form method=\"get\" action=\"/search\" id=\"filters\"><p>\
 <label>Words <input name=\"q\" value=\"{}\" size=\"20\"></label> {}{}\
@@ -202,11 +206,7 @@ pub(super) fn search_html(sq: &SearchQ, r: &SearchResults) -> Response {
     let shown = if r.results.is_empty() {
         String::new()
     } else {
-        format!(
-            "; {}–{} shown",
-            r.offset + 1,
-            r.offset + r.results.len()
-        )
+        format!("; {}–{} shown", r.offset + 1, r.offset + r.results.len())
     };
     b += &format!(
         "<h1>Search: <span{}>{}</span></h1>{}<p class=\"meta\" id=\"count\">{total}{plus} posts found{shown}</p>",

@@ -18,6 +18,7 @@ mod platforms_a;
 mod platforms_b;
 mod readonly;
 mod replay;
+mod search_cli;
 mod security_capture;
 mod security_evidence;
 mod security_recovery;

@@ -292,6 +292,11 @@ mod tests {
         ] {
             assert!(ix.conn.execute_batch(sql).is_err(), "{sql} was allowed");
         }
-        assert!(ix.search("anything", &Default::default(), 0, 10).unwrap().ids.is_empty());
+        assert!(
+            ix.search("anything", &Default::default(), 0, 10)
+                .unwrap()
+                .ids
+                .is_empty()
+        );
     }
 }
