@@ -103,7 +103,7 @@ fn search_stems_english_orders_ties_newest_first_pages_and_filters() {
         "中心",
         "反诈中心",
     ] {
-        assert_eq!(ids(ar, &[q]).0, [f.bank.clone()], "{q}");
+        assert_eq!(ids(ar, &[q]).0, std::slice::from_ref(&f.bank), "{q}");
     }
     assert!(ids(ar, &["bandit"]).0.is_empty());
     // The words on stdout, as a line a grep can read.
@@ -149,9 +149,9 @@ fn search_stems_english_orders_ties_newest_first_pages_and_filters() {
     );
     assert!(ids(ar, &["same", "--state", "deleted"]).0.is_empty());
     let (got, _) = ids(ar, &["same", "--since", "2026-03-03"]);
-    assert_eq!(got, [f.newest.clone()]);
+    assert_eq!(got, std::slice::from_ref(&f.newest));
     let (got, _) = ids(ar, &["same", "--until", "2026-03-02"]);
-    assert_eq!(got, [f.oldest.clone()]);
+    assert_eq!(got, std::slice::from_ref(&f.oldest));
     let (got, _) = ids(
         ar,
         &[
