@@ -398,6 +398,15 @@ pub fn search(
             ));
         }
     }
+    if r.unstemmed {
+        say(
+            s,
+            "note: this index predates stemmed search, so English words match only as written \
+             (\"cards\" does not find \"card\"): the next command that writes to the archive \
+             (capture, watch run) or `samizdat reindex` brings it up to date"
+                .to_string(),
+        );
+    }
     if !s.json {
         say(
             s,

@@ -201,6 +201,11 @@ pub struct SearchResults {
     #[serde(default)]
     pub more: bool,
     pub results: Vec<SearchHit>,
+    /// Whether the index is older than stemmed search (schema 3) and not yet migrated (a
+    /// reader never migrates): English words match only as written. For the command
+    /// line's note; not part of the API.
+    #[serde(skip)]
+    pub unstemmed: bool,
 }
 
 impl SearchResults {
@@ -215,6 +220,7 @@ impl SearchResults {
             capped: false,
             more: false,
             results: vec![],
+            unstemmed: false,
         }
     }
 }

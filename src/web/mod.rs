@@ -73,6 +73,7 @@ pub fn search(
         capped: hits.capped,
         more: offset + hits.ids.len() < hits.total,
         results,
+        unstemmed: ix.user_version()? < 3,
     })
 }
 

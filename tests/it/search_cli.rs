@@ -393,11 +393,20 @@ fn an_index_from_before_stemming_is_migrated_and_finds_inflections() {
     assert_eq!(words("bank card"), 2, "the text says 'bank' and 'card'");
     assert_eq!(words("banks cards"), 0, "the old index has no stems");
     assert_eq!(version(), 2);
+    // ... and the command line says so, and what brings it up.
+    let (code, _, err) = run(&ar, &["search", "banks cards"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("this index predates stemmed search") && err.contains("reindex"),
+        "{err}"
+    );
     // A writable open migrates (3: the FTS table rebuilt from the posts table).
     drop(Index::open(&ar.join("index.sqlite"), true).unwrap());
     assert_eq!(version(), SCHEMA_VERSION);
     const { assert!(SCHEMA_VERSION >= 3) };
     assert_eq!(words("banks cards"), 2);
+    let (_, _, err) = run(&ar, &["search", "banks cards"]);
+    assert_eq!(err.trim(), "2 of 2 hits", "no note once migrated");
     assert_eq!(
         words("freezing banks"),
         0,
