@@ -380,7 +380,8 @@ pub fn search(
         n + 1,
         n + 2
     ))?;
-    let (limit, offset) = (limit as i64, offset as i64);
+    // Past the ranked hits there is nothing: a huge offset or limit is that bound.
+    let (limit, offset) = (limit.min(RANK_CAP) as i64, offset.min(RANK_CAP) as i64);
     all.push(&limit);
     all.push(&offset);
     let ids = st
@@ -677,6 +678,49 @@ mod tests {
             "order kept"
         );
         assert_eq!(search(&c, "alice", &none, 0, 10).unwrap().ids, ["b"]);
+    }
+
+    #[test]
+    fn the_state_names_are_the_states() {
+        for s in STATES {
+            assert_eq!(crate::store::state::State::parse(s).unwrap().as_str(), s);
+        }
+        let clock = crate::clock::Clock::parse("2026-03-10T15:30:00Z").unwrap();
+        let f = SearchFilter::parse(Some(" web "), Some(""), Some("today"), None, &clock);
+        assert_eq!(
+            f.unwrap(),
+            SearchFilter {
+                platform: Some("web".into()),
+                since: Some("2026-03-10T00:00:00.000000Z".into()),
+                ..Default::default()
+            }
+        );
+        let e = SearchFilter::parse(Some("myspace"), None, None, None, &clock).unwrap_err();
+        assert!(e.contains("mastodon"), "{e}");
+        let e = SearchFilter::parse(None, Some("gone"), None, None, &clock).unwrap_err();
+        assert!(e.contains("gone_unconfirmed"), "{e}");
+    }
+
+    #[test]
+    fn a_huge_offset_is_no_hits_not_an_error() {
+        let c = db();
+        post(
+            &c,
+            "a",
+            "web",
+            "live",
+            "2026-01-01T00:00:00.000000Z",
+            "words",
+        );
+        let h = search(
+            &c,
+            "words",
+            &SearchFilter::default(),
+            usize::MAX,
+            usize::MAX,
+        )
+        .unwrap();
+        assert_eq!((h.ids.len(), h.total), (0, 1));
     }
 
     #[test]

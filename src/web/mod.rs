@@ -66,12 +66,12 @@ pub fn search(
     }
     Ok(SearchResults {
         query: q.to_string(),
-        page: offset / limit + 1,
+        page: (offset / limit).saturating_add(1),
         per_page: limit,
         offset,
         total: hits.total,
         capped: hits.capped,
-        more: offset + hits.ids.len() < hits.total,
+        more: offset.saturating_add(hits.ids.len()) < hits.total,
         results,
         unstemmed: ix.user_version()? < 3,
     })

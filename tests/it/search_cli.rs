@@ -359,6 +359,13 @@ fn web_search_pages_links_and_refuses_bad_filters_as_the_cli_does() {
         (v["results"].as_array().unwrap().len(), v["more"].as_bool()),
         (1, Some(false))
     );
+    let (status, body) = text(&format!("/api/search?q=same&offset={}", usize::MAX));
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (v["results"].as_array().unwrap().len(), v["more"].as_bool()),
+        (0, Some(false))
+    );
     let v: serde_json::Value =
         serde_json::from_str(&text("/api/search?q=same&platform=web&state=live&limit=100").1)
             .unwrap();
