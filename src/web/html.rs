@@ -141,6 +141,7 @@ code,pre{font:12px/1.4 ui-monospace,monospace;overflow-wrap:anywhere;white-space
 nav.pages{display:flex;gap:1rem;margin:1rem 0}
 footer{color:var(--muted);font-size:.85rem;border-top:1px solid var(--line)}
 blockquote{margin:.5rem 0;padding-left:.75rem;border-left:3px solid var(--line)}
+form#filters label{display:inline-block;white-space:nowrap;margin:.15rem .6rem .15rem 0}
 "#;
 
 /// The page frame.
