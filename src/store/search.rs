@@ -419,7 +419,8 @@ pub fn highlight_terms(q: &str) -> Vec<String> {
 }
 
 /// Byte ranges of `text` where a term occurs (case-insensitive for simple case folds),
-/// sorted and not overlapping.
+/// and the words that are another form of a Latin term (the same Porter stem as the
+/// search's: "blocked" for "blocking"), sorted and not overlapping.
 pub fn match_ranges(text: &str, terms: &[String]) -> Vec<(usize, usize)> {
     // Lowercase char by char, keeping a map back to the original byte offsets.
     let mut lower = String::new();
@@ -443,6 +444,31 @@ pub fn match_ranges(text: &str, terms: &[String]) -> Vec<(usize, usize)> {
             from = e;
         }
     }
+    let stems: Vec<String> = terms
+        .iter()
+        .filter(|t| t.len() > 2 && t.bytes().all(|b| b.is_ascii_lowercase()))
+        .map(|t| porter(t))
+        .collect();
+    if !stems.is_empty() {
+        // A stem keeps the word's first letters (it changes only endings), so only the
+        // words that start as a stem does are stemmed: a long text costs little more.
+        let starts = |w: &str| {
+            stems
+                .iter()
+                .any(|st| w.as_bytes().starts_with(&st.as_bytes()[..st.len().min(2)]))
+        };
+        each_term(&lower, false, &mut |w| {
+            if w.len() > 2
+                && w.bytes().all(|b| b.is_ascii_lowercase())
+                && starts(w)
+                && stems.contains(&porter(w))
+            {
+                // `w` is a slice of `lower`: its offsets map back to the text.
+                let s = w.as_ptr() as usize - lower.as_ptr() as usize;
+                ranges.push((map[s].0, map[s + w.len() - 1].1));
+            }
+        });
+    }
     ranges.sort();
     let mut merged: Vec<(usize, usize)> = vec![];
     for r in ranges {
@@ -452,6 +478,197 @@ pub fn match_ranges(text: &str, terms: &[String]) -> Vec<(usize, usize)> {
         }
     }
     merged
+}
+
+/// The Porter stem of a lowercase ASCII word, as SQLite's `porter` tokenizer makes it
+/// (M. F. Porter's algorithm with his later `bli` and `logi` rules; a unit test checks it
+/// against SQLite's): for highlighting the words a stemmed search matched.
+pub fn porter(word: &str) -> String {
+    let mut w: Vec<u8> = word.as_bytes().to_vec();
+    // SQLite's leaves words of fewer than 3 or more than 64 letters as they are.
+    if w.len() <= 2 || w.len() > 64 || !w.iter().all(u8::is_ascii_lowercase) {
+        return word.to_string();
+    }
+    fn cons(w: &[u8], i: usize) -> bool {
+        match w[i] {
+            b'a' | b'e' | b'i' | b'o' | b'u' => false,
+            b'y' => i == 0 || !cons(w, i - 1),
+            _ => true,
+        }
+    }
+    // The number of vowel-consonant sequences in `w`.
+    fn measure(w: &[u8]) -> usize {
+        let (n, mut i, mut m) = (w.len(), 0, 0);
+        while i < n && cons(w, i) {
+            i += 1;
+        }
+        loop {
+            while i < n && !cons(w, i) {
+                i += 1;
+            }
+            if i >= n {
+                return m;
+            }
+            while i < n && cons(w, i) {
+                i += 1;
+            }
+            m += 1;
+            if i >= n {
+                return m;
+            }
+        }
+    }
+    fn has_vowel(w: &[u8]) -> bool {
+        (0..w.len()).any(|i| !cons(w, i))
+    }
+    fn double_cons(w: &[u8]) -> bool {
+        let n = w.len();
+        n >= 2 && w[n - 1] == w[n - 2] && cons(w, n - 1)
+    }
+    fn cvc(w: &[u8]) -> bool {
+        let n = w.len();
+        n >= 3
+            && cons(w, n - 3)
+            && !cons(w, n - 2)
+            && cons(w, n - 1)
+            && !matches!(w[n - 1], b'w' | b'x' | b'y')
+    }
+    // The first of `rules` whose suffix `w` ends with: replaced when the stem before it
+    // passes `ok`. Whether a rule matched at all.
+    fn replace(w: &mut Vec<u8>, rules: &[(&str, &str)], ok: &dyn Fn(&[u8]) -> bool) -> bool {
+        for (suffix, by) in rules {
+            if w.ends_with(suffix.as_bytes()) {
+                let stem = w.len() - suffix.len();
+                if ok(&w[..stem]) {
+                    w.truncate(stem);
+                    w.extend_from_slice(by.as_bytes());
+                }
+                return true;
+            }
+        }
+        false
+    }
+    // 1a
+    replace(
+        &mut w,
+        &[("sses", "ss"), ("ies", "i"), ("ss", "ss"), ("s", "")],
+        &|_| true,
+    );
+    // 1b
+    if w.ends_with(b"eed") {
+        if measure(&w[..w.len() - 3]) > 0 {
+            w.pop();
+        }
+    } else {
+        let cut = [&b"ed"[..], b"ing"]
+            .into_iter()
+            .find(|s| w.ends_with(s) && has_vowel(&w[..w.len() - s.len()]));
+        if let Some(s) = cut {
+            w.truncate(w.len() - s.len());
+            if w.ends_with(b"at") || w.ends_with(b"bl") || w.ends_with(b"iz") {
+                w.push(b'e');
+            } else if double_cons(&w) && !matches!(w[w.len() - 1], b'l' | b's' | b'z') {
+                w.pop();
+            } else if measure(&w) == 1 && cvc(&w) {
+                w.push(b'e');
+            }
+        }
+    }
+    // 1c
+    if w.ends_with(b"y") && has_vowel(&w[..w.len() - 1]) {
+        let n = w.len();
+        w[n - 1] = b'i';
+    }
+    let m_gt0 = |s: &[u8]| measure(s) > 0;
+    // 2
+    replace(
+        &mut w,
+        &[
+            ("ational", "ate"),
+            ("tional", "tion"),
+            ("enci", "ence"),
+            ("anci", "ance"),
+            ("izer", "ize"),
+            ("logi", "log"),
+            ("bli", "ble"),
+            ("alli", "al"),
+            ("entli", "ent"),
+            ("eli", "e"),
+            ("ousli", "ous"),
+            ("ization", "ize"),
+            ("ation", "ate"),
+            ("ator", "ate"),
+            ("alism", "al"),
+            ("iveness", "ive"),
+            ("fulness", "ful"),
+            ("ousness", "ous"),
+            ("aliti", "al"),
+            ("iviti", "ive"),
+            ("biliti", "ble"),
+        ],
+        &m_gt0,
+    );
+    // 3
+    replace(
+        &mut w,
+        &[
+            ("icate", "ic"),
+            ("ative", ""),
+            ("alize", "al"),
+            ("iciti", "ic"),
+            ("ical", "ic"),
+            ("ful", ""),
+            ("ness", ""),
+        ],
+        &m_gt0,
+    );
+    // 4
+    let m_gt1 = |s: &[u8]| measure(s) > 1;
+    let ion = w.ends_with(b"ion") && {
+        let n = w.len();
+        n > 3 && matches!(w[n - 4], b's' | b't')
+    };
+    if ion {
+        replace(&mut w, &[("ion", "")], &m_gt1);
+    } else {
+        replace(
+            &mut w,
+            &[
+                ("al", ""),
+                ("ance", ""),
+                ("ence", ""),
+                ("er", ""),
+                ("ic", ""),
+                ("able", ""),
+                ("ible", ""),
+                ("ant", ""),
+                ("ement", ""),
+                ("ment", ""),
+                ("ent", ""),
+                ("ou", ""),
+                ("ism", ""),
+                ("ate", ""),
+                ("iti", ""),
+                ("ous", ""),
+                ("ive", ""),
+                ("ize", ""),
+            ],
+            &m_gt1,
+        );
+    }
+    // 5a
+    if w.ends_with(b"e") {
+        let stem = &w[..w.len() - 1];
+        let m = measure(stem);
+        if m > 1 || (m == 1 && !cvc(stem)) {
+            w.pop();
+        }
+    }
+    // 5b
+    if measure(&w) > 1 && double_cons(&w) && w.ends_with(b"l") {
+        w.pop();
+    }
+    String::from_utf8(w).unwrap_or_else(|_| word.to_string())
 }
 
 #[cfg(test)]
@@ -737,12 +954,51 @@ mod tests {
     }
 
     #[test]
+    fn porter_stems_as_sqlite_does() {
+        let words = "cards blocked blocking caresses ponies ties caress cats feed agreed plastered \
+            bled motoring sing conflated troubled sized hopping tanned falling hissing fizzed \
+            failing filing happy sky relational conditional rational valenci hesitanci \
+            digitizer conformabli radicalli differentli vileli analogousli vietnamization \
+            predication operator feudalism decisiveness hopefulness callousness formaliti \
+            sensitiviti sensibiliti triplicate formative formalize electriciti electrical \
+            hopeful goodness revival allowance inference airliner gyroscopic adjustable \
+            defensible irritant replacement adjustment dependent adoption homologou \
+            communism activate angulariti homologous effective bowdlerize probate rate \
+            cease controll roll generalization oscillators news froze frozen freezing \
+            police reporters banking deletion watched deleted yesterday archive archived \
+            archives archiving searches searching ion lion nation option enormous \
+            agreement ement cement abilities logic biology possibly knees try tried";
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE VIRTUAL TABLE t USING fts5(x, tokenize = 'porter ascii'); \
+             CREATE VIRTUAL TABLE v USING fts5vocab(t, 'row');",
+        )
+        .unwrap();
+        for w in words.split_whitespace() {
+            c.execute("DELETE FROM t", []).unwrap();
+            c.execute("INSERT INTO t (x) VALUES (?1)", [w]).unwrap();
+            let sqlite: String = c.query_row("SELECT term FROM v", [], |r| r.get(0)).unwrap();
+            assert_eq!(porter(w), sqlite, "{w}");
+        }
+        assert_eq!(porter("blocked"), porter("blocking"));
+        assert_eq!(porter("ab"), "ab");
+        assert_eq!(porter("Cards"), "Cards", "only lowercase ASCII is stemmed");
+    }
+
+    #[test]
     fn highlight_ranges() {
         let t = "The Bank froze 银行卡";
         let r = match_ranges(t, &highlight_terms("bank 银行"));
         assert_eq!(
             r.iter().map(|(s, e)| &t[*s..*e]).collect::<Vec<_>>(),
             vec!["Bank", "银行"]
+        );
+        // Other forms of a word are marked as the search matched them.
+        let t = "Two bank cards were BLOCKED; the blockade";
+        let r = match_ranges(t, &highlight_terms("blocking card"));
+        assert_eq!(
+            r.iter().map(|(s, e)| &t[*s..*e]).collect::<Vec<_>>(),
+            vec!["cards", "BLOCKED"]
         );
     }
 }

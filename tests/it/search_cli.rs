@@ -276,6 +276,13 @@ fn web_search_pages_links_and_refuses_bad_filters_as_the_cli_does() {
     assert!(body.contains("1 posts found"), "{body}");
     assert!(body.contains(&html_escape(&f.bank)), "{body}");
 
+    // The other forms of a word are marked as the search matched them.
+    let (_, body) = text("/search?q=blocking+card");
+    assert!(
+        body.contains("<mark>cards</mark> were <mark>blocked</mark>"),
+        "{body}"
+    );
+
     // Filters narrow: until, state.
     let (_, body) = text("/search?q=same&until=2026-03-02");
     assert!(body.contains("1 posts found"), "{body}");
