@@ -403,8 +403,7 @@ pub fn search(
             s,
             "note: this index predates stemmed search, so English words match only as written \
              (\"cards\" does not find \"card\"): the next command that writes to the archive \
-             (capture, watch run) or `samizdat reindex` brings it up to date"
-                .to_string(),
+             (capture, watch run) or `samizdat reindex` brings it up to date",
         );
     }
     if !s.json {
