@@ -96,7 +96,7 @@ pub enum Command {
         /// one gone answer so far; not_found is an address with nothing at it.
         #[arg(long, value_parser = PossibleValuesParser::new(STATES))]
         state: Option<String>,
-        /// Only posts first captured at or after this time: an RFC 3339 time
+        /// Only posts whose latest capture is at or after this time: an RFC 3339 time
         /// (2026-01-02T15:04:05Z), a date (2026-01-02, midnight UTC), today or yesterday
         /// (midnight UTC), or a duration back from now (90s, 10m, 24h, 7d, 2w).
         #[arg(long, value_name = "TIME")]
