@@ -11,6 +11,7 @@
 //! and carry a CSP with no script at all; raw archived bodies are served only from
 //! `/raw/{record id}`, sandboxed.
 
+mod add;
 mod api;
 pub mod html;
 mod log;
@@ -19,6 +20,7 @@ mod raw;
 pub mod server;
 mod state;
 
+use add::*;
 use api::*;
 use log::*;
 use pages::*;
@@ -76,6 +78,8 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/posts/{id}", get(post_page))
         .route("/accounts/{platform}/{id}", get(account_page))
         .route("/verify", get(verify_page))
+        .route("/log", get(log_page))
+        .route("/add", get(add_page).post(add_submit))
         .route("/raw/{record}", get(raw))
         .route("/api/posts", get(api_posts))
         .route("/api/posts/{id}", get(api_post))
@@ -154,6 +158,7 @@ pub async fn serve(
         token,
         fetcher,
         writer: tokio::sync::Mutex::new(None),
+        added: Default::default(),
     });
     server::run(listener, router(state.clone()), limits, shutdown).await;
     // Stops the writer thread once what it was given is written, and says whether all
