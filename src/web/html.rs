@@ -264,6 +264,42 @@ pub fn summary<'a>(v: impl Into<Line<'a>>, q: Option<&str>) -> String {
     )
 }
 
+/// The text of the first `<h1>`–`<h3>` of post HTML, tags left out, whitespace
+/// collapsed (still HTML-escaped as it stands in the HTML), when the HTML starts with it
+/// (only other tags before it).
+fn first_heading(html: &str) -> Option<String> {
+    let clean = sanitize(html, &Default::default());
+    let lower = clean.to_ascii_lowercase();
+    let start = ["<h1", "<h2", "<h3"]
+        .iter()
+        .filter_map(|t| lower.find(t))
+        .min()?;
+    // Only markup before the heading: no text of the post precedes it.
+    if !strip_tags(&clean[..start]).trim().is_empty() {
+        return None;
+    }
+    let level = &lower[start + 1..start + 3];
+    let open_end = start + lower[start..].find('>')? + 1;
+    let close = open_end + lower[open_end..].find(&format!("</{level}"))?;
+    let text = strip_tags(&clean[open_end..close]);
+    Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// HTML with its tags left out (entities kept).
+fn strip_tags(html: &str) -> String {
+    let mut o = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => o.push(c),
+            _ => {}
+        }
+    }
+    o
+}
+
 /// `text` without its first line when that line is the title already shown above it.
 pub fn without_title<'a>(text: &'a str, title: &str) -> &'a str {
     let t = text.trim_start();
@@ -328,7 +364,13 @@ pub fn post_body(p: &Post, depth: usize) -> String {
     ));
     o += &format!("<div class=\"meta\">{}</div>", meta.join(" · "));
     let title = p.title.as_deref().unwrap_or("").trim();
-    if !title.is_empty() {
+    // The title once: not above a body whose own first heading already is it.
+    let heading_is_title = p
+        .html
+        .as_deref()
+        .and_then(first_heading)
+        .is_some_and(|h| h == esc(title));
+    if !title.is_empty() && !heading_is_title {
         o += &format!("<h2{}>{}</h2>", lang_attr(title), esc(title));
     }
     let text = p.text.as_deref().unwrap_or("");
