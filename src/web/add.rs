@@ -47,10 +47,7 @@ impl Form {
     }
 
     fn urls(&self) -> Vec<String> {
-        self.urls
-            .split_whitespace()
-            .map(str::to_string)
-            .collect()
+        self.urls.split_whitespace().map(str::to_string).collect()
     }
 }
 
@@ -189,7 +186,7 @@ this form.</p><p>From the command line: <code>samizdat capture URL</code> or \
             b += &format!("<p class=\"bad\" id=\"message\">{}</p>", esc(m));
         }
         if !results.is_empty() {
-            b += "<section id=\"results\"><h2>Results</h2><table><colgroup><col style=\"width:40%\"><col></colgroup>\
+            b += "<section id=\"results\"><h2>Results</h2><table class=\"stack\"><colgroup><col style=\"width:40%\"><col></colgroup>\
 <tr><th>URL</th><th>Result</th></tr>";
             for r in results {
                 let mut what = format!(
@@ -235,7 +232,7 @@ it is sent in the form's body only, and not kept.</p></form>",
     } else {
         let ix = st.index().ok();
         let now = now();
-        b += "<table><colgroup><col style=\"width:40%\"><col style=\"width:25%\"><col></colgroup>\
+        b += "<table class=\"stack\"><colgroup><col style=\"width:40%\"><col style=\"width:25%\"><col></colgroup>\
 <tr><th>URL</th><th>When</th><th>Status now</th></tr>";
         for a in &added {
             let state = a.post_id.as_deref().and_then(|id| {
@@ -247,7 +244,11 @@ it is sent in the form's body only, and not kept.</p></form>",
                 (Some(state), Some(id)) => {
                     format!("{} <a href=\"/posts/{}\">post</a>", badge(state), enc(id))
                 }
-                _ => format!("<span class=\"result {}\">{}</span>", esc(a.status), esc(a.status)),
+                _ => format!(
+                    "<span class=\"result {}\">{}</span>",
+                    esc(a.status),
+                    esc(a.status)
+                ),
             };
             if let Some(e) = &a.error {
                 s += &format!(": {}", esc(e));

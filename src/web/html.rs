@@ -141,7 +141,8 @@ code,pre{font:12px/1.4 ui-monospace,monospace;overflow-wrap:anywhere;white-space
 nav.pages{display:flex;gap:1rem;margin:1rem 0}
 footer{color:var(--muted);font-size:.85rem;border-top:1px solid var(--line)}
 .digest{overflow-wrap:anywhere;font-size:.85rem}abbr[title]{text-decoration:underline dotted;cursor:help}
-time{white-space:nowrap}
+td time{display:block}
+@media (max-width:40rem){table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:auto}table.stack colgroup,table.stack tr:first-child{display:none}table.stack tr{border-bottom:1px solid var(--line);padding:.35rem 0}table.stack td{border:0;padding:.1rem 0}}
 .result.failed,.bad{color:#b00020}
 textarea{width:100%;font:inherit}
 form.add p{margin:.5rem 0}
@@ -253,7 +254,7 @@ pub fn summary<'a>(v: impl Into<Line<'a>>, q: Option<&str>) -> String {
         meta.push(badge(v.state));
     }
     if !v.last_captured.is_empty() {
-        meta.push(format!("captured {}", esc(v.last_captured)));
+        meta.push(format!("captured {}", utc(v.last_captured)));
     }
     format!(
         "<article class=\"post\"><div class=\"meta\">{meta}</div>\
@@ -356,7 +357,7 @@ pub fn post_body(p: &Post, depth: usize) -> String {
         .or(p.created_at_raw.as_deref())
         .unwrap_or("");
     if !created.is_empty() {
-        meta.push(format!("posted {}", esc(created)));
+        meta.push(format!("posted {}", utc(created)));
     }
     meta.push(format!(
         "<a href=\"{}\" rel=\"noopener noreferrer nofollow\">original URL</a>",
@@ -455,6 +456,20 @@ pub fn when(at: &str, now: jiff::Timestamp) -> String {
         utc.strftime("%Y-%m-%d %H:%M:%S"),
         utc.strftime("%Y-%m-%d %H:%M"),
         ago(t, now)
+    )
+}
+
+/// A moment as `2026-03-01 13:02 UTC`, in a `<time>` with the full UTC time on hover
+/// (for lists, which say no "ago"). Text that is not a time is shown as it is.
+pub fn utc(at: &str) -> String {
+    let Ok(t) = at.trim().parse::<jiff::Timestamp>() else {
+        return esc(at);
+    };
+    format!(
+        "<time datetime=\"{}\" title=\"UTC {}\">{} UTC</time>",
+        esc(at.trim()),
+        t.strftime("%Y-%m-%d %H:%M:%S"),
+        t.strftime("%Y-%m-%d %H:%M"),
     )
 }
 

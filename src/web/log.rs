@@ -140,7 +140,10 @@ pub(super) async fn log_tile(
 
 /// One stored RFC 3161 timestamp over the latest checkpoint: its file name, and what it
 /// says (or why it does not check).
-pub(super) type Stamp = (String, std::result::Result<crate::evidence::tsp::TokenInfo, String>);
+pub(super) type Stamp = (
+    String,
+    std::result::Result<crate::evidence::tsp::TokenInfo, String>,
+);
 
 /// What the `/log` page shows.
 pub(super) struct LogView {
@@ -287,7 +290,7 @@ proof of leaf N as JSON is at <code>/api/log/proof/N</code>.</li></ol>\
     if v.recent.is_empty() {
         b += "<p>No leaves yet.</p>";
     } else {
-        b += "<table><colgroup><col style=\"width:18%\"><col style=\"width:22%\"><col></colgroup>\
+        b += "<table class=\"stack\"><colgroup><col style=\"width:18%\"><col style=\"width:22%\"><col></colgroup>\
 <tr><th>Leaf</th><th>Record</th><th>Of</th></tr>";
         for r in &v.recent {
             let ct = r.content_type.as_deref().unwrap_or("");
@@ -306,11 +309,7 @@ proof of leaf N as JSON is at <code>/api/log/proof/N</code>.</li></ol>\
                 .strip_prefix("urn:samizdat:post:")
                 .or_else(|| target.strip_prefix("urn:samizdat:check:"));
             let of = match post {
-                Some(id) => format!(
-                    "{kind} of <a href=\"/posts/{}\">{}</a>",
-                    enc(id),
-                    esc(id)
-                ),
+                Some(id) => format!("{kind} of <a href=\"/posts/{}\">{}</a>", enc(id), esc(id)),
                 None => esc(target),
             };
             b += &format!(

@@ -90,7 +90,10 @@ confirmed), the most recently gone first.</p>",
     }
     for g in gone {
         if let Some(t) = &g.first_seen_gone {
-            b += &format!("<p class=\"meta gone-at\">Seen gone {}</p>", html::when(t, now));
+            b += &format!(
+                "<p class=\"meta gone-at\">Seen gone {}</p>",
+                html::when(t, now)
+            );
         }
         b += &summary(&g.summary, None);
     }
@@ -410,7 +413,7 @@ pub(super) fn post_html(
     );
     b += "<h2>Timeline</h2><p class=\"meta\">Every capture and every later check of the post, oldest first. \
 Each is a record in the log: its leaf links to the proof that the log holds it.</p>\
-<table id=\"timeline\"><colgroup><col style=\"width:30%\"><col><col style=\"width:22%\"></colgroup>\
+<table id=\"timeline\" class=\"stack\"><colgroup><col style=\"width:30%\"><col><col style=\"width:22%\"></colgroup>\
 <tr><th>When</th><th>What it found</th><th>Proof</th></tr>";
     // (time, kind order, what, proof)
     let mut events: Vec<(String, u8, String, String)> = vec![];
@@ -429,7 +432,12 @@ Each is a record in the log: its leaf links to the proof that the log holds it.<
     for c in &v.checks {
         let proof = check_leaves
             .get(&c.record_id)
-            .map(|l| format!("{} <span class=\"meta\">(check record)</span>", leaf_link(*l)))
+            .map(|l| {
+                format!(
+                    "{} <span class=\"meta\">(check record)</span>",
+                    leaf_link(*l)
+                )
+            })
             .unwrap_or_default();
         events.push((c.at.clone(), 1, check_words(c), proof));
     }
@@ -445,7 +453,7 @@ Each is a record in the log: its leaf links to the proof that the log holds it.<
 A <abbr title=\"the SHA-256 of the record's whole block: for a response, the HTTP headers and body as received\">block digest</abbr> \
 is the SHA-256 of the record block, a <abbr title=\"the SHA-256 of the body alone, after transfer decoding\">payload digest</abbr> \
 that of the body alone, both in hex; recompute them from the WARC file to check it.</p>\
-<table id=\"records\"><colgroup><col style=\"width:15%\"><col style=\"width:35%\"><col></colgroup>\
+<table id=\"records\" class=\"stack\"><colgroup><col style=\"width:15%\"><col style=\"width:35%\"><col></colgroup>\
 <tr><th>Leaf</th><th>Record</th><th>Digests</th></tr>";
     for r in &page.records {
         let mut digests = String::new();

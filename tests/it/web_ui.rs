@@ -196,7 +196,15 @@ fn between<'a>(html: &'a str, from: &str, to: &str) -> &'a str {
 
 /// No separator with nothing on one side, anywhere on a page.
 fn assert_no_empty_separators(html: &str, what: &str) {
-    for bad in ["· ·", "·  ·", "<b></b>", "· </div>", "\">· ", "posted  ·", "posted ·"] {
+    for bad in [
+        "· ·",
+        "·  ·",
+        "<b></b>",
+        "· </div>",
+        "\">· ",
+        "posted  ·",
+        "posted ·",
+    ] {
         assert!(!html.contains(bad), "{what} has {bad:?}: {html}");
     }
 }
@@ -250,9 +258,11 @@ async fn pages_tell_the_story_and_add_urls_behind_the_token() {
     sorted.dedup();
     assert_eq!(sorted.len(), 5, "one leaf a row: {leaves:?}");
     // Digests labelled, in hex; the proof's hashes in hex too.
-    assert!(post.contains("Block digest</abbr> (SHA-256): <code>"), "{post}");
-    let cp: Value =
-        serde_json::from_str(&page(&web.url("/api/log/checkpoint")).await).unwrap();
+    assert!(
+        post.contains("Block digest</abbr> (SHA-256): <code>"),
+        "{post}"
+    );
+    let cp: Value = serde_json::from_str(&page(&web.url("/api/log/checkpoint")).await).unwrap();
     let root_b64 = cp["root"].as_str().unwrap();
     let root_hex = {
         use base64::Engine;
@@ -294,21 +304,37 @@ async fn pages_tell_the_story_and_add_urls_behind_the_token() {
         "gone at 14:00 before gone at 13:00: {gone}"
     );
     assert!(!gone.contains(&format!("/posts/{}\"", enc(&b.article))));
-    assert!(gone.contains("Seen gone <time datetime=\"2026-03-01T13:00:00"), "{gone}");
+    assert!(
+        gone.contains("Seen gone <time datetime=\"2026-03-01T13:00:00"),
+        "{gone}"
+    );
     assert_no_empty_separators(&home, "home");
     assert_no_empty_separators(&page(&web.url("/posts")).await, "posts");
 
     // /log: the checkpoint, timestamps, witnesses, how to verify, recent leaves.
     let log = page(&web.url("/log")).await;
     assert!(
-        log.contains(&format!("<code id=\"origin\">{}</code>", cp["origin"].as_str().unwrap())),
+        log.contains(&format!(
+            "<code id=\"origin\">{}</code>",
+            cp["origin"].as_str().unwrap()
+        )),
         "{log}"
     );
-    assert!(log.contains(&format!("<dd id=\"size\">{}</dd>", cp["size"])), "{log}");
-    assert!(log.contains(&format!("<code id=\"root\">{root_hex}</code>")), "{log}");
+    assert!(
+        log.contains(&format!("<dd id=\"size\">{}</dd>", cp["size"])),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("<code id=\"root\">{root_hex}</code>")),
+        "{log}"
+    );
     assert!(log.contains("has no RFC 3161 timestamp"), "{log}");
     assert!(log.contains("<h2>Witnesses</h2><p>None yet."), "{log}");
-    for cmd in ["samizdat verify</code>", "samizdat verify-bundle", "/log/tile/0/000"] {
+    for cmd in [
+        "samizdat verify</code>",
+        "samizdat verify-bundle",
+        "/log/tile/0/000",
+    ] {
         assert!(log.contains(cmd), "{cmd}: {log}");
     }
     let leaves_html = between(&log, "<section id=\"leaves\">", "</section>");
@@ -318,7 +344,10 @@ async fn pages_tell_the_story_and_add_urls_behind_the_token() {
         "the newest leaf: {leaves_html}"
     );
     assert!(
-        leaves_html.contains(&format!("check of <a href=\"/posts/{}\"", enc(&b.unconfirmed))),
+        leaves_html.contains(&format!(
+            "check of <a href=\"/posts/{}\"",
+            enc(&b.unconfirmed)
+        )),
         "{leaves_html}"
     );
 
@@ -326,10 +355,15 @@ async fn pages_tell_the_story_and_add_urls_behind_the_token() {
     // happened to each URL; the list of what was added shows each one's state.
     let form = page(&web.url("/add")).await;
     assert!(form.contains("type=\"password\" name=\"token\""), "{form}");
-    b.srv.route("/new", Resp::html(ARTICLE.replace("froze", "closed")));
+    b.srv
+        .route("/new", Resp::html(ARTICLE.replace("froze", "closed")));
     let (code, r) = post_form(
         &web.url("/add"),
-        &[("urls", &b.srv.url("/new")), ("mode", "capture"), ("token", "wrong-token-0123456789")],
+        &[
+            ("urls", &b.srv.url("/new")),
+            ("mode", "capture"),
+            ("token", "wrong-token-0123456789"),
+        ],
     )
     .await;
     assert_eq!(code, 401, "{r}");
@@ -350,16 +384,31 @@ async fn pages_tell_the_story_and_add_urls_behind_the_token() {
     let results = between(&r, "<section id=\"results\">", "</section>");
     let rows: Vec<&str> = results.split("<tr><td>").skip(1).collect();
     assert_eq!(rows.len(), 2, "{results}");
-    assert!(rows[0].contains("result captured") && rows[0].contains("watchlist: added"), "{}", rows[0]);
-    assert!(rows[1].contains("result failed") && rows[1].contains("failed: nothing was recorded</span>: web could not be reached"), "{}", rows[1]);
+    assert!(
+        rows[0].contains("result captured") && rows[0].contains("watchlist: added"),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[1].contains("result failed")
+            && rows[1].contains("failed: nothing was recorded</span>: web could not be reached"),
+        "{}",
+        rows[1]
+    );
     assert!(!r.contains(TOKEN), "the token is never echoed");
     assert_eq!(b.srv.hits("/new"), 1);
     let out = run_ok(samizdat(&b.ar).args(["--json", "watch", "list"]));
     assert!(String::from_utf8_lossy(&out.stdout).contains(&b.srv.url("/new")));
     let added = page(&web.url("/add")).await;
     let list = between(&added, "<section id=\"added\">", "</section>");
-    assert!(list.contains(&b.srv.url("/new")) && list.contains("badge live"), "{list}");
-    assert!(list.contains(refused) && list.contains("result failed"), "{list}");
+    assert!(
+        list.contains(&b.srv.url("/new")) && list.contains("badge live"),
+        "{list}"
+    );
+    assert!(
+        list.contains(refused) && list.contains("result failed"),
+        "{list}"
+    );
     web.stop();
 
     // Without a token the form says adding is disabled, and how to enable it.
@@ -368,9 +417,16 @@ async fn pages_tell_the_story_and_add_urls_behind_the_token() {
     write_config(&ro, "[http]\nper_host_delay_ms = 0\n");
     let web = serve_at(&ro, &now);
     let f = page(&web.url("/add")).await;
-    assert!(f.contains("Adding is disabled") && f.contains("token_file"), "{f}");
+    assert!(
+        f.contains("Adding is disabled") && f.contains("token_file"),
+        "{f}"
+    );
     assert!(!f.contains("name=\"token\""), "{f}");
-    let (code, _) = post_form(&web.url("/add"), &[("urls", "http://x.example/"), ("token", TOKEN)]).await;
+    let (code, _) = post_form(
+        &web.url("/add"),
+        &[("urls", "http://x.example/"), ("token", TOKEN)],
+    )
+    .await;
     assert_eq!(code, 403);
     web.stop();
 }
@@ -426,29 +482,32 @@ fn chrome(bin: &Path, args: &[String]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// A page opened in a browser window `width` wide and measured there. Our pages run no
-/// script (their CSP forbids it), so a harness page on another loopback server opens
-/// the page in a window of that width and reads its layout (Chromium started with web
-/// security off for that, in a throwaway profile): the title it sets says whether the
-/// page is wider than the window, and what it found.
-const HARNESS: &str = r#"<!doctype html><html><head><title>waiting</title></head><body><script>
-var p = new URLSearchParams(location.search), w = window.open(p.get("u"), "p", "width=" + p.get("w") + ",height=800"), n = 0;
-var t = setInterval(function () {
-  n++;
-  try {
-    var d = w.document;
-    if (d.readyState == "complete" && d.querySelector("main") && d.location.href != "about:blank") {
-      clearInterval(t);
-      var e = d.documentElement, wide = [];
-      d.querySelectorAll("main *").forEach(function (x) { if (x.getBoundingClientRect().right > e.clientWidth + 1) wide.push(x.tagName); });
-      document.title = JSON.stringify({ scroll: e.scrollWidth, client: e.clientWidth, wide: wide.slice(0, 5),
-        nav: d.querySelectorAll('header a[href="/log"]').length + d.querySelectorAll('header a[href="/add"]').length,
-        h1: (d.querySelector("main h1") || { textContent: "" }).textContent,
-        times: d.querySelectorAll("time[datetime][title^='UTC ']").length });
-    }
-  } catch (x) {}
-  if (n > 150) { clearInterval(t); document.title = "timeout"; }
-}, 100);
+/// A page laid out `width` pixels wide and measured there. Our pages run no script
+/// (their CSP forbids it), so a harness page on another loopback server fetches the page
+/// (Chromium started with web security off for that, in a throwaway profile), lays it out
+/// in an iframe of that width (with a `<base>` so its stylesheet loads from the archive
+/// server) and reads the layout: the title it sets says whether anything is wider than the
+/// frame or spills out of its box, and what it found.
+const HARNESS: &str = r#"<!doctype html><html><head><title>waiting</title><style>body{margin:0}iframe{border:0;height:900px}</style></head><body><iframe id="f"></iframe><script>
+var p = new URLSearchParams(location.hash.slice(1)), f = document.getElementById("f"), u = new URL(p.get("u"));
+f.style.width = p.get("w") + "px";
+f.onload = function () {
+  var d = f.contentDocument;
+  if (!d || !d.querySelector("main")) return;
+  setTimeout(function () {
+    var e = d.documentElement, wide = [], spill = [];
+    d.querySelectorAll("main *").forEach(function (x) { if (x.getBoundingClientRect().right > e.clientWidth + 1) wide.push(x.tagName); });
+    d.querySelectorAll("main td, main th, main p, main dd").forEach(function (x) { if (x.scrollWidth > x.clientWidth + 1) spill.push(x.tagName + ":" + x.textContent.slice(0, 40)); });
+    document.title = JSON.stringify({ scroll: e.scrollWidth, client: e.clientWidth, wide: wide.slice(0, 5), spill: spill.slice(0, 5),
+      styled: getComputedStyle(d.querySelector("header")).display,
+      nav: d.querySelectorAll('header a[href="/log"]').length + d.querySelectorAll('header a[href="/add"]').length,
+      h1: (d.querySelector("main h1") || { textContent: "" }).textContent,
+      times: d.querySelectorAll("time[datetime][title^='UTC ']").length });
+  }, 300);
+};
+fetch(u).then(function (r) { return r.text(); }).then(function (t) {
+  f.srcdoc = t.replace("<head>", "<head><base href=\"" + u.origin + "/\">");
+}).catch(function (x) { document.title = "fetch failed: " + x; });
 </script></body></html>"#;
 
 #[test]
@@ -467,7 +526,11 @@ fn every_page_kind_in_chromium_at_1280_and_390() {
         ("post", format!("/posts/{}", enc(&b.deleted)), ""),
         ("account", account, "on mastodon"),
         ("search", "/search?q=pier".to_string(), "Search: pier"),
-        ("verify", "/verify".to_string(), "How to check anything here"),
+        (
+            "verify",
+            "/verify".to_string(),
+            "How to check anything here",
+        ),
         ("log", "/log".to_string(), "The log"),
         ("add", "/add".to_string(), "Add posts"),
     ];
@@ -476,7 +539,7 @@ fn every_page_kind_in_chromium_at_1280_and_390() {
     for (name, path, h1) in &pages {
         for width in [1280u32, 390] {
             let harness = format!(
-                "{}?w={width}&u={}",
+                "{}#w={width}&u={}",
                 b.srv.url("/harness"),
                 enc(&web.url(path))
             );
@@ -484,7 +547,7 @@ fn every_page_kind_in_chromium_at_1280_and_390() {
                 &bin,
                 &[
                     "--disable-web-security".into(),
-                    "--disable-popup-blocking".into(),
+                    format!("--window-size={},1000", width + 40),
                     "--virtual-time-budget=15000".into(),
                     "--dump-dom".into(),
                     harness,
@@ -500,8 +563,23 @@ fn every_page_kind_in_chromium_at_1280_and_390() {
                 "{name} is wider than {width} px: {m}"
             );
             assert_eq!(m["wide"], json!([]), "{name} at {width}: {m}");
+            assert_eq!(
+                m["spill"],
+                json!([]),
+                "{name} at {width}: text spills out of its box: {m}"
+            );
+            assert_eq!(
+                m["styled"], "flex",
+                "{name}: the stylesheet did not load: {m}"
+            );
             assert_eq!(m["nav"], 2, "{name} at {width}: the Log and Add links: {m}");
             assert!(m["h1"].as_str().unwrap().contains(h1), "{name}: {m}");
+            // The window was the width asked for (less a scrollbar, if any).
+            let client = m["client"].as_u64().unwrap();
+            assert!(
+                client <= width as u64 && client + 20 >= width as u64,
+                "{name}: measured at {client} px, not {width}: {m}"
+            );
             if *name == "post" {
                 assert!(m["times"].as_u64().unwrap() >= 5, "{m}");
             }
@@ -512,7 +590,13 @@ fn every_page_kind_in_chromium_at_1280_and_390() {
                 shots.path().join(&file)
             };
             std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
-            let height = if width == 390 { 844 } else { 900 };
+            // The post page tall enough to show its timeline.
+            let height = match (*name, width) {
+                ("post", 390) => 2000,
+                ("post", _) => 1300,
+                (_, 390) => 844,
+                _ => 900,
+            };
             chrome(
                 &bin,
                 &[
