@@ -252,7 +252,7 @@ checkpoint, and every record under it, existed by its time.</p>";
                     "<p class=\"stamp\">RFC 3161 token <code>{}</code>: the checkpoint existed by \
 <b>{}</b>, says {} (serial {}, policy {}).</p>",
                     esc(name),
-                    esc(&t.gen_time),
+                    super::html::utc(&t.gen_time),
                     esc(&t.signer),
                     esc(&t.serial),
                     esc(&t.policy)

@@ -12,6 +12,7 @@
 use crate::common;
 
 use common::serve::Serve;
+use common::tsa::start_tsa;
 use common::*;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -614,5 +615,42 @@ fn every_page_kind_in_chromium_at_1280_and_390() {
             );
         }
     }
+    web.stop();
+}
+
+/// `/log` shows each stored RFC 3161 token of the current checkpoint, checked against the
+/// checkpoint's bytes: its time and authority.
+#[test]
+fn the_log_page_shows_the_checkpoints_timestamps() {
+    let tsa = start_tsa();
+    let srv = server();
+    srv.route("/article", Resp::html(ARTICLE));
+    let (_d, ar) = quick_archive(&format!(
+        "[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\n",
+        tsa.url,
+        tsa.ca().display()
+    ));
+    run_ok(samizdat(&ar).args(["capture", &srv.url("/article")]));
+    let out = run_ok(samizdat(&ar).args(["--json", "timestamp"]));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let web = Serve::start(&ar);
+    let (code, log) = web.get("/log");
+    let log = String::from_utf8_lossy(&log).into_owned();
+    assert_eq!(code, 200);
+    let stamps = between(&log, "<section id=\"timestamps\">", "</section>");
+    assert!(
+        stamps.contains("<p class=\"stamp\">RFC 3161 token <code>") && !stamps.contains("bad"),
+        "{stamps}"
+    );
+    assert!(stamps.contains("the checkpoint existed by <b>"), "{stamps}");
+    assert!(!stamps.contains("has no RFC 3161 timestamp"), "{stamps}");
+    // The time the token says, as `samizdat timestamp` reported it.
+    let gen_time = v["tokens"][0]["token"]["gen_time"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        !gen_time.is_empty() && stamps.contains(gen_time),
+        "{v}\n{stamps}"
+    );
     web.stop();
 }
