@@ -400,7 +400,28 @@ async fn pages_tell_the_story_and_add_urls_behind_the_token() {
     assert_eq!(b.srv.hits("/new"), 1);
     let out = run_ok(samizdat(&b.ar).args(["--json", "watch", "list"]));
     assert!(String::from_utf8_lossy(&out.stdout).contains(&b.srv.url("/new")));
+    // A capture over the API is listed too.
+    b.srv
+        .route("/api-new", Resp::html(ARTICLE.replace("froze", "emptied")));
+    let r = client()
+        .post(web.url("/api/captures"))
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(json!({"url": b.srv.url("/api-new")}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let added = page(&web.url("/add")).await;
+    let list = between(&added, "<section id=\"added\">", "</section>");
+    let (api_at, form_at) = (
+        list.find(&b.srv.url("/api-new")),
+        list.find(&b.srv.url("/new")),
+    );
+    assert!(
+        api_at.is_some() && api_at < form_at,
+        "the newest first: {list}"
+    );
     let list = between(&added, "<section id=\"added\">", "</section>");
     assert!(
         list.contains(&b.srv.url("/new")) && list.contains("badge live"),
