@@ -391,60 +391,7 @@ pub(super) async fn api_capture(
             true,
         )
     })?;
-    let writer = {
-        let mut w = st.writer.lock().await;
-        if w.is_none() {
-            let (root, config) = (st.root.clone(), st.config.clone());
-            let a = tokio::task::spawn_blocking(move || Archive::open(&root, config))
-                .await
-                .map_err(|e| Fail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), true))?
-                .map_err(|e| fail(e, true))?;
-            *w = Some(Writer::start(a));
-        }
-        match &*w {
-            Some((writer, _)) => writer.clone(),
-            None => {
-                return Err(Fail(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "the archive writer did not start".into(),
-                    true,
-                ));
-            }
-        }
-    };
-    // A fetcher is made whenever a token is configured (`serve`).
-    let Some(fetcher) = st.fetcher.clone() else {
-        return Err(Fail(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "no fetcher for API captures".into(),
-            true,
-        ));
-    };
-    let r = capture::capture_one(
-        &req.url,
-        // The clock the command line would use (`SAMIZDAT_NOW`, else the system's).
-        &CaptureOptions {
-            clock: crate::clock::Clock::from_env_or_system(),
-            ..CaptureOptions::default()
-        },
-        &fetcher,
-        &writer,
-    )
-    .await;
-    let mut watched = None;
-    if req.watch {
-        // Watched like `samizdat watch add`, through the same SSRF-guarded fetcher, and
-        // recorded as from the API: `watch run` fetches all it leads to under the guard.
-        let w = crate::watch::Watcher::new(
-            &st.config,
-            fetcher.clone(),
-            writer.clone(),
-            st.root.join(crate::store::archive::layout::INDEX),
-        )
-        .adding_for_api();
-        let rep = w.add(&req.url, None, None).await;
-        watched = Some(rep);
-    }
+    let (r, watched) = capture_for(&st, &req.url, req.watch, true).await?;
     let code = if r.status == "failed" {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -455,6 +402,84 @@ pub(super) async fn api_capture(
         watch: watched.as_ref(),
     };
     Ok((code, axum::Json(answer)).into_response())
+}
+
+/// Captures `url` (and with `watch` adds it to the watchlist) for a caller the token
+/// already admitted: the API or the `/add` form (`api` says which a failure is shown
+/// to). What it did is remembered for the `/add` page's list.
+pub(super) async fn capture_for(
+    st: &Arc<AppState>,
+    url: &str,
+    watch: bool,
+    api: bool,
+) -> std::result::Result<(capture::CaptureResult, Option<crate::watch::Report>), Fail> {
+    let writer = {
+        let mut w = st.writer.lock().await;
+        if w.is_none() {
+            let (root, config) = (st.root.clone(), st.config.clone());
+            let a = tokio::task::spawn_blocking(move || Archive::open(&root, config))
+                .await
+                .map_err(|e| Fail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), api))?
+                .map_err(|e| fail(e, api))?;
+            *w = Some(Writer::start(a));
+        }
+        match &*w {
+            Some((writer, _)) => writer.clone(),
+            None => {
+                return Err(Fail(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the archive writer did not start".into(),
+                    api,
+                ));
+            }
+        }
+    };
+    // A fetcher is made whenever a token is configured (`serve`).
+    let Some(fetcher) = st.fetcher.clone() else {
+        return Err(Fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "no fetcher for API captures".into(),
+            api,
+        ));
+    };
+    let clock = crate::clock::Clock::from_env_or_system();
+    let r = capture::capture_one(
+        url,
+        // The clock the command line would use (`SAMIZDAT_NOW`, else the system's).
+        &CaptureOptions {
+            clock,
+            ..CaptureOptions::default()
+        },
+        &fetcher,
+        &writer,
+    )
+    .await;
+    let mut watched = None;
+    if watch {
+        // Watched like `samizdat watch add`, through the same SSRF-guarded fetcher, and
+        // recorded as from the API: `watch run` fetches all it leads to under the guard.
+        let w = crate::watch::Watcher::new(
+            &st.config,
+            fetcher.clone(),
+            writer.clone(),
+            st.root.join(crate::store::archive::layout::INDEX),
+        )
+        .adding_for_api();
+        let rep = w.add(url, None, None).await;
+        watched = Some(rep);
+    }
+    st.remember(Added {
+        url: url.to_string(),
+        at: clock.warc_date(),
+        status: r.status,
+        post_id: r.post_id.clone(),
+        error: r.error.clone(),
+        watch: watched.as_ref().map(|w| match &w.error {
+            Some(e) => format!("{}: {e}", w.action),
+            None => w.action.to_string(),
+        }),
+    });
+    Ok((r, watched))
 }
 
 /// The answer to `POST /api/captures`: the capture's result, and with `"watch": true`

@@ -125,7 +125,7 @@ header,main,footer{max-width:46rem;margin:0 auto;padding:.75rem 1rem}
 header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;border-bottom:1px solid var(--line)}
 header a.home{font-weight:700;color:var(--accent);text-decoration:none}
 header form{flex:1 1 14rem;display:flex;gap:.25rem}
-header nav{display:flex;gap:1rem}
+header nav{display:flex;flex-wrap:wrap;gap:.5rem 1rem}
 input[type=search]{flex:1;min-width:0;padding:.4rem;font:inherit}
 button,.button{padding:.4rem .8rem;font:inherit;border:1px solid var(--line);background:transparent;color:inherit;border-radius:.3rem;text-decoration:none;display:inline-block}
 a{color:var(--accent)}
@@ -140,6 +140,12 @@ table{border-collapse:collapse;width:100%;font-size:.85rem;table-layout:fixed}td
 code,pre{font:12px/1.4 ui-monospace,monospace;overflow-wrap:anywhere;white-space:pre-wrap}
 nav.pages{display:flex;gap:1rem;margin:1rem 0}
 footer{color:var(--muted);font-size:.85rem;border-top:1px solid var(--line)}
+.digest{overflow-wrap:anywhere;font-size:.85rem}abbr[title]{text-decoration:underline dotted;cursor:help}
+td time{display:block}
+@media (max-width:40rem){table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:auto}table.stack colgroup,table.stack tr:first-child{display:none}table.stack tr{border-bottom:1px solid var(--line);padding:.35rem 0}table.stack td{border:0;padding:.1rem 0}}
+.result.failed,.bad{color:#b00020}
+textarea{width:100%;font:inherit}
+form.add p{margin:.5rem 0}
 blockquote{margin:.5rem 0;padding-left:.75rem;border-left:3px solid var(--line)}
 form#filters label{display:inline-block;white-space:nowrap;margin:.15rem .6rem .15rem 0}
 "#;
@@ -153,7 +159,7 @@ pub fn page(title: &str, q: &str, body: &str) -> String {
 <title>{t} · samizdat</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\
 <body><header><a class=\"home\" href=\"/\">samizdat</a>\
 <form action=\"/search\" method=\"get\" role=\"search\"><input type=\"search\" name=\"q\" value=\"{q}\" placeholder=\"Search posts and authors\" aria-label=\"Search\"><button type=\"submit\">Search</button></form>\
-<a href=\"/posts\">All posts</a><a href=\"/verify\">Verify</a></header>\n<main>{body}</main>\
+<nav><a href=\"/posts\">All posts</a><a href=\"/log\">Log</a><a href=\"/add\">Add</a><a href=\"/verify\">Verify</a></nav></header>\n<main>{body}</main>\
 <footer>An archive of public posts, each capture recorded in WARC files and proven by a signed Merkle log. <a href=\"/verify\">How to check anything here</a>.</footer></body></html>\n",
         t = esc(title),
         q = esc(q),
@@ -240,16 +246,71 @@ pub fn summary<'a>(v: impl Into<Line<'a>>, q: Option<&str>) -> String {
         Some(q) => highlight(author, q, None),
         None => esc(author),
     };
+    // Only the parts a post has, so no empty ` · ` separators.
+    let mut meta = vec![esc(v.platform)];
+    if !author.is_empty() {
+        meta.push(format!("<b{}>{author_html}</b>", lang_attr(author)));
+    }
+    if !v.state.is_empty() {
+        meta.push(badge(v.state));
+    }
+    if !v.last_captured.is_empty() {
+        meta.push(format!("captured {}", utc(v.last_captured)));
+    }
     format!(
-        "<article class=\"post\"><div class=\"meta\">{plat} · <b{al}>{author_html}</b> · {badge} · captured {cap}</div>\
+        "<article class=\"post\"><div class=\"meta\">{meta}</div>\
 <div class=\"text\"{l}>{body}</div><a href=\"/posts/{href}\">Open this post</a></article>\n",
-        plat = esc(v.platform),
-        al = lang_attr(author),
-        badge = badge(v.state),
-        cap = esc(v.last_captured),
+        meta = meta.join(" · "),
         l = lang_attr(text),
         href = enc(v.id),
     )
+}
+
+/// The text of the first `<h1>`–`<h3>` of post HTML, tags left out, whitespace
+/// collapsed (still HTML-escaped as it stands in the HTML), when the HTML starts with it
+/// (only other tags before it).
+fn first_heading(html: &str) -> Option<String> {
+    let clean = sanitize(html, &Default::default());
+    let lower = clean.to_ascii_lowercase();
+    let start = ["<h1", "<h2", "<h3"]
+        .iter()
+        .filter_map(|t| lower.find(t))
+        .min()?;
+    // Only markup before the heading: no text of the post precedes it.
+    if !strip_tags(&clean[..start]).trim().is_empty() {
+        return None;
+    }
+    let level = &lower[start + 1..start + 3];
+    let open_end = start + lower[start..].find('>')? + 1;
+    let close = open_end + lower[open_end..].find(&format!("</{level}"))?;
+    let text = strip_tags(&clean[open_end..close]);
+    Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// HTML with its tags left out (entities kept).
+fn strip_tags(html: &str) -> String {
+    let mut o = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => o.push(c),
+            _ => {}
+        }
+    }
+    o
+}
+
+/// `text` without its first line when that line is the title already shown above it.
+pub fn without_title<'a>(text: &'a str, title: &str) -> &'a str {
+    let t = text.trim_start();
+    let (first, rest) = t.split_once('\n').unwrap_or((t, ""));
+    if !title.is_empty() && first.trim() == title.trim() {
+        rest.trim_start_matches(['\r', '\n'])
+    } else {
+        text
+    }
 }
 
 /// The name of a media kind, as the post JSON spells it.
@@ -268,39 +329,50 @@ pub fn post_body(p: &Post, depth: usize) -> String {
     let handle = author.handle.as_deref().unwrap_or("");
     let aid = author.id.as_deref().unwrap_or("");
     let platform = p.platform.as_str();
-    o.push_str("<div class=\"meta\">");
+    // Only the parts the post has: no empty ` · ` separators.
+    let mut meta: Vec<String> = vec![];
     if !name.is_empty() || !handle.is_empty() || !aid.is_empty() {
         let label = if name.is_empty() { handle } else { name };
         let label = if label.is_empty() { aid } else { label };
-        if aid.is_empty() {
-            o += &format!("<b{}>{}</b>", lang_attr(label), esc(label));
+        let mut a = if aid.is_empty() {
+            format!("<b{}>{}</b>", lang_attr(label), esc(label))
         } else {
-            o += &format!(
+            format!(
                 "<a href=\"/accounts/{}/{}\"><b{}>{}</b></a>",
                 enc(platform),
                 enc(aid),
                 lang_attr(label),
                 esc(label)
-            );
-        }
+            )
+        };
         if !handle.is_empty() && handle != label {
-            o += &format!(" <span>@{}</span>", esc(handle));
+            a += &format!(" <span>@{}</span>", esc(handle));
         }
-        o += " · ";
+        meta.push(a);
     }
-    let created = p.created_at.as_deref().unwrap_or("");
-    o += &format!(
-        "{} · posted {} · <a href=\"{}\" rel=\"noopener noreferrer nofollow\">original URL</a></div>",
-        esc(platform),
-        esc(if created.is_empty() {
-            p.created_at_raw.as_deref().unwrap_or("")
-        } else {
-            created
-        }),
+    meta.push(esc(platform));
+    let created = p
+        .created_at
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .or(p.created_at_raw.as_deref())
+        .unwrap_or("");
+    if !created.is_empty() {
+        meta.push(format!("posted {}", utc(created)));
+    }
+    meta.push(format!(
+        "<a href=\"{}\" rel=\"noopener noreferrer nofollow\">original URL</a>",
         esc(&p.url)
-    );
-    let title = p.title.as_deref().unwrap_or("");
-    if !title.is_empty() {
+    ));
+    o += &format!("<div class=\"meta\">{}</div>", meta.join(" · "));
+    let title = p.title.as_deref().unwrap_or("").trim();
+    // The title once: not above a body whose own first heading already is it.
+    let heading_is_title = p
+        .html
+        .as_deref()
+        .and_then(first_heading)
+        .is_some_and(|h| h == esc(title));
+    if !title.is_empty() && !heading_is_title {
         o += &format!("<h2{}>{}</h2>", lang_attr(title), esc(title));
     }
     let text = p.text.as_deref().unwrap_or("");
@@ -321,6 +393,7 @@ pub fn post_body(p: &Post, depth: usize) -> String {
             sanitize(html, &archived)
         );
     } else if !text.is_empty() {
+        let text = without_title(text, title);
         o += &format!("<div class=\"text\"{}>{}</div>", lang_attr(text), esc(text));
     }
     for m in &p.media {
@@ -367,4 +440,90 @@ pub fn post_body(p: &Post, depth: usize) -> String {
         }
     }
     o
+}
+
+/// A moment in the reader's terms, rendered on the server (the pages run no script):
+/// `2026-03-01 13:02 UTC · 3 hours ago`, in a `<time>` whose `datetime` is the stored
+/// RFC 3339 value and whose hover title is the full UTC time. Text that is not a time is
+/// shown as it is.
+pub fn when(at: &str, now: jiff::Timestamp) -> String {
+    let Ok(t) = at.trim().parse::<jiff::Timestamp>() else {
+        return esc(at);
+    };
+    let utc = t;
+    format!(
+        "<time datetime=\"{}\" title=\"UTC {}\">{} UTC · {}</time>",
+        esc(at.trim()),
+        utc.strftime("%Y-%m-%d %H:%M:%S"),
+        utc.strftime("%Y-%m-%d %H:%M"),
+        ago(t, now)
+    )
+}
+
+/// A moment as `2026-03-01 13:02 UTC`, in a `<time>` with the full UTC time on hover
+/// (for lists, which say no "ago"). Text that is not a time is shown as it is.
+pub fn utc(at: &str) -> String {
+    let Ok(t) = at.trim().parse::<jiff::Timestamp>() else {
+        return esc(at);
+    };
+    format!(
+        "<time datetime=\"{}\" title=\"UTC {}\">{} UTC</time>",
+        esc(at.trim()),
+        t.strftime("%Y-%m-%d %H:%M:%S"),
+        t.strftime("%Y-%m-%d %H:%M"),
+    )
+}
+
+/// How long before `now` a moment was, in words: `just now`, `5 minutes ago`,
+/// `3 hours ago`, `2 days ago`, `4 months ago`, `1 year ago`; `in 5 minutes` for a
+/// moment after `now`.
+pub fn ago(t: jiff::Timestamp, now: jiff::Timestamp) -> String {
+    let secs = now.as_second() - t.as_second();
+    let future = secs < 0;
+    let s = secs.unsigned_abs();
+    if s < 60 {
+        return "just now".into();
+    }
+    let (n, unit) = match s {
+        s if s < 3_600 => (s / 60, "minute"),
+        s if s < 86_400 => (s / 3_600, "hour"),
+        s if s < 86_400 * 60 => (s / 86_400, "day"),
+        s if s < 86_400 * 730 => (s / (86_400 * 30), "month"),
+        s => (s / (86_400 * 365), "year"),
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    if future {
+        format!("in {n} {unit}{plural}")
+    } else {
+        format!("{n} {unit}{plural} ago")
+    }
+}
+
+/// A WARC digest (`sha256:<hex>`) labelled for a reader: what it is a digest of, the
+/// algorithm spelled out, the hex in full.
+pub fn digest(label: &str, explain: &str, d: &str) -> String {
+    let (alg, value) = d.split_once(':').unwrap_or(("", d));
+    let alg = match alg.to_ascii_lowercase().as_str() {
+        "sha256" => "SHA-256".to_string(),
+        "sha1" => "SHA-1".to_string(),
+        "" => String::new(),
+        a => a.to_ascii_uppercase(),
+    };
+    format!(
+        "<div class=\"digest\"><abbr title=\"{}\">{}</abbr> ({}): <code>{}</code></div>",
+        esc(explain),
+        esc(label),
+        esc(&alg),
+        esc(value)
+    )
+}
+
+/// A base64 hash (a checkpoint's or a proof's) as lowercase hex, or as given when it
+/// is not base64.
+pub fn b64_hex(b64: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map(hex::encode)
+        .unwrap_or_else(|_| b64.to_string())
 }

@@ -138,6 +138,193 @@ pub(super) async fn log_tile(
         .into_response())
 }
 
+/// One stored RFC 3161 timestamp over the latest checkpoint: its file name, and what it
+/// says (or why it does not check).
+pub(super) type Stamp = (
+    String,
+    std::result::Result<crate::evidence::tsp::TokenInfo, String>,
+);
+
+/// What the `/log` page shows.
+pub(super) struct LogView {
+    pub(super) checkpoint: Option<(crate::log::note::Checkpoint, String)>,
+    pub(super) stamps: Vec<Stamp>,
+    pub(super) vkey: String,
+    pub(super) recent: Vec<crate::store::index::RecordRow>,
+}
+
+/// Leaves listed on the `/log` page.
+pub(super) const RECENT_LEAVES: u64 = 25;
+
+pub(super) fn log_view(st: &AppState) -> Result<LogView> {
+    let vkey = std::fs::read_to_string(st.root.join(layout::VERIFIER_KEY)).unwrap_or_default();
+    if !archive::exists(&st.root) {
+        return Ok(LogView {
+            checkpoint: None,
+            stamps: vec![],
+            vkey,
+            recent: vec![],
+        });
+    }
+    let verifier = archive::read_verifier(&st.root)?;
+    let cp = archive::latest_checkpoint(&st.root, &verifier)?;
+    let text = checkpoint_text(st).ok();
+    let mut stamps = vec![];
+    let mut recent = vec![];
+    if let (Some(cp), Some(text)) = (&cp, &text) {
+        // Each stored reply is checked against the bytes of the checkpoint it stamps.
+        let stored = st
+            .root
+            .join(layout::CHECKPOINTS_DIR)
+            .join(format!("{:020}", cp.size));
+        let bytes = std::fs::read(&stored).unwrap_or_else(|_| text.as_bytes().to_vec());
+        let digest: [u8; 32] = sha2::Digest::finalize(sha2::Digest::chain_update(
+            <sha2::Sha256 as sha2::Digest>::new(),
+            &bytes,
+        ))
+        .into();
+        for p in crate::evidence::stored_tsrs(&st.root, cp.size) {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let r = std::fs::read(&p)
+                .map_err(|e| e.to_string())
+                .and_then(|resp| {
+                    crate::evidence::tsp::check_response(&resp, &digest, None, &[], &[])
+                });
+            stamps.push((name, r));
+        }
+        let ix = st.index()?;
+        recent = ix.records_range(cp.size.saturating_sub(RECENT_LEAVES), cp.size)?;
+        recent.reverse();
+    }
+    Ok(LogView {
+        checkpoint: cp.zip(text),
+        stamps,
+        vkey,
+        recent,
+    })
+}
+
+pub(super) async fn log_page(State(st): St) -> std::result::Result<Response, Fail> {
+    blocking(&st, false, |st| Ok(log_html(&log_view(st)?))).await
+}
+
+pub(super) fn log_html(v: &LogView) -> Response {
+    use super::html::{b64_hex, enc, esc};
+    let mut b = String::from(
+        "<h1>The log</h1><p>Every record this archive writes (each request, response, picture, \
+post and check) is a leaf of an append-only Merkle tree (RFC 6962). The archive signs \
+<em>checkpoints</em> of the tree: its size and root hash, as a C2SP signed note. A record \
+shown anywhere here can be proven to be in the tree a checkpoint signs, and two checkpoints \
+can be proven to be one growing log.</p>",
+    );
+    b += "<section id=\"checkpoint\"><h2>The current signed checkpoint</h2>";
+    match &v.checkpoint {
+        None => b += "<p>No checkpoint yet: nothing has been captured.</p>",
+        Some((cp, text)) => {
+            b += &format!(
+                "<dl class=\"digest\"><dt>Origin (the log's name)</dt><dd><code id=\"origin\">{}</code></dd>\
+<dt>Size (leaves)</dt><dd id=\"size\">{}</dd>\
+<dt>Root hash (SHA-256 of the tree, hex)</dt><dd><code id=\"root\">{}</code></dd></dl>\
+<p>The note as signed (served at <a href=\"/log/checkpoint\">/log/checkpoint</a>; the root \
+is in base64 there):</p><pre id=\"note\">{}</pre>",
+                esc(&cp.origin),
+                cp.size,
+                esc(&b64_hex(&cp.root.to_base64())),
+                esc(text)
+            );
+        }
+    }
+    b += "</section><section id=\"timestamps\"><h2>Timestamps</h2>";
+    if v.checkpoint.is_some() && v.stamps.is_empty() {
+        b += "<p>This checkpoint has no RFC 3161 timestamp. <code>samizdat timestamp</code> asks \
+the time-stamp authorities of <code>[timestamp]</code> for one; a timestamp proves the \
+checkpoint, and every record under it, existed by its time.</p>";
+    } else if v.checkpoint.is_none() {
+        b += "<p>None: there is no checkpoint to stamp yet.</p>";
+    }
+    for (name, t) in &v.stamps {
+        match t {
+            Ok(t) => {
+                b += &format!(
+                    "<p class=\"stamp\">RFC 3161 token <code>{}</code>: the checkpoint existed by \
+<b>{}</b>, says {} (serial {}, policy {}).</p>",
+                    esc(name),
+                    super::html::utc(&t.gen_time),
+                    esc(&t.signer),
+                    esc(&t.serial),
+                    esc(&t.policy)
+                )
+            }
+            Err(e) => {
+                b += &format!(
+                    "<p class=\"stamp bad\">RFC 3161 token <code>{}</code> does not check: {}</p>",
+                    esc(name),
+                    esc(e)
+                )
+            }
+        }
+    }
+    b += "</section><section id=\"witnesses\"><h2>Witnesses</h2><p>None yet. Witnesses \
+are independent parties that cosign a checkpoint once they have checked that it extends \
+the one they saw before, so the log cannot show different histories to different readers. \
+Until it has some, compare the checkpoint you see with one fetched elsewhere or earlier: \
+<code>samizdat verify-bundle</code> checks consistency between the two.</p></section>";
+    b += &format!(
+        "<section id=\"how\"><h2>How to verify</h2><ol>\
+<li>On the archive itself: <code>samizdat verify</code> re-reads every WARC record, \
+recomputes every leaf and the root, and checks the signature and the timestamps.</li>\
+<li>A single post: download its evidence bundle from the post page and run \
+<code>samizdat verify-bundle FILE.zip</code> anywhere, offline; it checks the records, the \
+inclusion proofs, the checkpoint's signature and any RFC 3161 timestamps.</li>\
+<li>With any C2SP tlog client: the checkpoint is at <a href=\"/log/checkpoint\">/log/checkpoint</a> \
+and the tree's hashes in tiles at <code>/log/tile/0/000</code>, <code>/log/tile/1/000</code>, … \
+(<code>/log/tile/L/N.p/W</code> for a partial tile of W hashes: C2SP tlog-tiles); an inclusion \
+proof of leaf N as JSON is at <code>/api/log/proof/N</code>.</li></ol>\
+<p>The log's verifier key (check its fingerprint on <a href=\"/verify\">/verify</a>):</p><pre>{}</pre></section>",
+        esc(v.vkey.trim())
+    );
+    b += "<section id=\"leaves\"><h2>Recent leaves</h2>";
+    if v.recent.is_empty() {
+        b += "<p>No leaves yet.</p>";
+    } else {
+        b += "<table class=\"stack\"><colgroup><col style=\"width:18%\"><col style=\"width:22%\"><col></colgroup>\
+<tr><th>Leaf</th><th>Record</th><th>Of</th></tr>";
+        for r in &v.recent {
+            let ct = r.content_type.as_deref().unwrap_or("");
+            let kind = if ct.starts_with(crate::store::warc::mime::POST) {
+                "post"
+            } else if ct.starts_with(crate::store::warc::mime::CHECK) {
+                "check"
+            } else if ct.starts_with(crate::store::warc::mime::WATCH) {
+                "watch"
+            } else {
+                r.warc_type.as_str()
+            };
+            let target = r.target.as_deref().unwrap_or("");
+            // Our records name their post `urn:samizdat:post:ID` / `urn:samizdat:check:ID`.
+            let post = target
+                .strip_prefix("urn:samizdat:post:")
+                .or_else(|| target.strip_prefix("urn:samizdat:check:"));
+            let of = match post {
+                Some(id) => format!("{kind} of <a href=\"/posts/{}\">{}</a>", enc(id), esc(id)),
+                None => esc(target),
+            };
+            b += &format!(
+                "<tr><td><a href=\"/api/log/proof/{l}\">{l}</a></td><td><a href=\"/raw/{}\">{}</a></td><td>{of}</td></tr>",
+                enc(&r.id),
+                esc(kind),
+                l = r.leaf,
+            );
+        }
+        b += "</table>";
+    }
+    b += "</section>";
+    super::state::html_page("Log", "", &b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@
 //! and carry a CSP with no script at all; raw archived bodies are served only from
 //! `/raw/{record id}`, sandboxed.
 
+mod add;
 mod api;
 pub mod html;
 mod log;
@@ -19,6 +20,7 @@ mod raw;
 pub mod server;
 mod state;
 
+use add::*;
 use api::*;
 use log::*;
 use pages::*;
@@ -87,6 +89,8 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/posts/{id}", get(post_page))
         .route("/accounts/{platform}/{id}", get(account_page))
         .route("/verify", get(verify_page))
+        .route("/log", get(log_page))
+        .route("/add", get(add_page).post(add_submit))
         .route("/raw/{record}", get(raw))
         .route("/api/posts", get(api_posts))
         .route("/api/posts/{id}", get(api_post))
@@ -165,6 +169,7 @@ pub async fn serve(
         token,
         fetcher,
         writer: tokio::sync::Mutex::new(None),
+        added: Default::default(),
     });
     server::run(listener, router(state.clone()), limits, shutdown).await;
     // Stops the writer thread once what it was given is written, and says whether all
@@ -236,6 +241,48 @@ mod tests {
         );
         assert!(h.contains("src=\"/raw/urn%3Auuid%3A1\""), "{h}");
         assert!(!h.contains("tracker.example"), "{h}");
+    }
+
+    #[test]
+    fn times_read_in_the_readers_terms() {
+        let now: jiff::Timestamp = "2026-03-01T16:02:00Z".parse().unwrap();
+        let t = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        assert_eq!(html::ago(t("2026-03-01T13:02:00Z"), now), "3 hours ago");
+        assert_eq!(html::ago(t("2026-03-01T16:01:00Z"), now), "1 minute ago");
+        assert_eq!(html::ago(t("2026-03-01T16:01:30Z"), now), "just now");
+        assert_eq!(html::ago(t("2026-02-27T16:02:00Z"), now), "2 days ago");
+        assert_eq!(html::ago(t("2026-03-01T16:07:00Z"), now), "in 5 minutes");
+        assert_eq!(
+            html::when("2026-03-01T13:02:00.000000Z", now),
+            "<time datetime=\"2026-03-01T13:02:00.000000Z\" title=\"UTC 2026-03-01 13:02:00\">2026-03-01 13:02 UTC · 3 hours ago</time>"
+        );
+        assert_eq!(html::when("<not a time>", now), "&lt;not a time&gt;");
+    }
+
+    #[test]
+    fn a_title_is_shown_once_and_hashes_in_hex() {
+        assert_eq!(
+            html::without_title("Frozen\n\nThe bank", "Frozen"),
+            "The bank"
+        );
+        assert_eq!(html::without_title("The bank", "Frozen"), "The bank");
+        let p = |html: &str| crate::model::Post {
+            title: Some("Frozen & gone".into()),
+            html: Some(html.into()),
+            ..crate::model::Post::new("web", "x", "https://x.example/")
+        };
+        let once = html::post_body(
+            &p("<article><h1>Frozen &amp; gone</h1><p>t</p></article>"),
+            0,
+        );
+        assert_eq!(once.matches("Frozen &amp; gone").count(), 1, "{once}");
+        let both = html::post_body(&p("<p>Intro</p><h1>Frozen &amp; gone</h1>"), 0);
+        assert_eq!(both.matches("Frozen &amp; gone").count(), 2, "{both}");
+        assert!(!once.contains("· ·") && !once.contains("posted"), "{once}");
+        assert_eq!(
+            html::b64_hex("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
+            "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+        );
     }
 
     #[test]

@@ -28,56 +28,84 @@ pub(super) async fn style() -> Response {
 pub(super) async fn home(State(st): St) -> std::result::Result<Response, Fail> {
     blocking(&st, false, |st| {
         let (recent, gone) = home_lists(st)?;
-        Ok(home_html(&recent, &gone))
+        Ok(home_html(&recent, &gone, now()))
     })
     .await
 }
 
-pub(super) fn home_lists(st: &AppState) -> Result<(Vec<PostSummary>, Vec<PostSummary>)> {
-    {
-        if !archive::exists(&st.root) {
-            return Ok((vec![], vec![]));
-        }
-        let ix = st.index()?;
-        let recent = ix.list(&ListFilter {
-            limit: 20,
-            ..Default::default()
-        })?;
-        let mut gone = vec![];
-        for state in [
-            "deleted",
-            "restricted",
-            "account_gone",
-            "gone_unconfirmed",
-            "unreachable",
-        ] {
-            gone.extend(ix.list(&ListFilter {
-                state: Some(state.into()),
-                limit: 20,
-                ..Default::default()
-            })?);
-        }
-        gone.sort_by(|a, b| b.last_captured.cmp(&a.last_captured));
-        gone.truncate(20);
-        Ok((recent, gone))
-    }
+/// Now, by the clock the command line uses (`SAMIZDAT_NOW`, else the system's): what
+/// "3 hours ago" on a page is counted from.
+pub(super) fn now() -> jiff::Timestamp {
+    crate::clock::Clock::from_env_or_system().now()
 }
 
-pub(super) fn home_html(recent: &[PostSummary], gone: &[PostSummary]) -> Response {
-    let mut b = String::from("<h1>Recently captured</h1>");
+/// The states a post is gone in (docs/states.md), the unconfirmed one included.
+pub(super) const GONE_STATES: [&str; 4] =
+    ["deleted", "restricted", "account_gone", "gone_unconfirmed"];
+
+/// A gone post on the home page, with when it was first seen gone.
+pub(super) struct Gone {
+    pub(super) summary: PostSummary,
+    pub(super) first_seen_gone: Option<String>,
+}
+
+/// The home page's lists: the newest captures, and the posts seen gone, the most
+/// recently gone first.
+pub(super) fn home_lists(st: &AppState) -> Result<(Vec<PostSummary>, Vec<Gone>)> {
+    if !archive::exists(&st.root) {
+        return Ok((vec![], vec![]));
+    }
+    let ix = st.index()?;
+    let recent = ix.list(&ListFilter {
+        limit: 20,
+        ..Default::default()
+    })?;
+    let mut gone = vec![];
+    for state in GONE_STATES {
+        for summary in ix.list(&ListFilter {
+            state: Some(state.into()),
+            limit: 20,
+            ..Default::default()
+        })? {
+            let first_seen_gone = ix.post_view(&summary.id)?.and_then(|v| v.first_seen_gone);
+            gone.push(Gone {
+                summary,
+                first_seen_gone,
+            });
+        }
+    }
+    // RFC 3339 UTC times of one form sort as text; a post without one goes last.
+    gone.sort_by(|a, b| b.first_seen_gone.cmp(&a.first_seen_gone));
+    gone.truncate(20);
+    Ok((recent, gone))
+}
+
+pub(super) fn home_html(recent: &[PostSummary], gone: &[Gone], now: jiff::Timestamp) -> Response {
+    let mut b = String::from(
+        "<section id=\"gone\"><h1>Recently gone</h1><p class=\"meta\">Posts the platform no \
+longer shows (deleted, restricted, the account gone, or gone when first captured and not yet \
+confirmed), the most recently gone first.</p>",
+    );
+    if gone.is_empty() {
+        b += "<p>No captured post has gone missing.</p>";
+    }
+    for g in gone {
+        if let Some(t) = &g.first_seen_gone {
+            b += &format!(
+                "<p class=\"meta gone-at\">Seen gone {}</p>",
+                html::when(t, now)
+            );
+        }
+        b += &summary(&g.summary, None);
+    }
+    b += "</section><section id=\"recent\"><h1>Recently captured</h1>";
     if recent.is_empty() {
         b += "<p>Nothing captured yet.</p>";
     }
     for v in recent {
         b += &summary(v, None);
     }
-    b += "<h1>Recently gone</h1>";
-    if gone.is_empty() {
-        b += "<p>No captured post has gone missing.</p>";
-    }
-    for v in gone {
-        b += &summary(v, None);
-    }
+    b += "</section>";
     html_page("Archive", "", &b)
 }
 
@@ -309,13 +337,23 @@ pub(super) fn posts_html(f: &ListFilter, list: &[PostSummary]) -> Response {
     html_page("Posts", "", &b)
 }
 
-/// Everything the post page shows: the post, its records, the proof.
-pub(super) fn post_page_view(st: &AppState, key: &str) -> Result<PostPage> {
+/// Everything the post page shows: the post, its records, the proof; and the leaf of
+/// each check record (by record id), for the timeline's proofs.
+pub(super) fn post_page_view(
+    st: &AppState,
+    key: &str,
+) -> Result<(PostPage, std::collections::HashMap<String, u64>)> {
     let ix = st.index()?;
     let id = st.resolve(&ix, key)?;
     let view = ix
         .post_view(&id)?
         .ok_or_else(|| Error::NotFound(id.clone()))?;
+    let mut check_leaves = std::collections::HashMap::new();
+    for c in &view.checks {
+        if let Some(row) = ix.record_by_id(&c.record_id)? {
+            check_leaves.insert(c.record_id.clone(), row.leaf);
+        }
+    }
     let mut records = vec![];
     for c in &view.captures {
         for r in &c.record_ids {
@@ -365,11 +403,14 @@ pub(super) fn post_page_view(st: &AppState, key: &str) -> Result<PostPage> {
             }
         }
     }
-    Ok(PostPage {
-        view,
-        records,
-        inclusion,
-    })
+    Ok((
+        PostPage {
+            view,
+            records,
+            inclusion,
+        },
+        check_leaves,
+    ))
 }
 
 pub(super) async fn post_page(
@@ -377,12 +418,71 @@ pub(super) async fn post_page(
     UrlPath(key): UrlPath<String>,
 ) -> std::result::Result<Response, Fail> {
     blocking(&st, false, move |st| {
-        Ok(post_html(&post_page_view(st, &key)?))
+        let (page, leaves) = post_page_view(st, &key)?;
+        Ok(post_html(&page, &leaves, now()))
     })
     .await
 }
 
-pub(super) fn post_html(page: &PostPage) -> Response {
+/// A leaf index with the link to its inclusion proof.
+fn leaf_link(leaf: u64) -> String {
+    format!(
+        "<a class=\"leaf\" href=\"/api/log/proof/{leaf}\" title=\"inclusion proof of leaf {leaf} in the latest signed checkpoint\">leaf {leaf}</a>"
+    )
+}
+
+/// What a check found, in words: the outcome (with `confirmed` or `restored` when the
+/// check changed the post's state), the cause, the HTTP status and the platform's words.
+fn check_words(c: &crate::store::views::CheckView) -> String {
+    use crate::model::Outcome;
+    let mut o = badge(c.outcome.as_str());
+    if let Some(e) = c.event {
+        o += &format!(" <b class=\"event\">{}</b>", e.as_str());
+    }
+    let said = match c.outcome {
+        Outcome::Live => "the post was there, as captured",
+        Outcome::Edited => "the post was there, changed: a new version was recorded",
+        Outcome::Deleted => "the platform says the post is gone",
+        Outcome::Restricted => "the platform hides the post",
+        Outcome::AccountGone => "the author's account is closed, suspended or banned",
+        Outcome::NotFound => "nothing is at the address",
+        Outcome::Unreachable => "the platform could not be reached, so nothing is known",
+    };
+    o += &format!(" <span class=\"said\">{said}</span>");
+    let mut why = vec![];
+    if let Some(cause) = c.cause
+        && c.outcome != Outcome::Live
+    {
+        why.push(format!("cause: {}", cause.as_str()));
+    }
+    if let Some(code) = c.http_status {
+        why.push(format!("HTTP {code}"));
+    }
+    if !why.is_empty() {
+        o += &format!(" ({})", esc(&why.join(", ")));
+    }
+    if let Some(m) = c.message.as_deref().filter(|m| !m.is_empty()) {
+        let label = if c.outcome == Outcome::Unreachable {
+            "reason"
+        } else {
+            "the platform's words"
+        };
+        o += &format!(
+            "<br><span class=\"meta\">{label}:</span> <q{}>{}</q>",
+            html::lang_of(m)
+                .map(|l| format!(" lang=\"{l}\""))
+                .unwrap_or_default(),
+            esc(m)
+        );
+    }
+    o
+}
+
+pub(super) fn post_html(
+    page: &PostPage,
+    check_leaves: &std::collections::HashMap<String, u64>,
+    now: jiff::Timestamp,
+) -> Response {
     let v = &page.view;
     let id = v.post.id.0.as_str();
     let state = v.state.as_str();
@@ -408,7 +508,7 @@ pub(super) fn post_html(page: &PostPage) -> Response {
         (&v.first_seen_gone, "First seen gone"),
     ] {
         if let Some(t) = t {
-            b += &format!("<p>{label}: {}</p>", esc(t));
+            b += &format!("<p>{label}: {}</p>", html::when(t, now));
         }
     }
     b += &format!(
@@ -417,46 +517,73 @@ pub(super) fn post_html(page: &PostPage) -> Response {
 <a class=\"button\" href=\"/api/posts/{e}\">JSON</a></p>",
         e = enc(id)
     );
-    b += "<h2>Timeline</h2><table><tr><th>When</th><th>What</th><th>Leaf indexes</th></tr>";
-    let mut events: Vec<(String, String, String)> = vec![];
+    b += "<h2>Timeline</h2><p class=\"meta\">Every capture and every later check of the post, oldest first. \
+Each is a record in the log: its leaf links to the proof that the log holds it.</p>\
+<table id=\"timeline\" class=\"stack\"><colgroup><col style=\"width:30%\"><col><col style=\"width:22%\"></colgroup>\
+<tr><th>When</th><th>What it found</th><th>Proof</th></tr>";
+    // (time, kind order, what, proof)
+    let mut events: Vec<(String, u8, String, String)> = vec![];
     for c in &v.captures {
-        let leaves: Vec<String> = c.leaf_indexes.iter().map(u64::to_string).collect();
-        events.push((c.at.clone(), "captured".into(), leaves.join(", ")));
+        let proof = match c.leaf_indexes.last() {
+            Some(l) => format!(
+                "{} <span class=\"meta\">(post record; {} records)</span>",
+                leaf_link(*l),
+                c.leaf_indexes.len()
+            ),
+            None => String::new(),
+        };
+        let what = "<span class=\"badge captured\">captured</span> <span class=\"said\">the post and what it rests on were recorded</span>".to_string();
+        events.push((c.at.clone(), 0, what, proof));
     }
     for c in &v.checks {
-        // The badge slot stays empty, as it always has: a check has an outcome, not a
-        // state (the page read a `state` key checks never had).
-        let what = format!(
-            "checked: {} {}",
-            badge(""),
-            esc(c.message.as_deref().unwrap_or(""))
-        );
-        events.push((c.at.clone(), what, String::new()));
+        let proof = check_leaves
+            .get(&c.record_id)
+            .map(|l| {
+                format!(
+                    "{} <span class=\"meta\">(check record)</span>",
+                    leaf_link(*l)
+                )
+            })
+            .unwrap_or_default();
+        events.push((c.at.clone(), 1, check_words(c), proof));
     }
-    events.sort();
-    for (at, what, leaves) in events {
-        let what = if what == "captured" {
-            badge("live").replace("live</span>", "captured</span>")
-        } else {
-            what
-        };
+    events.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    for (at, kind, what, proof) in events {
+        let class = if kind == 0 { "capture" } else { "check" };
         b += &format!(
-            "<tr><td>{}</td><td>{what}</td><td>{}</td></tr>",
-            esc(&at),
-            esc(&leaves)
+            "<tr class=\"{class}\"><td>{}</td><td>{what}</td><td>{proof}</td></tr>",
+            html::when(&at, now),
         );
     }
-    b += "</table><h2>Records</h2><table><tr><th>Leaf</th><th>Record</th><th>Digests</th></tr>";
+    b += "</table><h2>Records</h2><p class=\"meta\">The WARC records this post rests on. \
+A <abbr title=\"the SHA-256 of the record's whole block: for a response, the HTTP headers and body as received\">block digest</abbr> \
+is the SHA-256 of the record block, a <abbr title=\"the SHA-256 of the body alone, after transfer decoding\">payload digest</abbr> \
+that of the body alone, both in hex; recompute them from the WARC file to check it.</p>\
+<table id=\"records\" class=\"stack\"><colgroup><col style=\"width:15%\"><col style=\"width:35%\"><col></colgroup>\
+<tr><th>Leaf</th><th>Record</th><th>Digests</th></tr>";
     for r in &page.records {
+        let mut digests = String::new();
+        if let Some(d) = &r.block_digest {
+            digests += &html::digest(
+                "Block digest",
+                "SHA-256 of the record block (headers and body as recorded)",
+                d,
+            );
+        }
+        if let Some(d) = &r.payload_digest {
+            digests += &html::digest(
+                "Payload digest",
+                "SHA-256 of the payload (the body alone)",
+                d,
+            );
+        }
         b += &format!(
-            "<tr><td>{}</td><td>{} <code>{}</code><br><a href=\"/raw/{}\">raw</a> {}</td><td><code>{}</code><br><code>{}</code></td></tr>",
-            r.leaf_index,
+            "<tr><td>{}</td><td>{} <code>{}</code><br><a href=\"/raw/{}\">raw</a> {}</td><td>{digests}</td></tr>",
+            leaf_link(r.leaf_index),
             esc(&r.warc_type),
             esc(&r.id),
             enc(&r.id),
             esc(r.target.as_deref().unwrap_or("")),
-            esc(r.block_digest.as_deref().unwrap_or("")),
-            esc(r.payload_digest.as_deref().unwrap_or("")),
         );
     }
     b += "</table><h2>Inclusion proof</h2>";
@@ -468,25 +595,35 @@ pub(super) fn post_html(page: &PostPage) -> Response {
         }
         None => b += "<p>No signed checkpoint covers this post yet.</p>",
         Some(inc) => {
+            let proof: Vec<String> = inc.proof.iter().map(|h| html::b64_hex(h)).collect();
             b += &format!(
-                "<p>The post record is leaf {} of the tree of size {}; leaf hash <code>{}</code>, root <code>{}</code>. \
-<a href=\"/api/log/proof/{}?size={}\">Proof as JSON</a>.</p><pre>{}</pre><h3>Checkpoint</h3><pre>{}</pre>",
+                "<p id=\"inclusion\">The post record is leaf {} of the log's tree of {} leaves. \
+Hashing the <abbr title=\"RFC 6962 leaf hash: SHA-256 of 0x00 and the record's bytes\">leaf hash</abbr> \
+with the {} hashes below, in order (RFC 6962 inclusion proof), gives the \
+<abbr title=\"the Merkle tree hash the checkpoint signs\">root hash</abbr> of the signed checkpoint. \
+<a href=\"/api/log/proof/{}?size={}\">The proof as JSON</a> (base64, as the checkpoint writes hashes).</p>\
+<dl class=\"digest\"><dt>Leaf hash (SHA-256, hex)</dt><dd><code>{}</code></dd>\
+<dt>Root hash (SHA-256, hex)</dt><dd><code>{}</code></dd>\
+<dt>Proof hashes, leaf to root (hex)</dt><dd><pre>{}</pre></dd></dl>\
+<h3>Signed checkpoint</h3><pre>{}</pre><p><a href=\"/log\">About the log</a></p>",
                 inc.leaf_index,
                 inc.tree_size,
-                esc(&inc.leaf_hash),
-                esc(&inc.root),
+                inc.proof.len(),
                 inc.leaf_index,
                 inc.tree_size,
-                esc(&inc.proof.join("\n")),
+                esc(&html::b64_hex(&inc.leaf_hash)),
+                esc(&html::b64_hex(&inc.root)),
+                esc(&proof.join("\n")),
                 esc(&inc.checkpoint),
             );
         }
     }
     let title: String = v
         .post
-        .text
+        .title
         .as_deref()
-        .or(v.post.title.as_deref())
+        .filter(|t| !t.trim().is_empty())
+        .or(v.post.text.as_deref())
         .unwrap_or(id)
         .chars()
         .take(60)

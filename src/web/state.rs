@@ -35,6 +35,25 @@ pub(super) struct AppState {
     pub(super) exports: Arc<Semaphore>,
     pub(super) searches: Arc<Semaphore>,
     pub(super) raws: Arc<Semaphore>,
+    /// What was added through the API or the `/add` form since the server started,
+    /// newest last (at most [`ADDED_KEPT`]).
+    pub(super) added: std::sync::Mutex<std::collections::VecDeque<Added>>,
+}
+
+/// How many added URLs the `/add` page remembers.
+pub(super) const ADDED_KEPT: usize = 50;
+
+/// One URL added through the API or the `/add` form, and what its capture did.
+#[derive(Debug, Clone)]
+pub(super) struct Added {
+    pub(super) url: String,
+    pub(super) at: String,
+    /// The capture's status (`captured`, `partial`, `gone`, `not_found`, `failed`).
+    pub(super) status: &'static str,
+    pub(super) post_id: Option<String>,
+    pub(super) error: Option<String>,
+    /// With "capture and watch": what adding it to the watchlist did.
+    pub(super) watch: Option<String>,
 }
 
 pub(super) type St = State<Arc<AppState>>;
@@ -145,6 +164,21 @@ pub(super) async fn blocking<T: Send + 'static>(
 }
 
 impl AppState {
+    /// Keeps `a` for the `/add` page's list.
+    pub(super) fn remember(&self, a: Added) {
+        let mut l = self.added.lock().unwrap_or_else(|e| e.into_inner());
+        l.push_back(a);
+        while l.len() > ADDED_KEPT {
+            l.pop_front();
+        }
+    }
+
+    /// What was added, newest first.
+    pub(super) fn added(&self) -> Vec<Added> {
+        let l = self.added.lock().unwrap_or_else(|e| e.into_inner());
+        l.iter().rev().cloned().collect()
+    }
+
     pub(super) fn index(&self) -> Result<Index> {
         if !archive::exists(&self.root) {
             return Err(Error::NotFound("no archive here yet".into()));

@@ -27,5 +27,6 @@ mod security_serve;
 mod watch;
 mod watch_feed;
 mod web;
+mod web_ui;
 mod weibo_cli;
 mod weibo_platform;
