@@ -150,6 +150,11 @@ blockquote{margin:.5rem 0;padding-left:.75rem;border-left:3px solid var(--line)}
 form#filters label{display:inline-block;white-space:nowrap;margin:.15rem .6rem .15rem 0}
 "#;
 
+/// The one script our pages run (allowed by its hash in the pages' CSP): each `<time>`
+/// the server rendered in UTC is rewritten in the reader's own zone, the "ago" kept; the
+/// hover title keeps the UTC time. It reads only the `datetime` attributes we wrote.
+pub const LOCAL_TIME_JS: &str = "for(const t of document.querySelectorAll('time[datetime]')){const d=new Date(t.dateTime);if(isNaN(d))continue;const s=t.textContent,i=s.indexOf(' \\u00b7 ');t.textContent=d.toLocaleString([],{year:'numeric',month:'2-digit',day:'2-digit',hour:'2-digit',minute:'2-digit',hourCycle:'h23',timeZoneName:'short'})+(i<0?'':s.slice(i));}";
+
 /// The page frame.
 pub fn page(title: &str, q: &str, body: &str) -> String {
     format!(
@@ -160,7 +165,8 @@ pub fn page(title: &str, q: &str, body: &str) -> String {
 <body><header><a class=\"home\" href=\"/\">samizdat</a>\
 <form action=\"/search\" method=\"get\" role=\"search\"><input type=\"search\" name=\"q\" value=\"{q}\" placeholder=\"Search posts and authors\" aria-label=\"Search\"><button type=\"submit\">Search</button></form>\
 <nav><a href=\"/posts\">All posts</a><a href=\"/log\">Log</a><a href=\"/add\">Add</a><a href=\"/verify\">Verify</a></nav></header>\n<main>{body}</main>\
-<footer>An archive of public posts, each capture recorded in WARC files and proven by a signed Merkle log. <a href=\"/verify\">How to check anything here</a>.</footer></body></html>\n",
+<footer>An archive of public posts, each capture recorded in WARC files and proven by a signed Merkle log. <a href=\"/verify\">How to check anything here</a>.</footer><script>{js}</script></body></html>\n",
+        js = LOCAL_TIME_JS,
         t = esc(title),
         q = esc(q),
     )
@@ -442,7 +448,8 @@ pub fn post_body(p: &Post, depth: usize) -> String {
     o
 }
 
-/// A moment in the reader's terms, rendered on the server (the pages run no script):
+/// A moment in the reader's terms, rendered on the server (our one script, where it runs,
+/// rewrites it in the reader's zone):
 /// `2026-03-01 13:02 UTC · 3 hours ago`, in a `<time>` whose `datetime` is the stored
 /// RFC 3339 value and whose hover title is the full UTC time. Text that is not a time is
 /// shown as it is.

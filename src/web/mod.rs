@@ -8,7 +8,8 @@
 //! request, and stopped (its failures returned) when the server stops.
 //!
 //! Archived content is untrusted: pages escape every string, re-sanitise post HTML,
-//! and carry a CSP with no script at all; raw archived bodies are served only from
+//! and carry a CSP that allows one script, ours, by its hash (times in the reader's
+//! zone); raw archived bodies are served only from
 //! `/raw/{record id}`, sandboxed.
 
 mod add;

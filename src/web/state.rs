@@ -15,8 +15,23 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Strict CSP for our pages: no script at all, styles and images from us only.
-pub(super) const PAGE_CSP: &str = "default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/// Strict CSP for our pages: styles and images from us only, and one script, ours, named
+/// by its SHA-256 (it shows times in the reader's zone: [`super::html::LOCAL_TIME_JS`]).
+/// Nothing else runs, inline or fetched, whatever an archived post's HTML says; without
+/// the script the pages read the same, in UTC.
+pub(super) fn page_csp() -> &'static HeaderValue {
+    static CSP: std::sync::LazyLock<HeaderValue> = std::sync::LazyLock::new(|| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let hash = base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha256::digest(super::html::LOCAL_TIME_JS.as_bytes()));
+        HeaderValue::from_str(&format!(
+            "default-src 'none'; script-src 'sha256-{hash}'; img-src 'self'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        ))
+        .expect("a CSP is a header value")
+    });
+    &CSP
+}
 /// Raw archived bodies: a sandbox with nothing allowed.
 pub(super) const RAW_CSP: &str = "sandbox; default-src 'none'";
 
@@ -130,10 +145,7 @@ pub(super) fn fail(e: Error, api: bool) -> Fail {
 
 pub(super) fn with_page_headers(mut r: Response) -> Response {
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(PAGE_CSP),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, page_csp().clone());
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

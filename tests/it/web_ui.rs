@@ -475,6 +475,11 @@ fn chromium() -> Option<PathBuf> {
 }
 
 fn chrome(bin: &Path, args: &[String]) -> String {
+    chrome_in(bin, args, None)
+}
+
+/// [`chrome`] with the reader's time zone (`TZ`) set, if given.
+fn chrome_in(bin: &Path, args: &[String], tz: Option<&str>) -> String {
     let profile = tempdir();
     let out = std::process::Command::new("timeout")
         .arg("90")
@@ -494,6 +499,7 @@ fn chrome(bin: &Path, args: &[String]) -> String {
         .args(args)
         .env_remove("http_proxy")
         .env_remove("HTTP_PROXY")
+        .envs(tz.map(|z| ("TZ", z)))
         .output()
         .unwrap();
     assert!(
@@ -636,6 +642,42 @@ fn every_page_kind_in_chromium_at_1280_and_390() {
             );
         }
     }
+    web.stop();
+}
+
+/// In a browser the page's one script (allowed by its hash) shows each time in the
+/// reader's zone, keeping the "ago" and the UTC time on hover; the server wrote UTC.
+#[test]
+fn times_read_in_the_readers_zone_in_a_browser() {
+    let Some(bin) = chromium() else { return };
+    let b = build();
+    let web = serve_at(&b.ar, &at(242));
+    let path = format!("/posts/{}", enc(&b.deleted));
+    let (_, served) = web.get(&path);
+    let served = String::from_utf8_lossy(&served).into_owned();
+    assert!(served.contains(" UTC · "), "the server renders UTC");
+    let dom = chrome_in(
+        &bin,
+        &[
+            "--virtual-time-budget=5000".into(),
+            "--dump-dom".into(),
+            web.url(&path),
+        ],
+        Some("Asia/Shanghai"),
+    );
+    let times: Vec<&str> = dom.split("<time ").skip(1).collect();
+    assert!(times.len() >= 5, "{dom}");
+    for t in &times {
+        let t = &t[..t.find("</time>").unwrap()];
+        assert!(t.contains("title=\"UTC "), "the hover title stays UTC: {t}");
+        let text = &t[t.find('>').unwrap() + 1..];
+        assert!(
+            text.contains("GMT+8") && !text.contains("UTC"),
+            "not in the reader's zone: {t}"
+        );
+    }
+    // The "ago" of the timeline is kept.
+    assert!(dom.contains(" ago</time>"), "{dom}");
     web.stop();
 }
 
