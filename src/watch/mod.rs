@@ -395,7 +395,11 @@ impl Watcher {
                 .collect();
             let records = accounts.iter().map(|w| self.watch_record(w)).collect();
             match self.append(records).await {
-                Ok(()) => reports.iter().for_each(&mut on_report),
+                Ok(()) => {
+                    for (w, mut r) in accounts.iter().zip(reports) {
+                        self.added_account(w, &mut r, &mut on_report).await;
+                    }
+                }
                 Err(e) => reports
                     .iter()
                     .for_each(|r| on_report(&Report::failed(&r.url, &e))),
@@ -403,6 +407,45 @@ impl Watcher {
         }
         for r in self.add_posts(posts, every, self.adds_as).await {
             on_report(&r);
+        }
+    }
+
+    /// After an account or feed is on the watchlist: with `--backfill N` it is polled at
+    /// once (its N latest posts are captured now, each reported); otherwise its listing
+    /// is read to tell how many entries it has (new ones are captured from now on).
+    async fn added_account(
+        &self,
+        w: &WatchRecord,
+        rep: &mut Report,
+        on_report: &mut impl FnMut(&Report),
+    ) {
+        let Some(backfill) = w.backfill.filter(|b| *b > 0) else {
+            rep.message = Some(match self.listing_count(&w.url, self.adds_as).await {
+                Ok(0) => "it lists no entries now; new ones are captured from now on".into(),
+                Ok(k) => format!(
+                    "it has {k} entries; new ones are captured from now on; --backfill {k} captures these too"
+                ),
+                Err(e) => format!(
+                    "its listing could not be read now ({e}); it is polled at the next `watch run`"
+                ),
+            });
+            on_report(rep);
+            return;
+        };
+        rep.message = Some(format!("capturing its {backfill} latest posts now"));
+        on_report(rep);
+        let url = w.url.clone();
+        let row = self
+            .read(move |ix| {
+                ix.watchlist(None)
+                    .ok()
+                    .and_then(|rows| rows.into_iter().find(|r| r.url == url && r.kind == "account"))
+            })
+            .await;
+        match row {
+            Ok(Some(row)) => self.poll_account(&row).await.iter().for_each(on_report),
+            Ok(None) => on_report(&Report::failed(&w.url, "added, but not found on the watchlist")),
+            Err(e) => on_report(&Report::failed(&w.url, e)),
         }
     }
 
