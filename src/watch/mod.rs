@@ -825,6 +825,56 @@ pub fn watch_status(ix: &Index, config: &Config, clock: &Clock) -> Result<WatchS
     })
 }
 
+/// What `watch run` does next: the earliest due entries (those due within a minute of the
+/// first), and how long until then (zero when overdue: then all that is due now).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NextDue {
+    /// Seconds from now until the first of them is due (0: due now).
+    pub in_secs: u64,
+    /// How many entries are due then.
+    pub count: usize,
+    /// Up to `names` of them: a post's id, an account's or feed's URL.
+    pub names: Vec<String>,
+}
+
+/// [`NextDue`] for the watchlist at `n` (`None`: nothing is watched), naming at most
+/// `names` entries, posts and accounts as the scheduler would take them (oldest due first).
+pub fn next_due(ix: &Index, n: jiff::Timestamp, names: usize) -> Result<Option<NextDue>> {
+    let mut rows: Vec<(jiff::Timestamp, WatchRow)> = ix
+        .watchlist(None)?
+        .into_iter()
+        .filter_map(|r| ts(&r.next_due).map(|t| (t, r)))
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let Some(first) = rows.first().map(|r| r.0) else {
+        return Ok(None);
+    };
+    let until = if first <= n {
+        n
+    } else {
+        add(first, Duration::from_secs(60))
+    };
+    let due: Vec<&WatchRow> = rows
+        .iter()
+        .take_while(|(t, _)| *t <= until)
+        .map(|(_, r)| r)
+        .collect();
+    let in_secs = if first <= n {
+        0
+    } else {
+        u64::try_from(first.duration_since(n).as_secs()).unwrap_or(0)
+    };
+    Ok(Some(NextDue {
+        in_secs,
+        count: due.len(),
+        names: due
+            .iter()
+            .take(names)
+            .map(|r| r.post_id.clone().unwrap_or_else(|| r.url.clone()))
+            .collect(),
+    }))
+}
+
 fn check_record(c: &CheckRecord) -> Record {
     c.to_record()
 }
