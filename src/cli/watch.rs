@@ -22,11 +22,15 @@ const NEXT_EVERY_VAR: &str = "SAMIZDAT_WATCH_NEXT_SECS";
 fn next_every() -> Result<Duration> {
     match std::env::var(NEXT_EVERY_VAR) {
         Err(_) => Ok(Duration::from_secs(300)),
-        Ok(v) => v.trim().parse::<u64>().map(Duration::from_secs).map_err(|_| {
-            Error::Usage(format!(
-                "{NEXT_EVERY_VAR}={v:?}: give a whole number of seconds (e.g. 300)"
-            ))
-        }),
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|_| {
+                Error::Usage(format!(
+                    "{NEXT_EVERY_VAR}={v:?}: give a whole number of seconds (e.g. 300)"
+                ))
+            }),
     }
 }
 
@@ -34,11 +38,7 @@ fn next_every() -> Result<Duration> {
 /// `interval` has passed since it last did; elsewhere (a log) after each batch that ran
 /// something, so an idle monitor does not fill the log.
 fn tell_next(tty: bool, since_last: Duration, interval: Duration, ran: usize) -> bool {
-    if tty {
-        since_last >= interval
-    } else {
-        ran > 0
-    }
+    if tty { since_last >= interval } else { ran > 0 }
 }
 
 /// "next: 3 checks due in 4m12s: weibo:1, weibo:2, weibo:3", on stderr.

@@ -381,9 +381,10 @@ impl Watcher {
                     platforms::Target::Account { url, .. } => Some(url),
                     _ => None,
                 });
-            if let Some(row) = rows.iter().find(|r| {
-                r.kind == "account" && (&r.url == i || Some(&r.url) == acct.as_ref())
-            }) {
+            if let Some(row) = rows
+                .iter()
+                .find(|r| r.kind == "account" && (&r.url == i || Some(&r.url) == acct.as_ref()))
+            {
                 polls.push(row.clone());
                 continue;
             }
@@ -409,7 +410,10 @@ impl Watcher {
             }
         }
         for row in polls {
-            self.poll_account(&row).await.iter().for_each(&mut on_report);
+            self.poll_account(&row)
+                .await
+                .iter()
+                .for_each(&mut on_report);
         }
         for (u, id, every) in jobs {
             let r = self.check_post(&u, &id, every.as_deref()).await;

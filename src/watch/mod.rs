@@ -437,14 +437,18 @@ impl Watcher {
         let url = w.url.clone();
         let row = self
             .read(move |ix| {
-                ix.watchlist(None)
-                    .ok()
-                    .and_then(|rows| rows.into_iter().find(|r| r.url == url && r.kind == "account"))
+                ix.watchlist(None).ok().and_then(|rows| {
+                    rows.into_iter()
+                        .find(|r| r.url == url && r.kind == "account")
+                })
             })
             .await;
         match row {
             Ok(Some(row)) => self.poll_account(&row).await.iter().for_each(on_report),
-            Ok(None) => on_report(&Report::failed(&w.url, "added, but not found on the watchlist")),
+            Ok(None) => on_report(&Report::failed(
+                &w.url,
+                "added, but not found on the watchlist",
+            )),
             Err(e) => on_report(&Report::failed(&w.url, e)),
         }
     }
@@ -845,7 +849,7 @@ pub fn next_due(ix: &Index, n: jiff::Timestamp, names: usize) -> Result<Option<N
         .into_iter()
         .filter_map(|r| ts(&r.next_due).map(|t| (t, r)))
         .collect();
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows.sort_by_key(|r| r.0);
     let Some(first) = rows.first().map(|r| r.0) else {
         return Ok(None);
     };

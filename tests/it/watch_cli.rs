@@ -208,13 +208,20 @@ fn watch_run_says_what_is_due_next_and_when() {
         ],
         "{err}"
     );
-    assert!(!text(&out.stdout).contains("next:"), "progress, not results");
+    assert!(
+        !text(&out.stdout).contains("next:"),
+        "progress, not results"
+    );
 
     // Four minutes later, nothing ran: the start line counts down.
     let out = run_ok(sz(&ar, "2026-03-01T12:04:00Z").args(["watch", "run", "--once"]));
     let err = text(&out.stderr);
     let next: Vec<&str> = err.lines().filter(|l| l.starts_with("next: ")).collect();
-    assert_eq!(next, [format!("next: 1 check due in 6m00s: {feed}").as_str()], "{err}");
+    assert_eq!(
+        next,
+        [format!("next: 1 check due in 6m00s: {feed}").as_str()],
+        "{err}"
+    );
 
     // The terminal interval is a setting: a bad value is a usage error.
     let (code, _, err) = run_code(

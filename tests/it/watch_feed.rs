@@ -278,7 +278,11 @@ fn a_feed_uri_is_watched_whatever_its_path_and_removed_by_the_same_uri() {
 
     let r = run_once(&ar, &at(10));
     assert_eq!(captured(&r), [page_url("a")], "{r:?}");
-    assert_eq!(srv.hits("/journal"), 2, "the add read it once, the poll once");
+    assert_eq!(
+        srv.hits("/journal"),
+        2,
+        "the add read it once, the poll once"
+    );
     let wl = watch_list(&ar);
     assert!(
         wl.iter()
