@@ -195,7 +195,7 @@ pub enum WatchCommand {
         /// Own interval for these entries (e.g. 30m), instead of the decaying schedule.
         #[arg(long)]
         every: Option<String>,
-        /// For an account: capture its N most recent posts too.
+        /// For an account or feed: capture its N most recent posts too, now, during the add.
         #[arg(long)]
         backfill: Option<u32>,
     },
@@ -203,15 +203,18 @@ pub enum WatchCommand {
     List,
     /// Stop watching.
     Remove { urls: Vec<String> },
-    /// The monitor: runs until SIGINT/SIGTERM.
+    /// The monitor: runs until SIGINT/SIGTERM. Says what is due next at start, with each
+    /// batch on a non-terminal, and every SAMIZDAT_WATCH_NEXT_SECS (300) on a terminal.
     Run {
         /// Do what is due and exit.
         #[arg(long)]
         once: bool,
     },
-    /// Check now, whatever the schedule says.
+    /// Check posts now, whatever the schedule says; a watched account or feed is polled
+    /// (its new posts captured and watched).
     Check {
         urls: Vec<String>,
+        /// Every watched post.
         #[arg(long)]
         all: bool,
     },

@@ -11,7 +11,74 @@ use samizdat::capture::{Fetcher, Writer};
 use samizdat::error::{Error, Result};
 use samizdat::store::archive::{Archive, layout};
 use samizdat::watch::{Event, Every, Monitor, Watcher};
+use std::io::IsTerminal;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How often `watch run` on a terminal says what is due next: `SAMIZDAT_WATCH_NEXT_SECS`
+/// (seconds), 300 when unset.
+const NEXT_EVERY_VAR: &str = "SAMIZDAT_WATCH_NEXT_SECS";
+
+fn next_every() -> Result<Duration> {
+    match std::env::var(NEXT_EVERY_VAR) {
+        Err(_) => Ok(Duration::from_secs(300)),
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|_| {
+                Error::Usage(format!(
+                    "{NEXT_EVERY_VAR}={v:?}: give a whole number of seconds (e.g. 300)"
+                ))
+            }),
+    }
+}
+
+/// Whether `watch run` says what is due next after a batch: on a terminal once
+/// `interval` has passed since it last did; elsewhere (a log) after each batch that ran
+/// something, so an idle monitor does not fill the log.
+fn tell_next(tty: bool, since_last: Duration, interval: Duration, ran: usize) -> bool {
+    if tty { since_last >= interval } else { ran > 0 }
+}
+
+/// "next: 3 checks due in 4m12s: weibo:1, weibo:2, weibo:3", on stderr.
+fn say_next(s: &Settings) {
+    let line = open_index(s)
+        .and_then(|ix| samizdat::watch::next_due(&ix, s.clock.now(), 3))
+        .map(|n| next_line(n.as_ref()));
+    match line {
+        Ok(l) => render::say(s, l),
+        Err(e) => render::say(s, format!("next: unknown ({e})")),
+    }
+}
+
+fn next_line(n: Option<&samizdat::watch::NextDue>) -> String {
+    let Some(n) = n else {
+        return "next: nothing is watched (`samizdat watch add URL`)".into();
+    };
+    let what = if n.count == 1 { "check" } else { "checks" };
+    let when = if n.in_secs == 0 {
+        "now".to_string()
+    } else {
+        format!("in {}", short_duration(n.in_secs))
+    };
+    let mut names = n.names.join(", ");
+    if n.count > n.names.len() {
+        names += &format!(" and {} more", n.count - n.names.len());
+    }
+    format!("next: {} {what} due {when}: {names}", n.count)
+}
+
+/// 4m12s, 2h5m, 3d4h, 45s.
+fn short_duration(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m{s:02}s"),
+        (0, _, _) => format!("{h}h{m:02}m"),
+        _ => format!("{d}d{h}h"),
+    }
+}
 
 pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
     match cmd {
@@ -32,6 +99,7 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
         WatchCommand::Add { every: Some(e), .. } => Some(Every::parse(e)?),
         _ => None,
     };
+    let next_every = next_every()?;
     writable_archive(
         s,
         match &cmd {
@@ -66,6 +134,12 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
                 if urls.is_empty() {
                     return Err(Error::Usage("watch add: give URLs (or --from FILE)".into()));
                 }
+                if let Some(b) = backfill.filter(|b| *b > 0) {
+                    render::say(
+                        sr,
+                        format!("--backfill {b}: each account or feed is polled now and its {b} latest posts captured"),
+                    );
+                }
                 w.add_many(&urls, every, backfill, report).await;
             }
             WatchCommand::Remove { urls } => {
@@ -87,7 +161,22 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
                     config: config.clone(),
                     config_path: sr.config_path.clone(),
                 };
-                let mut on = |e: Event<'_>| render::event(sr, &e, &mut failed);
+                // What is due next: at start; then, on a terminal, every `next_every`;
+                // on anything else with each batch that did something.
+                let tty = std::io::stderr().is_terminal();
+                let mut last = std::time::Instant::now();
+                let mut on = |e: Event<'_>| {
+                    let tell = match &e {
+                        Event::Batch(sum) => tell_next(tty, last.elapsed(), next_every, sum.ran),
+                        _ => false,
+                    };
+                    render::event(sr, &e, &mut failed);
+                    if tell {
+                        say_next(sr);
+                        last = std::time::Instant::now();
+                    }
+                };
+                say_next(sr);
                 if once {
                     m.run_batch(&mut on).await?;
                 } else {
@@ -145,4 +234,47 @@ fn status(s: &Settings) -> Result<u8> {
         print_lines(s, &render::watch_status(&v));
     }
     Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use samizdat::watch::NextDue;
+
+    #[test]
+    fn durations_read_short() {
+        assert_eq!(short_duration(45), "45s");
+        assert_eq!(short_duration(252), "4m12s");
+        assert_eq!(short_duration(7500), "2h05m");
+        assert_eq!(short_duration(3 * 86400 + 4 * 3600 + 5), "3d4h");
+    }
+
+    #[test]
+    fn next_line_names_what_is_due() {
+        let n = NextDue {
+            in_secs: 252,
+            count: 5,
+            names: vec!["weibo:1".into(), "weibo:2".into(), "weibo:3".into()],
+        };
+        assert_eq!(
+            next_line(Some(&n)),
+            "next: 5 checks due in 4m12s: weibo:1, weibo:2, weibo:3 and 2 more"
+        );
+        let now = NextDue {
+            in_secs: 0,
+            count: 1,
+            names: vec!["feed:x".into()],
+        };
+        assert_eq!(next_line(Some(&now)), "next: 1 check due now: feed:x");
+        assert!(next_line(None).contains("nothing is watched"));
+    }
+
+    #[test]
+    fn terminal_hears_on_the_interval_and_a_log_after_work() {
+        let five = Duration::from_secs(300);
+        assert!(!tell_next(true, Duration::from_secs(10), five, 3));
+        assert!(tell_next(true, Duration::from_secs(300), five, 0));
+        assert!(tell_next(false, Duration::from_secs(1), five, 1));
+        assert!(!tell_next(false, Duration::from_secs(900), five, 0));
+    }
 }

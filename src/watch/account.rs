@@ -49,6 +49,7 @@ impl Watcher {
         let mut cursor: Option<String> = None;
         let mut pages = 0usize;
         let mut listed = 0usize;
+        let mut known_n = 0usize;
         let mut to_capture: Vec<(String, Option<String>)> = vec![];
         let mut queued: HashSet<String> = HashSet::new();
         let mut sightings: Vec<CheckRecord> = vec![];
@@ -93,6 +94,7 @@ impl Watcher {
                         oldest_is_new = false;
                         match known {
                             Some(k) => {
+                                known_n += 1;
                                 if k.content_fingerprint() == p.content_fingerprint()
                                     && speaks_for(&p.url)
                                 {
@@ -173,6 +175,7 @@ impl Watcher {
         };
         // New posts first, so a crash between them and the poll record repeats the poll
         // (and finds them known) rather than missing them.
+        let new = to_capture.len();
         let mut out = self.add_posts(to_capture, None, &row.origin).await;
         records.push(self.watch_record(&w));
         let mut rep = Report::new(&row.url, "polled");
@@ -181,14 +184,61 @@ impl Watcher {
         if !answered {
             rep.outcome = Some(Outcome::Unreachable);
         }
-        if pages > 1 {
-            rep.message = Some(format!("{pages} pages, {listed} posts listed"));
+        // What the listing held: new posts (captured now) and those already archived.
+        let pages_note = if pages > 1 {
+            format!(" on {pages} pages")
+        } else {
+            String::new()
+        };
+        if answered {
+            let older = listed.saturating_sub(new + known_n);
+            let mut m = format!("{listed} listed{pages_note}: {new} new, {known_n} already known");
+            if older > 0 {
+                m += &format!(", {older} older not captured (--backfill captures them)");
+            }
+            rep.message = Some(m);
         }
         if let Err(e) = self.append(records).await {
             rep = Report::failed(&row.url, e);
         }
         out.insert(0, rep);
         out
+    }
+
+    /// How many entries the first page of an account's or feed's listing holds now (what
+    /// `watch add` tells), or why it could not be read. Nothing is written.
+    pub async fn listing_count(&self, url: &str, origin: &str) -> Result<usize, String> {
+        let parsed = capture::parse_url(url).map_err(|e| e.to_string())?;
+        let (platform, target) =
+            platforms::recognise(&parsed).ok_or_else(|| "no platform recognises it".to_string())?;
+        let ctx = PlanContext {
+            now: self.now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
+            settings: self.fetcher.platform_settings(platform.name()),
+        };
+        let plan = platform
+            .timeline_plan(&target, None, &ctx)
+            .ok_or_else(|| format!("{} has no timelines samizdat can read", platform.name()))?;
+        let (mut records, mut responses) = (vec![], vec![]);
+        let run = capture::run_plan(
+            platform.name(),
+            plan,
+            self.fetcher_for(origin),
+            &mut records,
+            &mut responses,
+        )
+        .await;
+        match run.finding {
+            Finding::Timeline { posts, .. } => Ok(posts.len()),
+            Finding::Gone(g) => Err(format!(
+                "{}{}",
+                g.outcome.as_str(),
+                g.message.map(|m| format!(": {m}")).unwrap_or_default()
+            )),
+            Finding::Broken { endpoint, missing } => {
+                Err(format!("{endpoint}: unexpected answer, missing {missing}"))
+            }
+            _ => Err("not a timeline".into()),
+        }
     }
 
     /// For each post of a timeline page, the archive's copy (by id, or by URL: a feed

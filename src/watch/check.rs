@@ -371,7 +371,30 @@ impl Watcher {
                 }
             }
         }
+        let mut polls = vec![];
         for (i, id) in inputs.iter().zip(resolved) {
+            // A watched account or feed (named as added, or by any URL of it) is polled.
+            let acct = capture::parse_url(i)
+                .ok()
+                .and_then(|u| platforms::recognise(&u))
+                .and_then(|(_, t)| match t {
+                    platforms::Target::Account { url, .. } => Some(url),
+                    _ => None,
+                });
+            if let Some(row) = rows
+                .iter()
+                .find(|r| r.kind == "account" && (&r.url == i || Some(&r.url) == acct.as_ref()))
+            {
+                polls.push(row.clone());
+                continue;
+            }
+            if acct.is_some() {
+                on_report(&Report::failed(
+                    i,
+                    "not on the watchlist: `samizdat watch add URL` first",
+                ));
+                continue;
+            }
             match id {
                 Some(id) => {
                     let every = rows
@@ -385,6 +408,12 @@ impl Watcher {
                     "not in this archive: `samizdat watch add URL` first",
                 )),
             }
+        }
+        for row in polls {
+            self.poll_account(&row)
+                .await
+                .iter()
+                .for_each(&mut on_report);
         }
         for (u, id, every) in jobs {
             let r = self.check_post(&u, &id, every.as_deref()).await;

@@ -395,7 +395,11 @@ impl Watcher {
                 .collect();
             let records = accounts.iter().map(|w| self.watch_record(w)).collect();
             match self.append(records).await {
-                Ok(()) => reports.iter().for_each(&mut on_report),
+                Ok(()) => {
+                    for (w, mut r) in accounts.iter().zip(reports) {
+                        self.added_account(w, &mut r, &mut on_report).await;
+                    }
+                }
                 Err(e) => reports
                     .iter()
                     .for_each(|r| on_report(&Report::failed(&r.url, &e))),
@@ -403,6 +407,49 @@ impl Watcher {
         }
         for r in self.add_posts(posts, every, self.adds_as).await {
             on_report(&r);
+        }
+    }
+
+    /// After an account or feed is on the watchlist: with `--backfill N` it is polled at
+    /// once (its N latest posts are captured now, each reported); otherwise its listing
+    /// is read to tell how many entries it has (new ones are captured from now on).
+    async fn added_account(
+        &self,
+        w: &WatchRecord,
+        rep: &mut Report,
+        on_report: &mut impl FnMut(&Report),
+    ) {
+        let Some(backfill) = w.backfill.filter(|b| *b > 0) else {
+            rep.message = Some(match self.listing_count(&w.url, self.adds_as).await {
+                Ok(0) => "it lists no entries now; new ones are captured from now on".into(),
+                Ok(k) => format!(
+                    "it has {k} entries; new ones are captured from now on; --backfill {k} captures these too"
+                ),
+                Err(e) => format!(
+                    "its listing could not be read now ({e}); it is polled at the next `watch run`"
+                ),
+            });
+            on_report(rep);
+            return;
+        };
+        rep.message = Some(format!("capturing its {backfill} latest posts now"));
+        on_report(rep);
+        let url = w.url.clone();
+        let row = self
+            .read(move |ix| {
+                ix.watchlist(None).ok().and_then(|rows| {
+                    rows.into_iter()
+                        .find(|r| r.url == url && r.kind == "account")
+                })
+            })
+            .await;
+        match row {
+            Ok(Some(row)) => self.poll_account(&row).await.iter().for_each(on_report),
+            Ok(None) => on_report(&Report::failed(
+                &w.url,
+                "added, but not found on the watchlist",
+            )),
+            Err(e) => on_report(&Report::failed(&w.url, e)),
         }
     }
 
@@ -780,6 +827,56 @@ pub fn watch_status(ix: &Index, config: &Config, clock: &Clock) -> Result<WatchS
             batch: cfg.batch,
         },
     })
+}
+
+/// What `watch run` does next: the earliest due entries (those due within a minute of the
+/// first), and how long until then (zero when overdue: then all that is due now).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NextDue {
+    /// Seconds from now until the first of them is due (0: due now).
+    pub in_secs: u64,
+    /// How many entries are due then.
+    pub count: usize,
+    /// Up to `names` of them: a post's id, an account's or feed's URL.
+    pub names: Vec<String>,
+}
+
+/// [`NextDue`] for the watchlist at `n` (`None`: nothing is watched), naming at most
+/// `names` entries, posts and accounts as the scheduler would take them (oldest due first).
+pub fn next_due(ix: &Index, n: jiff::Timestamp, names: usize) -> Result<Option<NextDue>> {
+    let mut rows: Vec<(jiff::Timestamp, WatchRow)> = ix
+        .watchlist(None)?
+        .into_iter()
+        .filter_map(|r| ts(&r.next_due).map(|t| (t, r)))
+        .collect();
+    rows.sort_by_key(|r| r.0);
+    let Some(first) = rows.first().map(|r| r.0) else {
+        return Ok(None);
+    };
+    let until = if first <= n {
+        n
+    } else {
+        add(first, Duration::from_secs(60))
+    };
+    let due: Vec<&WatchRow> = rows
+        .iter()
+        .take_while(|(t, _)| *t <= until)
+        .map(|(_, r)| r)
+        .collect();
+    let in_secs = if first <= n {
+        0
+    } else {
+        u64::try_from(first.duration_since(n).as_secs()).unwrap_or(0)
+    };
+    Ok(Some(NextDue {
+        in_secs,
+        count: due.len(),
+        names: due
+            .iter()
+            .take(names)
+            .map(|r| r.post_id.clone().unwrap_or_else(|| r.url.clone()))
+            .collect(),
+    }))
 }
 
 fn check_record(c: &CheckRecord) -> Record {

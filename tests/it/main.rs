@@ -25,6 +25,7 @@ mod security_recovery;
 mod security_requests;
 mod security_serve;
 mod watch;
+mod watch_cli;
 mod watch_feed;
 mod web;
 mod web_ui;

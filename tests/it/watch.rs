@@ -723,14 +723,16 @@ fn account_polls_page_back_for_backfill_and_bursts_and_timeline_sightings_save_c
         Some(&id(2)),
     );
     page(&srv, Some(&id(2)), &[p[0].clone()], None);
-    run_ok(sz(&ar, T0).args([
+    // --backfill captures during the add (issue 14), not at the next run.
+    let out = run_ok(sz(&ar, T0).args([
+        "--json",
         "watch",
         "add",
         &format!("https://{HOST}/@ada"),
         "--backfill",
         "3",
     ]));
-    let r = run_once(&ar, T0);
+    let r = json_lines(&String::from_utf8_lossy(&out.stdout));
     let captured: Vec<&str> = r
         .iter()
         .filter(|x| x["action"] == "captured")

@@ -140,8 +140,12 @@ fn a_watched_feed_captures_each_new_entry_once_and_a_503_marks_nothing_gone() {
     );
     assert_eq!(
         srv.hits("/feed.xml"),
-        0,
-        "an account is polled by `watch run`, not at add"
+        1,
+        "the add reads the feed once to tell its entries; `watch run` polls it"
+    );
+    assert!(
+        l[0]["message"].as_str().unwrap().contains("has 3 entries"),
+        "{l:?}"
     );
 
     // First poll, 12:10: the two entries posted after the feed was added are captured;
@@ -274,7 +278,11 @@ fn a_feed_uri_is_watched_whatever_its_path_and_removed_by_the_same_uri() {
 
     let r = run_once(&ar, &at(10));
     assert_eq!(captured(&r), [page_url("a")], "{r:?}");
-    assert_eq!(srv.hits("/journal"), 1);
+    assert_eq!(
+        srv.hits("/journal"),
+        2,
+        "the add read it once, the poll once"
+    );
     let wl = watch_list(&ar);
     assert!(
         wl.iter()
@@ -291,7 +299,7 @@ fn a_feed_uri_is_watched_whatever_its_path_and_removed_by_the_same_uri() {
     let r = run_once(&ar, &at(20));
     assert!(captured(&r).is_empty(), "{r:?}");
     assert!(r.iter().all(|x| x["action"] != "added"), "{r:?}");
-    assert_eq!(srv.hits("/journal"), 2);
+    assert_eq!(srv.hits("/journal"), 3);
 
     run_ok(samizdat(&ar).args(["watch", "remove", &uri]));
     let wl = watch_list(&ar);
