@@ -539,21 +539,15 @@ pub fn search(s: &Settings, query: &str, limit: usize) -> Result<u8> {
                 .as_ref()
                 .and_then(|a| a.name.as_deref().or(a.id.as_deref()))
                 .unwrap_or("");
-            let text: String = v
-                .text
-                .as_deref()
-                .unwrap_or("")
-                .chars()
-                .take(100)
-                .map(|c| if c == '\n' { ' ' } else { c })
-                .collect();
-            render::out(&format!(
-                "{}  {}  {}  {}\n",
-                v.id,
+            let head = format!(
+                "{}  {}  {}  ",
+                render::short_id(&v.id),
                 v.state.as_str(),
-                author,
-                text
-            ));
+                render::fit(author, 24)
+            );
+            let room = render::COLUMNS.saturating_sub(render::cols(&head)).max(10);
+            let text = render::fit(v.text.as_deref().unwrap_or(""), room);
+            render::out(&format!("{head}{}\n", text.trim_end()));
         }
     }
     if !s.json {
