@@ -524,7 +524,8 @@ impl Fetcher {
             self.platform_settings
                 .keys()
                 .find(|name| {
-                    crate::platforms::by_name(name).is_some_and(|p| p.hosts().contains(&host.as_str()))
+                    crate::platforms::by_name(name)
+                        .is_some_and(|p| p.hosts().contains(&host.as_str()))
                 })
                 .map_or_else(
                     || "[platforms] per_host_delay_ms".to_string(),

@@ -336,7 +336,11 @@ impl Progress {
         } else {
             "eta ?".to_string()
         };
-        format!("{} ({} s window) · {eta}", per_sec(rate), RATE_WINDOW.as_secs())
+        format!(
+            "{} ({} s window) · {eta}",
+            per_sec(rate),
+            RATE_WINDOW.as_secs()
+        )
     }
 
     /// The plain words for the end of a run: how long it took and its recent rate.

@@ -135,7 +135,11 @@ pub fn render_post(p: &samizdat::model::Post, depth: usize, out: &mut String) {
         .as_ref()
         .and_then(|a| a.name.as_deref().or(a.handle.as_deref()))
         .unwrap_or("(unknown author)");
-    out.push_str(&format!("{pad}{}  {}\n", short_id(&p.id.to_string()), p.url));
+    out.push_str(&format!(
+        "{pad}{}  {}\n",
+        short_id(&p.id.to_string()),
+        p.url
+    ));
     out.push_str(&format!(
         "{pad}{author}  {}\n",
         p.created_at.as_deref().unwrap_or("")

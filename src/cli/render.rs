@@ -71,7 +71,9 @@ pub const SHORT_HEX: usize = 12;
 /// and the other commands that take a post accept the short form back.
 pub fn short_id(id: &str) -> String {
     match id.split_once(':') {
-        Some((platform, rest)) if rest.len() >= 32 && rest.bytes().all(|b| b.is_ascii_hexdigit()) => {
+        Some((platform, rest))
+            if rest.len() >= 32 && rest.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
             format!("{platform}:{}", &rest[..SHORT_HEX])
         }
         _ => id.to_string(),
