@@ -73,7 +73,7 @@ impl Pacing {
     pub fn words(&self) -> String {
         let rate = if self.delay_ms == 0 {
             "no delay".to_string()
-        } else if self.delay_ms % 1000 == 0 {
+        } else if self.delay_ms.is_multiple_of(1000) {
             let s = self.delay_ms / 1000;
             if s == 1 {
                 "1 request/s".to_string()
