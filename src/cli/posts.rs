@@ -12,9 +12,8 @@ use samizdat::store::index::{Index, ListFilter};
 /// output prints it (`web:` and at least 8 hex digits, a unique prefix of one id: see
 /// `render::short_id`). A prefix two posts share is a usage error naming them.
 pub fn resolve_post(ix: &Index, key: &str) -> Result<String> {
-    match ix.find_post(key)? {
-        Some(id) => return Ok(id),
-        None => {}
+    if let Some(id) = ix.find_post(key)? {
+        return Ok(id);
     }
     if let Some((platform, hex)) = key.split_once(':')
         && (8..64).contains(&hex.len())
