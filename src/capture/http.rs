@@ -49,6 +49,42 @@ pub struct FetchResult {
 #[derive(Default)]
 pub struct Politeness {
     next: Mutex<HashMap<String, Instant>>,
+    /// How long requests have waited for each host's turn, summed over the process:
+    /// what [`Fetcher::pacing`] reads to say which host set the pace.
+    waited: Mutex<HashMap<String, Duration>>,
+}
+
+/// What set the pace of a run: the host whose turns requests waited for longest, and
+/// the setting that spaces them (docs/cli.md, "Long runs"). A value: the CLI says it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Pacing {
+    pub host: String,
+    /// The time between two requests to `host`.
+    pub delay_ms: u64,
+    /// Where that delay is set: `[http] per_host_delay_ms` or
+    /// `[platforms.NAME] per_host_delay_ms`.
+    pub setting: String,
+    /// How long requests waited for `host`'s turns, in all.
+    pub waited_ms: u64,
+}
+
+impl Pacing {
+    /// "1 request/s to example.com per [http] per_host_delay_ms".
+    pub fn words(&self) -> String {
+        let rate = if self.delay_ms == 0 {
+            "no delay".to_string()
+        } else if self.delay_ms.is_multiple_of(1000) {
+            let s = self.delay_ms / 1000;
+            if s == 1 {
+                "1 request/s".to_string()
+            } else {
+                format!("1 request every {s} s")
+            }
+        } else {
+            format!("1 request every {} ms", self.delay_ms)
+        };
+        format!("{rate} to {} per {}", self.host, self.setting)
+    }
 }
 
 impl Politeness {
@@ -70,8 +106,26 @@ impl Politeness {
                     }
                 }
             };
+            let wait = until.saturating_duration_since(Instant::now());
+            *self
+                .waited
+                .lock()
+                .expect("politeness lock")
+                .entry(host.to_string())
+                .or_default() += wait;
             tokio::time::sleep_until(until.into()).await;
         }
+    }
+
+    /// The host requests waited for longest so far, and how long in all; `None` when no
+    /// request has waited for its turn.
+    pub fn most_waited(&self) -> Option<(String, Duration)> {
+        let waited = self.waited.lock().expect("politeness lock");
+        waited
+            .iter()
+            .filter(|(_, d)| !d.is_zero())
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(h, d)| (h.clone(), *d))
     }
 
     /// Pushes a host's next slot out (after a 429 / Retry-After).
@@ -460,6 +514,32 @@ impl Fetcher {
             return u;
         }
         next.clone()
+    }
+
+    /// Which host set the pace so far, and by which setting: `None` when no request
+    /// waited for a host's turn (docs/cli.md, "Long runs").
+    pub fn pacing(&self) -> Option<Pacing> {
+        let (host, waited) = self.politeness.most_waited()?;
+        let setting = if self.host_delays.contains_key(&host) {
+            self.platform_settings
+                .keys()
+                .find(|name| {
+                    crate::platforms::by_name(name)
+                        .is_some_and(|p| p.hosts().contains(&host.as_str()))
+                })
+                .map_or_else(
+                    || "[platforms] per_host_delay_ms".to_string(),
+                    |name| format!("[platforms.{name}] per_host_delay_ms"),
+                )
+        } else {
+            "[http] per_host_delay_ms".to_string()
+        };
+        Some(Pacing {
+            delay_ms: u64::try_from(self.delay_for(&host).as_millis()).unwrap_or(u64::MAX),
+            waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+            host,
+            setting,
+        })
     }
 
     fn delay_for(&self, host: &str) -> Duration {

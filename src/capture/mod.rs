@@ -51,7 +51,7 @@ pub mod http;
 /// The archive's single writer lives in `store` (the room that owns the archive); it is
 /// named here too because captures are its main client.
 pub use crate::store::writer::{Writer, WriterHandle};
-pub use http::{Fetcher, is_secret_header};
+pub use http::{Fetcher, Pacing, is_secret_header};
 
 use crate::error::{Error, Result};
 use crate::model::{Media, Outcome, Post};

@@ -78,11 +78,12 @@ pub fn capture(
         say(s, &made.vkey);
     }
     let (writer, handle) = Writer::start(archive);
-    let bar = progress_bar(s, urls.len() as u64, "capturing");
+    let progress = Progress::start(s, urls.len() as u64, "capturing");
     let opts = CaptureOptions {
         no_media,
         clock: s.clock,
     };
+    let pace = fetcher.clone();
     let results = s.runtime()?.block_on(capture::capture_all(
         urls,
         &opts,
@@ -90,11 +91,11 @@ pub fn capture(
         writer,
         concurrency,
         |r| {
-            bar.inc(1);
-            bar.suspend(|| emit(s, r));
+            progress.done(pace.pacing().as_ref());
+            progress.bar.suspend(|| emit(s, r));
         },
     ));
-    bar.finish_and_clear();
+    progress.bar.finish_and_clear();
     s.end_runtime();
     let mut failed = results.iter().filter(|r| !r.ok()).count();
     // The writer's own failure (an append that could not be made) is reported even when
@@ -106,10 +107,72 @@ pub fn capture(
     if !s.json && results.len() > 1 {
         say(
             s,
-            format!("{} captured, {failed} not", results.len() - failed),
+            format!(
+                "{} captured, {failed} not, {}",
+                results.len() - failed,
+                progress.summary()
+            ),
         );
+        if let Some(p) = pace.pacing() {
+            say(s, format!("paced: {}", p.words()));
+        }
     }
+    failed_list(s, &results);
     Ok(exit::for_failures(failed))
+}
+
+/// The end of a run: every URL not captured, with its reason, one line each on stderr,
+/// and the same in `<archive>/failed/<time>.txt`, a list `capture --from` re-reads
+/// (docs/cli.md, "Long runs").
+fn failed_list(s: &Settings, results: &[capture::CaptureResult]) {
+    let not: Vec<&capture::CaptureResult> = results.iter().filter(|r| !r.ok()).collect();
+    if not.is_empty() {
+        return;
+    }
+    let reason = |r: &capture::CaptureResult| {
+        let why = match &r.error {
+            Some(e) => format!("{}: {e}", r.status),
+            None => r.status.to_string(),
+        };
+        render::printable(&why)
+    };
+    if !s.json {
+        say(s, format!("not captured ({}):", not.len()));
+        for r in &not {
+            say(s, format!("  {}  {}", render::printable(&r.url), reason(r)));
+        }
+    }
+    let now = s.clock.now();
+    let dir = s.archive.join("failed");
+    let stamp = now.strftime("%Y%m%dT%H%M%SZ").to_string();
+    let mut path = dir.join(format!("{stamp}.txt"));
+    let mut n = 1;
+    while path.exists() {
+        n += 1;
+        path = dir.join(format!("{stamp}-{n}.txt"));
+    }
+    let mut text = format!(
+        "# samizdat capture at {now}: {} URLs not captured.\n# Re-run them: samizdat capture --from {}\n",
+        not.len(),
+        path.display()
+    );
+    for r in &not {
+        text.push_str(&format!("# {}\n{}\n", reason(r), r.url));
+    }
+    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, text)) {
+        Ok(()) => say(
+            s,
+            format!(
+                "the URLs not captured are listed in {} (re-run: samizdat capture --from {})",
+                path.display(),
+                path.display()
+            ),
+        ),
+        Err(e) => render::err(&format!(
+            "samizdat: could not write the list of URLs not captured to {}: {e}",
+            path.display()
+        )),
+    }
 }
 
 /// `capture --timestamp`: after the capture (exit `code`), timestamp the latest checkpoint.
@@ -186,21 +249,132 @@ pub fn verify_bundle(
     Ok(exit::for_verdict(report.verdict()))
 }
 
-fn progress_bar(s: &Settings, len: u64, what: &str) -> indicatif::ProgressBar {
-    if s.quiet || s.json || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
+/// How far back the rate of a long run is measured: the ETA follows the recent pace
+/// (a politeness delay, a slow host), not the average since the start.
+const RATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The progress display of a long run on stderr: done/total, the rate over the last
+/// [`RATE_WINDOW`], the ETA at that rate and, when a host's politeness delay sets the
+/// pace, which (docs/cli.md, "Long runs"). It draws only on a terminal (and never with
+/// `--quiet` or `--json`); [`Progress::summary`] is the plain words for the end.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    total: u64,
+    started: std::time::Instant,
+    /// When each of the items of the window was done.
+    recent: std::sync::Mutex<std::collections::VecDeque<std::time::Instant>>,
+}
+
+impl Progress {
+    fn start(s: &Settings, total: u64, what: &str) -> Progress {
+        let bar = if s.quiet || s.json || !std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::hidden()
+        } else {
+            let b = indicatif::ProgressBar::with_draw_target(
+                Some(total),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
+            {
+                b.set_style(style.progress_chars("=> "));
+            }
+            b.set_prefix(what.to_string());
+            b.enable_steady_tick(std::time::Duration::from_millis(500));
+            b
+        };
+        Progress {
+            bar,
+            total,
+            started: std::time::Instant::now(),
+            recent: std::sync::Mutex::default(),
+        }
     }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(len),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
-    {
-        bar.set_style(style.progress_chars("=> "));
+
+    /// One item done; `pacing` is what sets the pace so far, if a host's delay does.
+    fn done(&self, pacing: Option<&capture::Pacing>) {
+        let now = std::time::Instant::now();
+        if let Ok(mut r) = self.recent.lock() {
+            r.push_back(now);
+        }
+        self.bar.inc(1);
+        let mut msg = self.rate_words(now);
+        if let Some(p) = pacing {
+            msg += &format!(" · paced: {}", p.words());
+        }
+        self.bar.set_message(msg);
     }
-    bar.set_message(what.to_string());
-    bar
+
+    /// Items per second over the last [`RATE_WINDOW`] (or since the start, when the run
+    /// is younger), and how many are done.
+    fn rate(&self, now: std::time::Instant) -> (f64, u64) {
+        let done = self.bar.position();
+        let Ok(mut r) = self.recent.lock() else {
+            return (0.0, done);
+        };
+        while r
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) > RATE_WINDOW)
+        {
+            r.pop_front();
+        }
+        let span = now
+            .saturating_duration_since(self.started)
+            .min(RATE_WINDOW)
+            .as_secs_f64()
+            .max(0.001);
+        (r.len() as f64 / span, done)
+    }
+
+    fn rate_words(&self, now: std::time::Instant) -> String {
+        let (rate, done) = self.rate(now);
+        let left = self.total.saturating_sub(done);
+        let eta = if left == 0 {
+            "done".to_string()
+        } else if rate > 0.0 {
+            format!("eta {}", human_secs(left as f64 / rate))
+        } else {
+            "eta ?".to_string()
+        };
+        format!(
+            "{} ({} s window) · {eta}",
+            per_sec(rate),
+            RATE_WINDOW.as_secs()
+        )
+    }
+
+    /// The plain words for the end of a run: how long it took and its recent rate.
+    fn summary(&self) -> String {
+        let now = std::time::Instant::now();
+        let (rate, _) = self.rate(now);
+        format!(
+            "in {}, {} over the last {} s",
+            human_secs(now.saturating_duration_since(self.started).as_secs_f64()),
+            per_sec(rate),
+            RATE_WINDOW.as_secs()
+        )
+    }
+}
+
+/// A rate in words: "2.5/s", or "1 every 4 s" when it is slower than one a second.
+fn per_sec(rate: f64) -> String {
+    if rate >= 1.0 {
+        format!("{rate:.1}/s")
+    } else if rate > 0.0 {
+        format!("1 every {}", human_secs(1.0 / rate))
+    } else {
+        "0/s".to_string()
+    }
+}
+
+/// Seconds as a person reads them: "45 s", "3 min 20 s", "2 h 05 min".
+fn human_secs(secs: f64) -> String {
+    let s = secs.round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {:02} s", s / 60, s % 60),
+        _ => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
+    }
 }
 
 pub fn verify(s: &Settings) -> Result<u8> {
@@ -381,21 +555,15 @@ pub fn search(
                 .as_ref()
                 .and_then(|a| a.name.as_deref().or(a.id.as_deref()))
                 .unwrap_or("");
-            let text: String = v
-                .text
-                .as_deref()
-                .unwrap_or("")
-                .chars()
-                .take(100)
-                .map(|c| if c == '\n' { ' ' } else { c })
-                .collect();
-            render::out(&format!(
-                "{}  {}  {}  {}\n",
-                v.id,
+            let head = format!(
+                "{}  {}  {}  ",
+                render::short_id(&v.id),
                 v.state.as_str(),
-                author,
-                text
-            ));
+                render::fit(author, 24)
+            );
+            let room = render::COLUMNS.saturating_sub(render::cols(&head)).max(10);
+            let text = render::fit(v.text.as_deref().unwrap_or(""), room);
+            render::out(&format!("{head}{}\n", text.trim_end()));
         }
     }
     if r.unstemmed {

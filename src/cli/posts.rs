@@ -3,13 +3,45 @@
 //!
 //! They read the typed views of `store::views`; the JSON is the views' own serialisation.
 
-use super::render::{out, print_json, say};
+use super::render::{COLUMNS, SHORT_HEX, cols, fit, out, print_json, say, short_id};
 use super::settings::{Settings, open_index};
 use samizdat::error::{Error, Result};
 use samizdat::store::index::{Index, ListFilter};
 
-/// A post id from a post id or any URL form (`Index::find_post`).
+/// A post id from a post id, any URL form (`Index::find_post`), or a short id as human
+/// output prints it (`web:` and at least 8 hex digits, a unique prefix of one id: see
+/// `render::short_id`). A prefix two posts share is a usage error naming them.
 pub fn resolve_post(ix: &Index, key: &str) -> Result<String> {
+    if let Some(id) = ix.find_post(key)? {
+        return Ok(id);
+    }
+    if let Some((platform, hex)) = key.split_once(':')
+        && (8..64).contains(&hex.len())
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        let rows = ix.list(&ListFilter {
+            platform: Some(platform.to_string()),
+            ..ListFilter::default()
+        })?;
+        let lower = key.to_ascii_lowercase();
+        let hits: Vec<&str> = rows
+            .iter()
+            .map(|r| r.id.as_str())
+            .filter(|id| id.starts_with(&lower))
+            .collect();
+        match hits.as_slice() {
+            [one] => return Ok((*one).to_string()),
+            [] => {}
+            many => {
+                return Err(Error::Usage(format!(
+                    "{key:?} is the start of {} post ids ({}): give more of it (at least {} hex digits are shown)",
+                    many.len(),
+                    many.iter().take(3).copied().collect::<Vec<_>>().join(", "),
+                    SHORT_HEX
+                )));
+            }
+        }
+    }
     ix.resolve_post(key)
 }
 
@@ -102,7 +134,11 @@ pub fn render_post(p: &samizdat::model::Post, depth: usize, out: &mut String) {
         .as_ref()
         .and_then(|a| a.name.as_deref().or(a.handle.as_deref()))
         .unwrap_or("(unknown author)");
-    out.push_str(&format!("{pad}{}  {}\n", p.id, p.url));
+    out.push_str(&format!(
+        "{pad}{}  {}\n",
+        short_id(&p.id.to_string()),
+        p.url
+    ));
     out.push_str(&format!(
         "{pad}{author}  {}\n",
         p.created_at.as_deref().unwrap_or("")
@@ -159,20 +195,17 @@ pub fn list(s: &Settings, f: ListFilter) -> Result<u8> {
         if s.json {
             print_json(&serde_json::to_value(r).map_err(|e| Error::Log(e.to_string()))?);
         } else {
-            let text: String = r
-                .text
-                .chars()
-                .take(60)
-                .collect::<String>()
-                .replace('\n', " ");
-            out(&format!(
-                "{}  {}  {}  {}  {}\n",
+            // Kept within COLUMNS: a short id, the author cut to 24 columns, and the
+            // text to what is left of the line.
+            let head = format!(
+                "{}  {}  {}  {}  ",
                 r.last_captured,
                 r.state,
-                r.id,
-                r.author.as_deref().unwrap_or("-"),
-                text
-            ));
+                short_id(&r.id),
+                fit(r.author.as_deref().unwrap_or("-"), 24)
+            );
+            let room = COLUMNS.saturating_sub(cols(&head)).max(10);
+            out(&format!("{head}{}\n", fit(&r.text, room).trim_end()));
         }
     }
     if !s.json {

@@ -62,6 +62,75 @@ pub fn err(line: &str) {
     let _ = writeln!(e, "{line}");
 }
 
+/// Hex digits a long id keeps in human output, like git's short hashes.
+pub const SHORT_HEX: usize = 12;
+
+/// An id as a person's line shows it (docs/cli.md, "Short ids"): a post id whose part
+/// after the platform is 32 or more hex digits (`web:<64 hex>`) becomes its first
+/// [`SHORT_HEX`] digits; any other id (`weibo:4983123456789012`) stays whole. `show`
+/// and the other commands that take a post accept the short form back.
+pub fn short_id(id: &str) -> String {
+    match id.split_once(':') {
+        Some((platform, rest))
+            if rest.len() >= 32 && rest.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            format!("{platform}:{}", &rest[..SHORT_HEX])
+        }
+        _ => id.to_string(),
+    }
+}
+
+/// The width a human line is kept within (docs/cli.md, "Short ids").
+pub const COLUMNS: usize = 120;
+
+/// Terminal columns of one character: 2 for East Asian wide and full-width characters
+/// (CJK, Hangul, full-width forms, most emoji), 0 for combining marks, else 1.
+fn char_cols(c: char) -> usize {
+    let u = c as u32;
+    if matches!(u, 0x0300..=0x036F | 0x200B..=0x200F | 0xFE00..=0xFE0F) {
+        0
+    } else if matches!(u,
+        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0xA4CF | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6
+        | 0x1F300..=0x1F64F | 0x1F900..=0x1F9FF | 0x20000..=0x3FFFD)
+    {
+        2
+    } else {
+        1
+    }
+}
+
+/// Terminal columns of `s`.
+pub fn cols(s: &str) -> usize {
+    s.chars().map(char_cols).sum()
+}
+
+/// `s` on one line (newlines and tabs as spaces) cut to at most `max` columns, with
+/// `…` when something was cut.
+pub fn fit(s: &str, max: usize) -> String {
+    let one: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if cols(&one) <= max {
+        return one;
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in one.chars() {
+        let w = char_cols(c);
+        if used + w + 1 > max {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    if max > 0 {
+        out.push('…');
+    }
+    out
+}
+
 /// A result the command line shows.
 pub trait Render {
     /// The `--json` value (one line on stdout).
@@ -173,8 +242,9 @@ impl Render for CaptureResult {
     fn human(&self) -> Vec<Line> {
         let line = match (&self.post_id, &self.error) {
             (Some(id), None) => format!(
-                "captured {} -> {id} ({} records)",
+                "captured {} -> {} ({} records)",
                 self.url,
+                short_id(id),
                 self.record_ids.len()
             ),
             (_, Some(e)) => format!(
@@ -428,7 +498,7 @@ impl Render for Report {
     fn human(&self) -> Vec<Line> {
         let mut line = format!("{} {}", self.action, self.url);
         if let Some(id) = &self.post_id {
-            line += &format!(" -> {id}");
+            line += &format!(" -> {}", short_id(id));
         }
         if let Some(o) = self.outcome {
             line += &format!(": {}", o.as_str());
@@ -587,6 +657,24 @@ pub fn watch_status(v: &samizdat::store::views::WatchStatus) -> Vec<Line> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_hex_ids_are_shortened_and_others_kept() {
+        let web = format!("web:{}", "ab12".repeat(16));
+        assert_eq!(short_id(&web), "web:ab12ab12ab12");
+        assert_eq!(short_id("weibo:4983123456789012"), "weibo:4983123456789012");
+        assert_eq!(short_id("bluesky:did:plc:abc/3k"), "bluesky:did:plc:abc/3k");
+    }
+
+    #[test]
+    fn fit_counts_wide_characters_twice() {
+        assert_eq!(fit("abc", 5), "abc");
+        assert_eq!(fit("abcdef", 5), "abcd…");
+        let cut = fit("微博微博微博", 7);
+        assert_eq!(cut, "微博微…");
+        assert!(cols(&cut) <= 7);
+        assert_eq!(fit("a\nb", 5), "a b");
+    }
 
     #[test]
     fn control_characters_are_escaped() {

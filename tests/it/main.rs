@@ -16,6 +16,7 @@ mod infra_selftest;
 mod log_vectors;
 mod platforms_a;
 mod platforms_b;
+mod progress;
 mod readonly;
 mod replay;
 mod search_cli;
