@@ -517,7 +517,8 @@ pub fn host_pattern_ok(key: &str) -> bool {
         && name.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
-                && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+                && l.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
         })
 }
 
@@ -597,7 +598,17 @@ mod tests {
         for ok in ["m.weibo.cn", "*.sinaimg.cn", "WX1.Sinaimg.CN", "localhost"] {
             assert!(host_pattern_ok(ok), "{ok}");
         }
-        for bad in ["", "*", "*.", "*sinaimg.cn", "a.*.cn", "**.cn", "x..cn", "h:80", "a/b"] {
+        for bad in [
+            "",
+            "*",
+            "*.",
+            "*sinaimg.cn",
+            "a.*.cn",
+            "**.cn",
+            "x..cn",
+            "h:80",
+            "a/b",
+        ] {
             assert!(!host_pattern_ok(bad), "{bad:?}");
         }
         let dir = tempfile::tempdir().unwrap();
@@ -605,7 +616,11 @@ mod tests {
         std::fs::write(&p, "[http.hosts]\n\"a.*.cn\" = \"http://127.0.0.1:9\"\n").unwrap();
         let e = Config::load(&p).unwrap_err().to_string();
         assert!(e.contains("http.hosts.\"a.*.cn\""), "{e}");
-        std::fs::write(&p, "[http.hosts]\n\"*.sinaimg.cn\" = \"http://127.0.0.1:9\"\n").unwrap();
+        std::fs::write(
+            &p,
+            "[http.hosts]\n\"*.sinaimg.cn\" = \"http://127.0.0.1:9\"\n",
+        )
+        .unwrap();
         assert!(Config::load(&p).is_ok());
     }
 

@@ -230,10 +230,7 @@ pub(super) async fn raw(
             Ok(Err(e)) => return Err(internal(e.to_string())),
             Err(e) => return Err(internal(e.to_string())),
         };
-        let len = file
-            .metadata()
-            .map_err(|e| internal(e.to_string()))?
-            .len();
+        let len = file.metadata().map_err(|e| internal(e.to_string()))?.len();
         let permit = admit(&st.raws, RAWS, false)?;
         let mut r = super::api::download(file, len, &etag, &req, &ct, "inline", permit);
         sandbox(r.headers_mut());

@@ -294,8 +294,24 @@ fn a_served_wacz_is_the_same_bytes_each_time_and_answers_ranges_from_any_origin(
     // Ranges of the decoded body (issue 14): 206 with the same bytes as the whole body,
     // 416 past its end, the whole body when If-Range names another validator.
     assert_eq!(h(&a, "accept-ranges"), "bytes");
+    // The capture's first record with a body of a few bytes (the page's response).
+    let (rpath, a) = post["captures"][0]["record_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let p = format!(
+                "/raw/{}",
+                url::form_urlencoded::byte_serialize(r.as_str().unwrap().as_bytes())
+                    .collect::<String>()
+            );
+            let a = get(&s, &p, &[]);
+            (p, a)
+        })
+        .find(|(_, a)| a.0 == 200 && a.2.len() > 4)
+        .expect("a record with a body");
+    let etag = h(&a, "etag").to_string();
     let len = a.2.len();
-    assert!(len > 4, "{len}");
     let r = get(&s, &rpath, &[("Range", "bytes=1-3")]);
     assert_eq!(r.0, 206, "{}", String::from_utf8_lossy(&r.2));
     assert_eq!(r.2, a.2[1..4]);
@@ -309,9 +325,17 @@ fn a_served_wacz_is_the_same_bytes_each_time_and_answers_ranges_from_any_origin(
     let r = get(&s, &rpath, &[("Range", &format!("bytes={len}-"))]);
     assert_eq!(r.0, 416);
     assert_eq!(h(&r, "content-range"), format!("bytes */{len}"));
-    let r = get(&s, &rpath, &[("Range", "bytes=0-1"), ("If-Range", "\"other\"")]);
+    let r = get(
+        &s,
+        &rpath,
+        &[("Range", "bytes=0-1"), ("If-Range", "\"other\"")],
+    );
     assert_eq!((r.0, &r.2), (200, &a.2));
-    let r = get(&s, &rpath, &[("Range", "bytes=0-1"), ("If-None-Match", &etag)]);
+    let r = get(
+        &s,
+        &rpath,
+        &[("Range", "bytes=0-1"), ("If-None-Match", &etag)],
+    );
     assert_eq!(r.0, 304);
 
     // The token API is not opened to other origins.
@@ -385,7 +409,9 @@ fn replayweb() -> Option<(PathBuf, PathBuf)> {
         });
     let have = dir.join("viewer/index.html").is_file()
         && dir.join("viewer/sw.js").is_file()
-        && dir.join("node_modules/puppeteer-core/package.json").is_file();
+        && dir
+            .join("node_modules/puppeteer-core/package.json")
+            .is_file();
     let what = match (have, &chromium) {
         (true, Some(c)) => return Some((dir, c.clone())),
         (false, _) => format!(
@@ -442,11 +468,15 @@ fn replayweb_page_replays_a_wacz_straight_from_samizdat_serve() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     s.stop();
+    eprintln!("{stdout}");
     assert!(
         out.status.success() && stdout.starts_with("FOUND "),
         "ReplayWeb.page did not show the archived text\nstdout: {stdout}\nstderr: {stderr}"
     );
-    // The text was found in a replay frame of the viewer's own origin (served from the
-    // WACZ by its service worker).
-    assert!(stdout.contains("http://localhost:"), "{stdout}");
+    // The text was found in the viewer's replay frame (its own origin, served from the
+    // WACZ by its service worker), at the capture's time.
+    let ts = CAPTURED_AT.replace(['-', 'T', ':', 'Z'], "");
+    let frame = stdout.trim().strip_prefix("FOUND ").unwrap();
+    assert!(frame.starts_with("http://localhost:"), "{frame}");
+    assert!(frame.ends_with(&format!("{ts}mp_/{page}")), "{frame}");
 }

@@ -796,7 +796,8 @@ fn learns_cause_from_repost(repost_fixture: &str, want_cause: &str, marker: &str
 /// `*.sinaimg.cn` wildcard) are captured.
 #[test]
 fn the_readme_http_hosts_example_captures_the_pictures_through_a_wildcard() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let block: String = readme
         .lines()
         .skip_while(|l| !l.starts_with("[http.hosts]"))
@@ -818,10 +819,7 @@ fn the_readme_http_hosts_example_captures_the_pictures_through_a_wildcard() {
     let p = captured(&ar, &format!("https://m.weibo.cn/detail/{PICS}"), PICS);
     let fx = fixture_json(&format!("constructed_statuses_show_{PICS}.json"));
     let pics = fixture_pics(&fx["data"]);
-    assert!(
-        pics.iter().all(|u| u.contains(".sinaimg.cn/")),
-        "{pics:?}"
-    );
+    assert!(pics.iter().all(|u| u.contains(".sinaimg.cn/")), "{pics:?}");
     assert_pictures(&srv, &p, &fx["data"]);
     verify_ok(&ar);
 }
