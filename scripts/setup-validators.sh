@@ -80,4 +80,5 @@ for tool in warcio cdxj-indexer wacz wb-manager wayback; do
   [[ -x "$VENV/bin/$tool" ]] || { log "ERROR: $VENV/bin/$tool missing"; exit 1; }
 done
 "$ROOT/scripts/setup-browser.sh"
+"$ROOT/scripts/setup-replayweb.sh"
 log "validators ready in $VENV"

@@ -306,6 +306,12 @@ impl Config {
             return Err(bad("http.concurrency must be at least 1".into()));
         }
         for (host, origin) in &self.http.hosts {
+            if !host_pattern_ok(host) {
+                return Err(bad(format!(
+                    "http.hosts.{host:?}: want a host name like \"m.weibo.cn\" or a wildcard \
+                     like \"*.sinaimg.cn\" (one leading \"*.\", which does not cover the bare name)"
+                )));
+            }
             let u = url::Url::parse(origin)
                 .map_err(|e| bad(format!("http.hosts.{host:?} = {origin:?}: {e}")))?;
             if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
@@ -502,6 +508,20 @@ pub fn check_origin(o: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// A `[http.hosts]` key: a host name, or `*.` and a host name (every name under it, not
+/// the name itself). Names are DNS labels (letters, digits, `-`, `_`), case-insensitive.
+pub fn host_pattern_ok(key: &str) -> bool {
+    let name = key.strip_prefix("*.").unwrap_or(key);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -571,6 +591,37 @@ mod tests {
         std::fs::write(&p, "[http]\nconcurency = 3\n").unwrap();
         let e = Config::load(&p).unwrap_err().to_string();
         assert!(e.contains("concurency"), "{e}");
+    }
+
+    #[test]
+    fn host_keys_are_names_or_one_leading_wildcard() {
+        for ok in ["m.weibo.cn", "*.sinaimg.cn", "WX1.Sinaimg.CN", "localhost"] {
+            assert!(host_pattern_ok(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "*",
+            "*.",
+            "*sinaimg.cn",
+            "a.*.cn",
+            "**.cn",
+            "x..cn",
+            "h:80",
+            "a/b",
+        ] {
+            assert!(!host_pattern_ok(bad), "{bad:?}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("samizdat.toml");
+        std::fs::write(&p, "[http.hosts]\n\"a.*.cn\" = \"http://127.0.0.1:9\"\n").unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("http.hosts.\"a.*.cn\""), "{e}");
+        std::fs::write(
+            &p,
+            "[http.hosts]\n\"*.sinaimg.cn\" = \"http://127.0.0.1:9\"\n",
+        )
+        .unwrap();
+        assert!(Config::load(&p).is_ok());
     }
 
     #[test]

@@ -468,7 +468,7 @@ impl Fetcher {
         let Some(host) = url.host_str() else {
             return url.clone();
         };
-        match self.hosts.get(&host.to_ascii_lowercase()) {
+        match self.host_override(host) {
             None => url.clone(),
             Some(origin) => {
                 let mut u = origin.clone();
@@ -491,7 +491,7 @@ impl Fetcher {
         let Some(host) = from.host_str().map(str::to_ascii_lowercase) else {
             return next.clone();
         };
-        let Some(origin) = self.hosts.get(&host) else {
+        let Some(origin) = self.host_override(&host) else {
             return next.clone();
         };
         let base = origin.path().trim_end_matches('/');
@@ -542,6 +542,24 @@ impl Fetcher {
         })
     }
 
+    /// The `[http.hosts]` origin `host` is sent to: its exact name first, else the most
+    /// specific wildcard (`*.sinaimg.cn` covers `wx1.sinaimg.cn` and `a.b.sinaimg.cn`, not
+    /// `sinaimg.cn` itself; `*.wx1.sinaimg.cn` wins over it for `x.wx1.sinaimg.cn`).
+    fn host_override(&self, host: &str) -> Option<&Url> {
+        let host = host.to_ascii_lowercase();
+        if let Some(u) = self.hosts.get(&host) {
+            return Some(u);
+        }
+        self.hosts
+            .iter()
+            .filter_map(|(k, u)| {
+                let suffix = k.strip_prefix('*')?;
+                (host.len() > suffix.len() && host.ends_with(suffix)).then_some((suffix.len(), u))
+            })
+            .max_by_key(|(n, _)| *n)
+            .map(|(_, u)| u)
+    }
+
     fn delay_for(&self, host: &str) -> Duration {
         self.host_delays
             .get(host)
@@ -560,7 +578,7 @@ impl Fetcher {
         host: &str,
         actual: &Url,
     ) -> std::result::Result<&reqwest::Client, String> {
-        if !self.block_internal || self.hosts.contains_key(host) {
+        if !self.block_internal || self.host_override(host).is_some() {
             return Ok(&self.client);
         }
         let refused = |ip: IpAddr| {
@@ -1317,6 +1335,53 @@ mod tests {
             f.platform_url(&direct, &u("http://localhost:18083/base/p"))
                 .as_str(),
             "http://localhost:18083/base/p"
+        );
+    }
+
+    /// `[http.hosts]` wildcards (issue 14): the exact name wins, then the longest
+    /// wildcard; `*.x` does not cover `x`.
+    #[test]
+    fn wildcard_hosts_map_names_under_them_and_exact_names_win() {
+        let mut config = Config::default();
+        for (k, v) in [
+            ("*.sinaimg.cn", "http://127.0.0.1:9001"),
+            ("*.wx1.sinaimg.cn", "http://127.0.0.1:9002"),
+            ("wx2.sinaimg.cn", "http://127.0.0.1:9003"),
+        ] {
+            config.http.hosts.insert(k.into(), v.into());
+        }
+        let f = Fetcher::new(&config, std::path::Path::new("samizdat.toml")).unwrap();
+        let actual = |s: &str| f.actual_url(&Url::parse(s).unwrap()).to_string();
+        assert_eq!(
+            actual("https://wx3.sinaimg.cn/large/a.jpg?x=1"),
+            "http://127.0.0.1:9001/large/a.jpg?x=1"
+        );
+        assert_eq!(
+            actual("https://A.B.SINAIMG.CN/p.jpg"),
+            "http://127.0.0.1:9001/p.jpg"
+        );
+        assert_eq!(
+            actual("https://x.wx1.sinaimg.cn/p.jpg"),
+            "http://127.0.0.1:9002/p.jpg"
+        );
+        assert_eq!(
+            actual("https://wx2.sinaimg.cn/p.jpg"),
+            "http://127.0.0.1:9003/p.jpg"
+        );
+        // The bare name and look-alikes are not under the wildcard.
+        for direct in [
+            "https://sinaimg.cn/p.jpg",
+            "https://evilsinaimg.cn/p.jpg",
+            "https://sinaimg.cn.evil.com/p.jpg",
+        ] {
+            assert_eq!(actual(direct), direct);
+        }
+        // A redirect back into a wildcard's origin maps to the host the hop stood for.
+        let from = Url::parse("https://wx9.sinaimg.cn/a.jpg").unwrap();
+        let next = Url::parse("http://127.0.0.1:9001/b.jpg").unwrap();
+        assert_eq!(
+            f.platform_url(&from, &next).as_str(),
+            "https://wx9.sinaimg.cn/b.jpg"
         );
     }
 

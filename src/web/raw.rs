@@ -203,6 +203,39 @@ pub(super) async fn raw(
             });
         }
     };
+    if req.contains_key(header::RANGE) {
+        // A range of a decoded body: spooled whole to a temporary file first (its length
+        // is only known once decoded, and is bounded by the decoders' cap), then served
+        // by the same code as the WACZ downloads (206/416, If-Range, ETag).
+        let spool = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+            use std::io::{Seek, Write};
+            let mut rx = rx;
+            let mut f = tempfile::tempfile()?;
+            while let Some(c) = rx.blocking_recv() {
+                f.write_all(&c?)?;
+            }
+            f.flush()?;
+            f.rewind()?;
+            Ok(f)
+        })
+        .await;
+        let internal = |e: String| Fail(StatusCode::INTERNAL_SERVER_ERROR, e, false);
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(fail(e, false)),
+            Err(e) => return Err(internal(e.to_string())),
+        }
+        let file = match spool {
+            Ok(Ok(f)) => f,
+            Ok(Err(e)) => return Err(internal(e.to_string())),
+            Err(e) => return Err(internal(e.to_string())),
+        };
+        let len = file.metadata().map_err(|e| internal(e.to_string()))?.len();
+        let permit = admit(&st.raws, RAWS, false)?;
+        let mut r = super::api::download(file, len, &etag, &req, &ct, "inline", permit);
+        sandbox(r.headers_mut());
+        return Ok(r);
+    }
     let body =
         axum::body::Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|c| (c, rx))
@@ -213,6 +246,20 @@ pub(super) async fn raw(
         header::CONTENT_TYPE,
         HeaderValue::from_str(&ct).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
+    sandbox(h);
+    // Readable by fetch() from any origin (CORS); still not embeddable there (CORP).
+    // Streamed as it is decoded, its length unknown until sent; a `Range` request takes
+    // the spooled path above.
+    super::api::cors(h);
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    Ok(r)
+}
+
+/// The headers that keep an archived body from acting in the archive's origin.
+fn sandbox(h: &mut axum::http::HeaderMap) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(RAW_CSP),
@@ -229,12 +276,4 @@ pub(super) async fn raw(
         "Cross-Origin-Resource-Policy",
         HeaderValue::from_static("same-origin"),
     );
-    // Readable by fetch() from any origin (CORS); still not embeddable there (CORP).
-    // The body is decoded as it streams, its length unknown until sent: no ranges.
-    super::api::cors(h);
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("none"));
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
-    Ok(r)
 }

@@ -291,6 +291,53 @@ fn a_served_wacz_is_the_same_bytes_each_time_and_answers_ranges_from_any_origin(
     assert_eq!(r.0, 304);
     assert_eq!(h(&r, "access-control-allow-origin"), "*");
 
+    // Ranges of the decoded body (issue 14): 206 with the same bytes as the whole body,
+    // 416 past its end, the whole body when If-Range names another validator.
+    assert_eq!(h(&a, "accept-ranges"), "bytes");
+    // The capture's first record with a body of a few bytes (the page's response).
+    let (rpath, a) = post["captures"][0]["record_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let p = format!(
+                "/raw/{}",
+                url::form_urlencoded::byte_serialize(r.as_str().unwrap().as_bytes())
+                    .collect::<String>()
+            );
+            let a = get(&s, &p, &[]);
+            (p, a)
+        })
+        .find(|(_, a)| a.0 == 200 && a.2.len() > 4)
+        .expect("a record with a body");
+    let etag = h(&a, "etag").to_string();
+    let len = a.2.len();
+    let r = get(&s, &rpath, &[("Range", "bytes=1-3")]);
+    assert_eq!(r.0, 206, "{}", String::from_utf8_lossy(&r.2));
+    assert_eq!(r.2, a.2[1..4]);
+    assert_eq!(h(&r, "content-range"), format!("bytes 1-3/{len}"));
+    assert_eq!(h(&r, "etag"), etag);
+    assert_eq!(h(&r, "access-control-allow-origin"), "*");
+    assert_eq!(h(&r, "x-content-type-options"), "nosniff");
+    assert_eq!(h(&r, "content-type"), h(&a, "content-type"));
+    let r = get(&s, &rpath, &[("Range", "bytes=-2")]);
+    assert_eq!((r.0, &r.2[..]), (206, &a.2[len - 2..]));
+    let r = get(&s, &rpath, &[("Range", &format!("bytes={len}-"))]);
+    assert_eq!(r.0, 416);
+    assert_eq!(h(&r, "content-range"), format!("bytes */{len}"));
+    let r = get(
+        &s,
+        &rpath,
+        &[("Range", "bytes=0-1"), ("If-Range", "\"other\"")],
+    );
+    assert_eq!((r.0, &r.2), (200, &a.2));
+    let r = get(
+        &s,
+        &rpath,
+        &[("Range", "bytes=0-1"), ("If-None-Match", &etag)],
+    );
+    assert_eq!(r.0, 304);
+
     // The token API is not opened to other origins.
     let r = http_request(
         "OPTIONS",
@@ -343,4 +390,93 @@ fn the_cli_export_is_the_served_wacz_byte_for_byte() {
         "`export --wacz` and the served WACZ differ"
     );
     s.stop();
+}
+
+/// The ReplayWeb.page viewer and puppeteer-core that scripts/setup-replayweb.sh installs
+/// (`REPLAYWEB_DIR`, else `.cache/replayweb` in the checkout), and a Chromium; `None` (a
+/// skip) only outside CI.
+fn replayweb() -> Option<(PathBuf, PathBuf)> {
+    let dir = std::env::var_os("REPLAYWEB_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/replayweb"));
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|c| {
+            let out = std::process::Command::new("which").arg(c).output().ok()?;
+            out.status
+                .success()
+                .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        });
+    let have = dir.join("viewer/index.html").is_file()
+        && dir.join("viewer/sw.js").is_file()
+        && dir
+            .join("node_modules/puppeteer-core/package.json")
+            .is_file();
+    let what = match (have, &chromium) {
+        (true, Some(c)) => return Some((dir, c.clone())),
+        (false, _) => format!(
+            "the ReplayWeb.page viewer is missing from {} (run scripts/setup-replayweb.sh)",
+            dir.display()
+        ),
+        (true, None) => "chromium is missing (run scripts/setup-browser.sh)".to_string(),
+    };
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{what}; browser tests may not skip in CI");
+    }
+    eprintln!("SKIP: {what}");
+    None
+}
+
+/// ReplayWeb.page, from its npm package, loads a post's WACZ straight from
+/// `samizdat serve` (another origin: CORS and ranges) in headless Chromium and shows the
+/// archived page's text in its replay frame (issue 14).
+#[test]
+fn replayweb_page_replays_a_wacz_straight_from_samizdat_serve() {
+    let Some((rwp, chromium)) = replayweb() else {
+        return;
+    };
+    let want = "Words only the archived page holds: 0xC0FFEE";
+    let srv = server();
+    srv.route(
+        "/rwp/article",
+        Resp::html(format!(
+            "<!doctype html><html><head><meta charset=utf-8><title>RWP test</title></head>\
+             <body><h1>An article</h1><p>{want}</p></body></html>"
+        )),
+    );
+    let (_d, ar) = setup();
+    let page = srv.url("/rwp/article");
+    let id = capture(&ar, &page);
+    // The live page is gone: what the viewer shows can only come from the WACZ.
+    drop(srv);
+    let s = Serve::start(&ar);
+    let enc: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+    let wacz = s.url(&format!("/api/posts/{enc}/wacz"));
+    let out = std::process::Command::new("timeout")
+        .arg("150")
+        .arg("node")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/replayweb/drive.cjs"))
+        .arg(rwp.join("viewer"))
+        .arg(&wacz)
+        .arg(&page)
+        .arg(want)
+        .arg(&chromium)
+        .env("NODE_PATH", rwp.join("node_modules"))
+        .env("PUPPETEER_SKIP_DOWNLOAD", "1")
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    s.stop();
+    eprintln!("{stdout}");
+    assert!(
+        out.status.success() && stdout.starts_with("FOUND "),
+        "ReplayWeb.page did not show the archived text\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    // The text was found in the viewer's replay frame (its own origin, served from the
+    // WACZ by its service worker), at the capture's time.
+    let ts = CAPTURED_AT.replace(['-', 'T', ':', 'Z'], "");
+    let frame = stdout.trim().strip_prefix("FOUND ").unwrap();
+    assert!(frame.starts_with("http://localhost:"), "{frame}");
+    assert!(frame.ends_with(&format!("{ts}mp_/{page}")), "{frame}");
 }

@@ -790,3 +790,36 @@ fn learns_cause_from_repost(repost_fixture: &str, want_cause: &str, marker: &str
     );
     verify_ok(&ar);
 }
+
+/// The README's `[http.hosts]` example as written (issue 14), its origin pointed at the
+/// loopback server: the post and its pictures (on `wx*.sinaimg.cn`, reached through the
+/// `*.sinaimg.cn` wildcard) are captured.
+#[test]
+fn the_readme_http_hosts_example_captures_the_pictures_through_a_wildcard() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block: String = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("[http.hosts]"))
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(block.contains("\"*.sinaimg.cn\""), "{block}");
+    let srv = weibo_server();
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    let origin = srv.base_url().trim_end_matches('/').to_string();
+    write_config(
+        &ar,
+        &format!(
+            "[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\nmax_retries = 0\n\n{}",
+            block.replace("http://127.0.0.1:8080", &origin)
+        ),
+    );
+    let p = captured(&ar, &format!("https://m.weibo.cn/detail/{PICS}"), PICS);
+    let fx = fixture_json(&format!("constructed_statuses_show_{PICS}.json"));
+    let pics = fixture_pics(&fx["data"]);
+    assert!(pics.iter().all(|u| u.contains(".sinaimg.cn/")), "{pics:?}");
+    assert_pictures(&srv, &p, &fx["data"]);
+    verify_ok(&ar);
+}
