@@ -139,14 +139,16 @@ pub fn render_post(p: &samizdat::model::Post, depth: usize, out: &mut String) {
         short_id(&p.id.to_string()),
         p.url
     ));
-    out.push_str(&format!(
-        "{pad}{author}  {}\n",
-        p.created_at.as_deref().unwrap_or("")
-    ));
+    match p.created_at.as_deref() {
+        Some(at) => out.push_str(&format!("{pad}{author}  {at}\n")),
+        None => out.push_str(&format!("{pad}{author}\n")),
+    }
     if let Some(t) = &p.title {
         out.push_str(&format!("{pad}# {t}\n"));
     }
     if let Some(t) = &p.text {
+        // The title once: not again as the text's first line.
+        let t = samizdat::web::html::without_title(t, p.title.as_deref().unwrap_or(""));
         for line in t.lines() {
             out.push_str(&format!("{pad}  {line}\n"));
         }

@@ -396,3 +396,29 @@ fn init_names_the_log_and_explains_its_key() {
     let (_, _, err) = run_code(samizdat(&made).args(["capture", "http://127.0.0.1:1/"]));
     assert!(!err.contains(key.trim()), "{err}");
 }
+
+/// `show` prints an article's title once (not again as the text's first line), and a post
+/// with no date leaves no trailing blank after its author.
+#[test]
+fn show_prints_the_title_once() {
+    let srv = TestServer::start();
+    srv.route(
+        "/article",
+        Resp::html(
+            "<!doctype html><html><head><title>My bank cards were frozen</title>\
+             <meta name=\"author\" content=\"Li Wei\"></head><body><article>\
+             <h1>My bank cards were frozen</h1><p>After a work call to a bank in Singapore, \
+             the anti-fraud centre froze all my bank cards.</p></article></body></html>",
+        ),
+    );
+    let (_d, ar) = quick_archive("");
+    let url = srv.url("/article");
+    let (code, _, err) = run(&ar, &["capture", &url]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&ar, &["show", &url]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.matches("My bank cards were frozen").count(), 1, "{out}");
+    assert!(out.contains("# My bank cards were frozen\n"), "{out}");
+    assert!(out.contains("froze all my bank cards."), "{out}");
+    assert!(out.lines().any(|l| l == "Li Wei"), "{out}");
+}
