@@ -528,7 +528,7 @@ impl Fetcher {
                         .is_some_and(|p| p.hosts().contains(&host.as_str()))
                 })
                 .map_or_else(
-                    || "[platforms] per_host_delay_ms".to_string(),
+                    || "[platforms.NAME] per_host_delay_ms".to_string(),
                     |name| format!("[platforms.{name}] per_host_delay_ms"),
                 )
         } else {
