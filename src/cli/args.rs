@@ -11,16 +11,9 @@ pub const PLATFORMS: [&str; 9] = [
     "weibo", "wechat", "telegram", "x", "bluesky", "reddit", "feed", "mastodon", "web",
 ];
 
-/// The values `list --state` takes (`samizdat::store::state::State`).
-pub const STATES: [&str; 7] = [
-    "live",
-    "edited",
-    "deleted",
-    "restricted",
-    "account_gone",
-    "gone_unconfirmed",
-    "not_found",
-];
+/// The values `list --state` and `search --state` take: the library's one list of state
+/// names (`samizdat::store::state::State`).
+pub use samizdat::store::search::STATES;
 
 #[derive(Parser, Debug)]
 #[command(
