@@ -128,6 +128,10 @@ pub struct Post {
     pub quote_of: Option<Box<Post>>,
     pub reply_to: Option<Box<Post>>,
     pub counts: Option<Counts>,
+    /// For a comment, reply or repost captured as part of another post's conversation:
+    /// where it sits in it (docs/comments.md). `None` for a post captured on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<Thread>,
     /// Anything else worth keeping that has no common field (Weibo `region_name`,
     /// `edit_count`, OpenGraph, JSON-LD ...).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
@@ -154,6 +158,7 @@ impl Post {
             quote_of: None,
             reply_to: None,
             counts: None,
+            thread: None,
             extra: serde_json::Map::new(),
         }
     }
@@ -179,6 +184,45 @@ impl Post {
             h.update(r.content_fingerprint().as_bytes());
         }
         hex::encode(h.finalize())
+    }
+}
+
+/// Where a comment, reply or repost sits in the conversation around a post
+/// (docs/comments.md). A comment is a post in its own right (its own id, state and
+/// leaf); this says whose conversation it belongs to and what it answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thread {
+    /// The post whose conversation this is.
+    pub thread_of: PostId,
+    /// The comment this one answers; `None` when it answers the post itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<PostId>,
+    pub kind: ThreadKind,
+    /// The order the platform listed it in, in the platform's terms: `hot` (Weibo's
+    /// hotflow, Reddit's `confidence`), `time`, `tree` (Mastodon's context, Bluesky's
+    /// thread).
+    pub order: String,
+}
+
+/// What a post in a conversation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThreadKind {
+    /// An answer to the post itself.
+    Comment,
+    /// An answer to a comment.
+    Reply,
+    /// A repost of the post (Weibo 转发), with what the reposter wrote.
+    Repost,
+}
+
+impl ThreadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreadKind::Comment => "comment",
+            ThreadKind::Reply => "reply",
+            ThreadKind::Repost => "repost",
+        }
     }
 }
 

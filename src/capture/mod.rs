@@ -398,6 +398,10 @@ async fn capture_limited(
         Finding::Timeline { .. } => {
             finish_failed(input, ACCOUNT_NOT_POST.into(), records, writer, &mut slot).await
         }
+        Finding::Comments(_) => {
+            let e = "the post plan answered with a page of comments, not the post";
+            finish_failed(input, e.into(), records, writer, &mut slot).await
+        }
         Finding::Redirected { .. } => unreachable!("handled above"),
     }
 }

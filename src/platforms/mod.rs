@@ -245,6 +245,28 @@ pub enum Finding {
     Broken { endpoint: String, missing: String },
     /// The URL turned out to be another target (a share link resolved by redirect).
     Redirected { url: String },
+    /// One page of the conversation around a post ([`Platform::comments_plan`]).
+    Comments(CommentPage),
+}
+
+/// One page of the conversation around a post: comments, replies under them, reposts.
+/// A wall, a captcha or a failed fetch is not a page: the plan finds
+/// [`Finding::Gone`] with [`crate::model::Outcome::Unreachable`] (and the platform's
+/// words), and the post itself stays captured.
+#[derive(Debug, Clone, Default)]
+pub struct CommentPage {
+    /// The comments read, in the platform's order, each with [`Post::thread`] set. A
+    /// comment's replies the page carries inline come after it.
+    pub comments: Vec<Post>,
+    /// Further pages to ask for, each a cursor for [`Platform::comments_plan`]: the next
+    /// page of comments, the rest of one comment's replies, the reposts. The capture
+    /// reads them breadth first until `[capture] comments` are read.
+    pub more: Vec<String>,
+    /// The platform says the conversation is closed (Weibo 评论已关闭): its words.
+    pub closed: Option<String>,
+    /// Comments the platform lists as gone, in its own words (Reddit's `[removed]`, a
+    /// Bluesky `notFoundPost`): what became of them, never guessed from absence.
+    pub gone: Vec<(crate::model::PostId, Gone)>,
 }
 
 /// A state machine for one capture, check or timeline page, waiting for the answer to
@@ -290,6 +312,18 @@ pub trait Platform: Sync {
     /// A plan to read one page of an account's posts (its first step); `None` where the
     /// platform has no timelines samizdat can read.
     fn timeline_plan(
+        &self,
+        _target: &Target,
+        _cursor: Option<&str>,
+        _ctx: &PlanContext,
+    ) -> Option<Step> {
+        None
+    }
+    /// A plan to read one page of the conversation around a post (its first step):
+    /// `cursor` is `None` for the first page, else one of a [`CommentPage::more`].
+    /// `None` where the platform shows no conversation without login (the platform
+    /// file's header says what is available).
+    fn comments_plan(
         &self,
         _target: &Target,
         _cursor: Option<&str>,

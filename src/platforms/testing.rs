@@ -9,8 +9,8 @@
 //! [[case]]
 //! name = "a post with its edits"
 //! url = "https://mastodon.example/@ada/112233445566778899"
-//! job = "capture"                  # capture (the default), check, or timeline
-//! # cursor = "…"                   # timeline: the page to read
+//! job = "capture"                  # capture (the default), check, timeline or comments
+//! # cursor = "…"                   # timeline, comments: the page to read
 //! # now = "2024-04-04T16:02:11+08:00[Asia/Shanghai]"   # the plan's clock (default: now)
 //! # has_user_cookies = true        # as if `[platforms.NAME] cookies` were set
 //! asks = ["/api/v1/statuses/112233445566778899", "…/history"]   # optional: every request's
@@ -26,10 +26,13 @@
 //! # once = true                    # used for one request only, then the next match
 //!
 //! [case.expect]
-//! finding = "post"                 # post, gone, timeline, broken or redirected
+//! finding = "post"                 # post, gone, timeline, comments, broken or redirected
 //! # outcome = "deleted"  cause = "author"  message_contains = "…"   (gone)
 //! # posts = 3  next_cursor = "…"   (timeline; fields below are read from the first post)
 //! # missing_contains = "…"         (broken)   url = "…" (redirected)
+//! # posts = 20  more = ["…"]  closed_contains = "…"  gone = 1   (comments: how many
+//! #   comments, the cursors of further pages, the closed words, the comments listed gone;
+//! #   fields below are read from the first comment, or from `comment = N`, 0-based)
 //! fields = { "/id" = "mastodon:mastodon.example/112233445566778899" }  # JSON pointer → value
 //! contains = { "/text" = "heron" } # JSON pointer → part of a string
 //! absent = ["/html"]               # JSON pointers that must be null or missing
@@ -101,6 +104,7 @@ pub enum CaseJob {
     Capture,
     Check,
     Timeline,
+    Comments,
 }
 
 /// An answer to the requests it matches.
@@ -139,6 +143,10 @@ pub struct Expect {
     pub url: Option<String>,
     pub posts: Option<usize>,
     pub next_cursor: Option<String>,
+    pub more: Option<Vec<String>>,
+    pub closed_contains: Option<String>,
+    pub gone: Option<usize>,
+    pub comment: Option<usize>,
     #[serde(default)]
     pub fields: BTreeMap<String, Value>,
     #[serde(default)]
@@ -211,6 +219,10 @@ pub fn check_case(dir: &Path, platform_name: &str, case: &Case) -> Vec<String> {
         CaseJob::Timeline => match platform.timeline_plan(&target, case.cursor.as_deref(), &ctx) {
             Some(s) => s,
             None => return vec![format!("{} has no timeline for {url}", platform.name())],
+        },
+        CaseJob::Comments => match platform.comments_plan(&target, case.cursor.as_deref(), &ctx) {
+            Some(s) => s,
+            None => return vec![format!("{} has no comments for {url}", platform.name())],
         },
     };
     let mut used = vec![false; case.answer.len()];
@@ -309,6 +321,7 @@ fn check_finding(want: &Expect, got: &Finding) -> Vec<String> {
         Finding::Timeline { .. } => "timeline",
         Finding::Broken { .. } => "broken",
         Finding::Redirected { .. } => "redirected",
+        Finding::Comments(_) => "comments",
     };
     if kind != want.finding {
         return vec![format!("found {kind}, expected {}: {got:?}", want.finding)];
@@ -346,6 +359,29 @@ fn check_finding(want: &Expect, got: &Finding) -> Vec<String> {
                 problems.push(format!("next cursor {next_cursor:?}, expected {c:?}"));
             }
             post = posts.first();
+        }
+        Finding::Comments(page) => {
+            if let Some(n) = want.posts
+                && page.comments.len() != n
+            {
+                problems.push(format!("{} comments, expected {n}", page.comments.len()));
+            }
+            if let Some(m) = &want.more
+                && &page.more != m
+            {
+                problems.push(format!("more {:?}, expected {m:?}", page.more));
+            }
+            if let Some(c) = &want.closed_contains
+                && !page.closed.as_deref().unwrap_or("").contains(c.as_str())
+            {
+                problems.push(format!("closed {:?} does not contain {c:?}", page.closed));
+            }
+            if let Some(n) = want.gone
+                && page.gone.len() != n
+            {
+                problems.push(format!("{} comments gone, expected {n}: {:?}", page.gone.len(), page.gone));
+            }
+            post = page.comments.get(want.comment.unwrap_or(0));
         }
         Finding::Broken { missing, .. } => {
             if let Some(m) = &want.missing_contains

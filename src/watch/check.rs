@@ -160,7 +160,7 @@ impl Watcher {
                 Some(format!("{endpoint}: unexpected answer, missing {missing}")),
                 None,
             ),
-            Finding::Timeline { .. } | Finding::Redirected { .. } => (
+            Finding::Timeline { .. } | Finding::Redirected { .. } | Finding::Comments(_) => (
                 Outcome::Unreachable,
                 None,
                 Some("the post URL no longer names one post".into()),
