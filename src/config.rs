@@ -44,6 +44,7 @@ fn de_schedule<'de, D: serde::Deserializer<'de>>(
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub http: Http,
+    pub capture: Capture,
     pub platforms: BTreeMap<String, PlatformConfig>,
     pub log: Log,
     pub storage: Storage,
@@ -51,6 +52,20 @@ pub struct Config {
     pub watch: Watch,
     pub timestamp: Timestamp,
     pub serve: Serve,
+}
+
+/// `[capture]`: what one capture reads besides the post.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Capture {
+    /// Most comments, replies and reposts one capture reads (docs/comments.md); 0 = none.
+    pub comments: usize,
+}
+
+impl Default for Capture {
+    fn default() -> Self {
+        Capture { comments: 200 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -46,6 +46,7 @@
 //! request records (measured for size first), handing the writer the parsed post
 //! instead of its JSON.
 
+pub mod comments;
 pub mod http;
 
 /// The archive's single writer lives in `store` (the room that owns the archive); it is
@@ -84,6 +85,9 @@ pub struct CaptureOptions {
     pub no_media: bool,
     /// What "now" is for the plans (relative dates) and the post record's date.
     pub clock: crate::clock::Clock,
+    /// Most comments, replies and reposts to read with each post (`[capture] comments`,
+    /// `--comments`); 0 = none.
+    pub comments: usize,
 }
 
 /// What became of one URL.
@@ -109,6 +113,9 @@ pub struct CaptureResult {
     /// Non-fatal problems (a picture that could not be fetched).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The conversation read with the post (docs/comments.md); left out when none was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comments: Option<comments::ThreadSummary>,
 }
 
 impl CaptureResult {
@@ -123,6 +130,7 @@ impl CaptureResult {
             leaf_indexes: None,
             error: Some(error),
             warnings: vec![],
+            comments: None,
         }
     }
     pub fn ok(&self) -> bool {
@@ -218,7 +226,7 @@ async fn capture_limited(
     // The main (last) answer of the plan: what a check record of a gone answer names.
     let mut last_status = None;
     let mut last_response = None;
-    let (platform, target, finding) = loop {
+    let (platform, target, finding, ctx) = loop {
         let Some((platform, target)) = platforms::recognise(&url) else {
             return CaptureResult::failed(input, format!("no platform recognises {url}"));
         };
@@ -282,7 +290,7 @@ async fn capture_limited(
             url = n;
             continue;
         }
-        break (platform, target, finding);
+        break (platform, target, finding, ctx);
     };
 
     match finding {
@@ -333,8 +341,35 @@ async fn capture_limited(
                 leaf_indexes: None,
                 error,
                 warnings,
+                comments: None,
             };
-            append_into(&mut res, records, writer, &mut slot).await;
+            if opts.comments == 0 {
+                append_into(&mut res, records, writer, &mut slot).await;
+                return res;
+            }
+            // The post is durable before its conversation is read (the slot is kept: the
+            // reading is network work), so nothing that happens to the comments loses it.
+            append_into(&mut res, records, writer, &mut None).await;
+            if res.status == "failed" {
+                return res;
+            }
+            let date = opts.clock.warc_date();
+            let known = std::collections::HashSet::new();
+            let read = comments::read_thread(
+                platform,
+                &target,
+                &post,
+                &ctx,
+                opts.comments,
+                &known,
+                fetcher,
+                &date,
+            )
+            .await;
+            if let Some((thread_records, thread, new)) = read {
+                res.comments = Some(comments::ThreadSummary::of(&thread, new));
+                append_into(&mut res, thread_records, writer, &mut slot).await;
+            }
             res
         }
         Finding::Gone(g) => {
@@ -580,12 +615,18 @@ async fn append_into(
     }
     match writer.append(records).await {
         Ok(done) => {
-            res.record_ids = done.rows.iter().map(|r| r.id.clone()).collect();
-            res.leaf_indexes = done
+            // A capture may append twice (the post, then its conversation): the ids of
+            // both, and the leaves from the first to the last.
+            res.record_ids.extend(done.rows.iter().map(|r| r.id.clone()));
+            let these = done
                 .rows
                 .first()
                 .zip(done.rows.last())
                 .map(|(a, b)| (a.leaf, b.leaf));
+            res.leaf_indexes = match (res.leaf_indexes, these) {
+                (Some((a, _)), Some((_, b))) => Some((a, b)),
+                (a, b) => b.or(a),
+            };
         }
         Err(e) => {
             res.status = "failed";

@@ -66,6 +66,10 @@ pub enum Command {
         /// Skip pictures and videos.
         #[arg(long)]
         no_media: bool,
+        /// Read at most N comments, replies and reposts with each post (0 = none;
+        /// default `[capture] comments`, 200).
+        #[arg(long, value_name = "N")]
+        comments: Option<usize>,
         /// Afterwards, timestamp the new checkpoint with every configured TSA.
         #[arg(long)]
         timestamp: bool,

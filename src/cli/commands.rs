@@ -52,6 +52,7 @@ pub fn capture(
     mut urls: Vec<String>,
     from: Option<PathBuf>,
     no_media: bool,
+    comments: Option<usize>,
 ) -> Result<u8> {
     check_urls(&urls)?;
     if let Some(f) = &from {
@@ -66,6 +67,7 @@ pub fn capture(
     let config = load_config(s)?;
     let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?.with_clock(s.clock));
     let concurrency = config.http.concurrency;
+    let comments = comments.unwrap_or(config.capture.comments);
     let existed = archive::exists(&s.archive);
     let archive = Archive::open(&s.archive, config)?.with_clock(s.clock);
     if !existed {
@@ -82,6 +84,7 @@ pub fn capture(
     let opts = CaptureOptions {
         no_media,
         clock: s.clock,
+        comments,
     };
     let pace = fetcher.clone();
     let results = s.runtime()?.block_on(capture::capture_all(

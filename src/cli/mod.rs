@@ -88,6 +88,7 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
             urls,
             from,
             no_media,
+            comments,
             timestamp,
             watch,
         } => {
@@ -108,7 +109,7 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
                     },
                 )?
             } else {
-                commands::capture(s, urls, from, no_media)?
+                commands::capture(s, urls, from, no_media, comments)?
             };
             if timestamp {
                 commands::timestamp_after_capture(s, code)

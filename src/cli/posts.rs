@@ -53,8 +53,19 @@ pub fn show(s: &Settings, key: &str) -> Result<u8> {
         .post_view(&id)?
         .ok_or_else(|| Error::NotFound(id.clone()))?
         .with_conflicts(conflicts);
+    let (conversation, comments) = ix.thread(&id)?;
     if s.json {
-        print_json(&serde_json::to_value(&v).map_err(|e| Error::Log(e.to_string()))?);
+        let mut json = serde_json::to_value(&v).map_err(|e| Error::Log(e.to_string()))?;
+        // The conversation goes with the post (docs/comments.md); left out when none was read.
+        if let Some(o) = json.as_object_mut() {
+            if let Some(c) = &conversation {
+                o.insert("conversation".into(), serde_json::to_value(c).map_err(|e| Error::Log(e.to_string()))?);
+            }
+            if !comments.is_empty() {
+                o.insert("comments".into(), serde_json::to_value(&comments).map_err(|e| Error::Log(e.to_string()))?);
+            }
+        }
+        print_json(&json);
         return Ok(0);
     }
     let mut text = String::new();
@@ -121,9 +132,62 @@ pub fn show(s: &Settings, key: &str) -> Result<u8> {
             ));
         }
     }
+    if let Some(c) = &conversation {
+        let total: usize = comments.iter().map(|c| c.count()).sum();
+        text.push_str(&format!(
+            "\ncomments: {total} archived; last read {} ({}{}), {} listed\n",
+            c.at,
+            c.status.as_str(),
+            c.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default(),
+            c.count
+        ));
+        for c in &comments {
+            render_comment(c, 1, &v.state, &mut text);
+        }
+    }
     // The post is the result: stdout (docs/cli.md, "Where output goes").
     out(&text);
     Ok(0)
+}
+
+/// A comment and its replies, indented by level, under the post they belong to. A
+/// comment of a gone post is shown with the post's state beside its own.
+fn render_comment(
+    c: &samizdat::store::views::CommentView,
+    depth: usize,
+    post_state: &samizdat::store::state::State,
+    out: &mut String,
+) {
+    let pad = "  ".repeat(depth);
+    let p = &c.post;
+    let author = p
+        .author
+        .as_ref()
+        .and_then(|a| a.name.as_deref().or(a.handle.as_deref()))
+        .unwrap_or("(unknown author)");
+    let kind = p.thread.as_ref().map_or("comment", |t| t.kind.as_str());
+    let mut head = format!("{pad}{kind} {}  {author}", short_id(&p.id.0));
+    if let Some(at) = &p.created_at {
+        head.push_str(&format!("  {at}"));
+    }
+    if let Some(r) = p.extra.get("region").and_then(|r| r.as_str()) {
+        head.push_str(&format!("  {r}"));
+    }
+    if let Some(l) = p.counts.as_ref().and_then(|c| c.likes) {
+        head.push_str(&format!("  {l} likes"));
+    }
+    head.push_str(&format!("  [{}", c.state.as_str()));
+    if post_state.is_gone() {
+        head.push_str(&format!("; the post is {}", post_state.as_str()));
+    }
+    head.push_str("]\n");
+    out.push_str(&head);
+    for line in p.text.as_deref().unwrap_or("").lines() {
+        out.push_str(&format!("{pad}  {line}\n"));
+    }
+    for r in &c.replies {
+        render_comment(r, depth + 1, post_state, out);
+    }
 }
 
 /// A post as a person reads it in a terminal.

@@ -255,6 +255,27 @@ impl Render for CaptureResult {
             (None, None) => format!("{} {}", self.status, self.url),
         };
         let mut out = vec![Line::Out(line)];
+        if let Some(c) = &self.comments {
+            use samizdat::store::bodies::ThreadStatus;
+            let how = match c.status {
+                ThreadStatus::Complete => "all there were".to_string(),
+                ThreadStatus::Limit => "stopped at the limit, [capture] comments or --comments".into(),
+                s => format!(
+                    "{}{}",
+                    s.as_str(),
+                    c.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                ),
+            };
+            let gone = if c.gone > 0 {
+                format!(", {} listed as gone", c.gone)
+            } else {
+                String::new()
+            };
+            out.push(Line::Out(format!(
+                "  comments: {} read ({how}){gone}",
+                c.listed
+            )));
+        }
         out.extend(
             self.warnings
                 .iter()

@@ -13,6 +13,95 @@ pub const POST_FORMAT: &str = "post/1";
 pub const CHECK_FORMAT: &str = "check/1";
 /// Format marker of watchlist records.
 pub const WATCH_FORMAT: &str = "watch/1";
+/// Format marker of thread records.
+pub const THREAD_FORMAT: &str = "thread/1";
+
+/// The body of a thread record (`application/vnd.samizdat.thread+json`,
+/// docs/comments.md): one reading of the conversation around a post, the evidence of
+/// what its listing held at that time.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ThreadRecord {
+    /// Format marker, `thread/1`.
+    pub samizdat: String,
+    /// The post whose conversation was read.
+    pub post_id: String,
+    /// When (WARC-Date form).
+    pub at: String,
+    pub status: ThreadStatus,
+    /// The platform's own words for `closed`, `unreachable` or `broken`.
+    pub message: Option<String>,
+    /// The `[capture] comments` bound in force.
+    pub limit: usize,
+    /// Every comment the pages listed, in order (new and already archived).
+    pub listed: Vec<String>,
+    /// Comments the pages list as gone, in the platform's words.
+    #[serde(default)]
+    pub gone: Vec<GoneComment>,
+    /// Every record of this reading before the thread record.
+    pub record_ids: Vec<String>,
+}
+
+/// A comment a listing names as gone.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GoneComment {
+    pub id: String,
+    pub outcome: Outcome,
+    pub cause: Option<Cause>,
+    pub message: Option<String>,
+}
+
+/// How a reading of a conversation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThreadStatus {
+    /// Nothing was left to read.
+    Complete,
+    /// Stopped at the `comments` bound.
+    Limit,
+    /// The platform says comments are closed.
+    Closed,
+    /// A wall, a captcha, risk control or a failed fetch: concludes nothing.
+    Unreachable,
+    /// An answer in a shape samizdat does not know.
+    Broken,
+}
+
+impl ThreadStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreadStatus::Complete => "complete",
+            ThreadStatus::Limit => "limit",
+            ThreadStatus::Closed => "closed",
+            ThreadStatus::Unreachable => "unreachable",
+            ThreadStatus::Broken => "broken",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ThreadStatus> {
+        [
+            ThreadStatus::Complete,
+            ThreadStatus::Limit,
+            ThreadStatus::Closed,
+            ThreadStatus::Unreachable,
+            ThreadStatus::Broken,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+}
+
+impl ThreadRecord {
+    /// The thread's `resource` record, dated at the reading.
+    pub fn to_record(&self) -> Record {
+        Record::build(
+            kind::RESOURCE,
+            &self.at,
+            Some(&format!("urn:samizdat:thread:{}", self.post_id)),
+            mime::THREAD,
+            vec![],
+            to_json(self),
+        )
+    }
+}
 
 /// The body of a post record (`application/vnd.samizdat.post+json`).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -12,6 +12,92 @@ use crate::model::{Author, Cause, Outcome, Post};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The last reading of the conversation around a post (its newest thread record,
+/// docs/comments.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationView {
+    pub status: crate::store::bodies::ThreadStatus,
+    pub at: String,
+    /// Comments that reading listed.
+    pub count: usize,
+    /// The platform's words, for `closed`, `unreachable` or `broken`.
+    pub message: Option<String>,
+    /// The thread record.
+    pub record_id: String,
+}
+
+/// A comment, reply or repost with its own state, and the replies to it
+/// (docs/comments.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentView {
+    #[serde(flatten)]
+    pub post: Post,
+    pub state: State,
+    pub cause: Option<Cause>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replies: Vec<CommentView>,
+}
+
+impl CommentView {
+    /// This comment and every reply under it.
+    pub fn count(&self) -> usize {
+        1 + self.replies.iter().map(CommentView::count).sum::<usize>()
+    }
+}
+
+/// Deepest nesting of [`CommentView::replies`]: a reply deeper than this is listed
+/// under its ancestor at this level (its `thread.reply_to` still names whom it answers),
+/// so a hostile thread cannot nest the JSON past what readers parse (serde_json stops at
+/// 128).
+pub const MAX_COMMENT_DEPTH: usize = 32;
+
+/// Nests comments (in listing order) by `thread.reply_to`. A comment answers one listed
+/// before it, or it is placed at the top: so the nesting has no cycles, whatever the
+/// answers said.
+pub fn nest_comments(flat: Vec<CommentView>) -> Vec<CommentView> {
+    let mut at: std::collections::HashMap<String, usize> = Default::default();
+    let mut parent: Vec<Option<usize>> = Vec::with_capacity(flat.len());
+    let mut depth: Vec<usize> = Vec::with_capacity(flat.len());
+    for (i, c) in flat.iter().enumerate() {
+        let mut p = c
+            .post
+            .thread
+            .as_ref()
+            .and_then(|t| t.reply_to.as_ref())
+            .and_then(|r| at.get(&r.0).copied());
+        // Too deep: hang it under the ancestor at the deepest level allowed.
+        while let Some(q) = p
+            && depth[q] + 1 > MAX_COMMENT_DEPTH
+        {
+            p = parent[q];
+        }
+        depth.push(p.map_or(0, |q| depth[q] + 1));
+        parent.push(p);
+        at.entry(c.post.id.0.clone()).or_insert(i);
+    }
+    let mut children: Vec<Vec<usize>> = vec![vec![]; flat.len()];
+    let mut roots = vec![];
+    for (i, p) in parent.iter().enumerate() {
+        match p {
+            Some(q) => children[*q].push(i),
+            None => roots.push(i),
+        }
+    }
+    let mut slots: Vec<Option<CommentView>> = flat.into_iter().map(Some).collect();
+    // Children come after their parents, so building from the last up fills every
+    // comment's replies before the comment itself is taken.
+    for i in (0..slots.len()).rev() {
+        let replies: Vec<CommentView> = children[i]
+            .iter()
+            .filter_map(|&c| slots[c].take())
+            .collect();
+        if let Some(c) = slots[i].as_mut() {
+            c.replies = replies;
+        }
+    }
+    roots.into_iter().filter_map(|r| slots[r].take()).collect()
+}
+
 /// One post with its whole history: the docs/post.md object (`show --json`,
 /// `GET /api/posts/{id}`, a bundle's `post.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -339,6 +425,12 @@ pub struct PostPage {
     pub view: PostView,
     pub records: Vec<RecordView>,
     pub inclusion: Option<InclusionView>,
+    /// The last reading of the post's conversation (docs/comments.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<ConversationView>,
+    /// The post's comments, nested.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<CommentView>,
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub mod mime {
     pub const POST: &str = "application/vnd.samizdat.post+json";
     pub const CHECK: &str = "application/vnd.samizdat.check+json";
     pub const WATCH: &str = "application/vnd.samizdat.watch+json";
+    pub const THREAD: &str = "application/vnd.samizdat.thread+json";
     pub const HTTP_REQUEST: &str = "application/http; msgtype=request";
     pub const HTTP_RESPONSE: &str = "application/http; msgtype=response";
     pub const WARC_FIELDS: &str = "application/warc-fields";

@@ -403,11 +403,14 @@ pub(super) fn post_page_view(
             }
         }
     }
+    let (conversation, comments) = ix.thread(&id)?;
     Ok((
         PostPage {
             view,
             records,
             inclusion,
+            conversation,
+            comments,
         },
         check_leaves,
     ))
@@ -491,6 +494,7 @@ pub(super) fn post_html(
         post_body(&v.post, 0)
     );
     b += &format!("<h2>Status {}</h2>", badge(state));
+    let thread = thread_html(page, now);
     if let Some(why) = v.state_in_words() {
         b += &format!("<p id=\"state-words\">{}</p>", esc(&why));
     }
@@ -517,6 +521,7 @@ pub(super) fn post_html(
 <a class=\"button\" href=\"/api/posts/{e}\">JSON</a></p>",
         e = enc(id)
     );
+    b += &thread;
     b += "<h2>Timeline</h2><p class=\"meta\">Every capture and every later check of the post, oldest first. \
 Each is a record in the log: its leaf links to the proof that the log holds it.</p>\
 <table id=\"timeline\" class=\"stack\"><colgroup><col style=\"width:30%\"><col><col style=\"width:22%\"></colgroup>\
@@ -629,6 +634,101 @@ with the {} hashes below, in order (RFC 6962 inclusion proof), gives the \
         .take(60)
         .collect();
     html_page(&title, "", &b)
+}
+
+/// Replies deeper than this are folded (a `<details>` a reader opens).
+const OPEN_LEVELS: usize = 3;
+
+/// The conversation under a post (docs/comments.md): every comment with its own state,
+/// nested by what it answers; a comment of a gone post keeps showing, with the post's
+/// state beside its own.
+fn thread_html(page: &PostPage, now: jiff::Timestamp) -> String {
+    let Some(c) = &page.conversation else {
+        return String::new();
+    };
+    let total: usize = page.comments.iter().map(|c| c.count()).sum();
+    let mut b = format!(
+        "<section id=\"comments\"><h2>Comments <span class=\"meta\">{total}</span></h2>\
+<p class=\"meta\">Last read {}: {}{}; {} listed.</p>",
+        html::when(&c.at, now),
+        esc(c.status.as_str()),
+        c.message
+            .as_deref()
+            .map(|m| format!(", the platform's words: <q>{}</q>", esc(m)))
+            .unwrap_or_default(),
+        c.count
+    );
+    let gone = page.view.state.is_gone().then_some(page.view.state.as_str());
+    b += "<ol class=\"thread\">";
+    for c in &page.comments {
+        comment_html(c, 1, gone, now, &mut b);
+    }
+    b += "</ol></section>";
+    b
+}
+
+fn comment_html(
+    c: &crate::store::views::CommentView,
+    level: usize,
+    post_gone: Option<&str>,
+    now: jiff::Timestamp,
+    b: &mut String,
+) {
+    let p = &c.post;
+    let author = p
+        .author
+        .as_ref()
+        .and_then(|a| a.name.as_deref().or(a.handle.as_deref()))
+        .unwrap_or("(unknown author)");
+    let kind = p.thread.as_ref().map_or("comment", |t| t.kind.as_str());
+    *b += &format!(
+        "<li class=\"comment\" id=\"{}\"><p class=\"meta\"><b>{}</b> {}{}{}{} {}{}</p>",
+        esc(&p.id.0),
+        esc(author),
+        p.created_at
+            .as_deref()
+            .map(|t| html::when(t, now))
+            .unwrap_or_default(),
+        p.extra
+            .get("region")
+            .and_then(|r| r.as_str())
+            .map(|r| format!(" · {}", esc(r)))
+            .unwrap_or_default(),
+        p.counts
+            .as_ref()
+            .and_then(|c| c.likes)
+            .map(|l| format!(" · {l} likes"))
+            .unwrap_or_default(),
+        if kind == "comment" { String::new() } else { format!(" · {kind}") },
+        badge(c.state.as_str()),
+        post_gone
+            .map(|s| format!(" <span class=\"meta\">(the post is {s})</span>"))
+            .unwrap_or_default(),
+    );
+    let text = p.text.as_deref().unwrap_or("");
+    *b += &format!(
+        "<p class=\"text\"{}>{}</p>",
+        html::lang_of(text)
+            .map(|l| format!(" lang=\"{l}\""))
+            .unwrap_or_default(),
+        esc(text).replace('\n', "<br>")
+    );
+    if !c.replies.is_empty() {
+        let n: usize = c.replies.iter().map(|r| r.count()).sum();
+        let fold = level >= OPEN_LEVELS;
+        if fold {
+            *b += &format!("<details><summary>{n} more replies</summary>");
+        }
+        *b += "<ol class=\"thread\">";
+        for r in &c.replies {
+            comment_html(r, level + 1, post_gone, now, b);
+        }
+        *b += "</ol>";
+        if fold {
+            *b += "</details>";
+        }
+    }
+    *b += "</li>";
 }
 
 pub(super) fn account_posts(st: &AppState, platform: &str, id: &str) -> Result<Vec<PostSummary>> {

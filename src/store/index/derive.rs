@@ -40,7 +40,7 @@ impl Index {
         self.conn
             .execute_batch(
                 "DELETE FROM records; DELETE FROM posts; DELETE FROM post_urls; DELETE FROM url_conflicts; DELETE FROM captures; \
-                 DELETE FROM checks; DELETE FROM watchlist; DELETE FROM hosts;",
+                 DELETE FROM checks; DELETE FROM watchlist; DELETE FROM hosts; DELETE FROM threads;",
             )
             .map_err(|e| self.err(e))?;
         crate::store::search::clear(&self.conn).map_err(|e| self.err(e))
@@ -92,8 +92,28 @@ fn apply(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Ap
         mime::POST => apply_post(tx, rec),
         mime::CHECK => apply_check(tx, rec),
         mime::WATCH => apply_watch(tx, rec),
+        mime::THREAD => apply_thread(tx, rec),
         _ => Ok(()),
     }
+}
+
+/// A thread record: one row in `threads` (docs/comments.md).
+fn apply_thread(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
+    let t: crate::store::bodies::ThreadRecord = serde_json::from_slice(&rec.block)
+        .map_err(|e| Applied::Bad(format!("thread record is not valid JSON: {e}")))?;
+    tx.prepare_cached(
+        "INSERT INTO threads (post_id, at, status, message, listed, record_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        t.post_id,
+        t.at,
+        t.status.as_str(),
+        t.message,
+        ids_json(&t.listed)?,
+        rec.id()
+    ])?;
+    Ok(())
 }
 
 /// A check: one row in `checks`, and the post's state per docs/states.md, as
@@ -361,7 +381,17 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
         p.text.as_deref(),
         &[author_name.as_deref(), author_id.as_deref()],
     )?;
-    let mut urls: Vec<&str> = vec![p.url.as_str(), pr.requested_url.as_str()];
+    if let Some(t) = &p.thread {
+        tx.prepare_cached("UPDATE posts SET thread_of = ?2, reply_to = ?3 WHERE id = ?1")?
+            .execute(params![p.id.0, t.thread_of.0, t.reply_to.as_ref().map(|r| &r.0)])?;
+    }
+    // A comment was asked for through its post's URL, and many platforms give comments
+    // no address of their own (a Weibo comment's is its post's): it claims only an
+    // address no one holds, and is never a conflict of the post it belongs to.
+    let mut urls: Vec<&str> = vec![p.url.as_str()];
+    if p.thread.is_none() {
+        urls.push(pr.requested_url.as_str());
+    }
     urls.extend(p.alt_urls.iter().map(String::as_str));
     // The first post to claim a URL keeps it: a later post naming it (a canonical URL, a
     // platform answer naming another post's address) cannot re-point it. The later claim
@@ -384,7 +414,7 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
         let holder: String = tx
             .prepare_cached("SELECT post_id FROM post_urls WHERE url = ?1")?
             .query_row([u], |r| r.get(0))?;
-        if holder != p.id.0 {
+        if holder != p.id.0 && p.thread.is_none() {
             tx.prepare_cached(
                 "INSERT OR IGNORE INTO url_conflicts (url, holder, post_id, record_id) \
                  VALUES (?1, ?2, ?3, ?4)",

@@ -26,6 +26,10 @@ const STEPS: &[Step] = &[
         to: 3,
         run: to_3_stemmed_search,
     },
+    Step {
+        to: 4,
+        run: to_4_threads,
+    },
 ];
 
 impl Index {
@@ -187,6 +191,24 @@ fn to_2_dense_records_and_checks(ix: &Index) -> Result<()> {
 fn to_3_stemmed_search(ix: &Index) -> Result<()> {
     crate::store::search::rebuild(&ix.conn).map_err(|e| ix.err(e))?;
     Ok(())
+}
+
+/// 4: comments (docs/comments.md): the posts' `thread_of` and `reply_to`, and the index
+/// of a post's comments (the `threads` table is in the schema). Older archives hold no
+/// comments, so there is nothing to fill in.
+fn to_4_threads(ix: &Index) -> Result<()> {
+    for column in ["thread_of", "reply_to"] {
+        if !ix.has_column("posts", column)? {
+            ix.conn
+                .execute_batch(&format!("ALTER TABLE posts ADD COLUMN {column} TEXT"))
+                .map_err(|e| ix.err(e))?;
+        }
+    }
+    ix.conn
+        .execute_batch(
+            "CREATE INDEX IF NOT EXISTS posts_thread ON posts(thread_of) WHERE thread_of IS NOT NULL",
+        )
+        .map_err(|e| ix.err(e))
 }
 
 #[cfg(test)]

@@ -308,11 +308,83 @@ impl Index {
         }))
     }
 
+    /// The conversation around a post (docs/comments.md): its newest reading, and the
+    /// comments the archive holds, nested by `reply_to`, in the order they were first
+    /// listed, each with its own state.
+    pub fn thread(
+        &self,
+        id: &str,
+    ) -> Result<(Option<crate::store::views::ConversationView>, Vec<crate::store::views::CommentView>)>
+    {
+        use crate::store::bodies::ThreadStatus;
+        use crate::store::views::{CommentView, ConversationView, nest_comments};
+        let bad = |what: String| Error::Archive {
+            path: self.path.clone(),
+            message: format!("the comments of {id}: {what} (run `samizdat reindex`)"),
+        };
+        let last: Option<(String, String, Option<String>, String, String)> = self
+            .conn
+            .query_row(
+                "SELECT at, status, message, listed, record_id FROM threads WHERE post_id = ?1 \
+                 ORDER BY id DESC LIMIT 1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let conversation = match last {
+            None => None,
+            Some((at, status, message, listed, record_id)) => {
+                let listed: Vec<String> = serde_json::from_str(&listed)
+                    .map_err(|e| bad(format!("listed ids unreadable: {e}")))?;
+                Some(ConversationView {
+                    status: ThreadStatus::parse(&status)
+                        .ok_or_else(|| bad(format!("unknown status {status:?}")))?,
+                    at,
+                    count: listed.len(),
+                    message,
+                    record_id,
+                })
+            }
+        };
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT json, state, cause FROM posts WHERE thread_of = ?1 ORDER BY rowid",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut flat = vec![];
+        for r in rows {
+            let (json, state, cause) = r.map_err(|e| self.err(e))?;
+            let post: Post = serde_json::from_str(&json)
+                .map_err(|e| bad(format!("stored JSON unreadable: {e}")))?;
+            flat.push(CommentView {
+                post,
+                state: State::parse(&state)
+                    .ok_or_else(|| bad(format!("unknown state {state:?}")))?,
+                cause: cause
+                    .map(|c| Cause::parse(&c).ok_or_else(|| bad(format!("unknown cause {c:?}"))))
+                    .transpose()?,
+                replies: vec![],
+            });
+        }
+        Ok((conversation, nest_comments(flat)))
+    }
+
     /// Post summaries for `list`, newest capture first.
     pub fn list(&self, f: &ListFilter) -> Result<Vec<PostSummary>> {
         let mut sql = String::from(
             "SELECT id, platform, url, author_name, created_at, state, first_captured, last_captured, \
-             substr(coalesce(text, ''), 1, 200) FROM posts WHERE 1=1",
+             substr(coalesce(text, ''), 1, 200) FROM posts WHERE thread_of IS NULL",
         );
         let mut args: Vec<String> = vec![];
         if let Some(p) = &f.platform {

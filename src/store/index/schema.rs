@@ -2,7 +2,7 @@
 
 /// The schema version a fresh index is created at and every older one is migrated to
 /// (`PRAGMA user_version`; see `migrations`).
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 pub(super) const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,7 +37,9 @@ CREATE TABLE IF NOT EXISTS posts (
     last_seen_live TEXT,
     first_seen_gone TEXT,
     first_captured TEXT NOT NULL,
-    last_captured TEXT NOT NULL
+    last_captured TEXT NOT NULL,
+    thread_of TEXT,                    -- a comment's post (docs/comments.md); NULL for a post
+    reply_to TEXT                      -- the comment it answers (NULL: the post itself)
 );
 CREATE INDEX IF NOT EXISTS posts_platform ON posts(platform, first_captured);
 CREATE INDEX IF NOT EXISTS posts_captured ON posts(first_captured);
@@ -98,4 +100,14 @@ CREATE TABLE IF NOT EXISTS hosts (       -- how each host answered the watcher l
     last_ok TEXT
 );
 CREATE INDEX IF NOT EXISTS watchlist_post ON watchlist(post_id);
+CREATE TABLE IF NOT EXISTS threads (     -- each reading of a post's conversation (thread records)
+    id INTEGER PRIMARY KEY,            -- write order
+    post_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT,
+    listed TEXT NOT NULL,              -- JSON list of the comment ids listed
+    record_id TEXT NOT NULL            -- the thread record
+);
+CREATE INDEX IF NOT EXISTS threads_post ON threads(post_id, id);
 "#;
