@@ -25,6 +25,7 @@ duration_key!(de_timestamp_interval, "timestamp.interval");
 duration_key!(de_daily_until, "watch.daily_until");
 duration_key!(de_then_every, "watch.then_every");
 duration_key!(de_follow_up, "watch.follow_up");
+duration_key!(de_comments_every, "watch.comments_every");
 duration_key!(de_account_interval, "watch.account_interval");
 duration_key!(de_backoff, "watch.backoff");
 duration_key!(de_backoff_max, "watch.backoff_max");
@@ -397,6 +398,10 @@ pub struct Watch {
     /// A follow-up check this soon after a first gone answer (to confirm it).
     #[serde(deserialize_with = "de_follow_up")]
     pub follow_up: Duration,
+    /// A watched post's comments are re-read this often in the first day after its
+    /// capture, then daily until `daily_until` (docs/comments.md); 0 = never.
+    #[serde(deserialize_with = "de_comments_every")]
+    pub comments_every: Duration,
     /// How often a watched account is polled (unless its entry says `--every`).
     #[serde(deserialize_with = "de_account_interval")]
     pub account_interval: Duration,
@@ -429,6 +434,7 @@ impl Default for Watch {
             daily_until: Duration::from_secs(30 * 86400),
             then_every: Duration::from_secs(7 * 86400),
             follow_up: Duration::from_secs(2 * 60),
+            comments_every: Duration::from_secs(3600),
             account_interval: Duration::from_secs(10 * 60),
             jitter: 0.1,
             batch: 200,

@@ -238,6 +238,10 @@ pub enum Outcome {
     /// Nothing at the address, and nothing says a post ever was there: a web page's
     /// 404 or 410 at its first capture (docs/states.md). Never a deletion by itself.
     NotFound,
+    /// A comment its post's listing no longer showed, in a complete reading of it
+    /// (docs/comments.md): an observation, never a deletion (listings change for many
+    /// reasons).
+    NotListed,
     Unreachable,
 }
 
@@ -250,6 +254,7 @@ impl Outcome {
             Outcome::Restricted => "restricted",
             Outcome::AccountGone => "account_gone",
             Outcome::NotFound => "not_found",
+            Outcome::NotListed => "not_listed",
             Outcome::Unreachable => "unreachable",
         }
     }
@@ -262,6 +267,7 @@ impl Outcome {
             Outcome::Restricted,
             Outcome::AccountGone,
             Outcome::NotFound,
+            Outcome::NotListed,
             Outcome::Unreachable,
         ]
         .into_iter()

@@ -536,6 +536,15 @@ impl Render for Report {
         if let Some(n) = &self.next_check {
             line += &format!("; next {n}");
         }
+        if let Some(c) = &self.comments {
+            line += &format!(
+                "; comments re-read: {} listed, {} new ({}{})",
+                c.listed,
+                c.new,
+                c.status.as_str(),
+                c.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+            );
+        }
         vec![Line::Out(line)]
     }
 }

@@ -222,13 +222,14 @@ pub fn rebuild(conn: &Connection) -> rusqlite::Result<usize> {
 }
 
 /// Every state name (`store::state::State`), as filters take them.
-pub const STATES: [&str; 7] = [
+pub const STATES: [&str; 8] = [
     "live",
     "edited",
     "deleted",
     "restricted",
     "account_gone",
     "gone_unconfirmed",
+    "not_listed",
     "not_found",
 ];
 

@@ -37,6 +37,9 @@ pub enum State {
     GoneUnconfirmed,
     /// Never seen live; the address answered that nothing is there (a web page's 404).
     NotFound,
+    /// A comment its post's last complete listing did not show (docs/comments.md): not
+    /// gone, only not listed.
+    NotListed,
 }
 
 impl State {
@@ -49,6 +52,7 @@ impl State {
             State::AccountGone => "account_gone",
             State::GoneUnconfirmed => "gone_unconfirmed",
             State::NotFound => "not_found",
+            State::NotListed => "not_listed",
         }
     }
 
@@ -61,6 +65,7 @@ impl State {
             "account_gone" => State::AccountGone,
             "gone_unconfirmed" => State::GoneUnconfirmed,
             "not_found" => State::NotFound,
+            "not_listed" => State::NotListed,
             _ => return None,
         })
     }
@@ -156,7 +161,9 @@ pub fn gone_at_capture(c: &CheckIn) -> Option<Facts> {
     let state = match c.outcome {
         Outcome::Deleted | Outcome::Restricted | Outcome::AccountGone => State::GoneUnconfirmed,
         Outcome::NotFound => State::NotFound,
-        Outcome::Live | Outcome::Edited | Outcome::Unreachable => return None,
+        Outcome::Live | Outcome::Edited | Outcome::Unreachable | Outcome::NotListed => {
+            return None;
+        }
     };
     Some(Facts {
         state,
@@ -251,6 +258,17 @@ pub fn after_check(
             }
         }
         Outcome::Unreachable => (prev.cloned(), None),
+        // Only a post seen live, and not gone, can stop being listed; its facts stay.
+        Outcome::NotListed => match prev {
+            Some(p) if !p.state.is_gone() && !p.state.never_seen_live() => (
+                Some(Facts {
+                    state: State::NotListed,
+                    ..p.clone()
+                }),
+                None,
+            ),
+            _ => (prev.cloned(), None),
+        },
     }
 }
 
@@ -595,6 +613,7 @@ mod tests {
             State::AccountGone,
             State::GoneUnconfirmed,
             State::NotFound,
+            State::NotListed,
         ] {
             assert_eq!(State::parse(s.as_str()), Some(s));
         }
@@ -614,6 +633,7 @@ mod tests {
             State::AccountGone,
             State::GoneUnconfirmed,
             State::NotFound,
+            State::NotListed,
         ];
         let outcomes = [
             Outcome::Live,
@@ -622,6 +642,7 @@ mod tests {
             Outcome::Restricted,
             Outcome::AccountGone,
             Outcome::NotFound,
+            Outcome::NotListed,
             Outcome::Unreachable,
         ];
         let gone_of = |o: Outcome| match o {
@@ -638,6 +659,9 @@ mod tests {
             );
             match o {
                 Outcome::Unreachable => (from, None),
+                // Not listed: an observation about a post seen live and not gone.
+                Outcome::NotListed if was_gone || from.never_seen_live() => (from, None),
+                Outcome::NotListed => (State::NotListed, None),
                 Outcome::Live if from == State::Edited => (State::Edited, None),
                 Outcome::Live | Outcome::Edited => (
                     if o == Outcome::Edited {
@@ -705,6 +729,11 @@ mod tests {
                             assert_eq!(next.cause, None);
                         }
                         Outcome::Unreachable => assert_eq!(next, prev),
+                        Outcome::NotListed => assert_eq!(
+                            Facts { state: from, ..next.clone() },
+                            prev,
+                            "not listed changes the state alone"
+                        ),
                         _ if want_event == Some(Event::Confirmed) => {
                             assert_eq!(
                                 next.first_seen_gone.as_deref(),

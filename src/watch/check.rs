@@ -266,6 +266,18 @@ impl Watcher {
             exchange,
         };
         records.push(check_record(&c));
+        // The conversation, when due, in the same batch: network work, so in the slot.
+        let mut comments = None;
+        if matches!(outcome, Outcome::Live | Outcome::Edited)
+            && let Some(p) = stored.as_ref()
+            && let Some((mut more, summary)) = self
+                .reread_comments(platform, &target, p, &first, &ctx, fetcher)
+                .await
+        {
+            self.stamp(&mut more);
+            records.extend(more);
+            comments = Some(summary);
+        }
         seen(outcome);
         drop(slot);
         match self.append(records).await {
@@ -274,6 +286,7 @@ impl Watcher {
                 report.cause = cause;
                 report.message = message;
                 report.next_check = c.next_check;
+                report.comments = comments;
                 report
             }
             Err(e) => Report::failed(url, e),

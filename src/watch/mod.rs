@@ -25,6 +25,7 @@
 
 mod account;
 mod check;
+pub mod comments;
 mod monitor;
 pub mod schedule;
 
@@ -67,6 +68,9 @@ pub struct Report {
     pub next_check: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A check's re-read of the post's conversation, when one was due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comments: Option<crate::capture::comments::ThreadSummary>,
 }
 
 impl Report {
@@ -80,6 +84,7 @@ impl Report {
             message: None,
             next_check: None,
             error: None,
+            comments: None,
         }
     }
     fn failed(url: &str, e: impl ToString) -> Self {
@@ -112,6 +117,8 @@ pub struct Watcher {
     pub index_path: PathBuf,
     /// Checks and polls in flight at once (`[http] concurrency`).
     pub concurrency: usize,
+    /// Most comments a re-read of a post's conversation reads (`[capture] comments`).
+    pub comments_limit: usize,
     /// Most items of one host per batch (0 = no limit); see `[watch] host_budget`.
     pub host_budget: usize,
     /// Set on SIGINT/SIGTERM: items not yet started are left due; those in flight finish
@@ -241,6 +248,7 @@ impl Watcher {
             writer,
             index_path,
             concurrency: config.http.concurrency.max(1),
+            comments_limit: config.capture.comments,
             host_budget: host_budget(config),
             stop: Arc::default(),
             clock: Clock::System,
