@@ -55,17 +55,13 @@ pub fn show(s: &Settings, key: &str) -> Result<u8> {
         .with_conflicts(conflicts);
     let (conversation, comments) = ix.thread(&id)?;
     if s.json {
-        let mut json = serde_json::to_value(&v).map_err(|e| Error::Log(e.to_string()))?;
         // The conversation goes with the post (docs/comments.md); left out when none was read.
-        if let Some(o) = json.as_object_mut() {
-            if let Some(c) = &conversation {
-                o.insert("conversation".into(), serde_json::to_value(c).map_err(|e| Error::Log(e.to_string()))?);
-            }
-            if !comments.is_empty() {
-                o.insert("comments".into(), serde_json::to_value(&comments).map_err(|e| Error::Log(e.to_string()))?);
-            }
-        }
-        print_json(&json);
+        let all = samizdat::store::views::PostWithThread {
+            view: v,
+            conversation,
+            comments,
+        };
+        print_json(&serde_json::to_value(&all).map_err(|e| Error::Log(e.to_string()))?);
         return Ok(0);
     }
     let mut text = String::new();

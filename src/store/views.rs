@@ -418,6 +418,18 @@ pub struct InclusionView {
     pub checkpoint: String,
 }
 
+/// A post with its conversation: `show --json` and `GET /api/posts/{id}` (docs/post.md,
+/// docs/comments.md). Without comments it is the [`PostView`] alone, byte for byte.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostWithThread {
+    #[serde(flatten)]
+    pub view: PostView,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<ConversationView>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<CommentView>,
+}
+
 /// Everything a post's page shows: the post, its records, the proof.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PostPage {

@@ -38,8 +38,14 @@ pub(super) async fn api_post(
     blocking(&st, true, move |st| {
         let ix = st.index()?;
         let id = st.resolve(&ix, &key)?;
-        let v = ix.post_view(&id)?.ok_or_else(|| Error::NotFound(id))?;
-        Ok(axum::Json(v).into_response())
+        let view = ix.post_view(&id)?.ok_or_else(|| Error::NotFound(id.clone()))?;
+        let (conversation, comments) = ix.thread(&id)?;
+        Ok(axum::Json(crate::store::views::PostWithThread {
+            view,
+            conversation,
+            comments,
+        })
+        .into_response())
     })
     .await
 }
