@@ -37,6 +37,28 @@
 //! only from an error answer's `error` and `message` fields, and thread states only from
 //! the thread's own `$type`: never from a post's text, embeds or quoted posts.
 //!
+//! # Replies
+//!
+//! `app.bsky.feed.getPostThread?uri=<at-uri>&depth=10&parentHeight=0` (`comments_plan`; a
+//! handle URL is resolved first, as for the post): the post's `replies` tree, flattened in
+//! pre-order (a reply before its own replies), each a full post `bluesky:<did>/<rkey>` read
+//! like any post view. `thread.reply_to` is the reply's parent in the tree unless that is
+//! the post itself (`kind` comment, else reply), `order` is `tree`. getPostThread has no
+//! cursor: the thread is one page (`more` is empty). `depth=10` ([`REPLY_DEPTH`]) is how
+//! many levels are asked for: replies deeper than ten levels are not read.
+//!
+//! The AppView names the replies it cannot show: a `#notFoundPost` in `replies` is listed as
+//! gone (deleted, cause unknown), a `#blockedPost` as restricted, each under the id of its
+//! uri; so is a reply carrying the moderation service's `!takedown` label (deleted by the
+//! platform). Any other failure (an error answer, the post itself not found or blocked, a
+//! handle that does not resolve, 429, 5xx, non-JSON, no answer) is `unreachable` with the
+//! words: whether the post is gone is the post check's verdict, not the conversation's.
+//! A 200 without `thread.post`, or a reply node without a readable post, is `broken`.
+//!
+//! Without login the AppView serves every public reply; replies hidden by the author's
+//! threadgate, and replies of accounts that ask not to be shown to logged-out readers
+//! (`!no-unauthenticated`), are listed as the AppView lists them (the label is kept).
+//!
 //! # Without login
 //!
 //! The AppView answers everything public; it cannot tell an author's deletion from an
@@ -45,9 +67,13 @@
 //! label is kept in `extra.labels`.
 
 use super::kit::{Json, broken, escape_html, gone, json_answer, str_of, unreachable};
-use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target};
+use super::{
+    CommentPage, Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target,
+};
 use crate::extract::{sanitize_html, to_rfc3339};
-use crate::model::{Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post};
+use crate::model::{
+    Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post, PostId, Thread, ThreadKind,
+};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -633,6 +659,190 @@ impl Plan for ThreadPlan {
 }
 
 // ---------------------------------------------------------------------------------------
+// Comments plan (replies)
+
+/// How many levels of replies `comments_plan` asks getPostThread for.
+pub const REPLY_DEPTH: &str = "10";
+/// Most reply nodes one thread is read for: a bound on the work of a hostile answer (the
+/// AppView itself sends far fewer).
+const MAX_REPLY_NODES: usize = 10_000;
+const THREAD: &str = "app.bsky.feed.getPostThread";
+
+/// The id an at-uri of a post names (`bluesky:<did>/<rkey>`), if it names one.
+fn id_of_uri(uri: &str) -> Option<PostId> {
+    did_rkey(uri).map(|(did, rkey)| PostId::new("bluesky", &format!("{did}/{rkey}")))
+}
+
+/// Puts a node's `replies` on `stack`, last first, each with `parent`.
+fn push_replies<'a>(
+    stack: &mut Vec<(&'a Value, Option<PostId>)>,
+    node: &'a Value,
+    parent: Option<PostId>,
+) {
+    if let Some(rs) = node.get("replies").and_then(Value::as_array) {
+        for r in rs.iter().rev() {
+            stack.push((r, parent.clone()));
+        }
+    }
+}
+
+/// Reads a getPostThread answer's `thread.replies` as the replies to `thread.post`:
+/// pre-order, each with its place in the thread; `#notFoundPost` and `#blockedPost` nodes
+/// (and replies the moderation service took down) are listed gone. Unknown node types are
+/// passed over: what the AppView does not show is not concluded about. `Err(field)` names
+/// the first missing essential field.
+pub fn read_replies(v: &Value) -> Result<CommentPage, String> {
+    let thread = v.get("thread").filter(|t| t.is_object()).ok_or("thread")?;
+    let pv = thread
+        .get("post")
+        .filter(|p| p.is_object())
+        .ok_or("thread.post")?;
+    let uri = str_of(pv.get("uri")).ok_or("thread.post.uri")?;
+    let thread_of = id_of_uri(&uri).ok_or("thread.post.uri")?;
+    let mut page = CommentPage::default();
+    // (node, its parent's id or None for the post itself); a stack, reversed so that the
+    // first reply is read first and a reply's own replies right after it.
+    let mut stack: Vec<(&Value, Option<PostId>)> = Vec::new();
+    push_replies(&mut stack, thread, None);
+    let mut seen = 0;
+    while let Some((node, parent)) = stack.pop() {
+        seen += 1;
+        if seen > MAX_REPLY_NODES {
+            return Err(format!(
+                "at most {MAX_REPLY_NODES} replies in thread.replies"
+            ));
+        }
+        let t = node.get("$type").and_then(Value::as_str).unwrap_or("");
+        let node_uri = str_of(node.get("uri"));
+        match t {
+            "app.bsky.feed.defs#notFoundPost" | "app.bsky.feed.defs#blockedPost" => {
+                let id = node_uri
+                    .as_deref()
+                    .and_then(id_of_uri)
+                    .ok_or("thread.replies[].uri")?;
+                let gone = if t.ends_with("#notFoundPost") {
+                    Gone {
+                        outcome: Outcome::Deleted,
+                        cause: Some(Cause::Unknown),
+                        message: Some("#notFoundPost".into()),
+                    }
+                } else {
+                    Gone {
+                        outcome: Outcome::Restricted,
+                        cause: None,
+                        message: Some("#blockedPost".into()),
+                    }
+                };
+                page.gone.push((id, gone));
+            }
+            "app.bsky.feed.defs#threadViewPost" => {
+                let rpv = node.get("post").ok_or("thread.replies[].post")?;
+                let mut p =
+                    parse_post_view(rpv).map_err(|f| format!("thread.replies[].post.{f}"))?;
+                if takedown_label(rpv.get("labels")) {
+                    page.gone.push((
+                        p.id.clone(),
+                        Gone {
+                            outcome: Outcome::Deleted,
+                            cause: Some(Cause::Platform),
+                            message: Some("label !takedown".into()),
+                        },
+                    ));
+                    continue;
+                }
+                let kind = if parent.is_some() {
+                    ThreadKind::Reply
+                } else {
+                    ThreadKind::Comment
+                };
+                p.thread = Some(Thread {
+                    thread_of: thread_of.clone(),
+                    reply_to: parent,
+                    kind,
+                    order: "tree".into(),
+                });
+                let id = p.id.clone();
+                page.comments.push(p);
+                push_replies(&mut stack, node, Some(id));
+            }
+            _ => {}
+        }
+    }
+    Ok(page)
+}
+
+/// Reads the getPostThread answer of a comments plan.
+struct RepliesPlan;
+
+/// A verdict of an answer about the post (or its handle) as the conversation sees it: it
+/// did not come, in the platform's words.
+fn replies_unreachable(f: Finding) -> Finding {
+    match f {
+        Finding::Gone(g) => {
+            let words = g.message.unwrap_or_else(|| format!("{:?}", g.outcome));
+            unreachable(format!("{THREAD}: {words}"))
+        }
+        other => other,
+    }
+}
+
+impl Plan for RepliesPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        Step::Done(match read_xrpc(&answer, "getPostThread") {
+            Api::Json(v) => {
+                let t = v
+                    .pointer("/thread/$type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if t.ends_with("#notFoundPost") || t.ends_with("#blockedPost") {
+                    let state = t.rsplit('#').next().unwrap_or(t);
+                    unreachable(format!("{THREAD}: the post itself is #{state}"))
+                } else {
+                    match read_replies(&v) {
+                        Ok(page) => Finding::Comments(page),
+                        Err(missing) => broken(THREAD, missing),
+                    }
+                }
+            }
+            Api::Verdict(f) => replies_unreachable(f),
+        })
+    }
+}
+
+fn replies_step(did: &str, rkey: &str) -> Step {
+    xrpc(
+        THREAD,
+        &[
+            ("uri", &at_uri(did, rkey)),
+            ("depth", REPLY_DEPTH),
+            ("parentHeight", "0"),
+        ],
+        "getPostThread",
+        RepliesPlan,
+    )
+}
+
+/// Reads `resolveHandle` before the replies of a post named by handle.
+struct ResolveRepliesPlan {
+    rkey: String,
+}
+
+impl Plan for ResolveRepliesPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        match read_xrpc(&answer, "resolveHandle") {
+            Api::Json(v) => {
+                let v = Json::new("com.atproto.identity.resolveHandle", &v);
+                match str_of(v.at("did")).filter(|d| d.starts_with("did:")) {
+                    Some(did) => replies_step(&did, &self.rkey),
+                    None => Step::Done(v.broken("did")),
+                }
+            }
+            Api::Verdict(f) => Step::Done(replies_unreachable(f)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Timeline plan
 
 /// Reads a `getAuthorFeed` page: posts (a repost becomes a post by the reposter whose
@@ -706,6 +916,24 @@ impl Plan for TimelinePlan {
 
 // ---------------------------------------------------------------------------------------
 
+/// `(actor, rkey)` of a post target (`<actor>/<rkey>`, or its URL).
+fn actor_rkey(target: &Target) -> Option<(String, String)> {
+    let Target::Post { platform_id, url } = target else {
+        return None;
+    };
+    platform_id
+        .rsplit_once('/')
+        .map(|(a, r)| (a.to_string(), r.to_string()))
+        .or_else(|| {
+            Url::parse(url).ok().and_then(|u| match recognise_url(&u) {
+                Some(Target::Post { platform_id, .. }) => platform_id
+                    .rsplit_once('/')
+                    .map(|(a, r)| (a.to_string(), r.to_string())),
+                _ => None,
+            })
+        })
+}
+
 impl Platform for Bluesky {
     fn name(&self) -> &'static str {
         "bluesky"
@@ -728,22 +956,31 @@ impl Platform for Bluesky {
         })
     }
     fn post_plan(&self, target: &Target, _job: Job, _ctx: &PlanContext) -> Step {
-        let (actor, rkey) = match target {
-            Target::Post { platform_id, url } => platform_id
-                .rsplit_once('/')
-                .map(|(a, r)| (a.to_string(), r.to_string()))
-                .or_else(|| {
-                    Url::parse(url).ok().and_then(|u| match recognise_url(&u) {
-                        Some(Target::Post { platform_id, .. }) => platform_id
-                            .rsplit_once('/')
-                            .map(|(a, r)| (a.to_string(), r.to_string())),
-                        _ => None,
-                    })
-                })
-                .unwrap_or_default(),
-            _ => Default::default(),
-        };
+        let (actor, rkey) = actor_rkey(target).unwrap_or_default();
         post_plan(actor, rkey)
+    }
+    /// The replies to a post: the whole tree getPostThread gives, one page, so no cursor
+    /// is ever handed out.
+    fn comments_plan(
+        &self,
+        target: &Target,
+        cursor: Option<&str>,
+        _ctx: &PlanContext,
+    ) -> Option<Step> {
+        if let Some(c) = cursor {
+            let missing = format!("a cursor Bluesky hands out (it hands out none, not {c:?})");
+            return Some(Step::Done(broken(THREAD, missing)));
+        }
+        let (actor, rkey) = actor_rkey(target)?;
+        if actor.starts_with("did:") {
+            return Some(replies_step(&actor, &rkey));
+        }
+        Some(xrpc(
+            "com.atproto.identity.resolveHandle",
+            &[("handle", &actor)],
+            "resolveHandle",
+            ResolveRepliesPlan { rkey },
+        ))
     }
     fn timeline_plan(
         &self,
@@ -842,6 +1079,75 @@ mod tests {
                 Finding::Gone(g) => assert_eq!(g.outcome, outcome, "{at}"),
                 other => panic!("{at}: {other:?}"),
             }
+        }
+    }
+
+    /// A reply whose words are the AppView's error names is a reply; only a node's own
+    /// `$type` lists a reply gone, and then under its uri's id with the AppView's outcome.
+    #[test]
+    fn a_reply_saying_not_found_is_a_normal_reply() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bluesky/");
+        let read = |f: &str| -> Value {
+            serde_json::from_str(&std::fs::read_to_string(format!("{dir}{f}")).unwrap()).unwrap()
+        };
+        let mut v = read("xrpc_app.bsky.feed.getPostThread_3k7rmyigapw2y_replies.json");
+        let words = "NotFound: Record not found app.bsky.feed.defs#notFoundPost #blockedPost";
+        let nested = &mut v["thread"]["replies"][0]["replies"][0]["post"];
+        nested["record"]["text"] = json!(words);
+        nested["author"]["displayName"] = json!(words);
+        let page = read_replies(&v).unwrap();
+        assert_eq!(page.comments.len(), 5);
+        assert!(page.gone.is_empty());
+        let reply = &page.comments[1];
+        assert_eq!(reply.text.as_deref(), Some(words));
+        let thread = reply.thread.as_ref().unwrap();
+        assert_eq!(thread.kind, ThreadKind::Reply);
+        assert_eq!(
+            thread.reply_to.as_ref().map(|r| r.0.as_str()),
+            Some("bluesky:did:plc:3vqyk736eakmlwkmfraauemo/3k7rob7ugc72d")
+        );
+
+        let page = read_replies(&read("constructed_getPostThread_gone_replies.json")).unwrap();
+        let gone: Vec<(&str, Outcome)> = page
+            .gone
+            .iter()
+            .map(|(id, g)| (id.0.as_str(), g.outcome))
+            .collect();
+        assert_eq!(
+            gone,
+            [
+                (
+                    "bluesky:did:plc:3vqyk736eakmlwkmfraauemo/3k7rocw2w6u2t",
+                    Outcome::Deleted
+                ),
+                (
+                    "bluesky:did:plc:w2gsbanugiw67kud7sieilh7/3k7rn6uemfg2c",
+                    Outcome::Restricted
+                ),
+            ]
+        );
+        // The post itself not found says nothing about its replies.
+        let url = "https://bsky.app/profile/did:plc:uy7ehrx332p6dow5sk32hxzq/post/3k7rmyigapw2y";
+        let target = recognise_url(&Url::parse(url).unwrap()).unwrap();
+        let first = Bluesky
+            .comments_plan(&target, None, &PlanContext::default())
+            .unwrap();
+        let body = json!({"thread": {"$type": "app.bsky.feed.defs#notFoundPost",
+            "uri": "at://did:plc:uy7ehrx332p6dow5sk32hxzq/app.bsky.feed.post/3k7rmyigapw2y",
+            "notFound": true}})
+        .to_string();
+        let (f, _) = crate::platforms::testing::run(first, |req| {
+            Fetched::Response(crate::platforms::Response {
+                url: req.url.clone(),
+                status: 200,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: body.clone().into_bytes(),
+                truncated: false,
+            })
+        });
+        match f {
+            Finding::Gone(g) => assert_eq!(g.outcome, Outcome::Unreachable),
+            other => panic!("{other:?}"),
         }
     }
 

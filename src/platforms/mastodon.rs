@@ -35,6 +35,27 @@
 //! error answer's `error` (and `error_description`); a live status is a post whatever its
 //! content, content warning, author or card say.
 //!
+//! # Replies
+//!
+//! `GET https://<host>/api/v1/statuses/<id>/context` (`comments_plan`): its `descendants`
+//! are the replies, each a full Status read like a post (`mastodon:<host>/<reply id>`), in
+//! the order the server lists them (`tree`: depth first, a reply before its own replies).
+//! `thread.reply_to` is the reply's `in_reply_to_id` (as `mastodon:<host>/<id>`) unless it
+//! is the post itself (`kind` comment, else reply). The context is one answer: there is no
+//! further page (`more` is empty), and Mastodon names no reply as gone (a deleted reply is
+//! simply not listed, which concludes nothing).
+//!
+//! Any answer but a 200 with the context's JSON is `unreachable`, with Mastodon's words when
+//! it gave some: a 404/410 says the post itself is gone, which is the post check's verdict,
+//! not the conversation's; 401/403 say the replies are not public (authorized-fetch or
+//! whitelist mode); 429, 5xx, HTML and network failures say nothing. A 200 without a
+//! `descendants` list, or with a descendant that is not a Status, is `broken`.
+//!
+//! Without login, only public and unlisted replies the server knows are listed: replies
+//! on other servers that never reached this one are missing, and current Mastodon versions
+//! cap what an anonymous reader gets (the deepest or latest replies of a long thread may be
+//! left out). Followers-only and direct replies are never listed.
+//!
 //! # Without login
 //!
 //! Followers-only and direct posts, and every post on a server in authorized-fetch /
@@ -42,9 +63,13 @@
 //! origin: re-check the origin server's URL.
 
 use super::kit::{Json, broken, gone, json_answer, str_of, unreachable};
-use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target};
+use super::{
+    CommentPage, Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target,
+};
 use crate::extract::{html_to_text, sanitize_html, to_rfc3339};
-use crate::model::{Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post};
+use crate::model::{
+    Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post, PostId, Thread, ThreadKind,
+};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -610,6 +635,76 @@ impl Plan for StatusesPlan {
 }
 
 // ---------------------------------------------------------------------------------------
+// Comments plan (replies)
+
+const CONTEXT: &str = "statuses/:id/context";
+
+/// Reads `statuses/:id/context` of the post `id` on `host`.
+struct ContextPlan {
+    host: String,
+    id: String,
+}
+
+/// Reads a context's `descendants` as the replies to the post `id` on `host`, each with its
+/// place in the thread. `Err(field)` names the first missing essential field.
+pub fn read_context(v: &Value, host: &str, id: &str) -> Result<CommentPage, String> {
+    let descendants = v
+        .get("descendants")
+        .and_then(Value::as_array)
+        .ok_or("descendants")?;
+    let thread_of = PostId::new("mastodon", &format!("{host}/{id}"));
+    let mut page = CommentPage::default();
+    for s in descendants {
+        let mut p = parse_status(s, host).map_err(|f| format!("descendants[].{f}"))?;
+        // Every descendant answers something: without a parent it has no place here.
+        let parent = str_of(s.get("in_reply_to_id")).ok_or("descendants[].in_reply_to_id")?;
+        let (reply_to, kind) = if parent == id {
+            (None, ThreadKind::Comment)
+        } else {
+            let to = PostId::new("mastodon", &format!("{host}/{parent}"));
+            (Some(to), ThreadKind::Reply)
+        };
+        p.thread = Some(Thread {
+            thread_of: thread_of.clone(),
+            reply_to,
+            kind,
+            order: "tree".into(),
+        });
+        page.comments.push(p);
+    }
+    Ok(page)
+}
+
+impl Plan for ContextPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        let (r, json) = match json_answer(&answer, CONTEXT) {
+            Ok(read) => read,
+            Err(f) => return Step::Done(f),
+        };
+        let status = r.status;
+        let Some(v) = json.as_ref().filter(|_| status == 200) else {
+            // Whatever the post's own state, a failed context read says nothing about the
+            // replies: the words are kept, the verdict is the post check's business.
+            let words = match json.as_ref().and_then(error_text) {
+                Some(err) if matches!(status, 401 | 403) => {
+                    format!("{CONTEXT}: HTTP {status}: {err} (replies not public)")
+                }
+                Some(err) => format!("{CONTEXT}: HTTP {status}: {err}"),
+                None => format!(
+                    "{CONTEXT}: HTTP {status}, not a Mastodon API answer ({})",
+                    r.mime()
+                ),
+            };
+            return Step::Done(unreachable(words));
+        };
+        Step::Done(match read_context(v, &self.host, &self.id) {
+            Ok(page) => Finding::Comments(page),
+            Err(missing) => broken(CONTEXT, missing),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 
 /// `(host, id)` of a post target (`<host>/<id>`, or its URL).
 fn split_target(target: &Target) -> Option<(String, String)> {
@@ -666,6 +761,21 @@ impl Platform for Mastodon {
             account_id,
             max_id,
         ))
+    }
+    /// The replies to a post: one page, so no cursor is ever handed out.
+    fn comments_plan(
+        &self,
+        target: &Target,
+        cursor: Option<&str>,
+        _ctx: &PlanContext,
+    ) -> Option<Step> {
+        let (host, id) = split_target(target)?;
+        if let Some(c) = cursor {
+            let missing = format!("a cursor Mastodon hands out (it hands out none, not {c:?})");
+            return Some(Step::Done(broken(CONTEXT, missing)));
+        }
+        let url = format!("{}/context", status_api_url(&host, &id));
+        Some(ask(&url, CONTEXT, ContextPlan { host, id }))
     }
 }
 
@@ -729,6 +839,57 @@ mod tests {
                 Finding::Gone(g) => assert_eq!(g.outcome, outcome, "{err}"),
                 other => panic!("{err}: {other:?}"),
             }
+        }
+    }
+
+    /// A reply whose words are an error message is a reply: words count only in an error
+    /// answer, and a context read never makes a reply gone.
+    #[test]
+    fn a_reply_saying_record_not_found_is_a_normal_reply() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/mastodon/constructed_context_nested.json"
+        );
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let words = "Record not found. This API requires an authenticated user. suspended";
+        v["descendants"][1]["content"] = json!(format!("<p>{words}</p>"));
+        v["descendants"][1]["spoiler_text"] = json!(words);
+        v["descendants"][1]["error"] = json!(words);
+        let target =
+            recognise_url(&Url::parse("https://mastodon.example/@ada/112233445566778899").unwrap())
+                .unwrap();
+        let first = Mastodon
+            .comments_plan(&target, None, &PlanContext::default())
+            .unwrap();
+        let body = v.to_string();
+        let (f, asked) = crate::platforms::testing::run(first, |_| json_answer_of(200, &body));
+        assert_eq!(
+            asked[0].url.as_str(),
+            "https://mastodon.example/api/v1/statuses/112233445566778899/context"
+        );
+        let Finding::Comments(page) = f else {
+            panic!("a context read as {f:?}")
+        };
+        assert_eq!(page.comments.len(), 3);
+        assert!(page.gone.is_empty());
+        let reply = &page.comments[1];
+        assert!(
+            reply
+                .text
+                .as_deref()
+                .unwrap_or("")
+                .contains("Record not found")
+        );
+        let thread = reply.thread.as_ref().unwrap();
+        assert_eq!(thread.kind, ThreadKind::Reply);
+        assert_eq!(
+            thread.reply_to.as_ref().map(|r| r.0.as_str()),
+            Some("mastodon:mastodon.example/112233445566778950")
+        );
+        // A cursor Mastodon never handed out is not quietly read as the first page.
+        match Mastodon.comments_plan(&target, Some("x"), &PlanContext::default()) {
+            Some(Step::Done(Finding::Broken { .. })) => {}
+            other => panic!("{other:?}"),
         }
     }
 
