@@ -59,10 +59,16 @@ pub fn show(s: &Settings, key: &str) -> Result<u8> {
         // The conversation goes with the post (docs/comments.md); left out when none was read.
         if let Some(o) = json.as_object_mut() {
             if let Some(c) = &conversation {
-                o.insert("conversation".into(), serde_json::to_value(c).map_err(|e| Error::Log(e.to_string()))?);
+                o.insert(
+                    "conversation".into(),
+                    serde_json::to_value(c).map_err(|e| Error::Log(e.to_string()))?,
+                );
             }
             if !comments.is_empty() {
-                o.insert("comments".into(), serde_json::to_value(&comments).map_err(|e| Error::Log(e.to_string()))?);
+                o.insert(
+                    "comments".into(),
+                    serde_json::to_value(&comments).map_err(|e| Error::Log(e.to_string()))?,
+                );
             }
         }
         print_json(&json);
@@ -138,7 +144,10 @@ pub fn show(s: &Settings, key: &str) -> Result<u8> {
             "\ncomments: {total} archived; last read {} ({}{}), {} listed\n",
             c.at,
             c.status.as_str(),
-            c.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default(),
+            c.message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default(),
             c.count
         ));
         for c in &comments {
