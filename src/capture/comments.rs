@@ -7,7 +7,7 @@
 
 use super::{Fetcher, run_plan};
 use crate::model::{Post, Thread, ThreadKind};
-use crate::platforms::{Finding, Platform, PlanContext, Target};
+use crate::platforms::{Finding, PlanContext, Platform, Target};
 use crate::store::bodies::{GoneComment, THREAD_FORMAT, ThreadRecord, ThreadStatus};
 use crate::store::warc::Record;
 use serde::Serialize;
@@ -220,8 +220,16 @@ mod tests {
 
     #[test]
     fn a_comment_is_tied_to_the_post_it_was_read_under() {
-        let post = Post::new("bluesky", "did:plc:a/1", "https://bsky.app/profile/did:plc:a/post/1");
-        let mut c = Post::new("bluesky", "did:plc:b/2", "https://bsky.app/profile/did:plc:b/post/2");
+        let post = Post::new(
+            "bluesky",
+            "did:plc:a/1",
+            "https://bsky.app/profile/did:plc:a/post/1",
+        );
+        let mut c = Post::new(
+            "bluesky",
+            "did:plc:b/2",
+            "https://bsky.app/profile/did:plc:b/post/2",
+        );
         c.thread = Some(Thread {
             thread_of: crate::model::PostId("bluesky:alice.example/1".into()),
             reply_to: Some(post.id.clone()),

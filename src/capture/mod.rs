@@ -617,7 +617,8 @@ async fn append_into(
         Ok(done) => {
             // A capture may append twice (the post, then its conversation): the ids of
             // both, and the leaves from the first to the last.
-            res.record_ids.extend(done.rows.iter().map(|r| r.id.clone()));
+            res.record_ids
+                .extend(done.rows.iter().map(|r| r.id.clone()));
             let these = done
                 .rows
                 .first()

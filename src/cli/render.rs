@@ -259,11 +259,16 @@ impl Render for CaptureResult {
             use samizdat::store::bodies::ThreadStatus;
             let how = match c.status {
                 ThreadStatus::Complete => "all there were".to_string(),
-                ThreadStatus::Limit => "stopped at the limit, [capture] comments or --comments".into(),
+                ThreadStatus::Limit => {
+                    "stopped at the limit, [capture] comments or --comments".into()
+                }
                 s => format!(
                     "{}{}",
                     s.as_str(),
-                    c.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                    c.message
+                        .as_deref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
                 ),
             };
             let gone = if c.gone > 0 {

@@ -659,7 +659,11 @@ fn thread_html(page: &PostPage, now: jiff::Timestamp) -> String {
             .unwrap_or_default(),
         c.count
     );
-    let gone = page.view.state.is_gone().then_some(page.view.state.as_str());
+    let gone = page
+        .view
+        .state
+        .is_gone()
+        .then_some(page.view.state.as_str());
     b += "<ol class=\"thread\">";
     for c in &page.comments {
         comment_html(c, 1, gone, now, &mut b);
@@ -700,7 +704,11 @@ fn comment_html(
             .and_then(|c| c.likes)
             .map(|l| format!(" · {l} likes"))
             .unwrap_or_default(),
-        if kind == "comment" { String::new() } else { format!(" · {kind}") },
+        if kind == "comment" {
+            String::new()
+        } else {
+            format!(" · {kind}")
+        },
         badge(c.state.as_str()),
         post_gone
             .map(|s| format!(" <span class=\"meta\">(the post is {s})</span>"))

@@ -56,7 +56,7 @@ fn large_url(url: &str) -> String {
     u.to_string()
 }
 
-fn pic_media(p: &Value) -> Vec<Media> {
+pub(super) fn pic_media(p: &Value) -> Vec<Media> {
     let mut out = Vec::new();
     let url = p
         .pointer("/large/url")

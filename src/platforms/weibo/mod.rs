@@ -47,6 +47,7 @@
 //! into a post), `access` (reading answers, walls and the access levels), `plans`.
 
 mod access;
+mod comments;
 mod ids;
 mod markers;
 mod mblog;
@@ -191,5 +192,17 @@ impl Platform for Weibo {
             ctx.now.clone(),
             ctx.settings.has_user_cookies,
         )
+    }
+    fn comments_plan(
+        &self,
+        target: &Target,
+        cursor: Option<&str>,
+        ctx: &PlanContext,
+    ) -> Option<Step> {
+        let Target::Post { platform_id, .. } = target else {
+            return None;
+        };
+        let mid = to_mid(platform_id).unwrap_or_else(|| platform_id.clone());
+        Some(comments::comments_plan(mid, cursor, ctx.now.clone()))
     }
 }

@@ -383,7 +383,11 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
     )?;
     if let Some(t) = &p.thread {
         tx.prepare_cached("UPDATE posts SET thread_of = ?2, reply_to = ?3 WHERE id = ?1")?
-            .execute(params![p.id.0, t.thread_of.0, t.reply_to.as_ref().map(|r| &r.0)])?;
+            .execute(params![
+                p.id.0,
+                t.thread_of.0,
+                t.reply_to.as_ref().map(|r| &r.0)
+            ])?;
     }
     // A comment was asked for through its post's URL, and many platforms give comments
     // no address of their own (a Weibo comment's is its post's): it claims only an

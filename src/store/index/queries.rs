@@ -314,8 +314,10 @@ impl Index {
     pub fn thread(
         &self,
         id: &str,
-    ) -> Result<(Option<crate::store::views::ConversationView>, Vec<crate::store::views::CommentView>)>
-    {
+    ) -> Result<(
+        Option<crate::store::views::ConversationView>,
+        Vec<crate::store::views::CommentView>,
+    )> {
         use crate::store::bodies::ThreadStatus;
         use crate::store::views::{CommentView, ConversationView, nest_comments};
         let bad = |what: String| Error::Archive {
