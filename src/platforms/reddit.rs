@@ -49,9 +49,13 @@
 //! sees `[removed]` where the author still sees the text.
 
 use super::kit::{Json, broken, gone, json_answer, str_of, unescape_html, unreachable};
-use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target};
+use super::{
+    CommentPage, Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target,
+};
 use crate::extract::{html_to_text, sanitize_html};
-use crate::model::{Author, Cause, Counts, Media, MediaKind, Outcome, Post};
+use crate::model::{
+    Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post, PostId, Thread, ThreadKind,
+};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -626,6 +630,230 @@ fn attach_parent(f: &mut Finding, parent: Option<&Post>) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Comments
+
+/// `limit` of the first comments request: the default `[capture] comments` (the capture
+/// stops at its own bound; Reddit hands out at most 500 at once).
+const COMMENTS_LIMIT: usize = 200;
+/// Reddit's bound on the ids of one `api/morechildren` request.
+const MORE_IDS: usize = 100;
+/// Most things one comments answer is walked for, and how deep: a bound on the work a
+/// hostile answer can cause (Reddit nests 10 levels and lists at most 500 per answer).
+const MAX_THINGS: usize = 5000;
+const MAX_DEPTH: usize = 64;
+/// Reddit's `confidence` ("best") order, in the contract's terms.
+const ORDER: &str = "hot";
+
+/// The first page of a post's conversation, or the `more` page a cursor names.
+fn comments_step(post_id: &str, cursor: Option<&str>) -> Step {
+    let Some(cursor) = cursor else {
+        let url = format!(
+            "{WWW}/comments/{post_id}.json?raw_json=1&sort=confidence&limit={COMMENTS_LIMIT}"
+        );
+        return ask_json(
+            &url,
+            "comments.json",
+            TreePlan {
+                post_id: post_id.to_string(),
+            },
+        );
+    };
+    let ids: Vec<&str> = cursor
+        .strip_prefix("more:")
+        .map(|l| l.split(',').collect())
+        .unwrap_or_default();
+    if ids.is_empty() || ids.len() > MORE_IDS || !ids.iter().all(|i| is_id36(i)) {
+        return Step::Done(broken(
+            "comments cursor",
+            format!("a cursor more:<id>,… of 1 to {MORE_IDS} comment ids, not {cursor:?}"),
+        ));
+    }
+    let url = format!(
+        "{WWW}/api/morechildren.json?api_type=json&link_id=t3_{post_id}&children={}&raw_json=1",
+        ids.join(",")
+    );
+    ask_json(
+        &url,
+        "api/morechildren.json",
+        MorePlan {
+            post_id: post_id.to_string(),
+        },
+    )
+}
+
+/// A verdict on a comments request: whatever the post plan would conclude about the
+/// post (private, banned, a 404), here it only means the comments cannot be read, so it
+/// is unreachable in the platform's words; the post plan decides about the post.
+fn comments_verdict(f: Finding) -> Finding {
+    match f {
+        Finding::Gone(g) if g.outcome != Outcome::Unreachable => {
+            let words = g.message.unwrap_or_default();
+            unreachable(format!("the comments cannot be read: {words}"))
+        }
+        other => other,
+    }
+}
+
+/// Reads `comments/<post>.json`: the second Listing's tree.
+struct TreePlan {
+    post_id: String,
+}
+
+impl Plan for TreePlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        const EP: &str = "comments.json";
+        let v = match read_api(&answer, EP) {
+            Api::Json(v) => v,
+            Api::Verdict(f) => return Step::Done(comments_verdict(f)),
+        };
+        let v = Json::new(EP, &v);
+        if v.str("0.data.children.0.kind").as_deref() != Some("t3") {
+            return Step::Done(v.broken("[0].data.children[0] (t3)"));
+        }
+        let Some(children) = v.at("1.data.children").and_then(Value::as_array) else {
+            return Step::Done(v.broken("[1].data.children (the comment listing)"));
+        };
+        Step::Done(read_page(&self.post_id, children, EP))
+    }
+}
+
+/// Reads `api/morechildren.json`: `json.data.things`, a flat list in tree order.
+struct MorePlan {
+    post_id: String,
+}
+
+impl Plan for MorePlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        const EP: &str = "api/morechildren.json";
+        let v = match read_api(&answer, EP) {
+            Api::Json(v) => v,
+            Api::Verdict(f) => return Step::Done(comments_verdict(f)),
+        };
+        let v = Json::new(EP, &v);
+        // Reddit's own error list (`[["RATELIMIT", "…", …]]`): it answered, but not with
+        // comments; nothing is concluded about them.
+        if let Some(errors) = v.at("json.errors").and_then(Value::as_array)
+            && !errors.is_empty()
+        {
+            return Step::Done(unreachable(format!(
+                "{EP}: {}",
+                Value::Array(errors.clone())
+            )));
+        }
+        let Some(things) = v.at("json.data.things").and_then(Value::as_array) else {
+            return Step::Done(v.broken("json.data.things"));
+        };
+        Step::Done(read_page(&self.post_id, things, EP))
+    }
+}
+
+/// One page: every `t1` in pre-order (replies after their comment), the ones Reddit
+/// replaced as gone with its verdict, and `more` stubs as cursors.
+fn read_page(post_id: &str, things: &[Value], endpoint: &str) -> Finding {
+    let mut walk = Walk {
+        thread_of: PostId::new("reddit", &format!("t3_{post_id}")),
+        page: CommentPage::default(),
+        more: vec![],
+        seen: 0,
+    };
+    if let Err(missing) = walk.things(things, 0) {
+        return broken(endpoint, missing);
+    }
+    let Walk { mut page, more, .. } = walk;
+    page.more = more
+        .chunks(MORE_IDS)
+        .map(|ids| format!("more:{}", ids.join(",")))
+        .collect();
+    Finding::Comments(page)
+}
+
+struct Walk {
+    thread_of: PostId,
+    page: CommentPage,
+    /// Ids listed in `more` stubs, in order.
+    more: Vec<String>,
+    seen: usize,
+}
+
+impl Walk {
+    fn things(&mut self, things: &[Value], depth: usize) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("a comment tree at most {MAX_DEPTH} levels deep"));
+        }
+        for (i, t) in things.iter().enumerate() {
+            self.seen += 1;
+            if self.seen > MAX_THINGS {
+                return Err(format!("at most {MAX_THINGS} things in one answer"));
+            }
+            let d = t.get("data").filter(|d| d.is_object());
+            match (t.get("kind").and_then(Value::as_str), d) {
+                (Some("t1"), Some(d)) => {
+                    self.comment(d).map_err(|m| format!("comment {i}: {m}"))?;
+                    if let Some(r) = d.get("replies").filter(|r| r.is_object()) {
+                        let Some(children) = r.pointer("/data/children").and_then(Value::as_array)
+                        else {
+                            return Err(format!("comment {i}: replies.data.children"));
+                        };
+                        self.things(children, depth + 1)?;
+                    }
+                }
+                (Some("more"), Some(d)) => {
+                    // `children` empty (`id` "_", "continue this thread"): the rest is
+                    // only on the parent comment's permalink, which is not followed.
+                    for id in d
+                        .get("children")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .filter(|id| is_id36(id))
+                    {
+                        self.more.push(id.to_string());
+                    }
+                }
+                (Some("t1" | "more"), None) => return Err(format!("thing {i}: data")),
+                // Anything else Reddit may list here says nothing about the comments.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// One comment: a post with its place in the thread, or gone in Reddit's words.
+    fn comment(&mut self, d: &Value) -> Result<(), String> {
+        let id = str_of(d.get("id")).ok_or("id")?;
+        let fullname = format!("t1_{id}");
+        if let Some((outcome, cause, message)) = classify_thing(d) {
+            self.page.gone.push((
+                PostId::new("reddit", &fullname),
+                Gone {
+                    outcome,
+                    cause: Some(cause),
+                    message: Some(message),
+                },
+            ));
+            return Ok(());
+        }
+        let mut post = parse_thing("t1", d)?;
+        let reply_to = str_of(d.get("parent_id"))
+            .filter(|p| p.starts_with("t1_"))
+            .map(|p| PostId::new("reddit", &p));
+        post.thread = Some(Thread {
+            thread_of: self.thread_of.clone(),
+            kind: if reply_to.is_some() {
+                ThreadKind::Reply
+            } else {
+                ThreadKind::Comment
+            },
+            reply_to,
+            order: ORDER.to_string(),
+        });
+        self.page.comments.push(post);
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Share links
 
 /// Reads where a share link redirected.
@@ -691,6 +919,20 @@ impl Platform for Reddit {
             _ => (post_id, comment_id),
         };
         post_plan(post_id, comment_id)
+    }
+    /// The conversation of a post (`t3`); a comment's own replies are read with its
+    /// post's.
+    fn comments_plan(
+        &self,
+        target: &Target,
+        cursor: Option<&str>,
+        _ctx: &PlanContext,
+    ) -> Option<Step> {
+        let Target::Post { platform_id, .. } = target else {
+            return None;
+        };
+        let post_id = platform_id.strip_prefix("t3_").filter(|i| is_id36(i))?;
+        Some(comments_step(post_id, cursor))
     }
 }
 
