@@ -41,6 +41,34 @@
 //! author's words), flair, links, and a text that merely contains or starts with a
 //! marker say nothing.
 //!
+//! # Comments
+//!
+//! Available without login ([`Platform::comments_plan`] of a post, `t3`):
+//!
+//! - `GET https://www.reddit.com/comments/<id>.json?raw_json=1&sort=confidence&limit=200`:
+//!   the second Listing's `t1` tree, flattened in pre-order (a comment, then its replies),
+//!   each a post `reddit:t1_<id>` read like a comment capture. `thread`: `thread_of`
+//!   `reddit:t3_<id>`, `reply_to` the `parent_id` when it is a `t1`, `kind` `comment` or
+//!   `reply`, `order` `hot` (Reddit's `confidence`, "best", is reported as `hot`). `limit`
+//!   is the default `[capture] comments`; the capture stops at its own bound.
+//! - `kind: "more"` stubs: their ids become cursors `more:<id1>,<id2>,…` (at most 100
+//!   each, in the order listed), read with `GET https://www.reddit.com/api/morechildren.json
+//!   ?api_type=json&link_id=t3_<id>&children=<ids>&raw_json=1`, whose `json.data.things`
+//!   is a flat page in tree order (`parent_id` says where each sits).
+//! - A comment whose body Reddit replaced (`[removed]`, `[deleted]` by a `[deleted]`
+//!   author, the `[ Removed by Reddit ]` notice, or `removed_by_category`) is listed in
+//!   `CommentPage::gone` with the verdict a capture of it would give (see Verdicts), not
+//!   read as a comment; its replies still are comments. A comment merely absent is nothing.
+//! - Any verdict on the post itself (private, quarantined, banned, 404) only says the
+//!   comments cannot be read: unreachable, in Reddit's words; the post plan decides
+//!   about the post. The block page, 429, 5xx and non-JSON answers are unreachable too;
+//!   Reddit's `json.errors` on `morechildren` (a rate limit) as well.
+//!
+//! Not available: "continue this thread" stubs (`more` with no ids, past depth 10) are
+//! not followed (they need the parent comment's permalink); comments of a comment
+//! target are read with its post's conversation; other orders (`new`, `top`) are not
+//! asked; a logged-out reader sees `[removed]` where a moderator sees the text.
+//!
 //! # Without login
 //!
 //! Reddit often blocks anonymous `.json` requests from shared or cloud addresses (403 HTML
@@ -638,9 +666,10 @@ const COMMENTS_LIMIT: usize = 200;
 /// Reddit's bound on the ids of one `api/morechildren` request.
 const MORE_IDS: usize = 100;
 /// Most things one comments answer is walked for, and how deep: a bound on the work a
-/// hostile answer can cause (Reddit nests 10 levels and lists at most 500 per answer).
+/// hostile answer can cause (Reddit nests 10 levels, then links "continue this thread",
+/// and lists at most 500 per answer).
 const MAX_THINGS: usize = 5000;
-const MAX_DEPTH: usize = 64;
+const MAX_DEPTH: usize = 16;
 /// Reddit's `confidence` ("best") order, in the contract's terms.
 const ORDER: &str = "hot";
 
@@ -1052,6 +1081,106 @@ mod tests {
         ] {
             assert_eq!(classify_thing(&d).map(|(_, c, _)| c), Some(cause), "{d}");
         }
+    }
+
+    fn comments_of(body: &str, cursor: Option<&str>) -> (Finding, Vec<Request>) {
+        let t =
+            recognise_url(&Url::parse("https://www.reddit.com/comments/abc12/").unwrap()).unwrap();
+        let first = Reddit
+            .comments_plan(&t, cursor, &PlanContext::default())
+            .expect("posts have comments");
+        crate::platforms::testing::run(first, |r| {
+            Fetched::Response(crate::platforms::Response {
+                url: r.url.clone(),
+                status: 200,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: body.as_bytes().to_vec(),
+                truncated: false,
+            })
+        })
+    }
+
+    fn listing(children: Value) -> String {
+        json!([
+            {"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"id": "abc12"}}]}},
+            {"kind": "Listing", "data": {"children": children}},
+        ])
+        .to_string()
+    }
+
+    /// "[removed]" inside a sentence is the commenter's words: a comment. Only the whole
+    /// body Reddit replaced makes one gone, and its replies are still comments.
+    #[test]
+    fn a_marker_inside_a_comment_is_its_authors_words() {
+        let body = listing(json!([
+            {"kind": "t1", "data": {"id": "c1", "author": "ada", "parent_id": "t3_abc12",
+             "body": "My post said [removed] for an hour, then it was back.", "replies": ""}},
+            {"kind": "t1", "data": {"id": "c2", "author": "[deleted]", "parent_id": "t3_abc12",
+             "body": "[removed]", "replies": {"kind": "Listing", "data": {"children": [
+                {"kind": "t1", "data": {"id": "c3", "author": "bob", "parent_id": "t1_c2",
+                 "body": "[deleted]", "replies": ""}}]}}}},
+        ]));
+        let (f, _) = comments_of(&body, None);
+        let Finding::Comments(page) = f else {
+            panic!("{f:?}")
+        };
+        let ids: Vec<&str> = page.comments.iter().map(|p| p.id.0.as_str()).collect();
+        // c3's author is not deleted: a body of `[deleted]` alone is the author's text.
+        assert_eq!(ids, ["reddit:t1_c1", "reddit:t1_c3"]);
+        assert_eq!(page.gone.len(), 1);
+        assert_eq!(page.gone[0].0.0, "reddit:t1_c2");
+        assert_eq!(page.gone[0].1.cause, Some(Cause::Platform));
+        let t = page.comments[1].thread.as_ref().unwrap();
+        assert_eq!(t.reply_to.as_ref().unwrap().0, "reddit:t1_c2");
+        assert_eq!(t.kind, ThreadKind::Reply);
+    }
+
+    /// More than 100 ids become several cursors; a cursor asks for exactly its ids, and a
+    /// cursor that is not one is broken, not a request.
+    #[test]
+    fn more_ids_are_cut_into_cursors_of_a_hundred() {
+        let ids: Vec<String> = (0..250).map(|i| format!("m{i}")).collect();
+        let body = listing(json!([{"kind": "more", "data": {"count": 250, "children": ids}}]));
+        let (f, _) = comments_of(&body, None);
+        let Finding::Comments(page) = f else {
+            panic!("{f:?}")
+        };
+        let sizes: Vec<usize> = page
+            .more
+            .iter()
+            .map(|c| c.trim_start_matches("more:").split(',').count())
+            .collect();
+        assert_eq!(sizes, [100, 100, 50]);
+        assert!(page.more[2].ends_with(",m249"), "{:?}", page.more[2]);
+        let things = json!({"json": {"errors": [], "data": {"things": []}}}).to_string();
+        let (f, asked) = comments_of(&things, Some(&page.more[2]));
+        assert!(matches!(f, Finding::Comments(_)), "{f:?}");
+        assert!(
+            asked[0].url.as_str().contains("&children=m200,m201,")
+                && asked[0].url.as_str().ends_with(",m249&raw_json=1"),
+            "{}",
+            asked[0].url
+        );
+        for bad in ["m1,m2", "more:", "more:a/b", "more:a,,b"] {
+            let (f, asked) = comments_of(&things, Some(bad));
+            assert!(asked.is_empty(), "{bad}");
+            assert!(matches!(f, Finding::Broken { .. }), "{bad}: {f:?}");
+        }
+    }
+
+    /// A hostile tree deeper than any Reddit serves ends as broken, without overflowing.
+    #[test]
+    fn a_bottomless_tree_is_broken() {
+        let mut node = json!({"kind": "t1", "data": {"id": "z", "body": "x", "replies": ""}});
+        for _ in 0..20 {
+            node = json!({"kind": "t1", "data": {"id": "y", "body": "x",
+                "replies": {"kind": "Listing", "data": {"children": [node]}}}});
+        }
+        let (f, _) = comments_of(&listing(json!([node])), None);
+        assert!(
+            matches!(&f, Finding::Broken { missing, .. } if missing.contains("levels deep")),
+            "{f:?}"
+        );
     }
 
     #[test]

@@ -379,7 +379,11 @@ fn check_finding(want: &Expect, got: &Finding) -> Vec<String> {
             if let Some(n) = want.gone
                 && page.gone.len() != n
             {
-                problems.push(format!("{} comments gone, expected {n}: {:?}", page.gone.len(), page.gone));
+                problems.push(format!(
+                    "{} comments gone, expected {n}: {:?}",
+                    page.gone.len(),
+                    page.gone
+                ));
             }
             post = page.comments.get(want.comment.unwrap_or(0));
         }
