@@ -41,6 +41,34 @@
 //! author's words), flair, links, and a text that merely contains or starts with a
 //! marker say nothing.
 //!
+//! # Comments
+//!
+//! Available without login ([`Platform::comments_plan`] of a post, `t3`):
+//!
+//! - `GET https://www.reddit.com/comments/<id>.json?raw_json=1&sort=confidence&limit=200`:
+//!   the second Listing's `t1` tree, flattened in pre-order (a comment, then its replies),
+//!   each a post `reddit:t1_<id>` read like a comment capture. `thread`: `thread_of`
+//!   `reddit:t3_<id>`, `reply_to` the `parent_id` when it is a `t1`, `kind` `comment` or
+//!   `reply`, `order` `hot` (Reddit's `confidence`, "best", is reported as `hot`). `limit`
+//!   is the default `[capture] comments`; the capture stops at its own bound.
+//! - `kind: "more"` stubs: their ids become cursors `more:<id1>,<id2>,…` (at most 100
+//!   each, in the order listed), read with `GET https://www.reddit.com/api/morechildren.json
+//!   ?api_type=json&link_id=t3_<id>&children=<ids>&raw_json=1`, whose `json.data.things`
+//!   is a flat page in tree order (`parent_id` says where each sits).
+//! - A comment whose body Reddit replaced (`[removed]`, `[deleted]` by a `[deleted]`
+//!   author, the `[ Removed by Reddit ]` notice, or `removed_by_category`) is listed in
+//!   `CommentPage::gone` with the verdict a capture of it would give (see Verdicts), not
+//!   read as a comment; its replies still are comments. A comment merely absent is nothing.
+//! - Any verdict on the post itself (private, quarantined, banned, 404) only says the
+//!   comments cannot be read: unreachable, in Reddit's words; the post plan decides
+//!   about the post. The block page, 429, 5xx and non-JSON answers are unreachable too;
+//!   Reddit's `json.errors` on `morechildren` (a rate limit) as well.
+//!
+//! Not available: "continue this thread" stubs (`more` with no ids, past depth 10) are
+//! not followed (they need the parent comment's permalink); comments of a comment
+//! target are read with its post's conversation; other orders (`new`, `top`) are not
+//! asked; a logged-out reader sees `[removed]` where a moderator sees the text.
+//!
 //! # Without login
 //!
 //! Reddit often blocks anonymous `.json` requests from shared or cloud addresses (403 HTML
@@ -49,9 +77,13 @@
 //! sees `[removed]` where the author still sees the text.
 
 use super::kit::{Json, broken, gone, json_answer, str_of, unescape_html, unreachable};
-use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target};
+use super::{
+    CommentPage, Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target,
+};
 use crate::extract::{html_to_text, sanitize_html};
-use crate::model::{Author, Cause, Counts, Media, MediaKind, Outcome, Post};
+use crate::model::{
+    Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post, PostId, Thread, ThreadKind,
+};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -626,6 +658,231 @@ fn attach_parent(f: &mut Finding, parent: Option<&Post>) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Comments
+
+/// `limit` of the first comments request: the default `[capture] comments` (the capture
+/// stops at its own bound; Reddit hands out at most 500 at once).
+const COMMENTS_LIMIT: usize = 200;
+/// Reddit's bound on the ids of one `api/morechildren` request.
+const MORE_IDS: usize = 100;
+/// Most things one comments answer is walked for, and how deep: a bound on the work a
+/// hostile answer can cause (Reddit nests 10 levels, then links "continue this thread",
+/// and lists at most 500 per answer).
+const MAX_THINGS: usize = 5000;
+const MAX_DEPTH: usize = 16;
+/// Reddit's `confidence` ("best") order, in the contract's terms.
+const ORDER: &str = "hot";
+
+/// The first page of a post's conversation, or the `more` page a cursor names.
+fn comments_step(post_id: &str, cursor: Option<&str>) -> Step {
+    let Some(cursor) = cursor else {
+        let url = format!(
+            "{WWW}/comments/{post_id}.json?raw_json=1&sort=confidence&limit={COMMENTS_LIMIT}"
+        );
+        return ask_json(
+            &url,
+            "comments.json",
+            TreePlan {
+                post_id: post_id.to_string(),
+            },
+        );
+    };
+    let ids: Vec<&str> = cursor
+        .strip_prefix("more:")
+        .map(|l| l.split(',').collect())
+        .unwrap_or_default();
+    if ids.is_empty() || ids.len() > MORE_IDS || !ids.iter().all(|i| is_id36(i)) {
+        return Step::Done(broken(
+            "comments cursor",
+            format!("a cursor more:<id>,… of 1 to {MORE_IDS} comment ids, not {cursor:?}"),
+        ));
+    }
+    let url = format!(
+        "{WWW}/api/morechildren.json?api_type=json&link_id=t3_{post_id}&children={}&raw_json=1",
+        ids.join(",")
+    );
+    ask_json(
+        &url,
+        "api/morechildren.json",
+        MorePlan {
+            post_id: post_id.to_string(),
+        },
+    )
+}
+
+/// A verdict on a comments request: whatever the post plan would conclude about the
+/// post (private, banned, a 404), here it only means the comments cannot be read, so it
+/// is unreachable in the platform's words; the post plan decides about the post.
+fn comments_verdict(f: Finding) -> Finding {
+    match f {
+        Finding::Gone(g) if g.outcome != Outcome::Unreachable => {
+            let words = g.message.unwrap_or_default();
+            unreachable(format!("the comments cannot be read: {words}"))
+        }
+        other => other,
+    }
+}
+
+/// Reads `comments/<post>.json`: the second Listing's tree.
+struct TreePlan {
+    post_id: String,
+}
+
+impl Plan for TreePlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        const EP: &str = "comments.json";
+        let v = match read_api(&answer, EP) {
+            Api::Json(v) => v,
+            Api::Verdict(f) => return Step::Done(comments_verdict(f)),
+        };
+        let v = Json::new(EP, &v);
+        if v.str("0.data.children.0.kind").as_deref() != Some("t3") {
+            return Step::Done(v.broken("[0].data.children[0] (t3)"));
+        }
+        let Some(children) = v.at("1.data.children").and_then(Value::as_array) else {
+            return Step::Done(v.broken("[1].data.children (the comment listing)"));
+        };
+        Step::Done(read_page(&self.post_id, children, EP))
+    }
+}
+
+/// Reads `api/morechildren.json`: `json.data.things`, a flat list in tree order.
+struct MorePlan {
+    post_id: String,
+}
+
+impl Plan for MorePlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        const EP: &str = "api/morechildren.json";
+        let v = match read_api(&answer, EP) {
+            Api::Json(v) => v,
+            Api::Verdict(f) => return Step::Done(comments_verdict(f)),
+        };
+        let v = Json::new(EP, &v);
+        // Reddit's own error list (`[["RATELIMIT", "…", …]]`): it answered, but not with
+        // comments; nothing is concluded about them.
+        if let Some(errors) = v.at("json.errors").and_then(Value::as_array)
+            && !errors.is_empty()
+        {
+            return Step::Done(unreachable(format!(
+                "{EP}: {}",
+                Value::Array(errors.clone())
+            )));
+        }
+        let Some(things) = v.at("json.data.things").and_then(Value::as_array) else {
+            return Step::Done(v.broken("json.data.things"));
+        };
+        Step::Done(read_page(&self.post_id, things, EP))
+    }
+}
+
+/// One page: every `t1` in pre-order (replies after their comment), the ones Reddit
+/// replaced as gone with its verdict, and `more` stubs as cursors.
+fn read_page(post_id: &str, things: &[Value], endpoint: &str) -> Finding {
+    let mut walk = Walk {
+        thread_of: PostId::new("reddit", &format!("t3_{post_id}")),
+        page: CommentPage::default(),
+        more: vec![],
+        seen: 0,
+    };
+    if let Err(missing) = walk.things(things, 0) {
+        return broken(endpoint, missing);
+    }
+    let Walk { mut page, more, .. } = walk;
+    page.more = more
+        .chunks(MORE_IDS)
+        .map(|ids| format!("more:{}", ids.join(",")))
+        .collect();
+    Finding::Comments(page)
+}
+
+struct Walk {
+    thread_of: PostId,
+    page: CommentPage,
+    /// Ids listed in `more` stubs, in order.
+    more: Vec<String>,
+    seen: usize,
+}
+
+impl Walk {
+    fn things(&mut self, things: &[Value], depth: usize) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("a comment tree at most {MAX_DEPTH} levels deep"));
+        }
+        for (i, t) in things.iter().enumerate() {
+            self.seen += 1;
+            if self.seen > MAX_THINGS {
+                return Err(format!("at most {MAX_THINGS} things in one answer"));
+            }
+            let d = t.get("data").filter(|d| d.is_object());
+            match (t.get("kind").and_then(Value::as_str), d) {
+                (Some("t1"), Some(d)) => {
+                    self.comment(d).map_err(|m| format!("comment {i}: {m}"))?;
+                    if let Some(r) = d.get("replies").filter(|r| r.is_object()) {
+                        let Some(children) = r.pointer("/data/children").and_then(Value::as_array)
+                        else {
+                            return Err(format!("comment {i}: replies.data.children"));
+                        };
+                        self.things(children, depth + 1)?;
+                    }
+                }
+                (Some("more"), Some(d)) => {
+                    // `children` empty (`id` "_", "continue this thread"): the rest is
+                    // only on the parent comment's permalink, which is not followed.
+                    for id in d
+                        .get("children")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .filter(|id| is_id36(id))
+                    {
+                        self.more.push(id.to_string());
+                    }
+                }
+                (Some("t1" | "more"), None) => return Err(format!("thing {i}: data")),
+                // Anything else Reddit may list here says nothing about the comments.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// One comment: a post with its place in the thread, or gone in Reddit's words.
+    fn comment(&mut self, d: &Value) -> Result<(), String> {
+        let id = str_of(d.get("id")).ok_or("id")?;
+        let fullname = format!("t1_{id}");
+        if let Some((outcome, cause, message)) = classify_thing(d) {
+            self.page.gone.push((
+                PostId::new("reddit", &fullname),
+                Gone {
+                    outcome,
+                    cause: Some(cause),
+                    message: Some(message),
+                },
+            ));
+            return Ok(());
+        }
+        let mut post = parse_thing("t1", d)?;
+        let reply_to = str_of(d.get("parent_id"))
+            .filter(|p| p.starts_with("t1_"))
+            .map(|p| PostId::new("reddit", &p));
+        post.thread = Some(Thread {
+            thread_of: self.thread_of.clone(),
+            kind: if reply_to.is_some() {
+                ThreadKind::Reply
+            } else {
+                ThreadKind::Comment
+            },
+            reply_to,
+            order: ORDER.to_string(),
+        });
+        self.page.comments.push(post);
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Share links
 
 /// Reads where a share link redirected.
@@ -691,6 +948,20 @@ impl Platform for Reddit {
             _ => (post_id, comment_id),
         };
         post_plan(post_id, comment_id)
+    }
+    /// The conversation of a post (`t3`); a comment's own replies are read with its
+    /// post's.
+    fn comments_plan(
+        &self,
+        target: &Target,
+        cursor: Option<&str>,
+        _ctx: &PlanContext,
+    ) -> Option<Step> {
+        let Target::Post { platform_id, .. } = target else {
+            return None;
+        };
+        let post_id = platform_id.strip_prefix("t3_").filter(|i| is_id36(i))?;
+        Some(comments_step(post_id, cursor))
     }
 }
 
@@ -810,6 +1081,106 @@ mod tests {
         ] {
             assert_eq!(classify_thing(&d).map(|(_, c, _)| c), Some(cause), "{d}");
         }
+    }
+
+    fn comments_of(body: &str, cursor: Option<&str>) -> (Finding, Vec<Request>) {
+        let t =
+            recognise_url(&Url::parse("https://www.reddit.com/comments/abc12/").unwrap()).unwrap();
+        let first = Reddit
+            .comments_plan(&t, cursor, &PlanContext::default())
+            .expect("posts have comments");
+        crate::platforms::testing::run(first, |r| {
+            Fetched::Response(crate::platforms::Response {
+                url: r.url.clone(),
+                status: 200,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: body.as_bytes().to_vec(),
+                truncated: false,
+            })
+        })
+    }
+
+    fn listing(children: Value) -> String {
+        json!([
+            {"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"id": "abc12"}}]}},
+            {"kind": "Listing", "data": {"children": children}},
+        ])
+        .to_string()
+    }
+
+    /// "[removed]" inside a sentence is the commenter's words: a comment. Only the whole
+    /// body Reddit replaced makes one gone, and its replies are still comments.
+    #[test]
+    fn a_marker_inside_a_comment_is_its_authors_words() {
+        let body = listing(json!([
+            {"kind": "t1", "data": {"id": "c1", "author": "ada", "parent_id": "t3_abc12",
+             "body": "My post said [removed] for an hour, then it was back.", "replies": ""}},
+            {"kind": "t1", "data": {"id": "c2", "author": "[deleted]", "parent_id": "t3_abc12",
+             "body": "[removed]", "replies": {"kind": "Listing", "data": {"children": [
+                {"kind": "t1", "data": {"id": "c3", "author": "bob", "parent_id": "t1_c2",
+                 "body": "[deleted]", "replies": ""}}]}}}},
+        ]));
+        let (f, _) = comments_of(&body, None);
+        let Finding::Comments(page) = f else {
+            panic!("{f:?}")
+        };
+        let ids: Vec<&str> = page.comments.iter().map(|p| p.id.0.as_str()).collect();
+        // c3's author is not deleted: a body of `[deleted]` alone is the author's text.
+        assert_eq!(ids, ["reddit:t1_c1", "reddit:t1_c3"]);
+        assert_eq!(page.gone.len(), 1);
+        assert_eq!(page.gone[0].0.0, "reddit:t1_c2");
+        assert_eq!(page.gone[0].1.cause, Some(Cause::Platform));
+        let t = page.comments[1].thread.as_ref().unwrap();
+        assert_eq!(t.reply_to.as_ref().unwrap().0, "reddit:t1_c2");
+        assert_eq!(t.kind, ThreadKind::Reply);
+    }
+
+    /// More than 100 ids become several cursors; a cursor asks for exactly its ids, and a
+    /// cursor that is not one is broken, not a request.
+    #[test]
+    fn more_ids_are_cut_into_cursors_of_a_hundred() {
+        let ids: Vec<String> = (0..250).map(|i| format!("m{i}")).collect();
+        let body = listing(json!([{"kind": "more", "data": {"count": 250, "children": ids}}]));
+        let (f, _) = comments_of(&body, None);
+        let Finding::Comments(page) = f else {
+            panic!("{f:?}")
+        };
+        let sizes: Vec<usize> = page
+            .more
+            .iter()
+            .map(|c| c.trim_start_matches("more:").split(',').count())
+            .collect();
+        assert_eq!(sizes, [100, 100, 50]);
+        assert!(page.more[2].ends_with(",m249"), "{:?}", page.more[2]);
+        let things = json!({"json": {"errors": [], "data": {"things": []}}}).to_string();
+        let (f, asked) = comments_of(&things, Some(&page.more[2]));
+        assert!(matches!(f, Finding::Comments(_)), "{f:?}");
+        assert!(
+            asked[0].url.as_str().contains("&children=m200,m201,")
+                && asked[0].url.as_str().ends_with(",m249&raw_json=1"),
+            "{}",
+            asked[0].url
+        );
+        for bad in ["m1,m2", "more:", "more:a/b", "more:a,,b"] {
+            let (f, asked) = comments_of(&things, Some(bad));
+            assert!(asked.is_empty(), "{bad}");
+            assert!(matches!(f, Finding::Broken { .. }), "{bad}: {f:?}");
+        }
+    }
+
+    /// A hostile tree deeper than any Reddit serves ends as broken, without overflowing.
+    #[test]
+    fn a_bottomless_tree_is_broken() {
+        let mut node = json!({"kind": "t1", "data": {"id": "z", "body": "x", "replies": ""}});
+        for _ in 0..20 {
+            node = json!({"kind": "t1", "data": {"id": "y", "body": "x",
+                "replies": {"kind": "Listing", "data": {"children": [node]}}}});
+        }
+        let (f, _) = comments_of(&listing(json!([node])), None);
+        assert!(
+            matches!(&f, Finding::Broken { missing, .. } if missing.contains("levels deep")),
+            "{f:?}"
+        );
     }
 
     #[test]
