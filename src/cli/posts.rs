@@ -134,7 +134,10 @@ pub fn show(s: &Settings, key: &str) -> Result<u8> {
             "\ncomments: {total} archived; last read {} ({}{}), {} listed\n",
             c.at,
             c.status.as_str(),
-            c.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default(),
+            c.message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default(),
             c.count
         ));
         for c in &comments {

@@ -547,7 +547,10 @@ impl Render for Report {
                 c.listed,
                 c.new,
                 c.status.as_str(),
-                c.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                c.message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
             );
         }
         vec![Line::Out(line)]

@@ -730,7 +730,10 @@ mod tests {
                         }
                         Outcome::Unreachable => assert_eq!(next, prev),
                         Outcome::NotListed => assert_eq!(
-                            Facts { state: from, ..next.clone() },
+                            Facts {
+                                state: from,
+                                ..next.clone()
+                            },
                             prev,
                             "not listed changes the state alone"
                         ),

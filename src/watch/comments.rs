@@ -10,7 +10,7 @@ use super::schedule::{add, ts};
 use crate::capture::Fetcher;
 use crate::capture::comments::{ThreadSummary, read_thread};
 use crate::model::{Cause, Outcome, Post};
-use crate::platforms::{Platform, PlanContext, Target};
+use crate::platforms::{PlanContext, Platform, Target};
 use crate::store::bodies::{CHECK_FORMAT, CheckRecord, ThreadStatus};
 use crate::store::state::State;
 use crate::store::views::CommentView;
@@ -61,7 +61,13 @@ impl Watcher {
         let n = self.now();
         let last = conversation.as_ref().and_then(|c| ts(&c.at));
         let first = ts(first_captured).unwrap_or(n);
-        if !comments_due(self.cfg.comments_every, self.cfg.daily_until, first, last, n) {
+        if !comments_due(
+            self.cfg.comments_every,
+            self.cfg.daily_until,
+            first,
+            last,
+            n,
+        ) {
             return None;
         }
         let mut states: HashMap<String, State> = HashMap::new();
@@ -160,9 +166,8 @@ mod tests {
         let first = t("2026-01-01T00:00:00Z");
         let hour = Duration::from_secs(3600);
         let month = 30 * DAY;
-        let due = |last: Option<&str>, now: &str| {
-            comments_due(hour, month, first, last.map(t), t(now))
-        };
+        let due =
+            |last: Option<&str>, now: &str| comments_due(hour, month, first, last.map(t), t(now));
         assert!(due(None, "2026-01-01T00:10:00Z"), "never read: due");
         assert!(!due(Some("2026-01-01T00:00:00Z"), "2026-01-01T00:59:00Z"));
         assert!(due(Some("2026-01-01T00:00:00Z"), "2026-01-01T01:00:00Z"));

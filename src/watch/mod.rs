@@ -513,6 +513,7 @@ impl Watcher {
                 urls,
                 &CaptureOptions {
                     clock: self.clock,
+                    comments: self.comments_limit,
                     ..CaptureOptions::default()
                 },
                 self.fetcher_for(origin).clone(),

@@ -38,7 +38,9 @@ pub(super) async fn api_post(
     blocking(&st, true, move |st| {
         let ix = st.index()?;
         let id = st.resolve(&ix, &key)?;
-        let view = ix.post_view(&id)?.ok_or_else(|| Error::NotFound(id.clone()))?;
+        let view = ix
+            .post_view(&id)?
+            .ok_or_else(|| Error::NotFound(id.clone()))?;
         let (conversation, comments) = ix.thread(&id)?;
         Ok(axum::Json(crate::store::views::PostWithThread {
             view,
@@ -454,6 +456,7 @@ pub(super) async fn capture_for(
         // The clock the command line would use (`SAMIZDAT_NOW`, else the system's).
         &CaptureOptions {
             clock,
+            comments: st.config.capture.comments,
             ..CaptureOptions::default()
         },
         &fetcher,

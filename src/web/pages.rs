@@ -449,7 +449,9 @@ fn check_words(c: &crate::store::views::CheckView) -> String {
         Outcome::Restricted => "the platform hides the post",
         Outcome::AccountGone => "the author's account is closed, suspended or banned",
         Outcome::NotFound => "nothing is at the address",
-        Outcome::NotListed => "the comment was not in its post's listing (an observation, not a deletion)",
+        Outcome::NotListed => {
+            "the comment was not in its post's listing (an observation, not a deletion)"
+        }
         Outcome::Unreachable => "the platform could not be reached, so nothing is known",
     };
     o += &format!(" <span class=\"said\">{said}</span>");

@@ -8,6 +8,7 @@ mod addresses;
 mod archive_integrity;
 mod capture_http;
 mod cli_output;
+mod comments;
 mod docs_links;
 mod evidence;
 mod extract_pages;

@@ -1,0 +1,344 @@
+//! The conversation around a post (issue 15, docs/comments.md): comments, replies and
+//! reposts captured with the post, kept as posts of their own (post records, leaves,
+//! search), shown nested under it, and watched: a comment that leaves the listing is
+//! `not_listed`, never `deleted`. End to end through the real CLI against loopback
+//! servers replaying the fixture sets of `tests/fixtures/{weibo,mastodon}/thread/`.
+
+use crate::common;
+
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const WEIBO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/weibo/");
+const MASTODON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mastodon/");
+const MID: &str = "4645748019299849";
+const T0: &str = "2026-03-01T12:00:00Z";
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+}
+
+fn at(offset_min: i64) -> String {
+    let t: jiff::Timestamp = T0.parse().unwrap();
+    (t + jiff::SignedDuration::from_mins(offset_min)).to_string()
+}
+
+fn setup(srv: &TestServer, hosts: &[&str], extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    let mut toml = format!(
+        "{extra}\n[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\nmax_retries = 0\n\n[http.hosts]\n"
+    );
+    for h in hosts {
+        toml.push_str(&format!("{h:?} = {:?}\n", srv.base_url()));
+    }
+    write_config(&ar, &toml);
+    (dir, ar)
+}
+
+fn sz(ar: &Path, now: &str) -> std::process::Command {
+    let mut c = samizdat(ar);
+    c.env("SAMIZDAT_NOW", now);
+    c
+}
+
+fn show(ar: &Path, key: &str) -> Value {
+    let out = run_ok(samizdat(ar).args(["--json", "show", key]));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every comment of a `show --json`, depth first, with its nesting level.
+fn flat(comments: &Value, level: usize, out: &mut Vec<(usize, Value)>) {
+    for c in comments.as_array().into_iter().flatten() {
+        out.push((level, c.clone()));
+        flat(&c["replies"], level + 1, out);
+    }
+}
+
+fn comments_of(v: &Value) -> Vec<(usize, Value)> {
+    let mut out = vec![];
+    flat(&v["comments"], 0, &mut out);
+    out
+}
+
+fn by_id<'a>(all: &'a [(usize, Value)], id: &str) -> &'a (usize, Value) {
+    all.iter()
+        .find(|(_, c)| c["id"] == id)
+        .unwrap_or_else(|| panic!("no comment {id} in {all:?}"))
+}
+
+fn hotflow(max_id: Option<&str>) -> String {
+    match max_id {
+        None => format!("/comments/hotflow?id={MID}&mid={MID}&max_id_type=0"),
+        Some(m) => format!("/comments/hotflow?id={MID}&mid={MID}&max_id={m}&max_id_type=0"),
+    }
+}
+
+/// The Weibo post and its three pages of comments, a reply thread and no reposts.
+fn serve_weibo(srv: &TestServer) {
+    let f = |n: &str| fixture(&format!("{WEIBO}{n}"));
+    srv.route(
+        &format!("/statuses/show?id={MID}"),
+        Resp::json(f("constructed_statuses_show_4645748019299849.json")),
+    );
+    srv.route(
+        &format!("/statuses/extend?id={MID}"),
+        Resp::json(f("m_statuses_extend_4645748019299849.json")),
+    );
+    srv.route(
+        &format!("/detail/{MID}"),
+        Resp::html(f("constructed_detail_4645748019299849.html")),
+    );
+    srv.route(&hotflow(None), Resp::json(f("thread/constructed_hotflow_page1.json")));
+    srv.route(
+        &hotflow(Some("111111111111111")),
+        Resp::json(f("thread/constructed_hotflow_page2.json")),
+    );
+    srv.route(
+        &hotflow(Some("222222222222222")),
+        Resp::json(f("thread/constructed_hotflow_page3.json")),
+    );
+    srv.route(
+        "/comments/hotFlowChild?cid=4645790000000101&max_id=0&max_id_type=0",
+        Resp::json(f("thread/constructed_hotFlowChild_4645790000000101.json")),
+    );
+    srv.route(
+        &format!("/api/statuses/repostTimeline?id={MID}&page=1"),
+        Resp::json(f("thread/constructed_repostTimeline_none.json")),
+    );
+}
+
+fn capture(ar: &Path, now: &str, args: &[&str]) -> (i32, Value, String) {
+    let mut cmd = sz(ar, now);
+    cmd.args(["--json", "capture"]).args(args);
+    let (code, out, err) = run_code(&mut cmd);
+    let mut lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "one JSON line per URL: {out}\n{err}");
+    (code, lines.remove(0), err)
+}
+
+const POST_URL: &str = "https://m.weibo.cn/detail/4645748019299849";
+
+#[test]
+fn a_weibo_post_is_captured_with_three_pages_of_comments_and_a_reply_thread() {
+    let srv = server();
+    serve_weibo(&srv);
+    let (_d, ar) = setup(&srv, &["m.weibo.cn"], "");
+    let (code, r, err) = capture(&ar, &at(0), &[POST_URL]);
+    assert_eq!(code, 0, "{r}\n{err}");
+    assert_eq!(r["status"], "captured");
+    assert_eq!(r["comments"]["status"], "complete", "{r}");
+    assert_eq!(r["comments"]["listed"], 6, "3 comments and 3 distinct replies: {r}");
+    assert_eq!(r["comments"]["new"], 6);
+    // Every page was asked for once.
+    for p in [None, Some("111111111111111"), Some("222222222222222")] {
+        assert_eq!(srv.hits(&hotflow(p)), 1, "{p:?}");
+    }
+    let v = show(&ar, &format!("weibo:{MID}"));
+    assert_eq!(v["conversation"]["status"], "complete");
+    assert_eq!(v["conversation"]["count"], 6);
+    let all = comments_of(&v);
+    assert_eq!(all.len(), 6, "{all:#?}");
+    let top = by_id(&all, "weibo:comment/4645790000000101");
+    assert_eq!(top.0, 0);
+    assert_eq!(top.1["text"], "第一页的评论");
+    assert!(
+        top.1["extra"]["region"].as_str().unwrap().contains("浙江"),
+        "the region it shows: {}",
+        top.1
+    );
+    assert_eq!(top.1["state"], "live");
+    assert_eq!(top.1["thread"]["thread_of"], format!("weibo:{MID}"));
+    assert!(top.1["thread"]["reply_to"].is_null(), "{}", top.1);
+    let reply = by_id(&all, "weibo:comment/4645790000001111");
+    assert_eq!(reply.0, 1, "a reply nests under its comment");
+    assert_eq!(reply.1["thread"]["reply_to"], "weibo:comment/4645790000000101");
+    assert_eq!(reply.1["thread"]["kind"], "reply");
+    let deeper = by_id(&all, "weibo:comment/4645790000003333");
+    assert_eq!(deeper.1["thread"]["reply_to"], "weibo:comment/4645790000002222");
+    assert_eq!(deeper.0, 2, "a reply to a reply nests under it");
+    assert_eq!(by_id(&all, "weibo:comment/4645790000000303").0, 0);
+    // Each comment is a post of its own, with its own record and leaf.
+    let c = show(&ar, "weibo:comment/4645790000000202");
+    assert_eq!(c["text"], "第二页的评论");
+    assert_eq!(c["captures"].as_array().unwrap().len(), 1);
+    // `show` prints the thread, indented; `list` lists the post alone.
+    let words = String::from_utf8_lossy(&run_ok(samizdat(&ar).arg("show").arg(POST_URL)).stdout)
+        .into_owned();
+    assert!(words.contains("comments: 6 archived"), "{words}");
+    assert!(words.contains("第三页的评论"), "{words}");
+    let list = run_ok(samizdat(&ar).args(["--json", "list"]));
+    let ids: Vec<String> = json_lines(&String::from_utf8_lossy(&list.stdout))
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, vec![format!("weibo:{MID}")]);
+    // Search finds a comment by two Chinese characters.
+    let out = run_ok(samizdat(&ar).args(["--json", "search", "二页"]));
+    let hits = json_lines(&String::from_utf8_lossy(&out.stdout));
+    assert!(
+        hits.iter().any(|h| h["id"] == "weibo:comment/4645790000000202"),
+        "{hits:?}"
+    );
+    // The archive verifies, and `reindex` rebuilds all of it from the records.
+    run_ok(samizdat(&ar).arg("verify"));
+    let before = show(&ar, POST_URL);
+    run_ok(samizdat(&ar).arg("reindex"));
+    assert_eq!(show(&ar, POST_URL), before);
+}
+
+#[test]
+fn comments_are_bounded_by_the_limit_and_off_at_zero() {
+    let srv = server();
+    serve_weibo(&srv);
+    let (_d, ar) = setup(&srv, &["m.weibo.cn"], "[capture]\ncomments = 3\n");
+    let (code, r, _) = capture(&ar, &at(0), &[POST_URL]);
+    assert_eq!(code, 0);
+    assert_eq!(r["comments"]["status"], "limit", "{r}");
+    assert_eq!(r["comments"]["listed"], 3);
+    assert_eq!(comments_of(&show(&ar, POST_URL)).len(), 3);
+    // `--comments 0`: none read, nothing said about them.
+    let srv2 = server();
+    serve_weibo(&srv2);
+    let (_d2, ar2) = setup(&srv2, &["m.weibo.cn"], "");
+    let (_, r, _) = capture(&ar2, &at(0), &["--comments", "0", POST_URL]);
+    assert!(r.get("comments").is_none(), "{r}");
+    assert_eq!(srv2.hits(&hotflow(None)), 0);
+    assert!(show(&ar2, POST_URL).get("conversation").is_none());
+}
+
+#[test]
+fn closed_comments_and_a_walled_comment_page_keep_the_post() {
+    let srv = server();
+    serve_weibo(&srv);
+    srv.route(
+        &hotflow(None),
+        Resp::json(r#"{"ok":0,"msg":"评论已关闭"}"#.as_bytes().to_vec()),
+    );
+    let (_d, ar) = setup(&srv, &["m.weibo.cn"], "");
+    let (code, r, _) = capture(&ar, &at(0), &[POST_URL]);
+    assert_eq!(code, 0, "closed comments are an outcome: {r}");
+    assert_eq!(r["comments"]["status"], "closed");
+    assert!(r["comments"]["message"].as_str().unwrap().contains("评论已关闭"));
+    let v = show(&ar, POST_URL);
+    assert_eq!(v["state"], "live");
+    assert_eq!(v["conversation"]["status"], "closed");
+
+    // A login wall on the comments: the post is captured, the comments unreachable.
+    let srv = server();
+    serve_weibo(&srv);
+    srv.route(
+        &hotflow(None),
+        Resp::new(302).header("location", "https://passport.weibo.cn/signin/login"),
+    );
+    let (_d, ar) = setup(&srv, &["m.weibo.cn"], "");
+    let (code, r, _) = capture(&ar, &at(0), &[POST_URL]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["status"], "captured");
+    assert_eq!(r["comments"]["status"], "unreachable", "{r}");
+    let v = show(&ar, POST_URL);
+    assert_eq!(v["state"], "live");
+    assert_eq!(v["conversation"]["status"], "unreachable");
+    assert!(v.get("comments").is_none());
+    run_ok(samizdat(&ar).arg("verify"));
+}
+
+#[test]
+fn a_comment_that_leaves_the_listing_is_not_listed_never_deleted_and_stays_with_a_gone_post() {
+    let srv = server();
+    serve_weibo(&srv);
+    let (_d, ar) = setup(&srv, &["m.weibo.cn"], "");
+    run_ok(sz(&ar, &at(0)).args(["capture", "--watch", POST_URL]));
+    let v = show(&ar, POST_URL);
+    assert_eq!(comments_of(&v).len(), 6, "{v}");
+    // Page 2's comment is gone from the listing: page 1 now leads to page 3.
+    let mut p1: Value =
+        serde_json::from_slice(&fixture(&format!("{WEIBO}thread/constructed_hotflow_page1.json")))
+            .unwrap();
+    p1["data"]["max_id"] = Value::from(222222222222222u64);
+    srv.route(&hotflow(None), Resp::json(serde_json::to_vec(&p1).unwrap()));
+    // Two hours on: the post's check is due, and so is the re-read of its comments.
+    let (code, out, err) = run_code(sz(&ar, &at(120)).args(["--json", "watch", "check", POST_URL]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let r = &json_lines(&out)[0];
+    assert_eq!(r["outcome"], "live", "{r}");
+    assert_eq!(r["comments"]["status"], "complete", "{r}");
+    assert_eq!(r["comments"]["listed"], 5);
+    assert_eq!(r["comments"]["new"], 0);
+    let c = show(&ar, "weibo:comment/4645790000000202");
+    assert_eq!(c["state"], "not_listed", "{c}");
+    assert_eq!(c["checks"][0]["outcome"], "not_listed");
+    // The rest are untouched.
+    assert_eq!(show(&ar, "weibo:comment/4645790000000303")["state"], "live");
+    // Listed again later: live again.
+    serve_weibo(&srv);
+    run_ok(sz(&ar, &at(240)).args(["watch", "check", POST_URL]));
+    assert_eq!(show(&ar, "weibo:comment/4645790000000202")["state"], "live");
+
+    // The post is deleted afterwards (two agreeing checks): its comments stay, shown
+    // with the post's state.
+    srv.route(
+        &format!("/statuses/show?id={MID}"),
+        Resp::json(fixture(&format!("{WEIBO}constructed_statuses_show_ok0_20101.json"))),
+    );
+    srv.route(
+        &format!("/detail/{MID}"),
+        Resp::html(fixture(&format!("{WEIBO}constructed_detail_gone.html"))),
+    );
+    run_ok(sz(&ar, &at(300)).args(["watch", "check", POST_URL]));
+    run_ok(sz(&ar, &at(310)).args(["watch", "check", POST_URL]));
+    let v = show(&ar, POST_URL);
+    assert_eq!(v["state"], "deleted", "{v}");
+    let all = comments_of(&v);
+    assert_eq!(all.len(), 6, "a gone post keeps its comments");
+    assert!(all.iter().all(|(_, c)| c["state"] != "deleted"), "{all:?}");
+    let words = String::from_utf8_lossy(&run_ok(samizdat(&ar).arg("show").arg(POST_URL)).stdout)
+        .into_owned();
+    assert!(words.contains("the post is deleted"), "{words}");
+    run_ok(samizdat(&ar).arg("verify"));
+    // Rebuilt from the records, the states are the same.
+    let before = show(&ar, "weibo:comment/4645790000000202");
+    run_ok(samizdat(&ar).arg("reindex"));
+    assert_eq!(show(&ar, "weibo:comment/4645790000000202"), before);
+}
+
+#[test]
+fn mastodon_replies_are_captured_nested_and_shown_on_the_web_page() {
+    let srv = server();
+    let id = "112233445566778899";
+    srv.route(
+        &format!("/api/v1/statuses/{id}"),
+        Resp::json(fixture(&format!("{MASTODON}thread/status.json"))),
+    );
+    srv.route(
+        &format!("/api/v1/statuses/{id}/context"),
+        Resp::json(fixture(&format!("{MASTODON}thread/context.json"))),
+    );
+    let (_d, ar) = setup(&srv, &["mastodon.example"], "");
+    let url = format!("https://mastodon.example/@ada/{id}");
+    let (code, r, err) = capture(&ar, &at(0), &[&url]);
+    assert_eq!(code, 0, "{r}\n{err}");
+    assert_eq!(r["comments"]["listed"], 3, "{r}");
+    let v = show(&ar, &url);
+    let all = comments_of(&v);
+    let nested = by_id(&all, "mastodon:mastodon.example/112233445566778951");
+    assert_eq!(nested.0, 1, "{all:#?}");
+    assert_eq!(
+        nested.1["thread"]["reply_to"],
+        "mastodon:mastodon.example/112233445566778950"
+    );
+    assert_eq!(by_id(&all, "mastodon:mastodon.example/112233445566778952").0, 0);
+    // The web post page shows the thread under the post.
+    let serve = common::serve::Serve::start(&ar);
+    let (status, body) = serve.get(&format!("/posts/mastodon:mastodon.example%2F{id}"));
+    let html = String::from_utf8_lossy(&body);
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("id=\"comments\""), "{html}");
+    assert_eq!(html.matches("class=\"comment\"").count(), 3, "{html}");
+    // The API's post carries them too.
+    let (_, api) = serve.get(&format!("/api/posts/mastodon:mastodon.example%2F{id}"));
+    let api: Value = serde_json::from_slice(&api).unwrap();
+    assert_eq!(comments_of(&api).len(), 3);
+    serve.stop();
+}
