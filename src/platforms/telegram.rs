@@ -33,9 +33,35 @@
 //! `unknown` (Telegram never says who deleted); one missing answer alone concludes
 //! nothing. An album item (`/<id>?single`) is found inside its album's message.
 //!
+//! # Comments
+//!
+//! Not read: [`Platform::comments_plan`] is `None`. What is public without login, and why
+//! it is not built yet:
+//!
+//! - A channel post's comments live in the channel's linked discussion group. The
+//!   discussion widget, `GET https://t.me/<channel>/<id>?embed=1&discussion=1
+//!   &comments_limit=<n>` (what `telegram-widget.js` loads for `data-telegram-discussion`),
+//!   renders the newest comments server-side without login: `h3.tgme_post_discussion_header`
+//!   ("44 comments on this post"), then `div.tgme_widget_message` items in the usual
+//!   widget markup, each with `data-peer="c<group id>_<hash>"`, `data-post-id=<message id
+//!   in the group>` and a date link `t.me/<channel>/<id>?comment=<message id>`. A
+//!   recorded page of this shape exists (a public GitHub repository's saved widget page,
+//!   2022). A comment's id would be `telegram:c/<group id>/<message id>` (the group's own
+//!   `t.me/c/…` form; the group's username is not in the page).
+//! - Older comments are behind `div.tme_messages_more[data-before]` ("Show 39 more
+//!   comments"), which the widget's script loads through `t.me/api/method`
+//!   (`loadComments`, with the page's `peer` and hash); no recorded answer of that was
+//!   found, and a GET form of it is not documented. Without it a page holds only the
+//!   newest comments, which the contract would read as a complete listing and later as
+//!   comments `not_listed`: wrong, so nothing is read rather than a partial page.
+//! - Discussions of a private group answer `div.tme_no_messages_found` ("Please open
+//!   Telegram to view this discussion from …"); a channel without a group, or with
+//!   comments off, has no discussion ("Discussion is not available at the moment.").
+//!   The `t.me/s/` page only shows a comments count, not the comments.
+//!
 //! # Not possible without an account
 //!
-//! Private channels (`t.me/c/…`), invite links (`t.me/+…`), groups, comments, reactions,
+//! Private channels (`t.me/c/…`), invite links (`t.me/+…`), groups, reactions,
 //! media the preview marks "Media is too big" / not supported (recorded in
 //! `extra.media_not_supported`), documents (titles only), and stickers.
 
