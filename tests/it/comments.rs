@@ -90,7 +90,10 @@ fn serve_weibo(srv: &TestServer) {
         &format!("/detail/{MID}"),
         Resp::html(f("constructed_detail_4645748019299849.html")),
     );
-    srv.route(&hotflow(None), Resp::json(f("thread/constructed_hotflow_page1.json")));
+    srv.route(
+        &hotflow(None),
+        Resp::json(f("thread/constructed_hotflow_page1.json")),
+    );
     srv.route(
         &hotflow(Some("111111111111111")),
         Resp::json(f("thread/constructed_hotflow_page2.json")),
@@ -129,7 +132,10 @@ fn a_weibo_post_is_captured_with_three_pages_of_comments_and_a_reply_thread() {
     assert_eq!(code, 0, "{r}\n{err}");
     assert_eq!(r["status"], "captured");
     assert_eq!(r["comments"]["status"], "complete", "{r}");
-    assert_eq!(r["comments"]["listed"], 6, "3 comments and 3 distinct replies: {r}");
+    assert_eq!(
+        r["comments"]["listed"], 6,
+        "3 comments and 3 distinct replies: {r}"
+    );
     assert_eq!(r["comments"]["new"], 6);
     // Every page was asked for once.
     for p in [None, Some("111111111111111"), Some("222222222222222")] {
@@ -153,10 +159,16 @@ fn a_weibo_post_is_captured_with_three_pages_of_comments_and_a_reply_thread() {
     assert!(top.1["thread"]["reply_to"].is_null(), "{}", top.1);
     let reply = by_id(&all, "weibo:comment/4645790000001111");
     assert_eq!(reply.0, 1, "a reply nests under its comment");
-    assert_eq!(reply.1["thread"]["reply_to"], "weibo:comment/4645790000000101");
+    assert_eq!(
+        reply.1["thread"]["reply_to"],
+        "weibo:comment/4645790000000101"
+    );
     assert_eq!(reply.1["thread"]["kind"], "reply");
     let deeper = by_id(&all, "weibo:comment/4645790000003333");
-    assert_eq!(deeper.1["thread"]["reply_to"], "weibo:comment/4645790000002222");
+    assert_eq!(
+        deeper.1["thread"]["reply_to"],
+        "weibo:comment/4645790000002222"
+    );
     assert_eq!(deeper.0, 2, "a reply to a reply nests under it");
     assert_eq!(by_id(&all, "weibo:comment/4645790000000303").0, 0);
     // Each comment is a post of its own, with its own record and leaf.
@@ -178,7 +190,8 @@ fn a_weibo_post_is_captured_with_three_pages_of_comments_and_a_reply_thread() {
     let out = run_ok(samizdat(&ar).args(["--json", "search", "二页"]));
     let hits = json_lines(&String::from_utf8_lossy(&out.stdout));
     assert!(
-        hits.iter().any(|h| h["id"] == "weibo:comment/4645790000000202"),
+        hits.iter()
+            .any(|h| h["id"] == "weibo:comment/4645790000000202"),
         "{hits:?}"
     );
     // The archive verifies, and `reindex` rebuilds all of it from the records.
@@ -220,7 +233,12 @@ fn closed_comments_and_a_walled_comment_page_keep_the_post() {
     let (code, r, _) = capture(&ar, &at(0), &[POST_URL]);
     assert_eq!(code, 0, "closed comments are an outcome: {r}");
     assert_eq!(r["comments"]["status"], "closed");
-    assert!(r["comments"]["message"].as_str().unwrap().contains("评论已关闭"));
+    assert!(
+        r["comments"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("评论已关闭")
+    );
     let v = show(&ar, POST_URL);
     assert_eq!(v["state"], "live");
     assert_eq!(v["conversation"]["status"], "closed");
@@ -253,9 +271,10 @@ fn a_comment_that_leaves_the_listing_is_not_listed_never_deleted_and_stays_with_
     let v = show(&ar, POST_URL);
     assert_eq!(comments_of(&v).len(), 6, "{v}");
     // Page 2's comment is gone from the listing: page 1 now leads to page 3.
-    let mut p1: Value =
-        serde_json::from_slice(&fixture(&format!("{WEIBO}thread/constructed_hotflow_page1.json")))
-            .unwrap();
+    let mut p1: Value = serde_json::from_slice(&fixture(&format!(
+        "{WEIBO}thread/constructed_hotflow_page1.json"
+    )))
+    .unwrap();
     p1["data"]["max_id"] = Value::from(222222222222222u64);
     srv.route(&hotflow(None), Resp::json(serde_json::to_vec(&p1).unwrap()));
     // Two hours on: the post's check is due, and so is the re-read of its comments.
@@ -280,7 +299,9 @@ fn a_comment_that_leaves_the_listing_is_not_listed_never_deleted_and_stays_with_
     // with the post's state.
     srv.route(
         &format!("/statuses/show?id={MID}"),
-        Resp::json(fixture(&format!("{WEIBO}constructed_statuses_show_ok0_20101.json"))),
+        Resp::json(fixture(&format!(
+            "{WEIBO}constructed_statuses_show_ok0_20101.json"
+        ))),
     );
     srv.route(
         &format!("/detail/{MID}"),
@@ -328,7 +349,10 @@ fn mastodon_replies_are_captured_nested_and_shown_on_the_web_page() {
         nested.1["thread"]["reply_to"],
         "mastodon:mastodon.example/112233445566778950"
     );
-    assert_eq!(by_id(&all, "mastodon:mastodon.example/112233445566778952").0, 0);
+    assert_eq!(
+        by_id(&all, "mastodon:mastodon.example/112233445566778952").0,
+        0
+    );
     // The web post page shows the thread under the post.
     let serve = common::serve::Serve::start(&ar);
     let (status, body) = serve.get(&format!("/posts/mastodon:mastodon.example%2F{id}"));
@@ -341,4 +365,91 @@ fn mastodon_replies_are_captured_nested_and_shown_on_the_web_page() {
     let api: Value = serde_json::from_slice(&api).unwrap();
     assert_eq!(comments_of(&api).len(), 3);
     serve.stop();
+}
+
+const BLUESKY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bluesky/");
+const REDDIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/reddit/");
+
+/// A query string as the url crate writes one (`application/x-www-form-urlencoded`).
+fn form(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+#[test]
+fn bluesky_replies_are_captured_nested() {
+    let srv = server();
+    let did = "did:plc:uy7ehrx332p6dow5sk32hxzq";
+    let uri = format!("at://{did}/app.bsky.feed.post/3k7rmyigapw2y");
+    let thread = |depth: &str, parent: &str| {
+        format!(
+            "/xrpc/app.bsky.feed.getPostThread?{}",
+            form(&[("uri", &uri), ("depth", depth), ("parentHeight", parent)])
+        )
+    };
+    srv.route(
+        &thread("0", "1"),
+        Resp::json(fixture(&format!("{BLUESKY}thread/post.json"))),
+    );
+    srv.route(
+        &thread("10", "0"),
+        Resp::json(fixture(&format!("{BLUESKY}thread/thread.json"))),
+    );
+    let (_d, ar) = setup(&srv, &["public.api.bsky.app"], "");
+    let url = format!("https://bsky.app/profile/{did}/post/3k7rmyigapw2y");
+    let (code, r, err) = capture(&ar, &at(0), &["--no-media", &url]);
+    let asked: Vec<String> = srv
+        .requests()
+        .iter()
+        .map(|q| q.path_only().to_string())
+        .collect();
+    assert_eq!(code, 0, "{r}\n{err}\n{asked:?}");
+    assert_eq!(r["comments"]["listed"], 3, "{r}\n{asked:?}");
+    let all = comments_of(&show(&ar, &url));
+    // The nested reply is by another account: its id is that account's DID and rkey.
+    let nested = by_id(
+        &all,
+        "bluesky:did:plc:3vqyk736eakmlwkmfraauemo/3k7rocw2w6u2t",
+    );
+    assert_eq!(nested.0, 1, "{all:#?}");
+    assert_eq!(
+        nested.1["thread"]["reply_to"],
+        "bluesky:did:plc:3vqyk736eakmlwkmfraauemo/3k7rob7ugc72d"
+    );
+    assert_eq!(all.iter().filter(|(l, _)| *l == 0).count(), 2);
+}
+
+#[test]
+fn reddit_comments_are_captured_nested_and_a_removed_one_is_listed_gone() {
+    let srv = server();
+    let body = fixture(&format!("{REDDIT}thread/constructed_comments_1thr3ad.json"));
+    srv.route(
+        "/comments/1thr3ad.json?raw_json=1",
+        Resp::json(body.clone()),
+    );
+    srv.route(
+        "/comments/1thr3ad.json?raw_json=1&sort=confidence&limit=200",
+        Resp::json(body),
+    );
+    let (_d, ar) = setup(&srv, &["www.reddit.com"], "");
+    let url = "https://www.reddit.com/r/test/comments/1thr3ad/a_thread/";
+    let (code, r, err) = capture(&ar, &at(0), &["--no-media", url]);
+    let asked: Vec<String> = srv
+        .requests()
+        .iter()
+        .map(|q| q.path_only().to_string())
+        .collect();
+    assert_eq!(code, 0, "{r}\n{err}\n{asked:?}");
+    assert_eq!(r["comments"]["status"], "complete", "{r}\n{asked:?}");
+    assert_eq!(r["comments"]["gone"], 1, "{r}");
+    let all = comments_of(&show(&ar, "reddit:t3_1thr3ad"));
+    assert_eq!(by_id(&all, "reddit:t1_th1top1").0, 0, "{all:#?}");
+    let reply = by_id(&all, "reddit:t1_th2rep2");
+    assert_eq!(reply.0, 1);
+    assert_eq!(reply.1["thread"]["reply_to"], "reddit:t1_th1top1");
+    assert!(
+        all.iter().all(|(_, c)| c["id"] != "reddit:t1_th3gon3"),
+        "a removed comment has nothing to show: it is in the thread record's gone list"
+    );
 }
