@@ -33,7 +33,11 @@
 #      each: peak RSS, a normal request's latency meanwhile, how many the server closed.
 # and prints a markdown table (also written to bench/out/results.md).
 #
-# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch,hostile,serve (run only these sections; default all)
+#   h) comments (issue 15): `samizdat capture --comments BENCH_COMMENTS` (2,000) of a Weibo post
+#      whose comments a loopback Python server generates 20 a page (bench/comments_server.py),
+#      politeness off: seconds, records and bytes per comment, peak RSS; next to wget fetching
+#      the same pages into a WARC in the same run.
+# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch,hostile,serve,comments (run only these sections; default all)
 #             BENCH_HOSTILE_BIG_MB=256  BENCH_HOSTILE_BOMB_GB=10
 #             BENCH_SERVE_MB=128  BENCH_SERVE_FLOOD=32  BENCH_SERVE_WAVES=2  BENCH_SERVE_SLOW=500
 #             BENCH_PAGES=10000  BENCH_BIG_FILES=1100 (x 1 MiB)  BENCH_OUT=bench/out
@@ -539,6 +543,40 @@ PY
   for k in "${!SV[@]}"; do echo "$k ${SV[$k]}"; done | sort >"$OUT/serve.txt"
 fi
 
+# ---- h) a post with BENCH_COMMENTS comments (issue 15), next to wget of the same pages ----------
+declare -A CM=()
+if want comments && [[ $SKIP_SZ != 1 ]]; then
+  CN=${BENCH_COMMENTS:-2000}
+  CPORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+  python3 "$ROOT/bench/comments_server.py" "$CPORT" "$ROOT/tests/fixtures/weibo" "$CN" >"$WORK/comments-server.log" 2>&1 &
+  CPID=$!
+  for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$CPORT/detail/4645748019299849" && break; sleep 0.1; done
+  CAR="$WORK/comments-archive"; mkdir -p "$CAR"
+  printf '[http]\nper_host_delay_ms = 0\nmax_retries = 0\n[http.hosts]\n"m.weibo.cn" = "http://127.0.0.1:%s"\n' "$CPORT" >"$CAR/samizdat.toml"
+  log "h) capture of a post with $CN comments (politeness off)"
+  t0=$(now)
+  /usr/bin/time -v "$SZ" --archive "$CAR" --json capture --no-media --comments "$CN" \
+    https://m.weibo.cn/detail/4645748019299849 >"$WORK/comments.json" 2>"$WORK/comments.time" || true
+  t1=$(now)
+  CM[s]=$(calc "$t1 - $t0")
+  CM[rss]=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$WORK/comments.time")
+  read -r CM[listed] CM[records] < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r.get("comments",{}).get("listed",0), len(r["record_ids"]))' "$WORK/comments.json")
+  CM[bytes]=$(du -sb "$CAR/warc" "$CAR/index.sqlite" "$CAR/log" 2>/dev/null | awk '{s+=$1} END {print s}')
+  # The peer: wget fetching the same pages one after another into a WARC.
+  pages=$(( (CN + 19) / 20 ))
+  {
+    echo "http://127.0.0.1:$CPORT/detail/4645748019299849"
+    echo "http://127.0.0.1:$CPORT/comments/hotflow?id=4645748019299849&mid=4645748019299849&max_id_type=0"
+    for k in $(seq 1 $((pages - 1))); do echo "http://127.0.0.1:$CPORT/comments/hotflow?id=4645748019299849&mid=4645748019299849&max_id=$k&max_id_type=0"; done
+  } >"$WORK/comments-urls.txt"
+  t0=$(now)
+  (cd "$WORK" && wget -q -i comments-urls.txt -O /dev/null --warc-file=comments-wget --no-warc-keep-log) || true
+  t1=$(now)
+  CM[wget_s]=$(calc "$t1 - $t0")
+  kill "$CPID" 2>/dev/null || true; wait "$CPID" 2>/dev/null || true
+  for k in "${!CM[@]}"; do echo "$k ${CM[$k]}"; done | sort >"$OUT/comments.txt"
+fi
+
 # ---- table ---------------------------------------------------------------------------------------
 # verdict VALUE OP TARGET  -> ✅ / ❌ / n/a
 verdict() { [[ -z $1 ]] && { echo "n/a"; return; }; python3 -c "import sys; print('✅' if float(sys.argv[1]) $2 float(sys.argv[3]) else '❌')" "$1" "$2" "$3"; }
@@ -626,6 +664,14 @@ VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
       echo "| g) serve: $SV_SLOW slowloris connections: peak RSS, MB (closed by the server within 12 s: ${SV[szslow_slow_closed_by_server]}; a normal request meanwhile: ${SV[szslow_normal_request_status]} in ${SV[szslow_normal_request_ms]} ms) | ${SV[szslow_peak_rss_mb]} | python3 -m http.server: ${SV[pyslow_peak_rss_mb]} (closed ${SV[pyslow_slow_closed_by_server]}; normal request ${SV[pyslow_normal_request_status]} in ${SV[pyslow_normal_request_ms]} ms) | | < 512 MB | $(verdict "${SV[szslow_peak_rss_mb]}" '<' 512) |"
     else
       echo "| g) serve | n/a | | | | |"
+    fi
+  fi
+  if want comments; then
+    if ((${#CM[@]})); then
+      per=$(calc "${CM[bytes]} / max(1, ${CM[listed]})")
+      echo "| h) a post with ${CM[listed]} comments read (${CM[records]} records, $(show "$(calc "${CM[records]} / max(1, ${CM[listed]})")") a comment; $(show "$per") B a comment of WARC + index + log; peak RSS $(show "${CM[rss]}") MB), s | $(show "${CM[s]}") | wget --warc-file of the same pages $(show "${CM[wget_s]}") | $(showx "$(ratio "${CM[wget_s]}" "${CM[s]}")") | | |"
+    else
+      echo "| h) comments | n/a | | | | |"
     fi
   fi
   if [[ -n $CAP_PROFILE ]]; then
