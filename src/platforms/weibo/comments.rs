@@ -514,4 +514,59 @@ mod tests {
         let r = json!({"id": 3, "rootid": 3});
         assert_eq!(reply_target(&r, &root), root);
     }
+
+    /// The constructed 3-page set of `tests/fixtures/weibo/thread/` reads to its end
+    /// breadth first, as its README says: 3 comments, 3 replies, nothing left.
+    #[test]
+    fn the_thread_set_reads_to_its_end() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/weibo/thread");
+        let file = |u: &Url| -> String {
+            let q = u.query().unwrap_or("");
+            let name = if u.path() == "/comments/hotFlowChild" {
+                "constructed_hotFlowChild_4645790000000101.json"
+            } else if u.path() == "/api/statuses/repostTimeline" {
+                "constructed_repostTimeline_none.json"
+            } else if q.contains("max_id=111111111111111") {
+                "constructed_hotflow_page2.json"
+            } else if q.contains("max_id=222222222222222") {
+                "constructed_hotflow_page3.json"
+            } else {
+                "constructed_hotflow_page1.json"
+            };
+            std::fs::read_to_string(dir.join(name)).unwrap()
+        };
+        let now = jiff::ZonedDateTime::now();
+        let mut queue: std::collections::VecDeque<Option<String>> = [None].into();
+        let mut ids = Vec::new();
+        let mut pages = 0;
+        while let Some(cursor) = queue.pop_front() {
+            pages += 1;
+            assert!(pages < 10, "the set ends");
+            let first = comments_plan("4645748019299849".into(), cursor.as_deref(), now.clone());
+            let found = run_offline(first, |req| answer(&file(&req.url)), 2).unwrap();
+            let Finding::Comments(page) = found else {
+                panic!("{cursor:?}: {found:?}")
+            };
+            assert_eq!(page.closed, None);
+            for c in &page.comments {
+                if !ids.contains(&c.id.0) {
+                    ids.push(c.id.0.clone());
+                }
+            }
+            queue.extend(page.more.into_iter().map(Some));
+        }
+        assert_eq!(pages, 5, "3 hotflow pages, 1 reply page, 1 repost page");
+        assert_eq!(
+            ids,
+            [
+                "weibo:comment/4645790000000101",
+                "weibo:comment/4645790000001111",
+                "weibo:comment/4645790000000202",
+                "weibo:comment/4645790000002222",
+                "weibo:comment/4645790000003333",
+                "weibo:comment/4645790000000303",
+            ]
+        );
+    }
 }

@@ -34,6 +34,13 @@
 //!   (visitor cookies `SUB`/`SUBP`, sent back as a `Cookie` header), then the user's
 //!   configured cookies, then `unreachable`.
 //!
+//! - The conversation (`comments`, see its header for cursors and outcomes):
+//!   `GET https://m.weibo.cn/comments/hotflow?id=<mid>&mid=<mid>&max_id_type=0[&max_id=…]`
+//!   (comments in hot order, with a few replies inline), `GET …/comments/hotFlowChild?cid=<id>&max_id=…&max_id_type=…`
+//!   (a comment's replies, oldest first), `GET …/api/statuses/repostTimeline?id=<mid>&page=N`
+//!   (reposts, newest first). Anonymous only: a wall there is `unreachable` (the post stays
+//!   captured); no visitor-cookie climb, no `weibo.com/ajax/statuses/buildComments`.
+//!
 //! A capture asks statuses/show, statuses/extend when needed, and the `/detail/` page; a
 //! check asks statuses/show only, and the `/detail/` page to confirm an `ok:0`.
 //! Deletion and visibility markers (a repost's `retweeted_status.text`) are read by
@@ -44,7 +51,8 @@
 //!
 //! `ids` (mid ↔ bid, post and account URLs), `markers` (what Weibo's words say),
 //! `text` (the HTML-ish text), `times` (dates and counts), `mblog` (a post object read
-//! into a post), `access` (reading answers, walls and the access levels), `plans`.
+//! into a post), `access` (reading answers, walls and the access levels), `plans`,
+//! `comments` (the conversation around a post).
 
 mod access;
 mod comments;
