@@ -769,7 +769,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(seen, 7 * 7 * 3);
+        assert_eq!(seen, 8 * 8 * 3);
         // And a capture, from every state: live, seen live then, nothing gone.
         for from in states {
             let prev = Facts {
