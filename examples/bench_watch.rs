@@ -41,7 +41,9 @@
 //! # The rounds (the real CLI, `samizdat --json watch run --once`, under `/usr/bin/time -v`)
 //!
 //! The clock is simulated with `SAMIZDAT_NOW` (T0 = 2026-01-01T00:00:00Z, the seed time),
-//! `[watch] batch` holds everything, `per_host_delay_ms = 0` (politeness off).
+//! `[watch] batch` holds everything, `per_host_delay_ms = 0` (politeness off); comments
+//! are off (`[capture] comments = 0`, `[watch] comments_every = "0"`): this measures
+//! checks and polls (bench/run.sh h) measures comments).
 //!
 //! 1. `poll` at T0+1m: only the 1,000 accounts are due: 1,000 timeline requests, 7,000
 //!    known posts seen live in them, 3,000 new posts captured and watched.
@@ -431,7 +433,7 @@ fn write_config(root: &Path, port: u16, concurrency: usize, warc_max_bytes: Opti
         format!(
             "[http]\nconcurrency = {concurrency}\nper_host_delay_ms = 0\ntimeout_ms = 60000\nmax_retries = 0\n\n\
              [http.hosts]\n\"m.weibo.cn\" = \"http://127.0.0.1:{port}\"\n\n\
-             [watch]\nbatch = 100000000\n{storage}"
+             [capture]\ncomments = 0\n\n[watch]\nbatch = 100000000\ncomments_every = \"0\"\n{storage}"
         ),
     )
     .unwrap();

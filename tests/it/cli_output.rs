@@ -223,7 +223,7 @@ fn usage_errors_exit_2_in_one_sentence() {
     for (args, valid) in [
         (
             &["list", "--state", "gone"][..],
-            "live, edited, deleted, restricted, account_gone, gone_unconfirmed, not_found",
+            "live, edited, deleted, restricted, account_gone, gone_unconfirmed, not_listed, not_found",
         ),
         (
             &["list", "--platform", "myspace"],

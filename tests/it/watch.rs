@@ -602,7 +602,8 @@ fn a_failing_host_is_left_alone_with_growing_backoff_and_comes_back() {
 #[test]
 fn a_backlog_after_downtime_is_worked_down_young_posts_first_each_checked_once() {
     let srv = server();
-    let (dir, ar) = setup_with(&srv, "\n[watch]\nhost_budget = 4");
+    // Checks alone (comments are re-read on their own schedule: `comments::`).
+    let (dir, ar) = setup_with(&srv, "\n[watch]\nhost_budget = 4\ncomments_every = \"0\"");
     let old: Vec<String> = (0..8).map(|i| format!("11000000000000007{i}")).collect();
     let young = ["110000000000000081", "110000000000000082"];
     for id in old.iter().map(String::as_str).chain(young) {
@@ -1088,7 +1089,11 @@ fn an_identical_check_is_one_record_and_costs_less_than_the_bound() {
     const BOUND: u64 = 1_500;
     const N: usize = 200;
     let srv = server();
-    let (dir, ar) = setup_with(&srv, "\n[watch]\nbatch = 1000\nhost_budget = 1000");
+    // Checks alone: the comments' own re-reads are measured in `comments::`.
+    let (dir, ar) = setup_with(
+        &srv,
+        "\n[watch]\nbatch = 1000\nhost_budget = 1000\ncomments_every = \"0\"",
+    );
     let ids: Vec<String> = (0..N).map(|i| format!("1200000000000{i:05}")).collect();
     let list = dir.path().join("urls.txt");
     let mut text = String::new();
