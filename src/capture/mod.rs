@@ -360,7 +360,9 @@ async fn capture_limited(
                 warnings,
                 comments: None,
             };
-            if opts.comments == 0 {
+            // Only a platform with a conversation to read takes the two-batch path: the
+            // others give their slot back before the disk, as before (group commit).
+            if opts.comments == 0 || platform.comments_plan(&target, None, &ctx).is_none() {
                 append_into(&mut res, records, writer, &mut slot).await;
                 return res;
             }
