@@ -139,6 +139,14 @@ pub struct Post {
 }
 
 impl Post {
+    /// Who wrote it, as shown to a reader: the author's name, else the handle.
+    pub fn author_label(&self) -> &str {
+        self.author
+            .as_ref()
+            .and_then(|a| a.name.as_deref().or(a.handle.as_deref()))
+            .unwrap_or("(unknown author)")
+    }
+
     /// An empty post with only its identity set.
     pub fn new(platform: &str, platform_id: &str, url: &str) -> Self {
         Post {

@@ -159,11 +159,7 @@ fn render_comment(
 ) {
     let pad = "  ".repeat(depth);
     let p = &c.post;
-    let author = p
-        .author
-        .as_ref()
-        .and_then(|a| a.name.as_deref().or(a.handle.as_deref()))
-        .unwrap_or("(unknown author)");
+    let author = p.author_label();
     let kind = p.thread.as_ref().map_or("comment", |t| t.kind.as_str());
     let mut head = format!("{pad}{kind} {}  {author}", short_id(&p.id.0));
     if let Some(at) = &p.created_at {
@@ -192,11 +188,7 @@ fn render_comment(
 /// A post as a person reads it in a terminal.
 pub fn render_post(p: &samizdat::model::Post, depth: usize, out: &mut String) {
     let pad = "    ".repeat(depth);
-    let author = p
-        .author
-        .as_ref()
-        .and_then(|a| a.name.as_deref().or(a.handle.as_deref()))
-        .unwrap_or("(unknown author)");
+    let author = p.author_label();
     out.push_str(&format!(
         "{pad}{}  {}\n",
         short_id(&p.id.to_string()),

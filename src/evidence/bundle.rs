@@ -10,9 +10,10 @@ use crate::log::merkle::Hash;
 use crate::log::note::{Checkpoint, NoteVerifier, open_note};
 use crate::model::MediaKind;
 use crate::store::archive::{self, layout};
+use crate::store::bodies::ThreadRecord;
 use crate::store::index::RecordRow;
 use crate::store::record_stream::{NoSink, PayloadSha256, PayloadTo, stream_record};
-use crate::store::views::PostView;
+use crate::store::views::{ConversationView, PostView};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,6 +41,42 @@ pub struct Proofs {
     pub checkpoint_size: u64,
     /// In leaf order.
     pub leaves: Vec<LeafProof>,
+}
+
+/// `comments.json`: the post's conversation (docs/comments.md), present when the archive
+/// holds a reading of it. Like `post.json` it asserts nothing of its own: `verify-bundle`
+/// derives it again from the thread, post and check records in `records.warc.gz`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comments {
+    /// The newest reading of the conversation (its thread record).
+    pub conversation: Option<ConversationView>,
+    /// Every captured comment, reply and repost as a post object of its own (with its
+    /// captures, checks and state), in the order of [`comment_order`].
+    pub comments: Vec<PostView>,
+}
+
+/// The order of `comments.json`: by the leaf of each comment's first capture's post
+/// record (the order the archive first held them), id breaking ties. One function for
+/// writer and checker, so they cannot disagree.
+pub fn comment_order(comments: &mut [PostView]) {
+    let first = |v: &PostView| {
+        v.captures
+            .first()
+            .and_then(|c| c.leaf_indexes.last().copied())
+            .unwrap_or(u64::MAX)
+    };
+    comments.sort_by(|a, b| (first(a), &a.post.id.0).cmp(&(first(b), &b.post.id.0)));
+}
+
+/// The conversation line a thread record makes (as the index's `threads` row does).
+pub fn conversation_of(t: &ThreadRecord, record_id: &str) -> ConversationView {
+    ConversationView {
+        status: t.status,
+        at: t.at.clone(),
+        count: t.listed.len(),
+        message: t.message.clone(),
+        record_id: record_id.to_string(),
+    }
 }
 
 /// One record's place in the log and its inclusion proof.
@@ -109,6 +146,7 @@ fn esc(s: &str) -> String {
 /// view.html: the post as a person reads it, then every capture, check and digest.
 pub fn render_view(
     view: &PostView,
+    comments: Option<&Comments>,
     recs: &[RecMeta],
     checkpoint: &str,
     tokens: &[(String, std::result::Result<tsp::TokenInfo, String>)],
@@ -127,11 +165,7 @@ pub fn render_view(
 table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ddd;padding:.2em .4em;text-align:left;vertical-align:top}\
 code{word-break:break-all}img,video{max-width:100%}</style>\n</head><body>\n");
     h.push_str("<div class=\"post\">\n");
-    let author = post
-        .author
-        .as_ref()
-        .and_then(|a| a.name.as_deref().or(a.handle.as_deref()))
-        .unwrap_or("(unknown author)");
+    let author = post.author_label();
     h.push_str(&format!(
         "<p class=\"meta\"><b>{}</b> · {} · <a href=\"{}\">{}</a></p>\n",
         esc(author),
@@ -166,6 +200,10 @@ code{word-break:break-all}img,video{max-width:100%}</style>\n</head><body>\n");
             .map(|c| format!(" (cause {})", c.as_str()))
             .unwrap_or_default()
     ));
+
+    if let Some(c) = comments {
+        render_comments(&mut h, c);
+    }
 
     h.push_str("<h2>Captures</h2>\n<table><tr><th>time (UTC)</th><th>records</th><th>leaf indexes</th></tr>\n");
     for c in &view.captures {
@@ -232,8 +270,86 @@ code{word-break:break-all}img,video{max-width:100%}</style>\n</head><body>\n");
     h
 }
 
+/// view.html's conversation: the reading, then every comment nested by `reply_to`
+/// (as the archive's post page nests them), each with its author, time, text and state.
+fn render_comments(h: &mut String, c: &Comments) {
+    use crate::store::views::{CommentView, nest_comments};
+    h.push_str("<h2>Comments</h2>\n");
+    if let Some(r) = &c.conversation {
+        h.push_str(&format!(
+            "<p class=\"meta\">last read {}: {} ({} listed){}; thread record <code>{}</code></p>\n",
+            esc(&r.at),
+            esc(r.status.as_str()),
+            r.count,
+            r.message
+                .as_deref()
+                .map(|m| format!(", the platform says \u{201c}{}\u{201d}", esc(m)))
+                .unwrap_or_default(),
+            esc(&r.record_id)
+        ));
+    }
+    let flat = c
+        .comments
+        .iter()
+        .map(|v| CommentView {
+            post: v.post.clone(),
+            state: v.state,
+            cause: v.cause,
+            replies: vec![],
+        })
+        .collect();
+    fn one(h: &mut String, c: &CommentView) {
+        let p = &c.post;
+        h.push_str(&format!(
+            "<li><p class=\"meta\"><b>{}</b> · {} · {} · state <b>{}</b>{}</p>\n",
+            esc(p.author_label()),
+            esc(p.created_at.as_deref().unwrap_or("")),
+            esc(&p.id.0),
+            c.state.as_str(),
+            c.cause
+                .map(|x| format!(" (cause {})", x.as_str()))
+                .unwrap_or_default()
+        ));
+        for para in p.text.as_deref().unwrap_or("").split('\n') {
+            h.push_str(&format!("<p>{}</p>\n", esc(para)));
+        }
+        if !c.replies.is_empty() {
+            h.push_str("<ul>\n");
+            for r in &c.replies {
+                one(h, r);
+            }
+            h.push_str("</ul>\n");
+        }
+        h.push_str("</li>\n");
+    }
+    let nested = nest_comments(flat);
+    if nested.is_empty() {
+        h.push_str("<p>No comment was captured.</p>\n");
+    } else {
+        h.push_str("<ul>\n");
+        for c in &nested {
+            one(h, c);
+        }
+        h.push_str("</ul>\n");
+    }
+}
+
 /// README.txt, in plain words.
-pub fn render_readme(post_id: &str, vkey: &str, cp_size: u64, tsr_names: &[String]) -> String {
+pub fn render_readme(
+    post_id: &str,
+    vkey: &str,
+    cp_size: u64,
+    tsr_names: &[String],
+    comments: Option<&Comments>,
+) -> String {
+    // Only a bundle with comments names comments.json, so older bundles read as before.
+    let comments_line = match comments {
+        Some(c) => format!(
+            "  comments.json     the {} captured comments, replies and reposts, each a post\n                    object of its own, and the last reading of the conversation\n",
+            c.comments.len()
+        ),
+        None => String::new(),
+    };
     let fp = NoteVerifier::from_vkey(vkey.trim())
         .map(|v| v.fingerprint())
         .unwrap_or_else(|_| "(unreadable key)".into());
@@ -259,7 +375,7 @@ Files
   view.html, media/ the post as a person reads it, with every capture, check
                     and digest (open view.html in a browser; it runs no script)
   post.json         the post as data (samizdat's post object)
-  records.warc.gz   the original records: HTTP exchanges, media, the post
+{comments_line}  records.warc.gz   the original records: HTTP exchanges, media, the post
                     record (WARC 1.1, one gzip member per record)
   proofs.json       for each record: its place in the log (leaf index), its
                     leaf hash and the Merkle inclusion proof
@@ -313,6 +429,8 @@ pub struct BundleSummary {
     pub post_id: String,
     pub bundle: PathBuf,
     pub records: usize,
+    /// Comments, replies and reposts in `comments.json` (docs/comments.md).
+    pub comments: usize,
     pub checkpoint_size: u64,
     /// Timestamp replies in the bundle (0: no timestamped checkpoint covers the post).
     pub timestamps: usize,
@@ -334,7 +452,46 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
 
     // Every record the post, its captures and checks rest on (a check: its own record,
     // the exchanges it made and, edited, its new post record), plus their files' warcinfo.
-    let ids: BTreeSet<String> = view.evidence_ids().map(str::to_string).collect();
+    let mut ids: BTreeSet<String> = view.evidence_ids().map(str::to_string).collect();
+    // Its conversation: every reading's thread record and the pages it read, and every
+    // captured comment with what it rests on.
+    let (comment_ids, readings) = ix.thread_evidence(&id)?;
+    let mut conversation = None;
+    for rid in &readings {
+        let row = ix.record_by_id(rid)?.ok_or_else(|| Error::Archive {
+            path: root.join(layout::INDEX),
+            message: format!(
+                "post {id} names thread record {rid}, which the index does not know: run `samizdat verify`"
+            ),
+        })?;
+        let mut body = vec![];
+        stream_record(
+            root,
+            &row,
+            &mut std::io::sink(),
+            &mut PayloadTo(&mut body, root),
+        )?;
+        let t: ThreadRecord = serde_json::from_slice(&body).map_err(|e| Error::Warc {
+            file: row.file.clone(),
+            offset: row.offset,
+            message: format!("thread record {rid} is unreadable: {e}; run `samizdat verify`"),
+        })?;
+        ids.extend(t.record_ids.iter().cloned());
+        ids.insert(rid.clone());
+        conversation = Some(conversation_of(&t, rid));
+    }
+    let mut comments = vec![];
+    for cid in &comment_ids {
+        if let Some(v) = ix.post_view(cid)? {
+            ids.extend(v.evidence_ids().map(str::to_string));
+            comments.push(v);
+        }
+    }
+    comment_order(&mut comments);
+    let comments = (conversation.is_some() || !comments.is_empty()).then_some(Comments {
+        conversation,
+        comments,
+    });
     // post.json: the view as JSON, which `verify-bundle` reads back into a `PostView` and
     // derives again from the records (view.html is rendered from the view itself).
     let post = serde_json::to_value(&view).map_err(|e| Error::Log(e.to_string()))?;
@@ -477,10 +634,10 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
     }
     let cp_text = String::from_utf8_lossy(&cp_bytes).into_owned();
     z.start_file("README.txt", deflate).map_err(zerr)?;
-    z.write_all(render_readme(&id, &vkey, cp.size, &tsr_names).as_bytes())
+    z.write_all(render_readme(&id, &vkey, cp.size, &tsr_names, comments.as_ref()).as_bytes())
         .at(out)?;
     z.start_file("view.html", deflate).map_err(zerr)?;
-    z.write_all(render_view(&view, &metas, &cp_text, &tokens).as_bytes())
+    z.write_all(render_view(&view, comments.as_ref(), &metas, &cp_text, &tokens).as_bytes())
         .at(out)?;
     let by_id: BTreeMap<&str, &RecordRow> = rows.values().map(|r| (r.id.as_str(), r)).collect();
     for (name, sha, rid) in &media {
@@ -504,6 +661,15 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
             .as_bytes(),
     )
     .at(out)?;
+    if let Some(c) = &comments {
+        z.start_file("comments.json", deflate).map_err(zerr)?;
+        z.write_all(
+            serde_json::to_string_pretty(c)
+                .map_err(json_err)?
+                .as_bytes(),
+        )
+        .at(out)?;
+    }
     z.start_file("proofs.json", deflate).map_err(zerr)?;
     z.write_all(
         serde_json::to_string_pretty(&Proofs {
@@ -530,6 +696,7 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
         post_id: id,
         bundle: out.to_path_buf(),
         records: metas.len(),
+        comments: comments.as_ref().map_or(0, |c| c.comments.len()),
         checkpoint_size: cp.size,
         timestamps: tsr_names.len(),
     })

@@ -18,13 +18,17 @@
 //!
 //! [`verify_bundle_bytes`] is the pure entry point (no I/O beyond the given bytes).
 
-use super::bundle::{LeafProof, Proofs, RecMeta, media_names, render_readme, render_view};
+use super::bundle::{
+    Comments, LeafProof, Proofs, RecMeta, comment_order, conversation_of, media_names,
+    render_readme, render_view,
+};
 use super::tsp;
 use super::warcstream::{self, Checked};
 use super::zipread::{self, Zip};
 use crate::log::merkle::{Hash, verify_inclusion};
 use crate::log::note::{Checkpoint, NoteVerifier, open_note};
 use crate::model::Outcome;
+use crate::store::bodies::ThreadRecord;
 use crate::store::index::{CheckRecord, PostRecord};
 use crate::store::state::{self, CheckIn};
 use crate::store::views::{CaptureView, CheckView, PostView};
@@ -93,6 +97,8 @@ pub struct Facts {
     pub times: Vec<String>,
     pub cp_size: u64,
     pub checks: usize,
+    /// Comments in a `comments.json` that checks.
+    pub comments: usize,
 }
 
 /// Bounds on a bundle's members: the small ones are read whole, at most this big.
@@ -100,12 +106,15 @@ const SMALL: &[(&str, u64)] = &[
     ("README.txt", 64 << 10),
     ("view.html", 64 << 20),
     ("post.json", 32 << 20),
+    ("comments.json", 256 << 20),
     ("proofs.json", 16 << 20),
     ("checkpoint", 64 << 10),
     ("tsa-chain.pem", 1 << 20),
     ("log.vkey", 4 << 10),
 ];
 const TSR_MAX: u64 = 1 << 20;
+/// All kept blocks (post, check and thread JSON) of one bundle together.
+const KEPT_TOTAL: u64 = 1 << 30;
 /// `records.warc.gz` and each media file are streamed, never held: at most this big.
 const RECORDS_MAX: u64 = 8 << 30;
 const MEDIA_MAX: u64 = 4 << 30;
@@ -297,6 +306,7 @@ fn check_bundle<R: Read + Seek>(
     let media = post.as_ref().map(media_names).unwrap_or_default();
     for name in &names {
         let known = REQUIRED.contains(&name.as_str())
+            || name == "comments.json"
             || tsr_names.contains(name)
             || media.iter().any(|m| &m.0 == name);
         if !known {
@@ -422,6 +432,7 @@ fn check_bundle<R: Read + Seek>(
     let mut rec_problems = 0usize;
     let mut metas = vec![];
     let mut payload_sha: BTreeMap<String, String> = BTreeMap::new();
+    let mut kept_total = 0u64;
     if names.contains("records.warc.gz") {
         match zip.stream("records.warc.gz", RECORDS_MAX) {
             Err(e) => {
@@ -510,9 +521,15 @@ fn check_bundle<R: Read + Seek>(
                         }
                     }
                     payload_sha.insert(id, c.payload_sha256.clone());
-                    // Only samizdat's own records are kept whole (bounded); of the rest,
-                    // the type is enough.
+                    // Only samizdat's own records are kept whole (bounded, each and all
+                    // together); of the rest, the type is enough.
                     let c = if c.kept {
+                        kept_total += c.rec.block.len() as u64;
+                        if kept_total > KEPT_TOTAL {
+                            out.push(fail("records.warc.gz", format!("its post, check and thread records add up to more than the {KEPT_TOTAL} bytes a bundle may hold; not read further")));
+                            rec_problems += 1;
+                            break;
+                        }
                         c
                     } else {
                         Checked {
@@ -619,9 +636,16 @@ fn check_bundle<R: Read + Seek>(
         .filter_map(|h| Some((h.c.rec.id().to_string(), h.leaf?)))
         .collect();
     let mut derived: Option<PostView> = None;
+    let mut derived_comments: Option<Comments> = None;
     let mut rested_on: BTreeSet<String> = BTreeSet::new();
+    let (items, unreadable) = read_bodies(&held);
+    let look = Lookup {
+        held: held.iter().map(|h| (h.c.rec.id(), &h.c.rec)).collect(),
+        leaf_of: &leaf_of,
+        present: &seen,
+    };
     if let (Some(post), Some(post_json)) = (&post, &post_json) {
-        let mut problems = vec![];
+        let mut problems = unreadable.clone();
         // The bundle's own claims about records, named precisely.
         for (i, c) in post.checks.iter().enumerate() {
             let rid = c.record_id.as_str();
@@ -646,10 +670,15 @@ fn check_bundle<R: Read + Seek>(
                 }
             }
         }
-        match derive_post(&post.post.id.0, &held, &leaf_of, &seen) {
+        match derive(&post.post.id.0, &items, &look) {
             Err(ps) => problems.extend(ps),
-            Ok((d, rests)) => {
+            Ok(Derived {
+                post: d,
+                comments,
+                rests,
+            }) => {
                 rested_on = rests;
+                derived_comments = comments;
                 // Compared as JSON, so a field is named even when post.json carries one
                 // samizdat never writes.
                 match serde_json::to_value(&d) {
@@ -694,6 +723,36 @@ fn check_bundle<R: Read + Seek>(
         }
         for p in problems {
             out.push(fail("post.json", p));
+        }
+        // comments.json: exactly the conversation the records derive, or absent when they
+        // hold none.
+        if derived.is_some() {
+            match (&derived_comments, files.get("comments.json")) {
+                (None, None) => {}
+                (None, Some(_)) => out.push(fail(
+                    "comments.json",
+                    "names comments, but records.warc.gz holds no comment or reading of this post's conversation",
+                )),
+                (Some(_), None) => out.push(fail(
+                    "comments.json",
+                    "missing: records.warc.gz holds this post's comments or a reading of its conversation",
+                )),
+                (Some(d), Some(bytes)) => {
+                    let want = serde_json::to_string_pretty(d).unwrap_or_default();
+                    if *bytes == want.as_bytes() {
+                        facts.comments = d.comments.len();
+                        oks.push(pass(
+                            "comments.json",
+                            format!(
+                                "its {} comments are what the post, check and thread records in records.warc.gz derive (states recomputed)",
+                                d.comments.len()
+                            ),
+                        ));
+                    } else {
+                        out.push(fail("comments.json", comments_differ(bytes, d)));
+                    }
+                }
+            }
         }
     }
     // Every record is one the post rests on (or a warcinfo of its files).
@@ -746,7 +805,7 @@ fn check_bundle<R: Read + Seek>(
     // Renderings of the derived post.
     let cp_text = String::from_utf8_lossy(&cp_bytes).into_owned();
     if let (Some(d), Some(v)) = (&derived, files.get("view.html")) {
-        if *v != render_view(d, &metas, &cp_text, &tokens).into_bytes() {
+        if *v != render_view(d, derived_comments.as_ref(), &metas, &cp_text, &tokens).into_bytes() {
             out.push(fail(
                 "view.html",
                 "differs from the rendering of what the bundle's records prove: it was edited",
@@ -766,7 +825,16 @@ fn check_bundle<R: Read + Seek>(
     if let (Some(p), Some(vk), Some(c)) = (&post, text("log.vkey"), &cp)
         && let Some(r) = files.get("README.txt")
     {
-        if *r != render_readme(&p.post.id.0, &vk, c.size, &tsr_names).into_bytes() {
+        if *r
+            != render_readme(
+                &p.post.id.0,
+                &vk,
+                c.size,
+                &tsr_names,
+                derived_comments.as_ref(),
+            )
+            .into_bytes()
+        {
             out.push(fail(
                 "README.txt",
                 "differs from what samizdat writes: it was edited",
@@ -779,64 +847,266 @@ fn check_bundle<R: Read + Seek>(
     out
 }
 
-/// The post object (docs/post.md) that the index would derive from these records:
-/// the newest post record's post, with state, cause, message, `last_seen_live` and
-/// `first_seen_gone` from [`state`], and the captures and checks the records make.
-/// Also the ids of every record the post rests on.
-fn derive_post(
-    subject: &str,
-    held: &[Held],
-    leaf_of: &BTreeMap<String, u64>,
-    present: &BTreeSet<String>,
-) -> Result<(PostView, BTreeSet<String>), Vec<String>> {
+/// What differs between a bundle's `comments.json` and the derivation, named: the first
+/// comment that differs and its field, else the conversation, else the bytes.
+fn comments_differ(bytes: &[u8], d: &Comments) -> String {
+    let Ok(claimed) = serde_json::from_slice::<Value>(bytes) else {
+        return "not valid JSON".into();
+    };
+    let Ok(dv) = serde_json::to_value(d) else {
+        return "the derivation cannot be written".into();
+    };
+    if claimed.get("conversation") != dv.get("conversation") {
+        return format!(
+            "the conversation is {}, but the thread records in the bundle say {}",
+            short(claimed.get("conversation")),
+            short(dv.get("conversation"))
+        );
+    }
+    let none = vec![];
+    let a = claimed
+        .get("comments")
+        .and_then(Value::as_array)
+        .unwrap_or(&none);
+    let b = dv
+        .get("comments")
+        .and_then(Value::as_array)
+        .unwrap_or(&none);
+    if a.len() != b.len() {
+        return format!(
+            "lists {} comments, but the records in the bundle derive {}",
+            a.len(),
+            b.len()
+        );
+    }
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        if x != y {
+            let id = y.get("id").and_then(Value::as_str).unwrap_or("?");
+            let keys: BTreeSet<&String> = x
+                .as_object()
+                .into_iter()
+                .flatten()
+                .chain(y.as_object().into_iter().flatten())
+                .map(|(k, _)| k)
+                .collect();
+            for k in keys {
+                if x.get(k) != y.get(k) {
+                    return format!(
+                        "comments[{i}] ({id}): field {k:?} is {}, but the records in the bundle say {}",
+                        short(x.get(k)),
+                        short(y.get(k))
+                    );
+                }
+            }
+        }
+    }
+    "is not exactly what samizdat writes (bytes added: padding)".into()
+}
+
+/// A kept record's body, read once.
+enum Body {
+    Post(PostRecord),
+    Check(CheckRecord),
+    Thread(ThreadRecord),
+}
+
+/// One of samizdat's own records in leaf order, with its body read.
+struct Item<'a> {
+    h: &'a Held,
+    leaf: u64,
+    body: Body,
+}
+
+impl Item<'_> {
+    /// The post a post or check record is about (a thread record: the post read).
+    fn post_id(&self) -> &str {
+        match &self.body {
+            Body::Post(p) => &p.post.id.0,
+            Body::Check(c) => &c.post_id,
+            Body::Thread(t) => &t.post_id,
+        }
+    }
+}
+
+/// Reads every kept record's body once, in leaf order; an unreadable one is a problem.
+fn read_bodies(held: &[Held]) -> (Vec<Item<'_>>, Vec<String>) {
     let mut problems = vec![];
+    let mut items = vec![];
     let mut order: Vec<&Held> = held
         .iter()
         .filter(|h| h.c.kept && h.leaf.is_some())
         .collect();
     order.sort_by_key(|h| h.leaf);
+    for h in order {
+        let rec = &h.c.rec;
+        let body = match rec.field("Content-Type") {
+            Some(warc::mime::POST) => serde_json::from_slice(&rec.block)
+                .map(Body::Post)
+                .map_err(|e| format!("post record {}: unreadable: {e}", rec.id())),
+            Some(warc::mime::CHECK) => serde_json::from_slice(&rec.block)
+                .map(Body::Check)
+                .map_err(|e| format!("check record {}: unreadable: {e}", rec.id())),
+            Some(warc::mime::THREAD) => serde_json::from_slice(&rec.block)
+                .map(Body::Thread)
+                .map_err(|e| format!("thread record {}: unreadable: {e}", rec.id())),
+            _ => continue,
+        };
+        match body {
+            Ok(body) => items.push(Item {
+                h,
+                leaf: h.leaf.unwrap_or(u64::MAX),
+                body,
+            }),
+            Err(e) => problems.push(e),
+        }
+    }
+    (items, problems)
+}
+
+/// The records a derivation looks things up in.
+struct Lookup<'a> {
+    held: BTreeMap<&'a str, &'a warc::Record>,
+    leaf_of: &'a BTreeMap<String, u64>,
+    present: &'a BTreeSet<String>,
+}
+
+impl Lookup<'_> {
+    /// Marks `id` as rested on, and names it when the bundle does not hold it.
+    fn need(&self, rests: &mut BTreeSet<String>, id: &str, what: &str, problems: &mut Vec<String>) {
+        rests.insert(id.to_string());
+        if !self.present.contains(id) {
+            problems.push(format!(
+                "{what} rests on record {id}, which records.warc.gz does not hold"
+            ));
+        }
+    }
+}
+
+/// What the bundle's records derive: the post, its conversation, and every record
+/// they rest on.
+struct Derived {
+    post: PostView,
+    comments: Option<Comments>,
+    rests: BTreeSet<String>,
+}
+
+/// `post.json` and `comments.json` as the index would derive them from these records
+/// ([`derive_post`] for the post and for each of its comments), and every record they
+/// rest on. Every check record must be about the post or one of its comments, and every
+/// thread record a reading of the post's conversation.
+fn derive(subject: &str, items: &[Item], look: &Lookup) -> Result<Derived, Vec<String>> {
+    let mut problems = vec![];
+    let mut of: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
+    for it in items {
+        of.entry(it.post_id()).or_default().push(it);
+    }
+    // The comments: posts whose post record says they belong to this conversation.
+    let mut comment_ids: Vec<&str> = vec![];
+    let mut is_comment: BTreeSet<&str> = BTreeSet::new();
+    for it in items {
+        if let Body::Post(p) = &it.body
+            && p.post
+                .thread
+                .as_ref()
+                .is_some_and(|t| t.thread_of.0 == subject)
+            && is_comment.insert(&p.post.id.0)
+        {
+            comment_ids.push(&p.post.id.0);
+        }
+    }
+    let mut rests = BTreeSet::new();
+    let mut conversation = None;
+    for it in items {
+        let id = it.h.c.rec.id();
+        match &it.body {
+            Body::Check(c) if c.post_id != subject && !is_comment.contains(c.post_id.as_str()) => {
+                problems.push(format!(
+                    "check record {id} is about post {}, not {subject} or one of its comments",
+                    c.post_id
+                ))
+            }
+            Body::Thread(t) if t.post_id != subject => problems.push(format!(
+                "thread record {id} is a reading of the conversation of post {}, not {subject}",
+                t.post_id
+            )),
+            Body::Thread(t) => {
+                rests.insert(id.to_string());
+                for r in &t.record_ids {
+                    look.need(&mut rests, r, &format!("thread record {id}"), &mut problems);
+                }
+                conversation = Some(conversation_of(t, id));
+            }
+            _ => {}
+        }
+    }
+    let mine = |id: &str| of.get(id).map(Vec::as_slice).unwrap_or_default();
+    let post = match derive_post(subject, mine(subject), look) {
+        Ok((v, r)) => {
+            rests.extend(r);
+            Some(v)
+        }
+        Err(ps) => {
+            problems.extend(ps);
+            None
+        }
+    };
+    let mut comments = vec![];
+    for cid in comment_ids {
+        match derive_post(cid, mine(cid), look) {
+            Ok((v, r)) => {
+                rests.extend(r);
+                comments.push(v);
+            }
+            Err(ps) => problems.extend(ps),
+        }
+    }
+    comment_order(&mut comments);
+    match post {
+        Some(post) if problems.is_empty() => Ok(Derived {
+            post,
+            comments: (conversation.is_some() || !comments.is_empty()).then_some(Comments {
+                conversation,
+                comments,
+            }),
+            rests,
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// The post object (docs/post.md) that the index would derive from `items`, the post and
+/// check records about `subject`, in leaf order: the newest post record's post, with
+/// state, cause, message, `last_seen_live` and `first_seen_gone` from [`state`], and the
+/// captures and checks the records make. Also the ids of every record the post rests on.
+fn derive_post(
+    subject: &str,
+    items: &[&Item],
+    look: &Lookup,
+) -> Result<(PostView, BTreeSet<String>), Vec<String>> {
+    let mut problems = vec![];
     let mut facts: Option<state::Facts> = None;
     let mut last_definite: Option<(Outcome, String)> = None;
     let mut newest = None;
     let mut captures: Vec<(String, u64, CaptureView)> = vec![];
     let mut checks = vec![];
     let mut rests: BTreeSet<String> = BTreeSet::new();
-    let need =
-        |rests: &mut BTreeSet<String>, id: &str, what: String, problems: &mut Vec<String>| {
-            rests.insert(id.to_string());
-            if !present.contains(id) {
-                problems.push(format!(
-                    "{what} rests on record {id}, which records.warc.gz does not hold"
-                ));
-            }
-        };
-    for h in order {
-        let rec = &h.c.rec;
-        let leaf = h.leaf.unwrap_or(u64::MAX);
-        match rec.field("Content-Type") {
-            Some(warc::mime::POST) => {
-                let pr: PostRecord = match serde_json::from_slice(&rec.block) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        problems.push(format!("post record {}: unreadable: {e}", rec.id()));
-                        continue;
-                    }
-                };
-                if pr.post.id.0 != subject {
-                    continue;
-                }
+    for it in items {
+        let rec = &it.h.c.rec;
+        let leaf = it.leaf;
+        match &it.body {
+            Body::Thread(_) => {}
+            Body::Post(pr) => {
                 facts = Some(state::after_capture(facts.as_ref(), rec.date()));
                 let mut ids = pr.record_ids.clone();
                 ids.push(rec.id().to_string());
+                let what = format!("the capture of {}", rec.date());
                 for id in &ids {
-                    need(
-                        &mut rests,
-                        id,
-                        format!("the capture of {}", rec.date()),
-                        &mut problems,
-                    );
+                    look.need(&mut rests, id, &what, &mut problems);
                 }
-                let leaves: Vec<u64> = ids.iter().filter_map(|i| leaf_of.get(i).copied()).collect();
+                let leaves: Vec<u64> = ids
+                    .iter()
+                    .filter_map(|i| look.leaf_of.get(i).copied())
+                    .collect();
                 captures.push((
                     rec.date().to_string(),
                     leaf,
@@ -846,32 +1116,14 @@ fn derive_post(
                         leaf_indexes: leaves,
                     },
                 ));
-                newest = Some(pr.post);
+                newest = Some(pr.post.clone());
             }
-            Some(warc::mime::CHECK) => {
-                let c: CheckRecord = match serde_json::from_slice(&rec.block) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        problems.push(format!("check record {}: unreadable: {e}", rec.id()));
-                        continue;
-                    }
-                };
-                if c.post_id != subject {
-                    problems.push(format!(
-                        "check record {} is about post {}, not {subject}",
-                        rec.id(),
-                        c.post_id
-                    ));
-                    continue;
-                }
+            Body::Check(c) => {
+                let c = c.clone();
                 rests.insert(rec.id().to_string());
+                let what = format!("check record {}", rec.id());
                 for id in c.record_ids.iter().chain(c.post_record.iter()) {
-                    need(
-                        &mut rests,
-                        id,
-                        format!("check record {}", rec.id()),
-                        &mut problems,
-                    );
+                    look.need(&mut rests, id, &what, &mut problems);
                 }
                 // An identical check carries its exchange and rests on the earlier
                 // response whose payload the answer repeated: that record must be one,
@@ -879,14 +1131,9 @@ fn derive_post(
                 if let Some(ex) = &c.exchange {
                     let earlier = c.response_id.as_deref().unwrap_or("");
                     if !c.record_ids.iter().any(|r| r == earlier) {
-                        need(
-                            &mut rests,
-                            earlier,
-                            format!("check record {}", rec.id()),
-                            &mut problems,
-                        );
+                        look.need(&mut rests, earlier, &what, &mut problems);
                     }
-                    if let Some(e) = held.iter().map(|h| &h.c.rec).find(|r| r.id() == earlier) {
+                    if let Some(e) = look.held.get(earlier) {
                         let why = if e.warc_type() != kind::RESPONSE {
                             Some(format!("is a {} record, not a response", e.warc_type()))
                         } else if e.target_uri() != Some(ex.uri.as_str()) {
@@ -957,7 +1204,6 @@ fn derive_post(
                     post_record: c.post_record,
                 });
             }
-            _ => {}
         }
     }
     let (Some(post), Some(f)) = (newest, facts) else {
@@ -1006,6 +1252,10 @@ pub fn conclusions(r: &Report) -> (Vec<String>, Vec<String>) {
     }
     proven.push(format!("the {} records are byte for byte those the log committed to: their digests match and each has a valid inclusion proof in the checkpoint of size {}", f.records, f.cp_size));
     proven.push(format!("post.json says only what those records say: its text and media are the newest post record's, and its state, cause, words, dates and {} checks are derived from the check records", f.checks));
+    if f.comments > 0 {
+        proven.push(format!("comments.json says only what those records say: its {} comments, replies and reposts are each the newest post record of that comment, with the state its own check records derive, and its conversation is the newest thread record's reading", f.comments));
+        not.push("that the comments are every comment the platform showed: only those captured are here, at most `[capture] comments` per reading, in the platform's order; a comment `not_listed` was missing from a listing, which is not a deletion".into());
+    }
     if f.key_given {
         proven.push("the checkpoint was signed by the log key you supplied (--vkey)".into());
     } else {

@@ -203,12 +203,12 @@ pub fn next_record<R: BufRead>(
     }))
 }
 
-/// Whether a record is one of samizdat's own (post or check), whose block is kept.
+/// Whether a record is one of samizdat's own (post, check or thread), whose block is kept.
 pub fn is_samizdat_record(rec: &Record) -> bool {
     rec.warc_type() == kind::RESOURCE
         && matches!(
             rec.field("Content-Type"),
-            Some(warc::mime::POST) | Some(warc::mime::CHECK)
+            Some(warc::mime::POST) | Some(warc::mime::CHECK) | Some(warc::mime::THREAD)
         )
 }
 

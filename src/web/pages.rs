@@ -682,11 +682,7 @@ fn comment_html(
     b: &mut String,
 ) {
     let p = &c.post;
-    let author = p
-        .author
-        .as_ref()
-        .and_then(|a| a.name.as_deref().or(a.handle.as_deref()))
-        .unwrap_or("(unknown author)");
+    let author = p.author_label();
     let kind = p.thread.as_ref().map_or("comment", |t| t.kind.as_str());
     *b += &format!(
         "<li class=\"comment\" id=\"{}\"><p class=\"meta\"><b>{}</b> {}{}{}{} {}{}</p>",

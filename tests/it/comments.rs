@@ -324,6 +324,156 @@ fn a_comment_that_leaves_the_listing_is_not_listed_never_deleted_and_stays_with_
     assert_eq!(show(&ar, "weibo:comment/4645790000000202"), before);
 }
 
+/// `verify-bundle` of `zip`: exit code and report.
+fn verify_bundle(ar: &Path, zip: &Path) -> (i32, String) {
+    let (code, out, err) = run_code(samizdat(ar).arg("verify-bundle").arg(zip));
+    (code, format!("{out}\n{err}"))
+}
+
+#[test]
+fn an_evidence_bundle_holds_the_comments_and_verify_bundle_derives_them_again() {
+    let srv = server();
+    serve_weibo(&srv);
+    let (d, ar) = setup(&srv, &["m.weibo.cn"], "");
+    run_ok(sz(&ar, &at(0)).args(["capture", "--watch", POST_URL]));
+    // One comment leaves the listing: its not_listed check goes into the bundle too.
+    let mut p1: Value = serde_json::from_slice(&fixture(&format!(
+        "{WEIBO}thread/constructed_hotflow_page1.json"
+    )))
+    .unwrap();
+    p1["data"]["max_id"] = Value::from(222222222222222u64);
+    srv.route(&hotflow(None), Resp::json(serde_json::to_vec(&p1).unwrap()));
+    run_ok(sz(&ar, &at(120)).args(["watch", "check", POST_URL]));
+    let shown = show(&ar, POST_URL);
+    let flat_shown = comments_of(&shown);
+    assert_eq!(flat_shown.len(), 6, "{shown}");
+
+    let bundle = d.path().join("bundle.zip");
+    let out = run_ok(
+        samizdat(&ar)
+            .args(["--json", "export", POST_URL, "--bundle"])
+            .arg(&bundle),
+    );
+    let line = &json_lines(&String::from_utf8_lossy(&out.stdout))[0];
+    assert_eq!(line["comments"], 6, "{line}");
+    let (code, report) = verify_bundle(&ar, &bundle);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("comments.json") && report.contains("6 comments"),
+        "the report speaks of the comments: {report}"
+    );
+
+    let members = read_zip(&bundle);
+    let member = |n: &str| {
+        members
+            .iter()
+            .find(|m| m.0 == n)
+            .unwrap_or_else(|| panic!("no {n} in the bundle"))
+            .1
+            .clone()
+    };
+    let c: Value = serde_json::from_slice(&member("comments.json")).unwrap();
+    assert_eq!(c["conversation"]["status"], "complete", "{c}");
+    assert_eq!(c["conversation"]["count"], 5, "{c}");
+    let list = c["comments"].as_array().unwrap();
+    assert_eq!(list.len(), 6);
+    // Each comment is a full post object, with the state the archive shows.
+    for (_, s) in &flat_shown {
+        let b = list
+            .iter()
+            .find(|x| x["id"] == s["id"])
+            .unwrap_or_else(|| panic!("{} not in comments.json", s["id"]));
+        assert_eq!(b["state"], s["state"], "{b}");
+        assert_eq!(b["text"], s["text"], "{b}");
+        assert_eq!(b["thread"], s["thread"], "{b}");
+        assert!(!b["captures"].as_array().unwrap().is_empty(), "{b}");
+    }
+    let gone = list
+        .iter()
+        .find(|x| x["id"] == "weibo:comment/4645790000000202")
+        .unwrap();
+    assert_eq!(gone["state"], "not_listed", "{gone}");
+    assert_eq!(gone["checks"][0]["outcome"], "not_listed", "{gone}");
+    // Every record a comment or the conversation rests on is in the bundle, with a proof.
+    let proofs: Value = serde_json::from_slice(&member("proofs.json")).unwrap();
+    let proven: Vec<&str> = proofs["leaves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["record_id"].as_str().unwrap())
+        .collect();
+    for b in list {
+        for cap in b["captures"].as_array().unwrap() {
+            for r in cap["record_ids"].as_array().unwrap() {
+                assert!(proven.contains(&r.as_str().unwrap()), "{r} has no proof");
+            }
+        }
+    }
+    assert!(proven.contains(&c["conversation"]["record_id"].as_str().unwrap()));
+    // A person reads them in view.html, under the post.
+    let view = String::from_utf8(member("view.html")).unwrap();
+    let some_text = flat_shown[0].1["text"].as_str().unwrap();
+    assert!(
+        view.contains("<h2>Comments</h2>") && view.contains(some_text),
+        "{some_text:?} not in view.html"
+    );
+    let readme = String::from_utf8(member("README.txt")).unwrap();
+    assert!(readme.contains("comments.json"), "{readme}");
+
+    // A comment's state changed in comments.json is caught and named.
+    let bad = d.path().join("bad.zip");
+    rewrite_zip(&bundle, &bad, "comments.json", |b| {
+        let mut v: Value = serde_json::from_slice(b).unwrap();
+        for x in v["comments"].as_array_mut().unwrap() {
+            if x["id"] == "weibo:comment/4645790000000202" {
+                x["state"] = Value::from("deleted");
+            }
+        }
+        *b = serde_json::to_vec_pretty(&v).unwrap();
+    });
+    let (code, report) = verify_bundle(&ar, &bad);
+    assert_eq!(code, 3, "{report}");
+    assert!(
+        report.lines().any(|l| l.starts_with("FAIL")
+            && l.contains("comments.json")
+            && l.contains("4645790000000202")
+            && l.contains("state")),
+        "{report}"
+    );
+    // A comment's text changed is caught too.
+    rewrite_zip(&bundle, &bad, "comments.json", |b| {
+        let s = String::from_utf8(b.clone()).unwrap();
+        *b = s.replacen(some_text, "a different text", 1).into_bytes();
+    });
+    let (code, report) = verify_bundle(&ar, &bad);
+    assert_eq!(code, 3, "{report}");
+    // Leaving comments.json out is caught: the records hold the conversation.
+    let stripped = d.path().join("stripped.zip");
+    {
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&stripped).unwrap());
+        for (n, b, m) in &members {
+            if n != "comments.json" {
+                use std::io::Write;
+                z.start_file(
+                    n.as_str(),
+                    zip::write::SimpleFileOptions::default().compression_method(*m),
+                )
+                .unwrap();
+                z.write_all(b).unwrap();
+            }
+        }
+        z.finish().unwrap();
+    }
+    let (code, report) = verify_bundle(&ar, &stripped);
+    assert_eq!(code, 3, "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("comments.json") && l.contains("missing")),
+        "{report}"
+    );
+}
+
 #[test]
 fn mastodon_replies_are_captured_nested_and_shown_on_the_web_page() {
     let srv = server();

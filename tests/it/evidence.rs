@@ -8,7 +8,7 @@ use crate::common::tsa_more;
 
 use common::tsa::*;
 use common::*;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 use tsa_more::*;
@@ -27,45 +27,6 @@ fn capture_page(ar: &Path, url: &str) -> String {
         .as_str()
         .unwrap()
         .to_string()
-}
-
-fn read_zip(p: &Path) -> Vec<(String, Vec<u8>, zip::CompressionMethod)> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(p).unwrap()).unwrap();
-    (0..z.len())
-        .map(|i| {
-            let mut e = z.by_index(i).unwrap();
-            let mut b = vec![];
-            e.read_to_end(&mut b).unwrap();
-            (e.name().unwrap().to_string(), b, e.compression())
-        })
-        .collect()
-}
-
-/// A copy of the zip at `src` with `name`'s bytes changed by `f` (or the entry added).
-fn rewrite(src: &Path, dst: &Path, name: &str, f: impl Fn(&mut Vec<u8>)) {
-    let entries = read_zip(src);
-    let mut z = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
-    let mut found = false;
-    for (n, mut b, m) in entries {
-        if n == name {
-            f(&mut b);
-            found = true;
-        }
-        z.start_file(
-            n.as_str(),
-            zip::write::SimpleFileOptions::default().compression_method(m),
-        )
-        .unwrap();
-        z.write_all(&b).unwrap();
-    }
-    if !found {
-        let mut b = vec![];
-        f(&mut b);
-        z.start_file(name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        z.write_all(&b).unwrap();
-    }
-    z.finish().unwrap();
 }
 
 fn openssl_ts_verify(data: &Path, tsr: &Path, ca: &Path) -> bool {
@@ -391,7 +352,7 @@ fn a_bundle_checks_offline_and_every_kind_of_tampering_is_named() {
     ];
     for (what, file, f, without_flags) in &cases {
         let bad = d.path().join(format!("bad-{}.zip", what.replace(' ', "-")));
-        rewrite(&bundle, &bad, file, f);
+        rewrite_zip(&bundle, &bad, file, f);
         let args: &[&std::ffi::OsStr] = if *without_flags { &[] } else { &full };
         let (code, out, err) = verify_bundle(&ar, &bad, args);
         assert_eq!(code, 3, "{what}: not detected:\n{out}\n{err}");
@@ -505,7 +466,7 @@ fn wacz_export_validates_and_replays() {
             assert!(vout.contains("NOT EVIDENCE"), "{vout}");
             // A changed byte in the WARC is caught by wacz validate and named by verify-bundle.
             let bad = d.path().join("bad.wacz");
-            rewrite(&out, &bad, &warcs[0].0, |b| {
+            rewrite_zip(&out, &bad, &warcs[0].0, |b| {
                 let i = b.len() / 2;
                 b[i] ^= 1;
             });

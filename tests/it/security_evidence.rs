@@ -235,7 +235,7 @@ fn render_for(es: &[Entry], post: &Value) -> Vec<u8> {
         .collect();
     let view: samizdat::store::views::PostView =
         serde_json::from_value(post.clone()).expect("a forged post a samizdat post object");
-    render_view(&view, &metas, &String::from_utf8_lossy(cp), &tokens).into_bytes()
+    render_view(&view, None, &metas, &String::from_utf8_lossy(cp), &tokens).into_bytes()
 }
 
 /// The bundle with post.json replaced by `post` and view.html re-rendered to match.

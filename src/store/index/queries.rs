@@ -382,6 +382,24 @@ impl Index {
         Ok((conversation, nest_comments(flat)))
     }
 
+    /// The ids of a post's comments, in the order the index first held them, and the
+    /// thread record of every reading of its conversation, oldest first: what an evidence
+    /// bundle of the post carries beside it (docs/evidence.md).
+    pub fn thread_evidence(&self, id: &str) -> Result<(Vec<String>, Vec<String>)> {
+        let ids = |sql: &str| -> Result<Vec<String>> {
+            let mut st = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+            let rows = st
+                .query_map([id], |r| r.get::<_, String>(0))
+                .map_err(|e| self.err(e))?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(|e| self.err(e))
+        };
+        Ok((
+            ids("SELECT id FROM posts WHERE thread_of = ?1 ORDER BY rowid")?,
+            ids("SELECT record_id FROM threads WHERE post_id = ?1 ORDER BY id")?,
+        ))
+    }
+
     /// Post summaries for `list`, newest capture first.
     pub fn list(&self, f: &ListFilter) -> Result<Vec<PostSummary>> {
         let mut sql = String::from(

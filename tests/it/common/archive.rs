@@ -1,5 +1,6 @@
 //! The archive folder a test drives: its config file and its WARC files.
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Writes `archive/samizdat.toml` (creating the folder).
@@ -32,4 +33,44 @@ pub fn quick_archive(extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
         &format!("[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n{extra}"),
     );
     (dir, ar)
+}
+
+/// Every member of the zip at `p`: name, bytes, compression.
+pub fn read_zip(p: &Path) -> Vec<(String, Vec<u8>, zip::CompressionMethod)> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(p).unwrap()).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut e = z.by_index(i).unwrap();
+            let mut b = vec![];
+            e.read_to_end(&mut b).unwrap();
+            (e.name().unwrap().to_string(), b, e.compression())
+        })
+        .collect()
+}
+
+/// A copy of the zip at `src` with `name`'s bytes changed by `f` (or the entry added).
+pub fn rewrite_zip(src: &Path, dst: &Path, name: &str, f: impl Fn(&mut Vec<u8>)) {
+    let entries = read_zip(src);
+    let mut z = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
+    let mut found = false;
+    for (n, mut b, m) in entries {
+        if n == name {
+            f(&mut b);
+            found = true;
+        }
+        z.start_file(
+            n.as_str(),
+            zip::write::SimpleFileOptions::default().compression_method(m),
+        )
+        .unwrap();
+        z.write_all(&b).unwrap();
+    }
+    if !found {
+        let mut b = vec![];
+        f(&mut b);
+        z.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(&b).unwrap();
+    }
+    z.finish().unwrap();
 }
