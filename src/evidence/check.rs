@@ -905,8 +905,8 @@ fn comments_differ(bytes: &[u8], d: &Comments) -> String {
 
 /// A kept record's body, read once.
 enum Body {
-    Post(PostRecord),
-    Check(CheckRecord),
+    Post(Box<PostRecord>),
+    Check(Box<CheckRecord>),
     Thread(ThreadRecord),
 }
 
