@@ -603,3 +603,269 @@ fn reddit_comments_are_captured_nested_and_a_removed_one_is_listed_gone() {
         "a removed comment has nothing to show: it is in the thread record's gone list"
     );
 }
+
+/// One platform's conversation watched through its life (the Weibo test above, for the
+/// others): a reply that leaves the listing, a walled re-read, the post gone.
+struct Life {
+    hosts: &'static [&'static str],
+    url: String,
+    /// The post's answers, as when it was live.
+    live: Box<dyn Fn(&TestServer)>,
+    /// The route (path and query) of the comments' answer, and its body.
+    comments_route: String,
+    comments: Value,
+    /// Takes one reply out of the listing; returns its id.
+    drop_one: Box<dyn Fn(&mut Value) -> String>,
+    /// A wall on the comments: any answer that concludes nothing.
+    wall: Resp,
+    /// The post's answers once it is gone.
+    gone: Box<dyn Fn(&TestServer)>,
+    /// Where the platform names a gone comment: marks one so; returns its id.
+    said_gone: Option<Box<dyn Fn(&mut Value) -> String>>,
+    capture_args: &'static [&'static str],
+}
+
+fn live_through(life: Life) {
+    let srv = server();
+    (life.live)(&srv);
+    let put = |v: &Value| {
+        srv.route(
+            &life.comments_route,
+            Resp::json(serde_json::to_vec(v).unwrap()),
+        )
+    };
+    put(&life.comments);
+    let (_d, ar) = setup(&srv, life.hosts, "");
+    let mut args = vec!["--watch"];
+    args.extend(life.capture_args);
+    args.push(&life.url);
+    let (code, r, err) = capture(&ar, &at(0), &args);
+    assert_eq!(code, 0, "{r}\n{err}");
+    let n = comments_of(&show(&ar, &life.url)).len();
+    assert!(n >= 2, "{r}");
+
+    // A reply leaves the listing: not_listed, never deleted; the others stay live.
+    let mut less = life.comments.clone();
+    let dropped = (life.drop_one)(&mut less);
+    put(&less);
+    let (code, out, err) =
+        run_code(sz(&ar, &at(120)).args(["--json", "watch", "check", &life.url]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let r = &json_lines(&out)[0];
+    assert_eq!(r["outcome"], "live", "{r}");
+    assert_eq!(r["comments"]["status"], "complete", "{r}");
+    let all = comments_of(&show(&ar, &life.url));
+    assert_eq!(
+        all.len(),
+        n,
+        "a comment that leaves the listing stays in the archive"
+    );
+    for (_, c) in &all {
+        let want = if c["id"] == dropped.as_str() {
+            "not_listed"
+        } else {
+            "live"
+        };
+        assert_eq!(c["state"], want, "{c}");
+    }
+
+    // A wall on the comments concludes nothing: the post is live, no comment changes.
+    srv.route(&life.comments_route, life.wall.clone());
+    let (code, out, err) =
+        run_code(sz(&ar, &at(240)).args(["--json", "watch", "check", &life.url]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let r = &json_lines(&out)[0];
+    assert_eq!(r["outcome"], "live", "{r}");
+    assert_eq!(r["comments"]["status"], "unreachable", "{r}");
+    assert_eq!(
+        comments_of(&show(&ar, &life.url)),
+        all,
+        "a wall changes no comment"
+    );
+
+    // The platform says a comment is gone: that one, and only that one, is deleted.
+    let mut said = None;
+    if let Some(mark) = &life.said_gone {
+        let mut v = less.clone();
+        let id = mark(&mut v);
+        put(&v);
+        // One answer is not yet a state (docs/states.md): the next re-read confirms it.
+        run_ok(sz(&ar, &at(400)).args(["watch", "check", &life.url]));
+        assert_eq!(show(&ar, &id)["state"], "live");
+        run_ok(sz(&ar, &at(470)).args(["watch", "check", &life.url]));
+        let c = show(&ar, &id);
+        assert_eq!(c["state"], "deleted", "{c}");
+        assert_eq!(
+            c["checks"].as_array().unwrap().last().unwrap()["outcome"],
+            "deleted"
+        );
+        let all = comments_of(&show(&ar, &life.url));
+        assert_eq!(
+            all.iter().filter(|(_, c)| c["state"] == "deleted").count(),
+            1,
+            "{all:?}"
+        );
+        said = Some(id);
+    }
+
+    // The post is gone (two agreeing checks): it keeps its comments, none called deleted
+    // but the one the platform named.
+    (life.gone)(&srv);
+    run_ok(sz(&ar, &at(540)).args(["watch", "check", &life.url]));
+    run_ok(sz(&ar, &at(550)).args(["watch", "check", &life.url]));
+    let v = show(&ar, &life.url);
+    assert_eq!(v["state"], "deleted", "{v}");
+    let kept = comments_of(&v);
+    assert_eq!(kept.len(), n, "a gone post keeps its comments");
+    assert!(
+        kept.iter()
+            .all(|(_, c)| c["state"] != "deleted" || said.as_deref() == c["id"].as_str()),
+        "{kept:?}"
+    );
+    let words = String::from_utf8_lossy(&run_ok(samizdat(&ar).arg("show").arg(&life.url)).stdout)
+        .into_owned();
+    assert!(words.contains("the post is deleted"), "{words}");
+    run_ok(samizdat(&ar).arg("verify"));
+    run_ok(samizdat(&ar).arg("reindex"));
+    assert_eq!(
+        comments_of(&show(&ar, &life.url)),
+        kept,
+        "reindex rebuilds the same"
+    );
+}
+
+#[test]
+fn mastodon_replies_through_their_life_not_listed_walled_and_the_post_gone() {
+    let id = "112233445566778899";
+    let status = format!("/api/v1/statuses/{id}");
+    let s2 = status.clone();
+    live_through(Life {
+        hosts: &["mastodon.example"],
+        url: format!("https://mastodon.example/@ada/{id}"),
+        live: Box::new(move |srv| {
+            srv.route(
+                &status,
+                Resp::json(fixture(&format!("{MASTODON}thread/status.json"))),
+            )
+        }),
+        comments_route: format!("/api/v1/statuses/{id}/context"),
+        comments: serde_json::from_slice(&fixture(&format!("{MASTODON}thread/context.json")))
+            .unwrap(),
+        drop_one: Box::new(|v| {
+            let d = v["descendants"].as_array_mut().unwrap();
+            let i = d
+                .iter()
+                .position(|s| s["id"] == "112233445566778952")
+                .unwrap();
+            d.remove(i);
+            "mastodon:mastodon.example/112233445566778952".into()
+        }),
+        wall: Resp::new(503).header("Content-Type", "text/html").body(
+            b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>".to_vec(),
+        ),
+        gone: Box::new(move |srv| {
+            srv.route(
+                &s2,
+                Resp::new(404)
+                    .header("Content-Type", "application/json")
+                    .body(fixture(&format!("{MASTODON}error_404.json"))),
+            )
+        }),
+        said_gone: None,
+        capture_args: &[],
+    });
+}
+
+#[test]
+fn bluesky_replies_through_their_life_not_listed_walled_and_the_post_gone() {
+    let did = "did:plc:uy7ehrx332p6dow5sk32hxzq";
+    let uri = format!("at://{did}/app.bsky.feed.post/3k7rmyigapw2y");
+    let thread = move |depth: &str, parent: &str| {
+        format!(
+            "/xrpc/app.bsky.feed.getPostThread?{}",
+            form(&[("uri", &uri), ("depth", depth), ("parentHeight", parent)])
+        )
+    };
+    let post = thread("0", "1");
+    let p2 = post.clone();
+    live_through(Life {
+        hosts: &["public.api.bsky.app"],
+        url: format!("https://bsky.app/profile/{did}/post/3k7rmyigapw2y"),
+        live: Box::new(move |srv| {
+            srv.route(
+                &post,
+                Resp::json(fixture(&format!("{BLUESKY}thread/post.json"))),
+            )
+        }),
+        comments_route: thread("10", "0"),
+        comments: serde_json::from_slice(&fixture(&format!("{BLUESKY}thread/thread.json")))
+            .unwrap(),
+        drop_one: Box::new(|v| {
+            let r = v["thread"]["replies"].as_array_mut().unwrap();
+            let i = r
+                .iter()
+                .position(|x| {
+                    x["post"]["uri"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with("/3k7rn6uemfg2c")
+                })
+                .unwrap();
+            r.remove(i);
+            "bluesky:did:plc:w2gsbanugiw67kud7sieilh7/3k7rn6uemfg2c".into()
+        }),
+        wall: Resp::new(401)
+            .header("Content-Type", "application/json")
+            .body(br#"{"error":"AuthMissing","message":"Authentication Required"}"#.to_vec()),
+        gone: Box::new(move |srv| {
+            srv.route(
+                &p2,
+                Resp::new(400)
+                    .header("Content-Type", "application/json")
+                    .body(br#"{"error":"NotFound","message":"Post not found"}"#.to_vec()),
+            )
+        }),
+        said_gone: None,
+        capture_args: &["--no-media"],
+    });
+}
+
+#[test]
+fn reddit_comments_through_their_life_not_listed_walled_and_the_post_gone() {
+    let body: Value = serde_json::from_slice(&fixture(&format!(
+        "{REDDIT}thread/constructed_comments_1thr3ad.json"
+    )))
+    .unwrap();
+    let post = "/comments/1thr3ad.json?raw_json=1";
+    let live = body.clone();
+    let mut removed = body.clone();
+    removed[0]["data"]["children"][0]["data"]["removed_by_category"] = Value::from("moderator");
+    removed[0]["data"]["children"][0]["data"]["selftext"] = Value::from("[removed]");
+    live_through(Life {
+        hosts: &["www.reddit.com"],
+        url: "https://www.reddit.com/r/test/comments/1thr3ad/a_thread/".into(),
+        live: Box::new(move |srv| srv.route(post, Resp::json(serde_json::to_vec(&live).unwrap()))),
+        comments_route: "/comments/1thr3ad.json?raw_json=1&sort=confidence&limit=200".into(),
+        comments: body,
+        drop_one: Box::new(|v| {
+            let top = &mut v[1]["data"]["children"][0]["data"];
+            assert_eq!(top["id"], "th1top1");
+            top["replies"] = Value::from("");
+            "reddit:t1_th2rep2".into()
+        }),
+        wall: Resp::new(403)
+            .header("Content-Type", "text/html")
+            .body(b"<html><title>Blocked</title>whoa there, pardner!</html>".to_vec()),
+        gone: Box::new(move |srv| {
+            srv.route(post, Resp::json(serde_json::to_vec(&removed).unwrap()))
+        }),
+        // A moderator removes the top comment: Reddit replaces its text with `[removed]`.
+        said_gone: Some(Box::new(|v| {
+            let top = &mut v[1]["data"]["children"][0]["data"];
+            top["body"] = Value::from("[removed]");
+            top["author"] = Value::from("[deleted]");
+            "reddit:t1_th1top1".into()
+        })),
+        capture_args: &["--no-media"],
+    });
+}
