@@ -585,27 +585,24 @@ pub fn gone_check(
 ) -> CheckRecord {
     let main = response.and_then(|id| records.iter().find(|r| r.id() == id));
     CheckRecord {
-        samizdat: crate::store::bodies::CHECK_FORMAT.into(),
-        post_id: post_id.to_string(),
-        at: date.to_string(),
-        outcome: g.outcome,
         cause: g.cause,
         message: g.message.clone(),
         http_status,
-        record_ids: records.iter().map(|r| r.id().to_string()).collect(),
-        post_record: None,
-        via: Some(VIA_CAPTURE.into()),
-        host: None,
         payload_digest: main
             .and_then(|r| r.field("WARC-Payload-Digest"))
             .map(str::to_string),
         response_id: main.map(|r| r.id().to_string()),
         response_uri: main.and_then(|r| r.target_uri()).map(str::to_string),
         response_date: main.map(|r| r.date().to_string()),
-        next_check: None,
         url: Some(url.to_string()),
         requested_url: (requested_url != url).then(|| requested_url.to_string()),
-        exchange: None,
+        ..CheckRecord::new(
+            post_id,
+            date,
+            g.outcome,
+            VIA_CAPTURE,
+            records.iter().map(|r| r.id().to_string()).collect(),
+        )
     }
 }
 

@@ -684,21 +684,12 @@ fn check_bundle<R: Read + Seek>(
                 match serde_json::to_value(&d) {
                     Err(e) => problems.push(format!("the derived post: {e}")),
                     Ok(dv) => {
-                        let keys: BTreeSet<&String> = post_json
-                            .as_object()
-                            .into_iter()
-                            .flatten()
-                            .chain(dv.as_object().into_iter().flatten())
-                            .map(|(k, _)| k)
-                            .collect();
-                        for k in keys {
-                            if post_json.get(k) != dv.get(k) {
-                                problems.push(format!(
-                                    "field {k:?} is {}, but the records in the bundle say {}",
-                                    short(post_json.get(k)),
-                                    short(dv.get(k))
-                                ));
-                            }
+                        for k in differing_fields(post_json, &dv) {
+                            problems.push(format!(
+                                "field {k:?} is {}, but the records in the bundle say {}",
+                                short(post_json.get(&k)),
+                                short(dv.get(&k))
+                            ));
                         }
                     }
                 }
@@ -847,6 +838,21 @@ fn check_bundle<R: Read + Seek>(
     out
 }
 
+/// The fields of two JSON objects whose values differ (present in either), in order.
+fn differing_fields(a: &Value, b: &Value) -> Vec<String> {
+    let keys: BTreeSet<&String> = a
+        .as_object()
+        .into_iter()
+        .flatten()
+        .chain(b.as_object().into_iter().flatten())
+        .map(|(k, _)| k)
+        .collect();
+    keys.into_iter()
+        .filter(|k| a.get(k.as_str()) != b.get(k.as_str()))
+        .cloned()
+        .collect()
+}
+
 /// What differs between a bundle's `comments.json` and the derivation, named: the first
 /// comment that differs and its field, else the conversation, else the bytes.
 fn comments_differ(bytes: &[u8], d: &Comments) -> String {
@@ -882,21 +888,12 @@ fn comments_differ(bytes: &[u8], d: &Comments) -> String {
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
         if x != y {
             let id = y.get("id").and_then(Value::as_str).unwrap_or("?");
-            let keys: BTreeSet<&String> = x
-                .as_object()
-                .into_iter()
-                .flatten()
-                .chain(y.as_object().into_iter().flatten())
-                .map(|(k, _)| k)
-                .collect();
-            for k in keys {
-                if x.get(k) != y.get(k) {
-                    return format!(
-                        "comments[{i}] ({id}): field {k:?} is {}, but the records in the bundle say {}",
-                        short(x.get(k)),
-                        short(y.get(k))
-                    );
-                }
+            if let Some(k) = differing_fields(x, y).first() {
+                return format!(
+                    "comments[{i}] ({id}): field {k:?} is {}, but the records in the bundle say {}",
+                    short(x.get(k)),
+                    short(y.get(k))
+                );
             }
         }
     }

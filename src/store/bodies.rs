@@ -324,6 +324,38 @@ impl PostRecord {
 }
 
 impl CheckRecord {
+    /// A check of `post_id` at `at` (WARC-Date form) with `outcome`, made by `via`, resting on
+    /// `record_ids`; every other field empty, for the caller to fill.
+    pub fn new(
+        post_id: &str,
+        at: &str,
+        outcome: Outcome,
+        via: &str,
+        record_ids: Vec<String>,
+    ) -> Self {
+        CheckRecord {
+            samizdat: CHECK_FORMAT.into(),
+            post_id: post_id.to_string(),
+            at: at.to_string(),
+            outcome,
+            cause: None,
+            message: None,
+            http_status: None,
+            record_ids,
+            post_record: None,
+            via: Some(via.to_string()),
+            host: None,
+            payload_digest: None,
+            response_id: None,
+            response_uri: None,
+            response_date: None,
+            next_check: None,
+            url: None,
+            requested_url: None,
+            exchange: None,
+        }
+    }
+
     /// The check's `resource` record, dated at the check.
     pub fn to_record(&self) -> Record {
         Record::build(

@@ -294,25 +294,16 @@ impl Watcher {
             ))
         });
         CheckRecord {
-            samizdat: "check/1".into(),
-            post_id: post_id.to_string(),
-            at: warc::warc_date(n),
-            outcome: Outcome::Live,
-            cause: None,
-            message: None,
             http_status,
-            record_ids: page_ids.to_vec(),
-            post_record: None,
-            via: Some("timeline".into()),
             host: Some(host.to_string()),
-            payload_digest: None,
-            response_id: None,
-            response_uri: None,
-            response_date: None,
             next_check: next,
-            url: None,
-            requested_url: None,
-            exchange: None,
+            ..CheckRecord::new(
+                post_id,
+                &warc::warc_date(n),
+                Outcome::Live,
+                "timeline",
+                page_ids.to_vec(),
+            )
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::capture::Fetcher;
 use crate::capture::comments::{ThreadSummary, read_thread};
 use crate::model::{Cause, Outcome, Post};
 use crate::platforms::{PlanContext, Platform, Target};
-use crate::store::bodies::{CHECK_FORMAT, CheckRecord, ThreadStatus};
+use crate::store::bodies::{CheckRecord, ThreadStatus};
 use crate::store::state::State;
 use crate::store::views::CommentView;
 use crate::store::warc::Record;
@@ -88,25 +88,15 @@ impl Watcher {
         let thread_record = records.last().map(|r| r.id().to_string())?;
         let listed: HashSet<&str> = thread.listed.iter().map(String::as_str).collect();
         let check = |comment: &str, outcome, cause, message| CheckRecord {
-            samizdat: CHECK_FORMAT.into(),
-            post_id: comment.to_string(),
-            at: date.clone(),
-            outcome,
             cause,
             message,
-            http_status: None,
-            record_ids: vec![thread_record.clone()],
-            post_record: None,
-            via: Some(VIA_THREAD.into()),
-            host: None,
-            payload_digest: None,
-            response_id: None,
-            response_uri: None,
-            response_date: None,
-            next_check: None,
-            url: None,
-            requested_url: None,
-            exchange: None,
+            ..CheckRecord::new(
+                comment,
+                &date,
+                outcome,
+                VIA_THREAD,
+                vec![thread_record.clone()],
+            )
         };
         let mut checks = vec![];
         let said_gone: HashSet<&str> = thread.gone.iter().map(|g| g.id.as_str()).collect();

@@ -604,6 +604,9 @@ fn reddit_comments_are_captured_nested_and_a_removed_one_is_listed_gone() {
     );
 }
 
+/// Changes a comments answer; returns the id of the comment it changed.
+type Mark = Box<dyn Fn(&mut Value) -> String>;
+
 /// One platform's conversation watched through its life (the Weibo test above, for the
 /// others): a reply that leaves the listing, a walled re-read, the post gone.
 struct Life {
@@ -615,13 +618,13 @@ struct Life {
     comments_route: String,
     comments: Value,
     /// Takes one reply out of the listing; returns its id.
-    drop_one: Box<dyn Fn(&mut Value) -> String>,
+    drop_one: Mark,
     /// A wall on the comments: any answer that concludes nothing.
     wall: Resp,
     /// The post's answers once it is gone.
     gone: Box<dyn Fn(&TestServer)>,
     /// Where the platform names a gone comment: marks one so; returns its id.
-    said_gone: Option<Box<dyn Fn(&mut Value) -> String>>,
+    said_gone: Option<Mark>,
     capture_args: &'static [&'static str],
 }
 

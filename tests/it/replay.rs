@@ -38,18 +38,6 @@ fn capture(ar: &Path, url: &str) -> String {
 
 type Entry = (String, Vec<u8>, zip::CompressionMethod);
 
-fn zip_entries(bytes: &[u8]) -> Vec<Entry> {
-    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    (0..z.len())
-        .map(|i| {
-            let mut e = z.by_index(i).unwrap();
-            let mut b = vec![];
-            e.read_to_end(&mut b).unwrap();
-            (e.name().unwrap().to_string(), b, e.compression())
-        })
-        .collect()
-}
-
 fn entry<'a>(es: &'a [Entry], name: &str) -> &'a Entry {
     es.iter().find(|e| e.0 == name).unwrap_or_else(|| {
         panic!(
@@ -80,7 +68,7 @@ fn pywb_imports_a_samizdat_wacz_and_replays_the_capture() {
     assert_wacz_ok(&wacz);
 
     // The index as py-wacz writes it: a stored ZipNum `index.cdx.gz` and its `index.idx`.
-    let es = zip_entries(&std::fs::read(&wacz).unwrap());
+    let es = zip_members(&std::fs::read(&wacz).unwrap());
     let (_, gz, method) = entry(&es, "indexes/index.cdx.gz");
     assert_eq!(
         *method,
@@ -367,7 +355,7 @@ fn a_served_wacz_is_the_same_bytes_each_time_and_answers_ranges_from_any_origin(
 
     // The WACZ is dated by its newest record (the capture), not by the download.
     let w = get(&s, &format!("/api/posts/{enc}/wacz"), &[]);
-    let es = zip_entries(&w.2);
+    let es = zip_members(&w.2);
     let dp: serde_json::Value = serde_json::from_slice(&entry(&es, "datapackage.json").1).unwrap();
     assert_eq!(dp["created"], CAPTURED_AT, "{dp}");
     assert_eq!(dp["modified"], CAPTURED_AT, "{dp}");

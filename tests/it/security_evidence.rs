@@ -129,15 +129,7 @@ fn fixture() -> Fixture {
 type Entry = (String, Vec<u8>, zip::CompressionMethod);
 
 fn entries(p: &Path) -> Vec<Entry> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(p).unwrap()).unwrap();
-    (0..z.len())
-        .map(|i| {
-            let mut e = z.by_index(i).unwrap();
-            let mut b = vec![];
-            e.read_to_end(&mut b).unwrap();
-            (e.name().unwrap().to_string(), b, e.compression())
-        })
-        .collect()
+    read_zip(p)
 }
 
 fn write_zip(p: &Path, es: &[Entry]) {

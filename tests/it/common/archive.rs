@@ -35,9 +35,9 @@ pub fn quick_archive(extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, ar)
 }
 
-/// Every member of the zip at `p`: name, bytes, compression.
-pub fn read_zip(p: &Path) -> Vec<(String, Vec<u8>, zip::CompressionMethod)> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(p).unwrap()).unwrap();
+/// Every member of a zip: name, bytes, compression.
+pub fn zip_members(bytes: &[u8]) -> Vec<(String, Vec<u8>, zip::CompressionMethod)> {
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     (0..z.len())
         .map(|i| {
             let mut e = z.by_index(i).unwrap();
@@ -46,6 +46,11 @@ pub fn read_zip(p: &Path) -> Vec<(String, Vec<u8>, zip::CompressionMethod)> {
             (e.name().unwrap().to_string(), b, e.compression())
         })
         .collect()
+}
+
+/// Every member of the zip at `p`.
+pub fn read_zip(p: &Path) -> Vec<(String, Vec<u8>, zip::CompressionMethod)> {
+    zip_members(&std::fs::read(p).unwrap())
 }
 
 /// A copy of the zip at `src` with `name`'s bytes changed by `f` (or the entry added).
