@@ -53,6 +53,7 @@ pub struct Config {
     pub watch: Watch,
     pub timestamp: Timestamp,
     pub serve: Serve,
+    pub collector: CollectorConfig,
 }
 
 /// `[capture]`: what one capture reads besides the post.
@@ -261,6 +262,28 @@ impl Serve {
             }
         }
         Ok(())
+    }
+}
+
+/// `[collector]`: who collects, for every capture's provenance record (docs/provenance.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CollectorConfig {
+    /// The collector's name; a pseudonym is fine. None: the provenance says none was set.
+    pub name: Option<String>,
+    pub organisation: Option<String>,
+    /// How far the local clock may be from the servers' `Date` headers (median) before a
+    /// capture warns.
+    pub max_clock_offset_ms: u64,
+}
+
+impl Default for CollectorConfig {
+    fn default() -> Self {
+        CollectorConfig {
+            name: None,
+            organisation: None,
+            max_clock_offset_ms: 5_000,
+        }
     }
 }
 

@@ -65,6 +65,7 @@
 
 pub mod comments;
 pub mod http;
+pub mod provenance;
 
 /// The archive's single writer lives in `store` (the room that owns the archive); it is
 /// named here too because captures are its main client.
@@ -105,6 +106,29 @@ pub struct CaptureOptions {
     /// Most comments, replies and reposts to read with each post (`[capture] comments`,
     /// `--comments`); 0 = none.
     pub comments: usize,
+    /// Who, with what and how: written into each batch's provenance record.
+    pub run: std::sync::Arc<provenance::RunFacts>,
+}
+
+impl CaptureOptions {
+    /// The provenance record of a batch of `post_id` whose exchanges are `records`; its
+    /// clock warning, if any, goes to `warnings`.
+    fn provenance(&self, post_id: &str, records: &[Record], warnings: &mut Vec<String>) -> Record {
+        let p = provenance::ProvenanceRecord::of(
+            &self.run,
+            provenance::Options {
+                no_media: self.no_media,
+                comments: self.comments,
+            },
+            post_id,
+            records,
+            &self.clock.warc_date(),
+        );
+        if let Some(w) = &p.clock.warning {
+            warnings.push(w.clone());
+        }
+        p.to_record()
+    }
 }
 
 /// What became of one URL.
@@ -326,6 +350,8 @@ async fn capture_limited(
                 );
             }
             crate::extract::bound_post(&mut post);
+            let prov = opts.provenance(&post.id.0, &records, &mut warnings);
+            records.push(prov);
             let rec = post_record(&post, input, &records, &responses, &opts.clock.warc_date());
             records.push(rec);
             // A body cut at the size limit is kept, marked, and reported: never silently cut.
@@ -422,6 +448,9 @@ async fn capture_limited(
                 // A definite answer about one post is a check of it: the archive holds
                 // the post from it, with what is known (docs/states.md).
                 if let Target::Post { platform_id, url } = &target {
+                    let id = crate::model::PostId::new(platform.name(), platform_id);
+                    let prov = opts.provenance(&id.0, &records, &mut res.warnings);
+                    records.push(prov);
                     let c = gone_check(
                         &crate::model::PostId::new(platform.name(), platform_id).0,
                         url,

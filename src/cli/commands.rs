@@ -68,6 +68,7 @@ pub fn capture(
     let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?.with_clock(s.clock));
     let concurrency = config.http.concurrency;
     let comments = comments.unwrap_or(config.capture.comments);
+    let run = Arc::new(samizdat::capture::provenance::RunFacts::of(&config, "cli"));
     let existed = archive::exists(&s.archive);
     let archive = Archive::open(&s.archive, config)?.with_clock(s.clock);
     if !existed {
@@ -85,6 +86,7 @@ pub fn capture(
         no_media,
         clock: s.clock,
         comments,
+        run,
     };
     let pace = fetcher.clone();
     let results = s.runtime()?.block_on(capture::capture_all(

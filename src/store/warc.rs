@@ -26,6 +26,7 @@ pub mod mime {
     pub const CHECK: &str = "application/vnd.samizdat.check+json";
     pub const WATCH: &str = "application/vnd.samizdat.watch+json";
     pub const THREAD: &str = "application/vnd.samizdat.thread+json";
+    pub const PROVENANCE: &str = "application/vnd.samizdat.provenance+json";
     pub const HTTP_REQUEST: &str = "application/http; msgtype=request";
     pub const HTTP_RESPONSE: &str = "application/http; msgtype=response";
     pub const WARC_FIELDS: &str = "application/warc-fields";

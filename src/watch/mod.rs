@@ -119,6 +119,8 @@ pub struct Watcher {
     pub concurrency: usize,
     /// Most comments a re-read of a post's conversation reads (`[capture] comments`).
     pub comments_limit: usize,
+    /// Who watches, with what: each capture's provenance record (docs/provenance.md).
+    pub run: Arc<crate::capture::provenance::RunFacts>,
     /// Most items of one host per batch (0 = no limit); see `[watch] host_budget`.
     pub host_budget: usize,
     /// Set on SIGINT/SIGTERM: items not yet started are left due; those in flight finish
@@ -249,6 +251,7 @@ impl Watcher {
             index_path,
             concurrency: config.http.concurrency.max(1),
             comments_limit: config.capture.comments,
+            run: Arc::new(crate::capture::provenance::RunFacts::of(config, "watch")),
             host_budget: host_budget(config),
             stop: Arc::default(),
             clock: Clock::System,
@@ -514,6 +517,7 @@ impl Watcher {
                 &CaptureOptions {
                     clock: self.clock,
                     comments: self.comments_limit,
+                    run: self.run.clone(),
                     ..CaptureOptions::default()
                 },
                 self.fetcher_for(origin).clone(),

@@ -457,6 +457,7 @@ pub(super) async fn capture_for(
         &CaptureOptions {
             clock,
             comments: st.config.capture.comments,
+            run: std::sync::Arc::new(crate::capture::provenance::RunFacts::of(&st.config, "api")),
             ..CaptureOptions::default()
         },
         &fetcher,

@@ -10,16 +10,6 @@ use samizdat::store::warc::{self, Record};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn records(archive: &Path) -> Vec<Record> {
-    let mut out = vec![];
-    for f in warc_files(archive) {
-        for m in warc::MemberReader::open(&f, 0).unwrap() {
-            out.push(warc::parse_record(&m.unwrap().bytes).unwrap());
-        }
-    }
-    out
-}
-
 fn capture(ar: &Path, urls: &[&str]) -> (i32, Vec<serde_json::Value>, String) {
     let (code, out, err) = run_code(samizdat(ar).arg("--json").arg("capture").args(urls));
     (code, json_lines(&out), err)

@@ -19,6 +19,7 @@ mod log_vectors;
 mod platforms_a;
 mod platforms_b;
 mod progress;
+mod provenance;
 mod readonly;
 mod replay;
 mod search_cli;

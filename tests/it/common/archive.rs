@@ -79,3 +79,15 @@ pub fn rewrite_zip(src: &Path, dst: &Path, name: &str, f: impl Fn(&mut Vec<u8>))
     }
     z.finish().unwrap();
 }
+
+/// Every record of every WARC file of the archive, in file order.
+pub fn records(archive: &Path) -> Vec<samizdat::store::warc::Record> {
+    use samizdat::store::warc;
+    let mut out = vec![];
+    for f in warc_files(archive) {
+        for m in warc::MemberReader::open(&f, 0).unwrap() {
+            out.push(warc::parse_record(&m.unwrap().bytes).unwrap());
+        }
+    }
+    out
+}
