@@ -6,7 +6,6 @@
 use crate::common;
 
 use common::*;
-use samizdat::store::warc::{self, Record};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
