@@ -49,7 +49,8 @@ fn max_pages(limit: usize) -> usize {
 
 /// Reads the conversation around `post` (captured from `target` on `platform`): the
 /// records to append (each page's exchanges, a post record for each comment not in
-/// `known`, the thread record last) and the thread record. `None` when the platform
+/// `known`, the reading's provenance record made by `provenance` from them, the thread
+/// record last) and the thread record. `None` when the platform
 /// shows no conversation samizdat can read, or `limit` is 0.
 #[allow(clippy::too_many_arguments)] // each is one fact of the reading; a struct would only rename them
 pub async fn read_thread(
@@ -61,6 +62,7 @@ pub async fn read_thread(
     known: &HashSet<String>,
     fetcher: &Fetcher,
     date: &str,
+    provenance: &(dyn Fn(&[Record]) -> Record + Sync),
 ) -> Option<(Vec<Record>, ThreadRecord, usize)> {
     if limit == 0 {
         return None;
@@ -180,6 +182,7 @@ pub async fn read_thread(
     if status == ThreadStatus::Complete && !queue.is_empty() {
         status = ThreadStatus::Limit;
     }
+    records.push(provenance(&records));
     let thread = ThreadRecord {
         samizdat: THREAD_FORMAT.into(),
         post_id: post.id.0.clone(),

@@ -113,7 +113,7 @@ pub struct CaptureOptions {
 impl CaptureOptions {
     /// The provenance record of a batch of `post_id` whose exchanges are `records`; its
     /// clock warning, if any, goes to `warnings`.
-    fn provenance(&self, post_id: &str, records: &[Record], warnings: &mut Vec<String>) -> Record {
+    pub fn provenance(&self, post_id: &str, records: &[Record], warnings: &mut Vec<String>) -> Record {
         let p = provenance::ProvenanceRecord::of(
             &self.run,
             provenance::Options {
@@ -409,6 +409,7 @@ async fn capture_limited(
                 &known,
                 fetcher,
                 &date,
+                &|recs: &[Record]| opts.provenance(&post.id.0, recs, &mut vec![]),
             )
             .await;
             if let Some((thread_records, thread, new)) = read {

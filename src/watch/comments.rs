@@ -83,6 +83,19 @@ impl Watcher {
             &known,
             fetcher,
             &date,
+            &|recs: &[Record]| {
+                crate::capture::provenance::ProvenanceRecord::of(
+                    &self.run,
+                    crate::capture::provenance::Options {
+                        no_media: true,
+                        comments: self.comments_limit,
+                    },
+                    &post.id.0,
+                    recs,
+                    &date,
+                )
+                .to_record()
+            },
         )
         .await?;
         let thread_record = records.last().map(|r| r.id().to_string())?;
