@@ -4,10 +4,6 @@
 
 mod cli;
 
-/// mimalloc rather than the system allocator: see Cargo.toml.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     cli::main()
 }

@@ -64,10 +64,12 @@
 //! 1); then the post handed to the writer parsed.
 //!
 //! Session 8 (2026-12-02, 20:38 UTC, load average 3.7 to 4.1, 5,000 pages): with the
-//! checkpoint cached, mimalloc merged, and one provenance record more per capture (issue
+//! checkpoint cached, mimalloc tried, and one provenance record more per capture (issue
 //! 16), 1.42x, 1.24x, 1.21x wget (1,328 pages/s against 1,100); samizdat 3.19 to 3.45 s of
 //! CPU (640 to 690 µs a page), wget 2.70 to 2.77 s (540 µs a page, its one thread); peak
-//! RSS 101 to 107 MB (mimalloc keeps freed pages; was 63 MB). Why 4x is out of reach here:
+//! RSS 101 to 107 MB (was 63 MB). mimalloc was taken out again: it keeps freed pages, and
+//! the capture of a 256 MiB page went to 154 MiB of peak RSS, past the 150 MiB bound
+//! (tests/it/security_capture.rs). Why 4x is out of reach here:
 //! on the idle machine wget is CPU-bound (2.4 to 2.5 s of CPU in 2.7 s), so 4x its pace
 //! is 0.67 s of wall for 5,000 pages, 1.35 s of CPU on both cores, of which nginx takes
 //! its share: samizdat would have to spend about 200 µs a page, under half of what wget

@@ -106,7 +106,11 @@ pub enum Command {
         limit: usize,
     },
     /// Re-hash every record, rebuild the tree, check every checkpoint and the index.
-    Verify,
+    Verify {
+        /// Write what was found into the log as a custody record (docs/provenance.md).
+        #[arg(long)]
+        record: bool,
+    },
     /// The transparency log.
     #[command(subcommand)]
     Log(LogCommand),

@@ -237,10 +237,52 @@ pub fn export(
     query: Option<&str>,
     all: bool,
 ) -> Result<u8> {
-    let done =
+    use samizdat::evidence::{Exported, custody};
+    let mut done =
         samizdat::evidence::export(&evidence_ctx(s), posts, bundle, wacz, query, all, &s.clock)?;
+    // The chain of custody: the archive says where this copy went (docs/provenance.md).
+    let ev = match &done {
+        Exported::Bundle(b) => custody::Event {
+            action: "export_bundle",
+            artifact: Some(&b.bundle),
+            posts: vec![b.post_id.clone()],
+            all: false,
+            result: None,
+        },
+        Exported::Wacz(w) => custody::Event {
+            action: "export_wacz",
+            artifact: Some(&w.wacz),
+            posts: if all { vec![] } else { w.post_ids.clone() },
+            all,
+            result: None,
+        },
+    };
+    // A read-only archive (a court's copy, a mounted snapshot) is exported as it is: it
+    // cannot hold the record, and says so.
+    if let Err(e) = writable_archive(s, "export") {
+        say(
+            s,
+            format!("note: this export's custody record was not written: {e}"),
+        );
+        emit(s, &done);
+        return Ok(exit::OK);
+    }
+    let recorded = custody::record(&s.archive, &s.config_path, ev, &s.clock);
+    let code = match recorded {
+        Ok(id) => {
+            match &mut done {
+                Exported::Bundle(b) => b.custody = Some(id),
+                Exported::Wacz(w) => w.custody = Some(id),
+            }
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("samizdat: the export was written, but its custody record was not: {e}");
+            exit::FAILED
+        }
+    };
     emit(s, &done);
-    Ok(exit::OK)
+    Ok(code)
 }
 
 pub fn verify_bundle(
@@ -382,7 +424,7 @@ fn human_secs(secs: f64) -> String {
     }
 }
 
-pub fn verify(s: &Settings) -> Result<u8> {
+pub fn verify(s: &Settings, record: bool) -> Result<u8> {
     let bar = if s.quiet || s.json || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
     } else {
@@ -397,7 +439,29 @@ pub fn verify(s: &Settings) -> Result<u8> {
     let report = samizdat::verify::verify(&s.archive, |n| bar.set_position(n))?;
     bar.finish_and_clear();
     emit(s, &report);
-    Ok(exit::for_damage(!report.ok()))
+    let code = exit::for_damage(!report.ok());
+    if record {
+        let result = if report.ok() {
+            "no damage found".to_string()
+        } else {
+            "damage found (see the verify report)".to_string()
+        };
+        let ev = samizdat::evidence::custody::Event {
+            action: "verify",
+            artifact: None,
+            posts: vec![],
+            all: true,
+            result: Some(result),
+        };
+        match samizdat::evidence::custody::record(&s.archive, &s.config_path, ev, &s.clock) {
+            Ok(id) => say(s, format!("recorded in the log as custody record {id}")),
+            Err(e) => {
+                eprintln!("samizdat: verify --record: the custody record was not written: {e}");
+                return Ok(code.max(exit::FAILED));
+            }
+        }
+    }
+    Ok(code)
 }
 
 pub fn log(s: &Settings, cmd: LogCommand) -> Result<u8> {

@@ -139,7 +139,7 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
                 },
             )
         }
-        Command::Verify => commands::verify(s),
+        Command::Verify { record } => commands::verify(s, record),
         Command::Log(l) => commands::log(s, l),
         Command::Watch(w) => watch::run(s, w),
         Command::Reindex => commands::reindex(s),

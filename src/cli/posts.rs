@@ -54,12 +54,14 @@ pub fn show(s: &Settings, key: &str) -> Result<u8> {
         .ok_or_else(|| Error::NotFound(id.clone()))?
         .with_conflicts(conflicts);
     let (conversation, comments) = ix.thread(&id)?;
+    let custody = ix.custody_of(&id)?;
     if s.json {
         // The conversation goes with the post (docs/comments.md); left out when none was read.
         let all = samizdat::store::views::PostWithThread {
             view: v,
             conversation,
             comments,
+            custody,
         };
         print_json(&serde_json::to_value(&all).map_err(|e| Error::Log(e.to_string()))?);
         return Ok(0);
@@ -113,6 +115,21 @@ pub fn show(s: &Settings, key: &str) -> Result<u8> {
                 .map(|e| format!(": {e}"))
                 .unwrap_or_default(),
         ));
+    }
+    // Where copies went, and recorded checks (docs/provenance.md).
+    for c in &custody {
+        let b = &c.body;
+        let who = b
+            .collector
+            .as_ref()
+            .map(|c| format!(" by {}", c.name))
+            .unwrap_or_default();
+        let what = match (&b.artifact, &b.result) {
+            (Some(a), _) => format!(" {} (sha256 {})", a.name, a.sha256),
+            (None, Some(r)) => format!(": {r}"),
+            (None, None) => String::new(),
+        };
+        text.push_str(&format!("custody {}  {}{what}{who}\n", b.at, b.action));
     }
     // A URL claimed by two posts resolves to the first (see `store::index`).
     for c in &v.url_conflicts {

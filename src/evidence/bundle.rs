@@ -341,6 +341,7 @@ pub fn render_readme(
     cp_size: u64,
     tsr_names: &[String],
     comments: Option<&Comments>,
+    custody: usize,
 ) -> String {
     // Only a bundle with comments names comments.json, so older bundles read as before.
     let comments_line = match comments {
@@ -349,6 +350,13 @@ pub fn render_readme(
             c.comments.len()
         ),
         None => String::new(),
+    };
+    let custody_line = if custody > 0 {
+        format!(
+            "  custody.json      the {custody} custody events of the post before this export: earlier\n                    exports and recorded checks, each a custody record in records.warc.gz\n"
+        )
+    } else {
+        String::new()
     };
     let fp = NoteVerifier::from_vkey(vkey.trim())
         .map(|v| v.fingerprint())
@@ -375,7 +383,7 @@ Files
   view.html, media/ the post as a person reads it, with every capture, check
                     and digest (open view.html in a browser; it runs no script)
   post.json         the post as data (samizdat's post object)
-{comments_line}  records.warc.gz   the original records: HTTP exchanges, media, the post
+{comments_line}{custody_line}  records.warc.gz   the original records: HTTP exchanges, media, the post
                     record (WARC 1.1, one gzip member per record)
   proofs.json       for each record: its place in the log (leaf index), its
                     leaf hash and the Merkle inclusion proof
@@ -434,6 +442,9 @@ pub struct BundleSummary {
     pub checkpoint_size: u64,
     /// Timestamp replies in the bundle (0: no timestamped checkpoint covers the post).
     pub timestamps: usize,
+    /// The custody record of this export (docs/provenance.md), once written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custody: Option<String>,
 }
 
 /// `export POST --bundle FILE` (see [`write_bundle`]).
@@ -488,6 +499,10 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
         }
     }
     comment_order(&mut comments);
+    // Where copies of it went before this one (this export's own custody record is
+    // written after the file, so it cannot be in it).
+    let custody = ix.custody_of(&id)?;
+    ids.extend(custody.iter().map(|c| c.record_id.clone()));
     let comments = (conversation.is_some() || !comments.is_empty()).then_some(Comments {
         conversation,
         comments,
@@ -634,8 +649,18 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
     }
     let cp_text = String::from_utf8_lossy(&cp_bytes).into_owned();
     z.start_file("README.txt", deflate).map_err(zerr)?;
-    z.write_all(render_readme(&id, &vkey, cp.size, &tsr_names, comments.as_ref()).as_bytes())
-        .at(out)?;
+    z.write_all(
+        render_readme(
+            &id,
+            &vkey,
+            cp.size,
+            &tsr_names,
+            comments.as_ref(),
+            custody.len(),
+        )
+        .as_bytes(),
+    )
+    .at(out)?;
     z.start_file("view.html", deflate).map_err(zerr)?;
     z.write_all(render_view(&view, comments.as_ref(), &metas, &cp_text, &tokens).as_bytes())
         .at(out)?;
@@ -670,6 +695,15 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
         )
         .at(out)?;
     }
+    if !custody.is_empty() {
+        z.start_file("custody.json", deflate).map_err(zerr)?;
+        z.write_all(
+            serde_json::to_string_pretty(&custody)
+                .map_err(json_err)?
+                .as_bytes(),
+        )
+        .at(out)?;
+    }
     z.start_file("proofs.json", deflate).map_err(zerr)?;
     z.write_all(
         serde_json::to_string_pretty(&Proofs {
@@ -699,6 +733,7 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
         comments: comments.as_ref().map_or(0, |c| c.comments.len()),
         checkpoint_size: cp.size,
         timestamps: tsr_names.len(),
+        custody: None,
     })
 }
 

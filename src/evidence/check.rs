@@ -28,10 +28,10 @@ use super::zipread::{self, Zip};
 use crate::log::merkle::{Hash, verify_inclusion};
 use crate::log::note::{Checkpoint, NoteVerifier, open_note};
 use crate::model::Outcome;
-use crate::store::bodies::ThreadRecord;
+use crate::store::bodies::{CustodyRecord, ThreadRecord};
 use crate::store::index::{CheckRecord, PostRecord};
 use crate::store::state::{self, CheckIn};
-use crate::store::views::{CaptureView, CheckView, PostView};
+use crate::store::views::{CaptureView, CheckView, CustodyView, PostView};
 use crate::store::warc::{self, kind};
 use serde::Deserialize;
 use serde_json::Value;
@@ -107,6 +107,7 @@ const SMALL: &[(&str, u64)] = &[
     ("view.html", 64 << 20),
     ("post.json", 32 << 20),
     ("comments.json", 256 << 20),
+    ("custody.json", 16 << 20),
     ("proofs.json", 16 << 20),
     ("checkpoint", 64 << 10),
     ("tsa-chain.pem", 1 << 20),
@@ -307,6 +308,7 @@ fn check_bundle<R: Read + Seek>(
     for name in &names {
         let known = REQUIRED.contains(&name.as_str())
             || name == "comments.json"
+            || name == "custody.json"
             || tsr_names.contains(name)
             || media.iter().any(|m| &m.0 == name);
         if !known {
@@ -637,6 +639,7 @@ fn check_bundle<R: Read + Seek>(
         .collect();
     let mut derived: Option<PostView> = None;
     let mut derived_comments: Option<Comments> = None;
+    let mut derived_custody: Vec<CustodyView> = vec![];
     let mut rested_on: BTreeSet<String> = BTreeSet::new();
     let (items, unreadable) = read_bodies(&held);
     let look = Lookup {
@@ -675,10 +678,12 @@ fn check_bundle<R: Read + Seek>(
             Ok(Derived {
                 post: d,
                 comments,
+                custody,
                 rests,
             }) => {
                 rested_on = rests;
                 derived_comments = comments;
+                derived_custody = custody;
                 // Compared as JSON, so a field is named even when post.json carries one
                 // samizdat never writes.
                 match serde_json::to_value(&d) {
@@ -714,6 +719,33 @@ fn check_bundle<R: Read + Seek>(
         }
         for p in problems {
             out.push(fail("post.json", p));
+        }
+        // custody.json: exactly the custody records, or absent when there are none.
+        if derived.is_some() {
+            let want = (!derived_custody.is_empty())
+                .then(|| serde_json::to_string_pretty(&derived_custody).unwrap_or_default());
+            match (want, files.get("custody.json")) {
+                (None, None) => {}
+                (None, Some(_)) => out.push(fail(
+                    "custody.json",
+                    "names custody events, but records.warc.gz holds no custody record of this post",
+                )),
+                (Some(_), None) => out.push(fail(
+                    "custody.json",
+                    "missing: records.warc.gz holds custody records of this post",
+                )),
+                (Some(w), Some(bytes)) if *bytes == w.as_bytes() => oks.push(pass(
+                    "custody.json",
+                    format!(
+                        "its {} events are the custody records in records.warc.gz",
+                        derived_custody.len()
+                    ),
+                )),
+                (Some(_), Some(_)) => out.push(fail(
+                    "custody.json",
+                    "differs from the custody records in records.warc.gz: it was edited",
+                )),
+            }
         }
         // comments.json: exactly the conversation the records derive, or absent when they
         // hold none.
@@ -823,6 +855,7 @@ fn check_bundle<R: Read + Seek>(
                 c.size,
                 &tsr_names,
                 derived_comments.as_ref(),
+                derived_custody.len(),
             )
             .into_bytes()
         {
@@ -905,6 +938,7 @@ enum Body {
     Post(Box<PostRecord>),
     Check(Box<CheckRecord>),
     Thread(ThreadRecord),
+    Custody(Box<CustodyRecord>),
 }
 
 /// One of samizdat's own records in leaf order, with its body read.
@@ -921,6 +955,8 @@ impl Item<'_> {
             Body::Post(p) => &p.post.id.0,
             Body::Check(c) => &c.post_id,
             Body::Thread(t) => &t.post_id,
+            // Not about one post: see `derive`.
+            Body::Custody(_) => "",
         }
     }
 }
@@ -946,6 +982,9 @@ fn read_bodies(held: &[Held]) -> (Vec<Item<'_>>, Vec<String>) {
             Some(warc::mime::THREAD) => serde_json::from_slice(&rec.block)
                 .map(Body::Thread)
                 .map_err(|e| format!("thread record {}: unreadable: {e}", rec.id())),
+            Some(warc::mime::CUSTODY) => serde_json::from_slice(&rec.block)
+                .map(Body::Custody)
+                .map_err(|e| format!("custody record {}: unreadable: {e}", rec.id())),
             _ => continue,
         };
         match body {
@@ -984,6 +1023,8 @@ impl Lookup<'_> {
 struct Derived {
     post: PostView,
     comments: Option<Comments>,
+    /// The custody records, in leaf order.
+    custody: Vec<CustodyView>,
     rests: BTreeSet<String>,
 }
 
@@ -1013,9 +1054,20 @@ fn derive(subject: &str, items: &[Item], look: &Lookup) -> Result<Derived, Vec<S
     }
     let mut rests = BTreeSet::new();
     let mut conversation = None;
+    let mut custody = vec![];
     for it in items {
         let id = it.h.c.rec.id();
         match &it.body {
+            Body::Custody(c) if !c.all && !c.posts.iter().any(|p| p == subject) => problems.push(
+                format!("custody record {id} is about other posts, not {subject}"),
+            ),
+            Body::Custody(c) => {
+                rests.insert(id.to_string());
+                custody.push(CustodyView {
+                    record_id: id.to_string(),
+                    body: (**c).clone(),
+                });
+            }
             Body::Check(c) if c.post_id != subject && !is_comment.contains(c.post_id.as_str()) => {
                 problems.push(format!(
                     "check record {id} is about post {}, not {subject} or one of its comments",
@@ -1065,6 +1117,7 @@ fn derive(subject: &str, items: &[Item], look: &Lookup) -> Result<Derived, Vec<S
                 conversation,
                 comments,
             }),
+            custody,
             rests,
         }),
         _ => Err(problems),
@@ -1091,7 +1144,7 @@ fn derive_post(
         let rec = &it.h.c.rec;
         let leaf = it.leaf;
         match &it.body {
-            Body::Thread(_) => {}
+            Body::Thread(_) | Body::Custody(_) => {}
             Body::Post(pr) => {
                 facts = Some(state::after_capture(facts.as_ref(), rec.date()));
                 let mut ids = pr.record_ids.clone();

@@ -19,6 +19,7 @@
 
 pub mod bundle;
 pub mod check;
+pub mod custody;
 pub mod tsp;
 pub mod wacz;
 pub mod warcstream;

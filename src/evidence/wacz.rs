@@ -346,6 +346,12 @@ pub struct WaczSummary {
     pub posts: usize,
     pub records: u64,
     pub pages: usize,
+    /// The custody record of this export (docs/provenance.md), once written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custody: Option<String>,
+    /// The posts it holds (for the custody record; not printed).
+    #[serde(skip)]
+    pub post_ids: Vec<String>,
 }
 
 /// `export … --wacz FILE`, dated by the system clock (see [`export_wacz_at`]).
@@ -585,6 +591,8 @@ pub fn export_wacz_at(
         posts: ids.len(),
         records,
         pages: pages.len() - 1,
+        custody: None,
+        post_ids: ids.clone(),
     })
 }
 

@@ -203,12 +203,16 @@ pub fn next_record<R: BufRead>(
     }))
 }
 
-/// Whether a record is one of samizdat's own (post, check or thread), whose block is kept.
+/// Whether a record is one of samizdat's own (post, check, thread or custody), whose block is
+/// kept.
 pub fn is_samizdat_record(rec: &Record) -> bool {
     rec.warc_type() == kind::RESOURCE
         && matches!(
             rec.field("Content-Type"),
-            Some(warc::mime::POST) | Some(warc::mime::CHECK) | Some(warc::mime::THREAD)
+            Some(warc::mime::POST)
+                | Some(warc::mime::CHECK)
+                | Some(warc::mime::THREAD)
+                | Some(warc::mime::CUSTODY)
         )
 }
 

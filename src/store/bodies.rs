@@ -103,6 +103,61 @@ impl ThreadRecord {
     }
 }
 
+/// Format marker of a custody record.
+pub const CUSTODY_FORMAT: &str = "custody/1";
+
+/// The body of a custody record (`application/vnd.samizdat.custody+json`,
+/// docs/provenance.md "Chain of custody"): a copy of the archive's evidence left it (an
+/// export), or the archive was checked (`verify --record`), by whom and when.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CustodyRecord {
+    /// Format marker, `custody/1`.
+    pub samizdat: String,
+    /// When (WARC-Date form).
+    pub at: String,
+    /// `export_bundle`, `export_wacz` or `verify`.
+    pub action: String,
+    /// `[collector]` when set: who did it.
+    pub collector: Option<crate::capture::provenance::Collector>,
+    /// The file made (its name, not the folder it went to), for an export.
+    pub artifact: Option<Artifact>,
+    /// The posts it holds; empty with `all` for the whole archive.
+    pub posts: Vec<String>,
+    pub all: bool,
+    /// For `verify`: what it found, in words.
+    pub result: Option<String>,
+    /// The samizdat version that did it.
+    pub tool_version: String,
+}
+
+/// A file an export made.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Artifact {
+    pub name: String,
+    /// Hex SHA-256 of the whole file.
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+impl CustodyRecord {
+    /// The custody `resource` record, dated at the event.
+    pub fn to_record(&self) -> Record {
+        let what = self
+            .artifact
+            .as_ref()
+            .map(|a| a.sha256.clone())
+            .unwrap_or_else(|| self.action.clone());
+        Record::build(
+            kind::RESOURCE,
+            &self.at,
+            Some(&format!("urn:samizdat:custody:{what}")),
+            mime::CUSTODY,
+            vec![],
+            to_json(self),
+        )
+    }
+}
+
 /// The body of a post record (`application/vnd.samizdat.post+json`).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PostRecord {

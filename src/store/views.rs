@@ -428,6 +428,17 @@ pub struct PostWithThread {
     pub conversation: Option<ConversationView>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub comments: Vec<CommentView>,
+    /// Where copies of it went, and recorded checks (docs/provenance.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custody: Vec<CustodyView>,
+}
+
+/// One custody event of a post: its record, and what the record says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustodyView {
+    pub record_id: String,
+    #[serde(flatten)]
+    pub body: crate::store::bodies::CustodyRecord,
 }
 
 /// Everything a post's page shows: the post, its records, the proof.

@@ -42,10 +42,12 @@ pub(super) async fn api_post(
             .post_view(&id)?
             .ok_or_else(|| Error::NotFound(id.clone()))?;
         let (conversation, comments) = ix.thread(&id)?;
+        let custody = ix.custody_of(&id)?;
         Ok(axum::Json(crate::store::views::PostWithThread {
             view,
             conversation,
             comments,
+            custody,
         })
         .into_response())
     })

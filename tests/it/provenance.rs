@@ -137,3 +137,112 @@ headers = { Authorization = "Bearer header-s3cret" }
     );
     run_ok(samizdat(&ar).arg("verify"));
 }
+
+fn sha256_hex(p: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(std::fs::read(p).unwrap()))
+}
+
+#[test]
+fn every_export_and_recorded_verify_is_a_custody_record_shown_with_the_post() {
+    let srv = server();
+    srv.route("/post.html", Resp::html(PAGE));
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    write_config(
+        &ar,
+        "[collector]\nname = \"desk-7\"\n\n[http]\nper_host_delay_ms = 0\n",
+    );
+    let url = format!("{}/post.html", srv.base_url());
+    run_ok(samizdat(&ar).args(["capture", "--no-media", &url]));
+    let show = || -> Value {
+        serde_json::from_slice(&run_ok(samizdat(&ar).args(["--json", "show", &url])).stdout)
+            .unwrap()
+    };
+    assert!(show().get("custody").is_none(), "nothing exported yet");
+
+    // An export: the archive says which file left, with its digest, by whom.
+    let b1 = dir.path().join("first.zip");
+    let out = run_ok(
+        samizdat(&ar)
+            .args(["--json", "export", &url, "--bundle"])
+            .arg(&b1),
+    );
+    let line = &json_lines(&String::from_utf8_lossy(&out.stdout))[0];
+    let c = show();
+    let ev = &c["custody"].as_array().unwrap()[0];
+    assert_eq!(ev["action"], "export_bundle");
+    assert_eq!(ev["artifact"]["name"], "first.zip");
+    assert_eq!(ev["artifact"]["sha256"], sha256_hex(&b1).as_str());
+    assert_eq!(
+        ev["artifact"]["bytes"],
+        std::fs::metadata(&b1).unwrap().len()
+    );
+    assert_eq!(ev["collector"]["name"], "desk-7");
+    assert_eq!(ev["posts"][0], c["id"]);
+    assert_eq!(ev["record_id"], line["custody"], "{line}");
+
+    // A recorded verify is about the whole archive: every post shows it.
+    let (code, _, err) = run_code(samizdat(&ar).args(["verify", "--record"]));
+    assert_eq!(code, 0, "{err}");
+    let c = show();
+    let evs = c["custody"].as_array().unwrap();
+    assert_eq!(evs.len(), 2);
+    assert_eq!(evs[1]["action"], "verify");
+    assert_eq!(evs[1]["all"], true);
+    assert_eq!(evs[1]["result"], "no damage found");
+    // `verify` without --record writes nothing.
+    run_ok(samizdat(&ar).arg("verify"));
+    assert_eq!(show()["custody"].as_array().unwrap().len(), 2);
+
+    // The next bundle carries the events so far, each a record with its proof.
+    let b2 = dir.path().join("second.zip");
+    run_ok(samizdat(&ar).args(["export", &url, "--bundle"]).arg(&b2));
+    let members = read_zip(&b2);
+    let custody = &members
+        .iter()
+        .find(|m| m.0 == "custody.json")
+        .expect("custody.json in the bundle")
+        .1;
+    let listed: Value = serde_json::from_slice(custody).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert_eq!(listed[0]["artifact"]["sha256"], sha256_hex(&b1).as_str());
+    let (code, out, err) = run_code(samizdat(&ar).arg("verify-bundle").arg(&b2));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("custody.json"), "{out}");
+    // Edited, it is caught.
+    let bad = dir.path().join("bad.zip");
+    rewrite_zip(&b2, &bad, "custody.json", |b| {
+        let s = String::from_utf8(b.clone()).unwrap();
+        *b = s.replace("desk-7", "someone else").into_bytes();
+    });
+    let (code, out, _) = run_code(samizdat(&ar).arg("verify-bundle").arg(&bad));
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("custody.json")),
+        "{out}"
+    );
+
+    // A WACZ of the whole archive, then the words of `show`, then `reindex`.
+    let w = dir.path().join("all.wacz");
+    run_ok(samizdat(&ar).args(["export", "--all", "--wacz"]).arg(&w));
+    let c = show();
+    let evs = c["custody"].as_array().unwrap();
+    assert_eq!(evs.len(), 4, "{c}");
+    assert_eq!(evs[3]["action"], "export_wacz");
+    assert_eq!(evs[3]["artifact"]["sha256"], sha256_hex(&w).as_str());
+    let words =
+        String::from_utf8_lossy(&run_ok(samizdat(&ar).args(["show", &url])).stdout).into_owned();
+    assert!(
+        words.contains("custody") && words.contains("first.zip") && words.contains("desk-7"),
+        "{words}"
+    );
+    run_ok(samizdat(&ar).arg("reindex"));
+    assert_eq!(
+        show()["custody"],
+        c["custody"],
+        "reindex rebuilds the custody events"
+    );
+    run_ok(samizdat(&ar).arg("verify"));
+}

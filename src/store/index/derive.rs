@@ -40,7 +40,7 @@ impl Index {
         self.conn
             .execute_batch(
                 "DELETE FROM records; DELETE FROM posts; DELETE FROM post_urls; DELETE FROM url_conflicts; DELETE FROM captures; \
-                 DELETE FROM checks; DELETE FROM watchlist; DELETE FROM hosts; DELETE FROM threads;",
+                 DELETE FROM checks; DELETE FROM watchlist; DELETE FROM hosts; DELETE FROM threads; DELETE FROM custody;",
             )
             .map_err(|e| self.err(e))?;
         crate::store::search::clear(&self.conn).map_err(|e| self.err(e))
@@ -93,8 +93,27 @@ fn apply(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Ap
         mime::CHECK => apply_check(tx, rec),
         mime::WATCH => apply_watch(tx, rec),
         mime::THREAD => apply_thread(tx, rec),
+        mime::CUSTODY => apply_custody(tx, rec),
         _ => Ok(()),
     }
+}
+
+/// A custody record: a row in `custody` per post it names, or one for the whole archive.
+fn apply_custody(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
+    let c: crate::store::bodies::CustodyRecord = serde_json::from_slice(&rec.block)
+        .map_err(|e| Applied::Bad(format!("custody record is not valid JSON: {e}")))?;
+    let json = std::str::from_utf8(&rec.block)
+        .map_err(|e| Applied::Bad(format!("custody record is not UTF-8: {e}")))?;
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO custody (record_id, post_id, at, action, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    if c.all || c.posts.is_empty() {
+        ins.execute(params![rec.id(), None::<String>, c.at, c.action, json])?;
+    }
+    for p in &c.posts {
+        ins.execute(params![rec.id(), p, c.at, c.action, json])?;
+    }
+    Ok(())
 }
 
 /// A thread record: one row in `threads` (docs/comments.md).

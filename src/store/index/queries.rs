@@ -382,6 +382,34 @@ impl Index {
         Ok((conversation, nest_comments(flat)))
     }
 
+    /// The custody events of a post (docs/provenance.md): exports that held it and
+    /// recorded checks of the whole archive, oldest first.
+    pub fn custody_of(&self, id: &str) -> Result<Vec<crate::store::views::CustodyView>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT record_id, json FROM custody WHERE post_id = ?1 OR post_id IS NULL \
+                 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = vec![];
+        for r in rows {
+            let (record_id, json) = r.map_err(|e| self.err(e))?;
+            let body: crate::store::bodies::CustodyRecord =
+                serde_json::from_str(&json).map_err(|e| Error::Archive {
+                    path: self.path.clone(),
+                    message: format!("custody row {record_id}: {e} (run `samizdat reindex`)"),
+                })?;
+            out.push(crate::store::views::CustodyView { record_id, body });
+        }
+        Ok(out)
+    }
+
     /// The ids of a post's comments, in the order the index first held them, and the
     /// thread record of every reading of its conversation, oldest first: what an evidence
     /// bundle of the post carries beside it (docs/evidence.md).

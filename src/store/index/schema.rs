@@ -110,4 +110,13 @@ CREATE TABLE IF NOT EXISTS threads (     -- each reading of a post's conversatio
     record_id TEXT NOT NULL            -- the thread record
 );
 CREATE INDEX IF NOT EXISTS threads_post ON threads(post_id, id);
+CREATE TABLE IF NOT EXISTS custody (     -- exports and recorded verifies (custody records)
+    id INTEGER PRIMARY KEY,            -- write order
+    record_id TEXT NOT NULL,           -- the custody record
+    post_id TEXT,                      -- a post the artifact holds; NULL: the whole archive
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    json TEXT NOT NULL                 -- the record's body
+);
+CREATE INDEX IF NOT EXISTS custody_post ON custody(post_id, id);
 "#;
