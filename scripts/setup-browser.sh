@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# setup-browser.sh — install headless Chromium and CJK fonts for the browser tests
-# (tests/it/web.rs), via apt, only when missing. Idempotent.
+# setup-browser.sh — install headless Chromium, CJK fonts, setpriv (util-linux: the
+# browser's parent-death signal) and pdftotext (poppler-utils: the report test) for the
+# browser tests (tests/it/web.rs, tests/it/render.rs), via apt, only when missing.
+# Idempotent.
 set -euo pipefail
 log() { echo "[setup-browser] $*"; }
 need=()
@@ -14,6 +16,9 @@ if dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
 else
   need+=(fonts-noto-cjk)
 fi
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v pgrep >/dev/null 2>&1 || need+=(procps)
 if ((${#need[@]})); then
   SUDO=""
   if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi

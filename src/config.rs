@@ -3,7 +3,7 @@
 //! silently fall back to a default.
 
 use crate::error::{Error, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -54,6 +54,7 @@ pub struct Config {
     pub timestamp: Timestamp,
     pub serve: Serve,
     pub collector: CollectorConfig,
+    pub browser: BrowserConfig,
 }
 
 /// `[capture]`: what one capture reads besides the post.
@@ -287,6 +288,65 @@ impl Default for CollectorConfig {
     }
 }
 
+/// When captures are rendered in a browser (`[browser] render`, docs/render.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RenderMode {
+    /// Only with `capture --render`.
+    #[default]
+    Never,
+    /// Every capture of a page of the `web` reader (any page that is not a known
+    /// platform's), where scripts most often make what a person sees.
+    Pages,
+    /// Every capture.
+    Always,
+}
+
+/// `[browser]`: the headless Chromium that renders captures (docs/render.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrowserConfig {
+    /// The Chromium executable; unset: `chromium`, `chromium-browser`, `google-chrome`
+    /// looked up on `PATH`.
+    pub path: Option<PathBuf>,
+    pub render: RenderMode,
+    /// The viewport, CSS pixels (the screenshot is the whole page at this width).
+    pub width: u32,
+    pub height: u32,
+    /// Render as a phone (a 412x915 viewport, touch, a mobile user agent) instead.
+    pub mobile: bool,
+    /// How long the page may take to reach its `load` event; past it the page is
+    /// rendered as it stands, with a warning.
+    pub nav_timeout_secs: u64,
+    /// How long one whole render may take (start, load, screenshot, DOM); past it the
+    /// render is given up with a warning and the capture goes on without it.
+    pub render_timeout_secs: u64,
+    /// Who the browser runs as when samizdat runs as root (its sandbox refuses root).
+    pub user: String,
+    /// Most renders at once (each is a browser of its own).
+    pub concurrency: usize,
+    /// Most pixels tall a full-page screenshot may be (longer pages are cut there, and the
+    /// render says so).
+    pub max_height: u32,
+}
+
+impl Default for BrowserConfig {
+    fn default() -> Self {
+        BrowserConfig {
+            path: None,
+            render: RenderMode::Never,
+            width: 1280,
+            height: 800,
+            mobile: false,
+            nav_timeout_secs: 20,
+            render_timeout_secs: 60,
+            user: "nobody".into(),
+            concurrency: 2,
+            max_height: 16_384,
+        }
+    }
+}
+
 /// What warcinfo may say about the capturing machine. Nothing by default.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -343,6 +403,25 @@ impl Config {
         };
         if self.http.concurrency == 0 {
             return Err(bad("http.concurrency must be at least 1".into()));
+        }
+        let b = &self.browser;
+        for (k, v) in [
+            ("browser.width", b.width as u64),
+            ("browser.height", b.height as u64),
+            ("browser.nav_timeout_secs", b.nav_timeout_secs),
+            ("browser.render_timeout_secs", b.render_timeout_secs),
+            ("browser.concurrency", b.concurrency as u64),
+            ("browser.max_height", b.max_height as u64),
+        ] {
+            if v == 0 {
+                return Err(bad(format!("{k} must be at least 1")));
+            }
+        }
+        if b.width > 10_000 || b.height > 10_000 {
+            return Err(bad("browser.width and browser.height are at most 10000".into()));
+        }
+        if b.max_height > 100_000 {
+            return Err(bad("browser.max_height is at most 100000".into()));
         }
         for (host, origin) in &self.http.hosts {
             if !host_pattern_ok(host) {

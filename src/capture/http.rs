@@ -736,6 +736,7 @@ impl Fetcher {
             with_user_cookies: false,
             purpose,
             is_page: false,
+            paced: true,
         };
         match self.fetch(&req).await.fetched {
             Fetched::Response(r) => Ok(r),
@@ -757,7 +758,11 @@ impl Fetcher {
             Ok(c) => c,
             Err(e) => return Err((vec![], e)),
         };
-        let turn = self.politeness.wait(&host, self.delay_for(&host)).await;
+        let turn = if req.paced {
+            self.politeness.wait(&host, self.delay_for(&host)).await
+        } else {
+            jiff::Timestamp::now()
+        };
         let granted = if self.clock.is_fixed() {
             self.clock.now()
         } else {

@@ -76,9 +76,11 @@
 //! spends while doing more (the HTML read, the post record, the SQLite and FTS index, the
 //! Merkle log and its signed checkpoints, the fsync per batch).
 
+pub mod browser;
 pub mod comments;
 pub mod http;
 pub mod provenance;
+pub mod render;
 
 /// The archive's single writer lives in `store` (the room that owns the archive); it is
 /// named here too because captures are its main client.
@@ -121,6 +123,8 @@ pub struct CaptureOptions {
     pub comments: usize,
     /// Who, with what and how: written into each batch's provenance record.
     pub run: std::sync::Arc<provenance::RunFacts>,
+    /// The browser renders (`[browser]`, `capture --render`); `None`: no capture is rendered.
+    pub renderer: Option<Arc<render::Renderer>>,
 }
 
 impl CaptureOptions {
@@ -132,7 +136,18 @@ impl CaptureOptions {
         records: &[Record],
         warnings: &mut Vec<String>,
     ) -> Record {
-        let p = provenance::ProvenanceRecord::of(
+        self.provenance_with(post_id, records, warnings, None)
+    }
+
+    /// [`CaptureOptions::provenance`] of a batch a browser rendered.
+    pub fn provenance_with(
+        &self,
+        post_id: &str,
+        records: &[Record],
+        warnings: &mut Vec<String>,
+        browser: Option<&browser::BrowserFacts>,
+    ) -> Record {
+        let mut p = provenance::ProvenanceRecord::of(
             &self.run,
             provenance::Options {
                 no_media: self.no_media,
@@ -145,6 +160,7 @@ impl CaptureOptions {
         if let Some(w) = &p.clock.warning {
             warnings.push(w.clone());
         }
+        p.browser = browser.map(|b| serde_json::to_value(b).expect("browser facts serialise"));
         p.to_record()
     }
 }
@@ -175,6 +191,9 @@ pub struct CaptureResult {
     /// The conversation read with the post (docs/comments.md); left out when none was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comments: Option<comments::ThreadSummary>,
+    /// The browser render of the capture (docs/render.md), when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render: Option<crate::store::bodies::RenderFacts>,
 }
 
 impl CaptureResult {
@@ -190,6 +209,7 @@ impl CaptureResult {
             error: Some(error),
             warnings: vec![],
             comments: None,
+            render: None,
         }
     }
     pub fn ok(&self) -> bool {
@@ -367,10 +387,42 @@ async fn capture_limited(
                     serde_json::json!(http::MAX_DECODED_BYTES),
                 );
             }
+            // The post record's id is known before it is made: the render's records point
+            // at it.
+            let post_record_id = crate::store::warc::new_record_id();
+            let mut render = None;
+            let mut browser = None;
+            if let Some(r) = opts.renderer.as_ref().filter(|r| r.wants(platform.name())) {
+                let date = || opts.clock.warc_date();
+                match r
+                    .render(&url, &post.id.0, &post_record_id, fetcher, &date)
+                    .await
+                {
+                    Ok(out) => {
+                        // A page whose text only its scripts write: the text the DOM shows.
+                        if platform.name() == "web"
+                            && let Some(t) = render::text_from_dom(&url, &out.dom)
+                            && t.chars().count() > post.text.as_deref().map_or(0, |p| p.chars().count())
+                        {
+                            post.text = Some(t);
+                            post.extra
+                                .insert("text_from".into(), serde_json::json!("render"));
+                        }
+                        warnings.extend(out.facts.warnings.iter().cloned());
+                        records.extend(out.records);
+                        browser = Some(out.browser);
+                        render = Some(out.facts);
+                    }
+                    Err(e) => warnings.push(format!("not rendered: {e} (the capture is kept without a render)")),
+                }
+            }
             crate::extract::bound_post(&mut post);
-            let prov = opts.provenance(&post.id.0, &records, &mut warnings);
+            let prov = opts.provenance_with(&post.id.0, &records, &mut warnings, browser.as_ref());
             records.push(prov);
-            let rec = post_record(&post, input, &records, &responses, &opts.clock.warc_date());
+            let mut body = PostRecord::new(&post, input, &records);
+            body.render = render.clone();
+            let mut rec = body.to_record(&responses, &opts.clock.warc_date());
+            rec.set_field("WARC-Record-ID", &post_record_id);
             records.push(rec);
             // A body cut at the size limit is kept, marked, and reported: never silently cut.
             let cut: Vec<String> = records
@@ -403,6 +455,7 @@ async fn capture_limited(
                 error,
                 warnings,
                 comments: None,
+                render,
             };
             // Only a platform with a conversation to read takes the two-batch path: the
             // others give their slot back before the disk, as before (group commit).

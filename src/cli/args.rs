@@ -76,6 +76,11 @@ pub enum Command {
         /// Also put each captured post on the watchlist.
         #[arg(long)]
         watch: bool,
+        /// Also render each capture in headless Chromium: a full-page screenshot, the DOM
+        /// after scripts ran and every exchange the browser made (docs/render.md). Needs
+        /// Chromium (`[browser] path`, or on PATH).
+        #[arg(long)]
+        render: bool,
     },
     /// One post with its whole history.
     Show {

@@ -53,6 +53,7 @@ pub fn capture(
     from: Option<PathBuf>,
     no_media: bool,
     comments: Option<usize>,
+    render: bool,
 ) -> Result<u8> {
     check_urls(&urls)?;
     if let Some(f) = &from {
@@ -69,6 +70,9 @@ pub fn capture(
     let concurrency = config.http.concurrency;
     let comments = comments.unwrap_or(config.capture.comments);
     let run = Arc::new(samizdat::capture::provenance::RunFacts::of(&config, "cli"));
+    let renderer = samizdat::capture::render::Renderer::new(&config.browser, render)
+        .map_err(|e| Error::Usage(format!("cannot render: {e}")))?
+        .map(Arc::new);
     let existed = archive::exists(&s.archive);
     let archive = Archive::open(&s.archive, config)?.with_clock(s.clock);
     if !existed {
@@ -87,6 +91,7 @@ pub fn capture(
         clock: s.clock,
         comments,
         run,
+        renderer,
     };
     let pace = fetcher.clone();
     let results = s.runtime()?.block_on(capture::capture_all(

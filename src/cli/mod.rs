@@ -21,7 +21,7 @@ mod watch;
 
 use args::{Cli, Command, WatchCommand};
 use clap::Parser;
-use samizdat::error::Result;
+use samizdat::error::{Error, Result};
 use samizdat::store::index::ListFilter;
 use serde_json::json;
 use settings::Settings;
@@ -91,7 +91,13 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
             comments,
             timestamp,
             watch,
+            render,
         } => {
+            if render && watch {
+                return Err(Error::Usage(
+                    "--render does not go with --watch: set `[browser] render` for the watcher's captures (docs/render.md)".into(),
+                ));
+            }
             let code = if watch {
                 settings::check_urls(&urls)?;
                 settings::writable_archive(s, "capture")?;
@@ -109,7 +115,7 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
                     },
                 )?
             } else {
-                commands::capture(s, urls, from, no_media, comments)?
+                commands::capture(s, urls, from, no_media, comments, render)?
             };
             if timestamp {
                 commands::timestamp_after_capture(s, code)

@@ -646,6 +646,7 @@ fn check_bundle<R: Read + Seek>(
         held: held.iter().map(|h| (h.c.rec.id(), &h.c.rec)).collect(),
         leaf_of: &leaf_of,
         present: &seen,
+        payload_sha: &payload_sha,
     };
     if let (Some(post), Some(post_json)) = (&post, &post_json) {
         let mut problems = unreadable.clone();
@@ -1004,6 +1005,8 @@ struct Lookup<'a> {
     held: BTreeMap<&'a str, &'a warc::Record>,
     leaf_of: &'a BTreeMap<String, u64>,
     present: &'a BTreeSet<String>,
+    /// Each record's payload digest (`sha256:<hex>`), as streamed.
+    payload_sha: &'a BTreeMap<String, String>,
 }
 
 impl Lookup<'_> {
@@ -1138,6 +1141,7 @@ fn derive_post(
     let mut last_definite: Option<(Outcome, String)> = None;
     let mut newest = None;
     let mut captures: Vec<(String, u64, CaptureView)> = vec![];
+    let mut renders: Vec<(String, u64, crate::store::bodies::RenderFacts)> = vec![];
     let mut checks = vec![];
     let mut rests: BTreeSet<String> = BTreeSet::new();
     for it in items {
@@ -1167,6 +1171,23 @@ fn derive_post(
                     },
                 ));
                 newest = Some(pr.post.clone());
+                if let Some(r) = &pr.render {
+                    // The screenshot and the DOM it names are records of the bundle, and
+                    // what the post record says of them is what they hold.
+                    for (what, f) in [("screenshot", &r.screenshot), ("DOM", &r.dom)] {
+                        let whose = format!("the {what} of the render of {}", rec.date());
+                        look.need(&mut rests, &f.record_id, &whose, &mut problems);
+                        if let Some(sha) = look.payload_sha.get(f.record_id.as_str())
+                            && *sha != warc::sha256_hex_label(hex::decode(&f.sha256).unwrap_or_default())
+                        {
+                            problems.push(format!(
+                                "{whose} names record {} with SHA-256 {}, but that record holds {sha}",
+                                f.record_id, f.sha256
+                            ));
+                        }
+                    }
+                    renders.push((rec.date().to_string(), leaf, r.clone()));
+                }
             }
             Body::Check(c) => {
                 let c = c.clone();
@@ -1266,6 +1287,7 @@ fn derive_post(
         return Err(problems);
     }
     captures.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    renders.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let view = PostView {
         post,
         state: f.state,
@@ -1274,6 +1296,7 @@ fn derive_post(
         last_seen_live: f.last_seen_live,
         first_seen_gone: f.first_seen_gone,
         captures: captures.into_iter().map(|c| c.2).collect(),
+        renders: renders.into_iter().map(|r| r.2).collect(),
         checks,
         url_conflicts: vec![],
     };

@@ -133,6 +133,10 @@ pub struct Request {
     pub purpose: &'static str,
     /// A page a person would see (listed in WACZ pages.jsonl).
     pub is_page: bool,
+    /// Waits for its host's turn (`per_host_delay_ms`). Off only for what a browser asks
+    /// for while it renders one page (its pictures, styles and scripts come at once, as
+    /// they do for a person; the page itself waited its turn).
+    pub paced: bool,
 }
 
 impl Request {
@@ -146,6 +150,7 @@ impl Request {
             with_user_cookies: false,
             purpose,
             is_page: false,
+            paced: true,
         }
     }
     pub fn header(mut self, name: &str, value: &str) -> Self {

@@ -168,6 +168,47 @@ pub struct PostRecord {
     pub requested_url: String,
     /// Every record this capture wrote before the post record, in write order.
     pub record_ids: Vec<String>,
+    /// The page as the browser showed it, when the capture was rendered (docs/render.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub render: Option<RenderFacts>,
+}
+
+/// What a render of a capture made (docs/render.md): its screenshot and DOM records, named
+/// in the post record of the capture and listed by `show --json` under `renders`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RenderFacts {
+    /// When the browser took the screenshot (WARC-Date form).
+    pub at: String,
+    /// The address the browser was sent to.
+    pub url: String,
+    /// The full-page PNG (`urn:samizdat:screenshot:<post id>`).
+    pub screenshot: RenderedFile,
+    /// The DOM after scripts ran (`urn:samizdat:dom:<post id>`).
+    pub dom: RenderedFile,
+    /// Requests the browser made that samizdat answered and recorded.
+    pub exchanges: usize,
+    /// Whether the page reached its `load` event in time (if not, it was rendered as it
+    /// stood, and `warnings` says so).
+    pub loaded: bool,
+    /// The page was taller than `[browser] max_height` and the screenshot stops there.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// One file a render made, as its record holds it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RenderedFile {
+    pub record_id: String,
+    /// Hex SHA-256 of the record's payload (the file itself).
+    pub sha256: String,
+    pub mime: String,
+    pub bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
 }
 
 /// The body of a check record (`application/vnd.samizdat.check+json`, docs/states.md).
@@ -357,6 +398,7 @@ impl PostRecord {
             post: post.clone(),
             requested_url: requested_url.to_string(),
             record_ids: before.iter().map(|r| r.id().to_string()).collect(),
+            render: None,
         }
     }
 

@@ -115,6 +115,10 @@ pub struct PostView {
     pub captures: Vec<CaptureView>,
     /// In write order.
     pub checks: Vec<CheckView>,
+    /// The browser renders of its captures, oldest first (docs/render.md); left out of the
+    /// JSON when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renders: Vec<crate::store::bodies::RenderFacts>,
     /// URLs this post shares with another post (only `show` gathers them: see
     /// [`PostView::with_conflicts`]); left out of the JSON when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -475,6 +479,7 @@ mod tests {
                 record_ids: vec!["<urn:uuid:a>".into(), "<urn:uuid:p>".into()],
                 leaf_indexes: vec![1, 2],
             }],
+            renders: vec![],
             checks: vec![CheckView {
                 at: "2026-01-02T00:00:00Z".into(),
                 outcome: Outcome::Deleted,

@@ -121,6 +121,8 @@ pub struct Watcher {
     pub comments_limit: usize,
     /// Who watches, with what: each capture's provenance record (docs/provenance.md).
     pub run: Arc<crate::capture::provenance::RunFacts>,
+    /// Renders the watcher's captures when `[browser] render` asks (docs/render.md).
+    pub renderer: Option<Arc<crate::capture::render::Renderer>>,
     /// Most items of one host per batch (0 = no limit); see `[watch] host_budget`.
     pub host_budget: usize,
     /// Set on SIGINT/SIGTERM: items not yet started are left due; those in flight finish
@@ -252,6 +254,12 @@ impl Watcher {
             concurrency: config.http.concurrency.max(1),
             comments_limit: config.capture.comments,
             run: Arc::new(crate::capture::provenance::RunFacts::of(config, "watch")),
+            renderer: crate::capture::render::Renderer::new(&config.browser, false)
+                .unwrap_or_else(|e| {
+                    tracing::warn!("[browser] render is set, but: {e}; captures are not rendered");
+                    None
+                })
+                .map(Arc::new),
             host_budget: host_budget(config),
             stop: Arc::default(),
             clock: Clock::System,
@@ -518,6 +526,7 @@ impl Watcher {
                     clock: self.clock,
                     comments: self.comments_limit,
                     run: self.run.clone(),
+                    renderer: self.renderer.clone(),
                     ..CaptureOptions::default()
                 },
                 self.fetcher_for(origin).clone(),

@@ -460,6 +460,7 @@ pub(super) async fn capture_for(
             clock,
             comments: st.config.capture.comments,
             run: std::sync::Arc::new(crate::capture::provenance::RunFacts::of(&st.config, "api")),
+            renderer: st.renderer.clone(),
             ..CaptureOptions::default()
         },
         &fetcher,

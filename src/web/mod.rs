@@ -158,6 +158,17 @@ pub async fn serve(
         )),
         None => None,
     };
+    // A configured render that cannot happen (no browser) is an error at start, not a
+    // quiet gap in every capture.
+    let renderer = match &fetcher {
+        Some(_) => crate::capture::render::Renderer::new(&config.browser, false)
+            .map_err(|message| Error::Config {
+                path: config_path.clone(),
+                message: format!("[browser] render = {:?}: {message}", config.browser.render),
+            })?
+            .map(Arc::new),
+        None => None,
+    };
     let limits = server::Limits::of(&config.serve);
     let sem = |n: usize| Arc::new(Semaphore::new(n));
     let state = Arc::new(AppState {
@@ -169,6 +180,7 @@ pub async fn serve(
         config_path,
         token,
         fetcher,
+        renderer,
         writer: tokio::sync::Mutex::new(None),
         added: Default::default(),
     });

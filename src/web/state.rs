@@ -44,6 +44,9 @@ pub(super) struct AppState {
     pub(super) config_path: PathBuf,
     pub(super) token: Option<String>,
     pub(super) fetcher: Option<Arc<Fetcher>>,
+    /// Renders API captures when `[browser] render` asks; every request the browser
+    /// makes goes through `fetcher`, under its guard (docs/render.md).
+    pub(super) renderer: Option<Arc<crate::capture::render::Renderer>>,
     /// The archive's writer, started by the first API capture, with what ends it.
     pub(super) writer: tokio::sync::Mutex<Option<(Writer, WriterHandle)>>,
     /// Expensive requests in flight, one bound per class (`[serve] max_…`).

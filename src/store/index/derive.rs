@@ -448,9 +448,19 @@ fn apply_post(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(
     let mut ids = pr.record_ids.clone();
     ids.push(rec.id().to_string());
     tx.prepare_cached(
-        "INSERT INTO captures (post_id, at, post_record, record_ids) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO captures (post_id, at, post_record, record_ids, render) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![p.id.0, at, rec.id(), ids_json(&ids)?])?;
+    .execute(params![
+        p.id.0,
+        at,
+        rec.id(),
+        ids_json(&ids)?,
+        pr.render
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| Applied::Bad(format!("post record: render: {e}")))?
+    ])?;
     Ok(())
 }
 

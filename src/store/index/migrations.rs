@@ -30,6 +30,10 @@ const STEPS: &[Step] = &[
         to: 4,
         run: to_4_threads,
     },
+    Step {
+        to: 5,
+        run: to_5_renders,
+    },
 ];
 
 impl Index {
@@ -209,6 +213,17 @@ fn to_4_threads(ix: &Index) -> Result<()> {
             "CREATE INDEX IF NOT EXISTS posts_thread ON posts(thread_of) WHERE thread_of IS NOT NULL",
         )
         .map_err(|e| ix.err(e))
+}
+
+/// 5: browser renders (docs/render.md): each capture's render, from its post record.
+/// Older archives hold no renders, so there is nothing to fill in.
+fn to_5_renders(ix: &Index) -> Result<()> {
+    if !ix.has_column("captures", "render")? {
+        ix.conn
+            .execute_batch("ALTER TABLE captures ADD COLUMN render TEXT")
+            .map_err(|e| ix.err(e))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -203,15 +203,28 @@ impl Index {
         let mut captures = vec![];
         let mut st = self
             .conn
-            .prepare("SELECT at, record_ids FROM captures WHERE post_id = ?1 ORDER BY at, id")
+            .prepare(
+                "SELECT at, record_ids, render FROM captures WHERE post_id = ?1 ORDER BY at, id",
+            )
             .map_err(|e| self.err(e))?;
         let rows = st
             .query_map([id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
             })
             .map_err(|e| self.err(e))?;
+        let mut renders = vec![];
         for r in rows {
-            let (at, ids) = r.map_err(|e| self.err(e))?;
+            let (at, ids, render) = r.map_err(|e| self.err(e))?;
+            if let Some(j) = render {
+                renders.push(
+                    serde_json::from_str(&j)
+                        .map_err(|e| bad(format!("capture render unreadable: {e}")))?,
+                );
+            }
             let record_ids: Vec<String> = serde_json::from_str(&ids)
                 .map_err(|e| bad(format!("capture record list unreadable: {e}")))?;
             let mut leaf_indexes = vec![];
@@ -303,6 +316,7 @@ impl Index {
             last_seen_live,
             first_seen_gone,
             captures,
+            renders,
             checks,
             url_conflicts: vec![],
         }))

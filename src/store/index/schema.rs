@@ -2,7 +2,7 @@
 
 /// The schema version a fresh index is created at and every older one is migrated to
 /// (`PRAGMA user_version`; see `migrations`).
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 pub(super) const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,7 +57,8 @@ CREATE TABLE IF NOT EXISTS captures (
     post_id TEXT NOT NULL,
     at TEXT NOT NULL,
     post_record TEXT NOT NULL,
-    record_ids TEXT NOT NULL           -- JSON list, the post record last
+    record_ids TEXT NOT NULL,          -- JSON list, the post record last
+    render TEXT                        -- the post record's render (JSON), if it was rendered
 );
 CREATE INDEX IF NOT EXISTS captures_post ON captures(post_id, at);
 CREATE TABLE IF NOT EXISTS checks (
