@@ -129,6 +129,7 @@ fn main() {
                     post: p.clone(),
                     requested_url: p.url.clone(),
                     record_ids: vec![],
+                    render: None,
                 };
                 recs.push(Record::build(
                     kind::RESOURCE,

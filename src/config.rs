@@ -418,7 +418,9 @@ impl Config {
             }
         }
         if b.width > 10_000 || b.height > 10_000 {
-            return Err(bad("browser.width and browser.height are at most 10000".into()));
+            return Err(bad(
+                "browser.width and browser.height are at most 10000".into()
+            ));
         }
         if b.max_height > 100_000 {
             return Err(bad("browser.max_height is at most 100000".into()));

@@ -93,7 +93,12 @@ pub fn find_executable(cfg: &BrowserConfig) -> Result<PathBuf, String> {
             ))
         };
     }
-    for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
+    for name in [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ] {
         if let Some(c) = which(name) {
             return Ok(c);
         }
@@ -120,7 +125,11 @@ impl Launched {
     }
 
     fn kill(&mut self) {
-        if let Some(pid) = self.child.id().and_then(|p| rustix::process::Pid::from_raw(p as i32)) {
+        if let Some(pid) = self
+            .child
+            .id()
+            .and_then(|p| rustix::process::Pid::from_raw(p as i32))
+        {
             // The group: the browser's zygote, renderers and helpers too.
             let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
         }
@@ -152,8 +161,12 @@ fn lookup_user(name: &str) -> Result<(u32, u32), String> {
     for line in passwd.lines() {
         let f: Vec<&str> = line.split(':').collect();
         if f.len() >= 4 && f[0] == name {
-            let uid = f[2].parse().map_err(|_| format!("/etc/passwd: bad uid for {name}"))?;
-            let gid = f[3].parse().map_err(|_| format!("/etc/passwd: bad gid for {name}"))?;
+            let uid = f[2]
+                .parse()
+                .map_err(|_| format!("/etc/passwd: bad uid for {name}"))?;
+            let gid = f[3]
+                .parse()
+                .map_err(|_| format!("/etc/passwd: bad gid for {name}"))?;
             return Ok((uid, gid));
         }
     }
@@ -217,7 +230,9 @@ pub async fn launch(cfg: &BrowserConfig, exe: &Path) -> Result<Launched, String>
             // say so. A browser that fails both ways reports the first error.
             match start(exe, viewport, run_as.as_ref(), false).await {
                 Ok(mut l) => {
-                    tracing::warn!("the browser's sandbox did not start ({sandboxed_error}); rendering without it");
+                    tracing::warn!(
+                        "the browser's sandbox did not start ({sandboxed_error}); rendering without it"
+                    );
                     l.facts.no_sandbox_reason = Some(sandboxed_error);
                     Ok(l)
                 }
@@ -296,7 +311,10 @@ async fn start(
             let _ = child.start_kill();
             let _ = child.wait().await;
             let why = if other.is_err() {
-                format!("it did not open its DevTools socket within {} s", START_TIMEOUT.as_secs())
+                format!(
+                    "it did not open its DevTools socket within {} s",
+                    START_TIMEOUT.as_secs()
+                )
             } else {
                 "it exited".to_string()
             };
@@ -304,7 +322,11 @@ async fn start(
             return Err(format!(
                 "the browser {} did not start{}: {why}{}",
                 exe.display(),
-                if sandbox { " with its sandbox" } else { " (without a sandbox)" },
+                if sandbox {
+                    " with its sandbox"
+                } else {
+                    " (without a sandbox)"
+                },
                 if said.is_empty() {
                     String::new()
                 } else {
@@ -394,6 +416,10 @@ mod tests {
     #[test]
     fn root_looks_up_its_user() {
         assert_eq!(lookup_user("root").unwrap().0, 0);
-        assert!(lookup_user("no-such-user-here").unwrap_err().contains("no such user"));
+        assert!(
+            lookup_user("no-such-user-here")
+                .unwrap_err()
+                .contains("no such user")
+        );
     }
 }

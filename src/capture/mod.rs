@@ -402,7 +402,8 @@ async fn capture_limited(
                         // A page whose text only its scripts write: the text the DOM shows.
                         if platform.name() == "web"
                             && let Some(t) = render::text_from_dom(&url, &out.dom)
-                            && t.chars().count() > post.text.as_deref().map_or(0, |p| p.chars().count())
+                            && t.chars().count()
+                                > post.text.as_deref().map_or(0, |p| p.chars().count())
                         {
                             post.text = Some(t);
                             post.extra
@@ -413,7 +414,9 @@ async fn capture_limited(
                         browser = Some(out.browser);
                         render = Some(out.facts);
                     }
-                    Err(e) => warnings.push(format!("not rendered: {e} (the capture is kept without a render)")),
+                    Err(e) => warnings.push(format!(
+                        "not rendered: {e} (the capture is kept without a render)"
+                    )),
                 }
             }
             crate::extract::bound_post(&mut post);

@@ -27,8 +27,8 @@ use base64::Engine;
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::fetch::{
-    self, EventRequestPaused, FailRequestParams, FulfillRequestParams, HeaderEntry,
-    RequestPattern, RequestStage,
+    self, EventRequestPaused, FailRequestParams, FulfillRequestParams, HeaderEntry, RequestPattern,
+    RequestStage,
 };
 use chromiumoxide::cdp::browser_protocol::network::ErrorReason;
 use chromiumoxide::cdp::browser_protocol::page::{
@@ -125,7 +125,10 @@ impl Renderer {
         let launched = tokio::time::timeout(budget, browser::launch(&self.cfg, &self.exe))
             .await
             .map_err(|_| {
-                format!("the browser did not start within [browser] render_timeout_secs = {} s", budget.as_secs())
+                format!(
+                    "the browser did not start within [browser] render_timeout_secs = {} s",
+                    budget.as_secs()
+                )
             })??;
         let started = Instant::now();
         let left = budget.saturating_sub(started.elapsed());
@@ -160,7 +163,8 @@ impl Renderer {
         fetcher: &Fetcher,
         date: &(dyn Fn() -> String + Sync),
     ) -> Result<(Vec<Record>, RenderFacts, String), String> {
-        let cdp = |what: &str, e: chromiumoxide::error::CdpError| format!("the browser, {what}: {e}");
+        let cdp =
+            |what: &str, e: chromiumoxide::error::CdpError| format!("the browser, {what}: {e}");
         let page = launched
             .browser
             .new_page("about:blank")
@@ -216,7 +220,9 @@ impl Renderer {
             let loaded = match tokio::time::timeout(nav, page.goto(url.as_str())).await {
                 Ok(Ok(_)) => true,
                 Ok(Err(e)) => {
-                    warnings.push(format!("the browser could not load {url}: {e}; rendered as it stood"));
+                    warnings.push(format!(
+                        "the browser could not load {url}: {e}; rendered as it stood"
+                    ));
                     false
                 }
                 Err(_) => {
@@ -338,7 +344,13 @@ impl Exchanges {
 
 /// The request headers a browser's request passes on (the fetcher sets User-Agent,
 /// Accept-Encoding and Host itself; cookies are never the browser's to send).
-const PASSED_HEADERS: &[&str] = &["accept", "accept-language", "referer", "content-type", "origin"];
+const PASSED_HEADERS: &[&str] = &[
+    "accept",
+    "accept-language",
+    "referer",
+    "content-type",
+    "origin",
+];
 /// Response headers that describe the bytes on the wire, not the body handed back (the
 /// fetcher has already undone any content coding).
 const DROPPED_HEADERS: &[&str] = &[
@@ -364,7 +376,11 @@ async fn answer(
         Ok((status, headers, body)) => {
             let mut p = FulfillRequestParams::new(id, status as i64);
             p.response_headers = Some(headers);
-            p.body = Some(base64::engine::general_purpose::STANDARD.encode(body).into());
+            p.body = Some(
+                base64::engine::general_purpose::STANDARD
+                    .encode(body)
+                    .into(),
+            );
             let _ = page.execute(p).await;
         }
         Err((reason, why)) => {
@@ -393,13 +409,18 @@ async fn fetch_for_browser(
     if !matches!(url.scheme(), "http" | "https") {
         return Err((
             ErrorReason::BlockedByClient,
-            Some(format!("the browser asked for {}: only http and https are answered", url.scheme())),
+            Some(format!(
+                "the browser asked for {}: only http and https are answered",
+                url.scheme()
+            )),
         ));
     }
     if ex.asked.fetch_add(1, Ordering::SeqCst) >= MAX_REQUESTS {
         return Err((
             ErrorReason::BlockedByClient,
-            Some(format!("the page asked for more than {MAX_REQUESTS} resources; the rest were refused")),
+            Some(format!(
+                "the page asked for more than {MAX_REQUESTS} resources; the rest were refused"
+            )),
         ));
     }
     let method: &'static str = match r.method.as_str() {
@@ -409,7 +430,9 @@ async fn fetch_for_browser(
         other => {
             return Err((
                 ErrorReason::BlockedByClient,
-                Some(format!("the browser's {other} request for {url} was not made (only GET, HEAD and POST are)")),
+                Some(format!(
+                    "the browser's {other} request for {url} was not made (only GET, HEAD and POST are)"
+                )),
             ));
         }
     };

@@ -1178,7 +1178,10 @@ fn derive_post(
                         let whose = format!("the {what} of the render of {}", rec.date());
                         look.need(&mut rests, &f.record_id, &whose, &mut problems);
                         if let Some(sha) = look.payload_sha.get(f.record_id.as_str())
-                            && *sha != warc::sha256_hex_label(hex::decode(&f.sha256).unwrap_or_default())
+                            && *sha
+                                != warc::sha256_hex_label(
+                                    hex::decode(&f.sha256).unwrap_or_default(),
+                                )
                         {
                             problems.push(format!(
                                 "{whose} names record {} with SHA-256 {}, but that record holds {sha}",

@@ -67,7 +67,7 @@ impl Index {
             .map_err(|e| self.err(e))
     }
 
-    fn has_column(&self, table: &str, column: &str) -> Result<bool> {
+    pub(super) fn has_column(&self, table: &str, column: &str) -> Result<bool> {
         let mut st = self
             .conn
             .prepare(&format!("PRAGMA table_info({table})"))

@@ -201,12 +201,14 @@ impl Index {
             .map(|c| Cause::parse(&c).ok_or_else(|| bad(format!("unknown cause {c:?}"))))
             .transpose()?;
         let mut captures = vec![];
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT at, record_ids, render FROM captures WHERE post_id = ?1 ORDER BY at, id",
-            )
-            .map_err(|e| self.err(e))?;
+        // A reader never migrates: an index from before renders (schema 5) has no
+        // `render` column, and its captures have no render.
+        let sql = if self.has_column("captures", "render")? {
+            "SELECT at, record_ids, render FROM captures WHERE post_id = ?1 ORDER BY at, id"
+        } else {
+            "SELECT at, record_ids, NULL FROM captures WHERE post_id = ?1 ORDER BY at, id"
+        };
+        let mut st = self.conn.prepare(sql).map_err(|e| self.err(e))?;
         let rows = st
             .query_map([id], |r| {
                 Ok((
