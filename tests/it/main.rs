@@ -21,6 +21,7 @@ mod platforms_b;
 mod progress;
 mod provenance;
 mod readonly;
+mod render;
 mod replay;
 mod search_cli;
 mod security_capture;
