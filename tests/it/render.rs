@@ -348,3 +348,79 @@ fn a_samizdat_killed_during_a_render_leaves_no_browser_and_an_intact_archive() {
     // Nothing torn: the archive checks, and a later capture works.
     run_ok(samizdat(&ar).args(["verify"]));
 }
+
+#[test]
+fn through_the_api_the_browser_cannot_reach_an_internal_address() {
+    if !have_chromium() {
+        return;
+    }
+    use common::serve::Serve;
+    const TOKEN: &str = "render-token-0123456789";
+    let secret = server();
+    secret.route(
+        "/secret.png",
+        Resp::new(200)
+            .header("Content-Type", "image/png")
+            .body(tiny_png()),
+    );
+    let srv = server();
+    srv.route(
+        "/p/1",
+        Resp::html(format!(
+            "<html><head><title>Frozen</title></head><body><article><p>All my bank cards were frozen after one call.</p></article>\
+             <img src=\"{}\"><script>fetch('{}')</script></body></html>",
+            secret.url("/secret.png"),
+            secret.url("/secret.png?from=script")
+        )),
+    );
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    let tok = dir.path().join("token");
+    std::fs::write(&tok, format!("{TOKEN}\n")).unwrap();
+    write_config(
+        &ar,
+        &format!(
+            "{}[serve]\ntoken_file = {tok:?}\n",
+            config(&srv, "render = \"always\"")
+        ),
+    );
+    let web = Serve::start(&ar);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (code, v): (u16, Value) = rt.block_on(async {
+        let r = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .post(format!("{}/api/captures", web.base))
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .body(serde_json::json!({"url": "http://page.example/p/1"}).to_string())
+            .send()
+            .await
+            .unwrap();
+        let code = r.status().as_u16();
+        (code, serde_json::from_slice(&r.bytes().await.unwrap()).unwrap())
+    });
+    web.stop();
+    assert!(code < 300, "{code} {v}");
+    assert_eq!(v["status"], "captured", "{v}");
+    assert_eq!(
+        secret.requests().len(),
+        0,
+        "the browser reached the internal address"
+    );
+    let shown = show(&ar, "http://page.example/p/1");
+    let render = &shown["renders"][0];
+    assert!(
+        render["screenshot"]["sha256"].is_string(),
+        "the page is rendered all the same: {shown}"
+    );
+    let warnings = render["warnings"].to_string();
+    assert!(
+        warnings.contains(&secret.url("/secret.png")) && warnings.contains("internal"),
+        "the refusal is written down: {warnings}"
+    );
+}
