@@ -402,7 +402,10 @@ fn through_the_api_the_browser_cannot_reach_an_internal_address() {
             .await
             .unwrap();
         let code = r.status().as_u16();
-        (code, serde_json::from_slice(&r.bytes().await.unwrap()).unwrap())
+        (
+            code,
+            serde_json::from_slice(&r.bytes().await.unwrap()).unwrap(),
+        )
     });
     web.stop();
     assert!(code < 300, "{code} {v}");
@@ -422,5 +425,59 @@ fn through_the_api_the_browser_cannot_reach_an_internal_address() {
     assert!(
         warnings.contains(&secret.url("/secret.png")) && warnings.contains("internal"),
         "the refusal is written down: {warnings}"
+    );
+}
+
+#[test]
+fn pywb_replays_what_only_the_browser_fetched() {
+    if !have_chromium() {
+        return;
+    }
+    let srv = server();
+    srv.route(
+        "/p/live",
+        Resp::html(
+            "<html><head><title>Live</title></head><body><article id=\"a\"></article><script>\
+             fetch('/data.json').then(r => r.json()).then(d => { document.getElementById('a').textContent = d.text; });\
+             </script></body></html>",
+        ),
+    );
+    srv.route(
+        "/data.json",
+        Resp::json(r#"{"text":"The anti-fraud centre froze every card I hold."}"#),
+    );
+    let (_d, ar) = quick_archive("");
+    write_config(&ar, &config(&srv, ""));
+    let r = capture(&ar, "http://page.example/p/live");
+    assert_eq!(r["status"], "captured", "{r}");
+    let recs = records(&ar);
+    let data: Vec<&Record> = recs
+        .iter()
+        .filter(|r| {
+            r.warc_type() == "response"
+                && r.field("WARC-Target-URI")
+                    .is_some_and(|u| u.ends_with("/data.json"))
+        })
+        .collect();
+    assert_eq!(data.len(), 1, "one answer for the script's request");
+    assert_eq!(
+        data[0].field("Samizdat-Via"),
+        Some("browser"),
+        "only the browser asked for it"
+    );
+    let uri = data[0].field("WARC-Target-URI").unwrap().to_string();
+    let (status, _headers, body) = pywb_replay(&warc_files(&ar), &uri);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert!(
+        String::from_utf8_lossy(&body).contains("froze every card I hold"),
+        "pywb serves the browser's exchange"
+    );
+    let shown = show(&ar, "http://page.example/p/live");
+    assert!(
+        shown["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("froze every card I hold"),
+        "{shown}"
     );
 }
