@@ -20,6 +20,7 @@
 pub mod bundle;
 pub mod check;
 pub mod custody;
+pub mod stamp;
 pub mod tsp;
 pub mod wacz;
 pub mod warcstream;
