@@ -386,6 +386,40 @@ async fn start(
     Ok(launched)
 }
 
+/// Prints `html` to PDF in a fresh browser (the evidence bundle's `report.pdf`). The page
+/// is set as the document's content, so it loads nothing: its one picture comes inline, and
+/// anything else would meet the dead proxy of [`base_flags`]. Bounded by `timeout`.
+pub async fn print_pdf(
+    cfg: &BrowserConfig,
+    exe: &Path,
+    html: &str,
+    timeout: Duration,
+) -> Result<Vec<u8>, String> {
+    let launched = launch(cfg, exe).await?;
+    let printed = tokio::time::timeout(timeout, async {
+        let page = launched
+            .browser
+            .new_page("about:blank")
+            .await
+            .map_err(|e| format!("opening a page: {e}"))?;
+        page.set_content(html)
+            .await
+            .map_err(|e| format!("loading the report: {e}"))?;
+        let params = chromiumoxide::cdp::browser_protocol::page::PrintToPdfParams {
+            print_background: Some(true),
+            prefer_css_page_size: Some(false),
+            ..Default::default()
+        };
+        page.pdf(params)
+            .await
+            .map_err(|e| format!("printing the report: {e}"))
+    })
+    .await
+    .unwrap_or_else(|_| Err(format!("printing took more than {} s", timeout.as_secs())));
+    launched.close().await;
+    printed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -142,6 +142,10 @@ pub enum Command {
         /// The whole archive (with --wacz).
         #[arg(long)]
         all: bool,
+        /// Print the bundle's report to report.pdf with the browser (else only when
+        /// `[browser] render` is not `never`); no browser is an error.
+        #[arg(long, requires = "bundle")]
+        pdf: bool,
     },
     /// Serve the archive on the web: pages, JSON API, the public log.
     Serve {

@@ -241,10 +241,25 @@ pub fn export(
     wacz: Option<&Path>,
     query: Option<&str>,
     all: bool,
+    pdf: bool,
 ) -> Result<u8> {
-    use samizdat::evidence::{Exported, custody};
-    let mut done =
-        samizdat::evidence::export(&evidence_ctx(s), posts, bundle, wacz, query, all, &s.clock)?;
+    use samizdat::evidence::{Exported, bundle::Pdf, custody};
+    let pdf = if pdf { Pdf::Required } else { Pdf::IfConfigured };
+    let mut done = samizdat::evidence::export(
+        &evidence_ctx(s),
+        posts,
+        bundle,
+        wacz,
+        query,
+        all,
+        pdf,
+        &s.clock,
+    )?;
+    if let Exported::Bundle(b) = &done {
+        for w in &b.warnings {
+            eprintln!("samizdat: warning: {w}");
+        }
+    }
     // The chain of custody: the archive says where this copy went (docs/provenance.md).
     let ev = match &done {
         Exported::Bundle(b) => custody::Event {

@@ -156,6 +156,7 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
             wacz,
             query,
             all,
+            pdf,
         } => commands::export(
             s,
             &posts,
@@ -163,6 +164,7 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
             wacz.as_deref(),
             query.as_deref(),
             all,
+            pdf,
         ),
         Command::Serve { listen } => commands::serve(s, listen),
         Command::Search {

@@ -3,7 +3,7 @@
 //! `view.html` and `README.txt` are pure renderings of the bundle's other, checkable
 //! contents, so `verify-bundle` re-renders them and names them when they were edited.
 
-use super::{Ctx, check, tsp};
+use super::{Ctx, check, report, tsp};
 use crate::error::{Error, IoContext, Result};
 use crate::log::hashes::HashStore;
 use crate::log::merkle::Hash;
@@ -334,6 +334,29 @@ fn render_comments(h: &mut String, c: &Comments) {
     }
 }
 
+/// The members of a bundle README.txt names beyond the fixed ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Extras {
+    /// `screenshot.png` and `rendered.html`: the post's newest render.
+    pub rendered: bool,
+    /// Provenance records in `provenance.json` (0: no such file).
+    pub provenance: usize,
+    /// `report.pdf`.
+    pub pdf: bool,
+}
+
+/// Prints the report with the configured browser (a runtime of its own: export is
+/// synchronous, and runs on a blocking thread under the web server).
+fn print_report(cfg: &crate::config::BrowserConfig, html: &str) -> std::result::Result<Vec<u8>, String> {
+    let exe = crate::capture::browser::find_executable(cfg)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("a runtime to drive the browser: {e}"))?;
+    let timeout = std::time::Duration::from_secs(cfg.render_timeout_secs.max(30));
+    rt.block_on(crate::capture::browser::print_pdf(cfg, &exe, html, timeout))
+}
+
 /// README.txt, in plain words.
 pub fn render_readme(
     post_id: &str,
@@ -342,7 +365,23 @@ pub fn render_readme(
     tsr_names: &[String],
     comments: Option<&Comments>,
     custody: usize,
+    extras: &Extras,
 ) -> String {
+    let mut report_lines = String::from(
+        "  report.html       the technical report: what was collected, when, how and by\n                    whom, every digest, the proofs, the custody events, what is\n                    and is not proven, and a certification TEMPLATE to complete\n",
+    );
+    if extras.pdf {
+        report_lines.push_str("  report.pdf        the same report printed by the browser (its shape is checked,\n                    its content is report.html's)\n");
+    }
+    if extras.rendered {
+        report_lines.push_str("  screenshot.png    the newest render's screenshot: the screenshot record's\n                    pixels, untouched, below a strip giving the URL, the capture\n                    time, the clock's offset, the post id and the record's SHA-256\n  rendered.html     the page's DOM after its scripts ran (the DOM record's payload;\n                    open it with care: it is the page's own markup)\n");
+    }
+    if extras.provenance > 0 {
+        report_lines.push_str(&format!(
+            "  provenance.json   the {} provenance records of its captures: tool, settings,\n                    collector, the peers that answered, the clock's offset\n",
+            extras.provenance
+        ));
+    }
     // Only a bundle with comments names comments.json, so older bundles read as before.
     let comments_line = match comments {
         Some(c) => format!(
@@ -382,7 +421,7 @@ Files
   README.txt        this text
   view.html, media/ the post as a person reads it, with every capture, check
                     and digest (open view.html in a browser; it runs no script)
-  post.json         the post as data (samizdat's post object)
+{report_lines}  post.json         the post as data (samizdat's post object)
 {comments_line}{custody_line}  records.warc.gz   the original records: HTTP exchanges, media, the post
                     record (WARC 1.1, one gzip member per record)
   proofs.json       for each record: its place in the log (leaf index), its
@@ -416,8 +455,9 @@ Unzip it first:  unzip bundle.zip -d bundle && cd bundle
    its fingerprint with the one above and with the published one).
    verify-bundle re-hashes every record, checks each inclusion proof against
    the checkpoint's root, the checkpoint's Ed25519 signature, each timestamp,
-   post.json, media/ and view.html, and says plainly what is proven and what
-   is not. Without --vkey and --tsa-ca it only checks that the bundle is
+   post.json, media/, view.html and every other file (the report rendered
+   again and compared, the stamped screenshot pixel for pixel against its
+   record), and says plainly what is proven and what is not. Without --vkey and --tsa-ca it only checks that the bundle is
    consistent with itself.
 
 What it proves, and what it does not
@@ -445,15 +485,36 @@ pub struct BundleSummary {
     /// The custody record of this export (docs/provenance.md), once written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custody: Option<String>,
+    /// `screenshot.png` and `rendered.html` are in it (the post's newest render).
+    pub rendered: bool,
+    /// `report.pdf` is in it.
+    pub pdf: bool,
+    /// What did not go as asked, the export going on (a browser that could not print).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
-/// `export POST --bundle FILE` (see [`write_bundle`]).
+/// Whether a bundle carries `report.pdf` (docs/evidence.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pdf {
+    /// Never (the web API's exports: the same archive exports to the same bytes, and a
+    /// PDF is not reproducible).
+    Never,
+    /// When a browser is in use for this archive (`[browser] render` is not `never`); a
+    /// browser that cannot print is a warning, and the bundle has `report.html` alone.
+    #[default]
+    IfConfigured,
+    /// `export --pdf`: printed, or the export fails.
+    Required,
+}
+
+/// The API's export (see [`write_bundle`]): no PDF, so the bytes are the archive's.
 pub fn export_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<super::Exported> {
-    write_bundle(ctx, key, out).map(super::Exported::Bundle)
+    write_bundle(ctx, key, out, Pdf::Never).map(super::Exported::Bundle)
 }
 
 /// Writes the evidence bundle of the post `key` names to `out`.
-pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
+pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path, pdf: Pdf) -> Result<BundleSummary> {
     let root = &ctx.archive;
     let ix = super::open_index(root)?;
     let id = ix.resolve_post(key)?;
@@ -603,6 +664,49 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
     }
     let vkey = format!("{}\n", verifier.to_vkey());
 
+    // provenance.json: every provenance record of the bundle, as written, leaf order.
+    let mut provenance = vec![];
+    for row in rows.values() {
+        if row.content_type.as_deref() == Some(crate::store::warc::mime::PROVENANCE) {
+            let mut body = vec![];
+            stream_record(root, row, &mut std::io::sink(), &mut PayloadTo(&mut body, root))?;
+            let v = serde_json::from_slice(&body).map_err(|e| Error::Warc {
+                file: row.file.clone(),
+                offset: row.offset,
+                message: format!("provenance record {} is unreadable: {e}; run `samizdat verify`", row.id),
+            })?;
+            provenance.push(report::ProvenanceEntry {
+                record_id: row.id.clone(),
+                leaf: row.leaf,
+                provenance: v,
+            });
+        }
+    }
+    // The newest render: its screenshot stamped, its DOM as rendered.html.
+    let by_id: BTreeMap<&str, &RecordRow> = rows.values().map(|r| (r.id.as_str(), r)).collect();
+    let render = report::newest_render(&view).cloned();
+    let mut stamped = None;
+    let mut dom_row = None;
+    if let Some(r) = &render {
+        let row_of = |rid: &str| {
+            by_id.get(rid).copied().ok_or_else(|| Error::Archive {
+                path: root.join(layout::INDEX),
+                message: format!("the render of post {id} names record {rid}, which the index does not know: run `samizdat verify`"),
+            })
+        };
+        let shot = row_of(&r.screenshot.record_id)?;
+        let mut png = vec![];
+        stream_record(root, shot, &mut std::io::sink(), &mut PayloadTo(&mut png, root))?;
+        let lines = report::stamp_lines(&id, r, report::provenance_of(&view, r, &provenance));
+        stamped = Some(super::stamp::stamp(&png, &lines).map_err(|e| Error::Warc {
+            file: shot.file.clone(),
+            offset: shot.offset,
+            message: format!("the screenshot record {} cannot be stamped: {e}", shot.id),
+        })?);
+        dom_row = Some(row_of(&r.dom.record_id)?);
+    }
+    let mut warnings = vec![];
+
     let file = std::fs::File::create(out).at(out)?;
     let mut z = zip::ZipWriter::new(file);
     let deflate = SimpleFileOptions::default()
@@ -648,6 +752,59 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
         });
     }
     let cp_text = String::from_utf8_lossy(&cp_bytes).into_owned();
+    z.start_file("view.html", deflate).map_err(zerr)?;
+    z.write_all(render_view(&view, comments.as_ref(), &metas, &cp_text, &tokens).as_bytes())
+        .at(out)?;
+    let inputs = report::Inputs {
+        view: &view,
+        comments: comments.as_ref(),
+        recs: &metas,
+        checkpoint: &cp_text,
+        tokens: &tokens,
+        provenance: &provenance,
+        custody: &custody,
+    };
+    z.start_file("report.html", deflate).map_err(zerr)?;
+    z.write_all(report::render_report(&inputs, "screenshot.png").as_bytes())
+        .at(out)?;
+    let pdf_bytes = match pdf {
+        Pdf::Never => None,
+        Pdf::IfConfigured | Pdf::Required => {
+            let config = crate::config::Config::load(&ctx.config_path).unwrap_or_default();
+            let wanted = pdf == Pdf::Required
+                || config.browser.render != crate::config::RenderMode::Never;
+            if wanted {
+                let html = report::report_for_print(&inputs, stamped.as_deref());
+                match print_report(&config.browser, &html) {
+                    Ok(b) => Some(b),
+                    Err(e) if pdf == Pdf::Required => {
+                        return Err(Error::Usage(format!("export --pdf: {e}")));
+                    }
+                    Err(e) => {
+                        warnings.push(format!("report.pdf not made: {e} (the bundle has report.html)"));
+                        None
+                    }
+                }
+            } else {
+                None
+            }
+        }
+    };
+    if let Some(b) = &pdf_bytes {
+        z.start_file("report.pdf", stored).map_err(zerr)?;
+        z.write_all(b).at(out)?;
+    }
+    if let (Some(png), Some(dom)) = (&stamped, dom_row) {
+        z.start_file("screenshot.png", stored).map_err(zerr)?;
+        z.write_all(png).at(out)?;
+        z.start_file("rendered.html", deflate).map_err(zerr)?;
+        stream_record(root, dom, &mut std::io::sink(), &mut PayloadTo(&mut z, out))?;
+    }
+    if !provenance.is_empty() {
+        z.start_file("provenance.json", deflate).map_err(zerr)?;
+        z.write_all(report::provenance_json(&provenance).as_bytes())
+            .at(out)?;
+    }
     z.start_file("README.txt", deflate).map_err(zerr)?;
     z.write_all(
         render_readme(
@@ -657,14 +814,16 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
             &tsr_names,
             comments.as_ref(),
             custody.len(),
+            &Extras {
+                rendered: render.is_some(),
+                provenance: provenance.len(),
+                pdf: pdf_bytes.is_some(),
+            },
         )
         .as_bytes(),
     )
     .at(out)?;
-    z.start_file("view.html", deflate).map_err(zerr)?;
-    z.write_all(render_view(&view, comments.as_ref(), &metas, &cp_text, &tokens).as_bytes())
-        .at(out)?;
-    let by_id: BTreeMap<&str, &RecordRow> = rows.values().map(|r| (r.id.as_str(), r)).collect();
+
     for (name, sha, rid) in &media {
         let Some(row) = rid.as_deref().and_then(|r| by_id.get(r)) else {
             continue;
@@ -734,6 +893,9 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path) -> Result<BundleSummary> {
         checkpoint_size: cp.size,
         timestamps: tsr_names.len(),
         custody: None,
+        rendered: render.is_some(),
+        pdf: pdf_bytes.is_some(),
+        warnings,
     })
 }
 

@@ -19,10 +19,10 @@
 //! [`verify_bundle_bytes`] is the pure entry point (no I/O beyond the given bytes).
 
 use super::bundle::{
-    Comments, LeafProof, Proofs, RecMeta, comment_order, conversation_of, media_names,
+    Comments, Extras, LeafProof, Proofs, RecMeta, comment_order, conversation_of, media_names,
     render_readme, render_view,
 };
-use super::tsp;
+use super::{report, stamp, tsp};
 use super::warcstream::{self, Checked};
 use super::zipread::{self, Zip};
 use crate::log::merkle::{Hash, verify_inclusion};
@@ -105,6 +105,8 @@ pub struct Facts {
 const SMALL: &[(&str, u64)] = &[
     ("README.txt", 64 << 10),
     ("view.html", 64 << 20),
+    ("report.html", 64 << 20),
+    ("provenance.json", 64 << 20),
     ("post.json", 32 << 20),
     ("comments.json", 256 << 20),
     ("custody.json", 16 << 20),
@@ -119,9 +121,25 @@ const KEPT_TOTAL: u64 = 1 << 30;
 /// `records.warc.gz` and each media file are streamed, never held: at most this big.
 const RECORDS_MAX: u64 = 8 << 30;
 const MEDIA_MAX: u64 = 4 << 30;
+/// `screenshot.png` is read whole (its pixels are compared): at most this big.
+const SCREENSHOT_MAX: u64 = 512 << 20;
+/// `report.pdf` is read whole (its shape is checked): at most this big.
+const PDF_MAX: u64 = 512 << 20;
+/// `rendered.html` is streamed and hashed: at most this big.
+const DOM_MAX: u64 = 1 << 30;
+/// Members a bundle may hold beyond the required ones, media and timestamps.
+const OPTIONAL: &[&str] = &[
+    "comments.json",
+    "custody.json",
+    "provenance.json",
+    "screenshot.png",
+    "rendered.html",
+    "report.pdf",
+];
 const REQUIRED: &[&str] = &[
     "README.txt",
     "view.html",
+    "report.html",
     "post.json",
     "records.warc.gz",
     "proofs.json",
@@ -307,8 +325,7 @@ fn check_bundle<R: Read + Seek>(
     let media = post.as_ref().map(media_names).unwrap_or_default();
     for name in &names {
         let known = REQUIRED.contains(&name.as_str())
-            || name == "comments.json"
-            || name == "custody.json"
+            || OPTIONAL.contains(&name.as_str())
             || tsr_names.contains(name)
             || media.iter().any(|m| &m.0 == name);
         if !known {
@@ -445,7 +462,7 @@ fn check_bundle<R: Read + Seek>(
                 let mut src = BufReader::with_capacity(64 << 10, s);
                 let mut n = 0usize;
                 loop {
-                    let c = match warcstream::next_record(&mut src, warcstream::is_samizdat_record)
+                    let c = match warcstream::next_record(&mut src, warcstream::kept_by_bundle_check)
                     {
                         Ok(Some(c)) => c,
                         Ok(None) => break,
@@ -846,6 +863,23 @@ fn check_bundle<R: Read + Seek>(
             "cannot be checked: the post could not be derived from the records",
         ));
     }
+    let extras = check_report_files(
+        zip,
+        &names,
+        &files,
+        &held,
+        &payload_sha,
+        Reported {
+            derived: derived.as_ref(),
+            comments: derived_comments.as_ref(),
+            custody: &derived_custody,
+            metas: &metas,
+            checkpoint: &cp_text,
+            tokens: &tokens,
+        },
+        &mut out,
+        &mut oks,
+    );
     if let (Some(p), Some(vk), Some(c)) = (&post, text("log.vkey"), &cp)
         && let Some(r) = files.get("README.txt")
     {
@@ -857,6 +891,7 @@ fn check_bundle<R: Read + Seek>(
                 &tsr_names,
                 derived_comments.as_ref(),
                 derived_custody.len(),
+                &extras,
             )
             .into_bytes()
         {
@@ -870,6 +905,200 @@ fn check_bundle<R: Read + Seek>(
     }
     out.extend(oks);
     out
+}
+
+/// What the report is rendered again from: all derived from the bundle's records.
+struct Reported<'a> {
+    derived: Option<&'a PostView>,
+    comments: Option<&'a Comments>,
+    custody: &'a [CustodyView],
+    metas: &'a [RecMeta],
+    checkpoint: &'a str,
+    tokens: &'a [(String, std::result::Result<tsp::TokenInfo, String>)],
+}
+
+/// The technical report's files (docs/evidence.md): `provenance.json` is the provenance
+/// records, `rendered.html` the newest render's DOM record, `screenshot.png` its screenshot
+/// record stamped (pixel for pixel), `report.html` the report rendered again, and
+/// `report.pdf` a PDF. Returns which of them README.txt must name.
+#[allow(clippy::too_many_arguments)]
+fn check_report_files<R: Read + Seek>(
+    zip: &mut Zip<R>,
+    names: &BTreeSet<String>,
+    files: &BTreeMap<String, Vec<u8>>,
+    held: &[Held],
+    payload_sha: &BTreeMap<String, String>,
+    r: Reported,
+    out: &mut Vec<Finding>,
+    oks: &mut Vec<Finding>,
+) -> Extras {
+    let mut extras = Extras {
+        pdf: names.contains("report.pdf"),
+        ..Extras::default()
+    };
+    let Some(d) = r.derived else {
+        for n in ["report.html", "provenance.json", "screenshot.png", "rendered.html"] {
+            if names.contains(n) {
+                out.push(fail(n, "cannot be checked: the post could not be derived from the records"));
+            }
+        }
+        return extras;
+    };
+    // provenance.json.
+    let mut order: Vec<&Held> = held
+        .iter()
+        .filter(|h| {
+            h.c.kept
+                && h.leaf.is_some()
+                && h.c.rec.field("Content-Type") == Some(warc::mime::PROVENANCE)
+        })
+        .collect();
+    order.sort_by_key(|h| h.leaf);
+    let mut provenance = vec![];
+    for h in order {
+        match serde_json::from_slice(&h.c.rec.block) {
+            Ok(v) => provenance.push(report::ProvenanceEntry {
+                record_id: h.c.rec.id().to_string(),
+                leaf: h.leaf.unwrap_or_default(),
+                provenance: v,
+            }),
+            Err(e) => out.push(fail(
+                "provenance.json",
+                format!("provenance record {} is not JSON: {e}", h.c.rec.id()),
+            )),
+        }
+    }
+    extras.provenance = provenance.len();
+    match (provenance.is_empty(), files.get("provenance.json")) {
+        (true, None) => {}
+        (true, Some(_)) => out.push(fail(
+            "provenance.json",
+            "names provenance, but records.warc.gz holds no provenance record",
+        )),
+        (false, None) => out.push(fail(
+            "provenance.json",
+            "missing: records.warc.gz holds provenance records",
+        )),
+        (false, Some(b)) if *b == report::provenance_json(&provenance).into_bytes() => {
+            oks.push(pass(
+                "provenance.json",
+                format!("its {} entries are the provenance records in records.warc.gz", provenance.len()),
+            ))
+        }
+        (false, Some(_)) => out.push(fail(
+            "provenance.json",
+            "differs from the provenance records in records.warc.gz: it was edited",
+        )),
+    }
+    // The newest render's files.
+    let render = report::newest_render(d);
+    match render {
+        None => {
+            for n in ["screenshot.png", "rendered.html"] {
+                if names.contains(n) {
+                    out.push(fail(n, "the post's records hold no render"));
+                }
+            }
+        }
+        Some(rf) => {
+            extras.rendered = true;
+            // rendered.html: the DOM record's payload, byte for byte.
+            let want = payload_sha.get(rf.dom.record_id.as_str());
+            if !names.contains("rendered.html") {
+                out.push(fail("rendered.html", "missing: the post's newest capture was rendered"));
+            } else {
+                match zip.stream("rendered.html", DOM_MAX).and_then(|mut s| {
+                    let mut h = Sha256::new();
+                    std::io::copy(&mut s, &mut HashWriter(&mut h))
+                        .map_err(|e| format!("cannot be read: {e}"))?;
+                    Ok(hex::encode(h.finalize()))
+                }) {
+                    Err(e) => out.push(fail("rendered.html", e)),
+                    Ok(g) if g == rf.dom.sha256 && want == Some(&format!("sha256:{g}")) => oks.push(
+                        pass("rendered.html", "same bytes as the DOM record's payload"),
+                    ),
+                    Ok(_) => out.push(fail(
+                        "rendered.html",
+                        "differs from the DOM record's payload in records.warc.gz",
+                    )),
+                }
+            }
+            // screenshot.png: the screenshot record stamped with what the records say.
+            let record_png = held
+                .iter()
+                .find(|h| h.c.kept && h.c.rec.id() == rf.screenshot.record_id)
+                .map(|h| &h.c.rec.block);
+            let prov = report::provenance_of(d, rf, &provenance);
+            let lines = report::stamp_lines(&d.post.id.0, rf, prov);
+            match (names.contains("screenshot.png"), record_png) {
+                (false, _) => out.push(fail(
+                    "screenshot.png",
+                    "missing: the post's newest capture was rendered",
+                )),
+                (true, None) => out.push(fail(
+                    "screenshot.png",
+                    format!("cannot be checked: its record {} is not in records.warc.gz", rf.screenshot.record_id),
+                )),
+                (true, Some(rec)) => match zip.read("screenshot.png", SCREENSHOT_MAX) {
+                    Err(e) => out.push(fail("screenshot.png", e)),
+                    Ok(b) => match stamp::check(&b, rec, &lines) {
+                        Ok(()) => oks.push(pass(
+                            "screenshot.png",
+                            "the screenshot record's pixels, untouched, below the strip its records say (every pixel compared)",
+                        )),
+                        Err(e) => out.push(fail("screenshot.png", e)),
+                    },
+                },
+            }
+        }
+    }
+    // report.html, rendered again.
+    let inputs = report::Inputs {
+        view: d,
+        comments: r.comments,
+        recs: r.metas,
+        checkpoint: r.checkpoint,
+        tokens: r.tokens,
+        provenance: &provenance,
+        custody: r.custody,
+    };
+    if let Some(b) = files.get("report.html") {
+        if *b == report::render_report(&inputs, "screenshot.png").into_bytes() {
+            oks.push(pass(
+                "report.html",
+                "is exactly the report of what the records prove",
+            ));
+        } else {
+            out.push(fail(
+                "report.html",
+                "differs from the report of what the bundle's records prove: it was edited",
+            ));
+        }
+    }
+    // report.pdf: its shape only (module head of `report`).
+    if extras.pdf {
+        match zip.read("report.pdf", PDF_MAX).and_then(|b| report::pdf_shape(&b)) {
+            Ok(()) => oks.push(pass(
+                "report.pdf",
+                "is a whole PDF; its content is NOT compared (a printed PDF is not reproducible byte for byte: report.html is the checked report)",
+            )),
+            Err(e) => out.push(fail("report.pdf", e)),
+        }
+    }
+    extras
+}
+
+/// Feeds what is written into a hash.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.update(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The fields of two JSON objects whose values differ (present in either), in order.

@@ -20,6 +20,7 @@
 pub mod bundle;
 pub mod check;
 pub mod custody;
+pub mod report;
 pub mod stamp;
 pub mod tsp;
 pub mod wacz;
@@ -392,6 +393,7 @@ pub fn export(
     wacz: Option<&Path>,
     query: Option<&str>,
     all: bool,
+    pdf: bundle::Pdf,
     clock: &crate::clock::Clock,
 ) -> Result<Exported> {
     match (bundle, wacz) {
@@ -401,7 +403,7 @@ pub fn export(
                     "export --bundle takes exactly one POST".into(),
                 ));
             }
-            bundle::write_bundle(ctx, &posts[0], out).map(Exported::Bundle)
+            bundle::write_bundle(ctx, &posts[0], out, pdf).map(Exported::Bundle)
         }
         (None, Some(out)) => {
             wacz::export_wacz_at(ctx, posts, query, all, out, clock).map(Exported::Wacz)

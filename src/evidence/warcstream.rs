@@ -12,6 +12,8 @@ use std::io::{BufRead, Read};
 pub const MAX_HEADER: usize = 64 << 10;
 /// A kept block (post or check JSON) is at most this long.
 pub const MAX_KEPT_BLOCK: u64 = 16 << 20;
+/// A kept screenshot (a bundle's `screenshot.png` is checked against it) at most this long.
+pub const MAX_KEPT_SCREENSHOT: u64 = 256 << 20;
 
 /// What one record is, as checked.
 #[derive(Debug, Clone)]
@@ -97,9 +99,14 @@ pub fn next_record<R: BufRead>(
         .parse()
         .map_err(|_| "bad Content-Length".to_string())?;
     let kept = keep(&rec);
-    if kept && len > MAX_KEPT_BLOCK {
+    let max = if is_screenshot(&rec) {
+        MAX_KEPT_SCREENSHOT
+    } else {
+        MAX_KEPT_BLOCK
+    };
+    if kept && len > max {
         return Err(format!(
-            "record {}: a {} record of {len} bytes, more than the {MAX_KEPT_BLOCK} allowed",
+            "record {}: a {} record of {len} bytes, more than the {max} allowed",
             rec.id(),
             rec.field("Content-Type").unwrap_or("")
         ));
@@ -213,7 +220,22 @@ pub fn is_samizdat_record(rec: &Record) -> bool {
                 | Some(warc::mime::CHECK)
                 | Some(warc::mime::THREAD)
                 | Some(warc::mime::CUSTODY)
+                | Some(warc::mime::PROVENANCE)
         )
+}
+
+/// A render's screenshot record (`urn:samizdat:screenshot:<post id>`, docs/render.md).
+pub fn is_screenshot(rec: &Record) -> bool {
+    rec.warc_type() == kind::RESOURCE
+        && rec
+            .target_uri()
+            .is_some_and(|t| t.starts_with("urn:samizdat:screenshot:"))
+}
+
+/// What `verify-bundle` keeps whole: samizdat's own records, and the screenshots the
+/// bundle's stamped screenshot is checked against.
+pub fn kept_by_bundle_check(rec: &Record) -> bool {
+    is_samizdat_record(rec) || is_screenshot(rec)
 }
 
 #[cfg(test)]
