@@ -244,7 +244,11 @@ pub fn export(
     pdf: bool,
 ) -> Result<u8> {
     use samizdat::evidence::{Exported, bundle::Pdf, custody};
-    let pdf = if pdf { Pdf::Required } else { Pdf::IfConfigured };
+    let pdf = if pdf {
+        Pdf::Required
+    } else {
+        Pdf::IfConfigured
+    };
     let mut done = samizdat::evidence::export(
         &evidence_ctx(s),
         posts,

@@ -347,7 +347,10 @@ pub struct Extras {
 
 /// Prints the report with the configured browser (a runtime of its own: export is
 /// synchronous, and runs on a blocking thread under the web server).
-fn print_report(cfg: &crate::config::BrowserConfig, html: &str) -> std::result::Result<Vec<u8>, String> {
+fn print_report(
+    cfg: &crate::config::BrowserConfig,
+    html: &str,
+) -> std::result::Result<Vec<u8>, String> {
     let exe = crate::capture::browser::find_executable(cfg)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -669,11 +672,19 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path, pdf: Pdf) -> Result<Bundle
     for row in rows.values() {
         if row.content_type.as_deref() == Some(crate::store::warc::mime::PROVENANCE) {
             let mut body = vec![];
-            stream_record(root, row, &mut std::io::sink(), &mut PayloadTo(&mut body, root))?;
+            stream_record(
+                root,
+                row,
+                &mut std::io::sink(),
+                &mut PayloadTo(&mut body, root),
+            )?;
             let v = serde_json::from_slice(&body).map_err(|e| Error::Warc {
                 file: row.file.clone(),
                 offset: row.offset,
-                message: format!("provenance record {} is unreadable: {e}; run `samizdat verify`", row.id),
+                message: format!(
+                    "provenance record {} is unreadable: {e}; run `samizdat verify`",
+                    row.id
+                ),
             })?;
             provenance.push(report::ProvenanceEntry {
                 record_id: row.id.clone(),
@@ -696,7 +707,12 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path, pdf: Pdf) -> Result<Bundle
         };
         let shot = row_of(&r.screenshot.record_id)?;
         let mut png = vec![];
-        stream_record(root, shot, &mut std::io::sink(), &mut PayloadTo(&mut png, root))?;
+        stream_record(
+            root,
+            shot,
+            &mut std::io::sink(),
+            &mut PayloadTo(&mut png, root),
+        )?;
         let lines = report::stamp_lines(&id, r, report::provenance_of(&view, r, &provenance));
         stamped = Some(super::stamp::stamp(&png, &lines).map_err(|e| Error::Warc {
             file: shot.file.clone(),
@@ -771,8 +787,8 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path, pdf: Pdf) -> Result<Bundle
         Pdf::Never => None,
         Pdf::IfConfigured | Pdf::Required => {
             let config = crate::config::Config::load(&ctx.config_path).unwrap_or_default();
-            let wanted = pdf == Pdf::Required
-                || config.browser.render != crate::config::RenderMode::Never;
+            let wanted =
+                pdf == Pdf::Required || config.browser.render != crate::config::RenderMode::Never;
             if wanted {
                 let html = report::report_for_print(&inputs, stamped.as_deref());
                 match print_report(&config.browser, &html) {
@@ -781,7 +797,9 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path, pdf: Pdf) -> Result<Bundle
                         return Err(Error::Usage(format!("export --pdf: {e}")));
                     }
                     Err(e) => {
-                        warnings.push(format!("report.pdf not made: {e} (the bundle has report.html)"));
+                        warnings.push(format!(
+                            "report.pdf not made: {e} (the bundle has report.html)"
+                        ));
                         None
                     }
                 }

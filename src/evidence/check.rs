@@ -22,9 +22,9 @@ use super::bundle::{
     Comments, Extras, LeafProof, Proofs, RecMeta, comment_order, conversation_of, media_names,
     render_readme, render_view,
 };
-use super::{report, stamp, tsp};
 use super::warcstream::{self, Checked};
 use super::zipread::{self, Zip};
+use super::{report, stamp, tsp};
 use crate::log::merkle::{Hash, verify_inclusion};
 use crate::log::note::{Checkpoint, NoteVerifier, open_note};
 use crate::model::Outcome;
@@ -462,16 +462,19 @@ fn check_bundle<R: Read + Seek>(
                 let mut src = BufReader::with_capacity(64 << 10, s);
                 let mut n = 0usize;
                 loop {
-                    let c = match warcstream::next_record(&mut src, warcstream::kept_by_bundle_check)
-                    {
-                        Ok(Some(c)) => c,
-                        Ok(None) => break,
-                        Err(e) => {
-                            out.push(fail("records.warc.gz", format!("record #{}: {e}", n + 1)));
-                            rec_problems += 1;
-                            break;
-                        }
-                    };
+                    let c =
+                        match warcstream::next_record(&mut src, warcstream::kept_by_bundle_check) {
+                            Ok(Some(c)) => c,
+                            Ok(None) => break,
+                            Err(e) => {
+                                out.push(fail(
+                                    "records.warc.gz",
+                                    format!("record #{}: {e}", n + 1),
+                                ));
+                                rec_problems += 1;
+                                break;
+                            }
+                        };
                     n += 1;
                     let id = c.rec.id().to_string();
                     for p in &c.problems {
@@ -937,9 +940,17 @@ fn check_report_files<R: Read + Seek>(
         ..Extras::default()
     };
     let Some(d) = r.derived else {
-        for n in ["report.html", "provenance.json", "screenshot.png", "rendered.html"] {
+        for n in [
+            "report.html",
+            "provenance.json",
+            "screenshot.png",
+            "rendered.html",
+        ] {
             if names.contains(n) {
-                out.push(fail(n, "cannot be checked: the post could not be derived from the records"));
+                out.push(fail(
+                    n,
+                    "cannot be checked: the post could not be derived from the records",
+                ));
             }
         }
         return extras;
@@ -982,7 +993,10 @@ fn check_report_files<R: Read + Seek>(
         (false, Some(b)) if *b == report::provenance_json(&provenance).into_bytes() => {
             oks.push(pass(
                 "provenance.json",
-                format!("its {} entries are the provenance records in records.warc.gz", provenance.len()),
+                format!(
+                    "its {} entries are the provenance records in records.warc.gz",
+                    provenance.len()
+                ),
             ))
         }
         (false, Some(_)) => out.push(fail(
@@ -1005,7 +1019,10 @@ fn check_report_files<R: Read + Seek>(
             // rendered.html: the DOM record's payload, byte for byte.
             let want = payload_sha.get(rf.dom.record_id.as_str());
             if !names.contains("rendered.html") {
-                out.push(fail("rendered.html", "missing: the post's newest capture was rendered"));
+                out.push(fail(
+                    "rendered.html",
+                    "missing: the post's newest capture was rendered",
+                ));
             } else {
                 match zip.stream("rendered.html", DOM_MAX).and_then(|mut s| {
                     let mut h = Sha256::new();
@@ -1014,9 +1031,11 @@ fn check_report_files<R: Read + Seek>(
                     Ok(hex::encode(h.finalize()))
                 }) {
                     Err(e) => out.push(fail("rendered.html", e)),
-                    Ok(g) if g == rf.dom.sha256 && want == Some(&format!("sha256:{g}")) => oks.push(
-                        pass("rendered.html", "same bytes as the DOM record's payload"),
-                    ),
+                    Ok(g) if g == rf.dom.sha256 && want == Some(&format!("sha256:{g}")) => oks
+                        .push(pass(
+                            "rendered.html",
+                            "same bytes as the DOM record's payload",
+                        )),
                     Ok(_) => out.push(fail(
                         "rendered.html",
                         "differs from the DOM record's payload in records.warc.gz",

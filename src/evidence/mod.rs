@@ -385,6 +385,7 @@ pub enum Exported {
     Wacz(wacz::WaczSummary),
 }
 
+#[allow(clippy::too_many_arguments)] // the command's flags, one each
 /// `samizdat export`: `--bundle FILE` for one post, or `--wacz FILE` (dated by `clock`).
 pub fn export(
     ctx: &Ctx,

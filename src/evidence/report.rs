@@ -41,14 +41,13 @@ pub fn provenance_of<'a>(
     render: &RenderFacts,
     entries: &'a [ProvenanceEntry],
 ) -> Option<&'a ProvenanceEntry> {
-    let cap = view.captures.iter().find(|c| {
-        c.record_ids
-            .iter()
-            .any(|r| *r == render.screenshot.record_id)
-    })?;
+    let cap = view
+        .captures
+        .iter()
+        .find(|c| c.record_ids.contains(&render.screenshot.record_id))?;
     entries
         .iter()
-        .find(|e| cap.record_ids.iter().any(|r| *r == e.record_id))
+        .find(|e| cap.record_ids.contains(&e.record_id))
 }
 
 /// The lines of the strip above the screenshot's pixels (docs/evidence.md).
@@ -60,14 +59,14 @@ pub fn stamp_lines(
     let clock = prov.map(|p| &p.provenance["clock"]);
     let offset = match clock.and_then(|c| c["median_offset_ms"].as_i64()) {
         Some(ms) => format!(
-            "local clock minus the servers' Date headers: median {ms} ms over {} answers",
+            "clock offset to the servers: median {ms} ms, {} answers",
             clock.and_then(|c| c["samples"].as_u64()).unwrap_or(0)
         ),
-        None => "local clock against the servers' clocks: not measured".to_string(),
+        None => "clock offset to the servers: not measured".to_string(),
     };
     vec![
         format!("samizdat evidence: screenshot of {}", render.url),
-        format!("captured {} (UTC, local clock); {offset}", render.at),
+        format!("captured {} UTC (local clock); {offset}", render.at),
         format!("post {post_id}"),
         format!("screenshot record {}", render.screenshot.record_id),
         format!("SHA-256 of the record's PNG {}", render.screenshot.sha256),
@@ -244,8 +243,16 @@ h2{border-bottom:1px solid #ccc;margin-top:1.6em}</style>\n</head><body>\n");
                 esc(pv["tool"]["version"].as_str().unwrap_or("?"))
             ),
         );
-        row(&mut h, "Operating system", &esc(pv["os"].as_str().unwrap_or("?")));
-        row(&mut h, "Asked for through", &esc(pv["via"].as_str().unwrap_or("?")));
+        row(
+            &mut h,
+            "Operating system",
+            &esc(pv["os"].as_str().unwrap_or("?")),
+        );
+        row(
+            &mut h,
+            "Asked for through",
+            &esc(pv["via"].as_str().unwrap_or("?")),
+        );
         h.push_str("</table>\n");
     }
     for e in i.provenance {
@@ -270,8 +277,15 @@ h2{border-bottom:1px solid #ccc;margin-top:1.6em}</style>\n</head><body>\n");
                 "<p>Browser: {} ({}), sandbox {}{}.</p>\n",
                 esc(b["version"].as_str().unwrap_or("?")),
                 esc(b["path"].as_str().unwrap_or("?")),
-                if b["sandboxed"].as_bool() == Some(true) { "on" } else { "<b>off</b>" },
-                b["no_sandbox_reason"].as_str().map(|r| format!(" ({})", esc(r))).unwrap_or_default()
+                if b["sandboxed"].as_bool() == Some(true) {
+                    "on"
+                } else {
+                    "<b>off</b>"
+                },
+                b["no_sandbox_reason"]
+                    .as_str()
+                    .map(|r| format!(" ({})", esc(r)))
+                    .unwrap_or_default()
             ));
         }
         let ex = pv["exchanges"].as_array().map(Vec::as_slice).unwrap_or(&[]);
@@ -284,7 +298,9 @@ h2{border-bottom:1px solid #ccc;margin-top:1.6em}</style>\n</head><body>\n");
                     code(x["uri"].as_str().unwrap_or("")),
                     esc(x["peer"].as_str().unwrap_or("not recorded")),
                     esc(x["date_header"].as_str().unwrap_or("none")),
-                    x["offset_ms"].as_i64().map_or("—".into(), |o| o.to_string())
+                    x["offset_ms"]
+                        .as_i64()
+                        .map_or("—".into(), |o| o.to_string())
                 ));
             }
             h.push_str("</table>\n");
@@ -356,7 +372,10 @@ h2{border-bottom:1px solid #ccc;margin-top:1.6em}</style>\n</head><body>\n");
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                 esc(&b.at),
                 esc(&b.action),
-                esc(b.collector.as_ref().map_or("not recorded", |c| c.name.as_str())),
+                esc(b
+                    .collector
+                    .as_ref()
+                    .map_or("not recorded", |c| c.name.as_str())),
                 esc(b.artifact.as_ref().map_or("", |a| a.name.as_str())),
                 code(b.artifact.as_ref().map_or("", |a| a.sha256.as_str())),
                 code(&c.record_id)
@@ -425,7 +444,10 @@ pub fn pdf_shape(b: &[u8]) -> Result<(), String> {
     if !tail.windows(5).any(|w| w == b"%%EOF") {
         return Err("has no %%EOF at its end: cut short or appended to".into());
     }
-    if !b.windows(10).any(|w| w == b"/Type /Pag" || w == b"/Type/Page") {
+    if !b
+        .windows(10)
+        .any(|w| w == b"/Type /Pag" || w == b"/Type/Page")
+    {
         return Err("holds no page".into());
     }
     Ok(())

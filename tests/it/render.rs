@@ -5,6 +5,7 @@
 
 use crate::common;
 
+use common::tsa::start_tsa;
 use common::*;
 use samizdat::store::warc::{Record, mime};
 use serde_json::Value;
@@ -480,4 +481,252 @@ fn pywb_replays_what_only_the_browser_fetched() {
             .contains("froze every card I hold"),
         "{shown}"
     );
+}
+
+/// The RGBA pixels of a PNG.
+fn pixels(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let img = samizdat::evidence::stamp::decode(png_bytes).unwrap();
+    (img.width, img.height, img.pixels)
+}
+
+/// Every character but white space (a PDF's text wraps long digests where it likes).
+fn squeezed(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+#[test]
+fn the_bundle_carries_the_stamped_screenshot_the_report_and_its_pdf_and_each_is_checked() {
+    if !have_chromium() {
+        return;
+    }
+    let srv = server();
+    srv.route("/p/1", Resp::html(SCRIPTED));
+    srv.route(
+        "/style.css",
+        Resp::new(200)
+            .header("Content-Type", "text/css")
+            .body("body { background: #eef; }"),
+    );
+    srv.route(
+        "/pic.png",
+        Resp::new(200)
+            .header("Content-Type", "image/png")
+            .body(tiny_png()),
+    );
+    let tsa = start_tsa();
+    let (d, ar) = quick_archive("");
+    write_config(
+        &ar,
+        &format!(
+            "{}[collector]\nname = \"Desk of record\"\norganisation = \"Test Archive\"\n[timestamp]\ntsa = [\"{}\"]\ntsa_ca = \"{}\"\n",
+            config(&srv, "width = 800"),
+            tsa.url,
+            tsa.ca().display()
+        ),
+    );
+    let url = "http://page.example/p/1";
+    assert_eq!(capture(&ar, url)["status"], "captured");
+    run_ok(samizdat(&ar).arg("timestamp"));
+    let shown = show(&ar, url);
+    let render = &shown["renders"][0];
+    let shot_sha = render["screenshot"]["sha256"].as_str().unwrap().to_string();
+    let dom_sha = render["dom"]["sha256"].as_str().unwrap().to_string();
+    let shot_id = render["screenshot"]["record_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let bundle = d.path().join("b.zip");
+    let out = run_ok(
+        samizdat(&ar)
+            .args(["--json", "export", url, "--pdf", "--bundle"])
+            .arg(&bundle),
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["rendered"], true, "{summary}");
+    assert_eq!(summary["pdf"], true, "{summary}");
+
+    let members: std::collections::BTreeMap<String, Vec<u8>> = read_zip(&bundle)
+        .into_iter()
+        .map(|(n, b, _)| (n, b))
+        .collect();
+    for name in [
+        "screenshot.png",
+        "rendered.html",
+        "provenance.json",
+        "report.html",
+        "report.pdf",
+    ] {
+        assert!(members.contains_key(name), "{name} is in the bundle");
+        let readme = String::from_utf8_lossy(&members["README.txt"]);
+        assert!(readme.contains(name), "README.txt names {name}");
+    }
+    // rendered.html is the DOM record; the screenshot's lower part is the record's pixels.
+    assert_eq!(
+        hex::encode(Sha256::digest(&members["rendered.html"])),
+        dom_sha
+    );
+    let recs = records(&ar);
+    let shot = recs.iter().find(|r| r.id() == shot_id).unwrap();
+    let (rw, rh, rpx) = pixels(&shot.block);
+    let (sw, sh, spx) = pixels(&members["screenshot.png"]);
+    assert_eq!(sw, rw, "the stamp keeps the width");
+    assert!(
+        sh > rh,
+        "the strip is added above the page, not drawn on it"
+    );
+    assert_eq!(
+        &spx[spx.len() - rpx.len()..],
+        &rpx[..],
+        "the page pixels are the record's"
+    );
+    assert_ne!(
+        &spx[..(sw * 4 * 10) as usize],
+        &vec![255u8; (sw * 4 * 10) as usize][..],
+        "the strip is not blank"
+    );
+    // provenance.json names the collector; the report says who, when and every digest.
+    let prov: Value = serde_json::from_slice(&members["provenance.json"]).unwrap();
+    assert_eq!(
+        prov[0]["provenance"]["collector"]["name"], "Desk of record",
+        "{prov}"
+    );
+    let report = String::from_utf8_lossy(&members["report.html"]);
+    for want in [
+        url,
+        shot_sha.as_str(),
+        dom_sha.as_str(),
+        "Desk of record, Test Archive",
+        "TEMPLATE",
+        "902(13)",
+        "after the newest capture",
+    ] {
+        assert!(report.contains(want), "report.html says {want}");
+    }
+    // docs/sample-report/ is made here, by the real binary (see its README.md).
+    if let Some(dir) = std::env::var_os("SAMIZDAT_SAMPLE_REPORT") {
+        let dir = Path::new(&dir);
+        std::fs::create_dir_all(dir).unwrap();
+        for name in ["report.html", "report.pdf", "screenshot.png", "README.txt"] {
+            std::fs::write(dir.join(name), &members[name]).unwrap();
+        }
+    }
+    // The PDF, read back by poppler.
+    let pdf_path = d.path().join("report.pdf");
+    std::fs::write(&pdf_path, &members["report.pdf"]).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .arg(&pdf_path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    assert!(text.status.success(), "pdftotext reads report.pdf");
+    let text = squeezed(&String::from_utf8_lossy(&text.stdout));
+    assert!(text.contains(url), "the PDF carries the URL");
+    assert!(
+        text.contains(&shot_sha),
+        "the PDF carries the screenshot's digest"
+    );
+    assert!(text.contains("TEMPLATE"), "the PDF carries the template");
+
+    // verify-bundle passes, and names each file it checked.
+    let vkey = ar.join("keys/log.vkey");
+    let check = |zip: &Path| {
+        let mut c = samizdat(&ar.join("nonexistent"));
+        c.arg("verify-bundle")
+            .arg(zip)
+            .arg("--vkey")
+            .arg(&vkey)
+            .arg("--tsa-ca")
+            .arg(tsa.ca());
+        run_code(&mut c)
+    };
+    let (code, out, err) = check(&bundle);
+    assert_eq!(code, 0, "the bundle verifies:\n{out}\n{err}");
+    for name in [
+        "screenshot.png",
+        "rendered.html",
+        "provenance.json",
+        "report.html",
+        "report.pdf",
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with("ok") && l.contains(name)),
+            "verify-bundle checked {name}:\n{out}"
+        );
+    }
+
+    // Each kind of change is caught and named.
+    let bad = d.path().join("bad.zip");
+    let one_pixel = |b: &mut Vec<u8>| {
+        let mut img = samizdat::evidence::stamp::decode(b).unwrap();
+        let last = img.pixels.len() - 4;
+        img.pixels[last] ^= 0x40;
+        *b = samizdat::evidence::stamp::encode(&img).unwrap();
+    };
+    let lines = |u: &str| {
+        vec![
+            format!("samizdat evidence: screenshot of {u}"),
+            "captured 2020-01-01T00:00:00Z".to_string(),
+        ]
+    };
+    let record_png = shot.block.clone();
+    let other_strip = move |b: &mut Vec<u8>| {
+        *b = samizdat::evidence::stamp::stamp(&record_png, &lines("http://elsewhere.example/"))
+            .unwrap();
+    };
+    type Change = Box<dyn Fn(&mut Vec<u8>)>;
+    let cases: Vec<(&str, &str, Change, &str)> = vec![
+        (
+            "a page pixel",
+            "screenshot.png",
+            Box::new(one_pixel),
+            "page pixels differ",
+        ),
+        (
+            "another strip",
+            "screenshot.png",
+            Box::new(other_strip),
+            "screenshot.png",
+        ),
+        (
+            "the DOM",
+            "rendered.html",
+            Box::new(|b: &mut Vec<u8>| b.extend_from_slice(b"<p>added</p>")),
+            "rendered.html",
+        ),
+        (
+            "the report",
+            "report.html",
+            Box::new(|b: &mut Vec<u8>| {
+                let s = String::from_utf8_lossy(b).replace("Desk of record", "Someone else");
+                *b = s.into_bytes();
+            }),
+            "report.html",
+        ),
+        (
+            "the provenance",
+            "provenance.json",
+            Box::new(|b: &mut Vec<u8>| {
+                let s = String::from_utf8_lossy(b).replace("Desk of record", "Someone else");
+                *b = s.into_bytes();
+            }),
+            "provenance.json",
+        ),
+        (
+            "a cut PDF",
+            "report.pdf",
+            Box::new(|b: &mut Vec<u8>| b.truncate(b.len() / 2)),
+            "report.pdf",
+        ),
+    ];
+    for (what, file, f, says) in cases {
+        rewrite_zip(&bundle, &bad, file, f);
+        let (code, out, err) = check(&bad);
+        assert_eq!(code, 3, "{what}: not detected:\n{out}\n{err}");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("FAIL") && l.contains(file) && l.contains(says)),
+            "{what}: the failure names {file} ({says}):\n{out}"
+        );
+    }
 }
