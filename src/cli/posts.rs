@@ -91,6 +91,19 @@ pub fn show(s: &Settings, key: &str) -> Result<u8> {
             leaf(c.leaf_indexes.get(leaves.saturating_sub(1)))
         ));
     }
+    // What the browser showed (docs/render.md).
+    for r in &v.renders {
+        text.push_str(&format!(
+            "rendered {}  screenshot {}x{} sha256 {}, DOM sha256 {}, {} browser requests{}\n",
+            r.at,
+            r.screenshot.width.unwrap_or(0),
+            r.screenshot.height.unwrap_or(0),
+            r.screenshot.sha256,
+            r.dom.sha256,
+            r.exchanges,
+            if r.loaded { "" } else { " (not fully loaded)" }
+        ));
+    }
     for (t, label) in [
         (&v.last_seen_live, "last seen live"),
         (&v.first_seen_gone, "first seen gone"),

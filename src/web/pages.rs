@@ -339,6 +339,47 @@ pub(super) fn posts_html(f: &ListFilter, list: &[PostSummary]) -> Response {
 
 /// Everything the post page shows: the post, its records, the proof; and the leaf of
 /// each check record (by record id), for the timeline's proofs.
+/// The newest render of the post, its screenshot shown from the archive (docs/render.md);
+/// older renders listed by time. Nothing when no capture was rendered.
+fn renders_html(v: &crate::store::views::PostView, now: jiff::Timestamp) -> String {
+    let Some(r) = v.renders.last() else {
+        return String::new();
+    };
+    let mut b = format!(
+        "<section id=\"render\"><h2>As the browser showed it</h2><p class=\"meta\">Rendered {} in headless Chromium; \
+the screenshot is a record in the log (SHA-256 <code>{}</code>), the DOM after scripts ran is <a href=\"/raw/{}\">another</a>.{}</p>\
+<p><a href=\"/raw/{s}\"><img id=\"screenshot\" src=\"/raw/{s}\" alt=\"The page as the browser showed it, {}\" width=\"{}\" loading=\"lazy\"></a></p>",
+        html::when(&r.at, now),
+        esc(&r.screenshot.sha256),
+        enc(&r.dom.record_id),
+        if r.loaded {
+            ""
+        } else {
+            " The page had not finished loading: it is shown as it stood."
+        },
+        esc(&r.at),
+        r.screenshot.width.unwrap_or(0),
+        s = enc(&r.screenshot.record_id),
+    );
+    if v.renders.len() > 1 {
+        b += "<p class=\"meta\">Earlier renders: ";
+        let older: Vec<String> = v.renders[..v.renders.len() - 1]
+            .iter()
+            .rev()
+            .map(|o| {
+                format!(
+                    "<a href=\"/raw/{}\">{}</a>",
+                    enc(&o.screenshot.record_id),
+                    esc(&o.at)
+                )
+            })
+            .collect();
+        b += &older.join(", ");
+        b += "</p>";
+    }
+    b + "</section>"
+}
+
 pub(super) fn post_page_view(
     st: &AppState,
     key: &str,
@@ -524,6 +565,7 @@ pub(super) fn post_html(
 <a class=\"button\" href=\"/api/posts/{e}\">JSON</a></p>",
         e = enc(id)
     );
+    b += &renders_html(v, now);
     b += &thread;
     b += "<h2>Timeline</h2><p class=\"meta\">Every capture and every later check of the post, oldest first. \
 Each is a record in the log: its leaf links to the proof that the log holds it.</p>\

@@ -536,6 +536,36 @@ fn the_bundle_carries_the_stamped_screenshot_the_report_and_its_pdf_and_each_is_
         .unwrap()
         .to_string();
 
+    // `show` says it in words, and the post's web page shows the screenshot from the archive.
+    let words =
+        String::from_utf8_lossy(&run_ok(samizdat(&ar).args(["show", url])).stdout).into_owned();
+    assert!(
+        words
+            .lines()
+            .any(|l| l.starts_with("rendered ") && l.contains(&shot_sha)),
+        "show names the render:\n{words}"
+    );
+    {
+        let web = common::serve::Serve::start(&ar);
+        let id = shown["id"].as_str().unwrap();
+        let (code, page) = web.get(&format!("/posts/{}", urlencoding(id)));
+        assert_eq!(code, 200);
+        let page = String::from_utf8_lossy(&page).into_owned();
+        let src = format!("/raw/{}", urlencoding(&shot_id));
+        assert!(
+            page.contains(&format!("<img id=\"screenshot\" src=\"{src}\"")),
+            "the post page shows the screenshot: {page}"
+        );
+        let (code, png_bytes) = web.get(&src);
+        assert_eq!(code, 200);
+        assert_eq!(
+            hex::encode(Sha256::digest(&png_bytes)),
+            shot_sha,
+            "the page's screenshot is the record's PNG"
+        );
+        web.stop();
+    }
+
     let bundle = d.path().join("b.zip");
     let out = run_ok(
         samizdat(&ar)
@@ -729,4 +759,9 @@ fn the_bundle_carries_the_stamped_screenshot_the_report_and_its_pdf_and_each_is_
             "{what}: the failure names {file} ({says}):\n{out}"
         );
     }
+}
+
+/// `s` percent-encoded as the web pages encode record and post ids in their links.
+fn urlencoding(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
