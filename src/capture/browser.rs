@@ -214,8 +214,61 @@ fn base_flags(v: Viewport) -> Vec<String> {
     f
 }
 
+/// Profiles of browsers that are gone (a samizdat killed outright leaves its temporary
+/// profile behind): each `samizdat-browser-*` folder in the temp folder that is older than
+/// `age` and that no running process names as its `--user-data-dir` is removed. Linux's
+/// `/proc` is read for the command lines; where there is none, nothing is removed.
+pub fn sweep_stale_profiles(temp: &Path, age: Duration) -> usize {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let in_use: Vec<String> = procs
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).into_owned())
+        .filter(|c| c.contains("--user-data-dir="))
+        .collect();
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("samizdat-browser-") {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|el| el >= age);
+        let path = e.path();
+        let flag = format!("--user-data-dir={}", path.display());
+        if old
+            && !in_use.iter().any(|c| c.contains(&flag))
+            && std::fs::remove_dir_all(&path).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// Starts a browser for one render and connects to it.
 pub async fn launch(cfg: &BrowserConfig, exe: &Path) -> Result<Launched, String> {
+    // A render lasts at most its timeout: a profile older than that and unused is left over.
+    let age = Duration::from_secs(cfg.render_timeout_secs.max(60) * 2);
+    let swept = sweep_stale_profiles(&std::env::temp_dir(), age);
+    if swept > 0 {
+        tracing::info!("removed {swept} browser profiles left by browsers that are gone");
+    }
     let viewport = Viewport::of(cfg);
     let root = rustix::process::getuid().is_root();
     let run_as = if root {
@@ -445,6 +498,36 @@ mod tests {
         assert!(f.contains(&"--proxy-bypass-list=<-loopback>".to_string()));
         assert!(f.contains(&"--window-size=1000,700".to_string()));
         assert!(!f.iter().any(|x| x == "--no-sandbox"));
+    }
+
+    #[test]
+    fn only_old_unused_profiles_are_swept() {
+        let t = tempfile::tempdir().unwrap();
+        let old = t.path().join("samizdat-browser-old");
+        let other = t.path().join("not-ours");
+        std::fs::create_dir(&old).unwrap();
+        std::fs::create_dir(&other).unwrap();
+        // Young: kept.
+        assert_eq!(sweep_stale_profiles(t.path(), Duration::from_secs(3600)), 0);
+        assert!(old.exists());
+        // In use by a running process: kept (a shell that names it, as a browser would).
+        let mut p = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("sleep 30; true")
+            .arg(format!("--user-data-dir={}", old.display()))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(sweep_stale_profiles(t.path(), Duration::ZERO), 0);
+        assert!(old.exists(), "a profile a live process names is kept");
+        let _ = p.kill();
+        let _ = p.wait();
+        // Old and unused: removed; what is not ours never.
+        assert_eq!(sweep_stale_profiles(t.path(), Duration::ZERO), 1);
+        assert!(!old.exists());
+        assert!(other.exists());
     }
 
     #[test]

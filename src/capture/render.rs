@@ -46,6 +46,18 @@ use url::Url;
 /// Most requests one render answers; past it the browser's requests fail (a page that
 /// never stops asking).
 pub const MAX_REQUESTS: usize = 500;
+/// The DOM record is at most this long (a page can grow its DOM without end); past it the
+/// record is cut at a character boundary and the render says so.
+pub const MAX_DOM_BYTES: usize = 64 << 20;
+
+/// The largest index at most `max` that is a character boundary of `s`.
+fn cut_at_char(s: &str, max: usize) -> usize {
+    let mut at = max.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
 /// After `load`, how long the page must stay quiet (no request pending) before the
 /// screenshot, and the most time spent waiting for that.
 const QUIET: Duration = Duration::from_millis(500);
@@ -241,10 +253,18 @@ impl Renderer {
                     self.cfg.max_height
                 ));
             }
-            let dom = page
+            let mut dom = page
                 .content()
                 .await
                 .map_err(|e| cdp("reading the DOM", e))?;
+            if dom.len() > MAX_DOM_BYTES {
+                dom.truncate(cut_at_char(&dom, MAX_DOM_BYTES));
+                warnings.push(format!(
+                    "the DOM is longer than {} MiB; the DOM record keeps its first {} MiB",
+                    MAX_DOM_BYTES >> 20,
+                    MAX_DOM_BYTES >> 20
+                ));
+            }
             Ok::<_, String>((png, cut, dom, loaded, warnings))
         };
         let (png, cut, dom, loaded, mut warnings) = tokio::select! {
@@ -578,6 +598,18 @@ pub fn text_from_dom(url: &Url, dom: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_dom_is_cut_on_a_character_boundary() {
+        let s = "ab\u{4e2d}\u{6587}";
+        assert_eq!(
+            cut_at_char(s, 3),
+            2,
+            "inside the first CJK character: before it"
+        );
+        assert_eq!(cut_at_char(s, 5), 5);
+        assert_eq!(cut_at_char(s, 100), s.len());
+    }
 
     #[test]
     fn png_size_reads_the_header_and_refuses_what_is_not_a_png() {
