@@ -37,7 +37,11 @@
 #      whose comments a loopback Python server generates 20 a page (bench/comments_server.py),
 #      politeness off: seconds, records and bytes per comment, peak RSS; next to wget fetching
 #      the same pages into a WARC in the same run.
-# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch,hostile,serve,comments (run only these sections; default all)
+#   i) rendering (issue 16): bench/render_bench.py — `samizdat capture --render` of BENCH_RENDER_PAGES
+#      (50) scripted pages ([browser] concurrency 1) vs `chromium --headless --screenshot` of the
+#      same pages one after another, both with the sandbox on as an unprivileged user: seconds
+#      per page, peak RSS of samizdat and of the browser's processes together (sampled /proc).
+# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch,hostile,serve,comments,render (run only these sections; default all)
 #             BENCH_HOSTILE_BIG_MB=256  BENCH_HOSTILE_BOMB_GB=10
 #             BENCH_SERVE_MB=128  BENCH_SERVE_FLOOD=32  BENCH_SERVE_WAVES=2  BENCH_SERVE_SLOW=500
 #             BENCH_PAGES=10000  BENCH_BIG_FILES=1100 (x 1 MiB)  BENCH_OUT=bench/out
@@ -577,6 +581,13 @@ if want comments && [[ $SKIP_SZ != 1 ]]; then
   for k in "${!CM[@]}"; do echo "$k ${CM[$k]}"; done | sort >"$OUT/comments.txt"
 fi
 
+declare -A RB=()
+if want render && [[ $SKIP_SZ != 1 ]]; then
+  log "i) rendering ${BENCH_RENDER_PAGES:-50} pages: samizdat capture --render vs chromium --headless --screenshot"
+  while read -r k v; do [[ -n $k ]] && RB[$k]=$v; done < <(python3 "$ROOT/bench/render_bench.py" "$SZ" "$WORK" "${BENCH_RENDER_PAGES:-50}" 2>"$WORK/render.log")
+  for k in "${!RB[@]}"; do echo "$k ${RB[$k]}"; done | sort >"$OUT/render.txt"
+fi
+
 # ---- table ---------------------------------------------------------------------------------------
 # verdict VALUE OP TARGET  -> ✅ / ❌ / n/a
 verdict() { [[ -z $1 ]] && { echo "n/a"; return; }; python3 -c "import sys; print('✅' if float(sys.argv[1]) $2 float(sys.argv[3]) else '❌')" "$1" "$2" "$3"; }
@@ -672,6 +683,15 @@ VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
       echo "| h) a post with ${CM[listed]} comments read (${CM[records]} records, $(show "$(calc "${CM[records]} / max(1, ${CM[listed]})")") a comment; $(show "$per") B a comment of WARC + index + log; peak RSS $(show "${CM[rss]}") MB), s | $(show "${CM[s]}") | wget --warc-file of the same pages $(show "${CM[wget_s]}") | $(showx "$(ratio "${CM[wget_s]}" "${CM[s]}")") | | |"
     else
       echo "| h) comments | n/a | | | | |"
+    fi
+  fi
+  if want render; then
+    if ((${#RB[@]})); then
+      echo "| i) render ${RB[render_pages]} scripted pages (exit ${RB[render_sz_exit]}; peer failures ${RB[render_peer_failed]}), s per page | $(show "${RB[render_sz_s_per_page]}") | chromium --headless --screenshot $(show "${RB[render_peer_s_per_page]}") | $(showx "$(ratio "${RB[render_sz_s_per_page]}" "${RB[render_peer_s_per_page]}")") | | |"
+      echo "| i) render peak RSS of the browser's processes (summed), MB | $(show "${RB[render_sz_browser_rss_mb]}") | chromium $(show "${RB[render_peer_rss_mb]}") | $(showx "$(ratio "${RB[render_sz_browser_rss_mb]}" "${RB[render_peer_rss_mb]}")") | | |"
+      echo "| i) render peak RSS of samizdat itself, MB | $(show "${RB[render_sz_rss_mb]}") | | | | |"
+    else
+      echo "| i) render | n/a | | | | |"
     fi
   fi
   if [[ -n $CAP_PROFILE ]]; then
