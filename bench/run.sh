@@ -687,7 +687,7 @@ VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
   fi
   if want render; then
     if ((${#RB[@]})); then
-      echo "| i) render ${RB[render_pages]} scripted pages (exit ${RB[render_sz_exit]}; peer failures ${RB[render_peer_failed]}), s per page | $(show "${RB[render_sz_s_per_page]}") | chromium --headless --screenshot $(show "${RB[render_peer_s_per_page]}") | $(showx "$(ratio "${RB[render_sz_s_per_page]}" "${RB[render_peer_s_per_page]}")") | | |"
+      echo "| i) render ${RB[render_pages]} scripted pages (exit ${RB[render_sz_exit]}; peer failures ${RB[render_peer_failed]}), s per page | ${RB[render_sz_s_per_page]} | chromium --headless --screenshot ${RB[render_peer_s_per_page]} | $(showx "$(ratio "${RB[render_sz_s_per_page]}" "${RB[render_peer_s_per_page]}")") | | |"
       echo "| i) render peak RSS of the browser's processes (summed), MB | $(show "${RB[render_sz_browser_rss_mb]}") | chromium $(show "${RB[render_peer_rss_mb]}") | $(showx "$(ratio "${RB[render_sz_browser_rss_mb]}" "${RB[render_peer_rss_mb]}")") | | |"
       echo "| i) render peak RSS of samizdat itself, MB | $(show "${RB[render_sz_rss_mb]}") | | | | |"
     else

@@ -8,7 +8,7 @@
 //! `report.pdf` is this page printed by the browser ([`crate::capture::browser::print_pdf`]);
 //! a PDF is not reproducible byte for byte, so `verify-bundle` only checks its shape.
 
-use super::bundle::{Comments, RecMeta};
+use super::bundle::{Comments, RecMeta, esc};
 use super::tsp::TokenInfo;
 use crate::store::bodies::RenderFacts;
 use crate::store::views::{CustodyView, PostView};
@@ -71,13 +71,6 @@ pub fn stamp_lines(
         format!("screenshot record {}", render.screenshot.record_id),
         format!("SHA-256 of the record's PNG {}", render.screenshot.sha256),
     ]
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// What the report is made of: all of it derived from the bundle's records.

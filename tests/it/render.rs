@@ -48,6 +48,25 @@ fn tiny_png() -> Vec<u8> {
     out
 }
 
+/// A server of [`SCRIPTED`] at `/p/1`, with its style sheet and picture.
+fn scripted_server() -> TestServer {
+    let srv = server();
+    srv.route("/p/1", Resp::html(SCRIPTED));
+    srv.route(
+        "/style.css",
+        Resp::new(200)
+            .header("Content-Type", "text/css")
+            .body("body { background: #eef; }"),
+    );
+    srv.route(
+        "/pic.png",
+        Resp::new(200)
+            .header("Content-Type", "image/png")
+            .body(tiny_png()),
+    );
+    srv
+}
+
 fn config(srv: &TestServer, browser: &str) -> String {
     format!(
         "[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\n[http.hosts]\n\"page.example\" = \"{}\"\n[browser]\n{browser}\n",
@@ -78,20 +97,7 @@ fn a_scripted_page_is_rendered_and_its_text_kept_from_the_dom() {
     if !have_chromium() {
         return;
     }
-    let srv = server();
-    srv.route("/p/1", Resp::html(SCRIPTED));
-    srv.route(
-        "/style.css",
-        Resp::new(200)
-            .header("Content-Type", "text/css")
-            .body("body { background: #eef; }"),
-    );
-    srv.route(
-        "/pic.png",
-        Resp::new(200)
-            .header("Content-Type", "image/png")
-            .body(tiny_png()),
-    );
+    let srv = scripted_server();
     let (_d, ar) = quick_archive("");
     write_config(&ar, &config(&srv, "width = 800"));
     let url = "http://page.example/p/1";
@@ -499,20 +505,7 @@ fn the_bundle_carries_the_stamped_screenshot_the_report_and_its_pdf_and_each_is_
     if !have_chromium() {
         return;
     }
-    let srv = server();
-    srv.route("/p/1", Resp::html(SCRIPTED));
-    srv.route(
-        "/style.css",
-        Resp::new(200)
-            .header("Content-Type", "text/css")
-            .body("body { background: #eef; }"),
-    );
-    srv.route(
-        "/pic.png",
-        Resp::new(200)
-            .header("Content-Type", "image/png")
-            .body(tiny_png()),
-    );
+    let srv = scripted_server();
     let tsa = start_tsa();
     let (d, ar) = quick_archive("");
     write_config(
@@ -764,4 +757,66 @@ fn the_bundle_carries_the_stamped_screenshot_the_report_and_its_pdf_and_each_is_
 /// `s` percent-encoded as the web pages encode record and post ids in their links.
 fn urlencoding(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[test]
+fn a_page_with_a_web_font_is_rendered_with_it() {
+    if !have_chromium() {
+        return;
+    }
+    let font = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/render/serif-bold-subset.woff2"
+    ))
+    .unwrap();
+    let srv = server();
+    // The script writes whether the browser has the font, once fonts are ready.
+    srv.route(
+        "/p/1",
+        Resp::html(
+            r#"<html><head><title>A web font</title><style>
+@font-face { font-family: "Witness"; src: url(/fonts/w.woff2) format("woff2"); }
+p { font-family: "Witness", monospace; font-size: 28px; }
+</style></head><body><article><p>All my bank cards were frozen after one call.</p></article>
+<div id="f">fonts pending</div>
+<script>document.fonts.ready.then(function () {
+  document.getElementById('f').textContent =
+    document.fonts.check('28px "Witness"') && [...document.fonts].some(function (f) { return f.family.indexOf('Witness') >= 0 && f.status === 'loaded'; })
+      ? 'web font loaded' : 'web font missing';
+});</script></body></html>"#,
+        ),
+    );
+    srv.route(
+        "/fonts/w.woff2",
+        Resp::new(200)
+            .header("Content-Type", "font/woff2")
+            .body(font.clone()),
+    );
+    let (_d, ar) = quick_archive("");
+    write_config(&ar, &config(&srv, ""));
+    let url = "http://page.example/p/1";
+    assert_eq!(capture(&ar, url)["status"], "captured");
+    assert!(
+        srv.hits("/fonts/w.woff2") >= 1,
+        "the browser fetched the font"
+    );
+    let recs = records(&ar);
+    // The font's answer is recorded as the browser's, with the font's bytes.
+    let font_resp = recs
+        .iter()
+        .find(|r| {
+            r.warc_type() == "response"
+                && r.field("Samizdat-Via") == Some("browser")
+                && r.target_uri()
+                    .is_some_and(|u| u.ends_with("/fonts/w.woff2"))
+        })
+        .expect("the font's response is a browser exchange");
+    assert!(
+        font_resp.block.ends_with(&font),
+        "the recorded answer carries the font"
+    );
+    // The browser decoded and used it: the DOM says so.
+    let dom = by_uri(&recs, "urn:samizdat:dom:")[0];
+    let dom = String::from_utf8_lossy(&dom.block);
+    assert!(dom.contains("web font loaded"), "the DOM: {dom}");
 }
