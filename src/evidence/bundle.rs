@@ -337,6 +337,8 @@ fn render_comments(h: &mut String, c: &Comments) {
 /// The members of a bundle README.txt names beyond the fixed ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Extras {
+    /// `report.html` (every bundle this samizdat writes; not those of earlier versions).
+    pub report: bool,
     /// `screenshot.png` and `rendered.html`: the post's newest render.
     pub rendered: bool,
     /// Provenance records in `provenance.json` (0: no such file).
@@ -370,9 +372,16 @@ pub fn render_readme(
     custody: usize,
     extras: &Extras,
 ) -> String {
-    let mut report_lines = String::from(
-        "  report.html       the technical report: what was collected, when, how and by\n                    whom, every digest, the proofs, the custody events, what is\n                    and is not proven, and a certification TEMPLATE to complete\n",
-    );
+    // A bundle from before the report (no report.html) reads as it was written.
+    let step3_files = if extras.report {
+        "   post.json, media/, view.html and every other file (the report rendered\n   again and compared, the stamped screenshot pixel for pixel against its\n   record), and says plainly what is proven and what is not. Without\n   --vkey and --tsa-ca it only checks that the bundle is consistent with\n   itself."
+    } else {
+        "   post.json, media/ and view.html, and says plainly what is proven and what\n   is not. Without --vkey and --tsa-ca it only checks that the bundle is\n   consistent with itself."
+    };
+    let mut report_lines = String::new();
+    if extras.report {
+        report_lines.push_str("  report.html       the technical report: what was collected, when, how and by\n                    whom, every digest, the proofs, the custody events, what is\n                    and is not proven, and a certification TEMPLATE to complete\n");
+    }
     if extras.pdf {
         report_lines.push_str("  report.pdf        the same report printed by the browser (its shape is checked,\n                    its content is report.html's)\n");
     }
@@ -381,7 +390,7 @@ pub fn render_readme(
     }
     if extras.provenance > 0 {
         report_lines.push_str(&format!(
-            "  provenance.json   the {} provenance records of its captures: tool, settings,\n                    collector, the peers that answered, the clock's offset\n",
+            "  provenance.json   the provenance records of its captures ({}): tool, settings,\n                    collector, the peers that answered, the clock's offset\n",
             extras.provenance
         ));
     }
@@ -458,10 +467,7 @@ Unzip it first:  unzip bundle.zip -d bundle && cd bundle
    its fingerprint with the one above and with the published one).
    verify-bundle re-hashes every record, checks each inclusion proof against
    the checkpoint's root, the checkpoint's Ed25519 signature, each timestamp,
-   post.json, media/, view.html and every other file (the report rendered
-   again and compared, the stamped screenshot pixel for pixel against its
-   record), and says plainly what is proven and what is not. Without --vkey and --tsa-ca it only checks that the bundle is
-   consistent with itself.
+{step3_files}
 
 What it proves, and what it does not
 ------------------------------------
@@ -833,6 +839,7 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path, pdf: Pdf) -> Result<Bundle
             comments.as_ref(),
             custody.len(),
             &Extras {
+                report: true,
                 rendered: render.is_some(),
                 provenance: provenance.len(),
                 pdf: pdf_bytes.is_some(),

@@ -129,6 +129,7 @@ const PDF_MAX: u64 = 512 << 20;
 const DOM_MAX: u64 = 1 << 30;
 /// Members a bundle may hold beyond the required ones, media and timestamps.
 const OPTIONAL: &[&str] = &[
+    "report.html",
     "comments.json",
     "custody.json",
     "provenance.json",
@@ -139,7 +140,6 @@ const OPTIONAL: &[&str] = &[
 const REQUIRED: &[&str] = &[
     "README.txt",
     "view.html",
-    "report.html",
     "post.json",
     "records.warc.gz",
     "proofs.json",
@@ -924,6 +924,10 @@ struct Reported<'a> {
 /// records, `rendered.html` the newest render's DOM record, `screenshot.png` its screenshot
 /// record stamped (pixel for pixel), `report.html` the report rendered again, and
 /// `report.pdf` a PDF. Returns which of them README.txt must name.
+///
+/// A bundle without `report.html` was exported before samizdat wrote reports: it is checked
+/// as it was written (its README names none of these files), so those that are missing are
+/// not failures; each one that is there is checked all the same.
 #[allow(clippy::too_many_arguments)]
 fn check_report_files<R: Read + Seek>(
     zip: &mut Zip<R>,
@@ -939,6 +943,10 @@ fn check_report_files<R: Read + Seek>(
         pdf: names.contains("report.pdf"),
         ..Extras::default()
     };
+    let reported = names.contains("report.html");
+    extras.report = reported;
+    // README.txt names these files only in a bundle with the report (see above).
+    let named = |n: usize| if reported { n } else { 0 };
     let Some(d) = r.derived else {
         for n in [
             "report.html",
@@ -979,17 +987,18 @@ fn check_report_files<R: Read + Seek>(
             )),
         }
     }
-    extras.provenance = provenance.len();
+    extras.provenance = named(provenance.len());
     match (provenance.is_empty(), files.get("provenance.json")) {
         (true, None) => {}
         (true, Some(_)) => out.push(fail(
             "provenance.json",
             "names provenance, but records.warc.gz holds no provenance record",
         )),
-        (false, None) => out.push(fail(
+        (false, None) if reported => out.push(fail(
             "provenance.json",
             "missing: records.warc.gz holds provenance records",
         )),
+        (false, None) => {}
         (false, Some(b)) if *b == report::provenance_json(&provenance).into_bytes() => {
             oks.push(pass(
                 "provenance.json",
@@ -1015,14 +1024,16 @@ fn check_report_files<R: Read + Seek>(
             }
         }
         Some(rf) => {
-            extras.rendered = true;
+            extras.rendered = reported;
             // rendered.html: the DOM record's payload, byte for byte.
             let want = payload_sha.get(rf.dom.record_id.as_str());
             if !names.contains("rendered.html") {
-                out.push(fail(
-                    "rendered.html",
-                    "missing: the post's newest capture was rendered",
-                ));
+                if reported {
+                    out.push(fail(
+                        "rendered.html",
+                        "missing: the post's newest capture was rendered",
+                    ));
+                }
             } else {
                 match zip.stream("rendered.html", DOM_MAX).and_then(|mut s| {
                     let mut h = Sha256::new();
@@ -1050,10 +1061,11 @@ fn check_report_files<R: Read + Seek>(
             let prov = report::provenance_of(d, rf, &provenance);
             let lines = report::stamp_lines(&d.post.id.0, rf, prov);
             match (names.contains("screenshot.png"), record_png) {
-                (false, _) => out.push(fail(
+                (false, _) if reported => out.push(fail(
                     "screenshot.png",
                     "missing: the post's newest capture was rendered",
                 )),
+                (false, _) => {}
                 (true, None) => out.push(fail(
                     "screenshot.png",
                     format!("cannot be checked: its record {} is not in records.warc.gz", rf.screenshot.record_id),

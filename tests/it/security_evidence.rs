@@ -1001,3 +1001,43 @@ fn a_real_deletion_verifies_with_the_state_the_archive_derived() {
         "{out}"
     );
 }
+
+#[test]
+fn a_bundle_from_before_the_report_still_verifies() {
+    // Exported by samizdat at 418288b (tests/fixtures/bundles/SOURCES.md): its records hold a
+    // render and a provenance record, but it has no report files, and its README names none.
+    let zip = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/bundles/before-report-rendered.zip");
+    let dir = tempdir();
+    let vkey = dir.path().join("log.vkey");
+    let members = read_zip(&zip);
+    let key = &members.iter().find(|m| m.0 == "log.vkey").unwrap().1;
+    std::fs::write(&vkey, key).unwrap();
+    let (code, out, err) = run_code(
+        samizdat(&dir.path().join("no-archive"))
+            .arg("verify-bundle")
+            .arg(&zip)
+            .arg("--vkey")
+            .arg(&vkey),
+    );
+    assert_eq!(
+        code, 0,
+        "an older bundle verifies as it was written:\n{out}\n{err}"
+    );
+    assert!(out.contains("README.txt: unchanged"), "{out}");
+    // And it is still checked: one changed byte of its post.json fails.
+    let bad = dir.path().join("bad.zip");
+    rewrite_zip(&zip, &bad, "post.json", |b| {
+        let s = String::from_utf8_lossy(b).replace("frozen", "fr0zen");
+        *b = s.into_bytes();
+    });
+    let (code, out, _) = run_code(
+        samizdat(&dir.path().join("no-archive"))
+            .arg("verify-bundle")
+            .arg(&bad)
+            .arg("--vkey")
+            .arg(&vkey),
+    );
+    assert_eq!(code, 3, "{out}");
+    assert!(fails_naming(&out, "post.json", &[]), "{out}");
+}
