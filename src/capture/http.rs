@@ -334,6 +334,11 @@ impl Fetcher {
     }
 
     /// This fetcher, dating its exchanges by `clock` (see the field).
+    /// The clock this fetcher dates its records by.
+    pub fn clock(&self) -> crate::clock::Clock {
+        self.clock
+    }
+
     pub fn with_clock(mut self, clock: crate::clock::Clock) -> Fetcher {
         self.clock = clock;
         self

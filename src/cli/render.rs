@@ -380,7 +380,7 @@ impl Render for Reindexed {
 fn tsa_line(size: u64, o: &TsaOutcome) -> Option<Line> {
     match (&o.token, &o.error) {
         (Some(t), _) => Some(Line::Out(format!(
-            "timestamped checkpoint {} by {}: {} (signer {}{}) -> {}",
+            "timestamped checkpoint {} by {}: {} (signer {}{}{}) -> {}{}",
             size,
             o.tsa,
             t.gen_time,
@@ -390,7 +390,14 @@ fn tsa_line(size: u64, o: &TsaOutcome) -> Option<Line> {
             } else {
                 ", chain NOT checked: no tsa_ca configured"
             },
-            o.file.as_deref().unwrap_or("")
+            o.clock_offset_ms
+                .map(|ms| format!(", local clock {ms:+} ms"))
+                .unwrap_or_default(),
+            o.file.as_deref().unwrap_or(""),
+            o.clock_warning
+                .as_deref()
+                .map(|w| format!("\nwarning: {w}"))
+                .unwrap_or_default()
         ))),
         (_, Some(e)) => Some(Line::Out(format!("FAILED {}: {e}", o.tsa))),
         _ => None,

@@ -124,6 +124,38 @@ pub struct TsaOutcome {
     pub token: Option<tsp::TokenInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The local clock against the TSA's (docs/provenance.md): the middle of the request,
+    /// by the local clock, minus the token's genTime, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_offset_ms: Option<i64>,
+    /// Set when that offset is past `[collector] max_clock_offset_ms` (plus the one second
+    /// a genTime may be rounded to).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_warning: Option<String>,
+}
+
+/// The local clock at `sent` and `back` against a token's `gen_time`, and the warning when
+/// it is off by more than `bound_ms` (a genTime may be whole seconds: one more is allowed).
+pub fn tsa_clock_offset(
+    sent: jiff::Timestamp,
+    back: jiff::Timestamp,
+    gen_time: &str,
+    bound_ms: u64,
+) -> (Option<i64>, Option<String>) {
+    let Ok(g) = gen_time.parse::<jiff::Timestamp>() else {
+        return (None, None);
+    };
+    let mid = (sent.as_millisecond() + back.as_millisecond()) / 2;
+    let off = mid - g.as_millisecond();
+    let limit = bound_ms as i64 + 1000 + (back.as_millisecond() - sent.as_millisecond()) / 2;
+    let warning = (off.abs() > limit).then(|| {
+        format!(
+            "the local clock is {} ms {} the time-stamp authority's (more than [collector] max_clock_offset_ms = {bound_ms})",
+            off.abs(),
+            if off > 0 { "ahead of" } else { "behind" }
+        )
+    });
+    (Some(off), warning)
 }
 
 /// `watch run`'s automatic timestamps (docs/evidence.md): when TSAs are configured and the
@@ -213,7 +245,10 @@ pub async fn timestamp_latest(
     let mut out = vec![];
     for url in &config.timestamp.tsa {
         let nonce = tsp::new_nonce();
-        let res = match ask_tsa(fetcher, url, &digest, &nonce).await {
+        let sent = fetcher.clock().now();
+        let asked = ask_tsa(fetcher, url, &digest, &nonce).await;
+        let back = fetcher.clock().now();
+        let res = match asked {
             Ok(resp) => tsp::check_response(&resp, &digest, Some(&nonce), &anchors, &[])
                 .map(|info| (resp, info)),
             Err(e) => Err(e),
@@ -227,12 +262,23 @@ pub async fn timestamp_latest(
                         path: root.to_path_buf(),
                         message: format!("storing a timestamp reply: {e}"),
                     })??;
+                let (clock_offset_ms, clock_warning) = tsa_clock_offset(
+                    sent,
+                    back,
+                    &info.gen_time,
+                    config.collector.max_clock_offset_ms,
+                );
+                if let Some(w) = &clock_warning {
+                    tracing::warn!("timestamp from {url}: {w}");
+                }
                 out.push(TsaOutcome {
                     tsa: url.clone(),
                     ok: true,
                     file: Some(p.strip_prefix(root).unwrap_or(&p).display().to_string()),
                     token: Some(info),
                     error: None,
+                    clock_offset_ms,
+                    clock_warning,
                 });
             }
             Err(e) => {
@@ -243,6 +289,8 @@ pub async fn timestamp_latest(
                     file: None,
                     token: None,
                     error: Some(e),
+                    clock_offset_ms: None,
+                    clock_warning: None,
                 });
             }
         }
@@ -412,5 +460,47 @@ pub fn export(
         _ => Err(Error::Usage(
             "export: give --bundle FILE.zip or --wacz FILE.wacz".into(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tsa_clock_tests {
+    use super::*;
+
+    #[test]
+    fn the_local_clock_is_compared_with_the_tsa_time() {
+        let t = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        let (off, w) = tsa_clock_offset(
+            t("2026-12-03T10:00:00.200Z"),
+            t("2026-12-03T10:00:00.400Z"),
+            "2026-12-03T10:00:00Z",
+            2000,
+        );
+        assert_eq!(off, Some(300));
+        assert!(w.is_none());
+        let (off, w) = tsa_clock_offset(
+            t("2026-12-03T10:00:10Z"),
+            t("2026-12-03T10:00:10Z"),
+            "2026-12-03T10:00:00Z",
+            2000,
+        );
+        assert_eq!(off, Some(10_000));
+        assert!(w.unwrap().contains("ahead of"));
+        let (_, w) = tsa_clock_offset(
+            t("2026-12-03T09:59:50Z"),
+            t("2026-12-03T09:59:50Z"),
+            "2026-12-03T10:00:00Z",
+            2000,
+        );
+        assert!(w.unwrap().contains("behind"));
+        assert_eq!(
+            tsa_clock_offset(
+                t("2026-12-03T10:00:00Z"),
+                t("2026-12-03T10:00:00Z"),
+                "junk",
+                1
+            ),
+            (None, None)
+        );
     }
 }

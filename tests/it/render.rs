@@ -519,7 +519,15 @@ fn the_bundle_carries_the_stamped_screenshot_the_report_and_its_pdf_and_each_is_
     );
     let url = "http://page.example/p/1";
     assert_eq!(capture(&ar, url)["status"], "captured");
-    run_ok(samizdat(&ar).arg("timestamp"));
+    // The local clock against the TSA's: a right clock, within the bound, no warning.
+    let ts: Value =
+        serde_json::from_slice(&run_ok(samizdat(&ar).args(["--json", "timestamp"])).stdout)
+            .unwrap();
+    let off = ts["tokens"][0]["clock_offset_ms"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("the local clock is compared with the TSA's: {ts}"));
+    assert!(off.abs() < 5000, "{ts}");
+    assert!(ts["tokens"][0].get("clock_warning").is_none(), "{ts}");
     let shown = show(&ar, url);
     let render = &shown["renders"][0];
     let shot_sha = render["screenshot"]["sha256"].as_str().unwrap().to_string();
