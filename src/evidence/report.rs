@@ -334,7 +334,13 @@ h2{border-bottom:1px solid #ccc;margin-top:1.6em}</style>\n</head><body>\n");
                 Ok(t) => {
                     let after = newest_capture
                         .and_then(|c| seconds_between(c, &t.gen_time))
-                        .map_or("—".into(), |s| format!("{s:.3} s"));
+                        .map_or("—".into(), |s| {
+                            if s < 0.0 {
+                                format!("{s:.3} s: the authority's time is before the capture's by the local clock, which was ahead by at least that")
+                            } else {
+                                format!("{s:.3} s")
+                            }
+                        });
                     h.push_str(&format!(
                         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{after}</td></tr>\n",
                         code(name),
