@@ -451,3 +451,57 @@ pub fn pdf_shape(b: &[u8]) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pdf_must_be_whole_and_hold_a_page() {
+        let good = b"%PDF-1.7\n1 0 obj << /Type /Page >> endobj\ntrailer\n%%EOF\n";
+        assert!(pdf_shape(good).is_ok());
+        assert!(pdf_shape(b"<html>").unwrap_err().contains("not a PDF"));
+        assert!(
+            pdf_shape(&good[..good.len() - 7])
+                .unwrap_err()
+                .contains("%%EOF")
+        );
+        assert!(
+            pdf_shape(b"%PDF-1.7\ntrailer\n%%EOF\n")
+                .unwrap_err()
+                .contains("no page")
+        );
+    }
+
+    #[test]
+    fn the_strip_says_url_time_clock_post_record_and_digest() {
+        let r: RenderFacts = serde_json::from_value(serde_json::json!({
+            "at": "2026-12-03T07:00:00Z", "url": "https://example.org/p/1",
+            "screenshot": {"record_id": "<urn:uuid:s>", "sha256": "ab", "mime": "image/png", "bytes": 1},
+            "dom": {"record_id": "<urn:uuid:d>", "sha256": "cd", "mime": "text/html", "bytes": 1},
+            "exchanges": 0, "loaded": true
+        }))
+        .unwrap();
+        let prov = ProvenanceEntry {
+            record_id: "<urn:uuid:p>".into(),
+            leaf: 3,
+            provenance: serde_json::json!({"clock": {"median_offset_ms": -120, "samples": 4}}),
+        };
+        let l = stamp_lines("web:1", &r, Some(&prov)).join("\n");
+        for want in [
+            "https://example.org/p/1",
+            "2026-12-03T07:00:00Z UTC",
+            "median -120 ms, 4 answers",
+            "post web:1",
+            "<urn:uuid:s>",
+            "SHA-256 of the record's PNG ab",
+        ] {
+            assert!(l.contains(want), "{want} in {l}");
+        }
+        assert!(
+            stamp_lines("web:1", &r, None)
+                .join("\n")
+                .contains("not measured")
+        );
+    }
+}
