@@ -495,6 +495,15 @@ fn pixels(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
     (img.width, img.height, img.pixels)
 }
 
+/// The files the technical report adds to a rendered capture's bundle.
+const REPORT_FILES: [&str; 5] = [
+    "screenshot.png",
+    "rendered.html",
+    "provenance.json",
+    "report.html",
+    "report.pdf",
+];
+
 /// Every character but white space (a PDF's text wraps long digests where it likes).
 fn squeezed(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
@@ -581,13 +590,7 @@ fn the_bundle_carries_the_stamped_screenshot_the_report_and_its_pdf_and_each_is_
         .into_iter()
         .map(|(n, b, _)| (n, b))
         .collect();
-    for name in [
-        "screenshot.png",
-        "rendered.html",
-        "provenance.json",
-        "report.html",
-        "report.pdf",
-    ] {
+    for name in REPORT_FILES {
         assert!(members.contains_key(name), "{name} is in the bundle");
         let readme = String::from_utf8_lossy(&members["README.txt"]);
         assert!(readme.contains(name), "README.txt names {name}");
@@ -673,13 +676,7 @@ fn the_bundle_carries_the_stamped_screenshot_the_report_and_its_pdf_and_each_is_
     };
     let (code, out, err) = check(&bundle);
     assert_eq!(code, 0, "the bundle verifies:\n{out}\n{err}");
-    for name in [
-        "screenshot.png",
-        "rendered.html",
-        "provenance.json",
-        "report.html",
-        "report.pdf",
-    ] {
+    for name in REPORT_FILES {
         assert!(
             out.lines().any(|l| l.starts_with("ok") && l.contains(name)),
             "verify-bundle checked {name}:\n{out}"
