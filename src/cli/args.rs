@@ -136,7 +136,7 @@ pub enum Command {
         /// WACZ 1.1.1 package.
         #[arg(long)]
         wacz: Option<PathBuf>,
-        /// Posts whose text, author or URL contains Q (with --wacz).
+        /// Posts whose text, author or URL contains Q (with --wacz, --csv or --jsonl).
         #[arg(long)]
         query: Option<String>,
         /// The whole archive (with --wacz).
@@ -146,6 +146,31 @@ pub enum Command {
         /// `[browser] render` is not `never`); no browser is an error.
         #[arg(long, requires = "bundle")]
         pdf: bool,
+        /// Posts as CSV for research, one row a post, their checks in FILE's
+        /// `<stem>.checks.csv`, what was done in `FILE.meta.json` (docs/exports.md).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["bundle", "wacz", "jsonl"])]
+        csv: Option<PathBuf>,
+        /// The same as JSON lines.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["bundle", "wacz"])]
+        jsonl: Option<PathBuf>,
+        /// Only posts of this platform (with --csv or --jsonl).
+        #[arg(long, value_parser = PossibleValuesParser::new(PLATFORMS))]
+        platform: Option<String>,
+        /// Only posts in this state (with --csv or --jsonl; the states of `list`).
+        #[arg(long, value_parser = PossibleValuesParser::new(STATES))]
+        state: Option<String>,
+        /// Only posts captured at or after this time (with --csv or --jsonl; as `list`).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only posts by this author, name or platform id (with --csv or --jsonl).
+        #[arg(long)]
+        author: Option<String>,
+        /// Replace authors by a keyed hash (HMAC-SHA-256, key in keys/pseudonym.key).
+        #[arg(long)]
+        pseudonymise: bool,
+        /// No text, URL, media or names: ids, states and times (authors pseudonymised).
+        #[arg(long)]
+        ids_only: bool,
     },
     /// Serve the archive on the web: pages, JSON API, the public log.
     Serve {

@@ -234,6 +234,37 @@ pub fn timestamp(s: &Settings) -> Result<u8> {
     Ok(exit::for_failures(usize::from(!t.all_ok())))
 }
 
+/// `export --csv FILE` / `--jsonl FILE` (docs/exports.md).
+pub fn export_dataset(
+    s: &Settings,
+    out: &Path,
+    opts: samizdat::evidence::dataset::Options,
+) -> Result<u8> {
+    let ix = crate::cli::settings::open_index(s)?;
+    let done = samizdat::evidence::dataset::export_dataset(&s.archive, &ix, &opts, out)?;
+    if s.json {
+        print_json(&serde_json::to_value(&done).map_err(|e| Error::Log(e.to_string()))?);
+    } else {
+        say(
+            s,
+            format!(
+                "wrote {} ({} posts), {} ({} checks) and {}{}",
+                done.posts_file.display(),
+                done.posts,
+                done.checks_file.display(),
+                done.checks,
+                done.meta_file.display(),
+                match (done.ids_only, done.pseudonymised) {
+                    (true, _) => "; ids only, authors pseudonymised",
+                    (false, true) => "; authors pseudonymised",
+                    _ => "",
+                }
+            ),
+        );
+    }
+    Ok(exit::OK)
+}
+
 pub fn export(
     s: &Settings,
     posts: &[String],

@@ -151,21 +151,80 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
         Command::Reindex => commands::reindex(s),
         Command::Timestamp => commands::timestamp(s),
         Command::Export {
+            csv,
+            jsonl,
+            platform,
+            state,
+            since,
+            author,
+            pseudonymise,
+            ids_only,
+            query,
+            ..
+        } if csv.is_some() || jsonl.is_some() => {
+            use samizdat::evidence::dataset::{Format, Options};
+            let (format, out) = match (csv, jsonl) {
+                (Some(p), _) => (Format::Csv, p),
+                (None, Some(p)) => (Format::Jsonl, p),
+                (None, None) => unreachable!("matched on one of them"),
+            };
+            let since = since
+                .map(|v| settings::parse_since(&v, &s.clock))
+                .transpose()?;
+            commands::export_dataset(
+                s,
+                &out,
+                Options {
+                    format,
+                    filter: ListFilter {
+                        platform,
+                        state,
+                        since,
+                        author,
+                        limit: 0,
+                    },
+                    query,
+                    pseudonymise,
+                    ids_only,
+                },
+            )
+        }
+        Command::Export {
             posts,
             bundle,
             wacz,
             query,
             all,
             pdf,
-        } => commands::export(
-            s,
-            &posts,
-            bundle.as_deref(),
-            wacz.as_deref(),
-            query.as_deref(),
-            all,
-            pdf,
-        ),
+            platform,
+            state,
+            since,
+            author,
+            pseudonymise,
+            ids_only,
+            ..
+        } => {
+            if platform.is_some()
+                || state.is_some()
+                || since.is_some()
+                || author.is_some()
+                || pseudonymise
+                || ids_only
+            {
+                return Err(samizdat::error::Error::Usage(
+                    "--platform, --state, --since, --author, --pseudonymise and --ids-only go with --csv FILE or --jsonl FILE".into(),
+                ));
+            }
+            commands::export(
+                s,
+                &posts,
+                bundle.as_deref(),
+                wacz.as_deref(),
+                query.as_deref(),
+                all,
+                pdf,
+            )
+        }
         Command::Serve { listen } => commands::serve(s, listen),
         Command::Search {
             query,

@@ -20,6 +20,7 @@
 pub mod bundle;
 pub mod check;
 pub mod custody;
+pub mod dataset;
 pub mod report;
 pub mod stamp;
 pub mod tsp;

@@ -11,6 +11,7 @@ mod cli_output;
 mod comments;
 mod docs_links;
 mod evidence;
+mod exports;
 mod extract_pages;
 mod feed_platform;
 mod gone_at_capture;

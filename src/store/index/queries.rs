@@ -445,6 +445,62 @@ impl Index {
     }
 
     /// Post summaries for `list`, newest capture first.
+    /// The ids of the posts `f` selects (and whose text, author or URL contains `query`),
+    /// newest capture first, handed to `each` one at a time as SQLite steps through them:
+    /// memory stays flat however many there are (the research exports).
+    pub fn for_each_post_id(
+        &self,
+        f: &ListFilter,
+        query: Option<&str>,
+        each: &mut dyn FnMut(String) -> Result<()>,
+    ) -> Result<()> {
+        let mut sql = String::from("SELECT id FROM posts WHERE thread_of IS NULL");
+        let mut args: Vec<String> = vec![];
+        if let Some(p) = &f.platform {
+            args.push(p.clone());
+            sql += &format!(" AND platform = ?{}", args.len());
+        }
+        if let Some(s) = &f.state {
+            args.push(s.clone());
+            sql += &format!(" AND state = ?{}", args.len());
+        }
+        if let Some(s) = &f.since {
+            args.push(s.clone());
+            sql += &format!(" AND last_captured >= ?{}", args.len());
+        }
+        if let Some(a) = &f.author {
+            args.push(a.clone());
+            sql += &format!(
+                " AND (author_name = ?{n} OR author_id = ?{n})",
+                n = args.len()
+            );
+        }
+        if let Some(q) = query {
+            // LIKE with its wildcards escaped: the words are matched as they are.
+            let esc = q
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            args.push(format!("%{esc}%"));
+            sql += &format!(
+                " AND (coalesce(text, '') LIKE ?{n} ESCAPE '\\' OR coalesce(author_name, '') LIKE ?{n} ESCAPE '\\' OR url LIKE ?{n} ESCAPE '\\')",
+                n = args.len()
+            );
+        }
+        sql += " ORDER BY last_captured DESC, id";
+        if f.limit > 0 {
+            sql += &format!(" LIMIT {}", f.limit);
+        }
+        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let mut rows = st
+            .query(rusqlite::params_from_iter(args.iter()))
+            .map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            each(r.get(0).map_err(|e| self.err(e))?)?;
+        }
+        Ok(())
+    }
+
     pub fn list(&self, f: &ListFilter) -> Result<Vec<PostSummary>> {
         let mut sql = String::from(
             "SELECT id, platform, url, author_name, created_at, state, first_captured, last_captured, \
