@@ -41,7 +41,10 @@
 #      (50) scripted pages ([browser] concurrency 1) vs `chromium --headless --screenshot` of the
 #      same pages one after another, both with the sandbox on as an unprivileged user: seconds
 #      per page, peak RSS of samizdat and of the browser's processes together (sampled /proc).
-# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch,hostile,serve,comments,render (run only these sections; default all)
+#   j) exports for research (issue 17): `samizdat export --csv` of BENCH_EXPORT_POSTS (1,000,000)
+#      synthetic posts (built by examples/bench_web.rs --build-only) vs `sqlite3 -csv` of the
+#      same posts table in the same run: seconds and peak RSS (GNU time).
+# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch,hostile,serve,comments,render,export (run only these sections; default all)
 #             BENCH_HOSTILE_BIG_MB=256  BENCH_HOSTILE_BOMB_GB=10
 #             BENCH_SERVE_MB=128  BENCH_SERVE_FLOOD=32  BENCH_SERVE_WAVES=2  BENCH_SERVE_SLOW=500
 #             BENCH_PAGES=10000  BENCH_BIG_FILES=1100 (x 1 MiB)  BENCH_OUT=bench/out
@@ -82,6 +85,7 @@ else
   declare -A APT_FOR=([/usr/bin/time]=time [curl]=curl)
 fi
 if want hostile; then APT_FOR[wget]=wget; APT_FOR[curl]=curl; fi
+if want export; then APT_FOR[sqlite3]=sqlite3; fi
 missing=()
 for c in "${!APT_FOR[@]}"; do
   command -v "$c" >/dev/null 2>&1 || [[ -x /usr/sbin/$c ]] || missing+=("${APT_FOR[$c]}")
@@ -588,6 +592,25 @@ if want render && [[ $SKIP_SZ != 1 ]]; then
   for k in "${!RB[@]}"; do echo "$k ${RB[$k]}"; done | sort >"$OUT/render.txt"
 fi
 
+declare -A EX=()
+if want export && [[ $SKIP_SZ != 1 ]]; then
+  EN=${BENCH_EXPORT_POSTS:-1000000}
+  EAR="$WORK/export-archive"
+  log "j) building $EN synthetic posts for the export"
+  cargo run --release --quiet --example bench_web -- --posts "$EN" --archive "$EAR" --build-only >&2
+  log "j) samizdat export --csv of $EN posts"
+  t0=$(now)
+  /usr/bin/time -v "$SZ" --archive "$EAR" --quiet export --csv "$WORK/export.csv" 2>"$WORK/export.time" >/dev/null || true
+  t1=$(now)
+  EX[s]=$(calc "$t1 - $t0"); EX[rss]=$(rss_mb "$WORK/export.time")
+  EX[rows]=$(python3 -c 'import csv,sys; print(sum(1 for _ in csv.reader(open(sys.argv[1], newline="", encoding="utf-8"))) - 1)' "$WORK/export.csv")
+  t0=$(now)
+  /usr/bin/time -v sqlite3 -csv "$EAR/index.sqlite" "SELECT id, platform, platform_id, url, author_id, author_name, created_at, state, text FROM posts WHERE thread_of IS NULL ORDER BY last_captured DESC, id" >"$WORK/export-sqlite.csv" 2>"$WORK/export-sqlite.time" || true
+  t1=$(now)
+  EX[peer_s]=$(calc "$t1 - $t0"); EX[peer_rss]=$(rss_mb "$WORK/export-sqlite.time")
+  for k in "${!EX[@]}"; do echo "$k ${EX[$k]}"; done | sort >"$OUT/export.txt"
+fi
+
 # ---- table ---------------------------------------------------------------------------------------
 # verdict VALUE OP TARGET  -> ✅ / ❌ / n/a
 verdict() { [[ -z $1 ]] && { echo "n/a"; return; }; python3 -c "import sys; print('✅' if float(sys.argv[1]) $2 float(sys.argv[3]) else '❌')" "$1" "$2" "$3"; }
@@ -692,6 +715,14 @@ VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
       echo "| i) render peak RSS of samizdat itself, MB | $(show "${RB[render_sz_rss_mb]}") | | | | |"
     else
       echo "| i) render | n/a | | | | |"
+    fi
+  fi
+  if want export; then
+    if ((${#EX[@]})); then
+      echo "| j) export --csv of ${EX[rows]} posts (rows read back), s | $(show "${EX[s]}") | sqlite3 -csv of the posts table $(show "${EX[peer_s]}") | $(showx "$(ratio "${EX[s]}" "${EX[peer_s]}")") | | |"
+      echo "| j) export --csv peak RSS, MB | $(show "${EX[rss]}") | sqlite3 $(show "${EX[peer_rss]}") | $(showx "$(ratio "${EX[rss]}" "${EX[peer_rss]}")") | flat | |"
+    else
+      echo "| j) export | n/a | | | | |"
     fi
   fi
   if [[ -n $CAP_PROFILE ]]; then

@@ -7,7 +7,8 @@
 //! the archive on 127.0.0.1:0, then times S (default 2,000) `/api/search` requests with
 //! one- and two-character Chinese and English queries, and S `/posts/{id}` page renders,
 //! sequentially over loopback, and the post page's requests/s with 8 concurrent clients.
-//! Prints one `name value` line per measurement. `--archive DIR` reuses a built archive.
+//! Prints one `name value` line per measurement. `--archive DIR` reuses a built archive;
+//! with `--build-only` it is only built there.
 
 use samizdat::config::Config;
 use samizdat::model::{Author, Post};
@@ -84,6 +85,7 @@ fn main() {
     let mut posts: u64 = 1_000_000;
     let mut samples: usize = 2_000;
     let mut reuse: Option<PathBuf> = None;
+    let mut build_only = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -95,6 +97,8 @@ fn main() {
                     .expect("--samples S")
             }
             "--archive" => reuse = args.next().map(PathBuf::from),
+            // Only build the archive at --archive (bench/run.sh's export section uses it).
+            "--build-only" => build_only = true,
             _ => panic!("unknown argument {a}"),
         }
     }
@@ -150,6 +154,9 @@ fn main() {
         );
     }
 
+    if build_only {
+        return;
+    }
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
