@@ -602,12 +602,12 @@ if want export && [[ $SKIP_SZ != 1 ]]; then
   t0=$(now)
   /usr/bin/time -v "$SZ" --archive "$EAR" --quiet export --csv "$WORK/export.csv" 2>"$WORK/export.time" >/dev/null || true
   t1=$(now)
-  EX[s]=$(calc "$t1 - $t0"); EX[rss]=$(rss_mb "$WORK/export.time")
+  EX[s]=$(calc "$t1 - $t0"); EX[rss]=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$WORK/export.time")
   EX[rows]=$(python3 -c 'import csv,sys; print(sum(1 for _ in csv.reader(open(sys.argv[1], newline="", encoding="utf-8"))) - 1)' "$WORK/export.csv")
   t0=$(now)
   /usr/bin/time -v sqlite3 -csv "$EAR/index.sqlite" "SELECT id, platform, platform_id, url, author_id, author_name, created_at, state, text FROM posts WHERE thread_of IS NULL ORDER BY last_captured DESC, id" >"$WORK/export-sqlite.csv" 2>"$WORK/export-sqlite.time" || true
   t1=$(now)
-  EX[peer_s]=$(calc "$t1 - $t0"); EX[peer_rss]=$(rss_mb "$WORK/export-sqlite.time")
+  EX[peer_s]=$(calc "$t1 - $t0"); EX[peer_rss]=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$WORK/export-sqlite.time")
   for k in "${!EX[@]}"; do echo "$k ${EX[$k]}"; done | sort >"$OUT/export.txt"
 fi
 
