@@ -454,43 +454,7 @@ impl Index {
         query: Option<&str>,
         each: &mut dyn FnMut(String) -> Result<()>,
     ) -> Result<()> {
-        let mut sql = String::from("SELECT id FROM posts WHERE thread_of IS NULL");
-        let mut args: Vec<String> = vec![];
-        if let Some(p) = &f.platform {
-            args.push(p.clone());
-            sql += &format!(" AND platform = ?{}", args.len());
-        }
-        if let Some(s) = &f.state {
-            args.push(s.clone());
-            sql += &format!(" AND state = ?{}", args.len());
-        }
-        if let Some(s) = &f.since {
-            args.push(s.clone());
-            sql += &format!(" AND last_captured >= ?{}", args.len());
-        }
-        if let Some(a) = &f.author {
-            args.push(a.clone());
-            sql += &format!(
-                " AND (author_name = ?{n} OR author_id = ?{n})",
-                n = args.len()
-            );
-        }
-        if let Some(q) = query {
-            // LIKE with its wildcards escaped: the words are matched as they are.
-            let esc = q
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            args.push(format!("%{esc}%"));
-            sql += &format!(
-                " AND (coalesce(text, '') LIKE ?{n} ESCAPE '\\' OR coalesce(author_name, '') LIKE ?{n} ESCAPE '\\' OR url LIKE ?{n} ESCAPE '\\')",
-                n = args.len()
-            );
-        }
-        sql += " ORDER BY last_captured DESC, id";
-        if f.limit > 0 {
-            sql += &format!(" LIMIT {}", f.limit);
-        }
+        let (sql, args) = selected("SELECT id FROM posts", f, query);
         let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let mut rows = st
             .query(rusqlite::params_from_iter(args.iter()))
@@ -502,34 +466,12 @@ impl Index {
     }
 
     pub fn list(&self, f: &ListFilter) -> Result<Vec<PostSummary>> {
-        let mut sql = String::from(
+        let (sql, args) = selected(
             "SELECT id, platform, url, author_name, created_at, state, first_captured, last_captured, \
-             substr(coalesce(text, ''), 1, 200) FROM posts WHERE thread_of IS NULL",
+             substr(coalesce(text, ''), 1, 200) FROM posts",
+            f,
+            None,
         );
-        let mut args: Vec<String> = vec![];
-        if let Some(p) = &f.platform {
-            args.push(p.clone());
-            sql += &format!(" AND platform = ?{}", args.len());
-        }
-        if let Some(s) = &f.state {
-            args.push(s.clone());
-            sql += &format!(" AND state = ?{}", args.len());
-        }
-        if let Some(s) = &f.since {
-            args.push(s.clone());
-            sql += &format!(" AND last_captured >= ?{}", args.len());
-        }
-        if let Some(a) = &f.author {
-            args.push(a.clone());
-            sql += &format!(
-                " AND (author_name = ?{n} OR author_id = ?{n})",
-                n = args.len()
-            );
-        }
-        sql += " ORDER BY last_captured DESC, id";
-        if f.limit > 0 {
-            sql += &format!(" LIMIT {}", f.limit);
-        }
         let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = st
             .query_map(rusqlite::params_from_iter(args.iter()), |r| {
@@ -549,6 +491,50 @@ impl Index {
         rows.collect::<std::result::Result<_, _>>()
             .map_err(|e| self.err(e))
     }
+}
+
+/// `select` over the posts `f` selects (and, given `query`, whose text, author or URL
+/// contains it), newest capture first: the SQL and its arguments, for `list` and the research
+/// exports alike.
+fn selected(select: &str, f: &ListFilter, query: Option<&str>) -> (String, Vec<String>) {
+    let mut sql = format!("{select} WHERE thread_of IS NULL");
+    let mut args: Vec<String> = vec![];
+    if let Some(p) = &f.platform {
+        args.push(p.clone());
+        sql += &format!(" AND platform = ?{}", args.len());
+    }
+    if let Some(s) = &f.state {
+        args.push(s.clone());
+        sql += &format!(" AND state = ?{}", args.len());
+    }
+    if let Some(s) = &f.since {
+        args.push(s.clone());
+        sql += &format!(" AND last_captured >= ?{}", args.len());
+    }
+    if let Some(a) = &f.author {
+        args.push(a.clone());
+        sql += &format!(
+            " AND (author_name = ?{n} OR author_id = ?{n})",
+            n = args.len()
+        );
+    }
+    if let Some(q) = query {
+        // LIKE with its wildcards escaped: the words are matched as they are.
+        let esc = q
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        args.push(format!("%{esc}%"));
+        sql += &format!(
+            " AND (coalesce(text, '') LIKE ?{n} ESCAPE '\\' OR coalesce(author_name, '') LIKE ?{n} ESCAPE '\\' OR url LIKE ?{n} ESCAPE '\\')",
+            n = args.len()
+        );
+    }
+    sql += " ORDER BY last_captured DESC, id";
+    if f.limit > 0 {
+        sql += &format!(" LIMIT {}", f.limit);
+    }
+    (sql, args)
 }
 
 impl Index {
