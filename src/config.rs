@@ -29,6 +29,10 @@ duration_key!(de_comments_every, "watch.comments_every");
 duration_key!(de_account_interval, "watch.account_interval");
 duration_key!(de_backoff, "watch.backoff");
 duration_key!(de_backoff_max, "watch.backoff_max");
+duration_key!(de_failing_after, "watch.failing_after");
+duration_key!(de_alert_timeout, "watch.alert_timeout");
+duration_key!(de_alert_retry, "watch.alert_retry");
+duration_key!(de_alert_retry_max, "watch.alert_retry_max");
 
 fn de_schedule<'de, D: serde::Deserializer<'de>>(
     d: D,
@@ -55,6 +59,10 @@ pub struct Config {
     pub serve: Serve,
     pub collector: CollectorConfig,
     pub browser: BrowserConfig,
+    /// `[[alerts]]`: who is told of what (docs/alerts.md).
+    pub alerts: Vec<crate::alerts::config::AlertConfig>,
+    /// `[smtp]`: the mail server `email` alerts go through.
+    pub smtp: Option<crate::alerts::config::Smtp>,
 }
 
 /// `[capture]`: what one capture reads besides the post.
@@ -217,6 +225,9 @@ pub struct Serve {
     pub max_searches: usize,
     /// Raw archived bodies (`/raw/…`) sent at once; past it: 503 with Retry-After.
     pub max_raw: usize,
+    /// Where the web archive is reached from outside (e.g. "https://archive.example.org"):
+    /// alerts link to the archived copy under it. None: alerts carry no link.
+    pub public_url: Option<String>,
 }
 
 impl Default for Serve {
@@ -231,6 +242,7 @@ impl Default for Serve {
             max_exports: 2,
             max_searches: 4,
             max_raw: 8,
+            public_url: None,
         }
     }
 }
@@ -458,6 +470,17 @@ impl Config {
         self.serve
             .validate()
             .map_err(|e| bad(format!("serve.{e}")))?;
+        if let Some(u) = &self.serve.public_url {
+            match url::Url::parse(u) {
+                Ok(x) if matches!(x.scheme(), "http" | "https") => {}
+                _ => {
+                    return Err(bad(format!(
+                        "serve.public_url: {u:?} is not an http(s) URL"
+                    )));
+                }
+            }
+        }
+        crate::alerts::config::validate(&self.alerts, self.smtp.as_ref()).map_err(bad)?;
         Ok(())
     }
 
@@ -527,6 +550,19 @@ pub struct Watch {
     /// Most timeline pages read in one account poll (for `--backfill`, or when the account
     /// posted more than a page since the last poll).
     pub max_pages: usize,
+    /// A host unreachable (every answer `unreachable`) for this long raises a
+    /// `watch_failing` alert.
+    #[serde(deserialize_with = "de_failing_after")]
+    pub failing_after: Duration,
+    /// An alert's webhook or SMTP exchange must finish within this.
+    #[serde(deserialize_with = "de_alert_timeout")]
+    pub alert_timeout: Duration,
+    /// After a target fails, its next try waits this long, doubling per failure in a row
+    /// up to `alert_retry_max`.
+    #[serde(deserialize_with = "de_alert_retry")]
+    pub alert_retry: Duration,
+    #[serde(deserialize_with = "de_alert_retry_max")]
+    pub alert_retry_max: Duration,
 }
 
 impl Default for Watch {
@@ -546,6 +582,10 @@ impl Default for Watch {
             backoff: Duration::from_secs(60),
             backoff_max: Duration::from_secs(3600),
             max_pages: 10,
+            failing_after: Duration::from_secs(6 * 3600),
+            alert_timeout: Duration::from_secs(10),
+            alert_retry: Duration::from_secs(30),
+            alert_retry_max: Duration::from_secs(3600),
         }
     }
 }
@@ -559,6 +599,10 @@ impl Watch {
             ("account_interval", self.account_interval),
             ("backoff", self.backoff),
             ("backoff_max", self.backoff_max),
+            ("failing_after", self.failing_after),
+            ("alert_timeout", self.alert_timeout),
+            ("alert_retry", self.alert_retry),
+            ("alert_retry_max", self.alert_retry_max),
         ] {
             if d.is_zero() {
                 return Err(format!("{k} must be more than 0"));

@@ -30,6 +30,10 @@
 //!   `watch::Monitor::run` (until a shutdown future resolves); index reads on the
 //!   blocking pool; states are derived by `store::state` (pure; the index and
 //!   `verify-bundle` both use it).
+//! - [`alerts`]: telling people: events derived from the index (a confirmed deletion, an
+//!   edit, a new post, a failing host), their payloads per target (`alerts::format`, pure),
+//!   and delivery with retries (`alerts::send`, the one place alerts leave the process);
+//!   what was delivered is recorded, so a rebuilt index never sends again.
 //! - [`verify`]: re-hash everything and name what is damaged.
 //! - [`web`]: `samizdat serve` (`web::state`, `pages`, `api`, `log`, `raw`: pages, JSON
 //!   API, the public log, raw records, API captures behind a bearer token and the SSRF
@@ -51,6 +55,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod capture;
 pub mod clock;
 pub mod config;

@@ -122,6 +122,9 @@ pub enum Command {
     /// Watch posts and accounts; re-check them on a schedule.
     #[command(subcommand)]
     Watch(WatchCommand),
+    /// Alerts (`[[alerts]]` in samizdat.toml): test the targets, send what is waiting.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
     /// Rebuild the index and the tree hashes from the WARC files alone.
     Reindex,
     /// RFC 3161 tokens for the latest checkpoint from every configured TSA.
@@ -233,6 +236,10 @@ pub enum WatchCommand {
         /// For an account or feed: capture its N most recent posts too, now, during the add.
         #[arg(long)]
         backfill: Option<u32>,
+        /// A tag for these entries (repeatable), which `[[alerts]] tag` filters on; posts
+        /// found through a tagged account have its tags.
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
     },
     /// The watchlist.
     List,
@@ -254,6 +261,16 @@ pub enum WatchCommand {
         all: bool,
     },
     /// Posts per state, checks due, last error per host.
+    Status,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AlertsCommand {
+    /// Send a sample alert to every target now (nothing is recorded); exit 1 if any fails.
+    Test,
+    /// Send the alerts that are waiting (those `watch run` would send), then exit.
+    Send,
+    /// Each target: since when, what was delivered, what is waiting or failing.
     Status,
 }
 

@@ -112,6 +112,7 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
                         from: None,
                         every: None,
                         backfill: None,
+                        tags: vec![],
                     },
                 )?
             } else {
@@ -148,6 +149,7 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
         Command::Verify { record } => commands::verify(s, record),
         Command::Log(l) => commands::log(s, l),
         Command::Watch(w) => watch::run(s, w),
+        Command::Alerts(a) => watch::alerts(s, a),
         Command::Reindex => commands::reindex(s),
         Command::Timestamp => commands::timestamp(s),
         Command::Export {

@@ -655,6 +655,68 @@ pub fn event(s: &Settings, e: &Event<'_>, failed: &mut usize) {
 }
 
 /// `watch status`, in words.
+impl Render for samizdat::alerts::Sent {
+    fn json(&self) -> Value {
+        let mut v = to_json(self);
+        v["action"] = Value::String("alert".into());
+        v
+    }
+    fn human(&self) -> Vec<Line> {
+        let post = self
+            .post_id
+            .as_deref()
+            .map(|p| format!(" {p}"))
+            .unwrap_or_default();
+        vec![match (&self.ok, &self.error) {
+            (true, None) => Line::Out(format!(
+                "alert {}{post} sent to {} ({})",
+                self.event, self.target, self.to
+            )),
+            (true, Some(e)) => Line::Out(format!(
+                "alert {}{post} sent to {} ({}), but {e}",
+                self.event, self.target, self.to
+            )),
+            (false, e) => Line::Out(format!(
+                "alert {}{post} to {} ({}) FAILED: {}; it is tried again",
+                self.event,
+                self.target,
+                self.to,
+                e.as_deref().unwrap_or("?")
+            )),
+        }]
+    }
+}
+
+/// The alert targets, in words (`alerts status`, and the end of `watch status`).
+pub fn alert_targets(v: &[samizdat::store::views::AlertTargetStatus]) -> Vec<Line> {
+    let mut out = vec![];
+    for t in v {
+        out.push(Line::Out(format!(
+            "alerts {} ({}) on {}: {}; {} delivered, {} waiting",
+            t.target,
+            t.to,
+            t.on.join(", "),
+            match &t.since {
+                Some(s) => format!("since {s}"),
+                None => "not begun (it begins at the next `watch run` or `alerts send`)".into(),
+            },
+            t.delivered,
+            t.waiting
+        )));
+        if let Some(f) = &t.failing {
+            out.push(Line::Out(format!(
+                "  FAILING: {} alerts not delivered after {} attempts, failing since {}, last at {}: {}",
+                f.waiting,
+                f.attempts,
+                f.first_failed,
+                f.last_failed,
+                f.last_error.as_deref().unwrap_or("?")
+            )));
+        }
+    }
+    out
+}
+
 pub fn watch_status(v: &samizdat::store::views::WatchStatus) -> Vec<Line> {
     let c = &v.counts;
     let mut out = vec![Line::Out("posts by state:".into())];
@@ -696,6 +758,7 @@ pub fn watch_status(v: &samizdat::store::views::WatchStatus) -> Vec<Line> {
             e.message.as_deref().unwrap_or("")
         )));
     }
+    out.extend(alert_targets(&v.alerts));
     out
 }
 

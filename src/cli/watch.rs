@@ -1,12 +1,13 @@
 //! `samizdat watch ...`: the watchlist commands, and `watch run` over
 //! [`samizdat::watch::Monitor`] with SIGINT/SIGTERM as its shutdown.
 
-use super::args::WatchCommand;
+use super::args::{AlertsCommand, WatchCommand};
 use super::exit;
 use super::render::{self, emit, print_json, print_lines};
 use super::settings::{
     Settings, check_urls, load_config, open_index, read_url_list, writable_archive,
 };
+use samizdat::alerts::Alerter;
 use samizdat::capture::{Fetcher, Writer};
 use samizdat::error::{Error, Result};
 use samizdat::store::archive::{Archive, layout};
@@ -95,6 +96,20 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
         }
     }
     // Validated before anything is opened: a bad value is a usage error (exit 2).
+    if let WatchCommand::Add { tags, .. } = &cmd {
+        for t in tags {
+            if t.is_empty()
+                || t.len() > 64
+                || !t
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            {
+                return Err(Error::Usage(format!(
+                    "--tag {t:?}: want 1 to 64 letters, digits, '-', '_' or '.'"
+                )));
+            }
+        }
+    }
     let every = match &cmd {
         WatchCommand::Add { every: Some(e), .. } => Some(Every::parse(e)?),
         _ => None,
@@ -113,8 +128,18 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
     let fetcher = Arc::new(Fetcher::new(&config, &s.config_path)?.with_clock(s.clock));
     let archive = Archive::open(&s.archive, config.clone())?.with_clock(s.clock);
     let (writer, handle) = Writer::start(archive);
-    let w =
+    // Checks and polls tell the alerter nothing: it reads what they recorded.
+    let alerter = match &cmd {
+        WatchCommand::Run { .. } | WatchCommand::Check { .. } => {
+            Alerter::new(&config, &s.archive, Some(writer.clone()), s.clock)?
+        }
+        _ => None,
+    };
+    let mut w =
         Watcher::new(&config, fetcher, writer, s.archive.join(layout::INDEX)).with_clock(s.clock);
+    if let WatchCommand::Add { tags, .. } = &mut cmd {
+        w.tags = std::mem::take(tags);
+    }
     let mut failed = 0usize;
     let sr: &Settings = s;
     let res: Result<()> = sr.runtime()?.block_on(async {
@@ -130,6 +155,7 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
                 from: _,
                 every: _,
                 backfill,
+                tags: _,
             } => {
                 if urls.is_empty() {
                     return Err(Error::Usage("watch add: give URLs (or --from FILE)".into()));
@@ -153,6 +179,9 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
                     return Err(Error::Usage("watch check: give URLs or --all".into()));
                 }
                 w.check_now(&urls, all, report).await?;
+                if let Some(a) = &alerter {
+                    a.pass(|x| emit(sr, x)).await?;
+                }
             }
             WatchCommand::Run { once } => {
                 let m = Monitor {
@@ -179,8 +208,25 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
                 say_next(sr);
                 if once {
                     m.run_batch(&mut on).await?;
+                    if let Some(a) = &alerter {
+                        a.pass(|x| emit(sr, x)).await?;
+                    }
                 } else {
-                    m.run(shutdown_signal(), on).await?;
+                    // The alerter beside the monitor, on its own timers: a slow or
+                    // failing target never holds up a check. It stops with the monitor.
+                    let done = tokio::sync::Notify::new();
+                    let monitor = async {
+                        let r = m.run(shutdown_signal(), on).await;
+                        done.notify_one();
+                        r
+                    };
+                    let alerts = async {
+                        if let Some(a) = &alerter {
+                            a.run(ALERT_PASS_EVERY, done.notified(), |x| emit(sr, x)).await;
+                        }
+                    };
+                    let (r, ()) = tokio::join!(monitor, alerts);
+                    r?;
                 }
             }
             WatchCommand::List | WatchCommand::Status => {}
@@ -188,6 +234,7 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
         Ok(())
     });
     drop(w);
+    drop(alerter);
     s.end_runtime();
     // The writer's own failure is reported even when the run already failed for it.
     if let Err(e) = handle.join() {
@@ -196,6 +243,73 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
     }
     res?;
     Ok(exit::for_failures(failed))
+}
+
+/// How often `watch run` looks for alerts to send (each check's record is in the index
+/// by then; a failing target waits out its own backoff).
+const ALERT_PASS_EVERY: Duration = Duration::from_secs(1);
+
+/// `samizdat alerts ...`.
+pub fn alerts(s: &mut Settings, cmd: AlertsCommand) -> Result<u8> {
+    let config = load_config(s)?;
+    if config.alerts.is_empty() {
+        return Err(Error::Usage(
+            "no [[alerts]] in samizdat.toml: see docs/alerts.md".into(),
+        ));
+    }
+    match cmd {
+        AlertsCommand::Status => {
+            let ix = open_index(s)?;
+            let v = samizdat::alerts::status(&ix, &s.archive, &config, s.clock.now())?;
+            if s.json {
+                for t in &v {
+                    print_json(&render::to_json(t));
+                }
+            } else {
+                print_lines(s, &render::alert_targets(&v));
+            }
+            Ok(exit::OK)
+        }
+        AlertsCommand::Test => {
+            let Some(a) = Alerter::new(&config, &s.archive, None, s.clock)? else {
+                return Ok(exit::OK);
+            };
+            let sr: &Settings = s;
+            let failed = sr
+                .runtime()?
+                .block_on(async { a.test(|x| emit(sr, x)).await });
+            drop(a);
+            s.end_runtime();
+            Ok(exit::for_failures(failed))
+        }
+        AlertsCommand::Send => {
+            writable_archive(s, "alerts send")?;
+            let archive = Archive::open(&s.archive, config.clone())?.with_clock(s.clock);
+            let (writer, handle) = Writer::start(archive);
+            let a = Alerter::new(&config, &s.archive, Some(writer), s.clock)?;
+            let sr: &Settings = s;
+            let res = sr.runtime()?.block_on(async {
+                match &a {
+                    Some(a) => a.pass(|x| emit(sr, x)).await,
+                    None => Ok(Default::default()),
+                }
+            });
+            drop(a);
+            s.end_runtime();
+            if let Err(e) = handle.join() {
+                render::err(&format!("samizdat: {e}"));
+                return Ok(exit::for_failures(1));
+            }
+            let p = res?;
+            if p.waiting > 0 {
+                render::say(
+                    s,
+                    format!("{} alerts wait for a target that failed", p.waiting),
+                );
+            }
+            Ok(exit::for_failures(p.failed))
+        }
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM. Should the SIGTERM handler not install, Ctrl-C still
@@ -227,7 +341,7 @@ fn list(s: &Settings) -> Result<u8> {
 fn status(s: &Settings) -> Result<u8> {
     let ix = open_index(s)?;
     let config = load_config(s)?;
-    let v = samizdat::watch::watch_status(&ix, &config, &s.clock)?;
+    let v = samizdat::watch::watch_status(&ix, &s.archive, &config, &s.clock)?;
     if s.json {
         print_json(&render::to_json(&v));
     } else {

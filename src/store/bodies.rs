@@ -103,6 +103,48 @@ impl ThreadRecord {
     }
 }
 
+/// Format marker of an alert record.
+pub const ALERT_FORMAT: &str = "alert/1";
+
+/// The body of an alert record (`application/vnd.samizdat.alert+json`, docs/alerts.md):
+/// a target began (`since`: events before it are not sent to it), or an alert was
+/// delivered to it. The index's delivery state is derived from these, so `reindex` never
+/// sends an alert again. No URL, address or token of the target: only its name.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AlertRecord {
+    /// Format marker, `alert/1`.
+    pub samizdat: String,
+    /// `start` or `delivered`.
+    pub action: String,
+    /// The target's name (`[[alerts]] name`, or its `alert-…` digest).
+    pub target: String,
+    /// When (WARC-Date form).
+    pub at: String,
+    /// For `delivered`: the event's idempotency key, its kind and post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_id: Option<String>,
+    /// For `delivered`: how many attempts it took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+}
+
+impl AlertRecord {
+    pub fn to_record(&self) -> Record {
+        Record::build(
+            kind::RESOURCE,
+            &self.at,
+            Some(&format!("urn:samizdat:alert:{}", self.target)),
+            mime::ALERT,
+            vec![],
+            to_json(self),
+        )
+    }
+}
+
 /// Format marker of a custody record.
 pub const CUSTODY_FORMAT: &str = "custody/1";
 
@@ -381,6 +423,14 @@ pub struct WatchRecord {
     /// found through them, are fetched under the SSRF guard ever after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+    /// For an add: the operator's tags (`watch add --tag`), which `[[alerts]] tag` filters
+    /// on; a post found through an account has the account's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// For the add of a post a poll found: `true` when it was posted after its account was
+    /// added (a `new_post` alert), not one of the older posts `--backfill` asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<bool>,
 }
 
 /// A watch entry added on the command line (by the operator).

@@ -351,6 +351,27 @@ pub struct WatchStatus {
     pub counts: WatchCounts,
     pub hosts: Vec<HostStatus>,
     pub next_batch: NextBatch,
+    /// Each `[[alerts]]` target (docs/alerts.md).
+    #[serde(default)]
+    pub alerts: Vec<AlertTargetStatus>,
+}
+
+/// One alert target: since when it is told, what it was told, what waits for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertTargetStatus {
+    /// Its name (`[[alerts]] name`, or `alert-` and a digest).
+    pub target: String,
+    /// The target in words, without secrets.
+    pub to: String,
+    pub on: Vec<String>,
+    /// Its `start` record's time (None: it has not begun: no `watch run` since it was
+    /// configured).
+    pub since: Option<String>,
+    pub delivered: usize,
+    /// Alerts not delivered yet.
+    pub waiting: usize,
+    /// Its failed attempts, when alerts wait after failing.
+    pub failing: Option<crate::store::index::Failing>,
 }
 
 /// How one host answered the watcher lately.

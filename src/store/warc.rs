@@ -28,6 +28,7 @@ pub mod mime {
     pub const THREAD: &str = "application/vnd.samizdat.thread+json";
     pub const PROVENANCE: &str = "application/vnd.samizdat.provenance+json";
     pub const CUSTODY: &str = "application/vnd.samizdat.custody+json";
+    pub const ALERT: &str = "application/vnd.samizdat.alert+json";
     pub const HTTP_REQUEST: &str = "application/http; msgtype=request";
     pub const HTTP_RESPONSE: &str = "application/http; msgtype=response";
     pub const WARC_FIELDS: &str = "application/warc-fields";

@@ -50,7 +50,7 @@ impl Watcher {
         let mut pages = 0usize;
         let mut listed = 0usize;
         let mut known_n = 0usize;
-        let mut to_capture: Vec<(String, Option<String>)> = vec![];
+        let mut to_capture: Vec<(String, Option<String>, bool)> = vec![];
         let mut queued: HashSet<String> = HashSet::new();
         let mut sightings: Vec<CheckRecord> = vec![];
         let mut error = None;
@@ -118,7 +118,7 @@ impl Watcher {
                                     None => !first_poll && !below_last_newest,
                                 };
                                 if (fresh || rank < backfill) && queued.insert(p.url.clone()) {
-                                    to_capture.push((p.url.clone(), Some(row.url.clone())));
+                                    to_capture.push((p.url.clone(), Some(row.url.clone()), fresh));
                                 }
                                 oldest_is_new = fresh;
                             }

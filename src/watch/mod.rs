@@ -113,6 +113,8 @@ pub struct Watcher {
     pub api_fetcher: Arc<Fetcher>,
     /// The origin this watcher records for what it adds.
     pub adds_as: &'static str,
+    /// The tags this watcher gives what it adds (`watch add --tag`; `[[alerts]] tag`).
+    pub tags: Vec<String>,
     pub writer: Writer,
     pub index_path: PathBuf,
     /// Checks and polls in flight at once (`[http] concurrency`).
@@ -249,6 +251,7 @@ impl Watcher {
             api_fetcher: Arc::new(fetcher.guarded()),
             fetcher,
             adds_as: ORIGIN_CLI,
+            tags: vec![],
             writer,
             index_path,
             concurrency: config.http.concurrency.max(1),
@@ -402,9 +405,10 @@ impl Watcher {
                     let mut w = watch_add(&acct, "account", n, n, self.adds_as);
                     w.every = every.as_ref().map(|e| e.text.clone());
                     w.backfill = backfill;
+                    w.tags = self.tags.clone();
                     accounts.push(w);
                 }
-                Some(_) => posts.push((input.clone(), None)),
+                Some(_) => posts.push((input.clone(), None, false)),
             }
         }
         if !accounts.is_empty() {
@@ -477,7 +481,7 @@ impl Watcher {
     /// come from `origin` (which decides the fetcher).
     async fn add_posts(
         &self,
-        items: Vec<(String, Option<String>)>,
+        items: Vec<(String, Option<String>, bool)>,
         every: Option<Every>,
         origin: &str,
     ) -> Vec<Report> {
@@ -487,6 +491,12 @@ impl Watcher {
         let mut out: Vec<Report> = Vec::with_capacity(items.len());
         // (input, via, post id, captured now)
         let mut known: Vec<(String, Option<String>, String, bool)> = vec![];
+        // The inputs a poll found posted after their account was added.
+        let fresh: HashSet<String> = items
+            .iter()
+            .filter(|(_, _, f)| *f)
+            .map(|(u, _, _)| u.clone())
+            .collect();
         let mut missing = vec![];
         // What the captures of posts already gone found (post id to outcome and cause).
         let mut gone: std::collections::HashMap<String, (Option<Outcome>, Option<Cause>)> =
@@ -495,7 +505,7 @@ impl Watcher {
             .read(move |ix| {
                 items
                     .into_iter()
-                    .map(|(input, via)| {
+                    .map(|(input, via, _)| {
                         // A post known only from gone answers has nothing captured yet:
                         // it is captured again (a second answer, or its first sighting).
                         let id =
@@ -579,6 +589,8 @@ impl Watcher {
             };
             let mut w = watch_add(&input, "post", n, next, origin);
             w.every = every.as_ref().map(|e| e.text.clone());
+            w.tags = self.tags.clone();
+            w.new = fresh.contains(&input).then_some(true);
             w.post_id = Some(id.clone());
             w.via = via;
             let mut rep = Report::new(&input, if captured { "captured" } else { "added" });
@@ -819,7 +831,12 @@ pub fn plan_due(
 
 /// `watch status`: posts per state, what is due, the backlog a batch started now would
 /// leave, and how each host answered lately. Reads the index only.
-pub fn watch_status(ix: &Index, config: &Config, clock: &Clock) -> Result<WatchStatus> {
+pub fn watch_status(
+    ix: &Index,
+    root: &Path,
+    config: &Config,
+    clock: &Clock,
+) -> Result<WatchStatus> {
     let n = clock.now();
     let cfg = &config.watch;
     let budget = host_budget(config);
@@ -837,7 +854,9 @@ pub fn watch_status(ix: &Index, config: &Config, clock: &Clock) -> Result<WatchS
         })
         .collect();
     let b = plan_due(ix, cfg, budget, n)?;
+    let alerts = crate::alerts::status(ix, root, config, n)?;
     Ok(WatchStatus {
+        alerts,
         counts,
         hosts,
         next_batch: NextBatch {

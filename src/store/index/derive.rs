@@ -40,7 +40,8 @@ impl Index {
         self.conn
             .execute_batch(
                 "DELETE FROM records; DELETE FROM posts; DELETE FROM post_urls; DELETE FROM url_conflicts; DELETE FROM captures; \
-                 DELETE FROM checks; DELETE FROM watchlist; DELETE FROM hosts; DELETE FROM threads; DELETE FROM custody;",
+                 DELETE FROM checks; DELETE FROM watchlist; DELETE FROM hosts; DELETE FROM threads; DELETE FROM custody; \
+                 DELETE FROM alert_targets; DELETE FROM alert_deliveries; DELETE FROM alert_attempts;",
             )
             .map_err(|e| self.err(e))?;
         crate::store::search::clear(&self.conn).map_err(|e| self.err(e))
@@ -94,6 +95,7 @@ fn apply(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Ap
         mime::WATCH => apply_watch(tx, rec),
         mime::THREAD => apply_thread(tx, rec),
         mime::CUSTODY => apply_custody(tx, rec),
+        mime::ALERT => apply_alert(tx, rec),
         _ => Ok(()),
     }
 }
@@ -112,6 +114,30 @@ fn apply_custody(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Resul
     }
     for p in &c.posts {
         ins.execute(params![rec.id(), p, c.at, c.action, json])?;
+    }
+    Ok(())
+}
+
+/// An alert record: a target began, or an alert was delivered (docs/alerts.md).
+fn apply_alert(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<(), Applied> {
+    let a: crate::store::bodies::AlertRecord = serde_json::from_slice(&rec.block)
+        .map_err(|e| Applied::Bad(format!("alert record is not valid JSON: {e}")))?;
+    match (a.action.as_str(), &a.key) {
+        ("start", _) => {
+            tx.prepare_cached(
+                "INSERT INTO alert_targets (target, since) VALUES (?1, ?2) ON CONFLICT(target) DO NOTHING",
+            )?
+            .execute(params![a.target, a.at])?;
+        }
+        ("delivered", Some(key)) => {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO alert_deliveries (target, key, at, record_id) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![a.target, key, a.at, rec.id()])?;
+            tx.prepare_cached("DELETE FROM alert_attempts WHERE target = ?1 AND key = ?2")?
+                .execute(params![a.target, key])?;
+        }
+        (other, _) => return Err(Applied::Bad(format!("unknown alert action {other:?}"))),
     }
     Ok(())
 }
@@ -305,12 +331,13 @@ fn note_host(
     if answered {
         tx.prepare_cached(
             "INSERT INTO hosts (host, failures, last_ok) VALUES (?1, 0, ?2) \
-             ON CONFLICT(host) DO UPDATE SET failures = 0, last_ok = ?2",
+             ON CONFLICT(host) DO UPDATE SET failures = 0, last_ok = ?2, failing_since = NULL",
         )?
         .execute(params![host, at])?;
     } else {
-        tx.prepare_cached("INSERT INTO hosts (host, failures, last_failure, last_error) VALUES (?1, 1, ?2, ?3) \
-             ON CONFLICT(host) DO UPDATE SET failures = failures + 1, last_failure = ?2, last_error = ?3")?.execute(params![host, at, error],
+        tx.prepare_cached("INSERT INTO hosts (host, failures, last_failure, last_error, failing_since) VALUES (?1, 1, ?2, ?3, ?2) \
+             ON CONFLICT(host) DO UPDATE SET failures = failures + 1, last_failure = ?2, last_error = ?3, \
+             failing_since = CASE WHEN failures = 0 OR failing_since IS NULL THEN ?2 ELSE failing_since END")?.execute(params![host, at, error],
         )?;
     }
     Ok(())
@@ -323,10 +350,11 @@ fn apply_watch(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
     let at = w.at.clone().unwrap_or_else(|| rec.date().to_string());
     match w.action.as_str() {
         "add" => {
-            tx.prepare_cached("INSERT INTO watchlist (url, kind, every, backfill, post_id, via, added_at, next_due, origin) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+            tx.prepare_cached("INSERT INTO watchlist (url, kind, every, backfill, post_id, via, added_at, next_due, origin, tags, new_post) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
                  ON CONFLICT(url) DO UPDATE SET kind = ?2, every = ?3, backfill = ?4, \
-                 post_id = coalesce(?5, post_id), via = coalesce(via, ?6), origin = ?9")?.execute(params![
+                 post_id = coalesce(?5, post_id), via = coalesce(via, ?6), origin = ?9, \
+                 tags = coalesce(?10, tags), new_post = coalesce(new_post, ?11)")?.execute(params![
                     w.url,
                     w.kind,
                     w.every,
@@ -337,7 +365,9 @@ fn apply_watch(tx: &rusqlite::Transaction, rec: &Record) -> std::result::Result<
                     w.next_check.clone().unwrap_or_else(|| at.clone()),
                     // The latest add decides: the operator adding an entry again on the
                     // command line vouches for it; the API adding it again guards it.
-                    w.origin.as_deref().unwrap_or(ORIGIN_CLI)
+                    w.origin.as_deref().unwrap_or(ORIGIN_CLI),
+                    (!w.tags.is_empty()).then(|| ids_json(&w.tags)).transpose()?,
+                    w.new.map(i64::from),
                 ],
             )?;
         }

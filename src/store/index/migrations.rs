@@ -34,6 +34,10 @@ const STEPS: &[Step] = &[
         to: 5,
         run: to_5_renders,
     },
+    Step {
+        to: 6,
+        run: to_6_alerts,
+    },
 ];
 
 impl Index {
@@ -222,6 +226,24 @@ fn to_5_renders(ix: &Index) -> Result<()> {
         ix.conn
             .execute_batch("ALTER TABLE captures ADD COLUMN render TEXT")
             .map_err(|e| ix.err(e))?;
+    }
+    Ok(())
+}
+
+/// 6: alerts (docs/alerts.md): the watchlist's tags and new-post mark, when a host began
+/// failing (the alert tables are in the schema). Rows of an older index start empty;
+/// `reindex` fills them from the records.
+fn to_6_alerts(ix: &Index) -> Result<()> {
+    for (table, column, ty) in [
+        ("watchlist", "tags", "TEXT"),
+        ("watchlist", "new_post", "INTEGER"),
+        ("hosts", "failing_since", "TEXT"),
+    ] {
+        if !ix.has_column(table, column)? {
+            ix.conn
+                .execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty}"))
+                .map_err(|e| ix.err(e))?;
+        }
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! index up to them in `migrations`, the reads (answered as `store::views` types) in
 //! `queries`.
 
+mod alerts;
 mod codec;
 mod derive;
 mod migrations;
@@ -13,6 +14,7 @@ mod queries;
 mod schema;
 
 pub use super::bodies::{CheckRecord, ORIGIN_API, ORIGIN_CLI, PostRecord, WatchRecord};
+pub use alerts::{EventRow, Failing, Subject};
 pub use schema::VERSION as SCHEMA_VERSION;
 
 use super::warc::Record;

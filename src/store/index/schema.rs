@@ -2,7 +2,7 @@
 
 /// The schema version a fresh index is created at and every older one is migrated to
 /// (`PRAGMA user_version`; see `migrations`).
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 pub(super) const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,7 +90,9 @@ CREATE TABLE IF NOT EXISTS watchlist (
     last_polled TEXT,
     last_error TEXT,
     newest TEXT,                       -- for accounts: the first post id the last poll listed
-    origin TEXT                        -- who added it: 'cli' or 'api' (NULL: before origins, the CLI)
+    origin TEXT,                       -- who added it: 'cli' or 'api' (NULL: before origins, the CLI)
+    tags TEXT,                         -- JSON list of the operator's tags (`watch add --tag`), or NULL
+    new_post INTEGER                   -- 1: a post a poll found, posted after its account was added
 );
 CREATE INDEX IF NOT EXISTS watchlist_due ON watchlist(next_due);
 CREATE TABLE IF NOT EXISTS hosts (       -- how each host answered the watcher lately (backoff)
@@ -98,7 +100,8 @@ CREATE TABLE IF NOT EXISTS hosts (       -- how each host answered the watcher l
     failures INTEGER NOT NULL,         -- unreachable answers in a row
     last_failure TEXT,
     last_error TEXT,
-    last_ok TEXT
+    last_ok TEXT,
+    failing_since TEXT                 -- the first of the failures in a row (NULL: none)
 );
 CREATE INDEX IF NOT EXISTS watchlist_post ON watchlist(post_id);
 CREATE TABLE IF NOT EXISTS threads (     -- each reading of a post's conversation (thread records)
@@ -120,4 +123,24 @@ CREATE TABLE IF NOT EXISTS custody (     -- exports and recorded verifies (custo
     json TEXT NOT NULL                 -- the record's body
 );
 CREATE INDEX IF NOT EXISTS custody_post ON custody(post_id, id);
+CREATE TABLE IF NOT EXISTS alert_targets ( -- when each alert target began (alert records, `start`)
+    target TEXT PRIMARY KEY,
+    since TEXT NOT NULL                -- events before it are not sent to it
+);
+CREATE TABLE IF NOT EXISTS alert_deliveries ( -- alerts delivered (alert records, `delivered`)
+    target TEXT NOT NULL,
+    key TEXT NOT NULL,                 -- the event's idempotency key
+    at TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    PRIMARY KEY (target, key)
+);
+CREATE TABLE IF NOT EXISTS alert_attempts ( -- failed attempts of alerts not delivered yet; not
+    target TEXT NOT NULL,              -- from records (a rebuilt index just tries again), and
+    key TEXT NOT NULL,                 -- dated by the system clock, as the target's failures are
+    attempts INTEGER NOT NULL,
+    first_failed TEXT NOT NULL,
+    last_failed TEXT NOT NULL,
+    last_error TEXT,
+    PRIMARY KEY (target, key)
+);
 "#;
