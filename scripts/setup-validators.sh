@@ -5,7 +5,7 @@
 #      openssl    — RFC 3161 test TSA
 #      util-linux — prlimit (resource-limit tests)
 #  * A Python venv at <repo>/.venv with pinned independent WARC verifiers:
-#      warcio, cdxj-indexer, wacz, pywb
+#      warcio, cdxj-indexer, wacz, pywb, and aiosmtpd (the SMTP server of the alert tests)
 #
 # Idempotent: does nothing (beyond checking) when everything is already there.
 # Usage: scripts/setup-validators.sh        (VENV=... to use another venv path)
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 VENV=${VENV:-$ROOT/.venv}
-PINS=(warcio==1.8.1 cdxj-indexer==1.5.0 wacz==0.6.0 pywb==2.10.0)
+PINS=(warcio==1.8.1 cdxj-indexer==1.5.0 wacz==0.6.0 pywb==2.10.0 aiosmtpd==1.4.6)
 
 log() { echo "[setup-validators] $*"; }
 

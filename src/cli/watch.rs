@@ -149,6 +149,10 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
             }
             emit(sr, r);
         };
+        // A target begins before the work, so what this run finds is sent to it.
+        if let Some(a) = &alerter {
+            a.start().await?;
+        }
         match cmd {
             WatchCommand::Add {
                 urls,

@@ -5,6 +5,7 @@
 mod common;
 
 mod addresses;
+mod alerts;
 mod archive_integrity;
 mod capture_http;
 mod cli_output;

@@ -93,7 +93,10 @@ impl Index {
                     _ => "",
                 };
                 Ok(EventRow {
-                    key: format!("{kind}:{record}"),
+                    key: format!(
+                        "{kind}:{}",
+                        record.trim_start_matches('<').trim_end_matches('>')
+                    ),
                     kind: kind.to_string(),
                     at: decode(r, 0, codec::date_text)?,
                     post_id: Some(r.get(1)?),

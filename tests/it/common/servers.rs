@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener as StdTcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -281,6 +281,33 @@ pub fn tls_server() -> (TestServer, PathBuf) {
     std::fs::write(&ca_path, ca_pem).unwrap();
     srv._tmp = Some(tmp);
     (srv, ca_path)
+}
+
+/// A throwaway CA and a leaf for 127.0.0.1/localhost written as PEM files in `dir`, for
+/// servers that are not this one (the SMTP server): (CA, leaf chain, leaf key).
+pub fn test_pki_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let (ca_pem, chain, key) = make_test_pki();
+    let pem = |tag: &str, der: &[u8]| {
+        use base64::Engine;
+        let b = base64::engine::general_purpose::STANDARD.encode(der);
+        let mut out = format!("-----BEGIN {tag}-----\n");
+        for line in b.as_bytes().chunks(64) {
+            out += std::str::from_utf8(line).unwrap();
+            out += "\n";
+        }
+        out + &format!("-----END {tag}-----\n")
+    };
+    let chain_pem: String = chain.iter().map(|c| pem("CERTIFICATE", c)).collect();
+    let key_pem = pem("PRIVATE KEY", key.secret_der());
+    let (ca, cert, k) = (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    );
+    std::fs::write(&ca, ca_pem).unwrap();
+    std::fs::write(&cert, chain_pem).unwrap();
+    std::fs::write(&k, key_pem).unwrap();
+    (ca, cert, k)
 }
 
 /// A self-signed CA and a leaf for 127.0.0.1/localhost: (CA PEM, [leaf, CA] DER chain, leaf key).
