@@ -351,8 +351,8 @@ pub struct WatchStatus {
     pub counts: WatchCounts,
     pub hosts: Vec<HostStatus>,
     pub next_batch: NextBatch,
-    /// Each `[[alerts]]` target (docs/alerts.md).
-    #[serde(default)]
+    /// Each `[[alerts]]` target (docs/alerts.md); left out when none is configured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alerts: Vec<AlertTargetStatus>,
 }
 

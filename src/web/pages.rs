@@ -28,7 +28,8 @@ pub(super) async fn style() -> Response {
 pub(super) async fn home(State(st): St) -> std::result::Result<Response, Fail> {
     blocking(&st, false, |st| {
         let (recent, gone) = home_lists(st)?;
-        Ok(home_html(&recent, &gone, now()))
+        let failing = failing_alerts(st)?;
+        Ok(home_html(&recent, &gone, &failing, now()))
     })
     .await
 }
@@ -80,8 +81,42 @@ pub(super) fn home_lists(st: &AppState) -> Result<(Vec<PostSummary>, Vec<Gone>)>
     Ok((recent, gone))
 }
 
-pub(super) fn home_html(recent: &[PostSummary], gone: &[Gone], now: jiff::Timestamp) -> Response {
-    let mut b = String::from(
+/// The configured alert targets whose alerts fail (docs/alerts.md): the home page says so.
+fn failing_alerts(st: &AppState) -> Result<Vec<crate::store::index::Failing>> {
+    if st.config.alerts.is_empty() || !archive::exists(&st.root) {
+        return Ok(vec![]);
+    }
+    let ids: Vec<String> = st.config.alerts.iter().map(|a| a.id()).collect();
+    Ok(st
+        .index()?
+        .failing_alert_targets()?
+        .into_iter()
+        .filter(|f| ids.contains(&f.target))
+        .collect())
+}
+
+pub(super) fn home_html(
+    recent: &[PostSummary],
+    gone: &[Gone],
+    failing: &[crate::store::index::Failing],
+    now: jiff::Timestamp,
+) -> Response {
+    let mut b = String::new();
+    if !failing.is_empty() {
+        b += "<section id=\"alerts-failing\" class=\"warning\"><h1>Alerts are not getting through</h1>";
+        for f in failing {
+            b += &format!(
+                "<p>Alert target <b>{}</b>: {} alert(s) not delivered after {} attempt(s), failing since {}: {}</p>",
+                html::esc(&f.target),
+                f.waiting,
+                f.attempts,
+                html::when(&f.first_failed, now),
+                html::esc(f.last_error.as_deref().unwrap_or("?"))
+            );
+        }
+        b += "<p class=\"meta\">They are retried; <code>samizdat alerts status</code> tells more.</p></section>";
+    }
+    b += &String::from(
         "<section id=\"gone\"><h1>Recently gone</h1><p class=\"meta\">Posts the platform no \
 longer shows (deleted, restricted, the account gone, or gone when first captured and not yet \
 confirmed), the most recently gone first.</p>",

@@ -269,6 +269,20 @@ fn a_failing_receiver_is_retried_until_it_takes_the_alert() {
     let out = run_ok(sz(&s.ar, T2).args(["watch", "status"]));
     let st = text(&out.stdout);
     assert!(st.contains("FAILING: 1 alerts not delivered"), "{st}");
+    // The web archive's home page says so too, without the webhook's URL.
+    let web = common::serve::Serve::start(&s.ar);
+    let (code, body) = web.get("/");
+    let page = text(&body);
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("Alerts are not getting through") && page.contains("desk"),
+        "{page}"
+    );
+    assert!(
+        page.contains("HTTP 500: busy") && !page.contains(TOKEN),
+        "{page}"
+    );
+    web.stop();
 
     let mut child = sz(&s.ar, T2)
         .args(["watch", "run"])
@@ -645,4 +659,31 @@ fn a_deletion_is_mailed_over_starttls() {
     assert_eq!(code, 1, "{o}");
     assert!(o.contains("FAILED"), "{o}");
     assert_eq!(mails(&m).len(), 1);
+}
+
+/// The README's alerts example is a config samizdat loads, with its four targets.
+#[test]
+fn the_readme_alerts_example_loads() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let section = readme
+        .split("### Alerts")
+        .nth(1)
+        .expect("README has an Alerts section");
+    let toml = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a toml block");
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    run_ok(samizdat(&ar).arg("init"));
+    write_config(&ar, toml);
+    let out = run_ok(samizdat(&ar).args(["--json", "alerts", "status"]));
+    let v = json_lines(&text(&out.stdout));
+    let names: Vec<&str> = v.iter().map(|t| t["target"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 4, "{v:?}");
+    assert_eq!(&names[..3], ["desk-slack", "desk-matrix", "phone"]);
+    for t in &v {
+        assert!(!t["to"].as_str().unwrap().contains("XXXXXXXX"), "{t}");
+    }
 }

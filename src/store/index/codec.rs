@@ -116,6 +116,14 @@ pub fn date_text(v: ValueRef) -> Result<String, FromSqlError> {
     }
 }
 
+/// A stored date back as text, or None for NULL.
+pub fn date_text_opt(v: ValueRef) -> Result<Option<String>, FromSqlError> {
+    match v {
+        ValueRef::Null => Ok(None),
+        v => date_text(v).map(Some),
+    }
+}
+
 /// A WARC file name: `samizdat-<8 digits>.warc.gz` as its serial.
 pub fn file(s: &str) -> Value {
     match s

@@ -231,8 +231,10 @@ fn to_5_renders(ix: &Index) -> Result<()> {
 }
 
 /// 6: alerts (docs/alerts.md): the watchlist's tags and new-post mark, when a host began
-/// failing (the alert tables are in the schema). Rows of an older index start empty;
-/// `reindex` fills them from the records.
+/// failing (the alert tables are in the schema). Older archives hold no tags and no
+/// new-post marks; a failing host's first failure is its first unreachable check since
+/// its last definite answer (a failed poll before it is not in a table: `reindex` counts
+/// it), else its last failure.
 fn to_6_alerts(ix: &Index) -> Result<()> {
     for (table, column, ty) in [
         ("watchlist", "tags", "TEXT"),
@@ -244,6 +246,39 @@ fn to_6_alerts(ix: &Index) -> Result<()> {
                 .execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty}"))
                 .map_err(|e| ix.err(e))?;
         }
+    }
+    let failing: Vec<(String, Option<String>, Option<String>)> = {
+        let mut st = ix
+            .conn
+            .prepare(
+                "SELECT host, last_ok, last_failure FROM hosts WHERE failures > 0 AND failing_since IS NULL",
+            )
+            .map_err(|e| ix.err(e))?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(|e| ix.err(e))?;
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| ix.err(e))?
+    };
+    for (host, last_ok, last_failure) in failing {
+        let after = last_ok
+            .as_deref()
+            .map(codec::date)
+            .unwrap_or(rusqlite::types::Value::Integer(i64::MIN));
+        let first: Option<String> = ix
+            .conn
+            .query_row(
+                "SELECT min(at) FROM checks WHERE host = ?1 AND outcome = 'unreachable' AND at > ?2",
+                rusqlite::params![host, after],
+                |r| decode(r, 0, codec::date_text_opt),
+            )
+            .map_err(|e| ix.err(e))?;
+        ix.conn
+            .execute(
+                "UPDATE hosts SET failing_since = ?2 WHERE host = ?1",
+                rusqlite::params![host, first.or(last_failure)],
+            )
+            .map_err(|e| ix.err(e))?;
     }
     Ok(())
 }
