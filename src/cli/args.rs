@@ -7,8 +7,8 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// The values `list --platform` takes: every platform's name (`samizdat::platforms`).
-pub const PLATFORMS: [&str; 9] = [
-    "weibo", "wechat", "telegram", "x", "bluesky", "reddit", "feed", "mastodon", "web",
+pub const PLATFORMS: [&str; 10] = [
+    "weibo", "wechat", "telegram", "x", "bluesky", "reddit", "bilibili", "feed", "mastodon", "web",
 ];
 
 /// The values `list --state` and `search --state` take: the library's one list of state

@@ -16,6 +16,7 @@
 use crate::model::{Gone, Post};
 use url::Url;
 
+pub mod bilibili;
 pub mod bluesky;
 pub mod feed;
 pub mod kit;
@@ -36,6 +37,7 @@ pub static PLATFORMS: &[&dyn Platform] = &[
     &x::X,
     &bluesky::Bluesky,
     &reddit::Reddit,
+    &bilibili::Bilibili,
     // After the platforms with URLs of their own, before Mastodon (its `/@user.rss` is a
     // feed) and `web` (see `feed`'s module docs).
     &feed::Feed,

@@ -1,0 +1,896 @@
+//! Bilibili videos (稿件) through the public web JSON API, without login.
+//!
+//! # URL forms
+//!
+//! | form | target |
+//! | --- | --- |
+//! | `https://{www.,m.,}bilibili.com/video/BV1…[/][?p=N…]` | post `bilibili:BV1…` |
+//! | `https://{www.,m.,}bilibili.com/video/av<aid>[/][?p=N…]` | the same post: the aid is converted to its BV id |
+//! | `https://www.bilibili.com/s/video/BV1…` (mobile share form) | post |
+//! | `https://b23.tv/BV1…`, `https://b23.tv/av<aid>` (video short links) | post, directly |
+//! | `https://b23.tv/<code>` (any other short link) | follow: resolved by redirect, every hop recorded |
+//!
+//! A video's id is `bilibili:<BV id>`. Both id forms name one post: an `av` number is
+//! converted with the documented algorithm (bilibili-API-collect `docs/misc/bvid_desc.md`,
+//! the current one: `(2^51 | aid) ^ 23442827791579` in base 58 over the alphabet
+//! `FcwAPNKTMug3GV5Lj7EJnHpWsx4tb8haYeviqBz6rkCy12mUSDQX9RdoZf`, nine digits after `BV1`,
+//! characters 3↔9 and 4↔7 swapped), and a BV id counts only when it converts back to
+//! itself. Parts (`?p=2`) are pages of one video: one post, every part listed in
+//! `extra.pages`. The `BV` prefix is read case-blind; the rest is case-sensitive.
+//!
+//! Not recognised (the `web` reader keeps them as pages): dynamics and opus posts
+//! (`t.bilibili.com/<id>`, `www.bilibili.com/opus/<id>`), articles (`/read/cv…`),
+//! bangumi (`/bangumi/play/…`), live rooms, and uploader spaces
+//! (`space.bilibili.com/<mid>`): accounts cannot be watched yet (the space's timeline,
+//! `x/space/wbi/arc/search`, needs WBI signing and is risk-controlled for anonymous
+//! readers; `x/polymer/web-dynamic/v1/feed/space` is not implemented).
+//!
+//! # Endpoints (anonymous)
+//!
+//! - `GET https://api.bilibili.com/x/web-interface/view?bvid=<BV>` with
+//!   `Referer: https://www.bilibili.com/`: `{code, message, data}`; `data` has `bvid`,
+//!   `aid`, `title`, `desc`, `owner {mid, name, face}`, `pubdate` (seconds; written in
+//!   Beijing time, +08:00), `stat {view, danmaku, reply, favorite, coin, share, like}`,
+//!   `pic` (the cover) and `pages [{cid, page, part, duration}]`. A check asks only this.
+//! - A capture then asks the video page a person sees, `https://www.bilibili.com/video/<BV>/`,
+//!   for the archive only: its answer is recorded and never read for a verdict (the
+//!   page's scripts carry every marker; a wall there does not undo the API's answer).
+//!
+//! Media: the cover picture (`pic`, asked over https, with the Referer above). Video
+//! streams are **not fetched**: `x/player/playurl` wants WBI-signed queries and hands
+//! out short-lived DASH URLs; the parts' `cid`s are kept in `extra.pages` instead.
+//!
+//! # Verdicts
+//!
+//! Read only from the JSON answer's `code` (and, for a code samizdat does not know, a
+//! `message` that is exactly one of the words below), never from the page, scripts or
+//! a video's own title or description:
+//!
+//! | answer | outcome |
+//! | --- | --- |
+//! | `code 0` with `data` | the post |
+//! | `-404` "啥都木有" | deleted, cause unknown (no such video, or removed; the API does not say by whom) |
+//! | `62002` "稿件不可见" | restricted (the video exists but is not visible: locked, or hidden from the reader's region) |
+//! | `62004` "稿件审核中" | restricted (under review) |
+//! | `62012` "仅UP主自己可见" | restricted, cause author (the uploader made it private) |
+//! | `-352` 风控校验失败, `-412` 请求被拦截, `-403`, `-401`, `-101`, `-400`, `-509`, `-799`, any other code | unreachable (risk control, login, rate limit: nothing concluded) |
+//! | HTTP 412 (the risk-control page), any non-JSON answer, 429, 5xx, no answer | unreachable |
+//!
+//! The codes' meanings are those of bilibili-API-collect `docs/video/info.md` and
+//! `docs/misc/errcode.md`. A video whose API answer carries `code 0` is live whatever
+//! its title, description or parts say.
+//!
+//! # Comments
+//!
+//! Available without login ([`Platform::comments_plan`]):
+//! `GET https://api.bilibili.com/x/v2/reply?type=1&oid=<aid>&sort=2&ps=20&pn=<n>` (the
+//! aid from the BV id). Each of `data.replies` is a comment `bilibili:reply/<rpid>`,
+//! followed by the replies the answer carries inline under it (`replies`, a few),
+//! each a reply to its `parent`. `order` is `hot` (Bilibili's `sort=2`). Further pages are
+//! cursors `pn:<n>` while `page.num × page.size < page.count`. Code `12002`
+//! "评论区已关闭" is a closed conversation; any other code, a wall or a failed fetch is
+//! unreachable. Not read: replies beyond the inline ones (`x/v2/reply/reply`), the
+//! pinned comment (`upper.top`), hot comments listed apart (`hots`), folded comments.
+//!
+//! # Without login
+//!
+//! Videos limited to logged-in readers, paid or members-only parts, and region-locked
+//! videos answer with a code above (restricted or unreachable). Bilibili's risk control
+//! often answers shared or foreign addresses with `-352`/`-412`: recorded as unreachable.
+
+use super::kit::{Json, broken, escape_html, gone, json_answer, str_of, unreachable, url};
+use super::{
+    CommentPage, Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target,
+};
+use crate::extract::sanitize_html;
+use crate::model::{
+    Author, Cause, Counts, Media, MediaKind, Outcome, Post, PostId, Thread, ThreadKind,
+};
+use serde_json::{Value, json};
+use url::Url;
+
+pub struct Bilibili;
+
+const API: &str = "https://api.bilibili.com";
+const WWW: &str = "https://www.bilibili.com";
+const REFERER: &str = "https://www.bilibili.com/";
+const VIEW: &str = "x/web-interface/view";
+const REPLY: &str = "x/v2/reply";
+
+// ---------------------------------------------------------------------------------------
+// av ↔ BV
+
+const XOR_CODE: u64 = 23_442_827_791_579;
+const MAX_AID: u64 = 1 << 51;
+const MASK_CODE: u64 = MAX_AID - 1;
+const ALPHABET: &[u8; 58] = b"FcwAPNKTMug3GV5Lj7EJnHpWsx4tb8haYeviqBz6rkCy12mUSDQX9RdoZf";
+
+/// The BV id of an av number (`170001` → `BV17x411w7KC`); `None` outside `1..2^51`.
+pub fn av_to_bv(aid: u64) -> Option<String> {
+    if aid == 0 || aid >= MAX_AID {
+        return None;
+    }
+    let mut b = *b"BV1000000000";
+    let mut t = (MAX_AID | aid) ^ XOR_CODE;
+    for i in (3..12).rev() {
+        b[i] = ALPHABET[(t % 58) as usize];
+        t /= 58;
+    }
+    b.swap(3, 9);
+    b.swap(4, 7);
+    String::from_utf8(b.to_vec()).ok()
+}
+
+/// The av number of a BV id (`BV17x411w7KC` → `170001`); `None` unless it is one that
+/// [`av_to_bv`] writes (so every video has exactly one id).
+pub fn bv_to_av(bv: &str) -> Option<u64> {
+    let b = bv.as_bytes();
+    if b.len() != 12 || !b[..2].eq_ignore_ascii_case(b"BV") || b[2] != b'1' {
+        return None;
+    }
+    let mut b = b.to_vec();
+    b.swap(3, 9);
+    b.swap(4, 7);
+    let mut t: u64 = 0;
+    for c in &b[3..] {
+        let d = ALPHABET.iter().position(|a| a == c)? as u64;
+        t = t.checked_mul(58)?.checked_add(d)?;
+    }
+    let aid = (t & MASK_CODE) ^ XOR_CODE;
+    let canonical = av_to_bv(aid)?;
+    (canonical[2..] == bv[2..]).then_some(aid)
+}
+
+/// A video id as written in a URL (`BV1…`, `bv1…`, `av123`, `AV123`): its BV id.
+fn video_id(s: &str) -> Option<String> {
+    if s.len() > 2 && s[..2].eq_ignore_ascii_case("av") {
+        let digits = &s[2..];
+        if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        return av_to_bv(digits.parse().ok()?);
+    }
+    bv_to_av(s)?;
+    Some(format!("BV{}", &s[2..]))
+}
+
+fn video_url(bv: &str) -> String {
+    format!("{WWW}/video/{bv}/")
+}
+
+fn post_target(bv: String) -> Target {
+    Target::Post {
+        url: video_url(&bv),
+        platform_id: bv,
+    }
+}
+
+fn recognise_url(u: &Url) -> Option<Target> {
+    if !matches!(u.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = u.host_str()?.to_ascii_lowercase();
+    let segs: Vec<&str> = u
+        .path_segments()
+        .map(|s| s.filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default();
+    match host.as_str() {
+        "b23.tv" | "www.b23.tv" => match segs.as_slice() {
+            [code] => match video_id(code) {
+                Some(bv) => Some(post_target(bv)),
+                None if code.len() <= 16 && code.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                    Some(Target::Follow { url: u.to_string() })
+                }
+                None => None,
+            },
+            _ => None,
+        },
+        "bilibili.com" | "www.bilibili.com" | "m.bilibili.com" => match segs.as_slice() {
+            ["video", id, ..] | ["s", "video", id, ..] => video_id(id).map(post_target),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Answers
+
+/// Words that mean something only in a JSON answer's `code`/`message`.
+const MARKERS: &[(i64, &str)] = &[
+    (-404, "啥都木有"),
+    (62002, "稿件不可见"),
+    (62004, "稿件审核中"),
+    (62012, "仅UP主自己可见"),
+];
+
+/// The verdict on a view answer's non-zero `code`.
+fn view_verdict(code: i64, message: &str) -> Finding {
+    let words = format!("{VIEW}: code {code}: {message}");
+    // A code samizdat does not know counts only with exactly the words of a known one.
+    let code = MARKERS
+        .iter()
+        .find(|(c, m)| *c == code || (*m == message.trim() && code > 0))
+        .map_or(code, |(c, _)| *c);
+    match code {
+        -404 => gone(Outcome::Deleted, Some(Cause::Unknown), words),
+        62002 | 62004 => gone(Outcome::Restricted, None, words),
+        62012 => gone(Outcome::Restricted, Some(Cause::Author), words),
+        // -352 risk control, -412 blocked, -403/-401/-101 login or permission, -400,
+        // -509/-799 rate limits, 5xx-style codes, anything else: nothing is learnt.
+        _ => unreachable(words),
+    }
+}
+
+/// An answer of Bilibili's JSON API: its root object when `code` is 0, else the
+/// finding (`verdict` reads a non-zero code).
+fn read_api(
+    answer: &Fetched,
+    endpoint: &str,
+    verdict: impl FnOnce(i64, &str) -> Finding,
+) -> Result<Value, Finding> {
+    let (r, json) = json_answer(answer, endpoint)?;
+    if r.status >= 500 || r.status == 429 {
+        return Err(unreachable(format!("{endpoint}: HTTP {}", r.status)));
+    }
+    let Some(v) = json.filter(Value::is_object) else {
+        // The 412 risk-control page, a captcha, a proxy's page: never a verdict.
+        let body = String::from_utf8_lossy(&r.body);
+        let why = if r.status == 412 || body.contains("安全风控") {
+            "blocked by Bilibili's risk control".to_string()
+        } else {
+            format!("not a Bilibili JSON answer ({})", r.mime())
+        };
+        return Err(unreachable(format!("{endpoint}: HTTP {}: {why}", r.status)));
+    };
+    let Some(code) = v.get("code").and_then(Value::as_i64) else {
+        return Err(broken(endpoint, "code"));
+    };
+    let message = str_of(v.get("message")).unwrap_or_default();
+    match code {
+        0 if r.status == 200 => Ok(v),
+        0 => Err(unreachable(format!("{endpoint}: HTTP {}", r.status))),
+        c => Err(verdict(c, &message)),
+    }
+}
+
+fn api_request(u: Url, purpose: &'static str) -> Request {
+    Request::get(u, purpose)
+        .header("Accept", "application/json, text/plain, */*")
+        .header("Referer", REFERER)
+}
+
+// ---------------------------------------------------------------------------------------
+// view → Post
+
+fn beijing(secs: i64) -> Option<String> {
+    let ts = jiff::Timestamp::from_second(secs).ok()?;
+    let z = ts.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
+    Some(z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+}
+
+fn https(u: &str) -> String {
+    match u.strip_prefix("http://") {
+        Some(rest) => format!("https://{rest}"),
+        None if u.starts_with("//") => format!("https:{u}"),
+        None => u.to_string(),
+    }
+}
+
+fn space_author(mid: Option<String>, name: Option<String>) -> Option<Author> {
+    if mid.is_none() && name.is_none() {
+        return None;
+    }
+    Some(Author {
+        url: mid
+            .as_ref()
+            .map(|m| format!("https://space.bilibili.com/{m}")),
+        id: mid,
+        name,
+        handle: None,
+    })
+}
+
+/// Plain text as HTML: escaped, line breaks kept.
+fn text_html(text: &str) -> String {
+    let base = Url::parse(WWW).expect("a constant URL");
+    let paras = escape_html(text).replace('\n', "<br>");
+    sanitize_html(&format!("<p>{paras}</p>"), &base)
+}
+
+/// Reads `data` of a view answer.
+pub fn parse_view(d: &Json) -> Result<Post, Finding> {
+    let bvid = d.str("bvid").ok_or_else(|| d.broken("data.bvid"))?;
+    let aid = d.str("aid").ok_or_else(|| d.broken("data.aid"))?;
+    let mut post = Post::new("bilibili", &bvid, &video_url(&bvid));
+    post.alt_urls = vec![
+        format!("{WWW}/video/av{aid}/"),
+        format!("https://m.bilibili.com/video/{bvid}"),
+        format!("https://b23.tv/{bvid}"),
+    ];
+    post.author = space_author(d.str("owner.mid"), d.str("owner.name"));
+    post.title = d.str("title");
+    if let Some(desc) = d.str("desc").filter(|s| s != "-") {
+        post.html = Some(text_html(&desc));
+        post.text = Some(desc);
+    }
+    if let Some(p) = d.at("pubdate").and_then(Value::as_i64) {
+        post.created_at = beijing(p);
+        post.created_at_raw = Some(p.to_string());
+    }
+    if let Some(pic) = d.str("pic") {
+        let mut m = Media::new(MediaKind::Image, https(&pic));
+        m.alt = Some("cover".into());
+        m.referer = Some(REFERER.into());
+        post.media.push(m);
+    }
+    let n = |k: &str| d.at(k).and_then(Value::as_i64).map(|v| v.max(0) as u64);
+    let mut counts = Counts {
+        views: n("stat.view"),
+        likes: n("stat.like"),
+        comments: n("stat.reply"),
+        reposts: n("stat.share"),
+        ..Counts::default()
+    };
+    for k in ["danmaku", "favorite", "coin"] {
+        if let Some(v) = d.at(&format!("stat.{k}")).filter(|v| v.is_number()) {
+            counts.raw.insert(k.into(), v.clone());
+        }
+    }
+    post.counts = Some(counts);
+    post.extra.insert("aid".into(), json!(aid));
+    for key in [
+        "cid",
+        "videos",
+        "duration",
+        "tname",
+        "copyright",
+        "state",
+        "dynamic",
+        "redirect_url",
+    ] {
+        if let Some(v) = d.at(key).filter(|v| !v.is_null() && **v != "") {
+            post.extra.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(msg) = d.str("argue_info.argue_msg") {
+        post.extra.insert("argue_msg".into(), json!(msg));
+    }
+    let pages: Vec<Value> = d
+        .at("pages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            json!({
+                "page": p.get("page"),
+                "cid": p.get("cid"),
+                "part": p.get("part"),
+                "duration": p.get("duration"),
+            })
+        })
+        .collect();
+    if !pages.is_empty() {
+        post.extra.insert("pages".into(), Value::Array(pages));
+    }
+    post.extra.insert(
+        "video_streams".into(),
+        json!("not fetched (x/player/playurl needs WBI signing)"),
+    );
+    Ok(post)
+}
+
+// ---------------------------------------------------------------------------------------
+// Post plan
+
+fn view_step(bvid: &str, job: Job) -> Step {
+    let u = match url(&format!("{API}/{VIEW}?bvid={bvid}"), VIEW) {
+        Ok(u) => u,
+        Err(f) => return Step::Done(f),
+    };
+    Step::fetch(api_request(u, VIEW), ViewPlan { job })
+}
+
+struct ViewPlan {
+    job: Job,
+}
+
+impl Plan for ViewPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        let v = match read_api(&answer, VIEW, view_verdict) {
+            Ok(v) => v,
+            Err(f) => return Step::Done(f),
+        };
+        let root = Json::new(VIEW, &v);
+        let data = match root.need_json("data") {
+            Ok(d) if d.value().is_object() => d,
+            Ok(_) => return Step::Done(root.broken("data")),
+            Err(f) => return Step::Done(f),
+        };
+        let post = match parse_view(&data) {
+            Ok(p) => p,
+            Err(f) => return Step::Done(f),
+        };
+        if self.job == Job::Check {
+            return Step::Done(Finding::Post(Box::new(post)));
+        }
+        match Url::parse(&post.url) {
+            Ok(u) => Step::fetch(
+                Request::get(u, "video page")
+                    .header("Referer", REFERER)
+                    .page(),
+                PagePlan { post },
+            ),
+            Err(_) => Step::Done(Finding::Post(Box::new(post))),
+        }
+    }
+}
+
+/// The video page, asked for the archive: the post is what the API said.
+struct PagePlan {
+    post: Post,
+}
+
+impl Plan for PagePlan {
+    fn next(self: Box<Self>, _answer: Fetched) -> Step {
+        Step::Done(Finding::Post(Box::new(self.post)))
+    }
+}
+
+/// Reads where a b23.tv short link redirected.
+struct FollowPlan {
+    url: Url,
+}
+
+impl Plan for FollowPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        Step::Done(match answer {
+            Fetched::Response(r) if r.url != self.url => Finding::Redirected {
+                url: r.url.to_string(),
+            },
+            Fetched::Response(r) => unreachable(format!(
+                "b23.tv short link did not redirect (HTTP {})",
+                r.status
+            )),
+            Fetched::Failed(e) => unreachable(format!("b23.tv: {e}")),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Comments
+
+const COMMENTS_PER_PAGE: u64 = 20;
+/// Bilibili's `sort=2`, in the contract's terms.
+const ORDER: &str = "hot";
+
+fn comments_step(bvid: String, aid: u64, cursor: Option<&str>) -> Step {
+    let pn = match cursor {
+        None => 1,
+        Some(c) => match c
+            .strip_prefix("pn:")
+            .and_then(|n| n.parse::<u64>().ok())
+            .filter(|n| (1..=100_000).contains(n))
+        {
+            Some(n) => n,
+            None => {
+                return Step::Done(broken(
+                    "comments cursor",
+                    format!("a cursor pn:<page number>, not {c:?}"),
+                ));
+            }
+        },
+    };
+    let u = match url(
+        &format!("{API}/{REPLY}?type=1&oid={aid}&sort=2&ps={COMMENTS_PER_PAGE}&pn={pn}"),
+        REPLY,
+    ) {
+        Ok(u) => u,
+        Err(f) => return Step::Done(f),
+    };
+    let mut req = api_request(u, REPLY);
+    req.headers.retain(|(n, _)| n != "Referer");
+    let req = req.header("Referer", &video_url(&bvid));
+    Step::fetch(req, ReplyPlan { bvid })
+}
+
+struct ReplyPlan {
+    bvid: String,
+}
+
+impl Plan for ReplyPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        let mut closed = None;
+        let v = match read_api(&answer, REPLY, |code, message| {
+            if code == 12002 {
+                closed = Some(format!("code {code}: {message}"));
+            }
+            // Whatever the view would say about the video, here it only means the
+            // comments cannot be read.
+            unreachable(format!(
+                "{REPLY}: the comments cannot be read: code {code}: {message}"
+            ))
+        }) {
+            Ok(v) => v,
+            Err(f) => {
+                return Step::Done(match closed {
+                    Some(words) => Finding::Comments(CommentPage {
+                        closed: Some(words),
+                        ..CommentPage::default()
+                    }),
+                    None => f,
+                });
+            }
+        };
+        let root = Json::new(REPLY, &v);
+        let Some(data) = root.at("data").filter(|d| d.is_object()) else {
+            return Step::Done(root.broken("data"));
+        };
+        let data = Json::new(REPLY, data);
+        let mut page = CommentPage::default();
+        let thread_of = PostId::new("bilibili", &self.bvid);
+        let replies = data.at("replies").and_then(Value::as_array);
+        for (i, r) in replies.into_iter().flatten().enumerate() {
+            match comment(&self.bvid, &thread_of, r) {
+                Some(p) => page.comments.push(p),
+                None => return Step::Done(data.broken(format!("replies.{i}.rpid"))),
+            }
+            for (j, sub) in r
+                .get("replies")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                match comment(&self.bvid, &thread_of, sub) {
+                    Some(p) => page.comments.push(p),
+                    None => {
+                        return Step::Done(data.broken(format!("replies.{i}.replies.{j}.rpid")));
+                    }
+                }
+            }
+        }
+        let num = data.at("page.num").and_then(Value::as_u64).unwrap_or(1);
+        let size = data.at("page.size").and_then(Value::as_u64).unwrap_or(0);
+        let count = data.at("page.count").and_then(Value::as_u64).unwrap_or(0);
+        if replies.is_some_and(|r| !r.is_empty()) && size > 0 && num * size < count {
+            page.more.push(format!("pn:{}", num + 1));
+        }
+        Step::Done(Finding::Comments(page))
+    }
+}
+
+/// One entry of `replies`: a comment (`root` 0) or a reply to its `parent`.
+fn comment(bvid: &str, thread_of: &PostId, r: &Value) -> Option<Post> {
+    let rpid = str_of(r.get("rpid_str")).or_else(|| str_of(r.get("rpid")))?;
+    if !rpid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut post = Post::new(
+        "bilibili",
+        &format!("reply/{rpid}"),
+        &format!("{}#reply{rpid}", video_url(bvid)),
+    );
+    post.author = space_author(
+        str_of(r.pointer("/member/mid")).or_else(|| str_of(r.get("mid"))),
+        str_of(r.pointer("/member/uname")),
+    );
+    if let Some(text) = str_of(r.pointer("/content/message")) {
+        post.html = Some(text_html(&text));
+        post.text = Some(text);
+    }
+    if let Some(t) = r.get("ctime").and_then(Value::as_i64) {
+        post.created_at = beijing(t);
+        post.created_at_raw = Some(t.to_string());
+    }
+    let n = |k: &str| r.get(k).and_then(Value::as_i64).map(|v| v.max(0) as u64);
+    post.counts = Some(Counts {
+        likes: n("like"),
+        comments: n("rcount"),
+        ..Counts::default()
+    });
+    let parent = str_of(r.get("parent_str"))
+        .or_else(|| str_of(r.get("parent")))
+        .filter(|p| p != "0");
+    post.thread = Some(Thread {
+        thread_of: thread_of.clone(),
+        kind: if parent.is_some() {
+            ThreadKind::Reply
+        } else {
+            ThreadKind::Comment
+        },
+        reply_to: parent.map(|p| PostId::new("bilibili", &format!("reply/{p}"))),
+        order: ORDER.to_string(),
+    });
+    Some(post)
+}
+
+// ---------------------------------------------------------------------------------------
+
+impl Platform for Bilibili {
+    fn name(&self) -> &'static str {
+        "bilibili"
+    }
+    fn hosts(&self) -> &'static [&'static str] {
+        &[
+            "api.bilibili.com",
+            "www.bilibili.com",
+            "m.bilibili.com",
+            "bilibili.com",
+            "b23.tv",
+        ]
+    }
+    fn recognise(&self, url: &Url) -> Option<Target> {
+        recognise_url(url)
+    }
+    fn post_plan(&self, target: &Target, job: Job, _ctx: &PlanContext) -> Step {
+        match target {
+            Target::Follow { url } => match Url::parse(url) {
+                Ok(u) => Step::fetch(
+                    Request::get(u.clone(), "b23.tv short link"),
+                    FollowPlan { url: u },
+                ),
+                Err(e) => Step::Done(broken("b23.tv short link", format!("a URL ({e})"))),
+            },
+            Target::Post { platform_id, .. } => match video_id(platform_id) {
+                Some(bv) => view_step(&bv, job),
+                None => Step::Done(broken(VIEW, format!("a BV id, not {platform_id:?}"))),
+            },
+            Target::Account { account_id, .. } => Step::Done(broken(
+                "bilibili",
+                format!("a video, not the account {account_id:?} (accounts cannot be watched yet)"),
+            )),
+        }
+    }
+    fn comments_plan(
+        &self,
+        target: &Target,
+        cursor: Option<&str>,
+        _ctx: &PlanContext,
+    ) -> Option<Step> {
+        let Target::Post { platform_id, .. } = target else {
+            return None;
+        };
+        let bv = video_id(platform_id)?;
+        let aid = bv_to_av(&bv)?;
+        Some(comments_step(bv, aid, cursor))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platforms::Response;
+
+    /// Pairs from bilibili-API-collect's documents (`bvid_desc.md`, `info.md`).
+    const PAIRS: &[(u64, &str)] = &[
+        (170001, "BV17x411w7KC"),
+        (85440373, "BV117411r7R1"),
+        (1804383120, "BV1Tb421b7mi"),
+    ];
+
+    #[test]
+    fn av_and_bv_convert_both_ways() {
+        for (av, bv) in PAIRS {
+            assert_eq!(av_to_bv(*av).as_deref(), Some(*bv), "av{av}");
+            assert_eq!(bv_to_av(bv), Some(*av), "{bv}");
+        }
+        assert_eq!(bv_to_av("bv17x411w7KC"), Some(170001));
+        // Case matters after the prefix; a wrong length, a character outside the
+        // alphabet (0, I, O, l) or an id that does not convert back is no id.
+        for bad in [
+            "BV17X411w7KC",
+            "BV17x411w7K",
+            "BV17x411w7KCC",
+            "BV10x411w7KC",
+            "BV2Tb421b7mi",
+            "av170001",
+            "",
+        ] {
+            assert_eq!(bv_to_av(bad), None, "{bad}");
+        }
+        assert_eq!(av_to_bv(0), None);
+        assert_eq!(av_to_bv(MAX_AID), None);
+        for aid in [1, 2, 99_999_999, 1 << 40, MAX_AID - 1] {
+            let bv = av_to_bv(aid).unwrap();
+            assert_eq!(bv_to_av(&bv), Some(aid), "{bv}");
+        }
+    }
+
+    fn target(u: &str) -> Option<Target> {
+        recognise_url(&Url::parse(u).unwrap())
+    }
+
+    #[test]
+    fn every_video_url_form_is_one_post() {
+        let want = Some(Target::Post {
+            platform_id: "BV17x411w7KC".into(),
+            url: "https://www.bilibili.com/video/BV17x411w7KC/".into(),
+        });
+        for u in [
+            "https://www.bilibili.com/video/BV17x411w7KC",
+            "https://www.bilibili.com/video/BV17x411w7KC/?p=2&spm_id_from=333.788",
+            "https://www.bilibili.com/video/av170001/",
+            "http://bilibili.com/video/AV170001?p=3",
+            "https://m.bilibili.com/video/BV17x411w7KC",
+            "https://m.bilibili.com/video/av170001",
+            "https://www.bilibili.com/s/video/BV17x411w7KC",
+            "https://b23.tv/BV17x411w7KC",
+            "https://b23.tv/av170001",
+            "https://www.bilibili.com/video/bv17x411w7KC",
+        ] {
+            assert_eq!(target(u), want, "{u}");
+        }
+        assert_eq!(
+            target("https://b23.tv/pigt3PQ"),
+            Some(Target::Follow {
+                url: "https://b23.tv/pigt3PQ".into()
+            })
+        );
+        for u in [
+            "https://www.bilibili.com/video/BV17x411w7K",
+            "https://www.bilibili.com/video/",
+            "https://t.bilibili.com/1234567890",
+            "https://www.bilibili.com/opus/1234567890",
+            "https://space.bilibili.com/122541",
+            "https://www.bilibili.com/read/cv5167957",
+            "https://example.com/video/BV17x411w7KC",
+            "https://b23.tv/a/b",
+        ] {
+            assert_eq!(target(u), None, "{u}");
+        }
+    }
+
+    fn answer(r: &Request, status: u16, mime: &str, body: &str) -> Fetched {
+        Fetched::Response(Response {
+            url: r.url.clone(),
+            status,
+            headers: vec![("content-type".into(), mime.into())],
+            body: body.as_bytes().to_vec(),
+            truncated: false,
+        })
+    }
+
+    fn capture(
+        body_for: impl Fn(&Request) -> (u16, &'static str, String),
+    ) -> (Finding, Vec<Request>) {
+        let t = target("https://www.bilibili.com/video/BV17x411w7KC").unwrap();
+        let first = Bilibili.post_plan(&t, Job::Capture, &PlanContext::default());
+        crate::platforms::testing::run(first, |r| {
+            let (status, mime, body) = body_for(r);
+            answer(r, status, mime, &body)
+        })
+    }
+
+    /// Every marker, in a page's script, style, attribute and title, and in a live
+    /// answer's own fields (a title, a description, a part, a warning) says nothing; the
+    /// same words in the JSON `code`/`message` are read.
+    #[test]
+    fn markers_outside_the_code_and_message_never_make_a_live_video_gone() {
+        let all: Vec<&str> = MARKERS.iter().map(|(_, m)| *m).collect();
+        let all = all.join(" ");
+        let page = format!(
+            "<!doctype html><html><head><title>{all} - 哔哩哔哩</title><style>.x::after{{content:\"{all}\"}}</style>\
+             <script>window.__INITIAL_STATE__={{\"error\":{{\"code\":-404,\"message\":\"啥都木有\"}},\"m\":\"{all} 风控校验失败 -352\"}}</script></head>\
+             <body data-msg=\"{all}\"><div class=\"error-text\" hidden>{all}</div></body></html>"
+        );
+        let live = json!({"code": 0, "message": "0", "ttl": 1, "data": {
+            "bvid": "BV17x411w7KC", "aid": 170001, "title": format!("{all} -404 62002"),
+            "desc": format!("稿件不可见？{all}"), "dynamic": all,
+            "owner": {"mid": 122541, "name": "稿件审核中"},
+            "argue_info": {"argue_msg": all, "argue_type": 0, "argue_link": ""},
+            "pages": [{"cid": 1, "page": 1, "part": "啥都木有", "duration": 1}],
+            "pubdate": 1320850533, "stat": {"view": 1}
+        }})
+        .to_string();
+        let (f, asked) = capture(|r| {
+            if r.url.host_str() == Some("api.bilibili.com") {
+                (200, "application/json", live.clone())
+            } else {
+                (200, "text/html", page.clone())
+            }
+        });
+        assert_eq!(asked.len(), 2);
+        assert!(asked[1].is_page, "{:?}", asked[1]);
+        match f {
+            Finding::Post(p) => assert_eq!(p.id.0, "bilibili:BV17x411w7KC"),
+            other => panic!("a live video read as {other:?}"),
+        }
+        // The page with every marker answered at the API itself: not JSON, not a verdict.
+        let (f, _) = capture(|_| (200, "text/html", page.clone()));
+        assert!(
+            matches!(&f, Finding::Gone(g) if g.outcome == Outcome::Unreachable),
+            "{f:?}"
+        );
+        // The words where Bilibili speaks: its code, or exactly its message.
+        for (body, outcome) in [
+            (
+                r#"{"code":-404,"message":"啥都木有","ttl":1}"#,
+                Outcome::Deleted,
+            ),
+            (
+                r#"{"code":62002,"message":"稿件不可见","ttl":1}"#,
+                Outcome::Restricted,
+            ),
+            (
+                r#"{"code":62004,"message":"稿件审核中","ttl":1}"#,
+                Outcome::Restricted,
+            ),
+            (
+                r#"{"code":62012,"message":"仅UP主自己可见","ttl":1}"#,
+                Outcome::Restricted,
+            ),
+            (
+                r#"{"code":62099,"message":"稿件不可见","ttl":1}"#,
+                Outcome::Restricted,
+            ),
+            (
+                r#"{"code":62099,"message":"该稿件不可见了吗","ttl":1}"#,
+                Outcome::Unreachable,
+            ),
+            (
+                r#"{"code":-352,"message":"啥都木有","ttl":1}"#,
+                Outcome::Unreachable,
+            ),
+            (
+                r#"{"code":-412,"message":"请求被拦截","ttl":1}"#,
+                Outcome::Unreachable,
+            ),
+        ] {
+            let (f, asked) = capture(|_| (200, "application/json", body.to_string()));
+            assert_eq!(asked.len(), 1, "{body}");
+            match f {
+                Finding::Gone(g) => assert_eq!(g.outcome, outcome, "{body}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_check_asks_only_the_view_api_with_the_referer() {
+        let t = target("https://b23.tv/av85440373").unwrap();
+        let Step::Fetch(req, _) = Bilibili.post_plan(&t, Job::Check, &PlanContext::default())
+        else {
+            panic!()
+        };
+        assert_eq!(
+            req.url.as_str(),
+            "https://api.bilibili.com/x/web-interface/view?bvid=BV117411r7R1"
+        );
+        assert!(
+            req.headers
+                .iter()
+                .any(|(n, v)| n == "Referer" && v == "https://www.bilibili.com/")
+        );
+    }
+
+    #[test]
+    fn pubdate_is_written_in_beijing_time() {
+        assert_eq!(
+            beijing(1580377255).as_deref(),
+            Some("2020-01-30T17:40:55+08:00")
+        );
+    }
+
+    #[test]
+    fn comment_cursors_are_page_numbers() {
+        let t = target("https://www.bilibili.com/video/av170001").unwrap();
+        let ctx = PlanContext::default();
+        let Some(Step::Fetch(req, _)) = Bilibili.comments_plan(&t, Some("pn:3"), &ctx) else {
+            panic!()
+        };
+        assert_eq!(
+            req.url.as_str(),
+            "https://api.bilibili.com/x/v2/reply?type=1&oid=170001&sort=2&ps=20&pn=3"
+        );
+        for bad in ["3", "pn:", "pn:0", "pn:x", "more:1"] {
+            assert!(
+                matches!(
+                    Bilibili.comments_plan(&t, Some(bad), &ctx),
+                    Some(Step::Done(Finding::Broken { .. }))
+                ),
+                "{bad}"
+            );
+        }
+    }
+}
