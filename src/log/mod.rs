@@ -5,6 +5,7 @@
 //! - [`hashes`]: the file of stored node hashes under `log/` (a rebuildable cache).
 //! - [`note`]: C2SP signed notes, Ed25519 keys, tlog checkpoints.
 
+pub mod cosignature;
 pub mod hashes;
 pub mod merkle;
 pub mod note;
