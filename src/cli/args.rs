@@ -287,6 +287,12 @@ pub enum LogCommand {
     },
     /// Consistency proof between two tree sizes.
     Consistency { old_size: u64, new_size: u64 },
+    /// Each witness (`[[log.witnesses]]`): the size it last cosigned and when; with
+    /// `--now`, the latest checkpoint is submitted to every witness first.
+    Witness {
+        #[arg(long)]
+        now: bool,
+    },
 }
 
 #[cfg(test)]

@@ -532,10 +532,11 @@ pub fn log(s: &Settings, cmd: LogCommand) -> Result<u8> {
     let b64 = |h: &[Hash]| h.iter().map(|x| x.to_base64()).collect::<Vec<_>>();
     match cmd {
         LogCommand::Checkpoint => {
-            let p = s.archive.join(layout::CHECKPOINT);
-            let text = std::fs::read_to_string(&p).map_err(|_| {
-                Error::NotFound("no checkpoint yet: capture something first".into())
-            })?;
+            // The stored note, with every witness's cosignature line after the log's.
+            let text =
+                samizdat::evidence::witness::cosigned_latest(&s.archive)?.ok_or_else(|| {
+                    Error::NotFound("no checkpoint yet: capture something first".into())
+                })?;
             if s.json {
                 // A stored checkpoint that did not verify failed `latest_checkpoint` above.
                 let cp = latest.ok_or_else(|| {
@@ -547,6 +548,93 @@ pub fn log(s: &Settings, cmd: LogCommand) -> Result<u8> {
             } else {
                 print_lines(s, &[Line::OutRaw(text)]);
             }
+        }
+        LogCommand::Witness { now } => {
+            let config = super::settings::load_config(s)?;
+            if config.log.witnesses.is_empty() {
+                return Err(Error::Usage(
+                    "no [[log.witnesses]] in samizdat.toml: see docs/evidence.md \"Witnesses\""
+                        .into(),
+                ));
+            }
+            let mut failed = 0;
+            if now {
+                super::settings::writable_archive(s, "log witness --now")?;
+                let fetcher =
+                    samizdat::capture::Fetcher::new(&config, &s.config_path)?.with_clock(s.clock);
+                let subs = s
+                    .runtime()?
+                    .block_on(samizdat::evidence::witness::submit_latest(
+                        &s.archive, &config, &fetcher,
+                    ))?;
+                for sub in &subs {
+                    failed += (sub.status == "failed") as usize;
+                    if s.json {
+                        print_json(&super::render::to_json(sub));
+                    } else {
+                        print_lines(
+                            s,
+                            &[Line::Out(match (&sub.status, &sub.error) {
+                                (&"failed", e) => format!(
+                                    "witness {} ({}) FAILED to cosign size {}: {}",
+                                    sub.witness,
+                                    sub.host,
+                                    sub.size,
+                                    e.as_deref().unwrap_or("?")
+                                ),
+                                (st, _) => format!(
+                                    "witness {} ({}) {} size {} at {}",
+                                    sub.witness,
+                                    sub.host,
+                                    if *st == "already" {
+                                        "had already cosigned"
+                                    } else {
+                                        "cosigned"
+                                    },
+                                    sub.size,
+                                    unix_time(sub.timestamp)
+                                ),
+                            })],
+                        );
+                    }
+                }
+            }
+            let states = samizdat::evidence::witness::states(&s.archive, &config)?;
+            let quorum = samizdat::evidence::witness::quorum(&config);
+            let size = latest.as_ref().map(|c| c.size).unwrap_or(0);
+            let have = states
+                .iter()
+                .filter(|w| w.size == Some(size) && size > 0)
+                .count();
+            if s.json {
+                print_json(
+                    &json!({"witnesses": states, "quorum": quorum, "size": size, "cosigned": have}),
+                );
+            } else {
+                let mut lines: Vec<Line> = states
+                    .iter()
+                    .map(|w| {
+                        Line::Out(match w.size {
+                            Some(n) => format!(
+                                "witness {} ({}): cosigned size {n} at {}",
+                                w.witness,
+                                w.host,
+                                unix_time(w.timestamp)
+                            ),
+                            None => format!(
+                                "witness {} ({}): has cosigned nothing yet",
+                                w.witness, w.host
+                            ),
+                        })
+                    })
+                    .collect();
+                lines.push(Line::Out(format!(
+                    "the latest checkpoint (size {size}) has {have} of the {quorum} cosignatures the quorum needs{}",
+                    if have >= quorum { "" } else { ": not witnessed yet" }
+                )));
+                print_lines(s, &lines);
+            }
+            return Ok(exit::for_failures(failed));
         }
         LogCommand::Proof { leaf, size } => {
             let cp = latest
@@ -724,4 +812,11 @@ pub fn search(
         );
     }
     Ok(0)
+}
+
+/// A cosignature's Unix time as RFC 3339 (or `?`).
+fn unix_time(t: Option<u64>) -> String {
+    t.and_then(|t| jiff::Timestamp::from_second(t as i64).ok())
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| "?".into())
 }

@@ -26,6 +26,7 @@ pub mod stamp;
 pub mod tsp;
 pub mod wacz;
 pub mod warcstream;
+pub mod witness;
 pub mod zipread;
 
 use crate::capture::http::Fetcher;

@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+/// The latest checkpoint, with the witnesses' cosignature lines after the log's.
 pub(super) fn checkpoint_text(st: &AppState) -> Result<String> {
-    std::fs::read_to_string(st.root.join(layout::CHECKPOINT))
-        .map_err(|_| Error::NotFound("no checkpoint yet: nothing has been captured".into()))
+    crate::evidence::witness::cosigned_latest(&st.root)?
+        .ok_or_else(|| Error::NotFound("no checkpoint yet: nothing has been captured".into()))
 }
 
 pub(super) async fn log_checkpoint(State(st): St) -> std::result::Result<Response, Fail> {

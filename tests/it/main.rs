@@ -38,3 +38,4 @@ mod web;
 mod web_ui;
 mod weibo_cli;
 mod weibo_platform;
+mod witness;
