@@ -491,8 +491,31 @@ pub fn verify(s: &Settings, record: bool) -> Result<u8> {
         }
         b
     };
-    let report = samizdat::verify::verify(&s.archive, |n| bar.set_position(n))?;
+    let mut report = samizdat::verify::verify(&s.archive, |n| bar.set_position(n))?;
     bar.finish_and_clear();
+    // Every stored cosignature of a configured witness (docs/evidence.md "Witnesses").
+    let config = super::settings::load_config(s)?;
+    if !config.log.witnesses.is_empty() {
+        let (checked, problems) = samizdat::evidence::witness::verify_stored(&s.archive, &config)?;
+        report.notes.push(format!(
+            "{checked} witness cosignatures checked{}",
+            if problems.is_empty() {
+                ", all verify"
+            } else {
+                ""
+            }
+        ));
+        report
+            .problems
+            .extend(problems.into_iter().map(|what| samizdat::verify::Problem {
+                what,
+                file: None,
+                offset: None,
+                record_id: None,
+                target_uri: None,
+                leaf: None,
+            }));
+    }
     emit(s, &report);
     let code = exit::for_damage(!report.ok());
     if record {

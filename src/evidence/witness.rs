@@ -404,3 +404,32 @@ pub fn verify_stored(root: &Path, config: &Config) -> Result<(usize, Vec<String>
     }
     Ok((checked, problems))
 }
+
+/// `watch run`'s witnessing, beside the monitor: the latest checkpoint goes to every
+/// witness at most once per `[log] witness_interval`, and at once when `wake` is notified
+/// (a post was found gone), until `stop` resolves. A witness that has the latest size
+/// costs no request.
+pub async fn run(
+    root: &Path,
+    config: &Config,
+    fetcher: &Fetcher,
+    wake: &tokio::sync::Notify,
+    stop: impl std::future::Future<Output = ()>,
+    mut on: impl FnMut(&Submitted),
+) {
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        match submit_latest(root, config, fetcher).await {
+            Ok(subs) => subs
+                .iter()
+                .filter(|s| s.status != "already")
+                .for_each(&mut on),
+            Err(e) => tracing::warn!("witnessing: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(config.log.witness_interval) => {}
+            _ = wake.notified() => {}
+            _ = &mut stop => return,
+        }
+    }
+}

@@ -141,6 +141,34 @@ fn an_independent_witness_cosigns_each_new_checkpoint() {
     let (_, l) = witness_now(&ar);
     assert_eq!(l[0]["status"], "already", "{l:?}");
 
+    // `verify` checks every stored cosignature; a changed one is named.
+    let (code, out, err) = run_code(samizdat(&ar).arg("verify"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("2 witness cosignatures checked, all verify"),
+        "{out}{err}"
+    );
+    let cosig = ar.join(format!("log/checkpoints/{size2:020}.cosignatures"));
+    let good = std::fs::read_to_string(&cosig).unwrap();
+    let (head, sig) = good.trim_end().rsplit_once(' ').unwrap();
+    let mut blob = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, sig).unwrap();
+    blob[20] ^= 1;
+    std::fs::write(
+        &cosig,
+        format!(
+            "{head} {}\n",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &blob)
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run_code(samizdat(&ar).arg("verify"));
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains(&format!("the cosignature of {WITNESS}")),
+        "{out}{err}"
+    );
+    std::fs::write(&cosig, good).unwrap();
+
     // The web archive serves the cosigned note.
     let web = common::serve::Serve::start(&ar);
     let (status, body) = web.get("/log/checkpoint");
@@ -218,4 +246,20 @@ fn forks_unknown_logs_and_foreign_keys_are_refused() {
             String::from_utf8(run_ok(samizdat(ar).args(["log", "checkpoint"])).stdout).unwrap();
         assert!(!note.contains(WITNESS), "{note}");
     }
+}
+
+/// `watch run --once` sends the new checkpoint to the witnesses after its batch.
+#[test]
+fn watch_run_sends_new_checkpoints_to_the_witnesses() {
+    let srv = server();
+    let dir = tempdir();
+    let (ar, vkey) = archive_with(&srv, dir.path(), "a");
+    let w = go_witness(&vkey, &dir.path().join("witness-state"));
+    configure(&ar, &w);
+    run_ok(samizdat(&ar).args(["watch", "add", &page(&srv, "a-2")]));
+    run_ok(samizdat(&ar).args(["watch", "run", "--once"]));
+    let out = run_ok(samizdat(&ar).args(["--json", "log", "witness"]));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cosigned"], 1, "{v}");
+    assert_eq!(v["witnesses"][0]["size"], checkpoint_size(&ar), "{v}");
 }
