@@ -276,7 +276,7 @@ mod tests {
         assert!(n.is_err() || n.unwrap().key_id() != v.key_id());
         assert!(
             CosignatureVerifier::from_vkey(
-                &NoteSigner::generate("log.example")
+                &NoteSigner::generate("example.org/log")
                     .unwrap()
                     .verifier()
                     .to_vkey()
