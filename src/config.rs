@@ -64,6 +64,36 @@ pub struct Config {
     pub alerts: Vec<crate::alerts::config::AlertConfig>,
     /// `[smtp]`: the mail server `email` alerts go through.
     pub smtp: Option<crate::alerts::config::Smtp>,
+    /// `[witness]`: samizdat as a witness of other logs (`witness serve`).
+    pub witness: WitnessSide,
+}
+
+/// `[witness]`: what `witness serve` witnesses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WitnessSide {
+    /// Address to listen on (`witness serve --listen` overrides it).
+    pub listen: String,
+    /// `[[witness.logs]]`: the logs it cosigns.
+    pub logs: Vec<WitnessedLog>,
+}
+
+impl Default for WitnessSide {
+    fn default() -> Self {
+        WitnessSide {
+            listen: "127.0.0.1:8081".into(),
+            logs: vec![],
+        }
+    }
+}
+
+/// One log a witness cosigns: its verifier key, and its origin when that is not the key's
+/// name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessedLog {
+    pub vkey: String,
+    pub origin: Option<String>,
 }
 
 /// `[capture]`: what one capture reads besides the post.
@@ -507,6 +537,10 @@ impl Config {
                 "log.witness_quorum = {q}: want 1 to the number of witnesses ({})",
                 self.log.witnesses.len()
             )));
+        }
+        for (i, l) in self.witness.logs.iter().enumerate() {
+            crate::log::note::NoteVerifier::from_vkey(&l.vkey)
+                .map_err(|e| bad(format!("witness.logs[{i}].vkey: {e}")))?;
         }
         if self.log.witness_interval.is_zero() {
             return Err(bad("log.witness_interval must be more than 0".into()));

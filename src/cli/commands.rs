@@ -345,8 +345,9 @@ pub fn verify_bundle(
     file: &Path,
     vkey: Option<&Path>,
     tsa_ca: Option<&Path>,
+    policy: Option<&Path>,
 ) -> Result<u8> {
-    let report = samizdat::evidence::bundle::verify_bundle_file(file, vkey, tsa_ca)?;
+    let report = samizdat::evidence::bundle::verify_bundle_file(file, vkey, tsa_ca, policy)?;
     emit(s, &report);
     Ok(exit::for_verdict(report.verdict()))
 }
@@ -763,6 +764,62 @@ pub fn serve(s: &Settings, listen: Option<String>) -> Result<u8> {
         .await
     })?;
     Ok(0)
+}
+
+/// `samizdat witness init --name NAME`: the witness's key, and its verifier key on stdout.
+pub fn witness_init(s: &Settings, name: &str) -> Result<u8> {
+    if !samizdat::log::note::is_valid_key_name(name) {
+        return Err(Error::Usage(format!(
+            "--name {name:?}: a witness name must be non-empty, without spaces or '+'"
+        )));
+    }
+    writable_archive(s, "witness init")?;
+    let (key, made) = samizdat::witness::init(&s.archive, name)?;
+    if key.name() != name {
+        return Err(Error::Usage(format!(
+            "this folder's witness is named {:?} (keys/witness.key); a witness keeps its name",
+            key.name()
+        )));
+    }
+    if !s.quiet {
+        render::err(&format!(
+            "samizdat: witness {name} {} in {}",
+            if made { "made" } else { "already there" },
+            s.archive.join(samizdat::witness::KEY).display()
+        ));
+    }
+    println!("{}", key.verifier().to_vkey());
+    Ok(exit::OK)
+}
+
+/// `samizdat witness serve`: the witness endpoint on the process's one runtime, until
+/// SIGINT or SIGTERM.
+pub fn witness_serve(s: &Settings, listen: Option<String>) -> Result<u8> {
+    let config = load_config(s)?;
+    let w = std::sync::Arc::new(samizdat::witness::open(&s.archive, &config)?);
+    let addr = listen.unwrap_or_else(|| config.witness.listen.clone());
+    let limits = samizdat::web::server::Limits::of(&config.serve);
+    s.runtime()?.block_on(async {
+        let listener = samizdat::web::bind(&addr).await?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| Error::io(&s.archive, e))?;
+        let origins: Vec<&str> = w.logs().iter().map(|l| l.origin.as_str()).collect();
+        render::err(&format!(
+            "samizdat: witness {} listening on http://{local}/ for {}",
+            w.name(),
+            origins.join(", ")
+        ));
+        samizdat::witness::server::serve(
+            w.clone(),
+            listener,
+            limits,
+            super::watch::shutdown_signal(),
+        )
+        .await;
+        Ok::<_, Error>(())
+    })?;
+    Ok(exit::OK)
 }
 
 /// `samizdat search QUERY`: hits as words on stdout and a count on stderr (a note,

@@ -19,6 +19,7 @@
 
 pub mod bundle;
 pub mod check;
+pub mod check_witness;
 pub mod custody;
 pub mod dataset;
 pub mod report;

@@ -60,6 +60,31 @@ pub fn quorum(config: &Config) -> usize {
         .unwrap_or(config.log.witnesses.len())
 }
 
+/// The archive's tlog-policy: its log key, the configured witnesses and the quorum.
+pub fn policy(root: &Path, config: &Config) -> Result<crate::log::policy::Policy> {
+    let log = archive::read_verifier(root)?;
+    let ws: Vec<CosignatureVerifier> = witnesses(config)?.into_iter().map(|w| w.verifier).collect();
+    Ok(crate::log::policy::Policy::for_log(
+        &log,
+        &ws,
+        quorum(config),
+    ))
+}
+
+/// Writes `keys/policy` when it is not what the config says (atomically); the policy.
+/// A read-only archive keeps the file it has, and the policy is still returned.
+pub fn ensure_policy(root: &Path, config: &Config) -> Result<crate::log::policy::Policy> {
+    let p = policy(root, config)?;
+    let text = p.render();
+    let path = root.join(layout::POLICY);
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str())
+        && let Err(e) = archive::write_atomic(&path, text.as_bytes())
+    {
+        tracing::warn!("{}: not updated: {e}", path.display());
+    }
+    Ok(p)
+}
+
 /// Where a checkpoint's cosignatures are kept.
 pub fn cosignatures_path(root: &Path, size: u64) -> PathBuf {
     root.join(layout::CHECKPOINTS_DIR)
@@ -173,6 +198,7 @@ pub async fn submit_latest(
     fetcher: &Fetcher,
 ) -> Result<Vec<Submitted>> {
     let verifier = archive::read_verifier(root)?;
+    ensure_policy(root, config)?;
     let Some(cp) = archive::latest_checkpoint(root, &verifier)? else {
         return Ok(vec![]);
     };

@@ -175,6 +175,10 @@ impl CosignatureVerifier {
         self.id
     }
 
+    pub fn public_key(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
     /// Whether a signature line names this witness (its name and key ID).
     pub fn is_mine(&self, sig: &NoteSignature) -> bool {
         sig.name == self.name && sig.key_id == self.id

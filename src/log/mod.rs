@@ -4,8 +4,13 @@
 //!   inclusion and consistency proofs and their verification. No I/O.
 //! - [`hashes`]: the file of stored node hashes under `log/` (a rebuildable cache).
 //! - [`note`]: C2SP signed notes, Ed25519 keys, tlog checkpoints.
+//! - [`cosignature`]: C2SP tlog-cosignature v1: witness keys, cosigning, verifying.
+//! - [`policy`]: C2SP tlog-policy: trusted logs and witnesses, and the quorum.
+//! - [`proof`]: C2SP tlog-proof: one record's index, inclusion proof and checkpoint.
 
 pub mod cosignature;
 pub mod hashes;
 pub mod merkle;
 pub mod note;
+pub mod policy;
+pub mod proof;

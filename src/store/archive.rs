@@ -35,6 +35,9 @@ pub mod layout {
     pub const KEYS_DIR: &str = "keys";
     pub const SIGNING_KEY: &str = "keys/log.key";
     pub const VERIFIER_KEY: &str = "keys/log.vkey";
+    /// The log's C2SP tlog-policy (its key, its witnesses, the quorum), kept in step with
+    /// the config by `log witness`, `watch run` and every bundle export.
+    pub const POLICY: &str = "keys/policy";
     pub const QUARANTINE: &str = "quarantine";
     pub const LOCK: &str = "lock";
     pub const CONFIG: &str = "samizdat.toml";

@@ -39,3 +39,4 @@ mod web_ui;
 mod weibo_cli;
 mod weibo_platform;
 mod witness;
+mod witness_serve;
