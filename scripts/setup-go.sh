@@ -4,7 +4,7 @@
 # Go 1.23 and sigsum-go come from Debian bookworm-backports (the Go module proxy is not
 # reachable here); x/mod's sumdb/note from bookworm. tests/go/witness is built in GOPATH
 # mode against Debian's Go sources into .cache/go/witness (again only when its source is
-# newer), and tests/go/client likewise. Idempotent.
+# newer), and tests/go/client and tests/go/tlogproof likewise. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -35,7 +35,7 @@ fi
 
 OUT=$ROOT/.cache/go
 mkdir -p "$OUT"
-for prog in witness client; do
+for prog in witness client tlogproof; do
   src=$ROOT/tests/go/$prog
   if [[ ! -x $OUT/$prog || $src/main.go -nt $OUT/$prog ]]; then
     log "building tests/go/$prog"

@@ -1039,6 +1039,11 @@ pub fn verify_bundle_file(
         ),
         None => None,
     };
+    // A policy naming one log is the reader's word on the log's key, as --vkey is.
+    let given_key = match (given_key, &given_policy) {
+        (None, Some(p)) if p.logs.len() == 1 => Some(p.logs[0].clone()),
+        (k, _) => k,
+    };
     let anchors = match tsa_ca {
         Some(p) => Some(super::read_anchors(p)?),
         None => None,

@@ -387,7 +387,7 @@ fn check_bundle<R: Read + Seek>(
         out.push(fail(
             "log.vkey",
             format!(
-                "is not the key you gave with --vkey (bundle's fingerprint {}, yours {})",
+                "is not the key you gave with --vkey or as the one log of --policy (bundle's fingerprint {}, yours {})",
                 b.fingerprint(),
                 g.fingerprint()
             ),
@@ -1654,7 +1654,7 @@ pub fn conclusions(r: &Report) -> (Vec<String>, Vec<String>) {
         not.push("that the comments are every comment the platform showed: only those captured are here, at most `[capture] comments` per reading, in the platform's order; a comment `not_listed` was missing from a listing, which is not a deletion".into());
     }
     if f.key_given {
-        proven.push("the checkpoint was signed by the log key you supplied (--vkey)".into());
+        proven.push("the checkpoint was signed by the log key you supplied (--vkey, or the one log of --policy)".into());
     } else {
         proven.push("the checkpoint is signed by log.vkey from inside the bundle (internal consistency only)".into());
         not.push("who signed the checkpoint: the key came from the bundle itself; compare its fingerprint with the key the archive published, or pass --vkey".into());

@@ -39,4 +39,5 @@ mod web_ui;
 mod weibo_cli;
 mod weibo_platform;
 mod witness;
+mod witness_bundle;
 mod witness_serve;
