@@ -11,6 +11,7 @@ mod capture_http;
 mod cli_output;
 mod comments;
 mod docs_links;
+mod entries;
 mod evidence;
 mod exports;
 mod extract_pages;

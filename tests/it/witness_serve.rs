@@ -158,6 +158,22 @@ fn a_samizdat_witness_cosigns_and_remembers_across_kill_9() {
     let (code, l) = witness_now(&a);
     assert_eq!(code, 0, "{l:?}");
     assert_eq!(l[0]["size"], checkpoint_size(&a), "{l:?}");
+
+    // The web archive's log page names the witness, its size and time, and the quorum.
+    let web = common::serve::Serve::start(&a);
+    let (status, body) = web.get("/log");
+    assert_eq!(status, 200);
+    let page = String::from_utf8(body).unwrap();
+    let size = checkpoint_size(&a);
+    assert!(
+        page.contains(&format!("<tr class=\"witness\"><td><code>{WITNESS}</code></td><td>127.0.0.1</td><td>{size}</td><td>20")),
+        "{page}"
+    );
+    assert!(
+        page.contains("1 of 1 witnesses cosigned the latest checkpoint; the quorum is 1: it holds"),
+        "{page}"
+    );
+    web.stop();
 }
 
 /// Requests the spec calls malformed are 400s; an unknown path is a 404; a body past
