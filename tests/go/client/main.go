@@ -11,6 +11,11 @@
 //
 //	client keygen -name NAME        prints "skey SKEY" and "vkey VKEY"
 //	client run -skey SKEY -url URL -witness-vkey VKEY
+//	client bench -skey SKEY -url URL -witness-vkey VKEY -n N
+//
+// `bench` (bench/run.sh) submits N checkpoints one after another, each one leaf larger,
+// each with its consistency proof, verifies every cosignature, and prints
+// "requests N seconds S".
 //
 // `run` prints "ok <step>" per step and exits 1 at the first step that goes otherwise.
 package main
@@ -86,6 +91,7 @@ func main() {
 	skey := fs.String("skey", "", "the log's note signer key")
 	url := fs.String("url", "", "the witness's submission prefix")
 	wvkey := fs.String("witness-vkey", "", "the witness's verifier key")
+	n := fs.Int("n", 1000, "submissions (bench)")
 	fs.Parse(os.Args[2:])
 	if os.Args[1] == "keygen" {
 		s, v, err := note.GenerateKey(rand.Reader, *name)
@@ -105,7 +111,7 @@ func main() {
 	}
 	origin := signer.Name()
 	cli := client.New(client.Config{URL: *url, UserAgent: "samizdat-test-client"})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Second)
 	defer cancel()
 
 	submit := func(old uint64, proof types.ConsistencyProof, cp checkpoint.Checkpoint) ([]checkpoint.CosignatureLine, error) {
@@ -138,6 +144,25 @@ func main() {
 		fmt.Printf("ok %s %d\n", step, status)
 	}
 
+	if os.Args[1] == "bench" {
+		l := &log{name: origin, signer: signer, tree: merkle.NewTree()}
+		old := uint64(0)
+		start := time.Now()
+		for i := 0; i < *n; i++ {
+			l.add("b", 1)
+			cp := l.checkpoint(origin)
+			lines, err := submit(old, l.proof(old), cp)
+			if err != nil {
+				fail("bench submission %d: %v", i, err)
+			}
+			if _, err := cp.VerifyCosignatureByKey(lines, &wv.PublicKey); err != nil {
+				fail("bench submission %d: %v", i, err)
+			}
+			old = cp.TreeHead.Size
+		}
+		fmt.Printf("requests %d seconds %.3f\n", *n, time.Since(start).Seconds())
+		return
+	}
 	l := &log{name: origin, signer: signer, tree: merkle.NewTree()}
 	l.add("a", 5)
 	cp5 := l.checkpoint(origin)
