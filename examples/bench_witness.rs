@@ -35,15 +35,22 @@ fn main() {
         .unwrap();
         let t = Instant::now();
         let subs = rt
-            .block_on(samizdat::evidence::witness::submit_latest(&root, &config, &fetcher))
+            .block_on(samizdat::evidence::witness::submit_latest(
+                &root, &config, &fetcher,
+            ))
             .unwrap();
         spent += t.elapsed();
         assert!(
             subs.iter().all(|s| s.status == "cosigned"),
             "submission {i}: {:?}",
-            subs.iter().map(|s| (&s.status, &s.error)).collect::<Vec<_>>()
+            subs.iter()
+                .map(|s| (&s.status, &s.error))
+                .collect::<Vec<_>>()
         );
     }
     println!("client_submissions {n}");
-    println!("client_submissions_per_s {:.1}", n as f64 / spent.as_secs_f64());
+    println!(
+        "client_submissions_per_s {:.1}",
+        n as f64 / spent.as_secs_f64()
+    );
 }
