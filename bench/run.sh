@@ -44,9 +44,15 @@
 #   j) exports for research (issue 17): `samizdat export --csv` of BENCH_EXPORT_POSTS (1,000,000)
 #      synthetic posts (built by examples/bench_web.rs --build-only) vs `sqlite3 -csv` of the
 #      same posts table in the same run: seconds and peak RSS (GNU time).
-# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch,hostile,serve,comments,render,export (run only these sections; default all)
+#   k) witnesses (issue 18): add-checkpoint requests/s and peak RSS of `samizdat witness serve`
+#      against sigsum-go's witness handler (tests/go/witness), both driven by sigsum-go's client
+#      (tests/go/client bench) in sequence; samizdat's witness client (examples/bench_witness)
+#      against sigsum-go's witness. litewitness is not reachable here (no Go module proxy, not
+#      in Debian), so sigsum-go's witness, from Debian, is the peer.
+# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch,hostile,serve,comments,render,export,witness (run only these sections; default all)
 #             BENCH_HOSTILE_BIG_MB=256  BENCH_HOSTILE_BOMB_GB=10
 #             BENCH_SERVE_MB=128  BENCH_SERVE_FLOOD=32  BENCH_SERVE_WAVES=2  BENCH_SERVE_SLOW=500
+#             BENCH_WITNESS_N=2000
 #             BENCH_PAGES=10000  BENCH_BIG_FILES=1100 (x 1 MiB)  BENCH_OUT=bench/out
 #             BENCH_CAPTURE_RUNS=1 (a) runs)  BENCH_PROFILE=1 (a) perf profile; 0 skips it)
 #             BENCH_WEB_POSTS=1000000  BENCH_WATCH_POSTS=100000  BENCH_WATCH_ACCOUNTS=1000
@@ -611,6 +617,62 @@ if want export && [[ $SKIP_SZ != 1 ]]; then
   for k in "${!EX[@]}"; do echo "$k ${EX[$k]}"; done | sort >"$OUT/export.txt"
 fi
 
+
+declare -A WB=()
+if want witness && [[ $SKIP_SZ != 1 ]]; then
+  WN=${BENCH_WITNESS_N:-2000}
+  log "k) witnesses: building the Go witness and client (scripts/setup-go.sh) and examples/bench_witness"
+  bash "$ROOT/scripts/setup-go.sh" >&2
+  cargo build --release --quiet --example bench_witness >&2
+  GOW=$ROOT/.cache/go/witness
+  GOC=$ROOT/.cache/go/client
+  KEYS=$("$GOC" keygen -name bench.test/log)
+  LSKEY=$(sed -n 's/^skey //p' <<<"$KEYS")
+  LVKEY=$(sed -n 's/^vkey //p' <<<"$KEYS")
+  hwm_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+  secs_of() { awk '/^requests/ {print $4}' "$1"; }
+  # The server side: the same sequential client (sigsum-go's, tests/go/client bench) against
+  # `samizdat witness serve` and against sigsum-go's witness handler (tests/go/witness).
+  WW=$WORK/witness
+  "$SZ" --archive "$WW" witness init --name bench.test/samizdat >"$WORK/w.vkey" 2>/dev/null
+  printf '[[witness.logs]]\nvkey = "%s"\n' "$LVKEY" >"$WW/samizdat.toml"
+  WPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$SZ" --archive "$WW" witness serve --listen "127.0.0.1:$WPORT" 2>"$WORK/wserve.log" &
+  WPID=$!
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$WPORT/" && break; sleep 0.05; done
+  log "k) $WN add-checkpoint requests to samizdat witness serve"
+  "$GOC" bench -skey "$LSKEY" -url "http://127.0.0.1:$WPORT" -witness-vkey "$(cat "$WORK/w.vkey")" -n "$WN" >"$WORK/wb-sz.txt"
+  WB[serve_rps]=$(calc "$WN / $(secs_of "$WORK/wb-sz.txt")")
+  WB[serve_rss]=$(hwm_mb "$WPID")
+  kill "$WPID"; wait "$WPID" 2>/dev/null || true
+  "$GOW" -listen 127.0.0.1:0 -log-vkey "$LVKEY" -name bench.test/go -seed "$(python3 -c "import os; print(os.urandom(32).hex())")" -state "$WORK/go-witness.state" >"$WORK/gow.out" 2>/dev/null &
+  GPID=$!
+  for _ in $(seq 100); do [[ -f $WORK/gow.out && $(wc -l <"$WORK/gow.out") -ge 2 ]] && break; sleep 0.05; done
+  GVKEY=$(sed -n 's/^vkey //p' "$WORK/gow.out")
+  GURL=$(sed -n 's/^listening on //p' "$WORK/gow.out")
+  log "k) $WN add-checkpoint requests to sigsum-go's witness"
+  "$GOC" bench -skey "$LSKEY" -url "$GURL" -witness-vkey "$GVKEY" -n "$WN" >"$WORK/wb-go.txt"
+  WB[go_rps]=$(calc "$WN / $(secs_of "$WORK/wb-go.txt")")
+  WB[go_rss]=$(hwm_mb "$GPID")
+  kill "$GPID"; wait "$GPID" 2>/dev/null || true
+  # The client side: samizdat's witness client (a record appended and the checkpoint
+  # submitted, N times; submissions timed) and sigsum-go's client, each against a fresh
+  # sigsum-go witness.
+  WA=$WORK/witnessed
+  "$SZ" --archive "$WA" init --origin bench.test/archive >"$WORK/a.vkey" 2>/dev/null
+  "$GOW" -listen 127.0.0.1:0 -log-vkey "$(cat "$WORK/a.vkey")" -name bench.test/go2 -seed "$(python3 -c "import os; print(os.urandom(32).hex())")" -state "$WORK/go-witness2.state" >"$WORK/gow2.out" 2>/dev/null &
+  GPID=$!
+  for _ in $(seq 100); do [[ -f $WORK/gow2.out && $(wc -l <"$WORK/gow2.out") -ge 2 ]] && break; sleep 0.05; done
+  printf '[http]\nper_host_delay_ms = 0\n\n[[log.witnesses]]\nvkey = "%s"\nurl = "%s"\n' \
+    "$(sed -n 's/^vkey //p' "$WORK/gow2.out")" "$(sed -n 's/^listening on //p' "$WORK/gow2.out")" >"$WA/samizdat.toml"
+  log "k) $WN submissions by samizdat's witness client"
+  "$ROOT/target/release/examples/bench_witness" "$WA" "$WN" >"$WORK/wb-client.txt"
+  WB[client_sps]=$(awk '/^client_submissions_per_s/ {print $2}' "$WORK/wb-client.txt")
+  kill "$GPID"; wait "$GPID" 2>/dev/null || true
+  WB[go_client_sps]=${WB[go_rps]}
+  for k in "${!WB[@]}"; do echo "$k ${WB[$k]}"; done | sort >"$OUT/witness.txt"
+fi
+
 # ---- table ---------------------------------------------------------------------------------------
 # verdict VALUE OP TARGET  -> ✅ / ❌ / n/a
 verdict() { [[ -z $1 ]] && { echo "n/a"; return; }; python3 -c "import sys; print('✅' if float(sys.argv[1]) $2 float(sys.argv[3]) else '❌')" "$1" "$2" "$3"; }
@@ -723,6 +785,15 @@ VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
       echo "| j) export --csv peak RSS, MB | $(show "${EX[rss]}") | sqlite3 $(show "${EX[peer_rss]}") | $(showx "$(ratio "${EX[rss]}" "${EX[peer_rss]}")") | flat | |"
     else
       echo "| j) export | n/a | | | | |"
+    fi
+  fi
+  if want witness; then
+    if ((${#WB[@]})); then
+      echo "| k) witness serve: add-checkpoint requests/s, one client in sequence ($WN, each one leaf larger, with its proof) | $(show "${WB[serve_rps]}") | sigsum-go witness $(show "${WB[go_rps]}") | $(showx "$(ratio "${WB[serve_rps]}" "${WB[go_rps]}")") | | |"
+      echo "| k) witness serve peak RSS, MB | $(show "${WB[serve_rss]}") | sigsum-go witness $(show "${WB[go_rss]}") | $(showx "$(ratio "${WB[serve_rss]}" "${WB[go_rss]}")") | | |"
+      echo "| k) witness client: submissions/s to sigsum-go's witness (read the checkpoint, prove, verify and keep the cosignature) | $(show "${WB[client_sps]}") | sigsum-go client $(show "${WB[go_client_sps]}") | $(showx "$(ratio "${WB[client_sps]}" "${WB[go_client_sps]}")") | | |"
+    else
+      echo "| k) witness | n/a | | | | |"
     fi
   fi
   if [[ -n $CAP_PROFILE ]]; then

@@ -81,4 +81,5 @@ for tool in warcio cdxj-indexer wacz wb-manager wayback; do
 done
 "$ROOT/scripts/setup-browser.sh"
 "$ROOT/scripts/setup-replayweb.sh"
+"$ROOT/scripts/setup-go.sh"
 log "validators ready in $VENV"

@@ -22,6 +22,7 @@ macro_rules! duration_key {
 }
 duration_key!(de_checkpoint_interval, "log.checkpoint_interval");
 duration_key!(de_timestamp_interval, "timestamp.interval");
+duration_key!(de_witness_interval, "log.witness_interval");
 duration_key!(de_daily_until, "watch.daily_until");
 duration_key!(de_then_every, "watch.then_every");
 duration_key!(de_follow_up, "watch.follow_up");
@@ -63,6 +64,36 @@ pub struct Config {
     pub alerts: Vec<crate::alerts::config::AlertConfig>,
     /// `[smtp]`: the mail server `email` alerts go through.
     pub smtp: Option<crate::alerts::config::Smtp>,
+    /// `[witness]`: samizdat as a witness of other logs (`witness serve`).
+    pub witness: WitnessSide,
+}
+
+/// `[witness]`: what `witness serve` witnesses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WitnessSide {
+    /// Address to listen on (`witness serve --listen` overrides it).
+    pub listen: String,
+    /// `[[witness.logs]]`: the logs it cosigns.
+    pub logs: Vec<WitnessedLog>,
+}
+
+impl Default for WitnessSide {
+    fn default() -> Self {
+        WitnessSide {
+            listen: "127.0.0.1:8081".into(),
+            logs: vec![],
+        }
+    }
+}
+
+/// One log a witness cosigns: its verifier key, and its origin when that is not the key's
+/// name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessedLog {
+    pub vkey: String,
+    pub origin: Option<String>,
 }
 
 /// `[capture]`: what one capture reads besides the post.
@@ -148,6 +179,24 @@ pub struct Log {
     /// How often `watch run` signs a checkpoint while leaves are added, e.g. "10m".
     #[serde(deserialize_with = "de_checkpoint_interval")]
     pub checkpoint_interval: Duration,
+    /// `[[log.witnesses]]`: who cosigns the log's checkpoints (docs/evidence.md
+    /// "Witnesses").
+    pub witnesses: Vec<WitnessConfig>,
+    /// Cosignatures a checkpoint needs to count as witnessed (default: every witness).
+    pub witness_quorum: Option<usize>,
+    /// At most one submission per witness this often in `watch run` (at once after a
+    /// post is found gone).
+    #[serde(deserialize_with = "de_witness_interval")]
+    pub witness_interval: Duration,
+}
+
+/// One witness of the log: its C2SP verifier key (signature type 0x04) and the URL
+/// prefix its `add-checkpoint` endpoint is under.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessConfig {
+    pub vkey: String,
+    pub url: String,
 }
 
 impl Default for Log {
@@ -155,6 +204,9 @@ impl Default for Log {
         Log {
             origin: None,
             checkpoint_interval: Duration::from_secs(600),
+            witnesses: vec![],
+            witness_quorum: None,
+            witness_interval: Duration::from_secs(10),
         }
     }
 }
@@ -457,6 +509,41 @@ impl Config {
         }
         if let Some(o) = &self.log.origin {
             check_origin(o).map_err(|m| bad(format!("log.origin {m}")))?;
+        }
+        let mut witness_names = std::collections::HashSet::new();
+        for (i, w) in self.log.witnesses.iter().enumerate() {
+            let v = crate::log::cosignature::CosignatureVerifier::from_vkey(&w.vkey)
+                .map_err(|e| bad(format!("log.witnesses[{i}].vkey: {e}")))?;
+            if !witness_names.insert(v.name().to_string()) {
+                return Err(bad(format!(
+                    "log.witnesses[{i}]: a second witness named {:?}",
+                    v.name()
+                )));
+            }
+            match url::Url::parse(&w.url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => {
+                    return Err(bad(format!(
+                        "log.witnesses[{i}].url: {:?} is not an http(s) URL",
+                        w.url
+                    )));
+                }
+            }
+        }
+        if let Some(q) = self.log.witness_quorum
+            && (q == 0 || q > self.log.witnesses.len())
+        {
+            return Err(bad(format!(
+                "log.witness_quorum = {q}: want 1 to the number of witnesses ({})",
+                self.log.witnesses.len()
+            )));
+        }
+        for (i, l) in self.witness.logs.iter().enumerate() {
+            crate::log::note::NoteVerifier::from_vkey(&l.vkey)
+                .map_err(|e| bad(format!("witness.logs[{i}].vkey: {e}")))?;
+        }
+        if self.log.witness_interval.is_zero() {
+            return Err(bad("log.witness_interval must be more than 0".into()));
         }
         for u in &self.timestamp.tsa {
             match url::Url::parse(u) {

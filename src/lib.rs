@@ -39,6 +39,8 @@
 //!   API, the public log, raw records, API captures behind a bearer token and the SSRF
 //!   guard; the server takes its listener and a shutdown future) and search
 //!   (`store::search`: FTS5 with CJK unigrams and bigrams).
+//! - [`witness`]: samizdat as a C2SP tlog-witness (`witness serve`): the decision and its
+//!   durable state per log, and the `add-checkpoint` endpoint.
 //! - [`config`]: `samizdat.toml`, validated once into settings (durations as `Duration`).
 //! - [`clock`]: the one [`clock::Clock`] (system, or fixed by `SAMIZDAT_NOW`) handed to
 //!   everything that reads the time.
@@ -69,5 +71,6 @@ pub mod store;
 pub mod verify;
 pub mod watch;
 pub mod web;
+pub mod witness;
 
 pub use error::{Error, Result};

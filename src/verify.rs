@@ -5,7 +5,7 @@
 //! go straight to the damaged bytes.
 
 use crate::error::{Error, Result};
-use crate::log::merkle::{CompactRange, Hash, leaf_hash};
+use crate::log::merkle::{CompactRange, Hash};
 use crate::log::note::{Checkpoint, open_note};
 use crate::store::archive::{self, layout};
 use crate::store::files::WarcFiles;
@@ -287,7 +287,7 @@ pub fn verify(root: &Path, mut progress: impl FnMut(u64)) -> Result<Report> {
             for item in warc::scan_file(&store, name)? {
                 let item = item.map(|i| match i {
                     warc::Scanned::Member(m) => {
-                        let lh = leaf_hash(&m.bytes);
+                        let lh = crate::log::entry::leaf_of(&m.bytes);
                         Item::Member(m, lh)
                     }
                     warc::Scanned::Damaged {

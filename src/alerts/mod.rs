@@ -427,7 +427,7 @@ fn passes_filters(ix: &Index, t: &AlertConfig, post_id: &str) -> Result<bool> {
         return Ok(true);
     }
     let s = ix.alert_subject(post_id)?;
-    let platform = t.platform.is_empty() || t.platform.iter().any(|p| *p == s.platform);
+    let platform = t.platform.is_empty() || t.platform.contains(&s.platform);
     let account = t.account.is_empty()
         || t.account.iter().any(|a| {
             let a = a.trim_start_matches('@');
@@ -490,9 +490,10 @@ pub fn alert_of(ix: &Index, root: &Path, ev: &EventRow, public_url: Option<&str>
             ev.post_id.as_deref(),
             author.as_deref(),
             ev.host.as_deref(),
-            ev.key
-                .rsplit_once(':')
-                .map(|(_, s)| s)
+            // `watch_failing:<host>:<first failure>`
+            ev.host
+                .as_deref()
+                .and_then(|h| ev.key.strip_prefix(&format!("watch_failing:{h}:")))
                 .filter(|_| ev.kind == "watch_failing"),
         ),
         event,

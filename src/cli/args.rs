@@ -125,6 +125,10 @@ pub enum Command {
     /// Alerts (`[[alerts]]` in samizdat.toml): test the targets, send what is waiting.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// samizdat as a witness of other logs (C2SP tlog-witness): make its key, serve
+    /// `add-checkpoint` for `[[witness.logs]]`.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// Rebuild the index and the tree hashes from the WARC files alone.
     Reindex,
     /// RFC 3161 tokens for the latest checkpoint from every configured TSA.
@@ -219,6 +223,11 @@ pub enum Command {
         /// The TSA's CA certificate(s), PEM (else the bundle's own: identity unchecked).
         #[arg(long)]
         tsa_ca: Option<PathBuf>,
+        /// A C2SP tlog-policy: the log keys and witnesses you trust and the quorum that
+        /// must have cosigned (else the bundle's own `policy`: identities unchecked, and a
+        /// missing quorum is reported, not failed).
+        #[arg(long)]
+        policy: Option<PathBuf>,
     },
 }
 
@@ -275,6 +284,24 @@ pub enum AlertsCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum WitnessCommand {
+    /// Make the witness's Ed25519 key (keys/witness.key, 0600) when it is missing, and
+    /// print its verifier key: the line a log operator puts in `[[log.witnesses]] vkey`.
+    Init {
+        /// The witness's name (its key name in cosignatures), e.g. `witness.example.org/1`.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+    },
+    /// Cosign the checkpoints of `[[witness.logs]]` that extend what this witness cosigned
+    /// before: `POST /add-checkpoint`, until SIGINT or SIGTERM.
+    Serve {
+        /// Address to listen on (default: [witness] listen, 127.0.0.1:8081).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum LogCommand {
     /// Print the latest signed checkpoint, exactly as stored.
     Checkpoint,
@@ -287,6 +314,12 @@ pub enum LogCommand {
     },
     /// Consistency proof between two tree sizes.
     Consistency { old_size: u64, new_size: u64 },
+    /// Each witness (`[[log.witnesses]]`): the size it last cosigned and when; with
+    /// `--now`, the latest checkpoint is submitted to every witness first.
+    Witness {
+        #[arg(long)]
+        now: bool,
+    },
 }
 
 #[cfg(test)]

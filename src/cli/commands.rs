@@ -345,8 +345,9 @@ pub fn verify_bundle(
     file: &Path,
     vkey: Option<&Path>,
     tsa_ca: Option<&Path>,
+    policy: Option<&Path>,
 ) -> Result<u8> {
-    let report = samizdat::evidence::bundle::verify_bundle_file(file, vkey, tsa_ca)?;
+    let report = samizdat::evidence::bundle::verify_bundle_file(file, vkey, tsa_ca, policy)?;
     emit(s, &report);
     Ok(exit::for_verdict(report.verdict()))
 }
@@ -491,8 +492,31 @@ pub fn verify(s: &Settings, record: bool) -> Result<u8> {
         }
         b
     };
-    let report = samizdat::verify::verify(&s.archive, |n| bar.set_position(n))?;
+    let mut report = samizdat::verify::verify(&s.archive, |n| bar.set_position(n))?;
     bar.finish_and_clear();
+    // Every stored cosignature of a configured witness (docs/evidence.md "Witnesses").
+    let config = super::settings::load_config(s)?;
+    if !config.log.witnesses.is_empty() {
+        let (checked, problems) = samizdat::evidence::witness::verify_stored(&s.archive, &config)?;
+        report.notes.push(format!(
+            "{checked} witness cosignatures checked{}",
+            if problems.is_empty() {
+                ", all verify"
+            } else {
+                ""
+            }
+        ));
+        report
+            .problems
+            .extend(problems.into_iter().map(|what| samizdat::verify::Problem {
+                what,
+                file: None,
+                offset: None,
+                record_id: None,
+                target_uri: None,
+                leaf: None,
+            }));
+    }
     emit(s, &report);
     let code = exit::for_damage(!report.ok());
     if record {
@@ -532,10 +556,11 @@ pub fn log(s: &Settings, cmd: LogCommand) -> Result<u8> {
     let b64 = |h: &[Hash]| h.iter().map(|x| x.to_base64()).collect::<Vec<_>>();
     match cmd {
         LogCommand::Checkpoint => {
-            let p = s.archive.join(layout::CHECKPOINT);
-            let text = std::fs::read_to_string(&p).map_err(|_| {
-                Error::NotFound("no checkpoint yet: capture something first".into())
-            })?;
+            // The stored note, with every witness's cosignature line after the log's.
+            let text =
+                samizdat::evidence::witness::cosigned_latest(&s.archive)?.ok_or_else(|| {
+                    Error::NotFound("no checkpoint yet: capture something first".into())
+                })?;
             if s.json {
                 // A stored checkpoint that did not verify failed `latest_checkpoint` above.
                 let cp = latest.ok_or_else(|| {
@@ -547,6 +572,93 @@ pub fn log(s: &Settings, cmd: LogCommand) -> Result<u8> {
             } else {
                 print_lines(s, &[Line::OutRaw(text)]);
             }
+        }
+        LogCommand::Witness { now } => {
+            let config = super::settings::load_config(s)?;
+            if config.log.witnesses.is_empty() {
+                return Err(Error::Usage(
+                    "no [[log.witnesses]] in samizdat.toml: see docs/evidence.md \"Witnesses\""
+                        .into(),
+                ));
+            }
+            let mut failed = 0;
+            if now {
+                super::settings::writable_archive(s, "log witness --now")?;
+                let fetcher =
+                    samizdat::capture::Fetcher::new(&config, &s.config_path)?.with_clock(s.clock);
+                let subs = s
+                    .runtime()?
+                    .block_on(samizdat::evidence::witness::submit_latest(
+                        &s.archive, &config, &fetcher,
+                    ))?;
+                for sub in &subs {
+                    failed += (sub.status == "failed") as usize;
+                    if s.json {
+                        print_json(&super::render::to_json(sub));
+                    } else {
+                        print_lines(
+                            s,
+                            &[Line::Out(match (&sub.status, &sub.error) {
+                                (&"failed", e) => format!(
+                                    "witness {} ({}) FAILED to cosign size {}: {}",
+                                    sub.witness,
+                                    sub.host,
+                                    sub.size,
+                                    e.as_deref().unwrap_or("?")
+                                ),
+                                (st, _) => format!(
+                                    "witness {} ({}) {} size {} at {}",
+                                    sub.witness,
+                                    sub.host,
+                                    if *st == "already" {
+                                        "had already cosigned"
+                                    } else {
+                                        "cosigned"
+                                    },
+                                    sub.size,
+                                    unix_time(sub.timestamp)
+                                ),
+                            })],
+                        );
+                    }
+                }
+            }
+            let states = samizdat::evidence::witness::states(&s.archive, &config)?;
+            let quorum = samizdat::evidence::witness::quorum(&config);
+            let size = latest.as_ref().map(|c| c.size).unwrap_or(0);
+            let have = states
+                .iter()
+                .filter(|w| w.size == Some(size) && size > 0)
+                .count();
+            if s.json {
+                print_json(
+                    &json!({"witnesses": states, "quorum": quorum, "size": size, "cosigned": have}),
+                );
+            } else {
+                let mut lines: Vec<Line> = states
+                    .iter()
+                    .map(|w| {
+                        Line::Out(match w.size {
+                            Some(n) => format!(
+                                "witness {} ({}): cosigned size {n} at {}",
+                                w.witness,
+                                w.host,
+                                unix_time(w.timestamp)
+                            ),
+                            None => format!(
+                                "witness {} ({}): has cosigned nothing yet",
+                                w.witness, w.host
+                            ),
+                        })
+                    })
+                    .collect();
+                lines.push(Line::Out(format!(
+                    "the latest checkpoint (size {size}) has {have} of the {quorum} cosignatures the quorum needs{}",
+                    if have >= quorum { "" } else { ": not witnessed yet" }
+                )));
+                print_lines(s, &lines);
+            }
+            return Ok(exit::for_failures(failed));
         }
         LogCommand::Proof { leaf, size } => {
             let cp = latest
@@ -654,6 +766,62 @@ pub fn serve(s: &Settings, listen: Option<String>) -> Result<u8> {
     Ok(0)
 }
 
+/// `samizdat witness init --name NAME`: the witness's key, and its verifier key on stdout.
+pub fn witness_init(s: &Settings, name: &str) -> Result<u8> {
+    if !samizdat::log::note::is_valid_key_name(name) {
+        return Err(Error::Usage(format!(
+            "--name {name:?}: a witness name must be non-empty, without spaces or '+'"
+        )));
+    }
+    writable_archive(s, "witness init")?;
+    let (key, made) = samizdat::witness::init(&s.archive, name)?;
+    if key.name() != name {
+        return Err(Error::Usage(format!(
+            "this folder's witness is named {:?} (keys/witness.key); a witness keeps its name",
+            key.name()
+        )));
+    }
+    if !s.quiet {
+        render::err(&format!(
+            "samizdat: witness {name} {} in {}",
+            if made { "made" } else { "already there" },
+            s.archive.join(samizdat::witness::KEY).display()
+        ));
+    }
+    println!("{}", key.verifier().to_vkey());
+    Ok(exit::OK)
+}
+
+/// `samizdat witness serve`: the witness endpoint on the process's one runtime, until
+/// SIGINT or SIGTERM.
+pub fn witness_serve(s: &Settings, listen: Option<String>) -> Result<u8> {
+    let config = load_config(s)?;
+    let w = std::sync::Arc::new(samizdat::witness::open(&s.archive, &config)?);
+    let addr = listen.unwrap_or_else(|| config.witness.listen.clone());
+    let limits = samizdat::web::server::Limits::of(&config.serve);
+    s.runtime()?.block_on(async {
+        let listener = samizdat::web::bind(&addr).await?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| Error::io(&s.archive, e))?;
+        let origins: Vec<&str> = w.logs().iter().map(|l| l.origin.as_str()).collect();
+        render::err(&format!(
+            "samizdat: witness {} listening on http://{local}/ for {}",
+            w.name(),
+            origins.join(", ")
+        ));
+        samizdat::witness::server::serve(
+            w.clone(),
+            listener,
+            limits,
+            super::watch::shutdown_signal(),
+        )
+        .await;
+        Ok::<_, Error>(())
+    })?;
+    Ok(exit::OK)
+}
+
 /// `samizdat search QUERY`: hits as words on stdout and a count on stderr (a note,
 /// silenced by `--quiet`, with the `--offset` of the next page when there is one), or
 /// one JSON line per hit.
@@ -724,4 +892,11 @@ pub fn search(
         );
     }
     Ok(0)
+}
+
+/// A cosignature's Unix time as RFC 3339 (or `?`).
+fn unix_time(t: Option<u64>) -> String {
+    t.and_then(|t| jiff::Timestamp::from_second(t as i64).ok())
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| "?".into())
 }

@@ -19,7 +19,7 @@ mod render;
 mod settings;
 mod watch;
 
-use args::{Cli, Command, WatchCommand};
+use args::{Cli, Command, WatchCommand, WitnessCommand};
 use clap::Parser;
 use samizdat::error::{Error, Result};
 use samizdat::store::index::ListFilter;
@@ -150,6 +150,8 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
         Command::Log(l) => commands::log(s, l),
         Command::Watch(w) => watch::run(s, w),
         Command::Alerts(a) => watch::alerts(s, a),
+        Command::Witness(WitnessCommand::Init { name }) => commands::witness_init(s, &name),
+        Command::Witness(WitnessCommand::Serve { listen }) => commands::witness_serve(s, listen),
         Command::Reindex => commands::reindex(s),
         Command::Timestamp => commands::timestamp(s),
         Command::Export {
@@ -249,8 +251,17 @@ fn run(cmd: Command, s: &mut Settings) -> Result<u8> {
             };
             commands::search(s, &query, &filter, offset, limit)
         }
-        Command::VerifyBundle { file, vkey, tsa_ca } => {
-            commands::verify_bundle(s, &file, vkey.as_deref(), tsa_ca.as_deref())
-        }
+        Command::VerifyBundle {
+            file,
+            vkey,
+            tsa_ca,
+            policy,
+        } => commands::verify_bundle(
+            s,
+            &file,
+            vkey.as_deref(),
+            tsa_ca.as_deref(),
+            policy.as_deref(),
+        ),
     }
 }

@@ -687,6 +687,31 @@ impl Render for samizdat::alerts::Sent {
     }
 }
 
+/// One witness submission, in words or as a JSON line.
+pub fn witnessed(s: &Settings, sub: &samizdat::evidence::witness::Submitted) {
+    if s.json {
+        let mut v = to_json(sub);
+        v["action"] = Value::String("witness".into());
+        print_json(&v);
+    } else if let Some(e) = &sub.error {
+        say(
+            s,
+            format!(
+                "witness {} ({}) FAILED to cosign size {}: {e}",
+                sub.witness, sub.host, sub.size
+            ),
+        );
+    } else {
+        say(
+            s,
+            format!(
+                "witness {} ({}) cosigned size {}",
+                sub.witness, sub.host, sub.size
+            ),
+        );
+    }
+}
+
 /// The alert targets, in words (`alerts status`, and the end of `watch status`).
 pub fn alert_targets(v: &[samizdat::store::views::AlertTargetStatus]) -> Vec<Line> {
     let mut out = vec![];

@@ -198,7 +198,14 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
                 // on anything else with each batch that did something.
                 let tty = std::io::stderr().is_terminal();
                 let mut last = std::time::Instant::now();
+                // A post found gone sends the checkpoint to the witnesses at once.
+                let witness_wake = tokio::sync::Notify::new();
                 let mut on = |e: Event<'_>| {
+                    if let Event::Report(r) = &e
+                        && r.outcome.is_some_and(|o| o.is_gone())
+                    {
+                        witness_wake.notify_one();
+                    }
                     let tell = match &e {
                         Event::Batch(sum) => tell_next(tty, last.elapsed(), next_every, sum.ran),
                         _ => false,
@@ -215,13 +222,29 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
                     if let Some(a) = &alerter {
                         a.pass(|x| emit(sr, x)).await?;
                     }
+                    if !config.log.witnesses.is_empty() {
+                        for sub in samizdat::evidence::witness::submit_latest(
+                            &sr.archive,
+                            &config,
+                            &w.fetcher,
+                        )
+                        .await?
+                        {
+                            if sub.status != "already" {
+                                render::witnessed(sr, &sub);
+                            }
+                        }
+                    }
                 } else {
                     // The alerter beside the monitor, on its own timers: a slow or
                     // failing target never holds up a check. It stops with the monitor.
+                    // So is witnessing (docs/evidence.md "Witnesses").
                     let done = tokio::sync::Notify::new();
+                    let done_w = tokio::sync::Notify::new();
                     let monitor = async {
                         let r = m.run(shutdown_signal(), on).await;
                         done.notify_one();
+                        done_w.notify_one();
                         r
                     };
                     let alerts = async {
@@ -229,7 +252,20 @@ pub fn run(s: &mut Settings, mut cmd: WatchCommand) -> Result<u8> {
                             a.run(ALERT_PASS_EVERY, done.notified(), |x| emit(sr, x)).await;
                         }
                     };
-                    let (r, ()) = tokio::join!(monitor, alerts);
+                    let witnessing = async {
+                        if !config.log.witnesses.is_empty() {
+                            samizdat::evidence::witness::run(
+                                &sr.archive,
+                                &config,
+                                &w.fetcher,
+                                &witness_wake,
+                                done_w.notified(),
+                                |x| render::witnessed(sr, x),
+                            )
+                            .await;
+                        }
+                    };
+                    let (r, (), ()) = tokio::join!(monitor, alerts, witnessing);
                     r?;
                 }
             }

@@ -8,6 +8,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::log::hashes::HashStore;
 use crate::log::merkle::Hash;
 use crate::log::note::{Checkpoint, NoteVerifier, open_note};
+use crate::log::proof::TlogProof;
 use crate::model::MediaKind;
 use crate::store::archive::{self, layout};
 use crate::store::bodies::ThreadRecord;
@@ -345,6 +346,28 @@ pub struct Extras {
     pub provenance: usize,
     /// `report.pdf`.
     pub pdf: bool,
+    /// `policy`, `proofs/*.tlog-proof` and this many cosignatures in
+    /// `checkpoint.cosignatures` (`None`: a bundle from before witnessing).
+    pub witnessed: Option<usize>,
+}
+
+/// The name of a record's tlog-proof in a bundle: `proofs/<uuid>.tlog-proof`.
+pub fn tlog_proof_name(record_id: &str) -> String {
+    let bare = record_id
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim_start_matches("urn:uuid:");
+    let safe: String = bare
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("proofs/{safe}.tlog-proof")
 }
 
 /// Prints the report with the configured browser (a runtime of its own: export is
@@ -409,6 +432,34 @@ pub fn render_readme(
     } else {
         String::new()
     };
+    // Only a bundle with a policy names it and the tlog-proofs, so older ones read as
+    // before.
+    let (witness_lines, witness_step) = match extras.witnessed {
+        None => (String::new(), String::new()),
+        Some(n) => (
+            format!(
+                "  checkpoint.cosignatures\n                    the witnesses' cosignatures of `checkpoint` (C2SP\n                    tlog-cosignature): {}\n  policy            the log's trust policy (C2SP tlog-policy): its key, its\n                    witnesses and how many of them must cosign (the quorum)\n  proofs/           one C2SP tlog-proof per record (<record>.tlog-proof): its\n                    index, inclusion proof and the cosigned checkpoint, so one\n                    record can be checked on its own\n",
+                if n == 0 {
+                    "none (no witness had cosigned it)".to_string()
+                } else {
+                    n.to_string()
+                }
+            ),
+            "
+4. Independent witnesses saw the same checkpoint (samizdat):
+     samizdat verify-bundle bundle.zip --policy POLICY
+   POLICY is a tlog-policy naming the log key and the witnesses you trust,
+   and how many must have cosigned (the bundle's own `policy` says what the
+   archive asked for, but proves nothing about who the witnesses are).
+   verify-bundle reports each witness's cosignature and when it was made,
+   and fails when your quorum is not met. A witness cosigns only after
+   checking that the checkpoint extends every one it saw before, so a quorum
+   means the log could not have shown you a different history from the one
+   it showed the witnesses.
+"
+            .to_string(),
+        ),
+    };
     let fp = NoteVerifier::from_vkey(vkey.trim())
         .map(|v| v.fingerprint())
         .unwrap_or_else(|_| "(unreadable key)".into());
@@ -443,7 +494,7 @@ Files
   tsa-chain.pem     the certificates of the time-stamp authority
   log.vkey          the log's public (verifier) key, fingerprint
                     {fp}
-
+{witness_lines}
 Checking the bundle step by step
 --------------------------------
 Unzip it first:  unzip bundle.zip -d bundle && cd bundle
@@ -468,7 +519,7 @@ Unzip it first:  unzip bundle.zip -d bundle && cd bundle
    verify-bundle re-hashes every record, checks each inclusion proof against
    the checkpoint's root, the checkpoint's Ed25519 signature, each timestamp,
 {step3_files}
-
+{witness_step}
 What it proves, and what it does not
 ------------------------------------
 If every check passes with a key and a TSA certificate you trust: these
@@ -600,10 +651,17 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path, pdf: Pdf) -> Result<Bundle
         .next_back()
         .ok_or_else(|| Error::NotFound(format!("post {id} has no records")))?;
 
-    // The newest timestamped checkpoint covering them, else the newest.
+    // The checkpoint: of those covering every record, the newest that the witnesses'
+    // quorum cosigned and a TSA stamped; else the newest cosigned, else the newest
+    // stamped, else the newest (a witness is sent the latest checkpoint only, now and
+    // then, so many are never cosigned).
     let verifier = archive::read_verifier(root)?;
-    let mut chosen: Option<(Checkpoint, Vec<u8>)> = None;
-    let mut newest: Option<(Checkpoint, Vec<u8>)> = None;
+    let config = crate::config::Config::load(&ctx.config_path).ok();
+    let policy = match &config {
+        Some(c) => super::witness::ensure_policy(root, c)?,
+        None => crate::log::policy::Policy::for_log(&verifier, &[], 0),
+    };
+    let mut best: Option<((bool, bool), Checkpoint, Vec<u8>)> = None;
     for p in archive::checkpoint_files(root)?.iter().rev() {
         let bytes = std::fs::read(p).at(p)?;
         let Ok(note) = open_note(
@@ -616,17 +674,26 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path, pdf: Pdf) -> Result<Bundle
         if cp.size <= max_leaf {
             break;
         }
-        if newest.is_none() {
-            newest = Some((cp.clone(), bytes.clone()));
+        let cosigned = policy.requires_witnesses() && {
+            let sigs = crate::log::cosignature::signature_lines(&format!(
+                "{}\n{}",
+                note.text,
+                super::witness::stored_lines(root, cp.size).concat()
+            ));
+            policy.quorum_holds(&policy.check(&note.text, &sigs))
+        };
+        let score = (cosigned, !super::stored_tsrs(root, cp.size).is_empty());
+        if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+            best = Some((score, cp, bytes));
         }
-        if !super::stored_tsrs(root, cp.size).is_empty() {
-            chosen = Some((cp, bytes));
+        if score == (policy.requires_witnesses(), true) {
             break;
         }
     }
-    let (cp, cp_bytes) = chosen
-        .or(newest)
-        .ok_or_else(|| Error::Log(format!("no signed checkpoint covers leaf {max_leaf} yet")))?;
+    let (_, cp, cp_bytes) =
+        best.ok_or_else(|| Error::Log(format!("no signed checkpoint covers leaf {max_leaf} yet")))?;
+    // Its cosignatures, as stored (each verified on receipt and by `verify`).
+    let cosignatures = super::witness::stored_lines(root, cp.size).concat();
     let hashes = HashStore::open_read_only(&root.join(layout::HASHES))?;
     if hashes.root(cp.size)? != cp.root {
         return Err(Error::Log(format!(
@@ -662,8 +729,8 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path, pdf: Pdf) -> Result<Bundle
             }
         }
     }
-    if let Ok(config) = crate::config::Config::load(&ctx.config_path)
-        && let Some(p) = super::tsa_ca_path(&config, &ctx.config_path)
+    if let Some(config) = &config
+        && let Some(p) = super::tsa_ca_path(config, &ctx.config_path)
     {
         for c in super::read_anchors(&p)? {
             if !chain.contains(&c) {
@@ -744,6 +811,8 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path, pdf: Pdf) -> Result<Bundle
     // (and its media payload hashed on the way through).
     let mut metas = vec![];
     let mut leaves = vec![];
+    let mut tlog_proofs: Vec<(String, String)> = vec![];
+    let cosigned_note = format!("{}{cosignatures}", String::from_utf8_lossy(&cp_bytes));
     let mut payload_sha: BTreeMap<String, String> = BTreeMap::new();
     let media = media_names(&view);
     let media_ids: BTreeSet<String> = media.iter().filter_map(|m| m.2.clone()).collect();
@@ -758,6 +827,16 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path, pdf: Pdf) -> Result<Bundle
         }
         // Checked against the signed checkpoint: a damaged cache is refused, never exported.
         let proof = hashes.checked_inclusion(row.leaf, cp.size, &cp)?.proof;
+        tlog_proofs.push((
+            tlog_proof_name(&row.id),
+            TlogProof {
+                extra: Some(row.id.as_bytes().to_vec()),
+                index: row.leaf,
+                path: proof.clone(),
+                checkpoint: cosigned_note.clone(),
+            }
+            .render(),
+        ));
         leaves.push(LeafProof {
             record_id: row.id.clone(),
             leaf_index: row.leaf,
@@ -843,6 +922,7 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path, pdf: Pdf) -> Result<Bundle
                 rendered: render.is_some(),
                 provenance: provenance.len(),
                 pdf: pdf_bytes.is_some(),
+                witnessed: Some(super::witness::stored_lines(root, cp.size).len()),
             },
         )
         .as_bytes(),
@@ -908,6 +988,17 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path, pdf: Pdf) -> Result<Bundle
     z.write_all(tsp::to_pem(&chain).as_bytes()).at(out)?;
     z.start_file("log.vkey", stored).map_err(zerr)?;
     z.write_all(vkey.as_bytes()).at(out)?;
+    z.start_file("policy", stored).map_err(zerr)?;
+    z.write_all(policy.render().as_bytes()).at(out)?;
+    if !cosignatures.is_empty() {
+        z.start_file("checkpoint.cosignatures", stored)
+            .map_err(zerr)?;
+        z.write_all(cosignatures.as_bytes()).at(out)?;
+    }
+    for (name, text) in &tlog_proofs {
+        z.start_file(name.as_str(), stored).map_err(zerr)?;
+        z.write_all(text.as_bytes()).at(out)?;
+    }
     z.finish().map_err(zerr)?.sync_all().at(out)?;
 
     Ok(BundleSummary {
@@ -924,20 +1015,34 @@ pub fn write_bundle(ctx: &Ctx, key: &str, out: &Path, pdf: Pdf) -> Result<Bundle
     })
 }
 
-/// `verify-bundle FILE [--vkey FILE] [--tsa-ca FILE]`: the key and the anchors are read
+/// `verify-bundle FILE [--vkey FILE] [--tsa-ca FILE] [--policy FILE]`: the key, the
+/// anchors and the policy are read
 /// first and apply whatever the file turns out to be; see [`super::check`]. A key or
 /// anchors file that cannot be read is an error; what the file holds is the report.
 pub fn verify_bundle_file(
     path: &Path,
     vkey: Option<&Path>,
     tsa_ca: Option<&Path>,
+    policy: Option<&Path>,
 ) -> Result<check::Report> {
+    let given_policy = match policy {
+        Some(p) => Some(
+            crate::log::policy::Policy::parse(&std::fs::read_to_string(p).at(p)?)
+                .map_err(|e| Error::Usage(format!("--policy {}: {e}", p.display())))?,
+        ),
+        None => None,
+    };
     let given_key = match vkey {
         Some(p) => Some(
             NoteVerifier::from_vkey(std::fs::read_to_string(p).at(p)?.trim())
                 .map_err(|e| Error::Usage(format!("--vkey {}: {e}", p.display())))?,
         ),
         None => None,
+    };
+    // A policy naming one log is the reader's word on the log's key, as --vkey is.
+    let given_key = match (given_key, &given_policy) {
+        (None, Some(p)) if p.logs.len() == 1 => Some(p.logs[0].clone()),
+        (k, _) => k,
     };
     let anchors = match tsa_ca {
         Some(p) => Some(super::read_anchors(p)?),
@@ -948,6 +1053,7 @@ pub fn verify_bundle_file(
         std::io::BufReader::new(f),
         given_key.as_ref(),
         anchors.as_deref(),
+        given_policy.as_ref(),
     ))
 }
 

@@ -99,6 +99,23 @@ pub struct Facts {
     pub checks: usize,
     /// Comments in a `comments.json` that checks.
     pub comments: usize,
+    /// The witnesses, under the policy in force (None: no policy to judge by).
+    pub witnesses: Option<WitnessFacts>,
+    /// Records whose tlog-proof checked on its own.
+    pub tlog_proofs: usize,
+}
+
+/// What the witnesses of a bundle's checkpoint come to.
+#[derive(Debug)]
+pub struct WitnessFacts {
+    pub checks: Vec<crate::log::policy::WitnessCheck>,
+    pub holds: bool,
+    /// The quorum in words.
+    pub quorum: String,
+    /// The policy requires any cosignature at all.
+    pub required: bool,
+    /// The reader's `--policy`, not the bundle's own.
+    pub policy_given: bool,
 }
 
 /// Bounds on a bundle's members: the small ones are read whole, at most this big.
@@ -114,6 +131,8 @@ const SMALL: &[(&str, u64)] = &[
     ("checkpoint", 64 << 10),
     ("tsa-chain.pem", 1 << 20),
     ("log.vkey", 4 << 10),
+    ("policy", 64 << 10),
+    ("checkpoint.cosignatures", 64 << 10),
 ];
 const TSR_MAX: u64 = 1 << 20;
 /// All kept blocks (post, check and thread JSON) of one bundle together.
@@ -136,6 +155,8 @@ const OPTIONAL: &[&str] = &[
     "screenshot.png",
     "rendered.html",
     "report.pdf",
+    "policy",
+    "checkpoint.cosignatures",
 ];
 const REQUIRED: &[&str] = &[
     "README.txt",
@@ -155,7 +176,7 @@ pub fn verify_bundle_bytes(
     given_key: Option<&NoteVerifier>,
     anchors: Option<&[Vec<u8>]>,
 ) -> Report {
-    verify_zip(std::io::Cursor::new(zip), given_key, anchors)
+    verify_zip(std::io::Cursor::new(zip), given_key, anchors, None)
 }
 
 /// [`verify_bundle_bytes`] over any seekable reader (the CLI passes the file).
@@ -163,6 +184,7 @@ pub fn verify_zip<R: Read + Seek>(
     r: R,
     given_key: Option<&NoteVerifier>,
     anchors: Option<&[Vec<u8>]>,
+    given_policy: Option<&crate::log::policy::Policy>,
 ) -> Report {
     let mut facts = Facts {
         key_given: given_key.is_some(),
@@ -197,7 +219,13 @@ pub fn verify_zip<R: Read + Seek>(
     };
     match kind {
         Kind::Wacz => findings.extend(super::wacz::check_wacz(&mut zip, &mut facts)),
-        _ => findings.extend(check_bundle(&mut zip, given_key, anchors, &mut facts)),
+        _ => findings.extend(check_bundle(
+            &mut zip,
+            given_key,
+            anchors,
+            given_policy,
+            &mut facts,
+        )),
     }
     // Failures first, each kind in the order found.
     findings.sort_by_key(|f| f.ok);
@@ -216,7 +244,7 @@ pub struct Finding {
     pub what: String,
 }
 
-fn fail(file: &str, what: impl Into<String>) -> Finding {
+pub(super) fn fail(file: &str, what: impl Into<String>) -> Finding {
     Finding {
         file: file.into(),
         ok: false,
@@ -224,7 +252,7 @@ fn fail(file: &str, what: impl Into<String>) -> Finding {
     }
 }
 
-fn pass(file: &str, what: impl Into<String>) -> Finding {
+pub(super) fn pass(file: &str, what: impl Into<String>) -> Finding {
     Finding {
         file: file.into(),
         ok: true,
@@ -257,6 +285,7 @@ fn check_bundle<R: Read + Seek>(
     zip: &mut Zip<R>,
     given_key: Option<&NoteVerifier>,
     anchors: Option<&[Vec<u8>]>,
+    given_policy: Option<&crate::log::policy::Policy>,
     facts: &mut Facts,
 ) -> Vec<Finding> {
     let mut out: Vec<Finding> = vec![];
@@ -327,7 +356,9 @@ fn check_bundle<R: Read + Seek>(
         let known = REQUIRED.contains(&name.as_str())
             || OPTIONAL.contains(&name.as_str())
             || tsr_names.contains(name)
-            || media.iter().any(|m| &m.0 == name);
+            || media.iter().any(|m| &m.0 == name)
+            // Each tlog-proof is matched with its record by check_witness.
+            || name.starts_with("proofs/");
         if !known {
             out.push(fail(name, "unexpected file: not part of what samizdat writes (added, or a media file that post.json does not name)"));
         }
@@ -356,7 +387,7 @@ fn check_bundle<R: Read + Seek>(
         out.push(fail(
             "log.vkey",
             format!(
-                "is not the key you gave with --vkey (bundle's fingerprint {}, yours {})",
+                "is not the key you gave with --vkey or as the one log of --policy (bundle's fingerprint {}, yours {})",
                 b.fingerprint(),
                 g.fingerprint()
             ),
@@ -447,6 +478,7 @@ fn check_bundle<R: Read + Seek>(
 
     // Records, streamed: each hashed, digests checked, its proof checked.
     let mut held: Vec<Held> = vec![];
+    let mut seen_recs: Vec<super::check_witness::Seen> = vec![];
     let mut seen = BTreeSet::new();
     let mut rec_problems = 0usize;
     let mut metas = vec![];
@@ -489,6 +521,13 @@ fn check_bundle<R: Read + Seek>(
                         rec_problems += 1;
                     }
                     let mut leaf = None;
+                    if let Some(l) = by_id.get(id.as_str()) {
+                        seen_recs.push(super::check_witness::Seen {
+                            id: id.clone(),
+                            leaf: l.leaf_index,
+                            leaf_hash: c.leaf_hash,
+                        });
+                    }
                     match by_id.get(id.as_str()) {
                         None => {
                             out.push(fail("proofs.json", format!("has no proof for record {id}")));
@@ -601,6 +640,23 @@ fn check_bundle<R: Read + Seek>(
             "is not exactly what samizdat writes (keys or bytes added: padding)",
         ));
     }
+
+    // Witnesses and the tlog-proofs.
+    super::check_witness::check(
+        zip,
+        &super::check_witness::Inputs {
+            names: &names,
+            files: &files,
+            key: key.as_ref(),
+            given_policy,
+            cp: cp.as_ref(),
+            cp_bytes: &cp_bytes,
+            records: &seen_recs,
+        },
+        facts,
+        &mut out,
+        &mut oks,
+    );
 
     // Timestamps.
     let digest: [u8; 32] = Sha256::digest(&cp_bytes).into();
@@ -941,6 +997,11 @@ fn check_report_files<R: Read + Seek>(
 ) -> Extras {
     let mut extras = Extras {
         pdf: names.contains("report.pdf"),
+        witnessed: names.contains("policy").then(|| {
+            files
+                .get("checkpoint.cosignatures")
+                .map_or(0, |b| b.iter().filter(|c| **c == b'\n').count())
+        }),
         ..Extras::default()
     };
     let reported = names.contains("report.html");
@@ -1593,7 +1654,7 @@ pub fn conclusions(r: &Report) -> (Vec<String>, Vec<String>) {
         not.push("that the comments are every comment the platform showed: only those captured are here, at most `[capture] comments` per reading, in the platform's order; a comment `not_listed` was missing from a listing, which is not a deletion".into());
     }
     if f.key_given {
-        proven.push("the checkpoint was signed by the log key you supplied (--vkey)".into());
+        proven.push("the checkpoint was signed by the log key you supplied (--vkey, or the one log of --policy)".into());
     } else {
         proven.push("the checkpoint is signed by log.vkey from inside the bundle (internal consistency only)".into());
         not.push("who signed the checkpoint: the key came from the bundle itself; compare its fingerprint with the key the archive published, or pass --vkey".into());
@@ -1608,6 +1669,29 @@ pub fn conclusions(r: &Report) -> (Vec<String>, Vec<String>) {
         }
     } else {
         not.push("when: the checkpoint has no RFC 3161 timestamp, so the capture time rests only on the archive's own word".into());
+    }
+    match &f.witnesses {
+        Some(w) if w.required && w.holds => {
+            let by: Vec<String> = w
+                .checks
+                .iter()
+                .filter(|c| c.cosigned_at.is_some())
+                .map(|c| c.name.clone())
+                .collect();
+            if w.policy_given {
+                proven.push(format!("independent witnesses of your --policy saw this same checkpoint and checked that it extends every one they saw before: {} (quorum {}), so the log could not show you a history other than the one they saw", by.join(", "), w.quorum));
+            } else {
+                proven.push(format!("the witnesses named in the bundle's own policy cosigned this checkpoint: {} (quorum {}; internal consistency only)", by.join(", "), w.quorum));
+                not.push("who the witnesses are: their keys came from the bundle's own policy; pass --policy with the log and witness keys you trust".into());
+            }
+        }
+        Some(w) if w.required => {
+            not.push(format!("that anyone else saw this checkpoint: the quorum of the bundle's policy ({}) is not met, so nothing independent shows that the log did not show this history to this bundle's readers alone", w.quorum));
+        }
+        _ => not.push("that anyone else saw this checkpoint: no witness cosigned it under the policy in force, so the log could show different histories to different readers".into()),
+    }
+    if f.tlog_proofs > 0 {
+        proven.push(format!("each of the {} records can be checked on its own with its proofs/<record>.tlog-proof (C2SP tlog-proof) and a policy", f.tlog_proofs));
     }
     not.push("that the bundle holds every check of the post: checks made after the export, or left out of it, are not here (the state shown is the one these checks derive)".into());
     not.push("that the server that answered told the truth, or who wrote the post: only what was served to samizdat".into());

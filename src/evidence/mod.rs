@@ -19,6 +19,7 @@
 
 pub mod bundle;
 pub mod check;
+pub mod check_witness;
 pub mod custody;
 pub mod dataset;
 pub mod report;
@@ -26,6 +27,7 @@ pub mod stamp;
 pub mod tsp;
 pub mod wacz;
 pub mod warcstream;
+pub mod witness;
 pub mod zipread;
 
 use crate::capture::http::Fetcher;

@@ -118,8 +118,7 @@ pub fn next_record<R: BufRead>(
         .field("Content-Type")
         .unwrap_or("")
         .starts_with("application/http");
-    let mut leaf = Sha256::new();
-    leaf.update([0u8]);
+    let mut leaf = crate::log::entry::LeafHasher::new();
     leaf.update(&head);
     let mut block_h = Sha256::new();
     // For HTTP records, the payload starts after the first CRLF CRLF of the block; while
@@ -172,7 +171,7 @@ pub fn next_record<R: BufRead>(
             rec.id()
         ));
     }
-    leaf.update(tail);
+    leaf.update(&tail);
     let mut extra = [0u8; 1];
     if gz.read(&mut extra).map_err(ioerr)? != 0 {
         return Err(format!(
@@ -200,7 +199,7 @@ pub fn next_record<R: BufRead>(
     {
         problems.push("payload digest does not match the payload".into());
     }
-    let leaf_hash = Hash(leaf.finalize().into());
+    let leaf_hash = leaf.finalize();
     Ok(Some(Checked {
         rec,
         kept,
@@ -262,7 +261,7 @@ mod tests {
         for _ in 0..2 {
             let c = next_record(&mut src, is_samizdat_record).unwrap().unwrap();
             assert!(c.problems.is_empty(), "{:?}", c.problems);
-            assert_eq!(c.leaf_hash, crate::log::merkle::leaf_hash(&resp.to_bytes()));
+            assert_eq!(c.leaf_hash, crate::log::entry::leaf_of(&resp.to_bytes()));
             assert_eq!(c.payload_sha256, warc::sha256_label(b"hello"));
         }
         assert!(next_record(&mut src, is_samizdat_record).unwrap().is_none());

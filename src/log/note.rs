@@ -22,7 +22,7 @@ use crate::log::merkle::Hash;
 /// Signature type byte for Ed25519 in C2SP signed-note.
 const ALG_ED25519: u8 = 0x01;
 /// Prefix of every signature line.
-const SIG_PREFIX: &str = "\u{2014} ";
+pub(crate) const SIG_PREFIX: &str = "\u{2014} ";
 /// Reject notes with more signature lines than this (the spec asks for at least 16).
 const MAX_SIGNATURES: usize = 100;
 /// Reject notes larger than this (Go's limit).
@@ -34,9 +34,15 @@ pub fn is_valid_key_name(name: &str) -> bool {
 }
 
 fn key_id(name: &str, pubkey: &[u8; 32]) -> u32 {
+    key_id_of(name, ALG_ED25519, pubkey)
+}
+
+/// `SHA-256(name || "\n" || alg || pubkey)[:4]`, big-endian: the key ID of signed-note
+/// (alg 0x01) and of tlog-cosignature (alg 0x04).
+pub(crate) fn key_id_of(name: &str, alg: u8, pubkey: &[u8; 32]) -> u32 {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
-    h.update([b'\n', ALG_ED25519]);
+    h.update([b'\n', alg]);
     h.update(pubkey);
     let d: [u8; 32] = h.finalize().into();
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
@@ -48,6 +54,15 @@ fn key_err(what: &str, msg: impl std::fmt::Display) -> Error {
 
 /// Split `<name>+<hex id>+<base64 key>` (the name cannot contain '+').
 fn parse_key_parts<'a>(s: &'a str, what: &str) -> Result<(&'a str, u32, Vec<u8>)> {
+    parse_key_parts_alg(s, what, ALG_ED25519)
+}
+
+/// [`parse_key_parts`] for a key of signature type `alg`.
+pub(crate) fn parse_key_parts_alg<'a>(
+    s: &'a str,
+    what: &str,
+    alg: u8,
+) -> Result<(&'a str, u32, Vec<u8>)> {
     let mut parts = s.splitn(3, '+');
     let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(key_err(what, "expected <name>+<key id>+<key>"));
@@ -62,10 +77,10 @@ fn parse_key_parts<'a>(s: &'a str, what: &str) -> Result<(&'a str, u32, Vec<u8>)
     let key = B64
         .decode(key)
         .map_err(|e| key_err(what, format!("key is not base64: {e}")))?;
-    if key.len() != 33 || key[0] != ALG_ED25519 {
+    if key.len() != 33 || key[0] != alg {
         return Err(key_err(
             what,
-            "key is not an Ed25519 key (0x01 followed by 32 bytes)",
+            format!("key is not of type {alg:#04x} followed by 32 bytes of Ed25519 key"),
         ));
     }
     Ok((name, id, key))

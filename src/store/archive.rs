@@ -16,10 +16,10 @@ use super::index::{Index, RecordRow};
 use super::warc::{self, Record, gzip_member, kind, mime};
 use crate::config::Config;
 use crate::error::{Error, IoContext, Result};
+use crate::log::entry::leaf_of;
 use crate::log::hashes::HashStore;
-use crate::log::merkle::{Hash, leaf_hash};
+use crate::log::merkle::Hash;
 use crate::log::note::{Checkpoint, NoteSigner, NoteVerifier};
-use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -35,6 +35,9 @@ pub mod layout {
     pub const KEYS_DIR: &str = "keys";
     pub const SIGNING_KEY: &str = "keys/log.key";
     pub const VERIFIER_KEY: &str = "keys/log.vkey";
+    /// The log's C2SP tlog-policy (its key, its witnesses, the quorum), kept in step with
+    /// the config by `log witness`, `watch run` and every bundle export.
+    pub const POLICY: &str = "keys/policy";
     pub const QUARANTINE: &str = "quarantine";
     pub const LOCK: &str = "lock";
     pub const CONFIG: &str = "samizdat.toml";
@@ -143,7 +146,7 @@ pub struct Appended {
 }
 
 /// A record ready for the WARC file: its gzip member (WARC Annex D) and its leaf hash
-/// (RFC 6962 over the uncompressed record, [`leaf_hash`]), made where the record was
+/// (RFC 6962 over the uncompressed record's entry, [`leaf_of`]), made where the record was
 /// made (a capture task) so that the single writer only appends bytes, fsyncs and
 /// indexes. Encoded for one file: the record carries `WARC-Warcinfo-ID` of that file's
 /// warcinfo, and the writer encodes it again if it lands in another.
@@ -169,13 +172,17 @@ impl Encoded {
     /// record whose body was spooled to disk is not: the writer streams it from there.
     pub fn new(mut record: Record, warcinfo_id: &str, level: u32) -> Encoded {
         record.set_field("WARC-Warcinfo-ID", warcinfo_id);
+        // A record too large to be its own tlog-tiles entry is logged by its entry/1.
+        if crate::log::entry::needs_entry(record.written_len()) {
+            record.set_field(crate::log::entry::FIELD, crate::log::entry::FIELD_VALUE);
+        }
         let member = record.in_memory().then(|| {
             let bytes = record.to_bytes();
             Member {
                 warcinfo_id: warcinfo_id.to_string(),
                 level,
                 gz: gzip_member(&bytes, level),
-                leaf: leaf_hash(&bytes).0,
+                leaf: leaf_of(&bytes).0,
             }
         });
         Encoded { record, member }
@@ -363,7 +370,7 @@ impl Archive {
                     &name,
                     size + pending.len() as u64,
                     gz.len() as u64,
-                    leaf_hash(&bytes).0,
+                    leaf_of(&bytes).0,
                 ));
                 pending.extend_from_slice(&gz);
                 written.push(info);
@@ -379,19 +386,11 @@ impl Archive {
                     size += pending.len() as u64;
                     pending.clear();
                 }
-                let mut leaf = Sha256::new();
-                leaf.update([0u8]);
+                let mut leaf = crate::log::entry::LeafHasher::new();
                 let len = self.files.append_with(&name, size, &mut |w| {
                     warc::write_gzip_member(&rec, level, w, &mut |b| leaf.update(b)).map(|_| ())
                 })?;
-                rows.push(RecordRow::new(
-                    &rec,
-                    n,
-                    &name,
-                    size,
-                    len,
-                    leaf.finalize().into(),
-                ));
+                rows.push(RecordRow::new(&rec, n, &name, size, len, leaf.finalize().0));
                 size += len;
                 written.push(rec);
                 n += 1;
@@ -839,7 +838,7 @@ pub fn reindex(root: &Path, mut progress: impl FnMut(u64)) -> Result<Reindexed> 
                             name,
                             m.offset,
                             m.length,
-                            leaf_hash(&m.bytes).0,
+                            leaf_of(&m.bytes).0,
                         ));
                         recs.push(rec);
                         n += 1;
@@ -857,7 +856,7 @@ pub fn reindex(root: &Path, mut progress: impl FnMut(u64)) -> Result<Reindexed> 
                             name,
                             m.offset,
                             m.length,
-                            leaf_hash(&m.bytes).0,
+                            leaf_of(&m.bytes).0,
                         ));
                         out.damaged.push(DamagedRange {
                             file: name.clone(),

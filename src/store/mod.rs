@@ -2,6 +2,7 @@
 
 pub mod archive;
 pub mod bodies;
+pub mod entries;
 pub mod files;
 pub mod index;
 pub mod record_stream;

@@ -237,8 +237,7 @@ pub fn stream_record_from(
         out: raw_out,
         n: 0,
     };
-    let mut hash = Sha256::new();
-    hash.update([0u8]);
+    let mut hash = crate::log::entry::LeafHasher::new();
     let mut parser = Parser {
         sink,
         phase: Phase::WarcHead,
@@ -279,7 +278,7 @@ pub fn stream_record_from(
     let block_digest = crate::store::warc::sha256_hex_label(parser.block_hash.clone().finalize());
     let declared = parser.head.field("WARC-Block-Digest").map(str::to_string);
     parser.finish().map_err(|e| damaged(e.to_string()))?;
-    if <[u8; 32]>::from(hash.finalize()) != row.leaf_hash {
+    if hash.finalize().0 != row.leaf_hash {
         return Err(damaged(format!(
             "record {} does not match its leaf hash: the archive is damaged",
             row.id

@@ -248,6 +248,13 @@ impl Record {
         out.write_all(b"\r\n\r\n")
     }
 
+    /// The length of the record as written (head, block, the closing CRLF CRLF).
+    pub fn written_len(&self) -> u64 {
+        let mut head = Vec::with_capacity(1024);
+        self.head_into(&mut head);
+        (head.len() as u64 + 4).saturating_add(self.block_len())
+    }
+
     /// `WARC/1.1`, the fields and the empty line: everything before the block.
     fn head_into(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"WARC/1.1\r\n");

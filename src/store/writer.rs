@@ -347,7 +347,7 @@ mod tests {
                 let bytes = m.next().unwrap().unwrap().bytes;
                 assert!(m.next().is_none(), "one member per leaf");
                 let rec = crate::store::warc::parse_record(&bytes).unwrap();
-                let leaf = crate::log::merkle::leaf_hash(&bytes).0;
+                let leaf = crate::log::entry::leaf_of(&bytes).0;
                 (rec, gz, leaf, row)
             })
             .collect()

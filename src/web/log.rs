@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+/// The latest checkpoint, with the witnesses' cosignature lines after the log's.
 pub(super) fn checkpoint_text(st: &AppState) -> Result<String> {
-    std::fs::read_to_string(st.root.join(layout::CHECKPOINT))
-        .map_err(|_| Error::NotFound("no checkpoint yet: nothing has been captured".into()))
+    crate::evidence::witness::cosigned_latest(&st.root)?
+        .ok_or_else(|| Error::NotFound("no checkpoint yet: nothing has been captured".into()))
 }
 
 pub(super) async fn log_checkpoint(State(st): St) -> std::result::Result<Response, Fail> {
@@ -104,6 +105,9 @@ pub(super) async fn log_tile(
     State(st): St,
     UrlPath(path): UrlPath<String>,
 ) -> std::result::Result<Response, Fail> {
+    if let Some(rest) = path.strip_prefix("entries/") {
+        return log_entries(st, rest.to_string()).await;
+    }
     let Some((level, n, width)) = parse_tile_path(&path) else {
         return Err(Fail(
             StatusCode::NOT_FOUND,
@@ -138,6 +142,53 @@ pub(super) async fn log_tile(
         .into_response())
 }
 
+/// `/log/tile/entries/<N>[.p/<W>]`: the entries of a level-0 tile (C2SP tlog-tiles).
+async fn log_entries(
+    st: std::sync::Arc<AppState>,
+    rest: String,
+) -> std::result::Result<Response, Fail> {
+    let rest = rest.to_string();
+    let Some((0, n, width)) = parse_tile_path(&format!("0/{rest}")) else {
+        return Err(Fail(
+            StatusCode::NOT_FOUND,
+            format!("no entry bundle {rest:?}"),
+            true,
+        ));
+    };
+    let bytes = blocking(&st, true, move |st| {
+        let hs = HashStore::open_read_only(&st.root.join(layout::HASHES))?;
+        let verifier = archive::read_verifier(&st.root)?;
+        let cp = archive::latest_checkpoint(&st.root, &verifier)?
+            .ok_or_else(|| Error::NotFound("no checkpoint yet".into()))?;
+        let tile = hs.checked_tile(0, n, width, &cp).map_err(|e| match e {
+            Error::Damage(_) => e,
+            e => Error::NotFound(e.to_string()),
+        })?;
+        let start = n * 256;
+        let rows = st.index()?.records_range(start, start + u64::from(width))?;
+        crate::store::entries::bundle(&archive::warc_store(&st.root), &rows, start, &tile).map_err(|e| match e {
+            crate::store::entries::Refused::TooLarge { leaf, id } => Error::NotFound(format!(
+                "leaf {leaf} is record {id}, written before samizdat logged large records by their entry: it is over 65,535 bytes and cannot be in an entry bundle (read it at /raw/{id}; docs/evidence.md \"Entries\")"
+            )),
+            crate::store::entries::Refused::Other(e) => e,
+        })
+    })
+    .await?;
+    let cache = if width == 256 {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, cache),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// One stored RFC 3161 timestamp over the latest checkpoint: its file name, and what it
 /// says (or why it does not check).
 pub(super) type Stamp = (
@@ -151,6 +202,11 @@ pub(super) struct LogView {
     pub(super) stamps: Vec<Stamp>,
     pub(super) vkey: String,
     pub(super) recent: Vec<crate::store::index::RecordRow>,
+    /// Each configured witness (what it last cosigned), the quorum, and whether the latest
+    /// checkpoint has it.
+    pub(super) witnesses: Vec<crate::evidence::witness::WitnessState>,
+    pub(super) quorum: usize,
+    pub(super) cosigned_latest: usize,
 }
 
 /// Leaves listed on the `/log` page.
@@ -164,6 +220,9 @@ pub(super) fn log_view(st: &AppState) -> Result<LogView> {
             stamps: vec![],
             vkey,
             recent: vec![],
+            witnesses: vec![],
+            quorum: 0,
+            cosigned_latest: 0,
         });
     }
     let verifier = archive::read_verifier(&st.root)?;
@@ -199,11 +258,19 @@ pub(super) fn log_view(st: &AppState) -> Result<LogView> {
         recent = ix.records_range(cp.size.saturating_sub(RECENT_LEAVES), cp.size)?;
         recent.reverse();
     }
+    let witnesses = crate::evidence::witness::states(&st.root, &st.config)?;
+    let cosigned_latest = match &cp {
+        Some(c) => witnesses.iter().filter(|w| w.size == Some(c.size)).count(),
+        None => 0,
+    };
     Ok(LogView {
         checkpoint: cp.zip(text),
         stamps,
         vkey,
         recent,
+        witnesses,
+        quorum: crate::evidence::witness::quorum(&st.config),
+        cosigned_latest,
     })
 }
 
@@ -267,11 +334,50 @@ checkpoint, and every record under it, existed by its time.</p>";
             }
         }
     }
-    b += "</section><section id=\"witnesses\"><h2>Witnesses</h2><p>None yet. Witnesses \
-are independent parties that cosign a checkpoint once they have checked that it extends \
-the one they saw before, so the log cannot show different histories to different readers. \
-Until it has some, compare the checkpoint you see with one fetched elsewhere or earlier: \
-<code>samizdat verify-bundle</code> checks consistency between the two.</p></section>";
+    b += "</section><section id=\"witnesses\"><h2>Witnesses</h2><p>Witnesses are independent \
+parties that cosign a checkpoint only once they have checked that it extends every one they \
+cosigned before, so the log cannot show different histories to different readers (C2SP \
+tlog-witness). Their cosignature lines follow the log's signature in the note above.</p>";
+    if v.witnesses.is_empty() {
+        b += "<p>This log has no witnesses yet (<code>[[log.witnesses]]</code>). Until it has \
+some, compare the checkpoint you see with one fetched elsewhere or earlier.</p>";
+    } else {
+        b += "<table id=\"witness-list\"><tr><th>Witness</th><th>Host</th><th>Latest size it \
+cosigned</th><th>When</th></tr>";
+        for w in &v.witnesses {
+            let when = w
+                .timestamp
+                .and_then(|t| jiff::Timestamp::from_second(t as i64).ok())
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "not yet".into());
+            b += &format!(
+                "<tr class=\"witness\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&w.witness),
+                esc(&w.host),
+                w.size
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "none".into()),
+                esc(&when)
+            );
+        }
+        b += &format!(
+            "</table><p id=\"quorum\">{} of {} witnesses cosigned the latest checkpoint; the \
+quorum is {}: {}.</p>",
+            v.cosigned_latest,
+            v.witnesses.len(),
+            v.quorum,
+            if v.cosigned_latest >= v.quorum {
+                "it holds"
+            } else {
+                "it does not hold yet (witnesses are sent the latest checkpoint every few seconds while \
+<code>watch run</code> runs, or by <code>samizdat log witness --now</code>)"
+            }
+        );
+    }
+    b += "<p>To check a bundle against witnesses you trust, write a C2SP tlog-policy with the \
+log's key (<a href=\"#vkey\">below</a>), the witnesses' keys as their operators publish \
+them, and the quorum, then run <code>samizdat verify-bundle BUNDLE.zip --policy \
+POLICY</code>. The archive's own policy is in every bundle as <code>policy</code>.</p></section>";
     b += &format!(
         "<section id=\"how\"><h2>How to verify</h2><ol>\
 <li>On the archive itself: <code>samizdat verify</code> re-reads every WARC record, \
@@ -281,9 +387,10 @@ recomputes every leaf and the root, and checks the signature and the timestamps.
 inclusion proofs, the checkpoint's signature and any RFC 3161 timestamps.</li>\
 <li>With any C2SP tlog client: the checkpoint is at <a href=\"/log/checkpoint\">/log/checkpoint</a> \
 and the tree's hashes in tiles at <code>/log/tile/0/000</code>, <code>/log/tile/1/000</code>, … \
-(<code>/log/tile/L/N.p/W</code> for a partial tile of W hashes: C2SP tlog-tiles); an inclusion \
-proof of leaf N as JSON is at <code>/api/log/proof/N</code>.</li></ol>\
-<p>The log's verifier key (check its fingerprint on <a href=\"/verify\">/verify</a>):</p><pre>{}</pre></section>",
+(<code>/log/tile/L/N.p/W</code> for a partial tile of W hashes: C2SP tlog-tiles), and the \
+entries themselves at <code>/log/tile/entries/N</code>, so a monitor can audit the log without \
+the WARC files; an inclusion proof of leaf N as JSON is at <code>/api/log/proof/N</code>.</li></ol>\
+<p>The log's verifier key (check its fingerprint on <a href=\"/verify\">/verify</a>):</p><pre id=\"vkey\">{}</pre></section>",
         esc(v.vkey.trim())
     );
     b += "<section id=\"leaves\"><h2>Recent leaves</h2>";

@@ -687,3 +687,125 @@ fn the_readme_alerts_example_loads() {
         assert!(!t["to"].as_str().unwrap().contains("XXXXXXXX"), "{t}");
     }
 }
+
+fn serve_feed(blog: &TestServer, entries: &[(&str, &str)]) {
+    let items: String = entries
+        .iter()
+        .map(|(slug, date)| {
+            format!(
+                "<item><title>Post {slug}</title><link>https://{HOST}/posts/{slug}</link>\
+                 <guid>https://{HOST}/posts/{slug}</guid><pubDate>{date}</pubDate>\
+                 <description>Summary of {slug}</description></item>"
+            )
+        })
+        .collect();
+    blog.route(
+        "/feed.xml",
+        Resp::new(200)
+            .header("Content-Type", "application/rss+xml; charset=utf-8")
+            .body(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel>\
+                 <title>A blog</title><link>https://{HOST}/</link><description>posts</description>\
+                 {items}</channel></rss>"
+            )),
+    );
+}
+
+/// A post a watched feed publishes after it was added is a `new_post` alert (with the
+/// feed's tag); the older posts `--backfill` captured are not.
+#[test]
+fn a_new_post_of_a_watched_feed_alerts_and_backfilled_ones_do_not() {
+    let s = setup(
+        "[[alerts]]\nname = \"new\"\non = [\"new_post\"]\ntag = [\"press\"]\nwebhook = \"HOOK\"\n",
+        "",
+    );
+    for slug in ["old", "b"] {
+        s.blog.route(
+            &format!("/posts/{slug}"),
+            Resp::html(format!(
+                "<!DOCTYPE html><html><head><title>Post {slug}</title></head><body><article>\
+                 <h1>Post {slug}</h1><p>The words of post {slug}, long enough to be the main \
+                 text of the page.</p></article></body></html>"
+            )),
+        );
+    }
+    serve_feed(&s.blog, &[("old", "Sun, 01 Feb 2026 09:00:00 +0000")]);
+    let feed = format!("feed:https://{HOST}/feed.xml");
+    // The target begins before the feed is added.
+    run_ok(sz(&s.ar, T0).args(["alerts", "send"]));
+    run_ok(sz(&s.ar, T0).args(["watch", "add", &feed, "--backfill", "1", "--tag", "press"]));
+    run_ok(sz(&s.ar, T0).args(["alerts", "send"]));
+    assert!(hooks(&s.hook).is_empty(), "a backfilled post alerted");
+    serve_feed(
+        &s.blog,
+        &[
+            ("b", "Sun, 01 Mar 2026 12:07:00 +0000"),
+            ("old", "Sun, 01 Feb 2026 09:00:00 +0000"),
+        ],
+    );
+    let out = run_ok(sz(&s.ar, T1).args(["watch", "check", &feed]));
+    let got = hooks(&s.hook);
+    assert_eq!(got.len(), 1, "{}", text(&out.stdout));
+    let a: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(a["event"], "new_post");
+    assert_eq!(a["url"], format!("https://{HOST}/posts/b"));
+    assert!(
+        a["summary"].as_str().unwrap().starts_with("New post"),
+        "{a}"
+    );
+    run_ok(sz(&s.ar, T2).args(["watch", "check", &feed]));
+    assert_eq!(hooks(&s.hook).len(), 1);
+}
+
+/// A host unreachable past `failing_after` is one `watch_failing` alert (not one per
+/// check); a definite answer ends it; a post confirmed gone and then seen again is a
+/// `restored` alert.
+#[test]
+fn a_failing_host_alerts_once_and_a_restored_post_alerts() {
+    let s = setup(
+        "[[alerts]]\non = [\"watch_failing\", \"restored\", \"deleted\"]\nwebhook = \"HOOK\"\n",
+        "",
+    );
+    let cfg = std::fs::read_to_string(s.ar.join("samizdat.toml")).unwrap();
+    std::fs::write(
+        s.ar.join("samizdat.toml"),
+        cfg.replacen("[watch]\n", "[watch]\nfailing_after = \"30m\"\n", 1),
+    )
+    .unwrap();
+    s.blog.route("/posts/a", Resp::new(503));
+    for now in [T1, T2, "2026-03-01T12:35:00Z"] {
+        check(&s, now);
+    }
+    assert!(hooks(&s.hook).is_empty(), "failing for 25 minutes alerted");
+    check(&s, "2026-03-01T12:45:00Z");
+    check(&s, "2026-03-01T12:50:00Z");
+    let got = hooks(&s.hook);
+    assert_eq!(got.len(), 1);
+    let a: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(a["event"], "watch_failing");
+    assert_eq!(a["host"], HOST);
+    assert!(
+        a["summary"]
+            .as_str()
+            .unwrap()
+            .contains("unreachable since 2026-03-01T12:10:00"),
+        "{a}"
+    );
+
+    // Gone twice (confirmed), then back.
+    s.blog.route("/posts/a", Resp::new(404));
+    check(&s, "2026-03-01T13:00:00Z");
+    check(&s, "2026-03-01T13:05:00Z");
+    s.blog.route("/posts/a", live_page());
+    check(&s, "2026-03-01T13:10:00Z");
+    let events: Vec<String> = hooks(&s.hook)
+        .iter()
+        .map(|r| {
+            serde_json::from_slice::<Value>(&r.body).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(events, ["watch_failing", "deleted", "restored"]);
+}

@@ -639,7 +639,7 @@ fn two_processes_capturing_at_once_both_succeed_without_interleaving() {
 /// leaf the index and log hold must be the hash of the bytes in the file.
 #[test]
 fn what_the_capture_tasks_encode_is_what_the_files_hold_and_the_log_hashes() {
-    use samizdat::log::merkle::leaf_hash;
+    use samizdat::log::entry::leaf_of;
     use samizdat::store::index::Index;
     let srv = server();
     let (_d, ar) = quick_archive("concurrency = 8\n[storage]\nwarc_max_bytes = 6000\n");
@@ -683,7 +683,7 @@ fn what_the_capture_tasks_encode_is_what_the_files_hold_and_the_log_hashes() {
             assert_eq!(row.id, rec.id());
             assert_eq!(
                 row.leaf_hash,
-                leaf_hash(&m.bytes).0,
+                leaf_of(&m.bytes).0,
                 "{name}@{}: the index's leaf hash is that of the bytes in the file",
                 m.offset
             );
@@ -959,7 +959,7 @@ fn log_proofs_verify_against_the_signed_checkpoint() {
             .map(|h| Hash::from_base64(h.as_str().unwrap()).unwrap())
             .collect();
         // The leaf hash is recomputed from the record's bytes, not taken from samizdat.
-        let lh = samizdat::log::merkle::leaf_hash(&recs[leaf as usize].to_bytes());
+        let lh = samizdat::log::entry::leaf_of(&recs[leaf as usize].to_bytes());
         verify_inclusion(&lh, leaf, size, &proof, &parsed.root).unwrap();
         let mut bad = proof.clone();
         if let Some(h) = bad.first_mut() {

@@ -53,6 +53,25 @@ pub fn http_request(
     parse_http_response(&raw)
 }
 
+/// POST `body` to `url` (http only) with `Connection: close`, like [`http_get`].
+pub fn http_post(url: &str, content_type: &str, body: &[u8]) -> std::io::Result<HttpResult> {
+    let u = url::Url::parse(url).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let host = u.host_str().unwrap_or("127.0.0.1").to_string();
+    let port = u.port_or_known_default().unwrap_or(80);
+    let mut s = TcpStream::connect((host.as_str(), port))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    write!(
+        s,
+        "POST {} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        u.path(),
+        body.len()
+    )?;
+    s.write_all(body)?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    parse_http_response(&raw)
+}
+
 /// Parses a complete HTTP/1.x response (as read until close).
 pub fn parse_http_response(raw: &[u8]) -> std::io::Result<HttpResult> {
     let bad = |m: &str| std::io::Error::other(format!("bad HTTP response: {m}"));

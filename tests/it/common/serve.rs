@@ -15,8 +15,14 @@ pub struct Serve {
 
 impl Serve {
     pub fn start(archive: &Path) -> Serve {
+        Serve::start_args(archive, &["serve", "--listen", "127.0.0.1:0"])
+    }
+
+    /// Any serving command (`witness serve --listen 127.0.0.1:0`) that prints
+    /// `... on http://ADDR/` on stderr.
+    pub fn start_args(archive: &Path, args: &[&str]) -> Serve {
         let mut child = samizdat(archive)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -65,6 +71,12 @@ impl Serve {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .expect("VmHWM in /proc/PID/status");
         kb * 1024
+    }
+
+    /// SIGKILL, as a crash or a power cut would stop it.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn assert_alive(&mut self) {
