@@ -265,7 +265,7 @@ fn api_request(u: Url, purpose: &'static str) -> Request {
 
 fn beijing(secs: i64) -> Option<String> {
     let ts = jiff::Timestamp::from_second(secs).ok()?;
-    let z = ts.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
+    let z = ts.to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
     Some(z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
 }
 
@@ -676,10 +676,13 @@ mod tests {
             assert_eq!(bv_to_av(bv), Some(*av), "{bv}");
         }
         assert_eq!(bv_to_av("bv17x411w7KC"), Some(170001));
-        // Case matters after the prefix; a wrong length, a character outside the
-        // alphabet (0, I, O, l) or an id that does not convert back is no id.
+        // Case matters after the prefix: `X` is another digit, so another video.
+        let other = bv_to_av("BV17X411w7KC").expect("a valid id of another video");
+        assert_ne!(other, 170001);
+        assert_eq!(av_to_bv(other).as_deref(), Some("BV17X411w7KC"));
+        // A wrong length, a character outside the alphabet (0, I, O, l) or an id that
+        // does not convert back is no id.
         for bad in [
-            "BV17X411w7KC",
             "BV17x411w7K",
             "BV17x411w7KCC",
             "BV10x411w7KC",
