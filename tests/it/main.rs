@@ -7,6 +7,7 @@ mod common;
 mod addresses;
 mod alerts;
 mod archive_integrity;
+mod bilibili_cli;
 mod capture_http;
 mod cli_output;
 mod comments;

@@ -1,0 +1,409 @@
+//! Bilibili capture end to end through the real CLI: a loopback server replays the
+//! fixtures in `tests/fixtures/bilibili/`, and `[http.hosts]` sends the API, the site,
+//! b23.tv and the picture hosts to it. Nothing here reaches the internet.
+//!
+//! The expected values are what a person reading the fixture writes down (the uploader,
+//! the title, the counts in `stat`), never values copied from samizdat's own output.
+
+use crate::common;
+
+use common::*;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bilibili/");
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{FIX}{name}")).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+fn fixture_json(name: &str) -> Value {
+    serde_json::from_slice(&fixture(name)).unwrap()
+}
+
+/// av85440373, one part.
+const BV: &str = "BV117411r7R1";
+const AID: &str = "85440373";
+const VIEW_FIXTURE: &str = "constructed_view_BV117411r7R1.json";
+const COVER: &str = "/bfs/archive/ea0dd34bf41e23a68175680a00e3358cd249105f.jpg";
+
+const HOSTS: &[&str] = &[
+    "api.bilibili.com",
+    "www.bilibili.com",
+    "m.bilibili.com",
+    "bilibili.com",
+    "b23.tv",
+    "i0.hdslb.com",
+    "i1.hdslb.com",
+    "i2.hdslb.com",
+];
+
+fn setup(srv: &TestServer) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    let mut toml = String::from(
+        "[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\nmax_retries = 0\n\n[http.hosts]\n",
+    );
+    for h in HOSTS {
+        toml.push_str(&format!("{h:?} = {:?}\n", srv.base_url()));
+    }
+    write_config(&ar, &toml);
+    (dir, ar)
+}
+
+fn view_path(bv: &str) -> String {
+    format!("/x/web-interface/view?bvid={bv}")
+}
+
+fn reply_path(aid: &str, pn: u32) -> String {
+    format!("/x/v2/reply?type=1&oid={aid}&sort=2&ps=20&pn={pn}")
+}
+
+fn cover_bytes() -> Vec<u8> {
+    b"\xff\xd8\xff\xe0 cover of BV117411r7R1".to_vec()
+}
+
+/// A server with the live video: its view answer, its page and its cover. Comments are
+/// not routed (the server answers 404): they are unreachable unless a test routes them.
+fn video_server(view: Vec<u8>) -> TestServer {
+    let srv = server();
+    srv.route(&view_path(BV), Resp::json(view));
+    srv.route(
+        &format!("/video/{BV}/"),
+        Resp::html(
+            "<!doctype html><html><head><title>video page</title></head><body></body></html>",
+        ),
+    );
+    srv.route(
+        COVER,
+        Resp::new(200)
+            .header("Content-Type", "image/jpeg")
+            .body(cover_bytes()),
+    );
+    srv
+}
+
+fn capture(ar: &Path, url: &str) -> (i32, Value, String) {
+    let (code, out, err) = run_code(samizdat(ar).arg("--json").arg("capture").arg(url));
+    let mut lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "one JSON line per URL: {out}\n{err}");
+    (code, lines.remove(0), err)
+}
+
+fn show_json(ar: &Path, key: &str) -> Value {
+    let out = run_ok(samizdat(ar).arg("--json").arg("show").arg(key));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn verify_ok(ar: &Path) {
+    let (code, _, err) = run_code(samizdat(ar).arg("verify"));
+    assert_eq!(code, 0, "verify failed:\n{err}");
+    assert_warcio_ok(&warc_files(ar));
+}
+
+fn captured(ar: &Path, url: &str) -> (Value, Value) {
+    let (code, line, err) = capture(ar, url);
+    assert_eq!(code, 0, "{url}: {line}\n{err}");
+    assert_eq!(line["status"], "captured", "{url}: {line}");
+    assert_eq!(line["post_id"], format!("bilibili:{BV}"), "{url}");
+    (line, show_json(ar, &format!("bilibili:{BV}")))
+}
+
+fn requests_to(srv: &TestServer, path: &str) -> Vec<RecordedRequest> {
+    srv.requests()
+        .into_iter()
+        .filter(|r| r.path == path)
+        .collect()
+}
+
+/// Never recorded as a post: `show` finds none and `list` lists nothing.
+fn no_post(ar: &Path) {
+    let (code, out, err) = run_code(
+        samizdat(ar)
+            .arg("--json")
+            .arg("show")
+            .arg(format!("bilibili:{BV}")),
+    );
+    assert_eq!(code, 1, "a post was made: {out}{err}");
+    let (code, out, err) = run_code(samizdat(ar).args(["--json", "list"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(json_lines(&out).is_empty(), "{out}");
+}
+
+#[test]
+fn a_live_video_is_captured_with_its_cover_fetched_with_the_referer() {
+    let srv = video_server(fixture(VIEW_FIXTURE));
+    let (_d, ar) = setup(&srv);
+    let (_, p) = captured(
+        &ar,
+        &format!("https://www.bilibili.com/video/{BV}/?spm_id_from=333.788"),
+    );
+    let fx = fixture_json(VIEW_FIXTURE);
+    let d = &fx["data"];
+    assert_eq!(p["url"], format!("https://www.bilibili.com/video/{BV}/"));
+    assert_eq!(p["author"]["name"], "陈楒潼桶桶桶");
+    assert_eq!(p["author"]["id"], "66606350");
+    assert_eq!(p["author"]["url"], "https://space.bilibili.com/66606350");
+    assert_eq!(p["title"], d["title"]);
+    assert!(
+        p["text"]
+            .as_str()
+            .unwrap()
+            .contains("编曲（配乐）：Crazy Bucket"),
+        "{}",
+        p["text"]
+    );
+    // pubdate 1580377255 is 2020-01-30 09:40:55 UTC, 17:40:55 in Beijing.
+    assert_eq!(p["created_at"], "2020-01-30T17:40:55+08:00");
+    assert_eq!(p["counts"]["views"], 2404179);
+    assert_eq!(p["counts"]["likes"], 161270);
+    assert_eq!(p["counts"]["comments"], 2676);
+    assert_eq!(p["counts"]["reposts"], 9620);
+    assert_eq!(p["state"], "live");
+    assert_eq!(p["extra"]["aid"], AID);
+    assert_eq!(p["extra"]["pages"].as_array().map(Vec::len), Some(1));
+    // The cover: asked over https on its own host, with the Referer, its bytes kept.
+    let media = p["media"].as_array().unwrap();
+    assert_eq!(media.len(), 1, "{media:?}");
+    assert_eq!(media[0]["url"], format!("https://i1.hdslb.com{COVER}"));
+    assert_eq!(
+        media[0]["sha256"],
+        hex::encode(Sha256::digest(cover_bytes()))
+    );
+    let got = requests_to(&srv, COVER);
+    assert_eq!(got.len(), 1, "the cover fetched once");
+    assert_eq!(got[0].header("referer"), Some("https://www.bilibili.com/"));
+    // The API was asked with the Referer; the page a person sees was kept.
+    let view = requests_to(&srv, &view_path(BV));
+    assert_eq!(view.len(), 1);
+    assert_eq!(view[0].header("referer"), Some("https://www.bilibili.com/"));
+    assert_eq!(srv.hits(&format!("/video/{BV}/")), 1);
+    verify_ok(&ar);
+}
+
+#[test]
+fn a_deleted_video_is_gone_in_bilibilis_words() {
+    let srv = server();
+    srv.route(
+        &view_path(BV),
+        Resp::json(fixture("constructed_view_code_-404.json")),
+    );
+    let (_d, ar) = setup(&srv);
+    let (code, line, err) = capture(&ar, &format!("https://www.bilibili.com/video/{BV}"));
+    assert_eq!(code, 1, "{line}\n{err}");
+    assert_eq!(line["status"], "gone", "{line}");
+    assert_eq!(line["outcome"], "deleted");
+    assert_eq!(line["cause"], "unknown");
+    assert!(
+        line["error"].as_str().unwrap().contains("啥都木有"),
+        "{line}"
+    );
+    assert_eq!(
+        srv.hits(&format!("/video/{BV}/")),
+        0,
+        "nothing after the verdict"
+    );
+    verify_ok(&ar);
+}
+
+/// Risk control answered for the view: never gone, never a post.
+fn risk_controlled(answer: Resp, words: &str) {
+    let srv = server();
+    srv.route(&view_path(BV), answer);
+    let (_d, ar) = setup(&srv);
+    let (code, line, err) = capture(&ar, &format!("https://b23.tv/{BV}"));
+    assert_eq!(code, 1, "{line}\n{err}");
+    assert_eq!(line["status"], "failed", "{words}: never gone: {line}");
+    assert!(line["outcome"].is_null(), "{line}");
+    let e = line["error"].as_str().unwrap();
+    assert!(e.contains(words), "{words}: {e}");
+    assert!(!e.contains("deleted"), "{e}");
+    assert_eq!(srv.hits(&view_path(BV)), 1);
+    no_post(&ar);
+    verify_ok(&ar);
+}
+
+#[test]
+fn code_minus_352_is_risk_control_never_deleted() {
+    risk_controlled(
+        Resp::json(fixture("constructed_view_code_-352.json")),
+        "-352",
+    );
+}
+
+#[test]
+fn the_http_412_risk_control_page_is_never_deleted() {
+    risk_controlled(
+        Resp::new(412)
+            .header("Content-Type", "text/html; charset=utf-8")
+            .body(fixture("constructed_risk_control_412.html")),
+        "risk control",
+    );
+}
+
+#[test]
+fn a_short_link_is_followed_and_every_hop_is_recorded() {
+    let srv = video_server(fixture(VIEW_FIXTURE));
+    // Two hops: a short code to another, then to the video page with share parameters.
+    srv.route(
+        "/Xy12Ab",
+        Resp::new(302).header("Location", "https://b23.tv/pigt3PQ"),
+    );
+    srv.route(
+        "/pigt3PQ",
+        Resp::new(302).header(
+            "Location",
+            &format!("https://www.bilibili.com/video/{BV}/?share_source=copy_web"),
+        ),
+    );
+    let (_d, ar) = setup(&srv);
+    let (line, p) = captured(&ar, "https://b23.tv/Xy12Ab");
+    assert_eq!(p["author"]["name"], "陈楒潼桶桶桶", "{line}");
+    assert_eq!(srv.hits("/Xy12Ab"), 1);
+    assert_eq!(srv.hits("/pigt3PQ"), 1);
+    assert_eq!(srv.hits(&view_path(BV)), 1);
+    // Each hop is a record of its own: the two redirects and where they ended.
+    let cdx = cdxj_index(&warc_files(&ar));
+    for (hop, status) in [
+        (")/xy12ab ", "302"),
+        (")/pigt3pq ", "302"),
+        ("?share_source=copy_web ", "404"),
+    ] {
+        let want = format!("\"status\": \"{status}\"");
+        assert!(
+            cdx.lines().any(|l| l.contains(hop) && l.contains(&want)),
+            "{hop} ({status}) not recorded:\n{cdx}"
+        );
+    }
+    verify_ok(&ar);
+}
+
+/// Every comment of a `show --json`, depth first, with its nesting level.
+fn flat(comments: &Value, level: usize, out: &mut Vec<(usize, Value)>) {
+    for c in comments.as_array().into_iter().flatten() {
+        out.push((level, c.clone()));
+        flat(&c["replies"], level + 1, out);
+    }
+}
+
+#[test]
+fn comments_are_read_page_by_page_with_their_inline_replies() {
+    let srv = video_server(fixture(VIEW_FIXTURE));
+    srv.route(
+        &reply_path(AID, 1),
+        Resp::json(fixture("constructed_reply_oid2_page1.json")),
+    );
+    // Page 2 is empty: the listing ends there.
+    srv.route(
+        &reply_path(AID, 2),
+        Resp::json(
+            br#"{"code":0,"message":"0","ttl":1,"data":{"page":{"num":2,"size":5,"count":60971},"replies":[]}}"#
+                .to_vec(),
+        ),
+    );
+    let (_d, ar) = setup(&srv);
+    let (line, _) = captured(&ar, &format!("https://www.bilibili.com/video/av{AID}"));
+    assert_eq!(line["comments"]["status"], "complete", "{line}");
+    assert_eq!(
+        line["comments"]["listed"], 3,
+        "two comments and one reply: {line}"
+    );
+    assert_eq!(srv.hits(&reply_path(AID, 1)), 1);
+    assert_eq!(srv.hits(&reply_path(AID, 2)), 1);
+    let got = requests_to(&srv, &reply_path(AID, 1));
+    assert_eq!(
+        got[0].header("referer"),
+        Some(format!("https://www.bilibili.com/video/{BV}/").as_str())
+    );
+    let v = show_json(&ar, &format!("bilibili:{BV}"));
+    let mut all = vec![];
+    flat(&v["comments"], 0, &mut all);
+    assert_eq!(all.len(), 3, "{all:#?}");
+    let find = |id: &str| {
+        all.iter()
+            .find(|(_, c)| c["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {all:#?}"))
+            .clone()
+    };
+    let (lvl, top) = find("bilibili:reply/104192624480");
+    assert_eq!(lvl, 0);
+    assert_eq!(top["author"]["name"], "小鹿不跑路");
+    assert!(
+        top["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("我赶上了我们这个年龄段二次元的末班车"),
+        "{top}"
+    );
+    assert_eq!(top["thread"]["thread_of"], format!("bilibili:{BV}"));
+    let (lvl, reply) = find("bilibili:reply/104200000001");
+    assert_eq!(lvl, 1, "the inline reply nests under its comment");
+    assert_eq!(reply["thread"]["reply_to"], "bilibili:reply/104192624480");
+    assert_eq!(find("bilibili:reply/104184937184").0, 0);
+    verify_ok(&ar);
+}
+
+#[test]
+fn closed_comments_keep_the_video_live() {
+    let srv = video_server(fixture(VIEW_FIXTURE));
+    srv.route(
+        &reply_path(AID, 1),
+        Resp::json(fixture("constructed_reply_code_12002.json")),
+    );
+    let (_d, ar) = setup(&srv);
+    let (line, p) = captured(&ar, &format!("https://www.bilibili.com/video/{BV}"));
+    assert_eq!(line["comments"]["status"], "closed", "{line}");
+    assert!(
+        line["comments"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("评论区已关闭"),
+        "{line}"
+    );
+    assert_eq!(p["state"], "live");
+    assert_eq!(p["conversation"]["status"], "closed");
+    verify_ok(&ar);
+}
+
+/// The deletion and visibility words in the video's own title, description and part,
+/// and the page full of them, leave a video the API answered with code 0 live, at the
+/// capture and at a watch check.
+#[test]
+fn a_live_video_whose_title_carries_the_deletion_words_is_live() {
+    let words = "啥都木有 稿件不可见 稿件审核中 仅UP主自己可见 风控校验失败 -404 62002";
+    let mut v = fixture_json(VIEW_FIXTURE);
+    v["data"]["title"] = format!("{words}？").into();
+    v["data"]["desc"] = format!("这个视频：{words}").into();
+    v["data"]["pages"][0]["part"] = words.into();
+    let srv = video_server(serde_json::to_vec(&v).unwrap());
+    srv.route(
+        &format!("/video/{BV}/"),
+        Resp::html(format!(
+            "<!doctype html><html><head><title>{words}</title><script>window.__INITIAL_STATE__={{\"error\":{{\"code\":-404,\"message\":\"啥都木有\"}}}}</script></head><body><div class=\"error-text\">{words}</div></body></html>"
+        )),
+    );
+    let (_d, ar) = setup(&srv);
+    let url = format!("https://www.bilibili.com/video/{BV}");
+    let (_, p) = captured(&ar, &url);
+    assert_eq!(p["state"], "live");
+    assert!(p["title"].as_str().unwrap().contains("啥都木有"), "{p}");
+    run_ok(
+        samizdat(&ar)
+            .env("SAMIZDAT_NOW", "2099-01-01T10:00:00Z")
+            .args(["watch", "add", &url]),
+    );
+    for t in ["2099-01-01T12:00:00Z", "2099-01-01T14:00:00Z"] {
+        run_ok(
+            samizdat(&ar)
+                .env("SAMIZDAT_NOW", t)
+                .args(["watch", "check", &url]),
+        );
+    }
+    let v = show_json(&ar, &format!("bilibili:{BV}"));
+    assert_eq!(v["state"], "live", "{v}");
+    let checks = v["checks"].as_array().unwrap();
+    assert!(!checks.is_empty(), "{v}");
+    assert!(checks.iter().all(|c| c["outcome"] == "live"), "{checks:?}");
+    verify_ok(&ar);
+}
