@@ -54,7 +54,7 @@
 //! | `62004` "稿件审核中" | restricted (under review) |
 //! | `62012` "仅UP主自己可见" | restricted, cause author (the uploader made it private) |
 //! | `-352` 风控校验失败, `-412` 请求被拦截, `-403`, `-401`, `-101`, `-400`, `-509`, `-799`, any other code | unreachable (risk control, login, rate limit: nothing concluded) |
-//! | HTTP 412 (the risk-control page), any non-JSON answer, 429, 5xx, no answer | unreachable |
+//! | HTTP 412 (the risk-control page, whatever its body says), any non-JSON answer, 429, 5xx, no answer | unreachable |
 //!
 //! The codes' meanings are those of bilibili-API-collect `docs/video/info.md` and
 //! `docs/misc/errcode.md`. A video whose API answer carries `code 0` is live whatever
@@ -232,6 +232,13 @@ fn read_api(
     let (r, json) = json_answer(answer, endpoint)?;
     if r.status >= 500 || r.status == 429 {
         return Err(unreachable(format!("{endpoint}: HTTP {}", r.status)));
+    }
+    // HTTP 412 is Bilibili's risk control whatever the body says: a JSON `-404` under it
+    // is not the API's verdict.
+    if r.status == 412 {
+        return Err(unreachable(format!(
+            "{endpoint}: HTTP 412: blocked by Bilibili's risk control"
+        )));
     }
     let Some(v) = json.filter(Value::is_object) else {
         // The 412 risk-control page, a captcha, a proxy's page: never a verdict.
