@@ -72,7 +72,14 @@ impl Policy {
             (1, 1) => (vec![], Some(Member::Witness(0))),
             (k, n) => (
                 vec![Group {
-                    name: "quorum".into(),
+                    // Unique among the witnesses' names.
+                    name: {
+                        let mut g = "quorum".to_string();
+                        while named.iter().any(|(m, _)| *m == g) {
+                            g.push('_');
+                        }
+                        g
+                    },
                     threshold: k,
                     members: (0..n).map(Member::Witness).collect(),
                 }],
@@ -372,6 +379,19 @@ mod tests {
         assert!(none.render().ends_with("quorum none\n"));
         assert!(none.quorum_holds(&[]));
         assert!(!none.requires_witnesses());
+        // A witness named like the group: the group takes another name, and it reads back.
+        let odd = vec![
+            CosignerKey::generate("quorum").unwrap().verifier(),
+            vs[0].clone(),
+        ];
+        let p = Policy::for_log(&log.verifier(), &odd, 2);
+        assert!(
+            p.render()
+                .contains("group quorum_ all quorum w0.example\nquorum quorum_\n"),
+            "{}",
+            p.render()
+        );
+        assert_eq!(Policy::parse(&p.render()).unwrap(), p);
         // One witness: the quorum is that witness.
         let single = Policy::for_log(&log.verifier(), &vs[..1], 1);
         assert!(
