@@ -52,7 +52,7 @@
 //! | `error.message` with 根据相关法律法规和政策 / 违反社区规范 / 违反知乎社区 / 已被管理员删除 | deleted by the platform |
 //! | `error.message` with 审核中 | restricted (under review) |
 //! | `error.message` with 账号已被封禁 / 已被封禁 / 账号已停用 | account gone, by the platform |
-//! | `error.code` 40362, 请求存在异常, 40352, 10003, 100 (login), 401, 403, any unknown code or words | unreachable (risk control, login: nothing concluded) |
+//! | `error.code` 40362 (请求存在异常), 10001–10003 (请求参数异常，请升级客户端后重试: the signature or header check), 40352, 100 (login), 401, 403, any unknown code or words | unreachable (risk control, login: nothing concluded) |
 //! | any non-JSON answer (a 403 captcha page, `unhuman` redirects), 429, 5xx, no answer | unreachable |
 //!
 //! Risk-control and login words win over deletion words in the same message. A post
@@ -184,6 +184,7 @@ fn recognise_url(u: &Url) -> Option<Target> {
 /// Words that mean risk control or a login wall: never a verdict, and they win.
 const WALL: &[&str] = &[
     "请求存在异常",
+    "请求参数异常",
     "系统监测到您的网络环境存在异常",
     "请先登录",
     "需要登录",
@@ -192,7 +193,7 @@ const WALL: &[&str] = &[
     "签名",
 ];
 /// Codes of risk control and login walls.
-const WALL_CODES: &[i64] = &[40362, 40352, 10003, 100, 401, 403];
+const WALL_CODES: &[i64] = &[40362, 40352, 10001, 10002, 10003, 100, 401, 403];
 
 /// Words of Zhihu's `error.message`, most specific first: what each one says.
 const MARKERS: &[(&str, Outcome, Option<Cause>)] = &[
