@@ -327,22 +327,38 @@ fn base() -> Url {
     Url::parse(WWW).expect("a constant URL")
 }
 
-/// Zhihu's lazy pictures keep the picture in `data-original`/`data-actualsrc`.
+/// Zhihu's lazy pictures keep the picture in `data-original`/`data-actualsrc` and an SVG
+/// placeholder in `src`: the `src` of each such `<img>` is made the picture, on the raw
+/// markup (attribute values stay as written, entities and all).
 fn unlazy(html: &str) -> String {
-    let doc = scraper::Html::parse_fragment(html);
-    let sel = scraper::Selector::parse("img").expect("a constant selector");
-    let mut html = html.to_string();
-    for img in doc.select(&sel) {
-        let e = img.value();
-        if let (Some(src), Some(real)) = (
-            e.attr("src"),
-            e.attr("data-original").or_else(|| e.attr("data-actualsrc")),
-        ) && src.starts_with("data:")
-        {
-            html = html.replacen(src, real, 1);
-        }
+    fn value(tag: &str, name: &str) -> Option<(usize, usize)> {
+        let key = format!(" {name}=\"");
+        let start = tag.find(&key)? + key.len();
+        let end = start + tag[start..].find('"')?;
+        Some((start, end))
     }
-    html
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find("<img") {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find('>').map_or(rest.len(), |e| i + e + 1);
+        let tag = &rest[i..end];
+        let real = ["data-original", "data-actualsrc"]
+            .iter()
+            .filter_map(|a| value(tag, a).map(|(s, e)| &tag[s..e]))
+            .find(|v| v.starts_with("https://") || v.starts_with("http://") || v.starts_with("//"));
+        match (value(tag, "src"), real) {
+            (Some((s, e)), Some(real)) if tag[s..e].trim_start().starts_with("data:") => {
+                out.push_str(&tag[..s]);
+                out.push_str(&https(real));
+                out.push_str(&tag[e..]);
+            }
+            _ => out.push_str(tag),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn set_content(post: &mut Post, html: &str) {
@@ -1030,6 +1046,27 @@ mod tests {
                 "https://pic3.zhimg.com/c.jpg"
             ]
         );
+    }
+
+    #[test]
+    fn the_kept_html_shows_the_real_pictures_not_the_placeholders() {
+        let fx: Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/zhihu/zhihuhelp_answer_300534572.json"
+        ))
+        .unwrap();
+        let mut post = Post::new(
+            "zhihu",
+            "answer/300534572",
+            "https://www.zhihu.com/answer/300534572",
+        );
+        set_content(&mut post, fx["content"].as_str().unwrap());
+        let html = post.html.unwrap();
+        assert!(!html.contains("data:image/svg"), "{html}");
+        assert!(
+            html.contains("https://pic4.zhimg.com/v2-670015323306fcdcfbd413809f76cb96_r.jpg"),
+            "{html}"
+        );
+        assert_eq!(post.media.len(), 2);
     }
 
     #[test]
