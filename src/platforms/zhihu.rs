@@ -606,6 +606,24 @@ fn comments_step(kind: Kind, id: &str, cursor: Option<&str>) -> Step {
     )
 }
 
+/// The words of an `error` that says the comments are closed: read only from a JSON
+/// answer's `error.message`, never when it is also risk control or a login wall.
+fn closed_words(answer: &Fetched) -> Option<String> {
+    let Fetched::Response(r) = answer else {
+        return None;
+    };
+    if r.status >= 500 || r.status == 429 {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(&r.body).ok()?;
+    let err = v.get("error").filter(|e| e.is_object())?;
+    let code = err.get("code").and_then(Value::as_i64);
+    let message = str_of(err.get("message"))?;
+    let wall =
+        code.is_some_and(|c| WALL_CODES.contains(&c)) || WALL.iter().any(|w| message.contains(w));
+    (!wall && CLOSED.iter().any(|c| message.contains(c))).then_some(message)
+}
+
 struct CommentsPlan {
     kind: Kind,
     id: String,
@@ -617,20 +635,20 @@ impl Plan for CommentsPlan {
         let v = match read_api(&answer, endpoint) {
             Ok(v) => v,
             Err(f) => {
-                // An error of the comments says nothing about the post itself.
-                if let Finding::Gone(g) = &f {
-                    let words = g.message.clone().unwrap_or_default();
-                    if CLOSED.iter().any(|c| words.contains(c)) {
-                        return Step::Done(Finding::Comments(CommentPage {
-                            closed: Some(words),
-                            ..CommentPage::default()
-                        }));
-                    }
-                    return Step::Done(unreachable(format!(
-                        "{endpoint}: the comments cannot be read: {words}"
-                    )));
+                if let Some(words) = closed_words(&answer) {
+                    return Step::Done(Finding::Comments(CommentPage {
+                        closed: Some(format!("{endpoint}: {words}")),
+                        ..CommentPage::default()
+                    }));
                 }
-                return Step::Done(f);
+                // An error of the comments says nothing about the post itself.
+                return Step::Done(match f {
+                    Finding::Gone(g) => unreachable(format!(
+                        "{endpoint}: the comments cannot be read: {}",
+                        g.message.unwrap_or_default()
+                    )),
+                    other => other,
+                });
             }
         };
         let root = Json::new(endpoint, &v);
@@ -1067,6 +1085,39 @@ mod tests {
             "{html}"
         );
         assert_eq!(post.media.len(), 2);
+    }
+
+    #[test]
+    fn closed_words_under_risk_control_are_not_a_closed_conversation() {
+        let t = target("https://www.zhihu.com/answer/300534572").unwrap();
+        let ctx = PlanContext::default();
+        for (body, closed) in [
+            (r#"{"error":{"code":4033,"message":"评论已关闭"}}"#, true),
+            (r#"{"error":{"code":40362,"message":"评论已关闭"}}"#, false),
+            (
+                r#"{"error":{"code":4033,"message":"请求存在异常，评论已关闭"}}"#,
+                false,
+            ),
+            (
+                r#"{"data":[],"message":"评论已关闭","paging":{"is_end":true}}"#,
+                false,
+            ),
+        ] {
+            let first = Zhihu.comments_plan(&t, None, &ctx).unwrap();
+            let (f, _) =
+                crate::platforms::testing::run(first, |r| answer(r, 403, "application/json", body));
+            match f {
+                Finding::Comments(c) if closed => {
+                    assert!(c.closed.unwrap().contains("评论已关闭"), "{body}")
+                }
+                Finding::Comments(c) => assert!(c.closed.is_none(), "{body}"),
+                Finding::Gone(g) => {
+                    assert!(!closed, "{body}");
+                    assert_eq!(g.outcome, Outcome::Unreachable, "{body}");
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
     }
 
     #[test]
