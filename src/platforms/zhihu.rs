@@ -36,8 +36,14 @@
 //! with the Referer above. Videos inside answers are not fetched.
 //!
 //! The obfuscated `x-zse-96` signature that some of Zhihu's web endpoints want (search,
-//! feeds, `members/<token>/answers` for anonymous readers) is **not** implemented and no
-//! code of it is copied: an endpoint that answers asking for it is unreachable.
+//! feeds, `members/<token>/answers`, and at times the answers and articles endpoints
+//! for anonymous readers) is **not** implemented and no code of it is copied. When an
+//! answer or article's API answers with the signature check (`10001`–`10003`,
+//! 请求参数异常，请升级客户端后重试), the page a person sees is asked instead and the post
+//! read from its embedded state, `<script id="js-initialData" type="text/json">`,
+//! `initialState.entities.{answers,articles}.<id>` (camelCase keys: `voteupCount`,
+//! `createdTime`, `author.urlToken`…); `extra.read_from` says so. The state is never read
+//! for a verdict: a page without the entity is unreachable. Pins have no such fallback.
 //!
 //! # Verdicts
 //!
@@ -521,7 +527,27 @@ impl Plan for ApiPlan {
         let endpoint = self.kind.endpoint();
         let v = match read_api(&answer, endpoint) {
             Ok(v) => v,
-            Err(f) => return Step::Done(f),
+            Err(f) => {
+                // The API wants the signature: the page's embedded state may still hold
+                // the post (never a verdict: a page without it concludes nothing).
+                if signature_wall(&answer)
+                    && matches!(self.kind, Kind::Answer | Kind::Article)
+                    && let Finding::Gone(g) = &f
+                    && let Ok(u) = Url::parse(&page_url(self.kind, &self.id))
+                {
+                    return Step::fetch(
+                        Request::get(u, "zhihu page (js-initialData)")
+                            .header("Referer", REFERER)
+                            .page(),
+                        StatePlan {
+                            kind: self.kind,
+                            id: self.id,
+                            api_words: g.message.clone().unwrap_or_default(),
+                        },
+                    );
+                }
+                return Step::Done(f);
+            }
         };
         let post = match parse_post(self.kind, &self.id, &Json::new(endpoint, &v)) {
             Ok(p) => p,
@@ -538,6 +564,103 @@ impl Plan for ApiPlan {
                 PagePlan { post },
             ),
             Err(_) => Step::Done(Finding::Post(Box::new(post))),
+        }
+    }
+}
+
+/// Codes and words of the check that wants `x-zse-96` and its headers.
+const SIGNATURE_CODES: &[i64] = &[10001, 10002, 10003];
+
+/// Whether a JSON answer's `error` is the signature check (`10001`–`10003`,
+/// 请求参数异常，请升级客户端后重试).
+fn signature_wall(answer: &Fetched) -> bool {
+    let Fetched::Response(r) = answer else {
+        return false;
+    };
+    let Ok(v) = serde_json::from_slice::<Value>(&r.body) else {
+        return false;
+    };
+    let Some(err) = v.get("error").filter(|e| e.is_object()) else {
+        return false;
+    };
+    err.get("code")
+        .and_then(Value::as_i64)
+        .is_some_and(|c| SIGNATURE_CODES.contains(&c))
+        || str_of(err.get("message")).is_some_and(|m| m.contains("请求参数异常"))
+}
+
+/// The JSON of the page's `<script id="js-initialData" type="text/json">`.
+fn initial_data(body: &[u8]) -> Option<Value> {
+    let page = String::from_utf8_lossy(body);
+    let at = page.find("id=\"js-initialData\"")?;
+    let open = at + page[at..].find('>')? + 1;
+    let close = open + page[open..].find("</script>")?;
+    serde_json::from_str(page[open..close].trim()).ok()
+}
+
+/// `voteupCount` → `voteup_count`, for every key of an object and the objects in it.
+fn snake_keys(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let mut out = String::with_capacity(k.len() + 4);
+                    for c in k.chars() {
+                        if c.is_ascii_uppercase() {
+                            out.push('_');
+                            out.push(c.to_ascii_lowercase());
+                        } else {
+                            out.push(c);
+                        }
+                    }
+                    (out, snake_keys(v))
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(snake_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Reads the post from the page's embedded state after the API asked for the
+/// signature. Nothing on the page is a verdict: no entity there is unreachable.
+struct StatePlan {
+    kind: Kind,
+    id: String,
+    api_words: String,
+}
+
+impl Plan for StatePlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        const ENDPOINT: &str = "js-initialData";
+        let collection = match self.kind {
+            Kind::Answer => "answers",
+            Kind::Article => "articles",
+            Kind::Pin => "pins",
+        };
+        let entity = match &answer {
+            Fetched::Response(r) if r.status == 200 => initial_data(&r.body).and_then(|v| {
+                v.pointer(&format!("/initialState/entities/{collection}/{}", self.id))
+                    .filter(|e| e.is_object())
+                    .map(snake_keys)
+            }),
+            _ => None,
+        };
+        let Some(entity) = entity else {
+            return Step::Done(unreachable(format!(
+                "{}; the page's js-initialData holds no {} {} (nothing concluded)",
+                self.api_words,
+                self.kind.word(),
+                self.id
+            )));
+        };
+        match parse_post(self.kind, &self.id, &Json::new(ENDPOINT, &entity)) {
+            Ok(mut post) => {
+                post.extra
+                    .insert("read_from".into(), json!("the page's js-initialData"));
+                Step::Done(Finding::Post(Box::new(post)))
+            }
+            Err(f) => Step::Done(f),
         }
     }
 }

@@ -401,3 +401,52 @@ fn a_live_answer_whose_content_carries_the_deletion_words_is_live() {
     assert!(checks.iter().all(|c| c["outcome"] == "live"), "{checks:?}");
     verify_ok(&ar);
 }
+
+/// The API wanting the signature (10003): the answer comes from the page's embedded
+/// state, its pictures fetched; the page without the answer concludes nothing.
+#[test]
+fn the_signature_check_falls_back_to_the_pages_embedded_state() {
+    let srv = answer_server(Vec::new());
+    srv.route(
+        &answer_path(AID),
+        Resp::new(403)
+            .header("Content-Type", "application/json")
+            .body(fixture("constructed_error_10003.json")),
+    );
+    srv.route(
+        &format!("/answer/{AID}"),
+        Resp::html(fixture(
+            "constructed_page_answer_300534572_initialdata.html",
+        )),
+    );
+    let (_d, ar) = setup(&srv);
+    let (_, p) = captured(&ar, &format!("https://www.zhihu.com/answer/{AID}"));
+    assert_eq!(p["author"]["name"], "姚泽源");
+    assert_eq!(p["counts"]["likes"], 4);
+    assert_eq!(p["extra"]["read_from"], "the page's js-initialData");
+    assert_eq!(
+        p["media"][0]["url"],
+        format!("https://pic4.zhimg.com{PIC1}")
+    );
+    assert_eq!(requests_to(&srv, PIC1).len(), 1);
+    verify_ok(&ar);
+
+    let srv = server();
+    srv.route(
+        &answer_path(AID),
+        Resp::new(403)
+            .header("Content-Type", "application/json")
+            .body(fixture("constructed_error_10003.json")),
+    );
+    srv.route(
+        &format!("/answer/{AID}"),
+        Resp::html(fixture("constructed_page_no_state_with_markers.html")),
+    );
+    let (_d, ar) = setup(&srv);
+    let (code, line, err) = capture(&ar, &format!("https://www.zhihu.com/answer/{AID}"));
+    assert_eq!(code, 1, "{line}\n{err}");
+    assert_eq!(line["status"], "failed", "never gone: {line}");
+    assert!(line["outcome"].is_null(), "{line}");
+    assert!(line["error"].as_str().unwrap().contains("10003"), "{line}");
+    no_post(&ar);
+}
