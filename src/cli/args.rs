@@ -7,8 +7,9 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// The values `list --platform` takes: every platform's name (`samizdat::platforms`).
-pub const PLATFORMS: [&str; 10] = [
-    "weibo", "wechat", "telegram", "x", "bluesky", "reddit", "bilibili", "feed", "mastodon", "web",
+pub const PLATFORMS: [&str; 11] = [
+    "weibo", "wechat", "telegram", "x", "bluesky", "reddit", "bilibili", "zhihu", "feed",
+    "mastodon", "web",
 ];
 
 /// The values `list --state` and `search --state` take: the library's one list of state

@@ -28,6 +28,7 @@ pub mod web;
 pub mod wechat;
 pub mod weibo;
 pub mod x;
+pub mod zhihu;
 
 /// Every platform samizdat knows, most specific first; `web` takes whatever is left.
 pub static PLATFORMS: &[&dyn Platform] = &[
@@ -38,6 +39,7 @@ pub static PLATFORMS: &[&dyn Platform] = &[
     &bluesky::Bluesky,
     &reddit::Reddit,
     &bilibili::Bilibili,
+    &zhihu::Zhihu,
     // After the platforms with URLs of their own, before Mastodon (its `/@user.rss` is a
     // feed) and `web` (see `feed`'s module docs).
     &feed::Feed,

@@ -227,7 +227,7 @@ fn usage_errors_exit_2_in_one_sentence() {
         ),
         (
             &["list", "--platform", "myspace"],
-            "weibo, wechat, telegram, x, bluesky, reddit, bilibili, feed, mastodon, web",
+            "weibo, wechat, telegram, x, bluesky, reddit, bilibili, zhihu, feed, mastodon, web",
         ),
         (&["list", "--since", "last week"], "yesterday"),
         (&["list", "--since", "7 parsecs"], "RFC 3339"),

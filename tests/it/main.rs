@@ -43,3 +43,4 @@ mod weibo_platform;
 mod witness;
 mod witness_bundle;
 mod witness_serve;
+mod zhihu_cli;
