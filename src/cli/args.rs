@@ -6,11 +6,11 @@ use clap::builder::PossibleValuesParser;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-/// The values `list --platform` takes: every platform's name (`samizdat::platforms`).
-pub const PLATFORMS: [&str; 11] = [
-    "weibo", "wechat", "telegram", "x", "bluesky", "reddit", "bilibili", "zhihu", "feed",
-    "mastodon", "web",
-];
+/// The values `--platform` takes: every platform's name, from the library's one table
+/// (`samizdat::platforms::PLATFORMS`), so a new platform needs no line here.
+fn platforms() -> PossibleValuesParser {
+    PossibleValuesParser::new(samizdat::platforms::PLATFORMS.iter().map(|p| p.name()))
+}
 
 /// The values `list --state` and `search --state` take: the library's one list of state
 /// names (`samizdat::store::state::State`).
@@ -92,7 +92,7 @@ pub enum Command {
     /// author, text). Filters combine: a post is listed when it matches every one given.
     List {
         /// Only posts of this platform.
-        #[arg(long, value_parser = PossibleValuesParser::new(PLATFORMS))]
+        #[arg(long, value_parser = platforms())]
         platform: Option<String>,
         /// Only posts in this state (see docs/states.md): live and edited are there;
         /// deleted, restricted and account_gone are confirmed gone; gone_unconfirmed has
@@ -162,7 +162,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE", conflicts_with_all = ["bundle", "wacz"])]
         jsonl: Option<PathBuf>,
         /// Only posts of this platform (with --csv or --jsonl).
-        #[arg(long, value_parser = PossibleValuesParser::new(PLATFORMS))]
+        #[arg(long, value_parser = platforms())]
         platform: Option<String>,
         /// Only posts in this state (with --csv or --jsonl; the states of `list`).
         #[arg(long, value_parser = PossibleValuesParser::new(STATES))]
@@ -195,7 +195,7 @@ pub enum Command {
         /// Words to find (at most 256 characters and 16 terms).
         query: String,
         /// Only posts of this platform.
-        #[arg(long, value_parser = PossibleValuesParser::new(PLATFORMS))]
+        #[arg(long, value_parser = platforms())]
         platform: Option<String>,
         /// Only posts in this state (see `list --help` and docs/states.md).
         #[arg(long, value_parser = PossibleValuesParser::new(STATES))]
@@ -326,14 +326,25 @@ pub enum LogCommand {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use samizdat::platforms::PLATFORMS as KNOWN;
 
     #[test]
     fn the_filter_values_are_the_librarys() {
-        let mut ours: Vec<&str> = PLATFORMS.to_vec();
-        let mut known: Vec<&str> = KNOWN.iter().map(|p| p.name()).collect();
-        ours.sort_unstable();
-        known.sort_unstable();
+        use clap::CommandFactory;
+        let cmd = Cli::command();
+        let list = cmd.find_subcommand("list").expect("list");
+        let arg = list
+            .get_arguments()
+            .find(|a| a.get_id() == "platform")
+            .expect("--platform");
+        let ours: Vec<String> = arg
+            .get_possible_values()
+            .iter()
+            .map(|v| v.get_name().to_string())
+            .collect();
+        let known: Vec<String> = samizdat::platforms::PLATFORMS
+            .iter()
+            .map(|p| p.name().to_string())
+            .collect();
         assert_eq!(ours, known);
         for s in STATES {
             let st = samizdat::store::state::State::parse(s).expect(s);
