@@ -18,6 +18,7 @@ use url::Url;
 
 pub mod bilibili;
 pub mod bluesky;
+pub mod douban;
 pub mod feed;
 pub mod kit;
 pub mod mastodon;
@@ -40,6 +41,7 @@ pub static PLATFORMS: &[&dyn Platform] = &[
     &reddit::Reddit,
     &bilibili::Bilibili,
     &zhihu::Zhihu,
+    &douban::Douban,
     // After the platforms with URLs of their own, before Mastodon (its `/@user.rss` is a
     // feed) and `web` (see `feed`'s module docs).
     &feed::Feed,
