@@ -12,6 +12,7 @@ mod capture_http;
 mod cli_output;
 mod comments;
 mod docs_links;
+mod douban_cli;
 mod entries;
 mod evidence;
 mod exports;

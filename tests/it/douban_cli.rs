@@ -1,0 +1,209 @@
+//! Douban capture end to end through the real CLI: a loopback server replays the
+//! constructed pages in `tests/fixtures/douban/`, and `[http.hosts]` sends www.douban.com
+//! and the doubanio picture hosts to it. Nothing here reaches the internet.
+//!
+//! The expected values are what a person reading the fixture writes down, never values
+//! copied from samizdat's own output.
+
+use crate::common;
+
+use common::*;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/douban/");
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{FIX}{name}")).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+const SID: &str = "4412345678";
+const ID: &str = "douban:status/4412345678";
+const PIC: &str = "/view/status/l/public/p_heron.jpg";
+const PIC_BYTES: &[u8] = b"\xff\xd8\xff\xe0 douban picture";
+
+const HOSTS: &[&str] = &[
+    "www.douban.com",
+    "douban.com",
+    "m.douban.com",
+    "img1.doubanio.com",
+    "img2.doubanio.com",
+    "img3.doubanio.com",
+];
+
+fn setup(srv: &TestServer) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempdir();
+    let ar = dir.path().join("archive");
+    let mut toml = String::from(
+        "[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\nmax_retries = 0\n\n[http.hosts]\n",
+    );
+    for h in HOSTS {
+        toml.push_str(&format!("{h:?} = {:?}\n", srv.base_url()));
+    }
+    write_config(&ar, &toml);
+    (dir, ar)
+}
+
+fn status_path(id: &str) -> String {
+    format!("/status/{id}/")
+}
+
+fn capture(ar: &Path, url: &str) -> (i32, Value, String) {
+    let (code, out, err) = run_code(samizdat(ar).arg("--json").arg("capture").arg(url));
+    let mut lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "one JSON line per URL: {out}\n{err}");
+    (code, lines.remove(0), err)
+}
+
+fn show_json(ar: &Path, key: &str) -> Value {
+    let out = run_ok(samizdat(ar).arg("--json").arg("show").arg(key));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn verify_ok(ar: &Path) {
+    let (code, _, err) = run_code(samizdat(ar).arg("verify"));
+    assert_eq!(code, 0, "verify failed:\n{err}");
+    assert_warcio_ok(&warc_files(ar));
+}
+
+fn no_post(ar: &Path, id: &str) {
+    let (code, out, err) = run_code(samizdat(ar).arg("--json").arg("show").arg(id));
+    assert_eq!(code, 1, "a post was made: {out}{err}");
+}
+
+#[test]
+fn a_live_douban_status_is_captured_with_its_picture_fetched_with_the_referer() {
+    let srv = server();
+    srv.route(
+        &status_path(SID),
+        Resp::html(fixture("constructed_status_4412345678.html")),
+    );
+    srv.route(
+        PIC,
+        Resp::new(200)
+            .header("Content-Type", "image/jpeg")
+            .body(PIC_BYTES.to_vec()),
+    );
+    let (_d, ar) = setup(&srv);
+    let (code, line, err) = capture(
+        &ar,
+        &format!("https://www.douban.com/people/ahbei/status/{SID}/"),
+    );
+    assert_eq!(code, 0, "{line}\n{err}");
+    assert_eq!(line["status"], "captured", "{line}");
+    assert_eq!(line["post_id"], ID);
+    let p = show_json(&ar, ID);
+    assert_eq!(p["url"], format!("https://www.douban.com/status/{SID}/"));
+    assert_eq!(p["author"]["name"], "阿北");
+    assert_eq!(p["author"]["id"], "ahbei");
+    assert_eq!(p["author"]["url"], "https://www.douban.com/people/ahbei/");
+    assert!(
+        p["text"].as_str().unwrap().contains("鹭鸶在河边"),
+        "{}",
+        p["text"]
+    );
+    assert_eq!(p["created_at"], "2024-03-05T21:07:09+08:00");
+    assert_eq!(p["counts"]["likes"], 12);
+    assert_eq!(p["counts"]["reposts"], 3);
+    assert_eq!(p["counts"]["comments"], 5);
+    // The page's script carries 该广播已被删除: the post is live all the same.
+    assert_eq!(p["state"], "live");
+    let media = p["media"].as_array().unwrap();
+    assert_eq!(media.len(), 1, "{media:?}");
+    assert_eq!(media[0]["url"], format!("https://img1.doubanio.com{PIC}"));
+    assert_eq!(media[0]["sha256"], hex::encode(Sha256::digest(PIC_BYTES)));
+    let pics: Vec<_> = srv
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == PIC)
+        .collect();
+    assert_eq!(pics.len(), 1, "the picture fetched once");
+    assert_eq!(pics[0].header("referer"), Some("https://www.douban.com/"));
+    let pages: Vec<_> = srv
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == status_path(SID))
+        .collect();
+    assert_eq!(pages.len(), 1);
+    assert_eq!(pages[0].header("referer"), Some("https://www.douban.com/"));
+    verify_ok(&ar);
+}
+
+fn gone_with(
+    path: &str,
+    url: &str,
+    fixture_name: &str,
+    status: u16,
+    outcome: &str,
+    cause: &str,
+    words: &str,
+) {
+    let srv = server();
+    srv.route(
+        path,
+        Resp::new(status)
+            .header("Content-Type", "text/html; charset=utf-8")
+            .body(fixture(fixture_name)),
+    );
+    let (_d, ar) = setup(&srv);
+    let (code, line, err) = capture(&ar, url);
+    assert_eq!(code, 1, "{line}\n{err}");
+    assert_eq!(line["status"], "gone", "{line}");
+    assert_eq!(line["outcome"], outcome, "{line}");
+    assert_eq!(line["cause"], cause, "{line}");
+    assert!(line["error"].as_str().unwrap().contains(words), "{line}");
+    assert_eq!(srv.hits(path), 1);
+    verify_ok(&ar);
+}
+
+#[test]
+fn a_douban_status_deleted_by_its_author_is_gone_in_doubans_words() {
+    gone_with(
+        "/status/4412345679/",
+        "https://www.douban.com/status/4412345679",
+        "constructed_status_deleted_by_author.html",
+        404,
+        "deleted",
+        "author",
+        "该广播已被删除",
+    );
+}
+
+#[test]
+fn a_douban_topic_removed_by_the_platform_is_deleted_by_the_platform() {
+    gone_with(
+        "/group/topic/290123458/",
+        "https://www.douban.com/group/topic/290123458/",
+        "constructed_topic_removed_law.html",
+        200,
+        "deleted",
+        "platform",
+        "根据相关法律法规和政策",
+    );
+}
+
+#[test]
+fn the_douban_risk_control_page_is_never_deleted() {
+    for status in [200, 403] {
+        let srv = server();
+        srv.route(
+            &status_path("4412345685"),
+            Resp::new(status)
+                .header("Content-Type", "text/html; charset=utf-8")
+                .body(fixture("constructed_sec_captcha.html")),
+        );
+        let (_d, ar) = setup(&srv);
+        let (code, line, err) = capture(&ar, "https://www.douban.com/status/4412345685/");
+        assert_eq!(code, 1, "{line}\n{err}");
+        assert_eq!(
+            line["status"], "failed",
+            "HTTP {status}: never gone: {line}"
+        );
+        assert!(line["outcome"].is_null(), "{line}");
+        let e = line["error"].as_str().unwrap();
+        assert!(!e.contains("deleted"), "{e}");
+        no_post(&ar, "douban:status/4412345685");
+        verify_ok(&ar);
+    }
+}
