@@ -12,14 +12,12 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bilibili/");
-
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{FIX}{name}")).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    platform_fixture("bilibili", name)
 }
 
 fn fixture_json(name: &str) -> Value {
-    serde_json::from_slice(&fixture(name)).unwrap()
+    platform_fixture_json("bilibili", name)
 }
 
 /// av85440373, one part.
@@ -40,16 +38,7 @@ const HOSTS: &[&str] = &[
 ];
 
 fn setup(srv: &TestServer) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempdir();
-    let ar = dir.path().join("archive");
-    let mut toml = String::from(
-        "[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\nmax_retries = 0\n\n[http.hosts]\n",
-    );
-    for h in HOSTS {
-        toml.push_str(&format!("{h:?} = {:?}\n", srv.base_url()));
-    }
-    write_config(&ar, &toml);
-    (dir, ar)
+    archive_sending(srv, HOSTS)
 }
 
 fn view_path(bv: &str) -> String {

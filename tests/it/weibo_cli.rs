@@ -13,14 +13,12 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/weibo/");
-
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{FIX}{name}")).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    platform_fixture("weibo", name)
 }
 
 fn fixture_json(name: &str) -> Value {
-    serde_json::from_slice(&fixture(name)).unwrap()
+    platform_fixture_json("weibo", name)
 }
 
 const UID: &str = "6279793937";

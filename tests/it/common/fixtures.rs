@@ -114,3 +114,35 @@ pub fn gzip_bomb() -> Bytes {
     })
     .clone()
 }
+
+/// A file of a platform's fixture folder, `tests/fixtures/<platform>/<name>`.
+pub fn platform_fixture(platform: &str, name: &str) -> Vec<u8> {
+    let p = format!(
+        "{}/tests/fixtures/{platform}/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {p}: {e}"))
+}
+
+/// [`platform_fixture`] read as JSON.
+pub fn platform_fixture_json(platform: &str, name: &str) -> serde_json::Value {
+    serde_json::from_slice(&platform_fixture(platform, name)).unwrap()
+}
+
+/// A new archive (in a temporary folder) whose `[http.hosts]` sends each of `hosts` to
+/// the loopback server `srv`, politeness off and no retries.
+pub fn archive_sending(
+    srv: &super::TestServer,
+    hosts: &[&str],
+) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = super::tempdir();
+    let ar = dir.path().join("archive");
+    let mut toml = String::from(
+        "[http]\nper_host_delay_ms = 0\ntimeout_ms = 5000\nmax_retries = 0\n\n[http.hosts]\n",
+    );
+    for h in hosts {
+        toml.push_str(&format!("{h:?} = {:?}\n", srv.base_url()));
+    }
+    super::write_config(&ar, &toml);
+    (dir, ar)
+}
