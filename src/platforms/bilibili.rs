@@ -170,10 +170,7 @@ fn recognise_url(u: &Url) -> Option<Target> {
         return None;
     }
     let host = u.host_str()?.to_ascii_lowercase();
-    let segs: Vec<&str> = u
-        .path_segments()
-        .map(|s| s.filter(|p| !p.is_empty()).collect())
-        .unwrap_or_default();
+    let segs = crate::platforms::kit::segments(u);
     match host.as_str() {
         "b23.tv" | "www.b23.tv" => match segs.as_slice() {
             [code] => match video_id(code) {

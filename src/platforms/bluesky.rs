@@ -143,10 +143,7 @@ fn recognise_url(url: &Url) -> Option<Target> {
     ) {
         return None;
     }
-    let segs: Vec<&str> = url
-        .path_segments()
-        .map(|s| s.filter(|p| !p.is_empty()).collect())
-        .unwrap_or_default();
+    let segs = crate::platforms::kit::segments(url);
     match segs.as_slice() {
         ["profile", actor, "post", rkey] if valid_actor(actor) && valid_rkey(rkey) => {
             let actor = actor.to_ascii_lowercase();

@@ -138,10 +138,7 @@ fn recognise_url(u: &Url) -> Option<Target> {
         return None;
     }
     let host = u.host_str()?.to_ascii_lowercase();
-    let segs: Vec<&str> = u
-        .path_segments()
-        .map(|s| s.filter(|p| !p.is_empty()).collect())
-        .unwrap_or_default();
+    let segs = crate::platforms::kit::segments(u);
     match host.as_str() {
         "www.douban.com" | "douban.com" => match segs.as_slice() {
             ["people", _, "status", id] | ["status", id] => target(Kind::Status, id),

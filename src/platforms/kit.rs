@@ -167,6 +167,14 @@ impl<'a> Json<'a> {
 
 /// A URL a plan built from its target, or the finding that says the target makes none
 /// (so a strange target ends the plan instead of a thread).
+/// A URL's path segments, empty ones (a doubled or trailing slash) left out: what every
+/// reader's `recognise` matches on.
+pub fn segments(u: &url::Url) -> Vec<&str> {
+    u.path_segments()
+        .map(|s| s.filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default()
+}
+
 pub fn url(s: &str, endpoint: &str) -> Result<url::Url, Finding> {
     url::Url::parse(s).map_err(|e| broken(endpoint, format!("a URL ({e}: {s:?})")))
 }

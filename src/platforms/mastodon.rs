@@ -122,10 +122,7 @@ fn recognise_url(url: &Url) -> Option<Target> {
         return None;
     }
     let host = host_of(url)?;
-    let segs: Vec<&str> = url
-        .path_segments()
-        .map(|s| s.filter(|p| !p.is_empty()).collect())
-        .unwrap_or_default();
+    let segs = crate::platforms::kit::segments(url);
     let post = |id: &str| {
         Some(Target::Post {
             platform_id: format!("{host}/{id}"),

@@ -125,10 +125,7 @@ fn recognise_url(url: &Url) -> Option<Target> {
     if !matches!(host, "t.me" | "telegram.me" | "telegram.dog") {
         return None;
     }
-    let segs: Vec<&str> = url
-        .path_segments()
-        .map(|s| s.filter(|p| !p.is_empty()).collect())
-        .unwrap_or_default();
+    let segs = crate::platforms::kit::segments(url);
     let segs = match segs.as_slice() {
         ["s", rest @ ..] => rest.to_vec(),
         other => other.to_vec(),

@@ -129,10 +129,7 @@ fn recognise_url(url: &Url) -> Option<Target> {
     } else {
         url.clone()
     };
-    let segs: Vec<&str> = url
-        .path_segments()
-        .map(|s| s.filter(|p| !p.is_empty()).collect())
-        .unwrap_or_default();
+    let segs = crate::platforms::kit::segments(&url);
     match segs.as_slice() {
         ["s", code] => {
             if code.len() > 64

@@ -158,10 +158,7 @@ fn recognise_url(url: &Url) -> Option<Target> {
     if !matches!(host, "x.com" | "twitter.com") {
         return None;
     }
-    let segs: Vec<&str> = url
-        .path_segments()
-        .map(|s| s.filter(|p| !p.is_empty()).collect())
-        .unwrap_or_default();
+    let segs = crate::platforms::kit::segments(url);
     let (user, id) = match segs.as_slice() {
         ["i", "web", "status", id, ..] => (None, *id),
         [user, "status" | "statuses", id, ..] => (Some(*user), *id),

@@ -164,10 +164,7 @@ fn recognise_url(u: &Url) -> Option<Target> {
         return None;
     }
     let host = u.host_str()?.to_ascii_lowercase();
-    let segs: Vec<&str> = u
-        .path_segments()
-        .map(|s| s.filter(|p| !p.is_empty()).collect())
-        .unwrap_or_default();
+    let segs = crate::platforms::kit::segments(u);
     match host.as_str() {
         "zhuanlan.zhihu.com" => match segs.as_slice() {
             ["p", id] => post_target(Kind::Article, id),

@@ -108,10 +108,7 @@ fn recognise_url(url: &Url) -> Option<Target> {
     }
     let host = url.host_str()?.to_ascii_lowercase();
     let host = host.strip_prefix("www.").unwrap_or(&host);
-    let segs: Vec<&str> = url
-        .path_segments()
-        .map(|s| s.filter(|p| !p.is_empty()).collect())
-        .unwrap_or_default();
+    let segs = crate::platforms::kit::segments(url);
     let query = |k: &str| {
         url.query_pairs()
             .find(|(n, _)| n == k)
