@@ -9,6 +9,7 @@
 //! | `https://www.bilibili.com/s/video/BV1…` (mobile share form) | post |
 //! | `https://b23.tv/BV1…`, `https://b23.tv/av<aid>` (video short links) | post, directly |
 //! | `https://b23.tv/<code>` (any other short link) | follow: resolved by redirect, every hop recorded |
+//! | `https://space.bilibili.com/<mid>[/video…][?…]`, `https://m.bilibili.com/space/<mid>` | account `<mid>`: an uploader, watched by its videos |
 //!
 //! A video's id is `bilibili:<BV id>`. Both id forms name one post: an `av` number is
 //! converted with the documented algorithm (bilibili-API-collect `docs/misc/bvid_desc.md`,
@@ -20,10 +21,8 @@
 //!
 //! Not recognised (the `web` reader keeps them as pages): dynamics and opus posts
 //! (`t.bilibili.com/<id>`, `www.bilibili.com/opus/<id>`), articles (`/read/cv…`),
-//! bangumi (`/bangumi/play/…`), live rooms, and uploader spaces
-//! (`space.bilibili.com/<mid>`): accounts cannot be watched yet (the space's timeline,
-//! `x/space/wbi/arc/search`, needs WBI signing and is risk-controlled for anonymous
-//! readers; `x/polymer/web-dynamic/v1/feed/space` is not implemented).
+//! bangumi (`/bangumi/play/…`) and live rooms. An uploader's dynamics
+//! (`x/polymer/web-dynamic/v1/feed/space`) are not read: only their videos.
 //!
 //! # Endpoints (anonymous)
 //!
@@ -36,9 +35,21 @@
 //!   for the archive only: its answer is recorded and never read for a verdict (the
 //!   page's scripts carry every marker; a wall there does not undo the API's answer).
 //!
-//! Media: the cover picture (`pic`, asked over https, with the Referer above). Video
-//! streams are **not fetched**: `x/player/playurl` wants WBI-signed queries and hands
-//! out short-lived DASH URLs; the parts' `cid`s are kept in `extra.pages` instead.
+//! - A capture then asks the WBI keys (`x/web-interface/nav`, see Uploaders below) and the
+//!   first part's stream, `GET https://api.bilibili.com/x/player/wbi/playurl?bvid=<BV>&cid=<cid>&fnval=1&fnver=0&fourk=0&qn=80&wts=…&w_rid=…`
+//!   (WBI-signed, `Referer` the video page): `data.durl[0].url` is one MP4 with picture
+//!   and sound (`fnval=1`), the best quality an anonymous reader is offered as one file
+//!   (480P or less; `qn=80` asks for 1080P, which needs login); `data.quality`, `format`,
+//!   `timelength` and `accept_description` are kept in `extra.video_streams`. The stream
+//!   URL expires within hours, so it is fetched at once, with `Referer:
+//!   https://www.bilibili.com/` (the CDN refuses others). A failed, walled or refused
+//!   stream answer (`-352`, `-404`, no keys) leaves the post as the view said, without
+//!   its video, and says why in `extra.video_streams`: never a verdict.
+//!
+//! Media: the cover picture (`pic`, asked over https, with the Referer above) and the
+//! first part's stream. Other parts' streams, DASH tracks (`fnval=16`: separate picture
+//! and sound at higher qualities) and logged-in qualities are not fetched; every part's
+//! `cid` is kept in `extra.pages`.
 //!
 //! # Verdicts
 //!
@@ -72,6 +83,28 @@
 //! unreachable. Not read: replies beyond the inline ones (`x/v2/reply/reply`), the
 //! pinned comment (`upper.top`), hot comments listed apart (`hots`), folded comments.
 //!
+//! # Uploaders (accounts)
+//!
+//! An uploader's videos are listed by `x/space/wbi/arc/search`, which wants a WBI
+//! signature: a documented computation (bilibili-API-collect `docs/misc/sign/wbi.md`),
+//! done here ([`WbiKeys`]), never a copy of Bilibili's scripts. One page is two requests:
+//!
+//! 1. `GET https://api.bilibili.com/x/web-interface/nav`: anonymous readers get
+//!    `code -101` 账号未登录 with `data.wbi_img.{img_url,sub_url}`, whose file stems are
+//!    the day's keys (only the keys are read; a non-JSON or non-200 answer is
+//!    unreachable, JSON without both keys a broken shape);
+//! 2. `GET https://api.bilibili.com/x/space/wbi/arc/search?mid=<mid>&order=pubdate&pn=<n>&ps=30&wts=<now>&w_rid=<md5>`
+//!    with `Referer: https://space.bilibili.com/<mid>/video`: `data.list.vlist` (newest
+//!    first: `bvid`, `title`, `description`, `created`, `author`, `mid`, `play`,
+//!    `comment`, `pic`, `length`) and `data.page {pn, ps, count}`; the next page is the
+//!    cursor `pn:<n+1>` while `pn × ps < count`. Each new video is then captured as a post.
+//!
+//! No answer of the listing says an account is gone: a code-0 answer carrying
+//! `data.v_voucher` instead of the list (the risk control's answer to a refused
+//! signature), `-352`, `-412`, HTTP 412, `-400`, `-403`, `-404` and any other code are
+//! unreachable, and the watch reports the account failing rather than empty. Anonymous
+//! listings are often answered with `-352` from shared or foreign addresses.
+//!
 //! # Without login
 //!
 //! Videos limited to logged-in readers, paid or members-only parts, and region-locked
@@ -96,6 +129,10 @@ const WWW: &str = "https://www.bilibili.com";
 const REFERER: &str = "https://www.bilibili.com/";
 const VIEW: &str = "x/web-interface/view";
 const REPLY: &str = "x/v2/reply";
+const SPACE: &str = "https://space.bilibili.com";
+const NAV: &str = "x/web-interface/nav";
+const ARC_SEARCH: &str = "x/space/wbi/arc/search";
+const PLAYURL: &str = "x/player/wbi/playurl";
 
 // ---------------------------------------------------------------------------------------
 // av ↔ BV
@@ -165,6 +202,18 @@ fn post_target(bv: String) -> Target {
     }
 }
 
+fn is_mid(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit()) && s != "0"
+}
+
+/// An uploader's space, `space.bilibili.com/<mid>`: the account `<mid>`.
+fn space_target(mid: &str) -> Option<Target> {
+    is_mid(mid).then(|| Target::Account {
+        account_id: mid.to_string(),
+        url: format!("{SPACE}/{mid}"),
+    })
+}
+
 fn recognise_url(u: &Url) -> Option<Target> {
     if !matches!(u.scheme(), "http" | "https") {
         return None;
@@ -184,6 +233,11 @@ fn recognise_url(u: &Url) -> Option<Target> {
         },
         "bilibili.com" | "www.bilibili.com" | "m.bilibili.com" => match segs.as_slice() {
             ["video", id, ..] | ["s", "video", id, ..] => video_id(id).map(post_target),
+            ["space", mid, ..] if host == "m.bilibili.com" => space_target(mid),
+            _ => None,
+        },
+        "space.bilibili.com" => match segs.as_slice() {
+            [mid, ..] => space_target(mid),
             _ => None,
         },
         _ => None,
@@ -377,26 +431,30 @@ pub fn parse_view(d: &Json) -> Result<Post, Finding> {
     if !pages.is_empty() {
         post.extra.insert("pages".into(), Value::Array(pages));
     }
-    post.extra.insert(
-        "video_streams".into(),
-        json!("not fetched (x/player/playurl needs WBI signing)"),
-    );
     Ok(post)
 }
 
 // ---------------------------------------------------------------------------------------
 // Post plan
 
-fn view_step(bvid: &str, job: Job) -> Step {
+fn view_step(bvid: &str, job: Job, ctx: &PlanContext) -> Step {
     let u = match url(&format!("{API}/{VIEW}?bvid={bvid}"), VIEW) {
         Ok(u) => u,
         Err(f) => return Step::Done(f),
     };
-    Step::fetch(api_request(u, VIEW), ViewPlan { job })
+    Step::fetch(
+        api_request(u, VIEW),
+        ViewPlan {
+            job,
+            wts: ctx.now.timestamp().as_second(),
+        },
+    )
 }
 
 struct ViewPlan {
     job: Job,
+    /// The time of the stream request's WBI signature (the plan's clock).
+    wts: i64,
 }
 
 impl Plan for ViewPlan {
@@ -423,21 +481,133 @@ impl Plan for ViewPlan {
                 Request::get(u, "video page")
                     .header("Referer", REFERER)
                     .page(),
-                PagePlan { post },
+                PagePlan {
+                    post,
+                    wts: self.wts,
+                },
             ),
             Err(_) => Step::Done(Finding::Post(Box::new(post))),
         }
     }
 }
 
-/// The video page, asked for the archive: the post is what the API said.
+/// The video page, asked for the archive: the post is what the API said. Then the WBI
+/// keys, for the stream.
 struct PagePlan {
     post: Post,
+    wts: i64,
 }
 
 impl Plan for PagePlan {
     fn next(self: Box<Self>, _answer: Fetched) -> Step {
-        Step::Done(Finding::Post(Box::new(self.post)))
+        let cid = self.post.extra.get("cid").and_then(str_of_value);
+        match (cid, nav_request()) {
+            (Some(cid), Ok(req)) => Step::fetch(
+                req,
+                StreamKeysPlan {
+                    post: self.post,
+                    cid,
+                    wts: self.wts,
+                },
+            ),
+            (None, _) => without_stream(self.post, "no cid in the view answer"),
+            (_, Err(_)) => without_stream(self.post, "no nav URL"),
+        }
+    }
+}
+
+fn str_of_value(v: &Value) -> Option<String> {
+    str_of(Some(v)).filter(|s| s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty())
+}
+
+/// The post, its video stream not fetched, and why: a stream is never a verdict.
+fn without_stream(mut post: Post, why: impl std::fmt::Display) -> Step {
+    post.extra
+        .insert("video_streams".into(), json!(format!("not fetched: {why}")));
+    Step::Done(Finding::Post(Box::new(post)))
+}
+
+/// Reads the WBI keys, then asks for the first part's stream, WBI-signed.
+struct StreamKeysPlan {
+    post: Post,
+    cid: String,
+    wts: i64,
+}
+
+impl Plan for StreamKeysPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        let keys = match read_nav(&answer) {
+            Ok(k) => k,
+            Err(f) => return without_stream(self.post, describe(&f)),
+        };
+        // fnval=1: one MP4 file with picture and sound (`durl`), the best an anonymous
+        // reader is offered as one file; DASH (fnval=16) splits them in two tracks.
+        let params = [
+            ("bvid", self.post.platform_id.clone()),
+            ("cid", self.cid.clone()),
+            ("qn", "80".to_string()),
+            ("fnval", "1".to_string()),
+            ("fnver", "0".to_string()),
+            ("fourk", "0".to_string()),
+        ];
+        let query = keys.sign(&params, self.wts);
+        let u = match url(&format!("{API}/{PLAYURL}?{query}"), PLAYURL) {
+            Ok(u) => u,
+            Err(f) => return without_stream(self.post, describe(&f)),
+        };
+        let mut req = api_request(u, PLAYURL);
+        req.headers.retain(|(n, _)| n != "Referer");
+        let req = req.header("Referer", &self.post.url.clone());
+        Step::fetch(req, StreamPlan { post: self.post })
+    }
+}
+
+fn describe(f: &Finding) -> String {
+    match f {
+        Finding::Gone(g) => g.message.clone().unwrap_or_default(),
+        Finding::Broken { endpoint, missing } => format!("{endpoint}: no {missing}"),
+        _ => "an unexpected answer".into(),
+    }
+}
+
+/// Reads the stream answer: `data.durl[0].url` becomes the post's video, fetched with
+/// the Referer the CDN checks. Whatever this answer says, the post stays what the view
+/// answer said.
+struct StreamPlan {
+    post: Post,
+}
+
+impl Plan for StreamPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        let v = match read_api(&answer, PLAYURL, |code, message| {
+            unreachable(format!("{PLAYURL}: code {code}: {message}"))
+        }) {
+            Ok(v) => v,
+            Err(f) => return without_stream(self.post, describe(&f)),
+        };
+        let root = Json::new(PLAYURL, &v);
+        let Some(first) = root
+            .str("data.durl.0.url")
+            .filter(|u| u.starts_with("http"))
+        else {
+            return without_stream(self.post, format!("{PLAYURL}: no data.durl.0.url"));
+        };
+        let mut post = self.post;
+        let mut m = Media::new(MediaKind::Video, https(&first));
+        m.referer = Some(REFERER.into());
+        m.alt = root
+            .str("data.quality")
+            .map(|q| format!("stream, quality {q} (first part)"));
+        post.media.push(m);
+        let mut streams = serde_json::Map::new();
+        for k in ["quality", "format", "timelength", "accept_description"] {
+            if let Some(v) = root.at(&format!("data.{k}")) {
+                streams.insert(k.into(), v.clone());
+            }
+        }
+        post.extra
+            .insert("video_streams".into(), Value::Object(streams));
+        Step::Done(Finding::Post(Box::new(post)))
     }
 }
 
@@ -610,6 +780,282 @@ fn comment(bvid: &str, thread_of: &PostId, r: &Value) -> Option<Post> {
 }
 
 // ---------------------------------------------------------------------------------------
+// WBI signing (bilibili-API-collect `docs/misc/sign/wbi.md`)
+//
+// Written here rather than taken from a crate: no maintained crate does it, and it is a
+// documented computation of a few lines over MD5 (RustCrypto `md-5`).
+
+/// The order in which the 64 characters of `img_key ‖ sub_key` are taken; the first 32
+/// taken are the mixin key.
+const MIXIN_KEY_ENC_TAB: [u8; 64] = [
+    46, 47, 18, 2, 53, 8, 23, 32, 15, 50, 10, 31, 58, 3, 45, 35, 27, 43, 5, 49, 33, 9, 42, 19, 29,
+    28, 14, 39, 12, 38, 41, 13, 37, 48, 7, 16, 24, 55, 40, 61, 26, 17, 0, 1, 60, 51, 30, 4, 22, 25,
+    54, 21, 56, 59, 6, 63, 57, 62, 11, 36, 20, 34, 44, 52,
+];
+
+/// The WBI keys of a nav answer: the file stems of `data.wbi_img.img_url` and `sub_url`.
+/// They are the same for every reader, logged in or not, and change daily.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WbiKeys {
+    pub img_key: String,
+    pub sub_key: String,
+}
+
+impl WbiKeys {
+    fn stem(u: &str) -> Option<String> {
+        let name = u.rsplit('/').next()?;
+        let stem = name.split('.').next()?;
+        (stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .then(|| stem.to_string())
+    }
+
+    /// The keys of a nav answer's root object (its `code` is -101 for anonymous readers:
+    /// the keys are there all the same).
+    pub fn of_nav(v: &Value) -> Option<WbiKeys> {
+        Some(WbiKeys {
+            img_key: Self::stem(v.pointer("/data/wbi_img/img_url")?.as_str()?)?,
+            sub_key: Self::stem(v.pointer("/data/wbi_img/sub_url")?.as_str()?)?,
+        })
+    }
+
+    /// The 32-character mixin key.
+    pub fn mixin_key(&self) -> String {
+        let raw: Vec<u8> = format!("{}{}", self.img_key, self.sub_key).into_bytes();
+        MIXIN_KEY_ENC_TAB
+            .iter()
+            .filter_map(|&i| raw.get(i as usize).copied())
+            .take(32)
+            .map(char::from)
+            .collect()
+    }
+
+    /// The signed query of `params` at Unix time `wts`: the parameters and `wts` sorted
+    /// by name, values without `!'()*`, encoded as `encodeURIComponent` does (upper-case
+    /// hex, space as `%20`), then `&w_rid=` the MD5 of that query followed by the mixin
+    /// key.
+    pub fn sign(&self, params: &[(&str, String)], wts: i64) -> String {
+        let mut all: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| {
+                let v: String = v.chars().filter(|c| !"!'()*".contains(*c)).collect();
+                (k.to_string(), v)
+            })
+            .collect();
+        all.push(("wts".into(), wts.to_string()));
+        all.sort();
+        let query = all
+            .iter()
+            .map(|(k, v)| format!("{}={}", uri_component(k), uri_component(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        use md5::Digest;
+        let digest = md5::Md5::digest(format!("{query}{}", self.mixin_key()).as_bytes());
+        let w_rid = hex::encode(digest);
+        format!("{query}&w_rid={w_rid}")
+    }
+}
+
+/// JavaScript's `encodeURIComponent` for the characters a WBI value keeps (`!'()*` are
+/// removed before): `url`'s form encoding writes a space as `+`, which the signature
+/// does not accept.
+fn uri_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// An uploader's videos
+
+/// Videos per page of a space listing (the API's default).
+const SPACE_PAGE: u64 = 30;
+
+fn space_cursor(cursor: Option<&str>) -> Result<u64, Finding> {
+    match cursor {
+        None => Ok(1),
+        Some(c) => c
+            .strip_prefix("pn:")
+            .and_then(|n| n.parse::<u64>().ok())
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| {
+                broken(
+                    "space cursor",
+                    format!("a cursor pn:<page number>, not {c:?}"),
+                )
+            }),
+    }
+}
+
+fn space_step(mid: &str, cursor: Option<&str>, ctx: &PlanContext) -> Step {
+    let pn = match space_cursor(cursor) {
+        Ok(pn) => pn,
+        Err(f) => return Step::Done(f),
+    };
+    let req = match nav_request() {
+        Ok(r) => r,
+        Err(f) => return Step::Done(f),
+    };
+    Step::fetch(
+        req,
+        NavPlan {
+            mid: mid.to_string(),
+            pn,
+            wts: ctx.now.timestamp().as_second(),
+        },
+    )
+}
+
+/// Reads the WBI keys from the nav answer, then asks for the signed listing.
+struct NavPlan {
+    mid: String,
+    pn: u64,
+    /// The signature's time: the plan's clock, so a test's `SAMIZDAT_NOW` fixes it.
+    wts: i64,
+}
+
+/// The WBI keys of a nav answer. Its `code` is -101 (账号未登录) for every anonymous
+/// reader: only the keys matter; its HTTP status and shape still do.
+fn read_nav(answer: &Fetched) -> Result<WbiKeys, Finding> {
+    let (r, json) = json_answer(answer, NAV)?;
+    match json.as_ref().filter(|_| r.status == 200) {
+        Some(v) => {
+            WbiKeys::of_nav(v).ok_or_else(|| broken(NAV, "data.wbi_img.img_url and sub_url"))
+        }
+        None => Err(unreachable(format!(
+            "{NAV}: HTTP {} ({}): no WBI keys",
+            r.status,
+            r.mime()
+        ))),
+    }
+}
+
+fn nav_request() -> Result<Request, Finding> {
+    Ok(api_request(url(&format!("{API}/{NAV}"), NAV)?, NAV))
+}
+
+impl Plan for NavPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        let keys = match read_nav(&answer) {
+            Ok(k) => k,
+            Err(f) => return Step::Done(f),
+        };
+        let params = [
+            ("mid", self.mid.clone()),
+            ("order", "pubdate".to_string()),
+            ("pn", self.pn.to_string()),
+            ("ps", SPACE_PAGE.to_string()),
+        ];
+        let query = keys.sign(&params, self.wts);
+        let u = match url(&format!("{API}/{ARC_SEARCH}?{query}"), ARC_SEARCH) {
+            Ok(u) => u,
+            Err(f) => return Step::Done(f),
+        };
+        let mut req = api_request(u, ARC_SEARCH);
+        req.headers.retain(|(n, _)| n != "Referer");
+        let req = req.header("Referer", &format!("{SPACE}/{}/video", self.mid));
+        Step::fetch(req, SpacePlan { mid: self.mid })
+    }
+}
+
+struct SpacePlan {
+    mid: String,
+}
+
+impl Plan for SpacePlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        // No code of this listing says the account is gone: -352/-412 risk control, -400,
+        // -403 (a bad or stale signature) and any other code are unreachable.
+        let v = match read_api(&answer, ARC_SEARCH, |code, message| {
+            unreachable(format!(
+                "{ARC_SEARCH}: the uploader's videos cannot be listed: code {code}: {message}"
+            ))
+        }) {
+            Ok(v) => v,
+            Err(f) => return Step::Done(f),
+        };
+        let root = Json::new(ARC_SEARCH, &v);
+        // A code-0 answer without the list is the risk control's voucher (`v_voucher`,
+        // sent when the signature is missing or refused): nothing is learnt.
+        if let Some(voucher) = root.str("data.v_voucher") {
+            return Step::Done(unreachable(format!(
+                "{ARC_SEARCH}: risk control (v_voucher {voucher})"
+            )));
+        }
+        let Some(vlist) = root.at("data.list.vlist") else {
+            return Step::Done(root.broken("data.list.vlist"));
+        };
+        // An uploader with no videos has `vlist: null`.
+        static NONE: Vec<Value> = Vec::new();
+        let vlist = match vlist {
+            Value::Array(a) => a,
+            Value::Null => &NONE,
+            _ => return Step::Done(root.broken("data.list.vlist (an array)")),
+        };
+        let mut posts = Vec::with_capacity(vlist.len());
+        for (i, item) in vlist.iter().enumerate() {
+            match listed_video(&self.mid, item) {
+                Some(p) => posts.push(p),
+                None => return Step::Done(root.broken(format!("data.list.vlist.{i}.bvid"))),
+            }
+        }
+        let pn = root.at("data.page.pn").and_then(Value::as_u64).unwrap_or(1);
+        let ps = root.at("data.page.ps").and_then(Value::as_u64).unwrap_or(0);
+        let count = root
+            .at("data.page.count")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let next_cursor =
+            (!posts.is_empty() && ps > 0 && pn * ps < count).then(|| format!("pn:{}", pn + 1));
+        Step::Done(Finding::Timeline { posts, next_cursor })
+    }
+}
+
+/// One entry of a space listing's `vlist`: the video as the listing shows it (the
+/// capture asks the view API for the rest).
+fn listed_video(mid: &str, item: &Value) -> Option<Post> {
+    let bvid = str_of(item.get("bvid")).and_then(|b| video_id(&b))?;
+    let mut post = Post::new("bilibili", &bvid, &video_url(&bvid));
+    post.author = space_author(
+        str_of(item.get("mid")).or_else(|| Some(mid.to_string())),
+        str_of(item.get("author")),
+    );
+    post.title = str_of(item.get("title"));
+    if let Some(desc) = str_of(item.get("description")).filter(|s| !s.is_empty() && s != "-") {
+        post.html = Some(text_html(&desc));
+        post.text = Some(desc);
+    }
+    if let Some(t) = item.get("created").and_then(Value::as_i64) {
+        post.created_at = beijing(t);
+        post.created_at_raw = Some(t.to_string());
+    }
+    let n = |k: &str| item.get(k).and_then(Value::as_i64).map(|v| v.max(0) as u64);
+    post.counts = Some(Counts {
+        views: n("play"),
+        comments: n("comment"),
+        ..Counts::default()
+    });
+    if let Some(pic) = str_of(item.get("pic")).filter(|p| !p.is_empty()) {
+        let mut m = Media::new(MediaKind::Image, https(&pic));
+        m.alt = Some("cover".into());
+        m.referer = Some(REFERER.into());
+        post.media.push(m);
+    }
+    if let Some(aid) = str_of(item.get("aid")) {
+        post.extra.insert("aid".into(), json!(aid));
+    }
+    if let Some(len) = str_of(item.get("length")) {
+        post.extra.insert("length".into(), json!(len));
+    }
+    Some(post)
+}
+
+// ---------------------------------------------------------------------------------------
 
 impl Platform for Bilibili {
     fn name(&self) -> &'static str {
@@ -622,12 +1068,13 @@ impl Platform for Bilibili {
             "m.bilibili.com",
             "bilibili.com",
             "b23.tv",
+            "space.bilibili.com",
         ]
     }
     fn recognise(&self, url: &Url) -> Option<Target> {
         recognise_url(url)
     }
-    fn post_plan(&self, target: &Target, job: Job, _ctx: &PlanContext) -> Step {
+    fn post_plan(&self, target: &Target, job: Job, ctx: &PlanContext) -> Step {
         match target {
             Target::Follow { url } => match Url::parse(url) {
                 Ok(u) => Step::fetch(
@@ -637,14 +1084,27 @@ impl Platform for Bilibili {
                 Err(e) => Step::Done(broken("b23.tv short link", format!("a URL ({e})"))),
             },
             Target::Post { platform_id, .. } => match video_id(platform_id) {
-                Some(bv) => view_step(&bv, job),
+                Some(bv) => view_step(&bv, job, ctx),
                 None => Step::Done(broken(VIEW, format!("a BV id, not {platform_id:?}"))),
             },
             Target::Account { account_id, .. } => Step::Done(broken(
                 "bilibili",
-                format!("a video, not the account {account_id:?} (accounts cannot be watched yet)"),
+                format!(
+                    "a video, not the uploader {account_id:?} (an uploader is watched: `watch add`)"
+                ),
             )),
         }
+    }
+    fn timeline_plan(
+        &self,
+        target: &Target,
+        cursor: Option<&str>,
+        ctx: &PlanContext,
+    ) -> Option<Step> {
+        let Target::Account { account_id, .. } = target else {
+            return None;
+        };
+        is_mid(account_id).then(|| space_step(account_id, cursor, ctx))
     }
     fn comments_plan(
         &self,
@@ -739,12 +1199,81 @@ mod tests {
             "https://www.bilibili.com/video/",
             "https://t.bilibili.com/1234567890",
             "https://www.bilibili.com/opus/1234567890",
-            "https://space.bilibili.com/122541",
+            "https://space.bilibili.com/0",
+            "https://space.bilibili.com/12a",
+            "https://space.bilibili.com/",
+            "https://www.bilibili.com/space/122541",
             "https://www.bilibili.com/read/cv5167957",
             "https://example.com/video/BV17x411w7KC",
             "https://b23.tv/a/b",
         ] {
             assert_eq!(target(u), None, "{u}");
+        }
+    }
+
+    #[test]
+    fn spaces_are_uploaders_to_watch() {
+        let want = Some(Target::Account {
+            account_id: "122541".into(),
+            url: "https://space.bilibili.com/122541".into(),
+        });
+        for u in [
+            "https://space.bilibili.com/122541",
+            "https://space.bilibili.com/122541/",
+            "https://space.bilibili.com/122541/video?tid=0",
+            "https://space.bilibili.com/122541/upload/video",
+            "http://space.bilibili.com/122541?spm_id_from=333.1007",
+            "https://m.bilibili.com/space/122541",
+        ] {
+            assert_eq!(target(u), want, "{u}");
+        }
+    }
+
+    /// The worked example of bilibili-API-collect `docs/misc/sign/wbi.md`: its keys, its
+    /// mixin key, and its parameters `foo=114, bar=514, zab=1919810` at wts 1702204169.
+    #[test]
+    fn wbi_signing_matches_the_documented_example() {
+        let nav: Value = serde_json::from_str(
+            r#"{"code":-101,"message":"账号未登录","ttl":1,"data":{"isLogin":false,"wbi_img":{"img_url":"https://i0.hdslb.com/bfs/wbi/7cd084941338484aae1ad9425b84077c.png","sub_url":"https://i0.hdslb.com/bfs/wbi/4932caff0ff746eab6f01bf08b70ac45.png"}}}"#,
+        )
+        .unwrap();
+        let keys = WbiKeys::of_nav(&nav).expect("keys");
+        assert_eq!(keys.img_key, "7cd084941338484aae1ad9425b84077c");
+        assert_eq!(keys.sub_key, "4932caff0ff746eab6f01bf08b70ac45");
+        assert_eq!(keys.mixin_key(), "ea1db124af3c7062474693fa704f4ff8");
+        let params = [
+            ("foo", "114".to_string()),
+            ("bar", "514".to_string()),
+            ("zab", "1919810".to_string()),
+        ];
+        assert_eq!(
+            keys.sign(&params, 1702204169),
+            "bar=514&foo=114&wts=1702204169&zab=1919810&w_rid=8f6f2b5b3d485fe1886cec6a0be8c5d4"
+        );
+        // The document's encoding example: upper-case hex, a space as %20; `!'()*` dropped.
+        let q = keys.sign(
+            &[
+                ("foo", "one one four".to_string()),
+                ("bar", "五一四".to_string()),
+                ("baz", "(1919810)!".to_string()),
+            ],
+            1,
+        );
+        assert!(
+            q.starts_with(
+                "bar=%E4%BA%94%E4%B8%80%E5%9B%9B&baz=1919810&foo=one%20one%20four&wts=1&w_rid="
+            ),
+            "{q}"
+        );
+        // A nav answer without both keys, or with a key that is not a 32-character stem,
+        // gives none.
+        for bad in [
+            r#"{"code":-101,"data":{"isLogin":false}}"#,
+            r#"{"code":0,"data":{"wbi_img":{"img_url":"https://i0.hdslb.com/bfs/wbi/7cd0.png","sub_url":"https://i0.hdslb.com/bfs/wbi/4932caff0ff746eab6f01bf08b70ac45.png"}}}"#,
+            r#"{"code":0,"data":{"wbi_img":{"img_url":"https://i0.hdslb.com/bfs/wbi/7cd084941338484aae1ad9425b84077c.png"}}}"#,
+        ] {
+            let v: Value = serde_json::from_str(bad).unwrap();
+            assert_eq!(WbiKeys::of_nav(&v), None, "{bad}");
         }
     }
 

@@ -28,7 +28,7 @@
 //! [case.expect]
 //! finding = "post"                 # post, gone, timeline, comments, broken or redirected
 //! # outcome = "deleted"  cause = "author"  message_contains = "…"   (gone)
-//! # posts = 3  next_cursor = "…"   (timeline; fields below are read from the first post)
+//! # posts = 3  next_cursor = "…"   (timeline, "" for none; fields are of the first post)
 //! # missing_contains = "…"         (broken)   url = "…" (redirected)
 //! # posts = 20  more = ["…"]  closed_contains = "…"  gone = 1   (comments: how many
 //! #   comments, the cursors of further pages, the closed words, the comments listed gone;
@@ -353,8 +353,9 @@ fn check_finding(want: &Expect, got: &Finding) -> Vec<String> {
             {
                 problems.push(format!("{} posts, expected {n}", posts.len()));
             }
+            // `next_cursor = ""`: the last page, no cursor.
             if let Some(c) = &want.next_cursor
-                && next_cursor.as_deref() != Some(c.as_str())
+                && next_cursor.as_deref() != Some(c.as_str()).filter(|c| !c.is_empty())
             {
                 problems.push(format!("next cursor {next_cursor:?}, expected {c:?}"));
             }

@@ -35,6 +35,7 @@ const HOSTS: &[&str] = &[
     "i0.hdslb.com",
     "i1.hdslb.com",
     "i2.hdslb.com",
+    "upos-sz-mirrorcos.bilivideo.com",
 ];
 
 fn setup(srv: &TestServer) -> (tempfile::TempDir, PathBuf) {
@@ -394,5 +395,165 @@ fn a_live_video_whose_title_carries_the_deletion_words_is_live() {
     let checks = v["checks"].as_array().unwrap();
     assert!(!checks.is_empty(), "{v}");
     assert!(checks.iter().all(|c| c["outcome"] == "live"), "{checks:?}");
+    verify_ok(&ar);
+}
+
+/// `SAMIZDAT_NOW` for the watch tests: the WBI signature's `wts` is 1772366400.
+const WATCH_NOW: &str = "2026-03-01T12:00:00Z";
+/// The signed listing of uploader 66606350 at [`WATCH_NOW`], with the keys of
+/// `constructed_nav_anonymous.json`: the `w_rid` was computed with Python's hashlib by
+/// the algorithm of bilibili-API-collect `docs/misc/sign/wbi.md`, not by samizdat.
+const SPACE_SIGNED: &str = "/x/space/wbi/arc/search?mid=66606350&order=pubdate&pn=1&ps=30&wts=1772366400&w_rid=febea641503d05ed89f49bef1c8bd0f9";
+const SPACE: &str = "https://space.bilibili.com/66606350/video";
+
+fn space_server() -> TestServer {
+    let srv = video_server(fixture(VIEW_FIXTURE));
+    srv.route(
+        "/x/web-interface/nav",
+        Resp::json(fixture("constructed_nav_anonymous.json")),
+    );
+    srv.route(
+        SPACE_SIGNED,
+        Resp::json(fixture("constructed_space_66606350.json")),
+    );
+    srv
+}
+
+#[test]
+fn an_uploader_is_watched_through_the_wbi_signed_listing_of_their_videos() {
+    let srv = space_server();
+    let (_d, ar) = setup(&srv);
+    let out = run_ok(samizdat(&ar).env("SAMIZDAT_NOW", WATCH_NOW).args([
+        "--json",
+        "watch",
+        "add",
+        SPACE,
+        "--backfill",
+        "1",
+    ]));
+    let l = json_lines(&String::from_utf8_lossy(&out.stdout));
+    let polled = l.iter().find(|r| r["action"] == "polled").expect("polled");
+    assert!(
+        polled["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 listed: 1 new"),
+        "{polled}"
+    );
+    let captured: Vec<&Value> = l.iter().filter(|r| r["action"] == "captured").collect();
+    assert_eq!(captured.len(), 1, "{l:?}");
+    assert_eq!(
+        captured[0]["url"],
+        format!("https://www.bilibili.com/video/{BV}/")
+    );
+    // The listing was asked once, signed, with the space as its Referer; the video was
+    // then captured through the view API like any other.
+    assert_eq!(srv.hits(SPACE_SIGNED), 1);
+    let listing = requests_to(&srv, SPACE_SIGNED);
+    assert_eq!(
+        listing[0].header("referer"),
+        Some("https://space.bilibili.com/66606350/video")
+    );
+    assert_eq!(srv.hits(&view_path(BV)), 1);
+    let p = show_json(&ar, &format!("bilibili:{BV}"));
+    assert_eq!(p["author"]["id"], "66606350");
+    let wl = json_lines(&String::from_utf8_lossy(
+        &run_ok(samizdat(&ar).args(["--json", "watch", "list"])).stdout,
+    ));
+    assert!(
+        wl.iter()
+            .any(|w| w["kind"] == "account" && w["url"] == "https://space.bilibili.com/66606350"),
+        "{wl:?}"
+    );
+    verify_ok(&ar);
+}
+
+#[test]
+fn a_risk_controlled_listing_is_a_failing_poll_never_an_empty_or_gone_account() {
+    let srv = space_server();
+    let (_d, ar) = setup(&srv);
+    run_ok(samizdat(&ar).env("SAMIZDAT_NOW", WATCH_NOW).args([
+        "watch",
+        "add",
+        SPACE,
+        "--backfill",
+        "1",
+    ]));
+    for body in [
+        fixture("constructed_view_code_-352.json"),
+        fixture("constructed_space_v_voucher.json"),
+    ] {
+        srv.route(SPACE_SIGNED, Resp::json(body));
+        let (code, out, err) = run_code(
+            samizdat(&ar)
+                .env("SAMIZDAT_NOW", WATCH_NOW)
+                .args(["--json", "watch", "check", SPACE]),
+        );
+        let l = json_lines(&out);
+        assert!(
+            out.contains("unreachable") && !out.contains("account_gone"),
+            "{code}\n{out}\n{err}"
+        );
+        assert!(
+            l.iter().all(|r| r["action"] != "captured"),
+            "nothing new from a refused listing: {out}"
+        );
+    }
+    // The video captured before stays live: nothing was concluded about it.
+    let p = show_json(&ar, &format!("bilibili:{BV}"));
+    assert_ne!(p["state"], "deleted", "{p}");
+}
+
+/// The signed stream request of BV117411r7R1's first part at [`WATCH_NOW`] (the `w_rid`
+/// computed with Python's hashlib, as above).
+const PLAY_SIGNED: &str = "/x/player/wbi/playurl?bvid=BV117411r7R1&cid=146044693&fnval=1&fnver=0&fourk=0&qn=80&wts=1772366400&w_rid=97d8914687f5594ff54af9f485915f19";
+
+#[test]
+fn a_capture_fetches_the_video_stream_signed_with_wbi_and_with_the_referer() {
+    let srv = space_server();
+    srv.route(
+        PLAY_SIGNED,
+        Resp::json(fixture("constructed_playurl_BV117411r7R1.json")),
+    );
+    let play = fixture_json("constructed_playurl_BV117411r7R1.json");
+    let stream_url = url::Url::parse(play["data"]["durl"][0]["url"].as_str().unwrap()).unwrap();
+    let stream_path = format!("{}?{}", stream_url.path(), stream_url.query().unwrap());
+    let video = b"\x00\x00\x00\x18ftypmp42 the first part of BV117411r7R1".to_vec();
+    srv.route(
+        &stream_path,
+        Resp::new(200)
+            .header("Content-Type", "video/mp4")
+            .body(video.clone()),
+    );
+    let (_d, ar) = setup(&srv);
+    let (code, line, err) = {
+        let (code, out, err) = run_code(samizdat(&ar).env("SAMIZDAT_NOW", WATCH_NOW).args([
+            "--json",
+            "capture",
+            &format!("https://www.bilibili.com/video/{BV}/"),
+        ]));
+        (code, json_lines(&out).remove(0), err)
+    };
+    assert_eq!(code, 0, "{line}\n{err}");
+    assert_eq!(srv.hits(PLAY_SIGNED), 1, "the stream was asked, signed");
+    let asked = requests_to(&srv, &stream_path);
+    assert_eq!(asked.len(), 1, "the video fetched once");
+    assert_eq!(
+        asked[0].header("referer"),
+        Some("https://www.bilibili.com/")
+    );
+    let p = show_json(&ar, &format!("bilibili:{BV}"));
+    let v = p["media"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "video")
+        .unwrap_or_else(|| panic!("no video in {p}"));
+    assert_eq!(
+        v["sha256"].as_str().unwrap(),
+        hex::encode(Sha256::digest(&video)),
+        "{v}"
+    );
+    assert_eq!(p["extra"]["video_streams"]["quality"], 32);
     verify_ok(&ar);
 }
