@@ -48,7 +48,8 @@
 //! | no answer, HTTP 403, 418, 429, 5xx | unreachable |
 //! | a last hop on `sec.douban.com` or `accounts.douban.com` (captcha, 登录跳转) | unreachable |
 //! | anywhere in the page: `sec.douban.com`, 异常请求, 登录跳转, 请登录后 | unreachable (risk control, login wall) |
-//! | message area: 该广播已被删除 / 该话题已被作者删除 / 作者已删除 / 已被作者删除 | deleted by the author |
+//! | message area: 该话题已被作者删除 / 作者已删除 / 已被作者删除 | deleted by the author |
+//! | message area: 该广播已被删除 | deleted, cause unknown (it does not say by whom) |
 //! | message area: 该内容已被删除 / 根据相关法律法规和政策 / 违反社区规范 / 已被管理员删除 / 已被豆瓣删除 | deleted by the platform |
 //! | message area: 仅好友可见 / 仅自己可见 / 仅作者可见 | restricted |
 //! | message area: 该用户已被封禁 / 帐号已被封禁 / 账号已被封禁 | account gone, by the platform |
@@ -61,8 +62,16 @@
 //!
 //! # Comments
 //!
-//! Not read: a group topic's comments are on its page (kept in the archive, counted in
-//! `counts.comments`) but are not yet captured one by one; status comments are not read.
+//! A group topic's comments (回应) are read from its pages ([`Platform::comments_plan`]):
+//! `GET https://www.douban.com/group/topic/<id>/` and then `?start=100`, `?start=200`…
+//! (cursors `start:<n>`, while the page's `div.paginator span.next` holds a link),
+//! oldest first. Each `ul#comments > li.comment-item` is a comment `douban:comment/<cid>`
+//! (its `data-cid` or `id`): author `h4 a`, time `span.pubtime`, text and pictures
+//! `p.reply-content`; one that quotes another (`.reply-quote-content[data-ref-cid]`) is a
+//! reply to it. A page that does not show the topic (deleted, walled, risk control, a
+//! failed fetch) is unreachable for the comments: the post's own check decides about the
+//! topic. The first page is asked again for the comments (the capture already kept it).
+//! Not read: statuses' and notes' comments (loaded by scripts, not in the page).
 //!
 //! # Without login
 //!
@@ -75,9 +84,13 @@
 //! them.
 
 use super::kit::{broken, gone, unreachable};
-use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target};
+use super::{
+    CommentPage, Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target,
+};
 use crate::extract::{html_to_text, sanitize_html};
-use crate::model::{Author, Cause, Counts, Media, MediaKind, Outcome, Post};
+use crate::model::{
+    Author, Cause, Counts, Media, MediaKind, Outcome, Post, PostId, Thread, ThreadKind,
+};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::json;
 use url::Url;
@@ -184,7 +197,8 @@ const MARKERS: &[(&str, Outcome, Option<Cause>)] = &[
     ("仅好友可见", Outcome::Restricted, None),
     ("仅自己可见", Outcome::Restricted, None),
     ("仅作者可见", Outcome::Restricted, None),
-    ("该广播已被删除", Outcome::Deleted, Some(Cause::Author)),
+    // 该广播已被删除 does not say by whom: the author or Douban.
+    ("该广播已被删除", Outcome::Deleted, Some(Cause::Unknown)),
     ("该话题已被作者删除", Outcome::Deleted, Some(Cause::Author)),
     ("已被作者删除", Outcome::Deleted, Some(Cause::Author)),
     ("作者已删除", Outcome::Deleted, Some(Cause::Author)),
@@ -259,6 +273,153 @@ fn read_page(kind: Kind, id: &str, answer: &Fetched) -> Finding {
         Some(p) => Finding::Post(Box::new(p)),
         None => verdict(&doc, &raw, r.status),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// A group topic's comments (回应)
+
+/// Comments per page of a topic (Douban's `?start=` steps).
+const COMMENTS_PER_PAGE: u64 = 100;
+/// Douban lists a topic's comments oldest first.
+const ORDER: &str = "oldest";
+
+fn comments_step(id: &str, cursor: Option<&str>) -> Step {
+    let start = match cursor {
+        None => 0,
+        Some(c) => match c
+            .strip_prefix("start:")
+            .and_then(|n| n.parse::<u64>().ok())
+            .filter(|n| n % COMMENTS_PER_PAGE == 0 && *n <= 10_000_000)
+        {
+            Some(n) => n,
+            None => {
+                return Step::Done(broken(
+                    "topic comments cursor",
+                    format!("a cursor start:<multiple of {COMMENTS_PER_PAGE}>, not {c:?}"),
+                ));
+            }
+        },
+    };
+    let page = Kind::Topic.page(id);
+    let u = if start == 0 {
+        page
+    } else {
+        format!("{page}?start={start}")
+    };
+    let u = match Url::parse(&u) {
+        Ok(u) => u,
+        Err(e) => return Step::Done(broken("topic comments", format!("a URL ({e})"))),
+    };
+    Step::fetch(
+        Request::get(u, "topic comments")
+            .header("Referer", REFERER)
+            .page(),
+        TopicCommentsPlan {
+            id: id.to_string(),
+            start,
+        },
+    )
+}
+
+struct TopicCommentsPlan {
+    id: String,
+    start: u64,
+}
+
+impl Plan for TopicCommentsPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        // The comments are read from the topic's own page: only a page that still shows
+        // the topic is read; anything else says nothing here, whatever its words (the
+        // post's check decides about the topic).
+        let doc = match &answer {
+            Fetched::Response(r)
+                if r.status == 200
+                    && !matches!(
+                        r.url.host_str(),
+                        Some("sec.douban.com" | "accounts.douban.com")
+                    ) =>
+            {
+                Html::parse_document(&String::from_utf8_lossy(&r.body))
+            }
+            Fetched::Response(r) => {
+                return Step::Done(unreachable(format!(
+                    "topic comments: HTTP {} from {}",
+                    r.status, r.url
+                )));
+            }
+            Fetched::Failed(e) => return Step::Done(unreachable(format!("topic comments: {e}"))),
+        };
+        if doc.select(&sel("div.topic-doc")).next().is_none() {
+            return Step::Done(unreachable(
+                "topic comments: the page does not show the topic",
+            ));
+        }
+        let thread_of = PostId::new("douban", &format!("topic/{}", self.id));
+        let mut page = CommentPage::default();
+        for li in doc.select(&sel("ul#comments > li.comment-item")) {
+            match topic_comment(&self.id, self.start, &thread_of, li) {
+                Some(c) => page.comments.push(c),
+                None => {
+                    return Step::Done(broken(
+                        "topic comments",
+                        "li.comment-item with a numeric id",
+                    ));
+                }
+            }
+        }
+        if !page.comments.is_empty()
+            && doc
+                .select(&sel("div.paginator span.next a"))
+                .next()
+                .is_some()
+        {
+            page.more
+                .push(format!("start:{}", self.start + COMMENTS_PER_PAGE));
+        }
+        Step::Done(Finding::Comments(page))
+    }
+}
+
+/// One `li.comment-item`: its `id` (or `data-cid`), author `h4 a`, time `span.pubtime`,
+/// text `p.reply-content`, and the comment it answers (`.reply-quote-content[data-ref-cid]`).
+fn topic_comment(topic: &str, start: u64, thread_of: &PostId, li: ElementRef) -> Option<Post> {
+    let e = li.value();
+    let cid = e
+        .attr("data-cid")
+        .or_else(|| e.attr("id"))
+        .filter(|c| is_id(c))?;
+    let page = Kind::Topic.page(topic);
+    let u = if start == 0 {
+        format!("{page}#{cid}")
+    } else {
+        format!("{page}?start={start}#{cid}")
+    };
+    let mut post = Post::new("douban", &format!("comment/{cid}"), &u);
+    post.author = li.select(&sel("h4 a")).next().and_then(author_of);
+    if let Some(t) = li.select(&sel("span.pubtime")).next() {
+        set_time(&mut post, &text_of(t));
+    }
+    if let Some(c) = li.select(&sel("p.reply-content")).next() {
+        set_content(&mut post, c);
+        add_pictures(&mut post, c);
+    }
+    let reply_to = li
+        .select(&sel(".reply-quote-content[data-ref-cid]"))
+        .next()
+        .and_then(|q| q.value().attr("data-ref-cid"))
+        .filter(|c| is_id(c))
+        .map(|c| PostId::new("douban", &format!("comment/{c}")));
+    post.thread = Some(Thread {
+        thread_of: thread_of.clone(),
+        kind: if reply_to.is_some() {
+            ThreadKind::Reply
+        } else {
+            ThreadKind::Comment
+        },
+        reply_to,
+        order: ORDER.to_string(),
+    });
+    Some(post)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -496,6 +657,21 @@ impl Platform for Douban {
             )),
         }
     }
+    /// A group topic's comments, from its pages; statuses' and notes' comments are not read.
+    fn comments_plan(
+        &self,
+        target: &Target,
+        cursor: Option<&str>,
+        _ctx: &PlanContext,
+    ) -> Option<Step> {
+        let Target::Post { platform_id, .. } = target else {
+            return None;
+        };
+        match parse_platform_id(platform_id)? {
+            (Kind::Topic, id) => Some(comments_step(id, cursor)),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -586,7 +762,7 @@ mod tests {
     #[test]
     fn the_message_area_is_read_when_the_post_is_absent() {
         let cases = [
-            ("该广播已被删除", Outcome::Deleted, Some(Cause::Author)),
+            ("该广播已被删除", Outcome::Deleted, Some(Cause::Unknown)),
             ("该内容已被删除", Outcome::Deleted, Some(Cause::Platform)),
             (
                 "该用户已被封禁",

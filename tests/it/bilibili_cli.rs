@@ -269,14 +269,6 @@ fn a_short_link_is_followed_and_every_hop_is_recorded() {
     verify_ok(&ar);
 }
 
-/// Every comment of a `show --json`, depth first, with its nesting level.
-fn flat(comments: &Value, level: usize, out: &mut Vec<(usize, Value)>) {
-    for c in comments.as_array().into_iter().flatten() {
-        out.push((level, c.clone()));
-        flat(&c["replies"], level + 1, out);
-    }
-}
-
 #[test]
 fn comments_are_read_page_by_page_with_their_inline_replies() {
     let srv = video_server(fixture(VIEW_FIXTURE));

@@ -48,14 +48,6 @@ fn show(ar: &Path, key: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// Every comment of a `show --json`, depth first, with its nesting level.
-fn flat(comments: &Value, level: usize, out: &mut Vec<(usize, Value)>) {
-    for c in comments.as_array().into_iter().flatten() {
-        out.push((level, c.clone()));
-        flat(&c["replies"], level + 1, out);
-    }
-}
-
 fn comments_of(v: &Value) -> Vec<(usize, Value)> {
     let mut out = vec![];
     flat(&v["comments"], 0, &mut out);

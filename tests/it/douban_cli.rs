@@ -147,14 +147,15 @@ fn gone_with(
 }
 
 #[test]
-fn a_douban_status_deleted_by_its_author_is_gone_in_doubans_words() {
+fn a_deleted_douban_status_is_gone_in_doubans_words_and_by_no_one_it_names() {
+    // 该广播已被删除 says the status was deleted, not by whom.
     gone_with(
         "/status/4412345679/",
         "https://www.douban.com/status/4412345679",
         "constructed_status_deleted_by_author.html",
         404,
         "deleted",
-        "author",
+        "unknown",
         "该广播已被删除",
     );
 }
@@ -195,4 +196,52 @@ fn the_douban_risk_control_page_is_never_deleted() {
         no_post(&ar, "douban:status/4412345685");
         verify_ok(&ar);
     }
+}
+
+#[test]
+fn a_group_topics_comments_are_captured_page_by_page_with_the_reply_they_quote() {
+    let srv = server();
+    srv.route(
+        "/group/topic/290123456/",
+        Resp::html(fixture("constructed_topic_290123456.html")),
+    );
+    srv.route(
+        "/group/topic/290123456/?start=100",
+        Resp::html(fixture("constructed_topic_290123456_start100.html")),
+    );
+    let (_d, ar) = setup(&srv);
+    let (code, line, err) = capture(&ar, "https://www.douban.com/group/topic/290123456/");
+    assert_eq!(code, 0, "{line}\n{err}");
+    assert_eq!(line["comments"]["status"], "complete", "{line}");
+    assert_eq!(
+        line["comments"]["listed"], 3,
+        "two on page 1, one on page 2: {line}"
+    );
+    assert_eq!(srv.hits("/group/topic/290123456/?start=100"), 1);
+    let v = show_json(&ar, "douban:topic/290123456");
+    let mut all = vec![];
+    flat(&v["comments"], 0, &mut all);
+    let find = |id: &str| {
+        all.iter()
+            .find(|(_, c)| c["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {all:#?}"))
+            .clone()
+    };
+    let (lvl, first) = find("douban:comment/4100000001");
+    assert_eq!(lvl, 0);
+    assert_eq!(first["author"]["name"], "甲");
+    assert_eq!(first["created_at"], "2023-05-01T12:40:02+08:00");
+    let (lvl, reply) = find("douban:comment/4100000002");
+    assert_eq!(lvl, 1, "the comment quoting the first nests under it");
+    assert_eq!(reply["thread"]["reply_to"], "douban:comment/4100000001");
+    // A comment's own words are its text: the topic stays live.
+    assert!(
+        reply["text"]
+            .as_str()
+            .unwrap()
+            .contains("该话题已被作者删除")
+    );
+    assert_eq!(find("douban:comment/4100000101").1["author"]["id"], "u3");
+    assert_ne!(v["state"], "deleted", "{v}");
+    verify_ok(&ar);
 }

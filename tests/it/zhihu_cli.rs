@@ -268,14 +268,6 @@ fn the_403_captcha_page_is_never_deleted() {
     );
 }
 
-/// Every comment of a `show --json`, depth first, with its nesting level.
-fn flat(comments: &Value, level: usize, out: &mut Vec<(usize, Value)>) {
-    for c in comments.as_array().into_iter().flatten() {
-        out.push((level, c.clone()));
-        flat(&c["replies"], level + 1, out);
-    }
-}
-
 #[test]
 fn comments_are_read_page_by_page_with_their_inline_replies() {
     let srv = answer_server(fixture(ANSWER_FIXTURE));

@@ -146,3 +146,12 @@ pub fn archive_sending(
     super::write_config(&ar, &toml);
     (dir, ar)
 }
+
+/// Every comment of a `show --json` post (its `comments`, or any list of comments with
+/// nested `replies`), depth first, with its nesting level.
+pub fn flat(comments: &serde_json::Value, level: usize, out: &mut Vec<(usize, serde_json::Value)>) {
+    for c in comments.as_array().into_iter().flatten() {
+        out.push((level, c.clone()));
+        flat(&c["replies"], level + 1, out);
+    }
+}
