@@ -1035,13 +1035,11 @@ mod tests {
 
     #[test]
     fn words_in_scripts_of_a_page_without_the_note_are_not_read() {
-        let body = format!(
-            r#"<html><head><title>小红书 - 你访问的页面不见了</title><script>var a="该笔记已被删除 违规 账号已被封禁";</script></head>
-<body><div data-m="已被作者删除">笔记已被作者删除</div><script>window.__INITIAL_STATE__={{"note":{{"noteDetailMap":{{}}}}}}</script></body></html>"#
-        );
+        let body = r#"<html><head><title>小红书 - 你访问的页面不见了</title><script>var a="该笔记已被删除 违规 账号已被封禁";</script></head>
+<body><div data-m="已被作者删除">笔记已被作者删除</div><script>window.__INITIAL_STATE__={"note":{"noteDetailMap":{}}}</script></body></html>"#;
         match read_page(
             ID,
-            &page_at("https://www.xiaohongshu.com/404?source=note", 200, &body),
+            &page_at("https://www.xiaohongshu.com/404?source=note", 200, body),
         ) {
             Finding::Gone(g) => assert_eq!(g.outcome, Outcome::Unreachable, "{g:?}"),
             other => panic!("{other:?}"),
