@@ -83,15 +83,17 @@
 //!
 //! The message and the error code are read only where the platform speaks to the
 //! reader, and only when the note is not in the state: the query of a `/404` last hop
-//! (`error_code` / `errorCode`, `error_msg`), the page's `<title>`, and the state's
+//! (`error_code` / `errorCode`, `error_msg`), that 404 page's `<title>`, and the state's
 //! `note.serverRequestInfo {state, errorCode, errMsg}`. Never the page's scripts at
-//! large, never a note's own text. Risk-control codes and words win over deletion words;
+//! large, never a note page's `<title>` (it is the note's own title), never a note's
+//! own text. Risk-control codes and words win over deletion words;
 //! deletion words win over 300031 and -510001.
 //!
 //! Why 300031 and -510001 conclude nothing: Xiaohongshu gives 300031 (a redirect to
 //! `/404?…error_code=300031`) to live notes asked without a valid `xsec_token` (a
 //! logged-out bare `/explore/<id>` redirected to `/404` with `error_code=300031` while
-//! the same note with its token was readable: the rednote-gate friction log, 2026-10-06;
+//! the same note with its token was readable: the rednote-gate project's friction log,
+//! entry of 2026-10-06;
 //! "如果没有token会被重定向…如果token不符，页面会提示访问异常", ShilongLee/Crawler#38;
 //! "你手动访问都看不到内容", JoeanAmier/XHS-Downloader#243), and `暂时` says as much.
 //! -510001 is 笔记状态异常，请稍后查看 / 当前内容无法展示 in ReaJason/xhs
@@ -433,13 +435,17 @@ fn said(r: &Response, raw: &str, state: Option<&Value>) -> Said {
         }
         s.messages.extend(str_of(info.get("errMsg")));
     }
-    let doc = scraper::Html::parse_document(raw);
-    let title = scraper::Selector::parse("title").expect("a constant selector");
-    s.messages.extend(
-        doc.select(&title)
-            .map(|t| t.text().collect::<String>().trim().to_string())
-            .filter(|t| !t.is_empty()),
-    );
+    // The title is the platform's only on its own error page: a note page's title is
+    // the note's own title.
+    if r.url.path().starts_with("/404") {
+        let doc = scraper::Html::parse_document(raw);
+        let title = scraper::Selector::parse("title").expect("a constant selector");
+        s.messages.extend(
+            doc.select(&title)
+                .map(|t| t.text().collect::<String>().trim().to_string())
+                .filter(|t| !t.is_empty()),
+        );
+    }
     s
 }
 
@@ -1042,6 +1048,23 @@ mod tests {
             &page_at("https://www.xiaohongshu.com/404?source=note", 200, body),
         ) {
             Finding::Gone(g) => assert_eq!(g.outcome, Outcome::Unreachable, "{g:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_note_page_title_is_the_notes_own_words() {
+        // The state holds no note (a placeholder keyed "undefined"), and the title is a
+        // note's title that quotes deletion words: nothing the platform said.
+        let body = r#"<html><head><title>我的笔记已被作者删除了？ - 小红书</title></head><body>
+<script>window.__INITIAL_STATE__={"note":{"noteDetailMap":{"undefined":{"note":{}}}}}</script></body></html>"#;
+        match read_page(ID, &page(200, body)) {
+            Finding::Gone(g) => assert_eq!(g.outcome, Outcome::Unreachable, "{g:?}"),
+            other => panic!("{other:?}"),
+        }
+        // The same title on the 404 page is the platform's.
+        match read_page(ID, &page_at("https://www.xiaohongshu.com/404", 200, body)) {
+            Finding::Gone(g) => assert_eq!(g.outcome, Outcome::Deleted, "{g:?}"),
             other => panic!("{other:?}"),
         }
     }
