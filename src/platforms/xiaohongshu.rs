@@ -980,6 +980,29 @@ mod tests {
         assert!(read_state("<html>no state</html>").is_none());
     }
 
+    #[test]
+    fn broken_state_text_never_panics() {
+        for js in [
+            "",
+            "\"",
+            "\"abc\\",
+            "new",
+            "new Map(",
+            "new Map([1,2]",
+            ")))",
+            "{\"a\":undefined",
+            "-Infinity",
+            "undefined",
+            "{\"键\":\"值\",\"b\":new Set([\"é\"])}",
+        ] {
+            let _ = js_to_json(js);
+            let body = format!("<script>window.__INITIAL_STATE__={js}</script>");
+            let f = read_page(ID, &page(200, &body));
+            assert!(!matches!(f, Finding::Post(_)), "{js}: {f:?}");
+        }
+        assert_eq!(js_to_json("{\"键\":new Set([\"é\"])}"), "{\"键\":[\"é\"]}");
+    }
+
     fn live_page(extra_script: &str, desc: &str) -> String {
         format!(
             r#"<html><head><title>当前笔记暂时无法浏览 已被作者删除</title>
