@@ -395,3 +395,31 @@ fn a_bare_note_url_answered_with_300031_is_never_a_deletion() {
         "当前笔记暂时无法浏览",
     );
 }
+
+#[test]
+fn a_short_link_of_a_gone_note_is_read_where_it_ends() {
+    let note = "65f1a2b3c4d5e6f708192a46";
+    let gone_at = format!("/404?noteId={note}&errorCode=-510000");
+    let srv = server();
+    srv.route(
+        "/a/GoneCode1",
+        Resp::new(302).header("Location", &format!("https://www.xiaohongshu.com{gone_at}")),
+    );
+    srv.route(&gone_at, Resp::html(fixture("constructed_404.html")));
+    let (_d, ar) = setup(&srv);
+    let (code, line, err) = capture(&ar, "https://xhslink.com/a/GoneCode1");
+    assert_eq!(code, 1, "{line}\n{err}");
+    assert_eq!(line["status"], "gone", "{line}");
+    assert_eq!(line["outcome"], "deleted", "{line}");
+    assert!(
+        line["cause"].is_null(),
+        "-510000 does not say by whom: {line}"
+    );
+    assert!(
+        line["error"].as_str().unwrap().contains("-510000"),
+        "{line}"
+    );
+    assert_eq!(line["post_id"], post_id(note), "{line}");
+    assert_eq!(srv.hits("/a/GoneCode1"), 1);
+    verify_ok(&ar);
+}
