@@ -16,7 +16,8 @@
 //! is `xiaohongshu:<note_id>` and its `url` the canonical
 //! `https://www.xiaohongshu.com/explore/<note_id>`, whatever form was given. The
 //! `xsec_token` query is kept in the target's URL and in the request (the page shows a
-//! note to anonymous readers only with the token of a share or search link), and that
+//! note to anonymous readers only with the token of a share or search link, and not
+//! always then: a login wall is unreachable), and that
 //! URL is kept in the post's `alt_urls`; every other query (`xsec_source`,
 //! `app_platform`, `share_id`…) is dropped. A re-check (`watch`) starts from the post's
 //! canonical URL, so it asks **without** the token: Xiaohongshu then typically answers
