@@ -29,6 +29,7 @@ pub mod web;
 pub mod wechat;
 pub mod weibo;
 pub mod x;
+pub mod xiaohongshu;
 pub mod zhihu;
 
 /// Every platform samizdat knows, most specific first; `web` takes whatever is left.
@@ -42,6 +43,7 @@ pub static PLATFORMS: &[&dyn Platform] = &[
     &bilibili::Bilibili,
     &zhihu::Zhihu,
     &douban::Douban,
+    &xiaohongshu::Xiaohongshu,
     // After the platforms with URLs of their own, before Mastodon (its `/@user.rss` is a
     // feed) and `web` (see `feed`'s module docs).
     &feed::Feed,

@@ -44,4 +44,5 @@ mod weibo_platform;
 mod witness;
 mod witness_bundle;
 mod witness_serve;
+mod xiaohongshu_cli;
 mod zhihu_cli;
