@@ -19,9 +19,11 @@
 //! note to anonymous readers only with the token of a share or search link, and not
 //! always then: a login wall is unreachable), and that
 //! URL is kept in the post's `alt_urls`; every other query (`xsec_source`,
-//! `app_platform`, `share_id`…) is dropped. A re-check (`watch`) starts from the post's
-//! canonical URL, so it asks **without** the token: Xiaohongshu then typically answers
-//! 300031 (below), which is unreachable, never a deletion.
+//! `app_platform`, `share_id`…) is dropped. A re-check (`watch`) asks the link the note was
+//! watched by when it names the same note, so a note watched by its share link is
+//! re-checked with that link's token; one watched by its bare URL is asked without a
+//! token, and Xiaohongshu then typically answers 300031 (below): unreachable, never a
+//! deletion. A token can expire: the checks then become unreachable, never gone.
 //!
 //! Profiles (`/user/profile/<user_id>` without a note id) are **not** recognised (the
 //! `web` reader keeps them as pages): their state's `user.notes` is known only from

@@ -7,7 +7,7 @@ use super::{Report, Watcher, check_record, resolve};
 use crate::capture;
 use crate::error::Result;
 use crate::model::{Outcome, Post};
-use crate::platforms::{self, Finding, Job, PlanContext};
+use crate::platforms::{self, Finding, Job, PlanContext, Target};
 use crate::store::bodies::Exchange;
 use crate::store::index::CheckRecord;
 use crate::store::state::State;
@@ -65,9 +65,20 @@ impl Watcher {
             Ok(u) => u,
             Err(e) => return Report::failed(url, e),
         };
-        let Some((platform, target)) = platforms::recognise(&parsed) else {
+        let Some((platform, mut target)) = platforms::recognise(&parsed) else {
             return Report::failed(url, format!("no platform recognises {check_url}"));
         };
+        // The link the post was watched by may carry what its canonical URL lacks
+        // (Xiaohongshu shows a note to anonymous readers only with the link's
+        // `xsec_token`): when it names the same post, it is the one asked.
+        if let Target::Post { platform_id, .. } = &target
+            && let Ok(w) = capture::parse_url(url)
+            && let Some((p, t @ Target::Post { .. })) = platforms::recognise(&w)
+            && p.name() == platform.name()
+            && matches!(&t, Target::Post { platform_id: id, .. } if id == platform_id)
+        {
+            target = t;
+        }
         let ctx = PlanContext {
             now: self.now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
             settings: self.fetcher.platform_settings(platform.name()),

@@ -423,3 +423,22 @@ fn a_short_link_of_a_gone_note_is_read_where_it_ends() {
     assert_eq!(srv.hits("/a/GoneCode1"), 1);
     verify_ok(&ar);
 }
+
+#[test]
+fn a_watched_note_is_checked_with_the_token_of_the_link_it_was_watched_by() {
+    let srv = picture_note_server("?xsec_token=ABnoteToken%3D");
+    let (_d, ar) = setup(&srv);
+    let link = format!(
+        "https://www.xiaohongshu.com/explore/{PIC_NOTE}?xsec_token=ABnoteToken%3D&xsec_source=pc_share"
+    );
+    run_ok(samizdat(&ar).args(["watch", "add", &link]));
+    let with_token = format!("/explore/{PIC_NOTE}?xsec_token=ABnoteToken%3D");
+    let before = requests_to(&srv, &with_token).len();
+    let (code, out, err) = run_code(samizdat(&ar).args(["--json", "watch", "check", &link]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    // The check asked the page with the token (a bare URL is answered 300031, which
+    // concludes nothing), and found the note live.
+    assert_eq!(requests_to(&srv, &with_token).len(), before + 1, "{out}");
+    assert!(out.contains("live"), "{out}");
+    assert_eq!(show_json(&ar, &post_id(PIC_NOTE))["state"], "live");
+}
