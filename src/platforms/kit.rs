@@ -179,6 +179,30 @@ pub fn url(s: &str, endpoint: &str) -> Result<url::Url, Finding> {
     url::Url::parse(s).map_err(|e| broken(endpoint, format!("a URL ({e}: {s:?})")))
 }
 
+/// Seconds since the epoch written in Beijing time (`2020-01-30T17:40:55+08:00`), as the
+/// Chinese platforms show their times; `None` out of range.
+pub fn beijing(secs: i64) -> Option<String> {
+    let ts = jiff::Timestamp::from_second(secs).ok()?;
+    let z = ts.to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
+    Some(z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+}
+
+/// A media URL asked over https: `http://` upgraded, a scheme-relative `//host/…` given
+/// one; anything else as written.
+pub fn https(u: &str) -> String {
+    match u.strip_prefix("http://") {
+        Some(rest) => format!("https://{rest}"),
+        None if u.starts_with("//") => format!("https:{u}"),
+        None => u.to_string(),
+    }
+}
+
+/// Plain text as sanitised HTML: escaped, one paragraph, line breaks kept.
+pub fn text_html(text: &str, base: &url::Url) -> String {
+    let paras = escape_html(text).replace('\n', "<br>");
+    crate::extract::sanitize_html(&format!("<p>{paras}</p>"), base)
+}
+
 /// The platform answered, but not in a shape samizdat knows.
 pub fn broken(endpoint: &str, missing: impl Into<String>) -> Finding {
     Finding::Broken {
@@ -215,6 +239,22 @@ mod tests {
             escape_html("a<b & \"c\">"),
             "a&lt;b &amp; &quot;c&quot;&gt;"
         );
+    }
+
+    #[test]
+    fn times_urls_and_text_of_the_chinese_platforms() {
+        assert_eq!(
+            beijing(1580377255).as_deref(),
+            Some("2020-01-30T17:40:55+08:00")
+        );
+        assert_eq!(beijing(i64::MAX), None);
+        assert_eq!(https("http://a.example/x"), "https://a.example/x");
+        assert_eq!(https("//a.example/x"), "https://a.example/x");
+        assert_eq!(https("https://a.example/x"), "https://a.example/x");
+        let base = url::Url::parse("https://a.example/").unwrap();
+        let h = text_html("a <b>\nc", &base);
+        assert!(h.contains("a &lt;b&gt;<br"), "{h}");
+        assert!(!h.contains("<b>"), "{h}");
     }
 
     #[test]
