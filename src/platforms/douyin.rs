@@ -95,7 +95,7 @@
 //! recognised and cannot be watched. Cookies in `[platforms.douyin]` are sent by the
 //! fetcher but this reader asks nothing more with them.
 
-use super::kit::{Json, beijing, broken, gone, https, str_of, text_html, unreachable};
+use super::kit::{Json, beijing, broken, follow_step, gone, https, str_of, text_html, unreachable};
 use super::{Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target};
 use crate::model::{Author, Cause, Counts, Media, MediaKind, Outcome, Post};
 use serde_json::{Value, json};
@@ -591,26 +591,6 @@ fn share_step(kind: Kind, id: &str) -> Step {
     Step::fetch(req, SharePlan { id: id.to_string() })
 }
 
-/// Reads where a v.douyin.com short link redirected.
-struct FollowPlan {
-    url: Url,
-}
-
-impl Plan for FollowPlan {
-    fn next(self: Box<Self>, answer: Fetched) -> Step {
-        Step::Done(match answer {
-            Fetched::Response(r) if r.url != self.url => Finding::Redirected {
-                url: r.url.to_string(),
-            },
-            Fetched::Response(r) => unreachable(format!(
-                "v.douyin.com short link did not redirect (HTTP {})",
-                r.status
-            )),
-            Fetched::Failed(e) => unreachable(format!("v.douyin.com: {e}")),
-        })
-    }
-}
-
 impl Platform for Douyin {
     fn name(&self) -> &'static str {
         "douyin"
@@ -648,13 +628,7 @@ impl Platform for Douyin {
                 };
                 share_step(kind, platform_id)
             }
-            Target::Follow { url } => match Url::parse(url) {
-                Ok(u) => Step::fetch(
-                    Request::get(u.clone(), "v.douyin.com short link"),
-                    FollowPlan { url: u },
-                ),
-                Err(e) => Step::Done(broken("v.douyin.com short link", format!("a URL ({e})"))),
-            },
+            Target::Follow { url } => follow_step(url, "v.douyin.com short link"),
             Target::Account { account_id, .. } => Step::Done(broken(
                 "douyin",
                 format!("a post, not the account {account_id:?} (accounts cannot be watched)"),

@@ -2,7 +2,7 @@
 //! endpoint named in every error ([`json_answer`], [`Json`]), one HTML escape and one
 //! unescape, and [`str_of`]. One copy each, so a fix reaches every platform.
 
-use super::{Fetched, Finding, Response};
+use super::{Fetched, Finding, Plan, Response, Step};
 use crate::model::{Cause, Gone, Outcome};
 use serde_json::Value;
 
@@ -201,6 +201,40 @@ pub fn https(u: &str) -> String {
 pub fn text_html(text: &str, base: &url::Url) -> String {
     let paras = escape_html(text).replace('\n', "<br>");
     crate::extract::sanitize_html(&format!("<p>{paras}</p>"), base)
+}
+
+/// Reads where a short link (b23.tv, v.douyin.com) redirected: the URL its hops ended
+/// at, or unreachable when it did not move or did not answer. `what` names the link in
+/// the messages ("b23.tv short link").
+pub struct FollowPlan {
+    pub url: url::Url,
+    pub what: &'static str,
+}
+
+impl Plan for FollowPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        Step::Done(match answer {
+            Fetched::Response(r) if r.url != self.url => Finding::Redirected {
+                url: r.url.to_string(),
+            },
+            Fetched::Response(r) => unreachable(format!(
+                "{} did not redirect (HTTP {})",
+                self.what, r.status
+            )),
+            Fetched::Failed(e) => unreachable(format!("{}: {e}", self.what)),
+        })
+    }
+}
+
+/// The first step of following a short link: asks it, redirects followed and recorded.
+pub fn follow_step(link: &str, what: &'static str) -> Step {
+    match url::Url::parse(link) {
+        Ok(u) => Step::fetch(
+            super::Request::get(u.clone(), what),
+            FollowPlan { url: u, what },
+        ),
+        Err(e) => Step::Done(broken(what, format!("a URL ({e})"))),
+    }
 }
 
 /// The platform answered, but not in a shape samizdat knows.

@@ -73,30 +73,12 @@ fn video_server(view: Vec<u8>) -> TestServer {
     srv
 }
 
-fn capture(ar: &Path, url: &str) -> (i32, Value, String) {
-    let (code, out, err) = run_code(samizdat(ar).arg("--json").arg("capture").arg(url));
-    let mut lines = json_lines(&out);
-    assert_eq!(lines.len(), 1, "one JSON line per URL: {out}\n{err}");
-    (code, lines.remove(0), err)
-}
-
-fn show_json(ar: &Path, key: &str) -> Value {
-    let out = run_ok(samizdat(ar).arg("--json").arg("show").arg(key));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn verify_ok(ar: &Path) {
-    let (code, _, err) = run_code(samizdat(ar).arg("verify"));
-    assert_eq!(code, 0, "verify failed:\n{err}");
-    assert_warcio_ok(&warc_files(ar));
-}
-
 fn captured(ar: &Path, url: &str) -> (Value, Value) {
-    let (code, line, err) = capture(ar, url);
+    let (code, line, err) = capture_one(ar, url);
     assert_eq!(code, 0, "{url}: {line}\n{err}");
     assert_eq!(line["status"], "captured", "{url}: {line}");
     assert_eq!(line["post_id"], format!("bilibili:{BV}"), "{url}");
-    (line, show_json(ar, &format!("bilibili:{BV}")))
+    (line, show_post(ar, &format!("bilibili:{BV}")))
 }
 
 fn requests_to(srv: &TestServer, path: &str) -> Vec<RecordedRequest> {
@@ -168,7 +150,7 @@ fn a_live_video_is_captured_with_its_cover_fetched_with_the_referer() {
     assert_eq!(view.len(), 1);
     assert_eq!(view[0].header("referer"), Some("https://www.bilibili.com/"));
     assert_eq!(srv.hits(&format!("/video/{BV}/")), 1);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -179,7 +161,7 @@ fn a_deleted_video_is_gone_in_bilibilis_words() {
         Resp::json(fixture("constructed_view_code_-404.json")),
     );
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, &format!("https://www.bilibili.com/video/{BV}"));
+    let (code, line, err) = capture_one(&ar, &format!("https://www.bilibili.com/video/{BV}"));
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "gone", "{line}");
     assert_eq!(line["outcome"], "deleted");
@@ -193,7 +175,7 @@ fn a_deleted_video_is_gone_in_bilibilis_words() {
         0,
         "nothing after the verdict"
     );
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 /// Risk control answered for the view: never gone, never a post.
@@ -201,7 +183,7 @@ fn risk_controlled(answer: Resp, words: &str) {
     let srv = server();
     srv.route(&view_path(BV), answer);
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, &format!("https://b23.tv/{BV}"));
+    let (code, line, err) = capture_one(&ar, &format!("https://b23.tv/{BV}"));
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "failed", "{words}: never gone: {line}");
     assert!(line["outcome"].is_null(), "{line}");
@@ -210,7 +192,7 @@ fn risk_controlled(answer: Resp, words: &str) {
     assert!(!e.contains("deleted"), "{e}");
     assert_eq!(srv.hits(&view_path(BV)), 1);
     no_post(&ar);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -265,7 +247,7 @@ fn a_short_link_is_followed_and_every_hop_is_recorded() {
             "{hop} ({status}) not recorded:\n{cdx}"
         );
     }
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 /// Every comment of a `show --json`, depth first, with its nesting level.
@@ -305,7 +287,7 @@ fn comments_are_read_page_by_page_with_their_inline_replies() {
         got[0].header("referer"),
         Some(format!("https://www.bilibili.com/video/{BV}/").as_str())
     );
-    let v = show_json(&ar, &format!("bilibili:{BV}"));
+    let v = show_post(&ar, &format!("bilibili:{BV}"));
     let mut all = vec![];
     flat(&v["comments"], 0, &mut all);
     assert_eq!(all.len(), 3, "{all:#?}");
@@ -330,7 +312,7 @@ fn comments_are_read_page_by_page_with_their_inline_replies() {
     assert_eq!(lvl, 1, "the inline reply nests under its comment");
     assert_eq!(reply["thread"]["reply_to"], "bilibili:reply/104192624480");
     assert_eq!(find("bilibili:reply/104184937184").0, 0);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -352,7 +334,7 @@ fn closed_comments_keep_the_video_live() {
     );
     assert_eq!(p["state"], "live");
     assert_eq!(p["conversation"]["status"], "closed");
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 /// The deletion and visibility words in the video's own title, description and part,
@@ -389,10 +371,10 @@ fn a_live_video_whose_title_carries_the_deletion_words_is_live() {
                 .args(["watch", "check", &url]),
         );
     }
-    let v = show_json(&ar, &format!("bilibili:{BV}"));
+    let v = show_post(&ar, &format!("bilibili:{BV}"));
     assert_eq!(v["state"], "live", "{v}");
     let checks = v["checks"].as_array().unwrap();
     assert!(!checks.is_empty(), "{v}");
     assert!(checks.iter().all(|c| c["outcome"] == "live"), "{checks:?}");
-    verify_ok(&ar);
+    verify_archive(&ar);
 }

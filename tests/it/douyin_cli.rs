@@ -51,24 +51,6 @@ fn share_path(kind: &str, id: &str) -> String {
     format!("/share/{kind}/{id}/")
 }
 
-fn capture(ar: &Path, url: &str) -> (i32, Value, String) {
-    let (code, out, err) = run_code(samizdat(ar).arg("--json").arg("capture").arg(url));
-    let mut lines = json_lines(&out);
-    assert_eq!(lines.len(), 1, "one JSON line per URL: {out}\n{err}");
-    (code, lines.remove(0), err)
-}
-
-fn show_json(ar: &Path, key: &str) -> Value {
-    let out = run_ok(samizdat(ar).arg("--json").arg("show").arg(key));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn verify_ok(ar: &Path) {
-    let (code, _, err) = run_code(samizdat(ar).arg("verify"));
-    assert_eq!(code, 0, "verify failed:\n{err}");
-    assert_warcio_ok(&warc_files(ar));
-}
-
 fn no_post(ar: &Path, id: &str) {
     let (code, out, err) = run_code(samizdat(ar).arg("--json").arg("show").arg(id));
     assert_eq!(code, 1, "a post was made: {out}{err}");
@@ -101,11 +83,11 @@ fn video_server() -> TestServer {
 }
 
 fn captured(ar: &Path, url: &str, id: &str) -> Value {
-    let (code, line, err) = capture(ar, url);
+    let (code, line, err) = capture_one(ar, url);
     assert_eq!(code, 0, "{url}: {line}\n{err}");
     assert_eq!(line["status"], "captured", "{url}: {line}");
     assert_eq!(line["post_id"], format!("douyin:{id}"), "{url}");
-    show_json(ar, &format!("douyin:{id}"))
+    show_post(ar, &format!("douyin:{id}"))
 }
 
 #[test]
@@ -156,7 +138,7 @@ fn a_live_douyin_video_is_captured_with_its_stream_and_cover_fetched_with_the_re
         "{:?}",
         pages[0].header("user-agent")
     );
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -203,7 +185,7 @@ fn a_douyin_picture_post_is_captured_with_its_pictures() {
         0,
         "the slideshow video is not fetched"
     );
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 /// The short link's hops: v.douyin.com to the share page with share parameters.
@@ -246,7 +228,7 @@ fn a_v_douyin_com_short_link_is_followed_and_every_hop_is_recorded() {
             "{hop} ({status}) not recorded:\n{cdx}"
         );
     }
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -267,21 +249,21 @@ fn the_share_text_copied_from_the_app_is_accepted_on_the_command_line() {
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("is not a URL"), "{err}");
     assert_eq!(srv.requests().len(), before, "nothing fetched");
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 fn gone_with(id: &str, fixture_name: &str, outcome: &str, cause: &str, words: &str) {
     let srv = server();
     srv.route(&share_path("video", id), Resp::html(fixture(fixture_name)));
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, &format!("https://www.douyin.com/video/{id}"));
+    let (code, line, err) = capture_one(&ar, &format!("https://www.douyin.com/video/{id}"));
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "gone", "{line}");
     assert_eq!(line["outcome"], outcome, "{line}");
     assert_eq!(line["cause"], cause, "{line}");
     assert!(line["error"].as_str().unwrap().contains(words), "{line}");
     assert_eq!(srv.hits(&share_path("video", id)), 1);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -309,7 +291,7 @@ fn a_douyin_post_for_its_author_only_is_restricted() {
 /// Never gone, never a post.
 fn risk_controlled(id: &str, srv: &TestServer, words: &str) {
     let (_d, ar) = setup(srv);
-    let (code, line, err) = capture(&ar, &format!("https://www.douyin.com/video/{id}"));
+    let (code, line, err) = capture_one(&ar, &format!("https://www.douyin.com/video/{id}"));
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "failed", "never gone: {line}");
     assert!(line["outcome"].is_null(), "{line}");
@@ -317,7 +299,7 @@ fn risk_controlled(id: &str, srv: &TestServer, words: &str) {
     assert!(e.contains(words), "{words}: {e}");
     assert!(!e.contains("deleted"), "{e}");
     no_post(&ar, &format!("douyin:{id}"));
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -368,7 +350,7 @@ fn a_live_douyin_post_whose_page_and_text_carry_the_deletion_words_is_live() {
             .arg(&url),
     );
     assert_eq!(code, 0, "{line}\n{err}");
-    let p = show_json(&ar, &format!("douyin:{id}"));
+    let p = show_post(&ar, &format!("douyin:{id}"));
     assert_eq!(p["state"], "live");
     assert!(
         p["text"]
@@ -389,10 +371,10 @@ fn a_live_douyin_post_whose_page_and_text_carry_the_deletion_words_is_live() {
                 .args(["watch", "check", &url]),
         );
     }
-    let v = show_json(&ar, &format!("douyin:{id}"));
+    let v = show_post(&ar, &format!("douyin:{id}"));
     assert_eq!(v["state"], "live", "{v}");
     let checks = v["checks"].as_array().unwrap();
     assert!(!checks.is_empty(), "{v}");
     assert!(checks.iter().all(|c| c["outcome"] == "live"), "{checks:?}");
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
