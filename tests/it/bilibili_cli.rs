@@ -359,22 +359,6 @@ fn a_live_video_whose_title_carries_the_deletion_words_is_live() {
     let (_, p) = captured(&ar, &url);
     assert_eq!(p["state"], "live");
     assert!(p["title"].as_str().unwrap().contains("啥都木有"), "{p}");
-    run_ok(
-        samizdat(&ar)
-            .env("SAMIZDAT_NOW", "2099-01-01T10:00:00Z")
-            .args(["watch", "add", &url]),
-    );
-    for t in ["2099-01-01T12:00:00Z", "2099-01-01T14:00:00Z"] {
-        run_ok(
-            samizdat(&ar)
-                .env("SAMIZDAT_NOW", t)
-                .args(["watch", "check", &url]),
-        );
-    }
-    let v = show_post(&ar, &format!("bilibili:{BV}"));
-    assert_eq!(v["state"], "live", "{v}");
-    let checks = v["checks"].as_array().unwrap();
-    assert!(!checks.is_empty(), "{v}");
-    assert!(checks.iter().all(|c| c["outcome"] == "live"), "{checks:?}");
+    assert_live_at_watch_checks(&ar, &url, &format!("bilibili:{BV}"));
     verify_archive(&ar);
 }

@@ -353,23 +353,7 @@ fn a_live_answer_whose_content_carries_the_deletion_words_is_live() {
         p["text"].as_str().unwrap().contains("该回答已被删除"),
         "{p}"
     );
-    run_ok(
-        samizdat(&ar)
-            .env("SAMIZDAT_NOW", "2099-01-01T10:00:00Z")
-            .args(["watch", "add", &url]),
-    );
-    for t in ["2099-01-01T12:00:00Z", "2099-01-01T14:00:00Z"] {
-        run_ok(
-            samizdat(&ar)
-                .env("SAMIZDAT_NOW", t)
-                .args(["watch", "check", &url]),
-        );
-    }
-    let v = show_post(&ar, ID);
-    assert_eq!(v["state"], "live", "{v}");
-    let checks = v["checks"].as_array().unwrap();
-    assert!(!checks.is_empty(), "{v}");
-    assert!(checks.iter().all(|c| c["outcome"] == "live"), "{checks:?}");
+    assert_live_at_watch_checks(&ar, &url, ID);
     verify_archive(&ar);
 }
 

@@ -145,3 +145,26 @@ pub fn verify_archive(archive: &Path) {
     assert_eq!(code, 0, "verify failed:\n{err}");
     super::assert_warcio_ok(&super::warc_files(archive));
 }
+
+/// A post captured live stays live at watch checks: `watch add URL` (at 2099-01-01
+/// 10:00 UTC), two `watch check URL` two and four hours later, then `show KEY` is live
+/// and every check it lists found the post live.
+pub fn assert_live_at_watch_checks(archive: &Path, url: &str, key: &str) {
+    run_ok(
+        samizdat(archive)
+            .env("SAMIZDAT_NOW", "2099-01-01T10:00:00Z")
+            .args(["watch", "add", url]),
+    );
+    for t in ["2099-01-01T12:00:00Z", "2099-01-01T14:00:00Z"] {
+        run_ok(
+            samizdat(archive)
+                .env("SAMIZDAT_NOW", t)
+                .args(["watch", "check", url]),
+        );
+    }
+    let v = show_post(archive, key);
+    assert_eq!(v["state"], "live", "{v}");
+    let checks = v["checks"].as_array().unwrap();
+    assert!(!checks.is_empty(), "{v}");
+    assert!(checks.iter().all(|c| c["outcome"] == "live"), "{checks:?}");
+}
