@@ -476,11 +476,12 @@ fn read_item(id: &str, item: &Json) -> Finding {
         Kind::Note
     };
     let mut post = Post::new("douyin", id, &kind.page(id));
-    let other = match kind {
-        Kind::Video => Kind::Note,
-        Kind::Note => Kind::Video,
-    };
-    post.alt_urls = vec![kind.share(id), other.page(id)];
+    // The share page read, and for a picture post the video URL that also leads to it
+    // (the app shares both forms).
+    post.alt_urls = vec![kind.share(id)];
+    if kind == Kind::Note {
+        post.alt_urls.push(Kind::Video.page(id));
+    }
     let base = Url::parse(REFERER).expect("a constant URL");
     if let Some(desc) = item.str("desc") {
         post.html = Some(text_html(&desc, &base));
