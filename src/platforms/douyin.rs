@@ -881,6 +881,22 @@ mod tests {
     }
 
     #[test]
+    fn an_item_marked_deleted_in_its_status_is_deleted_by_whom_unknown() {
+        let item = |deleted: bool| json!({"item_list": [{"aweme_id": ID, "desc": "x", "status": {"is_delete": deleted}}]});
+        let f = share(200, &state_page(item(true), "抖音"));
+        assert_eq!(outcome(&f), (Outcome::Deleted, Some(Cause::Unknown)));
+        assert!(matches!(
+            share(200, &state_page(item(false), "抖音")),
+            Finding::Post(_)
+        ));
+        // The item in a page that did not answer 200 is not read as the post.
+        assert_eq!(
+            outcome(&share(404, &state_page(item(false), "抖音"))).0,
+            Outcome::Unreachable
+        );
+    }
+
+    #[test]
     fn a_captcha_or_an_empty_state_is_never_gone() {
         let deleted = json!({"item_list": [], "filter_list": [{"aweme_id": ID, "filter_reason": "status_deleted"}]});
         // The captcha page's words beat a filter entry.
