@@ -111,7 +111,9 @@
 //! videos answer with a code above (restricted or unreachable). Bilibili's risk control
 //! often answers shared or foreign addresses with `-352`/`-412`: recorded as unreachable.
 
-use super::kit::{Json, broken, escape_html, gone, json_answer, str_of, unreachable, url};
+use super::kit::{
+    Json, broken, escape_html, follow_step, gone, json_answer, str_of, unreachable, url,
+};
 use super::{
     CommentPage, Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target,
 };
@@ -611,26 +613,6 @@ impl Plan for StreamPlan {
     }
 }
 
-/// Reads where a b23.tv short link redirected.
-struct FollowPlan {
-    url: Url,
-}
-
-impl Plan for FollowPlan {
-    fn next(self: Box<Self>, answer: Fetched) -> Step {
-        Step::Done(match answer {
-            Fetched::Response(r) if r.url != self.url => Finding::Redirected {
-                url: r.url.to_string(),
-            },
-            Fetched::Response(r) => unreachable(format!(
-                "b23.tv short link did not redirect (HTTP {})",
-                r.status
-            )),
-            Fetched::Failed(e) => unreachable(format!("b23.tv: {e}")),
-        })
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Comments
 
@@ -1076,13 +1058,7 @@ impl Platform for Bilibili {
     }
     fn post_plan(&self, target: &Target, job: Job, ctx: &PlanContext) -> Step {
         match target {
-            Target::Follow { url } => match Url::parse(url) {
-                Ok(u) => Step::fetch(
-                    Request::get(u.clone(), "b23.tv short link"),
-                    FollowPlan { url: u },
-                ),
-                Err(e) => Step::Done(broken("b23.tv short link", format!("a URL ({e})"))),
-            },
+            Target::Follow { url } => follow_step(url, "b23.tv short link"),
             Target::Post { platform_id, .. } => match video_id(platform_id) {
                 Some(bv) => view_step(&bv, job, ctx),
                 None => Step::Done(broken(VIEW, format!("a BV id, not {platform_id:?}"))),

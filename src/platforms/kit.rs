@@ -2,7 +2,7 @@
 //! endpoint named in every error ([`json_answer`], [`Json`]), one HTML escape and one
 //! unescape, and [`str_of`]. One copy each, so a fix reaches every platform.
 
-use super::{Fetched, Finding, Response};
+use super::{Fetched, Finding, Plan, Response, Step};
 use crate::model::{Cause, Gone, Outcome};
 use serde_json::Value;
 
@@ -179,6 +179,64 @@ pub fn url(s: &str, endpoint: &str) -> Result<url::Url, Finding> {
     url::Url::parse(s).map_err(|e| broken(endpoint, format!("a URL ({e}: {s:?})")))
 }
 
+/// Seconds since the epoch written in Beijing time (`2020-01-30T17:40:55+08:00`), as the
+/// Chinese platforms show their times; `None` out of range.
+pub fn beijing(secs: i64) -> Option<String> {
+    let ts = jiff::Timestamp::from_second(secs).ok()?;
+    let z = ts.to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
+    Some(z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+}
+
+/// A media URL asked over https: `http://` upgraded, a scheme-relative `//host/…` given
+/// one; anything else as written.
+pub fn https(u: &str) -> String {
+    match u.strip_prefix("http://") {
+        Some(rest) => format!("https://{rest}"),
+        None if u.starts_with("//") => format!("https:{u}"),
+        None => u.to_string(),
+    }
+}
+
+/// Plain text as sanitised HTML: escaped, one paragraph, line breaks kept.
+pub fn text_html(text: &str, base: &url::Url) -> String {
+    let paras = escape_html(text).replace('\n', "<br>");
+    crate::extract::sanitize_html(&format!("<p>{paras}</p>"), base)
+}
+
+/// Reads where a short link (b23.tv, v.douyin.com) redirected: the URL its hops ended
+/// at, or unreachable when it did not move or did not answer. `what` names the link in
+/// the messages ("b23.tv short link").
+pub struct FollowPlan {
+    pub url: url::Url,
+    pub what: &'static str,
+}
+
+impl Plan for FollowPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        Step::Done(match answer {
+            Fetched::Response(r) if r.url != self.url => Finding::Redirected {
+                url: r.url.to_string(),
+            },
+            Fetched::Response(r) => unreachable(format!(
+                "{} did not redirect (HTTP {})",
+                self.what, r.status
+            )),
+            Fetched::Failed(e) => unreachable(format!("{}: {e}", self.what)),
+        })
+    }
+}
+
+/// The first step of following a short link: asks it, redirects followed and recorded.
+pub fn follow_step(link: &str, what: &'static str) -> Step {
+    match url::Url::parse(link) {
+        Ok(u) => Step::fetch(
+            super::Request::get(u.clone(), what),
+            FollowPlan { url: u, what },
+        ),
+        Err(e) => Step::Done(broken(what, format!("a URL ({e})"))),
+    }
+}
+
 /// The platform answered, but not in a shape samizdat knows.
 pub fn broken(endpoint: &str, missing: impl Into<String>) -> Finding {
     Finding::Broken {
@@ -215,6 +273,22 @@ mod tests {
             escape_html("a<b & \"c\">"),
             "a&lt;b &amp; &quot;c&quot;&gt;"
         );
+    }
+
+    #[test]
+    fn times_urls_and_text_of_the_chinese_platforms() {
+        assert_eq!(
+            beijing(1580377255).as_deref(),
+            Some("2020-01-30T17:40:55+08:00")
+        );
+        assert_eq!(beijing(i64::MAX), None);
+        assert_eq!(https("http://a.example/x"), "https://a.example/x");
+        assert_eq!(https("//a.example/x"), "https://a.example/x");
+        assert_eq!(https("https://a.example/x"), "https://a.example/x");
+        let base = url::Url::parse("https://a.example/").unwrap();
+        let h = text_html("a <b>\nc", &base);
+        assert!(h.contains("a &lt;b&gt;<br"), "{h}");
+        assert!(!h.contains("<b>"), "{h}");
     }
 
     #[test]

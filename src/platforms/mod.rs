@@ -19,6 +19,7 @@ use url::Url;
 pub mod bilibili;
 pub mod bluesky;
 pub mod douban;
+pub mod douyin;
 pub mod feed;
 pub mod kit;
 pub mod mastodon;
@@ -44,6 +45,7 @@ pub static PLATFORMS: &[&dyn Platform] = &[
     &zhihu::Zhihu,
     &douban::Douban,
     &xiaohongshu::Xiaohongshu,
+    &douyin::Douyin,
     // After the platforms with URLs of their own, before Mastodon (its `/@user.rss` is a
     // feed) and `web` (see `feed`'s module docs).
     &feed::Feed,

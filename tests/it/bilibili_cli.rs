@@ -74,30 +74,12 @@ fn video_server(view: Vec<u8>) -> TestServer {
     srv
 }
 
-fn capture(ar: &Path, url: &str) -> (i32, Value, String) {
-    let (code, out, err) = run_code(samizdat(ar).arg("--json").arg("capture").arg(url));
-    let mut lines = json_lines(&out);
-    assert_eq!(lines.len(), 1, "one JSON line per URL: {out}\n{err}");
-    (code, lines.remove(0), err)
-}
-
-fn show_json(ar: &Path, key: &str) -> Value {
-    let out = run_ok(samizdat(ar).arg("--json").arg("show").arg(key));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn verify_ok(ar: &Path) {
-    let (code, _, err) = run_code(samizdat(ar).arg("verify"));
-    assert_eq!(code, 0, "verify failed:\n{err}");
-    assert_warcio_ok(&warc_files(ar));
-}
-
 fn captured(ar: &Path, url: &str) -> (Value, Value) {
-    let (code, line, err) = capture(ar, url);
+    let (code, line, err) = capture_one(ar, url);
     assert_eq!(code, 0, "{url}: {line}\n{err}");
     assert_eq!(line["status"], "captured", "{url}: {line}");
     assert_eq!(line["post_id"], format!("bilibili:{BV}"), "{url}");
-    (line, show_json(ar, &format!("bilibili:{BV}")))
+    (line, show_post(ar, &format!("bilibili:{BV}")))
 }
 
 fn requests_to(srv: &TestServer, path: &str) -> Vec<RecordedRequest> {
@@ -169,7 +151,7 @@ fn a_live_video_is_captured_with_its_cover_fetched_with_the_referer() {
     assert_eq!(view.len(), 1);
     assert_eq!(view[0].header("referer"), Some("https://www.bilibili.com/"));
     assert_eq!(srv.hits(&format!("/video/{BV}/")), 1);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -180,7 +162,7 @@ fn a_deleted_video_is_gone_in_bilibilis_words() {
         Resp::json(fixture("constructed_view_code_-404.json")),
     );
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, &format!("https://www.bilibili.com/video/{BV}"));
+    let (code, line, err) = capture_one(&ar, &format!("https://www.bilibili.com/video/{BV}"));
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "gone", "{line}");
     assert_eq!(line["outcome"], "deleted");
@@ -194,7 +176,7 @@ fn a_deleted_video_is_gone_in_bilibilis_words() {
         0,
         "nothing after the verdict"
     );
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 /// Risk control answered for the view: never gone, never a post.
@@ -202,7 +184,7 @@ fn risk_controlled(answer: Resp, words: &str) {
     let srv = server();
     srv.route(&view_path(BV), answer);
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, &format!("https://b23.tv/{BV}"));
+    let (code, line, err) = capture_one(&ar, &format!("https://b23.tv/{BV}"));
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "failed", "{words}: never gone: {line}");
     assert!(line["outcome"].is_null(), "{line}");
@@ -211,7 +193,7 @@ fn risk_controlled(answer: Resp, words: &str) {
     assert!(!e.contains("deleted"), "{e}");
     assert_eq!(srv.hits(&view_path(BV)), 1);
     no_post(&ar);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -266,7 +248,7 @@ fn a_short_link_is_followed_and_every_hop_is_recorded() {
             "{hop} ({status}) not recorded:\n{cdx}"
         );
     }
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -298,7 +280,7 @@ fn comments_are_read_page_by_page_with_their_inline_replies() {
         got[0].header("referer"),
         Some(format!("https://www.bilibili.com/video/{BV}/").as_str())
     );
-    let v = show_json(&ar, &format!("bilibili:{BV}"));
+    let v = show_post(&ar, &format!("bilibili:{BV}"));
     let mut all = vec![];
     flat(&v["comments"], 0, &mut all);
     assert_eq!(all.len(), 3, "{all:#?}");
@@ -323,7 +305,7 @@ fn comments_are_read_page_by_page_with_their_inline_replies() {
     assert_eq!(lvl, 1, "the inline reply nests under its comment");
     assert_eq!(reply["thread"]["reply_to"], "bilibili:reply/104192624480");
     assert_eq!(find("bilibili:reply/104184937184").0, 0);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -345,7 +327,7 @@ fn closed_comments_keep_the_video_live() {
     );
     assert_eq!(p["state"], "live");
     assert_eq!(p["conversation"]["status"], "closed");
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 /// The deletion and visibility words in the video's own title, description and part,
@@ -370,24 +352,8 @@ fn a_live_video_whose_title_carries_the_deletion_words_is_live() {
     let (_, p) = captured(&ar, &url);
     assert_eq!(p["state"], "live");
     assert!(p["title"].as_str().unwrap().contains("啥都木有"), "{p}");
-    run_ok(
-        samizdat(&ar)
-            .env("SAMIZDAT_NOW", "2099-01-01T10:00:00Z")
-            .args(["watch", "add", &url]),
-    );
-    for t in ["2099-01-01T12:00:00Z", "2099-01-01T14:00:00Z"] {
-        run_ok(
-            samizdat(&ar)
-                .env("SAMIZDAT_NOW", t)
-                .args(["watch", "check", &url]),
-        );
-    }
-    let v = show_json(&ar, &format!("bilibili:{BV}"));
-    assert_eq!(v["state"], "live", "{v}");
-    let checks = v["checks"].as_array().unwrap();
-    assert!(!checks.is_empty(), "{v}");
-    assert!(checks.iter().all(|c| c["outcome"] == "live"), "{checks:?}");
-    verify_ok(&ar);
+    assert_live_at_watch_checks(&ar, &url, &format!("bilibili:{BV}"));
+    verify_archive(&ar);
 }
 
 /// `SAMIZDAT_NOW` for the watch tests: the WBI signature's `wts` is 1772366400.
@@ -447,7 +413,7 @@ fn an_uploader_is_watched_through_the_wbi_signed_listing_of_their_videos() {
         Some("https://space.bilibili.com/66606350/video")
     );
     assert_eq!(srv.hits(&view_path(BV)), 1);
-    let p = show_json(&ar, &format!("bilibili:{BV}"));
+    let p = show_post(&ar, &format!("bilibili:{BV}"));
     assert_eq!(p["author"]["id"], "66606350");
     let wl = json_lines(&String::from_utf8_lossy(
         &run_ok(samizdat(&ar).args(["--json", "watch", "list"])).stdout,
@@ -457,7 +423,7 @@ fn an_uploader_is_watched_through_the_wbi_signed_listing_of_their_videos() {
             .any(|w| w["kind"] == "account" && w["url"] == "https://space.bilibili.com/66606350"),
         "{wl:?}"
     );
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -492,7 +458,7 @@ fn a_risk_controlled_listing_is_a_failing_poll_never_an_empty_or_gone_account() 
         );
     }
     // The video captured before stays live: nothing was concluded about it.
-    let p = show_json(&ar, &format!("bilibili:{BV}"));
+    let p = show_post(&ar, &format!("bilibili:{BV}"));
     assert_ne!(p["state"], "deleted", "{p}");
 }
 
@@ -534,7 +500,7 @@ fn a_capture_fetches_the_video_stream_signed_with_wbi_and_with_the_referer() {
         asked[0].header("referer"),
         Some("https://www.bilibili.com/")
     );
-    let p = show_json(&ar, &format!("bilibili:{BV}"));
+    let p = show_post(&ar, &format!("bilibili:{BV}"));
     let v = p["media"]
         .as_array()
         .unwrap()
@@ -547,5 +513,5 @@ fn a_capture_fetches_the_video_stream_signed_with_wbi_and_with_the_referer() {
         "{v}"
     );
     assert_eq!(p["extra"]["video_streams"]["quality"], 32);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }

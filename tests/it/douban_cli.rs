@@ -8,7 +8,6 @@
 use crate::common;
 
 use common::*;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -38,24 +37,6 @@ fn status_path(id: &str) -> String {
     format!("/status/{id}/")
 }
 
-fn capture(ar: &Path, url: &str) -> (i32, Value, String) {
-    let (code, out, err) = run_code(samizdat(ar).arg("--json").arg("capture").arg(url));
-    let mut lines = json_lines(&out);
-    assert_eq!(lines.len(), 1, "one JSON line per URL: {out}\n{err}");
-    (code, lines.remove(0), err)
-}
-
-fn show_json(ar: &Path, key: &str) -> Value {
-    let out = run_ok(samizdat(ar).arg("--json").arg("show").arg(key));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn verify_ok(ar: &Path) {
-    let (code, _, err) = run_code(samizdat(ar).arg("verify"));
-    assert_eq!(code, 0, "verify failed:\n{err}");
-    assert_warcio_ok(&warc_files(ar));
-}
-
 fn no_post(ar: &Path, id: &str) {
     let (code, out, err) = run_code(samizdat(ar).arg("--json").arg("show").arg(id));
     assert_eq!(code, 1, "a post was made: {out}{err}");
@@ -75,14 +56,14 @@ fn a_live_douban_status_is_captured_with_its_picture_fetched_with_the_referer() 
             .body(PIC_BYTES.to_vec()),
     );
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(
+    let (code, line, err) = capture_one(
         &ar,
         &format!("https://www.douban.com/people/ahbei/status/{SID}/"),
     );
     assert_eq!(code, 0, "{line}\n{err}");
     assert_eq!(line["status"], "captured", "{line}");
     assert_eq!(line["post_id"], ID);
-    let p = show_json(&ar, ID);
+    let p = show_post(&ar, ID);
     assert_eq!(p["url"], format!("https://www.douban.com/status/{SID}/"));
     assert_eq!(p["author"]["name"], "阿北");
     assert_eq!(p["author"]["id"], "ahbei");
@@ -116,7 +97,7 @@ fn a_live_douban_status_is_captured_with_its_picture_fetched_with_the_referer() 
         .collect();
     assert_eq!(pages.len(), 1);
     assert_eq!(pages[0].header("referer"), Some("https://www.douban.com/"));
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 fn gone_with(
@@ -136,14 +117,14 @@ fn gone_with(
             .body(fixture(fixture_name)),
     );
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, url);
+    let (code, line, err) = capture_one(&ar, url);
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "gone", "{line}");
     assert_eq!(line["outcome"], outcome, "{line}");
     assert_eq!(line["cause"], cause, "{line}");
     assert!(line["error"].as_str().unwrap().contains(words), "{line}");
     assert_eq!(srv.hits(path), 1);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -184,7 +165,7 @@ fn the_douban_risk_control_page_is_never_deleted() {
                 .body(fixture("constructed_sec_captcha.html")),
         );
         let (_d, ar) = setup(&srv);
-        let (code, line, err) = capture(&ar, "https://www.douban.com/status/4412345685/");
+        let (code, line, err) = capture_one(&ar, "https://www.douban.com/status/4412345685/");
         assert_eq!(code, 1, "{line}\n{err}");
         assert_eq!(
             line["status"], "failed",
@@ -194,7 +175,7 @@ fn the_douban_risk_control_page_is_never_deleted() {
         let e = line["error"].as_str().unwrap();
         assert!(!e.contains("deleted"), "{e}");
         no_post(&ar, "douban:status/4412345685");
-        verify_ok(&ar);
+        verify_archive(&ar);
     }
 }
 
@@ -210,7 +191,7 @@ fn a_group_topics_comments_are_captured_page_by_page_with_the_reply_they_quote()
         Resp::html(fixture("constructed_topic_290123456_start100.html")),
     );
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, "https://www.douban.com/group/topic/290123456/");
+    let (code, line, err) = capture_one(&ar, "https://www.douban.com/group/topic/290123456/");
     assert_eq!(code, 0, "{line}\n{err}");
     assert_eq!(line["comments"]["status"], "complete", "{line}");
     assert_eq!(
@@ -218,7 +199,7 @@ fn a_group_topics_comments_are_captured_page_by_page_with_the_reply_they_quote()
         "two on page 1, one on page 2: {line}"
     );
     assert_eq!(srv.hits("/group/topic/290123456/?start=100"), 1);
-    let v = show_json(&ar, "douban:topic/290123456");
+    let v = show_post(&ar, "douban:topic/290123456");
     let mut all = vec![];
     flat(&v["comments"], 0, &mut all);
     let find = |id: &str| {
@@ -243,5 +224,5 @@ fn a_group_topics_comments_are_captured_page_by_page_with_the_reply_they_quote()
     );
     assert_eq!(find("douban:comment/4100000101").1["author"]["id"], "u3");
     assert_ne!(v["state"], "deleted", "{v}");
-    verify_ok(&ar);
+    verify_archive(&ar);
 }

@@ -13,6 +13,7 @@ mod cli_output;
 mod comments;
 mod docs_links;
 mod douban_cli;
+mod douyin_cli;
 mod entries;
 mod evidence;
 mod exports;

@@ -171,30 +171,12 @@ fn weibo_server() -> TestServer {
     srv
 }
 
-fn capture(ar: &Path, url: &str) -> (i32, Value, String) {
-    let (code, out, err) = run_code(samizdat(ar).arg("--json").arg("capture").arg(url));
-    let mut lines = json_lines(&out);
-    assert_eq!(lines.len(), 1, "one JSON line per URL: {out}\n{err}");
-    (code, lines.remove(0), err)
-}
-
-fn show_json(ar: &Path, key: &str) -> Value {
-    let out = run_ok(samizdat(ar).arg("--json").arg("show").arg(key));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn verify_ok(ar: &Path) {
-    let (code, _, err) = run_code(samizdat(ar).arg("verify"));
-    assert_eq!(code, 0, "verify failed:\n{err}");
-    assert_warcio_ok(&warc_files(ar));
-}
-
 fn captured(ar: &Path, url: &str, mid: &str) -> Value {
-    let (code, line, err) = capture(ar, url);
+    let (code, line, err) = capture_one(ar, url);
     assert_eq!(code, 0, "{url}: {line}\n{err}");
     assert_eq!(line["status"], "captured", "{url}: {line}");
     assert_eq!(line["post_id"], format!("weibo:{mid}"), "{url}");
-    show_json(ar, &format!("weibo:{mid}"))
+    show_post(ar, &format!("weibo:{mid}"))
 }
 
 fn requests_to<'a>(reqs: &'a [RecordedRequest], path: &str) -> Vec<&'a RecordedRequest> {
@@ -265,7 +247,7 @@ fn weibo_com_uid_bid_captures_pictures_with_referer() {
     assert_eq!(show.len(), 1);
     assert_eq!(show[0].header("x-requested-with"), Some("XMLHttpRequest"));
     assert!(show[0].header("cookie").is_none(), "anonymous first");
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -324,7 +306,7 @@ fn weibo_com_uid_mid_captures_long_text_and_video() {
         1,
         "the page a person sees is kept"
     );
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -385,7 +367,7 @@ fn weibo_com_detail_captures_a_repost_and_show_renders_it() {
     let j = text.find("reposting:").unwrap();
     let k = text.find("2021明日方舟音律联觉").unwrap();
     assert!(i < j && j < k, "{text}");
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -404,7 +386,7 @@ fn m_weibo_cn_detail_captures_the_nine_listed_pictures() {
     assert_eq!(fixture_pics(&fx["data"]).len(), 9);
     assert_pictures(&srv, &p, &fx["data"]);
     assert_eq!(p["extra"]["pic_num"], 13);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -422,10 +404,10 @@ fn m_weibo_cn_status_by_bid_and_by_mid() {
     assert_eq!(b["media"].as_array().unwrap().len(), 4);
     // Both forms are found again by `show`.
     assert_eq!(
-        show_json(&ar, &format!("https://weibo.com/{UID}/{LONG_BID}"))["id"],
+        show_post(&ar, &format!("https://weibo.com/{UID}/{LONG_BID}"))["id"],
         format!("weibo:{LONG}")
     );
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -446,7 +428,7 @@ fn short_and_share_links_are_followed_to_the_post() {
     // The hops are in the archive.
     let cdx = cdxj_index(&warc_files(&ar));
     assert!(cdx.contains("A6TestLk"), "{cdx}");
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -457,7 +439,7 @@ fn a_user_url_is_an_account_not_a_post() {
         format!("https://weibo.com/u/{UID}"),
         format!("https://m.weibo.cn/u/{UID}"),
     ] {
-        let (code, line, err) = capture(&ar, &u);
+        let (code, line, err) = capture_one(&ar, &u);
         assert_eq!(code, 1, "{line}\n{err}");
         assert_eq!(line["status"], "failed");
         let e = line["error"].as_str().unwrap();
@@ -485,7 +467,7 @@ fn counts_with_units_keep_the_raw_values() {
     assert_eq!(p["counts"]["reposts"], 813);
     assert_eq!(p["counts"]["raw"]["likes"], "100万+");
     assert_eq!(p["counts"]["raw"]["comments"], "1.2万");
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -505,7 +487,7 @@ fn pics_as_an_object_are_read_too() {
     ));
     assert!(fx["data"]["pics"].is_object(), "fixture premise");
     assert_pictures(&srv, &p, &fx["data"]);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -523,7 +505,7 @@ fn a_deleted_post_is_gone_with_the_platforms_words() {
         Resp::html(fixture("constructed_detail_gone.html")),
     );
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, &format!("https://m.weibo.cn/detail/{OTHER}"));
+    let (code, line, err) = capture_one(&ar, &format!("https://m.weibo.cn/detail/{OTHER}"));
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "gone", "{line}");
     assert_eq!(line["outcome"], "deleted");
@@ -540,7 +522,7 @@ fn a_deleted_post_is_gone_with_the_platforms_words() {
         1,
         "ok:0 is confirmed by the page"
     );
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 /// A wall: statuses/show and the page answer `show` and `page`; the visitor flow gives
@@ -560,7 +542,7 @@ fn walled(show: Resp, page: Resp, signal: &str) {
             .body(fixture("constructed_visitor_genvisitor2.txt")),
     );
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, &format!("https://weibo.com/{UID}/{OTHER}"));
+    let (code, line, err) = capture_one(&ar, &format!("https://weibo.com/{UID}/{OTHER}"));
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "failed", "{signal}: never gone: {line}");
     assert!(line["outcome"].is_null(), "{line}");
@@ -622,7 +604,7 @@ fn walled(show: Resp, page: Resp, signal: &str) {
         serde_json::json!([0, n - 1]),
         "{line}"
     );
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 fn to_passport() -> Resp {
@@ -670,7 +652,7 @@ fn a_changed_shape_is_an_extraction_error_and_the_answer_is_kept() {
     );
     srv.route(&format!("/detail/{OTHER}"), plain_page(OTHER));
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, &format!("https://m.weibo.cn/status/{OTHER}"));
+    let (code, line, err) = capture_one(&ar, &format!("https://m.weibo.cn/status/{OTHER}"));
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "failed");
     assert!(line["outcome"].is_null(), "{line}");
@@ -691,7 +673,7 @@ fn a_changed_shape_is_an_extraction_error_and_the_answer_is_kept() {
         }
     }
     assert!(found, "statuses/show answer kept");
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -714,7 +696,7 @@ fn a_repost_whose_original_was_deleted_by_its_author() {
         "{}",
         p["repost_of"]
     );
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 /// Weibo gives no reason on a deleted post's own URL; samizdat re-reads a repost it holds,
@@ -768,7 +750,7 @@ fn learns_cause_from_repost(repost_fixture: &str, want_cause: &str, marker: &str
                 .args(["watch", "check", &original]),
         );
     }
-    let v = show_json(&ar, &format!("weibo:{LONG}"));
+    let v = show_post(&ar, &format!("weibo:{LONG}"));
     assert_eq!(v["state"], "deleted", "{v}");
     assert_eq!(v["cause"], want_cause, "{v}");
     let checks = v["checks"].as_array().unwrap();
@@ -786,7 +768,7 @@ fn learns_cause_from_repost(repost_fixture: &str, want_cause: &str, marker: &str
         reqs.iter()
             .any(|r| r.path.starts_with(&format!("/statuses/show?id={REPOST}")))
     );
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 /// The README's `[http.hosts]` example as written (issue 14), its origin pointed at the
@@ -819,5 +801,5 @@ fn the_readme_http_hosts_example_captures_the_pictures_through_a_wildcard() {
     let pics = fixture_pics(&fx["data"]);
     assert!(pics.iter().all(|u| u.contains(".sinaimg.cn/")), "{pics:?}");
     assert_pictures(&srv, &p, &fx["data"]);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }

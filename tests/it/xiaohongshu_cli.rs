@@ -9,7 +9,6 @@
 use crate::common;
 
 use common::*;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -50,24 +49,6 @@ fn post_id(note: &str) -> String {
     format!("xiaohongshu:{note}")
 }
 
-fn capture(ar: &Path, url: &str) -> (i32, Value, String) {
-    let (code, out, err) = run_code(samizdat(ar).arg("--json").arg("capture").arg(url));
-    let mut lines = json_lines(&out);
-    assert_eq!(lines.len(), 1, "one JSON line per URL: {out}\n{err}");
-    (code, lines.remove(0), err)
-}
-
-fn show_json(ar: &Path, key: &str) -> Value {
-    let out = run_ok(samizdat(ar).arg("--json").arg("show").arg(key));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn verify_ok(ar: &Path) {
-    let (code, _, err) = run_code(samizdat(ar).arg("verify"));
-    assert_eq!(code, 0, "verify failed:\n{err}");
-    assert_warcio_ok(&warc_files(ar));
-}
-
 fn no_post(ar: &Path, id: &str) {
     let (code, out, err) = run_code(samizdat(ar).arg("--json").arg("show").arg(id));
     assert_eq!(code, 1, "a post was made: {out}{err}");
@@ -102,7 +83,7 @@ fn picture_note_server(page_query: &str) -> TestServer {
 fn a_live_picture_note_is_captured_with_its_pictures_fetched_with_the_referer() {
     let srv = picture_note_server("?xsec_token=ABnoteToken%3D");
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(
+    let (code, line, err) = capture_one(
         &ar,
         &format!(
             "https://www.xiaohongshu.com/explore/{PIC_NOTE}?xsec_token=ABnoteToken%3D&xsec_source=pc_share"
@@ -111,7 +92,7 @@ fn a_live_picture_note_is_captured_with_its_pictures_fetched_with_the_referer() 
     assert_eq!(code, 0, "{line}\n{err}");
     assert_eq!(line["status"], "captured", "{line}");
     assert_eq!(line["post_id"], post_id(PIC_NOTE));
-    let p = show_json(&ar, &post_id(PIC_NOTE));
+    let p = show_post(&ar, &post_id(PIC_NOTE));
     assert_eq!(
         p["url"],
         format!("https://www.xiaohongshu.com/explore/{PIC_NOTE}")
@@ -147,7 +128,7 @@ fn a_live_picture_note_is_captured_with_its_pictures_fetched_with_the_referer() 
         1
     );
     assert_eq!(srv.requests().len(), 3, "the page and two pictures");
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -165,7 +146,7 @@ fn a_live_video_note_is_captured_with_its_best_h264_stream() {
             .body(VIDEO_BYTES.to_vec()),
     );
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(
+    let (code, line, err) = capture_one(
         &ar,
         &format!(
             "https://www.xiaohongshu.com/discovery/item/{VIDEO_NOTE}?xsec_token=ABvid%3D&xsec_source=app_share&type=video"
@@ -173,7 +154,7 @@ fn a_live_video_note_is_captured_with_its_best_h264_stream() {
     );
     assert_eq!(code, 0, "{line}\n{err}");
     assert_eq!(line["post_id"], post_id(VIDEO_NOTE), "{line}");
-    let p = show_json(&ar, &post_id(VIDEO_NOTE));
+    let p = show_post(&ar, &post_id(VIDEO_NOTE));
     assert_eq!(p["title"], "三分钟学会蛋炒饭");
     let media = p["media"].as_array().unwrap();
     assert_eq!(media.len(), 2, "the cover and the video: {media:?}");
@@ -190,7 +171,7 @@ fn a_live_video_note_is_captured_with_its_best_h264_stream() {
         requests_to(&srv, VIDEO_720).is_empty(),
         "the 720p stream is not fetched"
     );
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 fn short_link_server() -> TestServer {
@@ -209,7 +190,7 @@ fn short_link_server() -> TestServer {
 fn an_xhslink_short_link_is_followed_and_every_hop_is_recorded() {
     let srv = short_link_server();
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, "http://xhslink.com/a/AbCdEf12");
+    let (code, line, err) = capture_one(&ar, "http://xhslink.com/a/AbCdEf12");
     assert_eq!(code, 0, "{line}\n{err}");
     assert_eq!(line["post_id"], post_id(PIC_NOTE), "{line}");
     assert_eq!(srv.hits("/a/AbCdEf12"), 1);
@@ -231,21 +212,21 @@ fn an_xhslink_short_link_is_followed_and_every_hop_is_recorded() {
             "{want} not recorded once: {uris:?}"
         );
     }
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
 fn the_share_text_copied_from_the_app_is_accepted_on_the_command_line() {
     let srv = short_link_server();
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(
+    let (code, line, err) = capture_one(
         &ar,
         "64 某某发布了一篇小红书笔记，快来看吧！ 😆 AbCdEf12 😆 http://xhslink.com/a/AbCdEf12，复制本条信息，打开【小红书】App查看精彩内容！",
     );
     assert_eq!(code, 0, "{line}\n{err}");
     assert_eq!(line["post_id"], post_id(PIC_NOTE), "{line}");
     assert_eq!(srv.hits("/a/AbCdEf12"), 1);
-    let p = show_json(&ar, &post_id(PIC_NOTE));
+    let p = show_post(&ar, &post_id(PIC_NOTE));
     assert_eq!(p["author"]["name"], "清晨散步的人");
 }
 
@@ -281,7 +262,7 @@ fn a_note_deleted_by_its_author_is_gone_in_xiaohongshus_words() {
         "constructed_404.html",
     );
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, &note_url(note));
+    let (code, line, err) = capture_one(&ar, &note_url(note));
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "gone", "{line}");
     assert_eq!(line["outcome"], "deleted", "{line}");
@@ -291,7 +272,7 @@ fn a_note_deleted_by_its_author_is_gone_in_xiaohongshus_words() {
         "{line}"
     );
     assert_eq!(line["post_id"], post_id(note), "{line}");
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -303,7 +284,7 @@ fn a_note_visible_to_its_author_only_is_restricted() {
         Resp::html(fixture("constructed_state_private.html")),
     );
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, &note_url(note));
+    let (code, line, err) = capture_one(&ar, &note_url(note));
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "gone", "{line}");
     assert_eq!(line["outcome"], "restricted", "{line}");
@@ -312,13 +293,13 @@ fn a_note_visible_to_its_author_only_is_restricted() {
         line["error"].as_str().unwrap().contains("仅自己可见"),
         "{line}"
     );
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 /// A wall or risk-control answer: a failed capture, no outcome, no post, never deleted.
 fn never_gone(srv: &TestServer, note: &str, url: &str, words: &str) {
     let (_d, ar) = setup(srv);
-    let (code, line, err) = capture(&ar, url);
+    let (code, line, err) = capture_one(&ar, url);
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "failed", "never gone: {line}");
     assert!(line["outcome"].is_null(), "{line}");
@@ -326,7 +307,7 @@ fn never_gone(srv: &TestServer, note: &str, url: &str, words: &str) {
     assert!(!e.contains("deleted"), "{e}");
     assert!(e.contains(words), "{words}: {e}");
     no_post(&ar, &post_id(note));
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -407,7 +388,7 @@ fn a_short_link_of_a_gone_note_is_read_where_it_ends() {
     );
     srv.route(&gone_at, Resp::html(fixture("constructed_404.html")));
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, "https://xhslink.com/a/GoneCode1");
+    let (code, line, err) = capture_one(&ar, "https://xhslink.com/a/GoneCode1");
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "gone", "{line}");
     assert_eq!(line["outcome"], "deleted", "{line}");
@@ -421,7 +402,7 @@ fn a_short_link_of_a_gone_note_is_read_where_it_ends() {
     );
     assert_eq!(line["post_id"], post_id(note), "{line}");
     assert_eq!(srv.hits("/a/GoneCode1"), 1);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -440,5 +421,5 @@ fn a_watched_note_is_checked_with_the_token_of_the_link_it_was_watched_by() {
     // concludes nothing), and found the note live.
     assert_eq!(requests_to(&srv, &with_token).len(), before + 1, "{out}");
     assert!(out.contains("live"), "{out}");
-    assert_eq!(show_json(&ar, &post_id(PIC_NOTE))["state"], "live");
+    assert_eq!(show_post(&ar, &post_id(PIC_NOTE))["state"], "live");
 }

@@ -83,30 +83,12 @@ fn answer_server(api: Vec<u8>) -> TestServer {
     srv
 }
 
-fn capture(ar: &Path, url: &str) -> (i32, Value, String) {
-    let (code, out, err) = run_code(samizdat(ar).arg("--json").arg("capture").arg(url));
-    let mut lines = json_lines(&out);
-    assert_eq!(lines.len(), 1, "one JSON line per URL: {out}\n{err}");
-    (code, lines.remove(0), err)
-}
-
-fn show_json(ar: &Path, key: &str) -> Value {
-    let out = run_ok(samizdat(ar).arg("--json").arg("show").arg(key));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn verify_ok(ar: &Path) {
-    let (code, _, err) = run_code(samizdat(ar).arg("verify"));
-    assert_eq!(code, 0, "verify failed:\n{err}");
-    assert_warcio_ok(&warc_files(ar));
-}
-
 fn captured(ar: &Path, url: &str) -> (Value, Value) {
-    let (code, line, err) = capture(ar, url);
+    let (code, line, err) = capture_one(ar, url);
     assert_eq!(code, 0, "{url}: {line}\n{err}");
     assert_eq!(line["status"], "captured", "{url}: {line}");
     assert_eq!(line["post_id"], ID, "{url}");
-    (line, show_json(ar, ID))
+    (line, show_post(ar, ID))
 }
 
 fn requests_to(srv: &TestServer, path: &str) -> Vec<RecordedRequest> {
@@ -170,7 +152,7 @@ fn a_live_answer_is_captured_with_its_pictures_fetched_with_the_referer() {
     assert_eq!(api[0].header("referer"), Some("https://www.zhihu.com/"));
     assert_eq!(api[0].header("x-zse-96"), None);
     assert_eq!(srv.hits(&format!("/answer/{AID}")), 1);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 fn gone_with(fixture_name: &str, status: u16, outcome: &str, cause: &str, words: &str) {
@@ -182,7 +164,7 @@ fn gone_with(fixture_name: &str, status: u16, outcome: &str, cause: &str, words:
             .body(fixture(fixture_name)),
     );
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, &format!("https://www.zhihu.com/answer/{AID}"));
+    let (code, line, err) = capture_one(&ar, &format!("https://www.zhihu.com/answer/{AID}"));
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "gone", "{line}");
     assert_eq!(line["outcome"], outcome, "{line}");
@@ -193,7 +175,7 @@ fn gone_with(fixture_name: &str, status: u16, outcome: &str, cause: &str, words:
         0,
         "nothing after the verdict"
     );
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -223,7 +205,7 @@ fn risk_controlled(answer: Resp, words: &str) {
     let srv = server();
     srv.route(&answer_path(AID), answer);
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(
+    let (code, line, err) = capture_one(
         &ar,
         &format!("https://www.zhihu.com/question/20521716/answer/{AID}"),
     );
@@ -235,7 +217,7 @@ fn risk_controlled(answer: Resp, words: &str) {
     assert!(!e.contains("deleted"), "{e}");
     assert_eq!(srv.hits(&answer_path(AID)), 1);
     no_post(&ar);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -290,7 +272,7 @@ fn comments_are_read_page_by_page_with_their_inline_replies() {
     );
     assert_eq!(srv.hits(&comments_path(AID, None)), 1);
     assert_eq!(srv.hits(&comments_path(AID, Some(offset))), 1);
-    let v = show_json(&ar, ID);
+    let v = show_post(&ar, ID);
     let mut all = vec![];
     flat(&v["comments"], 0, &mut all);
     assert_eq!(all.len(), 3, "{all:#?}");
@@ -313,7 +295,7 @@ fn comments_are_read_page_by_page_with_their_inline_replies() {
     assert_eq!(reply["thread"]["reply_to"], "zhihu:comment/10863540187");
     assert_eq!(reply["author"]["name"], "姚泽源");
     assert_eq!(find("zhihu:comment/10863541234").0, 0);
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 #[test]
@@ -336,7 +318,7 @@ fn closed_comments_keep_the_answer_live() {
         "{line}"
     );
     assert_eq!(p["state"], "live");
-    verify_ok(&ar);
+    verify_archive(&ar);
 }
 
 /// The deletion and removal words in the answer's own content and question title, and
@@ -363,24 +345,8 @@ fn a_live_answer_whose_content_carries_the_deletion_words_is_live() {
         p["text"].as_str().unwrap().contains("该回答已被删除"),
         "{p}"
     );
-    run_ok(
-        samizdat(&ar)
-            .env("SAMIZDAT_NOW", "2099-01-01T10:00:00Z")
-            .args(["watch", "add", &url]),
-    );
-    for t in ["2099-01-01T12:00:00Z", "2099-01-01T14:00:00Z"] {
-        run_ok(
-            samizdat(&ar)
-                .env("SAMIZDAT_NOW", t)
-                .args(["watch", "check", &url]),
-        );
-    }
-    let v = show_json(&ar, ID);
-    assert_eq!(v["state"], "live", "{v}");
-    let checks = v["checks"].as_array().unwrap();
-    assert!(!checks.is_empty(), "{v}");
-    assert!(checks.iter().all(|c| c["outcome"] == "live"), "{checks:?}");
-    verify_ok(&ar);
+    assert_live_at_watch_checks(&ar, &url, ID);
+    verify_archive(&ar);
 }
 
 /// The API wanting the signature (10003): the answer comes from the page's embedded
@@ -410,7 +376,7 @@ fn the_signature_check_falls_back_to_the_pages_embedded_state() {
         format!("https://pic4.zhimg.com{PIC1}")
     );
     assert_eq!(requests_to(&srv, PIC1).len(), 1);
-    verify_ok(&ar);
+    verify_archive(&ar);
 
     let srv = server();
     srv.route(
@@ -424,7 +390,7 @@ fn the_signature_check_falls_back_to_the_pages_embedded_state() {
         Resp::html(fixture("constructed_page_no_state_with_markers.html")),
     );
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture(&ar, &format!("https://www.zhihu.com/answer/{AID}"));
+    let (code, line, err) = capture_one(&ar, &format!("https://www.zhihu.com/answer/{AID}"));
     assert_eq!(code, 1, "{line}\n{err}");
     assert_eq!(line["status"], "failed", "never gone: {line}");
     assert!(line["outcome"].is_null(), "{line}");

@@ -123,3 +123,48 @@ pub fn kill_after_lines(
     let status = child.wait().unwrap();
     (seen, status)
 }
+
+/// `samizdat --json capture URL` for one URL: the exit code, its one JSON line (asserted
+/// to be the only one) and stderr. What the platform CLI tests capture with.
+pub fn capture_one(archive: &Path, url: &str) -> (i32, serde_json::Value, String) {
+    let (code, out, err) = run_code(samizdat(archive).arg("--json").arg("capture").arg(url));
+    let mut lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "one JSON line per URL: {out}\n{err}");
+    (code, lines.remove(0), err)
+}
+
+/// `samizdat --json show KEY` (a post id or URL), read as JSON; the command must pass.
+pub fn show_post(archive: &Path, key: &str) -> serde_json::Value {
+    let out = run_ok(samizdat(archive).arg("--json").arg("show").arg(key));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `samizdat verify` passes and warcio reads every WARC file of the archive.
+pub fn verify_archive(archive: &Path) {
+    let (code, _, err) = run_code(samizdat(archive).arg("verify"));
+    assert_eq!(code, 0, "verify failed:\n{err}");
+    super::assert_warcio_ok(&super::warc_files(archive));
+}
+
+/// A post captured live stays live at watch checks: `watch add URL` (at 2099-01-01
+/// 10:00 UTC), two `watch check URL` two and four hours later, then `show KEY` is live
+/// and every check it lists found the post live.
+pub fn assert_live_at_watch_checks(archive: &Path, url: &str, key: &str) {
+    run_ok(
+        samizdat(archive)
+            .env("SAMIZDAT_NOW", "2099-01-01T10:00:00Z")
+            .args(["watch", "add", url]),
+    );
+    for t in ["2099-01-01T12:00:00Z", "2099-01-01T14:00:00Z"] {
+        run_ok(
+            samizdat(archive)
+                .env("SAMIZDAT_NOW", t)
+                .args(["watch", "check", url]),
+        );
+    }
+    let v = show_post(archive, key);
+    assert_eq!(v["state"], "live", "{v}");
+    let checks = v["checks"].as_array().unwrap();
+    assert!(!checks.is_empty(), "{v}");
+    assert!(checks.iter().all(|c| c["outcome"] == "live"), "{checks:?}");
+}
