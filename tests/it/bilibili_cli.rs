@@ -515,3 +515,91 @@ fn a_capture_fetches_the_video_stream_signed_with_wbi_and_with_the_referer() {
     assert_eq!(p["extra"]["video_streams"]["quality"], 32);
     verify_archive(&ar);
 }
+
+#[test]
+fn every_video_url_form_captures_the_one_post() {
+    for url in [
+        format!("https://www.bilibili.com/video/{BV}/?spm_id_from=333.788"),
+        format!("https://bilibili.com/video/{BV}"),
+        format!("https://m.bilibili.com/video/{BV}"),
+        format!("https://www.bilibili.com/s/video/{BV}"),
+        format!("https://www.bilibili.com/video/av{AID}?p=1"),
+        format!("https://www.bilibili.com/video/AV{AID}/"),
+        format!("https://b23.tv/{BV}"),
+        format!("https://b23.tv/av{AID}"),
+    ] {
+        let srv = video_server(fixture(VIEW_FIXTURE));
+        let (_d, ar) = setup(&srv);
+        let (code, line, err) = capture_one(&ar, &url);
+        assert_eq!(code, 0, "{url}: {line}\n{err}");
+        assert_eq!(line["post_id"], format!("bilibili:{BV}"), "{url}: {line}");
+        assert_eq!(srv.hits(&view_path(BV)), 1, "{url}");
+    }
+}
+
+#[test]
+fn every_view_code_the_reader_knows_is_recorded_in_bilibilis_words() {
+    for (file, status, outcome, cause, words) in [
+        (
+            "constructed_view_code_62002.json",
+            "gone",
+            "restricted",
+            None,
+            "稿件不可见",
+        ),
+        (
+            "constructed_view_code_62004.json",
+            "gone",
+            "restricted",
+            None,
+            "稿件审核中",
+        ),
+        (
+            "constructed_view_code_62012.json",
+            "gone",
+            "restricted",
+            Some("author"),
+            "仅UP主自己可见",
+        ),
+        (
+            "constructed_view_code_-404.json",
+            "gone",
+            "deleted",
+            Some("unknown"),
+            "啥都木有",
+        ),
+        (
+            "constructed_view_code_-412.json",
+            "failed",
+            "",
+            None,
+            "请求被拦截",
+        ),
+        (
+            "constructed_view_code_-403.json",
+            "failed",
+            "",
+            None,
+            "-403",
+        ),
+    ] {
+        let srv = server();
+        srv.route(&view_path(BV), Resp::json(fixture(file)));
+        let (_d, ar) = setup(&srv);
+        let (code, line, err) = capture_one(&ar, &format!("https://www.bilibili.com/video/{BV}"));
+        assert_eq!(code, 1, "{file}: {line}\n{err}");
+        assert_eq!(line["status"], status, "{file}: {line}");
+        if status == "gone" {
+            assert_eq!(line["outcome"], outcome, "{file}: {line}");
+            if let Some(c) = cause {
+                assert_eq!(line["cause"], c, "{file}: {line}");
+            }
+        } else {
+            assert!(line["outcome"].is_null(), "{file}: never gone: {line}");
+        }
+        assert!(
+            line["error"].as_str().unwrap().contains(words),
+            "{file}: {line}"
+        );
+    }
+}

@@ -226,3 +226,133 @@ fn a_group_topics_comments_are_captured_page_by_page_with_the_reply_they_quote()
     assert_ne!(v["state"], "deleted", "{v}");
     verify_archive(&ar);
 }
+
+#[test]
+fn every_status_url_form_and_a_note_capture_their_one_post() {
+    for (url, path, file, id) in [
+        (
+            format!("https://www.douban.com/people/ahbei/status/{SID}/"),
+            status_path(SID),
+            "constructed_status_4412345678.html",
+            ID,
+        ),
+        (
+            format!("https://www.douban.com/status/{SID}"),
+            status_path(SID),
+            "constructed_status_4412345678.html",
+            ID,
+        ),
+        (
+            format!("https://douban.com/status/{SID}/"),
+            status_path(SID),
+            "constructed_status_4412345678.html",
+            ID,
+        ),
+        (
+            format!("https://m.douban.com/people/ahbei/status/{SID}/?dt_dapp=1"),
+            status_path(SID),
+            "constructed_status_4412345678.html",
+            ID,
+        ),
+        (
+            "https://m.douban.com/note/812345678/?_i=1".to_string(),
+            "/note/812345678/".to_string(),
+            "constructed_note_812345678.html",
+            "douban:note/812345678",
+        ),
+    ] {
+        let srv = server();
+        srv.route(&path, Resp::html(fixture(file)));
+        let (_d, ar) = setup(&srv);
+        let (code, line, err) = capture_one(&ar, &url);
+        assert_eq!(code, 0, "{url}: {line}\n{err}");
+        assert_eq!(line["post_id"], id, "{url}: {line}");
+        assert_eq!(srv.hits(&path), 1, "{url}: the canonical page asked");
+    }
+}
+
+#[test]
+fn every_other_verdict_is_recorded_in_doubans_words() {
+    for (id, file, status, outcome, cause, words) in [
+        (
+            "4412345680",
+            "constructed_status_removed.html",
+            404,
+            "deleted",
+            "platform",
+            "该内容已被删除",
+        ),
+        (
+            "4412345681",
+            "constructed_status_friends_only.html",
+            200,
+            "restricted",
+            "",
+            "仅好友可见",
+        ),
+        (
+            "4412345682",
+            "constructed_status_author_only.html",
+            200,
+            "restricted",
+            "",
+            "仅自己可见",
+        ),
+        (
+            "4412345683",
+            "constructed_status_user_banned.html",
+            404,
+            "account_gone",
+            "platform",
+            "已被封禁",
+        ),
+        (
+            "4412345684",
+            "constructed_status_user_closed.html",
+            404,
+            "account_gone",
+            "author",
+            "已注销",
+        ),
+    ] {
+        let srv = server();
+        let path = status_path(id);
+        srv.route(
+            &path,
+            Resp::new(status)
+                .header("Content-Type", "text/html; charset=utf-8")
+                .body(fixture(file)),
+        );
+        let (_d, ar) = setup(&srv);
+        let (code, line, err) = capture_one(&ar, &format!("https://www.douban.com/status/{id}/"));
+        assert_eq!(code, 1, "{file}: {line}\n{err}");
+        assert_eq!(line["status"], "gone", "{file}: {line}");
+        assert_eq!(line["outcome"], outcome, "{file}: {line}");
+        if !cause.is_empty() {
+            assert_eq!(line["cause"], cause, "{file}: {line}");
+        }
+        assert!(
+            line["error"].as_str().unwrap().contains(words),
+            "{file}: {line}"
+        );
+    }
+    // A topic its author deleted, and a note removed for the community rules.
+    gone_with(
+        "/group/topic/290123457/",
+        "https://www.douban.com/group/topic/290123457/",
+        "constructed_topic_deleted_by_author.html",
+        200,
+        "deleted",
+        "author",
+        "该话题已被作者删除",
+    );
+    gone_with(
+        "/note/812345679/",
+        "https://www.douban.com/note/812345679/",
+        "constructed_note_removed_rules.html",
+        404,
+        "deleted",
+        "platform",
+        "违反社区规范",
+    );
+}

@@ -362,3 +362,100 @@ fn a_live_douyin_post_whose_page_and_text_carry_the_deletion_words_is_live() {
     assert_live_at_watch_checks(&ar, &url, &format!("douyin:{id}"));
     verify_archive(&ar);
 }
+
+#[test]
+fn every_video_url_form_captures_the_one_post() {
+    for url in [
+        format!("https://www.douyin.com/video/{VID}"),
+        format!("https://douyin.com/video/{VID}?previous_page=app_code_link"),
+        format!("https://www.iesdouyin.com/share/video/{VID}/?region=CN&mid=7301111111111111111"),
+        format!("https://m.douyin.com/share/video/{VID}"),
+        format!(
+            "https://www.douyin.com/user/MS4wLjABAAAAsamizdatTestSecUid0000000000000000000?modal_id={VID}"
+        ),
+        format!("https://www.douyin.com/discover?modal_id={VID}"),
+    ] {
+        let srv = video_server();
+        let (_d, ar) = setup(&srv);
+        let (code, line, err) = capture_one(&ar, &url);
+        assert_eq!(code, 0, "{url}: {line}\n{err}");
+        assert_eq!(line["post_id"], format!("douyin:{VID}"), "{url}: {line}");
+        assert_eq!(srv.hits(&share_path("video", VID)), 1, "{url}");
+    }
+}
+
+#[test]
+fn every_filter_reason_the_reader_knows_is_recorded_in_douyins_words() {
+    for (id, file, outcome, cause, words) in [
+        (
+            "7303000000000000002",
+            "constructed_share_filter_status_deleted_by_author.html",
+            "deleted",
+            "author",
+            "该作品已被作者删除",
+        ),
+        (
+            "7303000000000000003",
+            "constructed_share_filter_status_audit_not_pass.html",
+            "deleted",
+            "platform",
+            "status_audit_not_pass",
+        ),
+        (
+            "7303000000000000004",
+            "constructed_share_filter_status_reviewing.html",
+            "restricted",
+            "",
+            "status_reviewing",
+        ),
+        (
+            "7303000000000000007",
+            "constructed_share_filter_account_banned.html",
+            "account_gone",
+            "platform",
+            "该账号已被封禁",
+        ),
+        (
+            "7303000000000000008",
+            "constructed_share_filter_account_closed.html",
+            "account_gone",
+            "author",
+            "该账号已注销",
+        ),
+    ] {
+        let srv = server();
+        srv.route(&share_path("video", id), Resp::html(fixture(file)));
+        let (_d, ar) = setup(&srv);
+        let (code, line, err) = capture_one(&ar, &format!("https://www.douyin.com/video/{id}"));
+        assert_eq!(code, 1, "{file}: {line}\n{err}");
+        assert_eq!(line["status"], "gone", "{file}: {line}");
+        assert_eq!(line["outcome"], outcome, "{file}: {line}");
+        if !cause.is_empty() {
+            assert_eq!(line["cause"], cause, "{file}: {line}");
+        }
+        assert!(
+            line["error"].as_str().unwrap().contains(words),
+            "{file}: {line}"
+        );
+    }
+    // Inconclusive answers: never gone.
+    for (id, file) in [
+        (
+            "7303000000000000012",
+            "constructed_share_filter_story_expired.html",
+        ),
+        (
+            "7303000000000000010",
+            "constructed_share_shell_no_videoinfores.html",
+        ),
+        ("7303000000000000011", "constructed_login_page.html"),
+    ] {
+        let srv = server();
+        srv.route(&share_path("video", id), Resp::html(fixture(file)));
+        let (_d, ar) = setup(&srv);
+        let (code, line, err) = capture_one(&ar, &format!("https://www.douyin.com/video/{id}"));
+        assert_eq!(code, 1, "{file}: {line}\n{err}");
+        assert_eq!(line["status"], "failed", "{file}: never gone: {line}");
+        assert!(line["outcome"].is_null(), "{file}: {line}");
+    }
+}

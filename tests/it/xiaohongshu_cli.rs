@@ -423,3 +423,34 @@ fn a_watched_note_is_checked_with_the_token_of_the_link_it_was_watched_by() {
     assert!(out.contains("live"), "{out}");
     assert_eq!(show_post(&ar, &post_id(PIC_NOTE))["state"], "live");
 }
+
+#[test]
+fn every_note_url_form_captures_the_one_post_asked_with_its_token() {
+    for url in [
+        format!("https://www.xiaohongshu.com/explore/{PIC_NOTE}?xsec_token=ABnoteToken%3D"),
+        format!(
+            "https://xiaohongshu.com/explore/{PIC_NOTE}?xsec_token=ABnoteToken%3D&xsec_source=pc_feed"
+        ),
+        format!(
+            "https://www.xiaohongshu.com/discovery/item/{PIC_NOTE}?xsec_token=ABnoteToken%3D&app_platform=ios"
+        ),
+        format!(
+            "https://www.xiaohongshu.com/user/profile/5e38cac70000000001003649/{PIC_NOTE}?xsec_token=ABnoteToken%3D"
+        ),
+    ] {
+        let srv = picture_note_server("?xsec_token=ABnoteToken%3D");
+        let (_d, ar) = setup(&srv);
+        let (code, line, err) = capture_one(&ar, &url);
+        assert_eq!(code, 0, "{url}: {line}\n{err}");
+        assert_eq!(line["post_id"], post_id(PIC_NOTE), "{url}: {line}");
+        assert_eq!(
+            requests_to(
+                &srv,
+                &format!("/explore/{PIC_NOTE}?xsec_token=ABnoteToken%3D")
+            )
+            .len(),
+            1,
+            "{url}"
+        );
+    }
+}

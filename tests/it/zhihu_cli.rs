@@ -397,3 +397,119 @@ fn the_signature_check_falls_back_to_the_pages_embedded_state() {
     assert!(line["error"].as_str().unwrap().contains("10003"), "{line}");
     no_post(&ar);
 }
+
+#[test]
+fn every_answer_url_form_captures_the_one_post() {
+    for url in [
+        format!("https://www.zhihu.com/question/20521716/answer/{AID}?utm_psn=1700000000000000000"),
+        format!("https://zhihu.com/question/20521716/answer/{AID}"),
+        format!("https://m.zhihu.com/question/20521716/answer/{AID}"),
+        format!("https://www.zhihu.com/answer/{AID}"),
+        format!("https://www.zhihu.com/appview/answer/{AID}"),
+    ] {
+        let srv = answer_server(fixture(ANSWER_FIXTURE));
+        let (_d, ar) = setup(&srv);
+        let (code, line, err) = capture_one(&ar, &url);
+        assert_eq!(code, 0, "{url}: {line}\n{err}");
+        assert_eq!(line["post_id"], ID, "{url}: {line}");
+        assert_eq!(srv.hits(&answer_path(AID)), 1, "{url}");
+    }
+}
+
+#[test]
+fn an_article_and_a_pin_are_captured_from_their_urls() {
+    for (url, api, file, id) in [
+        (
+            "https://zhuanlan.zhihu.com/p/19550225?utm_source=wechat_session",
+            "/api/v4/articles/19550225",
+            "constructed_article_19550225.json",
+            "zhihu:article/19550225",
+        ),
+        (
+            "https://www.zhihu.com/pin/1234567890123456789",
+            "/api/v4/pins/1234567890123456789",
+            "constructed_pin_1234567890123456789.json",
+            "zhihu:pin/1234567890123456789",
+        ),
+    ] {
+        let srv = server();
+        srv.route(api, Resp::json(fixture(file)));
+        let (_d, ar) = setup(&srv);
+        let (code, line, err) = capture_one(&ar, url);
+        assert_eq!(code, 0, "{url}: {line}\n{err}");
+        assert_eq!(line["post_id"], id, "{url}: {line}");
+        assert_eq!(srv.hits(api), 1, "{url}");
+    }
+}
+
+#[test]
+fn every_error_the_reader_knows_is_recorded_in_zhihus_words() {
+    for (file, status, outcome, cause, words) in [
+        (
+            "constructed_error_deleted_by_author.json",
+            404,
+            "deleted",
+            "author",
+            "已被作者删除",
+        ),
+        (
+            "constructed_error_removed_rules.json",
+            403,
+            "deleted",
+            "platform",
+            "违反社区规范",
+        ),
+        (
+            "constructed_error_review.json",
+            403,
+            "restricted",
+            "",
+            "审核中",
+        ),
+        (
+            "constructed_error_banned.json",
+            403,
+            "account_gone",
+            "platform",
+            "已被封禁",
+        ),
+    ] {
+        let srv = server();
+        srv.route(
+            &answer_path(AID),
+            Resp::new(status)
+                .header("Content-Type", "application/json")
+                .body(fixture(file)),
+        );
+        let (_d, ar) = setup(&srv);
+        let (code, line, err) = capture_one(&ar, &format!("https://www.zhihu.com/answer/{AID}"));
+        assert_eq!(code, 1, "{file}: {line}\n{err}");
+        assert_eq!(line["status"], "gone", "{file}: {line}");
+        assert_eq!(line["outcome"], outcome, "{file}: {line}");
+        if !cause.is_empty() {
+            assert_eq!(line["cause"], cause, "{file}: {line}");
+        }
+        assert!(
+            line["error"].as_str().unwrap().contains(words),
+            "{file}: {line}"
+        );
+    }
+    for (file, status) in [
+        ("constructed_error_login.json", 401),
+        ("constructed_error_10003.json", 403),
+        ("constructed_error_unknown.json", 400),
+    ] {
+        let srv = server();
+        srv.route(
+            &answer_path(AID),
+            Resp::new(status)
+                .header("Content-Type", "application/json")
+                .body(fixture(file)),
+        );
+        let (_d, ar) = setup(&srv);
+        let (code, line, err) = capture_one(&ar, &format!("https://www.zhihu.com/answer/{AID}"));
+        assert_eq!(code, 1, "{file}: {line}\n{err}");
+        assert_eq!(line["status"], "failed", "{file}: never gone: {line}");
+        assert!(line["outcome"].is_null(), "{file}: {line}");
+    }
+}
