@@ -212,6 +212,23 @@ pub struct Thread {
     pub order: String,
 }
 
+impl Thread {
+    /// A comment on `thread_of`, or with `reply_to` a reply to that comment, listed in
+    /// the platform's `order`.
+    pub fn answering(thread_of: &PostId, reply_to: Option<PostId>, order: &str) -> Thread {
+        Thread {
+            thread_of: thread_of.clone(),
+            kind: if reply_to.is_some() {
+                ThreadKind::Reply
+            } else {
+                ThreadKind::Comment
+            },
+            reply_to,
+            order: order.to_string(),
+        }
+    }
+}
+
 /// What a post in a conversation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -118,9 +118,7 @@ use super::{
     CommentPage, Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target,
 };
 use crate::extract::sanitize_html;
-use crate::model::{
-    Author, Cause, Counts, Media, MediaKind, Outcome, Post, PostId, Thread, ThreadKind,
-};
+use crate::model::{Author, Cause, Counts, Media, MediaKind, Outcome, Post, PostId, Thread};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -748,16 +746,11 @@ fn comment(bvid: &str, thread_of: &PostId, r: &Value) -> Option<Post> {
     let parent = str_of(r.get("parent_str"))
         .or_else(|| str_of(r.get("parent")))
         .filter(|p| p != "0");
-    post.thread = Some(Thread {
-        thread_of: thread_of.clone(),
-        kind: if parent.is_some() {
-            ThreadKind::Reply
-        } else {
-            ThreadKind::Comment
-        },
-        reply_to: parent.map(|p| PostId::new("bilibili", &format!("reply/{p}"))),
-        order: ORDER.to_string(),
-    });
+    post.thread = Some(Thread::answering(
+        thread_of,
+        parent.map(|p| PostId::new("bilibili", &format!("reply/{p}"))),
+        ORDER,
+    ));
     Some(post)
 }
 

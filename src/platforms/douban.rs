@@ -88,9 +88,7 @@ use super::{
     CommentPage, Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target,
 };
 use crate::extract::{html_to_text, sanitize_html};
-use crate::model::{
-    Author, Cause, Counts, Media, MediaKind, Outcome, Post, PostId, Thread, ThreadKind,
-};
+use crate::model::{Author, Cause, Counts, Media, MediaKind, Outcome, Post, PostId, Thread};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::json;
 use url::Url;
@@ -409,16 +407,7 @@ fn topic_comment(topic: &str, start: u64, thread_of: &PostId, li: ElementRef) ->
         .and_then(|q| q.value().attr("data-ref-cid"))
         .filter(|c| is_id(c))
         .map(|c| PostId::new("douban", &format!("comment/{c}")));
-    post.thread = Some(Thread {
-        thread_of: thread_of.clone(),
-        kind: if reply_to.is_some() {
-            ThreadKind::Reply
-        } else {
-            ThreadKind::Comment
-        },
-        reply_to,
-        order: ORDER.to_string(),
-    });
+    post.thread = Some(Thread::answering(thread_of, reply_to, ORDER));
     Some(post)
 }
 

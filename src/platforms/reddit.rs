@@ -81,9 +81,7 @@ use super::{
     CommentPage, Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target,
 };
 use crate::extract::{html_to_text, sanitize_html};
-use crate::model::{
-    Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post, PostId, Thread, ThreadKind,
-};
+use crate::model::{Author, Cause, Counts, Gone, Media, MediaKind, Outcome, Post, PostId, Thread};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -867,16 +865,7 @@ impl Walk {
         let reply_to = str_of(d.get("parent_id"))
             .filter(|p| p.starts_with("t1_"))
             .map(|p| PostId::new("reddit", &p));
-        post.thread = Some(Thread {
-            thread_of: self.thread_of.clone(),
-            kind: if reply_to.is_some() {
-                ThreadKind::Reply
-            } else {
-                ThreadKind::Comment
-            },
-            reply_to,
-            order: ORDER.to_string(),
-        });
+        post.thread = Some(Thread::answering(&self.thread_of, reply_to, ORDER));
         self.page.comments.push(post);
         Ok(())
     }
@@ -968,6 +957,7 @@ impl Platform for Reddit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ThreadKind;
 
     #[test]
     fn created_utc_is_utc() {

@@ -755,26 +755,6 @@ impl Plan for PagePlan {
     }
 }
 
-/// Reads where an xhslink.com short link redirected.
-struct FollowPlan {
-    url: Url,
-}
-
-impl Plan for FollowPlan {
-    fn next(self: Box<Self>, answer: Fetched) -> Step {
-        Step::Done(match answer {
-            Fetched::Response(r) if r.url != self.url => Finding::Redirected {
-                url: r.url.to_string(),
-            },
-            Fetched::Response(r) => unreachable(format!(
-                "xhslink.com short link did not redirect (HTTP {})",
-                r.status
-            )),
-            Fetched::Failed(e) => unreachable(format!("xhslink.com: {e}")),
-        })
-    }
-}
-
 /// The page a target asks for: its own URL when it is one of the note's pages on
 /// www.xiaohongshu.com, else the canonical one.
 fn page_url(id: &str, target_url: &str) -> Url {
@@ -818,13 +798,7 @@ impl Platform for Xiaohongshu {
                 ENDPOINT,
                 format!("a note id of 24 hex digits, not {platform_id:?}"),
             )),
-            Target::Follow { url } => match Url::parse(url) {
-                Ok(u) => Step::fetch(
-                    Request::get(u.clone(), "xhslink.com short link"),
-                    FollowPlan { url: u },
-                ),
-                Err(e) => Step::Done(broken("xhslink.com short link", format!("a URL ({e})"))),
-            },
+            Target::Follow { url } => super::kit::follow_step(url, "xhslink.com short link"),
             Target::Account { account_id, .. } => Step::Done(broken(
                 "xiaohongshu",
                 format!("a note, not the account {account_id:?} (accounts cannot be watched)"),

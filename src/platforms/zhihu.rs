@@ -90,9 +90,7 @@ use super::{
     CommentPage, Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target,
 };
 use crate::extract::{html_to_text, sanitize_html};
-use crate::model::{
-    Author, Cause, Counts, Media, MediaKind, Outcome, Post, PostId, Thread, ThreadKind,
-};
+use crate::model::{Author, Cause, Counts, Media, MediaKind, Outcome, Post, PostId, Thread};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -846,16 +844,7 @@ fn comment(post_url: &str, thread_of: &PostId, c: &Value, root: Option<&PostId>)
             .map(|p| PostId::new("zhihu", &format!("comment/{p}")))
             .unwrap_or_else(|| r.clone())
     });
-    post.thread = Some(Thread {
-        thread_of: thread_of.clone(),
-        kind: if reply_to.is_some() {
-            ThreadKind::Reply
-        } else {
-            ThreadKind::Comment
-        },
-        reply_to,
-        order: ORDER.to_string(),
-    });
+    post.thread = Some(Thread::answering(thread_of, reply_to, ORDER));
     Some(post)
 }
 

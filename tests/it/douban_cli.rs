@@ -117,12 +117,7 @@ fn gone_with(
             .body(fixture(fixture_name)),
     );
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture_one(&ar, url);
-    assert_eq!(code, 1, "{line}\n{err}");
-    assert_eq!(line["status"], "gone", "{line}");
-    assert_eq!(line["outcome"], outcome, "{line}");
-    assert_eq!(line["cause"], cause, "{line}");
-    assert!(line["error"].as_str().unwrap().contains(words), "{line}");
+    assert_gone_line(&capture_one(&ar, url), outcome, cause, words, url);
     assert_eq!(srv.hits(path), 1);
     verify_archive(&ar);
 }
@@ -316,25 +311,15 @@ fn every_other_verdict_is_recorded_in_doubans_words() {
         ),
     ] {
         let srv = server();
-        let path = status_path(id);
         srv.route(
-            &path,
+            &status_path(id),
             Resp::new(status)
                 .header("Content-Type", "text/html; charset=utf-8")
                 .body(fixture(file)),
         );
         let (_d, ar) = setup(&srv);
-        let (code, line, err) = capture_one(&ar, &format!("https://www.douban.com/status/{id}/"));
-        assert_eq!(code, 1, "{file}: {line}\n{err}");
-        assert_eq!(line["status"], "gone", "{file}: {line}");
-        assert_eq!(line["outcome"], outcome, "{file}: {line}");
-        if !cause.is_empty() {
-            assert_eq!(line["cause"], cause, "{file}: {line}");
-        }
-        assert!(
-            line["error"].as_str().unwrap().contains(words),
-            "{file}: {line}"
-        );
+        let got = capture_one(&ar, &format!("https://www.douban.com/status/{id}/"));
+        assert_gone_line(&got, outcome, cause, words, file);
     }
     // A topic its author deleted, and a note removed for the community rules.
     gone_with(

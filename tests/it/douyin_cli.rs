@@ -256,12 +256,8 @@ fn gone_with(id: &str, fixture_name: &str, outcome: &str, cause: &str, words: &s
     let srv = server();
     srv.route(&share_path("video", id), Resp::html(fixture(fixture_name)));
     let (_d, ar) = setup(&srv);
-    let (code, line, err) = capture_one(&ar, &format!("https://www.douyin.com/video/{id}"));
-    assert_eq!(code, 1, "{line}\n{err}");
-    assert_eq!(line["status"], "gone", "{line}");
-    assert_eq!(line["outcome"], outcome, "{line}");
-    assert_eq!(line["cause"], cause, "{line}");
-    assert!(line["error"].as_str().unwrap().contains(words), "{line}");
+    let url = format!("https://www.douyin.com/video/{id}");
+    assert_gone_line(&capture_one(&ar, &url), outcome, cause, words, &url);
     assert_eq!(srv.hits(&share_path("video", id)), 1);
     verify_archive(&ar);
 }
@@ -386,6 +382,12 @@ fn every_video_url_form_captures_the_one_post() {
 
 #[test]
 fn every_filter_reason_the_reader_knows_is_recorded_in_douyins_words() {
+    let capture_with = |id: &str, file: &str| {
+        let srv = server();
+        srv.route(&share_path("video", id), Resp::html(fixture(file)));
+        let (_d, ar) = setup(&srv);
+        capture_one(&ar, &format!("https://www.douyin.com/video/{id}"))
+    };
     for (id, file, outcome, cause, words) in [
         (
             "7303000000000000002",
@@ -423,20 +425,7 @@ fn every_filter_reason_the_reader_knows_is_recorded_in_douyins_words() {
             "该账号已注销",
         ),
     ] {
-        let srv = server();
-        srv.route(&share_path("video", id), Resp::html(fixture(file)));
-        let (_d, ar) = setup(&srv);
-        let (code, line, err) = capture_one(&ar, &format!("https://www.douyin.com/video/{id}"));
-        assert_eq!(code, 1, "{file}: {line}\n{err}");
-        assert_eq!(line["status"], "gone", "{file}: {line}");
-        assert_eq!(line["outcome"], outcome, "{file}: {line}");
-        if !cause.is_empty() {
-            assert_eq!(line["cause"], cause, "{file}: {line}");
-        }
-        assert!(
-            line["error"].as_str().unwrap().contains(words),
-            "{file}: {line}"
-        );
+        assert_gone_line(&capture_with(id, file), outcome, cause, words, file);
     }
     // Inconclusive answers: never gone.
     for (id, file) in [
@@ -450,12 +439,6 @@ fn every_filter_reason_the_reader_knows_is_recorded_in_douyins_words() {
         ),
         ("7303000000000000011", "constructed_login_page.html"),
     ] {
-        let srv = server();
-        srv.route(&share_path("video", id), Resp::html(fixture(file)));
-        let (_d, ar) = setup(&srv);
-        let (code, line, err) = capture_one(&ar, &format!("https://www.douyin.com/video/{id}"));
-        assert_eq!(code, 1, "{file}: {line}\n{err}");
-        assert_eq!(line["status"], "failed", "{file}: never gone: {line}");
-        assert!(line["outcome"].is_null(), "{file}: {line}");
+        assert_inconclusive_line(&capture_with(id, file), file);
     }
 }

@@ -168,3 +168,31 @@ pub fn assert_live_at_watch_checks(archive: &Path, url: &str, key: &str) {
     assert!(!checks.is_empty(), "{v}");
     assert!(checks.iter().all(|c| c["outcome"] == "live"), "{checks:?}");
 }
+
+/// A `capture --json` result saying the post is gone: exit code 1, status `gone`, its
+/// outcome, its cause (when `cause` is not empty) and the platform's `words` in the
+/// error. `what` names the case in the messages.
+pub fn assert_gone_line(
+    (code, line, err): &(i32, serde_json::Value, String),
+    outcome: &str,
+    cause: &str,
+    words: &str,
+    what: &str,
+) {
+    assert_eq!(*code, 1, "{what}: {line}\n{err}");
+    assert_eq!(line["status"], "gone", "{what}: {line}");
+    assert_eq!(line["outcome"], outcome, "{what}: {line}");
+    if !cause.is_empty() {
+        assert_eq!(line["cause"], cause, "{what}: {line}");
+    }
+    let e = line["error"].as_str().unwrap_or_default();
+    assert!(e.contains(words), "{what}: {words:?} not in {line}");
+}
+
+/// A `capture --json` result that concludes nothing about the post: exit code 1, status
+/// `failed`, no outcome.
+pub fn assert_inconclusive_line((code, line, err): &(i32, serde_json::Value, String), what: &str) {
+    assert_eq!(*code, 1, "{what}: {line}\n{err}");
+    assert_eq!(line["status"], "failed", "{what}: never gone: {line}");
+    assert!(line["outcome"].is_null(), "{what}: {line}");
+}
