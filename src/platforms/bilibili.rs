@@ -9,6 +9,7 @@
 //! | `https://www.bilibili.com/s/video/BV1…` (mobile share form) | post |
 //! | `https://b23.tv/BV1…`, `https://b23.tv/av<aid>` (video short links) | post, directly |
 //! | `https://b23.tv/<code>` (any other short link) | follow: resolved by redirect, every hop recorded |
+//! | `https://t.bilibili.com/<id>`, `https://{www.,m.}bilibili.com/opus/<id>`, `https://m.bilibili.com/dynamic/<id>` | post `bilibili:dynamic/<id>` (a dynamic, 动态, or opus post) |
 //! | `https://space.bilibili.com/<mid>[/video…][?…]`, `https://m.bilibili.com/space/<mid>` | account `<mid>`: an uploader, watched by its videos |
 //!
 //! A video's id is `bilibili:<BV id>`. Both id forms name one post: an `av` number is
@@ -19,10 +20,31 @@
 //! itself. Parts (`?p=2`) are pages of one video: one post, every part listed in
 //! `extra.pages`. The `BV` prefix is read case-blind; the rest is case-sensitive.
 //!
-//! Not recognised (the `web` reader keeps them as pages): dynamics and opus posts
-//! (`t.bilibili.com/<id>`, `www.bilibili.com/opus/<id>`), articles (`/read/cv…`),
+//! Not recognised (the `web` reader keeps them as pages): articles (`/read/cv…`),
 //! bangumi (`/bangumi/play/…`) and live rooms. An uploader's dynamics
-//! (`x/polymer/web-dynamic/v1/feed/space`) are not read: only their videos.
+//! (`x/polymer/web-dynamic/v1/feed/space`) are not listed: only their videos.
+//!
+//! # Dynamics (动态) and opus posts
+//!
+//! Capture and check alike ask two answers, then (a capture) the page
+//! `https://t.bilibili.com/<id>` for the archive:
+//!
+//! 1. `GET https://api.bilibili.com/x/frontend/finger/spi`: `data.b_3`, a device id
+//!    (`buvid3`); without it the detail answers `4101131` whatever the dynamic;
+//! 2. `GET https://api.bilibili.com/x/polymer/web-dynamic/v1/detail?id=<id>&features=itemOpusStyle`
+//!    with `Cookie: buvid3=<b_3>` and `Referer: https://t.bilibili.com/<id>`:
+//!    `data.item` (bilibili-API-collect `docs/dynamic/detail.md`) with `id_str`,
+//!    `modules.module_author {mid, name, pub_ts}`, the text in
+//!    `modules.module_dynamic.desc.text` or, in the opus style, `major.opus.summary.text`
+//!    (and `major.opus.title`), pictures in `major.draw.items[].src` or
+//!    `major.opus.pics[].url` (fetched with the Referer above), and
+//!    `modules.module_stat.{like,comment,forward}.count`.
+//!
+//! No code of the detail answer is documented to mean a deleted dynamic (`4101131`
+//! also answers a missing device id, `-352` is risk control), so every non-zero code is
+//! unreachable: a dynamic is captured and kept, and its disappearance is not concluded
+//! from this API. Comments of dynamics are not read (their `comment_id_str` and
+//! `comment_type` are kept in `extra`).
 //!
 //! # Endpoints (anonymous)
 //!
@@ -133,6 +155,8 @@ const SPACE: &str = "https://space.bilibili.com";
 const NAV: &str = "x/web-interface/nav";
 const ARC_SEARCH: &str = "x/space/wbi/arc/search";
 const PLAYURL: &str = "x/player/wbi/playurl";
+const SPI: &str = "x/frontend/finger/spi";
+const DETAIL: &str = "x/polymer/web-dynamic/v1/detail";
 
 // ---------------------------------------------------------------------------------------
 // av ↔ BV
@@ -214,6 +238,22 @@ fn space_target(mid: &str) -> Option<Target> {
     })
 }
 
+/// A dynamic (动态) or opus post, `t.bilibili.com/<id>`: the post `dynamic/<id>`.
+fn dynamic_target(id: &str) -> Option<Target> {
+    is_dynamic_id(id).then(|| Target::Post {
+        platform_id: format!("dynamic/{id}"),
+        url: dynamic_url(id),
+    })
+}
+
+fn is_dynamic_id(id: &str) -> bool {
+    (1..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn dynamic_url(id: &str) -> String {
+    format!("https://t.bilibili.com/{id}")
+}
+
 fn recognise_url(u: &Url) -> Option<Target> {
     if !matches!(u.scheme(), "http" | "https") {
         return None;
@@ -234,6 +274,12 @@ fn recognise_url(u: &Url) -> Option<Target> {
         "bilibili.com" | "www.bilibili.com" | "m.bilibili.com" => match segs.as_slice() {
             ["video", id, ..] | ["s", "video", id, ..] => video_id(id).map(post_target),
             ["space", mid, ..] if host == "m.bilibili.com" => space_target(mid),
+            ["opus", id] => dynamic_target(id),
+            ["dynamic", id] if host == "m.bilibili.com" => dynamic_target(id),
+            _ => None,
+        },
+        "t.bilibili.com" => match segs.as_slice() {
+            [id] => dynamic_target(id),
             _ => None,
         },
         "space.bilibili.com" => match segs.as_slice() {
@@ -609,6 +655,197 @@ impl Plan for StreamPlan {
             .insert("video_streams".into(), Value::Object(streams));
         Step::Done(Finding::Post(Box::new(post)))
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Dynamics (动态) and opus posts
+
+/// First the device id (`buvid3`) the dynamic API wants as a cookie: without it the
+/// detail answers `4101131`, whatever the dynamic.
+fn spi_step(id: &str, job: Job) -> Step {
+    let u = match url(&format!("{API}/{SPI}"), SPI) {
+        Ok(u) => u,
+        Err(f) => return Step::Done(f),
+    };
+    Step::fetch(
+        api_request(u, SPI),
+        SpiPlan {
+            id: id.to_string(),
+            job,
+        },
+    )
+}
+
+struct SpiPlan {
+    id: String,
+    job: Job,
+}
+
+impl Plan for SpiPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        let v = match read_api(&answer, SPI, |code, message| {
+            unreachable(format!("{SPI}: no device id: code {code}: {message}"))
+        }) {
+            Ok(v) => v,
+            Err(f) => return Step::Done(f),
+        };
+        let Some(b3) = Json::new(SPI, &v)
+            .str("data.b_3")
+            .filter(|b| !b.is_empty() && b.bytes().all(|c| c.is_ascii_graphic() && c != b';'))
+        else {
+            return Step::Done(broken(SPI, "data.b_3"));
+        };
+        let u = match url(
+            &format!("{API}/{DETAIL}?id={}&features=itemOpusStyle", self.id),
+            DETAIL,
+        ) {
+            Ok(u) => u,
+            Err(f) => return Step::Done(f),
+        };
+        let mut req = api_request(u, DETAIL);
+        req.headers.retain(|(n, _)| n != "Referer");
+        let req = req
+            .header("Referer", &dynamic_url(&self.id))
+            .header("Cookie", &format!("buvid3={b3}"));
+        Step::fetch(
+            req,
+            DetailPlan {
+                id: self.id,
+                job: self.job,
+            },
+        )
+    }
+}
+
+struct DetailPlan {
+    id: String,
+    job: Job,
+}
+
+impl Plan for DetailPlan {
+    fn next(self: Box<Self>, answer: Fetched) -> Step {
+        // No code of this answer is documented to mean a deleted dynamic (`4101131` also
+        // answers a missing device id, `-352` is risk control): every one is unreachable.
+        let v = match read_api(&answer, DETAIL, |code, message| {
+            unreachable(format!("{DETAIL}: code {code}: {message}"))
+        }) {
+            Ok(v) => v,
+            Err(f) => return Step::Done(f),
+        };
+        let root = Json::new(DETAIL, &v);
+        let item = match root.need_json("data.item") {
+            Ok(i) if i.value().is_object() => i,
+            Ok(_) => return Step::Done(root.broken("data.item")),
+            Err(f) => return Step::Done(f),
+        };
+        let post = match parse_dynamic(&self.id, &item) {
+            Ok(p) => p,
+            Err(f) => return Step::Done(f),
+        };
+        if self.job == Job::Check {
+            return Step::Done(Finding::Post(Box::new(post)));
+        }
+        match Url::parse(&post.url) {
+            Ok(u) => Step::fetch(
+                Request::get(u, "dynamic page")
+                    .header("Referer", REFERER)
+                    .page(),
+                DynamicPagePlan { post },
+            ),
+            Err(_) => Step::Done(Finding::Post(Box::new(post))),
+        }
+    }
+}
+
+/// The dynamic's page, asked for the archive: the post is what the API said.
+struct DynamicPagePlan {
+    post: Post,
+}
+
+impl Plan for DynamicPagePlan {
+    fn next(self: Box<Self>, _answer: Fetched) -> Step {
+        Step::Done(Finding::Post(Box::new(self.post)))
+    }
+}
+
+/// Reads `data.item` of a detail answer: a dynamic in the documented shape
+/// (bilibili-API-collect `docs/dynamic/detail.md`, `all.md`), its text in
+/// `module_dynamic.desc` or, in the opus style, `major.opus.summary`.
+pub fn parse_dynamic(id: &str, item: &Json) -> Result<Post, Finding> {
+    if item.str("id_str").as_deref() != Some(id) {
+        return Err(item.broken(format!("data.item.id_str {id}")));
+    }
+    let mut post = Post::new("bilibili", &format!("dynamic/{id}"), &dynamic_url(id));
+    post.alt_urls = vec![
+        format!("{WWW}/opus/{id}"),
+        format!("https://m.bilibili.com/dynamic/{id}"),
+    ];
+    let a = "modules.module_author";
+    post.author = space_author(
+        item.str(&format!("{a}.mid")),
+        item.str(&format!("{a}.name")),
+    );
+    if let Some(t) = item.at(&format!("{a}.pub_ts")).and_then(|t| match t {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }) {
+        post.created_at = beijing(t);
+        post.created_at_raw = Some(t.to_string());
+    }
+    let d = "modules.module_dynamic";
+    let text = item
+        .str(&format!("{d}.desc.text"))
+        .or_else(|| item.str(&format!("{d}.major.opus.summary.text")))
+        .filter(|t| !t.is_empty());
+    if let Some(text) = text {
+        post.html = Some(text_html(&text));
+        post.text = Some(text);
+    }
+    post.title = item
+        .str(&format!("{d}.major.opus.title"))
+        .filter(|t| !t.is_empty());
+    let pictures = [
+        (format!("{d}.major.draw.items"), "src"),
+        (format!("{d}.major.opus.pics"), "url"),
+    ];
+    for (list, key) in pictures {
+        for pic in item
+            .at(&list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(src) = str_of(pic.get(key)).filter(|s| !s.is_empty()) {
+                let mut m = Media::new(MediaKind::Image, https(&src));
+                m.referer = Some(REFERER.into());
+                post.media.push(m);
+            }
+        }
+    }
+    let n = |k: &str| {
+        item.at(&format!("modules.module_stat.{k}.count"))
+            .and_then(Value::as_i64)
+            .map(|v| v.max(0) as u64)
+    };
+    post.counts = Some(Counts {
+        likes: n("like"),
+        comments: n("comment"),
+        reposts: n("forward"),
+        ..Counts::default()
+    });
+    for (key, path) in [
+        ("type", "type"),
+        ("comment_id_str", "basic.comment_id_str"),
+        ("comment_type", "basic.comment_type"),
+        ("visible", "visible"),
+        ("video", &format!("{d}.major.archive.bvid")),
+    ] {
+        if let Some(v) = item.at(path).filter(|v| !v.is_null()) {
+            post.extra.insert(key.into(), v.clone());
+        }
+    }
+    Ok(post)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1044,6 +1281,7 @@ impl Platform for Bilibili {
             "bilibili.com",
             "b23.tv",
             "space.bilibili.com",
+            "t.bilibili.com",
         ]
     }
     fn recognise(&self, url: &Url) -> Option<Target> {
@@ -1052,9 +1290,13 @@ impl Platform for Bilibili {
     fn post_plan(&self, target: &Target, job: Job, ctx: &PlanContext) -> Step {
         match target {
             Target::Follow { url } => follow_step(url, "b23.tv short link"),
-            Target::Post { platform_id, .. } => match video_id(platform_id) {
-                Some(bv) => view_step(&bv, job, ctx),
-                None => Step::Done(broken(VIEW, format!("a BV id, not {platform_id:?}"))),
+            Target::Post { platform_id, .. } => match platform_id.strip_prefix("dynamic/") {
+                Some(id) if is_dynamic_id(id) => spi_step(id, job),
+                Some(_) => Step::Done(broken(DETAIL, format!("a dynamic id, not {platform_id:?}"))),
+                None => match video_id(platform_id) {
+                    Some(bv) => view_step(&bv, job, ctx),
+                    None => Step::Done(broken(VIEW, format!("a BV id, not {platform_id:?}"))),
+                },
             },
             Target::Account { account_id, .. } => Step::Done(broken(
                 "bilibili",
@@ -1166,8 +1408,9 @@ mod tests {
         for u in [
             "https://www.bilibili.com/video/BV17x411w7K",
             "https://www.bilibili.com/video/",
-            "https://t.bilibili.com/1234567890",
-            "https://www.bilibili.com/opus/1234567890",
+            "https://t.bilibili.com/12345a",
+            "https://t.bilibili.com/1234567890/more",
+            "https://www.bilibili.com/opus/",
             "https://space.bilibili.com/0",
             "https://space.bilibili.com/12a",
             "https://space.bilibili.com/",
@@ -1193,6 +1436,23 @@ mod tests {
             "https://space.bilibili.com/122541/upload/video",
             "http://space.bilibili.com/122541?spm_id_from=333.1007",
             "https://m.bilibili.com/space/122541",
+        ] {
+            assert_eq!(target(u), want, "{u}");
+        }
+    }
+
+    #[test]
+    fn dynamics_and_opus_posts_are_one_post() {
+        let want = Some(Target::Post {
+            platform_id: "dynamic/967717348014293017".into(),
+            url: "https://t.bilibili.com/967717348014293017".into(),
+        });
+        for u in [
+            "https://t.bilibili.com/967717348014293017",
+            "https://t.bilibili.com/967717348014293017?share_source=pc_native",
+            "https://www.bilibili.com/opus/967717348014293017",
+            "https://m.bilibili.com/opus/967717348014293017",
+            "https://m.bilibili.com/dynamic/967717348014293017?spm_id_from=333",
         ] {
             assert_eq!(target(u), want, "{u}");
         }

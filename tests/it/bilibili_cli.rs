@@ -582,3 +582,82 @@ fn every_view_code_the_reader_knows_is_recorded_in_bilibilis_words() {
         assert_inconclusive_line(&got, file);
     }
 }
+
+const DYN: &str = "967717348014293017";
+const DYN_DETAIL: &str =
+    "/x/polymer/web-dynamic/v1/detail?id=967717348014293017&features=itemOpusStyle";
+const DYN_PIC: &str = "/bfs/new_dyn/0f6f939334104ddc347566514fa4bfa7645769214.jpg";
+
+#[test]
+fn a_dynamic_is_captured_from_every_url_form_with_the_device_id_and_its_picture() {
+    for url in [
+        format!("https://t.bilibili.com/{DYN}?share_source=pc_native"),
+        format!("https://www.bilibili.com/opus/{DYN}"),
+        format!("https://m.bilibili.com/dynamic/{DYN}"),
+    ] {
+        let srv = server();
+        srv.route(
+            "/x/frontend/finger/spi",
+            Resp::json(fixture("constructed_spi.json")),
+        );
+        srv.route(
+            DYN_DETAIL,
+            Resp::json(fixture("constructed_dynamic_967717348014293017.json")),
+        );
+        srv.route(
+            &format!("/{DYN}"),
+            Resp::html("<html><title>动态</title></html>"),
+        );
+        srv.route(
+            DYN_PIC,
+            Resp::new(200)
+                .header("Content-Type", "image/jpeg")
+                .body(b"\xff\xd8\xff\xe0 dynamic picture".to_vec()),
+        );
+        let (_d, ar) = archive_sending(&srv, &[HOSTS, &["t.bilibili.com"]].concat());
+        let (code, line, err) = capture_one(&ar, &url);
+        assert_eq!(code, 0, "{url}: {line}\n{err}");
+        assert_eq!(line["post_id"], format!("bilibili:dynamic/{DYN}"), "{url}");
+        // The detail was asked with the device id the spi answer gave, as a cookie.
+        let spi = fixture_json("constructed_spi.json");
+        let detail = requests_to(&srv, DYN_DETAIL);
+        assert_eq!(detail.len(), 1, "{url}");
+        assert_eq!(
+            detail[0].header("cookie").map(str::to_string),
+            Some(format!("buvid3={}", spi["data"]["b_3"].as_str().unwrap())),
+            "{url}"
+        );
+        let p = show_post(&ar, &format!("bilibili:dynamic/{DYN}"));
+        assert_eq!(p["author"]["name"], "Session小胡");
+        assert_eq!(p["counts"]["comments"], 34);
+        let pic = requests_to(&srv, DYN_PIC);
+        assert_eq!(pic.len(), 1, "{url}: the picture fetched once");
+        assert_eq!(pic[0].header("referer"), Some("https://www.bilibili.com/"));
+        verify_archive(&ar);
+    }
+}
+
+#[test]
+fn a_dynamic_the_api_will_not_show_is_never_called_gone() {
+    let srv = server();
+    srv.route(
+        "/x/frontend/finger/spi",
+        Resp::json(fixture("constructed_spi.json")),
+    );
+    srv.route(
+        DYN_DETAIL,
+        Resp::json(
+            r#"{"code":4101131,"message":"内容不存在","ttl":1}"#
+                .as_bytes()
+                .to_vec(),
+        ),
+    );
+    let (_d, ar) = archive_sending(&srv, &[HOSTS, &["t.bilibili.com"]].concat());
+    let got = capture_one(&ar, &format!("https://t.bilibili.com/{DYN}"));
+    assert_inconclusive_line(&got, "4101131");
+    assert!(
+        got.1["error"].as_str().unwrap().contains("4101131"),
+        "{}",
+        got.1
+    );
+}
