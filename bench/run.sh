@@ -49,7 +49,12 @@
 #      (tests/go/client bench) in sequence; samizdat's witness client (examples/bench_witness)
 #      against sigsum-go's witness. litewitness is not reachable here (no Go module proxy, not
 #      in Debian), so sigsum-go's witness, from Debian, is the peer.
-# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch,hostile,serve,comments,render,export,witness (run only these sections; default all)
+#   l) Chinese platform readers (issue 19): `samizdat capture --no-media` of BENCH_CN_POSTS (200)
+#      Xiaohongshu note pages and as many Douyin share pages, served by bench/cn_server.py from
+#      the fixtures with ids substituted and BENCH_CN_PAD_KB (256) KB of inline script each (the
+#      readers parse the embedded state out of pages that size), politeness off; next to
+#      `wget --warc-file` of the same pages in the same run (GNU time).
+# Env knobs:  BENCH_ONLY=capture,verify,log,web,watch,hostile,serve,comments,render,export,witness,cn (run only these sections; default all)
 #             BENCH_HOSTILE_BIG_MB=256  BENCH_HOSTILE_BOMB_GB=10
 #             BENCH_SERVE_MB=128  BENCH_SERVE_FLOOD=32  BENCH_SERVE_WAVES=2  BENCH_SERVE_SLOW=500
 #             BENCH_WITNESS_N=2000
@@ -618,6 +623,41 @@ if want export && [[ $SKIP_SZ != 1 ]]; then
 fi
 
 
+# ---- l) Chinese platform readers (issue 19): Xiaohongshu notes and Douyin share pages --------
+declare -A CNB=()
+if want cn && [[ $SKIP_SZ != 1 ]]; then
+  CNN=${BENCH_CN_POSTS:-200}
+  CNPAD=${BENCH_CN_PAD_KB:-256}
+  NPORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+  python3 "$ROOT/bench/cn_server.py" "$NPORT" "$ROOT/tests/fixtures" "$CNPAD" >"$WORK/cn-server.log" 2>&1 &
+  NPID=$!
+  for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$NPORT/explore/000000000000000000000001" && break; sleep 0.1; done
+  NAR="$WORK/cn-archive"; mkdir -p "$NAR"
+  printf '[http]\nper_host_delay_ms = 0\nmax_retries = 0\n[http.hosts]\n"www.xiaohongshu.com" = "http://127.0.0.1:%s"\n"www.iesdouyin.com" = "http://127.0.0.1:%s"\n' "$NPORT" "$NPORT" >"$NAR/samizdat.toml"
+  : >"$WORK/cn-urls.txt"; : >"$WORK/cn-wget-urls.txt"
+  for i in $(seq 1 "$CNN"); do
+    x=$(printf '%024x' "$i"); d=$(printf '73%017d' "$i")
+    echo "https://www.xiaohongshu.com/explore/$x?xsec_token=AB%3D" >>"$WORK/cn-urls.txt"
+    echo "https://www.douyin.com/video/$d" >>"$WORK/cn-urls.txt"
+    echo "http://127.0.0.1:$NPORT/explore/$x?xsec_token=AB%3D" >>"$WORK/cn-wget-urls.txt"
+    echo "http://127.0.0.1:$NPORT/share/video/$d/" >>"$WORK/cn-wget-urls.txt"
+  done
+  log "l) capture of $CNN Xiaohongshu notes and $CNN Douyin share pages (${CNPAD} KB of script each), politeness off"
+  t0=$(now)
+  /usr/bin/time -v "$SZ" --archive "$NAR" --json capture --no-media $(cat "$WORK/cn-urls.txt") >"$WORK/cn.json" 2>"$WORK/cn.time" || true
+  t1=$(now)
+  CNB[s]=$(calc "$t1 - $t0")
+  CNB[rss]=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$WORK/cn.time")
+  CNB[captured]=$(grep -c '"status":"captured"' "$WORK/cn.json" || true)
+  t0=$(now)
+  (cd "$WORK" && /usr/bin/time -v wget -q -i cn-wget-urls.txt -O /dev/null --warc-file=cn-wget --no-warc-keep-log 2>"$WORK/cn-wget.time") || true
+  t1=$(now)
+  CNB[wget_s]=$(calc "$t1 - $t0")
+  CNB[wget_rss]=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$WORK/cn-wget.time")
+  kill "$NPID" 2>/dev/null || true; wait "$NPID" 2>/dev/null || true
+  for k in "${!CNB[@]}"; do echo "$k ${CNB[$k]}"; done | sort >"$OUT/cn.txt"
+fi
+
 declare -A WB=()
 if want witness && [[ $SKIP_SZ != 1 ]]; then
   WN=${BENCH_WITNESS_N:-2000}
@@ -794,6 +834,14 @@ VER_RATIO=$(ratio "$SZ_VERIFY_MBS" "$BASE_MBS")
       echo "| k) witness client: submissions/s to sigsum-go's witness (read the checkpoint, prove, verify and keep the cosignature) | $(show "${WB[client_sps]}") | sigsum-go client $(show "${WB[go_client_sps]}") | $(showx "$(ratio "${WB[client_sps]}" "${WB[go_client_sps]}")") | | |"
     else
       echo "| k) witness | n/a | | | | |"
+    fi
+  fi
+  if want cn; then
+    if ((${#CNB[@]})); then
+      echo "| l) capture of $CNN Xiaohongshu notes + $CNN Douyin share pages (${CNPAD} KB of script each; ${CNB[captured]} captured), s | $(show "${CNB[s]}") | wget --warc-file of the same pages $(show "${CNB[wget_s]}") | $(showx "$(ratio "${CNB[s]}" "${CNB[wget_s]}")") | | |"
+      echo "| l) that capture's peak RSS, MB | $(show "${CNB[rss]}") | wget $(show "${CNB[wget_rss]}") | $(showx "$(ratio "${CNB[rss]}" "${CNB[wget_rss]}")") | | |"
+    else
+      echo "| l) Chinese platform readers | n/a | | | | |"
     fi
   fi
   if [[ -n $CAP_PROFILE ]]; then
