@@ -358,10 +358,11 @@ fn read_api(
     }
 }
 
-fn api_request(u: Url, purpose: &'static str) -> Request {
+/// A request to the JSON API, with the page it is asked from as its Referer.
+fn api_request(u: Url, purpose: &'static str, referer: &str) -> Request {
     Request::get(u, purpose)
         .header("Accept", "application/json, text/plain, */*")
-        .header("Referer", REFERER)
+        .header("Referer", referer)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -489,7 +490,7 @@ fn view_step(bvid: &str, job: Job, ctx: &PlanContext) -> Step {
         Err(f) => return Step::Done(f),
     };
     Step::fetch(
-        api_request(u, VIEW),
+        api_request(u, VIEW, REFERER),
         ViewPlan {
             job,
             wts: ctx.now.timestamp().as_second(),
@@ -601,9 +602,7 @@ impl Plan for StreamKeysPlan {
             Ok(u) => u,
             Err(f) => return without_stream(self.post, describe(&f)),
         };
-        let mut req = api_request(u, PLAYURL);
-        req.headers.retain(|(n, _)| n != "Referer");
-        let req = req.header("Referer", &self.post.url.clone());
+        let req = api_request(u, PLAYURL, &self.post.url);
         Step::fetch(req, StreamPlan { post: self.post })
     }
 }
@@ -668,7 +667,7 @@ fn spi_step(id: &str, job: Job) -> Step {
         Err(f) => return Step::Done(f),
     };
     Step::fetch(
-        api_request(u, SPI),
+        api_request(u, SPI, REFERER),
         SpiPlan {
             id: id.to_string(),
             job,
@@ -702,10 +701,7 @@ impl Plan for SpiPlan {
             Ok(u) => u,
             Err(f) => return Step::Done(f),
         };
-        let mut req = api_request(u, DETAIL);
-        req.headers.retain(|(n, _)| n != "Referer");
-        let req = req
-            .header("Referer", &dynamic_url(&self.id))
+        let req = api_request(u, DETAIL, &dynamic_url(&self.id))
             .header("Cookie", &format!("buvid3={b3}"));
         Step::fetch(
             req,
@@ -879,9 +875,7 @@ fn comments_step(bvid: String, aid: u64, cursor: Option<&str>) -> Step {
         Ok(u) => u,
         Err(f) => return Step::Done(f),
     };
-    let mut req = api_request(u, REPLY);
-    req.headers.retain(|(n, _)| n != "Referer");
-    let req = req.header("Referer", &video_url(&bvid));
+    let req = api_request(u, REPLY, &video_url(&bvid));
     Step::fetch(req, ReplyPlan { bvid })
 }
 
@@ -1148,7 +1142,11 @@ fn read_nav(answer: &Fetched) -> Result<WbiKeys, Finding> {
 }
 
 fn nav_request() -> Result<Request, Finding> {
-    Ok(api_request(url(&format!("{API}/{NAV}"), NAV)?, NAV))
+    Ok(api_request(
+        url(&format!("{API}/{NAV}"), NAV)?,
+        NAV,
+        REFERER,
+    ))
 }
 
 impl Plan for NavPlan {
@@ -1168,9 +1166,7 @@ impl Plan for NavPlan {
             Ok(u) => u,
             Err(f) => return Step::Done(f),
         };
-        let mut req = api_request(u, ARC_SEARCH);
-        req.headers.retain(|(n, _)| n != "Referer");
-        let req = req.header("Referer", &format!("{SPACE}/{}/video", self.mid));
+        let req = api_request(u, ARC_SEARCH, &format!("{SPACE}/{}/video", self.mid));
         Step::fetch(req, SpacePlan { mid: self.mid })
     }
 }
