@@ -134,7 +134,8 @@
 //! often answers shared or foreign addresses with `-352`/`-412`: recorded as unreachable.
 
 use super::kit::{
-    Json, broken, escape_html, follow_step, gone, json_answer, str_of, unreachable, url,
+    Json, broken, escape_html, follow_step, gone, json_answer, post_then_page, str_of, unreachable,
+    url,
 };
 use super::{
     CommentPage, Fetched, Finding, Job, Plan, PlanContext, Platform, Request, Step, Target,
@@ -738,29 +739,7 @@ impl Plan for DetailPlan {
             Ok(p) => p,
             Err(f) => return Step::Done(f),
         };
-        if self.job == Job::Check {
-            return Step::Done(Finding::Post(Box::new(post)));
-        }
-        match Url::parse(&post.url) {
-            Ok(u) => Step::fetch(
-                Request::get(u, "dynamic page")
-                    .header("Referer", REFERER)
-                    .page(),
-                DynamicPagePlan { post },
-            ),
-            Err(_) => Step::Done(Finding::Post(Box::new(post))),
-        }
-    }
-}
-
-/// The dynamic's page, asked for the archive: the post is what the API said.
-struct DynamicPagePlan {
-    post: Post,
-}
-
-impl Plan for DynamicPagePlan {
-    fn next(self: Box<Self>, _answer: Fetched) -> Step {
-        Step::Done(Finding::Post(Box::new(self.post)))
+        post_then_page(post, self.job, "dynamic page", REFERER)
     }
 }
 

@@ -3,7 +3,7 @@
 //! unescape, and [`str_of`]. One copy each, so a fix reaches every platform.
 
 use super::{Fetched, Finding, Plan, Response, Step};
-use crate::model::{Cause, Gone, Outcome};
+use crate::model::{Cause, Gone, Outcome, Post};
 use serde_json::Value;
 
 /// The post is not there, or not reachable, in the platform's own words.
@@ -234,6 +234,35 @@ pub fn follow_step(link: &str, what: &'static str) -> Step {
             FollowPlan { url: u, what },
         ),
         Err(e) => Step::Done(broken(what, format!("a URL ({e})"))),
+    }
+}
+
+/// The post an API answer gave: a check ends with it; a capture first asks the page a
+/// person sees (`what`, with `referer`), for the archive only: whatever that page
+/// answers, the post is what the API said.
+pub fn post_then_page(post: Post, job: super::Job, what: &'static str, referer: &str) -> Step {
+    if job == super::Job::Check {
+        return Step::Done(Finding::Post(Box::new(post)));
+    }
+    match url::Url::parse(&post.url) {
+        Ok(u) => Step::fetch(
+            super::Request::get(u, what)
+                .header("Referer", referer)
+                .page(),
+            ArchivePagePlan { post },
+        ),
+        Err(_) => Step::Done(Finding::Post(Box::new(post))),
+    }
+}
+
+/// Waits for the page [`post_then_page`] asked for, then gives the post.
+struct ArchivePagePlan {
+    post: Post,
+}
+
+impl Plan for ArchivePagePlan {
+    fn next(self: Box<Self>, _answer: Fetched) -> Step {
+        Step::Done(Finding::Post(Box::new(self.post)))
     }
 }
 

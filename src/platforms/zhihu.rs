@@ -548,18 +548,7 @@ impl Plan for ApiPlan {
             Ok(p) => p,
             Err(f) => return Step::Done(f),
         };
-        if self.job == Job::Check {
-            return Step::Done(Finding::Post(Box::new(post)));
-        }
-        match Url::parse(&post.url) {
-            Ok(u) => Step::fetch(
-                Request::get(u, "zhihu page")
-                    .header("Referer", REFERER)
-                    .page(),
-                PagePlan { post },
-            ),
-            Err(_) => Step::Done(Finding::Post(Box::new(post))),
-        }
+        super::kit::post_then_page(post, self.job, "zhihu page", REFERER)
     }
 }
 
@@ -657,17 +646,6 @@ impl Plan for StatePlan {
             }
             Err(f) => Step::Done(f),
         }
-    }
-}
-
-/// The page a person sees, asked for the archive: the post is what the API said.
-struct PagePlan {
-    post: Post,
-}
-
-impl Plan for PagePlan {
-    fn next(self: Box<Self>, _answer: Fetched) -> Step {
-        Step::Done(Finding::Post(Box::new(self.post)))
     }
 }
 
